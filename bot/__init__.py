@@ -1,0 +1,1 @@
+"""The memeloop service: config, wiring, daemon + scheduler jobs, publishers, admin CLI."""
