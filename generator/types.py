@@ -1,0 +1,43 @@
+"""Small value types shared across the generator package (and read by feedback/ and bot/)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator import DataError
+
+
+@dataclass(frozen=True)
+class Box:
+    """A text box as fractions of the image's width and height (0..1, top-left origin)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y", "w", "h"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise DataError(f"box {name}={value!r} is outside 0..1")
+        if self.w <= 0 or self.h <= 0:
+            raise DataError(f"box has zero size (w={self.w}, h={self.h})")
+        if self.x + self.w > 1.0 + 1e-9 or self.y + self.h > 1.0 + 1e-9:
+            raise DataError(f"box {self} reaches past the image edge")
+
+    def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) in pixels for an image of the given size."""
+        left = round(self.x * width)
+        top = round(self.y * height)
+        return left, top, round((self.x + self.w) * width), round((self.y + self.h) * height)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A meme template: an image and where its text goes. Loaded from a folder with template.toml."""
+
+    slug: str
+    name: str
+    image_path: Path
+    boxes: tuple[Box, ...] = field(default_factory=tuple)
