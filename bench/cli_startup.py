@@ -1,0 +1,48 @@
+"""Cold start of the admin CLI: wall time of `memeloop queue list --json` on a fresh database, and
+of a bare `python -c pass` measured side by side (so the figure can be read against the machine).
+
+Last line: `queue_list_p50_s=<x> queue_list_max_s=<y> python_p50_s=<z> heavy_imports=<n>`.
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = 9
+
+
+def _time(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "bot.cli", "init", tmp], check=True, capture_output=True)
+        config = str(Path(tmp) / "config.toml")
+        cli = [sys.executable, "-m", "bot.cli", "--config", config, "queue", "list", "--json"]
+        _time(cli)  # warm the .pyc cache once; later runs are what a user sees
+        cli_times, py_times = [], []
+        for _ in range(RUNS):
+            cli_times.append(_time(cli))
+            py_times.append(_time([sys.executable, "-c", "pass"]))
+        probe = subprocess.run(
+            [sys.executable, "-c",
+             "import sys\nfrom bot.cli import main\n"
+             f"main(['--config', {config!r}, 'queue', 'list', '--json'])\n"
+             "print(sum(m in sys.modules for m in ('tensorflow','keras','torch','transformers')))"],
+            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    p50, worst = statistics.median(cli_times), max(cli_times)
+    print(f"memeloop queue list --json: p50 {p50:.3f}s max {worst:.3f}s over {RUNS} runs "
+          f"(bare python p50 {statistics.median(py_times):.3f}s)")
+    print(f"queue_list_p50_s={p50:.3f} queue_list_max_s={worst:.3f} "
+          f"python_p50_s={statistics.median(py_times):.3f} heavy_imports={probe}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""The `memeloop` command line: a thin shell over the library.
+
+Commands live in bot/commands/ and are imported only when used, so `memeloop queue list` never
+pays for the ML stack. Library errors become one-line messages: exit 1 when an operation failed,
+2 for usage or configuration errors.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from bot.config import CONFIG_ENV, Config, ConfigError, load_config
+
+log = logging.getLogger(__name__)
+
+# name -> "module:attribute" (a click command or group); nested dicts are groups of lazy commands.
+COMMANDS: dict[str, str | dict[str, str]] = {
+    "init": "bot.commands.setup:init_cmd",
+    "db": "bot.commands.setup:db",
+    "queue": "bot.commands.review:queue",
+    "approve": "bot.commands.review:approve",
+    "reject": "bot.commands.review:reject",
+    "edit": "bot.commands.review:edit",
+    "posts": "bot.commands.posts:posts",
+    "retry": "bot.commands.posts:retry",
+    "accounts": "bot.commands.posts:accounts",
+    "stats": "bot.commands.stats:stats",
+    "generate": "bot.commands.service:generate",
+    "run": "bot.commands.service:run",
+    "status": "bot.commands.service:status",
+    "demo": "bot.commands.service:demo",
+    "train": {
+        "meme": "bot.commands.train_meme:command",
+        "pggan": "bot.commands.train_pggan:command",
+        "gpt2": "bot.commands.train_gpt2:command",
+    },
+    "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
+}
+
+GROUP_HELP = {
+    "train": "Train the models behind the generators.\n\nExample: memeloop train meme --data DIR --out BUNDLE",
+    "data": "Import data sets.\n\nExample: memeloop data import-memefly memes.json --out data/memes",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use; missing modules are simply absent."""
+
+    def __init__(self, *args, lazy: dict[str, str | dict[str, str]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names.update(name for name in self.lazy if self._load(name) is not None)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._load(name)
+
+    def _load(self, name: str) -> click.Command | None:
+        target = self.lazy.get(name)
+        if target is None:
+            return None
+        if isinstance(target, dict):
+            group = LazyGroup(name=name, lazy=target, help=GROUP_HELP.get(name))
+            return group if group.list_commands(click.Context(group)) else None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        return getattr(module, attr, None)
+
+
+@dataclass
+class CliState:
+    """What every command can ask for; built lazily so `--help` never opens a database."""
+
+    config_path: str | None = None
+    _config: Config | None = field(default=None, repr=False)
+    _app: object | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def app(self):
+        """The wired application (bot.app.App) for this config; the database is migrated on first use."""
+        if self._app is None:
+            from bot.app import build_app
+
+            self._app = build_app(self.config())
+        return self._app
+
+
+def config_option(fn):
+    """`--config PATH` on every leaf command too (it overrides the one given before the command)."""
+
+    def remember(ctx: click.Context, _param, value):
+        if value:
+            ctx.ensure_object(CliState).config_path = value
+        return value
+
+    return click.option("--config", "config_path_override", type=click.Path(dir_okay=False),
+                        expose_value=False, callback=remember, is_eager=True,
+                        help=f"Config file (default: ${CONFIG_ENV} or ./config.toml).")(fn)
+
+
+def pass_state(fn):
+    return click.pass_obj(fn)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=CONFIG_ENV,
+              help=f"Config file (default: ${CONFIG_ENV} or ./config.toml).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="memeloop", prog_name="memeloop")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """memeloop: generate post candidates, review them, post them, learn from engagement.
+
+    Example: memeloop --config demo/config.toml queue list --json
+    """
+    ctx.obj = CliState(config_path=config_path)
+    from bot.logs import configure_logging
+
+    configure_logging(verbosity=verbose)
+
+
+def _error(message: str) -> None:
+    click.echo(f"memeloop: error: {message}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
+    an error the library knows about."""
+    from feedback import FeedbackError
+    from generator import GeneratorError
+
+    from bot.publishers.base import PublishError
+
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="memeloop", standalone_mode=False)
+        code = 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        _error("aborted")
+        code = 1
+    except click.UsageError as exc:
+        exc.show()
+        code = 2
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        code = exc.exit_code
+    except ConfigError as exc:
+        _error(str(exc))
+        code = 2
+    except (GeneratorError, FeedbackError, PublishError) as exc:
+        _error(str(exc))
+        code = 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        code = 130
+    except Exception as exc:  # the one place an unknown error is turned into a message
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError | OSError):
+            raise
+        _error(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        code = 1
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""`memeloop init` and `memeloop db ...`."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from bot.cli import CliState, config_option, pass_state
+from bot.config import load_config
+
+
+def example_config_text() -> str:
+    return resources.files("bot").joinpath("config.example.toml").read_text(encoding="utf-8")
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--force", is_flag=True, help="Overwrite an existing config.toml.")
+def init_cmd(directory: Path, force: bool) -> None:
+    """Write a working config.toml and an empty, migrated database into DIRECTORY.
+
+    Example: memeloop init mybot && memeloop --config mybot/config.toml queue list
+    """
+    from bot.app import open_database
+
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "config.toml"
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} already exists (use --force to overwrite)")
+    target.write_text(example_config_text(), encoding="utf-8")
+    config = load_config(target)
+    open_database(config).dispose()
+    click.echo(f"wrote {target}")
+    click.echo(f"database {config.storage.url} is ready")
+    click.echo(f"next: memeloop --config {target} queue list")
+
+
+@click.group("db")
+def db() -> None:
+    """Database schema commands (Alembic migrations).
+
+    Example: memeloop --config config.toml db upgrade
+    """
+
+
+def _engine(state: CliState):
+    from feedback.db import make_engine
+
+    return make_engine(state.config().storage.url)
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@config_option
+@pass_state
+def db_upgrade(state: CliState, revision: str) -> None:
+    """Upgrade the database schema (back up a SQLite file first: it is one file).
+
+    Example: memeloop --config config.toml db upgrade
+    """
+    from feedback import migrate
+
+    engine = _engine(state)
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine, revision)
+    after = migrate.current_revision(engine)
+    engine.dispose()
+    click.echo(f"database upgraded: {before or 'empty'} -> {after}")
+
+
+@db.command("current")
+@config_option
+@pass_state
+def db_current(state: CliState) -> None:
+    """Print the schema revision of the database and the one the code expects.
+
+    Example: memeloop --config config.toml db current
+    """
+    from feedback import migrate
+
+    engine = _engine(state)
+    current = migrate.current_revision(engine)
+    engine.dispose()
+    head = migrate.head_revision()
+    click.echo(f"current={current or 'empty'} head={head} up_to_date={'yes' if current == head else 'no'}")

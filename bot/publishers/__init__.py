@@ -1,0 +1,1 @@
+"""Publishers: one small interface (base.py), one implementation per platform."""

@@ -1,0 +1,230 @@
+"""ORM models: the one picture of the schema. Every change here comes with an Alembic revision."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from feedback.db import UTCDateTime
+
+# Stable constraint names so Alembic batch migrations on SQLite can find them again.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PLATFORMS = ("outbox", "x", "instagram")
+GENERATORS = ("meme", "post", "manual")
+CANDIDATE_STATUSES = ("pending", "approved", "rejected", "filtered", "duplicate", "posted")
+POST_STATES = ("scheduled", "publishing", "published", "failed", "unconfirmed", "cancelled")
+GENERATION_STATUSES = ("running", "ok", "failed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint(_in("platform", PLATFORMS), name="platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    handle: Mapped[str | None] = mapped_column(String(128))
+    hashtag_cap: Mapped[int] = mapped_column(Integer, default=5)
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Template(Base):
+    __tablename__ = "templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    image_path: Mapped[str] = mapped_column(Text)
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    boxes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+
+class Generation(Base):
+    __tablename__ = "generations"
+    __table_args__ = (
+        CheckConstraint(_in("generator", GENERATORS), name="generator"),
+        CheckConstraint(_in("status", GENERATION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    generator: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class Candidate(Base):
+    __tablename__ = "candidates"
+    __table_args__ = (
+        CheckConstraint(_in("status", CANDIDATE_STATUSES), name="status"),
+        CheckConstraint(_in("generator", GENERATORS), name="generator"),
+        Index("ix_candidates_status_score", "status", "predicted_score"),
+        Index("ix_candidates_group_key", "group_key"),
+        Index("ix_candidates_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation_id: Mapped[int | None] = mapped_column(ForeignKey("generations.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
+    generator: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    group_key: Mapped[str | None] = mapped_column(String(64))
+    beam_rank: Mapped[int | None]
+    beam_score: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    original_text: Mapped[str] = mapped_column(Text)
+    tone: Mapped[str | None] = mapped_column(String(32))
+    audience: Mapped[str | None] = mapped_column(String(32))
+    gan_seed: Mapped[int | None] = mapped_column(BigInteger)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    image_path: Mapped[str | None] = mapped_column(Text)
+    source_image_path: Mapped[str | None] = mapped_column(Text)
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    image_phash: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    predicted_score: Mapped[float | None] = mapped_column(Float)
+    predicted_explain: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    account: Mapped[Account | None] = relationship()
+    template: Mapped[Template | None] = relationship()
+
+
+class Review(Base):
+    """Append-only audit log of every human (or demo auto-) decision on a candidate."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    before_text: Mapped[str | None] = mapped_column(Text)
+    after_text: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "account_id", name="uq_posts_candidate_account"),
+        CheckConstraint(_in("state", POST_STATES), name="state"),
+        Index("ix_posts_state_due", "state", "next_attempt_at"),
+        Index("ix_posts_account_state", "account_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    scheduled_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    marker: Mapped[str] = mapped_column(String(64), unique=True)
+    remote_id: Mapped[str | None] = mapped_column(String(128))
+    remote_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    error_class: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    candidate: Mapped[Candidate] = relationship()
+    account: Mapped[Account] = relationship()
+
+
+class MetricSnapshot(Base):
+    """One poll of one post. Counts are NULL when unknown or hidden (never -1). Never overwritten."""
+
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (Index("ix_metric_snapshots_post_taken", "post_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    taken_at: Mapped[datetime]
+    age_s: Mapped[int]
+    likes: Mapped[int | None]
+    reposts: Mapped[int | None]
+    replies: Mapped[int | None]
+    quotes: Mapped[int | None]
+    impressions: Mapped[int | None]
+    bookmarks: Mapped[int | None]
+    comments: Mapped[int | None]
+    views: Mapped[int | None]
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RateLimit(Base):
+    __tablename__ = "rate_limits"
+    __table_args__ = (UniqueConstraint("account_id", "endpoint", name="uq_rate_limits_account_endpoint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    endpoint: Mapped[str] = mapped_column(String(128))
+    limit: Mapped[int | None]
+    remaining: Mapped[int | None]
+    reset_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class Heartbeat(Base):
+    __tablename__ = "heartbeats"
+
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    jobs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
+# tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
+SCHEMA_HEAD = "0001"

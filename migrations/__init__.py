@@ -1,0 +1,1 @@
+"""Alembic environment and versions for the memeloop schema (run via `memeloop db upgrade`)."""

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from bot.cli import COMMANDS, cli
+
+
+def _walk(command: click.Command, path: tuple[str, ...] = ()):
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _walk(command.get_command(ctx, name), (*path, name))
+
+
+def test_every_registered_command_module_loads():
+    ctx = click.Context(cli)
+    available = set(cli.list_commands(ctx))
+    assert {"init", "db", "queue"} <= available
+    for name in available:
+        assert cli.get_command(ctx, name) is not None, name
+    assert available <= set(COMMANDS)
+
+
+def test_every_command_has_help_with_an_example():
+    missing = []
+    for path, command in _walk(cli):
+        if not command.help or "Example: memeloop" not in command.help:
+            missing.append(" ".join(path) or "memeloop")
+    assert not missing, f"commands without an 'Example: memeloop ...' line in their help: {missing}"
+
+
+def test_init_writes_config_and_migrated_database(tmp_path, run_cli):
+    result = run_cli("init", str(tmp_path / "bot"))
+    assert result.code == 0, result.err
+    config = tmp_path / "bot" / "config.toml"
+    assert config.is_file() and (tmp_path / "bot" / "memeloop.db").is_file()
+    again = run_cli("init", str(tmp_path / "bot"))
+    assert again.code == 1 and "already exists" in again.err
+    current = run_cli("--config", str(config), "db", "current")
+    assert "up_to_date=yes" in current.out
+
+
+def test_queue_list_json_is_an_empty_array_on_a_new_database(write_config, run_cli):
+    config = write_config()
+    result = run_cli("--config", str(config), "queue", "list", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == []
+
+
+def test_config_option_after_the_command(write_config, run_cli):
+    config = write_config()
+    result = run_cli("queue", "list", "--json", "--config", str(config))
+    assert result.code == 0 and json.loads(result.out) == []
+
+
+def test_usage_error_exits_2(run_cli):
+    result = run_cli("queue", "list", "--limit", "-3")
+    assert result.code == 2
+
+
+def test_unknown_status_is_a_one_line_error(write_config, run_cli):
+    result = run_cli("--config", str(write_config()), "queue", "list", "--status", "bogus")
+    assert result.code == 1
+    assert result.err.strip() == ("memeloop: error: unknown status 'bogus' (use one of: pending, approved, "
+                                  "rejected, filtered, duplicate, posted)")
+
+
+def test_outdated_database_asks_for_upgrade(write_config, run_cli):
+    config = write_config()
+    assert run_cli("--config", str(config), "queue", "list").code == 0
+    import sqlite3
+
+    db = config.parent / "memeloop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'older'")
+    result = run_cli("--config", str(config), "queue", "list")
+    assert result.code == 2 and "memeloop db upgrade" in result.err
+
+
+HEAVY = ("tensorflow", "keras", "torch", "transformers", "tweepy", "instagrapi")
+
+
+@pytest.mark.parametrize("args", [["queue", "list", "--json"], ["--help"]])
+def test_admin_cli_imports_no_ml_framework(write_config, args):
+    config = write_config()
+    code = (
+        "import sys\nfrom bot.cli import main\n"
+        f"rc = main(['--config', {str(config)!r}, *{args!r}])\n"
+        f"loaded = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print('LOADED', loaded, 'RC', rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "LOADED [] RC 0" in out
