@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 COMMANDS: dict[str, str | dict[str, str]] = {
     "init": "bot.commands.setup:init_cmd",
     "db": "bot.commands.setup:db",
-    "queue": "bot.commands.review:queue",
-    "approve": "bot.commands.review:approve",
+    "queue": {
+        "list": "bot.commands.review:queue_list",
+        "show": "bot.commands.review:queue_show",
+        "sheet": "bot.commands.review:queue_sheet",
+        "add": "bot.commands.posts:queue_add",
+    },
+    "approve": "bot.commands.posts:approve",
     "reject": "bot.commands.review:reject",
     "edit": "bot.commands.review:edit",
     "posts": "bot.commands.posts:posts",
@@ -44,6 +49,7 @@ COMMANDS: dict[str, str | dict[str, str]] = {
 }
 
 GROUP_HELP = {
+    "queue": "Review the candidates the generators made.\n\nExample: memeloop queue list --json",
     "train": "Train the models behind the generators.\n\nExample: memeloop train meme --data DIR --out BUNDLE",
     "data": "Import data sets.\n\nExample: memeloop data import-memefly memes.json --out data/memes",
 }

@@ -9,15 +9,7 @@ from bot.output import emit, format_options, human_age
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")
 
 
-@click.group("queue")
-def queue() -> None:
-    """Look at the candidates waiting for review.
-
-    Example: memeloop queue list --json
-    """
-
-
-@queue.command("list")
+@click.command("list")
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               help="Status to list (repeatable): pending, approved, rejected, filtered, duplicate, posted.")
 @click.option("--account", help="Only candidates for this account.")
