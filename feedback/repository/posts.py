@@ -79,9 +79,12 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta,
             .with_for_update(skip_locked=True, of=Post))
     if account_ids is not None:
         pick = pick.where(Post.account_id.in_(list(account_ids)))
+    # A CTE runs once. As a plain IN (subquery) PostgreSQL may re-run the locking pick while the
+    # UPDATE proceeds, skip the rows this very statement just changed, and claim more than `limit`.
+    picked = pick.cte("pick").prefix_with("MATERIALIZED", dialect="postgresql")
     claimed = session.execute(
         update(Post)
-        .where(Post.id.in_(pick.scalar_subquery()), Post.state == "scheduled")
+        .where(Post.id.in_(select(picked.c.id)), Post.state == "scheduled")
         .values(state="publishing", lease_owner=owner, lease_expires_at=now + lease,
                 attempts=Post.attempts + 1, updated_at=now)
         .returning(Post.id)
