@@ -234,3 +234,10 @@ def count_by_state(session: Session) -> dict[str, int]:
     from sqlalchemy import func
 
     return dict(session.execute(select(Post.state, func.count()).group_by(Post.state)).all())
+
+
+def count_by_account_state(session: Session) -> dict[tuple[int, str], int]:
+    from sqlalchemy import func
+
+    rows = session.execute(select(Post.account_id, Post.state, func.count()).group_by(Post.account_id, Post.state))
+    return {(account_id, state): n for account_id, state, n in rows}
