@@ -33,17 +33,17 @@ from bot.publishers.base import (
 )
 from bot.slots import next_slot
 from feedback import Conflict
-from generator import GeneratorError
 from feedback.models import Post
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
-from feedback.repository import ratelimits
-from feedback.repository import reviews
+from feedback.repository import ratelimits, reviews
+from generator import GeneratorError
 
 if TYPE_CHECKING:
-    from bot.publishers.base import Publisher
     from generator.platforms import PreparedPost
+
+    from bot.publishers.base import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,8 @@ def publisher_for(app: App, account_name: str) -> Publisher:
 
 def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     """The platform-ready post. The outbox has no platform rules: it gets the rendered image as is."""
-    from PIL import Image
-
     from generator.platforms import PreparedPost, prepare
+    from PIL import Image
 
     if not job.image_path:
         raise PermanentPublishError(f"candidate {job.candidate_id} has no image to post")
@@ -217,7 +216,7 @@ def _publish_job(app: App, job: Job, owner: str) -> str:
 
 
 def _store_rate_limits(session, app: App, account_id: int, publisher: Publisher | None, now: datetime) -> None:
-    for reading in getattr(publisher, "drain_rate_limits", lambda: [])():
+    for reading in getattr(publisher, "drain_rate_limits", list)():
         ratelimits.record(session, account_id=account_id, endpoint=reading.endpoint, limit=reading.limit,
                           remaining=reading.remaining, reset_at=reading.reset_at, now=now)
 

@@ -199,7 +199,7 @@ class XPublisher(RateLimitLog):
             tweet_fields=["created_at"]))
         found = []
         for tweet in body.get("data") or []:
-            created = datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+            created = datetime.fromisoformat(tweet["created_at"])
             found.append(RemotePost(remote_id=str(tweet["id"]), text=tweet.get("text", ""), created_at=created,
                                     url=f"https://x.com/{self.handle}/status/{tweet['id']}"))
         return found[:limit]

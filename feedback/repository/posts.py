@@ -110,8 +110,9 @@ def mark_published(session: Session, post_id: int, *, owner: str | None, remote_
                    published_at: datetime, now: datetime) -> bool:
     """Publishing (under ``owner``'s lease) or unconfirmed -> published. Proof of publication wins
     over a lost lease, so an unconfirmed post is settled too."""
-    values = dict(state="published", remote_id=remote_id, remote_url=url, published_at=published_at,
-                  lease_owner=None, lease_expires_at=None, error_class=None, last_error=None, updated_at=now)
+    values = {"state": "published", "remote_id": remote_id, "remote_url": url, "published_at": published_at,
+              "lease_owner": None, "lease_expires_at": None, "error_class": None, "last_error": None,
+              "updated_at": now}
     return (_move(session, post_id, from_states=("publishing",), owner=owner, **values)
             or _move(session, post_id, from_states=("unconfirmed",), **values))
 
@@ -121,8 +122,8 @@ def mark_retry(session: Session, post_id: int, *, owner: str | None, at: datetim
                from_states: tuple[str, ...] = ("publishing",)) -> bool:
     """Proved not sent -> scheduled again at ``at``. ``refund_attempt`` for waits that are not the
     post's fault (rate limit, paused account)."""
-    values = dict(state="scheduled", next_attempt_at=at, lease_owner=None, lease_expires_at=None,
-                  error_class=error_class, last_error=error[:2000], updated_at=now)
+    values = {"state": "scheduled", "next_attempt_at": at, "lease_owner": None, "lease_expires_at": None,
+              "error_class": error_class, "last_error": error[:2000], "updated_at": now}
     if refund_attempt:
         values["attempts"] = Post.attempts - 1
     return _move(session, post_id, from_states=from_states, owner=owner, **values)

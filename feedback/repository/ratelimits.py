@@ -27,11 +27,3 @@ def list_rate_limits(session: Session, *, account_id: int | None = None) -> list
         query = query.where(RateLimit.account_id == account_id)
     return list(session.scalars(query))
 
-
-def blocked_until(session: Session, *, account_id: int, endpoint: str, now: datetime) -> datetime | None:
-    """The reset time when the last reading said nothing remains and it lies ahead; else None."""
-    row = session.scalar(select(RateLimit).where(RateLimit.account_id == account_id,
-                                                 RateLimit.endpoint == endpoint))
-    if row is None or row.remaining is None or row.remaining > 0 or row.reset_at is None:
-        return None
-    return row.reset_at if row.reset_at > now else None

@@ -115,7 +115,7 @@ class FakeInstagramClient:
 
     def photo_upload(self, path, caption: str, extra_data: dict | None = None) -> FakeMedia:
         self._maybe_fail("photo_upload")
-        assert open(path, "rb").read(3) == b"\xff\xd8\xff" or path.stat().st_size > 0
+        assert path.read_bytes(), "photo_upload got an empty file"
         pk = str(3000000000 + len(self.medias))
         taken = self.clock() if self.clock else datetime.now(UTC)
         media = FakeMedia(pk=pk, code=f"C{pk[-5:]}", taken_at=taken, caption_text=caption)
