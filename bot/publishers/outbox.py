@@ -16,6 +16,7 @@ import math
 import os
 import random
 import re
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ HASHTAG = re.compile(r"(?<!\w)#\w+")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # unique per writer
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()

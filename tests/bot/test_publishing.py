@@ -271,3 +271,40 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
     assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
     assert publishing.publish_due(app, owner="w").claimed == 0
     app.close()
+
+
+def test_missing_x_secrets_pause_the_account_with_the_variable_name(tmp_path, clock, monkeypatch):
+    for key in fakes.X_SENTINELS:
+        monkeypatch.delenv(f"MEMELOOP_X_{key.upper()}", raising=False)
+    app = make_app(tmp_path, clock, X)
+    _schedule_x(app, clock)
+    assert publishing.publish_due(app, owner="w").paused == 1
+    with app.tx() as s:
+        assert "MEMELOOP_X_API_KEY" in account_repo.get_by_name(s, "xacct").pause_reason
+    app.close()
+
+
+def test_instagram_publisher_is_built_from_config_and_secrets(tmp_path, clock, monkeypatch):
+    monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-abcdef")
+    app = make_app(tmp_path, clock, INSTAGRAM)
+    pub = publishing.publisher_for(app, "igacct")
+    assert pub is publishing.publisher_for(app, "igacct")  # cached per App
+    assert (pub.username, pub.session_file, pub.delay_range) == ("memebot", tmp_path / "ig-session.json", (0.0, 0.0))
+    app.close()
+
+
+def test_two_workers_at_once_publish_each_post_once(app, clock):
+    import threading
+
+    publishing.approve_and_schedule(app, add_candidates(app, [f"p{i}" for i in range(12)]), actor="a", at=clock())
+    results: list[publishing.PublishSummary] = []
+    workers = [threading.Thread(target=lambda n=n: results.append(publishing.publish_due(app, owner=f"w{n}")))
+               for n in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    claimed = [pid for r in results for pid in r.post_ids]
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 12
+    records = list((app.config.account("demo").outbox.path / "posts").glob("*.json"))
+    assert len(records) == 12
