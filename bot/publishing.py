@@ -58,6 +58,7 @@ class PublishSummary:
     failed: int = 0
     paused: int = 0
     post_ids: list[int] = field(default_factory=list)
+    retry_at: datetime | None = None  # the earliest time a post of this run was put back for
 
     @property
     def claimed(self) -> int:
@@ -187,16 +188,18 @@ def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int
         if job is None:
             break
         summary.post_ids.append(job.post_id)
-        outcome = _publish_job(app, job, owner)
+        outcome, retry_at = _publish_job(app, job, owner)
         setattr(summary, outcome, getattr(summary, outcome) + 1)
+        if retry_at is not None:
+            summary.retry_at = min(summary.retry_at or retry_at, retry_at)
     if summary.claimed:
         log.info("event=publish_due owner=%s published=%d retried=%d unconfirmed=%d failed=%d paused=%d",
                  owner, summary.published, summary.retried, summary.unconfirmed, summary.failed, summary.paused)
     return summary
 
 
-def _publish_job(app: App, job: Job, owner: str) -> str:
-    """One attempt; returns the PublishSummary field to count it under."""
+def _publish_job(app: App, job: Job, owner: str) -> tuple[str, datetime | None]:
+    """One attempt; returns the PublishSummary field to count it under, and the retry time if any."""
     acc = app.config.account(job.account)
     publisher = None
     try:
@@ -212,7 +215,7 @@ def _publish_job(app: App, job: Job, owner: str) -> str:
     except GeneratorError as exc:  # preflight: this image/text can never be made valid for the platform
         return _record_failure(app, job, owner, PermanentPublishError(f"preflight: {exc}"), publisher)
     _record_published(app, job, owner, result, publisher)
-    return "published"
+    return "published", None
 
 
 def _store_rate_limits(session, app: App, account_id: int, publisher: Publisher | None, now: datetime) -> None:
@@ -245,10 +248,12 @@ def _record_published(app: App, job: Job, owner: str, result: Published, publish
     log.info("event=post_published post=%s account=%s remote_id=%s", job.post_id, job.account, result.remote_id)
 
 
-def _record_failure(app: App, job: Job, owner: str, exc: PublishError, publisher: Publisher | None) -> str:
+def _record_failure(app: App, job: Job, owner: str, exc: PublishError,
+                    publisher: Publisher | None) -> tuple[str, datetime | None]:
     now = app.clock()
     cfg = app.config.publishing
     error = str(exc)
+    at = None
     with app.tx() as session:
         _store_rate_limits(session, app, job.account_id, publisher, now)
         if isinstance(exc, AuthError | ChallengeRequired):
@@ -258,6 +263,7 @@ def _record_failure(app: App, job: Job, owner: str, exc: PublishError, publisher
                 session, job.post_id, owner=owner, at=now, error_class=exc.error_class, error=error, now=now,
                 refund_attempt=True)
         elif isinstance(exc, RateLimited):
+            at = exc.retry_at
             outcome, moved = "retried", posts_repo.mark_retry(
                 session, job.post_id, owner=owner, at=exc.retry_at, error_class=exc.error_class, error=error,
                 now=now, refund_attempt=True)
@@ -279,7 +285,7 @@ def _record_failure(app: App, job: Job, owner: str, exc: PublishError, publisher
     level = logging.WARNING if outcome in ("paused", "failed", "unconfirmed") else logging.INFO
     log.log(level, "event=publish_%s post=%s account=%s error_class=%s moved=%s error=%s", outcome, job.post_id,
             job.account, exc.error_class, moved, error)
-    return outcome
+    return outcome, at if outcome == "retried" else None
 
 
 # -- reconcile + sweep ---------------------------------------------------------------------------

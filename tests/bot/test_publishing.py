@@ -133,7 +133,8 @@ def test_x_rate_limit_postpones_to_reset_without_using_an_attempt(xapp, clock):
     reset = int((clock() + timedelta(minutes=9)).timestamp())
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, status=429, headers=fakes.rate_headers(100, 0, reset), json={"title": "Too Many Requests"})
-    assert publishing.publish_due(app, owner="w").retried == 1
+    summary = publishing.publish_due(app, owner="w")
+    assert (summary.retried, summary.retry_at) == (1, datetime.fromtimestamp(reset, UTC))
     row = _post(app, post.id)
     assert (row.state, row.attempts, row.error_class) == ("scheduled", 0, "rate_limited")
     assert row.next_attempt_at == datetime.fromtimestamp(reset, UTC)
