@@ -14,6 +14,7 @@ Last line: speedup=<x> p50_ms=<ms> distinct2=<d> ppl=<p> unigram_ppl=<u>
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -54,7 +55,7 @@ def main() -> None:
     from generator.meme.beam import choose
     from generator.meme.captioner import DIVERSITY
     from generator.meme.reference import reference_beam_search
-    from generator.meme.templates import load_templates
+    from generator.meme.templates import DEMO_DATA_DIR, load_templates
     from generator.meme.vocab import detokenize
 
     cap = load_captioner(args.bundle)
@@ -78,7 +79,7 @@ def main() -> None:
 
     model = keras.models.load_model(cap.bundle_dir / "model.keras", compile=False)
     slow_ms, agree = [], 0
-    key = lambda ids: detokenize(cap.vocab.decode(ids))  # noqa: E731
+    key = lambda ids: detokenize(cap.vocab.decode(ids))
     for f, fast in zip(features[: args.baseline_images], tops):
         t0 = time.perf_counter()
         pool = reference_beam_search(memefly_logprobs(model, f, cap.vocab.maxlen), cap.rules, 10, key)
@@ -91,11 +92,14 @@ def main() -> None:
     p50, p95 = np.percentile(fast_ms, [50, 95])
     slow_p50 = float(np.median(slow_ms))
     distinct2 = float(np.mean([distinct_n([c.text for c in caps]) for caps in tops]))
+    seen = {json.loads(line)["text"].lower() for line in (DEMO_DATA_DIR / "captions.jsonl").read_text().splitlines()}
+    novel = float(np.mean([c.text not in seen for caps in tops for c in caps]))
     metrics = cap.config.get("metrics", {})
     print(f"fast k=5 per image: p50={p50:.2f} ms p95={p95:.2f} ms (batched over {len(features)} images: "
           f"{batch_ms:.2f} ms/image)")
     print(f"memefly-style k=5 per image: p50={slow_p50:.0f} ms over {len(slow_ms)} images; "
           f"same top-5 as fast on {agree}/{len(slow_ms)}")
+    print(f"top-5 captions not copied verbatim from the demo training captions: {novel:.0%}")
     print(f"speedup={slow_p50 / p50:.0f} p50_ms={p50:.2f} distinct2={distinct2:.3f} "
           f"ppl={metrics.get('val_ppl', float('nan')):.2f} unigram_ppl={metrics.get('unigram_ppl', float('nan')):.2f}")
 

@@ -20,6 +20,7 @@ forward (never re-running the prefix). Rules (the reference decoder in tests fol
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -121,7 +122,12 @@ def beam_search(step: StepFn, state0: np.ndarray, rules: DecodeRules, *, width: 
 
 
 def _bigrams(ids: tuple[int, ...]) -> set[tuple[int, int]]:
-    return set(zip(ids, ids[1:]))
+    return set(itertools.pairwise(ids))
+
+
+def _penalised(h: Hypothesis, used: set[tuple[int, int]], diversity: float) -> float:
+    grams = _bigrams(h.ids)
+    return h.score - diversity * (len(grams & used) / len(grams) if grams else 0.0)
 
 
 def choose(pool: Sequence[Hypothesis], k: int, diversity: float = 0.0) -> list[Hypothesis]:
@@ -134,12 +140,8 @@ def choose(pool: Sequence[Hypothesis], k: int, diversity: float = 0.0) -> list[H
     used: set[tuple[int, int]] = set()
     rest = list(pool)
     while rest and len(picked) < k:
-        def adjusted(h: Hypothesis) -> float:
-            grams = _bigrams(h.ids)
-            return h.score - diversity * (len(grams & used) / len(grams) if grams else 0.0)
-
-        best = max(rest, key=lambda h: (adjusted(h), -rest.index(h)))
-        rest.remove(best)
+        best = max(range(len(rest)), key=lambda i: (_penalised(rest[i], used, diversity), -i))
+        best = rest.pop(best)
         picked.append(best)
         used |= _bigrams(best.ids)
     return rank(picked)

@@ -14,7 +14,6 @@ from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encode
 from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
-
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
 
 
