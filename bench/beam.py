@@ -41,6 +41,45 @@ def memefly_logprobs(model, features: np.ndarray, maxlen: int):
     return logprobs
 
 
+def time_fast(cap, features: np.ndarray, repeats: int):
+    """Per-image k=5 times (ms) one image per call, the captions, and ms/image when batched."""
+    cap.beam_search(features[0], k=5)  # warm-up
+    fast_ms, tops = [], []
+    for _ in range(repeats):
+        tops = []
+        for f in features:
+            t0 = time.perf_counter()
+            tops.append(cap.beam_search(f, k=5))
+            fast_ms.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    cap.beam_search_batch(features, k=5)
+    return fast_ms, tops, (time.perf_counter() - t0) * 1000 / len(features)
+
+
+def time_memefly(cap, features: np.ndarray, tops) -> tuple[list[float], int]:
+    """Per-image times of the memefly-style decoder and on how many images it matched the fast top 5."""
+    import keras
+
+    from generator.meme.beam import choose
+    from generator.meme.captioner import DIVERSITY
+    from generator.meme.reference import reference_beam_search
+    from generator.meme.vocab import detokenize
+
+    model = keras.models.load_model(cap.bundle_dir / "model.keras", compile=False)
+    slow_ms, agree = [], 0
+
+    def key(ids: tuple[int, ...]) -> str:
+        return detokenize(cap.vocab.decode(ids))
+
+    for f, fast in zip(features, tops):
+        t0 = time.perf_counter()
+        pool = reference_beam_search(memefly_logprobs(model, f, cap.vocab.maxlen), cap.rules, 10, key)
+        slow = choose(pool, 5, DIVERSITY)
+        slow_ms.append((time.perf_counter() - t0) * 1000)
+        agree += [key(h.ids) for h in slow] == [c.text for c in fast]
+    return slow_ms, agree
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=None)
@@ -52,40 +91,15 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from generator.meme import load_captioner
-    from generator.meme.beam import choose
-    from generator.meme.captioner import DIVERSITY
-    from generator.meme.reference import reference_beam_search
     from generator.meme.templates import DEMO_DATA_DIR, load_templates
-    from generator.meme.vocab import detokenize
 
     cap = load_captioner(args.bundle)
     templates = load_templates()
     features = cap.encode_batch([t.image_path for t in templates])
     print(f"bundle={cap.bundle_dir} version={cap.version} vocab={cap.vocab.size} images={len(templates)}")
-
-    cap.beam_search(features[0], k=5)  # warm-up
-    fast_ms, tops = [], []
-    for _ in range(args.repeats):
-        for f in features:
-            t0 = time.perf_counter()
-            captions = cap.beam_search(f, k=5)
-            fast_ms.append((time.perf_counter() - t0) * 1000)
-        tops = [cap.beam_search(f, k=5) for f in features]
-    t0 = time.perf_counter()
-    cap.beam_search_batch(features, k=5)
-    batch_ms = (time.perf_counter() - t0) * 1000 / len(features)
-
-    import keras
-
-    model = keras.models.load_model(cap.bundle_dir / "model.keras", compile=False)
-    slow_ms, agree = [], 0
-    key = lambda ids: detokenize(cap.vocab.decode(ids))
-    for f, fast in zip(features[: args.baseline_images], tops):
-        t0 = time.perf_counter()
-        pool = reference_beam_search(memefly_logprobs(model, f, cap.vocab.maxlen), cap.rules, 10, key)
-        slow = choose(pool, 5, DIVERSITY)
-        slow_ms.append((time.perf_counter() - t0) * 1000)
-        agree += [key(h.ids) for h in slow] == [c.text for c in fast]
+    fast_ms, tops, batch_ms = time_fast(cap, features, args.repeats)
+    n = args.baseline_images
+    slow_ms, agree = time_memefly(cap, features[:n], tops[:n])
 
     for t, captions in zip(templates, tops):
         print(f"{t.slug:12s} " + " | ".join(c.text for c in captions[:2]))

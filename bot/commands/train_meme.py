@@ -15,6 +15,8 @@ ENCODERS = ("efficientnet_lite0", "inception_v3")  # generator.meme.encoders.ENC
               help="Bundle folder to write (training checkpoints go to OUT/train_state).")
 @click.option("--encoder", type=click.Choice(ENCODERS), default="efficientnet_lite0", show_default=True,
               help="Image encoder; inception_v3 downloads ImageNet weights once (needs a network).")
+@click.option("--encoder-weights", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Local weights file for the encoder (e.g. InceptionV3 .h5 when offline).")
 @click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True,
               help="Most epochs of the model-selection phase (early stopping usually ends it sooner).")
 @click.option("--final-epochs", type=click.IntRange(min=1), default=None,
@@ -27,7 +29,7 @@ ENCODERS = ("efficientnet_lite0", "inception_v3")  # generator.meme.encoders.ENC
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Continue from OUT/train_state when it matches the data and settings.")
-def command(data_dir: Path, out_dir: Path, encoder: str, epochs: int, final_epochs: int | None, batch_size: int,
+def command(data_dir: Path, out_dir: Path, encoder: str, encoder_weights: Path | None, epochs: int, final_epochs: int | None, batch_size: int,
             patience: int, learning_rate: float, seed: int, threads: int, resume: bool) -> None:
     """Train the meme captioner and write a bundle (model.keras, vocab.json, config.json, weights.npz).
 
@@ -40,7 +42,7 @@ def command(data_dir: Path, out_dir: Path, encoder: str, epochs: int, final_epoc
 
     report = train(data_dir, out_dir, encoder=encoder, epochs=epochs, batch_size=batch_size, patience=patience,
                    learning_rate=learning_rate, seed=seed, resume=resume, progress=True, threads=threads,
-                   final_epochs=final_epochs)
+                   final_epochs=final_epochs, encoder_weights=encoder_weights)
     _summary(report)
 
 
