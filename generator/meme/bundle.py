@@ -6,7 +6,7 @@
     config.json   encoder, feature_dim, maxlen, model config, data hash, metrics, created time
     weights.npz   the same weights exported for the NumPy decode path
 
-The version is a short hash of these files' bytes, so a retrained bundle gets a new version.
+The version is a short hash of the vocab, config and weights (see ``bundle_version``).
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from generator import BundleError
 from generator.meme.step import DecoderWeights
@@ -34,12 +36,19 @@ class Bundle:
 
 
 def bundle_version(path: Path) -> str:
-    h = hashlib.sha256()
-    for name in BUNDLE_FILES:
-        file = path / name
-        if file.is_file():
+    """Hash of what decides the output: vocab, config (minus its timestamp) and the weight arrays.
+
+    Zip containers (model.keras, weights.npz) carry save times, so arrays are hashed, not bytes;
+    a bundle retrained to the same weights gets the same version.
+    """
+    h = hashlib.sha256((path / "vocab.json").read_bytes())
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    config.pop("created", None)
+    h.update(json.dumps(config, sort_keys=True).encode())
+    with np.load(path / "weights.npz") as arrays:
+        for name in sorted(arrays.files):
             h.update(name.encode())
-            h.update(file.read_bytes())
+            h.update(np.ascontiguousarray(arrays[name]).tobytes())
     return h.hexdigest()[:12]
 
 

@@ -62,6 +62,11 @@ def test_version_is_a_stable_content_hash(tmp_path):
     assert len(bundle_version(a)) == 12
     c = write_random_bundle(tmp_path / "c", seed=2)
     assert bundle_version(c) != bundle_version(a)
+    config = json.loads((b / "config.json").read_text())
+    (b / "config.json").write_text(json.dumps(config | {"created": "2030-01-01T00:00:00+00:00"}))
+    assert bundle_version(b) == bundle_version(a)  # re-saving the same model keeps its version
+    (b / "config.json").write_text(json.dumps(config | {"encoder": "inception_v3"}))
+    assert bundle_version(b) != bundle_version(a)
 
 
 def test_encode_caches_features_by_image_content(tmp_path):
