@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PUBLISHERS: dict[int, dict[str, Publisher]] = {}
+RECONCILE_MARGIN = timedelta(hours=1)  # a match may be this much older than its slot (clock skew, early run)
 
 
 @dataclass
@@ -79,6 +80,14 @@ class Job:
     image_path: str | None
     template: str | None
     generator: str
+
+
+def _job_of(session, app: App, post: Post) -> Job:
+    cand = cand_repo.get_candidate(session, post.candidate_id)
+    name = next((n for n, i in app.account_ids.items() if i == post.account_id), f"#{post.account_id}")
+    return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
+               marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
+               template=cand.template.slug if cand.template else None, generator=cand.generator)
 
 
 def worker_id() -> str:
@@ -167,12 +176,7 @@ def _claim_one(app: App, owner: str, now: datetime, account_ids: Sequence[int]) 
                                        account_ids=account_ids, limit=1)
         if not claimed:
             return None
-        post = claimed[0]
-        cand = cand_repo.get_candidate(session, post.candidate_id)
-        name = next(n for n, i in app.account_ids.items() if i == post.account_id)
-        return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
-                   marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
-                   template=cand.template.slug if cand.template else None, generator=cand.generator)
+        return _job_of(session, app, claimed[0])
 
 
 def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int | None = None,
@@ -324,17 +328,6 @@ def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
         for post in posts:
             settled += _settle_one(app, post, jobs[post.id], remote, taken, now)
     return settled
-
-
-RECONCILE_MARGIN = timedelta(hours=1)
-
-
-def _job_of(session, app: App, post: Post) -> Job:
-    cand = cand_repo.get_candidate(session, post.candidate_id)
-    name = next((n for n, i in app.account_ids.items() if i == post.account_id), f"#{post.account_id}")
-    return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
-               marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
-               template=cand.template.slug if cand.template else None, generator=cand.generator)
 
 
 def _settle_one(app: App, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:
