@@ -12,7 +12,6 @@ import os
 import secrets
 import socket
 import threading
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PUBLISHERS: dict[int, dict[str, Publisher]] = {}
 RECONCILE_MARGIN = timedelta(hours=1)  # a match may be this much older than its slot (clock skew, early run)
 
 
@@ -96,15 +94,12 @@ def worker_id() -> str:
 
 def publisher_for(app: App, account_name: str) -> Publisher:
     """The account's publisher, built once per App from config + secrets."""
-    cache = _PUBLISHERS.get(id(app))
-    if cache is None:
-        cache = _PUBLISHERS[id(app)] = {}
-        weakref.finalize(app, _PUBLISHERS.pop, id(app), None)
-    if account_name not in cache:
+    if account_name not in app.publishers:
         from bot.publishers.factory import build_publisher
 
-        cache[account_name] = build_publisher(app.config, app.config.account(account_name), clock=app.clock)
-    return cache[account_name]
+        app.publishers[account_name] = build_publisher(app.config, app.config.account(account_name),
+                                                       clock=app.clock)
+    return app.publishers[account_name]
 
 
 def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:

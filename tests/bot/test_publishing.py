@@ -258,7 +258,7 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
     from bot.publishers.instagram import InstagramPublisher
 
     cfg = app.config.account("igacct").instagram
-    publishing._PUBLISHERS.setdefault(id(app), {})["igacct"] = InstagramPublisher(
+    app.publishers["igacct"] = InstagramPublisher(
         account="igacct", username=cfg.username, password=Secret("pw-123456"),
         session_file=cfg.session_file, clock=clock, client_factory=lambda: client)
     ig_ids = add_candidates(app, ["insta post"], account="igacct")
