@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedback import NotFound
-from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Template
+from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Post, Template
 
 
 @dataclass(frozen=True)
@@ -177,3 +177,23 @@ def queue_position(session: Session, candidate: Candidate) -> int | None:
         select(Candidate.id).where(Candidate.status == "pending")
         .order_by(*_review_order())).all()
     return ids.index(candidate.id) + 1
+
+
+def set_image(session: Session, candidate_id: int, *, path: str, sha256: str, phash: str | None) -> None:
+    """Point a candidate at a re-rendered image (inside the transaction that recorded the edit)."""
+    session.execute(update(Candidate).where(Candidate.id == candidate_id)
+                    .values(image_path=path, image_sha256=sha256, image_phash=phash)
+                    .execution_options(synchronize_session=False))
+
+
+def posts_of(session: Session, candidate_id: int) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.candidate_id == candidate_id).order_by(Post.id)))
+
+
+def sheet_rows(session: Session, now: datetime, *, statuses: Sequence[str], account: str | None,
+               limit: int | None) -> list[tuple[QueueRow, str | None]]:
+    """Queue rows with their image paths, for the contact sheet."""
+    rows = list_queue(session, now, statuses=statuses, account=account, limit=limit)
+    paths = dict(session.execute(select(Candidate.id, Candidate.image_path)
+                                 .where(Candidate.id.in_([r.id for r in rows]))).all())
+    return [(r, paths.get(r.id)) for r in rows]
