@@ -227,4 +227,4 @@ class Heartbeat(Base):
 
 # The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
 # tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
