@@ -100,6 +100,9 @@ class Candidate(Base):
         Index("ix_candidates_status_score", "status", "predicted_score"),
         Index("ix_candidates_group_key", "group_key"),
         Index("ix_candidates_created_at", "created_at"),
+        # Covering indexes for the dashboard's approval views (migration 0002).
+        Index("ix_candidates_stats", "account_id", "generator", "model_version", "status"),
+        Index("ix_candidates_stats_day", "account_id", "created_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,6 +201,26 @@ class MetricSnapshot(Base):
     comments: Mapped[int | None]
     views: Mapped[int | None]
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PostMetricsLatest(Base):
+    """Each post's newest snapshot, kept by a database trigger on metric_snapshots inserts (migration
+    0002) so the dashboard reads one row per post. Derived data: never written by the code."""
+
+    __tablename__ = "post_metrics_latest"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, autoincrement=False)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("metric_snapshots.id"))
+    taken_at: Mapped[datetime]
+    age_s: Mapped[int]
+    likes: Mapped[int | None]
+    reposts: Mapped[int | None]
+    replies: Mapped[int | None]
+    quotes: Mapped[int | None]
+    impressions: Mapped[int | None]
+    bookmarks: Mapped[int | None]
+    comments: Mapped[int | None]
+    views: Mapped[int | None]
 
 
 class RateLimit(Base):

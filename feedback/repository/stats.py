@@ -59,13 +59,16 @@ def top_posts(session: Session, *, limit: int = 10, bottom: bool = False,
 
 
 def approval(session: Session, *, by: str = "generator", account: str | None = None) -> list[dict[str, Any]]:
-    """Reviewer decisions: approved / (approved + rejected), plus what the filters held back."""
+    """Reviewer decisions: approved / (approved + rejected), plus what the filters held back.
+
+    Edits are counted per generator/model/account (the audit log knows them, not the day view)."""
     if by not in APPROVAL_GROUPS:
         raise NotFound(f"cannot group approvals by {by!r} (use one of: {', '.join(APPROVAL_GROUPS)})")
+    view, edited = ("v_approval_daily", "") if by == "day" else ("v_approval", "SUM(edited) AS edited, ")
     sql = (f"SELECT {by}, SUM(candidates) AS candidates, SUM(approved) AS approved, SUM(rejected) AS rejected, "
-           "SUM(edited) AS edited, SUM(pending) AS pending, SUM(filtered) AS filtered, "
-           "SUM(duplicate) AS duplicate, SUM(approved) * 1.0 / NULLIF(SUM(approved) + SUM(rejected), 0) "
-           f"AS approval_rate FROM v_approval {_where(account)} GROUP BY {by} ORDER BY {by}")
+           f"{edited}SUM(pending) AS pending, SUM(filtered) AS filtered, SUM(duplicate) AS duplicate, "
+           "SUM(approved) * 1.0 / NULLIF(SUM(approved) + SUM(rejected), 0) AS approval_rate "
+           f"FROM {view} {_where(account)} GROUP BY {by} ORDER BY {by}")
     return _rows(session, sql, {"account": account})
 
 

@@ -1,8 +1,13 @@
 """dashboard views
 
 The `memeloop stats` queries as SQL views, so any SQLite (or PostgreSQL) tool can read them.
-Views are not in the ORM metadata, so autogenerate ignores them. The SQL is written out here (not
-imported) so this revision keeps meaning what it meant when it was applied.
+Views and triggers are not in the ORM metadata, so autogenerate ignores them. The SQL is written
+out here (not imported) so this revision keeps meaning what it meant when it was applied.
+
+post_metrics_latest holds each post's newest snapshot, kept by a trigger on metric_snapshots
+inserts (any writer, any dialect): the dashboard reads one row per post instead of searching a
+million snapshots per query. It is derived data; snapshots stay append-only.
+Two covering indexes on candidates serve the approval views.
 
 Engagement of a post = likes + 2*reposts + replies + quotes + comments of its newest snapshot
 (the default ranking weights; unknown counts count as 0; NULL when never polled).
@@ -12,32 +17,75 @@ Revises: 0001
 Create Date: 2026-11-22 00:40:00
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-DIMENSIONS = {
-    "generator": "generator",
-    "template": "template",
-    "beam_rank": "beam_rank",
-    "tone": "tone",
-    "audience": "audience",
-    "hour": "hour",
-    "account": "account",
-}
-VIEWS = ["v_post_engagement", "v_engagement_daily", "v_approval", "v_model_versions",
-         *(f"v_engagement_by_{d}" for d in DIMENSIONS)]
+COUNTS = ("likes", "reposts", "replies", "quotes", "impressions", "bookmarks", "comments", "views")
+DIMENSIONS = ("generator", "template", "beam_rank", "tone", "audience", "hour", "account")
+# Created in this order, dropped in reverse (later views read earlier ones).
+VIEWS = ("v_post_engagement", *(f"v_engagement_by_{d}" for d in DIMENSIONS), "v_engagement_daily",
+         "v_approval", "v_approval_daily", "v_model_versions")
+LATEST_COLUMNS = ("post_id", "snapshot_id", "taken_at", "age_s", *COUNTS)
 
 
 def _expr(dialect: str) -> dict[str, str]:
     if dialect == "postgresql":
         return {"day": "to_char(p.published_at, 'YYYY-MM-DD')",
                 "hour": "CAST(EXTRACT(HOUR FROM p.published_at) AS INTEGER)",
-                "cday": "to_char(c.created_at, 'YYYY-MM-DD')"}
+                "cday": "to_char(created_at, 'YYYY-MM-DD')"}
     return {"day": "date(p.published_at)", "hour": "CAST(strftime('%H', p.published_at) AS INTEGER)",
-            "cday": "date(c.created_at)"}
+            "cday": "date(created_at)"}
+
+
+def _create_latest() -> None:
+    op.create_table(
+        'post_metrics_latest',
+        sa.Column('post_id', sa.Integer(), nullable=False),
+        sa.Column('snapshot_id', sa.Integer(), nullable=False),
+        sa.Column('taken_at', sa.DateTime(), nullable=False),
+        sa.Column('age_s', sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=True) for name in COUNTS),
+        sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_post_metrics_latest_post_id_posts')),
+        sa.ForeignKeyConstraint(['snapshot_id'], ['metric_snapshots.id'],
+                                name=op.f('fk_post_metrics_latest_snapshot_id_metric_snapshots')),
+        sa.PrimaryKeyConstraint('post_id', name=op.f('pk_post_metrics_latest')),
+    )
+    cols = ", ".join(LATEST_COLUMNS)
+    picked = ", ".join(f"s.{c}" for c in ("post_id", "id", "taken_at", "age_s", *COUNTS))
+    op.execute(f"""
+INSERT INTO post_metrics_latest ({cols})
+SELECT {picked} FROM metric_snapshots s
+WHERE s.id = (SELECT s2.id FROM metric_snapshots s2 WHERE s2.post_id = s.post_id
+              ORDER BY s2.taken_at DESC, s2.id DESC LIMIT 1)
+""")
+
+
+def _upsert_latest() -> str:
+    cols = ", ".join(LATEST_COLUMNS)
+    values = ", ".join(f"NEW.{c}" for c in ("post_id", "id", "taken_at", "age_s", *COUNTS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in LATEST_COLUMNS[1:])
+    return (f"INSERT INTO post_metrics_latest ({cols}) VALUES ({values}) "
+            f"ON CONFLICT (post_id) DO UPDATE SET {updates} "
+            "WHERE excluded.taken_at >= post_metrics_latest.taken_at;")
+
+
+def _create_trigger(dialect: str) -> None:
+    if dialect == "postgresql":
+        op.execute(f"""
+CREATE FUNCTION memeloop_post_metrics_latest() RETURNS trigger AS $$
+BEGIN
+  {_upsert_latest()}
+  RETURN NEW;
+END $$ LANGUAGE plpgsql""")
+        op.execute("CREATE TRIGGER trg_metric_snapshots_latest AFTER INSERT ON metric_snapshots "
+                   "FOR EACH ROW EXECUTE FUNCTION memeloop_post_metrics_latest()")
+    else:
+        op.execute(f"CREATE TRIGGER trg_metric_snapshots_latest AFTER INSERT ON metric_snapshots "
+                   f"BEGIN {_upsert_latest()} END")
 
 
 def _post_engagement(e: dict[str, str]) -> str:
@@ -46,53 +94,62 @@ CREATE VIEW v_post_engagement AS
 SELECT p.id AS post_id, a.name AS account, c.id AS candidate_id, c.generator, c.model_version,
        t.slug AS template, c.beam_rank, c.tone, c.audience, c.text, p.remote_url,
        p.published_at, {e['day']} AS day, {e['hour']} AS hour,
-       s.taken_at AS measured_at, s.age_s, s.likes, s.reposts, s.replies, s.quotes, s.comments,
-       s.impressions, s.views,
-       CASE WHEN s.id IS NULL THEN NULL ELSE
-         COALESCE(s.likes, 0) + 2 * COALESCE(s.reposts, 0) + COALESCE(s.replies, 0)
-         + COALESCE(s.quotes, 0) + COALESCE(s.comments, 0) END AS engagement
+       m.taken_at AS measured_at, m.age_s, m.likes, m.reposts, m.replies, m.quotes, m.comments,
+       m.impressions, m.views,
+       CASE WHEN m.post_id IS NULL THEN NULL ELSE
+         COALESCE(m.likes, 0) + 2 * COALESCE(m.reposts, 0) + COALESCE(m.replies, 0)
+         + COALESCE(m.quotes, 0) + COALESCE(m.comments, 0) END AS engagement
 FROM posts p
 JOIN accounts a ON a.id = p.account_id
 JOIN candidates c ON c.id = p.candidate_id
 LEFT JOIN templates t ON t.id = c.template_id
-LEFT JOIN metric_snapshots s ON s.id = (
-    SELECT s2.id FROM metric_snapshots s2 WHERE s2.post_id = p.id
-    ORDER BY s2.taken_at DESC, s2.id DESC LIMIT 1)
+LEFT JOIN post_metrics_latest m ON m.post_id = p.id
 WHERE p.state = 'published'
 """
 
 
+SUMMARY = """COUNT(*) AS posts, COUNT(engagement) AS measured, SUM(engagement) AS total_engagement,
+       AVG(engagement * 1.0) AS mean_engagement, MAX(engagement) AS best"""
+
+
 def _by(dimension: str) -> str:
     keys = "account" if dimension == "account" else f"account, {dimension}"
-    return f"""
-CREATE VIEW v_engagement_by_{dimension} AS
-SELECT {keys}, COUNT(*) AS posts, COUNT(engagement) AS measured,
-       SUM(engagement) AS total_engagement, AVG(engagement * 1.0) AS mean_engagement,
-       MAX(engagement) AS best
-FROM v_post_engagement GROUP BY {keys}
-"""
+    return f"CREATE VIEW v_engagement_by_{dimension} AS SELECT {keys}, {SUMMARY} " \
+           f"FROM v_post_engagement GROUP BY {keys}"
 
 
-DAILY = """
-CREATE VIEW v_engagement_daily AS
-SELECT account, day, COUNT(*) AS posts, COUNT(engagement) AS measured,
-       SUM(engagement) AS total_engagement, AVG(engagement * 1.0) AS mean_engagement, MAX(engagement) AS best
-FROM v_post_engagement GROUP BY account, day
-"""
+DAILY = f"CREATE VIEW v_engagement_daily AS SELECT account, day, {SUMMARY} FROM v_post_engagement " \
+        "GROUP BY account, day"
 
+DECISIONS = """COUNT(*) AS candidates,
+       SUM(CASE WHEN status IN ('approved', 'posted') THEN 1 ELSE 0 END) AS approved,
+       SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
+       SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+       SUM(CASE WHEN status = 'filtered' THEN 1 ELSE 0 END) AS filtered,
+       SUM(CASE WHEN status = 'duplicate' THEN 1 ELSE 0 END) AS duplicate"""
 
-def _approval(e: dict[str, str]) -> str:
-    return f"""
+# Aggregate first, name the account after: the join then touches a handful of rows, not every candidate.
+APPROVAL = f"""
 CREATE VIEW v_approval AS
-SELECT a.name AS account, c.generator, c.model_version, {e['cday']} AS day, COUNT(*) AS candidates,
-       SUM(CASE WHEN c.status IN ('approved', 'posted') THEN 1 ELSE 0 END) AS approved,
-       SUM(CASE WHEN c.status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
-       SUM(CASE WHEN c.status = 'pending' THEN 1 ELSE 0 END) AS pending,
-       SUM(CASE WHEN c.status = 'filtered' THEN 1 ELSE 0 END) AS filtered,
-       SUM(CASE WHEN c.status = 'duplicate' THEN 1 ELSE 0 END) AS duplicate,
-       SUM(CASE WHEN c.text <> c.original_text THEN 1 ELSE 0 END) AS edited
-FROM candidates c LEFT JOIN accounts a ON a.id = c.account_id
-GROUP BY a.name, c.generator, c.model_version, {e['cday']}
+SELECT a.name AS account, g.generator, g.model_version, g.candidates, g.approved, g.rejected, g.pending,
+       g.filtered, g.duplicate, COALESCE(x.edited, 0) AS edited
+FROM (SELECT account_id, generator, model_version, {DECISIONS}
+      FROM candidates GROUP BY account_id, generator, model_version) g
+LEFT JOIN accounts a ON a.id = g.account_id
+LEFT JOIN (SELECT c.account_id, c.generator, c.model_version, COUNT(DISTINCT r.candidate_id) AS edited
+           FROM reviews r JOIN candidates c ON c.id = r.candidate_id WHERE r.action = 'edit'
+           GROUP BY c.account_id, c.generator, c.model_version) x
+  ON x.account_id IS NOT DISTINCT FROM g.account_id AND x.generator = g.generator
+ AND x.model_version = g.model_version
+"""
+
+
+def _approval_daily(e: dict[str, str]) -> str:
+    return f"""
+CREATE VIEW v_approval_daily AS
+SELECT a.name AS account, g.day, g.candidates, g.approved, g.rejected, g.pending, g.filtered, g.duplicate
+FROM (SELECT account_id, {e['cday']} AS day, {DECISIONS} FROM candidates GROUP BY account_id, {e['cday']}) g
+LEFT JOIN accounts a ON a.id = g.account_id
 """
 
 
@@ -101,9 +158,7 @@ CREATE VIEW v_model_versions AS
 SELECT q.account, q.generator, q.model_version, q.candidates, q.approved, q.rejected, q.edited,
        COALESCE(e.posts, 0) AS posts, COALESCE(e.measured, 0) AS measured,
        e.total_engagement, e.mean_engagement
-FROM (SELECT account, generator, model_version, SUM(candidates) AS candidates, SUM(approved) AS approved,
-             SUM(rejected) AS rejected, SUM(edited) AS edited
-      FROM v_approval GROUP BY account, generator, model_version) q
+FROM v_approval q
 LEFT JOIN (SELECT account, generator, model_version, COUNT(*) AS posts, COUNT(engagement) AS measured,
                   SUM(engagement) AS total_engagement, AVG(engagement * 1.0) AS mean_engagement
            FROM v_post_engagement GROUP BY account, generator, model_version) e
@@ -113,15 +168,32 @@ LEFT JOIN (SELECT account, generator, model_version, COUNT(*) AS posts, COUNT(en
 
 
 def upgrade() -> None:
-    e = _expr(op.get_bind().dialect.name)
+    dialect = op.get_bind().dialect.name
+    e = _expr(dialect)
+    _create_latest()
+    _create_trigger(dialect)
+    with op.batch_alter_table('candidates', schema=None) as batch_op:
+        batch_op.create_index('ix_candidates_stats', ['account_id', 'generator', 'model_version', 'status'],
+                              unique=False)
+        batch_op.create_index('ix_candidates_stats_day', ['account_id', 'created_at', 'status'], unique=False)
     op.execute(_post_engagement(e))
     for dimension in DIMENSIONS:
         op.execute(_by(dimension))
     op.execute(DAILY)
-    op.execute(_approval(e))
+    op.execute(APPROVAL)
+    op.execute(_approval_daily(e))
     op.execute(MODEL_VERSIONS)
 
 
 def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
     for view in reversed(VIEWS):
         op.execute(f"DROP VIEW IF EXISTS {view}")
+    with op.batch_alter_table('candidates', schema=None) as batch_op:
+        batch_op.drop_index('ix_candidates_stats_day')
+        batch_op.drop_index('ix_candidates_stats')
+    op.execute("DROP TRIGGER IF EXISTS trg_metric_snapshots_latest" +
+               (" ON metric_snapshots" if dialect == "postgresql" else ""))
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS memeloop_post_metrics_latest()")
+    op.drop_table('post_metrics_latest')

@@ -9,7 +9,7 @@ from feedback import NotFound, migrate
 from feedback.dashboard import bar, rate, sparkline
 from feedback.db import make_engine, make_session_factory, transaction
 from feedback.polling import Counts
-from feedback.repository import metrics, stats
+from feedback.repository import metrics, reviews, stats
 from tests.feedback import feedback_rows as rows
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -42,8 +42,9 @@ def seed(session) -> None:
     rows.post(session, candidate_id=unpolled.id, account_id=demo.id, at=T0 + timedelta(days=2))
     rows.candidate(session, now=T0, account_id=demo.id, status="rejected", text="no", model_version="v2")
     rows.candidate(session, now=T0, account_id=demo.id, status="filtered", text="bad", model_version="v2")
-    edited = rows.candidate(session, now=T0, account_id=demo.id, status="approved", model_version="v2")
-    edited.text = "edited words"
+    edited = rows.candidate(session, now=T0, account_id=demo.id, model_version="v2").id
+    reviews.edit(session, edited, actor="ann", now=T0, text="edited words")
+    reviews.approve(session, edited, actor="ann", now=T0)
 
 
 def _check(sessions) -> None:
@@ -54,6 +55,7 @@ def _check(sessions) -> None:
         since = stats.over_time(s, since="2026-01-06")
         best, worst = stats.top_posts(s, limit=2), stats.top_posts(s, limit=1, bottom=True)
         approval = stats.approval(s, by="model_version", account="demo")
+        daily_approval = stats.approval(s, by="day")
         versions = stats.model_versions(s)
         accounts = stats.by_dimension(s, "account")
     assert [(r["template"], r["posts"], r["mean_engagement"]) for r in by_template] == [
@@ -66,6 +68,8 @@ def _check(sessions) -> None:
     assert worst[0]["engagement"] == 2 and worst[0]["account"] == "other"
     assert [(r["model_version"], r["approved"], r["rejected"], r["filtered"], r["edited"], r["approval_rate"])
             for r in approval] == [("v1", 4, 0, 0, 0, 1.0), ("v2", 1, 1, 1, 1, 0.5)]
+    assert [(r["day"], r["candidates"], r["approved"]) for r in daily_approval] == [
+        ("2026-01-05", 6, 4), ("2026-01-06", 2, 2)]
     assert [(r["model_version"], r["posts"], r["mean_engagement"]) for r in versions] == [
         ("v1", 5, 14.5), ("v2", 0, None)]
     assert {r["account"]: r["posts"] for r in accounts} == {"demo": 4, "other": 1}
@@ -93,3 +97,23 @@ def test_unknown_breakdowns_are_named(sessions):
         stats.by_dimension(s, "colour")
     with transaction(sessions) as s, pytest.raises(NotFound, match="cannot group approvals by 'x'"):
         stats.approval(s, by="x")
+
+
+def test_upgrading_a_database_with_snapshots_backfills_the_latest_table(fresh_db):
+    from sqlalchemy import text
+
+    from tests.feedback.test_migrations import SEEDERS
+
+    migrate.upgrade(fresh_db, "0001")
+    with fresh_db.begin() as conn:
+        SEEDERS["0001"](conn)
+        conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes) "
+                          "VALUES (1, '2026-01-01 11:00:00', 60, 99)"))  # older than the seeded one
+    migrate.upgrade(fresh_db)
+    with fresh_db.begin() as conn:
+        assert conn.execute(text("SELECT likes FROM post_metrics_latest")).all() == [(4,)]
+        conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes) "
+                          "VALUES (1, '2026-01-02 12:00:00', 86400, 7)"))
+        conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes) "
+                          "VALUES (1, '2026-01-01 13:00:00', 3600, 1)"))  # late arrival of an older reading
+        assert conn.execute(text("SELECT engagement FROM v_post_engagement")).all() == [(7,)]
