@@ -42,7 +42,7 @@ def post(session: Session, *, candidate_id: int, account_id: int, at: datetime, 
     n = next(_markers)
     published = state == "published"
     row = Post(candidate_id=candidate_id, account_id=account_id, state=state, scheduled_at=at,
-               next_attempt_at=at, attempts=1, marker=f"m{n}",
+               next_attempt_at=at, attempts=1 if published else 0, marker=f"m{n}",
                remote_id=remote_id or (f"r{n}" if published else None),
                published_at=at if published else None, created_at=at - timedelta(hours=1), updated_at=at)
     session.add(row)
