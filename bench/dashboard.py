@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feedback import migrate  # noqa: E402
-from feedback.dashboard import APPROVAL_GROUPS, DIMENSIONS  # noqa: E402
-from feedback.db import make_engine, make_session_factory, transaction  # noqa: E402
-from feedback.repository import stats  # noqa: E402
+from feedback import migrate
+from feedback.dashboard import APPROVAL_GROUPS, DIMENSIONS
+from feedback.db import make_engine, make_session_factory, transaction
+from feedback.repository import stats
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 FMT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feedback.ranking import CandidateFeatures, Outcome, Ranker  # noqa: E402
+from feedback.ranking import CandidateFeatures, Outcome, Ranker
 
 TEMPLATES = [f"tpl{i}" for i in range(10)]
 TONES = ["funny", "dry", "wholesome", "edgy"]

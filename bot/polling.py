@@ -14,11 +14,10 @@ from datetime import datetime
 
 import numpy as np
 
+from bot.publishers.base import PublishError
 from feedback import learning
 from feedback.polling import Counts, PollTarget, batches, select_due
 from feedback.repository import metrics as metrics_repo
-
-from bot.publishers.base import PublishError
 
 log = logging.getLogger(__name__)
 

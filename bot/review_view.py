@@ -199,10 +199,10 @@ def edit_candidate(app, candidate_id: int, *, new_text: str, actor: str, reason:
 
 
 def _render(candidate_id: int, version: int, source: str, boxes: list, text: str, app) -> tuple[Path, str, str]:
+    from generator.annotate import render_meme
     from PIL import Image
 
     from feedback.dedupe import phash_of
-    from generator.annotate import render_meme
 
     try:
         with Image.open(source) as img:

@@ -182,7 +182,20 @@ class Post(Base):
     account: Mapped[Account] = relationship()
 
 
-class MetricSnapshot(Base):
+class _Counts:
+    """Engagement counters of one reading; NULL = unknown or hidden by the platform (never -1)."""
+
+    likes: Mapped[int | None]
+    reposts: Mapped[int | None]
+    replies: Mapped[int | None]
+    quotes: Mapped[int | None]
+    impressions: Mapped[int | None]
+    bookmarks: Mapped[int | None]
+    comments: Mapped[int | None]
+    views: Mapped[int | None]
+
+
+class MetricSnapshot(_Counts, Base):
     """One poll of one post. Counts are NULL when unknown or hidden (never -1). Never overwritten."""
 
     __tablename__ = "metric_snapshots"
@@ -192,18 +205,10 @@ class MetricSnapshot(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     taken_at: Mapped[datetime]
     age_s: Mapped[int]
-    likes: Mapped[int | None]
-    reposts: Mapped[int | None]
-    replies: Mapped[int | None]
-    quotes: Mapped[int | None]
-    impressions: Mapped[int | None]
-    bookmarks: Mapped[int | None]
-    comments: Mapped[int | None]
-    views: Mapped[int | None]
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class PostMetricsLatest(Base):
+class PostMetricsLatest(_Counts, Base):
     """Each post's newest snapshot, kept by a database trigger on metric_snapshots inserts (migration
     0002) so the dashboard reads one row per post. Derived data: never written by the code."""
 
@@ -213,14 +218,6 @@ class PostMetricsLatest(Base):
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("metric_snapshots.id"))
     taken_at: Mapped[datetime]
     age_s: Mapped[int]
-    likes: Mapped[int | None]
-    reposts: Mapped[int | None]
-    replies: Mapped[int | None]
-    quotes: Mapped[int | None]
-    impressions: Mapped[int | None]
-    bookmarks: Mapped[int | None]
-    comments: Mapped[int | None]
-    views: Mapped[int | None]
 
 
 class RateLimit(Base):

@@ -16,8 +16,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 00:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -153,17 +153,21 @@ LEFT JOIN accounts a ON a.id = g.account_id
 """
 
 
+# One pass over each source, stacked and folded (a join on three nullable keys would need a
+# temporary index per query).
 MODEL_VERSIONS = """
 CREATE VIEW v_model_versions AS
-SELECT q.account, q.generator, q.model_version, q.candidates, q.approved, q.rejected, q.edited,
-       COALESCE(e.posts, 0) AS posts, COALESCE(e.measured, 0) AS measured,
-       e.total_engagement, e.mean_engagement
-FROM v_approval q
-LEFT JOIN (SELECT account, generator, model_version, COUNT(*) AS posts, COUNT(engagement) AS measured,
-                  SUM(engagement) AS total_engagement, AVG(engagement * 1.0) AS mean_engagement
-           FROM v_post_engagement GROUP BY account, generator, model_version) e
-  ON e.account IS NOT DISTINCT FROM q.account AND e.generator = q.generator
- AND e.model_version = q.model_version
+SELECT account, generator, model_version, SUM(candidates) AS candidates, SUM(approved) AS approved,
+       SUM(rejected) AS rejected, SUM(edited) AS edited, SUM(posts) AS posts, SUM(measured) AS measured,
+       SUM(total_engagement) AS total_engagement,
+       SUM(total_engagement) * 1.0 / NULLIF(SUM(measured), 0) AS mean_engagement
+FROM (SELECT account, generator, model_version, candidates, approved, rejected, edited,
+             0 AS posts, 0 AS measured, NULL AS total_engagement
+      FROM v_approval
+      UNION ALL
+      SELECT account, generator, model_version, 0, 0, 0, 0, COUNT(*), COUNT(engagement), SUM(engagement)
+      FROM v_post_engagement GROUP BY account, generator, model_version) u
+GROUP BY account, generator, model_version
 """
 
 

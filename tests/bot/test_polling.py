@@ -10,21 +10,16 @@ from bot.app import build_app
 from bot.config import load_config
 from bot.polling import poll_due
 from bot.publishers.base import AuthError
+from feedback.polling import Counts
 from feedback.repository import metrics
 from tests.feedback import feedback_rows as rows
 
 
 @dataclass(frozen=True)
-class Reading:
-    remote_id: str
-    likes: int | None = None
-    reposts: int | None = None
-    replies: int | None = None
-    quotes: int | None = None
-    impressions: int | None = None
-    bookmarks: int | None = None
-    comments: int | None = None
-    views: int | None = None
+class Reading(Counts):
+    """Shaped like the publishers' MetricsReading."""
+
+    remote_id: str = ""
     raw: dict = field(default_factory=dict)
 
 
@@ -38,7 +33,7 @@ class FakePlatform:
         self.calls.append(list(remote_ids))
         if self.fail:
             raise AuthError("token revoked")
-        return [Reading(r, likes=self.likes[r], raw={"id": r, "at": now}) for r in remote_ids if r in self.likes]
+        return [Reading(remote_id=r, likes=self.likes[r], raw={"id": r, "at": now}) for r in remote_ids if r in self.likes]
 
 
 @pytest.fixture
@@ -65,7 +60,7 @@ def test_due_posts_are_polled_in_batches_and_every_snapshot_is_kept(app, clock):
     ids = _publish(app, clock, 7)
     platform = FakePlatform({r: i for i, r in enumerate(ids)} | {ids[6]: None})
     platform.likes.pop(ids[5])  # deleted on the platform
-    use = lambda _app, _account: platform  # noqa: E731
+    use = lambda _app, _account: platform
     assert poll_due(app, now=clock() + timedelta(minutes=30), publisher_for=use) == 0
     assert poll_due(app, now=clock.advance(hours=1), publisher_for=use) == 6
     assert [len(c) for c in platform.calls] == [3, 3, 1]

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-
 import pytest
 from PIL import Image
 
