@@ -199,10 +199,15 @@ def edit_candidate(app, candidate_id: int, *, new_text: str, actor: str, reason:
 
 
 def _render(candidate_id: int, version: int, source: str, boxes: list, text: str, app) -> tuple[Path, str, str]:
-    from generator.annotate import render_meme
     from PIL import Image
 
     from feedback.dedupe import phash_of
+
+    try:
+        from generator.annotate import render_meme
+    except ImportError as exc:
+        raise click.ClickException(f"cannot re-render candidate {candidate_id}: {exc}; nothing was changed") \
+            from None
 
     try:
         with Image.open(source) as img:

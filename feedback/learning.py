@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from feedback.polling import baseline, engagement_score, normalise
-from feedback.ranking import CandidateFeatures, Outcome, Ranker, features_of
+from feedback.ranking import CandidateFeatures, Outcome, Ranker, Score, features_of
 from feedback.repository import candidates as candidate_repo
 from feedback.repository import metrics as metrics_repo
 
@@ -84,8 +84,14 @@ def rescore_pending(session: Session, ranker: Ranker, rng: np.random.Generator, 
     scores = ranker.score(items, rng)
     updated = 0
     for p, score in zip(pending, scores):
-        explain = {**score.as_dict(), "model": ranker.version, "observations": ranker.observations,
-                   "scored_at": now.isoformat()}
+        predicted, explain = prediction(score, ranker, now=now)
         updated += candidate_repo.set_prediction(session, p.facts.candidate_id, version=p.version,
-                                                 score=score.sample, explain=explain)
+                                                 score=predicted, explain=explain)
     return updated
+
+
+def prediction(score: Score, ranker: Ranker, *, now: datetime) -> tuple[float, dict]:
+    """What a candidate stores: predicted_score (the Thompson sample, so the review order keeps
+    exploring) and predicted_explain (mean, sample, top features, model, evidence, time)."""
+    return score.sample, {**score.as_dict(), "model": ranker.version, "observations": ranker.observations,
+                          "scored_at": now.isoformat()}

@@ -60,7 +60,9 @@ class Score:
 def features_of(*, generator: str, text: str, account: str, hour: int, template: str | None = None,
                 beam_rank: int | None = None, beam_score: float | None = None, tone: str | None = None,
                 audience: str | None = None) -> CandidateFeatures:
-    """Features of a caption as it would be posted (length and hashtags are read from the text)."""
+    """Features of a caption as it would be posted (length and hashtags are read from the text).
+
+    ``hour`` is the planned posting hour (UTC), e.g. of the account's next slot."""
     words = text.split()
     hashtags = sum(1 for w in words if w.startswith("#") and len(w) > 1)
     return CandidateFeatures(generator=generator, template=template, beam_rank=beam_rank,

@@ -73,3 +73,12 @@ def test_load_ranker_and_rescore_pending(sessions):
         explain = cand_repo.get_candidate(s, wait_dog.id).predicted_explain
         assert explain["explain"][0][0] == "template=dog"
         assert cand_repo.get_candidate(s, done.id).predicted_score is None
+
+
+def test_prediction_is_what_the_queue_stores():
+    ranker = learning.Ranker()
+    score = ranker.score([learning.features_of(generator="meme", text="hi", account="demo", hour=9,
+                                               beam_score=-2.0)], np.random.default_rng(0))[0]
+    predicted, explain = learning.prediction(score, ranker, now=T0)
+    assert predicted == score.sample and explain["model"] == "blr-1" and explain["observations"] == 0
+    assert explain["explain"][0][0] == "beam_score" and explain["scored_at"] == T0.isoformat()
