@@ -37,8 +37,9 @@ def _expr(dialect: str) -> dict[str, str]:
         return {"day": "to_char(p.published_at, 'YYYY-MM-DD')",
                 "hour": "CAST(EXTRACT(HOUR FROM p.published_at) AS INTEGER)",
                 "cday": "to_char(created_at, 'YYYY-MM-DD')"}
-    return {"day": "date(p.published_at)", "hour": "CAST(strftime('%H', p.published_at) AS INTEGER)",
-            "cday": "date(created_at)"}
+    # SQLite keeps DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text: slicing it is cheaper than date()
+    return {"day": "substr(p.published_at, 1, 10)", "hour": "CAST(substr(p.published_at, 12, 2) AS INTEGER)",
+            "cday": "substr(created_at, 1, 10)"}
 
 
 def _create_latest() -> None:
@@ -108,18 +109,45 @@ WHERE p.state = 'published'
 """
 
 
-SUMMARY = """COUNT(*) AS posts, COUNT(engagement) AS measured, SUM(engagement) AS total_engagement,
-       AVG(engagement * 1.0) AS mean_engagement, MAX(engagement) AS best"""
+ENGAGEMENT = ("CASE WHEN m.post_id IS NULL THEN NULL ELSE COALESCE(m.likes, 0) + 2 * COALESCE(m.reposts, 0)"
+              " + COALESCE(m.replies, 0) + COALESCE(m.quotes, 0) + COALESCE(m.comments, 0) END")
 
 
-def _by(dimension: str) -> str:
-    keys = "account" if dimension == "account" else f"account, {dimension}"
-    return f"CREATE VIEW v_engagement_by_{dimension} AS SELECT {keys}, {SUMMARY} " \
-           f"FROM v_post_engagement GROUP BY {keys}"
+def _grouped(keys: list[str], *, candidates: bool) -> str:
+    """Posts folded by account id and ``keys`` (integer and short keys; names are joined after)."""
+    join = "JOIN candidates c ON c.id = p.candidate_id " if candidates else ""
+    cols = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
+    positions = ", ".join(str(i + 2) for i in range(len(keys)))
+    # +p.account_id: keep SQLite scanning the table (the account index would cost a lookup per row)
+    return f"""(SELECT +p.account_id AS account_id{', ' + cols if cols else ''}, COUNT(*) AS posts,
+              COUNT({ENGAGEMENT}) AS measured, SUM({ENGAGEMENT}) AS total_engagement,
+              MAX({ENGAGEMENT}) AS best
+       FROM posts p {join}LEFT JOIN post_metrics_latest m ON m.post_id = p.id
+       WHERE p.state = 'published' GROUP BY 1{', ' + positions if positions else ''}) g"""
 
 
-DAILY = f"CREATE VIEW v_engagement_daily AS SELECT account, day, {SUMMARY} FROM v_post_engagement " \
-        "GROUP BY account, day"
+MEASURES = ("g.posts, g.measured, g.total_engagement, "
+            "g.total_engagement * 1.0 / NULLIF(g.measured, 0) AS mean_engagement, g.best")
+
+
+def _by(dimension: str, e: dict[str, str]) -> str:
+    if dimension == "account":
+        return (f"CREATE VIEW v_engagement_by_account AS SELECT a.name AS account, {MEASURES} "
+                f"FROM {_grouped([], candidates=False)} JOIN accounts a ON a.id = g.account_id")
+    if dimension == "template":
+        return (f"CREATE VIEW v_engagement_by_template AS SELECT a.name AS account, t.slug AS template, "
+                f"{MEASURES} FROM {_grouped(['c.template_id'], candidates=True)} "
+                "JOIN accounts a ON a.id = g.account_id LEFT JOIN templates t ON t.id = g.k0")
+    key = e["hour"] if dimension == "hour" else f"c.{dimension}"
+    return (f"CREATE VIEW v_engagement_by_{dimension} AS SELECT a.name AS account, g.k0 AS {dimension}, "
+            f"{MEASURES} FROM {_grouped([key], candidates=dimension != 'hour')} "
+            "JOIN accounts a ON a.id = g.account_id")
+
+
+def _daily(e: dict[str, str]) -> str:
+    return (f"CREATE VIEW v_engagement_daily AS SELECT a.name AS account, g.k0 AS day, {MEASURES} "
+            f"FROM {_grouped([e['day']], candidates=False)} JOIN accounts a ON a.id = g.account_id")
+
 
 DECISIONS = """COUNT(*) AS candidates,
        SUM(CASE WHEN status IN ('approved', 'posted') THEN 1 ELSE 0 END) AS approved,
@@ -155,7 +183,7 @@ LEFT JOIN accounts a ON a.id = g.account_id
 
 # One pass over each source, stacked and folded (a join on three nullable keys would need a
 # temporary index per query).
-MODEL_VERSIONS = """
+MODEL_VERSIONS = f"""
 CREATE VIEW v_model_versions AS
 SELECT account, generator, model_version, SUM(candidates) AS candidates, SUM(approved) AS approved,
        SUM(rejected) AS rejected, SUM(edited) AS edited, SUM(posts) AS posts, SUM(measured) AS measured,
@@ -165,8 +193,9 @@ FROM (SELECT account, generator, model_version, candidates, approved, rejected, 
              0 AS posts, 0 AS measured, NULL AS total_engagement
       FROM v_approval
       UNION ALL
-      SELECT account, generator, model_version, 0, 0, 0, 0, COUNT(*), COUNT(engagement), SUM(engagement)
-      FROM v_post_engagement GROUP BY account, generator, model_version) u
+      SELECT a.name, g.k0, g.k1, 0, 0, 0, 0, g.posts, g.measured, g.total_engagement
+      FROM {_grouped(["c.generator", "c.model_version"], candidates=True)}
+      JOIN accounts a ON a.id = g.account_id) u
 GROUP BY account, generator, model_version
 """
 
@@ -182,8 +211,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_candidates_stats_day', ['account_id', 'created_at', 'status'], unique=False)
     op.execute(_post_engagement(e))
     for dimension in DIMENSIONS:
-        op.execute(_by(dimension))
-    op.execute(DAILY)
+        op.execute(_by(dimension, e))
+    op.execute(_daily(e))
     op.execute(APPROVAL)
     op.execute(_approval_daily(e))
     op.execute(MODEL_VERSIONS)
