@@ -309,3 +309,15 @@ def test_two_workers_at_once_publish_each_post_once(app, clock):
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 12
     records = list((app.config.account("demo").outbox.path / "posts").glob("*.json"))
     assert len(records) == 12
+
+
+def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock):
+    from bot.polling import poll_due
+    from feedback.models import MetricSnapshot
+
+    publishing.approve_and_schedule(app, add_candidates(app, ["short and sweet #a", "b"]), actor="a", at=clock())
+    assert publishing.publish_due(app, owner="w").published == 2
+    assert poll_due(app, now=clock.advance(hours=7)) == 2
+    with app.tx() as s:
+        snaps = list(s.query(MetricSnapshot))
+    assert len(snaps) == 2 and all(x.likes is not None and x.impressions > 0 for x in snaps)
