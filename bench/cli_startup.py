@@ -23,9 +23,11 @@ def _time(cmd: list[str]) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "bot.cli", "init", tmp], check=True, capture_output=True)
+        subprocess.run([str(Path(sys.executable).with_name("memeloop")), "init", tmp], check=True, capture_output=True)
         config = str(Path(tmp) / "config.toml")
-        cli = [sys.executable, "-m", "bot.cli", "--config", config, "queue", "list", "--json"]
+        # the console script users run (next to this interpreter), not `python -m`
+        memeloop = str(Path(sys.executable).with_name("memeloop"))
+        cli = [memeloop, "--config", config, "queue", "list", "--json"]
         _time(cli)  # warm the .pyc cache once; later runs are what a user sees
         cli_times, py_times = [], []
         for _ in range(RUNS):

@@ -189,6 +189,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.exit(code)
     return code
 
-
-if __name__ == "__main__":
-    main()

@@ -108,8 +108,8 @@ class PostGeneratorConfig(Section):
 
 class GeneratorConfig(Section):
     timeout: Duration = timedelta(minutes=10)
-    meme: MemeGeneratorConfig = MemeGeneratorConfig()
-    post: PostGeneratorConfig = PostGeneratorConfig()
+    meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
+    post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 
 
 class SafetyConfig(Section):
@@ -195,7 +195,7 @@ class AccountConfig(Section):
     post_slots: list[Slot] = ["09:00", "13:00", "19:00"]
     post_cron: Cron | None = None
     timezone: TimeZone = "UTC"
-    generate: list[GenerateSchedule] | GenerateSchedule = GenerateSchedule()
+    generate: list[GenerateSchedule] | GenerateSchedule = Field(default_factory=GenerateSchedule)
     outbox: OutboxConfig | None = None
     x: XConfig | None = None
     instagram: InstagramConfig | None = None
@@ -224,15 +224,15 @@ class SecretsConfig(Section):
 
 
 class Config(Section):
-    storage: StorageConfig = StorageConfig()
-    logging: LoggingConfig = LoggingConfig()
-    secrets: SecretsConfig = SecretsConfig()
-    generator: GeneratorConfig = GeneratorConfig()
-    safety: SafetyConfig = SafetyConfig()
-    ranking: RankingConfig = RankingConfig()
-    polling: PollingConfig = PollingConfig()
-    publishing: PublishingConfig = PublishingConfig()
-    scheduler: SchedulerConfig = SchedulerConfig()
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
+    polling: PollingConfig = Field(default_factory=PollingConfig)
+    publishing: PublishingConfig = Field(default_factory=PublishingConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     accounts: list[AccountConfig] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)  # the file this was loaded from (set by load_config)
 
