@@ -78,10 +78,10 @@ def run(state: CliState, once: bool) -> None:
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--healthcheck", is_flag=True, help="One line; exit 0 when the heartbeat is fresh, else 1.")
 @config_option
 @pass_state
-@click.pass_context
-def status(ctx: click.Context, state: CliState, as_json: bool) -> None:
+def status(state: CliState, as_json: bool, healthcheck: bool) -> None:
     """Is the daemon alive, when does each job run next, what is queued. Exits 1 when no daemon has
     beaten its heart recently (use it as a Docker HEALTHCHECK).
 
@@ -90,12 +90,17 @@ def status(ctx: click.Context, state: CliState, as_json: bool) -> None:
     from bot.heartbeat import status_report
 
     report = status_report(state.app())
-    if as_json:
+    if healthcheck:
+        beats = sorted(report["daemons"], key=lambda d: d["age_s"])
+        click.echo(f"{'healthy' if report['alive'] else 'unhealthy'}: " + (
+            f"{beats[0]['process']} last beat {beats[0]['age_s']}s ago" if beats else "no daemon heartbeat"))
+    elif as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
         _render_status(report)
     if not report["alive"]:
-        ctx.exit(1)
+        # an error (exit 1), not ctx.exit: bot.cli.main drops the return code of standalone_mode=False
+        raise click.ClickException("no fresh daemon heartbeat")
 
 
 def _render_status(report: dict) -> None:
