@@ -178,6 +178,7 @@ class Daemon:
         from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 
         jobs.STOP.clear()
+        jobs.register_app(self.app)
         startup_sweep(self.app)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self.scheduler.add_listener(self._on_executed, EVENT_JOB_EXECUTED)
@@ -228,6 +229,7 @@ class Daemon:
             clear_beat(self.app, self.who)
         except Exception:  # the database may be what failed; exiting matters more
             log.exception("daemon.shutdown step=clear_heartbeat outcome=error")
+        jobs.forget_apps()
         log.info("daemon.stopped process=%s", self.who.process)
 
     # scheduler callbacks ---------------------------------------------------------------------------

@@ -33,13 +33,41 @@ KILL_GRACE_S = 3.0
 STDERR_TAIL = 2000
 
 
+# One App per config file per process, shared by every job run (one engine and connection pool, one
+# publisher per account: an Instagram session is not rebuilt every tick). Rebuilt when the file
+# changes. This cache is process state like STOP; nothing in it is ever pickled into the job store.
+_APPS: dict[str, tuple[float, App]] = {}
+_APPS_LOCK = threading.Lock()
+
+
+def shared_app(config_path: str) -> App:
+    mtime = Path(config_path).stat().st_mtime
+    with _APPS_LOCK:
+        entry = _APPS.get(config_path)
+        if entry is not None and entry[0] == mtime:
+            return entry[1]
+        app = build_app(load_config(config_path))
+        _APPS[config_path] = (mtime, app)
+    if entry is not None:
+        entry[1].close()  # checked-out connections finish their work; the pool is dropped
+    return app
+
+
+def register_app(app: App) -> None:
+    """Let jobs in this process use the daemon's own App for its config file."""
+    if app.config.path is not None:
+        with _APPS_LOCK:
+            _APPS[str(app.config.path)] = (app.config.path.stat().st_mtime, app)
+
+
+def forget_apps() -> None:
+    with _APPS_LOCK:
+        _APPS.clear()
+
+
 @contextmanager
 def job_app(config_path: str) -> Iterator[App]:
-    app = build_app(load_config(config_path))
-    try:
-        yield app
-    finally:
-        app.close()
+    yield shared_app(config_path)
 
 
 def lease_owner() -> str:
@@ -63,7 +91,7 @@ class GenerateOutcome:
 
 def generate_argv(config_path: str, account: str, generator: str, count: int, *, generation_id: int,
                   seed: int, tone: str | None = None, audience: str | None = None) -> list[str]:
-    argv = [sys.executable, "-m", "bot.cli", "--config", config_path, "generate", "--account", account,
+    argv = [sys.executable, "-m", "bot", "--config", config_path, "generate", "--account", account,
             "--generator", generator, "--count", str(count), "--generation-id", str(generation_id),
             "--seed", str(seed)]
     if tone:
@@ -178,11 +206,25 @@ def publish_job(config_path: str) -> datetime | None:
 
         with job_app(config_path) as app:
             summary = publish_due(app, owner=lease_owner(), stop=STOP)
-        log.info("job=publish outcome=ok summary=%s", summary)
-        return getattr(summary, "retry_at", None)
+            retry_at = getattr(summary, "retry_at", None) or _earliest_retry(app, summary)
+        log.info("job=publish outcome=ok summary=%s retry_at=%s", summary, retry_at)
+        return retry_at
     except Exception:
         log.exception("job=publish outcome=error")
         return None
+
+
+def _earliest_retry(app: App, summary) -> datetime | None:
+    """When posts of this run were put back with a later attempt time (rate limit reset, backoff),
+    the earliest such time; the daemon adds a run for it rather than waiting for a tick."""
+    if not getattr(summary, "retried", 0):
+        return None
+    from feedback.repository import posts as post_repo
+
+    with app.tx() as session:
+        times = [p.next_attempt_at for p in (post_repo.get_post(session, pid) for pid in summary.post_ids)
+                 if p.state == "scheduled" and p.next_attempt_at is not None]
+    return min(times, default=None)
 
 
 def poll_job(config_path: str) -> int | None:

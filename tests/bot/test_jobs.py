@@ -48,6 +48,7 @@ def _clear_stop():
     jobs.STOP.clear()
     yield
     jobs.STOP.clear()
+    jobs.forget_apps()
 
 
 def _child(code: str):
@@ -61,7 +62,7 @@ def _generation(app, generation_id):
 
 def test_argv_carries_what_the_child_needs_to_regenerate():
     argv = jobs.generate_argv("/x/config.toml", "demo", "post", 3, generation_id=7, seed=42, tone="funny")
-    assert argv[1:3] == ["-m", "bot.cli"]
+    assert argv[1:3] == ["-m", "bot"]
     assert argv[argv.index("--generation-id") + 1] == "7" and argv[argv.index("--seed") + 1] == "42"
     assert argv[argv.index("--tone") + 1] == "funny" and "--audience" not in argv
 
