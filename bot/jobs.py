@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.app import App, build_app
 from bot.config import Config, load_config
+from feedback.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ class GenerateOutcome:
 
 
 def generate_argv(config_path: str, account: str, generator: str, count: int, *, generation_id: int,
-                  seed: int, tone: str | None = None, audience: str | None = None) -> list[str]:
+                  seed: int, tone: str | None = None, audience: str | None = None,
+                  now: datetime | None = None) -> list[str]:
     argv = [sys.executable, "-m", "bot", "--config", config_path, "generate", "--account", account,
             "--generator", generator, "--count", str(count), "--generation-id", str(generation_id),
             "--seed", str(seed)]
@@ -98,6 +100,8 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
         argv += ["--tone", tone]
     if audience:
         argv += ["--audience", audience]
+    if now is not None:
+        argv += ["--now", now.isoformat()]
     return argv
 
 
@@ -124,8 +128,9 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
         generation_id = cand_repo.start_generation(
             session, generator=plan.generator, account_id=app.account_ids[account], model_version="",
             params=params, seed=seed, now=app.clock()).id
+    simulated = app.clock is not utcnow  # the demo's clock travels to the child; a real one needs no help
     argv = generate_argv(str(app.config.path), account, plan.generator, plan.count, generation_id=generation_id,
-                         seed=seed, tone=plan.tone, audience=plan.audience)
+                         seed=seed, tone=plan.tone, audience=plan.audience, now=app.clock() if simulated else None)
     log_path = data_dir(app.config) / "logs" / f"generate-{generation_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     limit = (timeout or app.config.generator.timeout).total_seconds()

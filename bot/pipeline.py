@@ -293,13 +293,14 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
                          baseline_posts=cfg.ranking.baseline_posts, now=now)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
     scores = ranker.score([_features(app, req, d) for d in drafts], rng)
+    model = {"model": getattr(ranker, "version", None), "observations": getattr(ranker, "observations", None)}
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
         _forward(group, verdicts, scores, drafts, _per_image(cfg, req.generator), req.count - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
             _add(session, app, req, generation_id, models, drafts[i], media[i], scores[i],
-                 template_ids, status, reason, now)
+                 template_ids, status, reason, now, model)
             counts[status] += 1
     return counts
 
@@ -323,9 +324,10 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append([FILTERED, f"unsafe: {words}"])
             continue
+        # Sibling beams share their image by design; only earlier runs and posts count.
         dup = find_duplicate(session, image_phash=med.phash, text=draft.text, now=now,
                              window=cfg.safety.dedupe_window, phash_distance=cfg.safety.phash_distance,
-                             text_similarity=cfg.safety.text_similarity)
+                             text_similarity=cfg.safety.text_similarity, group_key=draft.group_key)
         out.append([DUPLICATE, dup] if dup else [PENDING, None])
     return out
 
@@ -356,15 +358,14 @@ def _features(app: App, req: GenerateRequest, draft: Draft):
     from zoneinfo import ZoneInfo
 
     from bot.slots import next_slot
-    from feedback.ranking import CandidateFeatures
+    from feedback.ranking import features_of
 
     acc = app.config.account(req.account)
-    hour = next_slot(acc, app.clock()).astimezone(ZoneInfo(acc.timezone)).hour
-    return CandidateFeatures(
-        generator=req.generator, template=draft.template.slug if draft.template is not None else None,
-        beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone, audience=draft.audience,
-        length_words=len(draft.text.split()), hashtags=sum(w.startswith("#") for w in draft.text.split()),
-        hour=hour, account=req.account)
+    hour = next_slot(acc, app.clock()).astimezone(ZoneInfo(acc.timezone)).hour  # when it would go out
+    return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
+                       template=draft.template.slug if draft.template is not None else None,
+                       beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
+                       audience=draft.audience)
 
 
 def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
@@ -382,11 +383,13 @@ def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
 
 
 def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
-         med: Media, score, template_ids: dict[str, int], status: str, reason: str | None, now) -> None:
+         med: Media, score, template_ids: dict[str, int], status: str, reason: str | None, now,
+         model: dict[str, Any]) -> None:
     from feedback.repository import candidates as cand_repo
 
     explain = {"mean": float(score.mean), "sample": float(score.sample),
-               "explain": [[name, float(value)] for name, value in score.explain]}
+               "explain": [[name, float(value)] for name, value in score.explain], **model,
+               "scored_at": now.isoformat()}
     cand_repo.add_candidate(session, cand_repo.NewCandidate(
         generator=req.generator, text=draft.text, account_id=app.account_ids[req.account],
         generation_id=generation_id,

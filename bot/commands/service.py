@@ -19,11 +19,13 @@ from bot.cli import CliState, config_option, pass_state
 @click.option("--audience", help="Audience for the post writer (e.g. general).")
 @click.option("--seed", type=int, help="Seed (recorded; the same seed and models regenerate the same run).")
 @click.option("--generation-id", type=int, hidden=True, help="Generations row made by the daemon.")
+@click.option("--now", "now_iso", hidden=True, help="Pretend it is this ISO time (the demo's simulated clock).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @config_option
 @pass_state
 def generate(state: CliState, account: str, generator: str | None, count: int | None, tone: str | None,
-             audience: str | None, seed: int | None, generation_id: int | None, as_json: bool) -> None:
+             audience: str | None, seed: int | None, generation_id: int | None, now_iso: str | None,
+             as_json: bool) -> None:
     """Make candidates now: load the models, generate, render, filter, rank, store, exit.
 
     The daemon runs exactly this as a child process on each account's generate schedule.
@@ -33,6 +35,14 @@ def generate(state: CliState, account: str, generator: str | None, count: int | 
     from bot.pipeline import GenerateRequest, run_generation
 
     app = state.app()
+    if now_iso:
+        from datetime import UTC, datetime
+
+        try:
+            frozen = datetime.fromisoformat(now_iso).astimezone(UTC)
+        except ValueError:
+            raise click.BadParameter(f"{now_iso!r} is not an ISO time", param_hint="--now") from None
+        app.clock = lambda: frozen
     plan = app.config.account(account).schedules[0]
     req = GenerateRequest(account=account, generator=generator or plan.generator, count=count or plan.count,
                           seed=seed if seed is not None else secrets.randbits(63), tone=tone or plan.tone,

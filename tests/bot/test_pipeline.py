@@ -90,7 +90,15 @@ def _standin_ranking():
         order = sorted(range(len(scores)), key=lambda i: -scores[i].sample)
         return order[:k_forward]
 
-    return {"CandidateFeatures": _Features, "Score": _Score, "choose_beams": choose_beams}
+    def features_of(*, generator, text, account, hour, template=None, beam_rank=None, beam_score=None,
+                    tone=None, audience=None):
+        words = text.split()
+        tags = sum(w.startswith("#") for w in words)
+        return _Features(generator, template, beam_rank, beam_score, tone, audience, len(words) - tags, tags,
+                         hour, account)
+
+    return {"CandidateFeatures": _Features, "Score": _Score, "choose_beams": choose_beams,
+            "features_of": features_of}
 
 
 def _standin_learning():
@@ -108,7 +116,8 @@ def _standin_learning():
 def _standin_dedupe():
     from sqlalchemy import select
 
-    def find_duplicate(session, *, image_phash, text, now, window, phash_distance, text_similarity):
+    def find_duplicate(session, *, image_phash, text, now, window, phash_distance, text_similarity,
+                       group_key=None):
         for cid, other in session.execute(select(Candidate.id, Candidate.text)
                                           .where(Candidate.created_at >= now - window)):
             if difflib.SequenceMatcher(None, text.lower(), other.lower()).ratio() >= text_similarity:
