@@ -324,8 +324,10 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append([FILTERED, f"unsafe: {words}"])
             continue
-        # Sibling beams share their image by design; only earlier runs and posts count.
-        dup = find_duplicate(session, image_phash=med.phash, text=draft.text, now=now,
+        # A meme's picture is its template, reused on purpose with new captions: only the caption
+        # decides whether a meme repeats. Sibling beams share their image by design, too.
+        phash = None if draft.template is not None else med.phash
+        dup = find_duplicate(session, image_phash=phash, text=draft.text, now=now,
                              window=cfg.safety.dedupe_window, phash_distance=cfg.safety.phash_distance,
                              text_similarity=cfg.safety.text_similarity, group_key=draft.group_key)
         out.append([DUPLICATE, dup] if dup else [PENDING, None])
