@@ -333,9 +333,14 @@ def test_a_failing_run_marks_its_generation_failed(tmp_path, collaborators):
     app.close()
 
 
-def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, templates, collaborators):
+def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, collaborators):
+    from skimage import data as photos  # a real photo: its meme renderings share a perceptual hash
+
+    folder = tmp_path / "templates" / "astronaut"
+    folder.mkdir(parents=True)
+    Image.fromarray(photos.astronaut()).resize((256, 256)).save(folder / "image.jpg")
+    one = [Template("astronaut", "Astronaut", folder / "image.jpg", (Box(0.0, 0.0, 1.0, 0.25),))]
     app = _app(tmp_path)
-    one = [templates[0]]
     for captioner_seed in (0, 5):  # different weights -> different captions on the same picture
         cap = TinyCaptioner(seed=captioner_seed)
         models = Models("meme", cap.version, lambda req, conf, prefix, c=cap: meme_drafts(c, one, req, conf, prefix))
