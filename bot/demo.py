@@ -127,6 +127,7 @@ def run_demo(folder: Path, *, fresh: bool = False, rounds: int = 2, console=None
     console = console or Console()
     started = time.monotonic()
     config_path = prepare_folder(folder, fresh=fresh)
+    _log_to_file(folder / "logs" / "demo.log")
     clock = SimClock(datetime.now(UTC).replace(second=0, microsecond=0))
     app = build_app(load_config(config_path), clock=clock)
     _banner(console, folder)
@@ -140,6 +141,19 @@ def run_demo(folder: Path, *, fresh: bool = False, rounds: int = 2, console=None
         app.close()
     console.print(f"[dim]demo finished in {time.monotonic() - started:.0f}s (wall clock)[/dim]")
     return summary
+
+
+def _log_to_file(path: Path) -> None:
+    """The screen is for the story; the log (and each generate child's own log) goes to files."""
+    import logging
+
+    from bot.logs import configure_logging
+
+    configure_logging(level="INFO", file=path)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_memeloop", False) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
 
 
 def _banner(console, folder: Path) -> None:
@@ -187,6 +201,7 @@ def _round(app: App, clock: SimClock, console) -> RoundReport:
         snapshots += _step(console, f"[yellow]simulated clock[/yellow] +{hours}h: the audience reacts; "
                                     "polling metrics", lambda: poll_due(app))
     _show_rank_moves(console, before, _queue(app, limit=50))
+    _show_learned(app, console)
     clock.advance(timedelta(hours=1))
     return RoundReport(generated, len(posts), getattr(summary, "published", 0), snapshots)
 
@@ -228,6 +243,21 @@ def _show_rank_moves(console, before: dict, after_rows) -> None:
     console.print(table)
 
 
+def _show_learned(app: App, console) -> None:
+    """The ranker's strongest learned feature weights (what the audience and approvals taught it)."""
+    from feedback.learning import load_ranker
+
+    cfg = app.config.ranking
+    with app.tx() as session:
+        ranker = load_ranker(session, weights=cfg.weights, engagement_age=cfg.engagement_age,
+                             baseline_posts=cfg.baseline_posts, now=app.clock())
+    weights = ranker.weights() if hasattr(ranker, "weights") else {}
+    top = sorted(((n, w) for n, w in weights.items() if n != "bias"), key=lambda nw: -abs(nw[1]))[:5]
+    if top:
+        shown = ", ".join(f"{name} {value:+.2f}" for name, value in top)
+        console.print(f"ranker learned ({getattr(ranker, 'observations', '?')} observations): {shown}")
+
+
 def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> dict:
     from rich.panel import Panel
 
@@ -239,8 +269,8 @@ def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> d
         posts = post_repo.count_by_state(session)
         published = post_repo.list_posts(session, states=["published"])
     engagement = _engagement(app, published)
-    lines = [f"candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(candidates.items())),
-             f"posts: " + ", ".join(f"{k} {v}" for k, v in sorted(posts.items())),
+    lines = ["candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(candidates.items())),
+             "posts: " + ", ".join(f"{k} {v}" for k, v in sorted(posts.items())),
              f"snapshots polled: {sum(r.snapshots for r in reports)}"]
     for generator, (n, likes, reposts) in sorted(engagement.items()):
         lines.append(f"{generator}: {n} posts, {likes} likes, {reposts} reposts (simulated audience)")

@@ -146,7 +146,7 @@ def _render_status(report: dict) -> None:
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
               show_default=True, help="Demo data folder (re-used; --fresh starts over).")
 @click.option("--fresh", is_flag=True, help="Delete the demo folder first.")
-@click.option("--rounds", type=click.IntRange(1, 10), default=2, show_default=True,
+@click.option("--rounds", type=click.IntRange(1, 10), default=3, show_default=True,
               help="Generate -> publish -> react -> learn rounds.")
 def demo(folder: Path, fresh: bool, rounds: int) -> None:
     """The whole loop offline on the shipped demo models, in a few minutes, ending by itself.
