@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -194,3 +195,61 @@ def test_stale_heartbeat_is_reported_dead(app, clock):
     clock.advance(minutes=10)
     report = status_report(app)
     assert report["alive"] is False and report["daemons"][0]["stale"] is True
+
+
+@pytest.mark.e2e
+def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
+    """A real `memeloop run` with a slow outbox: SIGTERM while a post is being published -> that post
+    finishes, no new claim is made, exit 0 within 10 s, nothing left in `publishing`."""
+    import os
+    import signal
+    import subprocess
+
+    publishing = pytest.importorskip("bot.publishing", reason="publishing (issue 6) is not on this branch yet")
+    pytest.importorskip("generator.platforms", reason="platforms (issue 5) is not on this branch yet")
+    from PIL import Image
+
+    from feedback.repository import candidates as cand_repo
+    from feedback.repository import posts as post_repo
+
+    cfg = _config(tmp_path, every="7d", extra=(
+        "[accounts.outbox]\npath = \"outbox\"\nlatency_ms = 2500\naudience_seed = 7\n"))
+    cfg.path.write_text(cfg.path.read_text().replace('tick = "1m"', 'tick = "1s"'))
+    app = build_app(load_config(cfg.path))
+    image = tmp_path / "image.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(image)
+    with app.tx() as session:
+        ids = [cand_repo.add_candidate(session, cand_repo.NewCandidate(
+            generator="manual", text=f"post number {i}", account_id=app.account_ids["demo"],
+            image_path=str(image)), app.clock()).id for i in range(3)]
+    publishing.approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(seconds=30))
+
+    def states() -> list[str]:
+        with app.tx() as session:
+            return [p.state for p in post_repo.list_posts(session)]
+
+    env = {**os.environ, "PYTHONPATH": os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    daemon = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(cfg.path), "run"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        in_flight = threading.Event()
+        for _ in range(600):  # bounded wait (<= 60 s) for the first claim
+            if "publishing" in states():
+                in_flight.set()
+                break
+            in_flight.wait(0.1)
+        assert in_flight.is_set(), "the daemon never claimed a post"
+        stopped_at = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=15)
+        took = time.monotonic() - stopped_at
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert code == 0, daemon.stderr.read()[-2000:]
+    assert took < 10
+    final = states()
+    assert "publishing" not in final
+    assert final.count("published") == 1 and final.count("scheduled") == 2  # no new claim after SIGTERM
+    assert len(list((tmp_path / "outbox" / "posts").glob("*.json"))) == 1
+    app.close()
