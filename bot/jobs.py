@@ -15,17 +15,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.app import App, build_app
 from bot.config import Config, load_config
 from feedback.clock import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Set by the daemon's signal handler. Process-wide on purpose: APScheduler pickles job arguments, and
 # an Event cannot travel through the job store. Jobs check it between units of work.
@@ -108,12 +110,8 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
 def generate_job(config_path: str, account: str, schedule: int = 0) -> GenerateOutcome | None:
     """Run one `memeloop generate` for ``account``'s ``schedule``-th generate entry in a child process
     (models never live in the daemon), killed at config.generator.timeout."""
-    try:
-        with job_app(config_path) as app:
-            return run_generate_child(app, account, schedule)
-    except Exception:  # top of a job: record and move on
-        log.exception("job=generate account=%s schedule=%s outcome=error", account, schedule)
-        return None
+    return _run_job(f"generate account={account} schedule={schedule}", config_path,
+                    lambda app: run_generate_child(app, account, schedule))
 
 
 def run_generate_child(app: App, account: str, schedule: int = 0, *,
@@ -201,27 +199,35 @@ def _record_child_failure(app: App, outcome: GenerateOutcome, limit_s: float) ->
 
 # --- publish / poll / reconcile -------------------------------------------------------------------
 
-def publish_job(config_path: str) -> datetime | None:
-    """Publish what is due. Returns the rate-limit reset time when a platform said "not now" (the
-    daemon then schedules an extra run at that time instead of anyone sleeping)."""
+def _run_job(name: str, config_path: str, work: Callable[[App], T]) -> T | None:
+    """The top of a job: nothing new once stopping; a failure is logged and the daemon moves on."""
     if STOP.is_set():
         return None
     try:
+        with job_app(config_path) as app:
+            result = work(app)
+    except Exception:
+        log.exception("job=%s outcome=error", name)
+        return None
+    log.info("job=%s outcome=ok result=%s", name, result)
+    return result
+
+
+def publish_job(config_path: str) -> datetime | None:
+    """Publish what is due. Returns the time a post was put back to (rate-limit reset, backoff) so the
+    daemon schedules an extra run then, instead of anyone sleeping in a worker thread."""
+    def work(app: App) -> datetime | None:
         from bot.publishing import publish_due
 
-        with job_app(config_path) as app:
-            summary = publish_due(app, owner=lease_owner(), stop=STOP)
-            retry_at = getattr(summary, "retry_at", None) or _earliest_retry(app, summary)
-        log.info("job=publish outcome=ok summary=%s retry_at=%s", summary, retry_at)
-        return retry_at
-    except Exception:
-        log.exception("job=publish outcome=error")
-        return None
+        summary = publish_due(app, owner=lease_owner(), stop=STOP)
+        log.info("job=publish summary=%s", summary)
+        return getattr(summary, "retry_at", None) or _earliest_retry(app, summary)
+
+    return _run_job("publish", config_path, work)
 
 
 def _earliest_retry(app: App, summary) -> datetime | None:
-    """When posts of this run were put back with a later attempt time (rate limit reset, backoff),
-    the earliest such time; the daemon adds a run for it rather than waiting for a tick."""
+    """When posts of this run were put back with a later attempt time, the earliest such time."""
     if not getattr(summary, "retried", 0):
         return None
     from feedback.repository import posts as post_repo
@@ -233,48 +239,28 @@ def _earliest_retry(app: App, summary) -> datetime | None:
 
 
 def poll_job(config_path: str) -> int | None:
-    if STOP.is_set():
-        return None
-    try:
+    def work(app: App) -> int:
         from bot.polling import poll_due
 
-        with job_app(config_path) as app:
-            stored = poll_due(app)
-        log.info("job=poll outcome=ok snapshots=%s", stored)
-        return stored
-    except Exception:
-        log.exception("job=poll outcome=error")
-        return None
+        return poll_due(app)
+
+    return _run_job("poll", config_path, work)
 
 
 def reconcile_job(config_path: str) -> int | None:
-    if STOP.is_set():
-        return None
-    try:
+    def work(app: App) -> int:
         from bot.publishing import reconcile_unconfirmed
 
-        with job_app(config_path) as app:
-            settled = reconcile_unconfirmed(app)
-        log.info("job=reconcile outcome=ok settled=%s", settled)
-        return settled
-    except Exception:
-        log.exception("job=reconcile outcome=error")
-        return None
+        return reconcile_unconfirmed(app)
+
+    return _run_job("reconcile", config_path, work)
 
 
 def auto_approve_job(config_path: str) -> int | None:
     """Only with publishing.auto_approve = true: give each account with an empty schedule its
     best-ranked pending candidate. Off by default (the demo turns it on and says so)."""
-    if STOP.is_set():
-        return None
-    try:
-        with job_app(config_path) as app:
-            if not app.config.publishing.auto_approve:
-                return 0
-            return auto_approve(app)
-    except Exception:
-        log.exception("job=auto_approve outcome=error")
-        return None
+    return _run_job("auto_approve", config_path,
+                    lambda app: auto_approve(app) if app.config.publishing.auto_approve else 0)
 
 
 def auto_approve(app: App, *, per_account: int = 1) -> int:
@@ -300,12 +286,7 @@ def auto_approve(app: App, *, per_account: int = 1) -> int:
 # --- prune ----------------------------------------------------------------------------------------
 
 def prune_job(config_path: str) -> int | None:
-    try:
-        with job_app(config_path) as app:
-            return prune_media(app)
-    except Exception:
-        log.exception("job=prune outcome=error")
-        return None
+    return _run_job("prune", config_path, prune_media)
 
 
 def prune_media(app: App) -> int:
