@@ -103,6 +103,10 @@ def main() -> None:
         write_random_bundle(folder / "tiny-bundle", feature_dim=1280, seed=0)
         db = folder / "bench.db"
         beats = "SELECT count(*) FROM heartbeats"
+        (folder / "config.toml").write_text(CONFIG.format(every="7d"), encoding="utf-8")
+        # a service restarts on an existing database: migrate first so Alembic is not in the figure
+        subprocess.run([sys.executable, "-m", "bot", "--config", str(folder / "config.toml"), "db", "upgrade"],
+                       check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
 
         daemon = start(folder, every="7d")
         wait_for(lambda: query(db, beats) > 0, 120, "the first heartbeat")
