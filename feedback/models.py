@@ -100,6 +100,9 @@ class Candidate(Base):
         Index("ix_candidates_status_score", "status", "predicted_score"),
         Index("ix_candidates_group_key", "group_key"),
         Index("ix_candidates_created_at", "created_at"),
+        # Covering indexes for the dashboard's approval views (migration 0002).
+        Index("ix_candidates_stats", "account_id", "generator", "model_version", "status"),
+        Index("ix_candidates_stats_day", "account_id", "created_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,7 +182,20 @@ class Post(Base):
     account: Mapped[Account] = relationship()
 
 
-class MetricSnapshot(Base):
+class _Counts:
+    """Engagement counters of one reading; NULL = unknown or hidden by the platform (never -1)."""
+
+    likes: Mapped[int | None]
+    reposts: Mapped[int | None]
+    replies: Mapped[int | None]
+    quotes: Mapped[int | None]
+    impressions: Mapped[int | None]
+    bookmarks: Mapped[int | None]
+    comments: Mapped[int | None]
+    views: Mapped[int | None]
+
+
+class MetricSnapshot(_Counts, Base):
     """One poll of one post. Counts are NULL when unknown or hidden (never -1). Never overwritten."""
 
     __tablename__ = "metric_snapshots"
@@ -189,15 +205,19 @@ class MetricSnapshot(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     taken_at: Mapped[datetime]
     age_s: Mapped[int]
-    likes: Mapped[int | None]
-    reposts: Mapped[int | None]
-    replies: Mapped[int | None]
-    quotes: Mapped[int | None]
-    impressions: Mapped[int | None]
-    bookmarks: Mapped[int | None]
-    comments: Mapped[int | None]
-    views: Mapped[int | None]
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PostMetricsLatest(_Counts, Base):
+    """Each post's newest snapshot, kept by a database trigger on metric_snapshots inserts (migration
+    0002) so the dashboard reads one row per post. Derived data: never written by the code."""
+
+    __tablename__ = "post_metrics_latest"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, autoincrement=False)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("metric_snapshots.id"))
+    taken_at: Mapped[datetime]
+    age_s: Mapped[int]
 
 
 class RateLimit(Base):
@@ -227,4 +247,4 @@ class Heartbeat(Base):
 
 # The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
 # tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"

@@ -1,5 +1,11 @@
-"""The review queue: list, show, approve, reject, edit."""
+"""The review queue: list, show, sheet, reject, edit (approve lives in bot.commands.posts)."""
 from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
 
 import click
 
@@ -7,6 +13,15 @@ from bot.cli import CliState, config_option, pass_state
 from bot.output import emit, format_options, human_age
 
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")
+REASON_COLUMNS = ("rank", "id", "status", "status_reason", "text", "generator", "account", "age")
+
+
+def _actor() -> str:
+    return os.environ.get("MEMELOOP_ACTOR") or getpass.getuser()
+
+
+actor_option = click.option("--actor", default=_actor, show_default="$MEMELOOP_ACTOR or your login",
+                            help="Name recorded in the audit log.")
 
 
 @click.command("list")
@@ -20,6 +35,8 @@ QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account"
 def queue_list(state: CliState, statuses: tuple[str, ...], account: str | None, limit: int, fmt: str) -> None:
     """List candidates in review order (best predicted score first).
 
+    Filtered and duplicate candidates are kept with the reason they were held back.
+
     Example: memeloop queue list --status pending --status filtered --json
     """
     from feedback.repository import candidates as repo
@@ -28,4 +45,115 @@ def queue_list(state: CliState, statuses: tuple[str, ...], account: str | None, 
     with app.tx() as session:
         rows = repo.list_queue(session, app.clock(), statuses=statuses, account=account, limit=limit or None)
     data = [r.as_dict() | {"age": human_age(r.age_s)} for r in rows]
-    emit(data, fmt, columns=QUEUE_COLUMNS, title="review queue", empty="the queue is empty")
+    columns = QUEUE_COLUMNS if set(statuses) <= {"pending", "approved"} else REASON_COLUMNS
+    emit(data, fmt, columns=columns, title="review queue", empty="the queue is empty")
+
+
+@click.command("show")
+@click.argument("candidate_id", type=int)
+@click.option("--image/--no-image", "inline", default=None,
+              help="Draw the image inline (default: when the terminal supports it).")
+@click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
+@config_option
+@pass_state
+def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json: bool) -> None:
+    """Everything about one candidate: text and history, its sibling beams, why it ranks where it
+    does, and its image (the file path always; inline in kitty/iTerm2-compatible terminals).
+
+    Example: memeloop queue show 42
+    """
+    from bot.review_view import candidate_detail, print_detail
+
+    app = state.app()
+    with app.tx() as session:
+        detail = candidate_detail(session, candidate_id, now=app.clock())
+    if as_json:
+        click.echo(json.dumps(detail, indent=2, default=str))
+        return
+    print_detail(detail)
+    if detail["image_path"]:
+        from bot.review_view import inline_image
+
+        click.echo(f"image: {detail['image_path']}")
+        escape = inline_image(Path(detail["image_path"]), force=inline)
+        if escape:
+            sys.stdout.write(escape + "\n")
+            sys.stdout.flush()
+
+
+@click.command("sheet")
+@click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
+              help="Status to include (repeatable).")
+@click.option("--account", help="Only candidates for this account.")
+@click.option("--limit", type=click.IntRange(min=1), default=48, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for sheet.png and sheet.html (default: MEDIA_DIR/sheets).")
+@config_option
+@pass_state
+def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None, limit: int,
+                out_dir: Path | None) -> None:
+    """Write a contact sheet (PNG and HTML) of the queue in review order.
+
+    Example: memeloop queue sheet --limit 24 --out /tmp/sheet
+    """
+    from bot.review_view import write_sheet
+    from feedback.repository import candidates as repo
+
+    app = state.app()
+    with app.tx() as session:
+        rows = repo.sheet_rows(session, app.clock(), statuses=statuses, account=account, limit=limit)
+    if not rows:
+        click.echo("the queue is empty; no sheet written")
+        return
+    folder = out_dir or Path(app.config.storage.media_dir or "media") / "sheets"
+    png, html = write_sheet(rows, folder)
+    click.echo(f"sheet_png={png}\nsheet_html={html}\ncandidates={len(rows)}")
+
+
+@click.command("reject")
+@click.argument("candidate_ids", type=int, nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why (kept in the audit log; teaches the ranker).")
+@actor_option
+@config_option
+@pass_state
+def reject(state: CliState, candidate_ids: tuple[int, ...], reason: str, actor: str) -> None:
+    """Reject candidates (pending, filtered, duplicate or approved-but-not-posted).
+
+    Each id is its own transaction: the others still go through when one was moved meanwhile.
+
+    Example: memeloop reject 12 13 --reason "not funny"
+    """
+    from feedback import FeedbackError
+    from feedback.repository import reviews
+
+    app = state.app()
+    failures = []
+    for cid in candidate_ids:
+        try:
+            with app.tx() as session:
+                decision = reviews.reject(session, cid, actor=actor, now=app.clock(), reason=reason)
+            click.echo(f"rejected {cid} (was {decision.before_status})")
+        except FeedbackError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise click.ClickException("; ".join(failures))
+
+
+@click.command("edit")
+@click.argument("candidate_id", type=int)
+@click.option("--text", "new_text", required=True, help="The new caption.")
+@click.option("--reason", help="Optional note for the audit log.")
+@actor_option
+@config_option
+@pass_state
+def edit(state: CliState, candidate_id: int, new_text: str, reason: str | None, actor: str) -> None:
+    """Change a candidate's caption; a meme is re-rendered, the history keeps the old text, and the
+    candidate goes back to pending for review.
+
+    Example: memeloop edit 42 --text "when the build is green on the first try"
+    """
+    from bot.review_view import edit_candidate
+
+    app = state.app()
+    result = edit_candidate(app, candidate_id, new_text=new_text, actor=actor, reason=reason)
+    click.echo(f"edited {candidate_id}" + (f"; image {result}" if result else ""))

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedback import NotFound
-from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Template
+from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Post, Template
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,11 @@ def _check_statuses(statuses: Sequence[str]) -> None:
         raise NotFound(f"unknown status {unknown[0]!r} (use one of: {', '.join(CANDIDATE_STATUSES)})")
 
 
+def _review_order() -> tuple:
+    return (Candidate.predicted_score.desc().nulls_last(), Candidate.beam_score.desc().nulls_last(),
+            Candidate.created_at, Candidate.id)
+
+
 def list_queue(session: Session, now: datetime, *, statuses: Sequence[str] = ("pending",),
                account: str | None = None, limit: int | None = 50) -> list[QueueRow]:
     """Candidates in the review order: predicted score first, then beam score, oldest first."""
@@ -89,8 +94,7 @@ def list_queue(session: Session, now: datetime, *, statuses: Sequence[str] = ("p
         .outerjoin(Account, Candidate.account_id == Account.id)
         .outerjoin(Template, Candidate.template_id == Template.id)
         .where(Candidate.status.in_(statuses))
-        .order_by(Candidate.predicted_score.desc().nulls_last(), Candidate.beam_score.desc().nulls_last(),
-                  Candidate.created_at, Candidate.id)
+        .order_by(*_review_order())
     )
     if account:
         query = query.where(Account.name == account)
@@ -118,3 +122,78 @@ def start_generation(session: Session, *, generator: str, account_id: int | None
     session.add(row)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class PendingFacts:
+    facts: Any  # feedback.repository.metrics.CandidateFacts
+    version: int
+
+
+def pending_facts(session: Session) -> list[PendingFacts]:
+    """Ranker inputs of every pending candidate, with the row version they were read at."""
+    from feedback.repository.metrics import CandidateFacts
+
+    query = (
+        select(Candidate.id, Candidate.generator, Template.slug, Candidate.beam_rank, Candidate.beam_score,
+               Candidate.tone, Candidate.audience, Account.name, Candidate.text, Candidate.version)
+        .outerjoin(Account, Candidate.account_id == Account.id)
+        .outerjoin(Template, Candidate.template_id == Template.id)
+        .where(Candidate.status == "pending")
+        .order_by(Candidate.id)
+    )
+    return [PendingFacts(CandidateFacts(*row[:9]), row[9]) for row in session.execute(query)]
+
+
+def set_prediction(session: Session, candidate_id: int, *, version: int, score: float,
+                   explain: dict[str, Any]) -> int:
+    """Store a new predicted score unless a reviewer changed the row since it was read (returns 0 then).
+
+    The row version is not bumped: a score is not a decision, and must not make a reviewer's
+    concurrent action fail."""
+    result = session.execute(
+        update(Candidate)
+        .where(Candidate.id == candidate_id, Candidate.version == version, Candidate.status == "pending")
+        .values(predicted_score=score, predicted_explain=explain)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def siblings(session: Session, candidate: Candidate) -> list[Candidate]:
+    """The other beams of the same image (same group key), best beam first."""
+    if not candidate.group_key:
+        return []
+    return list(session.scalars(
+        select(Candidate).where(Candidate.group_key == candidate.group_key, Candidate.id != candidate.id)
+        .order_by(Candidate.beam_rank.nulls_last(), Candidate.id)))
+
+
+def queue_position(session: Session, candidate: Candidate) -> int | None:
+    """1-based rank of a pending candidate in the review order (None when it is not pending)."""
+    if candidate.status != "pending":
+        return None
+    ids = session.scalars(
+        select(Candidate.id).where(Candidate.status == "pending")
+        .order_by(*_review_order())).all()
+    return ids.index(candidate.id) + 1
+
+
+def set_image(session: Session, candidate_id: int, *, path: str, sha256: str, phash: str | None) -> None:
+    """Point a candidate at a re-rendered image (inside the transaction that recorded the edit)."""
+    session.execute(update(Candidate).where(Candidate.id == candidate_id)
+                    .values(image_path=path, image_sha256=sha256, image_phash=phash)
+                    .execution_options(synchronize_session=False))
+
+
+def posts_of(session: Session, candidate_id: int) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.candidate_id == candidate_id).order_by(Post.id)))
+
+
+def sheet_rows(session: Session, now: datetime, *, statuses: Sequence[str], account: str | None,
+               limit: int | None) -> list[tuple[QueueRow, str | None]]:
+    """Queue rows with their image paths, for the contact sheet."""
+    rows = list_queue(session, now, statuses=statuses, account=account, limit=limit)
+    paths = dict(session.execute(select(Candidate.id, Candidate.image_path)
+                                 .where(Candidate.id.in_([r.id for r in rows]))).all())
+    return [(r, paths.get(r.id)) for r in rows]

@@ -46,9 +46,10 @@ def _transition(session: Session, candidate_id: int, *, allowed_from: tuple[str,
     session.add(Review(candidate_id=candidate_id, action=action, actor=actor, before_text=row.text,
                        after_text=new_text if new_text is not None else row.text, reason=reason,
                        created_at=now))
+    before = row.status
     session.flush()
     session.expire(row)
-    return Decision(candidate_id, action, row.status, to)
+    return Decision(candidate_id, action, before, to)
 
 
 def approve(session: Session, candidate_id: int, *, actor: str, now: datetime, reason: str | None = None,

@@ -35,9 +35,15 @@ def _seed_0001(conn: Connection) -> None:
                  {"t": NOW})
 
 
+def _seed_0002(conn: Connection) -> None:
+    _seed_0001(conn)  # 0002 only adds views; the same rows must show through them after upgrades
+    assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() == 4
+    assert conn.execute(text("SELECT approved FROM v_approval")).scalar() == 1
+
+
 # Every revision gets a seeder that fills the tables as they are at that revision; a new migration
 # without one fails test_every_revision_has_a_seeder.
-SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001}
+SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002}
 
 
 def test_schema_head_constant_matches_migrations():

@@ -1,0 +1,99 @@
+"""The poll job: fetch engagement of published posts on the thinning schedule and store snapshots.
+
+Which posts are due and how snapshots are stored live in feedback/ (feedback.polling,
+feedback.repository.metrics); this module only talks to the publishers. After new snapshots the
+pending candidates are re-scored, so the review queue follows what the audience liked.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from bot.publishers.base import PublishError
+from feedback import learning
+from feedback.polling import Counts, PollTarget, batches, select_due
+from feedback.repository import metrics as metrics_repo
+
+log = logging.getLogger(__name__)
+
+# A post whose last scheduled poll was missed (downtime) is still polled this long after the
+# final schedule age, relative to that age.
+HORIZON_FACTOR = 2
+
+
+def _default_publisher_for(app, account: str):
+    from bot.publishing import publisher_for
+
+    return publisher_for(app, account)
+
+
+def poll_due(app, *, now: datetime | None = None,
+             publisher_for: Callable[[object, str], object] | None = None) -> int:
+    """Poll every due post once; returns the number of snapshots stored.
+
+    ``publisher_for(app, account_name)`` defaults to bot.publishing.publisher_for. A platform error
+    for one account is logged and the other accounts are still polled.
+    """
+    now = now or app.clock()
+    get_publisher = publisher_for or _default_publisher_for
+    ages = list(app.config.polling.ages)
+    with app.tx() as session:
+        targets = metrics_repo.posts_to_poll(session, now=now, horizon=max(ages) * HORIZON_FACTOR)
+    due = select_due(targets, now, ages)
+    by_account: dict[str, list[PollTarget]] = defaultdict(list)
+    for target in due:
+        by_account[target.account].append(target)
+    stored = 0
+    for account, posts in sorted(by_account.items()):
+        try:
+            stored += _poll_account(app, get_publisher(app, account), posts, now)
+        except PublishError as exc:
+            log.warning("poll failed account=%s error_class=%s error=%s", account, exc.error_class, exc)
+    log.info("poll done due=%d snapshots=%d", len(due), stored)
+    if stored:
+        _rescore(app, now)
+    return stored
+
+
+def _poll_account(app, publisher, posts: Sequence[PollTarget], now: datetime) -> int:
+    stored = 0
+    for batch in batches(posts, app.config.polling.batch_size):
+        by_remote = {t.remote_id: t for t in batch}
+        readings = publisher.fetch_metrics(list(by_remote), now=now)
+        snapshots = []
+        for reading in readings:
+            target = by_remote.pop(reading.remote_id, None)
+            if target is None:
+                continue  # the platform answered about a post we did not ask for
+            snapshots.append(metrics_repo.NewSnapshot(
+                post_id=target.post_id, taken_at=now,
+                age_s=int((now - target.published_at).total_seconds()),
+                counts=Counts.of(reading), raw=_jsonable(getattr(reading, "raw", None))))
+        for missing in by_remote.values():
+            log.info("no metrics post_id=%d remote_id=%s (deleted or hidden?)", missing.post_id,
+                     missing.remote_id)
+        with app.tx() as session:
+            stored += metrics_repo.add_snapshots(session, snapshots)
+    return stored
+
+
+def _jsonable(raw: object) -> dict | None:
+    """The platform's raw answer as stored JSON (timestamps and ids as strings)."""
+    if not raw:
+        return None
+    return json.loads(json.dumps(raw, default=str))
+
+
+def _rescore(app, now: datetime) -> None:
+    cfg = app.config.ranking
+    seed = cfg.seed if cfg.seed is not None else int(now.timestamp())
+    with app.tx() as session:
+        ranker = learning.load_ranker(session, weights=cfg.weights, engagement_age=cfg.engagement_age,
+                                      baseline_posts=cfg.baseline_posts, now=now)
+        updated = learning.rescore_pending(session, ranker, np.random.default_rng(seed), now=now)
+    log.info("queue rescored candidates=%d seed=%d", updated, seed)

@@ -1,0 +1,146 @@
+"""Metric snapshots: what polling stores (append-only) and what learning reads back."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.orm import Session
+
+from feedback.models import Account, Candidate, MetricSnapshot, Post, Review, Template
+from feedback.polling import COUNT_FIELDS, Counts, PollTarget
+
+
+@dataclass(frozen=True)
+class NewSnapshot:
+    post_id: int
+    taken_at: datetime
+    age_s: int
+    counts: Counts
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    """What the ranker needs to know about a candidate, as stored."""
+
+    candidate_id: int
+    generator: str
+    template: str | None
+    beam_rank: int | None
+    beam_score: float | None
+    tone: str | None
+    audience: str | None
+    account: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class PostEngagement:
+    facts: CandidateFacts
+    post_id: int
+    published_at: datetime
+    counts: Counts | None  # the first snapshot at or after the engagement age; None = too young
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    facts: CandidateFacts
+    action: str
+    before_text: str | None
+    after_text: str | None
+    created_at: datetime
+
+
+def posts_to_poll(session: Session, *, now: datetime, horizon: timedelta) -> list[PollTarget]:
+    """Published posts younger than ``horizon`` with a remote id, and the age of their last snapshot."""
+    last = (select(MetricSnapshot.post_id, func.max(MetricSnapshot.age_s).label("last_age"))
+            .group_by(MetricSnapshot.post_id).subquery())
+    query = (
+        select(Post.id, Account.name, Post.remote_id, Post.published_at, last.c.last_age)
+        .join(Account, Post.account_id == Account.id)
+        .outerjoin(last, last.c.post_id == Post.id)
+        .where(Post.state == "published", Post.remote_id.is_not(None), Post.published_at.is_not(None),
+               Post.published_at >= now - horizon)
+        .order_by(Post.published_at, Post.id)
+    )
+    return [PollTarget(post_id=pid, account=name, remote_id=rid, published_at=at,
+                       last_age_s=None if age is None else int(age))
+            for pid, name, rid, at, age in session.execute(query)]
+
+
+def add_snapshots(session: Session, snapshots: Sequence[NewSnapshot]) -> int:
+    """Insert snapshots (never update one: every poll is kept)."""
+    if not snapshots:
+        return 0
+    rows = [{"post_id": s.post_id, "taken_at": s.taken_at, "age_s": s.age_s, "raw": s.raw,
+             **{name: getattr(s.counts, name) for name in COUNT_FIELDS}} for s in snapshots]
+    session.execute(insert(MetricSnapshot), rows)
+    return len(rows)
+
+
+def snapshots_of(session: Session, post_id: int) -> list[MetricSnapshot]:
+    return list(session.scalars(select(MetricSnapshot).where(MetricSnapshot.post_id == post_id)
+                                .order_by(MetricSnapshot.taken_at, MetricSnapshot.id)))
+
+
+def _facts_columns():
+    return (Candidate.id, Candidate.generator, Template.slug, Candidate.beam_rank, Candidate.beam_score,
+            Candidate.tone, Candidate.audience, Account.name, Candidate.text)
+
+
+def _facts(row: Sequence[Any]) -> CandidateFacts:
+    return CandidateFacts(*row[:9])
+
+
+def engagement_at_age(session: Session, *, age: timedelta, now: datetime) -> list[PostEngagement]:
+    """Every published post (oldest first) with its first snapshot taken at or after ``age``."""
+    age_s = int(age.total_seconds())
+    first = (select(MetricSnapshot.post_id, func.min(MetricSnapshot.age_s).label("age_s"))
+             .where(MetricSnapshot.age_s >= age_s).group_by(MetricSnapshot.post_id).subquery())
+    snap = MetricSnapshot
+    query = (
+        select(*_facts_columns(), Post.id, Post.published_at, *(getattr(snap, f) for f in COUNT_FIELDS),
+               snap.id)
+        .select_from(Post)
+        .join(Candidate, Post.candidate_id == Candidate.id)
+        .join(Account, Post.account_id == Account.id)
+        .outerjoin(Template, Candidate.template_id == Template.id)
+        .outerjoin(first, first.c.post_id == Post.id)
+        .outerjoin(snap, and_(snap.post_id == Post.id, snap.age_s == first.c.age_s))
+        .where(Post.state == "published", Post.published_at.is_not(None), Post.published_at <= now)
+        .order_by(Post.published_at, Post.id, snap.id)
+    )
+    out: dict[int, PostEngagement] = {}
+    for row in session.execute(query):
+        post_id = row[9]
+        if post_id in out:
+            continue  # two snapshots with the same age: the first one wins
+        counts = None if row[-1] is None else Counts(**dict(zip(COUNT_FIELDS, row[11:-1])))
+        out[post_id] = PostEngagement(facts=_facts(row), post_id=post_id, published_at=row[10],
+                                      counts=counts)
+    return list(out.values())
+
+
+def review_decisions(session: Session, *, now: datetime,
+                     actions: Sequence[str] = ("approve", "reject", "edit")) -> list[ReviewFacts]:
+    query = (
+        select(*_facts_columns(), Review.action, Review.before_text, Review.after_text, Review.created_at)
+        .select_from(Review)
+        .join(Candidate, Review.candidate_id == Candidate.id)
+        .outerjoin(Account, Candidate.account_id == Account.id)
+        .outerjoin(Template, Candidate.template_id == Template.id)
+        .where(Review.action.in_(actions), Review.created_at <= now)
+        .order_by(Review.created_at, Review.id)
+    )
+    return [ReviewFacts(_facts(r), r[9], r[10], r[11], r[12]) for r in session.execute(query)]
+
+
+def publish_hours(session: Session, candidate_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each candidate is (or was) planned to go out, for those that have a post."""
+    if not candidate_ids:
+        return {}
+    query = select(Post.candidate_id, Post.scheduled_at).where(Post.candidate_id.in_(candidate_ids))
+    return dict(session.execute(query).all())

@@ -1,0 +1,148 @@
+"""The captioner: a loaded bundle + its image encoder + the NumPy decode path."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator import GeneratorError
+from generator.meme.beam import DecodeRules, Hypothesis, beam_search, choose, rank, sample
+from generator.meme.bundle import Bundle, load_bundle
+from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
+from generator.meme.step import FastStep
+from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
+
+DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
+
+
+@dataclass(frozen=True)
+class Caption:
+    text: str
+    score: float  # length-normalised log-prob (per token, counting <end>)
+    logprob: float
+    tokens: tuple[str, ...]
+    rank: int  # 0-based position among the captions returned for one image
+
+
+class Captioner:
+    """Captions images with a trained bundle. Encoding is lazy: decoding from features needs no encoder."""
+
+    def __init__(self, bundle: Bundle, encoder: Encoder | None = None) -> None:
+        if encoder is not None and encoder.name != bundle.config.get("encoder"):
+            raise GeneratorError(f"{bundle.path}: bundle was trained with encoder "
+                                 f"{bundle.config.get('encoder')!r}, got {encoder.name!r}")
+        self._bundle = bundle
+        self._encoder = encoder
+        self._cache: FeatureCache | None = None
+        self._step = FastStep(bundle.weights)
+        vocab = bundle.vocab
+        index = vocab.index()
+        self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
+                                 banned=(index[PAD], index[START], index[UNK]), max_len=vocab.max_tokens)
+
+    @property
+    def bundle_dir(self) -> Path:
+        return self._bundle.path
+
+    @property
+    def version(self) -> str:
+        return self._bundle.version
+
+    @property
+    def encoder_name(self) -> str:
+        return str(self._bundle.config["encoder"])
+
+    @property
+    def config(self) -> dict:
+        """The bundle's config.json (encoder, training settings, held-out metrics)."""
+        return dict(self._bundle.config)
+
+    @property
+    def vocab(self) -> Vocab:
+        return self._bundle.vocab
+
+    @property
+    def feature_dim(self) -> int:
+        return self._bundle.weights.feature_dim
+
+    def _features_cache(self) -> FeatureCache:
+        if self._cache is None:
+            encoder = self._encoder or get_encoder(self.encoder_name)
+            self._cache = FeatureCache(encoder)
+        return self._cache
+
+    def encode(self, image: ImageLike) -> np.ndarray:
+        """[F] features of one image (cached by image content hash)."""
+        return self.encode_batch([image])[0]
+
+    def encode_batch(self, images: Sequence[ImageLike]) -> np.ndarray:
+        return self._features_cache().encode(list(images))
+
+    def _as_features(self, image_or_features: ImageLike | np.ndarray) -> np.ndarray:
+        if isinstance(image_or_features, np.ndarray):
+            feats = image_or_features.astype(np.float32).reshape(-1, self.feature_dim)
+        else:
+            feats = self.encode_batch([image_or_features])
+        return feats
+
+    def _step_fn(self, features: np.ndarray):
+        context = self._step.image_context(features)
+
+        def step(rows: np.ndarray, tokens: np.ndarray, h: np.ndarray):
+            return self._step(context[rows], tokens, h)
+
+        return step
+
+    def _captions(self, hyps: Sequence[Hypothesis]) -> list[Caption]:
+        out = []
+        for i, h in enumerate(hyps):
+            tokens = self.vocab.decode(h.ids)
+            out.append(Caption(detokenize(tokens), h.score, h.logprob, tokens, i))
+        return out
+
+    def _rules(self, max_len: int | None) -> DecodeRules:
+        if max_len is None:
+            return self.rules
+        if max_len < 1:
+            raise GeneratorError(f"max_len must be >= 1, got {max_len}")
+        return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len)
+
+    def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
+                          width: int | None = None, diversity: float = DIVERSITY) -> list[list[Caption]]:
+        """k distinct captions per row of features [N, F], best first; all images in one step per word.
+
+        The search keeps ``width`` beams (default 2k) and hands out k of its finished captions,
+        preferring different wording by ``diversity`` (0 = plain top-k by score).
+        """
+        if k < 1 or (width is not None and width < k):
+            raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")
+        features = np.asarray(features, dtype=np.float32).reshape(-1, self.feature_dim)
+        h0 = np.zeros((features.shape[0], self._bundle.weights.units), dtype=np.float32)
+        vocab = self.vocab
+        pools = beam_search(self._step_fn(features), h0, self._rules(max_len), width=width or 2 * k,
+                            key=lambda ids: detokenize(vocab.decode(ids)))
+        return [self._captions(choose(pool, k, diversity)) for pool in pools]
+
+    def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,
+                    width: int | None = None, diversity: float = DIVERSITY) -> list[Caption]:
+        """k distinct captions for one image (or its [F] features), best first."""
+        return self.beam_search_batch(self._as_features(image_or_features)[:1], k=k, max_len=max_len,
+                                      width=width, diversity=diversity)[0]
+
+    def sample(self, image_or_features: ImageLike | np.ndarray, n: int, temperature: float = 1.0,
+               top_p: float = 0.9, seed: int | None = None, max_len: int | None = None) -> list[Caption]:
+        """n sampled captions (temperature / nucleus), ranked by score; may repeat for peaked models."""
+        if n < 1 or temperature <= 0 or not 0 < top_p <= 1:
+            raise GeneratorError(f"need n >= 1, temperature > 0, 0 < top_p <= 1 (got {n}, {temperature}, {top_p})")
+        features = self._as_features(image_or_features)[:1]
+        h0 = np.zeros((n, self._bundle.weights.units), dtype=np.float32)
+        hyps = sample(self._step_fn(features), h0, np.zeros(n, dtype=int), self._rules(max_len),
+                      np.random.default_rng(seed), temperature=temperature, top_p=top_p)
+        return self._captions(rank(hyps))
+
+
+def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None) -> Captioner:
+    """Load a bundle directory (None = the shipped demo bundle)."""
+    return Captioner(load_bundle(Path(path) if path is not None else None), encoder)

@@ -1,0 +1,130 @@
+"""Import a memefly-style JSON data set into our data set layout (a folder per template + captions.jsonl).
+
+memefly's JSON is a list of objects::
+
+    {"meme_id": 10, "meme_name": "bad-luck-brian", "meme_url": "https://.../1bip.jpg",
+     "meme_bounding_box": ["left: 4px; top: 4px; width: 480px; height: 144px;", ...],
+     "meme_text": ["caption one", "caption two", ...]}
+
+Nothing is downloaded: each template's image must already be on disk in ``images_dir`` (default:
+the JSON file's folder), named after the URL's file name or ``<meme_name>.<jpg|jpeg|png|gif|webp>``.
+Boxes are CSS pixels of that image; they become fractions, clipped to the image.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from PIL import Image, UnidentifiedImageError
+
+from generator import DataError
+from generator.meme.data import CAPTIONS_FILE, SkipLog
+from generator.types import Box
+
+_CSS_RE = re.compile(r"(left|top|width|height)\s*:\s*(-?[\d.]+)\s*px", re.IGNORECASE)
+_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    out_dir: Path
+    templates: int
+    captions: int
+    skipped: dict[str, int]
+    skipped_examples: tuple[str, ...]
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def parse_css_box(css: str, width: int, height: int) -> Box:
+    """'left: 4px; top: 420px; width: 480px; height: 144px;' -> Box in fractions, clipped to the image."""
+    values = {k.lower(): float(v) for k, v in _CSS_RE.findall(css)}
+    if set(values) != {"left", "top", "width", "height"}:
+        raise DataError(f"box {css!r} needs left, top, width and height in px")
+    left, top = min(max(values["left"], 0.0), width), min(max(values["top"], 0.0), height)
+    right = min(values["left"] + values["width"], width)
+    bottom = min(values["top"] + values["height"], height)
+    if right <= left or bottom <= top:
+        raise DataError(f"box {css!r} lies outside the {width}x{height} image")
+    return Box(left / width, top / height, (right - left) / width, (bottom - top) / height)
+
+
+def _find_image(entry: dict, slug: str, images_dir: Path) -> Path | None:
+    names = []
+    url = entry.get("meme_url")
+    if isinstance(url, str) and url:
+        names.append(Path(urlparse(url).path).name)
+    for stem in dict.fromkeys((str(entry.get("meme_name", "")), slug)):
+        names.extend(stem + ext for ext in _EXTS)
+    return next((images_dir / n for n in names if n and (images_dir / n).is_file()), None)
+
+
+def _toml_text(name: str, image: str, boxes: list[Box]) -> str:
+    lines = [f"name = {json.dumps(name)}", f"image = {json.dumps(image)}"]
+    for b in boxes:
+        lines += ["", "[[boxes]]", f"x = {b.x:.4f}", f"y = {b.y:.4f}", f"w = {b.w:.4f}", f"h = {b.h:.4f}"]
+    return "\n".join(lines) + "\n"
+
+
+def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips: SkipLog) -> list[dict]:
+    where = f"entry {n}"
+    name = entry.get("meme_name") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not slugify(name):
+        skips.add("no meme_name", where)
+        return []
+    slug, where = slugify(name), f"entry {n} ({name})"
+    image = _find_image(entry, slug, images_dir)
+    if image is None:
+        skips.add("image not found", where, f"no image for {name!r} in {images_dir}")
+        return []
+    try:
+        with Image.open(image) as img:
+            width, height = img.size
+    except (OSError, UnidentifiedImageError) as exc:
+        skips.add("unreadable image", where, f"{image}: {exc}")
+        return []
+    boxes = []
+    for css in entry.get("meme_bounding_box") or []:
+        try:
+            boxes.append(parse_css_box(str(css), width, height))
+        except DataError as exc:
+            skips.add("bad box", where, str(exc))
+    folder = out_dir / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(image, folder / f"image{image.suffix.lower()}")
+    (folder / "template.toml").write_text(_toml_text(name, f"image{image.suffix.lower()}", boxes), encoding="utf-8")
+    rows = []
+    for text in entry.get("meme_text") or []:
+        if isinstance(text, str) and text.strip():
+            rows.append({"template": slug, "text": " ".join(text.split())})
+        else:
+            skips.add("empty caption", where)
+    return rows
+
+
+def import_memefly(json_path: Path, out_dir: Path, images_dir: Path | None = None) -> ImportReport:
+    """Convert memefly JSON (+ local images) into a data set folder; bad entries skipped and counted."""
+    json_path, out_dir = Path(json_path), Path(out_dir)
+    try:
+        entries = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{json_path}: cannot read memefly JSON ({exc})") from exc
+    if not isinstance(entries, list):
+        raise DataError(f"{json_path}: expected a JSON list of memes, got {type(entries).__name__}")
+    skips, rows, templates = SkipLog(), [], 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for n, entry in enumerate(entries):
+        got = _import_entry(entry, n, Path(images_dir or json_path.parent), out_dir, skips)
+        templates += bool(got)
+        rows.extend(got)
+    if not rows:
+        raise DataError(f"{json_path}: nothing importable; {'; '.join(skips.examples) or 'no entries'}")
+    with open(out_dir / CAPTIONS_FILE, "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return ImportReport(out_dir, templates, len(rows), dict(skips.counts), tuple(skips.examples))

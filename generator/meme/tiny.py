@@ -1,0 +1,31 @@
+"""A tiny random-weight bundle for tests and benchmarks of the decoding machinery (no training)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator.meme.bundle import FORMAT
+from generator.meme.step import random_weights
+from generator.meme.vocab import END, PAD, START, UNK, Vocab
+
+WORDS = ("cat", "coffee", "moon", "when", "you", "the", "is", "my", "me", "a", "monday", "nap", ",", "!")
+
+
+def write_random_bundle(path: Path, *, words: Sequence[str] = WORDS, feature_dim: int = 8, units: int = 16,
+                        max_tokens: int = 6, seed: int = 0, encoder: str = "efficientnet_lite0",
+                        end_bias: float = 0.0) -> Path:
+    """Write config.json, vocab.json and weights.npz of a random decoder into ``path``.
+
+    ``end_bias`` raises <end>'s logit so captions finish early and often (exercises finishing rules).
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    vocab = Vocab(tokens=(PAD, START, END, UNK, *words), max_tokens=max_tokens)
+    vocab.save(path / "vocab.json")
+    weights = random_weights(vocab.size, feature_dim, units=units, embed_dim=units, seed=seed)
+    weights.out_bias[vocab.end_id] += end_bias
+    weights.save(path / "weights.npz")
+    config = {"format": FORMAT, "encoder": encoder, "feature_dim": feature_dim, "maxlen": vocab.maxlen,
+              "metrics": {}, "created": "random"}
+    (path / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True))
+    return path

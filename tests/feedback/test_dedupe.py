@@ -1,0 +1,64 @@
+"""The near-duplicate guard against real rows and real perceptual hashes."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from feedback.db import transaction
+from feedback.dedupe import caption_similarity, find_duplicate, hamming, phash_of
+from tests.feedback import feedback_rows as rows
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+LIMITS = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}
+
+
+def _image(seed: int, shift: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 255, (32, 32), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
+    return Image.fromarray(np.clip(pixels.astype(int) + shift, 0, 255).astype(np.uint8))
+
+
+def test_phash_survives_small_changes_and_separates_different_images():
+    a, brighter, other = phash_of(_image(1)), phash_of(_image(1, shift=12)), phash_of(_image(2))
+    assert hamming(a, brighter) <= 6 < hamming(a, other)
+    assert hamming(a, a[:-2]) is None and hamming("zz", "00") is None
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("When it rains, it POURS!", "when it rains it pours", True),
+    ("monday again #coffee", "Monday again  #coffee", True),
+    ("cats rule the internet", "dogs drool at the vet", False),
+    ("", "", True),
+])
+def test_caption_similarity(a, b, same):
+    assert (caption_similarity(a, b) >= 0.85) is same
+
+
+def test_find_duplicate_names_the_earlier_candidate(sessions):
+    img = phash_of(_image(3))
+    with transaction(sessions) as s:
+        first = rows.candidate(s, now=T0, text="me at 3am debugging", image_phash=img, group_key="g1")
+        rows.candidate(s, now=T0, text="me at 3am debugging", status="filtered")
+        old = rows.candidate(s, now=T0 - timedelta(days=40), text="ancient joke here")
+    now = T0 + timedelta(hours=1)
+    with transaction(sessions) as s:
+        by_text = find_duplicate(s, image_phash=None, text="Me at 3 AM, debugging", now=now, **LIMITS)
+        by_image = find_duplicate(s, image_phash=phash_of(_image(3, 5)), text="other words", now=now, **LIMITS)
+        sibling = find_duplicate(s, image_phash=img, text="another beam", now=now, group_key="g1", **LIMITS)
+        fresh = find_duplicate(s, image_phash=phash_of(_image(4)), text="ancient joke here", now=now, **LIMITS)
+    assert by_text.startswith(f"near-duplicate of candidate {first.id}: caption similarity")
+    assert by_image.startswith(f"near-duplicate of candidate {first.id}: image hash distance")
+    assert sibling is None and fresh is None and old.id
+
+
+def test_an_old_candidate_posted_recently_still_counts(sessions):
+    with transaction(sessions) as s:
+        acc = rows.account(s, now=T0)
+        cand = rows.candidate(s, now=T0 - timedelta(days=60), text="vintage meme", status="posted")
+        rows.post(s, candidate_id=cand.id, account_id=acc.id, at=T0 - timedelta(days=2))
+    with transaction(sessions) as s:
+        reason = find_duplicate(s, image_phash=None, text="vintage meme", now=T0, **LIMITS)
+    assert reason.startswith(f"near-duplicate of post of candidate {cand.id}")

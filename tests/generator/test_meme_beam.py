@@ -1,0 +1,161 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from generator import GeneratorError
+from generator.meme import Caption, load_captioner
+from generator.meme.beam import Hypothesis, choose
+from generator.meme.reference import next_word_logprobs, reference_beam_search
+from generator.meme.step import DecoderWeights, FastStep
+from generator.meme.tiny import write_random_bundle
+from generator.meme.vocab import detokenize
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A captioner with random weights (no training): 18 tokens, 8-d features, GRU(16)."""
+    return load_captioner(write_random_bundle(tmp_path_factory.mktemp("tiny") / "bundle", seed=7))
+
+
+@pytest.fixture(scope="module")
+def early_end(tmp_path_factory):
+    """Random weights that like <end>: finished captions turn up among the candidates at every step."""
+    return load_captioner(write_random_bundle(tmp_path_factory.mktemp("early") / "bundle", seed=3, end_bias=3.0,
+                                              max_tokens=8))
+
+
+@pytest.fixture(scope="module")
+def feats():
+    return np.random.default_rng(11).standard_normal((6, 8)).astype(np.float32)
+
+
+def _reference(cap, f, width, k, diversity, key=tuple):
+    weights = DecoderWeights.load(cap.bundle_dir / "weights.npz")
+    pool = reference_beam_search(lambda prefix: next_word_logprobs(weights, f, prefix), cap.rules, width, key)
+    return pool, choose(pool, k, diversity)
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_beam_search_returns_k_distinct_captions_best_first(tiny, feats, k):
+    for f in feats:
+        captions = tiny.beam_search(f, k=k)
+        assert len(captions) == k
+        assert len({c.text for c in captions}) == k
+        scores = [c.score for c in captions]
+        assert scores == sorted(scores, reverse=True)
+        assert [c.rank for c in captions] == list(range(k))
+        for c in captions:
+            assert c.score == pytest.approx(c.logprob / (len(c.tokens) + 1))
+            assert 1 <= len(c.tokens) <= tiny.vocab.max_tokens
+            assert not {"<unk>", "<start>", "<pad>", "<end>"} & set(c.tokens)
+            assert c.text == detokenize(c.tokens)
+
+
+def test_caption_is_a_frozen_value(tiny, feats):
+    caption = tiny.beam_search(feats[0], k=1)[0]
+    assert isinstance(caption, Caption)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        caption.text = "x"
+
+
+@pytest.mark.parametrize(("k", "width", "diversity"), [(1, 1, 0.0), (3, 3, 0.0), (5, 10, 0.0), (5, 10, 0.5)])
+@pytest.mark.parametrize("which", ["tiny", "early_end"])
+def test_fast_path_equals_the_plain_reference_decoder(request, feats, which, k, width, diversity):
+    cap = request.getfixturevalue(which)
+    fast = cap.beam_search_batch(feats, k=k, width=width, diversity=diversity)
+    for f, got in zip(feats, fast):
+        _, want = _reference(cap, f, width, k, diversity, key=lambda ids: detokenize(cap.vocab.decode(ids)))
+        assert [c.text for c in got] == [detokenize(cap.vocab.decode(h.ids)) for h in want]
+        np.testing.assert_allclose([c.score for c in got], [h.score for h in want], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose([c.logprob for c in got], [h.logprob for h in want], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("which", ["tiny", "early_end"])
+def test_fast_search_finishes_the_same_pool_as_the_reference(request, feats, which):
+    from generator.meme.beam import beam_search
+
+    cap = request.getfixturevalue(which)
+    step = FastStep(DecoderWeights.load(cap.bundle_dir / "weights.npz"))
+    context = step.image_context(feats)
+    pools = beam_search(lambda rows, tokens, h: step(context[rows], tokens, h),
+                        np.zeros((len(feats), 16), np.float32), cap.rules, width=4)
+    for f, pool in zip(feats, pools):
+        want, _ = _reference(cap, f, 4, 4, 0.0)
+        assert [h.ids for h in pool] == [h.ids for h in want]
+
+
+def test_batched_search_equals_one_image_at_a_time(tiny, feats):
+    batch = tiny.beam_search_batch(feats, k=5)
+    for f, got in zip(feats, batch):
+        single = tiny.beam_search(f, k=5)
+        assert [c.text for c in got] == [c.text for c in single]
+        np.testing.assert_allclose([c.score for c in got], [c.score for c in single], rtol=1e-6)
+
+
+def test_one_step_call_per_word_for_all_images(tiny, feats, monkeypatch):
+    calls = []
+    original = FastStep.__call__
+
+    def counting(self, context, tokens, h):
+        calls.append(len(tokens))
+        return original(self, context, tokens, h)
+
+    monkeypatch.setattr(FastStep, "__call__", counting)
+    tiny.beam_search_batch(feats, k=5)
+    assert len(calls) <= tiny.vocab.max_tokens + 1  # words, then the forced <end>
+    assert calls[0] == len(feats) and max(calls) > len(feats)  # all images' beams share each call
+
+
+def test_fast_step_equals_reference_equations(tiny, feats):
+    weights = DecoderWeights.load(tiny.bundle_dir / "weights.npz")
+    step = FastStep(weights)
+    prefix = (tiny.vocab.start_id, 5, 9, 4)
+    h = np.zeros((1, weights.units), np.float32)
+    context = step.image_context(feats[:1])
+    for tok in prefix:
+        logp, h = step(context, np.array([tok]), h)
+    np.testing.assert_allclose(logp[0], next_word_logprobs(weights, feats[0], prefix), atol=1e-5)
+
+
+def test_max_len_caps_caption_length(tiny, feats):
+    for c in tiny.beam_search(feats[1], k=3, max_len=2):
+        assert len(c.tokens) <= 2
+
+
+def test_diversity_trades_score_for_different_wording():
+    pool = [Hypothesis((5, 6, 7), -1.0, -0.25), Hypothesis((5, 6, 8), -1.1, -0.27),
+            Hypothesis((9, 10, 11), -1.4, -0.35)]
+    assert [h.ids for h in choose(pool, 2, 0.0)] == [(5, 6, 7), (5, 6, 8)]
+    assert [h.ids for h in choose(pool, 2, 0.5)] == [(5, 6, 7), (9, 10, 11)]
+
+
+def test_bad_arguments_are_generator_errors(tiny, feats):
+    with pytest.raises(GeneratorError):
+        tiny.beam_search(feats[0], k=0)
+    with pytest.raises(GeneratorError):
+        tiny.beam_search(feats[0], k=5, width=3)
+    with pytest.raises(GeneratorError):
+        tiny.sample(feats[0], 2, top_p=0)
+
+
+def test_sampling_is_seeded_and_scored_under_the_model(tiny, feats):
+    a = tiny.sample(feats[2], 8, temperature=1.2, top_p=0.95, seed=3)
+    b = tiny.sample(feats[2], 8, temperature=1.2, top_p=0.95, seed=3)
+    assert [c.text for c in a] == [c.text for c in b] and len(a) == 8
+    assert len({c.text for c in a}) > 1
+    assert [c.score for c in a] == sorted((c.score for c in a), reverse=True)
+    weights = DecoderWeights.load(tiny.bundle_dir / "weights.npz")
+    index = tiny.vocab.index()
+    for c in a:
+        ids = [index[t] for t in c.tokens] + [tiny.vocab.end_id]
+        prefix, logprob = (tiny.vocab.start_id,), 0.0
+        for tok in ids:
+            logprob += next_word_logprobs(weights, feats[2], prefix)[tok]
+            prefix += (tok,)
+        assert c.logprob == pytest.approx(logprob, abs=1e-4)
+
+
+def test_tiny_top_p_sampling_is_greedy(tiny, feats):
+    samples = tiny.sample(feats[3], 4, top_p=1e-6, seed=1)
+    assert len({c.text for c in samples}) == 1
