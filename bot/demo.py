@@ -105,9 +105,9 @@ class RoundReport:
 def prepare_folder(folder: Path, *, fresh: bool) -> Path:
     """Create (or reset) the demo folder and write its config; refuses a folder that is not ours."""
     config = folder / "config.toml"
-    if folder.exists() and any(folder.iterdir()):
-        if not config.is_file() or not config.read_text(encoding="utf-8").startswith(MARKER):
-            raise click.ClickException(f"{folder} exists and is not a memeloop demo folder; pick another --dir")
+    ours = config.is_file() and config.read_text(encoding="utf-8").startswith(MARKER)
+    if folder.exists() and any(folder.iterdir()) and not ours:
+        raise click.ClickException(f"{folder} exists and is not a memeloop demo folder; pick another --dir")
     if fresh and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)

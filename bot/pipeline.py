@@ -117,9 +117,8 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
 def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
-    from PIL import Image
-
     from generator.annotate import render_meme
+    from PIL import Image
 
     cfg = config.generator.meme
     if not templates:
@@ -285,7 +284,7 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
     import numpy as np
 
-    from feedback.learning import load_ranker
+    from feedback.learning import load_ranker, prediction
 
     cfg, now = app.config, app.clock()
     template_ids = _template_ids(session, drafts, now)
@@ -293,14 +292,14 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
                          baseline_posts=cfg.ranking.baseline_posts, now=now)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
     scores = ranker.score([_features(app, req, d) for d in drafts], rng)
-    model = {"model": getattr(ranker, "version", None), "observations": getattr(ranker, "observations", None)}
+    predictions = [prediction(score, ranker, now=now) for score in scores]
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
         _forward(group, verdicts, scores, drafts, _per_image(cfg, req.generator), req.count - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
-            _add(session, app, req, generation_id, models, drafts[i], media[i], scores[i],
-                 template_ids, status, reason, now, model)
+            _add(session, app, req, generation_id, models, drafts[i], media[i], predictions[i],
+                 template_ids, status, reason, now)
             counts[status] += 1
     return counts
 
@@ -314,8 +313,9 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[list]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
-    from feedback.dedupe import find_duplicate
     from generator.safety import find_unsafe
+
+    from feedback.dedupe import find_duplicate
 
     out = []
     for draft, med in items:
@@ -385,13 +385,11 @@ def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
 
 
 def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
-         med: Media, score, template_ids: dict[str, int], status: str, reason: str | None, now,
-         model: dict[str, Any]) -> None:
+         med: Media, predicted: tuple[float, dict], template_ids: dict[str, int], status: str,
+         reason: str | None, now) -> None:
     from feedback.repository import candidates as cand_repo
 
-    explain = {"mean": float(score.mean), "sample": float(score.sample),
-               "explain": [[name, float(value)] for name, value in score.explain], **model,
-               "scored_at": now.isoformat()}
+    score, explain = predicted
     cand_repo.add_candidate(session, cand_repo.NewCandidate(
         generator=req.generator, text=draft.text, account_id=app.account_ids[req.account],
         generation_id=generation_id,
@@ -400,4 +398,4 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
         beam_score=draft.beam_score, tone=draft.tone, audience=draft.audience, gan_seed=draft.gan_seed,
         params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
         image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
-        predicted_score=float(score.sample), predicted_explain=explain), now)
+        predicted_score=float(score), predicted_explain=explain), now)

@@ -1,11 +1,10 @@
 """Generation pipeline: beams -> render -> safety -> duplicates -> rank -> one transaction.
 
-The generator and feedback modules of other issues are used when they are on the branch; until
-then small stand-ins defined here (never our own DB logic) take their place. The captioner, GAN and
+Ranking, learning and the duplicate guard are the real ones. Generator modules of other issues are
+used when they are on the branch; until then small stand-ins defined here take their place. The captioner, GAN and
 writer are tiny random-weight fixtures with the real interfaces."""
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib
 import sys
@@ -64,72 +63,7 @@ def _standin_safety():
     return {"find_unsafe": find_unsafe}
 
 
-@dataclass(frozen=True)
-class _Features:
-    generator: str
-    template: str | None
-    beam_rank: int | None
-    beam_score: float | None
-    tone: str | None
-    audience: str | None
-    length_words: int
-    hashtags: int
-    hour: int
-    account: str
-
-
-@dataclass(frozen=True)
-class _Score:
-    mean: float
-    sample: float
-    explain: tuple
-
-
-def _standin_ranking():
-    def choose_beams(scores, k_forward):
-        order = sorted(range(len(scores)), key=lambda i: -scores[i].sample)
-        return order[:k_forward]
-
-    def features_of(*, generator, text, account, hour, template=None, beam_rank=None, beam_score=None,
-                    tone=None, audience=None):
-        words = text.split()
-        tags = sum(w.startswith("#") for w in words)
-        return _Features(generator, template, beam_rank, beam_score, tone, audience, len(words) - tags, tags,
-                         hour, account)
-
-    return {"CandidateFeatures": _Features, "Score": _Score, "choose_beams": choose_beams,
-            "features_of": features_of}
-
-
-def _standin_learning():
-    class ColdRanker:  # cold start: the beam score, plus a little exploration noise
-        def score(self, items, rng):
-            out = []
-            for f in items:
-                mean = f.beam_score if f.beam_score is not None else 0.0
-                out.append(_Score(mean, mean + float(rng.normal(0, 0.01)), (("beam_score", mean),)))
-            return out
-
-    return {"load_ranker": lambda session, **kwargs: ColdRanker()}
-
-
-def _standin_dedupe():
-    from sqlalchemy import select
-
-    def find_duplicate(session, *, image_phash, text, now, window, phash_distance, text_similarity,
-                       group_key=None):
-        for cid, other in session.execute(select(Candidate.id, Candidate.text)
-                                          .where(Candidate.created_at >= now - window)):
-            if difflib.SequenceMatcher(None, text.lower(), other.lower()).ratio() >= text_similarity:
-                return f"near-duplicate of candidate {cid}"
-        return None
-
-    return {"find_duplicate": find_duplicate}
-
-
-STANDINS = {"generator.annotate": _standin_annotate, "generator.safety": _standin_safety,
-            "feedback.ranking": _standin_ranking, "feedback.learning": _standin_learning,
-            "feedback.dedupe": _standin_dedupe}
+STANDINS = {"generator.annotate": _standin_annotate, "generator.safety": _standin_safety}
 
 
 @pytest.fixture
