@@ -177,7 +177,6 @@ class Daemon:
     def initialize(self) -> None:
         from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 
-        jobs.STOP.clear()
         jobs.register_app(self.app)
         startup_sweep(self.app)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
@@ -187,10 +186,11 @@ class Daemon:
                                id=HEARTBEAT_JOB_ID, jobstore=RUNTIME_STORE, misfire_grace_time=None)
 
     def run(self, *, install_signals: bool = True) -> int:
-        self.initialize()
-        if install_signals:
+        jobs.STOP.clear()
+        if install_signals:  # before the start-up sweep, so an early SIGTERM is a clean stop too
             self.install_signal_handlers()
         try:
+            self.initialize()
             self.scheduler.start()  # blocks (BlockingScheduler) until stop() shut it down
             if self._stopper is not None:
                 self._stopper.join()
@@ -207,12 +207,16 @@ class Daemon:
         self.stop()
 
     def stop(self) -> None:
-        """No new claims from now on; running jobs see jobs.STOP and finish or release their work.
-        Shutting the scheduler down waits for them, so it runs in its own thread (never inside a
-        signal handler)."""
+        """No new claims from now on; running jobs see jobs.STOP and finish or release their work."""
         jobs.STOP.set()
+        self._request_shutdown()
+
+    def _request_shutdown(self) -> None:
+        """Shutting the scheduler down waits for running jobs, so it happens in its own thread (never
+        inside a signal handler). Before the scheduler runs there is nothing to shut down yet:
+        _on_started comes back here once it does."""
         with self._stop_lock:
-            if self._stopper is None:
+            if self._stopper is None and self.scheduler.running:
                 self._stopper = threading.Thread(target=self._shutdown_scheduler, name="memeloop-stop", daemon=True)
                 self._stopper.start()
 
@@ -238,6 +242,8 @@ class Daemon:
         log.info("daemon.started process=%s jobs=%s", self.who.process, changes)
         self.beat()
         self.started.set()
+        if jobs.STOP.is_set():  # a signal arrived while starting up
+            self._request_shutdown()
 
     def _on_executed(self, event) -> None:
         if event.job_id in ("publish", RETRY_JOB_ID) and isinstance(event.retval, datetime) and not jobs.STOP.is_set():

@@ -253,3 +253,17 @@ def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
     assert final.count("published") == 1 and final.count("scheduled") == 2  # no new claim after SIGTERM
     assert len(list((tmp_path / "outbox" / "posts").glob("*.json"))) == 1
     app.close()
+
+
+def test_a_stop_requested_before_the_scheduler_runs_still_ends_the_daemon(app, monkeypatch):
+    import bot.daemon as daemon_module
+
+    daemon = Daemon(app)
+    monkeypatch.setattr(daemon_module, "startup_sweep", lambda _app: daemon.stop())  # SIGTERM while sweeping
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and result["rc"] == 0
+    assert daemon.started.is_set()  # it did start, saw the stop, and shut down
+    jobs.STOP.clear()

@@ -112,3 +112,32 @@ def test_the_real_generate_child_reports_a_broken_bundle(app, config_path):
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and row.error
     assert "memeloop: error" in outcome.log_path.read_text() or "Error" in outcome.log_path.read_text()
+
+
+def test_prune_deletes_old_files_of_discarded_candidates_only(app, clock, tmp_path):
+    from feedback.models import Candidate
+    from feedback.repository import candidates as cand_repo
+
+    app.clock = clock
+    files = {}
+    for name in ("filtered_old", "shared", "recent"):
+        files[name] = tmp_path / f"{name}.png"
+        files[name].write_bytes(b"png")
+
+    def add(status: str, image: Path) -> int:
+        with app.tx() as session:
+            return cand_repo.add_candidate(session, cand_repo.NewCandidate(
+                generator="meme", text=f"{status} {image.name}", status=status, image_path=str(image),
+                account_id=app.account_ids["demo"]), clock()).id
+
+    old_filtered = add("filtered", files["filtered_old"])
+    add("pending", files["shared"])  # still wanted: its file stays even though a rejected row shares it
+    add("rejected", files["shared"])
+    clock.advance(days=40)
+    add("duplicate", files["recent"])  # discarded, but younger than keep_media
+    assert jobs.prune_media(app) == 1
+    assert not files["filtered_old"].exists() and files["shared"].exists() and files["recent"].exists()
+    with app.tx() as session:
+        row = session.get(Candidate, old_filtered)
+        assert row.image_path is None and row.status == "filtered"
+    assert jobs.prune_media(app) == 0  # idempotent
