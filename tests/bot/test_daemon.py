@@ -267,3 +267,24 @@ def test_a_stop_requested_before_the_scheduler_runs_still_ends_the_daemon(app, m
     assert not thread.is_alive() and result["rc"] == 0
     assert daemon.started.is_set()  # it did start, saw the stop, and shut down
     jobs.STOP.clear()
+
+
+@pytest.mark.e2e
+def test_the_daemon_process_never_imports_an_ml_framework(tmp_path):
+    """Models live only in generate children: the daemon's own code path stays free of TF/torch."""
+    import subprocess
+
+    cfg = _config(tmp_path)
+    code = (
+        "import sys\n"
+        "from bot.app import build_app\nfrom bot.config import load_config\nfrom bot import jobs\n"
+        "from bot.daemon import Daemon, planned_jobs, sync_jobs\n"
+        f"app = build_app(load_config({str(cfg.path)!r}))\n"
+        "d = Daemon(app, blocking=False)\nd.scheduler.start(paused=True)\n"
+        "sync_jobs(d.scheduler, planned_jobs(app.config))\nd.beat()\n"
+        f"for job in (jobs.publish_job, jobs.poll_job, jobs.reconcile_job, jobs.prune_job): job({str(cfg.path)!r})\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'torch', 'transformers') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr[-1000:]
