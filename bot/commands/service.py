@@ -76,8 +76,11 @@ def run(state: CliState, once: bool) -> None:
             from bot.daemon import run_once
 
             summary = run_once(app)
+            pub = summary.published
             click.echo(f"reconciled={summary.reconciled} swept={summary.swept} "
-                       f"published={summary.published} polled={summary.polled}")
+                       f"published={getattr(pub, 'published', pub)} retried={getattr(pub, 'retried', 0)} "
+                       f"failed={getattr(pub, 'failed', 0)} unconfirmed={getattr(pub, 'unconfirmed', 0)} "
+                       f"snapshots={summary.polled}")
             return
         from bot.daemon import Daemon
 

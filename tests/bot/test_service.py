@@ -82,7 +82,7 @@ def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_pat
     app.close()
     result = run_cli("--config", str(config), "run", "--once")
     assert result.code == 0, result.err
-    assert "published" in result.out
+    assert "published=2" in result.out
     assert len(list((tmp_path / "outbox" / "posts").glob("*.json"))) == 2
 
 
