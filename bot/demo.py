@@ -7,6 +7,7 @@ hours pass on a simulated clock instead of the wall clock.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -125,6 +126,8 @@ def run_demo(folder: Path, *, fresh: bool = False, rounds: int = 2, console=None
     from rich.console import Console
 
     console = console or Console()
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # offline by construction, children included
+        os.environ.setdefault(var, "1")
     started = time.monotonic()
     config_path = prepare_folder(folder, fresh=fresh)
     _log_to_file(folder / "logs" / "demo.log")
