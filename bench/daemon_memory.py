@@ -130,6 +130,9 @@ def main() -> None:
         busy_stop = stop(daemon)
         failed = query(db, "SELECT count(*) FROM generations WHERE status = 'failed'")
         pending = query(db, "SELECT count(*) FROM candidates")
+        if failed > args.cycles // 10:
+            raise SystemExit(f"{failed} of {args.cycles} generate runs failed: not a valid measurement "
+                             f"(see the generate logs under {folder / 'logs'})")
         peak = max(mb for _, mb in samples)
         growth = (end - warm) / warm * 100
         print(f"{args.cycles} generate cycles in {seconds:.0f}s ({seconds / args.cycles:.2f}s each, child "
