@@ -22,7 +22,7 @@ from bot.config import load_config
 
 MARKER = "# written by `memeloop demo`"
 ACCOUNT = "demo"
-APPROVE_PER_ROUND = 4
+APPROVE_PER_ROUND = 3
 DEMO_FILES = ("demo.db", "demo.db-wal", "demo.db-shm", "media", "outbox", "logs")
 
 DEMO_CONFIG = MARKER + """ -- rewritten on every run; copy it elsewhere to keep changes.
@@ -70,7 +70,7 @@ platform = "outbox"
 handle = "memeloop_demo"
 post_cron = "*/20 * * * *"
 generate = [
-  { generator = "meme", every = "2m", count = 6 },
+  { generator = "meme", every = "2m", count = 8 },
   { generator = "post", every = "3m", count = 3, audience = "general" },
 ]
 
@@ -223,27 +223,32 @@ def _show_queue(console, rows, title: str) -> None:
     for col in ("rank", "id", "score", "generator", "text"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        score = "-" if row.predicted_score is None else f"{row.predicted_score:.3f}"
-        table.add_row(str(row.rank), str(row.id), score, row.generator, row.text[:70])
+        table.add_row(str(row.rank), str(row.id), _fmt(row.predicted_score), row.generator, row.text[:70])
     console.print(table if rows else "[dim]the review queue is empty[/dim]")
 
 
 def _show_rank_moves(console, before: dict, after_rows) -> None:
-    """The learning, made visible: how the pending queue's order changed after engagement came in."""
+    """The learning, made visible: the pending queue's scores and order before and after engagement."""
     from rich.table import Table
 
-    moved = [(before[r.id].rank, r) for r in after_rows if r.id in before and before[r.id].rank != r.rank]
-    if not moved:
-        console.print("[dim]the queue order did not change this round[/dim]")
+    rows = [r for r in after_rows if r.id in before][:8]
+    if not rows:
+        console.print("[dim]no pending candidates left to re-rank[/dim]")
         return
-    table = Table(title=f"re-ranked from engagement: {len(moved)} candidates moved")
-    for col in ("before", "after", "id", "score", "text"):
+    moved = sum(before[r.id].rank != r.rank for r in after_rows if r.id in before)
+    table = Table(title=f"re-ranked after the audience reacted: {moved} of {len(before)} pending moved")
+    for col in ("rank before", "rank now", "score before", "score now", "id", "text"):
         table.add_column(col, overflow="fold")
-    for old, row in sorted(moved, key=lambda m: m[1].rank)[:8]:
-        arrow = "[green]up[/green]" if row.rank < old else "[red]down[/red]"
-        score = "-" if row.predicted_score is None else f"{row.predicted_score:.3f}"
-        table.add_row(str(old), f"{row.rank} {arrow}", str(row.id), score, row.text[:60])
+    for row in rows:
+        old = before[row.id]
+        arrow = "" if old.rank == row.rank else (" [green]up[/green]" if row.rank < old.rank else " [red]down[/red]")
+        table.add_row(str(old.rank), f"{row.rank}{arrow}", _fmt(old.predicted_score), _fmt(row.predicted_score),
+                      str(row.id), row.text[:60])
     console.print(table)
+
+
+def _fmt(score: float | None) -> str:
+    return "-" if score is None else f"{score:.3f}"
 
 
 def _show_learned(app: App, console) -> None:
