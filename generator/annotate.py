@@ -41,7 +41,7 @@ MIN_FONT_PX = 6
 ELLIPSIS = "\u2026"
 # Classic top/bottom placement when a template has no boxes of its own.
 DEFAULT_BOXES: tuple[Box, ...] = (Box(0.03, 0.02, 0.94, 0.25), Box(0.03, 0.73, 0.94, 0.25))
-_DEFAULT_VALIGN: tuple["VAlign", ...] = ("top", "bottom")
+_DEFAULT_VALIGN: tuple[VAlign, ...] = ("top", "bottom")
 # Invisible glue of emoji sequences: meaningless once the pictographs around them are gone.
 _DROPPED = frozenset({0x200D, *range(0xFE00, 0xFE10), *range(0x1F3FB, 0x1F400)})
 

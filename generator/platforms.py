@@ -28,12 +28,12 @@ from generator.xtext import X_MAX_WEIGHTED, normalise_for_x, trim_to_weight, x_w
 
 __all__ = [
     "PreparedPost",
+    "generate_alt_text",
     "prepare",
     "prepare_instagram",
     "prepare_outbox",
     "prepare_x",
     "x_weighted_length",
-    "generate_alt_text",
 ]
 
 log = logging.getLogger(__name__)

@@ -142,12 +142,14 @@ def test_vertical_alignment(valign: str) -> None:
     assert expected[valign]
 
 
-_WORDS = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=120
+# Mostly drawable text (so real layouts are exercised), sometimes anything at all.
+_WORDS = st.one_of(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzWMQ .,!?'-\u00e9\u0436\u03bb\U0001f602", max_size=150),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=_WORDS,
     left=st.integers(0, 200),
