@@ -37,6 +37,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+VAlign = Literal["top", "middle", "bottom"]
+PixelBox = tuple[int, int, int, int]
+
 MIN_FONT_PX = 6
 ELLIPSIS = "\u2026"
 # Classic top/bottom placement when a template has no boxes of its own.
@@ -45,8 +48,6 @@ _DEFAULT_VALIGN: tuple[VAlign, ...] = ("top", "bottom")
 # Invisible glue of emoji sequences: meaningless once the pictographs around them are gone.
 _DROPPED = frozenset({0x200D, *range(0xFE00, 0xFE10), *range(0x1F3FB, 0x1F400)})
 
-VAlign = Literal["top", "middle", "bottom"]
-PixelBox = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)

@@ -184,3 +184,12 @@ def test_rendered_pixels_never_leave_the_box(text: str, box: tuple[float, float,
     left, top, right, bottom = target.to_pixels(240, 180)
     changed[top:bottom, left:right] = False
     assert not changed.any()
+
+
+def test_shipped_font_and_its_licence_are_present() -> None:
+    from generator.fonts import FONT_PATH, covered_codepoints
+
+    assert FONT_PATH.is_file() and FONT_PATH.with_name("LICENSE-DejaVu.txt").is_file()
+    covered = covered_codepoints()
+    assert {ord("A"), ord("é"), ord("Ж"), ord("λ")} <= covered
+    assert ord("日") not in covered and 0x1F44D not in covered
