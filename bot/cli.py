@@ -156,8 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.publishers.base import PublishError
 
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="memeloop", standalone_mode=False)
-        code = 0
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="memeloop",
+                          standalone_mode=False)
+        # without standalone mode click hands back ctx.exit(N) codes as the return value
+        code = result if isinstance(result, int) else 0
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.exceptions.Abort:

@@ -97,3 +97,21 @@ def test_admin_cli_imports_no_ml_framework(write_config, args):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "LOADED [] RC 0" in out
+
+
+def test_ctx_exit_code_is_the_process_exit_code():
+    from bot.cli import main
+
+    @cli.command("exit-three", hidden=True)
+    @click.pass_context
+    def exit_three(ctx):
+        """Exits 3.
+
+        Example: memeloop exit-three
+        """
+        ctx.exit(3)
+
+    try:
+        assert main(["exit-three"]) == 3
+    finally:
+        cli.commands.pop("exit-three")

@@ -1,0 +1,206 @@
+"""Per-platform preflight: turn (image, text) into exactly what X, Instagram or the outbox accepts.
+
+Each ``prepare_*`` is pure and returns a ``PreparedPost`` whose ``changes`` say what was altered.
+``PreflightError`` (or a subclass from ``generator.mediaprep``) means the input cannot be made
+valid. The rules, and why, are in README_RENDER.md.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from PIL import Image
+
+from generator import PreflightError
+from generator.igcaption import prepare_caption
+from generator.mediaprep import (
+    ImageTooSmall,
+    MediaTooLarge,
+    encode,
+    flatten,
+    jpeg_under,
+    pad_to_ratio,
+    scaled_size,
+)
+from generator.xtext import X_MAX_WEIGHTED, normalise_for_x, trim_to_weight, x_weighted_length
+
+__all__ = [
+    "PreparedPost",
+    "generate_alt_text",
+    "prepare",
+    "prepare_instagram",
+    "prepare_outbox",
+    "prepare_x",
+    "x_weighted_length",
+]
+
+log = logging.getLogger(__name__)
+
+IG_MIN_RATIO = Fraction(4, 5)
+IG_MAX_RATIO = Fraction(191, 100)
+IG_MIN_WIDTH = 320
+IG_MAX_WIDTH = 1080
+IG_MAX_BYTES = 8 * 1024 * 1024
+MAX_UPSCALE = 2.0
+
+X_MAX_BYTES = 5 * 1024 * 1024
+X_MAX_ALT = 1000
+X_DOWNSCALE_STEP = 0.75
+X_MIN_SIDE = 64  # below this a downscaled meme is unreadable; give up instead
+
+
+@dataclass(frozen=True)
+class PreparedPost:
+    """What a publisher sends: encoded media, its type and size, the text, alt text, what changed."""
+
+    platform: str
+    media: bytes
+    mime: str
+    text: str
+    alt_text: str
+    width: int
+    height: int
+    changes: tuple[str, ...]
+
+
+def generate_alt_text(caption: str, template_name: str | None = None, limit: int = X_MAX_ALT) -> str:
+    """Plain description of a meme for screen readers, within ``limit`` characters."""
+    caption = " ".join(caption.split())
+    subject = f'Meme based on the "{template_name}" template' if template_name else "Meme image"
+    if not caption:
+        return trim_to_weight(f"{subject}.", limit, len)
+    prefix = f'{subject} with the caption: "'
+    quoted = trim_to_weight(caption, limit - len(prefix) - 1, len)
+    return f'{prefix}{quoted}"'
+
+
+def prepare_instagram(
+    image: Image.Image, caption: str, *, hashtag_cap: int = 5, max_mentions: int = 20
+) -> PreparedPost:
+    """RGB JPEG padded to 4:5..1.91:1, 320..1080 px wide, <= 8 MB; caption within Instagram's limits."""
+    result = prepare_caption(caption, hashtag_cap=hashtag_cap, max_mentions=max_mentions)
+    changes = list(result.changes)
+    picture = flatten(image)
+    if image.mode != "RGB":
+        changes.append(f"image: converted {image.mode} to RGB (transparency onto white)")
+    padded = pad_to_ratio(picture, IG_MIN_RATIO, IG_MAX_RATIO)
+    if padded.size != picture.size:
+        changes.append(f"image: padded {picture.width}x{picture.height} to {padded.width}x{padded.height}")
+    picture = _scale_for_instagram(padded, changes)
+    found = jpeg_under(picture, IG_MAX_BYTES)
+    if found is None:
+        raise MediaTooLarge("instagram", len(encode(picture, "JPEG", 50)), IG_MAX_BYTES)
+    data, quality = found
+    if quality < 95:
+        changes.append(f"image: JPEG quality lowered to {quality} to stay under 8 MB")
+    return PreparedPost(
+        "instagram",
+        data,
+        "image/jpeg",
+        result.text,
+        generate_alt_text(result.text),
+        picture.width,
+        picture.height,
+        tuple(changes),
+    )
+
+
+def _scale_for_instagram(picture: Image.Image, changes: list[str]) -> Image.Image:
+    width = picture.width
+    if width > IG_MAX_WIDTH:
+        target = IG_MAX_WIDTH
+    elif width < IG_MIN_WIDTH:
+        if width * MAX_UPSCALE < IG_MIN_WIDTH:
+            raise ImageTooSmall("instagram", width, IG_MIN_WIDTH, MAX_UPSCALE)
+        target = IG_MIN_WIDTH
+    else:
+        return picture
+    size = scaled_size(picture.size, target, IG_MIN_RATIO, IG_MAX_RATIO)
+    changes.append(f"image: resized {picture.width}x{picture.height} to {size[0]}x{size[1]}")
+    return picture.resize(size, Image.Resampling.LANCZOS)
+
+
+def prepare_x(
+    image: Image.Image, text: str, *, alt_text: str | None = None, template_name: str | None = None
+) -> PreparedPost:
+    """Text within 280 weighted characters; PNG (or JPEG) <= 5 MB; alt text <= 1,000 characters."""
+    changes: list[str] = []
+    normal = normalise_for_x(text.strip())
+    if normal != text.strip():
+        changes.append("text: normalised to NFC / removed characters X rejects")
+    fitted = trim_to_weight(normal, X_MAX_WEIGHTED, x_weighted_length)
+    if fitted != normal:
+        changes.append(
+            f"text: trimmed at a word boundary from weighted length {x_weighted_length(normal)} "
+            f"to {x_weighted_length(fitted)}"
+        )
+    if alt_text is None:
+        alt = generate_alt_text(fitted, template_name)
+    else:
+        alt = trim_to_weight(" ".join(alt_text.split()), X_MAX_ALT, len)
+        if alt != " ".join(alt_text.split()):
+            changes.append(f"alt text: trimmed to {X_MAX_ALT} characters")
+    data, mime, picture = _encode_for_x(image, changes)
+    return PreparedPost("x", data, mime, fitted, alt, picture.width, picture.height, tuple(changes))
+
+
+def _encode_for_x(image: Image.Image, changes: list[str]) -> tuple[bytes, str, Image.Image]:
+    """PNG when it fits (crisp text), else the best JPEG, else downscale step by step."""
+    picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
+    png = encode(picture, "PNG")
+    if len(png) <= X_MAX_BYTES:
+        return png, "image/png", picture
+    flat = flatten(picture)
+    while True:
+        found = jpeg_under(flat, X_MAX_BYTES)
+        if found is not None:
+            data, quality = found
+            changes.append(f"image: PNG was {len(png)} bytes; sent as JPEG quality {quality}")
+            return data, "image/jpeg", flat
+        new_size = (round(flat.width * X_DOWNSCALE_STEP), round(flat.height * X_DOWNSCALE_STEP))
+        if min(new_size) < X_MIN_SIDE:
+            raise MediaTooLarge("x", len(encode(flat, "JPEG", 50)), X_MAX_BYTES)
+        changes.append(f"image: downscaled {flat.width}x{flat.height} to {new_size[0]}x{new_size[1]}")
+        flat = flat.resize(new_size, Image.Resampling.LANCZOS)
+
+
+def prepare_outbox(image: Image.Image, text: str) -> PreparedPost:
+    """Lossless PNG and the text exactly as given: the outbox is for humans to review."""
+    picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
+    return PreparedPost(
+        "outbox",
+        encode(picture, "PNG"),
+        "image/png",
+        text,
+        generate_alt_text(text),
+        picture.width,
+        picture.height,
+        (),
+    )
+
+
+_OPTIONS = {
+    "x": frozenset({"alt_text", "template_name"}),
+    "instagram": frozenset({"hashtag_cap", "max_mentions"}),
+    "outbox": frozenset(),
+}
+
+
+def prepare(platform: str, image: Image.Image, text: str, **options: Any) -> PreparedPost:
+    """Dispatch to the platform's preflight: ``"x"``, ``"instagram"`` or ``"outbox"``."""
+    if platform not in _OPTIONS:
+        raise PreflightError(f"unknown platform {platform!r}; expected one of {', '.join(sorted(_OPTIONS))}")
+    unknown = set(options) - _OPTIONS[platform]
+    if unknown:
+        raise PreflightError(f"{platform}: unknown option(s) {', '.join(sorted(unknown))}")
+    if platform == "x":
+        post = prepare_x(image, text, **options)
+    elif platform == "instagram":
+        post = prepare_instagram(image, text, **options)
+    else:
+        post = prepare_outbox(image, text)
+    log.info("preflight.done platform=%s mime=%s bytes=%d changes=%d", platform, post.mime,
+             len(post.media), len(post.changes))
+    return post
