@@ -40,9 +40,8 @@ from feedback.repository import ratelimits, reviews
 from generator import GeneratorError
 
 if TYPE_CHECKING:
-    from generator.platforms import PreparedPost
-
     from bot.publishers.base import Publisher
+    from generator.platforms import PreparedPost
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +76,7 @@ class Job:
     text: str
     image_path: str | None
     template: str | None
+    template_name: str | None
     generator: str
 
 
@@ -85,7 +85,8 @@ def _job_of(session, app: App, post: Post) -> Job:
     name = next((n for n, i in app.account_ids.items() if i == post.account_id), f"#{post.account_id}")
     return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
                marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
-               template=cand.template.slug if cand.template else None, generator=cand.generator)
+               template=cand.template.slug if cand.template else None,
+               template_name=cand.template.name if cand.template else None, generator=cand.generator)
 
 
 def worker_id() -> str:
@@ -103,9 +104,10 @@ def publisher_for(app: App, account_name: str) -> Publisher:
 
 
 def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
-    """The platform-ready post. The outbox has no platform rules: it gets the rendered image as is."""
-    from generator.platforms import PreparedPost, prepare
+    """The platform-ready post (generator.platforms preflight) from the candidate's rendered image."""
     from PIL import Image
+
+    from generator.platforms import prepare
 
     if not job.image_path:
         raise PermanentPublishError(f"candidate {job.candidate_id} has no image to post")
@@ -115,13 +117,12 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     except OSError as exc:
         raise PermanentPublishError(f"candidate {job.candidate_id}: cannot read image {job.image_path}: "
                                     f"{exc}") from exc
-    if account.platform == "outbox":
-        mime = Image.MIME.get(image.format or "", "application/octet-stream")
-        with open(job.image_path, "rb") as fh:
-            data = fh.read()
-        return PreparedPost(platform="outbox", media=data, mime=mime, text=job.text, alt_text=job.text,
-                            width=image.width, height=image.height, changes=())
-    return prepare(account.platform, image, job.text, hashtag_cap=account.hashtag_cap)
+    options: dict[str, object] = {}
+    if account.platform == "x":
+        options["template_name"] = job.template_name
+    elif account.platform == "instagram":
+        options["hashtag_cap"] = account.hashtag_cap
+    return prepare(account.platform, image, job.text, **options)
 
 
 # -- approve + schedule -------------------------------------------------------------------------

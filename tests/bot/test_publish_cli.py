@@ -5,12 +5,11 @@ import json
 
 import pytest
 
-from tests.bot.publishers.prepared import image_bytes, install_platforms_stand_in
+from tests.bot.publishers.prepared import image_bytes
 
 
 @pytest.fixture
 def cfg(write_config, tmp_path):
-    install_platforms_stand_in()
     (tmp_path / "cat.png").write_bytes(image_bytes())
     return str(write_config())
 

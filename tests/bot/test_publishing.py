@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -11,6 +12,7 @@ import responses
 from instagrapi import exceptions as ig
 
 from bot import publishing
+from bot.publishers.instagram import InstagramPublisher
 from bot.secrets import Secret
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
@@ -255,8 +257,6 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
     app = make_app(tmp_path, clock, INSTAGRAM, OUTBOX)
     client = fakes.FakeInstagramClient(clock=clock, fail={"photo_upload": ig.ChallengeRequired(
         message="challenge_required")})
-    from bot.publishers.instagram import InstagramPublisher
-
     cfg = app.config.account("igacct").instagram
     app.publishers["igacct"] = InstagramPublisher(
         account="igacct", username=cfg.username, password=Secret("pw-123456"),
@@ -321,3 +321,24 @@ def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock)
     with app.tx() as s:
         snaps = list(s.query(MetricSnapshot))
     assert len(snaps) == 2 and all(x.likes is not None and x.impressions > 0 for x in snaps)
+
+
+def test_image_the_platform_cannot_take_fails_at_preflight_without_calling_it(tmp_path, clock, monkeypatch):
+    from tests.bot.publishers.prepared import image_bytes
+
+    monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-123456")
+    app = make_app(tmp_path, clock, INSTAGRAM)
+    client = fakes.FakeInstagramClient(clock=clock)
+    cfg = app.config.account("igacct").instagram
+    app.publishers["igacct"] = InstagramPublisher(account="igacct", username=cfg.username,
+                                                  password=Secret("pw-123456"), session_file=cfg.session_file,
+                                                  clock=clock, client_factory=lambda: client)
+    (cand,) = add_candidates(app, ["tiny"], account="igacct")
+    with app.tx() as s:
+        Path(cand_repo.get_candidate(s, cand).image_path).write_bytes(image_bytes(40, 30))
+    (post,) = publishing.approve_and_schedule(app, [cand], actor="a", at=clock())
+    assert publishing.publish_due(app, owner="w").failed == 1
+    row = _post(app, post.id)
+    assert (row.state, row.error_class) == ("failed", "permanent") and row.last_error.startswith("preflight:")
+    assert "photo_upload" not in client.calls
+    app.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 from bot.app import App, build_app
 from bot.config import parse_config
 from feedback.repository import candidates as cand_repo
-from tests.bot.publishers.prepared import image_bytes, install_platforms_stand_in
+from tests.bot.publishers.prepared import image_bytes
 
 BASE = """
 [storage]
@@ -49,7 +49,6 @@ delay_range = [0.0, 0.0]
 
 
 def make_app(tmp_path: Path, clock, *accounts: str, extra: str = "") -> App:
-    install_platforms_stand_in()
     text = BASE + extra + "".join(accounts or (OUTBOX,))
     config = parse_config(text, source="test.toml", base=tmp_path)
     return build_app(config, clock=clock)
@@ -62,7 +61,7 @@ def add_candidates(app: App, texts: list[str], *, account: str = "demo", status:
     with app.tx() as session:
         for i, text in enumerate(texts):
             path = images / f"img{i}.png"
-            path.write_bytes(image_bytes(color=(i * 7 % 255, 90, 140)))
+            path.write_bytes(image_bytes(480, 400, color=(i * 7 % 255, 90, 140)))
             row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
                 generator="manual", text=text, account_id=app.account_ids[account], image_path=str(path),
                 status=status), app.clock())

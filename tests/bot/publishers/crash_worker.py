@@ -12,9 +12,7 @@ import time
 
 
 def main(argv: list[str]) -> int:
-    from tests.bot.publishers.prepared import install_platforms_stand_in
 
-    install_platforms_stand_in()
     from bot import publishing
     from bot.app import build_app
     from bot.config import load_config
