@@ -1,4 +1,4 @@
-"""Exactly once under SIGKILL: a real worker process publishing through the outbox (with simulated
+"""Exactly once under SIGKILL: `memeloop run --once` publishing through the outbox (with simulated
 latency, so kills land before, inside and after the write) is killed at random moments, >= 50
 times, and restarted. At the end every approved post is in the outbox exactly once and the
 database agrees."""
@@ -18,7 +18,7 @@ import pytest
 from tests.bot.publishers.apps import add_candidates
 
 REPO = Path(__file__).resolve().parents[2]
-POSTS = 150
+POSTS = 300
 KILLS = 55
 
 CONFIG = """
@@ -35,15 +35,35 @@ name = "demo"
 platform = "outbox"
 [accounts.outbox]
 path = "outbox"
-latency_ms = 40
+latency_ms = 30
 audience_seed = 7
 """
 
 
-def _worker(config: Path, log, *extra: str) -> subprocess.Popen:
+def _run_once(config: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tests.bot.publishers.crash_worker", str(config), *extra],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    return subprocess.Popen([sys.executable, "-m", "bot", "-v", "--config", str(config), "run", "--once"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_while_publishing(config: Path, rng: random.Random, log) -> bool:
+    """Start a run, wait until it is publishing, let it go on for a random moment, SIGKILL it.
+    False when the run had nothing left to publish and ended by itself."""
+    proc = _run_once(config)
+    for line in proc.stderr:
+        log.write(line)
+        if "event=outbox_published" in line:
+            break
+    try:
+        proc.wait(timeout=rng.uniform(0.0, 0.3))  # ... wherever it is by then: claim, write, rename, commit
+        killed = False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        killed = True
+    log.write(proc.stderr.read())
+    proc.wait()
+    proc.stderr.close()
+    return killed
 
 
 @pytest.mark.e2e
@@ -63,22 +83,25 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_post(tmp_path):
     app.close()
 
     rng = random.Random(20260105)
-    log_path = tmp_path / "workers.log"
+    log_path = tmp_path / "runs.log"
+    kills = 0
     with open(log_path, "w") as log:
-        for _ in range(KILLS):
-            proc = _worker(config, log)
-            assert proc.stdout.readline().strip() == "ready"
-            try:
-                proc.wait(timeout=rng.uniform(0.0, 0.5))  # the worker runs for a random moment ...
-            except subprocess.TimeoutExpired:
-                pass
-            proc.send_signal(signal.SIGKILL)  # ... and dies wherever it is
-            proc.wait()
-            proc.stdout.close()
-        final = _worker(config, log, "--until-done")
-        final.stdout.readline()
-        assert final.wait(timeout=90) == 0, log_path.read_text()[-3000:]
-        final.stdout.close()
+        while kills < KILLS:
+            if not _kill_while_publishing(config, rng, log):
+                break
+            kills += 1
+        for _ in range(30):  # un-killed runs until everything is settled (dead leases run out in 2s)
+            done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "posts", "list",
+                                   "--state", "scheduled", "--state", "publishing", "--state", "unconfirmed",
+                                   "--json"], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                                  capture_output=True, text=True, check=True)
+            if json.loads(done.stdout) == []:
+                break
+            final = _run_once(config)
+            log.write(final.stderr.read())
+            assert final.wait(timeout=120) == 0
+            final.stderr.close()
+    assert kills >= 50, f"only {kills} runs were killed mid-publish; raise POSTS"
 
     records = [json.loads(p.read_text()) for p in (tmp_path / "outbox" / "posts").glob("*.json")]
     per_candidate = Counter(r["candidate_id"] for r in records)
@@ -95,7 +118,7 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_post(tmp_path):
     assert statuses == {"posted"}
     log_text = log_path.read_text()
     expired = log_text.count("event=leases_expired")
-    print(f"kills={KILLS} posts={POSTS} lease_expiries={expired} "
+    print(f"kills={kills} posts={POSTS} lease_expiries={expired} "
           f"reconciled_published={log_text.count('outcome=published')} "
           f"rescheduled={log_text.count('outcome=rescheduled')}")
     assert expired >= 1  # some kills really did land mid-publish
