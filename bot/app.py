@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,7 @@ class App:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = utcnow
     account_ids: dict[str, int] = field(default_factory=dict)
+    publishers: dict[str, Any] = field(default_factory=dict, repr=False)  # bot.publishing.publisher_for's cache
 
     @contextmanager
     def tx(self) -> Iterator[Session]:

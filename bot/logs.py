@@ -25,5 +25,7 @@ def configure_logging(verbosity: int = 0, level: str | None = None, file: Path |
         handler.addFilter(REDACTOR)
         handler._memeloop = True  # type: ignore[attr-defined]
         root.addHandler(handler)
-    for noisy in ("urllib3", "PIL", "apscheduler.executors", "h5py", "tensorflow", "absl"):
+    # oauthlib logs OAuth keys and tokens at DEBUG; the redactor would catch them, but never emit them
+    for noisy in ("urllib3", "PIL", "apscheduler.executors", "h5py", "tensorflow", "absl", "oauthlib",
+                  "requests_oauthlib"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,7 +1,19 @@
-"""The publisher contract and the error classes every implementation maps its SDK's errors to."""
+"""The publisher contract and the error classes every implementation maps its SDK's errors to.
+
+A publisher turns one prepared post into one remote post, reads engagement back, and lists recent
+posts so a post whose fate is unknown ("unconfirmed") can be looked up instead of re-sent. It never
+touches the database: rate-limit readings are collected with ``RateLimitLog`` and stored by the
+caller.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from generator.platforms import PreparedPost
 
 
 class PublishError(Exception):
@@ -49,6 +61,90 @@ class PermanentPublishError(PublishError):
 
 
 class ChallengeRequired(PublishError):
-    """Instagram wants a human (challenge, feedback_required, please wait): pause, never loop."""
+    """Instagram wants a human (challenge, feedback_required, please wait): pause, never loop.
+
+    ``pause_until`` is None when only an admin can lift the pause (`memeloop accounts resume`).
+    """
 
     error_class = "challenge"
+
+    def __init__(self, message: str, *, pause_until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.pause_until = pause_until
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str | None
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    """One reading of one remote post. None = unknown or hidden (never -1)."""
+
+    remote_id: str
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    bookmarks: int | None = None
+    comments: int | None = None
+    views: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """A post found on the platform; ``marker`` only where the platform keeps one (the outbox)."""
+
+    remote_id: str
+    text: str
+    created_at: datetime
+    url: str | None = None
+    marker: str | None = None
+
+
+@dataclass(frozen=True)
+class RateLimitReading:
+    endpoint: str
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    platform: str
+
+    def publish(self, post: PreparedPost, *, marker: str,
+                meta: Mapping[str, Any] | None = None) -> Published:
+        """Post once. ``marker`` is unique per post row; ``meta`` (post/candidate ids, template) is
+        for records and logs only; platforms ignore it."""
+
+    def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
+        """Engagement of already-published posts (missing/deleted ids are left out)."""
+
+    def find_recent(self, *, since: datetime, limit: int) -> list[RemotePost]:
+        """The account's own posts created at or after ``since``, newest first."""
+
+
+class RateLimitLog:
+    """Mixin: remembers the rate-limit headers of every response until the caller drains them."""
+
+    def __init__(self) -> None:
+        self._rate_limits: dict[str, RateLimitReading] = {}
+
+    def note_rate_limit(self, reading: RateLimitReading) -> None:
+        self._rate_limits[reading.endpoint] = reading
+
+    def drain_rate_limits(self) -> list[RateLimitReading]:
+        readings, self._rate_limits = list(self._rate_limits.values()), {}
+        return readings
+
+
+def backoff_delay(attempt: int, base: timedelta, cap: timedelta) -> timedelta:
+    """Exponential backoff: base, 2*base, 4*base, ... never above cap (attempt counts from 1)."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))

@@ -1,0 +1,33 @@
+"""Build the publisher of one configured account (config + secrets). bot.publishing caches them."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bot.config import AccountConfig, Config
+from bot.publishers.base import Publisher
+
+
+def build_publisher(config: Config, account: AccountConfig, *, clock: Callable[[], datetime],
+                    environ: Mapping[str, str] | None = None) -> Publisher:
+    if account.platform == "outbox":
+        from bot.publishers.outbox import OutboxPublisher
+
+        box = account.outbox
+        return OutboxPublisher(account=account.name, path=box.path, latency_ms=box.latency_ms,
+                               audience_seed=box.audience_seed, clock=clock)
+    from bot.secrets import INSTAGRAM_KEYS, X_KEYS, account_secrets
+
+    if account.platform == "x":
+        from bot.publishers.x import XPublisher
+
+        creds = account_secrets(config, account, X_KEYS, environ)
+        return XPublisher(account=account.name, credentials=creds, api_base=account.x.api_base,
+                          handle=account.handle, clock=clock)
+    from bot.publishers.instagram import InstagramPublisher
+
+    ig = account.instagram
+    creds = account_secrets(config, account, INSTAGRAM_KEYS, environ)
+    return InstagramPublisher(account=account.name, username=ig.username, password=creds["password"],
+                              session_file=ig.session_file, delay_range=ig.delay_range, proxy=ig.proxy,
+                              clock=clock)

@@ -1,0 +1,205 @@
+"""X (Twitter) publisher: tweepy's v2 Client for posts and reads; media through the v2 upload
+endpoint (tweepy 4.17 has none) signed with the same OAuth 1.0a user credentials.
+
+Every HTTP call goes through `_call`, which records the rate-limit headers and maps tweepy's and
+requests' exceptions to ours. Nothing here sleeps on a rate limit: `RateLimited.retry_at` carries
+x-rate-limit-reset and the caller reschedules.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
+
+from bot.publishers.base import (
+    AuthError,
+    DuplicatePost,
+    MetricsReading,
+    PermanentPublishError,
+    Published,
+    RateLimited,
+    RateLimitLog,
+    RateLimitReading,
+    RemotePost,
+    TransientPublishError,
+)
+from bot.secrets import Secret
+
+if TYPE_CHECKING:
+    from generator.platforms import PreparedPost
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)  # X's window, for a 429 without a reset header
+AUTH_HINTS = ("not permitted", "oauth1-permissions", "client-not-enrolled", "unsupported-authentication")
+
+
+class _TimeoutSession(requests.Session):
+    """tweepy passes no timeout; a hung connection must not hold a lease forever."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(*args, **kwargs)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _raise_for_status(response: requests.Response) -> requests.Response:
+    """The raw upload calls raise the same tweepy exceptions as the Client does."""
+    status = response.status_code
+    if status == 429:
+        raise tweepy.TooManyRequests(response, reset_time=_int(response.headers.get("x-rate-limit-reset")))
+    errors = {400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden, 404: tweepy.NotFound}
+    if status in errors:
+        raise errors[status](response)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise tweepy.HTTPException(response)
+    return response
+
+
+class XPublisher(RateLimitLog):
+    platform = "x"
+
+    def __init__(self, *, account: str, credentials: Mapping[str, Secret], api_base: str = "https://api.x.com",
+                 handle: str | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 timeout: float = 30.0) -> None:
+        super().__init__()
+        self.account = account
+        self.api_base = api_base.rstrip("/")
+        self.handle = (handle or "i").lstrip("@")
+        self._clock = clock
+        keys = [credentials[k].reveal() for k in ("api_key", "api_secret", "access_token", "access_token_secret")]
+        self._client = tweepy.Client(consumer_key=keys[0], consumer_secret=keys[1], access_token=keys[2],
+                                     access_token_secret=keys[3], return_type=requests.Response,
+                                     wait_on_rate_limit=False)
+        self._client.session = _TimeoutSession(timeout)
+        self._oauth = OAuth1(keys[0], keys[1], keys[2], keys[3])
+        self._user_id: str | None = None
+
+    # -- the one place errors are mapped -------------------------------------------------------
+    def _call(self, endpoint: str, fn: Callable[[], requests.Response], *, sends_post: bool = False) -> Any:
+        """Run one request; return its JSON. ``sends_post``: the request itself creates the post, so
+        a failure after it left us may mean it is on X anyway."""
+        try:
+            response = fn()
+        except tweepy.HTTPException as exc:
+            self._note(endpoint, exc.response)
+            raise self._map_http(endpoint, exc, sends_post) from exc
+        except requests.ConnectTimeout as exc:
+            raise TransientPublishError(f"x {endpoint}: could not connect: {exc}", maybe_sent=False) from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise TransientPublishError(f"x {endpoint}: no answer ({type(exc).__name__}); the request may "
+                                        f"have reached X", maybe_sent=sends_post) from exc
+        self._note(endpoint, response)
+        try:
+            return response.json() if response.content else {}
+        except ValueError as exc:
+            raise TransientPublishError(f"x {endpoint}: answer is not JSON (HTTP {response.status_code})",
+                                        maybe_sent=sends_post) from exc
+
+    def _map_http(self, endpoint: str, exc: tweepy.HTTPException, sends_post: bool) -> Exception:
+        text = " ".join(str(exc).split())
+        if isinstance(exc, tweepy.TooManyRequests):
+            reset = exc.reset_time
+            retry_at = (datetime.fromtimestamp(reset, UTC) if reset else self._clock() + DEFAULT_RATE_LIMIT_WAIT)
+            return RateLimited(f"x {endpoint}: rate limited until {retry_at.isoformat()}", retry_at)
+        if isinstance(exc, tweepy.Unauthorized):
+            return AuthError(f"x account {self.account!r}: credentials rejected on {endpoint} ({text}); "
+                             f"check the MEMELOOP_X_* secrets, then `memeloop accounts resume {self.account}`")
+        if isinstance(exc, tweepy.Forbidden):
+            lowered = text.lower()
+            if "duplicate" in lowered:
+                return DuplicatePost(f"x {endpoint}: X refused the post as duplicate content")
+            if any(hint in lowered for hint in AUTH_HINTS):
+                return AuthError(f"x account {self.account!r}: the app may not call {endpoint} ({text}); "
+                                 f"check its access level and read/write permission")
+            return PermanentPublishError(f"x {endpoint}: forbidden: {text}")
+        if isinstance(exc, tweepy.TwitterServerError):
+            return TransientPublishError(f"x {endpoint}: server error: {text}", maybe_sent=sends_post)
+        return PermanentPublishError(f"x {endpoint}: refused: {text}")
+
+    def _note(self, endpoint: str, response: Any) -> None:
+        headers = getattr(response, "headers", None) or {}
+        if "x-rate-limit-remaining" not in headers and "x-rate-limit-reset" not in headers:
+            return
+        reset = _int(headers.get("x-rate-limit-reset"))
+        self.note_rate_limit(RateLimitReading(
+            endpoint=endpoint, limit=_int(headers.get("x-rate-limit-limit")),
+            remaining=_int(headers.get("x-rate-limit-remaining")),
+            reset_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None))
+
+    # -- endpoints: build requests only --------------------------------------------------------
+    def _upload(self, post: PreparedPost) -> str:
+        url = f"{self.api_base}/2/media/upload"
+        body = self._call("POST /2/media/upload", lambda: _raise_for_status(self._client.session.post(
+            url, auth=self._oauth, data={"media_category": "tweet_image"},
+            files={"media": ("media", post.media, post.mime)})))
+        media_id = (body.get("data") or {}).get("id")
+        if not media_id:
+            raise PermanentPublishError(f"x POST /2/media/upload: no media id in the answer: {str(body)[:200]}")
+        if post.alt_text:
+            self._call("POST /2/media/metadata", lambda: _raise_for_status(self._client.session.post(
+                f"{self.api_base}/2/media/metadata", auth=self._oauth,
+                json={"id": media_id, "metadata": {"alt_text": {"text": post.alt_text[:1000]}}})))
+        return str(media_id)
+
+    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None) -> Published:
+        media_ids = [self._upload(post)] if post.media else None
+        body = self._call("POST /2/tweets", lambda: self._client.create_tweet(
+            text=post.text, media_ids=media_ids, user_auth=True), sends_post=True)
+        tweet_id = str((body.get("data") or {}).get("id") or "")
+        if not tweet_id:
+            raise TransientPublishError(f"x POST /2/tweets: answer without an id: {str(body)[:200]}",
+                                        maybe_sent=True)
+        log.info("event=x_published account=%s marker=%s tweet=%s", self.account, marker, tweet_id)
+        return Published(remote_id=tweet_id, url=f"https://x.com/{self.handle}/status/{tweet_id}",
+                         published_at=self._clock())
+
+    def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
+        readings = []
+        ids = list(remote_ids)
+        for start in range(0, len(ids), 100):
+            body = self._call("GET /2/tweets", lambda batch=ids[start:start + 100]: self._client.get_tweets(
+                batch, tweet_fields=["public_metrics"], user_auth=True))
+            for tweet in body.get("data") or []:
+                m = tweet.get("public_metrics") or {}
+                readings.append(MetricsReading(
+                    remote_id=str(tweet["id"]), likes=m.get("like_count"), reposts=m.get("retweet_count"),
+                    replies=m.get("reply_count"), quotes=m.get("quote_count"),
+                    bookmarks=m.get("bookmark_count"), impressions=m.get("impression_count"), raw=tweet))
+        return readings
+
+    def _me(self) -> str:
+        if self._user_id is None:
+            body = self._call("GET /2/users/me", lambda: self._client.get_me(user_auth=True))
+            self._user_id = str(body["data"]["id"])
+        return self._user_id
+
+    def find_recent(self, *, since: datetime, limit: int) -> list[RemotePost]:
+        user_id = self._me()
+        body = self._call("GET /2/users/:id/tweets", lambda: self._client.get_users_tweets(
+            user_id, user_auth=True, start_time=since, max_results=min(100, max(5, limit)),
+            tweet_fields=["created_at"]))
+        found = []
+        for tweet in body.get("data") or []:
+            created = datetime.fromisoformat(tweet["created_at"])
+            found.append(RemotePost(remote_id=str(tweet["id"]), text=tweet.get("text", ""), created_at=created,
+                                    url=f"https://x.com/{self.handle}/status/{tweet['id']}"))
+        return found[:limit]

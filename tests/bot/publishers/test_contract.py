@@ -1,0 +1,216 @@
+"""ONE contract suite run against every publisher: outbox (real files), X (HTTP-level fakes with
+responses; tweepy and requests run for real) and Instagram (method-level fake of instagrapi's
+Client). Each backend says how to provoke a scenario on its platform; a scenario a platform cannot
+produce is skipped with the reason."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from instagrapi import exceptions as ig
+
+from bot.publishers.base import (
+    AuthError,
+    ChallengeRequired,
+    DuplicatePost,
+    Publisher,
+    RateLimited,
+    TransientPublishError,
+)
+from bot.publishers.instagram import InstagramPublisher
+from bot.publishers.matching import normalise
+from bot.publishers.outbox import OutboxPublisher
+from bot.publishers.x import XPublisher
+from bot.secrets import Secret
+from tests.bot.publishers import fakes
+from tests.bot.publishers.prepared import prepared
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+TEXT = "when the build is green on friday #devlife"
+RESET = int((NOW + timedelta(minutes=7)).timestamp())
+
+
+class _Crash(BaseException):
+    """Stands for the process dying right after the post went out."""
+
+
+class OutboxBackend:
+    name = "outbox"
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.sleeps = 0
+        self.crash_after_send = False
+
+    def _sleep(self, _seconds: float) -> None:
+        self.sleeps += 1
+        if self.crash_after_send and self.sleeps == 2:  # the second half of the latency: record written
+            raise _Crash()
+
+    def publisher(self) -> Publisher:
+        return OutboxPublisher(account="demo", path=self.tmp_path / "outbox", latency_ms=10, audience_seed=7,
+                               clock=lambda: NOW, sleep=self._sleep)
+
+    def arrange(self, scenario: str):
+        if scenario == "success":
+            return None, {}
+        if scenario == "server_error":
+            (self.tmp_path / "outbox").mkdir()
+            (self.tmp_path / "outbox" / "posts").write_text("not a folder")  # storage broken before the write
+            return TransientPublishError, {"maybe_sent": False}
+        if scenario == "timeout_after_send":
+            self.crash_after_send = True
+            return _Crash, {}
+        if scenario == "duplicate":
+            self.publisher().publish(prepared(TEXT), marker="ml-dup")
+            return DuplicatePost, {}
+        pytest.skip(f"the outbox has no {scenario.replace('_', ' ')}")
+
+
+class XBackend:
+    name = "x"
+
+    def __init__(self, tmp_path: Path, rsps: responses.RequestsMock) -> None:
+        self.rsps = rsps
+
+    def publisher(self) -> Publisher:
+        return XPublisher(account="xacct", credentials=fakes.x_credentials(), handle="memebot", clock=lambda: NOW)
+
+    def arrange(self, scenario: str):
+        fakes.x_upload_ok(self.rsps)
+        if scenario == "success":
+            fakes.x_tweet(self.rsps, text=TEXT)
+            fakes.x_timeline(self.rsps, [{"id": "1900000000000000001", "text": f"{TEXT} https://t.co/AbC123",
+                                          "created_at": "2026-01-05T12:00:01.000Z"}])
+            fakes.x_metrics(self.rsps, "1900000000000000001")
+            return None, {}
+        if scenario == "rate_limited":
+            fakes.x_tweet(self.rsps, status=429, headers=fakes.rate_headers(100, 0, RESET),
+                          json={"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429})
+            return RateLimited, {"retry_at": datetime.fromtimestamp(RESET, UTC)}
+        if scenario == "server_error":
+            fakes.x_tweet(self.rsps, status=503, json={"title": "Service Unavailable", "status": 503})
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "timeout_after_send":
+            fakes.x_tweet(self.rsps, body=requests.ReadTimeout("read timed out"))
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "unauthorized":
+            fakes.x_tweet(self.rsps, status=401, json={"title": "Unauthorized", "detail": "Unauthorized",
+                                                       "status": 401})
+            return AuthError, {}
+        if scenario == "duplicate":
+            fakes.x_tweet(self.rsps, status=403, json={
+                "detail": "You are not allowed to create a Tweet with duplicate content.", "status": 403,
+                "title": "Forbidden", "type": "about:blank"})
+            return DuplicatePost, {}
+        pytest.skip("X has no login challenge flow")
+
+
+class InstagramBackend:
+    name = "instagram"
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.client = fakes.FakeInstagramClient(clock=lambda: NOW)
+        self.session_file = tmp_path / "ig" / "session.json"
+
+    def publisher(self) -> Publisher:
+        return InstagramPublisher(account="igacct", username="memebot", password=Secret("SENTINEL-ig-pw"),
+                                  session_file=self.session_file, delay_range=(2.0, 5.0), clock=lambda: NOW,
+                                  client_factory=lambda: self.client)
+
+    def arrange(self, scenario: str):
+        c = self.client
+        if scenario == "success":
+            return None, {}
+        if scenario == "rate_limited":
+            c.fail["photo_upload"] = ig.ClientThrottledError("429 Too Many Requests")
+            return ChallengeRequired, {"pause_until": NOW + timedelta(hours=1)}
+        if scenario == "server_error":
+            c.fail["photo_upload"] = ig.ClientError("500 Server Error: Internal Server Error")
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "timeout_after_send":
+            c.fail["photo_upload"] = ig.ClientConnectionError("read timeout")
+            c.after_send.add("photo_upload")
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "unauthorized":
+            c.fail["login"] = ig.BadPassword("The password you entered is incorrect.")
+            return AuthError, {}
+        if scenario == "duplicate":
+            c.medias.append(fakes.FakeMedia(pk="2999", code="Cdup", taken_at=NOW - timedelta(hours=2),
+                                            caption_text=TEXT))
+            return DuplicatePost, {}
+        if scenario == "challenge":
+            c.fail["photo_upload"] = ig.ChallengeRequired(message="challenge_required")
+            return ChallengeRequired, {"pause_until": None}
+        raise AssertionError(scenario)
+
+
+@pytest.fixture(params=["outbox", "x", "instagram"])
+def backend(request, tmp_path):
+    if request.param == "outbox":
+        yield OutboxBackend(tmp_path)
+    elif request.param == "x":
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            yield XBackend(tmp_path, rsps)
+    else:
+        yield InstagramBackend(tmp_path)
+
+
+def test_success_publishes_once_and_is_found_and_measured(backend):
+    backend.arrange("success")
+    pub = backend.publisher()
+    assert isinstance(pub, Publisher)
+    result = pub.publish(prepared(TEXT, platform=backend.name), marker="ml-0001")
+    assert result.remote_id and result.published_at.tzinfo is not None
+    recent = pub.find_recent(since=NOW - timedelta(hours=1), limit=10)
+    ours = [p for p in recent if p.remote_id == result.remote_id]
+    assert len(ours) == 1 and normalise(ours[0].text) == normalise(TEXT)
+    readings = pub.fetch_metrics([result.remote_id], now=NOW + timedelta(hours=6))
+    assert [r.remote_id for r in readings] == [result.remote_id]
+    counts = [getattr(readings[0], f) for f in ("likes", "reposts", "replies", "comments", "impressions")]
+    assert all(c is None or c >= 0 for c in counts) and any(c is not None for c in counts)
+
+
+@pytest.mark.parametrize("scenario", ["rate_limited", "server_error", "timeout_after_send", "unauthorized",
+                                      "duplicate", "challenge"])
+def test_failures_map_to_our_errors(backend, scenario):
+    expected, attrs = backend.arrange(scenario)
+    pub = backend.publisher()
+    with pytest.raises(expected) as info:
+        pub.publish(prepared(TEXT, platform=backend.name), marker="ml-dup" if scenario == "duplicate" else "ml-0002")
+    for name, value in attrs.items():
+        assert getattr(info.value, name) == value, name
+    message = str(info.value)
+    assert "SENTINEL" not in message
+    if expected is AuthError or expected is ChallengeRequired and attrs["pause_until"] is None:
+        assert "memeloop accounts resume" in message  # the admin is told what to do
+
+
+def test_timeout_after_send_is_found_by_reconciliation(backend):
+    backend.arrange("timeout_after_send")
+    pub = backend.publisher()
+    if backend.name == "x":  # the tweet did go out; X lists it afterwards
+        fakes.x_timeline(backend.rsps, [{"id": "1900000000000000007", "text": f"{TEXT} https://t.co/ZzZ",
+                                         "created_at": "2026-01-05T12:00:02.000Z"}])
+    with pytest.raises((TransientPublishError, _Crash)):
+        pub.publish(prepared(TEXT, platform=backend.name), marker="ml-0003")
+    recent = backend.publisher().find_recent(since=NOW - timedelta(minutes=5), limit=10)
+    assert [normalise(p.text) for p in recent] == [normalise(TEXT)]
+    assert recent[0].marker in (None, "ml-0003")
+
+
+def test_rate_limit_headers_are_reported(backend):
+    if backend.name != "x":
+        pytest.skip(f"{backend.name} reports no rate-limit headers")
+    backend.arrange("rate_limited")
+    pub = backend.publisher()
+    with pytest.raises(RateLimited):
+        pub.publish(prepared(TEXT, platform="x"), marker="ml-0004")
+    readings = {r.endpoint: r for r in pub.drain_rate_limits()}
+    assert readings["POST /2/tweets"].remaining == 0
+    assert readings["POST /2/tweets"].reset_at == datetime.fromtimestamp(RESET, UTC)
+    assert readings["POST /2/media/upload"].remaining == 499
+    assert pub.drain_rate_limits() == []

@@ -1,0 +1,102 @@
+"""The posting CLI: queue add, approve, posts list, retry, accounts."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.bot.publishers.prepared import image_bytes
+
+
+@pytest.fixture
+def cfg(write_config, tmp_path):
+    (tmp_path / "cat.png").write_bytes(image_bytes())
+    return str(write_config())
+
+
+def _json(result):
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_add_approve_publish_list(cfg, run_cli, tmp_path):
+    added = run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "cat.png"), "--text", "me on monday")
+    assert added.code == 0 and "added candidate 1 (manual, account demo)" in added.out
+    stored = list((tmp_path / "media" / "manual").iterdir())
+    assert len(stored) == 1 and len(stored[0].stem) == 64
+    (cand,) = _json(run_cli("--config", cfg, "queue", "list", "--json"))
+    assert (cand["generator"], cand["text"]) == ("manual", "me on monday")
+    result = run_cli("--config", cfg, "approve", "1", "--at", "2020-01-01T00:00")
+    assert result.code == 0 and "candidate 1 -> post 1 at 2020-01-01 00:00 UTC" in result.out
+    (post,) = _json(run_cli("--config", cfg, "posts", "list", "--json"))
+    assert (post["state"], post["account"], post["text"]) == ("scheduled", "demo", "me on monday")
+    from bot.app import build_app
+    from bot.config import load_config
+    from bot.publishing import publish_due
+
+    app = build_app(load_config(cfg))
+    assert publish_due(app, owner="t").published == 1
+    app.close()
+    csv_out = run_cli("--config", cfg, "posts", "list", "--state", "published", "--csv")
+    assert csv_out.out.splitlines()[0].startswith("id,state,account") and ",published,demo," in csv_out.out
+    refused = run_cli("--config", cfg, "retry", "1")
+    assert refused.code == 1 and "already published" in refused.err and "twice" in refused.err
+
+
+def test_approve_all_and_usage_errors(cfg, run_cli, tmp_path):
+    for text in ("a", "b"):
+        run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "cat.png"), "--text", text)
+    assert run_cli("--config", cfg, "approve").code == 2
+    assert run_cli("--config", cfg, "approve", "1", "--all").code == 2
+    bad_time = run_cli("--config", cfg, "approve", "1", "--at", "tomorrowish")
+    assert bad_time.code == 2 and "ISO 8601" in bad_time.err
+    result = run_cli("--config", cfg, "approve", "--all")
+    assert result.code == 0 and result.out.count("-> post") == 2
+    again = run_cli("--config", cfg, "approve", "1")
+    assert again.code == 1 and again.err.strip().count("\n") == 0 and "already has post" in again.err
+
+
+def test_queue_add_rejects_a_non_image(cfg, run_cli, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    result = run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "notes.txt"), "--text", "x")
+    assert result.code == 1 and "not an image" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_retry_failed_post_and_refuse_scheduled(cfg, run_cli, tmp_path, caplog):
+    run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "cat.png"), "--text", "x")
+    run_cli("--config", cfg, "approve", "1", "--at", "now")
+    refused = run_cli("--config", cfg, "retry", "1")
+    assert refused.code == 1 and "is scheduled; only failed or unconfirmed" in refused.err
+    from bot.app import build_app
+    from bot.config import load_config
+    from feedback.repository import posts as repo
+
+    app = build_app(load_config(cfg))
+    with app.tx() as s:
+        repo.claim_due(s, owner="w", now=app.clock(), lease=app.config.publishing.lease)
+        repo.mark_failed(s, 1, owner="w", error_class="permanent", error="nope", now=app.clock())
+    app.close()
+    ok = run_cli("--config", cfg, "retry", "1")
+    assert ok.code == 0 and "post 1: failed -> scheduled" in ok.out
+    assert "event=post_retry post=1 from_state=failed" in caplog.text
+    assert run_cli("--config", cfg, "retry", "99").code == 1
+
+
+def test_accounts_list_and_resume(cfg, run_cli):
+    from bot.app import build_app
+    from bot.config import load_config
+    from feedback.repository import accounts as account_repo
+
+    app = build_app(load_config(cfg))
+    with app.tx() as s:
+        account_repo.pause(s, app.account_ids["demo"], None, "challenge: open the app")
+    app.close()
+    (row,) = _json(run_cli("--config", cfg, "accounts", "list", "--json"))
+    assert row["name"] == "demo" and row["pause_reason"] == "challenge: open the app" and row["enabled"] is True
+    resumed = run_cli("--config", cfg, "accounts", "resume", "demo")
+    assert resumed.code == 0 and "was paused: challenge: open the app" in resumed.out
+    (row,) = _json(run_cli("--config", cfg, "accounts", "list", "--json"))
+    assert row["paused_until"] is None
+    missing = run_cli("--config", cfg, "accounts", "resume", "nobody")
+    assert missing.code == 1 and "nobody" in missing.err
