@@ -22,6 +22,7 @@ def command(corpus_file: Path, out_dir: Path, base: str | None, epochs: int, bat
             seed: int, threads: int) -> None:
     """Train the caption writer with <tone=..> <audience=..> <topic=..> control prefixes.
 
+    \b
     Example: memeloop train gpt2 --corpus generator/textgen/corpus/captions.jsonl --out bundles/captions
     """
     import torch

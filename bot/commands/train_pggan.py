@@ -30,6 +30,7 @@ def command(images_dir: Path, out_dir: Path, resolution: int, latent_dim: int, f
             resume: bool) -> None:
     """Train a progressive GAN (pixel norm, equalized lr, minibatch stddev, WGAN-GP, fade-in).
 
+    \b
     Example: memeloop train pggan --images photos/ --out bundles/gan --resolution 64
     """
     import tensorflow as tf

@@ -16,11 +16,9 @@ from pathlib import Path
 
 from generator import BundleError
 from generator.textgen.corpus_io import EOS, Example, control_tokens, read_corpus, training_text
+from generator.textgen.writer import FORMAT, META_FILE, bundle_version
 
 log = logging.getLogger(__name__)
-
-FORMAT = "memeloop-textgen/1"
-META_FILE = "memeloop.json"
 
 
 @dataclass(frozen=True)
@@ -144,8 +142,6 @@ def fit(model, encoded: list[list[int]], pad_id: int, *, epochs: int, batch_size
 
 
 def save_bundle(out: Path, tokenizer, model, examples: list[Example], meta: dict) -> str:
-    from generator.textgen.writer import bundle_version
-
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -65,12 +65,15 @@ def test_broken_bundle_is_a_bundle_error(tmp_path):
         load_writer(tmp_path)
 
 
-def test_demo_writer_follows_the_tone_prefix():
+def test_demo_writer_follows_the_tone_and_audience_prefix():
     writer = load_writer()
     openers = {tone: {line for lines in build_corpus.TOPICS.values() for line in lines[tone]}
                for tone in writer.tones}
+    promo = [line for line in build_corpus.AUDIENCE_LINES["promotional"] if line]
     for tone in writer.tones:
-        captions = writer.write(8, tone=tone, audience="general", seed=5, topic="abstract textures")
-        on_tone = sum(any(c.startswith(o) for o in openers[tone]) for c in captions)
-        off_tone = sum(any(c.startswith(o) for t, os in openers.items() if t != tone for o in os) for c in captions)
-        assert on_tone >= 4 and off_tone <= 1, (tone, captions)
+        for audience in writer.audiences:
+            captions = writer.write(8, tone=tone, audience=audience, seed=5, topic="abstract textures")
+            on_tone = sum(any(c.startswith(o) for o in openers[tone]) for c in captions)
+            selling = sum(any(line in c for line in promo) for c in captions)
+            assert on_tone >= 6, (tone, captions)
+            assert (selling >= 6) if audience == "promotional" else (selling <= 2), (audience, captions)
