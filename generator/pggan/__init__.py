@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from generator.pggan.bundle import Gan
 
 
-def load_gan(path: str | Path | None = None) -> "Gan":
+def load_gan(path: str | Path | None = None) -> Gan:
     """Load a PGGAN bundle folder; None loads the demo bundle shipped in generator/pggan/demo_bundle."""
     from generator.pggan.bundle import load_gan as _load
 

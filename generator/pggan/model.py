@@ -42,7 +42,7 @@ class PGGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PGGANConfig":
+    def from_dict(cls, data: dict) -> PGGANConfig:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 

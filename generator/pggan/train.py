@@ -70,6 +70,7 @@ class Trainer:
 
     def __init__(self, config, *, lr: float, gp_weight: float, ema_beta: float):
         import keras
+
         from generator.pggan.model import Discriminator, Generator
 
         self.keras = keras
@@ -86,7 +87,7 @@ class Trainer:
         if level == self.level:
             return
         keras = self.keras
-        make = lambda: keras.optimizers.Adam(self.lr, beta_1=0.0, beta_2=0.99, epsilon=1e-8)  # noqa: E731
+        make = lambda: keras.optimizers.Adam(self.lr, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
         self.g_opt, self.d_opt = make(), make()
         self.g_opt.build(self.g.trainable_weights)
         self.d_opt.build(self.d.trainable_weights)

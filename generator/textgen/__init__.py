@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from generator.textgen.writer import Writer
 
 
-def load_writer(path: str | Path | None = None, **options) -> "Writer":
+def load_writer(path: str | Path | None = None, **options) -> Writer:
     """Load a caption bundle folder; None loads the demo bundle in generator/textgen/demo_bundle."""
     from generator.textgen.writer import load_writer as _load
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator import BundleError, DataError
+from generator import DataError
 from generator.pggan.bundle import seeds_for
 from generator.pggan.data import downscale, load_images, pyramid, real_batch
 from generator.pggan.train import phase_at, schedule

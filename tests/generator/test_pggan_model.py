@@ -8,10 +8,17 @@ from generator import BundleError
 
 keras = pytest.importorskip("keras")
 
-from generator.pggan import load_gan  # noqa: E402
-from generator.pggan.bundle import save_bundle  # noqa: E402
-from generator.pggan.model import (  # noqa: E402
-    Discriminator, EqualConv2D, Generator, MinibatchStddev, PGGANConfig, PixelNorm, downsample2x, upsample2x,
+from generator.pggan import load_gan
+from generator.pggan.bundle import save_bundle
+from generator.pggan.model import (
+    Discriminator,
+    EqualConv2D,
+    Generator,
+    MinibatchStddev,
+    PGGANConfig,
+    PixelNorm,
+    downsample2x,
+    upsample2x,
 )
 
 TINY = PGGANConfig(resolution=16, latent_dim=8, fmap_base=32, fmap_max=16, fmap_min=4)

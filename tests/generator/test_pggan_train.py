@@ -6,14 +6,14 @@ from generator import DataError
 pytestmark = pytest.mark.slow
 keras = pytest.importorskip("keras")
 
-from generator.pggan import load_gan  # noqa: E402
-from generator.pggan.bundle import read_bundle  # noqa: E402
-from generator.pggan.model import PGGANConfig  # noqa: E402
-from generator.pggan.train import Trainer, train  # noqa: E402
+from generator.pggan import load_gan
+from generator.pggan.bundle import read_bundle
+from generator.pggan.model import PGGANConfig
+from generator.pggan.train import Trainer, train
 
 TINY = PGGANConfig(resolution=8, latent_dim=8, fmap_base=32, fmap_max=16, fmap_min=4)
-SMALL_RUN = dict(resolution=8, latent_dim=8, fmap_base=32, fmap_max=16, batch_size=8, images_per_phase=48,
-                 checkpoint_every=5, progress=False)
+SMALL_RUN = {"resolution": 8, "latent_dim": 8, "fmap_base": 32, "fmap_max": 16, "batch_size": 8,
+             "images_per_phase": 48, "checkpoint_every": 5, "progress": False}
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from generator.textgen.postprocess import extract_hashtags
 pytestmark = pytest.mark.slow
 torch = pytest.importorskip("torch")
 
-from generator.textgen import load_writer  # noqa: E402
-from generator.textgen.train import TinyGPT2, train  # noqa: E402
+from generator.textgen import load_writer
+from generator.textgen.train import TinyGPT2, train
 
 TINY = TinyGPT2(vocab_size=400, n_positions=64, n_embd=32, n_layer=1, n_head=2)
 
