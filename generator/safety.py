@@ -19,6 +19,8 @@ WORD_LIST = Path(__file__).resolve().parent / "data" / "blocked_words.txt"
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
                        "!": "i", "|": "l", "+": "t"})
 _SEP = r"[._\-*~]?"
+_HASHTAG_BODY = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|_")
 _SUFFIX = r"(?:s|es|ed|er|ers|ing|in|y|z)?"
 
 
@@ -67,9 +69,10 @@ class BlockList:
         return sorted(found, key=lambda f: f.start)
 
     def find(self, text: str) -> list[str]:
-        """Distinct matched terms in order of first appearance."""
+        """Distinct matched terms in order of first appearance (also inside CamelCase hashtags)."""
         out: list[str] = []
-        for match in self.matches(text):
+        compounds = " ".join(_CAMEL.sub(" ", tag) for tag in _HASHTAG_BODY.findall(text))
+        for match in self.matches(text) + self.matches(compounds):
             if match.term not in out:
                 out.append(match.term)
         return out

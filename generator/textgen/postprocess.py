@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from generator.safety import BlockList
 
@@ -54,7 +55,7 @@ def _dedupe(tags: Iterable[str], cap: int, blocklist: BlockList | None) -> list[
     kept: list[str] = []
     for tag in tags:
         key = tag.casefold()
-        if key in seen or (blocklist is not None and blocklist.matches(tag.replace("_", " "))):
+        if key in seen or (blocklist is not None and blocklist.find(f"#{tag}")):
             continue
         seen.add(key)
         kept.append(tag)
@@ -79,8 +80,7 @@ def clean_caption(text: str, *, hashtag_cap: int = 5, max_chars: int = 2200,
     min(hashtag_cap, 30) and moved last, all within `max_chars` (the body is cut at a word boundary)."""
     if hashtag_cap < 0 or max_chars < 0:
         raise ValueError(f"hashtag_cap={hashtag_cap} and max_chars={max_chars} must be >= 0")
-    words = tuple(banned_words)
-    blocklist = BlockList(words) if words else None
+    blocklist = _compiled(tuple(banned_words))
     body, tags = _settle(_normalise(text), blocklist)
     kept = _dedupe(tags, min(hashtag_cap, HASHTAG_LIMIT), blocklist)
     tag_line = " ".join(f"#{t}" for t in kept)
@@ -91,6 +91,11 @@ def clean_caption(text: str, *, hashtag_cap: int = 5, max_chars: int = 2200,
     # A hard cut can leave a banned prefix; removing it can expose a hashtag: those are dropped.
     body = _settle(_trim(body, room), blocklist)[0]
     return f"{body}\n\n{tag_line}" if body and tag_line else body or tag_line
+
+
+@lru_cache(maxsize=16)
+def _compiled(words: tuple[str, ...]) -> BlockList | None:
+    return BlockList(words) if words else None
 
 
 def _settle(body: str, blocklist: BlockList | None) -> tuple[str, list[str]]:

@@ -51,3 +51,9 @@ def test_match_spans_point_into_the_original_text():
 def test_multi_word_terms_match_across_whitespace():
     assert BlockList(["bad word"]).find("a bad   word here") == ["bad word"]
     assert BlockList(["bad word"]).find("a badword here") == []
+
+
+def test_camel_case_and_snake_case_hashtags_are_split():
+    assert find_unsafe("#ShitHappens today") == ["shit"]
+    assert find_unsafe("#no_crap_zone") == ["crap"]
+    assert find_unsafe("#ClassAct #Scunthorpe") == []
