@@ -3,6 +3,7 @@ fresh virtual environment and a copy of the build context, then the installed (n
 is used the way the container uses it: entrypoint (init + db upgrade) and the health check."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -66,3 +67,11 @@ def test_dockerfile_run_steps_in_a_fresh_venv(tmp_path):
     where = subprocess.run([str(bin_dir / "python"), "-c", "import bot; print(bot.__file__)"],
                            cwd=data, env=env, capture_output=True, text=True, check=True).stdout
     assert str(venv) in where
+    # the shipped demo models and data came along in the wheel: a real generate run from the install
+    gen = subprocess.run([str(bin_dir / "memeloop"), "generate", "--account", "demo", "--count", "2", "--json"],
+                         check=False, cwd=data, env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True,
+                         text=True, timeout=600)
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    listed = subprocess.run([str(bin_dir / "memeloop"), "queue", "list", "--json"], check=True, cwd=data,
+                            env=env, capture_output=True, text=True).stdout
+    assert len(json.loads(listed)) >= 1
