@@ -312,7 +312,7 @@ def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
         try:
             publisher = publisher_for(app, name)
             since = min(p.scheduled_at for p in posts) - RECONCILE_MARGIN
-            remote = publisher.find_recent(since=since, limit=max(20, 3 * len(posts)))
+            remote = publisher.find_recent(since=since, limit=max(100, 3 * len(posts)))
         except (PublishError, ConfigError) as exc:
             log.warning("event=reconcile_skipped account=%s error=%s", name, exc)
             with app.tx() as session:

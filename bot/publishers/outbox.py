@@ -133,13 +133,16 @@ class OutboxPublisher(RateLimitLog):
         _write_atomic(self.path / "index.html", page.encode())
 
     def find_recent(self, *, since: datetime, limit: int) -> list[RemotePost]:
+        # `limit` bounds what a paid API is asked for; a local folder costs nothing to read whole,
+        # and cutting it would hide an older post of ours behind newer ones during reconciliation.
+        del limit
         found = []
         for r in self._records():
             created = datetime.fromisoformat(r["published_at"])
             if created >= since:
                 found.append(RemotePost(remote_id=r["remote_id"], text=r["text"], created_at=created,
                                         url=(self.path / r["media"]).as_uri(), marker=r["marker"]))
-        return found[:limit]
+        return found
 
     def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
         readings = []

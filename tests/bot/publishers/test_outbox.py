@@ -53,3 +53,15 @@ def test_simulated_audience_prefers_some_features():
     evening = mean_impressions(text="monday again #work", hour=19)
     morning = mean_impressions(text="monday again #work", hour=4)
     assert short > 1.5 * wall and evening > 1.3 * morning
+
+
+def test_find_recent_returns_every_post_since_even_past_the_limit(tmp_path):
+    """Reconciliation must find an older post of ours behind many newer ones (the crash test found
+    posts marked failed that were in the outbox because a cut-off list hid them)."""
+    times = iter(NOW + timedelta(seconds=i) for i in range(30))
+    pub = OutboxPublisher(account="demo", path=tmp_path / "out", clock=lambda: next(times))
+    for i in range(30):
+        pub.publish(prepared(f"post {i}"), marker=f"ml-{i}")
+    recent = pub.find_recent(since=NOW, limit=5)
+    assert {r.marker for r in recent} == {f"ml-{i}" for i in range(30)}
+    assert recent[0].marker == "ml-29"  # newest first, like the platforms
