@@ -131,6 +131,11 @@ def _render_status(report: dict) -> None:
                       f"(> {report['stale_after_s']}s)")
     else:
         console.print("[red]no daemon running[/red] (no heartbeat; start it with `memeloop run`)")
+    if len(report["daemons"]) > 1 or report.get("leader"):
+        console.print(f"leader (runs the periodic jobs): {report.get('leader') or '[red]none[/red]'}")
+        for d in report["daemons"]:
+            console.print(f"  {d['process']} {d['role']} pid {d['pid']}, last beat {d['age_s']}s ago"
+                          f"{' [red](stale)[/red]' if d['stale'] else ''}")
     table = Table(title="jobs (as of the last heartbeat)")
     for col in ("job", "next run (UTC)", "trigger"):
         table.add_column(col)
