@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, func, or_, select, update
+from sqlalchemy import Connection, case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,12 @@ def advisory_unlock(conn: Connection, key: int) -> bool:
 def session_alive(conn: Connection) -> bool:
     """A session-level lock lives exactly as long as its session; this asks the session."""
     return conn.scalar(select(func.pg_backend_pid())) is not None
+
+
+def advisory_locks_held(session: Session) -> int:
+    """How many advisory locks are granted in this database right now (for status and tests)."""
+    return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                               "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
 
 
 # -- lease row (SQLite and anything else) ----------------------------------------------------------

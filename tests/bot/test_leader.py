@@ -16,8 +16,8 @@ from bot.daemon import JOBSTORE, Daemon
 from bot.heartbeat import status_report
 from bot.leader import AdvisoryLock, LeaseRow, leadership_for
 from feedback import migrate
-from feedback.db import make_engine
-from feedback.repository.leadership import Holder
+from feedback.db import make_engine, make_session_factory, transaction
+from feedback.repository.leadership import Holder, advisory_locks_held
 
 LEASE = timedelta(minutes=2)
 A, B = Holder("daemon@a:1", 1, "a"), Holder("daemon@b:2", 2, "b")
@@ -130,11 +130,8 @@ def test_the_lock_never_travels_back_through_the_pool(pg_url, clock):
     try:
         assert a.hold(clock())
         a.release()
-        with engine.connect() as conn:  # whatever the pool hands out now holds no advisory lock
-            from sqlalchemy import text
-
-            held = conn.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"))
-        assert held == 0
+        with transaction(make_session_factory(engine)) as session:  # the pool hands out no lock holder
+            assert advisory_locks_held(session) == 0
         assert b.hold(clock())
     finally:
         a.release()
