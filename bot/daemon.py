@@ -301,16 +301,26 @@ class Daemon:
                 log.exception("event=leader_check outcome=error process=%s", self.who.process)
                 leads = False
             if leads and not self.leading:
-                self._take_lead()
+                try:
+                    self._take_lead()
+                except Exception:  # e.g. the job store cannot start: let another process lead
+                    log.exception("event=leader_start_failed process=%s", self.who.process)
+                    self.leadership.release()
             elif self.leading and not leads:
                 self._step_down()
 
     def _take_lead(self) -> None:
+        from apscheduler.jobstores.memory import MemoryJobStore
+
         log.info("event=leader_acquired process=%s", self.who.process)
-        self.leading = True
         startup_sweep(self.app)  # what the previous leader (or a crash) left behind
         self.scheduler.remove_jobstore(JOBSTORE)  # the empty placeholder
-        self.scheduler.add_jobstore(persistent_store(self.app.engine), JOBSTORE)
+        try:
+            self.scheduler.add_jobstore(persistent_store(self.app.engine), JOBSTORE)
+        except Exception:
+            self.scheduler.add_jobstore(MemoryJobStore(), JOBSTORE)
+            raise
+        self.leading = True
         if self.scheduler.running:
             log.info("daemon.leading process=%s jobs=%s", self.who.process,
                      sync_jobs(self.scheduler, planned_jobs(self.app.config)))

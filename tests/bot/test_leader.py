@@ -157,3 +157,23 @@ def test_daemon_on_postgres_leads_and_says_so(tmp_path, pg_url, clock):
         second.release()
         jobs.forget_apps()
         app.close()
+
+
+def test_a_leader_whose_job_store_cannot_start_steps_aside(tmp_path, clock, monkeypatch):
+    import bot.daemon
+
+    app = build_app(parse_config(CONFIG.format(url="sqlite:///memeloop.db"), source="t.toml", base=tmp_path),
+                    clock=clock)
+    daemon = Daemon(app, blocking=False)
+
+    def broken(engine):
+        raise OSError("job store unavailable")
+
+    monkeypatch.setattr(bot.daemon, "persistent_store", broken)
+    try:
+        daemon.elect()
+        assert not daemon.leading and daemon.scheduler.get_jobs(jobstore=JOBSTORE) == []
+        assert LeaseRow(app.engine, B, lease=LEASE).hold(clock())  # released at once for someone else
+    finally:
+        jobs.forget_apps()
+        app.close()
