@@ -35,9 +35,9 @@ def main() -> None:
             py_times.append(_time([sys.executable, "-c", "pass"]))
         probe = subprocess.run(
             [sys.executable, "-c",
-             "import sys\nfrom bot.cli import main\n"
-             f"main(['--config', {config!r}, 'queue', 'list', '--json'])\n"
-             "print(sum(m in sys.modules for m in ('tensorflow','keras','torch','transformers')))"],
+             ("import sys\nfrom bot.cli import main\n"
+              f"main(['--config', {config!r}, 'queue', 'list', '--json'])\n"
+              "print(sum(m in sys.modules for m in ('tensorflow','keras','torch','transformers')))")],
             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     p50, worst = statistics.median(cli_times), max(cli_times)
     print(f"memeloop queue list --json: p50 {p50:.3f}s max {worst:.3f}s over {RUNS} runs "

@@ -11,7 +11,6 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 
@@ -150,10 +149,9 @@ def _error(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
     an error the library knows about."""
+    from bot.publishers.base import PublishError
     from feedback import FeedbackError
     from generator import GeneratorError
-
-    from bot.publishers.base import PublishError
 
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="memeloop",

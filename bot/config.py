@@ -12,7 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_ENV = "MEMELOOP_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -27,12 +35,12 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(value: str | int | float | timedelta) -> timedelta:
+def parse_duration(value: str | float | timedelta) -> timedelta:
     """'90s', '15m', '6h', '7d', '2w' or a number of seconds."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
-        raise ValueError("expected a duration like '6h', not a boolean")
+        raise ValueError("expected a duration like '6h', not a boolean")  # noqa: TRY004 (pydantic needs ValueError)
     if isinstance(value, int | float):
         seconds = float(value)
     else:

@@ -117,8 +117,9 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
 def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
-    from generator.annotate import render_meme
     from PIL import Image
+
+    from generator.annotate import render_meme
 
     cfg = config.generator.meme
     if not templates:

@@ -21,7 +21,7 @@ def next_slot(account: AccountConfig, after: datetime) -> datetime:
         return fire.astimezone(UTC)
     local = after.astimezone(tz)
     times = sorted((int(s[:2]), int(s[3:])) for s in account.post_slots)
-    for day in range(0, 3):
+    for day in range(3):
         date = (local + timedelta(days=day)).date()
         for hour, minute in times:
             candidate = datetime(date.year, date.month, date.day, hour, minute, tzinfo=tz)

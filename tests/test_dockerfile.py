@@ -3,6 +3,7 @@ fresh virtual environment and a copy of the build context, then the installed (n
 is used the way the container uses it: entrypoint (init + db upgrade) and the health check."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -52,17 +53,25 @@ def test_dockerfile_run_steps_in_a_fresh_venv(tmp_path):
         # the CPU torch wheel comes from this machine's wheel directory instead of PyTorch's index
         paths = {"/opt/venv": str(venv), "/tmp/": f"{tmp_path}/", "/app": str(app),
                  "python -m venv": f"{sys.executable} -m venv", '--index-url "$TORCH_INDEX_URL" ': ""}
-        command = re.sub("|".join(re.escape(k) for k in paths), lambda m: paths[m.group(0)], step)
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env)
+        command = re.sub("|".join(re.escape(k) for k in paths), lambda m, p=paths: p[m.group(0)], step)
+        done = subprocess.run(["bash", "-c", command], check=False, capture_output=True, text=True, env=env)
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
     data.mkdir()
     bin_dir = venv / "bin"
     env = {**env, "PATH": f"{bin_dir}:{env['PATH']}", "MEMELOOP_CONFIG": str(data / "config.toml")}
     entry = subprocess.run([str(app / "bot" / "docker-entrypoint.sh"), "memeloop", "queue", "list", "--json"],
-                           cwd=data, env=env, capture_output=True, text=True)
+                           check=False, cwd=data, env=env, capture_output=True, text=True)
     assert entry.returncode == 0, entry.stderr
     assert entry.stdout.strip().endswith("[]")
     # the installed copy, not the repository, is what runs
     where = subprocess.run([str(bin_dir / "python"), "-c", "import bot; print(bot.__file__)"],
                            cwd=data, env=env, capture_output=True, text=True, check=True).stdout
     assert str(venv) in where
+    # the shipped demo models and data came along in the wheel: a real generate run from the install
+    gen = subprocess.run([str(bin_dir / "memeloop"), "generate", "--account", "demo", "--count", "2", "--json"],
+                         check=False, cwd=data, env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True,
+                         text=True, timeout=600)
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    listed = subprocess.run([str(bin_dir / "memeloop"), "queue", "list", "--json"], check=True, cwd=data,
+                            env=env, capture_output=True, text=True).stdout
+    assert len(json.loads(listed)) >= 1

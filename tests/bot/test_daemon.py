@@ -206,10 +206,9 @@ def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
     import signal
     import subprocess
 
-    publishing = pytest.importorskip("bot.publishing", reason="publishing (issue 6) is not on this branch yet")
-    pytest.importorskip("generator.platforms", reason="platforms (issue 5) is not on this branch yet")
     from PIL import Image
 
+    from bot import publishing
     from feedback.repository import candidates as cand_repo
     from feedback.repository import posts as post_repo
 

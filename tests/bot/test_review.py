@@ -120,7 +120,6 @@ def test_edit_without_an_image_changes_text_and_keeps_history(setup, run_cli):
 
 
 def test_edit_rerenders_a_meme_from_its_template(setup, run_cli, tmp_path):
-    pytest.importorskip("generator.annotate", reason="generator.annotate lands with the render helper")
     config, app = setup
     with app.tx() as s:
         tpl = rows.template(s, now=app.clock())

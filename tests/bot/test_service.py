@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot.app import build_app
 from bot.config import load_config
 from bot.heartbeat import identity, write_beat
@@ -71,9 +69,9 @@ def _pending_candidates(app, tmp_path, n: int) -> list[int]:
 
 
 def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_path):
-    publishing = pytest.importorskip("bot.publishing", reason="publishing (issue 6) is not on this branch yet")
-    pytest.importorskip("generator.platforms", reason="platforms (issue 5) is not on this branch yet")
     from datetime import timedelta
+
+    from bot import publishing
 
     config = write_config(OUTBOX_CONFIG)
     app = build_app(load_config(config))
@@ -87,7 +85,6 @@ def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_pat
 
 
 def test_auto_approve_fills_an_empty_schedule_with_the_best_candidate(write_config, tmp_path):
-    pytest.importorskip("bot.publishing", reason="publishing (issue 6) is not on this branch yet")
     from bot.jobs import auto_approve
     from feedback.repository import posts as post_repo
 

@@ -42,8 +42,8 @@ def test_one_post_per_candidate_and_account(sessions, clock):
         cand = cand_repo.add_candidate(s, cand_repo.NewCandidate(generator="manual", text="x",
                                                                  account_id=ids["a"]), clock())
         cand_id = cand.id
-    post = dict(candidate_id=cand_id, account_id=ids["a"], scheduled_at=clock(), next_attempt_at=clock(),
-                created_at=clock(), updated_at=clock())
+    post = {"candidate_id": cand_id, "account_id": ids["a"], "scheduled_at": clock(),
+            "next_attempt_at": clock(), "created_at": clock(), "updated_at": clock()}
     with transaction(sessions) as s:
         s.add(Post(marker="m1", **post))
     with pytest.raises(IntegrityError), transaction(sessions) as s:

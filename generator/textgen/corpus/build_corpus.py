@@ -1,0 +1,166 @@
+"""Build the demo caption corpus (captions.jsonl) from hand-written parts, deterministically.
+
+    python -m generator.textgen.corpus.build_corpus [OUT_FILE]
+
+Each caption = a topic line written for its tone + a tone line + an audience line + hashtags.
+Every part was written for this project. One JSON object per line: tone, audience, topic, text.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+TOPICS = {
+    "abstract textures": {
+        "funny": ["This texture has more layers than my excuses.",
+                  "Zoomed in on the wallpaper and the wallpaper zoomed back.",
+                  "My brain at 3am, rendered in pixels.",
+                  "Not a glitch, a personality.",
+                  "Somewhere in here is the sock I lost in 2019.",
+                  "When the algorithm says 'make art' and means it."],
+        "inspirational": ["Every pattern starts with a single mark.",
+                          "Beauty hides in the details most people scroll past.",
+                          "Chaos is just order you have not met yet.",
+                          "Let the colours find their own way.",
+                          "Small textures, big feelings.",
+                          "Look closer: there is always more."],
+        "informative": ["Each image here is drawn by a small neural network, one pixel grid at a time.",
+                        "This texture was generated, not photographed: a GAN learned it from crops of real surfaces.",
+                        "Progressive GANs start at 4x4 pixels and add detail as they grow.",
+                        "The colours come from the training photos; the shapes are the model's own.",
+                        "No two seeds give the same pattern, and every seed gives its pattern back.",
+                        "Abstract art from a model that trained for minutes on a laptop CPU."],
+    },
+    "space": {
+        "funny": ["Tried to take a selfie, got the whole galaxy.",
+                  "Space: the only place with worse wifi than my flat.",
+                  "Me pretending to understand the universe.",
+                  "Those are not stars, those are my unread messages.",
+                  "Plot twist: the universe is also just vibing."],
+        "inspirational": ["We are made of the same dust as these stars.",
+                          "The sky is not the limit, it is the view.",
+                          "Every light up there travelled a long way to be seen.",
+                          "Dream big; the universe already does.",
+                          "Stay curious. The cosmos is."],
+        "informative": ["Deep field images show thousands of galaxies in a patch of sky smaller than a grain of sand.",
+                        "The light in this picture left its stars long before any of us were born.",
+                        "Most of the dots in a deep field are whole galaxies, not single stars.",
+                        "Telescopes collect faint light for hours to see this far.",
+                        "Space looks dark because most light there never reaches our eyes."],
+    },
+    "coffee": {
+        "funny": ["Coffee first, personality later.",
+                  "My blood type is espresso.",
+                  "Decaf? In this economy?",
+                  "This cup has seen things.",
+                  "I like my coffee like my deadlines: in large amounts."],
+        "inspirational": ["A fresh cup, a fresh start.",
+                          "Slow mornings make strong days.",
+                          "Pour yourself some calm.",
+                          "Good things brew slowly.",
+                          "Today is a blank mug; fill it well."],
+        "informative": ["Crema forms when pressure pushes oils and gases out of fresh grounds.",
+                        "Lighter roasts keep more of the bean's own flavour and acidity.",
+                        "Water just off the boil, around 93 degrees, suits most brewing.",
+                        "Coffee beans are the seeds of a cherry-like fruit.",
+                        "Grind size changes everything: finer for espresso, coarser for a press."],
+    },
+    "nature": {
+        "funny": ["Touched grass. Grass touched back.",
+                  "The gravel path and I have a complicated history.",
+                  "Nature called; I let it go to voicemail, then went outside anyway.",
+                  "Bricks, moss and one very judgemental pigeon.",
+                  "Outdoor mode: activated, reluctantly."],
+        "inspirational": ["Grow where you are planted.",
+                          "Even stones are shaped by patience.",
+                          "Roots first, then everything else.",
+                          "There is rhythm in every leaf and every wall.",
+                          "Slow down and let the world texture your day."],
+        "informative": ["Gravel is sorted by size; the smallest grains travel the furthest in water.",
+                        "Moss holds many times its own weight in water.",
+                        "Old brick walls weather unevenly, which is why no two look alike.",
+                        "Grass blades grow from the base, so mowing does not stop them.",
+                        "Lichens on stone can be centuries old."],
+    },
+    "cats": {
+        "funny": ["This cat has a meeting at noon and it is with the sunbeam.",
+                  "Professional napper, amateur lamp-knocker.",
+                  "He did not ask to be this majestic.",
+                  "Look at that face. Now look at the broken vase.",
+                  "The cat approved this post. Barely."],
+        "inspirational": ["Be like a cat: rest boldly and land on your feet.",
+                          "Curiosity is a superpower.",
+                          "Find your sunbeam and stay a while.",
+                          "Softness is a kind of strength.",
+                          "Trust your whiskers."],
+        "informative": ["Cats sleep twelve to sixteen hours a day.",
+                        "A cat's whiskers are about as wide as its body.",
+                        "Cats see well in low light thanks to a reflective layer behind the retina.",
+                        "A purr runs at roughly 25 to 150 vibrations per second.",
+                        "Cats walk by moving both legs on one side, then the other."],
+    },
+}
+
+TONE_LINES = {
+    "funny": ["Send help. Or snacks.", "No further questions.", "I regret nothing.", "Peak Tuesday energy.",
+              "Ten out of ten, would scroll again.", "This is fine."],
+    "inspirational": ["Keep going.", "You have got this.", "Breathe it in.", "Make today count.",
+                      "Small steps still move you forward.", "Stay open to wonder."],
+    "informative": ["Now you know.", "Learn something new every day.", "Science is everywhere.",
+                    "Fun fact for your feed.", "Swipe back tomorrow for more.", "Curiosity pays off."],
+}
+
+AUDIENCE_LINES = {
+    "general": ["Tag a friend who needs this.", "What do you see?", "Double tap if you agree.",
+                "Tell me in the comments.", "Save this for later.", ""],
+    "promotional": ["Prints available now, link in bio.", "New drops every week, follow for more.",
+                    "Use code LOOP10 for 10% off this week.", "Limited edition, get yours today.",
+                    "Shop the collection, link in bio.", "Turn this into a poster: link in bio."],
+}
+
+HASHTAGS = {
+    "abstract textures": ["#abstractart", "#texture", "#generativeart", "#aiart", "#patterns", "#digitalart",
+                          "#colour"],
+    "space": ["#space", "#galaxy", "#astronomy", "#stars", "#universe", "#cosmos"],
+    "coffee": ["#coffee", "#coffeetime", "#espresso", "#morning", "#coffeelover", "#barista"],
+    "nature": ["#nature", "#outdoors", "#naturelovers", "#moss", "#walk", "#earth"],
+    "cats": ["#cats", "#catsofinstagram", "#catlife", "#meow", "#kitty", "#petsofinstagram"],
+}
+TONE_TAGS = {"funny": ["#funny", "#lol", "#mood"], "inspirational": ["#motivation", "#inspiration", "#mindset"],
+             "informative": ["#funfacts", "#science", "#learn"]}
+AUDIENCE_TAGS = {"general": ["#daily", "#instagood"], "promotional": ["#shopsmall", "#artprint", "#newdrop"]}
+
+PER_COMBINATION = 22  # 5 topics x 3 tones x 2 audiences x 22 = 660 captions
+
+
+def build(seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    rows, seen = [], set()
+    for topic, by_tone in TOPICS.items():
+        for tone, openers in by_tone.items():
+            for audience, closers in AUDIENCE_LINES.items():
+                made = 0
+                while made < PER_COMBINATION:
+                    parts = [rng.choice(openers), rng.choice(TONE_LINES[tone]), rng.choice(closers)]
+                    tags = rng.sample(HASHTAGS[topic], rng.randint(2, 4)) + rng.sample(TONE_TAGS[tone], 1)
+                    tags += rng.sample(AUDIENCE_TAGS[audience], 1)
+                    text = " ".join(p for p in parts if p) + " " + " ".join(tags)
+                    if text not in seen:
+                        seen.add(text)
+                        rows.append({"tone": tone, "audience": audience, "topic": topic, "text": text})
+                        made += 1
+    rng.shuffle(rows)
+    return rows
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("captions.jsonl")
+    rows = build()
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    print(f"wrote {len(rows)} captions to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The caption writer: loads a GPT-2 bundle and samples one clean caption per request."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from generator import BundleError, GeneratorError
+from generator.safety import find_unsafe
+from generator.textgen.corpus_io import prompt
+from generator.textgen.postprocess import clean_caption
+
+log = logging.getLogger(__name__)
+
+FORMAT = "memeloop-textgen/1"
+META_FILE = "memeloop.json"
+DEMO_BUNDLE = Path(__file__).resolve().parent / "demo_bundle"
+MAX_ATTEMPTS = 4
+
+
+def bundle_version(path: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.iterdir() if p.is_file()):
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class Writer:
+    """Samples captions after a `<tone=..> <audience=..> <topic=..>` prefix. Build with `load_writer`."""
+
+    def __init__(self, path: Path, *, max_new_tokens: int = 64, hashtag_cap: int = 5, max_chars: int = 2200,
+                 temperature: float = 0.9, top_p: float = 0.95):
+        meta_path = path / META_FILE
+        if not meta_path.is_file():
+            raise BundleError(f"caption bundle {path} has no {META_FILE}")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != FORMAT:
+            raise BundleError(f"{meta_path} has format {meta.get('format')!r}; expected {FORMAT!r}")
+        os.environ["HF_HUB_OFFLINE"] = "1"  # local bundle: never reach for the hub
+        import torch
+        from transformers import AutoTokenizer, GPT2LMHeadModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = GPT2LMHeadModel.from_pretrained(path).eval()
+        self._torch = torch
+        self.tones: tuple[str, ...] = tuple(meta["tones"])
+        self.audiences: tuple[str, ...] = tuple(meta["audiences"])
+        self.topics: tuple[str, ...] = tuple(meta.get("topics") or ("general",))
+        self.version: str = bundle_version(path)
+        self.max_new_tokens = min(max_new_tokens, self.model.config.n_positions - 24)
+        self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
+        self.temperature, self.top_p = temperature, top_p
+
+    def _check(self, name: str, value: str | None, known: tuple[str, ...]) -> None:
+        if value is not None and value not in known:
+            raise GeneratorError(f"unknown {name} {value!r}; this caption model knows {', '.join(known)}")
+
+    def _sample(self, text_prompt: str, n: int, seed: int) -> list[str]:
+        torch = self._torch
+        ids = self.tokenizer(text_prompt, return_tensors="pt")["input_ids"]
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            out = self.model.generate(ids, do_sample=True, temperature=self.temperature, top_p=self.top_p,
+                                      top_k=0, max_new_tokens=self.max_new_tokens, num_return_sequences=n,
+                                      eos_token_id=self.tokenizer.eos_token_id,
+                                      pad_token_id=self.tokenizer.eos_token_id)
+        return self.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
+
+    def write(self, n: int, tone: str | None = None, audience: str | None = None, seed: int | None = None,
+              topic: str | None = None) -> list[str]:
+        """n captions; tone/audience/topic None = chosen at random (seeded); unsafe ones are resampled."""
+        if n <= 0:
+            return []
+        self._check("tone", tone, self.tones)
+        self._check("audience", audience, self.audiences)
+        seed = secrets.randbits(63) if seed is None else seed
+        rng = np.random.default_rng(seed)
+        tone = tone or str(rng.choice(self.tones))
+        audience = audience or str(rng.choice(self.audiences))
+        topic = topic or str(rng.choice(self.topics))
+        text_prompt = prompt(tone, audience, topic)
+        captions: list[str] = []
+        for attempt in range(MAX_ATTEMPTS):
+            for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt):
+                caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
+                if caption and not find_unsafe(caption) and len(captions) < n:
+                    captions.append(caption)
+            if len(captions) == n:
+                return captions
+        raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "
+                             f"after {MAX_ATTEMPTS} attempts (tone={tone}, audience={audience})")
+
+
+def load_writer(path: str | Path | None = None, **options) -> Writer:
+    """Load a caption bundle; None loads the demo bundle shipped in generator/textgen/demo_bundle."""
+    folder = DEMO_BUNDLE if path is None else Path(path)
+    if not folder.is_dir():
+        raise BundleError(f"caption bundle {folder} does not exist or is not a folder")
+    writer = Writer(folder, **options)
+    log.info("writer_loaded path=%s version=%s", folder, writer.version)
+    return writer
