@@ -177,3 +177,20 @@ def test_a_leader_whose_job_store_cannot_start_steps_aside(tmp_path, clock, monk
     finally:
         jobs.forget_apps()
         app.close()
+
+
+def test_status_names_the_leader_and_each_process_role(write_config, run_cli):
+    from bot.heartbeat import Identity, write_beat
+    from bot.heartbeat import identity as ident
+
+    config = write_config()
+    app = build_app(parse_config(config.read_text(), source=str(config), base=config.parent))
+    me = ident("daemon", app.clock())
+    other = Identity("daemon@otherhost:7", "daemon", 7, "otherhost", app.clock())
+    write_beat(app, me, {}, role="leader")
+    write_beat(app, other, {}, role="worker")
+    app.close()
+    out = run_cli("--config", str(config), "status")
+    assert out.code == 0
+    assert f"leader (runs the periodic jobs): {me.process}" in out.out
+    assert "daemon@otherhost:7 worker pid 7" in out.out
