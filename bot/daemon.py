@@ -7,8 +7,12 @@ engine disposed).
 
 Jobs live in APScheduler's SQLAlchemyJobStore in the service database, referenced by name
 ("bot.jobs:publish_job") with the config path as their only argument, so they survive restarts and
-never hold the app. The heartbeat job is the one exception: it lives in a memory store because it
-reports on this scheduler instance.
+never hold the app. The heartbeat and follow jobs are the exception: they live in a memory store
+because they are about this process.
+
+Several daemons may share one database (bot.leader): each heartbeat also tries to lead. Only the
+leader attaches the persistent job store (so the periodic jobs run once, not once per process);
+the others run just the publish loop every tick, claiming posts one at a time like the leader.
 """
 from __future__ import annotations
 
@@ -23,7 +27,9 @@ from typing import Any
 from bot import jobs
 from bot.app import App
 from bot.config import Config, ConfigError
-from bot.heartbeat import ROLE, Identity, clear_beat, identity, write_beat
+from bot.heartbeat import LEADER, ROLE, WORKER, Identity, clear_beat, identity, stale_after, write_beat
+from bot.leader import Leadership, leadership_for
+from feedback.repository.leadership import Holder
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,7 @@ JOBSTORE = "default"
 RUNTIME_STORE = "runtime"
 RETRY_JOB_ID = "publish:retry"
 HEARTBEAT_JOB_ID = "heartbeat"
+FOLLOW_JOB_ID = "follow"
 MAX_WORKERS = 4
 
 
@@ -85,20 +92,27 @@ def planned_jobs(config: Config) -> list[JobSpec]:
     return specs
 
 
-def build_scheduler(config: Config, engine, *, blocking: bool = True):
-    """The scheduler with its persistent job store in the service database and our job defaults:
-    a run late by less than misfire_grace still happens, missed runs coalesce into one, and a job
-    never overlaps itself."""
+def persistent_store(engine):
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    return SQLAlchemyJobStore(engine=engine)
+
+
+def build_scheduler(config: Config, engine, *, blocking: bool = True, persistent: bool = True):
+    """The scheduler with its persistent job store in the service database (unless ``persistent`` is
+    False: the daemon attaches it only while it leads) and our job defaults: a run late by less than
+    misfire_grace still happens, missed runs coalesce into one, and a job never overlaps itself."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
     if blocking:
         from apscheduler.schedulers.blocking import BlockingScheduler as Scheduler
     else:
         from apscheduler.schedulers.background import BackgroundScheduler as Scheduler
+    # without a persistent store, JOBSTORE is an empty memory store until the daemon leads
     return Scheduler(
-        jobstores={JOBSTORE: SQLAlchemyJobStore(engine=engine), RUNTIME_STORE: MemoryJobStore()},
+        jobstores={JOBSTORE: persistent_store(engine) if persistent else MemoryJobStore(),
+                   RUNTIME_STORE: MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
         job_defaults={"misfire_grace_time": int(config.scheduler.misfire_grace.total_seconds()),
                       "coalesce": True, "max_instances": 1},
@@ -131,7 +145,7 @@ def job_table(scheduler) -> dict[str, dict[str, str | None]]:
     """id -> next run (ISO, UTC) and trigger, for the heartbeat row and `memeloop status`."""
     out = {}
     for job in scheduler.get_jobs():
-        if job.id == HEARTBEAT_JOB_ID:
+        if job.id in (HEARTBEAT_JOB_ID, FOLLOW_JOB_ID):
             continue
         nxt = getattr(job, "next_run_time", None)
         out[job.id] = {"next_run": nxt.astimezone(UTC).isoformat() if nxt else None, "trigger": str(job.trigger)}
@@ -163,12 +177,17 @@ def startup_sweep(app: App) -> None:
 class Daemon:
     """One service process. ``run()`` blocks until a stop is requested, then returns 0."""
 
-    def __init__(self, app: App, *, blocking: bool = True,
-                 beat_every: timedelta | None = None) -> None:
+    def __init__(self, app: App, *, blocking: bool = True, beat_every: timedelta | None = None,
+                 leadership: Leadership | None = None) -> None:
         self.app = app
-        self.scheduler = build_scheduler(app.config, app.engine, blocking=blocking)
+        self.scheduler = build_scheduler(app.config, app.engine, blocking=blocking, persistent=False)
         self.who: Identity = identity(ROLE, app.clock())
         self.beat_every = beat_every or min(app.config.scheduler.tick, timedelta(seconds=30))
+        # a lease outlives a few missed beats, so a slow tick does not hand the lead around
+        self.leadership = leadership or leadership_for(
+            app.engine, Holder(self.who.process, self.who.pid, self.who.host), lease=stale_after(app.config))
+        self.leading = False
+        self._lead_lock = threading.Lock()
         self._stopper: threading.Thread | None = None
         self._stop_lock = threading.Lock()
         self.started = threading.Event()  # set once jobs are synced and the first beat is written
@@ -178,12 +197,14 @@ class Daemon:
         from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 
         jobs.register_app(self.app)
-        startup_sweep(self.app)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self.scheduler.add_listener(self._on_executed, EVENT_JOB_EXECUTED)
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self.scheduler.add_job(self.beat, "interval", seconds=self.beat_every.total_seconds(),
                                id=HEARTBEAT_JOB_ID, jobstore=RUNTIME_STORE, misfire_grace_time=None)
+        self.scheduler.add_job(self.follow, "interval", seconds=self.app.config.scheduler.tick.total_seconds(),
+                               id=FOLLOW_JOB_ID, jobstore=RUNTIME_STORE, misfire_grace_time=None)
+        self.elect()  # a leader does its start-up sweep before the first tick
 
     def run(self, *, install_signals: bool = True) -> int:
         jobs.STOP.clear()
@@ -230,6 +251,12 @@ class Daemon:
 
     def shutdown(self) -> None:
         try:
+            if self.leading:
+                self.leadership.release()
+                log.info("event=leader_released process=%s", self.who.process)
+        except Exception:  # a lease lapses and a lock dies with its connection; exiting matters more
+            log.exception("daemon.shutdown step=release_leadership outcome=error")
+        try:
             clear_beat(self.app, self.who)
         except Exception:  # the database may be what failed; exiting matters more
             log.exception("daemon.shutdown step=clear_heartbeat outcome=error")
@@ -238,15 +265,17 @@ class Daemon:
 
     # scheduler callbacks ---------------------------------------------------------------------------
     def _on_started(self, _event) -> None:
-        changes = sync_jobs(self.scheduler, planned_jobs(self.app.config))
-        log.info("daemon.started process=%s jobs=%s", self.who.process, changes)
+        changes = sync_jobs(self.scheduler, planned_jobs(self.app.config)) if self.leading else {}
+        log.info("daemon.started process=%s role=%s jobs=%s", self.who.process,
+                 LEADER if self.leading else WORKER, changes)
         self.beat()
         self.started.set()
         if jobs.STOP.is_set():  # a signal arrived while starting up
             self._request_shutdown()
 
     def _on_executed(self, event) -> None:
-        if event.job_id in ("publish", RETRY_JOB_ID) and isinstance(event.retval, datetime) and not jobs.STOP.is_set():
+        if (event.job_id in ("publish", RETRY_JOB_ID) and isinstance(event.retval, datetime) and self.leading
+                and not jobs.STOP.is_set()):
             schedule_retry(self.scheduler, str(self.app.config.path), event.retval)
 
     def _on_missed(self, event) -> None:
@@ -254,10 +283,62 @@ class Daemon:
                     event.job_id, event.scheduled_run_time)
 
     def beat(self) -> None:
+        self.elect()
         try:
-            write_beat(self.app, self.who, job_table(self.scheduler))
+            write_beat(self.app, self.who, job_table(self.scheduler), role=LEADER if self.leading else WORKER)
         except Exception:  # a missed beat shows up as staleness; never kill the scheduler for it
             log.exception("daemon.heartbeat outcome=error")
+
+    # leadership ------------------------------------------------------------------------------------
+    def elect(self) -> None:
+        """Become, stay or stop being the leader; attach or detach the persistent jobs to match."""
+        with self._lead_lock:
+            if jobs.STOP.is_set():
+                return
+            try:
+                leads = self.leadership.hold(self.app.clock())
+            except Exception:  # an unreachable database: whoever can reach it may lead instead
+                log.exception("event=leader_check outcome=error process=%s", self.who.process)
+                leads = False
+            if leads and not self.leading:
+                try:
+                    self._take_lead()
+                except Exception:  # e.g. the job store cannot start: let another process lead
+                    log.exception("event=leader_start_failed process=%s", self.who.process)
+                    self.leadership.release()
+            elif self.leading and not leads:
+                self._step_down()
+
+    def _take_lead(self) -> None:
+        from apscheduler.jobstores.memory import MemoryJobStore
+
+        log.info("event=leader_acquired process=%s", self.who.process)
+        startup_sweep(self.app)  # what the previous leader (or a crash) left behind
+        self.scheduler.remove_jobstore(JOBSTORE)  # the empty placeholder
+        try:
+            self.scheduler.add_jobstore(persistent_store(self.app.engine), JOBSTORE)
+        except Exception:
+            self.scheduler.add_jobstore(MemoryJobStore(), JOBSTORE)
+            raise
+        self.leading = True
+        if self.scheduler.running:
+            log.info("daemon.leading process=%s jobs=%s", self.who.process,
+                     sync_jobs(self.scheduler, planned_jobs(self.app.config)))
+
+    def _step_down(self) -> None:
+        from apscheduler.jobstores.memory import MemoryJobStore
+
+        log.warning("event=leader_lost process=%s", self.who.process)
+        self.leading = False
+        # not shut down: the SQLAlchemy store's shutdown would dispose the app's own engine
+        self.scheduler.remove_jobstore(JOBSTORE, shutdown=False)
+        self.scheduler.add_jobstore(MemoryJobStore(), JOBSTORE)
+
+    def follow(self) -> None:
+        """A follower's tick: claim and publish what is due (the leader's own publish job does this
+        for the leader)."""
+        if not self.leading and self.app.config.path is not None:
+            jobs.publish_job(str(self.app.config.path))
 
 
 @dataclass(frozen=True)

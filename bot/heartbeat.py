@@ -13,6 +13,7 @@ from bot.config import Config
 from feedback.repository import heartbeats as repo
 
 ROLE = "daemon"
+LEADER, WORKER = "leader", "worker"
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,10 @@ class Liveness:
 
 
 def identity(role: str, started_at: datetime) -> Identity:
-    host = socket.gethostname()[:100]
-    # One row per role and host: a restarted daemon takes over its predecessor's row.
-    return Identity(process=f"{role}@{host}", role=role, pid=os.getpid(), host=host, started_at=started_at)
+    host, pid = socket.gethostname()[:100], os.getpid()
+    # One row per process, as several daemons may share a host and a database. A clean stop removes
+    # it; a container restarted as pid 1 on the same host takes over its predecessor's row.
+    return Identity(process=f"{role}@{host}:{pid}", role=role, pid=pid, host=host, started_at=started_at)
 
 
 def stale_after(config: Config) -> timedelta:
@@ -42,9 +44,10 @@ def stale_after(config: Config) -> timedelta:
     return max(3 * config.scheduler.tick, timedelta(minutes=2))
 
 
-def write_beat(app: App, who: Identity, jobs: dict[str, Any]) -> None:
+def write_beat(app: App, who: Identity, jobs: dict[str, Any], *, role: str | None = None) -> None:
+    """``role``: 'leader' or 'worker' when several daemons share the database (bot.leader)."""
     with app.tx() as session:
-        repo.beat(session, process=who.process, role=who.role, pid=who.pid, host=who.host,
+        repo.beat(session, process=who.process, role=role or who.role, pid=who.pid, host=who.host,
                   started_at=who.started_at, now=app.clock(), jobs=jobs)
 
 
@@ -72,13 +75,16 @@ def status_report(app: App) -> dict[str, Any]:
         gens = gen_repo.recent_generations(session, limit=5)
         recent = [{"id": g.id, "generator": g.generator, "status": g.status, "started_at": g.started_at.isoformat(),
                    "model_version": g.model_version, "error": (g.error or "")[:200] or None} for g in gens]
-    newest = max(beats, key=lambda b: b.beat.beat_at, default=None)
+    leaders = [b for b in fresh if b.beat.role == LEADER]
+    # the periodic jobs live with the leader; its beat has their next run times
+    newest = leaders[0] if leaders else max(beats, key=lambda b: b.beat.beat_at, default=None)
     jobs = newest.beat.jobs if newest is not None else {}
     return {
         "alive": bool(fresh),
+        "leader": leaders[0].beat.process if leaders else None,
         "now": app.clock().isoformat(),
         "stale_after_s": int(stale_after(app.config).total_seconds()),
-        "daemons": [{"process": b.beat.process, "pid": b.beat.pid, "started_at": b.beat.started_at.isoformat(),
+        "daemons": [{"process": b.beat.process, "role": b.beat.role, "pid": b.beat.pid, "started_at": b.beat.started_at.isoformat(),
                      "beat_at": b.beat.beat_at.isoformat(), "age_s": int(b.age.total_seconds()), "stale": b.stale}
                     for b in beats],
         "jobs": [{"id": job_id, **info} for job_id, info in sorted(jobs.items())],

@@ -131,6 +131,12 @@ def _render_status(report: dict) -> None:
                       f"(> {report['stale_after_s']}s)")
     else:
         console.print("[red]no daemon running[/red] (no heartbeat; start it with `memeloop run`)")
+    if len(report["daemons"]) > 1 or report.get("leader"):
+        console.print(f"leader (runs the periodic jobs): {report.get('leader') or '[red]none[/red]'}",
+                      soft_wrap=True)
+        for d in report["daemons"]:
+            console.print(f"  {d['process']} {d['role']} pid {d['pid']}, last beat {d['age_s']}s ago"
+                          f"{' [red](stale)[/red]' if d['stale'] else ''}", soft_wrap=True)
     table = Table(title="jobs (as of the last heartbeat)")
     for col in ("job", "next run (UTC)", "trigger"):
         table.add_column(col)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from feedback.models import Heartbeat
+from feedback.repository.leadership import LEASE_ROLE
 
 
 @dataclass(frozen=True)
@@ -40,5 +41,6 @@ def remove(session: Session, process: str) -> None:
 
 
 def list_beats(session: Session) -> list[Beat]:
-    rows = session.scalars(select(Heartbeat).order_by(Heartbeat.process))
+    """Every process's row (not the leader lease row of feedback.repository.leadership)."""
+    rows = session.scalars(select(Heartbeat).where(Heartbeat.role != LEASE_ROLE).order_by(Heartbeat.process))
     return [Beat(r.process, r.role, r.pid, r.host, r.started_at, r.beat_at, dict(r.jobs or {})) for r in rows]

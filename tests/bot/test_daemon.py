@@ -154,6 +154,7 @@ def test_a_rate_limit_schedules_one_extra_publish_at_the_reset_time(app):
     from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 
     daemon = Daemon(app, blocking=False)
+    daemon.elect()  # only the leader keeps the persistent jobs (bot.leader)
     daemon.scheduler.start(paused=True)
     retry_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=15)
     daemon._on_executed(JobExecutionEvent(EVENT_JOB_EXECUTED, "publish", "default", datetime.now(UTC),

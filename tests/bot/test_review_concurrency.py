@@ -1,8 +1,8 @@
 """Review actions are safe while the daemon runs: two claim workers and 1,000 review actions in
 parallel threads, each in its own transaction, and not one update is lost.
 
-The claim uses feedback.repository.posts.claim_due when it exists (publish helper); until then a
-stand-in with the same contract (one conditional UPDATE on state='scheduled'), defined below.
+The daemons claim with the real feedback.repository.posts.claim_due (one conditional UPDATE; SKIP
+LOCKED on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from feedback import Conflict, migrate
 from feedback.db import make_engine, make_session_factory, transaction
 from feedback.models import Candidate, Post, Review
 from feedback.repository import reviews
+from feedback.repository.posts import claim_due
 from tests.feedback import feedback_rows as rows
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -27,21 +28,7 @@ POSTS = 120
 CANDIDATES = 200
 
 
-def _stand_in_claim(session, *, owner: str, now: datetime, lease: timedelta) -> list[int]:
-    pick = (select(Post.id).where(Post.state == "scheduled", Post.next_attempt_at <= now)
-            .order_by(Post.next_attempt_at, Post.id).limit(1).scalar_subquery())
-    claimed = session.execute(
-        update(Post).where(Post.id == pick, Post.state == "scheduled")
-        .values(state="publishing", lease_owner=owner, lease_expires_at=now + lease, attempts=Post.attempts + 1)
-        .returning(Post.id)).scalars().all()
-    return list(claimed)
-
-
 def _claim(session, *, owner: str, now: datetime) -> list[int]:
-    try:
-        from feedback.repository.posts import claim_due
-    except ImportError:
-        return _stand_in_claim(session, owner=owner, now=now, lease=timedelta(minutes=5))
     return [p.id for p in claim_due(session, owner=owner, now=now, lease=timedelta(minutes=5))]
 
 
