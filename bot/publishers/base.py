@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from feedback.polling import Counts
+
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost
 
@@ -80,19 +82,12 @@ class Published:
     published_at: datetime
 
 
-@dataclass(frozen=True)
-class MetricsReading:
-    """One reading of one remote post. None = unknown or hidden (never -1)."""
+@dataclass(frozen=True, kw_only=True)
+class MetricsReading(Counts):
+    """One reading of one remote post: the counters (None = unknown or hidden, never -1), which
+    post, and the platform's raw answer."""
 
     remote_id: str
-    likes: int | None = None
-    reposts: int | None = None
-    replies: int | None = None
-    quotes: int | None = None
-    impressions: int | None = None
-    bookmarks: int | None = None
-    comments: int | None = None
-    views: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
