@@ -9,6 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a red CI must be reproducible); locally each run explores
+# new ones. `HYPOTHESIS_PROFILE=dev` forces exploration anywhere.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 # Never let a test reach a model hub, and keep TF quiet.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

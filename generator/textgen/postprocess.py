@@ -42,10 +42,16 @@ def _split_hashtags(text: str) -> tuple[str, list[str]]:
 def _remove_banned(text: str, blocklist: BlockList | None) -> str:
     while blocklist is not None:
         spans = blocklist.matches(text)
-        if not spans:
-            break
-        for span in reversed(spans):
-            text = text[: span.start] + " " + text[span.end:]
+        if spans:
+            for span in reversed(spans):
+                text = text[: span.start] + " " + text[span.end:]
+        else:
+            # a term hidden in a hashtag compound (#sun_darn, #SunDarn, sun#_darn) is only seen by
+            # the detector's compound pass: drop the whole token it sits in
+            cleaned = re.sub(r"\S+", lambda m: "" if blocklist.find(m.group(0)) else m.group(0), text)
+            if cleaned == text:
+                break
+            text = cleaned
         text = _normalise(text)
     return text
 
