@@ -1,7 +1,8 @@
-"""Cold start of the admin CLI: wall time of `memeloop queue list --json` on a fresh database, and
-of a bare `python -c pass` measured side by side (so the figure can be read against the machine).
+"""Cold start of the admin CLI: wall time of `memeloop queue list --json` on a fresh database,
+measured side by side with a bare `python -c pass` and with a process that only imports the three
+libraries the command cannot do without (SQLAlchemy ORM, pydantic, click): the floor on this machine.
 
-Last line: `queue_list_p50_s=<x> queue_list_max_s=<y> python_p50_s=<z> heavy_imports=<n>`.
+Last line: `queue_list_p50_s=<x> queue_list_max_s=<y> deps_floor_p50_s=<f> python_p50_s=<z> heavy_imports=<n>`.
 """
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ def main() -> None:
         memeloop = str(Path(sys.executable).with_name("memeloop"))
         cli = [memeloop, "--config", config, "queue", "list", "--json"]
         _time(cli)  # warm the .pyc cache once; later runs are what a user sees
-        cli_times, py_times = [], []
+        cli_times, py_times, floor_times = [], [], []
         for _ in range(RUNS):
             cli_times.append(_time(cli))
             py_times.append(_time([sys.executable, "-c", "pass"]))
+            floor_times.append(_time([sys.executable, "-c", "import sqlalchemy.orm, pydantic, click"]))
         probe = subprocess.run(
             [sys.executable, "-c",
              ("import sys\nfrom bot.cli import main\n"
@@ -40,9 +42,11 @@ def main() -> None:
               "print(sum(m in sys.modules for m in ('tensorflow','keras','torch','transformers')))")],
             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     p50, worst = statistics.median(cli_times), max(cli_times)
+    floor = statistics.median(floor_times)
     print(f"memeloop queue list --json: p50 {p50:.3f}s max {worst:.3f}s over {RUNS} runs "
-          f"(bare python p50 {statistics.median(py_times):.3f}s)")
-    print(f"queue_list_p50_s={p50:.3f} queue_list_max_s={worst:.3f} "
+          f"(bare python p50 {statistics.median(py_times):.3f}s, importing sqlalchemy.orm + pydantic + click "
+          f"alone p50 {floor:.3f}s)")
+    print(f"queue_list_p50_s={p50:.3f} queue_list_max_s={worst:.3f} deps_floor_p50_s={floor:.3f} "
           f"python_p50_s={statistics.median(py_times):.3f} heavy_imports={probe}")
 
 
