@@ -65,7 +65,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+    # a vanished server must fail a heartbeat or a claim, not hang it
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
