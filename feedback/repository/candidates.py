@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from feedback import NotFound
 from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Post, Template
+from feedback.repository.metrics import CandidateFacts, facts_columns, facts_of
 
 
 @dataclass(frozen=True)
@@ -126,23 +127,20 @@ def start_generation(session: Session, *, generator: str, account_id: int | None
 
 @dataclass(frozen=True)
 class PendingFacts:
-    facts: Any  # feedback.repository.metrics.CandidateFacts
+    facts: CandidateFacts
     version: int
 
 
 def pending_facts(session: Session) -> list[PendingFacts]:
     """Ranker inputs of every pending candidate, with the row version they were read at."""
-    from feedback.repository.metrics import CandidateFacts
-
     query = (
-        select(Candidate.id, Candidate.generator, Template.slug, Candidate.beam_rank, Candidate.beam_score,
-               Candidate.tone, Candidate.audience, Account.name, Candidate.text, Candidate.version)
+        select(*facts_columns(), Candidate.version)
         .outerjoin(Account, Candidate.account_id == Account.id)
         .outerjoin(Template, Candidate.template_id == Template.id)
         .where(Candidate.status == "pending")
         .order_by(Candidate.id)
     )
-    return [PendingFacts(CandidateFacts(*row[:9]), row[9]) for row in session.execute(query)]
+    return [PendingFacts(facts_of(row), row[9]) for row in session.execute(query)]
 
 
 def set_prediction(session: Session, candidate_id: int, *, version: int, score: float,

@@ -86,12 +86,13 @@ def snapshots_of(session: Session, post_id: int) -> list[MetricSnapshot]:
                                 .order_by(MetricSnapshot.taken_at, MetricSnapshot.id)))
 
 
-def _facts_columns():
+def facts_columns() -> tuple:
+    """The columns a CandidateFacts is read from (the first nine of a row; see facts_of)."""
     return (Candidate.id, Candidate.generator, Template.slug, Candidate.beam_rank, Candidate.beam_score,
             Candidate.tone, Candidate.audience, Account.name, Candidate.text)
 
 
-def _facts(row: Sequence[Any]) -> CandidateFacts:
+def facts_of(row: Sequence[Any]) -> CandidateFacts:
     return CandidateFacts(*row[:9])
 
 
@@ -102,7 +103,7 @@ def engagement_at_age(session: Session, *, age: timedelta, now: datetime) -> lis
              .where(MetricSnapshot.age_s >= age_s).group_by(MetricSnapshot.post_id).subquery())
     snap = MetricSnapshot
     query = (
-        select(*_facts_columns(), Post.id, Post.published_at, *(getattr(snap, f) for f in COUNT_FIELDS),
+        select(*facts_columns(), Post.id, Post.published_at, *(getattr(snap, f) for f in COUNT_FIELDS),
                snap.id)
         .select_from(Post)
         .join(Candidate, Post.candidate_id == Candidate.id)
@@ -119,7 +120,7 @@ def engagement_at_age(session: Session, *, age: timedelta, now: datetime) -> lis
         if post_id in out:
             continue  # two snapshots with the same age: the first one wins
         counts = None if row[-1] is None else Counts(**dict(zip(COUNT_FIELDS, row[11:-1])))
-        out[post_id] = PostEngagement(facts=_facts(row), post_id=post_id, published_at=row[10],
+        out[post_id] = PostEngagement(facts=facts_of(row), post_id=post_id, published_at=row[10],
                                       counts=counts)
     return list(out.values())
 
@@ -127,7 +128,7 @@ def engagement_at_age(session: Session, *, age: timedelta, now: datetime) -> lis
 def review_decisions(session: Session, *, now: datetime,
                      actions: Sequence[str] = ("approve", "reject", "edit")) -> list[ReviewFacts]:
     query = (
-        select(*_facts_columns(), Review.action, Review.before_text, Review.after_text, Review.created_at)
+        select(*facts_columns(), Review.action, Review.before_text, Review.after_text, Review.created_at)
         .select_from(Review)
         .join(Candidate, Review.candidate_id == Candidate.id)
         .outerjoin(Account, Candidate.account_id == Account.id)
@@ -135,7 +136,7 @@ def review_decisions(session: Session, *, now: datetime,
         .where(Review.action.in_(actions), Review.created_at <= now)
         .order_by(Review.created_at, Review.id)
     )
-    return [ReviewFacts(_facts(r), r[9], r[10], r[11], r[12]) for r in session.execute(query)]
+    return [ReviewFacts(facts_of(r), r[9], r[10], r[11], r[12]) for r in session.execute(query)]
 
 
 def publish_hours(session: Session, candidate_ids: Sequence[int]) -> dict[int, datetime]:
