@@ -6,7 +6,6 @@ CPU kernel may pick a different algorithm (and round differently) for a differen
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from generator import BundleError
+from generator.hashing import files_digest
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,7 @@ CHUNK = 16
 
 
 def bundle_version(path: Path) -> str:
-    digest = hashlib.sha256()
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        digest.update(name.encode())
-        digest.update((path / name).read_bytes())
-    return digest.hexdigest()[:12]
+    return files_digest(path / name for name in (CONFIG_FILE, WEIGHTS_FILE))
 
 
 def save_bundle(out_dir: Path, config, weights: list[np.ndarray], *, domain: str, meta: dict) -> str:

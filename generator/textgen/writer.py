@@ -1,7 +1,6 @@
 """The caption writer: loads a GPT-2 bundle and samples one clean caption per request."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from generator import BundleError, GeneratorError
+from generator.hashing import files_digest
 from generator.safety import find_unsafe
 from generator.textgen.corpus_io import prompt
 from generator.textgen.postprocess import clean_caption
@@ -24,11 +24,7 @@ MAX_ATTEMPTS = 4
 
 
 def bundle_version(path: Path) -> str:
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.iterdir() if p.is_file()):
-        digest.update(file.name.encode())
-        digest.update(file.read_bytes())
-    return digest.hexdigest()[:12]
+    return files_digest(sorted(p for p in path.iterdir() if p.is_file()))
 
 
 class Writer:
