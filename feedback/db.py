@@ -48,12 +48,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def safe_url(url: str) -> str:
+    """``url`` with its password masked, for messages and logs (never print a URL without it)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a database URL>"
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and the pragmas above."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise FeedbackError(f"storage.url {url!r} is not a database URL: {exc}") from None
+        raise FeedbackError(f"storage.url is not a database URL: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from feedback.db import UTCDateTime
+from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them again.
 NAMING = {
@@ -32,9 +33,6 @@ NAMING = {
 
 PLATFORMS = ("outbox", "x", "instagram")
 GENERATORS = ("meme", "post", "manual")
-CANDIDATE_STATUSES = ("pending", "approved", "rejected", "filtered", "duplicate", "posted")
-POST_STATES = ("scheduled", "publishing", "published", "failed", "unconfirmed", "cancelled")
-GENERATION_STATUSES = ("running", "ok", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -245,6 +243,28 @@ class Heartbeat(Base):
     jobs: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class JobState(Base):
+    """Per periodic scheduler job: its trigger's signature and its last and next run (bot.daemon)."""
+
+    __tablename__ = "job_state"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(512))
+    last_run_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class EngagementWeight(Base):
+    """The configured engagement weights (ranking.weights), synced at start like accounts, so the
+    dashboard's SQL views compute engagement exactly as the ranker does."""
+
+    __tablename__ = "engagement_weights"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+
+
 # The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
 # tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"

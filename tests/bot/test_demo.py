@@ -1,6 +1,8 @@
 """`memeloop demo` end to end: a fresh folder, the shipped demo models, the outbox, twice in a row."""
 from __future__ import annotations
 
+from bot.errors import UsageError
+
 import importlib
 import json
 import os
@@ -39,7 +41,7 @@ def test_prepare_folder_resets_its_own_files_and_refuses_a_foreign_folder(tmp_pa
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    with pytest.raises(click.ClickException, match="not a memeloop demo folder"):
+    with pytest.raises(UsageError, match="not a memeloop demo folder"):
         prepare_folder(foreign, fresh=True)
     assert (foreign / "notes.txt").exists()
 

@@ -1,6 +1,8 @@
 """`memeloop status` / `run` / `generate` at the CLI edge."""
 from __future__ import annotations
 
+from tests.bot.approving import approve_and_schedule
+
 import json
 
 from bot.app import build_app
@@ -76,7 +78,7 @@ def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_pat
     config = write_config(OUTBOX_CONFIG)
     app = build_app(load_config(config))
     ids = _pending_candidates(app, tmp_path, 2)
-    publishing.approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(minutes=1))
+    approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(minutes=1))
     app.close()
     result = run_cli("--config", str(config), "run", "--once")
     assert result.code == 0, result.err
