@@ -1,8 +1,6 @@
 """`memeloop demo` end to end: a fresh folder, the shipped demo models, the outbox, twice in a row."""
 from __future__ import annotations
 
-from bot.errors import UsageError
-
 import importlib
 import json
 import os
@@ -13,6 +11,7 @@ import sys
 import pytest
 
 from bot.demo import MARKER, SimClock, prepare_folder
+from bot.errors import UsageError
 
 NEEDS = ("generator.meme", "generator.pggan", "generator.textgen", "generator.annotate", "generator.platforms",
          "generator.safety", "bot.publishing", "bot.polling", "feedback.learning", "feedback.dedupe")
@@ -29,7 +28,6 @@ def _missing() -> list[str]:
 
 
 def test_prepare_folder_resets_its_own_files_and_refuses_a_foreign_folder(tmp_path):
-    import click
 
     folder = tmp_path / "demo-data"
     config = prepare_folder(folder, fresh=False)

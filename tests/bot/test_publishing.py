@@ -2,8 +2,6 @@
 with the real repository and SQLite, the real outbox, and X/Instagram behind their edge fakes."""
 from __future__ import annotations
 
-from tests.bot.approving import approve_and_schedule
-
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import ratelimits
+from tests.bot.approving import approve_and_schedule
 from tests.bot.publishers import fakes
 from tests.bot.publishers.apps import INSTAGRAM, OUTBOX, X, add_candidates, make_app
 

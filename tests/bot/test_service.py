@@ -1,13 +1,12 @@
 """`memeloop status` / `run` / `generate` at the CLI edge."""
 from __future__ import annotations
 
-from tests.bot.approving import approve_and_schedule
-
 import json
 
 from bot.app import build_app
 from bot.config import load_config
 from bot.heartbeat import identity, write_beat
+from tests.bot.approving import approve_and_schedule
 
 
 def test_status_without_a_daemon_exits_1(write_config, run_cli):
@@ -73,7 +72,6 @@ def _pending_candidates(app, tmp_path, n: int) -> list[int]:
 def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_path):
     from datetime import timedelta
 
-    from bot import publishing
 
     config = write_config(OUTBOX_CONFIG)
     app = build_app(load_config(config))
