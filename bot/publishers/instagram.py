@@ -131,7 +131,7 @@ class InstagramPublisher(RateLimitLog):
         except SDK_ERRORS as exc:
             mapped = self._map("login", exc, sends_post=False)
             password_sent = not had_session or getattr(cl, "relogin_attempt", 0) > 0
-            if isinstance(mapped, AuthError | ChallengeRequired) and mapped.pause_until is None:
+            if _needs_admin(mapped):
                 raise self._latch(mapped) from exc
             if password_sent and type(exc).__name__ not in CONNECTION_LEVEL and not isinstance(
                     mapped, ChallengeRequired):
@@ -151,7 +151,7 @@ class InstagramPublisher(RateLimitLog):
             return fn()
         except SDK_ERRORS as exc:
             mapped = self._map(what, exc, sends_post=sends_post)
-            if isinstance(mapped, AuthError | ChallengeRequired) and mapped.pause_until is None:
+            if _needs_admin(mapped):
                 raise self._latch(mapped) from exc
             raise mapped from exc
 
@@ -232,6 +232,11 @@ class InstagramPublisher(RateLimitLog):
                                         created_at=created, url=f"https://www.instagram.com/p/{item.get('code')}/"))
         found.sort(key=lambda p: p.created_at, reverse=True)
         return found[:limit]
+
+
+def _needs_admin(exc: PublishError) -> bool:
+    """Paused until the admin acts (not a timed "slow down" pause)."""
+    return isinstance(exc, AuthError) or isinstance(exc, ChallengeRequired) and exc.pause_until is None
 
 
 def _count(item: Mapping[str, Any], *keys: str) -> int | None:
