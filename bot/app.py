@@ -139,6 +139,8 @@ class App:
             row = account_repo.get_by_name(session, name)
             reason = row.pause_reason
             account_repo.resume(session, row.id)
+        with self._publishers_lock:  # a cached publisher may remember why it stopped: start it afresh
+            self.publishers.pop(name, None)
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 

@@ -202,8 +202,11 @@ def _store_rate_limits(session, app: App, account_id: int, publisher: Publisher 
 
 def _settle_published(session, job_post_id: int, candidate_id: int, *, owner: str | None, result: Published,
                       now: datetime) -> bool:
+    note = "; ".join(result.notes) or None
     moved = posts_repo.mark_published(session, job_post_id, owner=owner, remote_id=result.remote_id,
-                                      url=result.url, published_at=result.published_at, now=now)
+                                      url=result.url, published_at=result.published_at, now=now, note=note)
+    if note:
+        log.warning("event=published_with_note post=%s note=%s", job_post_id, note)
     if moved:
         try:
             reviews.mark(session, candidate_id, status="posted", actor="publisher", now=now,

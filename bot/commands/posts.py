@@ -192,6 +192,15 @@ def accounts_list(state: CliState, fmt: str) -> None:
     emit(state.app().accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts")
 
 
+def _login_command() -> None:
+    from bot.commands.accounts_login import login
+
+    accounts.add_command(login)
+
+
+_login_command()
+
+
 @accounts.command("resume")
 @click.argument("name")
 @config_option

@@ -125,12 +125,13 @@ def _move(session: Session, post_id: int, *, from_states: tuple[str, ...], owner
 
 
 def mark_published(session: Session, post_id: int, *, owner: str | None, remote_id: str, url: str | None,
-                   published_at: datetime, now: datetime) -> bool:
+                   published_at: datetime, now: datetime, note: str | None = None) -> bool:
     """Publishing (under ``owner``'s lease) or unconfirmed -> published. Proof of publication wins
-    over a lost lease, so an unconfirmed post is settled too."""
+    over a lost lease, so an unconfirmed post is settled too. ``note``: what was given up on the way
+    (kept in last_error, with no error class: the post itself succeeded)."""
     values = {"state": "published", "remote_id": remote_id, "remote_url": url, "published_at": published_at,
-              "lease_owner": None, "lease_expires_at": None, "error_class": None, "last_error": None,
-              "updated_at": now}
+              "lease_owner": None, "lease_expires_at": None, "error_class": None,
+              "last_error": note[:2000] if note else None, "updated_at": now}
     return (_move(session, post_id, from_states=("publishing",), owner=owner, **values)
             or _move(session, post_id, from_states=("unconfirmed",), **values))
 

@@ -21,7 +21,7 @@ def _walk(command: click.Command, path: tuple[str, ...] = ()):
 # The whole command surface, written out: a command that disappears (or a module that stops
 # importing) fails here instead of silently vanishing from `memeloop --help`.
 EXPECTED_COMMANDS = {
-    "accounts", "accounts list", "accounts resume", "approve", "cancel", "data", "data import-memefly", "db",
+    "accounts", "accounts list", "accounts login", "accounts resume", "approve", "cancel", "data", "data import-memefly", "db",
     "db current", "db upgrade", "demo", "edit", "generate", "init", "posts", "posts list", "queue", "queue add",
     "queue list", "queue sheet", "queue show", "reject", "reschedule", "retry", "run", "stats", "stats approval",
     "stats by", "stats bottom", "stats models", "stats time", "stats top", "status", "train", "train gpt2",

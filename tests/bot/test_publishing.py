@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 import responses
-from instagrapi import exceptions as ig
 
 from bot import publishing
-from bot.publishers.instagram import InstagramPublisher
-from bot.secrets import Secret
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
@@ -254,20 +251,24 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
 # -- Instagram ---------------------------------------------------------------------------------
 
 def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypatch):
+    import re
+
+    from tests.bot.publishers import ig_http
+
     monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-123456")
     app = make_app(tmp_path, clock, INSTAGRAM, OUTBOX)
-    client = fakes.FakeInstagramClient(clock=clock, fail={"photo_upload": ig.ChallengeRequired(
-        message="challenge_required")})
-    cfg = app.config.account("igacct").instagram
-    app.publishers["igacct"] = InstagramPublisher(
-        account="igacct", username=cfg.username, password=Secret("pw-123456"),
-        session_file=cfg.session_file, clock=clock, client_factory=lambda: client)
+    app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
     ig_ids = add_candidates(app, ["insta post"], account="igacct")
     demo_ids = add_candidates(app, ["outbox post"], account="demo")
     approve_and_schedule(app, ig_ids + demo_ids, actor="ann", at=clock())
-    summary = publishing.publish_due(app, owner="w")
+    with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
+        ig_http.session_ok(rsps)
+        ig_http.feed(rsps, [])
+        rsps.add(responses.POST, re.compile(r"https://i\.instagram\.com/rupload_igphoto/.+"), json={})
+        ig_http.error(rsps, responses.POST, "media/configure/", "challenge_required")
+        summary = publishing.publish_due(app, owner="w")
+        assert ig_http.calls(rsps, "media/configure") == 1 and ig_http.calls(rsps, "/challenge/") == 0
     assert (summary.paused, summary.published) == (1, 1)  # the other account carries on
-    assert client.calls.count("photo_upload") == 1
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "igacct")
     assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
@@ -325,21 +326,19 @@ def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock)
 
 
 def test_image_the_platform_cannot_take_fails_at_preflight_without_calling_it(tmp_path, clock, monkeypatch):
+    from tests.bot.publishers import ig_http
     from tests.bot.publishers.prepared import image_bytes
 
     monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-123456")
     app = make_app(tmp_path, clock, INSTAGRAM)
-    client = fakes.FakeInstagramClient(clock=clock)
-    cfg = app.config.account("igacct").instagram
-    app.publishers["igacct"] = InstagramPublisher(account="igacct", username=cfg.username,
-                                                  password=Secret("pw-123456"), session_file=cfg.session_file,
-                                                  clock=clock, client_factory=lambda: client)
+    app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
     (cand,) = add_candidates(app, ["tiny"], account="igacct")
     with app.tx() as s:
         Path(cand_repo.get_candidate(s, cand).image_path).write_bytes(image_bytes(40, 30))
     (post,) = approve_and_schedule(app, [cand], actor="a", at=clock())
-    assert publishing.publish_due(app, owner="w").failed == 1
+    with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
+        assert publishing.publish_due(app, owner="w").failed == 1
+        assert len(rsps.calls) == 0  # Instagram was never asked
     row = _post(app, post.id)
     assert (row.state, row.error_class) == ("failed", "permanent") and row.last_error.startswith("preflight:")
-    assert "photo_upload" not in client.calls
     app.close()
