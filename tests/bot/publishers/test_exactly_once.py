@@ -10,6 +10,7 @@ import responses
 
 from bot import publishing
 from feedback.repository import posts as posts_repo
+from tests.bot.approving import approve_and_schedule
 from tests.bot.publishers import ig_http
 from tests.bot.publishers.apps import INSTAGRAM, add_candidates, make_app
 
@@ -27,7 +28,7 @@ def test_failing_feed_reads_during_reconciliation_never_cause_a_second_post(tmp_
     app = make_app(tmp_path, clock, INSTAGRAM)
     app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
     (cand,) = add_candidates(app, ["when the build is green on friday"], account="igacct")
-    (post,) = publishing.approve_and_schedule(app, [cand], actor="ann", at=clock())
+    (post,) = approve_and_schedule(app, [cand], actor="ann", at=clock())
     with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
         ig_http.session_ok(rsps)
         ig_http.feed(rsps, [])  # the duplicate guard before the upload
