@@ -316,9 +316,9 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
     from generator.safety import find_unsafe
 
-    from feedback.dedupe import find_duplicate
+    from feedback.dedupe import DraftPrint, find_duplicates
 
-    out = []
+    out, checked = [], []
     for draft, med in items:
         hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
         if hits:
@@ -328,10 +328,13 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
         phash = None if draft.template is not None else med.phash
-        dup = find_duplicate(session, image_phash=phash, text=draft.text, now=now,
-                             window=cfg.safety.dedupe_window, phash_distance=cfg.safety.phash_distance,
-                             text_similarity=cfg.safety.text_similarity, group_key=draft.group_key)
-        out.append([DUPLICATE, dup] if dup else [PENDING, None])
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        out.append([PENDING, None])
+    dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
+                           phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
+    for (i, _), dup in zip(checked, dups):
+        if dup:
+            out[i] = [DUPLICATE, dup]
     return out
 
 
