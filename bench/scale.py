@@ -29,11 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import scale_data as data  # noqa: E402
-from dashboard import queries as dashboard_queries  # noqa: E402
+import scale_data as data
+from dashboard import queries as dashboard_queries
 
-from feedback import migrate  # noqa: E402
-from feedback.db import make_engine, make_session_factory, transaction  # noqa: E402
+from feedback import migrate
+from feedback.db import make_engine, make_session_factory, transaction
 
 BASE_REVISION = "0002"
 SIZES = (data.Size(20_000, 5, 500), data.Size(200_000, 5, 5_000), data.Size(1_000_000, 5, 20_000))
