@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from bot.app import App, build_app
 from bot.config import Config, load_config
+from bot.threads import child_env
 from feedback.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
     started = time.monotonic()
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, env=child_env(app.config.generator.threads))
         status = _wait_child(proc, limit)
     seconds = round(time.monotonic() - started, 3)
     outcome = GenerateOutcome(generation_id, status, proc.returncode, seconds, log_path)

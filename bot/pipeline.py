@@ -81,6 +81,9 @@ class GenerateResult:
 # --- models ---------------------------------------------------------------------------------------
 
 def load_models(config: Config, generator: str) -> Models:
+    from bot.threads import pin_threads
+
+    pin_threads(config.generator.threads)
     if generator == "meme":
         return _meme_models(config)
     if generator == "post":
@@ -127,7 +130,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     rng = np.random.default_rng(req.seed)
     n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
-    features = captioner.encode_batch([t.image_path for t in chosen])
+    features = template_features(captioner, [t.image_path for t in chosen], config)
     beams = captioner.beam_search_batch(features, k=cfg.beam_width)
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
@@ -141,6 +144,16 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
                 params={"k": cfg.beam_width, "template": template.slug, "beam_rank": cap.rank, "seed": req.seed,
                         "image_index": image_index, "logprob": float(cap.logprob)}))
     return drafts
+
+
+def template_features(captioner, paths: Sequence, config: Config):
+    """Features from the on-disk cache beside the media folder; the encoder loads only for new images."""
+    from generator.meme.feature_cache import FeatureFile
+
+    cache = FeatureFile(_media_dir(config).parent / "template-features.npz", captioner.encoder_name)
+    features, encoded = cache.features(paths, captioner.encode_batch)
+    log.info("meme.features images=%d encoded=%d", len(paths), encoded)
+    return features
 
 
 def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
@@ -172,17 +185,18 @@ def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) 
 class Media:
     path: str
     sha256: str
-    phash: str
+    phash: str | None  # None: not computed (a meme's image is its template; see _verdicts)
 
 
-def save_media(image, media_dir: Path) -> Media:
-    """PNG named by its content hash (identical images share a file); written atomically."""
+def save_media(image, media_dir: Path, *, phash: bool = True) -> Media:
+    """PNG named by its content hash (identical images share a file); written atomically.
+
+    Fast zlib level: a rendered meme is a photo, where level 6 costs several times level 1's time
+    for a file a few percent smaller."""
     import io
 
-    import imagehash
-
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False)
+    image.save(buf, format="PNG", optimize=False, compress_level=1)
     data = buf.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     target = media_dir / sha[:2] / f"{sha}.png"
@@ -191,6 +205,10 @@ def save_media(image, media_dir: Path) -> Media:
         tmp = target.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(target)
+    if not phash:
+        return Media(str(target), sha, None)
+    import imagehash
+
     return Media(str(target), sha, str(imagehash.phash(image)))
 
 
@@ -275,7 +293,7 @@ def _save_all(drafts: Sequence[Draft], media_dir: Path) -> list[Media]:
     out = []
     for d in drafts:
         if id(d.image) not in saved:
-            saved[id(d.image)] = save_media(d.image, media_dir)
+            saved[id(d.image)] = save_media(d.image, media_dir, phash=d.template is None)
         out.append(saved[id(d.image)])
     return out
 
