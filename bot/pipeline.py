@@ -150,6 +150,8 @@ def template_features(captioner, paths: Sequence, config: Config):
     """Features from the on-disk cache beside the media folder; the encoder loads only for new images."""
     from generator.meme.feature_cache import FeatureFile
 
+    if not getattr(captioner, "encoder_name", None):  # no named encoder, nothing to key a cache by
+        return captioner.encode_batch(list(paths))
     cache = FeatureFile(_media_dir(config).parent / "template-features.npz", captioner.encoder_name)
     features, encoded = cache.features(paths, captioner.encode_batch)
     log.info("meme.features images=%d encoded=%d", len(paths), encoded)
