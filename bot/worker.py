@@ -72,7 +72,7 @@ def parse_request(line: str, generator: str):
     except json.JSONDecodeError as exc:
         raise ValueError(f"request is not JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict) or not isinstance(data.get("account"), str):
-        raise ValueError("request needs an \"account\" string")
+        raise ValueError("request needs an \"account\" string")  # noqa: TRY004 - one error type for bad input
     try:
         return GenerateRequest(account=data["account"], generator=generator, count=int(data.get("count", 1)),
                                seed=int(data.get("seed", 0)), tone=data.get("tone"),
@@ -101,7 +101,7 @@ def serve(app, generator: str, lines: Iterable[str], out: IO[str], limits: Limit
             t0 = time.perf_counter()
             result = run_generation(app, req, models=models)
             answer = {"ok": True, **result.__dict__, "seconds": round(time.perf_counter() - t0, 3)}
-        except Exception as exc:  # the top of one unit of work: report it, serve the next
+        except Exception as exc:  # noqa: BLE001 - the top of one unit of work: report it, serve the next
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
         rss = rss_mb()
         retire = limits.retire(runs, rss)

@@ -53,7 +53,7 @@ def test_a_changed_image_or_encoder_version_is_encoded_again(tmp_path, images):
 
 def test_a_torn_cache_file_is_rebuilt(tmp_path, images, caplog):
     (tmp_path / "f.npz").write_bytes(b"not a zip")
-    feats, n = FeatureFile(tmp_path / "f.npz", "efficientnet_lite0").features(images, CountingEncoder())
+    _, n = FeatureFile(tmp_path / "f.npz", "efficientnet_lite0").features(images, CountingEncoder())
     assert n == 3 and "feature cache unreadable" in caplog.text
     assert FeatureFile(tmp_path / "f.npz", "efficientnet_lite0").features(images, CountingEncoder())[1] == 0
 
