@@ -123,6 +123,7 @@ class PostGeneratorConfig(Section):
 
 class GeneratorConfig(Section):
     timeout: Duration = timedelta(minutes=10)
+    threads: int = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
     meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
     post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 

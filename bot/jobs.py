@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.threads import child_env
+
 if TYPE_CHECKING:
     from bot.app import App
 
@@ -96,7 +98,7 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
     started = time.monotonic()
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=child_env())
+                                start_new_session=True, env=child_env(app.config.generator.threads))
         status = _wait_child(proc, limit, app)
     seconds = round(time.monotonic() - started, 3)
     outcome = GenerateOutcome(generation_id, status, proc.returncode, seconds, log_path)
@@ -105,22 +107,6 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
     else:
         log.info("job=generate account=%s generation=%s outcome=ok seconds=%s", account, generation_id, seconds)
     return outcome
-
-
-CHILD_THREADS = 1  # one BLAS/OpenMP thread per child: two cores serve the daemon and a child each
-
-
-def child_env() -> dict[str, str]:
-    """The child's environment with its math-library threads pinned (unpinned, a child's decode time
-    swings tenfold under contention), offline model hubs and quiet TensorFlow."""
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTEROP_THREADS",
-                "TF_NUM_INTRAOP_THREADS"):
-        env.setdefault(var, str(CHILD_THREADS))
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    env.setdefault("TRANSFORMERS_OFFLINE", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
 
 
 def _wait_child(proc: subprocess.Popen, limit_s: float, app: App) -> str:

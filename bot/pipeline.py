@@ -82,6 +82,9 @@ class GenerateResult:
 # --- models ---------------------------------------------------------------------------------------
 
 def load_models(config: Config, generator: str) -> Models:
+    from bot.threads import pin_threads
+
+    pin_threads(config.generator.threads)
     if generator == "meme":
         return _meme_models(config)
     if generator == "post":
@@ -128,7 +131,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     rng = np.random.default_rng(req.seed)
     n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
-    features = captioner.encode_batch([t.image_path for t in chosen])
+    features = template_features(captioner, [t.image_path for t in chosen], config)
     beams = captioner.beam_search_batch(features, k=cfg.beam_width)
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
@@ -142,6 +145,18 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
                 params={"k": cfg.beam_width, "template": template.slug, "beam_rank": cap.rank, "seed": req.seed,
                         "image_index": image_index, "logprob": float(cap.logprob)}))
     return drafts
+
+
+def template_features(captioner, paths: Sequence, config: Config):
+    """Features from the on-disk cache beside the media folder; the encoder loads only for new images."""
+    from generator.meme.feature_cache import FeatureFile
+
+    if not getattr(captioner, "encoder_name", None):  # no named encoder, nothing to key a cache by
+        return captioner.encode_batch(list(paths))
+    cache = FeatureFile(config.storage.media_dir.parent / "template-features.npz", captioner.encoder_name)
+    features, encoded = cache.features(paths, captioner.encode_batch)
+    log.info("meme.features images=%d encoded=%d", len(paths), encoded)
+    return features
 
 
 def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
@@ -282,10 +297,10 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[list]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
-    from feedback.dedupe import find_duplicate
+    from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe
 
-    out = []
+    out, checked = [], []
     for draft, med in items:
         hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
         if hits:
@@ -295,10 +310,13 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
         phash = None if draft.template is not None else med.phash
-        dup = find_duplicate(session, image_phash=phash, text=draft.text, now=now,
-                             window=cfg.safety.dedupe_window, phash_distance=cfg.safety.phash_distance,
-                             text_similarity=cfg.safety.text_similarity, group_key=draft.group_key)
-        out.append([DUPLICATE, dup] if dup else [PENDING, None])
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        out.append([PENDING, None])
+    dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
+                           phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
+    for (i, _), dup in zip(checked, dups):
+        if dup:
+            out[i] = [DUPLICATE, dup]
     return out
 
 

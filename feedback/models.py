@@ -156,6 +156,9 @@ class Post(Base):
         CheckConstraint(_in("state", POST_STATES), name="state"),
         Index("ix_posts_state_due", "state", "next_attempt_at"),
         Index("ix_posts_account_state", "account_id", "state"),
+        # The poll selection and the duplicate guard read only recent posts (migration 0004).
+        Index("ix_posts_published_at", "published_at"),
+        Index("ix_posts_scheduled_at", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,7 +200,8 @@ class MetricSnapshot(_Counts, Base):
     """One poll of one post. Counts are NULL when unknown or hidden (never -1). Never overwritten."""
 
     __tablename__ = "metric_snapshots"
-    __table_args__ = (Index("ix_metric_snapshots_post_taken", "post_id", "taken_at"),)
+    __table_args__ = (Index("ix_metric_snapshots_post_taken", "post_id", "taken_at"),
+                      Index("ix_metric_snapshots_post_age", "post_id", "age_s"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
@@ -267,4 +271,4 @@ class EngagementWeight(Base):
 
 # The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
 # tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
