@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import click
@@ -19,7 +19,7 @@ from bot.config import CONFIG_ENV, Config, ConfigError, load_config
 log = logging.getLogger(__name__)
 
 # name -> "module:attribute" (a click command or group); nested dicts are groups of lazy commands.
-COMMANDS: dict[str, str | dict[str, str]] = {
+COMMANDS: dict[str, str | Mapping[str, str]] = {
     "init": "bot.commands.setup:init_cmd",
     "db": "bot.commands.setup:db",
     "queue": {
@@ -60,7 +60,7 @@ class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use. A registered command that cannot be
     imported is an error that names it, never a command that silently disappears."""
 
-    def __init__(self, *args, lazy: dict[str, str | dict[str, str]] | None = None, **kwargs) -> None:
+    def __init__(self, *args, lazy: Mapping[str, str | Mapping[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
 
@@ -76,7 +76,7 @@ class LazyGroup(click.Group):
         target = self.lazy.get(name)
         if target is None:
             return None
-        if isinstance(target, dict):
+        if not isinstance(target, str):
             group = LazyGroup(name=name, lazy=target, help=GROUP_HELP.get(name))
             return group if group.list_commands(click.Context(group)) else None
         module_name, attr = target.split(":")

@@ -316,7 +316,7 @@ def _resolve_paths(cfg: Config, base: Path) -> Config:
                                                  "writer_bundle": fix(cfg.generator.post.writer_bundle)})
     accounts = []
     for acc in cfg.accounts:
-        update = {}
+        update: dict[str, object] = {}
         if acc.outbox is not None:
             update["outbox"] = acc.outbox.model_copy(update={"path": fix(acc.outbox.path)})
         if acc.instagram is not None:

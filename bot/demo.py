@@ -180,7 +180,7 @@ def _step(console, text: str, fn: Callable):
 def _round(app: App, clock: SimClock, console) -> RoundReport:
     from bot.jobs import run_generate_child
 
-    generated = {}
+    generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
         what = "meme captioner (beam search)" if plan.generator == "meme" else "GAN image + GPT-2 captions"
         outcome = _step(console, f"generating with the {what} in a child process",

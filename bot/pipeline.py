@@ -28,6 +28,7 @@ from bot.media import Media, MediaStore
 log = logging.getLogger(__name__)
 
 FILTERED, DUPLICATE, PENDING = "filtered", "duplicate", "pending"
+Verdict = tuple[str, str | None]  # (status, reason) of one draft
 
 
 @dataclass(frozen=True)
@@ -295,32 +296,33 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[list]:
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe
 
-    out, checked = [], []
+    out: list[Verdict] = []
+    checked: list[tuple[int, DraftPrint]] = []
     for draft, med in items:
         hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
-            out.append([FILTERED, f"unsafe: {words}"])
+            out.append((FILTERED, f"unsafe: {words}"))
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
         phash = None if draft.template is not None else med.phash
         checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
-        out.append([PENDING, None])
+        out.append((PENDING, None))
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
                            phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
     for (i, _), dup in zip(checked, dups):
         if dup:
-            out[i] = [DUPLICATE, dup]
+            out[i] = (DUPLICATE, dup)
     return out
 
 
-def _forward(group: Sequence[int], verdicts: list[list], scores: Sequence, drafts: Sequence[Draft],
+def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
              per_image: int, room: int) -> None:
     """Of one image's clean beams the ranker picks which go to review; the rest stay findable."""
     from feedback.ranking import choose_beams
@@ -335,7 +337,7 @@ def _forward(group: Sequence[int], verdicts: list[list], scores: Sequence, draft
         if j in kept:
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
-        verdicts[j] = [FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}"]
+        verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
 
 
 def _per_image(config: Config, generator: str) -> int:

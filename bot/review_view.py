@@ -166,8 +166,8 @@ def _thumbnail(image_path: str | None):
     from PIL import Image, ImageDraw
 
     if image_path and Path(image_path).is_file():
-        with Image.open(image_path) as img:
-            img = img.convert("RGB")
+        with Image.open(image_path) as opened:
+            img = opened.convert("RGB")
             img.thumbnail((THUMB - 8, THUMB - 8))
             return img
     tile = Image.new("RGB", (THUMB - 8, THUMB - 8), (225, 225, 225))

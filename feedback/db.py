@@ -48,6 +48,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def affected(result: object) -> int:
+    """Rows an UPDATE/DELETE statement changed (``session.execute`` is typed as a plain Result)."""
+    from sqlalchemy import CursorResult
+
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 def safe_url(url: str) -> str:
     """``url`` with its password masked, for messages and logs (never print a URL without it)."""
     try:

@@ -139,8 +139,9 @@ def render_meme(
     The caption is split over the boxes with ``split_caption``. ``image`` is not modified.
     """
     out = _working_copy(image)
+    valigns: tuple[VAlign, ...]
     if boxes:
-        chosen, valigns = tuple(boxes), ("middle",) * len(boxes)
+        chosen, valigns = tuple(boxes), tuple("middle" for _ in boxes)
     else:
         chosen, valigns = DEFAULT_BOXES, _DEFAULT_VALIGN
     draw = ImageDraw.Draw(out)

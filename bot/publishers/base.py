@@ -135,6 +135,9 @@ class Publisher(Protocol):
     def find_recent(self, *, since: datetime, limit: int) -> list[RemotePost]:
         """The account's own posts created at or after ``since``, newest first."""
 
+    def drain_rate_limits(self) -> list[RateLimitReading]:
+        """The rate-limit readings of the calls since the last drain (the caller stores them)."""
+
 
 class RateLimitLog:
     """Mixin: remembers the rate-limit headers of every response until the caller drains them."""

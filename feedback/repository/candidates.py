@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedback import NotFound
+from feedback.db import affected
 from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Post, Template
 from feedback.repository.metrics import CandidateFacts, facts_columns, facts_of
 
@@ -158,7 +159,7 @@ def set_prediction(session: Session, candidate_id: int, *, version: int, score: 
         .values(predicted_score=score, predicted_explain=explain)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return affected(result)
 
 
 def siblings(session: Session, candidate: Candidate) -> list[Candidate]:
