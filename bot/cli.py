@@ -11,10 +11,15 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.config import CONFIG_ENV, Config, ConfigError, load_config
+from bot.paths import CONFIG_ENV
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +97,25 @@ class CliState:
 
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
-    _app: object | None = field(default=None, repr=False)
+    _app: App | None = field(default=None, repr=False)
 
     def config(self) -> Config:
         if self._config is None:
+            from bot.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
-    def app(self):
+    def sqlite_file(self):
+        """The SQLite file of this config, for read-only listings that skip the ORM (None: not SQLite,
+        or not simple to tell; use app())."""
+        from bot.paths import storage_url
+        from feedback.queue_sql import sqlite_file
+
+        url = storage_url(self.config_path)
+        return sqlite_file(url) if url else None
+
+    def app(self) -> App:
         """The wired application (bot.app.App) for this config; the database is migrated on first use."""
         if self._app is None:
             from bot.app import build_app
@@ -166,8 +182,8 @@ def _error(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
     an error the library knows about."""
-    from bot.errors import UsageError
-    from bot.publishers.base import PublishError
+    from bot.errors import ConfigError, UsageError
+    from bot.publishers.errors import PublishError
     from feedback import FeedbackError
     from generator import GeneratorError
 

@@ -5,7 +5,6 @@ file, the key and the problem (the CLI exits 2 with it).
 """
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from datetime import timedelta
@@ -22,13 +21,12 @@ from pydantic import (
     model_validator,
 )
 
-CONFIG_ENV = "MEMELOOP_CONFIG"
-DEFAULT_CONFIG_NAME = "config.toml"
+from bot.errors import ConfigError
+from bot.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
+
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_NAME", "Config", "ConfigError", "find_config_path", "load_config"]
+
 SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "consumer_key", "bearer")
-
-
-class ConfigError(Exception):
-    """A configuration problem; the message names the file and key."""
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -339,12 +337,6 @@ def _resolve_sqlite_url(url: str, base: Path) -> str:
         if rest and rest != ":memory:" and not rest.startswith("file:"):
             return prefix + str((base / rest).resolve())
     return url
-
-
-def find_config_path(path: str | Path | None) -> Path:
-    """The explicit path, else $MEMELOOP_CONFIG, else ./config.toml."""
-    chosen = path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME
-    return Path(chosen).expanduser()
 
 
 def parse_config(text: str, *, source: str = "<config>", base: Path | None = None) -> Config:

@@ -13,8 +13,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import AccountConfig, Config, ConfigError
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import AccountConfig, Config
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ caller reschedules. Every request, tweepy's included, goes to ``api_base``.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -252,9 +253,8 @@ class XPublisher(RateLimitLog):
         readings = []
         ids = list(remote_ids)
         for start in range(0, len(ids), 100):
-            batch = ids[start:start + 100]
-            body = self._call("GET /2/tweets", lambda: self._client.get_tweets(
-                batch, tweet_fields=["public_metrics"], user_auth=True))
+            body = self._call("GET /2/tweets", functools.partial(
+                self._client.get_tweets, ids[start:start + 100], tweet_fields=["public_metrics"], user_auth=True))
             for tweet in body.get("data") or []:
                 m = tweet.get("public_metrics") or {}
                 readings.append(MetricsReading(
