@@ -125,7 +125,7 @@ def migrated_db(backend: str, sqlite_url: str, request):
         return
     template = request.getfixturevalue("pg_template")
     url = request.getfixturevalue("pg_url")
-    psycopg, admin, dsn = _pg_admin()
+    psycopg, _admin, dsn = _pg_admin()
     name = url.rsplit("/", 1)[-1]
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}"')
