@@ -166,13 +166,13 @@ def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) 
 
     per_image = config.generator.post.captions_per_image
     rng = np.random.default_rng(req.seed)
-    tones, audiences = list(getattr(writer, "tones", []) or []), list(getattr(writer, "audiences", []) or [])
+    tones, audiences = list(writer.tones), list(writer.audiences)
     drafts = []
     for index, (image, gan_seed) in enumerate(gan.generate(req.count, seed=req.seed)):
         tone = req.tone or (str(rng.choice(tones)) if tones else None)
         audience = req.audience or (str(rng.choice(audiences)) if audiences else None)
         writer_seed = int(rng.integers(0, 2**62))
-        topic = getattr(gan, "domain", None)
+        topic = gan.domain
         texts = writer.write(per_image, tone=tone, audience=audience, seed=writer_seed, topic=topic)
         for rank, text in enumerate(texts):
             drafts.append(Draft(

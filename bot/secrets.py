@@ -82,7 +82,7 @@ def account_secrets(cfg: Config, account: AccountConfig, keys: tuple[str, ...],
     """The named secrets of one account, or a ConfigError saying where each can be set."""
     environ = os.environ if environ is None else environ
     section = account.x if account.platform == "x" else account.instagram
-    prefix = getattr(section, "credentials_env_prefix", "MEMELOOP_")
+    prefix = section.credentials_env_prefix if section is not None else "MEMELOOP_"
     from_file: Mapping[str, object] = {}
     if cfg.secrets.file is not None:
         accounts = _read_file(cfg.secrets.file).get("accounts", {})
