@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, ConfigError
 from feedback.clock import utcnow
-from feedback.db import make_engine, make_session_factory, schema_revision, transaction
+from feedback.db import display_url, make_engine, make_session_factory, schema_revision, transaction
 from feedback.models import SCHEMA_HEAD
 from feedback.repository import accounts as account_repo
 
@@ -51,7 +51,7 @@ def open_database(config: Config, *, auto_create: bool = True) -> Engine:
         migrate.upgrade(engine)
     elif current != head:
         engine.dispose()
-        raise ConfigError(f"database {config.storage.url} is at revision {current}, the code needs "
+        raise ConfigError(f"database {display_url(config.storage.url)} is at revision {current}, the code needs "
                           f"{head}: run `memeloop db upgrade` (back up the file first)")
     return engine
 

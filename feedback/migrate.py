@@ -7,32 +7,58 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 import migrations
+from feedback import FeedbackError
+
+
+class UnknownRevision(FeedbackError):
+    """A revision name Alembic does not know (a typo on the command line, or a newer database)."""
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # The URL travels as an attribute, never through ConfigParser: its %-interpolation breaks on
+        # percent-encoded passwords and its errors would print the URL. env.py uses the connection.
+        cfg.attributes["url"] = engine.url
     return cfg
 
 
 def _run(engine: Engine, fn, *args, **kwargs) -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        fn(cfg, *args, **kwargs)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            fn(cfg, *args, **kwargs)
+    except CommandError as exc:
+        raise FeedbackError(f"migration failed: {str(exc).splitlines()[0]}") from None
+
+
+def check_revision(revision: str) -> str:
+    """``revision`` if it is 'head', 'base', a known revision id (or unique prefix) or a relative
+    step like '+1'/'-1'; else UnknownRevision listing the known ones."""
+    if revision in ("head", "heads", "base") or revision.lstrip("+-").isdigit():
+        return revision
+    script = ScriptDirectory.from_config(alembic_config())
+    try:
+        if script.get_revision(revision) is not None:
+            return revision
+    except CommandError:
+        pass
+    known = ", ".join(revisions_oldest_first())
+    raise UnknownRevision(f"unknown revision {revision!r} (known: {known}, head, base)")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    _run(engine, command.upgrade, revision)
+    _run(engine, command.upgrade, check_revision(revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    _run(engine, command.downgrade, revision)
+    _run(engine, command.downgrade, check_revision(revision))
 
 
 def check(engine: Engine) -> None:
