@@ -4,14 +4,15 @@ from __future__ import annotations
 import getpass
 import hashlib
 import logging
-import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime
 from bot.output import emit, format_options
+from generator import GeneratorError
 
 log = logging.getLogger(__name__)
 
@@ -28,45 +29,30 @@ def _actor() -> str:
         return "admin"
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.strip().lower() == "now":
-        return datetime.now(UTC)
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time; use ISO 8601 like 2026-01-05T19:00 "
-                                 "(UTC unless an offset is given) or 'now'", param_hint="--at") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 def _store_image(source: Path, media_dir: Path) -> tuple[Path, str, str | None]:
-    """Copy the image into media_dir/manual/<sha256>.<ext>; returns path, sha256, perceptual hash."""
-    from PIL import Image, UnidentifiedImageError
+    """Copy the image (upright per its EXIF orientation) into media_dir/manual/<sha256>.<ext>;
+    returns path, sha256, perceptual hash. Animated and oversized images are refused."""
+    import imagehash
+
+    from generator.imageio import still_file_bytes
 
     try:
-        with Image.open(source) as image:
-            image.load()
-            fmt = (image.format or "png").lower()
-            import imagehash
-
-            phash = str(imagehash.phash(image))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise click.ClickException(f"--image {source}: not an image Pillow can read ({exc})") from None
-    data = source.read_bytes()
+        data, ext, image = still_file_bytes(source)
+    except GeneratorError as exc:
+        raise click.ClickException(f"--image {exc}") from None
+    phash = str(imagehash.phash(image))
     sha = hashlib.sha256(data).hexdigest()
-    target = media_dir / "manual" / f"{sha}.{'jpg' if fmt == 'jpeg' else fmt}"
+    target = media_dir / "manual" / f"{sha}.{ext}"
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
-        shutil.copyfile(source, target)
+        target.write_bytes(data)
     return target, sha, phash
 
 
 @click.command("add")
-@click.option("--image", "image", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--image", "image", required=True, type=ImageFile,
               help="Image file to post (copied into storage.media_dir).")
-@click.option("--text", required=True, help="The post's text.")
+@click.option("--text", required=True, type=CaptionText, help="The post's text.")
 @click.option("--account", help="Account to post it to (default: the only configured account).")
 @config_option
 @pass_state
@@ -77,8 +63,6 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
     """
     from feedback.repository import candidates as repo
 
-    if not text.strip():
-        raise click.BadParameter("the text is empty", param_hint="--text")
     app = state.app()
     if account:
         app.config.account(account)
@@ -93,14 +77,15 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
 
 
 @click.command("approve")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=DbId)
 @click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
-@click.option("--at", "at", help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
+@click.option("--at", "at", type=IsoTime, help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
                                  "default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
 @config_option
 @pass_state
-def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: str | None, account: str | None) -> None:
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | None,
+            account: str | None) -> None:
     """Approve candidates and schedule them for posting.
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
@@ -111,7 +96,7 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: str | 
 
     if bool(ids) == all_pending:
         raise click.UsageError("give candidate IDs or --all (not both)")
-    when = _parse_time(at)
+    when = at
     app = state.app()
     if all_pending:
         with app.tx() as session:
@@ -162,7 +147,7 @@ def posts_list(state: CliState, states: tuple[str, ...], account: str | None, li
 
 
 @click.command("retry")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=DbId)
 @config_option
 @pass_state
 def retry(state: CliState, post_id: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli_types import CaptionText, DbId, NoteText
 from bot.output import emit, format_options, human_age
 
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")
@@ -50,7 +51,7 @@ def queue_list(state: CliState, statuses: tuple[str, ...], account: str | None, 
 
 
 @click.command("show")
-@click.argument("candidate_id", type=int)
+@click.argument("candidate_id", type=DbId)
 @click.option("--image/--no-image", "inline", default=None,
               help="Draw the image inline (default: when the terminal supports it).")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
@@ -111,8 +112,8 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 
 
 @click.command("reject")
-@click.argument("candidate_ids", type=int, nargs=-1, required=True)
-@click.option("--reason", required=True, help="Why (kept in the audit log; teaches the ranker).")
+@click.argument("candidate_ids", type=DbId, nargs=-1, required=True)
+@click.option("--reason", required=True, type=NoteText, help="Why (kept in the audit log; teaches the ranker).")
 @actor_option
 @config_option
 @pass_state
@@ -140,9 +141,9 @@ def reject(state: CliState, candidate_ids: tuple[int, ...], reason: str, actor: 
 
 
 @click.command("edit")
-@click.argument("candidate_id", type=int)
-@click.option("--text", "new_text", required=True, help="The new caption.")
-@click.option("--reason", help="Optional note for the audit log.")
+@click.argument("candidate_id", type=DbId)
+@click.option("--text", "new_text", required=True, type=CaptionText, help="The new caption.")
+@click.option("--reason", type=NoteText, help="Optional note for the audit log.")
 @actor_option
 @config_option
 @pass_state

@@ -1,0 +1,109 @@
+"""Opening images we did not make: a pixel limit checked before decoding, EXIF orientation applied,
+and an explicit policy for animated images. Every reader of user-supplied images goes through here.
+
+Pillow's own bomb guard is a mutable module global that only warns below twice its limit; we check
+the header's size against our limit ourselves, so the answer does not depend on who set what.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from generator import DataError
+
+log = logging.getLogger(__name__)
+
+MAX_PIXELS = 8192 * 8192  # X's own upper bound for a photo; anything bigger is a mistake or an attack
+ORIENTATION_TAG = 0x0112
+AnimatedPolicy = Literal["refuse", "first_frame"]
+
+
+class UnreadableImage(DataError):
+    """Not an image Pillow can decode (or the file cannot be read)."""
+
+
+class ImageTooLarge(DataError):
+    """More pixels than MAX_PIXELS (a decompression bomb, or just far too big to post)."""
+
+    def __init__(self, path: str, pixels: int | None, limit: int = MAX_PIXELS) -> None:
+        self.pixels, self.limit = pixels, limit
+        size = f"{pixels} pixels" if pixels else "too many pixels"
+        super().__init__(f"{path}: image has {size}; the limit is {limit} pixels (e.g. 8192x8192)")
+
+
+class AnimatedImage(DataError):
+    """An animated image where a still one is needed."""
+
+    def __init__(self, path: str, frames: int) -> None:
+        self.frames = frames
+        super().__init__(f"{path}: animated image with {frames} frames; memeloop posts still images "
+                         "(save one frame as PNG or JPEG)")
+
+
+def frame_count(image: Image.Image) -> int:
+    return int(getattr(image, "n_frames", 1)) if getattr(image, "is_animated", False) else 1
+
+
+def needs_transpose(image: Image.Image) -> bool:
+    """Whether the EXIF orientation says the pixels must be turned or flipped to display upright."""
+    try:
+        return image.getexif().get(ORIENTATION_TAG, 1) not in (1, None)
+    except (OSError, ValueError, SyntaxError):  # a broken EXIF block: show the pixels as stored
+        return False
+
+
+def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
+               max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """The decoded image at ``path``, upright per its EXIF orientation, format name kept in
+    ``.format``. Raises UnreadableImage, ImageTooLarge or (policy 'refuse') AnimatedImage."""
+    where = str(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own check follows
+            with Image.open(path) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise ImageTooLarge(where, width * height, max_pixels)
+                frames = frame_count(img)
+                if frames > 1 and animated == "refuse":
+                    raise AnimatedImage(where, frames)
+                if frames > 1:
+                    log.warning("event=animated_image path=%s frames=%d using=first_frame", where, frames)
+                img.load()
+                fmt = img.format
+                upright = ImageOps.exif_transpose(img) if needs_transpose(img) else img.copy()
+    except Image.DecompressionBombError as exc:  # Pillow refused before we saw the size
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageTooLarge(where, int(found.group(1)) if found else None, max_pixels) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise UnreadableImage(f"{where}: not an image that can be read ({exc})") from None
+    upright.format = fmt
+    return upright
+
+
+
+def still_file_bytes(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> tuple[bytes, str, Image.Image]:
+    """(file bytes, extension, decoded image) of a still image to store: the file as it is when it
+    is already upright, else re-encoded upright so every later reader shows it the right way up."""
+    import io
+
+    image = open_image(path, animated="refuse", max_pixels=max_pixels)
+    fmt = (image.format or "PNG").upper()
+    ext = {"JPEG": "jpg", "MPO": "jpg"}.get(fmt, fmt.lower())
+    with Image.open(path) as original:
+        turned = needs_transpose(original)
+    if not turned:
+        return Path(path).read_bytes(), ext, image
+    buffer = io.BytesIO()
+    if fmt in ("JPEG", "MPO"):
+        image.convert("RGB").save(buffer, "JPEG", quality=95)
+        ext = "jpg"
+    else:
+        image.save(buffer, "PNG")
+        ext = "png"
+    return buffer.getvalue(), ext, image
