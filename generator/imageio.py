@@ -87,12 +87,13 @@ def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
 
 
 
-def still_file_bytes(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> tuple[bytes, str, Image.Image]:
-    """(file bytes, extension, decoded image) of a still image to store: the file as it is when it
-    is already upright, else re-encoded upright so every later reader shows it the right way up."""
+def still_file_bytes(path: str | Path, *, animated: AnimatedPolicy = "refuse",
+                     max_pixels: int = MAX_PIXELS) -> tuple[bytes, str, Image.Image]:
+    """(file bytes, extension, decoded image) of an image to store: the file as it is when it is
+    already upright, else re-encoded upright so every later reader shows it the right way up."""
     import io
 
-    image = open_image(path, animated="refuse", max_pixels=max_pixels)
+    image = open_image(path, animated=animated, max_pixels=max_pixels)
     fmt = (image.format or "PNG").upper()
     ext = {"JPEG": "jpg", "MPO": "jpg"}.get(fmt, fmt.lower())
     with Image.open(path) as original:
