@@ -52,10 +52,13 @@ class IsoTimeType(click.ParamType):
             return now
         try:
             when = datetime.fromisoformat(text)
-            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-        except (ValueError, OverflowError):
+        except ValueError:
             self.fail(f"{_short(value)} is not a time; use ISO 8601 like 2026-01-05T19:00 "
                       "(UTC unless an offset is given) or 'now'", param, ctx)
+        try:
+            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is past the last representable UTC time
+            when = datetime.max.replace(tzinfo=UTC)
         if when < EARLIEST or when > now + self.max_ahead:
             self.fail(f"{_short(value)} is out of range (from {EARLIEST:%Y-%m-%d} to at most "
                       f"{self.max_ahead.days} days from now)", param, ctx)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,6 +68,11 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         raise FeedbackError(f"storage.url {display_url(url)!r} is not a database URL") from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise FeedbackError(f"storage.url {display_url(parsed)!r}: database driver not available "
+                            f"({type(exc).__name__})") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
