@@ -210,7 +210,7 @@ def test_blank_or_undecodable_text_is_refused_by_edit_and_add(cfg, run_cli, text
 def test_invalid_utf8_argv_bytes_in_a_real_process(cfg):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, "-m", "bot", "--config", cfg, "edit", "1", "--text", b"caf\xe9"],
-                          capture_output=True, env=env, timeout=60)
+                          capture_output=True, env=env, timeout=60, check=False)
     assert proc.returncode == 2 and b"not valid UTF-8" in proc.stderr and b"Traceback" not in proc.stderr
 
 
@@ -239,7 +239,7 @@ def test_queue_add_from_a_fifo_refuses_without_hanging(cfg, tmp_path):
     os.mkfifo(fifo)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, "-m", "bot", "--config", cfg, "queue", "add", "--image", str(fifo),
-                           "--text", "x"], capture_output=True, text=True, env=env, timeout=60)
+                           "--text", "x"], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
     assert proc.stderr.count("\n") == 1
 
