@@ -181,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GeneratorError, FeedbackError, PublishError) as exc:
         _error(str(exc))
         code = 1
+    except UnicodeEncodeError:  # undecodable argv bytes (lone surrogates) reaching the database or a file
+        _error("an argument is not valid UTF-8 text")
+        code = 2
     except KeyboardInterrupt:
         _error("interrupted")
         code = 130

@@ -122,3 +122,6 @@ IsoTime = IsoTimeType()
 CaptionText = TextType()
 NoteText = TextType()
 ImageFile = ImageFileType()
+MAX_LIMIT = 1_000_000
+Limit = click.IntRange(0, MAX_LIMIT)  # a listing's --limit; 0 = no limit
+PositiveLimit = click.IntRange(1, MAX_LIMIT)

@@ -1,6 +1,7 @@
 """Run Alembic programmatically against an engine (used by `memeloop db ...` and by tests)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -39,18 +40,15 @@ def _run(engine: Engine, fn, *args, **kwargs) -> None:
 
 
 def check_revision(revision: str) -> str:
-    """``revision`` if it is 'head', 'base', a known revision id (or unique prefix) or a relative
-    step like '+1'/'-1'; else UnknownRevision listing the known ones."""
-    if revision in ("head", "heads", "base") or revision.lstrip("+-").isdigit():
+    """``revision`` if it is 'head', 'base', a known revision id (or a unique prefix of one) or a
+    relative step like '+1'/'-1'; else UnknownRevision listing the known ones. Checked here rather
+    than by Alembic, whose parser fails on odd input (an empty name trips an assert)."""
+    if revision in ("head", "heads", "base") or re.fullmatch(r"[+-][0-9]{1,3}", revision):
         return revision
-    script = ScriptDirectory.from_config(alembic_config())
-    try:
-        if script.get_revision(revision) is not None:
-            return revision
-    except CommandError:
-        pass
-    known = ", ".join(revisions_oldest_first())
-    raise UnknownRevision(f"unknown revision {revision!r} (known: {known}, head, base)")
+    known = revisions_oldest_first()
+    if revision and sum(rev.startswith(revision) for rev in known) == 1:
+        return revision
+    raise UnknownRevision(f"unknown revision {revision!r} (known: {', '.join(known)}, head, base)")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

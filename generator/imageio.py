@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from generator import DataError
 
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 MAX_PIXELS = 8192 * 8192  # X's own upper bound for a photo; anything bigger is a mistake or an attack
 ORIENTATION_TAG = 0x0112
 AnimatedPolicy = Literal["refuse", "first_frame"]
+# What we store for posting. TIFF is left out on purpose: Pillow turns some TIFFs upright while
+# decoding and others not, so their orientation cannot be trusted; platforms do not take it anyway.
+STORABLE_FORMATS = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP")
 
 
 class UnreadableImage(DataError):
@@ -36,6 +39,10 @@ class ImageTooLarge(DataError):
         super().__init__(f"{path}: image has {size}; the limit is {limit} pixels (e.g. 8192x8192)")
 
 
+class UnsupportedFormat(DataError):
+    """An image format we do not store for posting."""
+
+
 class AnimatedImage(DataError):
     """An animated image where a still one is needed."""
 
@@ -49,12 +56,27 @@ def frame_count(image: Image.Image) -> int:
     return int(getattr(image, "n_frames", 1)) if getattr(image, "is_animated", False) else 1
 
 
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
+def orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1 = upright) still to apply to an opened image. Pillow's TIFF decoder
+    applies the tag itself (its size is already the upright one), so TIFF needs nothing. A broken
+    EXIF block counts as upright (the pixels are shown as stored)."""
+    if image.format == "TIFF":
+        return 1
+    try:
+        value = image.getexif().get(ORIENTATION_TAG, 1)
+    except (OSError, ValueError, SyntaxError, TypeError):
+        return 1
+    return value if value in _TRANSPOSE else 1
+
+
 def needs_transpose(image: Image.Image) -> bool:
     """Whether the EXIF orientation says the pixels must be turned or flipped to display upright."""
-    try:
-        return image.getexif().get(ORIENTATION_TAG, 1) not in (1, None)
-    except (OSError, ValueError, SyntaxError):  # a broken EXIF block: show the pixels as stored
-        return False
+    return orientation(image) != 1
 
 
 def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
@@ -74,9 +96,10 @@ def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
                     raise AnimatedImage(where, frames)
                 if frames > 1:
                     log.warning("event=animated_image path=%s frames=%d using=first_frame", where, frames)
+                turn = orientation(img)
                 img.load()
                 fmt = img.format
-                upright = ImageOps.exif_transpose(img) if needs_transpose(img) else img.copy()
+                upright = img.transpose(_TRANSPOSE[turn]) if turn != 1 else img.copy()
     except Image.DecompressionBombError as exc:  # Pillow refused before we saw the size
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageTooLarge(where, int(found.group(1)) if found else None, max_pixels) from None
@@ -95,6 +118,9 @@ def still_file_bytes(path: str | Path, *, animated: AnimatedPolicy = "refuse",
 
     image = open_image(path, animated=animated, max_pixels=max_pixels)
     fmt = (image.format or "PNG").upper()
+    if fmt not in STORABLE_FORMATS:
+        raise UnsupportedFormat(f"{path}: {fmt} images are not supported (use {', '.join(STORABLE_FORMATS[:2])}, "
+                                f"GIF, WEBP or BMP)")
     ext = {"JPEG": "jpg", "MPO": "jpg"}.get(fmt, fmt.lower())
     with Image.open(path) as original:
         turned = needs_transpose(original)

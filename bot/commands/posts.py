@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime
+from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit
 from bot.output import emit, format_options
 from generator import GeneratorError
 
@@ -129,7 +129,7 @@ def posts() -> None:
 @click.option("--state", "states", multiple=True, help="State to list (repeatable): scheduled, publishing, "
                                                        "published, failed, unconfirmed, cancelled.")
 @click.option("--account", help="Only posts of this account.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = no limit.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
 @config_option
 @pass_state

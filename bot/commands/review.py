@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli_types import CaptionText, DbId, NoteText
+from bot.cli_types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from bot.output import emit, format_options, human_age
 
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")
@@ -29,7 +29,7 @@ actor_option = click.option("--actor", default=_actor, show_default="$MEMELOOP_A
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               help="Status to list (repeatable): pending, approved, rejected, filtered, duplicate, posted.")
 @click.option("--account", help="Only candidates for this account.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = no limit.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
 @config_option
 @pass_state
@@ -86,7 +86,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               help="Status to include (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
-@click.option("--limit", type=click.IntRange(min=1), default=48, show_default=True)
+@click.option("--limit", type=PositiveLimit, default=48, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for sheet.png and sheet.html (default: MEDIA_DIR/sheets).")
 @config_option
