@@ -94,11 +94,11 @@ class SafetyConfig(Section):
     extra_words: list[str] = []
     phash_distance: StrictInt = Field(6, ge=0, le=64)
     text_similarity: float = Field(0.85, ge=0.0, le=1.0)
-    dedupe_window: Duration = timedelta(days=30)
+    dedupe_window: ShortDuration = timedelta(days=30)
 
 
 class RankingConfig(Section):
-    engagement_age: Duration = timedelta(hours=24)
+    engagement_age: ShortDuration = timedelta(hours=24)
     weights: dict[Literal["likes", "reposts", "replies", "quotes", "bookmarks", "comments"],
                   Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]] = {
         "likes": 1.0, "reposts": 2.0, "replies": 1.0, "quotes": 1.0, "comments": 1.0,
