@@ -125,3 +125,4 @@ ImageFile = ImageFileType()
 MAX_LIMIT = 1_000_000
 Limit = click.IntRange(0, MAX_LIMIT)  # a listing's --limit; 0 = no limit
 PositiveLimit = click.IntRange(1, MAX_LIMIT)
+Seed = click.IntRange(0, MAX_DB_ID)  # stored in a 64-bit column; numpy refuses negative seeds
