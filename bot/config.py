@@ -85,7 +85,7 @@ class PostGeneratorConfig(Section):
 
 
 class GeneratorConfig(Section):
-    timeout: Annotated[Duration, between(timedelta(seconds=10), timedelta(days=1))] = timedelta(minutes=10)
+    timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
     meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
     post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 
@@ -117,7 +117,7 @@ class PublishingConfig(Section):
     max_attempts: StrictInt = Field(5, ge=1, le=50)
     backoff: ShortDuration = timedelta(minutes=1)
     max_backoff: ShortDuration = timedelta(hours=6)
-    lease: Annotated[Duration, between(timedelta(seconds=10), timedelta(days=1))] = timedelta(minutes=5)
+    lease: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=5)
     late_window: ShortDuration = timedelta(hours=2)
     auto_approve: StrictBool = False
 

@@ -107,7 +107,7 @@ def as_list(value: object) -> object:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Tick = Annotated[Duration, between(timedelta(seconds=1), timedelta(hours=1))]
-Interval = Annotated[Duration, between(timedelta(minutes=1))]
+Interval = Annotated[Duration, between(timedelta(seconds=1))]  # a periodic job; the tick bounds how often it can run
 ShortDuration = Annotated[Duration, between(timedelta(seconds=1))]
 Cron = Annotated[str, BeforeValidator(_check_cron)]
 TimeZone = Annotated[str, BeforeValidator(_check_timezone)]
