@@ -219,7 +219,7 @@ def config_case(text: str) -> None:
 
 
 @pytest.mark.timeout(120)
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow])
 @given(text=configs())
 def test_fuzz_configs_load_or_refuse_in_one_line(text):
     config_case(text)
@@ -531,7 +531,7 @@ def image_case(populated: dict, image: tuple[bytes, tuple[int, int] | None]) -> 
 
 
 @pytest.mark.timeout(300)
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(image=image_files())
 def test_fuzz_images_through_queue_add(populated, image):
     image_case(populated, image)
