@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -102,9 +103,9 @@ def db_password(cfg: Config, environ: Mapping[str, str]) -> str | None:
     if cfg.secrets.file is None:
         return None
     from bot.config import ConfigError
-    from bot.secrets import _read_file
+    from bot.secrets import read_secrets_file
 
-    storage = _read_file(cfg.secrets.file).get("storage", {})
+    storage = read_secrets_file(cfg.secrets.file).get("storage", {})
     value = storage.get("password") if isinstance(storage, dict) else None
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"secrets.file {cfg.secrets.file}: [storage] password must be a string")
@@ -112,7 +113,8 @@ def db_password(cfg: Config, environ: Mapping[str, str]) -> str | None:
 
 
 def with_db_password(cfg: Config, environ: Mapping[str, str] = os.environ) -> Config:
-    """``cfg`` with the database password (from the environment or the secrets file) in storage.url.
+    """``cfg`` with the database password in storage.url: $MEMELOOP_DB_PASSWORD wins over the
+    secrets file, which wins over a password written in the URL itself.
 
     SQLite has no password, so nothing is read for it. The value is registered with the log
     redaction filter; everything that prints the URL masks it (feedback.db.display_url)."""
@@ -123,11 +125,10 @@ def with_db_password(cfg: Config, environ: Mapping[str, str] = os.environ) -> Co
     parsed = make_url(cfg.storage.url)
     if parsed.get_backend_name() == "sqlite":
         return cfg
-    if parsed.password:
-        REDACTOR.register(str(parsed.password))
-    password = db_password(cfg, environ)
+    password = db_password(cfg, environ) or (str(parsed.password) if parsed.password else None)
     if password is None:
         return cfg
-    REDACTOR.register(password)
+    for shown in (password, quote(password, safe=""), quote_plus(password)):  # as typed, and as in a URL
+        REDACTOR.register(shown)
     url = parsed.set(password=password).render_as_string(hide_password=False)
     return cfg.model_copy(update={"storage": cfg.storage.model_copy(update={"url": url})})
