@@ -102,7 +102,7 @@ def _read_captions(path: Path, known: dict[str, Template], skips: SkipLog) -> li
         except UnicodeDecodeError:
             skips.add("not UTF-8", where)
             continue
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             skips.add("not JSON", where)
             continue
         slug, text = (obj.get("template"), obj.get("text")) if isinstance(obj, dict) else (None, None)

@@ -16,6 +16,8 @@ from PIL import Image
 # -- a tiny TOML writer for generated values (tomllib only reads) ---------------------------------
 
 def toml_value(value: object) -> str:
+    if value is None:  # TOML has no null
+        return '""'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -235,3 +237,16 @@ def image_files(draw) -> tuple[bytes, tuple[int, int] | None]:
         return data[: draw(st.integers(0, max(0, len(data) - 1)))], None  # truncated
     turned = "exif" in kwargs and orientation in (5, 6, 7, 8)
     return data, ((height, width) if turned else (width, height)) if frames == 1 else None
+
+
+box_values = st.one_of(st.floats(), st.integers(-5, 5), st.text(max_size=6), st.sampled_from([0.1, 0.5, "0.2", True]))
+template_tables = st.fixed_dictionaries(
+    {"name": st.one_of(st.just("A template"), json_any), "image": st.sampled_from(["image.png", "missing.png", ""])},
+    optional={"boxes": st.one_of(
+        st.lists(st.dictionaries(st.sampled_from(["x", "y", "w", "h"]), box_values, min_size=3), max_size=3),
+        st.just([{"x": 0.0, "y": 0.0, "w": 1.0, "h": 0.3}]), box_values)})
+caption_lines = st.one_of(
+    st.builds(lambda slug, text: json.dumps({"template": slug, "text": text}).encode(),
+              st.sampled_from(["t0", "t1", "nope"]), st.one_of(st.text(max_size=30), json_any)),
+    st.binary(max_size=30), json_any.map(lambda v: json.dumps(v).encode()),
+    st.integers(1, 200_000).map(lambda n: b"[" * n + b"]" * n))

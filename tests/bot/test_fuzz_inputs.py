@@ -29,7 +29,17 @@ from PIL import Image
 
 from bot.cli import main
 from bot.config import Config, ConfigError, parse_config
-from tests.bot.fuzz_strategies import cli_argv, configs, header_bomb_png, image_files, memefly_entries, png
+from tests.bot.fuzz_strategies import (
+    caption_lines,
+    cli_argv,
+    configs,
+    header_bomb_png,
+    image_files,
+    memefly_entries,
+    png,
+    template_tables,
+    toml_text,
+)
 
 OUTCOMES: dict[str, Counter] = defaultdict(Counter)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -318,3 +328,43 @@ def test_fuzz_images_through_queue_add(populated, image):
 @given(image=image_files())
 def test_fuzz_images_through_queue_add_many(populated, image):
     image_case(populated, image)
+
+
+# -- data files: a caption data set (template.toml + captions.jsonl) -------------------------------
+
+def dataset_case(templates: list[dict], lines: list[bytes]) -> None:
+    from generator import DataError
+    from generator.meme.data import load_dataset
+
+    folder = Path(tempfile.mkdtemp(prefix="memeloop-fuzz-"))
+    try:
+        for i, table in enumerate(templates):
+            (folder / f"t{i}").mkdir()
+            Image.new("RGB", (64, 48), "white").save(folder / f"t{i}" / "image.png")
+            (folder / f"t{i}" / "template.toml").write_text(toml_text({"": table}).split("\n", 1)[1])
+        (folder / "captions.jsonl").write_bytes(b"\n".join(lines))
+        try:
+            dataset = load_dataset(folder, min_templates=1, min_captions=1)
+        except DataError as exc:
+            assert "\n" not in str(exc)
+            OUTCOMES["dataset"]["refused"] += 1
+        else:
+            assert dataset.captions and all(c.text.strip() for c in dataset.captions)
+            OUTCOMES["dataset"]["loaded"] += 1
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(templates=st.lists(template_tables, min_size=1, max_size=2), lines=st.lists(caption_lines, max_size=6))
+def test_fuzz_caption_data_sets(templates, lines):
+    dataset_case(templates, lines)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@settings(max_examples=500, **SLOW_SETTINGS)
+@given(templates=st.lists(template_tables, min_size=1, max_size=2), lines=st.lists(caption_lines, max_size=6))
+def test_fuzz_caption_data_sets_many(templates, lines):
+    dataset_case(templates, lines)

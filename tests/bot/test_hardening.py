@@ -395,3 +395,21 @@ def test_tiff_is_refused_for_posting(cfg, run_cli, tmp_path):
     err = _one_line_error(run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "scan.tif"),
                                   "--text", "x"), code=1)
     assert "TIFF images are not supported" in err
+
+
+def test_deeply_nested_caption_line_and_template_are_refused_not_crashed(tmp_path):
+    from generator import DataError
+    from generator.meme.data import load_dataset
+    from generator.meme.templates import load_template
+
+    for slug in ("t0", "t1"):
+        (tmp_path / slug).mkdir()
+        Image.new("RGB", (64, 48), "white").save(tmp_path / slug / "image.png")
+        (tmp_path / slug / "template.toml").write_text('name = "T"\nimage = "image.png"\n')
+    rows = [json.dumps({"template": "t0", "text": "a fine caption"}), "[" * 200_000 + "]" * 200_000]
+    (tmp_path / "captions.jsonl").write_text("\n".join(rows))
+    dataset = load_dataset(tmp_path, min_templates=1, min_captions=1)
+    assert dataset.skipped == {"not JSON": 1} and len(dataset.captions) == 1
+    (tmp_path / "t1" / "template.toml").write_text("boxes = " + "[" * 200_000 + "]" * 200_000)
+    with pytest.raises(DataError, match="nested too deeply"):
+        load_template(tmp_path / "t1")
