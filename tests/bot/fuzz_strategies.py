@@ -240,12 +240,17 @@ def image_files(draw) -> tuple[bytes, tuple[int, int] | None]:
 
 
 box_values = st.one_of(st.floats(), st.integers(-5, 5), st.text(max_size=6), st.sampled_from([0.1, 0.5, "0.2", True]))
-template_tables = st.fixed_dictionaries(
+good_template = st.just({"name": "A template", "image": "image.png", "boxes": [{"x": 0.0, "y": 0.0, "w": 1.0, "h": 0.3}]})
+odd_template = st.fixed_dictionaries(
     {"name": st.one_of(st.just("A template"), json_any), "image": st.sampled_from(["image.png", "missing.png", ""])},
     optional={"boxes": st.one_of(
         st.lists(st.dictionaries(st.sampled_from(["x", "y", "w", "h"]), box_values, min_size=3), max_size=3),
         st.just([{"x": 0.0, "y": 0.0, "w": 1.0, "h": 0.3}]), box_values)})
+template_tables = st.one_of(good_template, good_template, odd_template)
+good_caption = st.builds(lambda text: json.dumps({"template": "t0", "text": text}).encode(),
+                         st.text(alphabet="abcdefgh ", min_size=3, max_size=30).filter(str.strip))
 caption_lines = st.one_of(
+    good_caption, good_caption,
     st.builds(lambda slug, text: json.dumps({"template": slug, "text": text}).encode(),
               st.sampled_from(["t0", "t1", "nope"]), st.one_of(st.text(max_size=30), json_any)),
     st.binary(max_size=30), json_any.map(lambda v: json.dumps(v).encode()),

@@ -357,7 +357,7 @@ def dataset_case(templates: list[dict], lines: list[bytes]) -> None:
 
 @pytest.mark.timeout(120)
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-@given(templates=st.lists(template_tables, min_size=1, max_size=2), lines=st.lists(caption_lines, max_size=6))
+@given(templates=st.lists(template_tables, min_size=1, max_size=2), lines=st.lists(caption_lines, min_size=1, max_size=6))
 def test_fuzz_caption_data_sets(templates, lines):
     dataset_case(templates, lines)
 
@@ -365,6 +365,6 @@ def test_fuzz_caption_data_sets(templates, lines):
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @settings(max_examples=500, **SLOW_SETTINGS)
-@given(templates=st.lists(template_tables, min_size=1, max_size=2), lines=st.lists(caption_lines, max_size=6))
+@given(templates=st.lists(template_tables, min_size=1, max_size=2), lines=st.lists(caption_lines, min_size=1, max_size=6))
 def test_fuzz_caption_data_sets_many(templates, lines):
     dataset_case(templates, lines)
