@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +54,17 @@ class AnimatedImage(DataError):
                          "(save one frame as PNG or JPEG)")
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Pillow warns (to stderr) about corrupt EXIF blocks and near-bomb sizes; we check the size
+    ourselves and treat broken EXIF as upright, so those warnings would only break the one-line
+    error contract of the CLI."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # DecompressionBombWarning is a RuntimeWarning
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
 def frame_count(image: Image.Image) -> int:
     return int(getattr(image, "n_frames", 1)) if getattr(image, "is_animated", False) else 1
 
@@ -85,21 +98,19 @@ def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
     ``.format``. Raises UnreadableImage, ImageTooLarge or (policy 'refuse') AnimatedImage."""
     where = str(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own check follows
-            with Image.open(path) as img:
-                width, height = img.size
-                if width * height > max_pixels:
-                    raise ImageTooLarge(where, width * height, max_pixels)
-                frames = frame_count(img)
-                if frames > 1 and animated == "refuse":
-                    raise AnimatedImage(where, frames)
-                if frames > 1:
-                    log.warning("event=animated_image path=%s frames=%d using=first_frame", where, frames)
-                turn = orientation(img)
-                img.load()
-                fmt = img.format
-                upright = img.transpose(_TRANSPOSE[turn]) if turn != 1 else img.copy()
+        with _quiet(), Image.open(path) as img:
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageTooLarge(where, width * height, max_pixels)
+            frames = frame_count(img)
+            if frames > 1 and animated == "refuse":
+                raise AnimatedImage(where, frames)
+            if frames > 1:
+                log.warning("event=animated_image path=%s frames=%d using=first_frame", where, frames)
+            turn = orientation(img)
+            img.load()
+            fmt = img.format
+            upright = img.transpose(_TRANSPOSE[turn]) if turn != 1 else img.copy()
     except Image.DecompressionBombError as exc:  # Pillow refused before we saw the size
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageTooLarge(where, int(found.group(1)) if found else None, max_pixels) from None
@@ -122,7 +133,7 @@ def still_file_bytes(path: str | Path, *, animated: AnimatedPolicy = "refuse",
         raise UnsupportedFormat(f"{path}: {fmt} images are not supported (use {', '.join(STORABLE_FORMATS[:2])}, "
                                 f"GIF, WEBP or BMP)")
     ext = {"JPEG": "jpg", "MPO": "jpg"}.get(fmt, fmt.lower())
-    with Image.open(path) as original:
+    with _quiet(), Image.open(path) as original:
         turned = needs_transpose(original)
     if not turned:
         return Path(path).read_bytes(), ext, image

@@ -17,6 +17,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import warnings
 from collections import Counter, defaultdict
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
@@ -57,16 +58,20 @@ def _report():
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
+    """main(argv) with stdout/stderr captured; a Python warning (which would print to stderr in a
+    real run, outside our one-line contract) is appended to stderr as 'Warning: ...'."""
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
+    with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
         code = main(argv)
-    return code, out.getvalue(), err.getvalue()
+    shown = [w for w in caught if not issubclass(w.category, DeprecationWarning | PendingDeprecationWarning)]
+    return code, out.getvalue(), err.getvalue() + "".join(f"Warning: {w.message}\n" for w in shown)
 
 
 def check_outcome(kind: str, argv: list[str], code: int, err: str) -> None:
     """The contract of every CLI run, whatever the input."""
     assert code in (0, 1, 2), (argv, code, err)
-    assert "Traceback" not in err, (argv, err)
+    assert "Traceback" not in err and "\nWarning: " not in "\n" + err, (argv, err)
     messages = [line for line in err.splitlines() if not LOG_LINE.match(line) and not line.startswith("warning: ")]
     if code == 0:
         assert not any(m.startswith("memeloop: error:") for m in messages), (argv, err)
