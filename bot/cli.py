@@ -29,6 +29,8 @@ COMMANDS: dict[str, str | dict[str, str]] = {
         "add": "bot.commands.posts:queue_add",
     },
     "approve": "bot.commands.posts:approve",
+    "cancel": "bot.commands.posts:cancel",
+    "reschedule": "bot.commands.posts:reschedule",
     "reject": "bot.commands.review:reject",
     "edit": "bot.commands.review:edit",
     "posts": "bot.commands.posts:posts",
@@ -55,7 +57,8 @@ GROUP_HELP = {
 
 
 class LazyGroup(click.Group):
-    """A group whose sub-commands are imported on first use; missing modules are simply absent."""
+    """A group whose sub-commands are imported on first use. A registered command that cannot be
+    imported is an error that names it, never a command that silently disappears."""
 
     def __init__(self, *args, lazy: dict[str, str | dict[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -77,13 +80,10 @@ class LazyGroup(click.Group):
             group = LazyGroup(name=name, lazy=target, help=GROUP_HELP.get(name))
             return group if group.list_commands(click.Context(group)) else None
         module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None
-            raise
-        return getattr(module, attr, None)
+        command = importlib.import_module(module_name).__dict__.get(attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"command {name!r}: {target} is not a click command")
+        return command
 
 
 @dataclass
@@ -125,6 +125,23 @@ def pass_state(fn):
     return click.pass_obj(fn)
 
 
+def actor() -> str:
+    """Who is acting, for the audit log: $MEMELOOP_ACTOR, else the login name."""
+    import getpass
+    import os
+
+    if os.environ.get("MEMELOOP_ACTOR"):
+        return os.environ["MEMELOOP_ACTOR"][:64]
+    try:
+        return getpass.getuser()[:64]
+    except (KeyError, OSError):
+        return "admin"
+
+
+actor_option = click.option("--actor", default=actor, show_default="$MEMELOOP_ACTOR or your login",
+                            help="Name recorded in the audit log.")
+
+
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=CONFIG_ENV,
               help=f"Config file (default: ${CONFIG_ENV} or ./config.toml).")
@@ -155,6 +172,7 @@ def _usage_line(exc: click.UsageError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
     an error the library knows about."""
+    from bot.errors import UsageError
     from bot.publishers.base import PublishError
     from feedback import FeedbackError
     from generator import GeneratorError
@@ -175,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         _error(exc.format_message())
         code = exc.exit_code
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         _error(str(exc))
         code = 2
     except (GeneratorError, FeedbackError, PublishError) as exc:

@@ -55,7 +55,14 @@ class Section(BaseModel):
 
 class StorageConfig(Section):
     url: str = "sqlite:///memeloop.db"  # a password here works, but prefer MEMELOOP_DB_PASSWORD
-    media_dir: Path = Path("media")
+    media_dir: Path = Path("media")  # resolved once against the config file's folder
+
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _media_dir_given(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip() in ("", "."):
+            raise ValueError("must name a folder (e.g. \"media\"); an empty value is not allowed")
+        return value
 
     @field_validator("url")
     @classmethod
@@ -86,6 +93,7 @@ class PostGeneratorConfig(Section):
 
 class GeneratorConfig(Section):
     timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
+    threads: StrictInt = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
     meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
     post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 
@@ -302,8 +310,9 @@ def _resolve_paths(cfg: Config, base: Path) -> Config:
         p = p.expanduser()
         return p if p.is_absolute() else (base / p)
 
+    media_dir = cfg.storage.media_dir.expanduser()
     storage = cfg.storage.model_copy(update={"url": _resolve_sqlite_url(cfg.storage.url, base),
-                                             "media_dir": fix(cfg.storage.media_dir)})
+                                             "media_dir": media_dir if media_dir.is_absolute() else base / media_dir})
     meme = cfg.generator.meme.model_copy(update={"bundle": fix(cfg.generator.meme.bundle),
                                                  "templates": fix(cfg.generator.meme.templates)})
     post = cfg.generator.post.model_copy(update={"gan_bundle": fix(cfg.generator.post.gan_bundle),

@@ -23,13 +23,13 @@ def check_database_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    from feedback.db import display_url
+    from feedback.db import safe_url
 
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ValueError(f"{display_url(url)!r} is not a database URL ({URL_EXAMPLE})") from None
-    shown = display_url(parsed)
+        raise ValueError(f"{safe_url(url)!r} is not a database URL ({URL_EXAMPLE})") from None
+    shown = safe_url(parsed)
     if parsed.get_backend_name() not in BACKENDS:
         raise ValueError(f"{shown!r}: memeloop stores its data in SQLite or PostgreSQL, not "
                          f"{parsed.get_backend_name()!r} ({URL_EXAMPLE})")
@@ -117,7 +117,7 @@ def with_db_password(cfg: Config, environ: Mapping[str, str] = os.environ) -> Co
     secrets file, which wins over a password written in the URL itself.
 
     SQLite has no password, so nothing is read for it. The value is registered with the log
-    redaction filter; everything that prints the URL masks it (feedback.db.display_url)."""
+    redaction filter; everything that prints the URL masks it (feedback.db.safe_url)."""
     from sqlalchemy.engine import make_url
 
     from bot.secrets import REDACTOR

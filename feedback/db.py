@@ -52,7 +52,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 _USERINFO = re.compile(r"(//[^/:@]*):[^@]*@")
 
 
-def display_url(url: str | URL) -> str:
+def safe_url(url: str | URL) -> str:
     """The URL as it may be printed or logged: the password (if any) is shown as ***."""
     if isinstance(url, URL):
         return url.render_as_string(hide_password=True)
@@ -67,11 +67,11 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise FeedbackError(f"storage.url {display_url(url)!r} is not a database URL") from None
+        raise FeedbackError(f"storage.url is not a database URL ({safe_url(url)!r})") from None
     try:
         parsed.get_dialect().import_dbapi()
     except (NoSuchModuleError, ImportError) as exc:
-        raise FeedbackError(f"storage.url {display_url(parsed)!r}: database driver not available "
+        raise FeedbackError(f"storage.url {safe_url(parsed)!r}: database driver not available "
                             f"({type(exc).__name__})") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

@@ -1,33 +1,24 @@
 """The review queue: list, show, sheet, reject, edit (approve lives in bot.commands.posts)."""
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from bot.cli import CliState, config_option, pass_state
+from bot.cli import CliState, actor_option, config_option, pass_state
 from bot.cli_types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from bot.output import emit, format_options, human_age
+from feedback.states import CANDIDATE_STATUSES
 
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")
 REASON_COLUMNS = ("rank", "id", "status", "status_reason", "text", "generator", "account", "age")
 
 
-def _actor() -> str:
-    return os.environ.get("MEMELOOP_ACTOR") or getpass.getuser()
-
-
-actor_option = click.option("--actor", default=_actor, show_default="$MEMELOOP_ACTOR or your login",
-                            help="Name recorded in the audit log.")
-
-
 @click.command("list")
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
-              help="Status to list (repeatable): pending, approved, rejected, filtered, duplicate, posted.")
+              type=click.Choice(CANDIDATE_STATUSES), help="Status to list (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
 @click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
@@ -40,11 +31,7 @@ def queue_list(state: CliState, statuses: tuple[str, ...], account: str | None, 
 
     Example: memeloop queue list --status pending --status filtered --json
     """
-    from feedback.repository import candidates as repo
-
-    app = state.app()
-    with app.tx() as session:
-        rows = repo.list_queue(session, app.clock(), statuses=statuses, account=account, limit=limit or None)
+    rows = state.app().queue(statuses=statuses, account=account, limit=limit or None)
     data = [r.as_dict() | {"age": human_age(r.age_s)} for r in rows]
     columns = QUEUE_COLUMNS if set(statuses) <= {"pending", "approved"} else REASON_COLUMNS
     emit(data, fmt, columns=columns, title="review queue", empty="the queue is empty")
@@ -63,11 +50,9 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 
     Example: memeloop queue show 42
     """
-    from bot.review_view import candidate_detail, print_detail
+    from bot.review_view import print_detail
 
-    app = state.app()
-    with app.tx() as session:
-        detail = candidate_detail(session, candidate_id, now=app.clock())
+    detail = state.app().candidate(candidate_id)
     if as_json:
         click.echo(json.dumps(detail, indent=2, default=str))
         return
@@ -84,7 +69,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 
 @click.command("sheet")
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
-              help="Status to include (repeatable).")
+              type=click.Choice(CANDIDATE_STATUSES), help="Status to include (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
 @click.option("--limit", type=PositiveLimit, default=48, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -98,16 +83,13 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
     Example: memeloop queue sheet --limit 24 --out /tmp/sheet
     """
     from bot.review_view import write_sheet
-    from feedback.repository import candidates as repo
 
     app = state.app()
-    with app.tx() as session:
-        rows = repo.sheet_rows(session, app.clock(), statuses=statuses, account=account, limit=limit)
+    rows = app.sheet_rows(statuses=statuses, account=account, limit=limit)
     if not rows:
         click.echo("the queue is empty; no sheet written")
         return
-    folder = out_dir or Path(app.config.storage.media_dir or "media") / "sheets"
-    png, html = write_sheet(rows, folder)
+    png, html = write_sheet(rows, out_dir or app.media.folder("sheets"))
     click.echo(f"sheet_png={png}\nsheet_html={html}\ncandidates={len(rows)}")
 
 
@@ -118,24 +100,26 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 @config_option
 @pass_state
 def reject(state: CliState, candidate_ids: tuple[int, ...], reason: str, actor: str) -> None:
-    """Reject candidates (pending, filtered, duplicate or approved-but-not-posted).
+    """Reject candidates (pending, filtered, duplicate or approved-but-not-yet-published).
 
-    Each id is its own transaction: the others still go through when one was moved meanwhile.
+    An approved candidate's scheduled post is cancelled with it; once its post is being published,
+    unconfirmed or published the reject is refused (the message says why and what to do). Each id is
+    its own transaction: the others still go through when one was moved meanwhile.
 
     Example: memeloop reject 12 13 --reason "not funny"
     """
     from feedback import FeedbackError
-    from feedback.repository import reviews
 
     app = state.app()
     failures = []
     for cid in candidate_ids:
         try:
-            with app.tx() as session:
-                decision = reviews.reject(session, cid, actor=actor, now=app.clock(), reason=reason)
-            click.echo(f"rejected {cid} (was {decision.before_status})")
+            result = app.reject(cid, actor=actor, reason=reason)
         except FeedbackError as exc:
             failures.append(str(exc))
+            continue
+        cancelled = f"; post {result.post_id} cancelled" if result.post_state == "cancelled" else ""
+        click.echo(f"rejected {cid} (was {result.before}){cancelled}")
     if failures:
         raise click.ClickException("; ".join(failures))
 
@@ -148,13 +132,14 @@ def reject(state: CliState, candidate_ids: tuple[int, ...], reason: str, actor: 
 @config_option
 @pass_state
 def edit(state: CliState, candidate_id: int, new_text: str, reason: str | None, actor: str) -> None:
-    """Change a candidate's caption; a meme is re-rendered, the history keeps the old text, and the
-    candidate goes back to pending for review.
+    """Change a candidate's caption; a meme is re-rendered and the history keeps the old text. An
+    approved candidate whose post is not yet claimed stays approved and goes out as edited; any
+    other goes back to pending for review.
 
     Example: memeloop edit 42 --text "when the build is green on the first try"
     """
-    from bot.review_view import edit_candidate
-
-    app = state.app()
-    result = edit_candidate(app, candidate_id, new_text=new_text, actor=actor, reason=reason)
-    click.echo(f"edited {candidate_id}" + (f"; image {result}" if result else ""))
+    if not new_text.strip():
+        raise click.BadParameter("the text is empty", param_hint="--text")
+    result = state.app().edit(candidate_id, actor=actor, text=new_text.strip(), reason=reason)
+    still = f"; still approved, post {result.post_id} goes out as edited" if result.after == "approved" else ""
+    click.echo(f"edited {candidate_id}" + (f"; image {result.image_path}" if result.image_path else "") + still)

@@ -23,7 +23,7 @@ def init_cmd(directory: Path, force: bool) -> None:
     Example: memeloop init mybot && memeloop --config mybot/config.toml queue list
     """
     from bot.app import open_database
-    from feedback.db import display_url
+    from feedback.db import safe_url
 
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "config.toml"
@@ -33,7 +33,7 @@ def init_cmd(directory: Path, force: bool) -> None:
     config = load_config(target)
     open_database(config).dispose()
     click.echo(f"wrote {target}")
-    click.echo(f"database {display_url(config.storage.url)} is ready")
+    click.echo(f"database {safe_url(config.storage.url)} is ready")
     click.echo(f"next: memeloop --config {target} queue list")
 
 

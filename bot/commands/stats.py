@@ -23,9 +23,7 @@ def _with_bars(rows: list[dict], fmt: str, column: str = "mean_engagement") -> l
 
 
 def _query(state: CliState, fn, **kwargs) -> list[dict]:
-    app = state.app()
-    with app.tx() as session:
-        return fn(session, **kwargs)
+    return state.app().stats(fn, **kwargs)
 
 
 @click.group("stats")

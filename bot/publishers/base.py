@@ -30,6 +30,12 @@ class AuthError(PublishError):
     error_class = "auth"
 
 
+class CreditsDepleted(AuthError):
+    """The platform account has no paid credits left (X: HTTP 402): pause until the admin tops up."""
+
+    error_class = "credits"
+
+
 class RateLimited(PublishError):
     """The platform said "not now": nothing was posted; try again at ``retry_at``."""
 
@@ -77,9 +83,13 @@ class ChallengeRequired(PublishError):
 
 @dataclass(frozen=True)
 class Published:
+    """One post out. ``notes``: what was given up on the way (e.g. the alt text X refused); the post
+    is out either way, the caller records them with it."""
+
     remote_id: str
     url: str | None
     published_at: datetime
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

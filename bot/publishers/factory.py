@@ -23,7 +23,7 @@ def build_publisher(config: Config, account: AccountConfig, *, clock: Callable[[
 
         creds = account_secrets(config, account, X_KEYS, environ)
         return XPublisher(account=account.name, credentials=creds, api_base=account.x.api_base,
-                          handle=account.handle, clock=clock)
+                          handle=account.handle, clock=clock, allow_urls=account.x.allow_urls)
     from bot.publishers.instagram import InstagramPublisher
 
     ig = account.instagram

@@ -68,8 +68,9 @@ def add_candidate(session: Session, new: NewCandidate, now: datetime) -> Candida
     return row
 
 
-def get_candidate(session: Session, candidate_id: int) -> Candidate:
-    row = session.get(Candidate, candidate_id)
+def get_candidate(session: Session, candidate_id: int, *, fresh: bool = False) -> Candidate:
+    """The row; ``fresh`` re-reads it from the database (a decision must see the current status)."""
+    row = session.get(Candidate, candidate_id, populate_existing=fresh)
     if row is None:
         raise NotFound(f"candidate {candidate_id} does not exist")
     return row
@@ -87,7 +88,7 @@ def _review_order() -> tuple:
 
 
 def list_queue(session: Session, now: datetime, *, statuses: Sequence[str] = ("pending",),
-               account: str | None = None, limit: int | None = 50) -> list[QueueRow]:
+               account: str | None = None, limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
     """Candidates in the review order: predicted score first, then beam score, oldest first."""
     _check_statuses(statuses)
     query = (
@@ -101,8 +102,10 @@ def list_queue(session: Session, now: datetime, *, statuses: Sequence[str] = ("p
         query = query.where(Account.name == account)
     if limit:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     rows = []
-    for rank, (cand, account_name, slug) in enumerate(session.execute(query), start=1):
+    for rank, (cand, account_name, slug) in enumerate(session.execute(query), start=offset + 1):
         rows.append(QueueRow(
             rank=rank, id=cand.id, status=cand.status, predicted_score=cand.predicted_score,
             text=cand.text, generator=cand.generator, account=account_name, template=slug,

@@ -1,0 +1,8 @@
+"""The service's own error classes (the feedback, generator and publisher packages have theirs).
+
+The CLI turns each into one line: UsageError exits 2 (the input was wrong), everything else 1."""
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """The caller gave something the service cannot take (empty text, unreadable image, bad time)."""
