@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
-from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit
+from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from bot.output import emit, format_options
 from feedback.states import POST_STATES
 
@@ -120,7 +120,7 @@ def retry(state: CliState, post_id: int) -> None:
 
 @click.command("cancel")
 @click.argument("post_ids", type=DbId, nargs=-1, required=True)
-@click.option("--reason", help="Why (kept in the audit log).")
+@click.option("--reason", type=NoteText, help="Why (kept in the audit log).")
 @config_option
 @pass_state
 def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> None:

@@ -148,7 +148,11 @@ image_names = st.sampled_from(["ok.png", "notes.txt", "bomb.png", "empty.png", "
 @st.composite
 def cli_argv(draw) -> list[str]:
     command = draw(st.sampled_from(["show", "approve", "reject", "edit", "retry", "list", "add", "posts", "accounts",
-                                    "resume", "upgrade", "current"]))
+                                    "resume", "upgrade", "current", "cancel", "reschedule"]))
+    if command == "cancel":
+        return ["cancel", *draw(st.lists(ids, min_size=1, max_size=2))]
+    if command == "reschedule":
+        return ["reschedule", draw(ids), "--at", draw(times)]
     if command == "show":
         return ["queue", "show", draw(ids), "--no-image", *draw(st.sampled_from([[], ["--json"]]))]
     if command == "approve":
