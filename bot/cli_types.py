@@ -13,7 +13,7 @@ import click
 MAX_DB_ID = 2**63 - 1  # BIGINT / SQLite INTEGER
 MAX_TEXT = 10_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_AHEAD = timedelta(days=366)
+MAX_AHEAD = timedelta(days=3650)  # as far as a config duration may reach
 
 
 class DbIdType(click.ParamType):
