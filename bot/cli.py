@@ -179,6 +179,12 @@ def _error(message: str) -> None:
     click.echo(f"memeloop: error: {message}", err=True)
 
 
+def _usage_line(exc: click.UsageError) -> str:
+    """Click's usage error as one line: the problem, then where to read the command's help."""
+    where = exc.ctx.command_path if exc.ctx is not None else "memeloop"
+    return f"{' '.join(exc.format_message().split())} (see '{where} --help')"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
     an error the library knows about."""
@@ -198,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error("aborted")
         code = 1
     except click.UsageError as exc:
-        exc.show()
+        _error(_usage_line(exc))
         code = 2
     except click.ClickException as exc:
         _error(exc.format_message())
@@ -209,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GeneratorError, FeedbackError, PublishError) as exc:
         _error(str(exc))
         code = 1
+    except UnicodeEncodeError:  # undecodable argv bytes (lone surrogates) reaching the database or a file
+        _error("an argument is not valid UTF-8 text")
+        code = 2
     except KeyboardInterrupt:
         _error("interrupted")
         code = 130

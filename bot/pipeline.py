@@ -122,9 +122,9 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
 def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
-    from PIL import Image
 
     from generator.annotate import render_meme
+    from generator.imageio import open_image
 
     cfg = config.generator.meme
     if not templates:
@@ -136,8 +136,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     beams = captioner.beam_search_batch(features, k=cfg.beam_width)
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
-        with Image.open(template.image_path) as img:
-            base = img.convert("RGB")
+        base = open_image(template.image_path, animated="first_frame").convert("RGB")
         for cap in captions:
             drafts.append(Draft(
                 text=cap.text, group_key=f"{prefix}:{template.slug}", beam_rank=cap.rank, beam_score=float(cap.score),

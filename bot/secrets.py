@@ -64,7 +64,7 @@ class RedactingFilter(logging.Filter):
 REDACTOR = RedactingFilter()
 
 
-def _read_file(path: Path) -> Mapping[str, object]:
+def read_secrets_file(path: Path) -> Mapping[str, object]:
     try:
         mode = path.stat().st_mode
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -85,7 +85,7 @@ def account_secrets(cfg: Config, account: AccountConfig, keys: tuple[str, ...],
     prefix = section.credentials_env_prefix if section is not None else "MEMELOOP_"
     from_file: Mapping[str, object] = {}
     if cfg.secrets.file is not None:
-        accounts = _read_file(cfg.secrets.file).get("accounts", {})
+        accounts = read_secrets_file(cfg.secrets.file).get("accounts", {})
         from_file = accounts.get(account.name, {}) if isinstance(accounts, dict) else {}
     found: dict[str, Secret] = {}
     missing = []

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor_option, config_option, pass_state
+from bot.cli_types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from bot.output import emit, format_options, human_age
 from feedback.states import CANDIDATE_STATUSES
 
@@ -19,7 +20,7 @@ REASON_COLUMNS = ("rank", "id", "status", "status_reason", "text", "generator", 
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               type=click.Choice(CANDIDATE_STATUSES), help="Status to list (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = no limit.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
 @config_option
 @pass_state
@@ -53,7 +54,7 @@ def _fast_queue(state: CliState, statuses: tuple[str, ...], account: str | None,
 
 
 @click.command("show")
-@click.argument("candidate_id", type=int)
+@click.argument("candidate_id", type=DbId)
 @click.option("--image/--no-image", "inline", default=None,
               help="Draw the image inline (default: when the terminal supports it).")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
@@ -86,7 +87,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               type=click.Choice(CANDIDATE_STATUSES), help="Status to include (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
-@click.option("--limit", type=click.IntRange(min=1), default=48, show_default=True)
+@click.option("--limit", type=PositiveLimit, default=48, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for sheet.png and sheet.html (default: MEDIA_DIR/sheets).")
 @config_option
@@ -109,8 +110,8 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 
 
 @click.command("reject")
-@click.argument("candidate_ids", type=int, nargs=-1, required=True)
-@click.option("--reason", required=True, help="Why (kept in the audit log; teaches the ranker).")
+@click.argument("candidate_ids", type=DbId, nargs=-1, required=True)
+@click.option("--reason", required=True, type=NoteText, help="Why (kept in the audit log; teaches the ranker).")
 @actor_option
 @config_option
 @pass_state
@@ -140,9 +141,9 @@ def reject(state: CliState, candidate_ids: tuple[int, ...], reason: str, actor: 
 
 
 @click.command("edit")
-@click.argument("candidate_id", type=int)
-@click.option("--text", "new_text", required=True, help="The new caption.")
-@click.option("--reason", help="Optional note for the audit log.")
+@click.argument("candidate_id", type=DbId)
+@click.option("--text", "new_text", required=True, type=CaptionText, help="The new caption.")
+@click.option("--reason", type=NoteText, help="Optional note for the audit log.")
 @actor_option
 @config_option
 @pass_state
