@@ -258,7 +258,8 @@ def _show_learned(app: App, console) -> None:
     cfg = app.config.ranking
     with app.tx() as session:
         ranker = load_ranker(session, weights=cfg.weights, engagement_age=cfg.engagement_age,
-                             baseline_posts=cfg.baseline_posts, now=app.clock())
+                             baseline_posts=cfg.baseline_posts, now=app.clock(),
+                             timezones={acc.name: acc.timezone for acc in app.config.accounts})
     weights = ranker.weights() if hasattr(ranker, "weights") else {}
     top = sorted(((n, w) for n, w in weights.items() if n != "bias"), key=lambda nw: -abs(nw[1]))[:5]
     if top:

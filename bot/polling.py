@@ -79,7 +79,15 @@ def _poll_account(app, publisher, posts: Sequence[PollTarget], now: datetime) ->
                      missing.remote_id)
         with app.tx() as session:
             stored += metrics_repo.add_snapshots(session, snapshots)
+            # the new readings only (plus the one state row): cheap inside this transaction
+            learning.record_outcomes(session, [s.post_id for s in snapshots], settings=_learning(app), now=now)
     return stored
+
+
+def _learning(app) -> learning.Settings:
+    cfg = app.config.ranking
+    return learning.Settings(dict(cfg.weights), cfg.engagement_age, cfg.baseline_posts,
+                             {acc.name: acc.timezone for acc in app.config.accounts})
 
 
 def _jsonable(raw: object) -> dict | None:
@@ -92,8 +100,12 @@ def _jsonable(raw: object) -> dict | None:
 def _rescore(app, now: datetime) -> None:
     cfg = app.config.ranking
     seed = cfg.seed if cfg.seed is not None else int(now.timestamp())
+    zones = {acc.name: acc.timezone for acc in app.config.accounts}
     with app.tx() as session:
         ranker = learning.load_ranker(session, weights=cfg.weights, engagement_age=cfg.engagement_age,
-                                      baseline_posts=cfg.baseline_posts, now=now)
-        updated = learning.rescore_pending(session, ranker, np.random.default_rng(seed), now=now)
+                                      baseline_posts=cfg.baseline_posts, now=now, timezones=zones)
+        batch = learning.pending_batch(session, now=now, timezones=zones)
+    predictions = learning.predict(ranker, batch, np.random.default_rng(seed), now=now)  # outside the lock
+    with app.tx() as session:
+        updated = learning.store_predictions(session, predictions)
     log.info("queue rescored candidates=%d seed=%d", updated, seed)

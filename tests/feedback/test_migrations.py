@@ -41,9 +41,15 @@ def _seed_0002(conn: Connection) -> None:
     assert conn.execute(text("SELECT approved FROM v_approval")).scalar() == 1
 
 
+def _seed_0005(conn: Connection) -> None:
+    _seed_0002(conn)  # 0005 adds the learning tables: the backfill must have read the snapshot
+    conn.execute(text("INSERT INTO post_outcomes (post_id, account_id, published_at, snapshot_id, age_s, final, "
+                      "likes) VALUES (1, 1, :t, 1, 3600, false, 4)"), {"t": NOW})
+
+
 # Every revision gets a seeder that fills the tables as they are at that revision; a new migration
 # without one fails test_every_revision_has_a_seeder.
-SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002}
+SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0005": _seed_0005}
 
 
 def test_schema_head_constant_matches_migrations():
