@@ -153,6 +153,7 @@ def make_pool(rng: np.random.Generator) -> list[Candidate]:
 
 BASE_ENGAGEMENT = 20.0
 SLOT_S, FULL_S = 8 * 3600, 24 * 3600
+BASELINE_POSTS = 30  # the account anchor: median of its first mature posts (feedback.learning)
 
 
 def with_history(c: Candidate, history: list[CandidateFeatures]) -> CandidateFeatures:
@@ -202,14 +203,14 @@ class Learner:
             if age == 1 and self.finals:
                 reading = e * (SLOT_S / FULL_S) ** 0.6 * math.exp(float(rng.normal(0, 0.25)))
                 m = maturity(SLOT_S, FULL_S)
-                target = engagement_target(reading / m, statistics.median(self.finals[-30:]))
+                target = engagement_target(reading / m, statistics.median(self.finals[:BASELINE_POSTS]))
                 applied = self.ranker.update([Outcome(f, target, None, weight=m)])[0]
             keep.append((posted, f, e, applied))
         self.pending = keep
 
     def _final(self, f: CandidateFeatures, e: float, applied: Applied | None) -> None:
         if self.finals:
-            target = engagement_target(e, statistics.median(self.finals[-30:]))
+            target = engagement_target(e, statistics.median(self.finals[:BASELINE_POSTS]))
             self.ranker.update([Outcome(f, target, None, replaces=applied)])
         elif applied is not None:
             self.ranker.update([Outcome(f, None, None, replaces=applied)])

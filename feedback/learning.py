@@ -8,7 +8,10 @@ mature reading later. ``load_ranker`` reads the state (plus review decisions mad
 scans history; scoring (``score_pending``) needs no transaction, ``store_predictions`` writes.
 
 Engagement: a post's weighted counts (``ranking.weights``, the one definition), as a robust log
-ratio to the median of the account's previous ``baseline_posts`` mature posts. Hours are the
+ratio to the account's anchor: the median of its first ``baseline_posts`` mature posts. A fixed
+anchor, not a moving one: a baseline that rose with the ranker's own success would make the same
+post worth less every month and shrink what is learned; the account's drift in level is what the
+``account=`` feature (with forgetting) follows. Hours are the
 account's local hours (``timezones``), the same convention the pipeline scores with.
 """
 from __future__ import annotations
@@ -187,8 +190,8 @@ def _features_of_reading(session: Session, reading: outcome_repo.Reading,
 
 
 def _baseline(session: Session, reading: outcome_repo.Reading, settings: Settings) -> float | None:
-    previous = outcome_repo.previous_counts(session, reading.account_id, reading.published_at,
-                                            settings.baseline_posts)
+    previous = outcome_repo.anchor_counts(session, reading.account_id, reading.published_at,
+                                          settings.baseline_posts)
     scores = [s for s in (engagement_score(c, settings.weights) for c in previous) if s is not None]
     return baseline(scores)
 
@@ -229,7 +232,7 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
         features = facts_features(fact, hour=settings.hour(account, r.published_at),
                                   recent=recent_of(posted[r.account_id]))
         posted[r.account_id].append((fact.template, fact.text))
-        base = baseline(finals[r.account_id][-settings.baseline_posts:])
+        base = baseline(finals[r.account_id][:settings.baseline_posts])
         fresh = outcome_repo.Reading(r.post_id, r.account_id, r.published_at, r.age_s, r.final, r.counts)
         _apply(session, ranker, r, reading_outcome(fresh, features=features, base=base, settings=settings))
         score = engagement_score(r.counts, settings.weights)

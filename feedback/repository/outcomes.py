@@ -102,13 +102,13 @@ def rebuild_readings(session: Session, *, age_s: int) -> int:
     return len(ids)
 
 
-def previous_counts(session: Session, account_id: int, before: datetime, limit: int) -> list[Counts]:
-    """Mature readings of the account's ``limit`` posts published before ``before`` (for its baseline)."""
+def anchor_counts(session: Session, account_id: int, before: datetime, limit: int) -> list[Counts]:
+    """Mature readings of the account's first ``limit`` posts published before ``before`` (its anchor)."""
     rows = session.scalars(select(PostOutcome)
                            .where(PostOutcome.account_id == account_id, PostOutcome.published_at < before,
                                   PostOutcome.final.is_(True))
-                           .order_by(PostOutcome.published_at.desc()).limit(limit))
-    return [Counts(**{f: getattr(r, f) for f in COUNT_FIELDS}) for r in rows][::-1]
+                           .order_by(PostOutcome.published_at, PostOutcome.post_id).limit(limit))
+    return [Counts(**{f: getattr(r, f) for f in COUNT_FIELDS}) for r in rows]
 
 
 def recent_posts(session: Session, account_id: int, before: datetime, limit: int) -> list[tuple[str | None, str]]:
