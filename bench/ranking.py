@@ -21,7 +21,7 @@ history (fatigue depends on what each posted):
 Share = expected engagement of a policy's picks over posts 401-500 / the oracle's; 5 seeds,
 mean and spread (sample sd) per scenario. A cost line times update(10k outcomes) + score(1k).
 
-Last line: `all_effects_share=<r> content_only_share=<c> ... update_score_ms=<t>`.
+Last line: `base_share=<r> ... all_effects_share=<r> ... <scenario>_beam_share=<b> ... update_score_ms=<t>`.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 # One BLAS thread: the posterior is small (a few hundred features), where threads only contend.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -50,6 +51,7 @@ from feedback.ranking import (
     Recent,
     engagement_target,
     features_of,
+    fit_topics,
     maturity,
 )
 
@@ -217,12 +219,19 @@ class Learner:
         self.finals.append(e)
 
 
+def caption_topics(seed: int):
+    """Topics fitted from captions the generators produce before any engagement is known (in the
+    real system: the stored candidates' texts), from their own random stream."""
+    rng = np.random.default_rng(seed + 5000)
+    return fit_topics([c.features.words for _ in range(100) for c in make_pool(rng)])
+
+
 def run(seed: int, effects: tuple[str, ...] = ALL) -> dict[str, list[float]]:
     """Per policy, the expected engagement (observable features only) of each post it made."""
     rng = np.random.default_rng(seed)
     audience = make_audience(np.random.default_rng(seed + 1000), frozenset(effects))
     policy_rng, noise_rng = np.random.default_rng(seed + 1), np.random.default_rng(seed + 2)
-    learner = Learner(Ranker(), "delay" in effects)
+    learner = Learner(Ranker(topics=caption_topics(seed)), "delay" in effects)
     history: dict[str, list[CandidateFeatures]] = {p: [] for p in POLICIES}
     got: dict[str, list[float]] = {p: [] for p in POLICIES}
     for t in range(POSTS):
@@ -258,34 +267,53 @@ def shares(got: dict[str, list[float]]) -> dict[str, float]:
     return {p: sum(v[WINDOW]) / oracle for p, v in got.items()}
 
 
-def cost_ms(seed: int = 0, outcomes: int = 10_000, candidates: int = 1_000) -> float:
-    """Median wall time of one update with ``outcomes`` outcomes plus one score of ``candidates``."""
+def cost_ms(seed: int = 0, outcomes: int = 10_000, candidates: int = 1_000) -> dict[str, float]:
+    """Medians of 3: one update with ``outcomes`` outcomes plus one score of ``candidates`` (wall and
+    CPU time), and the incremental path (a persisted state with that history folds 100 new outcomes,
+    then scores)."""
     rng = np.random.default_rng(seed)
     pool = [c.features for _ in range((outcomes + candidates) // (IMAGES * BEAMS) + 1) for c in make_pool(rng)]
     history = [Outcome(f, float(rng.normal()), None) for f in pool[:outcomes]]
     items = pool[outcomes:outcomes + candidates]
-    times = []
+    topics = caption_topics(seed)
+    wall, cpu, incremental = [], [], []
     for _ in range(3):
-        ranker = Ranker()
-        start = time.perf_counter()
+        ranker = Ranker(topics=topics)
+        start, start_cpu = time.perf_counter(), time.process_time()
         ranker.update(history)
         ranker.score(items, np.random.default_rng(seed))
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        state = ranker.state()
+        start = time.perf_counter()
+        again = Ranker.from_state(state)
+        again.update(history[:100])
+        again.score(items, np.random.default_rng(seed))
+        incremental.append((time.perf_counter() - start) * 1000)
+    return {"update_score_ms": statistics.median(wall), "update_score_cpu_ms": statistics.median(cpu),
+            "incremental_ms": statistics.median(incremental), "features": float(len(ranker.names))}
+
+
+def _shares(name: str, seed: int) -> dict[str, float]:
+    return shares(run(seed, SCENARIOS[name]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--scenario", action="append", choices=list(SCENARIOS), help="default: all")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (scenario x seed runs)")
     args = parser.parse_args()
     seeds = range(1, args.seeds + 1)
+    names = args.scenario or list(SCENARIOS)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {(name, seed): pool.submit(_shares, name, seed) for name in names for seed in seeds}
     print(f"posts={POSTS} pool={IMAGES}x{BEAMS} seeds={args.seeds} share of oracle expected engagement, "
           f"posts {WINDOW.start + 1}-{WINDOW.stop}: mean +- sd over seeds")
     print(f"{'scenario':>20} " + " ".join(f"{p:>13}" for p in POLICIES))
     headline = {}
-    for name in args.scenario or list(SCENARIOS):
-        runs = [shares(run(seed, SCENARIOS[name])) for seed in seeds]
+    for name in names:
+        runs = [futures[name, seed].result() for seed in seeds]
         cells = []
         for p in POLICIES:
             values = [r[p] for r in runs]
@@ -294,11 +322,15 @@ def main() -> None:
         headline[name] = statistics.mean(r["ranker"] for r in runs)
         headline[f"{name}_beam"] = statistics.mean(r["beam_top1"] for r in runs)
         print(f"{name:>20} " + " ".join(f"{c:>13}" for c in cells), flush=True)
-    ms = cost_ms()
-    print(f"cost: update(10000 outcomes) + score(1000 candidates) = {ms:.0f} ms (median of 3)")
+    cost = cost_ms()
+    print(f"cost: update(10000 outcomes) + score(1000 candidates) = {cost['update_score_ms']:.0f} ms wall, "
+          f"{cost['update_score_cpu_ms']:.0f} ms CPU; from a persisted state +100 outcomes + score(1000) = "
+          f"{cost['incremental_ms']:.0f} ms; {cost['features']:.0f} features (median of 3; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     pairs = [f"{k}_share={v:.3f}" for k, v in headline.items() if not k.endswith("_beam")]
     pairs += [f"{k}_share={v:.3f}" for k, v in headline.items() if k.endswith("_beam")]
-    print(" ".join(pairs) + f" update_score_ms={ms:.0f}")
+    print(" ".join(pairs) + f" update_score_ms={cost['update_score_ms']:.0f}"
+          f" update_score_cpu_ms={cost['update_score_cpu_ms']:.0f} incremental_ms={cost['incremental_ms']:.0f}")
 
 
 if __name__ == "__main__":

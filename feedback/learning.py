@@ -38,9 +38,11 @@ from feedback.ranking import (
     RankerState,
     Recent,
     Score,
+    Topics,
     content_words,
     engagement_target,
     features_of,
+    fit_topics,
     maturity,
     sentences,
 )
@@ -78,8 +80,8 @@ class Settings:
         return at.astimezone(ZoneInfo(self.timezones.get(account or "", "UTC"))).hour
 
 
-def new_ranker() -> Ranker:
-    return Ranker(version=MODEL)
+def new_ranker(topics: Topics | None = None) -> Ranker:
+    return Ranker(topics=topics, version=MODEL)
 
 
 def facts_features(facts: metrics_repo.CandidateFacts, *, hour: int, text: str | None = None,
@@ -107,9 +109,12 @@ def recent_for(session: Session, account: str, *, now: datetime) -> Recent:
 
 def pack(state: RankerState) -> bytes:
     buf = io.BytesIO()
+    topics = state.topics or Topics((), (), ())
     np.savez_compressed(buf, names=np.array(state.names, dtype=str), precision=state.precision, b=state.b,
                         prior_precision=state.prior_precision, prior_mean=state.prior_mean,
-                        counters=np.array([state.step, state.observations]), settings=np.array(state.settings))
+                        counters=np.array([state.step, state.observations]), settings=np.array(state.settings),
+                        topic_words=np.array(topics.words, dtype=str), topic_ids=np.array(topics.ids, dtype=int),
+                        topic_labels=np.array(topics.labels, dtype=str))
     return buf.getvalue()
 
 
@@ -117,8 +122,10 @@ def unpack(blob: bytes) -> RankerState:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         step, observations = z["counters"]
         names = tuple(str(n) for n in z["names"])
+        topics = Topics(tuple(str(w) for w in z["topic_words"]), tuple(int(i) for i in z["topic_ids"]),
+                        tuple(str(t) for t in z["topic_labels"]))
         return RankerState(names, z["precision"], z["b"], z["prior_precision"], z["prior_mean"], float(step),
-                           int(observations), tuple(z["settings"].tolist()))
+                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None)
 
 
 def _features_json(f: CandidateFeatures) -> dict:
@@ -222,7 +229,8 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
         outcome_repo.rebuild_readings(session, age_s=settings.age_s)
     readings = outcome_repo.all_readings(session)
     facts = outcome_repo.post_facts(session, [r.post_id for r in readings])
-    ranker = new_ranker()
+    # Topics are fitted here only: they define what the topic features mean for this state's life.
+    ranker = new_ranker(fit_topics(content_words(t) for t in outcome_repo.candidate_texts(session)))
     finals: dict[int, list[float]] = defaultdict(list)
     posted: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
     for r in readings:

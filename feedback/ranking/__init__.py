@@ -28,8 +28,9 @@ from feedback.ranking.model import (
     maturity,
     order_by_sample,
 )
+from feedback.ranking.topics import Topics, fit_topics
 
 __all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "CandidateFeatures",
-           "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "choose_beams", "content_words",
-           "describe", "encode", "engagement_target", "features_of", "maturity", "novelty", "order_by_sample",
+           "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "Topics", "choose_beams", "content_words",
+           "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty", "order_by_sample",
            "sentences"]

@@ -35,7 +35,7 @@ def describe(name: str) -> str:
         return "one group of rare features (hashed)"
     key, _, value = name.partition("=")
     phrases = {
-        "word": lambda v: f'captions about "{v}"', "bigram": lambda v: f'captions saying "{v}"',
+        "word": lambda v: f'captions about "{v}"', "topic": lambda v: f"captions about {v.replace('/', ', ')}", "bigram": lambda v: f'captions saying "{v}"',
         "template": lambda v: f'the "{v}" template', "tone": lambda v: f"a {v} tone",
         "audience": lambda v: f"captions for {v}", "hour": lambda v: f"posts at {_band(v)}",
         "generator": lambda v: f"{v} posts", "hashtags": lambda v: f"{v} hashtags",

@@ -28,10 +28,12 @@ from feedback.ranking.features import (
     BIGRAM_VALUE,
     CandidateFeatures,
     bigram_name,
+    encode,
     numeric,
     structured,
     structured_key,
 )
+from feedback.ranking.topics import Topics
 
 # Pseudo-targets (in units of log engagement ratio) and their weights (observation precision
 # relative to an engagement reading): a decision is a noisier signal than an audience's response.
@@ -40,7 +42,7 @@ BEAM_PRIOR_WEIGHT = 1.0
 EXPLAIN_TOP = 4
 HASH_BUCKETS = 64  # features past max_features share these (named hash:<n>)
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
-PRIOR_SD = {"bias": 1.0, "account": 1.0, "word": 0.35, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
+PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.35, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
             "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2}
 
 
@@ -94,6 +96,7 @@ class RankerState:
     step: float
     observations: int
     settings: tuple[float, float, float, int]  # noise_sd, half_life (0 = none), prior_scale, max_features
+    topics: Topics | None = None
 
 
 def engagement_target(score: float, base: float | None, *, clip: float = 2.5) -> float:
@@ -135,10 +138,14 @@ class Ranker:
     A feature the posterior has not met yet enters at its prior (independent of the rest), so
     scoring may grow the index without changing what the ranker believes."""
 
-    def __init__(self, *, noise_sd: float = 0.6, half_life: float | None = 400.0, prior_scale: float = 1.0,
-                 max_features: int = 600, explore: float = 1.0, version: str = "blr-2") -> None:
+    def __init__(self, *, noise_sd: float = 0.5, half_life: float | None = 300.0, prior_scale: float = 1.0,
+                 max_features: int = 600, explore: float = 0.3, topics: Topics | None = None,
+                 version: str = "blr-2") -> None:
         self.noise_sd, self.half_life, self.prior_scale = noise_sd, half_life, prior_scale
-        self.explore = explore  # scale of the Thompson draw around the mean (1 = the posterior itself)
+        self.explore = explore  # scale of the Thompson draw around the mean (1 = the posterior itself;
+        # less explores less: measured better at posts 401-500 of bench/ranking.py)
+        self.topics = topics  # fixed for the life of the state: it defines what the topic features mean
+        self._topic_of = topics.lookup() if topics is not None else {}
         self.max_features, self.version = max_features, version
         self.names: list[str] = []
         self.index: dict[str, int] = {}
@@ -152,24 +159,33 @@ class Ranker:
         self._key_cols: tuple[dict[tuple, list[int]], ...] = ({}, {}, {})
         self._word_cols: dict[str, int] = {}
         self._pair_cols: dict[tuple[str, str], int] = {}
+        self._topic_cols: dict[str, int] = {}  # word -> column of its topic (filled with _word_cols)
 
     # -- persistence ----------------------------------------------------------------------------
     def state(self) -> RankerState:
         return RankerState(tuple(self.names), self._precision.copy(), self._b.copy(), self._p0.copy(),
                            self._m0.copy(), self.step, self.observations,
-                           (self.noise_sd, self.half_life or 0.0, self.prior_scale, self.max_features))
+                           (self.noise_sd, self.half_life or 0.0, self.prior_scale, self.max_features),
+                           self.topics)
 
     @classmethod
     def from_state(cls, st: RankerState, *, version: str = "blr-2") -> Ranker:
         noise_sd, half_life, prior_scale, max_features = st.settings
         r = cls(noise_sd=float(noise_sd), half_life=float(half_life) or None, prior_scale=float(prior_scale),
-                max_features=int(max_features), version=version)
+                max_features=int(max_features), topics=st.topics, version=version)
         r.names = list(st.names)
         r.index = {n: i for i, n in enumerate(r.names)}
         r._precision, r._b = np.array(st.precision, dtype=float), np.array(st.b, dtype=float)
         r._p0, r._m0 = np.array(st.prior_precision, dtype=float), np.array(st.prior_mean, dtype=float)
         r.step, r.observations = float(st.step), int(st.observations)
         return r
+
+    def encode(self, f: CandidateFeatures) -> dict[str, float]:
+        """The reference encoding of a candidate as this ranker sees it (features.encode + topics)."""
+        x = encode(f)
+        for t in {self._topic_of[w] for w in f.words if w in self._topic_of}:
+            x[t] = 1.0
+        return x
 
     # -- features -> columns --------------------------------------------------------------------
     def _col(self, name: str) -> int:
@@ -186,7 +202,7 @@ class Ranker:
         the index as needed. The hot path of update and score: columns of the structured part, of
         each word and of each word pair are cached, so a row costs a few dict lookups."""
         indptr, cols, vals = [0], [], []
-        words, pairs, cache = self._word_cols, self._pair_cols, self._key_cols
+        words, pairs, cache, topics = self._word_cols, self._pair_cols, self._key_cols, self._topic_cols
         for f in feats:
             for group, key in enumerate(structured_key(f)):
                 fixed = cache[group].get(key)
@@ -195,21 +211,15 @@ class Ranker:
                 cols.extend(fixed)
                 vals.extend([1.0] * len(fixed))
             if f.words:
-                seen = set()
-                for w in f.words:
-                    if w not in seen:
-                        seen.add(w)
-                        c = words.get(w)
-                        cols.append(self._word_col(w) if c is None else c)
-                vals.extend([1.0] * len(seen))
-                seen = set()
-                for pair in zip(f.words, f.words[1:]):
-                    c = pairs.get(pair)
-                    c = self._pair_col(pair) if c is None else c
-                    if c not in seen:
-                        seen.add(c)
-                        cols.append(c)
-                vals.extend([BIGRAM_VALUE] * len(seen))
+                distinct = dict.fromkeys(f.words)
+                word_cols = [words[w] if w in words else self._word_col(w) for w in distinct]
+                touched = {topics[w] for w in distinct if w in topics}
+                pair_cols = {pairs[p] if p in pairs else self._pair_col(p) for p in zip(f.words, f.words[1:])}
+                cols.extend(word_cols)
+                cols.extend(touched)
+                cols.extend(pair_cols)
+                vals.extend([1.0] * (len(word_cols) + len(touched)))
+                vals.extend([BIGRAM_VALUE] * len(pair_cols))
             for name, value in numeric(f):
                 c = self.index.get(name)
                 cols.append(self._col(name) if c is None else c)
@@ -223,6 +233,8 @@ class Ranker:
 
     def _word_col(self, word: str) -> int:
         c = self._word_cols[word] = self._col("word=" + word)
+        if word in self._topic_of:
+            self._topic_cols[word] = self._col(self._topic_of[word])
         return c
 
     def _pair_col(self, pair: tuple[str, str]) -> int:

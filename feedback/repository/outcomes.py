@@ -151,3 +151,8 @@ def save_state(session: Session, name: str, *, fingerprint: str, state: bytes, l
 
 def max_review_id(session: Session) -> int:
     return int(session.execute(text("SELECT coalesce(max(id), 0) FROM reviews")).scalar() or 0)
+
+
+def candidate_texts(session: Session, *, limit: int = 20_000) -> list[str]:
+    """The newest candidates' texts (what the generators write: the corpus topics are fitted on)."""
+    return list(session.scalars(select(Candidate.text).order_by(Candidate.id.desc()).limit(limit)))

@@ -11,9 +11,11 @@ from feedback.ranking import (
     Ranker,
     Recent,
     Score,
+    Topics,
     choose_beams,
     encode,
     features_of,
+    fit_topics,
     sentences,
 )
 
@@ -42,12 +44,31 @@ def test_the_fast_design_matrix_equals_the_reference_encoding():
                          beam_score=-3.0 - r, tone="dry", audience="devs",
                          recent=Recent(("cat",), (frozenset({"rain"}),)))
              for t, h, tpl, r in (("rain rain on monday", 19, "cat", 0), ("new", 7, None, 3), ("", 23, "dog", 9))]
-    ranker = Ranker()
+    ranker = Ranker(topics=Topics(("rain", "monday"), (0, 1), ("rain/snow", "monday/alarm")))
     X = ranker._rows(items).toarray()
+    assert encode(items[0]).keys() < ranker.encode(items[0]).keys()  # + topic=rain/snow, topic=monday/alarm
     for row, item in zip(X, items):
-        want = encode(item)
+        want = ranker.encode(item)
         got = {ranker.names[i]: v for i, v in enumerate(row) if v}
         assert got == pytest.approx(want)
+
+
+def test_topics_are_words_that_appear_together():
+    rng = np.random.default_rng(0)
+    groups = [("monday", "alarm", "commute", "inbox"), ("cat", "kitten", "purr", "meow"),
+              ("pizza", "taco", "fridge", "snack")]
+    captions = [tuple(rng.choice(groups[rng.integers(3)], size=2, replace=False)) + ("literally",)
+                for _ in range(600)]
+    topics = fit_topics(captions, k=3, dims=3)
+    found = {frozenset(w for w, t in zip(topics.words, topics.ids) if t == k) for k in range(3)}
+    assert {frozenset(g) for g in groups} <= {f - {"literally"} for f in found}
+    assert fit_topics([("one", "two")]) is None  # too little text: no topics
+    ranker = Ranker(topics=topics)
+    ranker.update([Outcome(_f(text=("monday", "alarm")), 0.8, None), Outcome(_f(text=("pizza", "taco")), -0.8, None)]
+                  * 10)
+    commute, fridge = ranker.score([_f(text=("commute",)), _f(text=("fridge",))], np.random.default_rng(0))
+    assert commute.mean > fridge.mean + 0.3  # what "monday" taught moves "commute", a word never posted
+    assert any(e.name.startswith("topic=") and e.contribution > 0 for e in commute.effects)
 
 
 def test_cold_start_orders_by_beam_score_without_randomness():
