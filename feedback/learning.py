@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from feedback.polling import baseline, engagement_score
+from feedback.polling import Counts, baseline, engagement_score
 from feedback.ranking import (
     Applied,
     CandidateFeatures,
@@ -174,14 +174,19 @@ def record_outcomes(session: Session, post_ids: Sequence[int], *, settings: Sett
         _rebuild(session, settings, now, stored_fingerprint=None if row is None else row.fingerprint)
         return len(post_ids)
     ranker = Ranker.from_state(unpack(row.state), version=MODEL)
-    changed = outcome_repo.refresh_readings(session, post_ids, age_s=settings.age_s)
+    changed = sorted(outcome_repo.refresh_readings(session, post_ids, age_s=settings.age_s),
+                     key=lambda c: (c[1].published_at, c[1].post_id))
     facts = outcome_repo.post_facts(session, [after.post_id for _, after in changed])
-    for before, after in sorted(changed, key=lambda c: (c[1].published_at, c[1].post_id)):
-        if after.post_id not in facts:
-            continue
-        features = _features_of_reading(session, after, facts[after.post_id], settings)
-        base = _baseline(session, after, settings)
-        _apply(session, ranker, after, reading_outcome(after, features=features, base=base, settings=settings))
+    anchors = {a: outcome_repo.anchor_readings(session, a, settings.baseline_posts)
+               for a in {after.account_id for _, after in changed}}
+    readings, outcomes = [], []
+    for _, after in changed:
+        if after.post_id in facts:
+            features = _features_of_reading(session, after, facts[after.post_id], settings)
+            base = _anchor(anchors[after.account_id], after.published_at, settings)
+            readings.append(after)
+            outcomes.append(reading_outcome(after, features=features, base=base, settings=settings))
+    _apply(session, ranker, readings, outcomes)
     last_review = _fold_reviews(session, ranker, row.last_review_id, settings, now)
     _save(session, ranker, settings, last_review, now)
     return len(changed)
@@ -196,19 +201,22 @@ def _features_of_reading(session: Session, reading: outcome_repo.Reading,
     return facts_features(fact, hour=settings.hour(account, reading.published_at), recent=recent)
 
 
-def _baseline(session: Session, reading: outcome_repo.Reading, settings: Settings) -> float | None:
-    previous = outcome_repo.anchor_counts(session, reading.account_id, reading.published_at,
-                                          settings.baseline_posts)
-    scores = [s for s in (engagement_score(c, settings.weights) for c in previous) if s is not None]
-    return baseline(scores)
+def _anchor(anchor: Sequence[tuple[datetime, Counts]], before: datetime, settings: Settings) -> float | None:
+    """The account's anchor as it stood when this post went out (its earlier first mature posts)."""
+    scores = [engagement_score(c, settings.weights) for at, c in anchor if at < before]
+    return baseline([s for s in scores if s is not None])
 
 
-def _apply(session: Session, ranker: Ranker, reading: outcome_repo.Reading, outcome: Outcome) -> None:
-    applied = ranker.update([outcome])[0]
-    outcome_repo.mark_applied(session, reading.post_id, features=_features_json(outcome.features),
-                              target=None if applied is None else applied.engagement,
-                              weight=None if applied is None else applied.weight,
-                              step=None if applied is None else applied.step)
+def _apply(session: Session, ranker: Ranker, readings: Sequence[outcome_repo.Reading],
+           outcomes: Sequence[Outcome]) -> None:
+    """Fold outcomes in (one batch, oldest first) and record how, to replace them exactly later."""
+    marks = []
+    for reading, outcome, applied in zip(readings, outcomes, ranker.update(outcomes)):
+        marks.append({"post_id": reading.post_id, "features": _features_json(outcome.features),
+                      "target": None if applied is None else applied.engagement,
+                      "weight": None if applied is None else applied.weight,
+                      "applied_step": None if applied is None else applied.step})
+    outcome_repo.mark_applied(session, marks)
 
 
 def _fold_reviews(session: Session, ranker: Ranker, after_id: int, settings: Settings, now: datetime) -> int:
@@ -233,6 +241,7 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
     ranker = new_ranker(fit_topics(content_words(t) for t in outcome_repo.candidate_texts(session)))
     finals: dict[int, list[float]] = defaultdict(list)
     posted: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
+    folded, outcomes = [], []
     for r in readings:
         if r.post_id not in facts:
             continue
@@ -242,10 +251,12 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
         posted[r.account_id].append((fact.template, fact.text))
         base = baseline(finals[r.account_id][:settings.baseline_posts])
         fresh = outcome_repo.Reading(r.post_id, r.account_id, r.published_at, r.age_s, r.final, r.counts)
-        _apply(session, ranker, r, reading_outcome(fresh, features=features, base=base, settings=settings))
+        folded.append(r)
+        outcomes.append(reading_outcome(fresh, features=features, base=base, settings=settings))
         score = engagement_score(r.counts, settings.weights)
         if r.final and score is not None:
             finals[r.account_id].append(score)
+    _apply(session, ranker, folded, outcomes)
     last_review = _fold_reviews(session, ranker, 0, settings, now)
     _save(session, ranker, settings, last_review, now)
     log.info("learning state rebuilt readings=%d observations=%d features=%d", len(readings),

@@ -35,10 +35,16 @@ class Reading:
     applied_step: float | None = None
 
 
-def _reading(row: PostOutcome) -> Reading:
-    return Reading(row.post_id, row.account_id, row.published_at, row.age_s, row.final,
-                   Counts(**{f: getattr(row, f) for f in COUNT_FIELDS}), row.features, row.target, row.weight,
-                   row.applied_step)
+_READING_COLS = ("post_id", "account_id", "published_at", "age_s", "final", *COUNT_FIELDS, "features", "target",
+                 "weight", "applied_step")
+
+
+def _reading(row: Any) -> Reading:
+    """From a PostOutcome, or a row/mapping with the columns of _READING_COLS."""
+    get = row.__getitem__ if isinstance(row, dict) else (lambda k: getattr(row, k))
+    return Reading(get("post_id"), get("account_id"), get("published_at"), get("age_s"), bool(get("final")),
+                   Counts(**{f: get(f) for f in COUNT_FIELDS}), get("features"), get("target"), get("weight"),
+                   get("applied_step"))
 
 
 def _order(age_s: int):
@@ -61,30 +67,35 @@ def refresh_readings(session: Session, post_ids: Sequence[int], *, age_s: int) -
     best: dict[int, Any] = {}
     for row in rows:
         best.setdefault(row[1], row)  # ordered: the first row of a post is its reading
-    existing = {r.post_id: r for r in session.scalars(select(PostOutcome).where(PostOutcome.post_id.in_(ids)))}
-    changed = []
+    cols = [getattr(PostOutcome, c) for c in _READING_COLS]
+    existing = {r["post_id"]: dict(r) for r in session.execute(
+        select(*cols, PostOutcome.snapshot_id).where(PostOutcome.post_id.in_(ids))).mappings()}
+    changed, inserts, updates = [], [], []
     for post_id, row in best.items():
         old = existing.get(post_id)
-        if old is not None and old.snapshot_id == row[0]:
+        if old is not None and old["snapshot_id"] == row[0]:
             continue
-        before = _reading(old) if old is not None else None
-        values = {"snapshot_id": row[0], "age_s": row[2], "final": row[2] >= age_s,
+        values = {"post_id": post_id, "snapshot_id": row[0], "age_s": row[2], "final": row[2] >= age_s,
                   **dict(zip(COUNT_FIELDS, row[3:3 + len(COUNT_FIELDS)]))}
         if old is None:
-            old = PostOutcome(post_id=post_id, account_id=row[-2], published_at=row[-1], **values)
-            session.add(old)
+            new = {**values, "account_id": row[-2], "published_at": row[-1], "features": None, "target": None,
+                   "weight": None, "applied_step": None}
+            inserts.append({k: v for k, v in new.items() if k in values or k in ("account_id", "published_at")})
+            changed.append((None, _reading(new)))
         else:
-            for key, value in values.items():
-                setattr(old, key, value)
-        session.flush()
-        changed.append((before, _reading(old)))
+            updates.append(values)
+            changed.append((_reading(old), _reading({**old, **values})))
+    if inserts:
+        session.execute(insert(PostOutcome), inserts)
+    if updates:
+        session.execute(update(PostOutcome), updates)  # bulk UPDATE by primary key
     return changed
 
 
-def mark_applied(session: Session, post_id: int, *, features: dict[str, Any] | None, target: float | None,
-                 weight: float | None, step: float | None) -> None:
-    session.execute(update(PostOutcome).where(PostOutcome.post_id == post_id)
-                    .values(features=features, target=target, weight=weight, applied_step=step))
+def mark_applied(session: Session, marks: Sequence[dict[str, Any]]) -> None:
+    """Record how readings were folded in: dicts of post_id, features, target, weight, applied_step."""
+    if marks:
+        session.execute(update(PostOutcome), list(marks))  # bulk UPDATE by primary key
 
 
 def all_readings(session: Session) -> list[Reading]:
@@ -102,22 +113,24 @@ def rebuild_readings(session: Session, *, age_s: int) -> int:
     return len(ids)
 
 
-def anchor_counts(session: Session, account_id: int, before: datetime, limit: int) -> list[Counts]:
-    """Mature readings of the account's first ``limit`` posts published before ``before`` (its anchor)."""
-    rows = session.scalars(select(PostOutcome)
-                           .where(PostOutcome.account_id == account_id, PostOutcome.published_at < before,
-                                  PostOutcome.final.is_(True))
+def anchor_readings(session: Session, account_id: int, limit: int) -> list[tuple[datetime, Counts]]:
+    """(published_at, counts) of the account's first ``limit`` mature readings: its anchor."""
+    cols = [getattr(PostOutcome, f) for f in COUNT_FIELDS]
+    rows = session.execute(select(PostOutcome.published_at, *cols)
+                           .where(PostOutcome.account_id == account_id, PostOutcome.final.is_(True))
                            .order_by(PostOutcome.published_at, PostOutcome.post_id).limit(limit))
-    return [Counts(**{f: getattr(r, f) for f in COUNT_FIELDS}) for r in rows]
+    return [(r[0], Counts(**dict(zip(COUNT_FIELDS, r[1:])))) for r in rows]
 
 
 def recent_posts(session: Session, account_id: int, before: datetime, limit: int) -> list[tuple[str | None, str]]:
-    """(template slug, text) of the account's last ``limit`` published posts before ``before``, oldest first."""
-    query = (select(Template.slug, Candidate.text).select_from(Post)
+    """(template slug, text) of the account's last ``limit`` posts before ``before`` that have a
+    reading (every polled post; one indexed range of post_outcomes), oldest first."""
+    query = (select(Template.slug, Candidate.text).select_from(PostOutcome)
+             .join(Post, Post.id == PostOutcome.post_id)
              .join(Candidate, Candidate.id == Post.candidate_id)
              .outerjoin(Template, Template.id == Candidate.template_id)
-             .where(Post.account_id == account_id, Post.state == "published", Post.published_at < before)
-             .order_by(Post.published_at.desc()).limit(limit))
+             .where(PostOutcome.account_id == account_id, PostOutcome.published_at < before)
+             .order_by(PostOutcome.published_at.desc()).limit(limit))
     return [(slug, body) for slug, body in session.execute(query)][::-1]
 
 
