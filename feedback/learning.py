@@ -56,6 +56,7 @@ MODEL = "blr-2"
 STATE_NAME = "ranker"
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with
+TOPICS_AFTER = 500  # candidates before topics are worth fitting
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def record_outcomes(session: Session, post_ids: Sequence[int], *, settings: Sett
     persisted learning state; returns how many post readings changed. Cheap: call it in the
     transaction that stored the snapshots."""
     row = outcome_repo.load_state(session, STATE_NAME)
-    if row is None or row.fingerprint != settings.fingerprint():
+    if row is None or not _current(row.fingerprint, settings) or _topics_due(session, row.fingerprint):
         outcome_repo.refresh_readings(session, post_ids, age_s=settings.age_s)
         _rebuild(session, settings, now, stored_fingerprint=None if row is None else row.fingerprint)
         return len(post_ids)
@@ -226,7 +227,10 @@ def _fold_reviews(session: Session, ranker: Ranker, after_id: int, settings: Set
 
 
 def _save(session: Session, ranker: Ranker, settings: Settings, last_review: int, now: datetime) -> None:
-    outcome_repo.save_state(session, STATE_NAME, fingerprint=settings.fingerprint(), state=pack(ranker.state()),
+    # The topics marker: fitted ("t=1"), or not yet, and how many candidates there were ("t=0@<id>").
+    marker = "1" if ranker.topics is not None else f"0@{outcome_repo.max_candidate_id(session)}"
+    outcome_repo.save_state(session, STATE_NAME, fingerprint=f"{settings.fingerprint()};t={marker}",
+                            state=pack(ranker.state()),
                             last_review_id=last_review, observations=ranker.observations, now=now)
 
 
@@ -264,6 +268,20 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
     return ranker
 
 
+def _current(stored: str, settings: Settings) -> bool:
+    return stored.split(";t=")[0] == settings.fingerprint()
+
+
+def _topics_due(session: Session, stored: str) -> bool:
+    """A state built before there was enough text for topics is rebuilt once the candidates have
+    doubled (and number at least TOPICS_AFTER): the poll path checks, at the cost of one max(id)."""
+    marker = stored.split(";t=")[-1] if ";t=" in stored else "1"
+    if not marker.startswith("0@"):
+        return False
+    then, now_id = int(marker[2:]), outcome_repo.max_candidate_id(session)
+    return now_id >= max(TOPICS_AFTER, 2 * then)
+
+
 def _age_of(fingerprint: str) -> int | None:
     for part in fingerprint.split(";"):
         if part.startswith("age="):
@@ -277,7 +295,7 @@ def load_ranker(session: Session, *, weights: Mapping[str, float], engagement_ag
     scan; only a missing or outdated state is rebuilt, once)."""
     settings = Settings(dict(weights), engagement_age, baseline_posts, dict(timezones or {}))
     row = outcome_repo.load_state(session, STATE_NAME)
-    if row is None or row.fingerprint != settings.fingerprint():
+    if row is None or not _current(row.fingerprint, settings):
         return _rebuild(session, settings, now, stored_fingerprint=None if row is None else row.fingerprint)
     ranker = Ranker.from_state(unpack(row.state), version=MODEL)
     _fold_reviews(session, ranker, row.last_review_id, settings, now)

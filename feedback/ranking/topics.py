@@ -35,8 +35,9 @@ def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16
     docs = [set(c) for c in captions if c]
     counts = Counter(w for d in docs for w in d)
     vocab = [w for w, n in counts.most_common(MAX_VOCAB) if n >= min_count]
-    if len(vocab) < max(2 * k, dims + 2):
+    if len(vocab) < 8:
         return None
+    k, dims = max(2, min(k, len(vocab) // 3)), min(dims, len(vocab) - 2)  # a small vocabulary: fewer topics
     index = {w: i for i, w in enumerate(vocab)}
     rows = [i for i, d in enumerate(docs) for w in d if w in index]
     cols = [index[w] for d in docs for w in d if w in index]
@@ -50,7 +51,7 @@ def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16
     with np.errstate(divide="ignore", invalid="ignore"):
         pmi = np.log((C / total) / np.outer(p, p))
     ppmi = np.where(np.isfinite(pmi) & (pmi > 0), pmi, 0.0)
-    u, s, _ = svds(ppmi, k=min(dims, len(vocab) - 1), random_state=seed)
+    u, s, _ = svds(ppmi, k=dims, random_state=seed)
     vectors = u * np.sqrt(s)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     ids, closeness = _kmeans(vectors, k, np.random.default_rng(seed))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, insert, select, text, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from feedback.models import Account, Candidate, LearningState, MetricSnapshot, Post, PostOutcome, Template
@@ -162,10 +162,10 @@ def save_state(session: Session, name: str, *, fingerprint: str, state: bytes, l
         session.execute(insert(LearningState).values(name=name, **values))
 
 
-def max_review_id(session: Session) -> int:
-    return int(session.execute(text("SELECT coalesce(max(id), 0) FROM reviews")).scalar() or 0)
-
-
 def candidate_texts(session: Session, *, limit: int = 20_000) -> list[str]:
     """The newest candidates' texts (what the generators write: the corpus topics are fitted on)."""
     return list(session.scalars(select(Candidate.text).order_by(Candidate.id.desc()).limit(limit)))
+
+
+def max_candidate_id(session: Session) -> int:
+    return int(session.execute(select(func.max(Candidate.id))).scalar() or 0)

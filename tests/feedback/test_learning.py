@@ -125,6 +125,27 @@ def test_a_changed_setting_rebuilds_the_state_once(sessions, caplog):
     assert ages == [6 * 3600] * 3 and ranker.observations == 2
 
 
+def test_topics_are_fitted_once_there_are_enough_captions(sessions):
+    with transaction(sessions) as s:
+        acc, tpl = rows.account(s, now=T0), rows.template(s, now=T0)
+        first, second = _published(s, acc, tpl, at=T0), _published(s, acc, tpl, at=T0 + timedelta(hours=1))
+    _poll(sessions, first, T0, 24, 10)
+    with transaction(sessions) as s:
+        assert s.get(LearningState, learning.STATE_NAME).fingerprint.endswith(";t=0@2")  # too little text
+        rng = np.random.default_rng(0)
+        groups = ["monday alarm commute inbox", "cat kitten purr meow", "pizza taco fridge snack",
+                  "rain snow umbrella forecast", "gym squat cardio protein", "exam essay teacher homework"]
+        for i in range(learning.TOPICS_AFTER):
+            words = rng.choice(groups[i % len(groups)].split(), size=2, replace=False)
+            rows.candidate(s, now=T0, account_id=acc.id, text=" ".join(words) + " literally", status="filtered")
+    _poll(sessions, second, T0 + timedelta(hours=1), 24, 30)
+    with transaction(sessions) as s:
+        state = s.get(LearningState, learning.STATE_NAME)
+        ranker = learning.Ranker.from_state(learning.unpack(state.state))
+    assert state.fingerprint.endswith(";t=1") and ranker.topics is not None
+    assert {"commute", "kitten"} <= set(ranker.topics.words)
+
+
 def test_decisions_become_outcomes_edit_about_the_original_text(sessions):
     with transaction(sessions) as s:
         acc = rows.account(s, now=T0)
