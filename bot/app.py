@@ -93,8 +93,9 @@ class App:
         from feedback.learning import load_ranker
 
         cfg = self.config.ranking
-        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()}, engagement_age=cfg.engagement_age,
-                           baseline_posts=cfg.baseline_posts, now=self.clock())
+        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()},
+                           engagement_age=cfg.engagement_age, baseline_posts=cfg.baseline_posts, now=self.clock(),
+                           timezones={acc.name: acc.timezone for acc in self.config.accounts})
 
     # -- review ----------------------------------------------------------------------------------------
     def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,

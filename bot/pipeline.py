@@ -269,14 +269,17 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
     import numpy as np
 
-    from feedback.learning import prediction
+    from feedback.learning import prediction, recent_for
 
     cfg, now = app.config, app.clock()
     template_ids = _template_ids(session, drafts, now)
     ranker = app.ranker(session)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
-    scores = ranker.score([_features(app, req, d) for d in drafts], rng)
-    predictions = [prediction(score, ranker, now=now) for score in scores]
+    recent = recent_for(session, req.account, now=now)
+    items = [_features(app, req, d, recent) for d in drafts]
+    scores = ranker.score(items, rng)
+    predictions = [prediction(score, ranker, now=now, hour=item.hour, account=item.account)
+                   for score, item in zip(scores, items)]
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
@@ -343,7 +346,7 @@ def _per_image(config: Config, generator: str) -> int:
     return config.generator.meme.forward_per_image if generator == "meme" else 1
 
 
-def _features(app: App, req: GenerateRequest, draft: Draft):
+def _features(app: App, req: GenerateRequest, draft: Draft, recent):
     from zoneinfo import ZoneInfo
 
     from bot.slots import next_slot
@@ -354,7 +357,7 @@ def _features(app: App, req: GenerateRequest, draft: Draft):
     return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
                        template=draft.template.slug if draft.template is not None else None,
                        beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
-                       audience=draft.audience)
+                       audience=draft.audience, recent=recent)
 
 
 def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -221,6 +222,43 @@ class PostMetricsLatest(_Counts, Base):
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("metric_snapshots.id"))
     taken_at: Mapped[datetime]
     age_s: Mapped[int]
+
+
+class PostOutcome(_Counts, Base):
+    """Each published post's engagement at the learning age, kept as snapshots arrive (migration
+    0005): the first snapshot at or after ``ranking.engagement_age``, or while the post is younger,
+    its newest one (``final`` false). ``features``/``target``/``weight``/``applied_step`` record how
+    the reading was folded into the learning state, so a maturer reading can replace it exactly."""
+
+    __tablename__ = "post_outcomes"
+    __table_args__ = (Index("ix_post_outcomes_account_published", "account_id", "published_at"),)
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    published_at: Mapped[datetime]
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("metric_snapshots.id"))
+    age_s: Mapped[int]
+    final: Mapped[bool]
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    target: Mapped[float | None] = mapped_column(Float)
+    weight: Mapped[float | None] = mapped_column(Float)
+    applied_step: Mapped[float | None] = mapped_column(Float)
+
+
+class LearningState(Base):
+    """The ranker's persisted sufficient statistics (one row per model), folded into incrementally.
+
+    ``fingerprint`` names the settings it was learned under (engagement weights and age, baseline
+    size, model version): a change rebuilds it from post_outcomes once."""
+
+    __tablename__ = "learning_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    last_review_id: Mapped[int] = mapped_column(Integer, default=0)
+    observations: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
 
 
 class RateLimit(Base):

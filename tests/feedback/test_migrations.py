@@ -46,6 +46,10 @@ def _seed_0003(conn: Connection) -> None:
     conn.execute(text("UPDATE engagement_weights SET weight = 3 WHERE name = 'likes'"))
     assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() == 12
     conn.execute(text("INSERT INTO job_state (id, signature, updated_at) VALUES ('poll', 'x', :t)"), {"t": NOW})
+def _seed_0005(conn: Connection) -> None:
+    _seed_0004(conn)  # 0005 adds the learning tables: the backfill must have read the snapshot
+    conn.execute(text("INSERT INTO post_outcomes (post_id, account_id, published_at, snapshot_id, age_s, final, "
+                      "likes) VALUES (1, 1, :t, 1, 3600, false, 4)"), {"t": NOW})
 
 
 # Every revision gets a seeder that fills the tables as they are at that revision; a new migration
@@ -57,7 +61,7 @@ def _seed_0004(conn: Connection) -> None:
 
 
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
-                                                    "0004": _seed_0004}
+                                                    "0004": _seed_0004, "0005": _seed_0005}
 
 
 def test_schema_head_constant_matches_migrations():
