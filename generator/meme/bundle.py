@@ -23,7 +23,7 @@ from generator.meme.vocab import Vocab
 
 DEMO_BUNDLE_DIR = Path(__file__).resolve().parent / "demo_bundle"
 BUNDLE_FILES = ("config.json", "model.keras", "vocab.json", "weights.npz")
-FORMAT = 1
+FORMAT = 2  # 2: Unicode words+chars vocab; 1 (ASCII word vocab) must be retrained
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +71,9 @@ def load_bundle(path: Path | None = None) -> Bundle:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BundleError(f"{path / 'config.json'}: unreadable ({exc})") from exc
+    if config.get("format") == 1:
+        raise BundleError(f"{path}: bundle format 1 (ASCII word vocabulary) is no longer supported; "
+                          f"retrain it with `memeloop train meme --data DIR --out {path}`")
     if config.get("format") != FORMAT:
         raise BundleError(f"{path / 'config.json'}: unknown bundle format {config.get('format')!r}")
     vocab = Vocab.load(path / "vocab.json")
