@@ -1,7 +1,7 @@
 """The par-inject captioning network and its config. Nothing else lives here (nanoGPT habit).
 
 image features -> Dropout -> Dense(units, relu) -> repeated per step
-tokens -> Embedding(V, embed_dim, mask_zero)
+tokens -> Embedding(V, embed_dim, mask_zero) -> Dropout (word_dropout: regularises the wording)
 concatenate -> GRU(units) -> Dense(V, softmax)
 
 Two Keras forms share layer names so weights copy across by name:
@@ -23,6 +23,7 @@ class ModelConfig:
     units: int = 256
     embed_dim: int = 256
     dropout: float = 0.5
+    word_dropout: float = 0.25
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -35,6 +36,7 @@ def _layers(cfg: ModelConfig, *, return_sequences: bool):
         "drop": keras.layers.Dropout(cfg.dropout, name="feature_dropout"),
         "image": keras.layers.Dense(cfg.units, activation="relu", name="image_dense"),
         "embed": keras.layers.Embedding(cfg.vocab_size, cfg.embed_dim, mask_zero=True, name="embed"),
+        "word_drop": keras.layers.Dropout(cfg.word_dropout, name="word_dropout"),
         "gru": keras.layers.GRU(cfg.units, return_sequences=return_sequences, name="gru"),
         "out": keras.layers.Dense(cfg.vocab_size, activation="softmax", name="next_token"),
     }
@@ -48,7 +50,7 @@ def _build(cfg: ModelConfig, steps: int, *, return_sequences: bool, name: str):
     tokens = keras.Input((steps,), dtype="int32", name="tokens")
     image = layers["image"](layers["drop"](features))
     image = keras.layers.RepeatVector(steps, name="repeat_image")(image)
-    words = layers["embed"](tokens)
+    words = layers["word_drop"](layers["embed"](tokens))
     merged = keras.layers.Concatenate(name="merge")([image, words])
     # Concatenate ORs its inputs' masks and the repeated image has none, so padding would reach
     # the GRU; hand it the token mask explicitly (pre-padded steps then leave the state at zero).
