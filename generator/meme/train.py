@@ -138,7 +138,7 @@ def train(data_dir: Path, out_dir: Path, *, encoder: str = "efficientnet_lite0",
           resume: bool = True, progress: bool | Callable = True, threads: int = 1, refit: bool = True,
           final_epochs: int | None = None, encoder_weights: str | Path | None = None,
           template_fraction: float = 0.1, caption_fraction: float = 0.1, max_seconds: float | None = None,
-          checkpoint_every: int = 200, model: dict | None = None, min_freq: int = 1) -> TrainReport:
+          checkpoint_every: int = 200, model: dict | None = None, min_freq: int = 2) -> TrainReport:
     """Train and write a bundle to ``out_dir``; DataError if the data set is unusable or too small,
     TrainError if memory is short or training fails (resumable).
 
