@@ -10,7 +10,9 @@ forward (never re-running the prefix). Rules (the reference decoder in tests fol
 - words in ``banned`` never appear; <end> is not allowed as the first word; after ``max_len``
   words only <end> is allowed, so every beam finishes; with ``no_repeat_bigrams`` a word that
   would repeat a word pair already in the caption is not allowed ("at the clock at the clock";
-  spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled);
+  spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled); with
+  ``repeat_penalty`` each earlier use of a word in the caption costs that much log-prob (the
+  penalised log-prob is what the caption is scored by);
 - per image, the top 2*width candidates are ranked by total log-prob (ties: lower flat index
   first); an <end> candidate becomes a finished caption unless its text key was already finished
   (distinct captions); other candidates fill the ``width`` live beams;
@@ -53,17 +55,22 @@ class DecodeRules:
     alpha: float = 1.0
     no_repeat_bigrams: bool = True
     free_from: int | None = None  # ids from here on (spelling pieces) may repeat word pairs
+    repeat_penalty: float = 0.0  # log-prob taken off a word per earlier use in the caption (not pieces)
 
     def mask(self, logp: np.ndarray, t: int, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Apply the word rules for step ``t`` (0 = first word) to log-probs [B, V] of captions ``seqs``."""
         logp = logp.astype(np.float64)
         logp[:, list(self.banned)] = -np.inf
-        if self.no_repeat_bigrams:
-            for row, seq in enumerate(seqs):
-                if seq:
-                    last, free = seq[-1], self.free_from
-                    banned = [seq[i + 1] for i in range(len(seq) - 1) if seq[i] == last]
-                    logp[row, [b for b in banned if free is None or b < free]] = -np.inf
+        free = self.free_from
+        for row, seq in enumerate(seqs):
+            if seq and self.no_repeat_bigrams:
+                last = seq[-1]
+                banned = [seq[i + 1] for i in range(len(seq) - 1) if seq[i] == last]
+                logp[row, [b for b in banned if free is None or b < free]] = -np.inf
+            words = [i for i in seq if free is None or i < free]
+            if words and self.repeat_penalty:
+                used, counts = np.unique(words, return_counts=True)
+                logp[row, used] -= self.repeat_penalty * counts
         if t == 0:
             logp[:, self.end_id] = -np.inf
         if t >= self.max_len:
@@ -260,14 +267,14 @@ def sample(step: StepFn, state0: np.ndarray, rows: np.ndarray, rules: DecodeRule
     tokens, state = np.full(b, rules.start_id), state0
     for t in range(rules.max_len + 1):
         logp, state = step(rows, tokens, state)
-        logp = rules.mask(logp, t, seqs)
+        raw, logp = logp.astype(np.float64), rules.mask(logp, t, seqs)
         tempered = np.exp((logp - logp.max(axis=1, keepdims=True)) / max(temperature, 1e-6))
         probs = _nucleus(tempered / tempered.sum(axis=1, keepdims=True), top_p)
         cdf = probs.cumsum(axis=1)
         draws = rng.random(b) * cdf[:, -1]  # scaled so rounding never walks past the last word
         tokens = np.minimum((cdf < draws[:, None]).sum(axis=1), probs.shape[1] - 1)
         for i in np.nonzero(~done)[0]:
-            cum[i] += logp[i, tokens[i]]
+            cum[i] += raw[i, tokens[i]]  # the model's own log-prob (the rules only steer the draw)
             if tokens[i] == rules.end_id:
                 done[i] = True
             else:

@@ -15,6 +15,7 @@ from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
+REPEAT_PENALTY = 1.0  # log-prob a word loses per earlier use in the same caption; see beam.DecodeRules
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Captioner:
         index = vocab.index()
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
                                  banned=(index[PAD], index[START], index[UNK]), max_len=vocab.max_tokens,
-                                 free_from=vocab.first_piece)
+                                 free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY)
 
     @property
     def bundle_dir(self) -> Path:
@@ -119,7 +120,7 @@ class Captioner:
         if max_len < 1:
             raise GeneratorError(f"max_len must be >= 1, got {max_len}")
         return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len,
-                           free_from=self.rules.free_from)
+                           free_from=self.rules.free_from, repeat_penalty=self.rules.repeat_penalty)
 
     def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
                           width: int | None = None, diversity: float = DIVERSITY, *, temperature: float = 0.0,

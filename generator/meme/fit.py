@@ -65,9 +65,15 @@ class Encoded:
     def __len__(self) -> int:
         return len(self.template)
 
+    def lengths(self) -> np.ndarray:
+        return (self.targets > 0).sum(axis=1)
+
     def batch(self, idx: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-        targets = self.targets[idx]
-        return [self.features[self.template[idx]], self.inputs[idx]], targets, (targets > 0).astype(np.float32)
+        """Features, inputs, targets and weights of rows ``idx``, cut to the batch's longest caption
+        (rounded up to a multiple of 4 so only a few shapes are ever traced)."""
+        t = min(self.targets.shape[1], -(-int((self.targets[idx] > 0).sum(axis=1).max()) // 4) * 4)
+        targets = self.targets[idx, :t]
+        return [self.features[self.template[idx]], self.inputs[idx, :t]], targets, (targets > 0).astype(np.float32)
 
     def subset(self, idx: np.ndarray) -> Encoded:
         return Encoded(self.features, self.template[idx], self.inputs[idx], self.targets[idx])
@@ -114,8 +120,9 @@ Hook = Callable[[StepLog | EpochLog], None]
 def token_loss(model, data: Encoded, batch_size: int = EVAL_BATCH) -> float:
     """Mean cross-entropy per real target token (nats), dropout off, one batch at a time."""
     total, count = 0.0, 0
+    order = np.argsort(data.lengths(), kind="stable")  # similar lengths together: little padding
     for lo in range(0, len(data), batch_size):
-        x, targets, _ = data.batch(np.arange(lo, min(lo + batch_size, len(data))))
+        x, targets, _ = data.batch(np.sort(order[lo:lo + batch_size]))
         probs = np.asarray(model.predict_on_batch(x))
         picked = np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]
         mask = targets > 0
@@ -273,11 +280,12 @@ def _loop(model, p: _Phase) -> None:
     state, s = p.state, p.settings
     n, bs = len(p.train), s.batch_size
     steps = math.ceil(n / bs)
+    lengths = p.train.lengths()
     while state["epoch"] < p.epochs and not state["stopped"] and not p.out_of_time:
-        order = np.random.default_rng([s.seed, state["epoch"]]).permutation(n)
+        batches = epoch_batches(lengths, bs, np.random.default_rng([s.seed, state["epoch"]]))
         t0, done_at_start = time.monotonic(), state["step"]
         while state["step"] < steps:
-            idx = np.sort(order[state["step"] * bs:(state["step"] + 1) * bs])
+            idx = batches[state["step"]]
             x, y, w = p.train.batch(idx)
             loss = model.train_on_batch(x, y, sample_weight=w)
             state["loss_sum"] += float(np.asarray(loss).reshape(-1)[0])
@@ -292,6 +300,20 @@ def _loop(model, p: _Phase) -> None:
             if state["step"] % s.checkpoint_every == 0 and state["step"] < steps:
                 _save(model, p.phase_dir, {**state, "seconds": p.elapsed()})
         _end_epoch(model, p)
+
+
+def epoch_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                  pool: int = 32) -> list[np.ndarray]:
+    """One epoch's batches: shuffled, then sorted by length within pools of ``pool`` batches so each
+    batch holds captions of similar length (less padding computed), batch order shuffled again."""
+    order = rng.permutation(len(lengths))
+    chunk = batch_size * pool
+    batches = []
+    for lo in range(0, len(order), chunk):
+        part = order[lo:lo + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [np.sort(part[i:i + batch_size]) for i in range(0, len(part), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def _end_epoch(model, p: _Phase) -> None:

@@ -176,10 +176,10 @@ def test_sampled_beam_search_is_seeded_per_image_and_scored_under_the_model(tiny
     index = tiny.vocab.index()
     c = a[1][0]
     prefix, logprob = (tiny.vocab.start_id,), 0.0
-    for tok in [index[t] for t in c.tokens] + [tiny.vocab.end_id]:
-        logprob += next_word_logprobs(weights, feats[1], prefix)[tok]
+    for tok in [index[t] for t in c.tokens] + [tiny.vocab.end_id]:  # untempered, repeats penalised
+        logprob += next_word_logprobs(weights, feats[1], prefix)[tok] - tiny.rules.repeat_penalty * prefix.count(tok)
         prefix += (tok,)
-    assert c.logprob == pytest.approx(logprob, abs=1e-4)  # untempered log-prob, whatever the temperature
+    assert c.logprob == pytest.approx(logprob, abs=1e-4)
     assert all(c.seed is None for c in tiny.beam_search(feats[1], k=3))
 
 
@@ -221,3 +221,10 @@ def test_bad_sampling_options_are_generator_errors(tiny, feats):
             tiny.beam_search(feats[0], k=2, **bad)
     with pytest.raises(GeneratorError, match="one seed per image"):
         tiny.beam_search_batch(feats[:2], k=2, temperature=1.0, seed=[1])
+
+
+def test_repeat_penalty_lowers_words_already_used():
+    rules = DecodeRules(start_id=1, end_id=2, banned=(0,), max_len=9, free_from=6, repeat_penalty=1.5,
+                        no_repeat_bigrams=False)
+    out = rules.mask(np.zeros((1, 8)), 3, [(4, 4, 5, 6, 6)])
+    assert out[0, 4] == -3.0 and out[0, 5] == -1.5 and out[0, 6] == 0.0 and out[0, 7] == 0.0
