@@ -316,9 +316,8 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[list]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
-    from generator.safety import find_unsafe
-
     from feedback.dedupe import find_duplicate
+    from generator.safety import find_unsafe
 
     out = []
     for draft, med in items:
