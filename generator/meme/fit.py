@@ -255,12 +255,19 @@ def run_phase(name: str, cfg: ModelConfig, train: Encoded, val: Encoded | None, 
     state = state or _fresh_state(fingerprint)
     phase = _Phase(name, epochs, train, val, extra, phase_dir, settings, state, hook, time.monotonic(),
                    base_seconds=state["seconds"])
+    oom, op_error = _tf_errors()
+
+    def where() -> str:
+        return f"phase {name} at epoch {phase.state['epoch'] + 1} step {phase.state['step']}"
+
     try:
         _loop(model, phase)
-    except (MemoryError, _oom_error()) as exc:
-        raise TrainError(f"out of memory in phase {name} at epoch {phase.state['epoch'] + 1} step "
-                         f"{phase.state['step']} ({type(exc).__name__}); try a smaller --batch-size; "
+    except (MemoryError, oom) as exc:
+        raise TrainError(f"out of memory in {where()} ({type(exc).__name__}); try a smaller --batch-size; "
                          f"re-run to resume from {phase_dir}") from exc
+    except (op_error, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TrainError(f"training failed in {where()}: {first[:200]}; re-run to resume from {phase_dir}") from exc
     state = phase.state
     return PhaseResult(phase_dir / "best.weights.h5", state["best_epoch"], _nan(state["best_val"]),
                        _nan(state["best_extra"]), state["epoch"], _nan(state["train_loss"]), resumed, state["seconds"])
@@ -270,10 +277,10 @@ def _nan(x: float | None) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _oom_error() -> type[BaseException]:
+def _tf_errors() -> tuple[type[BaseException], type[BaseException]]:
     import tensorflow as tf
 
-    return tf.errors.ResourceExhaustedError
+    return tf.errors.ResourceExhaustedError, tf.errors.OpError
 
 
 def _loop(model, p: _Phase) -> None:

@@ -29,6 +29,7 @@ from generator import DataError
 from generator.meme import fit
 from generator.meme.bundle import write_bundle
 from generator.meme.data import Dataset, load_dataset, split_by_caption, split_by_template
+from generator.meme.encoders import FEATURE_DIMS
 from generator.meme.model import ModelConfig
 from generator.meme.progress import check_memory, progress_hook, training_bytes
 from generator.meme.vocab import Vocab, build_vocab
@@ -151,21 +152,22 @@ def train(data_dir: Path, out_dir: Path, *, encoder: str = "efficientnet_lite0",
     if epochs < 1 or batch_size < 1 or patience < 0:
         raise DataError(f"need epochs >= 1, batch_size >= 1, patience >= 0 (got {epochs}, {batch_size}, {patience})")
     dataset = load_dataset(data_dir)
-    fit.quiet_tensorflow()
     sp = _splits(dataset, seed, template_fraction, caption_fraction)
+    vocab = build_vocab([c.text for c in sp.train.captions], min_freq=min_freq)
+    final_vocab = build_vocab([c.text for c in dataset.captions], min_freq=min_freq) if refit else vocab
+    feature_dim = FEATURE_DIMS.get(encoder, 2048)
+    cfg = replace(_model_config(vocab, feature_dim), **(model or {}))
+    final_cfg = replace(cfg, vocab_size=final_vocab.size, maxlen=final_vocab.maxlen)
+    needed = max(training_bytes(c, batch_size, len(dataset.captions)) for c in (cfg, final_cfg))
+    check_memory(needed)  # before any framework loads: refuse early, with the figure
+    fit.quiet_tensorflow()
     state_dir = out_dir / STATE_DIR
     features = _features(dataset, encoder, state_dir, threads, encoder_weights)
-    feature_dim = next(iter(features.values())).shape[0]
+    if (actual := next(iter(features.values())).shape[0]) != feature_dim:  # an encoder of another size
+        cfg, final_cfg = replace(cfg, feature_dim=actual), replace(final_cfg, feature_dim=actual)
     settings = fit.Settings(batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                             data_hash=dataset.data_hash, encoder=encoder, threads=threads, patience=patience,
                             resume=resume, checkpoint_every=checkpoint_every, max_seconds=max_seconds)
-    vocab = build_vocab([c.text for c in sp.train.captions], min_freq=min_freq)
-    cfg = replace(_model_config(vocab, feature_dim), **(model or {}))
-    final_vocab = build_vocab([c.text for c in dataset.captions], min_freq=min_freq) if refit else vocab
-    final_cfg = replace(cfg, vocab_size=final_vocab.size, maxlen=final_vocab.maxlen)
-    needed = max(training_bytes(cfg, batch_size, len(dataset.captions)),
-                 training_bytes(final_cfg, batch_size, len(dataset.captions)))
-    check_memory(needed)
     train_arr = encode(sp.train, vocab, features)
     val_arr, tmpl_arr = encode(sp.captions, vocab, features), encode(sp.templates, vocab, features)
     unigram = (unigram_perplexity(train_arr, val_arr, vocab.size), unigram_perplexity(train_arr, tmpl_arr, vocab.size))

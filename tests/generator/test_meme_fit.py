@@ -56,3 +56,21 @@ def test_batches_are_cut_to_their_longest_caption():
     assert inputs.shape == (2, 8) and y.shape == (2, 8) and w.sum() == 9  # 6 rounded up to 8
     assert feats.tolist() == [[1, 0], [0, 1]]
     assert data.batch(np.array([2]))[1].shape == (1, 12)
+
+
+def test_training_short_of_memory_is_one_line_and_exit_1_before_any_framework_loads(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from bot.cli import main
+    from generator.meme import progress
+    from tests.generator.test_meme_data import small_dataset
+
+    small_dataset(tmp_path / "data", n_templates=3, per_template=10)
+    monkeypatch.setattr(progress, "available_bytes", lambda meminfo=None: 100 * 2**20)
+    tf_loaded = "tensorflow" in sys.modules
+    code = main(["train", "meme", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "b")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert err[0].startswith("memeloop: error: not enough memory to train: needs about ")
+    assert "0.1 GB available" in err[0] and "Traceback" not in err[0]
+    assert ("tensorflow" in sys.modules) == tf_loaded and not (tmp_path / "b").exists()
