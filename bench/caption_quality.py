@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread throughout, like `memeloop train meme --threads 1`
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -107,9 +107,9 @@ class MemeGeneratorConfig(Section):
     images_per_run: int = Field(2, ge=1, le=100)
     forward_per_image: int = Field(2, ge=1, le=32)  # how many of an image's k beams go to review
     # decoding (generator.meme Captioner.beam_search_batch); temperature 0 = deterministic beams
-    temperature: float = Field(0.8, ge=0, le=5)
+    temperature: float = Field(1.0, ge=0, le=5)
     top_p: float = Field(0.95, gt=0, le=1)
-    beam_groups: int = Field(1, ge=1, le=16)
+    beam_groups: int = Field(2, ge=1, le=16)
     group_penalty: float = Field(1.0, ge=0, le=100)
 
     def decode_options(self) -> dict:

@@ -197,7 +197,8 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
         assert c.model_version == "tiny-captioner-1" and c.template_id is not None
         assert c.params["seed"] == 7 and c.params["template"] and c.params["k"] == 3
-        assert c.params["decode"] == {"temperature": 0.8, "top_p": 0.95, "seed": None}
+        assert c.params["decode"] == {"temperature": 1.0, "top_p": 0.95, "groups": 2, "group_penalty": 1.0,
+                                      "seed": None}
         data = Path(c.image_path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == c.image_sha256 and len(c.image_phash) == 16
         assert c.predicted_score is not None and c.predicted_explain["explain"]
