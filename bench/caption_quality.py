@@ -74,19 +74,22 @@ def synthetic_captions(n_templates: int, per_template: int, n_words: int, seed: 
 
 
 def template_images(n: int, seed: int = 0):
-    """n distinct RGB images from the demo photos: crop window, mirror and colour per template."""
+    """n distinct RGB images from the demo photos: two photos blended, crop window, mirror, colour."""
     from PIL import Image, ImageOps
 
     from generator.meme.templates import load_templates
 
     photos = [Image.open(t.image_path).convert("RGB") for t in load_templates()]
     rng = np.random.default_rng(seed)
-    for i in range(n):
-        img = photos[i % len(photos)]
+    def crop(img):
         w, h = img.size
         cw, ch = int(w * rng.uniform(0.5, 0.9)), int(h * rng.uniform(0.5, 0.9))
         x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-        out = img.crop((x, y, x + cw, y + ch)).resize((256, 256))
+        return img.crop((x, y, x + cw, y + ch)).resize((256, 256))
+
+    m = len(photos)
+    for i in range(n):
+        out = Image.blend(crop(photos[i % m]), crop(photos[(i % m + 1 + i // m) % m]), 0.35)
         if rng.random() < 0.5:
             out = ImageOps.mirror(out)
         tint = Image.new("RGB", out.size, tuple(int(c) for c in rng.integers(0, 256, 3)))

@@ -191,10 +191,15 @@ def _load_state(phase_dir: Path, fingerprint: dict) -> dict | None:
     return state
 
 
-def _new_model(cfg: ModelConfig, settings: Settings):
+def _new_model(cfg: ModelConfig, settings: Settings, train: Encoded):
+    """A fresh model whose output bias starts at the training tokens' log-frequencies, so the
+    first steps already predict the unigram distribution and go into what the image adds."""
     import keras
 
     model = build_sequence_model(cfg)
+    counts = np.bincount(train.targets[train.targets > 0], minlength=cfg.vocab_size)[: cfg.vocab_size] + 0.5
+    kernel, _ = model.get_layer("next_token").get_weights()
+    model.get_layer("next_token").set_weights([kernel, np.log(counts / counts.sum()).astype(np.float32)])
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate, clipnorm=5.0),
                   loss="sparse_categorical_crossentropy")
     return model
@@ -249,7 +254,7 @@ def run_phase(name: str, cfg: ModelConfig, train: Encoded, val: Encoded | None, 
     if state and state["epoch"] > epochs:
         state = None  # asked for fewer epochs than already run (the final phase's target moved)
     resumed = state is not None
-    model = keras.models.load_model(phase_dir / "last.keras") if resumed else _new_model(cfg, settings)
+    model = keras.models.load_model(phase_dir / "last.keras") if resumed else _new_model(cfg, settings, train)
     if resumed:
         log.info("resuming phase=%s epoch=%d step=%d", name, state["epoch"], state["step"])
     state = state or _fresh_state(fingerprint)

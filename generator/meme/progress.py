@@ -68,6 +68,6 @@ def progress_hook(progress: bool | Callable[[StepLog | EpochLog], None]) -> Iter
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+    with Progress(TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(), TextColumn("ETA"),
                   TimeRemainingColumn(), TextColumn("{task.fields[info]}")) as bar:
         yield _bar_hook(bar)
