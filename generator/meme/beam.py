@@ -139,6 +139,7 @@ class _Search:
     key: Callable[[tuple[int, ...]], Hashable]
     finished: list[list[Hypothesis]]
     seen: list[set]
+    exclude: Callable[[Hashable], bool] | None = None
 
     def choose(self, img: int, cands: list[tuple[int, int, float]], seqs: list[tuple[int, ...]]) -> list:
         """Finish <end> candidates (distinct texts), keep up to group_width live ones."""
@@ -146,9 +147,11 @@ class _Search:
         for row, tok, lp in cands:
             if tok == self.rules.end_id:
                 ids = seqs[row]
-                if self.key(ids) not in self.seen[img]:
-                    self.seen[img].add(self.key(ids))
-                    self.finished[img].append(Hypothesis(ids, lp, self.rules.score(lp, len(ids))))
+                text = self.key(ids)
+                if text not in self.seen[img]:
+                    self.seen[img].add(text)
+                    if self.exclude is None or not self.exclude(text):
+                        self.finished[img].append(Hypothesis(ids, lp, self.rules.score(lp, len(ids))))
             elif len(kept) < self.group_width:
                 kept.append((row, tok, lp))
             if len(kept) == self.group_width:
@@ -177,13 +180,14 @@ def _advance_image(search: _Search, live: _Live, total: np.ndarray, masked: np.n
 
 def beam_search(step: StepFn, state0: np.ndarray, rules: DecodeRules, *, width: int = 5,
                 key: Callable[[tuple[int, ...]], Hashable] = tuple, groups: int = 1, group_penalty: float = 0.0,
-                sampling: Sampling | None = None,
-                rngs: Sequence[np.random.Generator] | None = None) -> list[list[Hypothesis]]:
+                sampling: Sampling | None = None, rngs: Sequence[np.random.Generator] | None = None,
+                exclude: Callable[[Hashable], bool] | None = None) -> list[list[Hypothesis]]:
     """Every distinct finished caption per image (state0 has one row per image), best first.
 
     At least ``width`` per image unless the vocabulary runs out; ``choose`` picks the k to hand out.
     ``sampling`` needs one generator per image in ``rngs`` (each image's noise is its own, so an
-    image's captions depend only on its seed).
+    image's captions depend only on its seed). Captions whose key ``exclude`` accepts (verbatim
+    training captions) never finish; their beams end there.
     """
     n = state0.shape[0]
     groups = max(1, min(groups, width))
@@ -192,7 +196,8 @@ def beam_search(step: StepFn, state0: np.ndarray, rules: DecodeRules, *, width: 
     rows = np.repeat(np.arange(n), groups)
     live = _Live(rows, np.tile(np.arange(groups), n), [()] * len(rows), np.zeros(len(rows)),
                  np.full(len(rows), rules.start_id), state0[rows])
-    search = _Search(rules, width, -(-width // groups), key, [[] for _ in range(n)], [set() for _ in range(n)])
+    search = _Search(rules, width, -(-width // groups), key, [[] for _ in range(n)], [set() for _ in range(n)],
+                     exclude)
     penalty = group_penalty if groups > 1 else 0.0
     for t in range(rules.max_len + 1):
         logp, state = step(live.rows, live.tokens, live.state)

@@ -11,6 +11,7 @@ from generator import GeneratorError
 from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, choose, rank, sample
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
+from generator.meme.metrics import caption_hashes
 from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
@@ -99,6 +100,10 @@ class Captioner:
             feats = self.encode_batch([image_or_features])
         return feats
 
+    def _is_training_caption(self, text: str) -> bool:
+        hashes = self._bundle.caption_hashes
+        return bool(hashes) and int(caption_hashes([text])[0]) in hashes
+
     def _step_fn(self, features: np.ndarray):
         context = self._step.image_context(features)
 
@@ -125,14 +130,15 @@ class Captioner:
     def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
                           width: int | None = None, diversity: float = DIVERSITY, *, temperature: float = 0.0,
                           top_p: float = 1.0, groups: int = 1, group_penalty: float = 1.0,
-                          seed: int | Sequence[int] | None = None) -> list[list[Caption]]:
+                          seed: int | Sequence[int] | None = None, novel: bool = True) -> list[list[Caption]]:
         """k distinct captions per row of features [N, F], best first; all images in one step per word.
 
         The search keeps ``width`` beams (default 2k) and hands out k of its finished captions,
         preferring different wording by ``diversity`` (0 = plain top-k by score). ``temperature``
         > 0 samples the beams (nucleus ``top_p``) with one seed per image (``seed``: one int to
         derive them from, a list of per-image seeds, or None for fresh ones; each caption
-        carries its image's seed); ``groups`` > 1 runs diverse beam groups.
+        carries its image's seed); ``groups`` > 1 runs diverse beam groups. With ``novel`` (default)
+        captions the bundle was trained on verbatim are never handed out.
         """
         if k < 1 or (width is not None and width < k):
             raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")
@@ -147,7 +153,7 @@ class Captioner:
         rngs = [np.random.default_rng(s) for s in seeds] if sampling else None
         pools = beam_search(self._step_fn(features), h0, self._rules(max_len), width=width or 2 * k,
                             key=self.vocab.text, groups=groups, group_penalty=group_penalty, sampling=sampling,
-                            rngs=rngs)
+                            rngs=rngs, exclude=self._is_training_caption if novel else None)
         return [self._captions(choose(pool, k, diversity), s) for pool, s in zip(pools, seeds)]
 
     def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,

@@ -19,6 +19,14 @@ def caption_key(text: str) -> str:
     return " ".join(tokenize(text))
 
 
+def caption_hashes(texts: Iterable[str]) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the captions' keys (what a bundle keeps of its training captions)."""
+    import hashlib
+
+    return np.unique(np.array([int.from_bytes(hashlib.blake2b(caption_key(t).encode(), digest_size=8).digest(),
+                                              "little") for t in texts], dtype=np.uint64))
+
+
 def copy_rate(texts: Iterable[str], training: Iterable[str]) -> float:
     """Share of ``texts`` that are verbatim training captions (compared by caption_key)."""
     seen = {caption_key(t) for t in training}

@@ -30,6 +30,7 @@ from generator.meme import fit
 from generator.meme.bundle import write_bundle
 from generator.meme.data import Dataset, load_dataset, split_by_caption, split_by_template
 from generator.meme.encoders import FEATURE_DIMS
+from generator.meme.metrics import caption_hashes
 from generator.meme.model import ModelConfig
 from generator.meme.progress import check_memory, progress_hook, training_bytes
 from generator.meme.vocab import Vocab, build_vocab
@@ -189,7 +190,8 @@ def train(data_dir: Path, out_dir: Path, *, encoder: str = "efficientnet_lite0",
     log.info("selected best_epoch=%d val_ppl=%.2f unigram_ppl=%.2f template_ppl=%.2f", report.best_epoch,
              report.val_ppl, report.unigram_ppl, report.template_ppl)
     write_bundle(out_dir, keras_model=fit.prefix_model(final_cfg, final), vocab=final_vocab,
-                 config=_bundle_config(report, final_cfg, dataset, settings, epochs, data_dir))
+                 config=_bundle_config(report, final_cfg, dataset, settings, epochs, data_dir),
+                 caption_hashes=caption_hashes([c.text for c in (dataset if refit else sp.train).captions]))
     return replace(report, seconds=time.monotonic() - started)
 
 

@@ -228,3 +228,16 @@ def test_repeat_penalty_lowers_words_already_used():
                         no_repeat_bigrams=False)
     out = rules.mask(np.zeros((1, 8)), 3, [(4, 4, 5, 6, 6)])
     assert out[0, 4] == -3.0 and out[0, 5] == -1.5 and out[0, 6] == 0.0 and out[0, 7] == 0.0
+
+
+def test_training_captions_are_never_handed_out_verbatim(tmp_path, feats):
+    from generator.meme.metrics import caption_hashes
+
+    path = write_random_bundle(tmp_path / "b", seed=7)
+    before = load_captioner(path).beam_search(feats[0], k=3)
+    np.save(path / "captions.npy", caption_hashes([before[0].text.upper()]))  # compared by words, not case
+    cap = load_captioner(path)
+    after = cap.beam_search(feats[0], k=3)
+    assert before[0].text not in {c.text for c in after} and len(after) == 3
+    assert [c.text for c in cap.beam_search(feats[0], k=3, novel=False)] == [c.text for c in before]
+    assert cap.version != load_captioner(write_random_bundle(tmp_path / "c", seed=7)).version
