@@ -43,7 +43,7 @@ def command(data_dir: Path, out_dir: Path, encoder: str, encoder_weights: Path |
     templates (template split); the summary shows both perplexities next to unigram baselines.
     Memory is checked up front; checkpoints every --checkpoint-every steps; a re-run resumes.
 
-    Example: memeloop train meme --data generator/meme/demo_data --out generator/meme/demo_bundle --final-epochs 30
+    Example: memeloop train meme --data generator/meme/demo_data --out generator/meme/demo_bundle
     """
     from generator.meme.train import train
 

@@ -52,7 +52,10 @@ class Captioner:
         vocab = bundle.vocab
         index = vocab.index()
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
-                                 banned=(index[PAD], index[START], index[UNK]), max_len=vocab.max_tokens,
+                                 # spelling pieces encode rare words for training; generated text
+                                 # uses whole words only (spelled variants are mostly misspellings)
+                                 banned=(index[PAD], index[START], index[UNK], *range(vocab.first_piece, vocab.size)),
+                                 max_len=vocab.max_tokens,
                                  free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY)
 
     @property

@@ -12,7 +12,7 @@ Memory is checked up front; both phases checkpoint every few hundred steps and e
 ``<out>/train_state`` and resume from there (mid-epoch too). The shipped demo bundle is made with
 (a few minutes on one CPU thread)::
 
-    memeloop train meme --data generator/meme/demo_data --out generator/meme/demo_bundle --final-epochs 30
+    memeloop train meme --data generator/meme/demo_data --out generator/meme/demo_bundle
 """
 from __future__ import annotations
 
