@@ -1,23 +1,50 @@
-"""build_app(config): the ONE place where objects are wired together."""
+"""build_app(config): the ONE place objects are wired, and the service object it returns.
+
+``App`` owns the engine, the publishers, the media store, the clock and the stop flag, and exposes
+every use case as a method: review (approve, reject, edit, cancel, retry, reschedule, add by hand),
+generation (store a run), publishing (publish what is due, reconcile, sweep missed slots), polling
+(poll, re-rank), reads (queue, candidate, posts, accounts, stats) and the scheduler's jobs. Each
+method owns its transaction and raises the project's typed errors (feedback.FeedbackError and its
+Conflict/NotFound/Refused, ConfigError, PublishError, GeneratorError, bot.errors.UsageError).
+The CLI, the daemon, the demo and the web admin call only this object; only the CLI turns errors
+into messages and exit codes. The use cases themselves live in their modules (bot/review.py,
+bot/publishing.py, bot/polling.py, bot/pipeline.py, bot/jobs.py) and are imported on first use, so
+a read-only command never pays for the rest.
+"""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, ConfigError
+from bot.media import MediaStore
 from feedback.clock import utcnow
-from feedback.db import make_engine, make_session_factory, schema_revision, transaction
+from feedback.db import make_engine, make_session_factory, safe_url, schema_revision, transaction
 from feedback.models import SCHEMA_HEAD
 from feedback.repository import accounts as account_repo
+from feedback.repository import weights as weight_repo
+
+if TYPE_CHECKING:
+    from bot.jobs import GenerateOutcome
+    from bot.pipeline import GenerateRequest, GenerateResult, Models
+    from bot.publishers.base import Publisher
+    from bot.publishing import PublishSummary
+    from bot.review import ReviewResult
+    from feedback.ranking import Ranker
+    from feedback.repository.candidates import QueueRow
+    from feedback.repository.posts import PostRow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -25,10 +52,14 @@ class App:
     config: Config
     engine: Engine
     sessions: sessionmaker[Session]
+    media: MediaStore
     clock: Callable[[], datetime] = utcnow
     account_ids: dict[str, int] = field(default_factory=dict)
-    publishers: dict[str, Any] = field(default_factory=dict, repr=False)  # bot.publishing.publisher_for's cache
+    publishers: dict[str, Publisher] = field(default_factory=dict, repr=False)
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    _publishers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    # -- plumbing ------------------------------------------------------------------------------------
     @contextmanager
     def tx(self) -> Iterator[Session]:
         """One unit of work (commit on success, roll back on error)."""
@@ -38,30 +69,215 @@ class App:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def simulated_clock(self) -> bool:
+        return self.clock is not utcnow
+
+    def account_name(self, account_id: int) -> str | None:
+        return next((n for n, i in self.account_ids.items() if i == account_id), None)
+
+    def data_dir(self) -> Path:
+        return self.config.path.parent if self.config.path is not None else Path.cwd()
+
+    def publisher(self, account: str) -> Publisher:
+        """The account's publisher, built once per App from config + secrets."""
+        with self._publishers_lock:
+            if account not in self.publishers:
+                from bot.publishers.factory import build_publisher
+
+                self.publishers[account] = build_publisher(self.config, self.config.account(account),
+                                                           clock=self.clock)
+            return self.publishers[account]
+
+    def ranker(self, session: Session) -> Ranker:
+        from feedback.learning import load_ranker
+
+        cfg = self.config.ranking
+        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()}, engagement_age=cfg.engagement_age,
+                           baseline_posts=cfg.baseline_posts, now=self.clock())
+
+    # -- review ----------------------------------------------------------------------------------------
+    def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+                account: str | None = None) -> ReviewResult:
+        from bot import review
+
+        return review.approve(self, candidate_id, actor=actor, at=at, account=account)
+
+    def reject(self, candidate_id: int, *, actor: str, reason: str) -> ReviewResult:
+        from bot import review
+
+        return review.reject(self, candidate_id, actor=actor, reason=reason)
+
+    def edit(self, candidate_id: int, *, actor: str, text: str, reason: str | None = None) -> ReviewResult:
+        from bot import review
+
+        return review.edit(self, candidate_id, actor=actor, text=text, reason=reason)
+
+    def cancel(self, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
+        from bot import review
+
+        return review.cancel(self, post_id, actor=actor, reason=reason)
+
+    def retry(self, post_id: int, *, actor: str) -> ReviewResult:
+        from bot import review
+
+        return review.retry(self, post_id, actor=actor)
+
+    def reschedule(self, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
+        from bot import review
+
+        return review.reschedule(self, post_id, actor=actor, at=at)
+
+    def add_candidate(self, image: Path, text: str, *, account: str | None, actor: str) -> int:
+        from bot import review
+
+        return review.add_manual(self, image, text, account=account, actor=actor)
+
+    def resume_account(self, name: str, *, actor: str) -> str | None:
+        """Lift a pause; returns the reason it was paused for (None: it was not)."""
+        with self.tx() as session:
+            row = account_repo.get_by_name(session, name)
+            reason = row.pause_reason
+            account_repo.resume(session, row.id)
+        with self._publishers_lock:  # a cached publisher may remember why it stopped: start it afresh
+            self.publishers.pop(name, None)
+        log.warning("event=account_resumed account=%s actor=%s", name, actor)
+        return reason
+
+    # -- reads -----------------------------------------------------------------------------------------
+    def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,
+              limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
+        from feedback.repository import candidates as cand_repo
+
+        with self.tx() as session:
+            return cand_repo.list_queue(session, self.clock(), statuses=statuses, account=account, limit=limit,
+                                        offset=offset)
+
+    def sheet_rows(self, *, statuses: tuple[str, ...], account: str | None, limit: int | None
+                   ) -> list[tuple[QueueRow, str | None]]:
+        from feedback.repository import candidates as cand_repo
+
+        with self.tx() as session:
+            return cand_repo.sheet_rows(session, self.clock(), statuses=statuses, account=account, limit=limit)
+
+    def candidate(self, candidate_id: int) -> dict[str, Any]:
+        from bot.review_view import candidate_detail
+
+        with self.tx() as session:
+            return candidate_detail(session, candidate_id, now=self.clock())
+
+    def posts(self, *, states: tuple[str, ...] | None = None, account: str | None = None,
+              limit: int | None = 50) -> list[PostRow]:
+        from feedback.repository import posts as posts_repo
+
+        with self.tx() as session:
+            return posts_repo.list_posts(session, states=states or None, account=account, limit=limit)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        from feedback.repository import posts as posts_repo
+
+        enabled = {a.name: a.enabled for a in self.config.accounts}
+        with self.tx() as session:
+            counts = posts_repo.count_by_account_state(session)
+            return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
+                     "paused_until": a.paused_until, "pause_reason": a.pause_reason,
+                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
+                    for a in account_repo.list_accounts(session)]
+
+    def stats(self, query: Callable[..., T], **kwargs: Any) -> T:
+        """One read-only query (feedback.repository.stats, counts) in its own transaction."""
+        with self.tx() as session:
+            return query(session, **kwargs)
+
+    # -- generation, publishing, polling -------------------------------------------------------------
+    def store_generation(self, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
+        from bot.pipeline import run_generation
+
+        return run_generation(self, req, models=models)
+
+    def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
+        from bot.publishing import publish_due
+
+        return publish_due(self, owner=owner, limit=limit, stop=self.stopping)
+
+    def reconcile(self) -> int:
+        from bot.publishing import reconcile_unconfirmed
+
+        return reconcile_unconfirmed(self)
+
+    def sweep_missed(self) -> int:
+        from bot.publishing import sweep_missed
+
+        return sweep_missed(self)
+
+    def poll(self) -> int:
+        from bot.polling import poll_due
+
+        return poll_due(self)
+
+    def rerank(self) -> int:
+        from bot.polling import rescore
+
+        return rescore(self, self.clock())
+
+    # -- scheduler jobs (bound methods: nothing is pickled, nothing is global) -----------------------
+    def job_generate(self, account: str, schedule: int = 0) -> GenerateOutcome | None:
+        from bot import jobs
+
+        return jobs.run_job(self, f"generate account={account} schedule={schedule}",
+                            lambda: jobs.run_generate_child(self, account, schedule))
+
+    def job_publish(self) -> datetime | None:
+        from bot import jobs
+
+        return jobs.run_job(self, "publish", lambda: jobs.publish(self))
+
+    def job_poll(self) -> int | None:
+        from bot import jobs
+
+        return jobs.run_job(self, "poll", self.poll)
+
+    def job_reconcile(self) -> int | None:
+        from bot import jobs
+
+        return jobs.run_job(self, "reconcile", self.reconcile)
+
+    def job_prune(self) -> int | None:
+        from bot import jobs
+
+        return jobs.run_job(self, "prune", lambda: jobs.prune_media(self))
+
+    def job_auto_approve(self) -> int | None:
+        from bot import jobs
+
+        return jobs.run_job(self, "auto_approve",
+                            lambda: jobs.auto_approve(self) if self.config.publishing.auto_approve else 0)
+
 
 def open_database(config: Config, *, auto_create: bool = True) -> Engine:
     """An engine on a schema at head. A new, empty database is migrated; an old one must be upgraded
     explicitly (`memeloop db upgrade`) so nobody's data changes shape behind their back."""
     engine = make_engine(config.storage.url)
     current = schema_revision(engine)
-    head = SCHEMA_HEAD
     if current is None and auto_create:
         from feedback import migrate
 
         migrate.upgrade(engine)
-    elif current != head:
+    elif current != SCHEMA_HEAD:
         engine.dispose()
-        raise ConfigError(f"database {config.storage.url} is at revision {current}, the code needs "
-                          f"{head}: run `memeloop db upgrade` (back up the file first)")
+        raise ConfigError(f"database {safe_url(config.storage.url)} is at revision {current}, the code needs "
+                          f"{SCHEMA_HEAD}: run `memeloop db upgrade` (back up the file first)")
     return engine
 
 
 def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow, auto_create: bool = True) -> App:
+    media = MediaStore.open(config.storage.media_dir)
     engine = open_database(config, auto_create=auto_create)
-    app = App(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock)
+    app = App(config=config, engine=engine, sessions=make_session_factory(engine), media=media, clock=clock)
     with app.tx() as session:
         app.account_ids = account_repo.sync_accounts(session, (
             account_repo.AccountSpec(name=a.name, platform=a.platform, handle=a.handle,
                                      hashtag_cap=a.hashtag_cap)
             for a in config.accounts), clock())
+        weight_repo.sync_weights(session, {str(k): v for k, v in config.ranking.weights.items()})
     return app

@@ -1,61 +1,68 @@
 """`memeloop run`: the long-running service.
 
-Lifecycle (as in python-telegram-bot): initialize (open the database, start-up sweep) -> start (the
-APScheduler BlockingScheduler owns the main thread) -> stop (SIGTERM/SIGINT: no new claims, running
-jobs finish or release, exit 0 within ~10 s) -> shutdown in ``finally`` (heartbeat row removed,
-engine disposed).
+Lifecycle (as in python-telegram-bot): initialize (start-up sweep when leading) -> start (the
+APScheduler BlockingScheduler owns the main thread) -> stop (SIGTERM/SIGINT: no new claims, the
+scheduler stops at once, running jobs get ``stop_grace`` to finish or release) -> shutdown in
+``finally`` (leadership released, heartbeat row removed). A second signal during teardown exits at
+once. Whatever is still running after the grace cannot hold the process: `memeloop run` exits.
 
-Jobs live in APScheduler's SQLAlchemyJobStore in the service database, referenced by name
-("bot.jobs:publish_job") with the config path as their only argument, so they survive restarts and
-never hold the app. The heartbeat and follow jobs are the exception: they live in a memory store
-because they are about this process.
+Jobs are bound methods of the service object (``App.job_publish`` ...) in an in-memory job store:
+nothing is pickled and nothing is global. What must survive a restart (each job's last and next
+run, and the signature of its trigger) is kept in our own table ``job_state``: on start, an
+unchanged job resumes at its stored next run, so runs missed while the service was down are seen
+and handled by misfire_grace/coalesce (late within the grace: one catch-up run; older: skipped);
+a changed job starts afresh.
+
+The heartbeat never asks the scheduler for its jobs (that lock is held by a scheduler shutting
+down, which deadlocked a stop); it reads this process's own table of next runs.
 
 Several daemons may share one database (bot.leader): each heartbeat also tries to lead. Only the
-leader attaches the persistent job store (so the periodic jobs run once, not once per process);
-the others run just the publish loop every tick, claiming posts one at a time like the leader.
+leader runs the periodic jobs; the others run just the publish loop every tick.
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import jobs
 from bot.app import App
-from bot.config import Config, ConfigError
 from bot.heartbeat import LEADER, ROLE, WORKER, Identity, clear_beat, identity, stale_after, write_beat
 from bot.leader import Leadership, leadership_for
+from feedback.repository import jobstate
 from feedback.repository.leadership import Holder
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 log = logging.getLogger(__name__)
 
-JOBSTORE = "default"
-RUNTIME_STORE = "runtime"
 RETRY_JOB_ID = "publish:retry"
 HEARTBEAT_JOB_ID = "heartbeat"
 FOLLOW_JOB_ID = "follow"
 MAX_WORKERS = 4
+STOP_GRACE = timedelta(seconds=8)  # running jobs get this long after a stop; the whole stop stays < 10 s
 
 
 @dataclass(frozen=True)
 class JobSpec:
+    """One periodic job: which service method, on which trigger, with which arguments."""
+
     id: str
-    func: str  # "module:function", so the job store keeps a name, never an object
+    method: Callable[..., Any]  # a bound method of the service: app.job_publish, app.job_generate, ...
     trigger: Any  # an APScheduler trigger
     kwargs: dict[str, Any] = field(default_factory=dict)
 
-    def signature(self) -> tuple[str, str, str, tuple]:
-        return (self.func, str(self.trigger), str(getattr(self.trigger, "timezone", "")),
-                tuple(sorted(self.kwargs.items())))
-
-
-def _job_signature(job) -> tuple[str, str, str, tuple]:
-    return (job.func_ref, str(job.trigger), str(getattr(job.trigger, "timezone", "")),
-            tuple(sorted(job.kwargs.items())))
+    def signature(self) -> str:
+        """What makes two specs the same job (a changed one starts afresh after a restart)."""
+        args = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+        return f"{self.method.__name__}({args}) {self.trigger} tz={self.trigger.timezone}"[:500]
 
 
 def _interval(every: timedelta, tz: str):
@@ -64,13 +71,12 @@ def _interval(every: timedelta, tz: str):
     return IntervalTrigger(seconds=max(1, int(every.total_seconds())), timezone=tz)
 
 
-def planned_jobs(config: Config) -> list[JobSpec]:
-    """Every persistent job the config asks for (ids are stable, so a restart finds them again)."""
+def planned_jobs(app: App) -> list[JobSpec]:
+    """Every periodic job the config asks for (ids are stable, so a restart finds them again)."""
     from apscheduler.triggers.cron import CronTrigger
 
-    if config.path is None:
-        raise ConfigError("the daemon needs a config loaded from a file (jobs re-read it by path)")
-    path, tz, sched = str(config.path), config.scheduler.timezone, config.scheduler
+    config = app.config
+    tz, sched = config.scheduler.timezone, config.scheduler
     specs = []
     for acc in config.accounts:
         if not acc.enabled:
@@ -78,30 +84,22 @@ def planned_jobs(config: Config) -> list[JobSpec]:
         for i, plan in enumerate(acc.schedules):
             trigger = (CronTrigger.from_crontab(plan.cron, timezone=acc.timezone) if plan.cron
                        else _interval(plan.every or timedelta(hours=6), tz))
-            specs.append(JobSpec(f"generate:{acc.name}:{i}", "bot.jobs:generate_job", trigger,
-                                 {"config_path": path, "account": acc.name, "schedule": i}))
+            specs.append(JobSpec(f"generate:{acc.name}:{i}", app.job_generate, trigger,
+                                 {"account": acc.name, "schedule": i}))
     specs += [
-        JobSpec("publish", "bot.jobs:publish_job", _interval(sched.tick, tz), {"config_path": path}),
-        JobSpec("poll", "bot.jobs:poll_job", _interval(sched.tick, tz), {"config_path": path}),
-        JobSpec("reconcile", "bot.jobs:reconcile_job", _interval(sched.reconcile_every, tz), {"config_path": path}),
-        JobSpec("prune", "bot.jobs:prune_job", _interval(sched.prune_every, tz), {"config_path": path}),
+        JobSpec("publish", app.job_publish, _interval(sched.tick, tz)),
+        JobSpec("poll", app.job_poll, _interval(sched.tick, tz)),
+        JobSpec("reconcile", app.job_reconcile, _interval(sched.reconcile_every, tz)),
+        JobSpec("prune", app.job_prune, _interval(sched.prune_every, tz)),
     ]
     if config.publishing.auto_approve:
-        specs.append(JobSpec("auto_approve", "bot.jobs:auto_approve_job", _interval(sched.tick, tz),
-                             {"config_path": path}))
+        specs.append(JobSpec("auto_approve", app.job_auto_approve, _interval(sched.tick, tz)))
     return specs
 
 
-def persistent_store(engine):
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-    return SQLAlchemyJobStore(engine=engine)
-
-
-def build_scheduler(config: Config, engine, *, blocking: bool = True, persistent: bool = True):
-    """The scheduler with its persistent job store in the service database (unless ``persistent`` is
-    False: the daemon attaches it only while it leads) and our job defaults: a run late by less than
-    misfire_grace still happens, missed runs coalesce into one, and a job never overlaps itself."""
+def build_scheduler(config: Config, *, blocking: bool = True):
+    """The scheduler with our job defaults: a run late by less than misfire_grace still happens,
+    missed runs coalesce into one, and a job never overlaps itself."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
 
@@ -109,10 +107,8 @@ def build_scheduler(config: Config, engine, *, blocking: bool = True, persistent
         from apscheduler.schedulers.blocking import BlockingScheduler as Scheduler
     else:
         from apscheduler.schedulers.background import BackgroundScheduler as Scheduler
-    # without a persistent store, JOBSTORE is an empty memory store until the daemon leads
     return Scheduler(
-        jobstores={JOBSTORE: persistent_store(engine) if persistent else MemoryJobStore(),
-                   RUNTIME_STORE: MemoryJobStore()},
+        jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
         job_defaults={"misfire_grace_time": int(config.scheduler.misfire_grace.total_seconds()),
                       "coalesce": True, "max_instances": 1},
@@ -120,56 +116,13 @@ def build_scheduler(config: Config, engine, *, blocking: bool = True, persistent
     )
 
 
-def sync_jobs(scheduler, specs: list[JobSpec]) -> dict[str, str]:
-    """Make the job store match the config. An unchanged job keeps its stored next run time (so runs
-    missed while the service was down are seen, and handled by misfire_grace/coalesce); a changed
-    one is replaced; one no longer configured is removed. Returns id -> kept|added|replaced|removed."""
-    existing = {job.id: job for job in scheduler.get_jobs(jobstore=JOBSTORE)}
-    changes: dict[str, str] = {}
-    for spec in specs:
-        job = existing.pop(spec.id, None)
-        if job is not None and _job_signature(job) == spec.signature():
-            changes[spec.id] = "kept"
-            continue
-        scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
-                          jobstore=JOBSTORE, replace_existing=True)
-        changes[spec.id] = "replaced" if job is not None else "added"
-    for job_id in existing:
-        if job_id != RETRY_JOB_ID:
-            scheduler.remove_job(job_id, jobstore=JOBSTORE)
-            changes[job_id] = "removed"
-    return changes
-
-
-def job_table(scheduler) -> dict[str, dict[str, str | None]]:
-    """id -> next run (ISO, UTC) and trigger, for the heartbeat row and `memeloop status`."""
-    out = {}
-    for job in scheduler.get_jobs():
-        if job.id in (HEARTBEAT_JOB_ID, FOLLOW_JOB_ID):
-            continue
-        nxt = getattr(job, "next_run_time", None)
-        out[job.id] = {"next_run": nxt.astimezone(UTC).isoformat() if nxt else None, "trigger": str(job.trigger)}
-    return out
-
-
-def schedule_retry(scheduler, config_path: str, retry_at: datetime) -> None:
-    """A platform said "not now, try at retry_at": one extra publish run at that time (nobody sleeps)."""
-    from apscheduler.triggers.date import DateTrigger
-
-    scheduler.add_job("bot.jobs:publish_job", DateTrigger(run_date=retry_at), id=RETRY_JOB_ID, name=RETRY_JOB_ID,
-                      kwargs={"config_path": config_path}, jobstore=JOBSTORE, replace_existing=True,
-                      misfire_grace_time=None)
-    log.info("daemon.rate_limited retry_at=%s", retry_at.isoformat())
-
-
 def startup_sweep(app: App) -> None:
-    """Before the first tick: settle posts a crash left unconfirmed, then handle slots that passed
-    while the service was down (late within publishing.late_window, else the next slot)."""
-    from bot.publishing import reconcile_unconfirmed, sweep_missed
-
-    for name, step in (("reconcile", reconcile_unconfirmed), ("sweep_missed", sweep_missed)):
+    """Before the first tick: settle posts a crash left unconfirmed, handle slots that passed while
+    the service was down, and give up generations a dead daemon started."""
+    for name, step in (("reconcile", app.reconcile), ("sweep_missed", app.sweep_missed),
+                       ("reap_generations", lambda: jobs.reap_abandoned(app))):
         try:
-            log.info("daemon.startup step=%s result=%s", name, step(app))
+            log.info("daemon.startup step=%s result=%s", name, step())
         except Exception:  # the service must come up even if one platform is unreachable
             log.exception("daemon.startup step=%s outcome=error", name)
 
@@ -178,43 +131,47 @@ class Daemon:
     """One service process. ``run()`` blocks until a stop is requested, then returns 0."""
 
     def __init__(self, app: App, *, blocking: bool = True, beat_every: timedelta | None = None,
-                 leadership: Leadership | None = None) -> None:
+                 leadership: Leadership | None = None, stop_grace: timedelta = STOP_GRACE) -> None:
         self.app = app
-        self.scheduler = build_scheduler(app.config, app.engine, blocking=blocking, persistent=False)
+        self.scheduler = build_scheduler(app.config, blocking=blocking)
         self.who: Identity = identity(ROLE, app.clock())
         self.beat_every = beat_every or min(app.config.scheduler.tick, timedelta(seconds=30))
+        self.stop_grace = stop_grace
         # a lease outlives a few missed beats, so a slow tick does not hand the lead around
         self.leadership = leadership or leadership_for(
             app.engine, Holder(self.who.process, self.who.pid, self.who.host), lease=stale_after(app.config))
         self.leading = False
+        self.specs = {spec.id: spec for spec in planned_jobs(app)}
         self._lead_lock = threading.Lock()
-        self._stopper: threading.Thread | None = None
-        self._stop_lock = threading.Lock()
-        self.started = threading.Event()  # set once jobs are synced and the first beat is written
+        self._table_lock = threading.Lock()
+        self._table: dict[str, dict[str, str | None]] = {}  # id -> next run, last run, trigger
+        self._running = 0
+        self._idle = threading.Condition()
+        self._signals = 0
+        self.started = threading.Event()  # set once jobs are added and the first beat is written
 
     # lifecycle -----------------------------------------------------------------------------------
     def initialize(self) -> None:
-        from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
+        from apscheduler.events import EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED, EVENT_SCHEDULER_STARTED
 
-        jobs.register_app(self.app)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
-        self.scheduler.add_listener(self._on_executed, EVENT_JOB_EXECUTED)
+        self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
-        self.scheduler.add_job(self.beat, "interval", seconds=self.beat_every.total_seconds(),
-                               id=HEARTBEAT_JOB_ID, jobstore=RUNTIME_STORE, misfire_grace_time=None)
-        self.scheduler.add_job(self.follow, "interval", seconds=self.app.config.scheduler.tick.total_seconds(),
-                               id=FOLLOW_JOB_ID, jobstore=RUNTIME_STORE, misfire_grace_time=None)
+        self.scheduler.add_job(self._guarded(HEARTBEAT_JOB_ID, self.beat), "interval",
+                               seconds=self.beat_every.total_seconds(), id=HEARTBEAT_JOB_ID, misfire_grace_time=None)
+        self.scheduler.add_job(self._guarded(FOLLOW_JOB_ID, self.follow), "interval",
+                               seconds=self.app.config.scheduler.tick.total_seconds(), id=FOLLOW_JOB_ID,
+                               misfire_grace_time=None)
         self.elect()  # a leader does its start-up sweep before the first tick
 
     def run(self, *, install_signals: bool = True) -> int:
-        jobs.STOP.clear()
         if install_signals:  # before the start-up sweep, so an early SIGTERM is a clean stop too
             self.install_signal_handlers()
         try:
-            self.initialize()
-            self.scheduler.start()  # blocks (BlockingScheduler) until stop() shut it down
-            if self._stopper is not None:
-                self._stopper.join()
+            if not self.app.stopping.is_set():
+                self.initialize()
+                self.scheduler.start()  # blocks (BlockingScheduler) until stop() shut it down
+            self.wait_for_jobs(self.stop_grace)
         finally:
             self.shutdown()
         return 0
@@ -224,30 +181,40 @@ class Daemon:
             signal.signal(sig, self._on_signal)
 
     def _on_signal(self, signum, _frame) -> None:
+        self._signals += 1
+        if self._signals > 1:  # a second signal during teardown: leave now (leases expire by themselves)
+            log.warning("daemon.signal signal=%s again: exiting now", signal.Signals(signum).name)
+            logging.shutdown()
+            os._exit(0)
         log.info("daemon.signal signal=%s", signal.Signals(signum).name)
         self.stop()
 
     def stop(self) -> None:
-        """No new claims from now on; running jobs see jobs.STOP and finish or release their work."""
-        jobs.STOP.set()
-        self._request_shutdown()
-
-    def _request_shutdown(self) -> None:
-        """Shutting the scheduler down waits for running jobs, so it happens in its own thread (never
-        inside a signal handler). Before the scheduler runs there is nothing to shut down yet:
-        _on_started comes back here once it does."""
-        with self._stop_lock:
-            if self._stopper is None and self.scheduler.running:
-                self._stopper = threading.Thread(target=self._shutdown_scheduler, name="memeloop-stop", daemon=True)
-                self._stopper.start()
+        """No new claims from now on; the scheduler stops without waiting (running jobs see
+        app.stopping and finish or release their work within stop_grace)."""
+        self.app.stopping.set()
+        threading.Thread(target=self._shutdown_scheduler, name="memeloop-stop", daemon=True).start()
 
     def _shutdown_scheduler(self) -> None:
         from apscheduler.schedulers import SchedulerNotRunningError
 
+        if not self.started.wait(timeout=30) and not self.scheduler.running:
+            return
         try:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
         except SchedulerNotRunningError:
             pass
+
+    def wait_for_jobs(self, grace: timedelta) -> bool:
+        """Wait until no job runs (True) or ``grace`` passed (False: the caller exits anyway)."""
+        deadline = time.monotonic() + grace.total_seconds()
+        with self._idle:
+            while self._running and time.monotonic() < deadline:
+                self._idle.wait(timeout=max(0.0, deadline - time.monotonic()))
+            if self._running:
+                log.warning("daemon.stop jobs_still_running=%d after=%ss (exiting anyway)", self._running,
+                            grace.total_seconds())
+            return self._running == 0
 
     def shutdown(self) -> None:
         try:
@@ -260,40 +227,121 @@ class Daemon:
             clear_beat(self.app, self.who)
         except Exception:  # the database may be what failed; exiting matters more
             log.exception("daemon.shutdown step=clear_heartbeat outcome=error")
-        jobs.forget_apps()
         log.info("daemon.stopped process=%s", self.who.process)
 
-    # scheduler callbacks ---------------------------------------------------------------------------
-    def _on_started(self, _event) -> None:
-        changes = sync_jobs(self.scheduler, planned_jobs(self.app.config)) if self.leading else {}
-        log.info("daemon.started process=%s role=%s jobs=%s", self.who.process,
-                 LEADER if self.leading else WORKER, changes)
-        self.beat()
-        self.started.set()
-        if jobs.STOP.is_set():  # a signal arrived while starting up
-            self._request_shutdown()
+    # jobs ----------------------------------------------------------------------------------------
+    def _guarded(self, job_id: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Count running jobs (a stop waits for them) and settle retry requests of publish runs."""
+        def run(**kwargs: Any) -> Any:
+            with self._idle:
+                self._running += 1
+            try:
+                result = fn(**kwargs)
+                if job_id in ("publish", RETRY_JOB_ID) and isinstance(result, datetime):
+                    self.schedule_retry(result)
+                return result
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+        run.__name__ = f"memeloop_{job_id}"
+        return run
 
-    def _on_executed(self, event) -> None:
-        if (event.job_id in ("publish", RETRY_JOB_ID) and isinstance(event.retval, datetime) and self.leading
-                and not jobs.STOP.is_set()):
-            schedule_retry(self.scheduler, str(self.app.config.path), event.retval)
+    def schedule_retry(self, retry_at: datetime) -> None:
+        """A platform said "not now, try at retry_at": one extra publish run at that time."""
+        if not self.leading or self.app.stopping.is_set():
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        self.scheduler.add_job(self._guarded(RETRY_JOB_ID, self.app.job_publish), DateTrigger(run_date=retry_at),
+                               id=RETRY_JOB_ID, name=RETRY_JOB_ID, replace_existing=True, misfire_grace_time=None)
+        log.info("daemon.rate_limited retry_at=%s", retry_at.isoformat())
+
+    def _add_periodic(self) -> dict[str, str]:
+        """The leader's periodic jobs, each resuming at its stored next run when unchanged."""
+        with self.app.tx() as session:
+            stored = {row.id: row for row in jobstate.load(session)}
+        changes = {}
+        now = datetime.now(UTC)
+        for spec in self.specs.values():
+            row = stored.get(spec.id)
+            resume = row is not None and row.signature == spec.signature() and row.next_run_at is not None
+            next_run = row.next_run_at if resume and row else spec.trigger.get_next_fire_time(None, now)
+            self.scheduler.add_job(self._guarded(spec.id, spec.method), spec.trigger, id=spec.id,
+                                   name=spec.id, kwargs=spec.kwargs, next_run_time=next_run, replace_existing=True)
+            self._note(spec.id, next_run, row.last_run_at if row else None)
+            changes[spec.id] = "kept" if resume else ("replaced" if row else "added")
+        with self.app.tx() as session:
+            jobstate.forget_others(session, keep=list(self.specs))
+        self.save_job_state()
+        return changes
+
+    def _remove_periodic(self) -> None:
+        from apscheduler.jobstores.base import JobLookupError
+
+        for job_id in (*self.specs, RETRY_JOB_ID):
+            try:
+                self.scheduler.remove_job(job_id)
+            except JobLookupError:  # never added, or a one-off that already ran
+                continue
+        with self._table_lock:
+            self._table.clear()
+
+    def _note(self, job_id: str, next_run: datetime | None, last_run: datetime | None) -> None:
+        spec = self.specs.get(job_id)
+        with self._table_lock:
+            self._table[job_id] = {"next_run": next_run.astimezone(UTC).isoformat() if next_run else None,
+                                   "last_run": last_run.astimezone(UTC).isoformat() if last_run else None,
+                                   "trigger": str(spec.trigger) if spec else None}
+
+    def _on_submitted(self, event) -> None:
+        spec = self.specs.get(event.job_id)
+        if spec is None or not self.leading:
+            return
+        last = max(event.scheduled_run_times)
+        self._note(spec.id, spec.trigger.get_next_fire_time(last, datetime.now(UTC)), last)
 
     def _on_missed(self, event) -> None:
         log.warning("daemon.missed job=%s scheduled=%s (later than scheduler.misfire_grace)",
                     event.job_id, event.scheduled_run_time)
+        spec = self.specs.get(event.job_id)
+        if spec is not None and self.leading:
+            self._note(spec.id, spec.trigger.get_next_fire_time(event.scheduled_run_time, datetime.now(UTC)),
+                       None)
+
+    def job_table(self) -> dict[str, dict[str, str | None]]:
+        """id -> next run (ISO, UTC), last run and trigger, for the heartbeat row and `memeloop status`."""
+        with self._table_lock:
+            return {k: dict(v) for k, v in self._table.items()}
+
+    def save_job_state(self) -> None:
+        with self.app.tx() as session:
+            for job_id, entry in self.job_table().items():
+                spec = self.specs[job_id]
+                jobstate.save(session, job_id, signature=spec.signature(), next_run_at=_parse(entry["next_run"]),
+                              last_run_at=_parse(entry["last_run"]), now=self.app.clock())
+
+    # scheduler callbacks ---------------------------------------------------------------------------
+    def _on_started(self, _event) -> None:
+        log.info("daemon.started process=%s role=%s jobs=%s", self.who.process,
+                 LEADER if self.leading else WORKER, sorted(self.job_table()))
+        self.beat()
+        self.started.set()
 
     def beat(self) -> None:
         self.elect()
         try:
-            write_beat(self.app, self.who, job_table(self.scheduler), role=LEADER if self.leading else WORKER)
+            if self.leading:
+                self.save_job_state()
+            write_beat(self.app, self.who, self.job_table(), role=LEADER if self.leading else WORKER)
         except Exception:  # a missed beat shows up as staleness; never kill the scheduler for it
             log.exception("daemon.heartbeat outcome=error")
 
     # leadership ------------------------------------------------------------------------------------
     def elect(self) -> None:
-        """Become, stay or stop being the leader; attach or detach the persistent jobs to match."""
+        """Become, stay or stop being the leader; add or remove the periodic jobs to match."""
         with self._lead_lock:
-            if jobs.STOP.is_set():
+            if self.app.stopping.is_set():
                 return
             try:
                 leads = self.leadership.hold(self.app.clock())
@@ -303,64 +351,49 @@ class Daemon:
             if leads and not self.leading:
                 try:
                     self._take_lead()
-                except Exception:  # e.g. the job store cannot start: let another process lead
+                except Exception:  # e.g. the job state cannot be read: let another process lead
                     log.exception("event=leader_start_failed process=%s", self.who.process)
+                    self._remove_periodic()
+                    self.leading = False
                     self.leadership.release()
             elif self.leading and not leads:
-                self._step_down()
+                log.warning("event=leader_lost process=%s", self.who.process)
+                self.leading = False
+                self._remove_periodic()
 
     def _take_lead(self) -> None:
-        from apscheduler.jobstores.memory import MemoryJobStore
-
         log.info("event=leader_acquired process=%s", self.who.process)
         startup_sweep(self.app)  # what the previous leader (or a crash) left behind
-        self.scheduler.remove_jobstore(JOBSTORE)  # the empty placeholder
-        try:
-            self.scheduler.add_jobstore(persistent_store(self.app.engine), JOBSTORE)
-        except Exception:
-            self.scheduler.add_jobstore(MemoryJobStore(), JOBSTORE)
-            raise
         self.leading = True
-        if self.scheduler.running:
-            log.info("daemon.leading process=%s jobs=%s", self.who.process,
-                     sync_jobs(self.scheduler, planned_jobs(self.app.config)))
-
-    def _step_down(self) -> None:
-        from apscheduler.jobstores.memory import MemoryJobStore
-
-        log.warning("event=leader_lost process=%s", self.who.process)
-        self.leading = False
-        # not shut down: the SQLAlchemy store's shutdown would dispose the app's own engine
-        self.scheduler.remove_jobstore(JOBSTORE, shutdown=False)
-        self.scheduler.add_jobstore(MemoryJobStore(), JOBSTORE)
+        log.info("daemon.leading process=%s jobs=%s", self.who.process, self._add_periodic())
 
     def follow(self) -> None:
-        """A follower's tick: claim and publish what is due (the leader's own publish job does this
-        for the leader)."""
-        if not self.leading and self.app.config.path is not None:
-            jobs.publish_job(str(self.app.config.path))
+        """A follower's tick: claim and publish what is due (the leader's own publish job does this)."""
+        if not self.leading:
+            self.app.job_publish()
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
 class OnceSummary:
-    reconciled: Any
-    swept: Any
-    published: Any
-    polled: Any
+    reconciled: int
+    swept: int
+    published: Any  # bot.publishing.PublishSummary
+    polled: int
 
 
 def run_once(app: App, *, owner: str | None = None, progress: Callable[[str], None] | None = None) -> OnceSummary:
     """`memeloop run --once`: do everything that is due now, then return."""
-    from bot.polling import poll_due
-    from bot.publishing import publish_due, reconcile_unconfirmed, sweep_missed
-
     say = progress or (lambda _msg: None)
     say("reconciling unconfirmed posts")
-    reconciled = reconcile_unconfirmed(app)
+    reconciled = app.reconcile()
     say("sweeping slots missed while down")
-    swept = sweep_missed(app)
+    swept = app.sweep_missed()
     say("publishing due posts")
-    published = publish_due(app, owner=owner or jobs.lease_owner(), stop=jobs.STOP)
+    published = app.publish_due(owner=owner or jobs.lease_owner())
     say("polling metrics")
-    polled = poll_due(app)
+    polled = app.poll()
     return OnceSummary(reconciled, swept, published, polled)

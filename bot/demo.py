@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import click
-
 from bot.app import App, build_app
 from bot.config import load_config
+from bot.errors import UsageError
 
 MARKER = "# written by `memeloop demo`"
 ACCOUNT = "demo"
@@ -108,7 +107,7 @@ def prepare_folder(folder: Path, *, fresh: bool) -> Path:
     config = folder / "config.toml"
     ours = config.is_file() and config.read_text(encoding="utf-8").startswith(MARKER)
     if folder.exists() and any(folder.iterdir()) and not ours:
-        raise click.ClickException(f"{folder} exists and is not a memeloop demo folder; pick another --dir")
+        raise UsageError(f"{folder} exists and is not a memeloop demo folder; pick another --dir")
     if fresh and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -150,12 +149,12 @@ def _log_to_file(path: Path) -> None:
     """The screen is for the story; the log (and each generate child's own log) goes to files."""
     import logging
 
-    from bot.logs import configure_logging
+    from bot.logs import OurStreamHandler, configure_logging
 
     configure_logging(level="INFO", file=path)
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_memeloop", False) and not isinstance(handler, logging.FileHandler):
+        if isinstance(handler, OurStreamHandler):
             root.removeHandler(handler)
 
 
@@ -180,10 +179,8 @@ def _step(console, text: str, fn: Callable):
 
 def _round(app: App, clock: SimClock, console) -> RoundReport:
     from bot.jobs import run_generate_child
-    from bot.polling import poll_due
-    from bot.publishing import approve_and_schedule, publish_due
 
-    generated = {}
+    generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
         what = "meme captioner (beam search)" if plan.generator == "meme" else "GAN image + GPT-2 captions"
         outcome = _step(console, f"generating with the {what} in a child process",
@@ -195,25 +192,22 @@ def _round(app: App, clock: SimClock, console) -> RoundReport:
     _show_queue(console, queue, "review queue (best predicted score first)")
     ids = [row.id for row in queue[:APPROVE_PER_ROUND]]
     console.print(f"[yellow]auto-approving (demo mode only)[/yellow] candidates {ids}")
-    posts = approve_and_schedule(app, ids, actor="demo-auto-approve", at=clock())
-    summary = _step(console, "publishing to the outbox", lambda: publish_due(app, owner="memeloop-demo"))
+    posts = [app.approve(i, actor="demo-auto-approve", at=clock()) for i in ids]
+    summary = _step(console, "publishing to the outbox", lambda: app.publish_due(owner="memeloop-demo"))
     before = {row.id: row for row in _queue(app, limit=50)}
     snapshots = 0
     for hours in (1, 5, 18):  # the polling ages 1h, 6h, 24h
         clock.advance(timedelta(hours=hours))
         snapshots += _step(console, f"[yellow]simulated clock[/yellow] +{hours}h: the audience reacts; "
-                                    "polling metrics", lambda: poll_due(app))
+                                    "polling metrics", app.poll)
     _show_rank_moves(console, before, _queue(app, limit=50))
     _show_learned(app, console)
     clock.advance(timedelta(hours=1))
-    return RoundReport(generated, len(posts), getattr(summary, "published", 0), snapshots)
+    return RoundReport(generated, len(posts), summary.published, snapshots)
 
 
 def _queue(app: App, limit: int):
-    from feedback.repository import candidates as cand_repo
-
-    with app.tx() as session:
-        return cand_repo.list_queue(session, app.clock(), limit=limit)
+    return app.queue(limit=limit)
 
 
 def _show_queue(console, rows, title: str) -> None:
@@ -253,17 +247,13 @@ def _fmt(score: float | None) -> str:
 
 def _show_learned(app: App, console) -> None:
     """The ranker's strongest learned feature weights (what the audience and approvals taught it)."""
-    from feedback.learning import load_ranker
-
-    cfg = app.config.ranking
     with app.tx() as session:
-        ranker = load_ranker(session, weights=cfg.weights, engagement_age=cfg.engagement_age,
-                             baseline_posts=cfg.baseline_posts, now=app.clock())
-    weights = ranker.weights() if hasattr(ranker, "weights") else {}
+        ranker = app.ranker(session)
+    weights = ranker.weights()
     top = sorted(((n, w) for n, w in weights.items() if n != "bias"), key=lambda nw: -abs(nw[1]))[:5]
     if top:
         shown = ", ".join(f"{name} {value:+.2f}" for name, value in top)
-        console.print(f"ranker learned ({getattr(ranker, 'observations', '?')} observations): {shown}")
+        console.print(f"ranker learned ({ranker.observations} observations): {shown}")
 
 
 def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> dict:
@@ -272,10 +262,9 @@ def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> d
     from feedback.repository import candidates as cand_repo
     from feedback.repository import posts as post_repo
 
-    with app.tx() as session:
-        candidates = cand_repo.count_by_status(session)
-        posts = post_repo.count_by_state(session)
-        published = post_repo.list_posts(session, states=["published"])
+    candidates = app.stats(lambda session: cand_repo.count_by_status(session))
+    posts = app.stats(lambda session: post_repo.count_by_state(session))
+    published = app.posts(states=("published",), limit=None)
     engagement = _engagement(app, published)
     lines = ["candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(candidates.items())),
              "posts: " + ", ".join(f"{k} {v}" for k, v in sorted(posts.items())),
@@ -295,17 +284,13 @@ def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> d
 
 
 def _engagement(app: App, published) -> dict[str, tuple[int, int, int]]:
-    from bot.publishing import publisher_for
-    from feedback.repository import candidates as cand_repo
-
-    publisher = publisher_for(app, ACCOUNT)
+    publisher = app.publisher(ACCOUNT)
     readings = {m.remote_id: m for m in publisher.fetch_metrics([p.remote_id for p in published if p.remote_id],
                                                                 now=app.clock())}
     out: dict[str, tuple[int, int, int]] = {}
-    with app.tx() as session:
-        for post in published:
-            generator = cand_repo.get_candidate(session, post.candidate_id).generator
-            m = readings.get(post.remote_id)
-            n, likes, reposts = out.get(generator, (0, 0, 0))
-            out[generator] = (n + 1, likes + ((m.likes or 0) if m else 0), reposts + ((m.reposts or 0) if m else 0))
+    for post in published:
+        generator = app.candidate(post.candidate_id)["generator"]
+        m = readings.get(post.remote_id)
+        n, likes, reposts = out.get(generator, (0, 0, 0))
+        out[generator] = (n + 1, likes + ((m.likes or 0) if m else 0), reposts + ((m.reposts or 0) if m else 0))
     return out

@@ -1,8 +1,8 @@
-"""Scheduler jobs: module-level functions APScheduler stores by name ("bot.jobs:generate_job").
-
-Each one gets the config PATH (plain, picklable) and rebuilds what it needs for one run, so nothing
-in the job store ever holds the app, a session or a model. Each is the top of a unit of work: it
-records a failure and moves on, and the daemon keeps running.
+"""The bodies of the scheduler's jobs. The daemon schedules bound methods of the service object
+(``App.job_publish`` etc.), which run these with the app they belong to: no process globals, no
+config file re-read per run, nothing pickled. Each is the top of a unit of work: it records a
+failure and moves on, and the daemon keeps running. ``app.stopping`` (set on SIGTERM) is checked
+between units of work.
 """
 from __future__ import annotations
 
@@ -13,72 +13,40 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.app import App, build_app
-from bot.config import Config, load_config
-from feedback.clock import utcnow
+from bot.threads import child_env
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Set by the daemon's signal handler. Process-wide on purpose: APScheduler pickles job arguments, and
-# an Event cannot travel through the job store. Jobs check it between units of work.
-STOP = threading.Event()
 KILL_GRACE_S = 3.0
 STDERR_TAIL = 2000
-
-
-# One App per config file per process, shared by every job run (one engine and connection pool, one
-# publisher per account: an Instagram session is not rebuilt every tick). Rebuilt when the file
-# changes. This cache is process state like STOP; nothing in it is ever pickled into the job store.
-_APPS: dict[str, tuple[float, App]] = {}
-_APPS_LOCK = threading.Lock()
-
-
-def shared_app(config_path: str) -> App:
-    mtime = Path(config_path).stat().st_mtime
-    with _APPS_LOCK:
-        entry = _APPS.get(config_path)
-        if entry is not None and entry[0] == mtime:
-            return entry[1]
-        app = build_app(load_config(config_path))
-        _APPS[config_path] = (mtime, app)
-    if entry is not None:
-        entry[1].close()  # checked-out connections finish their work; the pool is dropped
-    return app
-
-
-def register_app(app: App) -> None:
-    """Let jobs in this process use the daemon's own App for its config file."""
-    if app.config.path is not None:
-        with _APPS_LOCK:
-            _APPS[str(app.config.path)] = (app.config.path.stat().st_mtime, app)
-
-
-def forget_apps() -> None:
-    with _APPS_LOCK:
-        _APPS.clear()
-
-
-@contextmanager
-def job_app(config_path: str) -> Iterator[App]:
-    yield shared_app(config_path)
 
 
 def lease_owner() -> str:
     return f"{socket.gethostname()[:100]}:{os.getpid()}"
 
 
-def data_dir(config: Config) -> Path:
-    return config.path.parent if config.path is not None else Path.cwd()
+def run_job(app: App, name: str, work: Callable[[], T]) -> T | None:
+    """The top of a job: nothing new once stopping; a failure is logged and the daemon moves on."""
+    if app.stopping.is_set():
+        return None
+    try:
+        result = work()
+    except Exception:
+        log.exception("job=%s outcome=error", name)
+        return None
+    log.info("job=%s outcome=ok result=%s", name, result)
+    return result
 
 
 # --- generate -------------------------------------------------------------------------------------
@@ -95,9 +63,10 @@ class GenerateOutcome:
 def generate_argv(config_path: str, account: str, generator: str, count: int, *, generation_id: int,
                   seed: int, tone: str | None = None, audience: str | None = None,
                   now: datetime | None = None) -> list[str]:
+    """The child's command line; it watches --parent-pid and exits when this process is gone."""
     argv = [sys.executable, "-m", "bot", "--config", config_path, "generate", "--account", account,
             "--generator", generator, "--count", str(count), "--generation-id", str(generation_id),
-            "--seed", str(seed)]
+            "--seed", str(seed), "--parent-pid", str(os.getpid())]
     if tone:
         argv += ["--tone", tone]
     if audience:
@@ -107,13 +76,6 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
     return argv
 
 
-def generate_job(config_path: str, account: str, schedule: int = 0) -> GenerateOutcome | None:
-    """Run one `memeloop generate` for ``account``'s ``schedule``-th generate entry in a child process
-    (models never live in the daemon), killed at config.generator.timeout."""
-    return _run_job(f"generate account={account} schedule={schedule}", config_path,
-                    lambda app: run_generate_child(app, account, schedule))
-
-
 def run_generate_child(app: App, account: str, schedule: int = 0, *,
                        timeout: timedelta | None = None) -> GenerateOutcome:
     from feedback.repository import candidates as cand_repo
@@ -121,22 +83,23 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
     acc = app.config.account(account)
     plan = acc.schedules[schedule]
     seed = secrets.randbits(63)
-    params = {"count": plan.count, "tone": plan.tone, "audience": plan.audience, "schedule": schedule}
+    params = {"count": plan.count, "tone": plan.tone, "audience": plan.audience, "schedule": schedule,
+              "parent": lease_owner()}
     with app.tx() as session:
         generation_id = cand_repo.start_generation(
             session, generator=plan.generator, account_id=app.account_ids[account], model_version="",
             params=params, seed=seed, now=app.clock()).id
-    simulated = app.clock is not utcnow  # the demo's clock travels to the child; a real one needs no help
+    simulated = app.simulated_clock  # the demo's clock travels to the child; a real one needs no help
     argv = generate_argv(str(app.config.path), account, plan.generator, plan.count, generation_id=generation_id,
                          seed=seed, tone=plan.tone, audience=plan.audience, now=app.clock() if simulated else None)
-    log_path = data_dir(app.config) / "logs" / f"generate-{generation_id}.log"
+    log_path = app.data_dir() / "logs" / f"generate-{generation_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     limit = (timeout or app.config.generator.timeout).total_seconds()
     started = time.monotonic()
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        status = _wait_child(proc, limit)
+                                start_new_session=True, env=child_env(app.config.generator.threads))
+        status = _wait_child(proc, limit, app)
     seconds = round(time.monotonic() - started, 3)
     outcome = GenerateOutcome(generation_id, status, proc.returncode, seconds, log_path)
     if status != "ok":
@@ -146,7 +109,7 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
     return outcome
 
 
-def _wait_child(proc: subprocess.Popen, limit_s: float) -> str:
+def _wait_child(proc: subprocess.Popen, limit_s: float, app: App) -> str:
     deadline = time.monotonic() + limit_s
     while True:
         try:
@@ -154,9 +117,9 @@ def _wait_child(proc: subprocess.Popen, limit_s: float) -> str:
             return "ok" if code == 0 else "failed"
         except subprocess.TimeoutExpired:
             pass
-        if STOP.is_set() or time.monotonic() >= deadline:
+        if app.stopping.is_set() or time.monotonic() >= deadline:
             _kill_group(proc)
-            return "stopped" if STOP.is_set() else "timeout"
+            return "stopped" if app.stopping.is_set() else "timeout"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -197,97 +160,66 @@ def _record_child_failure(app: App, outcome: GenerateOutcome, limit_s: float) ->
               changed, last_line[:300])
 
 
-# --- publish / poll / reconcile -------------------------------------------------------------------
+def reap_abandoned(app: App) -> int:
+    """Generations still 'running' whose daemon is gone (killed, crashed) are failed, so a child that
+    outlived it can never store its results (the child's final write is conditional on 'running').
+    Same host: the daemon's pid is checked; another host's: after generator.timeout. Returns how many."""
+    from feedback.repository import generations as gen_repo
 
-def _run_job(name: str, config_path: str, work: Callable[[App], T]) -> T | None:
-    """The top of a job: nothing new once stopping; a failure is logged and the daemon moves on."""
-    if STOP.is_set():
-        return None
-    try:
-        with job_app(config_path) as app:
-            result = work(app)
-    except Exception:
-        log.exception("job=%s outcome=error", name)
-        return None
-    log.info("job=%s outcome=ok result=%s", name, result)
-    return result
-
-
-def publish_job(config_path: str) -> datetime | None:
-    """Publish what is due. Returns the time a post was put back to (rate-limit reset, backoff) so the
-    daemon schedules an extra run then, instead of anyone sleeping in a worker thread."""
-    def work(app: App) -> datetime | None:
-        from bot.publishing import publish_due
-
-        summary = publish_due(app, owner=lease_owner(), stop=STOP)
-        log.info("job=publish summary=%s", summary)
-        return getattr(summary, "retry_at", None) or _earliest_retry(app, summary)
-
-    return _run_job("publish", config_path, work)
-
-
-def _earliest_retry(app: App, summary) -> datetime | None:
-    """When posts of this run were put back with a later attempt time, the earliest such time."""
-    if not getattr(summary, "retried", 0):
-        return None
-    from feedback.repository import posts as post_repo
-
+    now, host = app.clock(), socket.gethostname()[:100]
+    reaped = 0
     with app.tx() as session:
-        times = [p.next_attempt_at for p in (post_repo.get_post(session, pid) for pid in summary.post_ids)
-                 if p.state == "scheduled" and p.next_attempt_at is not None]
-    return min(times, default=None)
+        for gen in gen_repo.running(session):
+            parent = str((gen.params or {}).get("parent") or "")
+            parent_host, _, pid = parent.rpartition(":")
+            gone = (parent_host == host and pid.isdigit() and not _alive(int(pid))) or (
+                now - gen.started_at > app.config.generator.timeout + timedelta(minutes=1))
+            if gone and gen_repo.fail_generation(session, gen.id, now=now,
+                                                 error=f"abandoned: its daemon {parent or '?'} stopped"):
+                reaped += 1
+    if reaped:
+        log.warning("event=generations_reaped count=%d", reaped)
+    return reaped
 
 
-def poll_job(config_path: str) -> int | None:
-    def work(app: App) -> int:
-        from bot.polling import poll_due
-
-        return poll_due(app)
-
-    return _run_job("poll", config_path, work)
-
-
-def reconcile_job(config_path: str) -> int | None:
-    def work(app: App) -> int:
-        from bot.publishing import reconcile_unconfirmed
-
-        return reconcile_unconfirmed(app)
-
-    return _run_job("reconcile", config_path, work)
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-def auto_approve_job(config_path: str) -> int | None:
-    """Only with publishing.auto_approve = true: give each account with an empty schedule its
-    best-ranked pending candidate. Off by default (the demo turns it on and says so)."""
-    return _run_job("auto_approve", config_path,
-                    lambda app: auto_approve(app) if app.config.publishing.auto_approve else 0)
+# --- publish / auto-approve ----------------------------------------------------------------------
+
+def publish(app: App) -> datetime | None:
+    """Publish what is due. Returns the earliest time a post was put back to (rate-limit reset,
+    backoff) so the daemon schedules an extra run then, instead of anyone sleeping in a worker."""
+    summary = app.publish_due(owner=lease_owner())
+    log.info("job=publish summary=%s", summary)
+    return summary.retry_at
 
 
 def auto_approve(app: App, *, per_account: int = 1) -> int:
-    from bot.publishing import approve_and_schedule
-    from feedback.repository import candidates as cand_repo
-    from feedback.repository import posts as post_repo
-
+    """Only with publishing.auto_approve = true: give each account with an empty schedule its
+    best-ranked pending candidate. Off by default (the demo turns it on and says so)."""
     approved = 0
     for acc in app.config.accounts:
-        if not acc.enabled:
+        if not acc.enabled or app.posts(states=("scheduled",), account=acc.name, limit=1):
             continue
-        with app.tx() as session:
-            waiting = post_repo.list_posts(session, states=["scheduled"], account=acc.name)
-            queue = cand_repo.list_queue(session, app.clock(), account=acc.name, limit=per_account)
-        if waiting or not queue:
-            continue
-        posts = approve_and_schedule(app, [row.id for row in queue], actor="auto-approve", account=acc.name)
-        approved += len(posts)
+        queue = app.queue(account=acc.name, limit=per_account)
+        for row in queue:
+            app.approve(row.id, actor="auto-approve", account=acc.name)
+            approved += 1
         log.info("job=auto_approve account=%s approved=%s", acc.name, [row.id for row in queue])
     return approved
 
 
 # --- prune ----------------------------------------------------------------------------------------
-
-def prune_job(config_path: str) -> int | None:
-    return _run_job("prune", config_path, prune_media)
-
 
 def prune_media(app: App) -> int:
     """Delete image files of rejected/filtered/duplicate candidates older than scheduler.keep_media,
@@ -302,7 +234,7 @@ def prune_media(app: App) -> int:
         Path(path).unlink(missing_ok=True)
     with app.tx() as session:
         media_repo.forget_media(session, [cid for cid, _ in doomed], now)
-    logs = data_dir(app.config) / "logs"
+    logs = app.data_dir() / "logs"
     old_logs = [p for p in logs.glob("generate-*.log") if p.stat().st_mtime < cutoff.timestamp()] \
         if logs.is_dir() else []
     for p in old_logs:

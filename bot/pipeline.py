@@ -23,10 +23,12 @@ from typing import Any
 
 from bot.app import App
 from bot.config import Config
+from bot.media import Media, MediaStore
 
 log = logging.getLogger(__name__)
 
 FILTERED, DUPLICATE, PENDING = "filtered", "duplicate", "pending"
+Verdict = tuple[str, str | None]  # (status, reason) of one draft
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ class GenerateResult:
 # --- models ---------------------------------------------------------------------------------------
 
 def load_models(config: Config, generator: str) -> Models:
+    from bot.threads import pin_threads
+
+    pin_threads(config.generator.threads)
     if generator == "meme":
         return _meme_models(config)
     if generator == "post":
@@ -117,9 +122,9 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
 def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
-    from PIL import Image
 
     from generator.annotate import render_meme
+    from generator.imageio import open_image
 
     cfg = config.generator.meme
     if not templates:
@@ -127,13 +132,12 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     rng = np.random.default_rng(req.seed)
     n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
-    features = captioner.encode_batch([t.image_path for t in chosen])
+    features = template_features(captioner, [t.image_path for t in chosen], config)
     decode = cfg.decode_options()
     beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
-        with Image.open(template.image_path) as img:
-            base = img.convert("RGB")
+        base = open_image(template.image_path, animated="first_frame").convert("RGB")
         for cap in captions:
             drafts.append(Draft(
                 text=cap.text, group_key=f"{prefix}:{template.slug}", beam_rank=cap.rank, beam_score=float(cap.score),
@@ -145,19 +149,31 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     return drafts
 
 
+def template_features(captioner, paths: Sequence, config: Config):
+    """Features from the on-disk cache beside the media folder; the encoder loads only for new images."""
+    from generator.meme.feature_cache import FeatureFile
+
+    if not getattr(captioner, "encoder_name", None):  # no named encoder, nothing to key a cache by
+        return captioner.encode_batch(list(paths))
+    cache = FeatureFile(config.storage.media_dir.parent / "template-features.npz", captioner.encoder_name)
+    features, encoded = cache.features(paths, captioner.encode_batch)
+    log.info("meme.features images=%d encoded=%d", len(paths), encoded)
+    return features
+
+
 def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """One GAN image per queued post, each with captions_per_image captions to choose from."""
     import numpy as np
 
     per_image = config.generator.post.captions_per_image
     rng = np.random.default_rng(req.seed)
-    tones, audiences = list(getattr(writer, "tones", []) or []), list(getattr(writer, "audiences", []) or [])
+    tones, audiences = list(writer.tones), list(writer.audiences)
     drafts = []
     for index, (image, gan_seed) in enumerate(gan.generate(req.count, seed=req.seed)):
         tone = req.tone or (str(rng.choice(tones)) if tones else None)
         audience = req.audience or (str(rng.choice(audiences)) if audiences else None)
         writer_seed = int(rng.integers(0, 2**62))
-        topic = getattr(gan, "domain", None)
+        topic = gan.domain
         texts = writer.write(per_image, tone=tone, audience=audience, seed=writer_seed, topic=topic)
         for rank, text in enumerate(texts):
             drafts.append(Draft(
@@ -166,34 +182,6 @@ def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) 
                 params={"gan_seed": int(gan_seed), "writer_seed": writer_seed, "caption_index": rank,
                         "captions_per_image": per_image, "topic": topic, "seed": req.seed}))
     return drafts
-
-
-# --- media ----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Media:
-    path: str
-    sha256: str
-    phash: str
-
-
-def save_media(image, media_dir: Path) -> Media:
-    """PNG named by its content hash (identical images share a file); written atomically."""
-    import io
-
-    import imagehash
-
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False)
-    data = buf.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
-    target = media_dir / sha[:2] / f"{sha}.png"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return Media(str(target), sha, str(imagehash.phash(image)))
 
 
 def file_sha256(path: Path) -> str:
@@ -216,7 +204,7 @@ def run_generation(app: App, req: GenerateRequest, *, models: Models | None = No
         with _timed(timings, "generate_s"):
             drafts = models.make(req, app.config, str(generation_id))
         with _timed(timings, "render_s"):
-            media = _save_all(drafts, _media_dir(app.config))
+            media = _save_all(drafts, app.media)
         with _timed(timings, "store_s"), app.tx() as session:
             counts = _store(session, app, req, generation_id, models, drafts, media)
             timings["total_s"] = round(time.perf_counter() - started, 3)
@@ -266,18 +254,14 @@ def _start_generation(app: App, req: GenerateRequest) -> int:
             now=app.clock()).id
 
 
-def _media_dir(config: Config) -> Path:
-    if config.storage.media_dir is not None:
-        return config.storage.media_dir
-    return (config.path.parent if config.path else Path.cwd()) / "media"
-
-
-def _save_all(drafts: Sequence[Draft], media_dir: Path) -> list[Media]:
-    saved: dict[int, Media] = {}  # a GAN image backs several captions: hash and write it once
+def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
+    """Each draft's image in the media store. A GAN image backs several captions: written once. Memes
+    are compared by caption, never by picture, so their perceptual hash is not computed."""
+    saved: dict[int, Media] = {}
     out = []
     for d in drafts:
         if id(d.image) not in saved:
-            saved[id(d.image)] = save_media(d.image, media_dir)
+            saved[id(d.image)] = store.put_image(d.image, phash=d.template is None)
         out.append(saved[id(d.image)])
     return out
 
@@ -287,12 +271,11 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
     import numpy as np
 
-    from feedback.learning import load_ranker, prediction
+    from feedback.learning import prediction
 
     cfg, now = app.config, app.clock()
     template_ids = _template_ids(session, drafts, now)
-    ranker = load_ranker(session, weights=dict(cfg.ranking.weights), engagement_age=cfg.ranking.engagement_age,
-                         baseline_posts=cfg.ranking.baseline_posts, now=now)
+    ranker = app.ranker(session)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
     scores = ranker.score([_features(app, req, d) for d in drafts], rng)
     predictions = [prediction(score, ranker, now=now) for score in scores]
@@ -314,29 +297,33 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[list]:
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
-    from feedback.dedupe import find_duplicate
+    from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe
 
-    out = []
+    out: list[Verdict] = []
+    checked: list[tuple[int, DraftPrint]] = []
     for draft, med in items:
         hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
-            out.append([FILTERED, f"unsafe: {words}"])
+            out.append((FILTERED, f"unsafe: {words}"))
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
         phash = None if draft.template is not None else med.phash
-        dup = find_duplicate(session, image_phash=phash, text=draft.text, now=now,
-                             window=cfg.safety.dedupe_window, phash_distance=cfg.safety.phash_distance,
-                             text_similarity=cfg.safety.text_similarity, group_key=draft.group_key)
-        out.append([DUPLICATE, dup] if dup else [PENDING, None])
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        out.append((PENDING, None))
+    dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
+                           phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
+    for (i, _), dup in zip(checked, dups):
+        if dup:
+            out[i] = (DUPLICATE, dup)
     return out
 
 
-def _forward(group: Sequence[int], verdicts: list[list], scores: Sequence, drafts: Sequence[Draft],
+def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
              per_image: int, room: int) -> None:
     """Of one image's clean beams the ranker picks which go to review; the rest stay findable."""
     from feedback.ranking import choose_beams
@@ -351,7 +338,7 @@ def _forward(group: Sequence[int], verdicts: list[list], scores: Sequence, draft
         if j in kept:
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
-        verdicts[j] = [FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}"]
+        verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
 
 
 def _per_image(config: Config, generator: str) -> int:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.publishers.base import PublishError
+from bot.publishers.base import Publisher, PublishError
 from feedback import learning
 from feedback.polling import Counts, PollTarget, batches, select_due
 from feedback.repository import metrics as metrics_repo
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +30,10 @@ log = logging.getLogger(__name__)
 HORIZON_FACTOR = 2
 
 
-def _default_publisher_for(app, account: str):
-    from bot.publishing import publisher_for
-
-    return publisher_for(app, account)
-
-
-def poll_due(app, *, now: datetime | None = None,
-             publisher_for: Callable[[object, str], object] | None = None) -> int:
-    """Poll every due post once; returns the number of snapshots stored.
-
-    ``publisher_for(app, account_name)`` defaults to bot.publishing.publisher_for. A platform error
-    for one account is logged and the other accounts are still polled.
-    """
+def poll_due(app: App, *, now: datetime | None = None) -> int:
+    """Poll every due post once; returns the number of snapshots stored. A platform error for one
+    account is logged and the other accounts are still polled."""
     now = now or app.clock()
-    get_publisher = publisher_for or _default_publisher_for
     ages = list(app.config.polling.ages)
     with app.tx() as session:
         targets = metrics_repo.posts_to_poll(session, now=now, horizon=max(ages) * HORIZON_FACTOR)
@@ -51,16 +44,16 @@ def poll_due(app, *, now: datetime | None = None,
     stored = 0
     for account, posts in sorted(by_account.items()):
         try:
-            stored += _poll_account(app, get_publisher(app, account), posts, now)
+            stored += _poll_account(app, app.publisher(account), posts, now)
         except PublishError as exc:
             log.warning("poll failed account=%s error_class=%s error=%s", account, exc.error_class, exc)
     log.info("poll done due=%d snapshots=%d", len(due), stored)
     if stored:
-        _rescore(app, now)
+        rescore(app, now)
     return stored
 
 
-def _poll_account(app, publisher, posts: Sequence[PollTarget], now: datetime) -> int:
+def _poll_account(app: App, publisher: Publisher, posts: Sequence[PollTarget], now: datetime) -> int:
     stored = 0
     for batch in batches(posts, app.config.polling.batch_size):
         by_remote = {t.remote_id: t for t in batch}
@@ -73,7 +66,7 @@ def _poll_account(app, publisher, posts: Sequence[PollTarget], now: datetime) ->
             snapshots.append(metrics_repo.NewSnapshot(
                 post_id=target.post_id, taken_at=now,
                 age_s=int((now - target.published_at).total_seconds()),
-                counts=Counts.of(reading), raw=_jsonable(getattr(reading, "raw", None))))
+                counts=Counts.of(reading), raw=_jsonable(reading.raw)))
         for missing in by_remote.values():
             log.info("no metrics post_id=%d remote_id=%s (deleted or hidden?)", missing.post_id,
                      missing.remote_id)
@@ -89,11 +82,11 @@ def _jsonable(raw: object) -> dict | None:
     return json.loads(json.dumps(raw, default=str))
 
 
-def _rescore(app, now: datetime) -> None:
+def rescore(app: App, now: datetime) -> int:
+    """Re-score the pending queue with the ranker as it stands; returns how many rows moved."""
     cfg = app.config.ranking
     seed = cfg.seed if cfg.seed is not None else int(now.timestamp())
     with app.tx() as session:
-        ranker = learning.load_ranker(session, weights=cfg.weights, engagement_age=cfg.engagement_age,
-                                      baseline_posts=cfg.baseline_posts, now=now)
-        updated = learning.rescore_pending(session, ranker, np.random.default_rng(seed), now=now)
+        updated = learning.rescore_pending(session, app.ranker(session), np.random.default_rng(seed), now=now)
     log.info("queue rescored candidates=%d seed=%d", updated, seed)
+    return updated

@@ -11,10 +11,11 @@ import logging
 import os
 import secrets
 import socket
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
+from threading import Event
 from typing import TYPE_CHECKING
 
 from bot.app import App
@@ -62,6 +63,28 @@ class PublishSummary:
     def claimed(self) -> int:
         return self.published + self.retried + self.unconfirmed + self.failed + self.paused
 
+    def count(self, outcome: Outcome) -> None:
+        if outcome is Outcome.PUBLISHED:
+            self.published += 1
+        elif outcome is Outcome.RETRIED:
+            self.retried += 1
+        elif outcome is Outcome.UNCONFIRMED:
+            self.unconfirmed += 1
+        elif outcome is Outcome.FAILED:
+            self.failed += 1
+        else:
+            self.paused += 1
+
+
+class Outcome(StrEnum):
+    """How one publish attempt ended (a PublishSummary counter each)."""
+
+    PUBLISHED = "published"
+    RETRIED = "retried"
+    UNCONFIRMED = "unconfirmed"
+    FAILED = "failed"
+    PAUSED = "paused"
+
 
 @dataclass(frozen=True)
 class Job:
@@ -82,7 +105,7 @@ class Job:
 
 def _job_of(session, app: App, post: Post) -> Job:
     cand = cand_repo.get_candidate(session, post.candidate_id)
-    name = next((n for n, i in app.account_ids.items() if i == post.account_id), f"#{post.account_id}")
+    name = app.account_name(post.account_id) or f"#{post.account_id}"
     return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
                marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
                template=cand.template.slug if cand.template else None,
@@ -91,16 +114,6 @@ def _job_of(session, app: App, post: Post) -> Job:
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def publisher_for(app: App, account_name: str) -> Publisher:
-    """The account's publisher, built once per App from config + secrets."""
-    if account_name not in app.publishers:
-        from bot.publishers.factory import build_publisher
-
-        app.publishers[account_name] = build_publisher(app.config, app.config.account(account_name),
-                                                       clock=app.clock)
-    return app.publishers[account_name]
 
 
 def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
@@ -125,45 +138,6 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     return prepare(account.platform, image, job.text, **options)
 
 
-# -- approve + schedule -------------------------------------------------------------------------
-
-def _account_for(app: App, candidate_account_id: int | None, account: str | None) -> AccountConfig:
-    if account:
-        return app.config.account(account)
-    if candidate_account_id is not None:
-        for name, acc_id in app.account_ids.items():
-            if acc_id == candidate_account_id:
-                return app.config.account(name)
-    if len(app.config.accounts) == 1:
-        return app.config.accounts[0]
-    raise ConfigError("the candidate has no account; pass --account NAME")
-
-
-def approve_and_schedule(app: App, candidate_ids: Iterable[int], *, actor: str, at: datetime | None = None,
-                         account: str | None = None) -> list[Post]:
-    """Approve each candidate (an already-approved one is just scheduled) and schedule it at ``at``
-    or the account's next free slot; one transaction per candidate."""
-    scheduled = []
-    for candidate_id in candidate_ids:
-        now = app.clock()
-        with app.tx() as session:
-            cand = cand_repo.get_candidate(session, candidate_id)
-            acc = _account_for(app, cand.account_id, account)
-            if cand.status != "approved":
-                reviews.approve(session, candidate_id, actor=actor, now=now)
-            account_id = app.account_ids[acc.name]
-            when = at
-            if when is None:
-                latest = posts_repo.latest_scheduled_at(session, account_id)
-                when = next_slot(acc, max(now, latest) if latest else now)
-            post = posts_repo.schedule_post(session, candidate_id=candidate_id, account_id=account_id,
-                                            at=when, now=now)
-        log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s", post.id, candidate_id,
-                 acc.name, when.isoformat())
-        scheduled.append(post)
-    return scheduled
-
-
 # -- publish -------------------------------------------------------------------------------------
 
 def _claim_one(app: App, owner: str, now: datetime, account_ids: Sequence[int]) -> Job | None:
@@ -176,7 +150,7 @@ def _claim_one(app: App, owner: str, now: datetime, account_ids: Sequence[int]) 
 
 
 def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int | None = None,
-                stop: threading.Event | None = None) -> PublishSummary:
+                stop: Event | None = None) -> PublishSummary:
     """Claim and publish due posts one at a time until none is due, ``limit`` were handled, or
     ``stop`` is set (checked between claims, never in the middle of one)."""
     summary = PublishSummary()
@@ -189,7 +163,7 @@ def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int
             break
         summary.post_ids.append(job.post_id)
         outcome, retry_at = _publish_job(app, job, owner)
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        summary.count(outcome)
         if retry_at is not None:
             summary.retry_at = min(summary.retry_at or retry_at, retry_at)
     if summary.claimed:
@@ -198,12 +172,12 @@ def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int
     return summary
 
 
-def _publish_job(app: App, job: Job, owner: str) -> tuple[str, datetime | None]:
+def _publish_job(app: App, job: Job, owner: str) -> tuple[Outcome, datetime | None]:
     """One attempt; returns the PublishSummary field to count it under, and the retry time if any."""
     acc = app.config.account(job.account)
     publisher = None
     try:
-        publisher = publisher_for(app, job.account)
+        publisher = app.publisher(job.account)
         prepared = prepare_post(acc, job)
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator}
@@ -215,19 +189,24 @@ def _publish_job(app: App, job: Job, owner: str) -> tuple[str, datetime | None]:
     except GeneratorError as exc:  # preflight: this image/text can never be made valid for the platform
         return _record_failure(app, job, owner, PermanentPublishError(f"preflight: {exc}"), publisher)
     _record_published(app, job, owner, result, publisher)
-    return "published", None
+    return Outcome.PUBLISHED, None
 
 
 def _store_rate_limits(session, app: App, account_id: int, publisher: Publisher | None, now: datetime) -> None:
-    for reading in getattr(publisher, "drain_rate_limits", list)():
+    if publisher is None:
+        return
+    for reading in publisher.drain_rate_limits():
         ratelimits.record(session, account_id=account_id, endpoint=reading.endpoint, limit=reading.limit,
                           remaining=reading.remaining, reset_at=reading.reset_at, now=now)
 
 
 def _settle_published(session, job_post_id: int, candidate_id: int, *, owner: str | None, result: Published,
                       now: datetime) -> bool:
+    note = "; ".join(result.notes) or None
     moved = posts_repo.mark_published(session, job_post_id, owner=owner, remote_id=result.remote_id,
-                                      url=result.url, published_at=result.published_at, now=now)
+                                      url=result.url, published_at=result.published_at, now=now, note=note)
+    if note:
+        log.warning("event=published_with_note post=%s note=%s", job_post_id, note)
     if moved:
         try:
             reviews.mark(session, candidate_id, status="posted", actor="publisher", now=now,
@@ -249,7 +228,7 @@ def _record_published(app: App, job: Job, owner: str, result: Published, publish
 
 
 def _record_failure(app: App, job: Job, owner: str, exc: PublishError,
-                    publisher: Publisher | None) -> tuple[str, datetime | None]:
+                    publisher: Publisher | None) -> tuple[Outcome, datetime | None]:
     now = app.clock()
     cfg = app.config.publishing
     error = str(exc)
@@ -257,35 +236,35 @@ def _record_failure(app: App, job: Job, owner: str, exc: PublishError,
     with app.tx() as session:
         _store_rate_limits(session, app, job.account_id, publisher, now)
         if isinstance(exc, AuthError | ChallengeRequired):
-            until = getattr(exc, "pause_until", None)
+            until = exc.pause_until if isinstance(exc, ChallengeRequired) else None
             account_repo.pause(session, job.account_id, until, error)
-            outcome, moved = "paused", posts_repo.mark_retry(
+            outcome, moved = Outcome.PAUSED, posts_repo.mark_retry(
                 session, job.post_id, owner=owner, at=now, error_class=exc.error_class, error=error, now=now,
                 refund_attempt=True)
         elif isinstance(exc, RateLimited):
             at = exc.retry_at
-            outcome, moved = "retried", posts_repo.mark_retry(
+            outcome, moved = Outcome.RETRIED, posts_repo.mark_retry(
                 session, job.post_id, owner=owner, at=exc.retry_at, error_class=exc.error_class, error=error,
                 now=now, refund_attempt=True)
         elif isinstance(exc, TransientPublishError) and exc.maybe_sent or isinstance(exc, DuplicatePost):
             # DuplicatePost: maybe our own earlier attempt; reconciliation looks before anyone decides
             settle = now + (cfg.lease if isinstance(exc, TransientPublishError) else timedelta(0))
-            outcome, moved = "unconfirmed", posts_repo.mark_unconfirmed(
+            outcome, moved = Outcome.UNCONFIRMED, posts_repo.mark_unconfirmed(
                 session, job.post_id, owner=owner, error_class=exc.error_class, error=error, now=now,
                 settle_after=settle)
         elif isinstance(exc, TransientPublishError) and job.attempts < cfg.max_attempts:
             at = now + backoff_delay(job.attempts, cfg.backoff, cfg.max_backoff)
-            outcome, moved = "retried", posts_repo.mark_retry(
+            outcome, moved = Outcome.RETRIED, posts_repo.mark_retry(
                 session, job.post_id, owner=owner, at=at, error_class=exc.error_class, error=error, now=now)
         else:
             if isinstance(exc, TransientPublishError):
                 error = f"gave up after {job.attempts} attempts: {error}"
-            outcome, moved = "failed", posts_repo.mark_failed(
+            outcome, moved = Outcome.FAILED, posts_repo.mark_failed(
                 session, job.post_id, owner=owner, error_class=exc.error_class, error=error, now=now)
-    level = logging.WARNING if outcome in ("paused", "failed", "unconfirmed") else logging.INFO
+    level = logging.WARNING if outcome in (Outcome.PAUSED, Outcome.FAILED, Outcome.UNCONFIRMED) else logging.INFO
     log.log(level, "event=publish_%s post=%s account=%s error_class=%s moved=%s error=%s", outcome, job.post_id,
             job.account, exc.error_class, moved, error)
-    return outcome, at if outcome == "retried" else None
+    return outcome, at if outcome is Outcome.RETRIED else None
 
 
 # -- reconcile + sweep ---------------------------------------------------------------------------
@@ -310,7 +289,7 @@ def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
             continue
         publisher = None
         try:
-            publisher = publisher_for(app, name)
+            publisher = app.publisher(name)
             since = min(p.scheduled_at for p in posts) - RECONCILE_MARGIN
             remote = publisher.find_recent(since=since, limit=max(100, 3 * len(posts)))
         except (PublishError, ConfigError) as exc:
@@ -363,7 +342,7 @@ def sweep_missed(app: App, *, now: datetime | None = None) -> int:
     moved = 0
     with app.tx() as session:
         for post in posts_repo.missed(session, before=now - app.config.publishing.late_window):
-            name = next((n for n, i in app.account_ids.items() if i == post.account_id), None)
+            name = app.account_name(post.account_id)
             if name is None:
                 continue
             at = next_slot(app.config.account(name), now)

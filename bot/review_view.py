@@ -1,9 +1,8 @@
-"""What the review commands show and do beyond one repository call: a candidate's full picture,
-inline terminal images, the contact sheet, and edits that re-render the meme."""
+"""What the review commands show: a candidate's full picture, inline terminal images, the contact
+sheet. (What they do lives in bot/review.py.)"""
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import io
 import os
@@ -12,11 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import click
 from sqlalchemy.orm import Session
 
-from bot.output import _cell, human_age
-from feedback import Conflict
+from bot.output import _cell, human_age, table_text
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews
 
@@ -71,7 +68,7 @@ def print_detail(d: dict[str, Any]) -> None:
                 "template", "group_key", "beam_rank", "beam_score", "tone", "audience", "gan_seed",
                 "image_path", "source_image_path", "version"):
         if d[key] is not None and not (key == "original_text" and d[key] == d["text"]):
-            head.add_row(key, str(d[key]))
+            head.add_row(key, table_text(d[key]))
     head.add_row("age", human_age(d["age"]))
     console.print(head)
     rank = d["ranking"]
@@ -80,7 +77,7 @@ def print_detail(d: dict[str, Any]) -> None:
                   f"(posterior mean {_num(rank['posterior_mean'])}, model {rank['model'] or '-'}, "
                   f"{rank['observations'] or 0} observations)")
     for name, contribution in rank["explain"]:
-        console.print(f"  {_num(contribution):>8}  {name}")
+        console.print(f"  {_num(contribution):>8}  {table_text(name)}")
     for title, rows in (("sibling beams", d["siblings"]), ("review history", d["history"]),
                         ("posts", d["posts"])):
         if rows:
@@ -169,61 +166,10 @@ def _thumbnail(image_path: str | None):
     from PIL import Image, ImageDraw
 
     if image_path and Path(image_path).is_file():
-        with Image.open(image_path) as img:
-            img = img.convert("RGB")
+        with Image.open(image_path) as opened:
+            img = opened.convert("RGB")
             img.thumbnail((THUMB - 8, THUMB - 8))
             return img
     tile = Image.new("RGB", (THUMB - 8, THUMB - 8), (225, 225, 225))
     ImageDraw.Draw(tile).text((10, 10), "no image", fill="gray")
     return tile
-
-
-def edit_candidate(app, candidate_id: int, *, new_text: str, actor: str, reason: str | None) -> Path | None:
-    """Record the edit and, for a meme with a template or source image, re-render it. Returns the new
-    image path (None when the candidate has no image to re-render)."""
-    with app.tx() as session:
-        c = cand_repo.get_candidate(session, candidate_id)
-        seen_version = c.version
-        source = c.source_image_path or (c.template.image_path if c.template else None)
-        boxes = list(c.template.boxes) if c.template else []
-        rerender = c.generator != "post" and source is not None
-    rendered = _render(candidate_id, seen_version, source, boxes, new_text, app) if rerender else None
-    with app.tx() as session:
-        if cand_repo.get_candidate(session, candidate_id).version != seen_version:
-            raise Conflict(f"candidate {candidate_id} was changed by someone else; look again and retry")
-        reviews.edit(session, candidate_id, actor=actor, now=app.clock(), text=new_text, reason=reason)
-        if rendered is not None:
-            path, sha, phash = rendered
-            cand_repo.set_image(session, candidate_id, path=str(path), sha256=sha, phash=phash)
-    return rendered[0] if rendered else None
-
-
-def _render(candidate_id: int, version: int, source: str, boxes: list, text: str, app) -> tuple[Path, str, str]:
-    from PIL import Image
-
-    from feedback.dedupe import phash_of
-
-    try:
-        from generator.annotate import render_meme
-    except ImportError as exc:
-        raise click.ClickException(f"cannot re-render candidate {candidate_id}: {exc}; nothing was changed") \
-            from None
-
-    try:
-        with Image.open(source) as img:
-            image = render_meme(img, text, [_box(b) for b in boxes] or None)
-    except OSError as exc:
-        raise click.ClickException(f"cannot re-render candidate {candidate_id}: {source}: {exc}") from None
-    folder = Path(app.config.storage.media_dir or "media") / "edits"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"candidate-{candidate_id}-v{version + 1}.png"
-    image.save(path)
-    return path, hashlib.sha256(path.read_bytes()).hexdigest(), phash_of(image)
-
-
-def _box(raw: Any):
-    from generator.types import Box
-
-    if isinstance(raw, dict):
-        return Box(**{k: float(raw[k]) for k in ("x", "y", "w", "h")})
-    return Box(*(float(v) for v in raw))

@@ -4,11 +4,17 @@ Images are compared by perceptual hash (imagehash phash, stored as hex), caption
 text similarity (the larger of token Jaccard and a character-level ratio, so both a reordered and a
 lightly retyped caption count). Beams of the same image (one group key) are never each other's
 duplicates: they are alternatives for the reviewer.
+
+``find_duplicates`` checks a run's drafts with one query and a vectorised prefilter (upper bounds of
+both similarities, see feedback.dedupe_index); ``find_duplicate`` is the one-draft reference path it
+is tested against.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
@@ -56,21 +62,57 @@ def caption_similarity(a: str, b: str) -> float:
 def find_duplicate(session: Session, *, image_phash: str | None, text: str, now: datetime,
                    window: timedelta, phash_distance: int, text_similarity: float,
                    group_key: str | None = None) -> str | None:
-    """A reason naming the earlier candidate this one nearly repeats, or None."""
+    """A reason naming the earlier candidate this one nearly repeats, or None (one query per draft,
+    every pair compared: the reference for ``find_duplicates``)."""
     for earlier in dedupe_repo.recent_fingerprints(session, since=now - window):
         if group_key is not None and earlier.group_key == group_key:
             continue
-        what = "post of candidate" if earlier.posted else "candidate"
         if image_phash and earlier.image_phash:
             distance = hamming(image_phash, earlier.image_phash)
             if distance is not None and distance <= phash_distance:
-                return (f"near-duplicate of {what} {earlier.candidate_id}: image hash distance {distance} "
-                        f"<= {phash_distance}")
+                return duplicate_reason(earlier, distance=distance, phash_distance=phash_distance)
         similarity = caption_similarity(text, earlier.text)
         if similarity >= text_similarity:
-            return (f"near-duplicate of {what} {earlier.candidate_id}: caption similarity {similarity:.2f} "
-                    f">= {text_similarity:.2f} ({_short(earlier.text)!r})")
+            return duplicate_reason(earlier, similarity=similarity, text_similarity=text_similarity)
     return None
+
+
+@dataclass(frozen=True)
+class DraftPrint:
+    """What the guard needs of a draft: its caption, its image hash (None = do not compare images)."""
+
+    text: str
+    image_phash: str | None = None
+    group_key: str | None = None
+
+
+def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: datetime, window: timedelta,
+                    phash_distance: int, text_similarity: float) -> list[str | None]:
+    """``find_duplicate`` for each draft (same reasons), reading the window once per session.
+
+    The recent rows are read on the first call in a session and kept on it; later calls in the same
+    session (the next image of the same run) read only the candidates added since."""
+    from feedback.dedupe_index import RecentIndex
+
+    since = now - window
+    cache = session.info.setdefault("memeloop.dedupe", {})
+    index = cache.get(since)
+    if index is None:
+        index = cache[since] = RecentIndex(dedupe_repo.recent_fingerprints(session, since=since))
+    else:
+        index.prepend(dedupe_repo.recent_fingerprints(session, since=since, after_id=index.max_id))
+    return [index.match(d.text, d.image_phash, d.group_key, phash_distance=phash_distance,
+                        text_similarity=text_similarity) for d in drafts]
+
+
+def duplicate_reason(earlier: dedupe_repo.Fingerprint, *, distance: int | None = None, phash_distance: int = 0,
+                     similarity: float | None = None, text_similarity: float = 0.0) -> str:
+    what = "post of candidate" if earlier.posted else "candidate"
+    if distance is not None:
+        return (f"near-duplicate of {what} {earlier.candidate_id}: image hash distance {distance} "
+                f"<= {phash_distance}")
+    return (f"near-duplicate of {what} {earlier.candidate_id}: caption similarity {similarity:.2f} "
+            f">= {text_similarity:.2f} ({_short(earlier.text)!r})")
 
 
 def _short(text: str, limit: int = 60) -> str:

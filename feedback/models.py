@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from feedback.db import UTCDateTime
+from feedback.schema import SCHEMA_HEAD  # noqa: F401 (re-exported: the head these models correspond to)
+from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them again.
 NAMING = {
@@ -32,9 +34,6 @@ NAMING = {
 
 PLATFORMS = ("outbox", "x", "instagram")
 GENERATORS = ("meme", "post", "manual")
-CANDIDATE_STATUSES = ("pending", "approved", "rejected", "filtered", "duplicate", "posted")
-POST_STATES = ("scheduled", "publishing", "published", "failed", "unconfirmed", "cancelled")
-GENERATION_STATUSES = ("running", "ok", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -158,6 +157,9 @@ class Post(Base):
         CheckConstraint(_in("state", POST_STATES), name="state"),
         Index("ix_posts_state_due", "state", "next_attempt_at"),
         Index("ix_posts_account_state", "account_id", "state"),
+        # The poll selection and the duplicate guard read only recent posts (migration 0004).
+        Index("ix_posts_published_at", "published_at"),
+        Index("ix_posts_scheduled_at", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,7 +201,8 @@ class MetricSnapshot(_Counts, Base):
     """One poll of one post. Counts are NULL when unknown or hidden (never -1). Never overwritten."""
 
     __tablename__ = "metric_snapshots"
-    __table_args__ = (Index("ix_metric_snapshots_post_taken", "post_id", "taken_at"),)
+    __table_args__ = (Index("ix_metric_snapshots_post_taken", "post_id", "taken_at"),
+                      Index("ix_metric_snapshots_post_age", "post_id", "age_s"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
@@ -245,6 +248,24 @@ class Heartbeat(Base):
     jobs: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-# The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
-# tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0002"
+class JobState(Base):
+    """Per periodic scheduler job: its trigger's signature and its last and next run (bot.daemon)."""
+
+    __tablename__ = "job_state"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(512))
+    last_run_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class EngagementWeight(Base):
+    """The configured engagement weights (ranking.weights), synced at start like accounts, so the
+    dashboard's SQL views compute engagement exactly as the ranker does."""
+
+    __tablename__ = "engagement_weights"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+

@@ -26,6 +26,15 @@ class Box:
         if self.x + self.w > 1.0 + 1e-9 or self.y + self.h > 1.0 + 1e-9:
             raise DataError(f"box {self} reaches past the image edge")
 
+    @classmethod
+    def of(cls, raw: object) -> Box:
+        """A box from its stored JSON: {"x":..,"y":..,"w":..,"h":..} or [x, y, w, h]."""
+        if isinstance(raw, dict):
+            return cls(*(float(raw[k]) for k in ("x", "y", "w", "h")))
+        if isinstance(raw, list | tuple) and len(raw) == 4:
+            return cls(*(float(v) for v in raw))
+        raise DataError(f"a text box must be {{x, y, w, h}} or [x, y, w, h], not {raw!r}")
+
     def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
         """(left, top, right, bottom) in pixels for an image of the given size."""
         left = round(self.x * width)

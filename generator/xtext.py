@@ -36,26 +36,44 @@ def x_weighted_length(text: str) -> int:
 def trim_to_weight(text: str, limit: int, measure: Callable[[str], int], ellipsis: str = ELLIPSIS) -> str:
     """Longest prefix cut at a word boundary, plus ``ellipsis``, whose measure is <= ``limit``.
 
-    ``text`` itself is returned when it already fits. A single over-long word is cut mid-word.
+    ``text`` itself is returned when it already fits. When the last word boundary that fits would
+    keep less than half of ``limit`` (an over-long word, a run of emoji or CJK without spaces), the
+    text is cut inside that word instead, never inside an emoji sequence or before a combining mark.
     """
     if measure(text) <= limit:
         return text
-    cuts = [m.start() for m in re.finditer(r"\s+", text)] or [len(text)]
-    low, high, best = 0, len(cuts) - 1, None
-    while low <= high:  # prefix weight grows with the cut; the result is re-checked below
+    cuts = [m.start() for m in re.finditer(r"\s+", text)]
+    best = _last_fitting(cuts, lambda end: measure(_with_ellipsis(text[:end], ellipsis)) <= limit)
+    if best is not None and 2 * measure(text[:best]) >= limit:
+        return _with_ellipsis(text[:best], ellipsis)
+    ends = [i for i in range(1, len(text)) if _can_cut(text, i)]
+    end = _last_fitting(ends, lambda e: measure(_with_ellipsis(text[:e], ellipsis)) <= limit)
+    if end is None:
+        return ""
+    return _with_ellipsis(text[:end], ellipsis)
+
+
+def _last_fitting(ends: list[int], fits: Callable[[int], bool]) -> int | None:
+    """The largest of the ascending ``ends`` that fits (prefix weight grows with the end)."""
+    low, high, best = 0, len(ends) - 1, None
+    while low <= high:
         mid = (low + high) // 2
-        if measure(_with_ellipsis(text[: cuts[mid]], ellipsis)) <= limit:
-            best, low = cuts[mid], mid + 1
+        if fits(ends[mid]):
+            best, low = ends[mid], mid + 1
         else:
             high = mid - 1
-    if best is not None:
-        candidate = _with_ellipsis(text[:best], ellipsis)
-        if measure(candidate) <= limit:
-            return candidate
-    end = len(text)
-    while end > 0 and measure(_with_ellipsis(text[:end], ellipsis)) > limit:
-        end -= 1
-    return _with_ellipsis(text[:end], ellipsis) if end else ""
+    return best
+
+
+def _can_cut(text: str, i: int) -> bool:
+    """Cutting before ``text[i]`` keeps every character whole: not inside a ZWJ sequence, not
+    before a combining mark, variation selector or skin-tone modifier."""
+    nxt, prev = text[i], text[i - 1]
+    if prev == "\u200d" or nxt == "\u200d" or unicodedata.combining(nxt):
+        return False
+    if "\ufe00" <= nxt <= "\ufe0f" or "\U0001f3fb" <= nxt <= "\U0001f3ff":
+        return False
+    return not ("\udc00" <= nxt <= "\udfff")
 
 
 def _with_ellipsis(prefix: str, ellipsis: str) -> str:

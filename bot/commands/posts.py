@@ -1,17 +1,17 @@
-"""Posting commands: add a hand-made candidate, approve (and schedule), list posts, retry, accounts."""
+"""Posting commands: add a hand-made candidate, approve (and schedule), list posts, retry, cancel,
+reschedule, accounts."""
 from __future__ import annotations
 
-import getpass
-import hashlib
 import logging
-import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from bot.cli import CliState, config_option, pass_state
+from bot.cli import CliState, actor, config_option, pass_state
+from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from bot.output import emit, format_options
+from feedback.states import POST_STATES
 
 log = logging.getLogger(__name__)
 
@@ -21,52 +21,10 @@ ACCOUNT_COLUMNS = ("name", "platform", "handle", "enabled", "paused_until", "pau
                    "published", "unconfirmed", "failed")
 
 
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "admin"
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.strip().lower() == "now":
-        return datetime.now(UTC)
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time; use ISO 8601 like 2026-01-05T19:00 "
-                                 "(UTC unless an offset is given) or 'now'", param_hint="--at") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _store_image(source: Path, media_dir: Path) -> tuple[Path, str, str | None]:
-    """Copy the image into media_dir/manual/<sha256>.<ext>; returns path, sha256, perceptual hash."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(source) as image:
-            image.load()
-            fmt = (image.format or "png").lower()
-            import imagehash
-
-            phash = str(imagehash.phash(image))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise click.ClickException(f"--image {source}: not an image Pillow can read ({exc})") from None
-    data = source.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    target = media_dir / "manual" / f"{sha}.{'jpg' if fmt == 'jpeg' else fmt}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        shutil.copyfile(source, target)
-    return target, sha, phash
-
-
 @click.command("add")
-@click.option("--image", "image", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--image", "image", required=True, type=ImageFile,
               help="Image file to post (copied into storage.media_dir).")
-@click.option("--text", required=True, help="The post's text.")
+@click.option("--text", required=True, type=CaptionText, help="The post's text.")
 @click.option("--account", help="Account to post it to (default: the only configured account).")
 @config_option
 @pass_state
@@ -75,59 +33,47 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
 
     Example: memeloop queue add --image cat.png --text "me on monday" --account demo
     """
-    from feedback.repository import candidates as repo
-
     if not text.strip():
         raise click.BadParameter("the text is empty", param_hint="--text")
     app = state.app()
-    if account:
-        app.config.account(account)
-    elif len(app.config.accounts) == 1:
-        account = app.config.accounts[0].name
-    path, sha, phash = _store_image(image, Path(app.config.storage.media_dir))
-    with app.tx() as session:
-        row = repo.add_candidate(session, repo.NewCandidate(
-            generator="manual", text=text.strip(), account_id=app.account_ids.get(account) if account else None,
-            image_path=str(path), image_sha256=sha, image_phash=phash), app.clock())
-    click.echo(f"added candidate {row.id} (manual, account {account or '-'}): {path}")
+    candidate_id = app.add_candidate(image, text, account=account, actor=actor())
+    detail = app.candidate(candidate_id)
+    click.echo(f"added candidate {candidate_id} (manual, account {detail['account'] or '-'}): {detail['image_path']}")
 
 
 @click.command("approve")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=DbId)
 @click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
-@click.option("--at", "at", help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
+@click.option("--at", "at", type=IsoTime, help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
                                  "default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
 @config_option
 @pass_state
-def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: str | None, account: str | None) -> None:
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | None,
+            account: str | None) -> None:
     """Approve candidates and schedule them for posting.
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
     """
-    from bot.publishing import approve_and_schedule
     from feedback import FeedbackError
-    from feedback.repository import candidates as repo
 
     if bool(ids) == all_pending:
         raise click.UsageError("give candidate IDs or --all (not both)")
-    when = _parse_time(at)
     app = state.app()
     if all_pending:
-        with app.tx() as session:
-            ids = tuple(r.id for r in repo.list_queue(session, app.clock(), statuses=("pending",),
-                                                      account=account, limit=None))
+        ids = tuple(r.id for r in app.queue(statuses=("pending",), account=account, limit=None))
         if not ids:
             click.echo("nothing pending to approve")
             return
     failed = []
+    who = actor()
     for candidate_id in ids:
         try:
-            (post,) = approve_and_schedule(app, [candidate_id], actor=_actor(), at=when, account=account)
+            result = app.approve(candidate_id, actor=who, at=at, account=account)
         except FeedbackError as exc:
-            failed.append(f"{candidate_id}: {exc}")
+            failed.append(str(exc))
             continue
-        click.echo(f"candidate {candidate_id} -> post {post.id} at {post.scheduled_at:%Y-%m-%d %H:%M} UTC")
+        click.echo(f"candidate {candidate_id} -> post {result.post_id} at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(ids)} not approved: " + "; ".join(failed))
 
@@ -141,10 +87,9 @@ def posts() -> None:
 
 
 @posts.command("list")
-@click.option("--state", "states", multiple=True, help="State to list (repeatable): scheduled, publishing, "
-                                                       "published, failed, unconfirmed, cancelled.")
+@click.option("--state", "states", multiple=True, type=click.Choice(POST_STATES), help="State to list (repeatable).")
 @click.option("--account", help="Only posts of this account.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = no limit.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
 @config_option
 @pass_state
@@ -153,16 +98,12 @@ def posts_list(state: CliState, states: tuple[str, ...], account: str | None, li
 
     Example: memeloop posts list --state unconfirmed --state failed --csv
     """
-    from feedback.repository import posts as repo
-
-    app = state.app()
-    with app.tx() as session:
-        rows = repo.list_posts(session, states=states or None, account=account, limit=limit or None)
+    rows = state.app().posts(states=states or None, account=account, limit=limit or None)
     emit([r.__dict__ for r in rows], fmt, columns=POST_COLUMNS, title="posts", empty="no posts")
 
 
 @click.command("retry")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=DbId)
 @config_option
 @pass_state
 def retry(state: CliState, post_id: int) -> None:
@@ -170,23 +111,51 @@ def retry(state: CliState, post_id: int) -> None:
 
     Example: memeloop retry 42
     """
-    from feedback.repository import posts as repo
-
-    app = state.app()
-    now = app.clock()
-    actor = _actor()
-    with app.tx() as session:
-        before = repo.get_post(session, post_id)
-        if before.state == "published":
-            raise click.ClickException(f"post {post_id} is already published ({before.remote_url or before.remote_id});"
-                                       " retrying would post it twice")
-        previous = before.state
-        repo.reset_to_scheduled(session, post_id, at=now, now=now, reason=f"retry requested by {actor}")
-    log.warning("event=post_retry post=%s from_state=%s actor=%s", post_id, previous, actor)
-    if previous == "unconfirmed":
+    result = state.app().retry(post_id, actor=actor())
+    if result.post_before == "unconfirmed":
         click.echo(f"warning: post {post_id} was unconfirmed; if it did reach the platform it will appear twice",
                    err=True)
-    click.echo(f"post {post_id}: {previous} -> scheduled (due now)")
+    click.echo(f"post {post_id}: {result.post_before} -> {result.post_state} (due now)")
+
+
+@click.command("cancel")
+@click.argument("post_ids", type=DbId, nargs=-1, required=True)
+@click.option("--reason", type=NoteText, help="Why (kept in the audit log).")
+@config_option
+@pass_state
+def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> None:
+    """Unschedule posts: each is cancelled and its candidate goes back to the review queue.
+
+    A post that is being published, unconfirmed or published cannot be cancelled.
+
+    Example: memeloop cancel 42 --reason "wrong day"
+    """
+    from feedback import FeedbackError
+
+    app, failures = state.app(), []
+    for post_id in post_ids:
+        try:
+            result = app.cancel(post_id, actor=actor(), reason=reason)
+        except FeedbackError as exc:
+            failures.append(str(exc))
+            continue
+        click.echo(f"post {post_id} cancelled; candidate {result.candidate_id} is {result.after} again")
+    if failures:
+        raise click.ClickException("; ".join(failures))
+
+
+@click.command("reschedule")
+@click.argument("post_id", type=DbId)
+@click.option("--at", "at", required=True, type=IsoTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
+@config_option
+@pass_state
+def reschedule(state: CliState, post_id: int, at: datetime) -> None:
+    """Move a scheduled post to another time.
+
+    Example: memeloop reschedule 42 --at 2026-01-06T09:00
+    """
+    result = state.app().reschedule(post_id, actor=actor(), at=at)
+    click.echo(f"post {post_id} scheduled at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
 
 
 @click.group("accounts")
@@ -206,18 +175,16 @@ def accounts_list(state: CliState, fmt: str) -> None:
 
     Example: memeloop accounts list
     """
-    from feedback.repository import accounts as account_repo
-    from feedback.repository import posts as repo
+    emit(state.app().accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts")
 
-    app = state.app()
-    enabled = {a.name: a.enabled for a in app.config.accounts}
-    with app.tx() as session:
-        counts = repo.count_by_account_state(session)
-        rows = [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
-                 "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                 **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
-                for a in account_repo.list_accounts(session)]
-    emit(rows, fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts")
+
+def _login_command() -> None:
+    from bot.commands.accounts_login import login
+
+    accounts.add_command(login)
+
+
+_login_command()
 
 
 @accounts.command("resume")
@@ -229,12 +196,5 @@ def accounts_resume(state: CliState, name: str) -> None:
 
     Example: memeloop accounts resume insta_main
     """
-    from feedback.repository import accounts as account_repo
-
-    app = state.app()
-    with app.tx() as session:
-        row = account_repo.get_by_name(session, name)
-        reason = row.pause_reason
-        account_repo.resume(session, row.id)
-    log.warning("event=account_resumed account=%s actor=%s", name, _actor())
+    reason = state.app().resume_account(name, actor=actor())
     click.echo(f"account {name} resumed" + (f" (was paused: {reason})" if reason else " (was not paused)"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli_types import DbId, Seed
 
 
 @click.command("generate")
@@ -17,23 +18,26 @@ from bot.cli import CliState, config_option, pass_state
 @click.option("--count", type=click.IntRange(1, 200), help="Candidates to queue (default: from the schedule).")
 @click.option("--tone", help="Tone for the post writer (e.g. funny).")
 @click.option("--audience", help="Audience for the post writer (e.g. general).")
-@click.option("--seed", type=int, help="Seed (recorded; the same seed and models regenerate the same run).")
-@click.option("--generation-id", type=int, hidden=True, help="Generations row made by the daemon.")
+@click.option("--seed", type=Seed, help="Seed (recorded; the same seed and models regenerate the same run).")
+@click.option("--generation-id", type=DbId, hidden=True, help="Generations row made by the daemon.")
 @click.option("--now", "now_iso", hidden=True, help="Pretend it is this ISO time (the demo's simulated clock).")
+@click.option("--parent-pid", type=int, hidden=True, help="Exit when this process (the daemon) is gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @config_option
 @pass_state
 def generate(state: CliState, account: str, generator: str | None, count: int | None, tone: str | None,
              audience: str | None, seed: int | None, generation_id: int | None, now_iso: str | None,
-             as_json: bool) -> None:
+             parent_pid: int | None, as_json: bool) -> None:
     """Make candidates now: load the models, generate, render, filter, rank, store, exit.
 
     The daemon runs exactly this as a child process on each account's generate schedule.
 
     Example: memeloop --config demo-data/config.toml generate --account demo --generator meme --count 4
     """
-    from bot.pipeline import GenerateRequest, run_generation
+    from bot.pipeline import GenerateRequest
 
+    if parent_pid is not None:
+        _watch_parent(parent_pid)
     app = state.app()
     if now_iso:
         from datetime import UTC, datetime
@@ -47,13 +51,30 @@ def generate(state: CliState, account: str, generator: str | None, count: int | 
     req = GenerateRequest(account=account, generator=generator or plan.generator, count=count or plan.count,
                           seed=seed if seed is not None else secrets.randbits(63), tone=tone or plan.tone,
                           audience=audience or plan.audience, generation_id=generation_id)
-    result = run_generation(app, req)
+    result = app.store_generation(req)
     if as_json:
         click.echo(json.dumps(result.__dict__, default=str))
         return
     click.echo(f"generation {result.generation_id} ({req.generator}, model {result.model_version}): "
                f"stored {result.stored}, pending {result.pending}, filtered {result.filtered}, "
                f"duplicates {result.duplicates} in {result.timings.get('total_s', 0):.1f}s")
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """A generate child lives only as long as the daemon that started it: when the daemon is gone
+    (killed, crashed: this process is re-parented), the child leaves at once, storing nothing."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(3)
+
+    if os.getppid() != parent_pid:
+        raise click.ClickException(f"the daemon (pid {parent_pid}) that asked for this run is gone")
+    threading.Thread(target=watch, name="memeloop-parent-watch", daemon=True).start()
 
 
 @click.command("run")
@@ -77,14 +98,21 @@ def run(state: CliState, once: bool) -> None:
 
             summary = run_once(app)
             pub = summary.published
-            click.echo(f"reconciled={summary.reconciled} swept={summary.swept} "
-                       f"published={getattr(pub, 'published', pub)} retried={getattr(pub, 'retried', 0)} "
-                       f"failed={getattr(pub, 'failed', 0)} unconfirmed={getattr(pub, 'unconfirmed', 0)} "
+            click.echo(f"reconciled={summary.reconciled} swept={summary.swept} published={pub.published} "
+                       f"retried={pub.retried} failed={pub.failed} unconfirmed={pub.unconfirmed} "
                        f"snapshots={summary.polled}")
             return
         from bot.daemon import Daemon
 
-        Daemon(app).run()
+        daemon = Daemon(app)
+        daemon.run()
+        if not daemon.wait_for_jobs(daemon.stop_grace / 4):
+            # a job that ignores the stop (a platform call with no answer) must not hold the process
+            import logging
+            import os
+
+            logging.shutdown()
+            os._exit(0)
     finally:
         app.close()
 

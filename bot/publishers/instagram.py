@@ -1,10 +1,15 @@
 """Instagram publisher over instagrapi (the private API). Gentle by design: one session per account
-kept in a 0600 file and re-used before any fresh login, a human-like delay between requests, and
-any sign that Instagram wants a human (challenge, feedback_required, "please wait", logged out,
-throttled) pauses the account with a message for the admin instead of retrying.
+kept in a 0600 file and re-used before any fresh login, a human-like delay and a timeout on every
+request, no automatic challenge answering, and any sign that Instagram wants a human pauses the
+account with a message for the admin instead of retrying.
+
+Reads never take a failure for "nothing there": the feed and media reads go to the private API
+directly (instagrapi's ``user_medias`` turns an HTTP 500 into an empty list, and ``media_info``
+answers from a cache and falls back to web requests), so a failed read raises.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -13,6 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pydantic
+import requests
+from instagrapi import exceptions as ig
+
 from bot.publishers.base import (
     AuthError,
     ChallengeRequired,
@@ -20,10 +29,13 @@ from bot.publishers.base import (
     MetricsReading,
     PermanentPublishError,
     Published,
+    PublishError,
     RateLimitLog,
     RemotePost,
     TransientPublishError,
 )
+from bot.publishers.ig_client import configure_client, feed_page, media_raw
+from bot.publishers.ig_errors import CONNECTION_LEVEL, Fate, fate_of
 from bot.secrets import Secret
 
 if TYPE_CHECKING:
@@ -34,6 +46,8 @@ T = TypeVar("T")
 
 SHORT_PAUSE = timedelta(hours=1)  # "please wait a few minutes" / HTTP 429: come back later, automatically
 DUPLICATE_WINDOW = timedelta(days=1)
+SDK_ERRORS = (ig.ClientError, ig.ValidationError, requests.RequestException, pydantic.ValidationError)
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 
 def _default_client_factory() -> Any:
@@ -51,7 +65,7 @@ class InstagramPublisher(RateLimitLog):
 
     def __init__(self, *, account: str, username: str, password: Secret, session_file: Path,
                  delay_range: tuple[float, float] = (1.0, 3.0), proxy: str | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), timeout: float = 30.0,
                  client_factory: Callable[[], Any] = _default_client_factory) -> None:
         super().__init__()
         self.account = account
@@ -60,78 +74,121 @@ class InstagramPublisher(RateLimitLog):
         self.session_file = Path(session_file)
         self.delay_range = delay_range
         self.proxy = proxy
+        self.timeout = timeout
         self._clock = clock
         self._factory = client_factory
         self._cl: Any = None
+        self._latched: tuple[PublishError, float | None] | None = None
 
     # -- session -------------------------------------------------------------------------------
+    def _session_mtime(self) -> float | None:
+        try:
+            return self.session_file.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def reset(self) -> None:
+        """Forget a pause remembered in this process (call when the admin resumes the account)."""
+        self._latched, self._cl = None, None
+
+    def _latch(self, exc: PublishError) -> PublishError:
+        """Remember a "needs a human" outcome: until the session file changes (`memeloop accounts
+        login`) or `reset()`, every call fails at once without talking to Instagram."""
+        self._latched, self._cl = (exc, self._session_mtime()), None
+        return exc
+
     def _client(self) -> Any:
+        if self._latched is not None:
+            exc, mtime = self._latched
+            if mtime == self._session_mtime():
+                raise exc
+            self._latched = None  # a fresh session was saved by the admin: try again, once
         if self._cl is None:
             cl = self._factory()
-            cl.delay_range = list(self.delay_range)
-            if self.proxy:
-                cl.set_proxy(self.proxy)
-            if self.session_file.is_file():
-                try:  # re-use device + cookies: a fresh login from a "new phone" is what gets flagged
-                    cl.load_settings(self.session_file)
-                except (OSError, ValueError) as exc:
-                    log.warning("event=instagram_session_unreadable account=%s path=%s error=%s",
-                                self.account, self.session_file, exc)
-            self._call("login", lambda: cl.login(self.username, self._password.reveal()))
+            configure_client(cl, delay_range=self.delay_range, proxy=self.proxy, timeout=self.timeout)
+            had_session = self._load_session(cl)
+            self._login(cl, had_session)
             self._save_session(cl)
             self._cl = cl
         return self._cl
 
+    def _load_session(self, cl: Any) -> bool:
+        if not self.session_file.is_file():
+            return False
+        try:  # re-use device + cookies: a fresh login from a "new phone" is what gets flagged
+            cl.load_settings(self.session_file)
+        except (OSError, ValueError) as exc:
+            log.warning("event=instagram_session_unreadable account=%s path=%s error=%s",
+                        self.account, self.session_file, exc)
+            return False
+        return bool(cl.user_id)
+
+    def _login(self, cl: Any, had_session: bool) -> None:
+        """A saved session is checked with one request; only when Instagram rejects it does
+        instagrapi send the password, once. A password login that fails for any reason but a
+        broken connection pauses the account: never loop on the password."""
+        try:
+            cl.login(self.username, self._password.reveal())
+        except SDK_ERRORS as exc:
+            mapped = self._map("login", exc, sends_post=False)
+            password_sent = not had_session or getattr(cl, "relogin_attempt", 0) > 0
+            if _needs_admin(mapped):
+                raise self._latch(mapped) from exc
+            if password_sent and type(exc).__name__ not in CONNECTION_LEVEL and not isinstance(
+                    mapped, ChallengeRequired):
+                raise self._latch(ChallengeRequired(
+                    f"instagram account {self.account!r}: the password login failed ({type(exc).__name__}: "
+                    f"{str(exc)[:160]}); it will not be tried again. Run `memeloop accounts login "
+                    f"{self.account}` at a terminal, then `memeloop accounts resume {self.account}`")) from exc
+            raise mapped from exc
+
     def _save_session(self, cl: Any) -> None:
         self.session_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.session_file.parent, prefix=".ig-session-")  # created 0600
-        os.close(fd)
-        try:
-            cl.dump_settings(tmp)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.session_file)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_session_file(cl, self.session_file)
 
     # -- the one place errors are mapped -------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], T], *, sends_post: bool = False) -> T:
-        from instagrapi import exceptions as ig
-
         try:
             return fn()
-        except (ig.ChallengeError, ig.FeedbackRequired, ig.LoginRequired, ig.SentryBlock,
-                ig.ProxyAddressIsBlocked, ig.AccountSuspended, ig.TwoFactorRequired) as exc:
-            raise ChallengeRequired(self._human_needed(what, exc)) from exc
-        except (ig.PleaseWaitFewMinutes, ig.ClientThrottledError, ig.RateLimitError) as exc:
-            until = self._clock() + SHORT_PAUSE
-            raise ChallengeRequired(
-                f"instagram account {self.account!r}: Instagram asked us to slow down during {what} "
-                f"({type(exc).__name__}); paused until {until:%Y-%m-%d %H:%M} UTC, nothing was retried",
-                pause_until=until) from exc
-        except (ig.BadPassword, ig.BadCredentials, ig.ClientUnauthorizedError) as exc:
-            raise AuthError(f"instagram account {self.account!r}: login refused during {what} "
-                            f"({type(exc).__name__}); check MEMELOOP_IG_PASSWORD, then "
-                            f"`memeloop accounts resume {self.account}`") from exc
-        except ig.PhotoConfigureError as exc:  # uploaded; the configure step may have gone through
-            raise TransientPublishError(f"instagram {what}: configure failed: {exc}", maybe_sent=True) from exc
-        except ig.PhotoNotUpload as exc:
-            raise TransientPublishError(f"instagram {what}: upload failed: {exc}", maybe_sent=False) from exc
-        except (ig.ClientRequestTimeout, ig.ClientConnectionError, ig.ClientIncompleteReadError,
-                ig.ClientJSONDecodeError) as exc:
-            raise TransientPublishError(f"instagram {what}: no clear answer ({type(exc).__name__}); the "
-                                        f"request may have reached Instagram", maybe_sent=sends_post) from exc
-        except (ig.ClientBadRequestError, ig.MediaError, ig.ClientNotFoundError) as exc:
-            raise PermanentPublishError(f"instagram {what}: refused: {exc}") from exc
-        except ig.ClientError as exc:
-            raise TransientPublishError(f"instagram {what}: {type(exc).__name__}: {exc}",
-                                        maybe_sent=sends_post) from exc
+        except SDK_ERRORS as exc:
+            mapped = self._map(what, exc, sends_post=sends_post)
+            if _needs_admin(mapped):
+                raise self._latch(mapped) from exc
+            raise mapped from exc
 
-    def _human_needed(self, what: str, exc: Exception) -> str:
-        detail = getattr(exc, "feedback_message", None) or getattr(exc, "message", "") or type(exc).__name__
-        return (f"instagram account {self.account!r} needs a human ({type(exc).__name__} during {what}: "
-                f"{str(detail)[:200]}). Open the Instagram app as {self.username}, clear the prompt, then "
-                f"run `memeloop accounts resume {self.account}`; nothing will be retried until then")
+    def _map(self, what: str, exc: BaseException, *, sends_post: bool) -> PublishError:
+        if isinstance(exc, pydantic.ValidationError):  # an answer instagrapi could not read
+            return TransientPublishError(f"instagram {what}: unreadable answer ({exc.error_count()} field "
+                                         f"error(s)); the request may have reached Instagram", maybe_sent=sends_post)
+        if isinstance(exc, requests.RequestException):  # raw requests instagrapi makes (photo rupload)
+            sent = sends_post and not isinstance(exc, requests.ConnectTimeout)
+            return TransientPublishError(f"instagram {what}: no answer ({type(exc).__name__})", maybe_sent=sent)
+        name, fate = fate_of(exc) or (type(exc).__name__, Fate.UNCLEAR)
+        detail = " ".join(str(getattr(exc, "message", "") or exc).split())[:200]
+        if fate is Fate.HUMAN:
+            return ChallengeRequired(self._human_needed(what, name, exc))
+        if fate is Fate.SLOW_DOWN:
+            until = self._clock() + SHORT_PAUSE
+            return ChallengeRequired(
+                f"instagram account {self.account!r}: Instagram asked us to slow down during {what} ({name}); "
+                f"paused until {until:%Y-%m-%d %H:%M} UTC, nothing was retried", pause_until=until)
+        if fate is Fate.AUTH:
+            return AuthError(f"instagram account {self.account!r}: login refused during {what} ({name}); check "
+                             f"MEMELOOP_IG_PASSWORD, then `memeloop accounts resume {self.account}`")
+        if fate is Fate.CONFIGURED:
+            return TransientPublishError(f"instagram {what}: configure failed ({name}: {detail})", maybe_sent=True)
+        if fate is Fate.NOT_SENT:
+            return TransientPublishError(f"instagram {what}: upload failed ({name}: {detail})", maybe_sent=False)
+        if fate in (Fate.REFUSED, Fate.GONE):
+            return PermanentPublishError(f"instagram {what}: refused ({name}: {detail})")
+        return TransientPublishError(f"instagram {what}: no clear answer ({name}: {detail})", maybe_sent=sends_post)
+
+    def _human_needed(self, what: str, name: str, exc: BaseException) -> str:
+        detail = getattr(exc, "feedback_message", None) or getattr(exc, "message", "") or name
+        return (f"instagram account {self.account!r} needs a human ({name} during {what}: "
+                f"{' '.join(str(detail).split())[:200]}). Nothing was answered or retried. Run `memeloop accounts "
+                f"login {self.account}` at a terminal (it handles codes), or clear the prompt in the Instagram "
+                f"app as {self.username}; then run `memeloop accounts resume {self.account}`")
 
     # -- endpoints -----------------------------------------------------------------------------
     def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None) -> Published:
@@ -141,7 +198,7 @@ class InstagramPublisher(RateLimitLog):
             raise DuplicatePost(f"instagram account {self.account!r}: a post with this caption is already "
                                 f"on the profile")
         with tempfile.TemporaryDirectory(prefix="memeloop-ig-") as tmp:
-            path = Path(tmp) / f"{marker}.jpg"
+            path = Path(tmp) / f"{marker}{EXTENSIONS.get(post.mime, '.jpg')}"
             path.write_bytes(post.media)
             extra = {"custom_accessibility_caption": post.alt_text} if post.alt_text else {}
             media = self._call("photo_upload", lambda: cl.photo_upload(path, caption=post.text, extra_data=extra),
@@ -152,28 +209,62 @@ class InstagramPublisher(RateLimitLog):
                          published_at=taken.astimezone(UTC) if taken else self._clock())
 
     def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
+        """Fresh per-item reads (no cache); a deleted post is left out, the others are still read."""
         cl = self._client()
         readings = []
         for remote_id in remote_ids:
-            media = self._call("media_info", lambda rid=remote_id: cl.media_info(rid))
-            likes = media.like_count
-            hidden = likes is None or likes < 0 or getattr(media, "like_and_view_counts_disabled", False)
-            views = getattr(media, "play_count", None) or getattr(media, "view_count", None) or None
-            readings.append(MetricsReading(
-                remote_id=str(remote_id), likes=None if hidden else likes,
-                comments=getattr(media, "comment_count", None), views=views,
-                raw={"like_count": likes, "comment_count": getattr(media, "comment_count", None),
-                     "play_count": getattr(media, "play_count", None), "code": getattr(media, "code", None)}))
+            try:
+                item = self._call("media_info", functools.partial(media_raw, cl, remote_id))
+            except PermanentPublishError as exc:  # deleted / unavailable: this item only
+                log.info("event=instagram_media_gone account=%s media=%s reason=%s", self.account, remote_id, exc)
+                continue
+            readings.append(_reading(str(remote_id), item))
         return readings
 
     def find_recent(self, *, since: datetime, limit: int) -> list[RemotePost]:
         cl = self._client()
-        medias = self._call("user_medias", lambda: cl.user_medias(cl.user_id, amount=limit))
+        items = self._call("feed", lambda: feed_page(cl, amount=max(1, min(limit, 50))))
         found = []
-        for media in medias:
-            created = media.taken_at.astimezone(UTC)
+        for item in items:
+            taken = item.get("taken_at")
+            created = datetime.fromtimestamp(int(taken), UTC) if taken else self._clock()
             if created >= since:
-                found.append(RemotePost(remote_id=str(media.pk), text=media.caption_text or "", created_at=created,
-                                        url=f"https://www.instagram.com/p/{media.code}/"))
+                found.append(RemotePost(remote_id=str(item["pk"]), text=(item.get("caption") or {}).get("text") or "",
+                                        created_at=created, url=f"https://www.instagram.com/p/{item.get('code')}/"))
         found.sort(key=lambda p: p.created_at, reverse=True)
         return found[:limit]
+
+
+def _needs_admin(exc: PublishError) -> bool:
+    """Paused until the admin acts (not a timed "slow down" pause)."""
+    return isinstance(exc, AuthError) or isinstance(exc, ChallengeRequired) and exc.pause_until is None
+
+
+def _count(item: Mapping[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, int) and value >= 0:
+            return value
+    return None  # missing, hidden (-1) or not a number: unknown, never 0
+
+
+def _reading(remote_id: str, item: Mapping[str, Any]) -> MetricsReading:
+    hidden = bool(item.get("like_and_view_counts_disabled"))
+    likes = None if hidden else _count(item, "like_count")
+    raw = {k: item.get(k) for k in ("like_count", "comment_count", "play_count", "view_count", "code",
+                                    "like_and_view_counts_disabled") if k in item}
+    return MetricsReading(remote_id=remote_id, likes=likes, comments=_count(item, "comment_count"),
+                          views=None if hidden else _count(item, "play_count", "view_count"), raw=raw)
+
+
+def save_session_file(cl: Any, session_file: Path) -> None:
+    """Write the client's settings to ``session_file`` atomically, readable by its owner only."""
+    fd, tmp = tempfile.mkstemp(dir=session_file.parent, prefix=".ig-session-")  # created 0600
+    os.close(fd)
+    try:
+        cl.dump_settings(tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, session_file)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -9,11 +9,16 @@ from datetime import datetime
 from bot.publishers.base import PublishError, RemotePost
 from generator import GeneratorError
 
-TRAILING_LINKS = re.compile(r"(\s*https?://t\.co/\w+)+\s*$")  # X appends the media link to the text
+URLS = re.compile(r"(?i)\b(?:https?://|www\.)\S+")  # X rewrites every link in the text to a t.co one
+TRAILING_LINKS = re.compile(r"(\s*\x00url\x00)+\s*$")  # X appends the media link after the text
 
 
 def normalise(text: str) -> str:
-    return " ".join(TRAILING_LINKS.sub("", html.unescape(text)).split()).casefold()
+    """Comparable form: entities unescaped, every URL one placeholder (ours as sent, X's as t.co),
+    links at the very end dropped on both sides (X adds the media link there), whitespace collapsed,
+    case folded."""
+    body = TRAILING_LINKS.sub("", URLS.sub("\x00url\x00", html.unescape(text)))
+    return " ".join(body.split()).casefold()
 
 
 def expected_texts(text: str, prepared_text: Callable[[], str]) -> set[str]:

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from feedback import NotFound
+from feedback import Conflict, NotFound
+from feedback.db import affected
 from feedback.models import Generation
 
 
@@ -20,10 +21,20 @@ def get_generation(session: Session, generation_id: int) -> Generation:
 
 def finish_generation(session: Session, generation_id: int, *, model_version: str, params: dict[str, Any],
                       timings: dict[str, Any], now: datetime) -> None:
-    """running -> ok, recording what the run actually used."""
-    session.execute(update(Generation).where(Generation.id == generation_id)
-                    .values(status="ok", model_version=model_version[:64], params=params, timings=timings,
-                            finished_at=now, error=None))
+    """running -> ok, recording what the run actually used. Conflict when the row is no longer running
+    (the daemon that started this run gave it up), so the caller's transaction stores nothing."""
+    result = session.execute(update(Generation)
+                             .where(Generation.id == generation_id, Generation.status == "running")
+                             .values(status="ok", model_version=model_version[:64], params=params,
+                                     timings=timings, finished_at=now, error=None)
+                             .execution_options(synchronize_session=False))
+    if affected(result) != 1:
+        raise Conflict(f"generation {generation_id} is no longer running (its daemon gave it up); "
+                       "nothing was stored")
+
+
+def running(session: Session) -> list[Generation]:
+    return list(session.scalars(select(Generation).where(Generation.status == "running").order_by(Generation.id)))
 
 
 def fail_generation(session: Session, generation_id: int, *, error: str, now: datetime) -> bool:
@@ -33,7 +44,7 @@ def fail_generation(session: Session, generation_id: int, *, error: str, now: da
                              .where(Generation.id == generation_id, Generation.status == "running")
                              .values(status="failed", error=error, finished_at=now)
                              .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return affected(result) == 1
 
 
 def recent_generations(session: Session, *, account_id: int | None = None, limit: int = 20) -> list[Generation]:

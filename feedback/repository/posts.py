@@ -12,12 +12,15 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback import Conflict, NotFound
+from feedback.db import affected
 from feedback.models import POST_STATES, Account, Candidate, Post
+from feedback.states import CandidateStatus, PostState
 
 SETTLED = ("published", "cancelled")
 
@@ -46,17 +49,31 @@ def new_marker() -> str:
 
 
 def schedule_post(session: Session, *, candidate_id: int, account_id: int, at: datetime, now: datetime) -> Post:
-    """A new post in state 'scheduled' with a unique marker; Conflict when one already exists."""
+    """A post in state 'scheduled' with a fresh unique marker. A cancelled post of the same candidate
+    and account is revived (the row is unique per pair); any other existing post is a Conflict."""
     existing = session.scalar(select(Post).where(Post.candidate_id == candidate_id,
                                                  Post.account_id == account_id))
     if existing is not None:
-        raise Conflict(f"candidate {candidate_id} already has post {existing.id} ({existing.state}) "
-                       f"for this account")
-    row = Post(candidate_id=candidate_id, account_id=account_id, state="scheduled", scheduled_at=at,
+        if existing.state != PostState.CANCELLED or not _move(
+                session, existing.id, from_states=(PostState.CANCELLED,), state=PostState.SCHEDULED,
+                scheduled_at=at, next_attempt_at=at, attempts=0, marker=new_marker(), lease_owner=None,
+                lease_expires_at=None, error_class=None, last_error=None, updated_at=now):
+            raise Conflict(f"candidate {candidate_id} already has post {existing.id} ({existing.state}) "
+                           f"for this account")
+        return get_post(session, existing.id)
+    row = Post(candidate_id=candidate_id, account_id=account_id, state=PostState.SCHEDULED, scheduled_at=at,
                next_attempt_at=at, attempts=0, marker=new_marker(), created_at=now, updated_at=now)
     session.add(row)
     session.flush()
     return row
+
+
+def post_of(session: Session, candidate_id: int, account_id: int | None = None) -> Post | None:
+    """The candidate's post (for ``account_id``; else its most recent one), read fresh."""
+    query = select(Post).where(Post.candidate_id == candidate_id)
+    if account_id is not None:
+        query = query.where(Post.account_id == account_id)
+    return session.scalar(query.order_by(Post.id.desc()).limit(1).execution_options(populate_existing=True))
 
 
 def get_post(session: Session, post_id: int) -> Post:
@@ -72,8 +89,11 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta,
     UPDATE. The caller commits before calling the platform. On PostgreSQL the pick uses
     FOR UPDATE SKIP LOCKED so concurrent workers never wait on, or take, the same row."""
     paused = select(Account.id).where(Account.paused_until.is_not(None), Account.paused_until > now)
+    # Only an approved candidate's post goes out: a reject that raced the schedule can never publish.
     pick = (select(Post.id)
-            .where(Post.state == "scheduled", Post.next_attempt_at <= now, Post.account_id.not_in(paused))
+            .join(Candidate, Candidate.id == Post.candidate_id)
+            .where(Post.state == "scheduled", Post.next_attempt_at <= now, Post.account_id.not_in(paused),
+                   Candidate.status == CandidateStatus.APPROVED)
             .order_by(Post.next_attempt_at, Post.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=Post))
@@ -97,22 +117,24 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta,
 
 
 def _move(session: Session, post_id: int, *, from_states: tuple[str, ...], owner: str | None = None,
-          **values) -> bool:
+          **values: Any) -> bool:
     """The one conditional UPDATE every transition goes through; False when the post was elsewhere."""
     query = update(Post).where(Post.id == post_id, Post.state.in_(from_states))
     if owner is not None:
         query = query.where(Post.lease_owner == owner)
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return affected(result) == 1
 
 
 def mark_published(session: Session, post_id: int, *, owner: str | None, remote_id: str, url: str | None,
-                   published_at: datetime, now: datetime) -> bool:
+                   published_at: datetime, now: datetime, note: str | None = None) -> bool:
     """Publishing (under ``owner``'s lease) or unconfirmed -> published. Proof of publication wins
-    over a lost lease, so an unconfirmed post is settled too."""
-    values = {"state": "published", "remote_id": remote_id, "remote_url": url, "published_at": published_at,
-              "lease_owner": None, "lease_expires_at": None, "error_class": None, "last_error": None,
-              "updated_at": now}
+    over a lost lease, so an unconfirmed post is settled too. ``note``: what was given up on the way
+    (kept in last_error, with no error class: the post itself succeeded)."""
+    values: dict[str, Any] = {"state": "published", "remote_id": remote_id, "remote_url": url,
+                                 "published_at": published_at,
+              "lease_owner": None, "lease_expires_at": None, "error_class": None,
+              "last_error": note[:2000] if note else None, "updated_at": now}
     return (_move(session, post_id, from_states=("publishing",), owner=owner, **values)
             or _move(session, post_id, from_states=("unconfirmed",), **values))
 
@@ -152,7 +174,14 @@ def expire_leases(session: Session, *, now: datetime) -> int:
         .values(state="unconfirmed", lease_owner=None, error_class="lease_expired",
                 last_error="the publishing worker stopped before recording an outcome", updated_at=now)
         .execution_options(synchronize_session=False))
-    return result.rowcount
+    return affected(result)
+
+
+def retry(session: Session, post_id: int, *, at: datetime, now: datetime, reason: str) -> bool:
+    """Failed or unconfirmed -> scheduled at ``at`` with a fresh attempt budget (conditional)."""
+    return _move(session, post_id, from_states=(PostState.FAILED, PostState.UNCONFIRMED), state=PostState.SCHEDULED,
+                 next_attempt_at=at, attempts=0, lease_owner=None, lease_expires_at=None, error_class="admin_retry",
+                 last_error=reason, updated_at=now)
 
 
 def reset_to_scheduled(session: Session, post_id: int, *, at: datetime, now: datetime, reason: str) -> Post:
@@ -167,14 +196,22 @@ def reset_to_scheduled(session: Session, post_id: int, *, at: datetime, now: dat
     return get_post(session, post_id)
 
 
-def cancel(session: Session, post_id: int, *, now: datetime, reason: str) -> bool:
-    return _move(session, post_id, from_states=("scheduled", "failed", "unconfirmed"), state="cancelled",
+def cancel(session: Session, post_id: int, *, now: datetime, reason: str,
+           from_states: tuple[str, ...] = (PostState.SCHEDULED, PostState.FAILED)) -> bool:
+    """Not claimed (scheduled or failed) -> cancelled; False when the post was elsewhere by then."""
+    return _move(session, post_id, from_states=from_states, state=PostState.CANCELLED,
                  lease_owner=None, lease_expires_at=None, error_class="cancelled", last_error=reason,
                  updated_at=now)
 
 
+def hold(session: Session, post_id: int, *, now: datetime) -> bool:
+    """Touch an unclaimed (scheduled or failed) post, so a change to its candidate commits only if no
+    worker claimed the post first (PostgreSQL waits on the claim's row lock, then sees the new state)."""
+    return _move(session, post_id, from_states=(PostState.SCHEDULED, PostState.FAILED), updated_at=now)
+
+
 def reschedule(session: Session, post_id: int, *, at: datetime, now: datetime) -> bool:
-    """A never-tried scheduled post whose slot passed during downtime moves to ``at``."""
+    """A scheduled post moves to ``at`` (a slot missed during downtime, or a reviewer's new time)."""
     return _move(session, post_id, from_states=("scheduled",), scheduled_at=at, next_attempt_at=at,
                  updated_at=now)
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback import Conflict, NotFound
+from feedback.db import affected
 from feedback.models import Candidate, Review
 
 REVIEWABLE = ("pending", "filtered", "duplicate")
@@ -24,11 +25,13 @@ class Decision:
 
 def _transition(session: Session, candidate_id: int, *, allowed_from: tuple[str, ...], to: str,
                 action: str, actor: str, now: datetime, reason: str | None = None,
-                new_text: str | None = None) -> Decision:
+                new_text: str | None = None, expected_version: int | None = None) -> Decision:
     row = session.get(Candidate, candidate_id)
     if row is None:
         raise NotFound(f"candidate {candidate_id} does not exist")
     session.refresh(row)
+    if expected_version is not None and row.version != expected_version:
+        raise Conflict(f"candidate {candidate_id} was changed by someone else; look again and retry")
     if row.status not in allowed_from:
         raise Conflict(f"candidate {candidate_id} is {row.status}; cannot {action} "
                        f"(only from {', '.join(allowed_from)})")
@@ -41,7 +44,7 @@ def _transition(session: Session, candidate_id: int, *, allowed_from: tuple[str,
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         raise Conflict(f"candidate {candidate_id} was changed by someone else; look again and retry")
     session.add(Review(candidate_id=candidate_id, action=action, actor=actor, before_text=row.text,
                        after_text=new_text if new_text is not None else row.text, reason=reason,
@@ -50,6 +53,25 @@ def _transition(session: Session, candidate_id: int, *, allowed_from: tuple[str,
     session.flush()
     session.expire(row)
     return Decision(candidate_id, action, before, to)
+
+
+def record(session: Session, candidate_id: int, *, expected_status: str, expected_version: int, to: str,
+           action: str, actor: str, now: datetime, reason: str | None = None,
+           new_text: str | None = None) -> Decision:
+    """The service's transition (decided by feedback.lifecycle): conditional on the status and row
+    version the caller read, so a concurrent change is a Conflict, never a lost update."""
+    return _transition(session, candidate_id, allowed_from=(expected_status,), to=to, action=action, actor=actor,
+                       now=now, reason=reason, new_text=new_text, expected_version=expected_version)
+
+
+def record_added(session: Session, candidate_id: int, *, actor: str, now: datetime) -> None:
+    """The audit row of a candidate a person added by hand."""
+    row = session.get(Candidate, candidate_id)
+    if row is None:
+        raise NotFound(f"candidate {candidate_id} does not exist")
+    session.add(Review(candidate_id=candidate_id, action="add", actor=actor, before_text=None,
+                       after_text=row.text, reason=None, created_at=now))
+    session.flush()
 
 
 def approve(session: Session, candidate_id: int, *, actor: str, now: datetime, reason: str | None = None,

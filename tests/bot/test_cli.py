@@ -18,13 +18,29 @@ def _walk(command: click.Command, path: tuple[str, ...] = ()):
             yield from _walk(command.get_command(ctx, name), (*path, name))
 
 
+# The whole command surface, written out: a command that disappears (or a module that stops
+# importing) fails here instead of silently vanishing from `memeloop --help`.
+EXPECTED_COMMANDS = {
+    "accounts", "accounts list", "accounts login", "accounts resume", "approve", "cancel", "data", "data import-memefly", "db",
+    "db current", "db upgrade", "demo", "edit", "generate", "init", "posts", "posts list", "queue", "queue add",
+    "queue list", "queue sheet", "queue show", "reject", "reschedule", "retry", "run", "stats", "stats approval",
+    "stats by", "stats bottom", "stats models", "stats time", "stats top", "status", "train", "train gpt2",
+    "train meme", "train pggan",
+}
+
+
 def test_every_registered_command_module_loads():
-    ctx = click.Context(cli)
-    available = set(cli.list_commands(ctx))
-    assert {"init", "db", "queue"} <= available
-    for name in available:
-        assert cli.get_command(ctx, name) is not None, name
-    assert available <= set(COMMANDS)
+    found = {" ".join(path) for path, _ in _walk(cli) if path}
+    assert found >= EXPECTED_COMMANDS, sorted(EXPECTED_COMMANDS - found)
+    assert set(cli.list_commands(click.Context(cli))) == set(COMMANDS)
+
+
+def test_a_command_module_that_fails_to_import_is_an_error_not_a_missing_command(monkeypatch):
+    from bot.cli import LazyGroup
+
+    group = LazyGroup(name="t", lazy={"broken": "bot.commands.no_such_module:cmd"})
+    with pytest.raises(ModuleNotFoundError):
+        group.list_commands(click.Context(group))
 
 
 def test_every_command_has_help_with_an_example():
@@ -64,11 +80,10 @@ def test_usage_error_exits_2(run_cli):
     assert result.code == 2
 
 
-def test_unknown_status_is_a_one_line_error(write_config, run_cli):
+def test_unknown_status_is_a_usage_error(write_config, run_cli):
     result = run_cli("--config", str(write_config()), "queue", "list", "--status", "bogus")
-    assert result.code == 1
-    assert result.err.strip() == ("memeloop: error: unknown status 'bogus' (use one of: pending, approved, "
-                                  "rejected, filtered, duplicate, posted)")
+    assert result.code == 2  # a usage error, as the README says
+    assert "'bogus' is not one of 'pending', 'approved', 'rejected', 'filtered', 'duplicate', 'posted'" in result.err
 
 
 def test_outdated_database_asks_for_upgrade(write_config, run_cli):
@@ -115,3 +130,27 @@ def test_ctx_exit_code_is_the_process_exit_code():
         assert main(["exit-three"]) == 3
     finally:
         cli.commands.pop("exit-three")
+
+
+def test_queue_list_on_sqlite_loads_neither_the_orm_nor_pydantic(write_config, run_cli, tmp_path):
+    """The admin CLI's cold start: a read-only listing goes through sqlite3 (feedback.queue_sql)."""
+    import subprocess
+    import sys
+
+    config = write_config()
+    assert run_cli("--config", str(config), "queue", "add", "--image", str(_png(tmp_path)), "--text", "hi").code == 0
+    code = ("import sys, json\nfrom bot.cli import main\n"
+            f"main(['--config', {str(config)!r}, 'queue', 'list', '--json'])\n"
+            "print(sorted(m for m in ('sqlalchemy.orm', 'pydantic', 'rich', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    listed, loaded = out.stdout.rsplit("\n", 2)[-3], out.stdout.strip().splitlines()[-1]
+    assert loaded == "[]", out.stdout
+    assert '"text": "hi"' in out.stdout and listed
+
+
+def _png(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (32, 32), "red").save(path)
+    return path

@@ -1,5 +1,5 @@
-"""The scheduler side of the daemon: job store persistence, missed runs, rate-limit retries,
-heartbeat and a clean stop. Real APScheduler, real SQLite job store, real threads."""
+"""The scheduler side of the daemon: job state kept across restarts in our own table, missed runs,
+rate-limit retries, heartbeat and a clean stop. Real APScheduler, real SQLite, real threads."""
 from __future__ import annotations
 
 import sys
@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
 from bot.app import build_app
 from bot.config import load_config
-from bot.daemon import (
-    RETRY_JOB_ID,
-    Daemon,
-    build_scheduler,
-    planned_jobs,
-    sync_jobs,
-)
+from bot.daemon import FOLLOW_JOB_ID, HEARTBEAT_JOB_ID, RETRY_JOB_ID, Daemon, build_scheduler, planned_jobs
 from bot.heartbeat import status_report
+from feedback.repository import jobstate
+from tests.bot.approving import approve_and_schedule
 
 CONFIG = """
 [storage]
@@ -43,68 +38,51 @@ def _config(tmp_path: Path, every: str = "6h", extra: str = ""):
 
 
 @pytest.fixture
-def publishing(monkeypatch):
-    """bot.publishing (issue 6) if it has landed, else a stand-in with nothing to do at start-up."""
-    try:
-        import bot.publishing as real
-
-        return real
-    except ModuleNotFoundError:
-        import types
-
-        standin = types.ModuleType("bot.publishing")
-        standin.calls = []
-        standin.reconcile_unconfirmed = lambda app, now=None: standin.calls.append("reconcile") or 0
-        standin.sweep_missed = lambda app, now=None: standin.calls.append("sweep") or 0
-        monkeypatch.setitem(sys.modules, "bot.publishing", standin)
-        return standin
-
-
-@pytest.fixture
 def app(tmp_path):
     app = build_app(_config(tmp_path))
     yield app
     app.close()
 
 
-def _scheduler(app):
-    sched = build_scheduler(app.config, app.engine, blocking=False)
-    sched.start(paused=True)
-    return sched
+def _periodic(daemon: Daemon) -> dict[str, datetime]:
+    return {j.id: j.next_run_time for j in daemon.scheduler.get_jobs()
+            if j.id not in (HEARTBEAT_JOB_ID, FOLLOW_JOB_ID)}
 
 
 def test_planned_jobs_cover_every_account_schedule_and_the_ticks(app):
-    ids = [spec.id for spec in planned_jobs(app.config)]
-    assert ids == ["generate:demo:0", "generate:demo:1", "publish", "poll", "reconcile", "prune"]
-    funcs = {spec.func for spec in planned_jobs(app.config)}
-    assert all(f.startswith("bot.jobs:") for f in funcs)  # stored by name, never as objects
-    assert all(spec.kwargs["config_path"] == str(app.config.path) for spec in planned_jobs(app.config))
+    specs = planned_jobs(app)
+    assert [s.id for s in specs] == ["generate:demo:0", "generate:demo:1", "publish", "poll", "reconcile", "prune"]
+    assert all(spec.method.__self__ is app for spec in specs)  # bound methods of the service, nothing pickled
+    assert {s.method.__name__ for s in specs} == {"job_generate", "job_publish", "job_poll", "job_reconcile",
+                                                  "job_prune"}
 
 
 def test_auto_approve_job_only_when_configured(tmp_path):
-    cfg = _config(tmp_path, extra="[publishing]\nauto_approve = true\n")
-    assert "auto_approve" in [s.id for s in planned_jobs(cfg)]
+    app = build_app(_config(tmp_path, extra="[publishing]\nauto_approve = true\n"))
+    assert "auto_approve" in [s.id for s in planned_jobs(app)]
+    app.close()
 
 
 def test_jobs_survive_a_restart_with_their_next_run_times(app, tmp_path):
-    first = _scheduler(app)
-    assert set(sync_jobs(first, planned_jobs(app.config)).values()) == {"added"}
-    before = {j.id: j.next_run_time for j in first.get_jobs(jobstore="default")}
-    first.shutdown()
+    first = Daemon(app, blocking=False)
+    first.elect()  # the leader adds the periodic jobs and writes their state
+    before = _periodic(first)
+    assert set(before) == {s.id for s in planned_jobs(app)}
+    with app.tx() as session:
+        assert {row.id for row in jobstate.load(session)} == set(before)
 
-    second = _scheduler(app)  # a new process would see the same table
-    changes = sync_jobs(second, planned_jobs(app.config))
-    assert set(changes.values()) == {"kept"}
-    after = {j.id: j.next_run_time for j in second.get_jobs(jobstore="default")}
-    assert after == before
-    second.shutdown()
+    second = Daemon(app, blocking=False)  # a new process reads the same table
+    first.leadership.release()
+    second.elect()
+    assert _periodic(second) == before
 
-    changed = _config(tmp_path, every="2h")  # a config edit replaces just that job
-    third = _scheduler(app)
-    changes = sync_jobs(third, planned_jobs(changed))
-    assert changes["generate:demo:0"] == "replaced" and changes["publish"] == "kept"
-    assert sync_jobs(third, [s for s in planned_jobs(changed) if s.id != "prune"])["prune"] == "removed"
-    third.shutdown()
+    changed = build_app(_config(tmp_path, every="2h"))  # a config edit starts just that job afresh
+    third = Daemon(changed, blocking=False)
+    second.leadership.release()
+    third.elect()
+    after = _periodic(third)
+    assert after["publish"] == before["publish"] and after["generate:demo:0"] != before["generate:demo:0"]
+    changed.close()
 
 
 PROBE_LOCK = threading.Lock()
@@ -119,14 +97,14 @@ def probe(path: str) -> None:
 def test_missed_runs_within_grace_run_once_and_older_ones_are_skipped(app, tmp_path):
     from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
-    sched = build_scheduler(app.config, app.engine, blocking=False)
+    sched = build_scheduler(app.config, blocking=False)
     late, too_late = tmp_path / "late.txt", tmp_path / "too_late.txt"
     now = datetime.now(UTC)
     # Down for a minute with a 10 s interval: six runs missed, within the 5 min grace -> one run.
-    sched.add_job("tests.bot.test_daemon:probe", "interval", seconds=10, id="late", kwargs={"path": str(late)},
+    sched.add_job(probe, "interval", seconds=10, id="late", kwargs={"path": str(late)},
                   next_run_time=now - timedelta(seconds=60))
     # Down for an hour: beyond the grace -> skipped, rescheduled.
-    sched.add_job("tests.bot.test_daemon:probe", "interval", days=1, id="too_late",
+    sched.add_job(probe, "interval", days=1, id="too_late",
                   kwargs={"path": str(too_late)}, next_run_time=now - timedelta(hours=1, seconds=1))
     seen = {"late": threading.Event(), "too_late": threading.Event()}
     events = []
@@ -144,29 +122,59 @@ def test_missed_runs_within_grace_run_once_and_older_ones_are_skipped(app, tmp_p
     assert late.read_text().count("run") == 1  # coalesced
     assert not too_late.exists()
     assert ("too_late", EVENT_JOB_MISSED) in events
-    restarted = _scheduler(app)
-    for job in restarted.get_jobs(jobstore="default"):
-        assert job.next_run_time > now
-    restarted.shutdown()
+
+
+def test_a_run_missed_while_down_is_caught_up_once_from_the_job_table(app):
+    """The daemon's own memory: prune (daily) was due a minute before this start (within the grace),
+    so it runs once at start and its next run is a day later; the 6-hourly generate was due an hour
+    ago (beyond the grace), so it is skipped and moves on."""
+    ran = {"prune": 0, "generate": 0}
+    done = threading.Event()
+
+    def job_prune():
+        ran["prune"] += 1
+        done.set()
+
+    def job_generate(account, schedule):
+        ran["generate"] += 1
+
+    app.job_prune, app.job_generate = job_prune, job_generate  # the bound methods the specs will name
+    specs = {s.id: s for s in planned_jobs(app)}
+    now = datetime.now(UTC)
+    with app.tx() as session:
+        jobstate.save(session, "prune", signature=specs["prune"].signature(), next_run_at=now - timedelta(minutes=1),
+                      last_run_at=now - timedelta(days=1, minutes=1), now=now)
+        jobstate.save(session, "generate:demo:0", signature=specs["generate:demo:0"].signature(),
+                      next_run_at=now - timedelta(hours=1), last_run_at=None, now=now)
+    daemon = Daemon(app)
+    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+    thread.start()
+    try:
+        assert done.wait(10)
+        time.sleep(0.5)  # let a second, wrong run show itself
+    finally:
+        daemon.stop()
+        thread.join(15)
+    assert ran == {"prune": 1, "generate": 0}
+    table = daemon.job_table()
+    assert datetime.fromisoformat(table["prune"]["next_run"]) > now + timedelta(hours=23)
+    assert datetime.fromisoformat(table["generate:demo:0"]["next_run"]) > now + timedelta(hours=4)
 
 
 def test_a_rate_limit_schedules_one_extra_publish_at_the_reset_time(app):
-    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
-
     daemon = Daemon(app, blocking=False)
-    daemon.elect()  # only the leader keeps the persistent jobs (bot.leader)
+    daemon.elect()  # only the leader schedules extra runs (bot.leader)
     daemon.scheduler.start(paused=True)
     retry_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=15)
-    daemon._on_executed(JobExecutionEvent(EVENT_JOB_EXECUTED, "publish", "default", datetime.now(UTC),
-                                          retval=retry_at))
+    assert daemon._guarded("publish", lambda: retry_at)() == retry_at
     job = daemon.scheduler.get_job(RETRY_JOB_ID)
-    assert job is not None and job.next_run_time == retry_at and job.func_ref == "bot.jobs:publish_job"
-    daemon._on_executed(JobExecutionEvent(EVENT_JOB_EXECUTED, "poll", "default", datetime.now(UTC), retval=5))
-    assert len(daemon.scheduler.get_jobs(jobstore="default")) == 1
+    assert job is not None and job.next_run_time == retry_at
+    daemon._guarded("poll", lambda: 5)()
+    assert len([j for j in daemon.scheduler.get_jobs() if j.id == RETRY_JOB_ID]) == 1
     daemon.scheduler.shutdown()
 
 
-def test_daemon_beats_lists_next_runs_and_stops_cleanly(app, publishing):
+def test_daemon_beats_lists_next_runs_and_stops_cleanly(app):
     assert status_report(app)["alive"] is False
     daemon = Daemon(app)  # the real BlockingScheduler, in a thread instead of the main one
     result = {}
@@ -182,9 +190,8 @@ def test_daemon_beats_lists_next_runs_and_stops_cleanly(app, publishing):
         daemon.stop()
         thread.join(10)
     assert not thread.is_alive() and result["rc"] == 0
-    assert jobs.STOP.is_set()
+    assert app.stopping.is_set()
     assert status_report(app)["daemons"] == []  # a clean stop removes the heartbeat row
-    jobs.STOP.clear()
 
 
 def test_stale_heartbeat_is_reported_dead(app, clock):
@@ -208,7 +215,6 @@ def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
 
     from PIL import Image
 
-    from bot import publishing
     from feedback.repository import candidates as cand_repo
     from feedback.repository import posts as post_repo
 
@@ -222,7 +228,7 @@ def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
         ids = [cand_repo.add_candidate(session, cand_repo.NewCandidate(
             generator="manual", text=f"post number {i}", account_id=app.account_ids["demo"],
             image_path=str(image)), app.clock()).id for i in range(3)]
-    publishing.approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(seconds=30))
+    approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(seconds=30))
 
     def states() -> list[str]:
         with app.tx() as session:
@@ -265,8 +271,7 @@ def test_a_stop_requested_before_the_scheduler_runs_still_ends_the_daemon(app, m
     thread.start()
     thread.join(10)
     assert not thread.is_alive() and result["rc"] == 0
-    assert daemon.started.is_set()  # it did start, saw the stop, and shut down
-    jobs.STOP.clear()
+    assert not daemon.scheduler.running  # it saw the stop and shut down
 
 
 @pytest.mark.e2e
@@ -277,12 +282,11 @@ def test_the_daemon_process_never_imports_an_ml_framework(tmp_path):
     cfg = _config(tmp_path)
     code = (
         "import sys\n"
-        "from bot.app import build_app\nfrom bot.config import load_config\nfrom bot import jobs\n"
-        "from bot.daemon import Daemon, planned_jobs, sync_jobs\n"
+        "from bot.app import build_app\nfrom bot.config import load_config\n"
+        "from bot.daemon import Daemon\n"
         f"app = build_app(load_config({str(cfg.path)!r}))\n"
-        "d = Daemon(app, blocking=False)\nd.scheduler.start(paused=True)\n"
-        "sync_jobs(d.scheduler, planned_jobs(app.config))\nd.beat()\n"
-        f"for job in (jobs.publish_job, jobs.poll_job, jobs.reconcile_job, jobs.prune_job): job({str(cfg.path)!r})\n"
+        "d = Daemon(app, blocking=False)\nd.scheduler.start(paused=True)\nd.beat()\n"
+        "for job in (app.job_publish, app.job_poll, app.job_reconcile, app.job_prune): job()\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'torch', 'transformers') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from bot.demo import MARKER, SimClock, prepare_folder
+from bot.errors import UsageError
 
 NEEDS = ("generator.meme", "generator.pggan", "generator.textgen", "generator.annotate", "generator.platforms",
          "generator.safety", "bot.publishing", "bot.polling", "feedback.learning", "feedback.dedupe")
@@ -27,7 +28,6 @@ def _missing() -> list[str]:
 
 
 def test_prepare_folder_resets_its_own_files_and_refuses_a_foreign_folder(tmp_path):
-    import click
 
     folder = tmp_path / "demo-data"
     config = prepare_folder(folder, fresh=False)
@@ -39,7 +39,7 @@ def test_prepare_folder_resets_its_own_files_and_refuses_a_foreign_folder(tmp_pa
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    with pytest.raises(click.ClickException, match="not a memeloop demo folder"):
+    with pytest.raises(UsageError, match="not a memeloop demo folder"):
         prepare_folder(foreign, fresh=True)
     assert (foreign / "notes.txt").exists()
 

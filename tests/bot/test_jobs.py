@@ -2,6 +2,7 @@
 never takes the daemon down. Real subprocesses, real database."""
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -43,14 +44,6 @@ def app(config_path):
     app.close()
 
 
-@pytest.fixture(autouse=True)
-def _clear_stop():
-    jobs.STOP.clear()
-    yield
-    jobs.STOP.clear()
-    jobs.forget_apps()
-
-
 def _child(code: str):
     return lambda *args, **kwargs: [sys.executable, "-c", code]
 
@@ -65,13 +58,14 @@ def test_argv_carries_what_the_child_needs_to_regenerate():
     assert argv[1:3] == ["-m", "bot"]
     assert argv[argv.index("--generation-id") + 1] == "7" and argv[argv.index("--seed") + 1] == "42"
     assert argv[argv.index("--tone") + 1] == "funny" and "--audience" not in argv
+    assert argv[argv.index("--parent-pid") + 1] == str(os.getpid())  # the child dies with its daemon
 
 
 @pytest.mark.e2e
 def test_a_crashing_child_is_recorded_and_the_job_returns(app, config_path, monkeypatch, caplog):
     monkeypatch.setattr(jobs, "generate_argv", _child(
         "import os, sys; print('boom: the model exploded', file=sys.stderr, flush=True); os.abort()"))
-    outcome = jobs.generate_job(str(config_path), "demo")  # the job itself: must not raise
+    outcome = app.job_generate("demo")  # the job itself: must not raise
     assert outcome is not None and outcome.status == "failed" and outcome.returncode != 0
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and "boom: the model exploded" in row.error and row.finished_at is not None
@@ -97,7 +91,7 @@ def test_a_hung_child_is_killed_at_its_timeout(app, monkeypatch):
 @pytest.mark.e2e
 def test_stop_kills_a_running_child_promptly(app, monkeypatch):
     monkeypatch.setattr(jobs, "generate_argv", _child("import time; time.sleep(120)"))
-    threading.Timer(0.5, jobs.STOP.set).start()
+    threading.Timer(0.5, app.stopping.set).start()
     started = time.monotonic()
     outcome = jobs.run_generate_child(app, "demo", timeout=timedelta(minutes=5))
     assert outcome.status == "stopped" and time.monotonic() - started < 5
@@ -107,7 +101,7 @@ def test_stop_kills_a_running_child_promptly(app, monkeypatch):
 @pytest.mark.e2e
 def test_the_real_generate_child_reports_a_broken_bundle(app, config_path):
     """`memeloop generate` itself: a model that cannot load marks the run failed and exits 1."""
-    outcome = jobs.generate_job(str(config_path), "demo")
+    outcome = app.job_generate("demo")
     assert outcome.status == "failed" and outcome.returncode == 1
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and row.error

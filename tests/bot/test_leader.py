@@ -9,10 +9,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot import jobs
 from bot.app import build_app
 from bot.config import parse_config
-from bot.daemon import JOBSTORE, Daemon
+from bot.daemon import FOLLOW_JOB_ID, HEARTBEAT_JOB_ID, Daemon
 from bot.heartbeat import status_report
 from bot.leader import AdvisoryLock, LeaseRow, leadership_for
 from feedback import migrate
@@ -62,6 +61,10 @@ def test_sqlite_gets_a_lease_row_and_postgres_an_advisory_lock(migrated_db):
     assert isinstance(leadership_for(pg, A, lease=LEASE), AdvisoryLock)
 
 
+def _periodic(daemon: Daemon) -> set[str]:
+    return {j.id for j in daemon.scheduler.get_jobs()} - {HEARTBEAT_JOB_ID, FOLLOW_JOB_ID}
+
+
 def test_daemon_keeps_the_periodic_jobs_only_while_it_leads(tmp_path, clock):
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(url="sqlite:///memeloop.db"))
@@ -73,21 +76,20 @@ def test_daemon_keeps_the_periodic_jobs_only_while_it_leads(tmp_path, clock):
     try:
         daemon.initialize()
         daemon.scheduler.start(paused=True)
-        assert daemon.leading and {j.id for j in daemon.scheduler.get_jobs(jobstore=JOBSTORE)} >= {"publish", "poll"}
+        assert daemon.leading and _periodic(daemon) >= {"publish", "poll"}
         daemon.beat()
         assert status_report(app)["leader"] == daemon.who.process
         clock.advance(seconds=daemon.leadership.lease.total_seconds() + 1)  # its beats stopped
         assert rival.hold(clock())
         daemon.beat()
-        assert not daemon.leading and daemon.scheduler.get_jobs(jobstore=JOBSTORE) == []
+        assert not daemon.leading and _periodic(daemon) == set()
         report = status_report(app)
         assert report["leader"] is None and [d["role"] for d in report["daemons"]] == ["worker"]
         rival.release()
         daemon.beat()
-        assert daemon.leading and {j.id for j in daemon.scheduler.get_jobs(jobstore=JOBSTORE)} >= {"publish"}
+        assert daemon.leading and _periodic(daemon) >= {"publish"}
     finally:
         daemon.scheduler.shutdown(wait=False)
-        jobs.forget_apps()
         app.close()
 
 
@@ -155,27 +157,25 @@ def test_daemon_on_postgres_leads_and_says_so(tmp_path, pg_url, clock):
     finally:
         first.release()
         second.release()
-        jobs.forget_apps()
         app.close()
 
 
-def test_a_leader_whose_job_store_cannot_start_steps_aside(tmp_path, clock, monkeypatch):
+def test_a_leader_whose_job_state_cannot_be_read_steps_aside(tmp_path, clock, monkeypatch):
     import bot.daemon
 
     app = build_app(parse_config(CONFIG.format(url="sqlite:///memeloop.db"), source="t.toml", base=tmp_path),
                     clock=clock)
     daemon = Daemon(app, blocking=False)
 
-    def broken(engine):
-        raise OSError("job store unavailable")
+    def broken(session):
+        raise OSError("job state unavailable")
 
-    monkeypatch.setattr(bot.daemon, "persistent_store", broken)
+    monkeypatch.setattr(bot.daemon.jobstate, "load", broken)
     try:
         daemon.elect()
-        assert not daemon.leading and daemon.scheduler.get_jobs(jobstore=JOBSTORE) == []
+        assert not daemon.leading and _periodic(daemon) == set()
         assert LeaseRow(app.engine, B, lease=LEASE).hold(clock())  # released at once for someone else
     finally:
-        jobs.forget_apps()
         app.close()
 
 

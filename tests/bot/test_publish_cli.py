@@ -22,7 +22,7 @@ def _json(result):
 def test_add_approve_publish_list(cfg, run_cli, tmp_path):
     added = run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "cat.png"), "--text", "me on monday")
     assert added.code == 0 and "added candidate 1 (manual, account demo)" in added.out
-    stored = list((tmp_path / "media" / "manual").iterdir())
+    stored = [p for p in (tmp_path / "media").rglob("*.png")]
     assert len(stored) == 1 and len(stored[0].stem) == 64
     (cand,) = _json(run_cli("--config", cfg, "queue", "list", "--json"))
     assert (cand["generator"], cand["text"]) == ("manual", "me on monday")
@@ -53,13 +53,13 @@ def test_approve_all_and_usage_errors(cfg, run_cli, tmp_path):
     result = run_cli("--config", cfg, "approve", "--all")
     assert result.code == 0 and result.out.count("-> post") == 2
     again = run_cli("--config", cfg, "approve", "1")
-    assert again.code == 1 and again.err.strip().count("\n") == 0 and "already has post" in again.err
+    assert again.code == 1 and again.err.strip().count("\n") == 0 and "already approved and scheduled" in again.err
 
 
 def test_queue_add_rejects_a_non_image(cfg, run_cli, tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     result = run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "notes.txt"), "--text", "x")
-    assert result.code == 1 and "not an image" in result.err
+    assert result.code == 2 and "not an image" in result.err  # the user's input was wrong
     assert "Traceback" not in result.err
 
 
@@ -67,7 +67,7 @@ def test_retry_failed_post_and_refuse_scheduled(cfg, run_cli, tmp_path, caplog):
     run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "cat.png"), "--text", "x")
     run_cli("--config", cfg, "approve", "1", "--at", "now")
     refused = run_cli("--config", cfg, "retry", "1")
-    assert refused.code == 1 and "is scheduled; only failed or unconfirmed" in refused.err
+    assert refused.code == 1 and "post 1 is scheduled: cannot retry: its post is already scheduled" in refused.err
     from bot.app import build_app
     from bot.config import load_config
     from feedback.repository import posts as repo
@@ -79,7 +79,7 @@ def test_retry_failed_post_and_refuse_scheduled(cfg, run_cli, tmp_path, caplog):
     app.close()
     ok = run_cli("--config", cfg, "retry", "1")
     assert ok.code == 0 and "post 1: failed -> scheduled" in ok.out
-    assert "event=post_retry post=1 from_state=failed" in caplog.text
+    assert "event=post_retry post=1 candidate=1" in caplog.text
     assert run_cli("--config", cfg, "retry", "99").code == 1
 
 

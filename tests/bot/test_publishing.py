@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 import requests
 import responses
-from instagrapi import exceptions as ig
 
 from bot import publishing
-from bot.publishers.instagram import InstagramPublisher
-from bot.secrets import Secret
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import ratelimits
+from tests.bot.approving import approve_and_schedule
 from tests.bot.publishers import fakes
 from tests.bot.publishers.apps import INSTAGRAM, OUTBOX, X, add_candidates, make_app
 
@@ -41,11 +39,11 @@ def _post(app, post_id: int):
 
 def test_approve_schedules_into_successive_slots(app, clock):
     ids = add_candidates(app, ["one", "two", "three"])
-    posts = publishing.approve_and_schedule(app, ids, actor="ann")
+    posts = approve_and_schedule(app, ids, actor="ann")
     assert [p.scheduled_at.hour for p in posts] == [13, 19, 9]  # clock is 12:00 UTC
     assert posts[2].scheduled_at.date() == (clock() + timedelta(days=1)).date()
     at = clock() + timedelta(minutes=5)
-    (extra,) = publishing.approve_and_schedule(app, add_candidates(app, ["four"]), actor="ann", at=at)
+    (extra,) = approve_and_schedule(app, add_candidates(app, ["four"]), actor="ann", at=at)
     assert extra.scheduled_at == at
     with app.tx() as s:
         assert cand_repo.get_candidate(s, ids[0]).status == "approved"
@@ -54,8 +52,8 @@ def test_approve_schedules_into_successive_slots(app, clock):
 def test_publish_due_posts_each_due_post_once(app, clock):
     ids = add_candidates(app, ["first post #a", "second post"])
     now = clock()
-    publishing.approve_and_schedule(app, ids[:1], actor="ann", at=now)
-    later = publishing.approve_and_schedule(app, ids[1:], actor="ann", at=now + timedelta(hours=3))[0]
+    approve_and_schedule(app, ids[:1], actor="ann", at=now)
+    later = approve_and_schedule(app, ids[1:], actor="ann", at=now + timedelta(hours=3))[0]
     summary = publishing.publish_due(app, owner="w1")
     assert (summary.published, summary.claimed) == (1, 1)
     assert publishing.publish_due(app, owner="w1").claimed == 0
@@ -71,7 +69,7 @@ def test_publish_due_posts_each_due_post_once(app, clock):
 def test_stop_event_and_limit_end_the_loop_between_claims(app, clock):
     import threading
 
-    publishing.approve_and_schedule(app, add_candidates(app, ["a", "b", "c"]), actor="ann", at=clock())
+    approve_and_schedule(app, add_candidates(app, ["a", "b", "c"]), actor="ann", at=clock())
     stop = threading.Event()
     stop.set()
     assert publishing.publish_due(app, owner="w", stop=stop).claimed == 0
@@ -79,10 +77,10 @@ def test_stop_event_and_limit_end_the_loop_between_claims(app, clock):
 
 
 def test_crash_after_send_is_settled_by_reconciliation_not_resent(app, clock):
-    (post,) = publishing.approve_and_schedule(app, add_candidates(app, ["lost answer"]), actor="ann", at=clock())
+    (post,) = approve_and_schedule(app, add_candidates(app, ["lost answer"]), actor="ann", at=clock())
     # a worker claims, publishes ... and dies before recording the outcome
     job = publishing._claim_one(app, "dead", clock(), [app.account_ids["demo"]])
-    publisher = publishing.publisher_for(app, "demo")
+    publisher = app.publisher("demo")
     publisher.publish(publishing.prepare_post(app.config.account("demo"), job), marker=job.marker)
     assert publishing.reconcile_unconfirmed(app) == 0  # lease still running: nobody touches it
     clock.advance(minutes=6)
@@ -93,7 +91,7 @@ def test_crash_after_send_is_settled_by_reconciliation_not_resent(app, clock):
 
 
 def test_crash_before_send_goes_back_to_scheduled_and_out_once(app, clock):
-    (post,) = publishing.approve_and_schedule(app, add_candidates(app, ["never sent"]), actor="ann", at=clock())
+    (post,) = approve_and_schedule(app, add_candidates(app, ["never sent"]), actor="ann", at=clock())
     with app.tx() as s:
         posts_repo.claim_due(s, owner="dead", now=clock(), lease=app.config.publishing.lease)
     clock.advance(minutes=6)
@@ -105,8 +103,8 @@ def test_crash_before_send_goes_back_to_scheduled_and_out_once(app, clock):
 
 def test_sweep_moves_long_missed_slots_and_keeps_recent_ones(app, clock):
     ids = add_candidates(app, ["old", "recent"])
-    old = publishing.approve_and_schedule(app, ids[:1], actor="a", at=clock() - timedelta(hours=5))[0]
-    recent = publishing.approve_and_schedule(app, ids[1:], actor="a", at=clock() - timedelta(minutes=30))[0]
+    old = approve_and_schedule(app, ids[:1], actor="a", at=clock() - timedelta(hours=5))[0]
+    recent = approve_and_schedule(app, ids[1:], actor="a", at=clock() - timedelta(minutes=30))[0]
     assert publishing.sweep_missed(app) == 1
     assert _post(app, old.id).scheduled_at == datetime(2026, 1, 5, 13, 0, tzinfo=UTC)
     assert _post(app, recent.id).scheduled_at == clock() - timedelta(minutes=30)
@@ -126,7 +124,7 @@ def xapp(tmp_path, clock, monkeypatch):
 
 def _schedule_x(app, clock, text="tweet me"):
     ids = add_candidates(app, [text], account="xacct")
-    return publishing.approve_and_schedule(app, ids, actor="ann", at=clock())[0]
+    return approve_and_schedule(app, ids, actor="ann", at=clock())[0]
 
 
 def test_x_rate_limit_postpones_to_reset_without_using_an_attempt(xapp, clock):
@@ -224,7 +222,7 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
     configure_logging(level="DEBUG", file=tmp_path / "memeloop.log")
     try:
         ids = add_candidates(app, ["ok post", "rejected post", "timeout post"], account="xacct")
-        publishing.approve_and_schedule(app, ids, actor="ann", at=clock())
+        approve_and_schedule(app, ids, actor="ann", at=clock())
         fakes.x_upload_ok(rsps)
         rsps.add(responses.POST, f"{fakes.TWEEPY_API}/2/tweets", json={"data": {"id": "1", "text": "ok post"}},
                  status=201)
@@ -238,10 +236,11 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
         clock.advance(minutes=10)
         publishing.reconcile_unconfirmed(app)
         fakes.x_metrics(rsps, "1")
-        publishing.publisher_for(app, "xacct").fetch_metrics(["1"], now=clock())
+        app.publisher("xacct").fetch_metrics(["1"], now=clock())
     finally:
-        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers
-                                           if not getattr(h, "_memeloop", False)]
+        from bot.logs import OURS
+
+        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers if not isinstance(h, OURS)]
     log_text = (tmp_path / "memeloop.log").read_text()
     assert "event=post_published" in log_text and "tweets" in log_text  # DEBUG really was on
     db = sqlite3.connect(app.config.storage.url.removeprefix("sqlite:///"))
@@ -253,20 +252,24 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
 # -- Instagram ---------------------------------------------------------------------------------
 
 def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypatch):
+    import re
+
+    from tests.bot.publishers import ig_http
+
     monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-123456")
     app = make_app(tmp_path, clock, INSTAGRAM, OUTBOX)
-    client = fakes.FakeInstagramClient(clock=clock, fail={"photo_upload": ig.ChallengeRequired(
-        message="challenge_required")})
-    cfg = app.config.account("igacct").instagram
-    app.publishers["igacct"] = InstagramPublisher(
-        account="igacct", username=cfg.username, password=Secret("pw-123456"),
-        session_file=cfg.session_file, clock=clock, client_factory=lambda: client)
+    app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
     ig_ids = add_candidates(app, ["insta post"], account="igacct")
     demo_ids = add_candidates(app, ["outbox post"], account="demo")
-    publishing.approve_and_schedule(app, ig_ids + demo_ids, actor="ann", at=clock())
-    summary = publishing.publish_due(app, owner="w")
+    approve_and_schedule(app, ig_ids + demo_ids, actor="ann", at=clock())
+    with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
+        ig_http.session_ok(rsps)
+        ig_http.feed(rsps, [])
+        rsps.add(responses.POST, re.compile(r"https://i\.instagram\.com/rupload_igphoto/.+"), json={})
+        ig_http.error(rsps, responses.POST, "media/configure/", "challenge_required")
+        summary = publishing.publish_due(app, owner="w")
+        assert ig_http.calls(rsps, "media/configure") == 1 and ig_http.calls(rsps, "/challenge/") == 0
     assert (summary.paused, summary.published) == (1, 1)  # the other account carries on
-    assert client.calls.count("photo_upload") == 1
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "igacct")
     assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
@@ -288,8 +291,8 @@ def test_missing_x_secrets_pause_the_account_with_the_variable_name(tmp_path, cl
 def test_instagram_publisher_is_built_from_config_and_secrets(tmp_path, clock, monkeypatch):
     monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-abcdef")
     app = make_app(tmp_path, clock, INSTAGRAM)
-    pub = publishing.publisher_for(app, "igacct")
-    assert pub is publishing.publisher_for(app, "igacct")  # cached per App
+    pub = app.publisher("igacct")
+    assert pub is app.publisher("igacct")  # cached per App
     assert (pub.username, pub.session_file, pub.delay_range) == ("memebot", tmp_path / "ig-session.json", (0.0, 0.0))
     app.close()
 
@@ -297,7 +300,7 @@ def test_instagram_publisher_is_built_from_config_and_secrets(tmp_path, clock, m
 def test_two_workers_at_once_publish_each_post_once(app, clock):
     import threading
 
-    publishing.approve_and_schedule(app, add_candidates(app, [f"p{i}" for i in range(12)]), actor="a", at=clock())
+    approve_and_schedule(app, add_candidates(app, [f"p{i}" for i in range(12)]), actor="a", at=clock())
     results: list[publishing.PublishSummary] = []
     workers = [threading.Thread(target=lambda n=n: results.append(publishing.publish_due(app, owner=f"w{n}")))
                for n in range(2)]
@@ -315,7 +318,7 @@ def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock)
     from bot.polling import poll_due
     from feedback.models import MetricSnapshot
 
-    publishing.approve_and_schedule(app, add_candidates(app, ["short and sweet #a", "b"]), actor="a", at=clock())
+    approve_and_schedule(app, add_candidates(app, ["short and sweet #a", "b"]), actor="a", at=clock())
     assert publishing.publish_due(app, owner="w").published == 2
     assert poll_due(app, now=clock.advance(hours=7)) == 2
     with app.tx() as s:
@@ -324,21 +327,19 @@ def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock)
 
 
 def test_image_the_platform_cannot_take_fails_at_preflight_without_calling_it(tmp_path, clock, monkeypatch):
+    from tests.bot.publishers import ig_http
     from tests.bot.publishers.prepared import image_bytes
 
     monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-123456")
     app = make_app(tmp_path, clock, INSTAGRAM)
-    client = fakes.FakeInstagramClient(clock=clock)
-    cfg = app.config.account("igacct").instagram
-    app.publishers["igacct"] = InstagramPublisher(account="igacct", username=cfg.username,
-                                                  password=Secret("pw-123456"), session_file=cfg.session_file,
-                                                  clock=clock, client_factory=lambda: client)
+    app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
     (cand,) = add_candidates(app, ["tiny"], account="igacct")
     with app.tx() as s:
         Path(cand_repo.get_candidate(s, cand).image_path).write_bytes(image_bytes(40, 30))
-    (post,) = publishing.approve_and_schedule(app, [cand], actor="a", at=clock())
-    assert publishing.publish_due(app, owner="w").failed == 1
+    (post,) = approve_and_schedule(app, [cand], actor="a", at=clock())
+    with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
+        assert publishing.publish_due(app, owner="w").failed == 1
+        assert len(rsps.calls) == 0  # Instagram was never asked
     row = _post(app, post.id)
     assert (row.state, row.error_class) == ("failed", "permanent") and row.last_error.startswith("preflight:")
-    assert "photo_upload" not in client.calls
     app.close()

@@ -6,6 +6,7 @@ import json
 from bot.app import build_app
 from bot.config import load_config
 from bot.heartbeat import identity, write_beat
+from tests.bot.approving import approve_and_schedule
 
 
 def test_status_without_a_daemon_exits_1(write_config, run_cli):
@@ -71,12 +72,11 @@ def _pending_candidates(app, tmp_path, n: int) -> list[int]:
 def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_path):
     from datetime import timedelta
 
-    from bot import publishing
 
     config = write_config(OUTBOX_CONFIG)
     app = build_app(load_config(config))
     ids = _pending_candidates(app, tmp_path, 2)
-    publishing.approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(minutes=1))
+    approve_and_schedule(app, ids, actor="test", at=app.clock() - timedelta(minutes=1))
     app.close()
     result = run_cli("--config", str(config), "run", "--once")
     assert result.code == 0, result.err

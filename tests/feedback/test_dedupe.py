@@ -62,3 +62,56 @@ def test_an_old_candidate_posted_recently_still_counts(sessions):
     with transaction(sessions) as s:
         reason = find_duplicate(s, image_phash=None, text="vintage meme", now=T0, **LIMITS)
     assert reason.startswith(f"near-duplicate of post of candidate {cand.id}")
+
+
+# --- the batch guard against the one-draft reference ----------------------------------------------
+
+WORDS = ["when", "it", "rains", "pours", "monday", "again", "#coffee", "cat", "café", "3am", "ﬁx", "bug!", ""]
+
+
+def _texts(seed: int, n: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=rng.integers(0, 7))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.5, 0.85, 1.0])
+def test_find_duplicates_gives_the_reference_reasons(sessions, threshold):
+    from feedback.dedupe import DraftPrint, find_duplicates
+
+    limits = LIMITS | {"text_similarity": threshold}
+    with transaction(sessions) as s:
+        for i, text in enumerate(_texts(1, 60)):
+            rows.candidate(s, now=T0 - timedelta(minutes=i), text=text, group_key=f"g{i % 7}",
+                           image_phash=phash_of(_image(i % 5)) if i % 3 == 0 else None)
+    drafts = [DraftPrint(t, phash_of(_image(i % 6, 3)) if i % 2 else None, f"g{i % 9}")
+              for i, t in enumerate(_texts(2, 40))]
+    now = T0 + timedelta(hours=1)
+    with transaction(sessions) as s:
+        fast = find_duplicates(s, drafts, now=now, **limits)
+        slow = [find_duplicate(s, image_phash=d.image_phash, text=d.text, now=now, group_key=d.group_key, **limits)
+                for d in drafts]
+    assert fast == slow
+    assert any(fast) and (threshold < 0.85 or not all(fast))
+
+
+def test_find_duplicates_sees_candidates_added_in_the_same_session(sessions):
+    from feedback.dedupe import DraftPrint, find_duplicates
+
+    with transaction(sessions) as s:
+        rows.candidate(s, now=T0, text="an old caption about mondays")
+    with transaction(sessions) as s:
+        first = find_duplicates(s, [DraftPrint("brand new words here", None, "a")], now=T0, **LIMITS)
+        added = rows.candidate(s, now=T0, text="brand new words here", group_key="a")
+        again = find_duplicates(s, [DraftPrint("Brand new words, here!", None, "b"),
+                                    DraftPrint("an old caption about mondays", None, "b")], now=T0, **LIMITS)
+    assert first == [None]
+    assert again[0].startswith(f"near-duplicate of candidate {added.id}: caption similarity")
+    assert again[1].startswith("near-duplicate of candidate ")
+
+
+def test_normalised_matches_normalise_text():
+    from feedback.dedupe import normalise_text
+    from feedback.dedupe_index import normalised
+
+    texts = ["Café ﬁx\nnow", "", "  ¡Hola!  #tag @me it's", "½ off", "TAB\there"]
+    assert normalised(texts) == [" ".join(normalise_text(t)) for t in texts]

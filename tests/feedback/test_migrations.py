@@ -41,9 +41,23 @@ def _seed_0002(conn: Connection) -> None:
     assert conn.execute(text("SELECT approved FROM v_approval")).scalar() == 1
 
 
+def _seed_0003(conn: Connection) -> None:
+    _seed_0002(conn)  # the views now read engagement_weights, seeded with 0002's fixed weights
+    conn.execute(text("UPDATE engagement_weights SET weight = 3 WHERE name = 'likes'"))
+    assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() == 12
+    conn.execute(text("INSERT INTO job_state (id, signature, updated_at) VALUES ('poll', 'x', :t)"), {"t": NOW})
+
+
 # Every revision gets a seeder that fills the tables as they are at that revision; a new migration
 # without one fails test_every_revision_has_a_seeder.
-SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002}
+def _seed_0004(conn: Connection) -> None:
+    _seed_0003(conn)  # 0004 only adds indexes
+    plan = conn.execute(text("EXPLAIN QUERY PLAN SELECT max(age_s) FROM metric_snapshots WHERE post_id = 1"))
+    assert "ix_metric_snapshots_post_age" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
+
+
+SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
+                                                    "0004": _seed_0004}
 
 
 def test_schema_head_constant_matches_migrations():

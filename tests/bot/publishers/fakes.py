@@ -1,9 +1,10 @@
-"""Fakes for the platform edges only: X at the HTTP level (responses), instagrapi's Client at the
-method level. Everything of ours runs for real."""
+"""Fakes for the X edge only, at the HTTP level (responses) with answers recorded from X's
+documented shapes (fixtures/x). tweepy, requests and everything of ours run for real. Instagram's
+HTTP fakes live in ig_http.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import json
+from pathlib import Path
 from typing import Any
 
 import responses
@@ -11,9 +12,20 @@ import responses
 from bot.secrets import Secret
 
 X_API = "https://api.x.com"
-TWEEPY_API = "https://api.twitter.com"  # tweepy 4.17's Client host
+TWEEPY_API = X_API  # tweepy's own host is rewritten to api_base for every call
+FIXTURES = Path(__file__).parent / "fixtures"
 X_SENTINELS = {"api_key": "SENTINEL-ck-7f3a91", "api_secret": "SENTINEL-cs-0b44de",
                "access_token": "SENTINEL-at-5c2e18", "access_token_secret": "SENTINEL-as-9d7710"}
+
+
+def load(name: str, **replace: str) -> dict[str, Any]:
+    """A recorded answer without its ``_source`` note; ``replace`` fills placeholders (TEXT, CAPTION)."""
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    for key, value in replace.items():
+        text = text.replace(f'"{key}"', json.dumps(value))
+    body = json.loads(text)
+    body.pop("_source", None)
+    return body
 
 
 def x_credentials() -> dict[str, Secret]:
@@ -26,8 +38,9 @@ def rate_headers(limit: int = 100, remaining: int = 99, reset: int = 1767620700)
 
 
 def x_upload_ok(rsps: responses.RequestsMock, media_id: str = "1880028106020515840") -> None:
-    rsps.add(responses.POST, f"{X_API}/2/media/upload", status=200, headers=rate_headers(500, 499),
-             json={"data": {"id": media_id, "media_key": f"3_{media_id}", "expires_after_secs": 86400}})
+    body = load("x/media_upload_v2.json")
+    body["data"] |= {"id": media_id, "media_key": f"3_{media_id}"}
+    rsps.add(responses.POST, f"{X_API}/2/media/upload", status=200, headers=rate_headers(500, 499), json=body)
     rsps.add(responses.POST, f"{X_API}/2/media/metadata", status=200,
              json={"data": {"associated_metadata": {"alt_text": {"text": "x"}}}})
 
@@ -38,7 +51,10 @@ def x_tweet(rsps: responses.RequestsMock, *, status: int = 201, tweet_id: str = 
     if body is not None:
         kwargs = {"body": body}
     else:
-        kwargs["json"] = json if json is not None else {"data": {"id": tweet_id, "text": text}}
+        if json is None:
+            json = load("x/tweet_created.json", TEXT=text)
+            json["data"] |= {"id": tweet_id, "edit_history_tweet_ids": [tweet_id]}
+        kwargs["json"] = json
     rsps.add(responses.POST, f"{TWEEPY_API}/2/tweets", **kwargs)
 
 
@@ -55,79 +71,3 @@ def x_metrics(rsps: responses.RequestsMock, tweet_id: str, **counts: int) -> Non
              json={"data": [{"id": tweet_id, "text": "t", "public_metrics": metrics}]})
 
 
-@dataclass
-class FakeMedia:
-    """The fields of instagrapi.types.Media our publisher reads."""
-
-    pk: str
-    code: str
-    taken_at: datetime
-    caption_text: str
-    like_count: int = 5
-    comment_count: int = 1
-    play_count: int | None = None
-    view_count: int = 0
-    like_and_view_counts_disabled: bool = False
-
-
-@dataclass
-class FakeInstagramClient:
-    """Method-level stand-in for instagrapi.Client. ``fail`` maps a method name to the exception it
-    raises; ``after_fail`` runs the real effect first (the request got through, the answer did not)."""
-
-    medias: list[FakeMedia] = field(default_factory=list)
-    fail: dict[str, Exception] = field(default_factory=dict)
-    after_send: set[str] = field(default_factory=set)
-    calls: list[str] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
-    delay_range: list[float] | None = None
-    clock: Any = None
-    user_id: int = 31337
-
-    def _maybe_fail(self, name: str) -> None:
-        self.calls.append(name)
-        if name in self.fail and name not in self.after_send:
-            raise self.fail[name]
-
-    def set_proxy(self, proxy: str) -> None:
-        self.calls.append("set_proxy")
-
-    def load_settings(self, path) -> dict:
-        import json
-
-        self.calls.append("load_settings")
-        with open(path) as fh:
-            self.settings = json.load(fh)
-        return self.settings
-
-    def dump_settings(self, path) -> bool:
-        import json
-
-        self.calls.append("dump_settings")
-        with open(path, "w") as fh:
-            json.dump(self.settings | {"uuids": {"phone_id": "fake"}}, fh)
-        return True
-
-    def login(self, username: str, password: str) -> bool:
-        self._maybe_fail("login")
-        self.settings["authorization_data"] = {"ds_user_id": str(self.user_id)}
-        return True
-
-    def photo_upload(self, path, caption: str, extra_data: dict | None = None) -> FakeMedia:
-        self._maybe_fail("photo_upload")
-        assert path.read_bytes(), "photo_upload got an empty file"
-        pk = str(3000000000 + len(self.medias))
-        taken = self.clock() if self.clock else datetime.now(UTC)
-        media = FakeMedia(pk=pk, code=f"C{pk[-5:]}", taken_at=taken, caption_text=caption)
-        self.medias.append(media)
-        if "photo_upload" in self.fail:
-            raise self.fail["photo_upload"]
-        return media
-
-    def media_info(self, pk: str) -> FakeMedia:
-        self._maybe_fail("media_info")
-        return next(m for m in self.medias if m.pk == str(pk))
-
-    def user_medias(self, user_id, amount: int = 0) -> list[FakeMedia]:
-        self._maybe_fail("user_medias")
-        return list(reversed(self.medias))[:amount or None]

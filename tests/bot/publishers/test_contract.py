@@ -1,16 +1,16 @@
 """ONE contract suite run against every publisher: outbox (real files), X (HTTP-level fakes with
-responses; tweepy and requests run for real) and Instagram (method-level fake of instagrapi's
-Client). Each backend says how to provoke a scenario on its platform; a scenario a platform cannot
-produce is skipped with the reason."""
+responses; tweepy and requests run for real) and Instagram (the real instagrapi Client over
+HTTP-level fakes). Answers are recorded shapes from fixtures/. Each backend says how to provoke a
+scenario on its platform; a scenario a platform cannot produce is skipped with the reason."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 import responses
-from instagrapi import exceptions as ig
 
 from bot.publishers.base import (
     AuthError,
@@ -20,12 +20,10 @@ from bot.publishers.base import (
     RateLimited,
     TransientPublishError,
 )
-from bot.publishers.instagram import InstagramPublisher
 from bot.publishers.matching import normalise
 from bot.publishers.outbox import OutboxPublisher
 from bot.publishers.x import XPublisher
-from bot.secrets import Secret
-from tests.bot.publishers import fakes
+from tests.bot.publishers import fakes, ig_http
 from tests.bot.publishers.prepared import prepared
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -112,38 +110,45 @@ class XBackend:
 class InstagramBackend:
     name = "instagram"
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.client = fakes.FakeInstagramClient(clock=lambda: NOW)
-        self.session_file = tmp_path / "ig" / "session.json"
+    def __init__(self, tmp_path: Path, rsps: responses.RequestsMock) -> None:
+        self.tmp_path = tmp_path
+        self.rsps = rsps
+        ig_http.write_session(tmp_path / "ig" / "session.json")
+        self.item = ig_http.media_item("3300000000000000042", TEXT, NOW)
 
     def publisher(self) -> Publisher:
-        return InstagramPublisher(account="igacct", username="memebot", password=Secret("SENTINEL-ig-pw"),
-                                  session_file=self.session_file, delay_range=(2.0, 5.0), clock=lambda: NOW,
-                                  client_factory=lambda: self.client)
+        return ig_http.publisher(self.tmp_path, lambda: NOW, session=False)
 
     def arrange(self, scenario: str):
-        c = self.client
+        r, api = self.rsps, ig_http.API
+        if scenario != "unauthorized":
+            ig_http.session_ok(r)
+        if scenario == "duplicate":
+            ig_http.feed(r, [ig_http.media_item("3300000000000000001", TEXT, NOW - timedelta(hours=2))])
+            return DuplicatePost, {}
+        ig_http.feed(r, [])
+        r.add(responses.POST, re.compile(r"https://i\.instagram\.com/rupload_igphoto/.+"), json={"status": "ok"})
+        configure = f"{api}/media/configure/"
         if scenario == "success":
+            r.add(responses.POST, configure, json={"media": self.item, "status": "ok"})
+            ig_http.feed(r, [self.item])
+            r.add(responses.GET, f"{api}/media/{self.item['pk']}/info/", json={"items": [self.item], "status": "ok"})
             return None, {}
         if scenario == "rate_limited":
-            c.fail["photo_upload"] = ig.ClientThrottledError("429 Too Many Requests")
+            r.add(responses.POST, configure, status=429, json={"message": "Too many requests", "status": "fail"})
             return ChallengeRequired, {"pause_until": NOW + timedelta(hours=1)}
         if scenario == "server_error":
-            c.fail["photo_upload"] = ig.ClientError("500 Server Error: Internal Server Error")
+            ig_http.error(r, responses.POST, "media/configure/", "server_error", status=500)
             return TransientPublishError, {"maybe_sent": True}
         if scenario == "timeout_after_send":
-            c.fail["photo_upload"] = ig.ClientConnectionError("read timeout")
-            c.after_send.add("photo_upload")
+            r.add(responses.POST, configure, body=requests.ConnectionError("Connection aborted."))
+            ig_http.feed(r, [self.item])  # it went out; the feed lists it afterwards
             return TransientPublishError, {"maybe_sent": True}
         if scenario == "unauthorized":
-            c.fail["login"] = ig.BadPassword("The password you entered is incorrect.")
+            ig_http.error(r, responses.GET, "accounts/current_user/", "bad_password")
             return AuthError, {}
-        if scenario == "duplicate":
-            c.medias.append(fakes.FakeMedia(pk="2999", code="Cdup", taken_at=NOW - timedelta(hours=2),
-                                            caption_text=TEXT))
-            return DuplicatePost, {}
         if scenario == "challenge":
-            c.fail["photo_upload"] = ig.ChallengeRequired(message="challenge_required")
+            ig_http.error(r, responses.POST, "media/configure/", "challenge_required")
             return ChallengeRequired, {"pause_until": None}
         raise AssertionError(scenario)
 
@@ -156,7 +161,8 @@ def backend(request, tmp_path):
         with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
             yield XBackend(tmp_path, rsps)
     else:
-        yield InstagramBackend(tmp_path)
+        with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
+            yield InstagramBackend(tmp_path, rsps)
 
 
 def test_success_publishes_once_and_is_found_and_measured(backend):
