@@ -80,6 +80,20 @@ class MemeGeneratorConfig(Section):
     beam_width: StrictInt = Field(5, ge=1, le=32)
     images_per_run: StrictInt = Field(2, ge=1, le=100)
     forward_per_image: StrictInt = Field(2, ge=1, le=32)  # how many of an image's k beams go to review
+    # decoding (generator.meme Captioner.beam_search_batch); temperature 0 = deterministic beams
+    temperature: float = Field(1.0, ge=0, le=5)
+    top_p: float = Field(0.95, gt=0, le=1)
+    beam_groups: StrictInt = Field(2, ge=1, le=16)
+    group_penalty: float = Field(1.0, ge=0, le=100)
+
+    def decode_options(self) -> dict:
+        """Keyword options for beam_search_batch beyond k (empty = plain deterministic beam search)."""
+        opts: dict = {}
+        if self.temperature > 0:
+            opts |= {"temperature": self.temperature, "top_p": self.top_p}
+        if self.beam_groups > 1:
+            opts |= {"groups": self.beam_groups, "group_penalty": self.group_penalty}
+        return opts
 
 
 class PostGeneratorConfig(Section):

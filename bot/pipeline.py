@@ -133,7 +133,8 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
     features = template_features(captioner, [t.image_path for t in chosen], config)
-    beams = captioner.beam_search_batch(features, k=cfg.beam_width)
+    decode = cfg.decode_options()
+    beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
         base = open_image(template.image_path, animated="first_frame").convert("RGB")
@@ -143,7 +144,8 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
                 image=render_meme(base, cap.text, template.boxes), template=template,
                 source_image_path=str(template.image_path),
                 params={"k": cfg.beam_width, "template": template.slug, "beam_rank": cap.rank, "seed": req.seed,
-                        "image_index": image_index, "logprob": float(cap.logprob)}))
+                        "image_index": image_index, "logprob": float(cap.logprob),
+                        "decode": {**decode, "seed": getattr(cap, "seed", None)}}))
     return drafts
 
 
