@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -286,7 +286,7 @@ def _loc(loc: tuple) -> str:
 def _inline_loc(loc: tuple, data: object) -> tuple:
     """Drops the [0] pydantic adds inside an inline `generate = {...}` (we wrapped it in a list)."""
     if len(loc) > 3 and loc[0] == "accounts" and loc[2] == "generate" and loc[3] == 0:
-        accounts = data.get("accounts") if isinstance(data, dict) else None
+        accounts: Any = data.get("accounts") if isinstance(data, dict) else None
         try:
             if isinstance(accounts[loc[1]]["generate"], dict):
                 return loc[:3] + loc[4:]

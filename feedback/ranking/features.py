@@ -50,7 +50,7 @@ class Recent:
 
 def content_words(text: str) -> tuple[str, ...]:
     """Lower-cased words of a caption without hashtags, mentions, URLs and function words."""
-    out = []
+    out: list[str] = []
     for token in text.lower().split():
         if token.startswith(("#", "@", "http")):
             continue

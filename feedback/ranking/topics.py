@@ -66,11 +66,11 @@ def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16
 
 def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 30) -> tuple[np.ndarray, np.ndarray]:
     """Spherical k-means: (cluster of each row, cosine to its centre)."""
-    centres = [x[rng.integers(len(x))]]
+    seeds = [x[rng.integers(len(x))]]
     for _ in range(1, k):  # k-means++ seeding
-        d = np.min([((x - c) ** 2).sum(axis=1) for c in centres], axis=0)
-        centres.append(x[rng.choice(len(x), p=d / d.sum()) if d.sum() > 0 else rng.integers(len(x))])
-    centres = np.array(centres)
+        d = np.min([((x - c) ** 2).sum(axis=1) for c in seeds], axis=0)
+        seeds.append(x[rng.choice(len(x), p=d / d.sum()) if d.sum() > 0 else rng.integers(len(x))])
+    centres = np.array(seeds)
     ids = np.zeros(len(x), dtype=int)
     for _ in range(iters):
         ids = np.argmax(x @ centres.T, axis=1)

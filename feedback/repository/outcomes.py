@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from feedback.db import affected
 from feedback.models import Account, Candidate, LearningState, MetricSnapshot, Post, PostOutcome, Template
 from feedback.polling import COUNT_FIELDS, Counts
 from feedback.repository.metrics import CandidateFacts, facts_columns, facts_of
@@ -70,7 +71,9 @@ def refresh_readings(session: Session, post_ids: Sequence[int], *, age_s: int) -
     cols = [getattr(PostOutcome, c) for c in _READING_COLS]
     existing = {r["post_id"]: dict(r) for r in session.execute(
         select(*cols, PostOutcome.snapshot_id).where(PostOutcome.post_id.in_(ids))).mappings()}
-    changed, inserts, updates = [], [], []
+    changed: list[tuple[Reading | None, Reading]] = []
+    inserts: list[dict] = []
+    updates: list[dict] = []
     for post_id, row in best.items():
         old = existing.get(post_id)
         if old is not None and old["snapshot_id"] == row[0]:
@@ -131,7 +134,8 @@ def recent_posts(session: Session, account_id: int, before: datetime, limit: int
              .outerjoin(Template, Template.id == Candidate.template_id)
              .where(PostOutcome.account_id == account_id, PostOutcome.published_at < before)
              .order_by(PostOutcome.published_at.desc()).limit(limit))
-    return [(slug, body) for slug, body in session.execute(query)][::-1]
+    rows: list[tuple[str | None, str]] = [(slug, body) for slug, body in session.execute(query)]
+    return rows[::-1]
 
 
 def post_facts(session: Session, post_ids: Sequence[int]) -> dict[int, tuple[CandidateFacts, str]]:
@@ -158,7 +162,7 @@ def save_state(session: Session, name: str, *, fingerprint: str, state: bytes, l
                observations: int, now: datetime) -> None:
     values = {"fingerprint": fingerprint, "state": state, "last_review_id": last_review_id,
               "observations": observations, "updated_at": now}
-    if session.execute(update(LearningState).where(LearningState.name == name).values(**values)).rowcount == 0:
+    if affected(session.execute(update(LearningState).where(LearningState.name == name).values(**values))) == 0:
         session.execute(insert(LearningState).values(name=name, **values))
 
 

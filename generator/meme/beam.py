@@ -162,9 +162,13 @@ class _Search:
 def _advance_image(search: _Search, live: _Live, total: np.ndarray, masked: np.ndarray, img: int, t: int,
                    sampling: Sampling | None, rng: np.random.Generator | None, group_penalty: float) -> list:
     sel_img = np.nonzero(live.rows == img)[0]
-    keys = total[sel_img] if sampling is None else _sample_keys(total[sel_img], masked[sel_img], sampling, rng)
+    if sampling is None:
+        keys = total[sel_img]
+    else:
+        assert rng is not None  # sampling always comes with its image's generator
+        keys = _sample_keys(total[sel_img], masked[sel_img], sampling, rng)
     used = np.zeros(total.shape[1]) if group_penalty else None
-    keep = []
+    keep: list = []
     for grp in dict.fromkeys(live.groups[sel_img].tolist()):
         sub = np.nonzero(live.groups[sel_img] == grp)[0]
         group_keys = keys[sub] - group_penalty * used if used is not None and used.any() else keys[sub]
@@ -235,8 +239,8 @@ def choose(pool: Sequence[Hypothesis], k: int, diversity: float = 0.0) -> list[H
     used: set[tuple[int, int]] = set()
     rest = list(pool)
     while rest and len(picked) < k:
-        best = max(range(len(rest)), key=lambda i: (_penalised(rest[i], used, diversity), -i))
-        best = rest.pop(best)
+        at = max(range(len(rest)), key=lambda i: (_penalised(rest[i], used, diversity), -i))
+        best = rest.pop(at)
         picked.append(best)
         used |= _bigrams(best.ids)
     return rank(picked)

@@ -1,7 +1,7 @@
 """The captioner: a loaded bundle + its image encoder + the NumPy decode path."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,9 +103,9 @@ class Captioner:
             feats = self.encode_batch([image_or_features])
         return feats
 
-    def _is_training_caption(self, text: str) -> bool:
+    def _is_training_caption(self, text: Hashable) -> bool:
         hashes = self._bundle.caption_hashes
-        return bool(hashes) and int(caption_hashes([text])[0]) in hashes
+        return bool(hashes) and int(caption_hashes([str(text)])[0]) in hashes
 
     def _step_fn(self, features: np.ndarray):
         context = self._step.image_context(features)
@@ -151,7 +151,7 @@ class Captioner:
         features = np.asarray(features, dtype=np.float32).reshape(-1, self.feature_dim)
         n = features.shape[0]
         h0 = np.zeros((n, self._bundle.weights.units), dtype=np.float32)
-        seeds: list[int | None] = image_seeds(seed, n) if temperature > 0 else [None] * n
+        seeds: list[int | None] = list(image_seeds(seed, n)) if temperature > 0 else [None] * n
         sampling = Sampling(temperature, top_p) if temperature > 0 else None
         rngs = [np.random.default_rng(s) for s in seeds] if sampling else None
         pools = beam_search(self._step_fn(features), h0, self._rules(max_len), width=width or 2 * k,

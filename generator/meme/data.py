@@ -129,7 +129,7 @@ def _read_captions(path: Path, known: dict[str, Template], skips: SkipLog) -> li
         elif slug not in known:
             skips.add("unknown template", where, f"unknown template {slug!r}")
         else:
-            rows.append(CaptionRow(slug, text.strip(), n))
+            rows.append(CaptionRow(slug, str(text).strip(), n))
     return rows
 
 

@@ -255,7 +255,7 @@ def run_phase(name: str, cfg: ModelConfig, train: Encoded, val: Encoded | None, 
         state = None  # asked for fewer epochs than already run (the final phase's target moved)
     resumed = state is not None
     model = keras.models.load_model(phase_dir / "last.keras") if resumed else _new_model(cfg, settings, train)
-    if resumed:
+    if state is not None:
         log.info("resuming phase=%s epoch=%d step=%d", name, state["epoch"], state["step"])
     state = state or _fresh_state(fingerprint)
     phase = _Phase(name, epochs, train, val, extra, phase_dir, settings, state, hook, time.monotonic(),

@@ -113,7 +113,10 @@ def _read_entries(json_path: Path) -> object:
 
 def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips: SkipLog, file: str) -> list[dict]:
     where = f"{file} entry {n}"
-    name = entry.get("meme_name") if isinstance(entry, dict) else None
+    if not isinstance(entry, dict):
+        skips.add("no meme_name", where)
+        return []
+    name = entry.get("meme_name")
     if not isinstance(name, str) or not slugify(name):
         skips.add("no meme_name", where)
         return []
