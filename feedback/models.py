@@ -269,6 +269,18 @@ class EngagementWeight(Base):
     weight: Mapped[float] = mapped_column(Float)
 
 
+class WebUser(Base):
+    """An admin of the web admin: a name and a salted password hash (bot/web/auth.py), never the password."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
 # The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
 # tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0007"

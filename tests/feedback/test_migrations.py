@@ -56,8 +56,14 @@ def _seed_0004(conn: Connection) -> None:
     assert "ix_metric_snapshots_post_age" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
 
 
+def _seed_0007(conn: Connection) -> None:
+    _seed_0004(conn)  # 0007 adds the web admin's users
+    conn.execute(text("INSERT INTO web_users (name, password_hash, created_at) VALUES ('ann', 'scrypt$x', :t)"),
+                 {"t": NOW})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
-                                                    "0004": _seed_0004}
+                                                    "0004": _seed_0004, "0007": _seed_0007}
 
 
 def test_schema_head_constant_matches_migrations():

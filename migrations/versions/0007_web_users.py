@@ -1,0 +1,34 @@
+"""web admin users
+
+Admin users of the web admin (`memeloop users add`): a name and a salted scrypt hash of the
+password (never the password). A new table only: no existing table is rebuilt, so the v_* views of
+0002 stay as they are.
+
+Revision ID: 0007
+Revises: 0004
+Create Date: 2026-12-01 10:30:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'web_users',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('password_hash', sa.String(length=256), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('last_login_at', sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_web_users')),
+        sa.UniqueConstraint('name', name=op.f('uq_web_users_name')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('web_users')
