@@ -14,7 +14,17 @@ from starlette.routing import Route
 from bot import web_queries
 from bot.web import charts, views
 from bot.web.routes_review import parse_when
-from bot.web.server import MAX_REASON, Problem, Web, actor, form_value, guarded, int_value, render, wants_fragment
+from bot.web.server import (
+    MAX_REASON,
+    Problem,
+    Web,
+    actor,
+    form_value,
+    guarded,
+    int_value,
+    render,
+    wants_fragment,
+)
 from feedback.states import POST_STATES
 
 DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker")

@@ -31,8 +31,7 @@ class WebServer:
 
     def banner(self) -> list[str]:
         shown = f"[{self.host}]" if ":" in self.host else self.host
-        lines = [f"web admin: http://{shown}:{self.port}/  (log in with a `memeloop users add` user, or once "
-                 f"with the token below)",
+        lines = [f"web admin: http://{shown}:{self.port}/  (users from `memeloop users add`, or the token below)",
                  f"one-time login: http://{shown}:{self.port}/login?token={self.token.value}"]
         if self.host not in LOCAL_HOSTS:
             lines.append(f"warning: listening on {self.host}, not only this machine: put it behind TLS")
