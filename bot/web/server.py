@@ -3,6 +3,7 @@ and CSRF guard, error pages, security headers). Pages live in routes_review.py a
 every one of them calls only the service object (bot.app.App), with actor = the logged-in user."""
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -62,7 +63,9 @@ class Web:
         return await run_in_threadpool(fn, *args, **kwargs)
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """One environment per process (templates compiled once; rendering is thread-safe)."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
     from bot.web import views
