@@ -203,15 +203,9 @@ class App:
             return web_queries.board(session, flt, limit=limit, offset=offset)
 
     def web_read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """One bot.web_queries read (card, image_path, schedule, post_detail, dashboard) in its transaction."""
+        """One bot.web_queries read (card, image_path, schedule, post_detail, dashboard, ...) in its transaction."""
         with self.tx() as session:
             return query(session, *args, **kwargs)
-
-    def ranker_effects(self, limit: int = 10) -> list[tuple[str, float]]:
-        """What the ranker learned: its strongest feature weights, largest first."""
-        with self.tx() as session:
-            weights = self.ranker(session).weights()
-        return sorted(weights.items(), key=lambda kv: -abs(kv[1]))[:limit]
 
     def add_web_user(self, name: str, password: str, *, replace: bool = False) -> None:
         from bot.web.auth import add_user

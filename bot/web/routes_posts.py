@@ -153,10 +153,17 @@ async def resume(request: Request) -> Response:
 
 
 async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
-    data = await web.call(web.app.web_read, web_queries.dashboard, account=account)
-    effects = await web.call(web.app.ranker_effects, 12)
-    data["ranker"] = [{"feature": k, "weight": v} for k, v in effects]
-    return data
+    """The dashboard's data, recomputed only when the database has changed since the last view."""
+    signature = await web.call(web.app.web_read, web_queries.dashboard_signature)
+    cached = web.dashboard_cache.get(account)
+    if cached is not None and cached[0] == signature:
+        data = cached[1]
+    else:
+        data = await web.call(web.app.web_read, web_queries.dashboard, account=account)
+        if len(web.dashboard_cache) > 32:
+            web.dashboard_cache.clear()
+        web.dashboard_cache[account] = (signature, data)
+    return {**data, "ranker": await web.call(web.app.web_read, web_queries.ranker_effects)}
 
 
 @guarded

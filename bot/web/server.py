@@ -57,6 +57,8 @@ class Web:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     token: OneTimeToken = field(default_factory=OneTimeToken)
     env: Environment = field(default_factory=lambda: _environment())
+    # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
+    dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """An App method off the event loop (the service is synchronous)."""
