@@ -50,23 +50,28 @@ def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None)
 
 
 def board(session: Session, flt: BoardFilter, *, limit: int = BOARD_PAGE, offset: int = 0) -> BoardPage:
-    """One page of the review order (as `queue list`), filtered; each card with its sibling beams."""
+    """One page of the review order (as `queue list`), filtered; each card with its sibling beams.
+
+    The page's ids are chosen on the candidates table alone (names resolved to ids first), so
+    a deep page skips bare ids, not joined rows; only the page's rows are loaded."""
     cand_repo._check_statuses(flt.statuses)
-    base = (select(Candidate, Account.name, Template.slug)
-            .outerjoin(Account, Candidate.account_id == Account.id)
-            .outerjoin(Template, Candidate.template_id == Template.id)
-            .where(Candidate.status.in_(flt.statuses)))
-    if flt.account:
-        base = base.where(Account.name == flt.account)
+    where = [Candidate.status.in_(flt.statuses)]
     if flt.generator:
-        base = base.where(Candidate.generator == flt.generator)
-    if flt.template:
-        base = base.where(Template.slug == flt.template)
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Candidate.id).subquery()))
-    page = session.execute(base.order_by(*cand_repo._review_order()).limit(limit).offset(offset)).all()
-    cards = [_card(c, a, t, offset + i + 1) for i, (c, a, t) in enumerate(page)]
+        where.append(Candidate.generator == flt.generator)
+    for name, column, model, key in (("account", Candidate.account_id, Account, Account.name),
+                                     ("template", Candidate.template_id, Template, Template.slug)):
+        wanted = getattr(flt, name)
+        if wanted:
+            where.append(column == select(model.id).where(key == wanted).scalar_subquery())
+    total = session.scalar(select(func.count(Candidate.id)).where(*where)) or 0
+    ids = list(session.scalars(select(Candidate.id).where(*where).order_by(*cand_repo._review_order())
+                               .limit(limit).offset(offset)))
+    found = {c.id: (c, a, t) for c, a, t in session.execute(
+        select(Candidate, Account.name, Template.slug).outerjoin(Account, Candidate.account_id == Account.id)
+        .outerjoin(Template, Candidate.template_id == Template.id).where(Candidate.id.in_(ids)))}
+    cards = [_card(*found[cid], offset + i + 1) for i, cid in enumerate(ids)]
     _attach_siblings(session, cards)
-    return BoardPage(cards=cards, total=total or 0, offset=offset, limit=limit, options=_options(session))
+    return BoardPage(cards=cards, total=total, offset=offset, limit=limit, options=_options(session))
 
 
 def _attach_siblings(session: Session, cards: list[dict[str, Any]]) -> None:
