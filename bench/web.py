@@ -84,6 +84,19 @@ def timed(client, url: str, runs: int, expect: str) -> tuple[float, float]:
     return statistics.median(times[1:]), min(times[1:])
 
 
+def recompute(app, client) -> float:
+    """A poll stored a new snapshot: the next dashboard view recomputes every dataset."""
+    from feedback.polling import Counts
+    from feedback.repository.metrics import NewSnapshot, add_snapshots
+
+    with app.tx() as session:
+        add_snapshots(session, [NewSnapshot(1, END.replace(tzinfo=UTC), 10**6 + int(time.time() * 1000) % 10**6,
+                                            Counts(likes=1))])
+    t = time.perf_counter()
+    assert "<polyline" in client.get("/dashboard").text
+    return (time.perf_counter() - t) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=50_000)
@@ -118,16 +131,14 @@ def main() -> None:
                  "board_filtered": ("/board?template=t7&generator=meme", "data-card"),
                  "schedule": ("/schedule?start=2025-12-25&days=8", "calendar"),
                  "dashboard": ("/dashboard", "<polyline")}
-        t = time.perf_counter()
-        assert "<polyline" in client.get("/dashboard").text
-        cold = (time.perf_counter() - t) * 1000  # the first view after new data: every dataset recomputed
         results = {name: timed(client, url, args.runs, expect) for name, (url, expect) in cases.items()}
+        cold = statistics.median(recompute(app, client) for _ in range(args.runs))
         app.close()
     print(f"server time per request (in-process ASGI), median / best of {args.runs} after a warm-up; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for name, (median, best) in results.items():
         print(f"  {name:<16} {median:8.1f} ms  (best {best:.1f})")
-    print(f"  dashboard, first view after new data (recomputed): {cold:.1f} ms")
+    print(f"  dashboard, first view after a poll stored new data (every dataset recomputed): {cold:.1f} ms")
     ok = results["board"][0] <= 150 and results["board_deep"][0] <= 150 and results["dashboard"][0] <= 300
     print(" ".join(f"{name}_ms={median:.1f}" for name, (median, _) in results.items())
           + f" dashboard_recompute_ms={cold:.1f} pending={counts['pending']} snapshots={counts['metric_snapshots']} within_targets={ok}")

@@ -388,3 +388,33 @@ def test_users_add_command(write_config, run_cli, monkeypatch):
     assert again.code == 1 and "already exists" in again.err
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
     assert run_cli("--config", config, "users", "add", "bad name!", "--password-stdin").code == 2
+
+
+def test_web_server_thread_serves_localhost_and_stops(site):
+    import socket
+    import time
+
+    import httpx
+
+    from bot.web.serve import WebServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = WebServer(site.app, port=port)
+    assert server.host == "127.0.0.1" and server.token.value in server.banner()[1]
+    server.start()
+    deadline = time.monotonic() + 10
+    while not server.server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    answer = httpx.get(f"http://127.0.0.1:{port}/login")
+    assert answer.status_code == 200 and "HttpOnly" in answer.headers["set-cookie"]
+    server.stop()
+    assert not server._thread.is_alive()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+
+
+def test_run_has_a_web_option(run_cli):
+    shown = run_cli("run", "--help")
+    assert shown.code == 0 and "--web" in shown.out
