@@ -72,6 +72,7 @@ class WebSession:
     csrf: str
     seen: float
     user: str | None = None
+    flash: str | None = None
 
 
 @dataclass

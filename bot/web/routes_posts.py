@@ -63,7 +63,7 @@ async def post_page(request: Request) -> Response:
     post = await web.call(web.app.web_read, web_queries.post_detail,
                           int_value(request.path_params["id"], "post id"))
     return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"]),
-                  hashtags=views.hashtags(post["text"]), message=request.query_params.get("done", "")[:200])
+                  hashtags=views.hashtags(post["text"]), message=_flash(request))
 
 
 @guarded
@@ -95,9 +95,8 @@ async def _post_action(request: Request, label: str, do) -> Response:
         f", at {views.when(result.scheduled_at)}" if result.scheduled_at and result.post_state == "scheduled" else "")
     if wants_fragment(request):
         return render(request, "_message.html", message=message, level="ok")
-    from urllib.parse import quote
-
-    return RedirectResponse(f"/posts/{post_id}?done={quote(message)}", status_code=303)
+    request.state.session.flash = message
+    return RedirectResponse(f"/posts/{post_id}", status_code=303)
 
 
 @guarded
@@ -136,7 +135,7 @@ async def posts(request: Request) -> Response:
 async def accounts(request: Request) -> Response:
     web: Web = request.app.state.web
     return render(request, "accounts.html", rows=await web.call(web.app.accounts),
-                  message=request.query_params.get("done", "")[:200])
+                  message=_flash(request))
 
 
 @guarded
@@ -146,10 +145,24 @@ async def resume(request: Request) -> Response:
     if name not in {a.name for a in web.app.config.accounts}:
         raise Problem(404, f"no account named {name[:64]!r} in the config")
     reason = await web.call(web.app.resume_account, name, actor=actor(request))
-    from urllib.parse import quote
+    request.state.session.flash = f"resumed {name}" + (f" (it was paused: {reason})" if reason
+                                                        else " (it was not paused)")
+    return RedirectResponse("/accounts", status_code=303)
 
-    done = f"resumed {name}" + (f" (it was paused: {reason})" if reason else " (it was not paused)")
-    return RedirectResponse(f"/accounts?done={quote(done)}", status_code=303)
+
+def _flash(request: Request) -> str:
+    """The outcome of the action that redirected here (kept in the session, shown once)."""
+    session = request.state.session
+    message, session.flash = session.flash, None
+    return message or ""
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A caption that starts like a formula stays text in a spreadsheet."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA) else value
 
 
 async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
@@ -198,7 +211,7 @@ async def download(request: Request) -> Response:
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return Response(buf.getvalue(), media_type="text/csv", headers=headers)
 
 

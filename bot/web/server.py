@@ -196,12 +196,24 @@ async def login_page(request: Request) -> Response:
     session = web.sessions.get(sid)
     if session is not None and session.user:
         return RedirectResponse(same_site_path(request.query_params.get("next")), status_code=303)
+    token = request.query_params.get("token", "")[:200]
+    if token and web.token.use(token):  # the link printed at start: logs in once, then is worthless
+        return _logged_in(web, request, TOKEN_ACTOR, "/board")
     if session is None:
         sid, session = web.sessions.new()
     request.state.session = session
-    response = render(request, "login.html", next=same_site_path(request.query_params.get("next")),
-                      token=request.query_params.get("token", "")[:200])
+    response = render(request, "login.html", 401 if token else 200, next=same_site_path(
+        request.query_params.get("next")), error="that one-time token is wrong or was used" if token else None)
     set_session_cookie(response, sid or "")
+    return response
+
+
+def _logged_in(web: Web, request: Request, user: str, target: str) -> Response:
+    web.sessions.drop(request.cookies.get(COOKIE))  # a fresh id after login: no session fixation
+    sid, _ = web.sessions.new(user)
+    log.info("event=web_login user=%s", user)
+    response = RedirectResponse(same_site_path(target), status_code=303)
+    set_session_cookie(response, sid)
     return response
 
 
@@ -220,7 +232,7 @@ async def login(request: Request) -> Response:
     if wait:
         log.warning("event=web_login_throttled client=%s", client)
         return render(request, "login.html", 429, error=f"too many failed logins: try again in {wait} s",
-                      next=form.get("next"), token="")
+                      next=form.get("next"))
     token = str(form.get("token") or "")
     user = TOKEN_ACTOR if token and web.token.use(token) else None
     if user is None and name and password and await web.call(web.app.check_web_login, name, password):
@@ -228,14 +240,8 @@ async def login(request: Request) -> Response:
     if user is None:
         web.limiter.failed(client, f"user:{name}")
         log.warning("event=web_login_failed client=%s", client)
-        return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"),
-                      token="")
-    web.sessions.drop(request.cookies.get(COOKIE))  # a fresh id after login: no session fixation
-    sid, _ = web.sessions.new(user)
-    log.info("event=web_login user=%s", user)
-    response = RedirectResponse(same_site_path(str(form.get("next") or "")), status_code=303)
-    set_session_cookie(response, sid)
-    return response
+        return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"))
+    return _logged_in(web, request, user, str(form.get("next") or ""))
 
 
 @guarded

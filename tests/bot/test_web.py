@@ -71,6 +71,16 @@ def test_one_time_token_works_once_and_is_never_rendered(site):
     assert login(reused, name="", password="", token=TOKEN).status_code == 401
 
 
+def test_the_printed_one_time_link_logs_in_once(site):
+    client = TestClient(create_web(site.app, token=OneTimeToken(TOKEN)))
+    done = client.get(f"/login?token={TOKEN}", follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/board"
+    assert client.get("/board").status_code == 200
+    other = TestClient(client.app)
+    used = other.get(f"/login?token={TOKEN}", follow_redirects=False)
+    assert used.status_code == 401 and TOKEN not in used.text and "was used" in used.text
+
+
 def test_login_redirects_only_to_local_paths(site):
     client = TestClient(site.client.app)
     assert login(client, nxt="https://evil.example/").headers["location"] == "/board"
@@ -347,6 +357,16 @@ def test_dashboard_charts_and_downloads(site):
     assert as_csv.status_code == 200 and as_csv.text.splitlines()[0].startswith("post_id,")
     assert "attachment" in as_csv.headers["content-disposition"]
     assert site.client.get("/dashboard/ranker.json").status_code == 200
+    from feedback.polling import Counts
+    from feedback.repository.metrics import NewSnapshot, add_snapshots
+
+    with site.app.tx() as s:  # a new, measured post: the dashboard recomputes
+        c = rows.candidate(s, now=site.app.clock(), text='=HYPERLINK("http://evil")',
+                           account_id=site.app.account_ids["demo"])
+        p = rows.post(s, candidate_id=c.id, account_id=site.app.account_ids["demo"], at=site.app.clock())
+        add_snapshots(s, [NewSnapshot(p.id, site.app.clock(), 3600, Counts(likes=50))])
+    top = site.client.get("/dashboard/top.csv").text
+    assert "'=HYPERLINK" in top and "\n=HYPERLINK" not in top and ",=HYPERLINK" not in top
     assert site.client.get("/dashboard/secrets.json").status_code == 404
     assert site.client.get("/dashboard/time.xml").status_code == 404
 
