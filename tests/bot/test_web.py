@@ -438,3 +438,26 @@ def test_web_server_thread_serves_localhost_and_stops(site):
 def test_run_has_a_web_option(run_cli):
     shown = run_cli("run", "--help")
     assert shown.code == 0 and "--web" in shown.out
+
+
+def test_a_server_fault_is_a_500_page_without_a_traceback(site):
+    with site.app.engine.begin() as conn:  # a database that lost a view (a botched manual edit)
+        conn.exec_driver_sql("DROP VIEW v_post_engagement")
+    client = TestClient(site.client.app, raise_server_exceptions=False, cookies=site.client.cookies)
+    broken = client.get("/dashboard")
+    assert broken.status_code == 500 and "something went wrong on the server" in broken.text
+    assert "Traceback" not in broken.text and "v_post_engagement" not in broken.text
+
+
+def test_a_platform_refusal_in_a_preview_is_a_message(site):
+    from PIL import Image
+
+    tiny = site.tmp / "tiny.png"
+    Image.new("RGB", (40, 30), "red").save(tiny)
+    with site.app.tx() as s:
+        c = rows.candidate(s, now=site.app.clock(), text="tiny", account_id=site.app.account_ids["demo"],
+                           image_path=str(tiny))
+        p = rows.post(s, candidate_id=c.id, account_id=site.app.account_ids["demo"], at=site.app.clock(),
+                      state="scheduled")
+    refused = site.client.get(f"/posts/{p.id}/instagram.jpg")
+    assert refused.status_code == 502 and "minimum is 320 px" in refused.text

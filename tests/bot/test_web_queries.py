@@ -15,6 +15,10 @@ from tests.feedback import feedback_rows as rows
 
 @pytest.fixture
 def history(sessions, clock):
+    return _fill(sessions, clock)
+
+
+def _fill(sessions, clock):
     now = clock()
     with sessions.begin() as s:
         accounts = [rows.account(s, "demo", now=now), rows.account(s, "x-main", "x", now=now)]
@@ -50,6 +54,21 @@ def test_dashboard_fold_equals_the_reference_queries(history, account):
         assert [r["engagement"] for r in fast["top"]] == [r["engagement"] for r in top]
         assert [r["engagement"] for r in fast["bottom"]] == [r["engagement"] for r in bottom]
         assert fast["approval"] == stats_repo.approval(s, by="generator", account=account)
+
+
+@pytest.mark.postgres
+def test_dashboard_fold_equals_the_reference_queries_on_postgres(pg_url, clock):
+    from feedback import migrate
+    from feedback.db import make_engine, make_session_factory
+
+    engine = make_engine(pg_url)
+    migrate.upgrade(engine)
+    sessions = _fill(make_session_factory(engine), clock)
+    try:
+        for account in (None, "demo"):
+            test_dashboard_fold_equals_the_reference_queries(sessions, account)
+    finally:
+        engine.dispose()
 
 
 def test_dashboard_signature_moves_with_new_data(history, clock):
