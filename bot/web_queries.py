@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from bot.config import AccountConfig
 from feedback import NotFound
 from feedback.models import Account, Candidate, EngagementWeight, MetricSnapshot, Post, Review, Template
 from feedback.repository import candidates as cand_repo
@@ -104,6 +105,19 @@ def card(session: Session, candidate_id: int) -> dict[str, Any]:
         raise NotFound(f"no candidate with id {candidate_id}")
     out = _card(*row, rank=None)
     _attach_siblings(session, [out])
+    return out
+
+
+def free_slots(session: Session, account: AccountConfig, account_id: int, *, now: datetime, n: int = 4
+               ) -> list[datetime]:
+    """The account's next ``n`` posting slots after everything already scheduled (what approve picks)."""
+    from bot.slots import next_slot
+
+    latest = posts_repo.latest_scheduled_at(session, account_id)
+    at, out = max(now, latest) if latest else now, []
+    for _ in range(n):
+        at = next_slot(account, at)
+        out.append(at)
     return out
 
 

@@ -61,7 +61,23 @@ async def board(request: Request) -> Response:
     page = await web.call(web.app.board, flt, limit=limit, offset=(page_no - 1) * limit)
     pages = max(1, -(-page.total // limit))
     return render(request, "board.html", page=page, flt=flt, page_no=page_no, pages=pages,
-                  statuses=CANDIDATE_STATUSES, query=_query_without_page(request))
+                  statuses=CANDIDATE_STATUSES, query=_query_without_page(request),
+                  slots=await _slots(web, {c["account"] for c in page.cards if c["status"] == "pending"}))
+
+
+async def _slots(web: Web, accounts: set[str | None]) -> dict[str | None, list[datetime]]:
+    """Free posting slots per account on the page (a card without an account: the only account's)."""
+    configured = {a.name: a for a in web.app.config.accounts}
+    if None in accounts and len(configured) == 1:
+        accounts = (accounts - {None}) | {next(iter(configured))}
+    out: dict[str | None, list[datetime]] = {}
+    for name in accounts:
+        if name in configured and name in web.app.account_ids:
+            out[name] = await web.call(web.app.web_read, web_queries.free_slots, configured[name],
+                                       web.app.account_ids[name], now=web.app.clock())
+    if len(configured) == 1:
+        out[None] = out.get(next(iter(configured)), [])
+    return out
 
 
 def _query_without_page(request: Request) -> str:
@@ -114,7 +130,8 @@ async def _act(request: Request, do) -> Response:
 @guarded
 async def approve(request: Request) -> Response:
     async def do(web: Web, candidate_id: int, version: int) -> str:
-        at = parse_when(form_value(request, "at", limit=40), now=web.app.clock())
+        at = parse_when(form_value(request, "at", limit=40) or form_value(request, "slot", limit=40),
+                        now=web.app.clock())
         account = form_value(request, "account", limit=64) or None
         result = await web.call(web.app.approve, candidate_id, actor=actor(request), at=at, account=account,
                                 expected_version=version)

@@ -194,6 +194,19 @@ def test_approve_without_a_time_takes_the_next_slot_and_plain_form_posts_redirec
     assert site.candidate(site.ids[3])["posts"][0]["state"] == "scheduled"
 
 
+def test_approve_into_a_chosen_free_slot(site):
+    board = site.client.get("/board").text
+    slots = re.findall(r'<option value="(\d{4}-[^"]+)">', board)[:4]  # the first card's choices
+    assert len(slots) == 4 and slots == sorted(set(slots))
+    done = site.post(f"/board/{site.ids[0]}/approve", {"version": "1", "slot": slots[2]})
+    assert done.status_code == 200
+    with site.app.tx() as s:
+        post = posts_repo.get_post(s, site.candidate(site.ids[0])["posts"][0]["id"])
+    assert post.scheduled_at.isoformat() == slots[2]
+    after = re.findall(r'<option value="(\d{4}-[^"]+)">', site.client.get("/board").text)
+    assert after[0] > slots[2]  # the next free slot is after what is scheduled now
+
+
 def test_reject_in_place_with_reason(site):
     cid = site.ids[1]
     done = site.post(f"/board/{cid}/reject", {"version": "1", "reason": "not funny"})
