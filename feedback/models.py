@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -101,6 +102,9 @@ class Candidate(Base):
         # Covering indexes for the dashboard's approval views (migration 0002).
         Index("ix_candidates_stats", "account_id", "generator", "model_version", "status"),
         Index("ix_candidates_stats_day", "account_id", "created_at", "status"),
+        # The review order, walked by the web admin's board pages (migration 0007).
+        Index("ix_candidates_review_order", "status", text("predicted_score DESC"), text("beam_score DESC"),
+              "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

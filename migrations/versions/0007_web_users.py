@@ -1,8 +1,10 @@
 """web admin users
 
 Admin users of the web admin (`memeloop users add`): a name and a salted scrypt hash of the
-password (never the password). A new table only: no existing table is rebuilt, so the v_* views of
-0002 stay as they are.
+password (never the password). And an index in the review order, so any page of the review board
+(and `queue list --offset`) walks an index instead of sorting every pending candidate; NULL scores
+sort last as the query asks (SQLite's DESC does that already, PostgreSQL's needs NULLS LAST).
+A new table and a plain CREATE INDEX: no table is rebuilt, so the v_* views of 0002 stay as they are.
 
 Revision ID: 0007
 Revises: 0004
@@ -28,7 +30,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_web_users')),
         sa.UniqueConstraint('name', name=op.f('uq_web_users_name')),
     )
+    last = " NULLS LAST" if op.get_bind().dialect.name == "postgresql" else ""
+    op.create_index('ix_candidates_review_order', 'candidates',
+                    ['status', sa.text(f'predicted_score DESC{last}'), sa.text(f'beam_score DESC{last}'),
+                     'created_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_candidates_review_order', table_name='candidates')
     op.drop_table('web_users')

@@ -57,7 +57,11 @@ def _seed_0004(conn: Connection) -> None:
 
 
 def _seed_0007(conn: Connection) -> None:
-    _seed_0004(conn)  # 0007 adds the web admin's users
+    _seed_0004(conn)  # 0007 adds the web admin's users and an index in the review order
+    plan = conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM candidates WHERE status = 'pending' ORDER BY "
+                             "predicted_score DESC NULLS LAST, beam_score DESC NULLS LAST, created_at, id "
+                             "LIMIT 24 OFFSET 100"))
+    assert "ix_candidates_review_order" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
     conn.execute(text("INSERT INTO web_users (name, password_hash, created_at) VALUES ('ann', 'scrypt$x', :t)"),
                  {"t": NOW})
 
