@@ -81,6 +81,7 @@ class Sessions:
 
     clock: Callable[[], float] = time.monotonic
     idle_s: float = 12 * 3600
+    max_sessions: int = 10_000
     _by_id: dict[str, WebSession] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,8 +99,18 @@ class Sessions:
     def new(self, user: str | None = None) -> tuple[str, WebSession]:
         sid, s = secrets.token_urlsafe(32), WebSession(csrf=secrets.token_urlsafe(32), seen=self.clock(), user=user)
         with self._lock:
+            if len(self._by_id) >= self.max_sessions:  # idle ones first, then the oldest anonymous ones
+                self._prune()
             self._by_id[sid] = s
         return sid, s
+
+    def _prune(self) -> None:
+        now = self.clock()
+        for key in [k for k, v in self._by_id.items() if now - v.seen > self.idle_s]:
+            del self._by_id[key]
+        anonymous = sorted((v.seen, k) for k, v in self._by_id.items() if v.user is None)
+        for _, key in anonymous[: max(0, len(self._by_id) - self.max_sessions // 2)]:
+            del self._by_id[key]
 
     def drop(self, sid: str | None) -> None:
         with self._lock:

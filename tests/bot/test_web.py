@@ -124,6 +124,19 @@ def test_logout_ends_the_session(site):
     assert site.client.get("/board", follow_redirects=False).status_code == 303
 
 
+def test_sessions_expire_and_anonymous_ones_are_pruned():
+    from bot.web.auth import Sessions
+
+    now = [0.0]
+    sessions = Sessions(clock=lambda: now[0], idle_s=100, max_sessions=4)
+    kept, _ = sessions.new("ann")
+    for _ in range(10):  # a flood of login-page visits
+        sessions.new()
+    assert sessions.get(kept).user == "ann" and len(sessions._by_id) <= 4
+    now[0] = 201.0
+    assert sessions.get(kept) is None
+
+
 def test_passwords_are_stored_as_salted_scrypt_hashes(site):
     stored = hash_password("hunter22")
     assert stored.startswith("scrypt$") and "hunter22" not in stored and stored != hash_password("hunter22")
