@@ -163,6 +163,8 @@ class Post(Base):
         # The poll selection and the duplicate guard read only recent posts (migration 0004).
         Index("ix_posts_published_at", "published_at"),
         Index("ix_posts_scheduled_at", "scheduled_at"),
+        # An account's latest scheduled post: where approve's next free slot starts (migration 0007).
+        Index("ix_posts_account_state_scheduled", "account_id", "state", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
