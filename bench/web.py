@@ -127,7 +127,8 @@ def main() -> None:
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         assert client.post("/login", data={"csrf": csrf, "name": "bench", "password": "bench password"}).status_code == 200
         last_page = -(-counts["pending"] // 24)
-        cases = {"board": ("/board", "data-card"), "board_deep": (f"/board?page={last_page}", "data-card"),
+        cases = {"floor": ("/accounts", "demo"),  # a page with one tiny query: guard + thread hop + render
+                 "board": ("/board", "data-card"), "board_deep": (f"/board?page={last_page}", "data-card"),
                  "board_filtered": ("/board?template=t7&generator=meme", "data-card"),
                  "schedule": ("/schedule?start=2025-12-25&days=8", "calendar"),
                  "dashboard": ("/dashboard", "<polyline")}
