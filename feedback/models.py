@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from feedback.db import UTCDateTime
+from feedback.schema import SCHEMA_HEAD  # noqa: F401 (re-exported: the head these models correspond to)
 from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them again.
@@ -285,8 +286,3 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
-
-
-# The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
-# tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0007"
