@@ -4,11 +4,12 @@ datasets. Plain functions over a Session returning plain data; bot.app.App expos
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import ColumnElement, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
@@ -56,7 +57,7 @@ def board(session: Session, flt: BoardFilter, *, limit: int = BOARD_PAGE, offset
     The page's ids are chosen on the candidates table alone (names resolved to ids first), so
     a deep page skips bare ids, not joined rows; only the page's rows are loaded."""
     cand_repo._check_statuses(flt.statuses)
-    where = [Candidate.status.in_(flt.statuses)]
+    where: list[ColumnElement[bool]] = [Candidate.status.in_(flt.statuses)]
     if flt.generator:
         where.append(Candidate.generator == flt.generator)
     for name, column, model, key in (("account", Candidate.account_id, Account, Account.name),
@@ -176,7 +177,7 @@ def dashboard(session: Session, *, account: str | None = None, top: int = 5) -> 
     return data
 
 
-def _fold(rows: list, index: int, name: str) -> list[dict[str, Any]]:
+def _fold(rows: Sequence[Any], index: int, name: str) -> list[dict[str, Any]]:
     groups: dict[Any, list[float | None]] = {}
     for r in rows:
         groups.setdefault(r[index], []).append(r[6])
@@ -185,7 +186,8 @@ def _fold(rows: list, index: int, name: str) -> list[dict[str, Any]]:
         known = [v for v in values if v is not None]
         total = sum(known) if known else None
         out.append({name: key, "posts": len(values), "measured": len(known), "total_engagement": total,
-                    "mean_engagement": total / len(known) if known else None, "best": max(known) if known else None})
+                    "mean_engagement": total / len(known) if total is not None else None,
+                    "best": max(known) if known else None})
     out.sort(key=lambda r: (r["mean_engagement"] is None, -(r["mean_engagement"] or 0)))
     return out
 
@@ -218,5 +220,6 @@ def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> l
         for name, value in (explain or {}).get("explain") or []:
             if isinstance(value, int | float):
                 seen.setdefault(str(name), []).append(float(value))
-    means = [{"feature": k, "weight": sum(v) / len(v), "candidates": len(v)} for k, v in seen.items()]
+    means: list[dict[str, Any]] = [{"feature": k, "weight": sum(v) / len(v), "candidates": len(v)}
+                                   for k, v in seen.items()]
     return sorted(means, key=lambda r: -abs(r["weight"]))[:limit]

@@ -50,23 +50,8 @@ class Problem(Exception):
         self.status = status
 
 
-@dataclass
-class Web:
-    app: App
-    sessions: Sessions = field(default_factory=Sessions)
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
-    token: OneTimeToken = field(default_factory=OneTimeToken)
-    env: Environment = field(default_factory=lambda: _environment())
-    # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
-    dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
-
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """An App method off the event loop (the service is synchronous)."""
-        return await run_in_threadpool(fn, *args, **kwargs)
-
-
 @functools.lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     """One environment per process (templates compiled once; rendering is thread-safe)."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
@@ -74,6 +59,21 @@ def _environment() -> Environment:
 
     env.filters.update(views.FILTERS)
     return env
+
+
+@dataclass
+class Web:
+    app: App
+    sessions: Sessions = field(default_factory=Sessions)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    token: OneTimeToken = field(default_factory=OneTimeToken)
+    env: Environment = field(default_factory=lambda: environment())
+    # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
+    dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """An App method off the event loop (the service is synchronous)."""
+        return await run_in_threadpool(fn, *args, **kwargs)
 
 
 def status_of(exc: Exception) -> tuple[int, str]:
