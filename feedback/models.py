@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -103,6 +104,9 @@ class Candidate(Base):
         # Covering indexes for the dashboard's approval views (migration 0002).
         Index("ix_candidates_stats", "account_id", "generator", "model_version", "status"),
         Index("ix_candidates_stats_day", "account_id", "created_at", "status"),
+        # The review order, walked by the web admin's board pages (migration 0007).
+        Index("ix_candidates_review_order", "status", text("predicted_score DESC"), text("beam_score DESC"),
+              "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +165,8 @@ class Post(Base):
         # The poll selection and the duplicate guard read only recent posts (migration 0004).
         Index("ix_posts_published_at", "published_at"),
         Index("ix_posts_scheduled_at", "scheduled_at"),
+        # An account's latest scheduled post: where approve's next free slot starts (migration 0007).
+        Index("ix_posts_account_state_scheduled", "account_id", "state", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -307,3 +313,14 @@ class EngagementWeight(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
 
+
+class WebUser(Base):
+    """An admin of the web admin: a name and a salted password hash (bot/web/auth.py), never the password."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]

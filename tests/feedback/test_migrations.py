@@ -60,8 +60,18 @@ def _seed_0004(conn: Connection) -> None:
     assert "ix_metric_snapshots_post_age" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
 
 
+def _seed_0007(conn: Connection) -> None:
+    _seed_0005(conn)  # 0007 adds the web admin's users and an index in the review order
+    plan = conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM candidates WHERE status = 'pending' ORDER BY "
+                             "predicted_score DESC NULLS LAST, beam_score DESC NULLS LAST, created_at, id "
+                             "LIMIT 24 OFFSET 100"))
+    assert "ix_candidates_review_order" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
+    conn.execute(text("INSERT INTO web_users (name, password_hash, created_at) VALUES ('ann', 'scrypt$x', :t)"),
+                 {"t": NOW})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
-                                                    "0004": _seed_0004, "0005": _seed_0005}
+                                                    "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007}
 
 
 def test_schema_head_constant_matches_migrations():
