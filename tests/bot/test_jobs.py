@@ -20,7 +20,7 @@ CONFIG = """
 [storage]
 url = "sqlite:///memeloop.db"
 [generator]
-timeout = "2s"
+timeout = "30s"
 [generator.meme]
 bundle = "no-such-bundle"
 [[accounts]]
