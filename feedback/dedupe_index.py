@@ -1,11 +1,13 @@
 """The duplicate guard's in-memory index of recent candidates: normalised once, bounded cheaply.
 
-A caption pair can only reach ``text_similarity`` if one of two upper bounds does:
-- the character ratio of SequenceMatcher is at most difflib's quick_ratio, 2 * |common characters|
-  / (len a + len b), computed for every earlier caption at once from character histograms;
-- token Jaccard is at most min(|A|, |B|) / max(|A|, |B|) of the token set sizes.
-Only pairs passing a bound are compared exactly (feedback.dedupe.caption_similarity), in the same
-newest-first order as the reference path, so the first hit and its reason are the same.
+A caption pair reaches ``text_similarity`` only if token Jaccard or SequenceMatcher's ratio does:
+- token Jaccard is computed exactly for every earlier caption at once: each caption's distinct
+  token ids in one flat array, the draft's tokens matched with ``np.isin`` and counted per owner;
+- SequenceMatcher's matching blocks form a common subsequence, so its ratio is at most the
+  LCS ratio 2 * LCS / (len a + len b), which rapidfuzz's bit-parallel ``Indel`` similarity gives
+  for all earlier captions in one call (with a cutoff, so most pairs stop early).
+Only pairs passing one of the two are compared exactly (feedback.dedupe.caption_similarity), in the
+same newest-first order as the reference path, so the first hit and its reason are the same.
 """
 from __future__ import annotations
 
@@ -19,9 +21,6 @@ import numpy as np
 from feedback.repository.dedupe import Fingerprint
 
 _NOT_WORD = re.compile(r"[^a-z0-9#@'\n]+")
-ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789#@' "
-_CODE = np.full(256, len(ALPHABET), dtype=np.int64)  # the separator and anything else: last column
-_CODE[[ord(c) for c in ALPHABET]] = np.arange(len(ALPHABET))
 EPS = 1e-9
 
 
@@ -33,16 +32,14 @@ def normalised(texts: Sequence[str]) -> list[str]:
     return [line.strip() for line in _NOT_WORD.sub(" ", big.lower()).split("\n")] if texts else []
 
 
-def histograms(joined: Sequence[str]) -> np.ndarray:
-    """[N, len(ALPHABET)] character counts of normalised (ASCII) strings, in one bincount."""
-    n, k = len(joined), len(ALPHABET) + 1
-    if n == 0:
-        return np.zeros((0, k - 1), dtype=np.int32)
-    data = np.frombuffer("\n".join(joined).encode("ascii"), dtype=np.uint8)
-    lengths = np.fromiter(map(len, joined), dtype=np.int64, count=n)
-    owner = np.repeat(np.arange(n), lengths + 1)[:data.size]
-    counts = np.bincount(owner * k + _CODE[data], minlength=n * k).reshape(n, k)
-    return counts[:, :-1].astype(np.int32)
+def _token_sets(joined: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """A vocabulary, and each caption's distinct tokens as (token id, owner) pairs."""
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in " ".join(joined).split()), dtype=np.int64)
+    counts = np.fromiter((j.count(" ") + 1 if j else 0 for j in joined), dtype=np.int64, count=len(joined))
+    width = max(len(vocab), 1)
+    pairs = np.unique(np.repeat(np.arange(len(joined), dtype=np.int64), counts) * width + ids)
+    return vocab, pairs % width, pairs // width
 
 
 class _Segment:
@@ -52,10 +49,8 @@ class _Segment:
         self.prints = list(prints)
         self.joined = normalised([p.text for p in self.prints])
         self.lengths = np.fromiter(map(len, self.joined), dtype=np.int64, count=len(self.joined))
-        self.set_sizes = np.fromiter((len(set(j.split())) for j in self.joined), dtype=np.int64,
-                                     count=len(self.joined))
-        self.hist = histograms(self.joined)
-        self.groups = np.array([p.group_key for p in self.prints], dtype=object)
+        self.vocab, self.tokens, self.owner = _token_sets(self.joined)
+        self.set_sizes = np.bincount(self.owner, minlength=len(self.joined))
         self._phashes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def text_candidates(self, joined: str, threshold: float) -> np.ndarray:
@@ -63,12 +58,22 @@ class _Segment:
             return np.arange(len(self.prints))
         if not joined:  # only another empty caption is similar (1.0) to an empty one
             return np.flatnonzero(self.lengths == 0)
-        mine = histograms([joined])[0]
-        common = np.minimum(self.hist, mine).sum(axis=1)
-        quick = 2.0 * common / (self.lengths + len(joined))
-        size = len(set(joined.split()))
-        jaccard_bound = np.minimum(self.set_sizes, size) / np.maximum(np.maximum(self.set_sizes, size), 1)
-        return np.flatnonzero((self.lengths > 0) & ((quick >= threshold - EPS) | (jaccard_bound >= threshold - EPS)))
+        return np.flatnonzero((self.lengths > 0) & ((self._jaccard(joined) >= threshold - EPS)
+                                                    | (self._lcs_ratio(joined, threshold) >= threshold - EPS)))
+
+    def _jaccard(self, joined: str) -> np.ndarray:
+        words = set(joined.split())
+        mine = np.fromiter((self.vocab[w] for w in words if w in self.vocab), dtype=np.int64)
+        common = np.bincount(self.owner[np.isin(self.tokens, mine)], minlength=len(self.prints))
+        return common / np.maximum(self.set_sizes + len(words) - common, 1)
+
+    def _lcs_ratio(self, joined: str, threshold: float) -> np.ndarray:
+        from rapidfuzz.distance import Indel
+        from rapidfuzz.process import cdist
+
+        cutoff = max(0.0, threshold - 2 * EPS)
+        return cdist([joined], self.joined, scorer=Indel.normalized_similarity, score_cutoff=cutoff,
+                     dtype=np.float64, workers=1)[0]
 
     def image_hits(self, phash: str, limit: int) -> dict[int, int]:
         """Position -> hash distance of earlier images within ``limit`` bits (same-size hex hashes)."""
