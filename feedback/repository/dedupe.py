@@ -48,4 +48,4 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
     else:  # rows added since the first call are new candidates: made now, never posted yet
         query = query.where(Candidate.id > after_id, Candidate.created_at >= since)
     return [Fingerprint(cid, status, text, phash, group, status == "posted")
-            for cid, status, text, phash, group in session.execute(query).tuples()]
+            for cid, status, text, phash, group in session.execute(query)]
