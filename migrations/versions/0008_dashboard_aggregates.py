@@ -312,9 +312,11 @@ def _drop_triggers() -> None:
 # --- views ---------------------------------------------------------------------------------------
 
 def _post_engagement() -> str:
+    # post_facts holds exactly the published posts and drives the join, so "top N by engagement"
+    # walks ix_post_facts_engagement (rowid = post_id breaks ties in index order)
     return f"""
 CREATE VIEW v_post_engagement AS
-SELECT p.id AS post_id, a.name AS account, c.id AS candidate_id, c.generator, c.model_version,
+SELECT f.post_id AS post_id, a.name AS account, c.id AS candidate_id, c.generator, c.model_version,
        t.slug AS template, c.beam_rank, c.tone, c.audience, c.text, p.remote_url,
        p.published_at, {_day('p.published_at')} AS day, {_hour('p.published_at')} AS hour,
        m.taken_at AS measured_at, m.age_s, m.likes, m.reposts, m.replies, m.quotes, m.comments,
@@ -325,7 +327,6 @@ JOIN accounts a ON a.id = p.account_id
 JOIN candidates c ON c.id = p.candidate_id
 LEFT JOIN templates t ON t.id = c.template_id
 LEFT JOIN post_metrics_latest m ON m.post_id = p.id
-WHERE p.state = 'published'
 """
 
 
