@@ -330,9 +330,10 @@ LEFT JOIN post_metrics_latest m ON m.post_id = p.id
 """
 
 
-TOTAL = ("CASE WHEN r.measured = 0 THEN NULL ELSE " + " + ".join(
-    f"r.{n} * COALESCE((SELECT w.weight FROM engagement_weights w WHERE w.name = '{n}'), 0)" for n in COUNTERS)
-    + " END")
+TOTAL = "CASE WHEN r.measured = 0 THEN NULL ELSE " + " + ".join(f"r.{n} * w.{n}" for n in COUNTERS) + " END"
+# The configured weights as one row, read once per query (not once per group and counter).
+WEIGHTS = ("(SELECT " + ", ".join(f"COALESCE(MAX(CASE WHEN name = '{n}' THEN weight END), 0) AS {n}"
+                                  for n in COUNTERS) + " FROM engagement_weights) w")
 MEASURES = (f"r.posts, r.measured, {TOTAL} AS total_engagement, "
             f"({TOTAL}) * 1.0 / NULLIF(r.measured, 0) AS mean_engagement, r.best")
 DECODED = {"generator": "r.k_text", "template": "t.slug", "beam_rank": "NULLIF(r.k_int, -1)",
@@ -345,7 +346,8 @@ def _by(dimension: str) -> str:
     key = "" if dimension == "account" else f"{DECODED[dimension]} AS {dimension}, "
     templates = "LEFT JOIN templates t ON t.id = r.k_int " if dimension == "template" else ""
     return (f"CREATE VIEW {name} AS SELECT a.name AS account, {key}{MEASURES} FROM engagement_rollup r "
-            f"JOIN accounts a ON a.id = r.account_id {templates}WHERE r.dimension = '{dimension}'")
+            f"CROSS JOIN {WEIGHTS} JOIN accounts a ON a.id = r.account_id {templates}"
+            f"WHERE r.dimension = '{dimension}'")
 
 
 APPROVAL = """
@@ -372,7 +374,8 @@ FROM (SELECT account, generator, model_version, candidates, approved, rejected, 
       FROM v_approval
       UNION ALL
       SELECT a.name, r.k_text, r.k_text2, 0, 0, 0, 0, r.posts, r.measured, {TOTAL}
-      FROM engagement_rollup r JOIN accounts a ON a.id = r.account_id WHERE r.dimension = 'model') u
+      FROM engagement_rollup r CROSS JOIN {WEIGHTS} JOIN accounts a ON a.id = r.account_id
+      WHERE r.dimension = 'model') u
 GROUP BY account, generator, model_version
 """
 
