@@ -54,7 +54,8 @@ TRIGGERS = {  # name -> table
     "trg_posts_facts_insert": "posts", "trg_posts_facts_update": "posts", "trg_posts_facts_delete": "posts",
     "trg_latest_facts_insert": "post_metrics_latest", "trg_latest_facts_update": "post_metrics_latest",
     "trg_candidates_facts_keys": "candidates", "trg_facts_rollup_insert": "post_facts",
-    "trg_facts_rollup_update": "post_facts", "trg_facts_rollup_delete": "post_facts",
+    "trg_facts_rollup_update": "post_facts", "trg_facts_rollup_counts": "post_facts",
+    "trg_facts_rollup_delete": "post_facts",
     "trg_candidates_approval_insert": "candidates", "trg_candidates_approval_update": "candidates",
     "trg_candidates_approval_delete": "candidates", "trg_reviews_approval_edited": "reviews",
     **{f"trg_weights_refresh_{e}": "engagement_weights" for e in ("insert", "update", "delete")},
@@ -230,6 +231,19 @@ def _rollup_subtract(dimension: str) -> list[str]:
             f"WHERE {match} AND OLD.engagement IS NOT NULL AND best <= OLD.engagement")]
 
 
+def _rollup_delta(dimension: str) -> list[str]:
+    match = _rollup_match(dimension, "NEW")
+    sums = ", ".join(f"{n} = {n} + NEW.{n} - OLD.{n}" for n in ("measured", *COUNTERS))
+    same = " AND ".join(f"f.{c} = NEW.{c}" for c in ("account_id", *FACT_INDEXES[dimension]))
+    fell = ("OLD.engagement IS NOT NULL AND (NEW.engagement IS NULL OR NEW.engagement < OLD.engagement) "
+            "AND best <= OLD.engagement")
+    return [(f"UPDATE engagement_rollup SET {sums}, best = CASE WHEN NEW.engagement IS NOT NULL AND "
+            f"(best IS NULL OR NEW.engagement > best) THEN NEW.engagement ELSE best END WHERE {match}"),
+            # the group's best post lost engagement: ask the index for the new best
+            (f"UPDATE engagement_rollup SET best = (SELECT MAX(f.engagement) FROM post_facts f WHERE {same}) "
+            f"WHERE {match} AND {fell}")]
+
+
 def _approval_change(row: str, sign: int) -> list[str]:
     out = []
     flags = _decision_flags(row) + [_edited(row)]
@@ -271,8 +285,13 @@ def _create_triggers() -> None:
              [(f"UPDATE post_facts SET {keys} WHERE post_id IN (SELECT p.id FROM posts p "
               "WHERE p.candidate_id = NEW.id)")])
     _trigger("trg_facts_rollup_insert", "INSERT", "post_facts", None, [_rollup_add(d) for d in DIMENSIONS])
-    _trigger("trg_facts_rollup_update", "UPDATE OF " + ", ".join(FACT_COLUMNS[1:-1]), "post_facts", None,
+    keys = FACT_COLUMNS[1:10]  # account_id .. hour
+    moved = " OR ".join(f"OLD.{k} <> NEW.{k}" for k in keys)
+    _trigger("trg_facts_rollup_update", "UPDATE OF " + ", ".join(FACT_COLUMNS[1:-1]), "post_facts", moved,
              [s for d in DIMENSIONS for s in _rollup_subtract(d)] + [_rollup_add(d) for d in DIMENSIONS])
+    # the common case, a newer reading of a post: its groups stay, only their sums move
+    _trigger("trg_facts_rollup_counts", "UPDATE OF " + ", ".join(FACT_COLUMNS[10:-1]), "post_facts",
+             " AND ".join(f"OLD.{k} = NEW.{k}" for k in keys), [s for d in DIMENSIONS for s in _rollup_delta(d)])
     _trigger("trg_facts_rollup_delete", "DELETE", "post_facts", None,
              [s for d in DIMENSIONS for s in _rollup_subtract(d)])
     _trigger("trg_candidates_approval_insert", "INSERT", "candidates", None, _approval_change("NEW", 1))
