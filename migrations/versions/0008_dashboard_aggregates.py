@@ -55,6 +55,7 @@ TRIGGERS = {  # name -> table
     "trg_latest_facts_insert": "post_metrics_latest", "trg_latest_facts_update": "post_metrics_latest",
     "trg_candidates_facts_keys": "candidates", "trg_facts_rollup_insert": "post_facts",
     "trg_facts_rollup_update": "post_facts", "trg_facts_rollup_counts": "post_facts",
+    "trg_facts_rollup_fell": "post_facts",
     "trg_facts_rollup_delete": "post_facts",
     "trg_candidates_approval_insert": "candidates", "trg_candidates_approval_update": "candidates",
     "trg_candidates_approval_delete": "candidates", "trg_reviews_approval_edited": "reviews",
@@ -234,14 +235,16 @@ def _rollup_subtract(dimension: str) -> list[str]:
 def _rollup_delta(dimension: str) -> list[str]:
     match = _rollup_match(dimension, "NEW")
     sums = ", ".join(f"{n} = {n} + NEW.{n} - OLD.{n}" for n in ("measured", *COUNTERS))
-    same = " AND ".join(f"f.{c} = NEW.{c}" for c in ("account_id", *FACT_INDEXES[dimension]))
-    fell = ("OLD.engagement IS NOT NULL AND (NEW.engagement IS NULL OR NEW.engagement < OLD.engagement) "
-            "AND best <= OLD.engagement")
     return [(f"UPDATE engagement_rollup SET {sums}, best = CASE WHEN NEW.engagement IS NOT NULL AND "
-            f"(best IS NULL OR NEW.engagement > best) THEN NEW.engagement ELSE best END WHERE {match}"),
-            # the group's best post lost engagement: ask the index for the new best
-            (f"UPDATE engagement_rollup SET best = (SELECT MAX(f.engagement) FROM post_facts f WHERE {same}) "
-            f"WHERE {match} AND {fell}")]
+             f"(best IS NULL OR NEW.engagement > best) THEN NEW.engagement ELSE best END WHERE {match}")]
+
+
+def _rollup_rebest(dimension: str) -> list[str]:
+    """A post's engagement fell: where it was its group's best, ask the index for the new best."""
+    match = _rollup_match(dimension, "NEW")
+    same = " AND ".join(f"f.{c} = NEW.{c}" for c in ("account_id", *FACT_INDEXES[dimension]))
+    return [(f"UPDATE engagement_rollup SET best = (SELECT MAX(f.engagement) FROM post_facts f WHERE {same}) "
+             f"WHERE {match} AND best <= OLD.engagement")]
 
 
 def _approval_change(row: str, sign: int) -> list[str]:
@@ -292,6 +295,11 @@ def _create_triggers() -> None:
     # the common case, a newer reading of a post: its groups stay, only their sums move
     _trigger("trg_facts_rollup_counts", "UPDATE OF " + ", ".join(FACT_COLUMNS[10:-1]), "post_facts",
              " AND ".join(f"OLD.{k} = NEW.{k}" for k in keys), [s for d in DIMENSIONS for s in _rollup_delta(d)])
+    fell = ("OLD.engagement IS NOT NULL AND (NEW.engagement IS NULL OR NEW.engagement < OLD.engagement) AND "
+            + " AND ".join(f"OLD.{k} = NEW.{k}" for k in keys))
+    # on the counters, not engagement: the weight refresh (engagement only) recomputes every best itself
+    _trigger("trg_facts_rollup_fell", "UPDATE OF " + ", ".join(FACT_COLUMNS[10:-1]), "post_facts", fell,
+             [s for d in DIMENSIONS for s in _rollup_rebest(d)])
     _trigger("trg_facts_rollup_delete", "DELETE", "post_facts", None,
              [s for d in DIMENSIONS for s in _rollup_subtract(d)])
     _trigger("trg_candidates_approval_insert", "INSERT", "candidates", None, _approval_change("NEW", 1))
