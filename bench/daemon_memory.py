@@ -61,11 +61,14 @@ def rss_mb(pid: int) -> float:
 
 
 def children_rss_mb(pid: int) -> float:
-    """The largest RSS among the daemon's direct children right now (0 when it has none)."""
-    try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return 0.0
+    """The largest RSS among the daemon's direct children right now (0 when it has none). Each
+    thread lists the children it spawned (the scheduler's threads spawn the generate processes)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += (task / "children").read_text().split()
+        except OSError:
+            continue
     sizes = []
     for kid in kids:
         try:
