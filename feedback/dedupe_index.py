@@ -1,8 +1,9 @@
 """The duplicate guard's in-memory index of recent candidates: normalised once, bounded cheaply.
 
 A caption pair reaches ``text_similarity`` only if token Jaccard or SequenceMatcher's ratio does:
-- token Jaccard is computed exactly for every earlier caption at once: each caption's distinct
-  token ids in one flat array, the draft's tokens matched with ``np.isin`` and counted per owner;
+- token Jaccard is computed for every earlier caption at once (exactly, up to 64-bit hash
+  collisions, which only raise it): each caption's distinct token hashes in one flat array, the
+  draft's matched with ``np.isin`` and counted per owner;
 - SequenceMatcher's matching blocks form a common subsequence, so its ratio is at most the
   LCS ratio 2 * LCS / (len a + len b), which rapidfuzz's bit-parallel ``Indel`` similarity gives
   for all earlier captions in one call (with a cutoff, so most pairs stop early).
@@ -15,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from difflib import SequenceMatcher
+from itertools import repeat
 
 import numpy as np
 
@@ -32,14 +34,19 @@ def normalised(texts: Sequence[str]) -> list[str]:
     return [line.strip() for line in _NOT_WORD.sub(" ", big.lower()).split("\n")] if texts else []
 
 
-def _token_sets(joined: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """A vocabulary, and each caption's distinct tokens as (token id, owner) pairs."""
-    vocab: dict[str, int] = {}
-    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in " ".join(joined).split()), dtype=np.int64)
-    counts = np.fromiter((j.count(" ") + 1 if j else 0 for j in joined), dtype=np.int64, count=len(joined))
-    width = max(len(vocab), 1)
-    pairs = np.unique(np.repeat(np.arange(len(joined), dtype=np.int64), counts) * width + ids)
-    return vocab, pairs % width, pairs // width
+def _token_sets(joined: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each caption's distinct tokens as (token hash, owner) pairs, owner-sorted. Tokens are keyed by
+    their 64-bit hash (``map(hash)`` runs in C): a collision can only merge tokens, which raises the
+    Jaccard figures computed from them, so they stay an upper bound and the exact check decides."""
+    hashes = np.fromiter(map(hash, " ".join(joined).split()), dtype=np.int64)
+    lengths = np.fromiter(map(len, joined), dtype=np.int64, count=len(joined))
+    counts = np.fromiter(map(str.count, joined, repeat(" ")), dtype=np.int64, count=len(joined)) + (lengths > 0)
+    owner = np.repeat(np.arange(len(joined), dtype=np.int64), counts)
+    order = np.lexsort((hashes, owner))
+    hashes, owner = hashes[order], owner[order]
+    first = np.ones(len(hashes), dtype=bool)
+    first[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+    return hashes[first], owner[first]
 
 
 class _Segment:
@@ -49,7 +56,7 @@ class _Segment:
         self.prints = list(prints)
         self.joined = normalised([p.text for p in self.prints])
         self.lengths = np.fromiter(map(len, self.joined), dtype=np.int64, count=len(self.joined))
-        self.vocab, self.tokens, self.owner = _token_sets(self.joined)
+        self.tokens, self.owner = _token_sets(self.joined)
         self.set_sizes = np.bincount(self.owner, minlength=len(self.joined))
         self._phashes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -63,7 +70,7 @@ class _Segment:
 
     def _jaccard(self, joined: str) -> np.ndarray:
         words = set(joined.split())
-        mine = np.fromiter((self.vocab[w] for w in words if w in self.vocab), dtype=np.int64)
+        mine = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
         common = np.bincount(self.owner[np.isin(self.tokens, mine)], minlength=len(self.prints))
         return common / np.maximum(self.set_sizes + len(words) - common, 1)
 
