@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bot.publishing import PublishSummary
     from bot.review import ReviewResult
     from bot.web_queries import BoardFilter, BoardPage
+    from bot.worker import WorkerClient
     from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
@@ -59,6 +60,7 @@ class App:
     publishers: dict[str, Publisher] = field(default_factory=dict, repr=False)
     stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _publishers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    workers: dict[str, WorkerClient] = field(default_factory=dict, repr=False)  # generator.warm_worker
 
     # -- plumbing ------------------------------------------------------------------------------------
     @contextmanager
@@ -68,6 +70,9 @@ class App:
             yield session
 
     def close(self) -> None:
+        for client in self.workers.values():
+            client.close()
+        self.workers.clear()
         self.engine.dispose()
 
     @property
@@ -89,6 +94,20 @@ class App:
                 self.publishers[account] = build_publisher(self.config, self.config.account(account),
                                                            clock=self.clock)
             return self.publishers[account]
+
+    def worker(self, generator: str) -> WorkerClient:
+        """The generator's warm worker client, one per App (started on first use, closed by close())."""
+        with self._publishers_lock:
+            if generator not in self.workers:
+                from bot.worker import Limits, WorkerClient
+
+                cfg = self.config.generator
+                client = WorkerClient(str(self.config.path), generator, threads=cfg.threads,
+                                      limits=Limits(cfg.worker_max_runs, cfg.worker_max_rss_mb),
+                                      log_path=self.data_dir() / "logs" / f"worker-{generator}.log")
+                client.stop = self.stopping
+                self.workers[generator] = client
+            return self.workers[generator]
 
     def ranker(self, session: Session) -> Ranker:
         from feedback.learning import load_ranker

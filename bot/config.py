@@ -105,6 +105,11 @@ class PostGeneratorConfig(Section):
 class GeneratorConfig(Section):
     timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
     threads: StrictInt = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
+    # Opt-in: one long-lived generate process per generator (models load once, bot.worker), retired
+    # after worker_max_runs runs or once it passes worker_max_rss_mb; off = a fresh child per run.
+    warm_worker: StrictBool = False
+    worker_max_runs: StrictInt = Field(50, ge=1, le=100_000)
+    worker_max_rss_mb: float = Field(1500.0, gt=0, le=1_000_000)
     meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
     post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 

@@ -132,7 +132,8 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     rng = np.random.default_rng(req.seed)
     n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
-    features = template_features(captioner, [t.image_path for t in chosen], config)
+    features = template_features(captioner, [t.image_path for t in chosen], config,
+                                 also=[t.image_path for t in templates])
     decode = cfg.decode_options()
     beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
     drafts = []
@@ -149,14 +150,15 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     return drafts
 
 
-def template_features(captioner, paths: Sequence, config: Config):
-    """Features from the on-disk cache beside the media folder; the encoder loads only for new images."""
+def template_features(captioner, paths: Sequence, config: Config, *, also: Sequence = ()):
+    """Features from the on-disk cache beside the media folder; the encoder loads only for new images,
+    and then encodes every template in ``also`` it has not seen, once."""
     from generator.meme.feature_cache import FeatureFile
 
     if not getattr(captioner, "encoder_name", None):  # no named encoder, nothing to key a cache by
         return captioner.encode_batch(list(paths))
     cache = FeatureFile(config.storage.media_dir.parent / "template-features.npz", captioner.encoder_name)
-    features, encoded = cache.features(paths, captioner.encode_batch)
+    features, encoded = cache.features(paths, captioner.encode_batch, also=also)
     log.info("meme.features images=%d encoded=%d", len(paths), encoded)
     return features
 

@@ -324,3 +324,86 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+
+
+class PostFacts(Base):
+    """One row per published post: breakdown keys (NULL stored as '' or -1), the newest snapshot's
+    raw counters (0 when unknown) and engagement under the current weights. Derived data, kept by
+    triggers (migration 0008) from posts, candidates and post_metrics_latest; never written by the
+    code except the weight refresh."""
+
+    __tablename__ = "post_facts"
+    __table_args__ = (
+        Index("ix_post_facts_engagement", "engagement"),
+        Index("ix_post_facts_account", "account_id", "engagement"),
+        Index("ix_post_facts_generator", "account_id", "generator", "engagement"),
+        Index("ix_post_facts_template", "account_id", "template_id", "engagement"),
+        Index("ix_post_facts_beam_rank", "account_id", "beam_rank", "engagement"),
+        Index("ix_post_facts_tone", "account_id", "tone", "engagement"),
+        Index("ix_post_facts_audience", "account_id", "audience", "engagement"),
+        Index("ix_post_facts_hour", "account_id", "hour", "engagement"),
+        Index("ix_post_facts_day", "account_id", "day", "engagement"),
+        Index("ix_post_facts_model", "account_id", "generator", "model_version", "engagement"),
+    )
+
+    post_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int]
+    generator: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[int]
+    beam_rank: Mapped[int]
+    tone: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(32))
+    day: Mapped[str] = mapped_column(String(10))
+    hour: Mapped[int]
+    measured: Mapped[int]
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    bookmarks: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[float | None] = mapped_column(Float)
+
+
+class EngagementRollup(Base):
+    """Per dashboard breakdown (dimension), account and key: post count, measured count and the sum
+    of each raw counter (weights apply when read), and the best post's engagement. Kept by
+    triggers on post_facts (migration 0008)."""
+
+    __tablename__ = "engagement_rollup"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    k_int: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    k_text: Mapped[str] = mapped_column(String(64), primary_key=True)
+    k_text2: Mapped[str] = mapped_column(String(64), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    measured: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    bookmarks: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    best: Mapped[float | None] = mapped_column(Float)
+
+
+class ApprovalRollup(Base):
+    """Reviewer decisions counted per account/generator/model version (kind 'model') and per
+    account/day (kind 'day'); account 0 = none. Kept by triggers on candidates and reviews."""
+
+    __tablename__ = "approval_rollup"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    candidates: Mapped[int] = mapped_column(BigInteger)
+    approved: Mapped[int] = mapped_column(BigInteger)
+    rejected: Mapped[int] = mapped_column(BigInteger)
+    pending: Mapped[int] = mapped_column(BigInteger)
+    filtered: Mapped[int] = mapped_column(BigInteger)
+    duplicate: Mapped[int] = mapped_column(BigInteger)
+    edited: Mapped[int] = mapped_column(BigInteger)

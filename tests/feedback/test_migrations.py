@@ -70,8 +70,20 @@ def _seed_0007(conn: Connection) -> None:
                  {"t": NOW})
 
 
+def _seed_0008(conn: Connection) -> None:
+    _seed_0007(conn)  # 0008 adds pre-aggregates kept by triggers; the views read them
+    one = "SELECT {} FROM {} WHERE account = 'demo'"
+    assert conn.execute(text(one.format("total_engagement, best", "v_engagement_by_account"))).one() == (12, 12)
+    conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes, reposts) "
+                      "VALUES (1, :t, 7200, 5, 1)"), {"t": NOW.replace(hour=13)})
+    assert conn.execute(text(one.format("total_engagement", "v_engagement_by_template"))).scalar() == 17
+    assert conn.execute(text(one.format("posts, measured", "v_engagement_daily"))).one() == (1, 1)
+    assert conn.execute(text(one.format("approved, edited", "v_approval"))).one() == (1, 0)
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
-                                                    "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007}
+                                                    "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
+                                                    "0008": _seed_0008}
 
 
 def test_schema_head_constant_matches_migrations():
@@ -96,6 +108,9 @@ def _upgrade_from_each_revision(url_factory: Callable[[], str]) -> None:
         assert migrate.current_revision(engine) == SCHEMA_HEAD
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM posts")).scalar() == 1
+            # the pre-aggregates of 0008 were backfilled from the rows seeded before it
+            assert conn.execute(text("SELECT posts, measured FROM v_engagement_by_account")).one() == (1, 1)
+            assert conn.execute(text("SELECT candidates FROM v_approval")).scalar() == 1
             assert conn.execute(text("SELECT text FROM candidates WHERE id = 1")).scalar() == "hi"
         engine.dispose()
 
