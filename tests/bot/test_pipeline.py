@@ -1,14 +1,11 @@
 """Generation pipeline: beams -> render -> safety -> duplicates -> rank -> one transaction.
 
-Ranking, learning and the duplicate guard are the real ones. Generator modules of other issues are
-used when they are on the branch; until then small stand-ins defined here take their place. The captioner, GAN and
-writer are tiny random-weight fixtures with the real interfaces."""
+Ranking, learning, the duplicate guard, rendering (generator.annotate) and the safety filter
+(generator.safety) are the real ones. The captioner, GAN and writer are tiny random-weight fixtures
+with the real interfaces."""
 from __future__ import annotations
 
 import hashlib
-import importlib
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,42 +39,13 @@ platform = "outbox"
 """
 
 
-# --- stand-ins for modules of other issues (only while they are not on the branch) ------------------
-
-def _standin_annotate():
-    from PIL import ImageDraw
-
-    def render_meme(image, text, boxes=None, *, uppercase=True):
-        out = image.copy()
-        ImageDraw.Draw(out).text((4, 4), text.upper(), fill=(255, 255, 255))
-        return out
-
-    return {"render_meme": render_meme}
-
-
-def _standin_safety():
-    def find_unsafe(text, extra_words=()):
-        words = {w.strip(".,!?").lower() for w in text.split()}
-        return sorted(words & {w.lower() for w in extra_words})
-
-    return {"find_unsafe": find_unsafe}
-
-
-STANDINS = {"generator.annotate": _standin_annotate, "generator.safety": _standin_safety}
-
-
 @pytest.fixture
-def collaborators(monkeypatch):
-    used = []
-    for name, build in STANDINS.items():
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError:
-            module = types.ModuleType(name)
-            module.__dict__.update(build())
-            monkeypatch.setitem(sys.modules, name, module)
-            used.append(name)
-    return used
+def collaborators():
+    """The real annotate and safety modules, always (a test of the pipeline never runs on stand-ins)."""
+    import generator.annotate
+    import generator.safety
+
+    return [generator.annotate, generator.safety]
 
 
 # --- tiny models with the real interfaces -------------------------------------------------------------
