@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
+from feedback import FeedbackError
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -22,9 +23,26 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def _run(engine: Engine, fn, *args, **kwargs) -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        fn(cfg, *args, **kwargs)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            fn(cfg, *args, **kwargs)
+        return
+    # SQLite batch migrations rebuild a table (copy, drop, rename) that other tables point at: the
+    # foreign keys are switched off for that (only possible outside a transaction) and checked as a
+    # whole before the commit.
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection  # no SQLAlchemy transaction around the pragma
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                fn(cfg, *args, **kwargs)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise FeedbackError(f"migration left {len(broken)} broken foreign keys (first: {broken[0]})")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -32,7 +32,9 @@ NAMING = {
 }
 
 PLATFORMS = ("outbox", "x", "instagram")
-GENERATORS = ("meme", "post", "manual")
+# photo: captions for a user's photo; textmeme: a text placed on its best template; story: a thread
+GENERATORS = ("meme", "post", "manual", "photo", "textmeme", "story")
+PART_STATES = ("pending", "sending", "published")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -183,6 +185,42 @@ class Post(Base):
     account: Mapped[Account] = relationship()
 
 
+class ThreadPart(Base):
+    """One part of a story thread (generator 'story'), in order; the candidate's text is the parts
+    joined by blank lines, kept in step by the story use cases (migration 0006)."""
+
+    __tablename__ = "thread_parts"
+    __table_args__ = (UniqueConstraint("candidate_id", "position", name="uq_thread_parts_candidate_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    original_text: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PostPart(Base):
+    """Publishing state of one thread part of one post: each part goes out exactly once, in order,
+    and a publish that stopped between parts resumes at the first part not yet out."""
+
+    __tablename__ = "post_parts"
+    __table_args__ = (UniqueConstraint("post_id", "position", name="uq_post_parts_post_position"),
+                      CheckConstraint(_in("state", PART_STATES), name="state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    position: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    marker: Mapped[str] = mapped_column(String(80), unique=True)
+    remote_id: Mapped[str | None] = mapped_column(String(128))
+    remote_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
 class _Counts:
     """Engagement counters of one reading; NULL = unknown or hidden by the platform (never -1)."""
 
@@ -271,4 +309,4 @@ class EngagementWeight(Base):
 
 # The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
 # tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0006"
