@@ -34,6 +34,7 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
+    from bot.content import CaptionResult
     from bot.jobs import GenerateOutcome
     from bot.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
@@ -194,6 +195,15 @@ class App:
         from bot.pipeline import run_generation
 
         return run_generation(self, req, models=models)
+
+    # -- content systems (bot/content.py, bot/story.py) ------------------------------------------------
+    def caption(self, photos: list[Path], *, tone: str | None, audience: str | None, account: str | None,
+                n: int = 5, seed: int | None = None, **models: Any) -> CaptionResult:
+        """Captions in a tone for the user's own photos, into the review queue."""
+        from bot import content
+
+        return content.caption_photos(self, photos, tone=tone, audience=audience, account=account, n=n,
+                                      seed=seed, **models)
 
     def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
         from bot.publishing import publish_due

@@ -47,6 +47,7 @@ COMMANDS: dict[str, str | dict[str, str]] = {
         "gpt2": "bot.commands.train_gpt2:command",
     },
     "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
+    "caption": "bot.commands.content:caption",
 }
 
 GROUP_HELP = {

@@ -280,7 +280,8 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
-        _forward(group, verdicts, scores, drafts, _per_image(cfg, req.generator), req.count - counts[PENDING])
+        per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
+        _forward(group, verdicts, scores, drafts, per_image, req.count - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
             _add(session, app, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
