@@ -34,7 +34,7 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
-    from bot.content import CaptionResult
+    from bot.content import CaptionResult, MakeResult
     from bot.jobs import GenerateOutcome
     from bot.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
@@ -204,6 +204,13 @@ class App:
 
         return content.caption_photos(self, photos, tone=tone, audience=audience, account=account, n=n,
                                       seed=seed, **models)
+
+    def make(self, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
+             matcher: Any = None) -> MakeResult:
+        """A meme from a text: the template it is most like (learned map), queued with 3 alternatives."""
+        from bot import content
+
+        return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
 
     def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
         from bot.publishing import publish_due

@@ -48,6 +48,7 @@ COMMANDS: dict[str, str | dict[str, str]] = {
     },
     "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
     "caption": "bot.commands.content:caption",
+    "make": "bot.commands.content:make",
 }
 
 GROUP_HELP = {

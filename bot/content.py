@@ -134,3 +134,68 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
                         "writer_seed": writer_seed, "caption_index": rank, "seed": req.seed,
                         "photo_index": index}))
     return drafts
+
+
+# --- text -> meme ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MakeResult:
+    run: GenerateResult
+    template: Any  # generator.template_match.TemplateScore of the template used
+    alternatives: tuple[Any, ...]  # the next best templates (TemplateScore), best first
+    candidates: tuple[Made, ...]
+
+
+def load_matcher(config: Config):
+    """The template matcher fitted on the captions of the configured meme templates."""
+    from generator.meme.data import load_dataset
+    from generator.meme.templates import DEMO_DATA_DIR
+    from generator.template_match import fit_from_dataset
+
+    cache = config.storage.media_dir.parent / "template-matcher.npz"  # beside the template feature cache
+    return fit_from_dataset(load_dataset(config.generator.meme.templates or DEMO_DATA_DIR), cache=cache)
+
+
+def make_meme(app: App, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
+              matcher=None) -> MakeResult:
+    """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
+    from generator.meme.templates import load_templates
+
+    text = " ".join(text.split())
+    if not text:
+        raise UsageError("the text is empty")
+    name = resolve_account(app, account)
+    templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+    matcher = matcher or load_matcher(app.config)
+    ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
+    if not ranked:
+        raise UsageError("no meme template has captions to match against (generator.meme.templates)")
+    if template is not None:
+        if template not in templates:
+            raise UsageError(f"--template {template!r} is not a template ({', '.join(sorted(templates))})")
+        ranked.sort(key=lambda s: s.slug != template)
+    chosen, alternatives = ranked[0], tuple(ranked[1:4])
+    seed = secrets.randbits(62) if seed is None else seed
+
+    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
+        return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
+
+    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
+    run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
+                               models=models)
+    return MakeResult(run, chosen, alternatives, made_by(app, run.generation_id))
+
+
+def text_meme_draft(text: str, template, chosen, alternatives, matcher_version: str, req: GenerateRequest,
+                    prefix: str) -> Draft:
+    from PIL import Image
+
+    from generator.annotate import render_meme
+
+    with Image.open(template.image_path) as img:
+        base = img.convert("RGB")
+    return Draft(text=text, group_key=f"{prefix}:make", image=render_meme(base, text, template.boxes),
+                 template=template, source_image_path=str(template.image_path), beam_score=chosen.prob,
+                 params={"template": template.slug, "matcher": matcher_version, "score": round(chosen.prob, 4),
+                         "alternatives": [{"template": a.slug, "score": round(a.prob, 4)} for a in alternatives],
+                         "seed": req.seed, "text": text})

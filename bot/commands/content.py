@@ -47,3 +47,27 @@ def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audienc
         click.echo(f"generation {run.generation_id}: {run.stored} captions, {run.pending} pending, "
                    f"{run.filtered} filtered, {run.duplicates} duplicates")
     _echo_made(result.candidates, as_json, {"generation_id": run.generation_id, "topics": list(result.topics)})
+
+
+@click.command("make")
+@click.argument("text")
+@click.option("--account", help="Account the meme is for (default: the only configured account).")
+@click.option("--template", help="Use this template instead of the best match.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@config_option
+@pass_state
+def make(state: CliState, text: str, account: str | None, template: str | None, as_json: bool) -> None:
+    """Make a meme from a text: it goes on the template whose captions it is most like (a model
+    trained on the captioner's caption corpus) and into the review queue; the next 3 templates are
+    listed.
+
+    Example: memeloop make "when the deploy fails on friday" --account demo
+    """
+    result = state.app().make(text, account=account, template=template)
+    alternatives = [{"template": a.slug, "score": round(a.prob, 4)} for a in result.alternatives]
+    if not as_json:
+        click.echo(f"template {result.template.slug} (score {result.template.prob:.2f}); also: "
+                   + ", ".join(f"{a['template']} {a['score']:.2f}" for a in alternatives))
+    _echo_made(result.candidates, as_json, {"generation_id": result.run.generation_id,
+                                            "template": result.template.slug, "score": result.template.prob,
+                                            "alternatives": alternatives})

@@ -1,8 +1,10 @@
 """Content systems through the service: caption a photo in a tone (and its CLI errors)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -71,3 +73,55 @@ def test_caption_cli_unknown_tone_names_the_known_ones(write_config, run_cli, ph
     ok = run_cli("--config", str(config), "caption", str(photo_files["coffee"]), "--tone", "informative", "-n", "2")
     assert ok.code == 0, ok.err
     assert "topic 'coffee'" in ok.out and "2 captions" in ok.out
+
+
+# --- text -> meme ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def matcher():
+    from generator.meme.data import load_dataset
+    from generator.meme.templates import DEMO_DATA_DIR
+    from generator.template_match import fit_from_dataset
+
+    return fit_from_dataset(load_dataset(DEMO_DATA_DIR))
+
+
+def test_make_places_the_text_on_its_best_template_and_queues_it(write_config, matcher):
+    app = build_app(load_config(write_config()))
+    result = app.make("my cat ignores me again", account=None, seed=5, matcher=matcher)
+    assert result.template.slug == "cat" and len(result.alternatives) == 3
+    assert result.template.slug not in {a.slug for a in result.alternatives}
+    (made,) = result.candidates
+    assert made.status == "pending" and made.text == "my cat ignores me again"
+    detail = app.candidate(made.id)
+    assert detail["generator"] == "textmeme" and detail["template"] == "cat"
+    assert made.params["matcher"] == matcher.version and len(made.params["alternatives"]) == 3
+    base_path = Path(__file__).parents[2] / "generator/meme/demo_data/cat/image.jpg"
+    with Image.open(detail["image_path"]) as img, Image.open(base_path) as base:  # text drawn on the template
+        assert img.size == base.size
+        diff = np.abs(np.asarray(img.convert("RGB"), dtype=int) - np.asarray(base.convert("RGB"), dtype=int))
+        assert diff.mean() > 2
+    again = app.make("My cat ignores me again!", account="demo", seed=6, matcher=matcher)
+    assert again.candidates[0].status == "duplicate"
+    forced = app.make("a fresh take on mondays", account="demo", template="clock", seed=7, matcher=matcher)
+    assert forced.template.slug == "clock"
+    app.close()
+
+
+def test_make_sends_unsafe_text_to_filtered_not_review(write_config, matcher):
+    app = build_app(load_config(write_config()))
+    result = app.make("this deploy is shit", account="demo", seed=1, matcher=matcher)
+    assert result.candidates[0].status == "filtered" and "unsafe" in result.candidates[0].reason
+    app.close()
+
+
+def test_make_cli(write_config, run_cli):
+    config = write_config()
+    ok = run_cli("--config", str(config), "make", "when the deploy fails on friday", "--json")
+    assert ok.code == 0, ok.err
+    doc = json.loads(ok.out)
+    assert len(doc["alternatives"]) == 3 and doc["candidates"][0]["status"] == "pending"
+    empty = run_cli("--config", str(config), "make", "   ")
+    assert empty.code == 2 and "the text is empty" in empty.err
+    bad = run_cli("--config", str(config), "make", "hello there", "--template", "nope")
+    assert bad.code == 2 and "--template 'nope' is not a template" in bad.err
