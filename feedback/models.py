@@ -186,8 +186,9 @@ class Post(Base):
 
 
 class ThreadPart(Base):
-    """One part of a story thread (generator 'story'), in order; the candidate's text is the parts
-    joined by blank lines, kept in step by the story use cases (migration 0006)."""
+    """One part of a story thread (generator 'story') as the writer wrote it, with what regenerates
+    it (seed, steer). The thread as reviewed and posted is the candidate's text: its parts joined by
+    blank lines, so every review action (edit included) keeps working on it (migration 0006)."""
 
     __tablename__ = "thread_parts"
     __table_args__ = (UniqueConstraint("candidate_id", "position", name="uq_thread_parts_candidate_position"),)
@@ -195,7 +196,6 @@ class ThreadPart(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
     position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
     original_text: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]

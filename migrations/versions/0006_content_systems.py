@@ -2,7 +2,8 @@
 
 - candidates.generator and generations.generator also take 'photo' (captions in a tone for a
   user's photo), 'textmeme' (a text placed on the template it is most like) and 'story' (a thread);
-- thread_parts: the ordered parts of a story candidate (what regenerates and edits it);
+- thread_parts: the ordered parts of a story candidate as the writer wrote them, with what
+  regenerates each (seed, steer); the thread as reviewed is the candidate's text;
 - post_parts: per post, each part's own publishing state, marker and remote id, so a thread goes
   out exactly once per part and resumes at the next part after a crash.
 
@@ -196,7 +197,6 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('candidate_id', sa.Integer(), nullable=False),
         sa.Column('position', sa.Integer(), nullable=False),
-        sa.Column('text', sa.Text(), nullable=False),
         sa.Column('original_text', sa.Text(), nullable=False),
         sa.Column('params', sa.JSON(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),

@@ -63,8 +63,8 @@ def _seed_0006(conn: Connection) -> None:
         "created_at, updated_at, version) VALUES (2, 1, 'story', 'w', 'a\n\nb', 'a\n\nb', '{}', 'approved', "
         ":t, :t, 1)"), {"t": NOW})
     for pos, part in enumerate("ab"):
-        conn.execute(text("INSERT INTO thread_parts (candidate_id, position, text, original_text, params, "
-                          "created_at, updated_at) VALUES (2, :p, :x, :x, '{}', :t, :t)"), {"p": pos, "x": part, "t": NOW})
+        conn.execute(text("INSERT INTO thread_parts (candidate_id, position, original_text, params, "
+                          "created_at, updated_at) VALUES (2, :p, :x, '{}', :t, :t)"), {"p": pos, "x": part, "t": NOW})
     conn.execute(text(
         "INSERT INTO posts (id, candidate_id, account_id, state, scheduled_at, next_attempt_at, attempts, "
         "marker, created_at, updated_at) VALUES (2, 2, 1, 'publishing', :t, :t, 1, 'm2', :t, :t)"), {"t": NOW})
