@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bot.publishers.base import Publisher
     from bot.publishing import PublishSummary
     from bot.review import ReviewResult
+    from bot.story import StoryResult, Thread
     from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
@@ -211,6 +212,38 @@ class App:
         from bot import content
 
         return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
+
+    def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+              account: str | None = None, topic: str | None = None, seed: int | None = None,
+              **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file or a template slug), into review."""
+        from bot import story
+
+        return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
+                               topic=topic, seed=seed, **models)
+
+    def thread(self, candidate_id: int) -> Thread:
+        from bot import story
+
+        return story.thread(self, candidate_id)
+
+    def continue_thread(self, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
+                        seed: int | None = None, writer: Any = None) -> tuple[ReviewResult, Thread]:
+        from bot import story
+
+        return story.continue_story(self, candidate_id, actor=actor, parts=parts, steer=steer, seed=seed,
+                                    writer=writer)
+
+    def edit_thread_part(self, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
+        from bot import story
+
+        return story.edit_part(self, candidate_id, position, text, actor=actor)
+
+    def approve_thread(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+                       account: str | None = None) -> ReviewResult:
+        from bot import story
+
+        return story.approve_thread(self, candidate_id, actor=actor, at=at, account=account)
 
     def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
         from bot.publishing import publish_due

@@ -66,6 +66,8 @@ class Models:
     version: str
     make: Callable[[GenerateRequest, Config, str], list[Draft]]  # (request, config, group prefix)
     info: dict[str, Any] = field(default_factory=dict)
+    # rows that belong with a stored candidate (a story's parts), in the same transaction
+    on_stored: Callable[[Any, Any, Draft, Any], None] | None = None  # (session, candidate row, draft, now)
 
 
 @dataclass(frozen=True)
@@ -377,7 +379,7 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
     from feedback.repository import candidates as cand_repo
 
     score, explain = predicted
-    cand_repo.add_candidate(session, cand_repo.NewCandidate(
+    row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
         generator=req.generator, text=draft.text, account_id=app.account_ids[req.account],
         generation_id=generation_id,
         template_id=template_ids.get(draft.template.slug) if draft.template is not None else None,
@@ -386,3 +388,5 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
         params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
         image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
         predicted_score=float(score), predicted_explain=explain), now)
+    if models.on_stored is not None:
+        models.on_stored(session, row, draft, now)
