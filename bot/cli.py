@@ -49,6 +49,8 @@ COMMANDS: dict[str, str | dict[str, str]] = {
     "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
     "caption": "bot.commands.content:caption",
     "make": "bot.commands.content:make",
+    "story": "bot.commands.content:story",
+    "thread": "bot.commands.content:thread",
 }
 
 GROUP_HELP = {

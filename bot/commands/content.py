@@ -71,3 +71,141 @@ def make(state: CliState, text: str, account: str | None, template: str | None, 
     _echo_made(result.candidates, as_json, {"generation_id": result.run.generation_id,
                                             "template": result.template.slug, "score": result.template.prob,
                                             "alternatives": alternatives})
+
+
+@click.command("story")
+@click.argument("image")
+@click.option("--parts", default=3, show_default=True, type=int, help="Parts of the thread (2-6).")
+@click.option("--tone", help="Tone (one the caption model knows, e.g. funny).")
+@click.option("--audience", help="Audience (one the caption model knows, e.g. general).")
+@click.option("--topic", help="What the story is about (default: what the photo shows).")
+@click.option("--account", help="Account the thread is for (default: the only configured account).")
+@click.option("--seed", type=int, help="Seed (default: fresh; the one used is stored with the run).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@config_option
+@pass_state
+def story(state: CliState, image: str, parts: int, tone: str | None, audience: str | None, topic: str | None,
+          account: str | None, seed: int | None, as_json: bool) -> None:
+    """Write a story thread from an image (a photo or GAN image file, or a template's name): each
+    part is written after the ones before it; the thread enters review as one candidate. Continue,
+    steer or edit it with `memeloop thread ...`, approve it as a unit with `memeloop thread approve`.
+
+    Example: memeloop story rocket --parts 3 --tone funny --account demo
+    """
+    result = state.app().story(image, parts=parts, tone=tone, audience=audience, account=account, topic=topic,
+                               seed=seed)
+    if as_json:
+        _echo_made(result.candidates, True, {"generation_id": result.run.generation_id, "topic": result.topic})
+        return
+    click.echo(f"topic {result.topic['topic']!r}; generation {result.run.generation_id}")
+    for made in result.candidates:
+        click.echo(f"candidate {made.id} ({made.status}{': ' + made.reason if made.reason else ''})")
+        _echo_parts(made.text)
+
+
+def _echo_parts(text: str) -> None:
+    from generator.story import split_parts
+
+    for i, part in enumerate(split_parts(text), start=1):
+        click.echo(f"  {i}. {part}")
+
+
+@click.group("thread")
+def thread() -> None:
+    """Review story threads: show, continue, steer, edit a part, approve as a unit.
+
+    Example: memeloop thread show 12
+    """
+
+
+@thread.command("show")
+@click.argument("candidate_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the thread and each part's lineage as JSON.")
+@config_option
+@pass_state
+def thread_show(state: CliState, candidate_id: int, as_json: bool) -> None:
+    """Show a thread's parts (and, with --json, what the writer wrote for each and its seed).
+
+    Example: memeloop thread show 12 --json
+    """
+    t = state.app().thread(candidate_id)
+    if as_json:
+        click.echo(json.dumps(t.__dict__, default=str))
+        return
+    click.echo(f"candidate {t.candidate_id} ({t.status}), topic {t.topic!r}, tone {t.tone}, {len(t.parts)} parts")
+    for i, part in enumerate(t.parts, start=1):
+        click.echo(f"  {i}. {part}")
+
+
+def _continued(state: CliState, candidate_id: int, parts: int, steer: str | None) -> None:
+    from bot.cli import actor
+
+    result, t = state.app().continue_thread(candidate_id, actor=actor(), parts=parts, steer=steer)
+    click.echo(f"candidate {candidate_id} ({result.after}): now {len(t.parts)} parts")
+    for i, part in enumerate(t.parts, start=1):
+        click.echo(f"  {i}. {part}")
+
+
+@thread.command("continue")
+@click.argument("candidate_id", type=int)
+@click.option("--parts", default=1, show_default=True, type=int, help="How many parts to add.")
+@click.option("--steer", help="A sentence the next part should follow.")
+@config_option
+@pass_state
+def thread_continue(state: CliState, candidate_id: int, parts: int, steer: str | None) -> None:
+    """Write more parts after the story so far (at most 6 in all).
+
+    Example: memeloop thread continue 12 --parts 2
+    """
+    _continued(state, candidate_id, parts, steer)
+
+
+@thread.command("steer")
+@click.argument("candidate_id", type=int)
+@click.argument("sentence")
+@click.option("--parts", default=1, show_default=True, type=int, help="How many parts to add.")
+@config_option
+@pass_state
+def thread_steer(state: CliState, candidate_id: int, sentence: str, parts: int) -> None:
+    """Continue the story in the direction a sentence gives.
+
+    Example: memeloop thread steer 12 "then the coffee machine exploded"
+    """
+    if not sentence.strip():
+        raise click.BadParameter("the sentence is empty", param_hint="SENTENCE")
+    _continued(state, candidate_id, parts, sentence)
+
+
+@thread.command("edit")
+@click.argument("candidate_id", type=int)
+@click.argument("position", type=int)
+@click.argument("text")
+@config_option
+@pass_state
+def thread_edit(state: CliState, candidate_id: int, position: int, text: str) -> None:
+    """Replace one part (numbered from 1) of a thread.
+
+    Example: memeloop thread edit 12 2 "the rocket finally left"
+    """
+    from bot.cli import actor
+
+    result = state.app().edit_thread_part(candidate_id, position, text, actor=actor())
+    click.echo(f"candidate {candidate_id}: part {position} edited ({result.before} -> {result.after})")
+
+
+@thread.command("approve")
+@click.argument("candidate_id", type=int)
+@click.option("--at", "at", help="Post at this time (ISO 8601 or 'now'); default: the account's next free slot.")
+@click.option("--account", help="Account to post to.")
+@config_option
+@pass_state
+def thread_approve(state: CliState, candidate_id: int, at: str | None, account: str | None) -> None:
+    """Approve a whole thread as one unit: its parts go out in order as one post (X: a reply chain).
+
+    Example: memeloop thread approve 12 --at now
+    """
+    from bot.cli import actor
+    from bot.commands.posts import _parse_time
+
+    result = state.app().approve_thread(candidate_id, actor=actor(), at=_parse_time(at), account=account)
+    click.echo(f"approved thread {candidate_id}: post {result.post_id} scheduled at {result.scheduled_at}")
