@@ -125,3 +125,84 @@ def test_make_cli(write_config, run_cli):
     assert empty.code == 2 and "the text is empty" in empty.err
     bad = run_cli("--config", str(config), "make", "hello there", "--template", "nope")
     assert bad.code == 2 and "--template 'nope' is not a template" in bad.err
+
+
+# --- story threads ---------------------------------------------------------------------------------
+
+def _story_candidate(app, parts: list[str]) -> int:
+    from feedback.repository import candidates as cand_repo
+    from generator.story import join_parts
+
+    with app.tx() as session:
+        return cand_repo.add_candidate(session, cand_repo.NewCandidate(
+            generator="story", text=join_parts(parts), account_id=app.account_ids["demo"], tone="funny",
+            audience="general", params={"topic": "space"}, status="pending"), app.clock()).id
+
+
+def test_thread_edit_a_part_then_approve_as_a_unit(write_config):
+    app = build_app(load_config(write_config()))
+    cid = _story_candidate(app, ["one two three", "four five six", "seven eight nine"])
+    result = app.edit_thread_part(cid, 2, "the middle, rewritten", actor="ann")
+    assert (result.before, result.after) == ("pending", "pending")
+    assert app.thread(cid).parts == ("one two three", "the middle, rewritten", "seven eight nine")
+    approved = app.approve_thread(cid, actor="ann")
+    assert approved.after == "approved" and approved.post_id is not None
+    lonely = _story_candidate(app, ["just one part"])
+    from bot.errors import UsageError
+
+    with pytest.raises(UsageError, match="a thread needs 2-6"):
+        app.approve_thread(lonely, actor="ann")
+    app.close()
+
+
+def test_thread_cli_errors_are_one_line(write_config, run_cli):
+    config = write_config()
+    app = build_app(load_config(config))
+    cid = _story_candidate(app, ["one two three", "four five six"])
+    meme_id = app.add_candidate(Path(__file__).parents[2] / "generator/meme/demo_data/cat/image.jpg", "hi",
+                                account="demo", actor="t")
+    app.close()
+    bad_pos = run_cli("--config", str(config), "thread", "edit", str(cid), "5", "x")
+    assert bad_pos.code == 2 and f"candidate {cid} has parts 1-2, not 5" in bad_pos.err
+    not_story = run_cli("--config", str(config), "thread", "show", str(meme_id))
+    assert not_story.code == 2 and "not a story thread" in not_story.err
+    too_many = run_cli("--config", str(config), "thread", "continue", str(cid), "--parts", "5")
+    assert too_many.code == 2 and "--parts must be 1-4" in too_many.err
+    parts = run_cli("--config", str(config), "story", "rocket", "--parts", "9")
+    assert parts.code == 2 and "--parts must be between 2 and 6" in parts.err
+    nothing = run_cli("--config", str(config), "story", "no-such-thing")
+    assert nothing.code == 2 and "no such file, and not a template" in nothing.err
+    shown = run_cli("--config", str(config), "thread", "show", str(cid))
+    assert shown.code == 0 and "2. four five six" in shown.out
+
+
+@pytest.mark.slow
+def test_story_from_a_template_continued_steered_and_published(write_config, tmp_path):
+    from bot.publishing import publish_due
+    from generator.photo_topics import load_photo_topics
+    from generator.textgen import load_writer
+
+    config = write_config('[storage]\nurl = "sqlite:///memeloop.db"\nmedia_dir = "media"\n\n'
+                          '[[accounts]]\nname = "demo"\nplatform = "outbox"\n[accounts.outbox]\npath = "outbox"\n')
+    app = build_app(load_config(config))
+    writer = load_writer()
+    result = app.story("rocket", parts=2, tone="funny", audience="general", seed=21, topics=load_photo_topics(),
+                       writer=writer)
+    (made,) = result.candidates
+    assert result.topic["topic"] == "space" and made.status == "pending"
+    assert made.params["parts"] == 2 and len(made.params["part_seeds"]) == 2 and made.params["writer"]
+    detail = app.candidate(made.id)
+    assert detail["generator"] == "story"
+    review, thread = app.continue_thread(made.id, actor="ann", parts=1, steer="then the coffee machine exploded",
+                                         seed=5, writer=writer)
+    assert len(thread.parts) == 3 and review.after == "pending"
+    assert [row["position"] for row in thread.lineage] == [0, 1, 2]
+    assert thread.lineage[2]["steer"] == "then the coffee machine exploded"
+    assert "#" not in thread.parts[1]  # the hashtags moved to the new end
+    app.approve_thread(made.id, actor="ann", at=app.clock())
+    assert publish_due(app, owner="t").published == 1
+    import json as _json
+
+    records = [_json.loads(p.read_text()) for p in (tmp_path / "outbox" / "posts").glob("*.json")]
+    assert sorted(r["text"][-5:] for r in records) == ["(1/3)", "(2/3)", "(3/3)"]
+    app.close()
