@@ -73,4 +73,8 @@ def test_demo_runs_offline_twice_and_fills_the_outbox(tmp_path):
         published = db.execute("SELECT count(*) FROM posts WHERE state = 'published'").fetchone()[0]
         generators = {g for (g,) in db.execute("SELECT DISTINCT generator FROM candidates")}
         snapshots = db.execute("SELECT count(*) FROM metric_snapshots").fetchone()[0]
-    assert published == len(records) and generators == {"meme", "post"} and snapshots > 0
+    assert published == len({r["post_id"] for r in records}) and snapshots > 0
+    assert generators == {"meme", "post", "photo", "textmeme", "story"}
+    assert "content systems" in out and "photo topic cats" in out and "1/2 " in out
+    parts = [r for r in records if r["generator"] == "story"]
+    assert len(parts) == 2 and sum("in_reply_to" in r for r in parts) == 1
