@@ -179,3 +179,37 @@ def settle_thread(app: App, post: Post, job: Job, remote, now: datetime) -> str:
     if rows and len(states) == len(texts) and all(s == "published" for s in states):
         return "published"
     return "resume"
+
+
+# -- engagement: polled per part, rolled up per thread ----------------------------------------
+
+def part_remote_ids(session, post_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Remote ids of every published part, by post, for the posts that are threads."""
+    from sqlalchemy import select
+
+    from feedback.models import PostPart
+
+    out: dict[int, list[str]] = {}
+    rows = session.execute(select(PostPart.post_id, PostPart.remote_id).where(
+        PostPart.post_id.in_(list(post_ids)), PostPart.state == "published").order_by(PostPart.post_id,
+                                                                                     PostPart.position))
+    for post_id, remote_id in rows:
+        if remote_id:
+            out.setdefault(post_id, []).append(remote_id)
+    return out
+
+
+def roll_up(readings: Sequence, remote_ids: Sequence[str]):
+    """A thread's counts: each counter summed over its parts (unknown where no part knows it), and
+    the per-part readings kept in the snapshot's raw JSON."""
+    from feedback.polling import COUNT_FIELDS, Counts
+
+    known = [r for r in readings if r is not None]
+    totals = {}
+    for name in COUNT_FIELDS:
+        values = [getattr(Counts.of(r), name) for r in known]
+        values = [v for v in values if v is not None]
+        totals[name] = sum(values) if values else None
+    parts = [{"remote_id": rid, **({k: getattr(Counts.of(r), k) for k in COUNT_FIELDS} if r is not None else {})}
+             for rid, r in zip(remote_ids, readings)]
+    return Counts(**totals), {"thread_parts": parts}

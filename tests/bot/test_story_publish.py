@@ -206,3 +206,19 @@ def test_x_part_that_shows_up_after_reconciliation_is_found_on_resume_not_resent
     resent = _tweets(rsps)[before:]
     assert len(resent) == 1 and resent[0]["reply"]["in_reply_to_tweet_id"] == "302"
     assert [r for _, _, r in _parts(app, post.id)] == ["301", "302", "303"]
+
+
+def test_thread_engagement_is_polled_per_part_and_rolled_up(app, clock, tmp_path):
+    from feedback.models import MetricSnapshot
+
+    post = approve_and_schedule(app, [add_thread(app)], actor="ann", at=clock())[0]
+    publishing.publish_due(app, owner="w")
+    ids = [r for _, _, r in _parts(app, post.id)]
+    clock.advance(hours=1, minutes=1)
+    assert app.poll() == 1
+    per_part = app.publisher("demo").fetch_metrics(ids, now=clock())
+    with app.tx() as session:
+        snap = session.query(MetricSnapshot).filter_by(post_id=post.id).one()
+        assert snap.likes == sum(m.likes or 0 for m in per_part) and snap.likes > 0
+        assert [p["remote_id"] for p in snap.raw["thread_parts"]] == ids
+        assert [p["likes"] for p in snap.raw["thread_parts"]] == [m.likes for m in per_part]
