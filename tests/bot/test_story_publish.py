@@ -222,3 +222,27 @@ def test_thread_engagement_is_polled_per_part_and_rolled_up(app, clock, tmp_path
         assert snap.likes == sum(m.likes or 0 for m in per_part) and snap.likes > 0
         assert [p["remote_id"] for p in snap.raw["thread_parts"]] == ids
         assert [p["likes"] for p in snap.raw["thread_parts"]] == [m.likes for m in per_part]
+
+
+def test_instagram_gets_the_thread_as_one_numbered_caption(tmp_path, clock, monkeypatch):
+    from urllib.parse import parse_qs
+
+    from tests.bot.publishers import ig_http
+    from tests.bot.publishers.apps import INSTAGRAM
+
+    monkeypatch.setenv("MEMELOOP_IG_PASSWORD", "pw-123456")
+    app = make_app(tmp_path, clock, INSTAGRAM)
+    app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
+    post = approve_and_schedule(app, [add_thread(app, account="igacct")], actor="ann", at=clock())[0]
+    with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
+        ig_http.session_ok(rsps)
+        ig_http.feed(rsps, [])
+        ig_http.upload_ok(rsps, ig_http.media_item("3300000000000000011", "thread", clock()))
+        assert publishing.publish_due(app, owner="w").published == 1
+        (configure,) = [c for c in rsps.calls if "media/configure" in c.request.url]
+    body = configure.request.body
+    text = body.decode() if isinstance(body, bytes) else body
+    caption = json.loads(parse_qs(text)["signed_body"][0].split(".", 1)[1])["caption"]
+    assert "(1/3)" in caption and "(3/3)" in caption and PARTS[1] in caption
+    assert _parts(app, post.id) == []  # one post, no chain
+    app.close()
