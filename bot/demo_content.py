@@ -24,8 +24,10 @@ def content_systems(app: App, console, step: Callable) -> dict[str, Any]:
     captioned = step(console, "captioning 2 photos in a funny tone (topic from the photo)",
                      lambda: app.caption(photos, tone="funny", audience="general", account=ACCOUNT, n=2, seed=7,
                                          topics=topics, writer=writer))
-    for topic, made in zip(captioned.topics, captioned.candidates[::2]):
-        console.print(f"  photo topic [bold]{topic['topic']}[/bold] ({topic['labels'][0]['name']}): {made.text!r}")
+    for index, topic in enumerate(captioned.topics):
+        made = next(m for m in captioned.candidates if m.params.get("photo_index") == index)
+        text = " ".join(made.text.split())
+        console.print(f"  photo topic [bold]{topic['topic']}[/bold] ({topic['labels'][0]['name']}): {text!r}")
     meme = step(console, f"text -> meme: {TEXT!r}", lambda: app.make(TEXT, account=ACCOUNT, seed=7))
     console.print(f"  template [bold]{meme.template.slug}[/bold]; also "
                   + ", ".join(f"{a.slug} {a.prob:.2f}" for a in meme.alternatives))

@@ -53,7 +53,10 @@ def test_captions_for_real_photos_differ_by_tone_and_all_go_to_review(tmp_path, 
     assert statuses.count("pending") + statuses.count("duplicate") == 8 and statuses.count("pending") >= 6
     first = app.candidate(funny.candidates[0].id)
     assert first["generator"] == "photo" and first["tone"] == "funny"
-    assert funny.candidates[0].params["topic"] == "cats" and funny.candidates[0].params["writer_seed"] > 0
+    assert all(c.params["topic"] == ("cats", "coffee")[c.params["photo_index"]] for c in funny.candidates)
+    assert all(c.params["photo"].endswith(("chelsea.jpg", "coffee.jpg")[c.params["photo_index"]])
+               for c in funny.candidates)
+    assert funny.candidates[0].params["writer_seed"] > 0
     inspiring = app.caption([photo_files["rocket"]], tone="inspirational", audience="general", account="demo",
                             n=4, seed=3, **models)
     assert inspiring.topics[0]["topic"] == "space"
