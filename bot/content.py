@@ -132,7 +132,7 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
                 audience=audience, source_image_path=str(path),
                 params={"photo": str(path), "topic": topic.topic, "labels": topic.to_json()["labels"],
                         "writer_seed": writer_seed, "caption_index": rank, "seed": req.seed,
-                        "photo_index": index}))
+                        "photo_index": index, "by_text_only": True}))
     return drafts
 
 

@@ -312,7 +312,8 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
-        phash = None if draft.template is not None else med.phash
+        # The same holds for a user's photo captioned again in another tone, or a story told of it.
+        phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
         checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
         out.append([PENDING, None])
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,

@@ -89,7 +89,8 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
                       tone=use_tone, audience=use_audience, source_image_path=str(path),
                       params={"topic": found["topic"], "labels": found["labels"], "parts": parts, "seed": req.seed,
                               "writer": writer.version, "image": str(path),
-                              "part_seeds": [p.seed for p in written], "lineage": _lineage(written)})]
+                              "part_seeds": [p.seed for p in written], "lineage": _lineage(written),
+                              "by_text_only": True})]
 
     def stored(session, row, draft: Draft, now) -> None:
         from feedback.repository import threads

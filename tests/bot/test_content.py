@@ -62,6 +62,8 @@ def test_captions_for_real_photos_differ_by_tone_and_all_go_to_review(tmp_path, 
     assert inspiring.topics[0]["topic"] == "space"
     funny_rocket = app.caption([photo_files["rocket"]], tone="funny", audience="general", account="demo", n=4,
                                seed=3, **models)
+    # the same photo again, in another tone: compared by caption only, so not a duplicate of the first run
+    assert sum(c.status == "pending" for c in funny_rocket.candidates) >= 3
     a = {c.text for c in inspiring.candidates}
     b = {c.text for c in funny_rocket.candidates}
     assert a.isdisjoint(b), (a, b)
