@@ -40,8 +40,19 @@ class Thread:
     audience: str | None
 
 
-def _image_of(app: App, image: str) -> tuple[Path, Any]:
-    """A photo or GAN image file, or a meme template's slug."""
+def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
+    """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
+    seed, regenerated from it). Returns (file or None, RGB image, what regenerates it)."""
+    if image.startswith("gan:"):
+        try:
+            seed = int(image[4:])
+        except ValueError:
+            raise UsageError(f"{image}: a GAN image is gan:SEED with a whole-number seed") from None
+        from generator.pggan import load_gan
+
+        gan = load_gan(app.config.generator.post.gan_bundle)
+        return None, gan.generate_from_seed(seed).convert("RGB"), {"gan_seed": seed, "gan": gan.version,
+                                                                   "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
         from generator.meme.templates import load_templates
@@ -50,7 +61,7 @@ def _image_of(app: App, image: str) -> tuple[Path, Any]:
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
         path = Path(templates[image].image_path)
-    return path, read_photos([path])[0]
+    return path, read_photos([path])[0], {"image": str(path)}
 
 
 def _check_parts(n: int) -> None:
@@ -68,11 +79,12 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
 
     _check_parts(parts)
     name = resolve_account(app, account)
-    path, picture = _image_of(app, image)
+    path, picture, source = _image_of(app, image)
     topics, writer = caption_models(app.config, topics=topics, writer=writer)
     _check_choice("tone", tone, writer.tones)
     _check_choice("audience", audience, writer.audiences)
     found = topics.topics([picture])[0].to_json()
+    topic = topic or source.get("gan_domain")  # a GAN image is about what its bundle draws
     if topic:
         found = {**found, "topic": " ".join(topic.split()), "given": True}
     seed = secrets.randbits(62) if seed is None else seed
@@ -86,9 +98,10 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
         written = write_parts(writer, story=(), count=parts, topic=found["topic"], tone=use_tone,
                               audience=use_audience, seed=int(rng.integers(0, 2**62)))
         return [Draft(text=join_parts([p.text for p in written]), group_key=f"{prefix}:story", image=picture,
-                      tone=use_tone, audience=use_audience, source_image_path=str(path),
+                      tone=use_tone, audience=use_audience, source_image_path=str(path) if path else None,
+                      gan_seed=source.get("gan_seed"),
                       params={"topic": found["topic"], "labels": found["labels"], "parts": parts, "seed": req.seed,
-                              "writer": writer.version, "image": str(path),
+                              "writer": writer.version, **source,
                               "part_seeds": [p.seed for p in written], "lineage": _lineage(written),
                               "by_text_only": True})]
 

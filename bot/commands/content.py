@@ -86,7 +86,7 @@ def make(state: CliState, text: str, account: str | None, template: str | None, 
 @pass_state
 def story(state: CliState, image: str, parts: int, tone: str | None, audience: str | None, topic: str | None,
           account: str | None, seed: int | None, as_json: bool) -> None:
-    """Write a story thread from an image (a photo or GAN image file, or a template's name): each
+    """Write a story thread from an image (a photo or GAN image file, a template's name, or gan:SEED): each
     part is written after the ones before it; the thread enters review as one candidate. Continue,
     steer or edit it with `memeloop thread ...`, approve it as a unit with `memeloop thread approve`.
 

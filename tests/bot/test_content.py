@@ -175,6 +175,8 @@ def test_thread_cli_errors_are_one_line(write_config, run_cli):
     assert too_many.code == 2 and "--parts must be 1-4" in too_many.err
     parts = run_cli("--config", str(config), "story", "rocket", "--parts", "9")
     assert parts.code == 2 and "--parts must be between 2 and 6" in parts.err
+    gan = run_cli("--config", str(config), "story", "gan:seven")
+    assert gan.code == 2 and "gan:SEED with a whole-number seed" in gan.err
     nothing = run_cli("--config", str(config), "story", "no-such-thing")
     assert nothing.code == 2 and "no such file, and not a template" in nothing.err
     shown = run_cli("--config", str(config), "thread", "show", str(cid))
@@ -204,6 +206,10 @@ def test_story_from_a_template_continued_steered_and_published(write_config, tmp
     assert [row["position"] for row in thread.lineage] == [0, 1, 2]
     assert thread.lineage[2]["steer"] == "then the coffee machine exploded"
     assert "#" not in thread.parts[1]  # the hashtags moved to the new end
+    from_gan = app.story("gan:42", parts=2, tone="funny", audience="general", seed=3, writer=writer,
+                         topics=load_photo_topics())
+    assert from_gan.topic["topic"] == "abstract textures" and from_gan.candidates[0].params["gan_seed"] == 42
+    assert app.candidate(from_gan.candidates[0].id)["gan_seed"] == 42
     app.approve_thread(made.id, actor="ann", at=app.clock())
     assert publish_due(app, owner="t").published == 1
     import json as _json
