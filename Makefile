@@ -27,6 +27,7 @@ demo: setup
 	$(BIN)/memeloop demo
 
 test: setup
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -m "not slow and not e2e and not postgres" -q
 	$(BIN)/python -m pytest -m "slow or e2e or postgres" -q
 

@@ -95,7 +95,7 @@ class App:
         from feedback.learning import load_ranker
 
         cfg = self.config.ranking
-        return load_ranker(session, weights=dict(cfg.weights), engagement_age=cfg.engagement_age,
+        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()}, engagement_age=cfg.engagement_age,
                            baseline_posts=cfg.baseline_posts, now=self.clock())
 
     # -- review ----------------------------------------------------------------------------------------
@@ -329,5 +329,5 @@ def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow, auto_cr
             account_repo.AccountSpec(name=a.name, platform=a.platform, handle=a.handle,
                                      hashtag_cap=a.hashtag_cap)
             for a in config.accounts), clock())
-        weight_repo.sync_weights(session, config.ranking.weights)
+        weight_repo.sync_weights(session, {str(k): v for k, v in config.ranking.weights.items()})
     return app

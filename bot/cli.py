@@ -9,17 +9,22 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.config import CONFIG_ENV, Config, ConfigError, load_config
+from bot.paths import CONFIG_ENV
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Config
 
 log = logging.getLogger(__name__)
 
 # name -> "module:attribute" (a click command or group); nested dicts are groups of lazy commands.
-COMMANDS: dict[str, str | dict[str, str]] = {
+COMMANDS: dict[str, str | Mapping[str, str]] = {
     "init": "bot.commands.setup:init_cmd",
     "db": "bot.commands.setup:db",
     "queue": {
@@ -64,7 +69,7 @@ class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use. A registered command that cannot be
     imported is an error that names it, never a command that silently disappears."""
 
-    def __init__(self, *args, lazy: dict[str, str | dict[str, str]] | None = None, **kwargs) -> None:
+    def __init__(self, *args, lazy: Mapping[str, str | Mapping[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
 
@@ -80,7 +85,7 @@ class LazyGroup(click.Group):
         target = self.lazy.get(name)
         if target is None:
             return None
-        if isinstance(target, dict):
+        if not isinstance(target, str):
             group = LazyGroup(name=name, lazy=target, help=GROUP_HELP.get(name))
             return group if group.list_commands(click.Context(group)) else None
         module_name, attr = target.split(":")
@@ -96,14 +101,25 @@ class CliState:
 
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
-    _app: object | None = field(default=None, repr=False)
+    _app: App | None = field(default=None, repr=False)
 
     def config(self) -> Config:
         if self._config is None:
+            from bot.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
-    def app(self):
+    def sqlite_file(self):
+        """The SQLite file of this config, for read-only listings that skip the ORM (None: not SQLite,
+        or not simple to tell; use app())."""
+        from bot.paths import storage_url
+        from feedback.queue_sql import sqlite_file
+
+        url = storage_url(self.config_path)
+        return sqlite_file(url) if url else None
+
+    def app(self) -> App:
         """The wired application (bot.app.App) for this config; the database is migrated on first use."""
         if self._app is None:
             from bot.app import build_app
@@ -167,11 +183,17 @@ def _error(message: str) -> None:
     click.echo(f"memeloop: error: {message}", err=True)
 
 
+def _usage_line(exc: click.UsageError) -> str:
+    """Click's usage error as one line: the problem, then where to read the command's help."""
+    where = exc.ctx.command_path if exc.ctx is not None else "memeloop"
+    return f"{' '.join(exc.format_message().split())} (see '{where} --help')"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
     an error the library knows about."""
-    from bot.errors import UsageError
-    from bot.publishers.base import PublishError
+    from bot.errors import ConfigError, UsageError
+    from bot.publishers.errors import PublishError
     from feedback import FeedbackError
     from generator import GeneratorError
 
@@ -186,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error("aborted")
         code = 1
     except click.UsageError as exc:
-        exc.show()
+        _error(_usage_line(exc))
         code = 2
     except click.ClickException as exc:
         _error(exc.format_message())
@@ -197,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GeneratorError, FeedbackError, PublishError) as exc:
         _error(str(exc))
         code = 1
+    except UnicodeEncodeError:  # undecodable argv bytes (lone surrogates) reaching the database or a file
+        _error("an argument is not valid UTF-8 text")
+        code = 2
     except KeyboardInterrupt:
         _error("interrupted")
         code = 130

@@ -6,8 +6,8 @@ file, the key and the problem (the CLI exits 2 with it).
 from __future__ import annotations
 
 import os
-import re
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,73 +17,33 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-CONFIG_ENV = "MEMELOOP_CONFIG"
-DEFAULT_CONFIG_NAME = "config.toml"
+from bot.config_values import (
+    Cron,
+    Duration,
+    Interval,
+    ShortDuration,
+    Slot,
+    Tick,
+    TimeZone,
+    as_list,
+    between,
+    parse_duration,
+    words,
+)
+from bot.errors import ConfigError
+from bot.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
+
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_NAME", "Config", "ConfigError", "find_config_path", "load_config",
+           "parse_config", "parse_duration"]
+
 SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "consumer_key", "bearer")
-
-
-class ConfigError(Exception):
-    """A configuration problem; the message names the file and key."""
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: str | float | timedelta) -> timedelta:
-    """'90s', '15m', '6h', '7d', '2w' or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like '6h', not a boolean")  # noqa: TRY004 (pydantic needs ValueError)
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ValueError(f"{value!r} is not a duration (use e.g. '90s', '15m', '6h', '7d')")
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be positive")
-    return timedelta(seconds=seconds)
-
-
-def _check_cron(value: str) -> str:
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(value)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a cron expression (minute hour day month weekday): {exc}") from None
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a known time zone (e.g. 'UTC', 'Europe/Berlin')") from None
-    return value
-
-
-def _check_slot(value: str) -> str:
-    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
-    if not match:
-        raise ValueError(f"{value!r} is not a time of day HH:MM")
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Cron = Annotated[str, BeforeValidator(_check_cron)]
-TimeZone = Annotated[str, BeforeValidator(_check_timezone)]
-Slot = Annotated[str, BeforeValidator(_check_slot)]
 
 
 class Section(BaseModel):
@@ -91,7 +51,7 @@ class Section(BaseModel):
 
 
 class StorageConfig(Section):
-    url: str = "sqlite:///memeloop.db"
+    url: str = "sqlite:///memeloop.db"  # a password here works, but prefer MEMELOOP_DB_PASSWORD
     media_dir: Path = Path("media")  # resolved once against the config file's folder
 
     @field_validator("media_dir", mode="before")
@@ -100,6 +60,13 @@ class StorageConfig(Section):
         if isinstance(value, str) and value.strip() in ("", "."):
             raise ValueError("must name a folder (e.g. \"media\"); an empty value is not allowed")
         return value
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        from bot.config_checks import check_database_url
+
+        return check_database_url(url)
 
 
 class LoggingConfig(Section):
@@ -110,68 +77,77 @@ class LoggingConfig(Section):
 class MemeGeneratorConfig(Section):
     bundle: Path | None = None  # None/"" = the shipped demo bundle
     templates: Path | None = None  # None/"" = the shipped demo templates
-    beam_width: int = Field(5, ge=1, le=32)
-    images_per_run: int = Field(2, ge=1, le=100)
-    forward_per_image: int = Field(2, ge=1, le=32)  # how many of an image's k beams go to review
+    beam_width: StrictInt = Field(5, ge=1, le=32)
+    images_per_run: StrictInt = Field(2, ge=1, le=100)
+    forward_per_image: StrictInt = Field(2, ge=1, le=32)  # how many of an image's k beams go to review
 
 
 class PostGeneratorConfig(Section):
     gan_bundle: Path | None = None
     writer_bundle: Path | None = None
-    captions_per_image: int = Field(3, ge=1, le=20)
+    captions_per_image: StrictInt = Field(3, ge=1, le=20)
 
 
 class GeneratorConfig(Section):
-    timeout: Duration = timedelta(minutes=10)
-    threads: int = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
+    timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
+    threads: StrictInt = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
     meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
     post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 
 
 class SafetyConfig(Section):
     extra_words: list[str] = []
-    phash_distance: int = Field(6, ge=0, le=64)
+    phash_distance: StrictInt = Field(6, ge=0, le=64)
     text_similarity: float = Field(0.85, ge=0.0, le=1.0)
-    dedupe_window: Duration = timedelta(days=30)
+    dedupe_window: ShortDuration = timedelta(days=30)
 
 
 class RankingConfig(Section):
-    engagement_age: Duration = timedelta(hours=24)
-    weights: dict[Literal["likes", "reposts", "replies", "quotes", "bookmarks", "comments"], float] = {
+    engagement_age: ShortDuration = timedelta(hours=24)
+    weights: dict[Literal["likes", "reposts", "replies", "quotes", "bookmarks", "comments"],
+                  Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]] = {
         "likes": 1.0, "reposts": 2.0, "replies": 1.0, "quotes": 1.0, "comments": 1.0,
     }
-    baseline_posts: int = Field(30, ge=1)
-    seed: int | None = None
+    baseline_posts: StrictInt = Field(30, ge=1, le=1_000_000)
+    seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1)
 
 
 class PollingConfig(Section):
-    ages: list[Duration] = [timedelta(hours=h) for h in (1, 6, 24, 72, 168)]
-    batch_size: int = Field(100, ge=1, le=100)
+    ages: list[ShortDuration] = Field([timedelta(hours=h) for h in (1, 6, 24, 72, 168)], min_length=1,
+                                      max_length=50)
+    batch_size: StrictInt = Field(100, ge=1, le=100)
 
 
 class PublishingConfig(Section):
-    max_attempts: int = Field(5, ge=1, le=50)
-    backoff: Duration = timedelta(minutes=1)
-    max_backoff: Duration = timedelta(hours=6)
-    lease: Duration = timedelta(minutes=5)
-    late_window: Duration = timedelta(hours=2)
-    auto_approve: bool = False
+    max_attempts: StrictInt = Field(5, ge=1, le=50)
+    backoff: ShortDuration = timedelta(minutes=1)
+    max_backoff: ShortDuration = timedelta(hours=6)
+    lease: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=5)
+    late_window: ShortDuration = timedelta(hours=2)
+    auto_approve: StrictBool = False
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> PublishingConfig:
+        if self.max_backoff < self.backoff:
+            raise ValueError(f"max_backoff ({words(self.max_backoff)}) is shorter than backoff "
+                             f"({words(self.backoff)})")
+        return self
 
 
 class SchedulerConfig(Section):
     timezone: TimeZone = "UTC"
-    tick: Duration = timedelta(minutes=1)
-    misfire_grace: Duration = timedelta(minutes=5)
-    reconcile_every: Duration = timedelta(minutes=15)
-    prune_every: Duration = timedelta(days=1)
-    keep_media: Duration = timedelta(days=30)
+    tick: Tick = timedelta(minutes=1)
+    misfire_grace: ShortDuration = timedelta(minutes=5)
+    reconcile_every: Interval = timedelta(minutes=15)
+    prune_every: Interval = timedelta(days=1)
+    keep_media: ShortDuration = timedelta(days=30)
 
 
 class GenerateSchedule(Section):
     generator: Literal["meme", "post"] = "meme"
-    every: Duration | None = timedelta(hours=6)
+    every: Interval | None = timedelta(hours=6)
     cron: Cron | None = None
-    count: int = Field(4, ge=1, le=200)
+    count: StrictInt = Field(4, ge=1, le=200)
     tone: str | None = None
     audience: str | None = None
 
@@ -184,13 +160,13 @@ class GenerateSchedule(Section):
 
 class OutboxConfig(Section):
     path: Path = Path("outbox")
-    latency_ms: int = Field(0, ge=0, le=600_000)
-    audience_seed: int | None = 7
+    latency_ms: StrictInt = Field(0, ge=0, le=600_000)
+    audience_seed: StrictInt | None = Field(7, ge=0, le=2**63 - 1)
 
 
 class XConfig(Section):
     credentials_env_prefix: str = "MEMELOOP_X_"
-    allow_urls: bool = False
+    allow_urls: StrictBool = False
     api_base: str = "https://api.x.com"
 
 
@@ -198,26 +174,37 @@ class InstagramConfig(Section):
     username: str
     credentials_env_prefix: str = "MEMELOOP_IG_"
     session_file: Path = Path("instagram-session.json")
-    delay_range: tuple[float, float] = (1.0, 3.0)
+    delay_range: tuple[Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)],
+                       Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]] = (1.0, 3.0)
     proxy: str | None = None
+
+    @field_validator("delay_range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] > value[1]:
+            raise ValueError(f"[{value[0]:g}, {value[1]:g}] is not [lowest, highest] seconds")
+        return value
 
 
 class AccountConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     platform: Literal["outbox", "x", "instagram"]
     handle: str | None = None
-    enabled: bool = True
-    hashtag_cap: int = Field(5, ge=0, le=30)
-    post_slots: list[Slot] = ["09:00", "13:00", "19:00"]
+    enabled: StrictBool = True
+    hashtag_cap: StrictInt = Field(5, ge=0, le=30)
+    post_slots: list[Slot] = Field(["09:00", "13:00", "19:00"], max_length=96)
     post_cron: Cron | None = None
     timezone: TimeZone = "UTC"
-    generate: list[GenerateSchedule] | GenerateSchedule = Field(default_factory=GenerateSchedule)
+    generate: Annotated[list[GenerateSchedule], BeforeValidator(as_list)] = Field(
+        default_factory=lambda: [GenerateSchedule()], min_length=1, max_length=20)
     outbox: OutboxConfig | None = None
     x: XConfig | None = None
     instagram: InstagramConfig | None = None
 
     @model_validator(mode="after")
     def _platform_section(self) -> AccountConfig:
+        if not self.post_cron and not self.post_slots:
+            raise ValueError("needs post_slots (e.g. [\"09:00\"]) or a post_cron to post at")
         sections = {"outbox": self.outbox, "x": self.x, "instagram": self.instagram}
         for name, value in sections.items():
             if value is not None and name != self.platform:
@@ -232,7 +219,7 @@ class AccountConfig(Section):
 
     @property
     def schedules(self) -> list[GenerateSchedule]:
-        return self.generate if isinstance(self.generate, list) else [self.generate]
+        return self.generate
 
 
 class SecretsConfig(Section):
@@ -282,9 +269,22 @@ def _loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _format_validation(err: ValidationError, source: str) -> str:
+def _inline_loc(loc: tuple, data: object) -> tuple:
+    """Drops the [0] pydantic adds inside an inline `generate = {...}` (we wrapped it in a list)."""
+    if len(loc) > 3 and loc[0] == "accounts" and loc[2] == "generate" and loc[3] == 0:
+        accounts = data.get("accounts") if isinstance(data, dict) else None
+        try:
+            if isinstance(accounts[loc[1]]["generate"], dict):
+                return loc[:3] + loc[4:]
+        except (TypeError, IndexError, KeyError):
+            pass
+    return loc
+
+
+def _format_validation(err: ValidationError, source: str, data: object = None) -> str:
     problems = []
     for item in err.errors():
+        item["loc"] = _inline_loc(item["loc"], data)
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             key = _loc(item["loc"])
@@ -316,7 +316,7 @@ def _resolve_paths(cfg: Config, base: Path) -> Config:
                                                  "writer_bundle": fix(cfg.generator.post.writer_bundle)})
     accounts = []
     for acc in cfg.accounts:
-        update = {}
+        update: dict[str, object] = {}
         if acc.outbox is not None:
             update["outbox"] = acc.outbox.model_copy(update={"path": fix(acc.outbox.path)})
         if acc.instagram is not None:
@@ -341,22 +341,25 @@ def _resolve_sqlite_url(url: str, base: Path) -> str:
     return url
 
 
-def find_config_path(path: str | Path | None) -> Path:
-    """The explicit path, else $MEMELOOP_CONFIG, else ./config.toml."""
-    chosen = path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME
-    return Path(chosen).expanduser()
+def parse_config(text: str, *, source: str = "<config>", base: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> Config:
+    """Validate TOML text; paths resolve against ``base``; the database password comes from
+    ``environ`` (default: the process environment) or the secrets file when set there."""
+    from bot.config_checks import check_paths, with_db_password
 
-
-def parse_config(text: str, *, source: str = "<config>", base: Path | None = None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, source)) from None
-    return _resolve_paths(cfg, base or Path.cwd())
+        raise ConfigError(_format_validation(exc, source, data)) from None
+    cfg = _resolve_paths(cfg, base or Path.cwd())
+    check_paths(cfg, source)
+    return with_db_password(cfg, os.environ if environ is None else environ)
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -59,16 +59,17 @@ def resolve_account(app: App, account: str | None) -> str:
 
 
 def read_photos(paths: Sequence[Path]) -> list[Any]:
-    """RGB PIL images; a missing or unreadable file is one line naming it."""
-    from PIL import Image, UnidentifiedImageError
+    """Upright RGB PIL images (generator.imageio: size-limited, EXIF-rotated, no animations); a
+    missing, unreadable or oversized file is one line naming it."""
+    from generator import DataError
+    from generator.imageio import open_image
 
     out = []
     for path in paths:
         try:
-            with Image.open(path) as img:
-                out.append(img.convert("RGB"))
-        except (OSError, UnidentifiedImageError, ValueError) as exc:
-            raise UsageError(f"{path}: not an image Pillow can read ({exc.__class__.__name__})") from None
+            out.append(open_image(path).convert("RGB"))
+        except DataError as exc:
+            raise UsageError(str(exc)) from None
     return out
 
 

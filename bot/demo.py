@@ -153,12 +153,12 @@ def _log_to_file(path: Path) -> None:
     """The screen is for the story; the log (and each generate child's own log) goes to files."""
     import logging
 
-    from bot.logs import configure_logging
+    from bot.logs import OurStreamHandler, configure_logging
 
     configure_logging(level="INFO", file=path)
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_memeloop", False) and not isinstance(handler, logging.FileHandler):
+        if isinstance(handler, OurStreamHandler):
             root.removeHandler(handler)
 
 
@@ -184,7 +184,7 @@ def _step(console, text: str, fn: Callable):
 def _round(app: App, clock: SimClock, console) -> RoundReport:
     from bot.jobs import run_generate_child
 
-    generated = {}
+    generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
         what = "meme captioner (beam search)" if plan.generator == "meme" else "GAN image + GPT-2 captions"
         outcome = _step(console, f"generating with the {what} in a child process",

@@ -4,5 +4,9 @@ The CLI turns each into one line: UsageError exits 2 (the input was wrong), ever
 from __future__ import annotations
 
 
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and key (bot.config raises it)."""
+
+
 class UsageError(Exception):
     """The caller gave something the service cannot take (empty text, unreadable image, bad time)."""

@@ -9,21 +9,31 @@ from bot.secrets import REDACTOR
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+class OurStreamHandler(logging.StreamHandler):
+    """A handler memeloop installed (and may replace); foreign handlers are left alone."""
+
+
+class OurFileHandler(logging.FileHandler):
+    """A file handler memeloop installed."""
+
+
+OURS = (OurStreamHandler, OurFileHandler)
+
+
 def configure_logging(verbosity: int = 0, level: str | None = None, file: Path | None = None) -> None:
     root = logging.getLogger()
     chosen = level or ("DEBUG" if verbosity >= 2 else "INFO" if verbosity == 1 else "WARNING")
     root.setLevel(chosen)
     for handler in list(root.handlers):
-        if getattr(handler, "_memeloop", False):
+        if isinstance(handler, OURS):
             root.removeHandler(handler)
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = [OurStreamHandler()]
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(file, encoding="utf-8"))
+        handlers.append(OurFileHandler(file, encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(REDACTOR)
-        handler._memeloop = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     # oauthlib logs OAuth keys and tokens at DEBUG; the redactor would catch them, but never emit them
     for noisy in ("urllib3", "PIL", "apscheduler.executors", "h5py", "tensorflow", "absl", "oauthlib",

@@ -58,18 +58,19 @@ class MediaStore:
         return self._put(buf.getvalue(), "png", _phash(image) if phash else None)
 
     def put_file(self, source: Path) -> Media:
-        """Keep a user's image file byte for byte (its format decides the extension)."""
-        from PIL import Image, UnidentifiedImageError
+        """Keep a user's image file byte for byte (its format decides the extension), unless its EXIF
+        orientation says it is stored turned: then the upright image is kept, so every platform
+        shows it the right way up. Animated, oversized and unsupported images are refused."""
+        from generator import GeneratorError
+        from generator.imageio import still_file_bytes
 
         try:
-            data = source.read_bytes()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                fmt = (image.format or "png").lower()
-                hashed = _phash(image)
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise MediaError(f"{source}: not an image Pillow can read ({exc})") from None
-        return self._put(data, "jpg" if fmt == "jpeg" else fmt, hashed)
+            data, ext, image = still_file_bytes(source)
+        except GeneratorError as exc:
+            raise MediaError(str(exc)) from None
+        except OSError as exc:
+            raise MediaError(f"{source}: cannot read ({exc.strerror or exc})") from None
+        return self._put(data, ext, _phash(image))
 
     def _put(self, data: bytes, ext: str, phash: str | None) -> Media:
         sha = hashlib.sha256(data).hexdigest()

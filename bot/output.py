@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,27 @@ from typing import Any
 import click
 
 FORMATS = ("table", "json", "csv")
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides that reorder what a
+# reader sees: a caption must never clear the screen, retitle the window or hide text.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control and bidi-override characters shown as visible escapes (ESC -> \\x1b)."""
+    return _UNSAFE.sub(lambda m: _visible(m.group()), text)
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def table_text(value: Any) -> str:
+    """A value for a rich table or line: terminal-safe, and rich markup in it shown literally."""
+    from rich.markup import escape
+
+    return escape(terminal_safe(str(value)))
 
 
 def format_options(fn):
@@ -61,7 +83,7 @@ def _cell(value: Any) -> str:
         return f"{value:.3f}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    return table_text(value)
 
 
 def human_age(seconds: int) -> str:

@@ -28,6 +28,7 @@ from bot.media import Media, MediaStore
 log = logging.getLogger(__name__)
 
 FILTERED, DUPLICATE, PENDING = "filtered", "duplicate", "pending"
+Verdict = tuple[str, str | None]  # (status, reason) of one draft
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,9 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
 def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
-    from PIL import Image
 
     from generator.annotate import render_meme
+    from generator.imageio import open_image
 
     cfg = config.generator.meme
     if not templates:
@@ -137,8 +138,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     beams = captioner.beam_search_batch(features, k=cfg.beam_width)
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
-        with Image.open(template.image_path) as img:
-            base = img.convert("RGB")
+        base = open_image(template.image_path, animated="first_frame").convert("RGB")
         for cap in captions:
             drafts.append(Draft(
                 text=cap.text, group_key=f"{prefix}:{template.slug}", beam_rank=cap.rank, beam_score=float(cap.score),
@@ -167,13 +167,13 @@ def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) 
 
     per_image = config.generator.post.captions_per_image
     rng = np.random.default_rng(req.seed)
-    tones, audiences = list(getattr(writer, "tones", []) or []), list(getattr(writer, "audiences", []) or [])
+    tones, audiences = list(writer.tones), list(writer.audiences)
     drafts = []
     for index, (image, gan_seed) in enumerate(gan.generate(req.count, seed=req.seed)):
         tone = req.tone or (str(rng.choice(tones)) if tones else None)
         audience = req.audience or (str(rng.choice(audiences)) if audiences else None)
         writer_seed = int(rng.integers(0, 2**62))
-        topic = getattr(gan, "domain", None)
+        topic = gan.domain
         texts = writer.write(per_image, tone=tone, audience=audience, seed=writer_seed, topic=topic)
         for rank, text in enumerate(texts):
             drafts.append(Draft(
@@ -298,33 +298,34 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[list]:
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe
 
-    out, checked = [], []
+    out: list[Verdict] = []
+    checked: list[tuple[int, DraftPrint]] = []
     for draft, med in items:
         hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
-            out.append([FILTERED, f"unsafe: {words}"])
+            out.append((FILTERED, f"unsafe: {words}"))
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
         # The same holds for a user's photo captioned again in another tone, or a story told of it.
         phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
         checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
-        out.append([PENDING, None])
+        out.append((PENDING, None))
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
                            phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
     for (i, _), dup in zip(checked, dups):
         if dup:
-            out[i] = [DUPLICATE, dup]
+            out[i] = (DUPLICATE, dup)
     return out
 
 
-def _forward(group: Sequence[int], verdicts: list[list], scores: Sequence, drafts: Sequence[Draft],
+def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
              per_image: int, room: int) -> None:
     """Of one image's clean beams the ranker picks which go to review; the rest stay findable."""
     from feedback.ranking import choose_beams
@@ -339,7 +340,7 @@ def _forward(group: Sequence[int], verdicts: list[list], scores: Sequence, draft
         if j in kept:
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
-        verdicts[j] = [FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}"]
+        verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
 
 
 def _per_image(config: Config, generator: str) -> int:

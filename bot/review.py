@@ -177,16 +177,14 @@ def edit(app: App, candidate_id: int, *, actor: str, text: str, reason: str | No
 
 
 def _render(app: App, candidate_id: int, source: str, boxes: list, text: str) -> Media:
-    from PIL import Image
-
     from generator import GeneratorError
     from generator.annotate import render_meme
+    from generator.imageio import open_image
     from generator.types import Box
 
     try:
-        with Image.open(source) as img:
-            image = render_meme(img, text, [Box.of(b) for b in boxes] or None)
-    except OSError as exc:
+        image = render_meme(open_image(source, animated="first_frame"), text, [Box.of(b) for b in boxes] or None)
+    except (OSError, GeneratorError) as exc:
         raise GeneratorError(f"cannot re-render candidate {candidate_id}: {source}: {exc}; nothing was changed") \
             from None
     return app.media.put_image(image)

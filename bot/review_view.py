@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.output import _cell, human_age
+from bot.output import _cell, human_age, table_text
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews
 
@@ -68,7 +68,7 @@ def print_detail(d: dict[str, Any]) -> None:
                 "template", "group_key", "beam_rank", "beam_score", "tone", "audience", "gan_seed",
                 "image_path", "source_image_path", "version"):
         if d[key] is not None and not (key == "original_text" and d[key] == d["text"]):
-            head.add_row(key, str(d[key]))
+            head.add_row(key, table_text(d[key]))
     head.add_row("age", human_age(d["age"]))
     console.print(head)
     rank = d["ranking"]
@@ -77,7 +77,7 @@ def print_detail(d: dict[str, Any]) -> None:
                   f"(posterior mean {_num(rank['posterior_mean'])}, model {rank['model'] or '-'}, "
                   f"{rank['observations'] or 0} observations)")
     for name, contribution in rank["explain"]:
-        console.print(f"  {_num(contribution):>8}  {name}")
+        console.print(f"  {_num(contribution):>8}  {table_text(name)}")
     for title, rows in (("sibling beams", d["siblings"]), ("review history", d["history"]),
                         ("posts", d["posts"])):
         if rows:
@@ -166,8 +166,8 @@ def _thumbnail(image_path: str | None):
     from PIL import Image, ImageDraw
 
     if image_path and Path(image_path).is_file():
-        with Image.open(image_path) as img:
-            img = img.convert("RGB")
+        with Image.open(image_path) as opened:
+            img = opened.convert("RGB")
             img.thumbnail((THUMB - 8, THUMB - 8))
             return img
     tile = Image.new("RGB", (THUMB - 8, THUMB - 8), (225, 225, 225))

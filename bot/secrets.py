@@ -13,8 +13,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import AccountConfig, Config, ConfigError
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import AccountConfig, Config
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ class RedactingFilter(logging.Filter):
 REDACTOR = RedactingFilter()
 
 
-def _read_file(path: Path) -> Mapping[str, object]:
+def read_secrets_file(path: Path) -> Mapping[str, object]:
     try:
         mode = path.stat().st_mode
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -78,10 +82,10 @@ def account_secrets(cfg: Config, account: AccountConfig, keys: tuple[str, ...],
     """The named secrets of one account, or a ConfigError saying where each can be set."""
     environ = os.environ if environ is None else environ
     section = account.x if account.platform == "x" else account.instagram
-    prefix = getattr(section, "credentials_env_prefix", "MEMELOOP_")
+    prefix = section.credentials_env_prefix if section is not None else "MEMELOOP_"
     from_file: Mapping[str, object] = {}
     if cfg.secrets.file is not None:
-        accounts = _read_file(cfg.secrets.file).get("accounts", {})
+        accounts = read_secrets_file(cfg.secrets.file).get("accounts", {})
         from_file = accounts.get(account.name, {}) if isinstance(accounts, dict) else {}
     found: dict[str, Secret] = {}
     missing = []

@@ -14,10 +14,10 @@ its numbered parts (the carousel is not built yet).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bot.publishers.base import (
     DuplicatePost,
@@ -34,9 +34,17 @@ if TYPE_CHECKING:
     from bot.publishers.base import Publisher, RemotePost
     from bot.publishing import Job
     from feedback.models import Post
+    from generator.platforms import PreparedPost
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
+
+
+class Chaining(Protocol):
+    """A publisher that can post in answer to an earlier post of the account (X, the outbox)."""
+
+    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None,
+                reply_to: str | None = None) -> Published: ...
 
 
 def chains(platform: str) -> bool:
@@ -87,7 +95,7 @@ def publish_thread(app: App, job: Job, account: AccountConfig, publisher: Publis
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator, "part": position + 1, "parts": len(texts)}
         try:
-            result = publisher.publish(post, marker=marker, meta=meta, reply_to=previous)
+            result = cast(Chaining, publisher).publish(post, marker=marker, meta=meta, reply_to=previous)
         except PublishError as exc:
             maybe_sent = isinstance(exc, DuplicatePost) or (isinstance(exc, TransientPublishError) and exc.maybe_sent)
             if not maybe_sent:  # provably not posted: the part may go out on the next attempt

@@ -193,6 +193,7 @@ class WorkerClient:
 
     def _lines(self, timeout_s: float) -> Iterator[str]:
         deadline = time.monotonic() + timeout_s
+        assert self.proc is not None and self.proc.stdout is not None  # started by run()
         out = self.proc.stdout
         while True:
             left = deadline - time.monotonic()

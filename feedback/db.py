@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -48,20 +49,38 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def safe_url(url: str) -> str:
-    """``url`` with its password masked, for messages and logs (never print a URL without it)."""
+def affected(result: object) -> int:
+    """Rows an UPDATE/DELETE statement changed (``session.execute`` is typed as a plain Result)."""
+    from sqlalchemy import CursorResult
+
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+_USERINFO = re.compile(r"(//[^/:@]*):[^@]*@")
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL as it may be printed or logged: the password (if any) is shown as ***."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<not a database URL>"
+    except (ArgumentError, ValueError):
+        return _USERINFO.sub(r"\1:***@", url)  # unparseable: mask anything shaped like user:pass@
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and the pragmas above."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise FeedbackError(f"storage.url is not a database URL: {exc}") from None
+    except (ArgumentError, ValueError):
+        raise FeedbackError(f"storage.url is not a database URL ({safe_url(url)!r})") from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise FeedbackError(f"storage.url {safe_url(parsed)!r}: database driver not available "
+                            f"({type(exc).__name__})") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -1,38 +1,54 @@
 """Run Alembic programmatically against an engine (used by `memeloop db ...` and by tests)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 import migrations
 from feedback import FeedbackError
 
 
+class UnknownRevision(FeedbackError):
+    """A revision name Alembic does not know (a typo on the command line, or a newer database)."""
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # The URL travels as an attribute, never through ConfigParser: its %-interpolation breaks on
+        # percent-encoded passwords and its errors would print the URL. env.py uses the connection.
+        cfg.attributes["url"] = engine.url
     return cfg
 
 
 def _run(engine: Engine, fn, *args, **kwargs) -> None:
     cfg = alembic_config(engine)
-    if engine.dialect.name != "sqlite":
+    try:
+        if engine.dialect.name == "sqlite":
+            _run_sqlite(engine, cfg, fn, *args, **kwargs)
+            return
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             fn(cfg, *args, **kwargs)
-        return
-    # SQLite batch migrations rebuild a table (copy, drop, rename) that other tables point at: the
-    # foreign keys are switched off for that (only possible outside a transaction) and checked as a
-    # whole before the commit.
+    except CommandError as exc:
+        raise FeedbackError(f"migration failed: {str(exc).splitlines()[0]}") from None
+
+
+def _run_sqlite(engine: Engine, cfg: Config, fn, *args, **kwargs) -> None:
+    """SQLite batch migrations rebuild a table (copy, drop, rename) that other tables point at: the
+    foreign keys are switched off for that (only possible outside a transaction) and checked as a
+    whole before the commit."""
     with engine.connect() as conn:
         raw = conn.connection.driver_connection  # no SQLAlchemy transaction around the pragma
+        assert raw is not None
         raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
@@ -45,12 +61,24 @@ def _run(engine: Engine, fn, *args, **kwargs) -> None:
             raw.execute("PRAGMA foreign_keys=ON")
 
 
+def check_revision(revision: str) -> str:
+    """``revision`` if it is 'head', 'base', a known revision id (or a unique prefix of one) or a
+    relative step like '+1'/'-1'; else UnknownRevision listing the known ones. Checked here rather
+    than by Alembic, whose parser fails on odd input (an empty name trips an assert)."""
+    if revision in ("head", "heads", "base") or re.fullmatch(r"[+-][0-9]{1,3}", revision):
+        return revision
+    known = revisions_oldest_first()
+    if revision and sum(rev.startswith(revision) for rev in known) == 1:
+        return revision
+    raise UnknownRevision(f"unknown revision {revision!r} (known: {', '.join(known)}, head, base)")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    _run(engine, command.upgrade, revision)
+    _run(engine, command.upgrade, check_revision(revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    _run(engine, command.downgrade, revision)
+    _run(engine, command.downgrade, check_revision(revision))
 
 
 def check(engine: Engine) -> None:

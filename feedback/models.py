@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from feedback.db import UTCDateTime
+from feedback.schema import SCHEMA_HEAD  # noqa: F401 (re-exported: the head these models correspond to)
 from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them again.
@@ -306,7 +307,3 @@ class EngagementWeight(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
 
-
-# The Alembic head these models correspond to. Checked against migrations/ by a test, and used to
-# tell whether a database needs `memeloop db upgrade` without importing Alembic on every command.
-SCHEMA_HEAD = "0006"

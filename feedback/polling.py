@@ -50,7 +50,7 @@ def _count(value: object) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        number = int(value)  # platforms sometimes send counts as strings
+        number = int(value)  # type: ignore[call-overload]  # platforms sometimes send counts as strings
     except (TypeError, ValueError):
         return None
     return number if number >= 0 else None

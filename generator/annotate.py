@@ -2,7 +2,7 @@
 
 Pure: image in, new image out; nothing here reads or writes files except the shipped font.
 
-Rules (README_RENDER.md has the long version):
+Rules (generator/RENDERING.md has the long version):
 - Each box gets the largest font size at which its word-wrapped text fits. Whole words are
   preferred; a word is broken across lines only when that at least doubles the size.
 - Text never leaves its box. If it does not fit even at ``MIN_FONT_PX``, the lines that fit are
@@ -139,8 +139,9 @@ def render_meme(
     The caption is split over the boxes with ``split_caption``. ``image`` is not modified.
     """
     out = _working_copy(image)
+    valigns: tuple[VAlign, ...]
     if boxes:
-        chosen, valigns = tuple(boxes), ("middle",) * len(boxes)
+        chosen, valigns = tuple(boxes), tuple("middle" for _ in boxes)
     else:
         chosen, valigns = DEFAULT_BOXES, _DEFAULT_VALIGN
     draw = ImageDraw.Draw(out)

@@ -28,7 +28,7 @@ def caption_length(text: str) -> int:
 
 
 def prepare_caption(caption: str, *, hashtag_cap: int, max_mentions: int) -> CaptionResult:
-    """Apply Instagram's caption limits; see README_RENDER.md for each rule."""
+    """Apply Instagram's caption limits; see generator/RENDERING.md for each rule."""
     if not 0 <= hashtag_cap <= IG_MAX_HASHTAG_CAP:
         raise PreflightError(f"instagram: hashtag_cap={hashtag_cap} must be within 0..{IG_MAX_HASHTAG_CAP}")
     if not 0 <= max_mentions <= IG_MAX_MENTIONS:

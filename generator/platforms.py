@@ -2,7 +2,7 @@
 
 Each ``prepare_*`` is pure and returns a ``PreparedPost`` whose ``changes`` say what was altered.
 ``PreflightError`` (or a subclass from ``generator.mediaprep``) means the input cannot be made
-valid. The rules, and why, are in README_RENDER.md.
+valid. The rules, and why, are in generator/RENDERING.md.
 """
 from __future__ import annotations
 

@@ -79,7 +79,9 @@ def write_parts(writer, *, story: Sequence[str], count: int, topic: str, tone: s
     ends with the hashtags the writer gave. A caption model trained on whole captions tends to
     answer a finished sentence with hashtags only; then the story's last words move into the topic."""
     rng = np.random.default_rng(seed)
-    so_far, out, tags = [strip_hashtags(p) for p in story], [], []
+    so_far = [strip_hashtags(p) for p in story]
+    out: list[StoryPart] = []
+    tags: list[str] = []
     for i in range(count):
         part_seed = int(rng.integers(0, 2**62))
         context = " ".join(" ".join(so_far).split()[-CONTEXT_WORDS:])

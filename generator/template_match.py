@@ -64,7 +64,9 @@ def embed(texts: Sequence[str], settings: MatchSettings = MatchSettings()):
     """[N, dim] sparse CSR float32: signed hashed n-gram counts, log(1 + count), rows L2-normalised."""
     from scipy.sparse import csr_matrix
 
-    indptr, indices, values = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    values: list[float] = []
     for text in texts:
         counts: dict[int, float] = {}
         for gram in _grams(text, settings.char_ngrams):

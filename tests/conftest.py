@@ -60,13 +60,79 @@ def fresh_db(sqlite_url: str):
     engine.dispose()
 
 
-@pytest.fixture
-def migrated_db(fresh_db):
-    """An engine on a SQLite database upgraded to head."""
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One SQLite file migrated to head per test session; databases of tests start as copies of it."""
     from feedback import migrate
+    from feedback.db import make_engine
 
-    migrate.upgrade(fresh_db)
-    return fresh_db
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:  # fold the WAL into the file: a copy is then complete
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One PostgreSQL database migrated to head per session (dropped at the end): each test's database
+    is CREATE DATABASE ... TEMPLATE it."""
+    psycopg, admin, dsn = _pg_admin()
+    from feedback import migrate
+    from feedback.db import make_engine
+
+    name = f"memeloop_tpl_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(admin.set(database=name).render_as_string(hide_password=False))
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield name
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def backend() -> str:
+    """Which database the repository suite runs on (tests/feedback/conftest.py parametrises it)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def migrated_db(backend: str, sqlite_url: str, request):
+    """An engine on a database at head: a copy of the session's migrated template (SQLite file copy,
+    or PostgreSQL CREATE DATABASE ... TEMPLATE), not a migration per test."""
+    import shutil
+
+    from feedback.db import make_engine
+
+    if backend == "sqlite":
+        if os.environ.get("MEMELOOP_TEST_MIGRATE_EACH"):
+            from feedback import migrate
+
+            migrate.upgrade(engine := make_engine(sqlite_url))
+        else:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), sqlite_url.removeprefix("sqlite:///"))
+            engine = make_engine(sqlite_url)
+        yield engine
+        engine.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    url = request.getfixturevalue("pg_url")
+    psycopg, _admin, dsn = _pg_admin()
+    name = url.rsplit("/", 1)[-1]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -78,6 +144,22 @@ def sessions(migrated_db):
 
 def _pg_admin_url() -> str:
     return PG_URL
+
+
+def _pg_admin():
+    """psycopg, the admin URL and its DSN; skips with a reason when no server answers."""
+    try:
+        import psycopg
+        from sqlalchemy.engine import make_url
+    except ImportError:  # pragma: no cover
+        pytest.skip("psycopg is not installed")
+    admin = make_url(_pg_admin_url())
+    dsn = f"host={admin.host} port={admin.port or 5432} user={admin.username} dbname={admin.database}"
+    try:
+        psycopg.connect(dsn, autocommit=True, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server at {admin.host}:{admin.port or 5432} ({str(exc).strip()[:80]})")
+    return psycopg, admin, dsn
 
 
 @pytest.fixture
@@ -139,3 +221,29 @@ def run_cli(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _new_sqlite_databases_start_from_the_template(request, monkeypatch, sqlite_template):
+    """A service built in-process on a new, empty SQLite file (build_app migrates it) starts from a
+    copy of the session's migrated template instead of running every migration again. The migration
+    tests themselves (tests/feedback/test_migrations.py) always migrate for real."""
+    if request.module.__name__.endswith("test_migrations") or os.environ.get("MEMELOOP_TEST_MIGRATE_EACH"):
+        return  # MEMELOOP_TEST_MIGRATE_EACH=1: the old way, for measuring what the template saves
+    import shutil
+
+    from feedback import migrate
+
+    real = migrate.upgrade
+
+    def upgrade(engine, revision: str = "head") -> None:
+        database = engine.url.database or ""
+        if (revision == "head" and engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+                and not Path(f"{database}-wal").exists() and (not Path(database).exists()
+                                                               or Path(database).stat().st_size == 0)):
+            engine.dispose()
+            shutil.copyfile(sqlite_template, database)
+            return
+        real(engine, revision)
+
+    monkeypatch.setattr(migrate, "upgrade", upgrade)

@@ -32,6 +32,7 @@ def login(state: CliState, name: str) -> None:
     from instagrapi import Client
 
     ig = account.instagram
+    assert ig is not None  # platform "instagram" requires the section (bot.config)
     try:
         interactive_login(username=ig.username, password=secrets["password"], session_file=ig.session_file,
                           ask=lambda prompt: click.prompt(prompt, type=str), say=click.echo, client=Client(),

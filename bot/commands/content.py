@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli_types import IsoTime
 
 photo_arg = click.argument("photos", nargs=-1, required=True,
                            type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -195,17 +197,17 @@ def thread_edit(state: CliState, candidate_id: int, position: int, text: str) ->
 
 @thread.command("approve")
 @click.argument("candidate_id", type=int)
-@click.option("--at", "at", help="Post at this time (ISO 8601 or 'now'); default: the account's next free slot.")
+@click.option("--at", "at", type=IsoTime,
+              help="Post at this time (ISO 8601 or 'now'); default: the account's next free slot.")
 @click.option("--account", help="Account to post to.")
 @config_option
 @pass_state
-def thread_approve(state: CliState, candidate_id: int, at: str | None, account: str | None) -> None:
+def thread_approve(state: CliState, candidate_id: int, at: datetime | None, account: str | None) -> None:
     """Approve a whole thread as one unit: its parts go out in order as one post (X: a reply chain).
 
     Example: memeloop thread approve 12 --at now
     """
     from bot.cli import actor
-    from bot.commands.posts import _parse_time
 
-    result = state.app().approve_thread(candidate_id, actor=actor(), at=_parse_time(at), account=account)
+    result = state.app().approve_thread(candidate_id, actor=actor(), at=at, account=account)
     click.echo(f"approved thread {candidate_id}: post {result.post_id} scheduled at {result.scheduled_at}")

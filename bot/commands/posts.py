@@ -3,12 +3,13 @@ reschedule, accounts."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
+from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from bot.output import emit, format_options
 from feedback.states import POST_STATES
 
@@ -20,23 +21,10 @@ ACCOUNT_COLUMNS = ("name", "platform", "handle", "enabled", "paused_until", "pau
                    "published", "unconfirmed", "failed")
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.strip().lower() == "now":
-        return datetime.now(UTC)
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time; use ISO 8601 like 2026-01-05T19:00 "
-                                 "(UTC unless an offset is given) or 'now'", param_hint="--at") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 @click.command("add")
-@click.option("--image", "image", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--image", "image", required=True, type=ImageFile,
               help="Image file to post (copied into storage.media_dir).")
-@click.option("--text", required=True, help="The post's text.")
+@click.option("--text", required=True, type=CaptionText, help="The post's text.")
 @click.option("--account", help="Account to post it to (default: the only configured account).")
 @config_option
 @pass_state
@@ -54,14 +42,15 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
 
 
 @click.command("approve")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=DbId)
 @click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
-@click.option("--at", "at", help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
+@click.option("--at", "at", type=IsoTime, help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
                                  "default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
 @config_option
 @pass_state
-def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: str | None, account: str | None) -> None:
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | None,
+            account: str | None) -> None:
     """Approve candidates and schedule them for posting.
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
@@ -70,7 +59,6 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: str | 
 
     if bool(ids) == all_pending:
         raise click.UsageError("give candidate IDs or --all (not both)")
-    when = _parse_time(at)
     app = state.app()
     if all_pending:
         ids = tuple(r.id for r in app.queue(statuses=("pending",), account=account, limit=None))
@@ -81,7 +69,7 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: str | 
     who = actor()
     for candidate_id in ids:
         try:
-            result = app.approve(candidate_id, actor=who, at=when, account=account)
+            result = app.approve(candidate_id, actor=who, at=at, account=account)
         except FeedbackError as exc:
             failed.append(str(exc))
             continue
@@ -101,7 +89,7 @@ def posts() -> None:
 @posts.command("list")
 @click.option("--state", "states", multiple=True, type=click.Choice(POST_STATES), help="State to list (repeatable).")
 @click.option("--account", help="Only posts of this account.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = no limit.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
 @config_option
 @pass_state
@@ -115,7 +103,7 @@ def posts_list(state: CliState, states: tuple[str, ...], account: str | None, li
 
 
 @click.command("retry")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=DbId)
 @config_option
 @pass_state
 def retry(state: CliState, post_id: int) -> None:
@@ -131,8 +119,8 @@ def retry(state: CliState, post_id: int) -> None:
 
 
 @click.command("cancel")
-@click.argument("post_ids", type=int, nargs=-1, required=True)
-@click.option("--reason", help="Why (kept in the audit log).")
+@click.argument("post_ids", type=DbId, nargs=-1, required=True)
+@click.option("--reason", type=NoteText, help="Why (kept in the audit log).")
 @config_option
 @pass_state
 def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> None:
@@ -157,18 +145,16 @@ def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> No
 
 
 @click.command("reschedule")
-@click.argument("post_id", type=int)
-@click.option("--at", "at", required=True, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
+@click.argument("post_id", type=DbId)
+@click.option("--at", "at", required=True, type=IsoTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
 @config_option
 @pass_state
-def reschedule(state: CliState, post_id: int, at: str) -> None:
+def reschedule(state: CliState, post_id: int, at: datetime) -> None:
     """Move a scheduled post to another time.
 
     Example: memeloop reschedule 42 --at 2026-01-06T09:00
     """
-    when = _parse_time(at)
-    assert when is not None
-    result = state.app().reschedule(post_id, actor=actor(), at=when)
+    result = state.app().reschedule(post_id, actor=actor(), at=at)
     click.echo(f"post {post_id} scheduled at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor_option, config_option, pass_state
+from bot.cli_types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from bot.output import emit, format_options, human_age
 from feedback.states import CANDIDATE_STATUSES
 
@@ -19,7 +20,7 @@ REASON_COLUMNS = ("rank", "id", "status", "status_reason", "text", "generator", 
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               type=click.Choice(CANDIDATE_STATUSES), help="Status to list (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="0 = no limit.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
 @format_options
 @config_option
 @pass_state
@@ -30,14 +31,30 @@ def queue_list(state: CliState, statuses: tuple[str, ...], account: str | None, 
 
     Example: memeloop queue list --status pending --status filtered --json
     """
-    rows = state.app().queue(statuses=statuses, account=account, limit=limit or None)
+    rows = _fast_queue(state, statuses, account, limit or None)
+    if rows is None:
+        rows = state.app().queue(statuses=statuses, account=account, limit=limit or None)
     data = [r.as_dict() | {"age": human_age(r.age_s)} for r in rows]
     columns = QUEUE_COLUMNS if set(statuses) <= {"pending", "approved"} else REASON_COLUMNS
     emit(data, fmt, columns=columns, title="review queue", empty="the queue is empty")
 
 
+def _fast_queue(state: CliState, statuses: tuple[str, ...], account: str | None, limit: int | None):
+    """A read-only listing of a SQLite database at the code's schema, straight through sqlite3: no
+    ORM, no pydantic (the admin CLI's cold start). None: take the full path, which migrates a new
+    database, explains an old one and validates the config."""
+    from datetime import UTC, datetime
+
+    from feedback.queue_sql import read_queue
+
+    db = state.sqlite_file()
+    if db is None:
+        return None
+    return read_queue(db, datetime.now(UTC), statuses, account=account, limit=limit)
+
+
 @click.command("show")
-@click.argument("candidate_id", type=int)
+@click.argument("candidate_id", type=DbId)
 @click.option("--image/--no-image", "inline", default=None,
               help="Draw the image inline (default: when the terminal supports it).")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
@@ -70,7 +87,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 @click.option("--status", "statuses", multiple=True, default=("pending",), show_default=True,
               type=click.Choice(CANDIDATE_STATUSES), help="Status to include (repeatable).")
 @click.option("--account", help="Only candidates for this account.")
-@click.option("--limit", type=click.IntRange(min=1), default=48, show_default=True)
+@click.option("--limit", type=PositiveLimit, default=48, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for sheet.png and sheet.html (default: MEDIA_DIR/sheets).")
 @config_option
@@ -93,8 +110,8 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 
 
 @click.command("reject")
-@click.argument("candidate_ids", type=int, nargs=-1, required=True)
-@click.option("--reason", required=True, help="Why (kept in the audit log; teaches the ranker).")
+@click.argument("candidate_ids", type=DbId, nargs=-1, required=True)
+@click.option("--reason", required=True, type=NoteText, help="Why (kept in the audit log; teaches the ranker).")
 @actor_option
 @config_option
 @pass_state
@@ -124,9 +141,9 @@ def reject(state: CliState, candidate_ids: tuple[int, ...], reason: str, actor: 
 
 
 @click.command("edit")
-@click.argument("candidate_id", type=int)
-@click.option("--text", "new_text", required=True, help="The new caption.")
-@click.option("--reason", help="Optional note for the audit log.")
+@click.argument("candidate_id", type=DbId)
+@click.option("--text", "new_text", required=True, type=CaptionText, help="The new caption.")
+@click.option("--reason", type=NoteText, help="Optional note for the audit log.")
 @actor_option
 @config_option
 @pass_state

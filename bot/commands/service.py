@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli_types import DbId, Seed
 
 
 @click.command("generate")
@@ -17,8 +18,8 @@ from bot.cli import CliState, config_option, pass_state
 @click.option("--count", type=click.IntRange(1, 200), help="Candidates to queue (default: from the schedule).")
 @click.option("--tone", help="Tone for the post writer (e.g. funny).")
 @click.option("--audience", help="Audience for the post writer (e.g. general).")
-@click.option("--seed", type=int, help="Seed (recorded; the same seed and models regenerate the same run).")
-@click.option("--generation-id", type=int, hidden=True, help="Generations row made by the daemon.")
+@click.option("--seed", type=Seed, help="Seed (recorded; the same seed and models regenerate the same run).")
+@click.option("--generation-id", type=DbId, hidden=True, help="Generations row made by the daemon.")
 @click.option("--now", "now_iso", hidden=True, help="Pretend it is this ISO time (the demo's simulated clock).")
 @click.option("--parent-pid", type=int, hidden=True, help="Exit when this process (the daemon) is gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -23,6 +23,7 @@ def init_cmd(directory: Path, force: bool) -> None:
     Example: memeloop init mybot && memeloop --config mybot/config.toml queue list
     """
     from bot.app import open_database
+    from feedback.db import safe_url
 
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "config.toml"
@@ -32,7 +33,7 @@ def init_cmd(directory: Path, force: bool) -> None:
     config = load_config(target)
     open_database(config).dispose()
     click.echo(f"wrote {target}")
-    click.echo(f"database {config.storage.url} is ready")
+    click.echo(f"database {safe_url(config.storage.url)} is ready")
     click.echo(f"next: memeloop --config {target} queue list")
 
 
@@ -61,6 +62,10 @@ def db_upgrade(state: CliState, revision: str) -> None:
     """
     from feedback import migrate
 
+    try:
+        migrate.check_revision(revision)
+    except migrate.UnknownRevision as exc:
+        raise click.BadParameter(str(exc), param_hint="--revision") from None
     engine = _engine(state)
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)

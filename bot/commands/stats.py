@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli_types import PositiveLimit
 from bot.output import emit, format_options
 from feedback.dashboard import APPROVAL_GROUPS, DIMENSIONS, bar, sparkline
 
@@ -71,7 +72,7 @@ def by(state: CliState, dimension: str, account: str | None, fmt: str) -> None:
 
 def _posts_command(name: str, bottom: bool):
     @stats.command(name)
-    @click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True)
+    @click.option("-n", "--limit", type=PositiveLimit, default=10, show_default=True)
     @account_option
     @format_options
     @config_option

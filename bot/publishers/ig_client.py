@@ -37,7 +37,7 @@ def with_timeout(session: requests.Session, timeout: float) -> None:
             kwargs["timeout"] = timeout
         return send(method, url, **kwargs)
 
-    session.request = request  # type: ignore[method-assign]
+    session.request = request  # type: ignore[method-assign,assignment]  # same call, with a default
 
 
 def configure_client(cl: Any, *, delay_range: tuple[float, float], proxy: str | None, timeout: float,

@@ -9,6 +9,7 @@ answers from a cache and falls back to web requests), so a failed read raises.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -213,7 +214,7 @@ class InstagramPublisher(RateLimitLog):
         readings = []
         for remote_id in remote_ids:
             try:
-                item = self._call("media_info", lambda rid=remote_id: media_raw(cl, rid))
+                item = self._call("media_info", functools.partial(media_raw, cl, remote_id))
             except PermanentPublishError as exc:  # deleted / unavailable: this item only
                 log.info("event=instagram_media_gone account=%s media=%s reason=%s", self.account, remote_id, exc)
                 continue

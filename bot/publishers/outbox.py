@@ -85,7 +85,7 @@ class OutboxPublisher(RateLimitLog):
         now = self._clock()
         meta = dict(meta or {})
         media_name = f"{marker}{EXTENSIONS.get(post.mime, '.bin')}"
-        record = {
+        record: dict[str, Any] = {
             "post_id": meta.get("post_id"), "candidate_id": meta.get("candidate_id"),
             "account": self.account, "marker": marker, "remote_id": marker, "text": post.text,
             "alt_text": post.alt_text, "media": f"posts/{media_name}", "mime": post.mime,
@@ -115,7 +115,7 @@ class OutboxPublisher(RateLimitLog):
         return Published(remote_id=marker, url=_url(self.path, record), published_at=now)
 
     def _records(self) -> list[dict[str, Any]]:
-        records = []
+        records: list[dict[str, Any]] = []
         if not self.posts_dir.is_dir():
             return records
         for path in self.posts_dir.glob("*.json"):

@@ -9,6 +9,7 @@ caller reschedules. Every request, tweepy's included, goes to ``api_base``.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -57,7 +58,8 @@ class _XSession(requests.Session):
         self._timeout = timeout
         self._api_base = api_base
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, *args: Any,  # type: ignore[override]  # str urls only
+                **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         if url.startswith(TWEEPY_HOST + "/"):
@@ -253,8 +255,8 @@ class XPublisher(RateLimitLog):
         readings = []
         ids = list(remote_ids)
         for start in range(0, len(ids), 100):
-            body = self._call("GET /2/tweets", lambda batch=ids[start:start + 100]: self._client.get_tweets(
-                batch, tweet_fields=["public_metrics"], user_auth=True))
+            body = self._call("GET /2/tweets", functools.partial(
+                self._client.get_tweets, ids[start:start + 100], tweet_fields=["public_metrics"], user_auth=True))
             for tweet in body.get("data") or []:
                 m = tweet.get("public_metrics") or {}
                 readings.append(MetricsReading(

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import column, func, select, text, update
 from sqlalchemy.orm import Session
 
 from feedback import NotFound
+from feedback.db import UTCDateTime, affected
 from feedback.models import CANDIDATE_STATUSES, Account, Candidate, Generation, Post, Template
+from feedback.queue_sql import COLUMNS, QueueRow, queue_sql, rows_of
 from feedback.repository.metrics import CandidateFacts, facts_columns, facts_of
 
 
@@ -37,28 +39,6 @@ class NewCandidate:
     status_reason: str | None = None
     predicted_score: float | None = None
     predicted_explain: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One line of `memeloop queue list`."""
-
-    rank: int
-    id: int
-    status: str
-    predicted_score: float | None
-    text: str
-    generator: str
-    account: str | None
-    template: str | None
-    beam_rank: int | None
-    beam_score: float | None
-    created_at: datetime
-    age_s: int
-    status_reason: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "created_at": self.created_at.isoformat()}
 
 
 def add_candidate(session: Session, new: NewCandidate, now: datetime) -> Candidate:
@@ -89,30 +69,12 @@ def _review_order() -> tuple:
 
 def list_queue(session: Session, now: datetime, *, statuses: Sequence[str] = ("pending",),
                account: str | None = None, limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
-    """Candidates in the review order: predicted score first, then beam score, oldest first."""
+    """Candidates in the review order (feedback.queue_sql: the same statement the CLI's fast path runs)."""
     _check_statuses(statuses)
-    query = (
-        select(Candidate, Account.name, Template.slug)
-        .outerjoin(Account, Candidate.account_id == Account.id)
-        .outerjoin(Template, Candidate.template_id == Template.id)
-        .where(Candidate.status.in_(statuses))
-        .order_by(*_review_order())
-    )
-    if account:
-        query = query.where(Account.name == account)
-    if limit:
-        query = query.limit(limit)
-    if offset:
-        query = query.offset(offset)
-    rows = []
-    for rank, (cand, account_name, slug) in enumerate(session.execute(query), start=offset + 1):
-        rows.append(QueueRow(
-            rank=rank, id=cand.id, status=cand.status, predicted_score=cand.predicted_score,
-            text=cand.text, generator=cand.generator, account=account_name, template=slug,
-            beam_rank=cand.beam_rank, beam_score=cand.beam_score, created_at=cand.created_at,
-            age_s=max(0, int((now - cand.created_at).total_seconds())), status_reason=cand.status_reason,
-        ))
-    return rows
+    sql, params = queue_sql(statuses, account=account, limit=limit, offset=offset)
+    query = text(sql).columns(*(column(c) for c in COLUMNS[:9]), column("created_at", UTCDateTime()),
+                              column("status_reason"))
+    return rows_of(session.execute(query, params).all(), now, offset=offset)
 
 
 def count_by_status(session: Session) -> dict[str, int]:
@@ -158,7 +120,7 @@ def set_prediction(session: Session, candidate_id: int, *, version: int, score: 
         .values(predicted_score=score, predicted_explain=explain)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return affected(result)
 
 
 def siblings(session: Session, candidate: Candidate) -> list[Candidate]:

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback import Conflict, NotFound
+from feedback.db import affected
 from feedback.models import Generation
 
 
@@ -27,7 +28,7 @@ def finish_generation(session: Session, generation_id: int, *, model_version: st
                              .values(status="ok", model_version=model_version[:64], params=params,
                                      timings=timings, finished_at=now, error=None)
                              .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected(result) != 1:
         raise Conflict(f"generation {generation_id} is no longer running (its daemon gave it up); "
                        "nothing was stored")
 
@@ -43,7 +44,7 @@ def fail_generation(session: Session, generation_id: int, *, error: str, now: da
                              .where(Generation.id == generation_id, Generation.status == "running")
                              .values(status="failed", error=error, finished_at=now)
                              .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return affected(result) == 1
 
 
 def recent_generations(session: Session, *, account_id: int | None = None, limit: int = 20) -> list[Generation]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from feedback.db import affected
 from feedback.models import JobState
 
 
@@ -32,4 +33,4 @@ def forget_others(session: Session, *, keep: Sequence[str]) -> int:
     """Jobs no longer configured lose their rows."""
     result = session.execute(delete(JobState).where(JobState.id.not_in(list(keep)))
                              .execution_options(synchronize_session=False))
-    return result.rowcount
+    return affected(result)

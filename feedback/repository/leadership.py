@@ -14,6 +14,7 @@ from sqlalchemy import Connection, case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from feedback.db import affected
 from feedback.models import Heartbeat
 
 LEASE_ROW = "lease:scheduler"
@@ -62,7 +63,7 @@ def hold_lease(session: Session, holder: Holder, *, now: datetime, lease: timede
         .values(pid=holder.pid, host=holder.host, beat_at=now, jobs={"holder": holder.process},
                 started_at=case((mine, Heartbeat.started_at), else_=now))  # since when it leads
         .execution_options(synchronize_session=False))
-    if taken.rowcount == 1:
+    if affected(taken) == 1:
         return True
     if session.get(Heartbeat, LEASE_ROW) is not None:
         return False

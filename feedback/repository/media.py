@@ -21,7 +21,7 @@ def prunable_media(session: Session, *, before: datetime, limit: int = 1000) -> 
              .where(Candidate.status.in_(DISPOSABLE), Candidate.created_at < before,
                     Candidate.image_path.is_not(None), Candidate.image_path.not_in(kept))
              .order_by(Candidate.id).limit(limit))
-    return [(cid, path) for cid, path in session.execute(query)]
+    return [(cid, path) for cid, path in session.execute(query) if path is not None]
 
 
 def forget_media(session: Session, candidate_ids: Sequence[int], now: datetime) -> None:

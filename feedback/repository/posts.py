@@ -12,11 +12,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback import Conflict, NotFound
+from feedback.db import affected
 from feedback.models import POST_STATES, Account, Candidate, Post
 from feedback.states import CandidateStatus, PostState
 
@@ -115,13 +117,13 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta,
 
 
 def _move(session: Session, post_id: int, *, from_states: tuple[str, ...], owner: str | None = None,
-          **values) -> bool:
+          **values: Any) -> bool:
     """The one conditional UPDATE every transition goes through; False when the post was elsewhere."""
     query = update(Post).where(Post.id == post_id, Post.state.in_(from_states))
     if owner is not None:
         query = query.where(Post.lease_owner == owner)
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return affected(result) == 1
 
 
 def mark_published(session: Session, post_id: int, *, owner: str | None, remote_id: str, url: str | None,
@@ -129,7 +131,8 @@ def mark_published(session: Session, post_id: int, *, owner: str | None, remote_
     """Publishing (under ``owner``'s lease) or unconfirmed -> published. Proof of publication wins
     over a lost lease, so an unconfirmed post is settled too. ``note``: what was given up on the way
     (kept in last_error, with no error class: the post itself succeeded)."""
-    values = {"state": "published", "remote_id": remote_id, "remote_url": url, "published_at": published_at,
+    values: dict[str, Any] = {"state": "published", "remote_id": remote_id, "remote_url": url,
+                                 "published_at": published_at,
               "lease_owner": None, "lease_expires_at": None, "error_class": None,
               "last_error": note[:2000] if note else None, "updated_at": now}
     return (_move(session, post_id, from_states=("publishing",), owner=owner, **values)
@@ -171,7 +174,7 @@ def expire_leases(session: Session, *, now: datetime) -> int:
         .values(state="unconfirmed", lease_owner=None, error_class="lease_expired",
                 last_error="the publishing worker stopped before recording an outcome", updated_at=now)
         .execution_options(synchronize_session=False))
-    return result.rowcount
+    return affected(result)
 
 
 def retry(session: Session, post_id: int, *, at: datetime, now: datetime, reason: str) -> bool:

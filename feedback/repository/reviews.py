@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback import Conflict, NotFound
+from feedback.db import affected
 from feedback.models import Candidate, Review
 
 REVIEWABLE = ("pending", "filtered", "duplicate")
@@ -43,7 +44,7 @@ def _transition(session: Session, candidate_id: int, *, allowed_from: tuple[str,
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         raise Conflict(f"candidate {candidate_id} was changed by someone else; look again and retry")
     session.add(Review(candidate_id=candidate_id, action=action, actor=actor, before_text=row.text,
                        after_text=new_text if new_text is not None else row.text, reason=reason,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from feedback.db import affected
 from feedback.models import PostPart, ThreadPart
 
 
@@ -64,4 +65,4 @@ def mark_published(session: Session, part_id: int, *, remote_id: str, url: str |
 def _move(session: Session, part_id: int, from_states: tuple[str, ...], to: str, now: datetime, **values) -> bool:
     result = session.execute(update(PostPart).where(PostPart.id == part_id, PostPart.state.in_(from_states))
                              .values(state=to, updated_at=now, **values))
-    return result.rowcount == 1
+    return affected(result) == 1

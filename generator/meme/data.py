@@ -13,9 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
 from generator import DataError
+from generator.imageio import ImageTooLarge, UnreadableImage, open_image
 from generator.meme.templates import load_template, template_folders
 from generator.meme.vocab import tokenize
 from generator.types import Template
@@ -69,8 +70,13 @@ def _usable_templates(data_dir: Path, skips: SkipLog) -> dict[str, Template]:
     for folder in template_folders(data_dir):
         try:
             template = load_template(folder)
-            with Image.open(template.image_path) as img:
-                img.convert("RGB").load()
+            open_image(template.image_path, animated="first_frame")
+        except ImageTooLarge as exc:
+            skips.add("unreadable image", str(folder), str(exc))
+            continue
+        except UnreadableImage:
+            skips.add("unreadable image", str(folder))
+            continue
         except DataError as exc:
             skips.add("bad template", str(folder), str(exc))
             continue
@@ -96,7 +102,7 @@ def _read_captions(path: Path, known: dict[str, Template], skips: SkipLog) -> li
         except UnicodeDecodeError:
             skips.add("not UTF-8", where)
             continue
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             skips.add("not JSON", where)
             continue
         slug, text = (obj.get("template"), obj.get("text")) if isinstance(obj, dict) else (None, None)

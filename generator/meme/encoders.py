@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from generator import DataError, GeneratorError
 
@@ -36,11 +36,9 @@ def open_image(image: ImageLike) -> Image.Image:
     """An RGB PIL image from a path or image; DataError names an unreadable file."""
     if isinstance(image, Image.Image):
         return image.convert("RGB")
-    try:
-        with Image.open(image) as img:
-            return img.convert("RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise DataError(f"{image}: cannot read image ({exc})") from exc
+    from generator.imageio import open_image as open_upright
+
+    return open_upright(image, animated="first_frame").convert("RGB")
 
 
 def image_hash(image: ImageLike) -> str:

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from PIL import Image, UnidentifiedImageError
-
 from generator import DataError
+from generator.imageio import still_file_bytes
 from generator.meme.data import CAPTIONS_FILE, SkipLog
 from generator.types import Box
 
-_CSS_RE = re.compile(r"(left|top|width|height)\s*:\s*(-?[\d.]+)\s*px", re.IGNORECASE)
+_CSS_RE = re.compile(r"(left|top|width|height)\s*:\s*(-?\d+(?:\.\d+)?)\s*px\b", re.IGNORECASE)
 _EXTS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 
 
@@ -72,6 +70,41 @@ def _toml_text(name: str, image: str, boxes: list[Box]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _template_image(image: Path, where: str, skips: SkipLog) -> tuple[bytes, str, tuple[int, int]] | None:
+    """(bytes to store, extension, upright size) of a template image, or None (skipped: unreadable,
+    over the pixel limit). Turned upright per EXIF, since the boxes are measured on the upright image."""
+    try:
+        data, ext, img = still_file_bytes(image, animated="first_frame")
+    except DataError as exc:
+        skips.add("unreadable image", where, str(exc))
+        return None
+    return data, ext, img.size
+
+
+def _listed(entry: dict, key: str, where: str, skips: SkipLog) -> list:
+    """entry[key] as a list: missing -> [], one string -> [it] (not one item per character),
+    anything else that is not a list -> [] and a skip naming the shape."""
+    value = entry.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        skips.add(f"bad {key}", where, f"{key} is a {type(value).__name__}, expected a list")
+        return []
+    return value
+
+
+def _read_entries(json_path: Path) -> object:
+    """The parsed JSON; unreadable, invalid or absurdly nested files are one DataError."""
+    try:
+        return json.loads(json_path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise DataError(f"{json_path}: cannot read memefly JSON (nested too deeply)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{json_path}: cannot read memefly JSON ({exc})") from exc
+
+
 def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips: SkipLog) -> list[dict]:
     where = f"entry {n}"
     name = entry.get("meme_name") if isinstance(entry, dict) else None
@@ -83,24 +116,22 @@ def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips:
     if image is None:
         skips.add("image not found", where, f"no image for {name!r} in {images_dir}")
         return []
-    try:
-        with Image.open(image) as img:
-            width, height = img.size
-    except (OSError, UnidentifiedImageError) as exc:
-        skips.add("unreadable image", where, f"{image}: {exc}")
+    loaded = _template_image(image, where, skips)
+    if loaded is None:
         return []
+    data, ext, (width, height) = loaded
     boxes = []
-    for css in entry.get("meme_bounding_box") or []:
+    for css in _listed(entry, "meme_bounding_box", where, skips):
         try:
             boxes.append(parse_css_box(str(css), width, height))
         except DataError as exc:
             skips.add("bad box", where, str(exc))
     folder = out_dir / slug
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(image, folder / f"image{image.suffix.lower()}")
-    (folder / "template.toml").write_text(_toml_text(name, f"image{image.suffix.lower()}", boxes), encoding="utf-8")
+    (folder / f"image.{ext}").write_bytes(data)
+    (folder / "template.toml").write_text(_toml_text(name, f"image.{ext}", boxes), encoding="utf-8")
     rows = []
-    for text in entry.get("meme_text") or []:
+    for text in _listed(entry, "meme_text", where, skips):
         if isinstance(text, str) and text.strip():
             rows.append({"template": slug, "text": " ".join(text.split())})
         else:
@@ -111,10 +142,7 @@ def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips:
 def import_memefly(json_path: Path, out_dir: Path, images_dir: Path | None = None) -> ImportReport:
     """Convert memefly JSON (+ local images) into a data set folder; bad entries skipped and counted."""
     json_path, out_dir = Path(json_path), Path(out_dir)
-    try:
-        entries = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{json_path}: cannot read memefly JSON ({exc})") from exc
+    entries = _read_entries(json_path)
     if not isinstance(entries, list):
         raise DataError(f"{json_path}: expected a JSON list of memes, got {type(entries).__name__}")
     skips, rows, templates = SkipLog(), [], 0

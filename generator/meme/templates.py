@@ -29,6 +29,8 @@ def load_template(folder: Path) -> Template:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DataError(f"{path}: cannot read template ({exc})") from exc
+    except RecursionError:
+        raise DataError(f"{path}: cannot read template (nested too deeply)") from None
     name, image = data.get("name"), data.get("image")
     if not isinstance(name, str) or not name.strip():
         raise DataError(f"{path}: key 'name' must be a non-empty string")

@@ -5,9 +5,10 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from generator import DataError
+from generator.imageio import UnreadableImage, open_image
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,9 @@ def load_images(images_dir: str | Path, resolution: int) -> np.ndarray:
 
 def _load_one(path: Path, resolution: int) -> np.ndarray:
     try:
-        with Image.open(path) as img:
-            img.load()
-            rgb = img.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DataError(f"image {path} cannot be read: {exc}") from exc
+        rgb = open_image(path, animated="first_frame").convert("RGB")
+    except UnreadableImage as exc:
+        raise DataError(f"image {path} cannot be read: {exc}") from None
     w, h = rgb.size
     if min(w, h) < 4:
         raise DataError(f"image {path} is {w}x{h}; need at least 4x4 pixels")

@@ -35,7 +35,7 @@ def _tint(crop: Image.Image, rng: np.random.Generator) -> Image.Image:
     pixels = np.asarray(crop, dtype=np.float32)
     if np.ptp(pixels.mean(axis=(0, 1))) < 8:
         colour = rng.uniform(0.45, 1.0, size=3)
-        pixels = pixels * colour + (1 - colour) * rng.uniform(0, 90, size=3)
+        pixels = (pixels * colour + (1 - colour) * rng.uniform(0, 90, size=3)).astype(np.float32)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 

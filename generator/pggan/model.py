@@ -173,7 +173,7 @@ class Discriminator(keras.layers.Layer):
         c0 = config.channels(0)
         self.from_rgb = [EqualConv2D(config.channels(lv), kernel=1, name=f"d{lv}_rgb")
                          for lv in range(config.max_level + 1)]
-        self.blocks = [None]
+        self.blocks: list[list[EqualConv2D] | None] = [None]
         for level in range(1, config.max_level + 1):
             self.blocks.append([EqualConv2D(config.channels(level), name=f"d{level}_conv1"),
                                 EqualConv2D(config.channels(level - 1), name=f"d{level}_conv2")])

@@ -132,3 +132,27 @@ def test_ctx_exit_code_is_the_process_exit_code():
         assert main(["exit-three"]) == 3
     finally:
         cli.commands.pop("exit-three")
+
+
+def test_queue_list_on_sqlite_loads_neither_the_orm_nor_pydantic(write_config, run_cli, tmp_path):
+    """The admin CLI's cold start: a read-only listing goes through sqlite3 (feedback.queue_sql)."""
+    import subprocess
+    import sys
+
+    config = write_config()
+    assert run_cli("--config", str(config), "queue", "add", "--image", str(_png(tmp_path)), "--text", "hi").code == 0
+    code = ("import sys, json\nfrom bot.cli import main\n"
+            f"main(['--config', {str(config)!r}, 'queue', 'list', '--json'])\n"
+            "print(sorted(m for m in ('sqlalchemy.orm', 'pydantic', 'rich', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    listed, loaded = out.stdout.rsplit("\n", 2)[-3], out.stdout.strip().splitlines()[-1]
+    assert loaded == "[]", out.stdout
+    assert '"text": "hi"' in out.stdout and listed
+
+
+def _png(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (32, 32), "red").save(path)
+    return path

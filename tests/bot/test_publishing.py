@@ -238,8 +238,9 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
         fakes.x_metrics(rsps, "1")
         app.publisher("xacct").fetch_metrics(["1"], now=clock())
     finally:
-        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers
-                                           if not getattr(h, "_memeloop", False)]
+        from bot.logs import OURS
+
+        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers if not isinstance(h, OURS)]
     log_text = (tmp_path / "memeloop.log").read_text()
     assert "event=post_published" in log_text and "tweets" in log_text  # DEBUG really was on
     db = sqlite3.connect(app.config.storage.url.removeprefix("sqlite:///"))
