@@ -7,8 +7,11 @@ with a generate schedule of every second (tiny random-weight meme bundle, 1 imag
 generate job runs back to back in child processes, and compares the daemon's RSS after the warm-up
 cycles with its RSS after the last one. Both phases end with SIGTERM and time the clean exit.
 
-Usage: python bench/daemon_memory.py [--cycles 200] [--warmup 10]
-Last line: idle_rss_mb=<x> growth_pct=<y>
+With --warm-worker the generate runs go to one warm worker process per generator instead
+(generator.warm_worker), recycled every 50 runs; the children's peak RSS is sampled either way.
+
+Usage: python bench/daemon_memory.py [--cycles 200] [--warmup 10] [--warm-worker]
+Last line: idle_rss_mb=<x> growth_pct=<y> child_peak_rss_mb=<z>
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ media_dir = "media"
 file = "daemon.log"
 [generator]
 timeout = "2m"
+warm_worker = {warm}
+worker_max_runs = 50
 [generator.meme]
 bundle = "tiny-bundle"
 beam_width = 3
@@ -55,6 +60,24 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def children_rss_mb(pid: int) -> float:
+    """The largest RSS among the daemon's direct children right now (0 when it has none). Each
+    thread lists the children it spawned (the scheduler's threads spawn the generate processes)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += (task / "children").read_text().split()
+        except OSError:
+            continue
+    sizes = []
+    for kid in kids:
+        try:
+            sizes.append(rss_mb(int(kid)))
+        except (OSError, RuntimeError):
+            continue  # gone meanwhile
+    return max(sizes, default=0.0)
+
+
 def query(db: Path, sql: str) -> int:
     try:
         with sqlite3.connect(db, timeout=30) as conn:
@@ -71,8 +94,8 @@ def wait_for(predicate, timeout: float, what: str) -> None:
         time.sleep(0.5)
 
 
-def start(folder: Path, every: str) -> subprocess.Popen:
-    (folder / "config.toml").write_text(CONFIG.format(every=every), encoding="utf-8")
+def start(folder: Path, every: str, warm: bool = False) -> subprocess.Popen:
+    (folder / "config.toml").write_text(CONFIG.format(every=every, warm=str(warm).lower()), encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(folder / "config.toml"), "run"],
                             cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,6 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--warm-worker", action="store_true", help="generate in a warm worker, not children")
     args = parser.parse_args()
     from generator.meme.tiny import write_random_bundle
 
@@ -103,7 +127,7 @@ def main() -> None:
         write_random_bundle(folder / "tiny-bundle", feature_dim=1280, seed=0)
         db = folder / "bench.db"
         beats = "SELECT count(*) FROM heartbeats"
-        (folder / "config.toml").write_text(CONFIG.format(every="7d"), encoding="utf-8")
+        (folder / "config.toml").write_text(CONFIG.format(every="7d", warm="false"), encoding="utf-8")
         # a service restarts on an existing database: migrate first so Alembic is not in the figure
         subprocess.run([sys.executable, "-m", "bot", "--config", str(folder / "config.toml"), "db", "upgrade"],
                        check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -115,16 +139,18 @@ def main() -> None:
         idle_stop = stop(daemon)
         print(f"idle daemon: rss {idle:.1f} MB, SIGTERM -> exit in {idle_stop:.2f}s")
 
-        daemon = start(folder, every="1s")
+        daemon = start(folder, every="1s", warm=args.warm_worker)
         started = time.monotonic()
         wait_for(lambda: finished(db) >= args.warmup, 600, f"{args.warmup} warm-up cycles")
         warm = rss_mb(daemon.pid)
         samples = [(args.warmup, warm)]
+        child_peak = children_rss_mb(daemon.pid)
         while finished(db) < args.cycles:
             if daemon.poll() is not None:
                 raise SystemExit("the daemon died during the cycles")
             time.sleep(2)
             samples.append((finished(db), rss_mb(daemon.pid)))
+            child_peak = max(child_peak, children_rss_mb(daemon.pid))
         end = rss_mb(daemon.pid)
         seconds = time.monotonic() - started
         busy_stop = stop(daemon)
@@ -135,11 +161,12 @@ def main() -> None:
                              f"(see the generate logs under {folder / 'logs'})")
         peak = max(mb for _, mb in samples)
         growth = (end - warm) / warm * 100
-        print(f"{args.cycles} generate cycles in {seconds:.0f}s ({seconds / args.cycles:.2f}s each, child "
-              f"processes), {failed} failed, {pending} candidates stored")
+        where = "one warm worker" if args.warm_worker else "child processes"
+        print(f"{args.cycles} generate cycles in {seconds:.0f}s ({seconds / args.cycles:.2f}s each, {where}), "
+              f"{failed} failed, {pending} candidates stored; children's peak RSS (sampled) {child_peak:.1f} MB")
         print(f"daemon rss after {args.warmup} cycles {warm:.1f} MB, after {args.cycles} {end:.1f} MB, "
               f"peak {peak:.1f} MB; SIGTERM while busy -> exit in {busy_stop:.2f}s")
-        print(f"idle_rss_mb={idle:.1f} growth_pct={growth:.2f}")
+        print(f"idle_rss_mb={idle:.1f} growth_pct={growth:.2f} child_peak_rss_mb={child_peak:.1f}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from bot.publishing import PublishSummary
     from bot.review import ReviewResult
     from bot.story import StoryResult, Thread
+    from bot.web_queries import BoardFilter, BoardPage
+    from bot.worker import WorkerClient
     from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
@@ -60,6 +62,7 @@ class App:
     publishers: dict[str, Publisher] = field(default_factory=dict, repr=False)
     stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _publishers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    workers: dict[str, WorkerClient] = field(default_factory=dict, repr=False)  # generator.warm_worker
 
     # -- plumbing ------------------------------------------------------------------------------------
     @contextmanager
@@ -69,6 +72,9 @@ class App:
             yield session
 
     def close(self) -> None:
+        for client in self.workers.values():
+            client.close()
+        self.workers.clear()
         self.engine.dispose()
 
     @property
@@ -91,29 +97,49 @@ class App:
                                                            clock=self.clock)
             return self.publishers[account]
 
+    def worker(self, generator: str) -> WorkerClient:
+        """The generator's warm worker client, one per App (started on first use, closed by close())."""
+        with self._publishers_lock:
+            if generator not in self.workers:
+                from bot.worker import Limits, WorkerClient
+
+                cfg = self.config.generator
+                client = WorkerClient(str(self.config.path), generator, threads=cfg.threads,
+                                      limits=Limits(cfg.worker_max_runs, cfg.worker_max_rss_mb),
+                                      log_path=self.data_dir() / "logs" / f"worker-{generator}.log")
+                client.stop = self.stopping
+                self.workers[generator] = client
+            return self.workers[generator]
+
     def ranker(self, session: Session) -> Ranker:
         from feedback.learning import load_ranker
 
         cfg = self.config.ranking
-        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()}, engagement_age=cfg.engagement_age,
-                           baseline_posts=cfg.baseline_posts, now=self.clock())
+        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()},
+                           engagement_age=cfg.engagement_age, baseline_posts=cfg.baseline_posts, now=self.clock(),
+                           timezones={acc.name: acc.timezone for acc in self.config.accounts})
 
     # -- review ----------------------------------------------------------------------------------------
+    # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
     def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
-                account: str | None = None) -> ReviewResult:
+                account: str | None = None, expected_version: int | None = None) -> ReviewResult:
         from bot import review
 
-        return review.approve(self, candidate_id, actor=actor, at=at, account=account)
+        return review.approve(self, candidate_id, actor=actor, at=at, account=account,
+                              expected_version=expected_version)
 
-    def reject(self, candidate_id: int, *, actor: str, reason: str) -> ReviewResult:
+    def reject(self, candidate_id: int, *, actor: str, reason: str,
+               expected_version: int | None = None) -> ReviewResult:
         from bot import review
 
-        return review.reject(self, candidate_id, actor=actor, reason=reason)
+        return review.reject(self, candidate_id, actor=actor, reason=reason, expected_version=expected_version)
 
-    def edit(self, candidate_id: int, *, actor: str, text: str, reason: str | None = None) -> ReviewResult:
+    def edit(self, candidate_id: int, *, actor: str, text: str, reason: str | None = None,
+             expected_version: int | None = None) -> ReviewResult:
         from bot import review
 
-        return review.edit(self, candidate_id, actor=actor, text=text, reason=reason)
+        return review.edit(self, candidate_id, actor=actor, text=text, reason=reason,
+                           expected_version=expected_version)
 
     def cancel(self, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
         from bot import review
@@ -190,6 +216,28 @@ class App:
         """One read-only query (feedback.repository.stats, counts) in its own transaction."""
         with self.tx() as session:
             return query(session, **kwargs)
+
+    # -- web admin (reads in bot/web_queries.py, users in bot/web/auth.py) ------------------------------
+    def board(self, flt: BoardFilter, *, limit: int = 24, offset: int = 0) -> BoardPage:
+        from bot import web_queries
+
+        with self.tx() as session:
+            return web_queries.board(session, flt, limit=limit, offset=offset)
+
+    def web_read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One bot.web_queries read (card, image_path, schedule, post_detail, dashboard, ...) in its transaction."""
+        with self.tx() as session:
+            return query(session, *args, **kwargs)
+
+    def add_web_user(self, name: str, password: str, *, replace: bool = False) -> None:
+        from bot.web.auth import add_user
+
+        add_user(self, name, password, replace=replace)
+
+    def check_web_login(self, name: str, password: str) -> bool:
+        from bot.web.auth import check_login
+
+        return check_login(self, name, password)
 
     # -- generation, publishing, polling -------------------------------------------------------------
     def store_generation(self, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:

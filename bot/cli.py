@@ -52,6 +52,8 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
         "gpt2": "bot.commands.train_gpt2:command",
     },
     "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
+    "web": "bot.commands.web:web",
+    "users": {"add": "bot.commands.web:users_add"},
     "caption": "bot.commands.content:caption",
     "make": "bot.commands.content:make",
     "story": "bot.commands.content:story",
@@ -62,6 +64,7 @@ GROUP_HELP = {
     "queue": "Review the candidates the generators made.\n\nExample: memeloop queue list --json",
     "train": "Train the models behind the generators.\n\nExample: memeloop train meme --data DIR --out BUNDLE",
     "data": "Import data sets.\n\nExample: memeloop data import-memefly memes.json --out data/memes",
+    "users": "Admin users of the web admin.\n\nExample: memeloop users add ann",
 }
 
 

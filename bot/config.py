@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -80,6 +80,20 @@ class MemeGeneratorConfig(Section):
     beam_width: StrictInt = Field(5, ge=1, le=32)
     images_per_run: StrictInt = Field(2, ge=1, le=100)
     forward_per_image: StrictInt = Field(2, ge=1, le=32)  # how many of an image's k beams go to review
+    # decoding (generator.meme Captioner.beam_search_batch); temperature 0 = deterministic beams
+    temperature: float = Field(1.0, ge=0, le=5)
+    top_p: float = Field(0.95, gt=0, le=1)
+    beam_groups: StrictInt = Field(2, ge=1, le=16)
+    group_penalty: float = Field(1.0, ge=0, le=100)
+
+    def decode_options(self) -> dict:
+        """Keyword options for beam_search_batch beyond k (empty = plain deterministic beam search)."""
+        opts: dict = {}
+        if self.temperature > 0:
+            opts |= {"temperature": self.temperature, "top_p": self.top_p}
+        if self.beam_groups > 1:
+            opts |= {"groups": self.beam_groups, "group_penalty": self.group_penalty}
+        return opts
 
 
 class PostGeneratorConfig(Section):
@@ -91,6 +105,11 @@ class PostGeneratorConfig(Section):
 class GeneratorConfig(Section):
     timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
     threads: StrictInt = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
+    # Opt-in: one long-lived generate process per generator (models load once, bot.worker), retired
+    # after worker_max_runs runs or once it passes worker_max_rss_mb; off = a fresh child per run.
+    warm_worker: StrictBool = False
+    worker_max_runs: StrictInt = Field(50, ge=1, le=100_000)
+    worker_max_rss_mb: float = Field(1500.0, gt=0, le=1_000_000)
     meme: MemeGeneratorConfig = Field(default_factory=MemeGeneratorConfig)
     post: PostGeneratorConfig = Field(default_factory=PostGeneratorConfig)
 
@@ -272,7 +291,7 @@ def _loc(loc: tuple) -> str:
 def _inline_loc(loc: tuple, data: object) -> tuple:
     """Drops the [0] pydantic adds inside an inline `generate = {...}` (we wrapped it in a list)."""
     if len(loc) > 3 and loc[0] == "accounts" and loc[2] == "generate" and loc[3] == 0:
-        accounts = data.get("accounts") if isinstance(data, dict) else None
+        accounts: Any = data.get("accounts") if isinstance(data, dict) else None
         try:
             if isinstance(accounts[loc[1]]["generate"], dict):
                 return loc[:3] + loc[4:]

@@ -281,7 +281,8 @@ def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> d
               f"  database: {(folder / 'demo.db').resolve()}",
               f"  queue:    memeloop --config {config} queue list",
               f"  stats:    memeloop --config {config} stats --help",
-              f"  service:  memeloop --config {config} run   (same loop, accelerated schedule, real time)"]
+              f"  service:  memeloop --config {config} run   (same loop, accelerated schedule, real time)",
+              f"  web:      memeloop --config {config} web   (open the one-time login link it prints)"]
     console.print(Panel("\n".join(lines), title="dashboard", border_style="green"))
     return {"candidates": candidates, "posts": posts, "engagement": engagement,
             "rounds": [r.__dict__ for r in reports]}

@@ -57,7 +57,7 @@ class GenerateOutcome:
     status: str  # ok | failed | timeout | stopped
     returncode: int | None
     seconds: float
-    log_path: Path
+    log_path: Path | None  # None: a warm worker that keeps no log of its own
 
 
 def generate_argv(config_path: str, account: str, generator: str, count: int, *, generation_id: int,
@@ -90,11 +90,16 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
             session, generator=plan.generator, account_id=app.account_ids[account], model_version="",
             params=params, seed=seed, now=app.clock()).id
     simulated = app.simulated_clock  # the demo's clock travels to the child; a real one needs no help
+    limit = (timeout or app.config.generator.timeout).total_seconds()
+    if app.config.generator.warm_worker:
+        request = {"account": account, "count": plan.count, "seed": seed, "generation_id": generation_id,
+                   "tone": plan.tone, "audience": plan.audience,
+                   "now": app.clock().isoformat() if simulated else None}
+        return _run_in_worker(app, plan.generator, request, limit)
     argv = generate_argv(str(app.config.path), account, plan.generator, plan.count, generation_id=generation_id,
                          seed=seed, tone=plan.tone, audience=plan.audience, now=app.clock() if simulated else None)
     log_path = app.data_dir() / "logs" / f"generate-{generation_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    limit = (timeout or app.config.generator.timeout).total_seconds()
     started = time.monotonic()
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -107,6 +112,42 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
     else:
         log.info("job=generate account=%s generation=%s outcome=ok seconds=%s", account, generation_id, seconds)
     return outcome
+
+
+def _run_in_worker(app: App, generator: str, request: dict, limit_s: float) -> GenerateOutcome:
+    """One run in the generator's warm worker (generator.warm_worker); failures recorded as a child's."""
+    from bot.worker import WorkerError
+
+    client = app.worker(generator)
+    started = time.monotonic()
+    try:
+        with client.lock:
+            answer = client.run(request, timeout_s=limit_s)
+        status, error = ("ok", "") if answer.get("ok") else ("failed", str(answer.get("error", "")))
+    except WorkerError as exc:
+        status, error = ("stopped" if app.stopping.is_set() else
+                         "timeout" if "no answer within" in str(exc) else "failed"), str(exc)
+    seconds = round(time.monotonic() - started, 3)
+    outcome = GenerateOutcome(request["generation_id"], status, 0 if status == "ok" else None, seconds,
+                              client.log_path)
+    if status != "ok":
+        _record_worker_failure(app, outcome, error)
+    else:
+        log.info("job=generate account=%s generation=%s outcome=ok seconds=%s worker_pid=%s rss_mb=%s",
+                 request["account"], outcome.generation_id, seconds, client.ready.get("pid"), answer.get("rss_mb"))
+    return outcome
+
+
+def _record_worker_failure(app: App, outcome: GenerateOutcome, error: str) -> None:
+    from feedback.repository import generations as gen_repo
+
+    tail = _tail(outcome.log_path)
+    detail = f"warm worker: {error or outcome.status} (log {outcome.log_path})" + (
+        f": {tail[-500:]}" if tail else "")
+    with app.tx() as session:  # a run that failed inside the worker is already marked; this is a no-op
+        changed = gen_repo.fail_generation(session, outcome.generation_id, error=detail, now=app.clock())
+    log.error("job=generate generation=%s outcome=%s seconds=%s log=%s recorded=%s error=%r",
+              outcome.generation_id, outcome.status, outcome.seconds, outcome.log_path, changed, error[:300])
 
 
 def _wait_child(proc: subprocess.Popen, limit_s: float, app: App) -> str:
@@ -136,7 +177,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
             continue
 
 
-def _tail(path: Path) -> str:
+def _tail(path: Path | None) -> str:
+    if path is None:
+        return ""
     try:
         data = path.read_bytes()[-STDERR_TAIL:]
     except OSError:

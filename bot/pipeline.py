@@ -134,8 +134,10 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     rng = np.random.default_rng(req.seed)
     n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
-    features = template_features(captioner, [t.image_path for t in chosen], config)
-    beams = captioner.beam_search_batch(features, k=cfg.beam_width)
+    features = template_features(captioner, [t.image_path for t in chosen], config,
+                                 also=[t.image_path for t in templates])
+    decode = cfg.decode_options()
+    beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
         base = open_image(template.image_path, animated="first_frame").convert("RGB")
@@ -145,18 +147,20 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
                 image=render_meme(base, cap.text, template.boxes), template=template,
                 source_image_path=str(template.image_path),
                 params={"k": cfg.beam_width, "template": template.slug, "beam_rank": cap.rank, "seed": req.seed,
-                        "image_index": image_index, "logprob": float(cap.logprob)}))
+                        "image_index": image_index, "logprob": float(cap.logprob),
+                        "decode": {**decode, "seed": getattr(cap, "seed", None)}}))
     return drafts
 
 
-def template_features(captioner, paths: Sequence, config: Config):
-    """Features from the on-disk cache beside the media folder; the encoder loads only for new images."""
+def template_features(captioner, paths: Sequence, config: Config, *, also: Sequence = ()):
+    """Features from the on-disk cache beside the media folder; the encoder loads only for new images,
+    and then encodes every template in ``also`` it has not seen, once."""
     from generator.meme.feature_cache import FeatureFile
 
     if not getattr(captioner, "encoder_name", None):  # no named encoder, nothing to key a cache by
         return captioner.encode_batch(list(paths))
     cache = FeatureFile(config.storage.media_dir.parent / "template-features.npz", captioner.encoder_name)
-    features, encoded = cache.features(paths, captioner.encode_batch)
+    features, encoded = cache.features(paths, captioner.encode_batch, also=also)
     log.info("meme.features images=%d encoded=%d", len(paths), encoded)
     return features
 
@@ -271,14 +275,17 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
     import numpy as np
 
-    from feedback.learning import prediction
+    from feedback.learning import prediction, recent_for
 
     cfg, now = app.config, app.clock()
     template_ids = _template_ids(session, drafts, now)
     ranker = app.ranker(session)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
-    scores = ranker.score([_features(app, req, d) for d in drafts], rng)
-    predictions = [prediction(score, ranker, now=now) for score in scores]
+    recent = recent_for(session, req.account, now=now)
+    items = [_features(app, req, d, recent) for d in drafts]
+    scores = ranker.score(items, rng)
+    predictions = [prediction(score, ranker, now=now, hour=item.hour, account=item.account)
+                   for score, item in zip(scores, items)]
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
@@ -347,7 +354,7 @@ def _per_image(config: Config, generator: str) -> int:
     return config.generator.meme.forward_per_image if generator == "meme" else 1
 
 
-def _features(app: App, req: GenerateRequest, draft: Draft):
+def _features(app: App, req: GenerateRequest, draft: Draft, recent):
     from zoneinfo import ZoneInfo
 
     from bot.slots import next_slot
@@ -358,7 +365,7 @@ def _features(app: App, req: GenerateRequest, draft: Draft):
     return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
                        template=draft.template.slug if draft.template is not None else None,
                        beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
-                       audience=draft.audience)
+                       audience=draft.audience, recent=recent)
 
 
 def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:

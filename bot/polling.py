@@ -82,7 +82,15 @@ def _poll_account(app: App, publisher: Publisher, posts: Sequence[PollTarget], n
                      missing.remote_id)
         with app.tx() as session:
             stored += metrics_repo.add_snapshots(session, snapshots)
+            # the new readings only (plus the one state row): cheap inside this transaction
+            learning.record_outcomes(session, [s.post_id for s in snapshots], settings=_learning(app), now=now)
     return stored
+
+
+def _learning(app) -> learning.Settings:
+    cfg = app.config.ranking
+    return learning.Settings(dict(cfg.weights), cfg.engagement_age, cfg.baseline_posts,
+                             {acc.name: acc.timezone for acc in app.config.accounts})
 
 
 def _jsonable(raw: object) -> dict | None:
@@ -96,7 +104,12 @@ def rescore(app: App, now: datetime) -> int:
     """Re-score the pending queue with the ranker as it stands; returns how many rows moved."""
     cfg = app.config.ranking
     seed = cfg.seed if cfg.seed is not None else int(now.timestamp())
+    zones = {acc.name: acc.timezone for acc in app.config.accounts}
     with app.tx() as session:
-        updated = learning.rescore_pending(session, app.ranker(session), np.random.default_rng(seed), now=now)
+        ranker = app.ranker(session)
+        batch = learning.pending_batch(session, now=now, timezones=zones)
+    predictions = learning.predict(ranker, batch, np.random.default_rng(seed), now=now)  # outside the lock
+    with app.tx() as session:
+        updated = learning.store_predictions(session, predictions)
     log.info("queue rescored candidates=%d seed=%d", updated, seed)
     return updated

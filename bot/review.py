@@ -110,19 +110,28 @@ def _next_free(session: Session, app: App, account: AccountConfig, now: datetime
     return next_slot(account, max(now, latest) if latest else now)
 
 
-def _load(session: Session, candidate_id: int, account_id: int | None = None) -> tuple[Candidate, Post | None]:
-    cand = cand_repo.get_candidate(session, candidate_id, fresh=True)
+def _load(session: Session, candidate_id: int, account_id: int | None = None, *,
+          expected_version: int | None = None) -> tuple[Candidate, Post | None]:
+    cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
     return cand, posts_repo.post_of(session, candidate_id, account_id or cand.account_id)
+
+
+def _seen(cand: Candidate, expected_version: int | None) -> Candidate:
+    """A caller that showed the candidate to someone (the web admin) acts only on what was shown."""
+    if expected_version is not None and cand.version != expected_version:
+        raise Conflict(f"candidate {cand.id} was changed by someone else since you looked "
+                       f"(version {expected_version}, now {cand.version}); nothing was changed, look again")
+    return cand
 
 
 # -- the use cases ---------------------------------------------------------------------------------
 
 def approve(app: App, candidate_id: int, *, actor: str, at: datetime | None = None,
-            account: str | None = None) -> ReviewResult:
+            account: str | None = None, expected_version: int | None = None) -> ReviewResult:
     """Approve and schedule at ``at`` or the account's next free slot."""
     now = app.clock()
     with app.tx() as session:
-        cand = cand_repo.get_candidate(session, candidate_id, fresh=True)
+        cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
         acc = account_of(app, cand, account)
         post = posts_repo.post_of(session, candidate_id, app.account_ids[acc.name])
         move = _decided(cand, post, Action.APPROVE)
@@ -140,10 +149,11 @@ def _decided(cand: Candidate, post: Post | None, action: Action) -> Move:
         raise Refused(f"candidate {cand.id}{post_part}: {exc}") from None
 
 
-def reject(app: App, candidate_id: int, *, actor: str, reason: str) -> ReviewResult:
+def reject(app: App, candidate_id: int, *, actor: str, reason: str,
+           expected_version: int | None = None) -> ReviewResult:
     """Reject; an approved candidate's unclaimed post is cancelled in the same transaction."""
     with app.tx() as session:
-        cand, post = _load(session, candidate_id)
+        cand, post = _load(session, candidate_id, expected_version=expected_version)
         move = _decided(cand, post, Action.REJECT)
         result = _apply(session, app, cand, post, Action.REJECT, move, actor=actor, now=app.clock(), reason=reason)
     if result.post_id is not None:
@@ -151,12 +161,13 @@ def reject(app: App, candidate_id: int, *, actor: str, reason: str) -> ReviewRes
     return result
 
 
-def edit(app: App, candidate_id: int, *, actor: str, text: str, reason: str | None = None) -> ReviewResult:
+def edit(app: App, candidate_id: int, *, actor: str, text: str, reason: str | None = None,
+         expected_version: int | None = None) -> ReviewResult:
     """New text; a meme is re-rendered onto its template (outside the transaction, then stored only if
     nobody changed the candidate meanwhile). An approved, unclaimed candidate stays approved and its
     post goes out as edited; otherwise the candidate goes back to pending for review."""
     with app.tx() as session:
-        cand, post = _load(session, candidate_id)
+        cand, post = _load(session, candidate_id, expected_version=expected_version)
         move = _decided(cand, post, Action.EDIT)
         seen = cand.version
         source = cand.source_image_path or (cand.template.image_path if cand.template else None)

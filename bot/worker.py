@@ -25,10 +25,12 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
@@ -149,22 +151,33 @@ class WorkerClient:
     """The daemon's handle on one warm worker: ``run(request) -> answer``, (re)started on demand."""
 
     def __init__(self, config_path: str, generator: str, *, threads: int = 1, limits: Limits = Limits(),
-                 stderr: IO[bytes] | int | None = subprocess.DEVNULL) -> None:
+                 stderr: IO[bytes] | int | None = subprocess.DEVNULL, log_path: Path | None = None) -> None:
         self.argv = [sys.executable, "-m", "bot.worker", "--config", config_path, "--generator", generator,
                      "--max-runs", str(limits.max_runs), "--max-rss-mb", str(limits.max_rss_mb)]
         self.threads, self.stderr = threads, stderr
+        self.log_path = log_path  # when set, each worker's stderr is appended here instead
         self.proc: subprocess.Popen | None = None
         self.ready: dict[str, Any] = {}
         self.peak_rss_mb = 0.0  # the highest RSS any worker of this client reported
+        self.stop: threading.Event | None = None  # set = give up waiting and kill the worker
+        self.lock = threading.Lock()  # one request at a time (jobs of two accounts may overlap)
 
     def _start(self, timeout_s: float) -> None:
-        from bot.threads import child_env
-
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     env=child_env(self.threads), start_new_session=True, text=True, bufsize=1)
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "ab") as log_file:  # the child keeps its own copy of the descriptor
+                self.proc = self._spawn(log_file)
+        else:
+            self.proc = self._spawn(self.stderr)
         self.ready = self._read(timeout_s)
         if not self.ready.get("ready"):
             raise self._fail(f"worker did not start: {self.ready}")
+
+    def _spawn(self, stderr) -> subprocess.Popen:
+        from bot.threads import child_env
+
+        return subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                env=child_env(self.threads), start_new_session=True, text=True, bufsize=1)
 
     def run(self, request: dict[str, Any], *, timeout_s: float = 600.0) -> dict[str, Any]:
         """One generate run in the worker (started if needed); WorkerError if it dies or overruns."""
@@ -199,6 +212,8 @@ class WorkerClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise self._fail(f"worker gave no answer within {timeout_s:g}s; killed")
+            if self.stop is not None and self.stop.is_set():
+                raise self._fail("stopping; worker killed")
             ready, _, _ = select.select([out], [], [], min(left, 1.0))
             if ready:
                 line = out.readline()

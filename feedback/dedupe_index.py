@@ -1,11 +1,14 @@
 """The duplicate guard's in-memory index of recent candidates: normalised once, bounded cheaply.
 
-A caption pair can only reach ``text_similarity`` if one of two upper bounds does:
-- the character ratio of SequenceMatcher is at most difflib's quick_ratio, 2 * |common characters|
-  / (len a + len b), computed for every earlier caption at once from character histograms;
-- token Jaccard is at most min(|A|, |B|) / max(|A|, |B|) of the token set sizes.
-Only pairs passing a bound are compared exactly (feedback.dedupe.caption_similarity), in the same
-newest-first order as the reference path, so the first hit and its reason are the same.
+A caption pair reaches ``text_similarity`` only if token Jaccard or SequenceMatcher's ratio does:
+- token Jaccard is computed for every earlier caption at once (exactly, up to 64-bit hash
+  collisions, which only raise it): each caption's distinct token hashes in one flat array, the
+  draft's matched with ``np.isin`` and counted per owner;
+- SequenceMatcher's matching blocks form a common subsequence, so its ratio is at most the
+  LCS ratio 2 * LCS / (len a + len b), which rapidfuzz's bit-parallel ``Indel`` similarity gives
+  for all earlier captions in one call (with a cutoff, so most pairs stop early).
+Only pairs passing one of the two are compared exactly (feedback.dedupe.caption_similarity), in the
+same newest-first order as the reference path, so the first hit and its reason are the same.
 """
 from __future__ import annotations
 
@@ -13,15 +16,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from difflib import SequenceMatcher
+from itertools import repeat
 
 import numpy as np
 
 from feedback.repository.dedupe import Fingerprint
 
 _NOT_WORD = re.compile(r"[^a-z0-9#@'\n]+")
-ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789#@' "
-_CODE = np.full(256, len(ALPHABET), dtype=np.int64)  # the separator and anything else: last column
-_CODE[[ord(c) for c in ALPHABET]] = np.arange(len(ALPHABET))
 EPS = 1e-9
 
 
@@ -33,16 +34,19 @@ def normalised(texts: Sequence[str]) -> list[str]:
     return [line.strip() for line in _NOT_WORD.sub(" ", big.lower()).split("\n")] if texts else []
 
 
-def histograms(joined: Sequence[str]) -> np.ndarray:
-    """[N, len(ALPHABET)] character counts of normalised (ASCII) strings, in one bincount."""
-    n, k = len(joined), len(ALPHABET) + 1
-    if n == 0:
-        return np.zeros((0, k - 1), dtype=np.int32)
-    data = np.frombuffer("\n".join(joined).encode("ascii"), dtype=np.uint8)
-    lengths = np.fromiter(map(len, joined), dtype=np.int64, count=n)
-    owner = np.repeat(np.arange(n), lengths + 1)[:data.size]
-    counts = np.bincount(owner * k + _CODE[data], minlength=n * k).reshape(n, k)
-    return counts[:, :-1].astype(np.int32)
+def _token_sets(joined: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each caption's distinct tokens as (token hash, owner) pairs, owner-sorted. Tokens are keyed by
+    their 64-bit hash (``map(hash)`` runs in C): a collision can only merge tokens, which raises the
+    Jaccard figures computed from them, so they stay an upper bound and the exact check decides."""
+    hashes = np.fromiter(map(hash, " ".join(joined).split()), dtype=np.int64)
+    lengths = np.fromiter(map(len, joined), dtype=np.int64, count=len(joined))
+    counts = np.fromiter(map(str.count, joined, repeat(" ")), dtype=np.int64, count=len(joined)) + (lengths > 0)
+    owner = np.repeat(np.arange(len(joined), dtype=np.int64), counts)
+    order = np.lexsort((hashes, owner))
+    hashes, owner = hashes[order], owner[order]
+    first = np.ones(len(hashes), dtype=bool)
+    first[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+    return hashes[first], owner[first]
 
 
 class _Segment:
@@ -52,10 +56,8 @@ class _Segment:
         self.prints = list(prints)
         self.joined = normalised([p.text for p in self.prints])
         self.lengths = np.fromiter(map(len, self.joined), dtype=np.int64, count=len(self.joined))
-        self.set_sizes = np.fromiter((len(set(j.split())) for j in self.joined), dtype=np.int64,
-                                     count=len(self.joined))
-        self.hist = histograms(self.joined)
-        self.groups = np.array([p.group_key for p in self.prints], dtype=object)
+        self.tokens, self.owner = _token_sets(self.joined)
+        self.set_sizes = np.bincount(self.owner, minlength=len(self.joined))
         self._phashes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def text_candidates(self, joined: str, threshold: float) -> np.ndarray:
@@ -63,12 +65,22 @@ class _Segment:
             return np.arange(len(self.prints))
         if not joined:  # only another empty caption is similar (1.0) to an empty one
             return np.flatnonzero(self.lengths == 0)
-        mine = histograms([joined])[0]
-        common = np.minimum(self.hist, mine).sum(axis=1)
-        quick = 2.0 * common / (self.lengths + len(joined))
-        size = len(set(joined.split()))
-        jaccard_bound = np.minimum(self.set_sizes, size) / np.maximum(np.maximum(self.set_sizes, size), 1)
-        return np.flatnonzero((self.lengths > 0) & ((quick >= threshold - EPS) | (jaccard_bound >= threshold - EPS)))
+        return np.flatnonzero((self.lengths > 0) & ((self._jaccard(joined) >= threshold - EPS)
+                                                    | (self._lcs_ratio(joined, threshold) >= threshold - EPS)))
+
+    def _jaccard(self, joined: str) -> np.ndarray:
+        words = set(joined.split())
+        mine = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+        common = np.bincount(self.owner[np.isin(self.tokens, mine)], minlength=len(self.prints))
+        return common / np.maximum(self.set_sizes + len(words) - common, 1)
+
+    def _lcs_ratio(self, joined: str, threshold: float) -> np.ndarray:
+        from rapidfuzz.distance import Indel
+        from rapidfuzz.process import cdist
+
+        cutoff = max(0.0, threshold - 2 * EPS)
+        return cdist([joined], self.joined, scorer=Indel.normalized_similarity, score_cutoff=cutoff,
+                     dtype=np.float64, workers=1)[0]
 
     def image_hits(self, phash: str, limit: int) -> dict[int, int]:
         """Position -> hash distance of earlier images within ``limit`` bits (same-size hex hashes)."""

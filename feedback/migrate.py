@@ -32,33 +32,11 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def _run(engine: Engine, fn, *args, **kwargs) -> None:
     cfg = alembic_config(engine)
     try:
-        if engine.dialect.name == "sqlite":
-            _run_sqlite(engine, cfg, fn, *args, **kwargs)
-            return
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             fn(cfg, *args, **kwargs)
     except CommandError as exc:
         raise FeedbackError(f"migration failed: {str(exc).splitlines()[0]}") from None
-
-
-def _run_sqlite(engine: Engine, cfg: Config, fn, *args, **kwargs) -> None:
-    """SQLite batch migrations rebuild a table (copy, drop, rename) that other tables point at: the
-    foreign keys are switched off for that (only possible outside a transaction) and checked as a
-    whole before the commit."""
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection  # no SQLAlchemy transaction around the pragma
-        assert raw is not None
-        raw.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with conn.begin():
-                cfg.attributes["connection"] = conn
-                fn(cfg, *args, **kwargs)
-                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if broken:
-                    raise FeedbackError(f"migration left {len(broken)} broken foreign keys (first: {broken[0]})")
-        finally:
-            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def check_revision(revision: str) -> str:

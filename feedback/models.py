@@ -12,10 +12,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -104,6 +106,9 @@ class Candidate(Base):
         # Covering indexes for the dashboard's approval views (migration 0002).
         Index("ix_candidates_stats", "account_id", "generator", "model_version", "status"),
         Index("ix_candidates_stats_day", "account_id", "created_at", "status"),
+        # The review order, walked by the web admin's board pages (migration 0007).
+        Index("ix_candidates_review_order", "status", text("predicted_score DESC"), text("beam_score DESC"),
+              "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +167,8 @@ class Post(Base):
         # The poll selection and the duplicate guard read only recent posts (migration 0004).
         Index("ix_posts_published_at", "published_at"),
         Index("ix_posts_scheduled_at", "scheduled_at"),
+        # An account's latest scheduled post: where approve's next free slot starts (migration 0007).
+        Index("ix_posts_account_state_scheduled", "account_id", "state", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,6 +268,43 @@ class PostMetricsLatest(_Counts, Base):
     age_s: Mapped[int]
 
 
+class PostOutcome(_Counts, Base):
+    """Each published post's engagement at the learning age, kept as snapshots arrive (migration
+    0005): the first snapshot at or after ``ranking.engagement_age``, or while the post is younger,
+    its newest one (``final`` false). ``features``/``target``/``weight``/``applied_step`` record how
+    the reading was folded into the learning state, so a maturer reading can replace it exactly."""
+
+    __tablename__ = "post_outcomes"
+    __table_args__ = (Index("ix_post_outcomes_account_published", "account_id", "published_at"),)
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    published_at: Mapped[datetime]
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("metric_snapshots.id"))
+    age_s: Mapped[int]
+    final: Mapped[bool]
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    target: Mapped[float | None] = mapped_column(Float)
+    weight: Mapped[float | None] = mapped_column(Float)
+    applied_step: Mapped[float | None] = mapped_column(Float)
+
+
+class LearningState(Base):
+    """The ranker's persisted sufficient statistics (one row per model), folded into incrementally.
+
+    ``fingerprint`` names the settings it was learned under (engagement weights and age, baseline
+    size, model version): a change rebuilds it from post_outcomes once."""
+
+    __tablename__ = "learning_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    last_review_id: Mapped[int] = mapped_column(Integer, default=0)
+    observations: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
 class RateLimit(Base):
     __tablename__ = "rate_limits"
     __table_args__ = (UniqueConstraint("account_id", "endpoint", name="uq_rate_limits_account_endpoint"),)
@@ -307,3 +351,97 @@ class EngagementWeight(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
 
+
+class WebUser(Base):
+    """An admin of the web admin: a name and a salted password hash (bot/web/auth.py), never the password."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class PostFacts(Base):
+    """One row per published post: breakdown keys (NULL stored as '' or -1), the newest snapshot's
+    raw counters (0 when unknown) and engagement under the current weights. Derived data, kept by
+    triggers (migration 0008) from posts, candidates and post_metrics_latest; never written by the
+    code except the weight refresh."""
+
+    __tablename__ = "post_facts"
+    __table_args__ = (
+        Index("ix_post_facts_engagement", "engagement"),
+        Index("ix_post_facts_account", "account_id", "engagement"),
+        Index("ix_post_facts_generator", "account_id", "generator", "engagement"),
+        Index("ix_post_facts_template", "account_id", "template_id", "engagement"),
+        Index("ix_post_facts_beam_rank", "account_id", "beam_rank", "engagement"),
+        Index("ix_post_facts_tone", "account_id", "tone", "engagement"),
+        Index("ix_post_facts_audience", "account_id", "audience", "engagement"),
+        Index("ix_post_facts_hour", "account_id", "hour", "engagement"),
+        Index("ix_post_facts_day", "account_id", "day", "engagement"),
+        Index("ix_post_facts_model", "account_id", "generator", "model_version", "engagement"),
+    )
+
+    post_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int]
+    generator: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[int]
+    beam_rank: Mapped[int]
+    tone: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(32))
+    day: Mapped[str] = mapped_column(String(10))
+    hour: Mapped[int]
+    measured: Mapped[int]
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    bookmarks: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[float | None] = mapped_column(Float)
+
+
+class EngagementRollup(Base):
+    """Per dashboard breakdown (dimension), account and key: post count, measured count and the sum
+    of each raw counter (weights apply when read), and the best post's engagement. Kept by
+    triggers on post_facts (migration 0008)."""
+
+    __tablename__ = "engagement_rollup"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    k_int: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    k_text: Mapped[str] = mapped_column(String(64), primary_key=True)
+    k_text2: Mapped[str] = mapped_column(String(64), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    measured: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    bookmarks: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    best: Mapped[float | None] = mapped_column(Float)
+
+
+class ApprovalRollup(Base):
+    """Reviewer decisions counted per account/generator/model version (kind 'model') and per
+    account/day (kind 'day'); account 0 = none. Kept by triggers on candidates and reviews."""
+
+    __tablename__ = "approval_rollup"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    candidates: Mapped[int] = mapped_column(BigInteger)
+    approved: Mapped[int] = mapped_column(BigInteger)
+    rejected: Mapped[int] = mapped_column(BigInteger)
+    pending: Mapped[int] = mapped_column(BigInteger)
+    filtered: Mapped[int] = mapped_column(BigInteger)
+    duplicate: Mapped[int] = mapped_column(BigInteger)
+    edited: Mapped[int] = mapped_column(BigInteger)

@@ -79,9 +79,11 @@ def _watch_parent(parent_pid: int) -> None:
 
 @click.command("run")
 @click.option("--once", is_flag=True, help="Reconcile, sweep missed slots, publish and poll what is due, then exit.")
+@click.option("--web", "web_port", type=click.IntRange(1, 65535), is_flag=False, flag_value=8080, default=None,
+              help="Also serve the web admin on 127.0.0.1:PORT (default 8080), stopped with the daemon.")
 @config_option
 @pass_state
-def run(state: CliState, once: bool) -> None:
+def run(state: CliState, once: bool, web_port: int | None) -> None:
     """Run the service: scheduled generate / publish / poll / reconcile / prune jobs until SIGTERM.
 
     Example: memeloop --config config.toml run --once
@@ -105,7 +107,12 @@ def run(state: CliState, once: bool) -> None:
         from bot.daemon import Daemon
 
         daemon = Daemon(app)
-        daemon.run()
+        web = _start_web(app, web_port) if web_port else None
+        try:
+            daemon.run()
+        finally:
+            if web is not None:
+                web.stop()
         if not daemon.wait_for_jobs(daemon.stop_grace / 4):
             # a job that ignores the stop (a platform call with no answer) must not hold the process
             import logging
@@ -115,6 +122,16 @@ def run(state: CliState, once: bool) -> None:
             os._exit(0)
     finally:
         app.close()
+
+
+def _start_web(app, port: int):
+    from bot.web.serve import WebServer
+
+    web = WebServer(app, port=port)
+    for line in web.banner():
+        click.echo(line)
+    web.start()
+    return web
 
 
 @click.command("status")

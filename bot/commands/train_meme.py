@@ -22,27 +22,35 @@ ENCODERS = ("efficientnet_lite0", "inception_v3")  # generator.meme.encoders.ENC
 @click.option("--final-epochs", type=click.IntRange(min=1), default=None,
               help="Epochs of the refit on all templates [default: the selected best epoch].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--patience", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Epochs without held-out improvement before stopping (0 = never stop early).")
+@click.option("--patience", type=click.IntRange(min=0), default=4, show_default=True,
+              help="Epochs without caption-split improvement before stopping (0 = never stop early).")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=2e-3, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="CPU threads (run-time only: changing it never restarts training).")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Steps between mid-epoch checkpoints (a re-run resumes from the last one).")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop each phase of this run after this long (a re-run carries on).")
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Continue from OUT/train_state when it matches the data and settings.")
-def command(data_dir: Path, out_dir: Path, encoder: str, encoder_weights: Path | None, epochs: int, final_epochs: int | None, batch_size: int,
-            patience: int, learning_rate: float, seed: int, threads: int, resume: bool) -> None:
+def command(data_dir: Path, out_dir: Path, encoder: str, encoder_weights: Path | None, epochs: int,
+            final_epochs: int | None, batch_size: int, patience: int, learning_rate: float, seed: int, threads: int,
+            checkpoint_every: int, max_minutes: float | None, resume: bool) -> None:
     """Train the meme captioner and write a bundle (model.keras, vocab.json, config.json, weights.npz).
 
-    Validation holds out whole templates; the summary shows held-out perplexity next to a
-    unigram baseline.
+    Validation holds out a share of the captions (caption split, early stopping) and whole
+    templates (template split); the summary shows both perplexities next to unigram baselines.
+    Memory is checked up front; checkpoints every --checkpoint-every steps; a re-run resumes.
 
-    Example: memeloop train meme --data generator/meme/demo_data --out generator/meme/demo_bundle --final-epochs 30
+    Example: memeloop train meme --data generator/meme/demo_data --out generator/meme/demo_bundle
     """
     from generator.meme.train import train
 
     report = train(data_dir, out_dir, encoder=encoder, epochs=epochs, batch_size=batch_size, patience=patience,
                    learning_rate=learning_rate, seed=seed, resume=resume, progress=True, threads=threads,
-                   final_epochs=final_epochs, encoder_weights=encoder_weights)
+                   final_epochs=final_epochs, encoder_weights=encoder_weights, checkpoint_every=checkpoint_every,
+                   max_seconds=max_minutes * 60 if max_minutes else None)
     _summary(report)
 
 
@@ -57,13 +65,14 @@ def _summary(report) -> None:
         ("captions train / held out", f"{report.train_captions} / {report.val_captions}"),
         ("vocabulary", str(report.vocab_size)),
         ("best epoch / epochs run", f"{report.best_epoch} / {report.epochs_run}"),
-        ("held-out loss (nats/token)", f"{report.val_loss:.4f}"),
-        ("held-out perplexity", f"{report.val_ppl:.2f}"),
-        ("unigram perplexity", f"{report.unigram_ppl:.2f}"),
+        ("caption-split loss (nats/token)", f"{report.val_loss:.4f}"),
+        ("caption-split perplexity / unigram", f"{report.val_ppl:.2f} / {report.unigram_ppl:.2f}"),
+        ("template-split perplexity / unigram", f"{report.template_ppl:.2f} / {report.template_unigram_ppl:.2f}"),
         ("final train loss", f"{report.train_loss:.4f}"),
         ("skipped rows", _skipped(report)),
         ("resumed", "yes" if report.resumed else "no"),
-        ("time", f"{report.seconds:.0f} s"),
+        ("memory estimate", f"{report.memory_needed / 2**30:.1f} GB"),
+        ("time", f"{report.seconds:.0f} s this run, {report.train_seconds:.0f} s of training over all runs"),
     ]
     for key, value in rows:
         table.add_row(key, value)

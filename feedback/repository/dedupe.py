@@ -22,7 +22,7 @@ class Fingerprint:
     image_phash: str | None
     group_key: str | None
     posted: bool
-    created_at: datetime | None = None
+    created_at: datetime | None = None  # not read by the guard (parsing it costs per row)
 
 
 def _ids_since(since: datetime):
@@ -38,8 +38,7 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
 
     ``after_id``: only candidates with a larger id (the ones added since an earlier call)."""
     query = (
-        select(Candidate.id, Candidate.status, Candidate.text, Candidate.image_phash, Candidate.group_key,
-               Candidate.created_at)
+        select(Candidate.id, Candidate.status, Candidate.text, Candidate.image_phash, Candidate.group_key)
         .where(Candidate.status.not_in(IGNORED_STATUSES))
         .order_by(Candidate.created_at.desc(), Candidate.id.desc())
     )
@@ -48,5 +47,5 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
         query = query.join(ids, ids.c.id == Candidate.id)
     else:  # rows added since the first call are new candidates: made now, never posted yet
         query = query.where(Candidate.id > after_id, Candidate.created_at >= since)
-    return [Fingerprint(cid, status, text, phash, group, status == "posted", made)
-            for cid, status, text, phash, group, made in session.execute(query)]
+    return [Fingerprint(cid, status, text, phash, group, status == "posted")
+            for cid, status, text, phash, group in session.execute(query)]

@@ -52,6 +52,7 @@ class ReviewFacts:
     before_text: str | None
     after_text: str | None
     created_at: datetime
+    review_id: int = 0
 
 
 def posts_to_poll(session: Session, *, now: datetime, horizon: timedelta) -> list[PollTarget]:
@@ -126,18 +127,20 @@ def engagement_at_age(session: Session, *, age: timedelta, now: datetime) -> lis
     return list(out.values())
 
 
-def review_decisions(session: Session, *, now: datetime,
+def review_decisions(session: Session, *, now: datetime, after_id: int = 0,
                      actions: Sequence[str] = ("approve", "reject", "edit")) -> list[ReviewFacts]:
+    """Review decisions up to ``now`` with an id above ``after_id`` (the ones not learned from yet)."""
     query = (
-        select(*facts_columns(), Review.action, Review.before_text, Review.after_text, Review.created_at)
+        select(*facts_columns(), Review.action, Review.before_text, Review.after_text, Review.created_at,
+               Review.id)
         .select_from(Review)
         .join(Candidate, Review.candidate_id == Candidate.id)
         .outerjoin(Account, Candidate.account_id == Account.id)
         .outerjoin(Template, Candidate.template_id == Template.id)
-        .where(Review.action.in_(actions), Review.created_at <= now)
+        .where(Review.action.in_(actions), Review.created_at <= now, Review.id > after_id)
         .order_by(Review.created_at, Review.id)
     )
-    return [ReviewFacts(facts_of(r), r[9], r[10], r[11], r[12]) for r in session.execute(query)]
+    return [ReviewFacts(facts_of(r), r[9], r[10], r[11], r[12], r[13]) for r in session.execute(query)]
 
 
 def publish_hours(session: Session, candidate_ids: Sequence[int]) -> dict[int, datetime]:

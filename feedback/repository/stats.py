@@ -1,5 +1,6 @@
-"""Dashboard queries. Each reads one of the SQL views of migration 0002 (the views are the queries;
-the functions only filter and fold accounts together)."""
+"""Dashboard queries. Each reads one of the SQL views (migration 0008: they read the pre-aggregated
+rows, so each query touches a few rows per group, not every post); the functions only filter and
+fold accounts together."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -51,10 +52,13 @@ def over_time(session: Session, *, account: str | None = None, since: str | None
 
 def top_posts(session: Session, *, limit: int = 10, bottom: bool = False,
               account: str | None = None) -> list[dict[str, Any]]:
+    # Ties: oldest post first at the bottom, newest first at the top; both are one walk of the
+    # engagement index of post_facts (migration 0008), whatever the history size.
     direction = "ASC" if bottom else "DESC"
     sql = ("SELECT post_id, account, published_at, engagement, likes, reposts, replies, generator, template, "
            "beam_rank, tone, text, remote_url FROM v_post_engagement "
-           f"{_where(account, 'engagement IS NOT NULL')} ORDER BY engagement {direction}, post_id LIMIT :limit")
+           f"{_where(account, 'engagement IS NOT NULL')} ORDER BY engagement {direction}, post_id {direction} "
+           "LIMIT :limit")
     return _rows(session, sql, {"account": account, "limit": limit})
 
 

@@ -9,10 +9,20 @@ All beams of all images go through ONE step call per word, and the decoder state
 forward (never re-running the prefix). Rules (the reference decoder in tests follows the same):
 - words in ``banned`` never appear; <end> is not allowed as the first word; after ``max_len``
   words only <end> is allowed, so every beam finishes; with ``no_repeat_bigrams`` a word that
-  would repeat a word pair already in the caption is not allowed ("at the clock at the clock");
+  would repeat a word pair already in the caption is not allowed ("at the clock at the clock";
+  spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled); with
+  ``repeat_penalty`` each earlier use of a word in the caption costs that much log-prob (the
+  penalised log-prob is what the caption is scored by);
 - per image, the top 2*width candidates are ranked by total log-prob (ties: lower flat index
   first); an <end> candidate becomes a finished caption unless its text key was already finished
   (distinct captions); other candidates fill the ``width`` live beams;
+- with ``sampling`` the ranking key is total log-prob / temperature + Gumbel noise (words outside
+  each row's nucleus ``top_p`` excluded): the 2*width candidates are then a sample without
+  replacement from the tempered distribution over (beam, word) instead of its top; kept
+  log-probs and scores stay those of the untempered model;
+- with ``groups`` > 1 (diverse beam search) the beams of an image form groups of width/groups;
+  within a step groups choose in order and a word already chosen by an earlier group costs
+  ``group_penalty`` per use in the ranking key;
 - score = log-prob / (words + 1) ** alpha (length-normalised, counting <end>);
 - an image is done when it has ``width`` finished captions and its best live beam's current
   score cannot beat the width-th finished score, or when it has no live beams;
@@ -44,16 +54,23 @@ class DecodeRules:
     max_len: int
     alpha: float = 1.0
     no_repeat_bigrams: bool = True
+    free_from: int | None = None  # ids from here on (spelling pieces) may repeat word pairs
+    repeat_penalty: float = 0.0  # log-prob taken off a word per earlier use in the caption (not pieces)
 
     def mask(self, logp: np.ndarray, t: int, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Apply the word rules for step ``t`` (0 = first word) to log-probs [B, V] of captions ``seqs``."""
         logp = logp.astype(np.float64)
         logp[:, list(self.banned)] = -np.inf
-        if self.no_repeat_bigrams:
-            for row, seq in enumerate(seqs):
-                if seq:
-                    last = seq[-1]
-                    logp[row, [seq[i + 1] for i in range(len(seq) - 1) if seq[i] == last]] = -np.inf
+        free = self.free_from
+        for row, seq in enumerate(seqs):
+            if seq and self.no_repeat_bigrams:
+                last = seq[-1]
+                banned = [seq[i + 1] for i in range(len(seq) - 1) if seq[i] == last]
+                logp[row, [b for b in banned if free is None or b < free]] = -np.inf
+            words = [i for i in seq if free is None or i < free]
+            if words and self.repeat_penalty:
+                used, counts = np.unique(words, return_counts=True)
+                logp[row, used] -= self.repeat_penalty * counts
         if t == 0:
             logp[:, self.end_id] = -np.inf
         if t >= self.max_len:
@@ -66,59 +83,141 @@ class DecodeRules:
         return float(logprob / (n_words + 1) ** self.alpha)
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling over the beam: tempered, nucleus-limited Gumbel-top-k (see the module rules)."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+
+
 @dataclass
 class _Live:
     rows: np.ndarray  # image index per live row
+    groups: np.ndarray  # beam group per live row
     seqs: list[tuple[int, ...]]
     cum: np.ndarray  # float64 total log-prob
     tokens: np.ndarray
     state: np.ndarray
 
 
-def _expand_image(total: np.ndarray, sel: np.ndarray, k: int) -> list[tuple[int, int, float]]:
-    """Top 2k (row, token, logprob) candidates of one image, best first, ties by flat index."""
-    flat = total[sel].ravel()
+def _nucleus_mask(logp: np.ndarray, top_p: float) -> np.ndarray:
+    """True for words outside each row's nucleus (smallest most-likely set with mass >= top_p)."""
+    probs = np.exp(logp - logp.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    order = np.argsort(-probs, axis=1, kind="stable")
+    sorted_p = np.take_along_axis(probs, order, axis=1)
+    outside = np.zeros(probs.shape, dtype=bool)
+    np.put_along_axis(outside, order, (np.cumsum(sorted_p, axis=1) - sorted_p) >= top_p, axis=1)
+    return outside
+
+
+def _sample_keys(total: np.ndarray, masked: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> np.ndarray:
+    temp = max(sampling.temperature, 1e-6)
+    keys = total / temp + rng.gumbel(size=total.shape)
+    if sampling.top_p < 1.0:
+        keys[_nucleus_mask(masked / temp, sampling.top_p)] = -np.inf
+    return keys
+
+
+def _top(keys: np.ndarray, total: np.ndarray, sel: np.ndarray, k: int) -> list[tuple[int, int, float]]:
+    """Top 2k (row, token, logprob) candidates by key, best first, ties by flat index."""
+    flat = keys.ravel()
     m = min(2 * k, flat.size)
     take = np.argpartition(-flat, m - 1)[:m]
     take = take[np.lexsort((take, -flat[take]))]
-    vocab = total.shape[1]
-    return [(int(sel[f // vocab]), int(f % vocab), float(flat[f])) for f in take if np.isfinite(flat[f])]
+    vocab = keys.shape[1]
+    totals = total.ravel()
+    return [(int(sel[f // vocab]), int(f % vocab), float(totals[f])) for f in take if np.isfinite(flat[f])]
+
+
+@dataclass
+class _Search:
+    rules: DecodeRules
+    width: int  # finished captions wanted per image
+    group_width: int
+    key: Callable[[tuple[int, ...]], Hashable]
+    finished: list[list[Hypothesis]]
+    seen: list[set]
+    exclude: Callable[[Hashable], bool] | None = None
+
+    def choose(self, img: int, cands: list[tuple[int, int, float]], seqs: list[tuple[int, ...]]) -> list:
+        """Finish <end> candidates (distinct texts), keep up to group_width live ones."""
+        kept: list[tuple[int, int, float]] = []
+        for row, tok, lp in cands:
+            if tok == self.rules.end_id:
+                ids = seqs[row]
+                text = self.key(ids)
+                if text not in self.seen[img]:
+                    self.seen[img].add(text)
+                    if self.exclude is None or not self.exclude(text):
+                        self.finished[img].append(Hypothesis(ids, lp, self.rules.score(lp, len(ids))))
+            elif len(kept) < self.group_width:
+                kept.append((row, tok, lp))
+            if len(kept) == self.group_width:
+                break
+        return kept
+
+
+def _advance_image(search: _Search, live: _Live, total: np.ndarray, masked: np.ndarray, img: int, t: int,
+                   sampling: Sampling | None, rng: np.random.Generator | None, group_penalty: float) -> list:
+    sel_img = np.nonzero(live.rows == img)[0]
+    if sampling is None:
+        keys = total[sel_img]
+    else:
+        assert rng is not None  # sampling always comes with its image's generator
+        keys = _sample_keys(total[sel_img], masked[sel_img], sampling, rng)
+    used = np.zeros(total.shape[1]) if group_penalty else None
+    keep: list = []
+    for grp in dict.fromkeys(live.groups[sel_img].tolist()):
+        sub = np.nonzero(live.groups[sel_img] == grp)[0]
+        group_keys = keys[sub] - group_penalty * used if used is not None and used.any() else keys[sub]
+        kept = search.choose(img, _top(group_keys, total[sel_img[sub]], sel_img[sub], search.group_width),
+                             live.seqs)
+        if used is not None:
+            for _, tok, _ in kept:
+                used[tok] += 1
+        if not _image_done(search.finished[img], kept, search.rules, search.width, t + 1):
+            keep.extend((row, tok, lp, grp) for row, tok, lp in kept)
+    return keep
 
 
 def beam_search(step: StepFn, state0: np.ndarray, rules: DecodeRules, *, width: int = 5,
-                key: Callable[[tuple[int, ...]], Hashable] = tuple) -> list[list[Hypothesis]]:
+                key: Callable[[tuple[int, ...]], Hashable] = tuple, groups: int = 1, group_penalty: float = 0.0,
+                sampling: Sampling | None = None, rngs: Sequence[np.random.Generator] | None = None,
+                exclude: Callable[[Hashable], bool] | None = None) -> list[list[Hypothesis]]:
     """Every distinct finished caption per image (state0 has one row per image), best first.
 
     At least ``width`` per image unless the vocabulary runs out; ``choose`` picks the k to hand out.
+    ``sampling`` needs one generator per image in ``rngs`` (each image's noise is its own, so an
+    image's captions depend only on its seed). Captions whose key ``exclude`` accepts (verbatim
+    training captions) never finish; their beams end there.
     """
     n = state0.shape[0]
-    live = _Live(np.arange(n), [()] * n, np.zeros(n), np.full(n, rules.start_id), state0)
-    finished: list[list[Hypothesis]] = [[] for _ in range(n)]
-    seen: list[set] = [set() for _ in range(n)]
+    groups = max(1, min(groups, width))
+    if sampling is not None and (rngs is None or len(rngs) != n):
+        raise ValueError("sampling needs one random generator per image")
+    rows = np.repeat(np.arange(n), groups)
+    live = _Live(rows, np.tile(np.arange(groups), n), [()] * len(rows), np.zeros(len(rows)),
+                 np.full(len(rows), rules.start_id), state0[rows])
+    search = _Search(rules, width, -(-width // groups), key, [[] for _ in range(n)], [set() for _ in range(n)],
+                     exclude)
+    penalty = group_penalty if groups > 1 else 0.0
     for t in range(rules.max_len + 1):
         logp, state = step(live.rows, live.tokens, live.state)
-        total = live.cum[:, None] + rules.mask(logp, t, live.seqs)
-        keep: list[tuple[int, int, float]] = []  # (parent row, token, cum)
+        masked = rules.mask(logp, t, live.seqs)
+        total = live.cum[:, None] + masked
+        keep: list[tuple[int, int, float, int]] = []  # (parent row, token, cum, group)
         for img in dict.fromkeys(live.rows.tolist()):
-            kept = []
-            for row, tok, lp in _expand_image(total, np.nonzero(live.rows == img)[0], width):
-                if tok == rules.end_id:
-                    ids = live.seqs[row]
-                    if key(ids) not in seen[img]:
-                        seen[img].add(key(ids))
-                        finished[img].append(Hypothesis(ids, lp, rules.score(lp, len(ids))))
-                elif len(kept) < width:
-                    kept.append((row, tok, lp))
-                if len(kept) == width:
-                    break
-            if not _image_done(finished[img], kept, rules, width, t + 1):
-                keep.extend(kept)
+            keep += _advance_image(search, live, total, masked, img, t, sampling,
+                                   rngs[img] if rngs is not None else None, penalty)
         if not keep:
             break
-        parents = np.array([p for p, _, _ in keep])
-        live = _Live(live.rows[parents], [live.seqs[p] + (tok,) for p, tok, _ in keep],
-                     np.array([c for _, _, c in keep]), np.array([tok for _, tok, _ in keep]), state[parents])
-    return [rank(f) for f in finished]
+        parents = np.array([p for p, _, _, _ in keep])
+        live = _Live(live.rows[parents], np.array([g for _, _, _, g in keep]),
+                     [live.seqs[p] + (tok,) for p, tok, _, _ in keep], np.array([c for _, _, c, _ in keep]),
+                     np.array([tok for _, tok, _, _ in keep]), state[parents])
+    return [rank(f) for f in search.finished]
 
 
 def _bigrams(ids: tuple[int, ...]) -> set[tuple[int, int]]:
@@ -140,8 +239,8 @@ def choose(pool: Sequence[Hypothesis], k: int, diversity: float = 0.0) -> list[H
     used: set[tuple[int, int]] = set()
     rest = list(pool)
     while rest and len(picked) < k:
-        best = max(range(len(rest)), key=lambda i: (_penalised(rest[i], used, diversity), -i))
-        best = rest.pop(best)
+        at = max(range(len(rest)), key=lambda i: (_penalised(rest[i], used, diversity), -i))
+        best = rest.pop(at)
         picked.append(best)
         used |= _bigrams(best.ids)
     return rank(picked)
@@ -177,14 +276,14 @@ def sample(step: StepFn, state0: np.ndarray, rows: np.ndarray, rules: DecodeRule
     tokens, state = np.full(b, rules.start_id), state0
     for t in range(rules.max_len + 1):
         logp, state = step(rows, tokens, state)
-        logp = rules.mask(logp, t, seqs)
+        raw, logp = logp.astype(np.float64), rules.mask(logp, t, seqs)
         tempered = np.exp((logp - logp.max(axis=1, keepdims=True)) / max(temperature, 1e-6))
         probs = _nucleus(tempered / tempered.sum(axis=1, keepdims=True), top_p)
         cdf = probs.cumsum(axis=1)
         draws = rng.random(b) * cdf[:, -1]  # scaled so rounding never walks past the last word
         tokens = np.minimum((cdf < draws[:, None]).sum(axis=1), probs.shape[1] - 1)
         for i in np.nonzero(~done)[0]:
-            cum[i] += logp[i, tokens[i]]
+            cum[i] += raw[i, tokens[i]]  # the model's own log-prob (the rules only steer the draw)
             if tokens[i] == rules.end_id:
                 done[i] = True
             else:

@@ -5,6 +5,7 @@
     vocab.json    {"tokens": [...id order...], "start", "end", "unk", "pad_id": 0, "max_tokens"}
     config.json   encoder, feature_dim, maxlen, model config, data hash, metrics, created time
     weights.npz   the same weights exported for the NumPy decode path
+    captions.npy  optional: 64-bit hashes of the training captions (decoding never hands one out)
 
 The version is a short hash of the vocab, config and weights (see ``bundle_version``).
 """
@@ -22,8 +23,9 @@ from generator.meme.step import DecoderWeights
 from generator.meme.vocab import Vocab
 
 DEMO_BUNDLE_DIR = Path(__file__).resolve().parent / "demo_bundle"
-BUNDLE_FILES = ("config.json", "model.keras", "vocab.json", "weights.npz")
-FORMAT = 1
+BUNDLE_FILES = ("config.json", "model.keras", "vocab.json", "weights.npz", "captions.npy")
+CAPTIONS = "captions.npy"
+FORMAT = 2  # 2: Unicode words+chars vocab; 1 (ASCII word vocab) must be retrained
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +35,7 @@ class Bundle:
     config: dict
     weights: DecoderWeights
     version: str
+    caption_hashes: frozenset[int] = frozenset()  # training captions (metrics.caption_hashes)
 
 
 def bundle_version(path: Path) -> str:
@@ -49,12 +52,16 @@ def bundle_version(path: Path) -> str:
         for name in sorted(arrays.files):
             h.update(name.encode())
             h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    if (path / CAPTIONS).is_file():
+        h.update(np.load(path / CAPTIONS).tobytes())
     return h.hexdigest()[:12]
 
 
-def write_bundle(path: Path, *, keras_model, vocab: Vocab, config: dict) -> None:
+def write_bundle(path: Path, *, keras_model, vocab: Vocab, config: dict, caption_hashes: np.ndarray | None = None) -> None:
     """Write all bundle files (model.keras from the prefix-form model, weights exported from it)."""
     path.mkdir(parents=True, exist_ok=True)
+    if caption_hashes is not None:
+        np.save(path / CAPTIONS, np.asarray(caption_hashes, dtype=np.uint64))
     keras_model.save(path / "model.keras")  # the prefix form is never compiled: no optimizer state
     vocab.save(path / "vocab.json")
     DecoderWeights.from_keras(keras_model).save(path / "weights.npz")
@@ -71,6 +78,9 @@ def load_bundle(path: Path | None = None) -> Bundle:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BundleError(f"{path / 'config.json'}: unreadable ({exc})") from exc
+    if config.get("format") == 1:
+        raise BundleError(f"{path}: bundle format 1 (ASCII word vocabulary) is no longer supported; "
+                          f"retrain it with `memeloop train meme --data DIR --out {path}`")
     if config.get("format") != FORMAT:
         raise BundleError(f"{path / 'config.json'}: unknown bundle format {config.get('format')!r}")
     vocab = Vocab.load(path / "vocab.json")
@@ -78,4 +88,10 @@ def load_bundle(path: Path | None = None) -> Bundle:
     if weights.vocab_size != vocab.size or weights.feature_dim != config.get("feature_dim"):
         raise BundleError(f"{path}: weights do not match vocab.json/config.json "
                           f"(V={weights.vocab_size} vs {vocab.size}, F={weights.feature_dim})")
-    return Bundle(path, vocab, config, weights, bundle_version(path))
+    hashes: frozenset[int] = frozenset()
+    if (path / CAPTIONS).is_file():
+        try:
+            hashes = frozenset(int(x) for x in np.load(path / CAPTIONS))
+        except (OSError, ValueError) as exc:
+            raise BundleError(f"{path / CAPTIONS}: unreadable ({exc})") from exc
+    return Bundle(path, vocab, config, weights, bundle_version(path), hashes)

@@ -1,20 +1,22 @@
 """The captioner: a loaded bundle + its image encoder + the NumPy decode path."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from generator import GeneratorError
-from generator.meme.beam import DecodeRules, Hypothesis, beam_search, choose, rank, sample
+from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, choose, rank, sample
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
+from generator.meme.metrics import caption_hashes
 from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
+REPEAT_PENALTY = 1.0  # log-prob a word loses per earlier use in the same caption; see beam.DecodeRules
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,16 @@ class Caption:
     logprob: float
     tokens: tuple[str, ...]
     rank: int  # 0-based position among the captions returned for one image
+    seed: int | None = None  # the image's sampling seed (None: deterministic search)
+
+
+def image_seeds(seed: int | Sequence[int] | None, n: int) -> list[int]:
+    """One sampling seed per image: given as a list, or derived from one seed (None = fresh entropy)."""
+    if isinstance(seed, Sequence):
+        if len(seed) != n:
+            raise GeneratorError(f"need one seed per image: {len(seed)} seeds for {n} images")
+        return [int(s) for s in seed]
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32)]
 
 
 class Captioner:
@@ -40,7 +52,11 @@ class Captioner:
         vocab = bundle.vocab
         index = vocab.index()
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
-                                 banned=(index[PAD], index[START], index[UNK]), max_len=vocab.max_tokens)
+                                 # spelling pieces encode rare words for training; generated text
+                                 # uses whole words only (spelled variants are mostly misspellings)
+                                 banned=(index[PAD], index[START], index[UNK], *range(vocab.first_piece, vocab.size)),
+                                 max_len=vocab.max_tokens,
+                                 free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY)
 
     @property
     def bundle_dir(self) -> Path:
@@ -87,6 +103,10 @@ class Captioner:
             feats = self.encode_batch([image_or_features])
         return feats
 
+    def _is_training_caption(self, text: Hashable) -> bool:
+        hashes = self._bundle.caption_hashes
+        return bool(hashes) and int(caption_hashes([str(text)])[0]) in hashes
+
     def _step_fn(self, features: np.ndarray):
         context = self._step.image_context(features)
 
@@ -95,11 +115,11 @@ class Captioner:
 
         return step
 
-    def _captions(self, hyps: Sequence[Hypothesis]) -> list[Caption]:
+    def _captions(self, hyps: Sequence[Hypothesis], seed: int | None = None) -> list[Caption]:
         out = []
         for i, h in enumerate(hyps):
             tokens = self.vocab.decode(h.ids)
-            out.append(Caption(detokenize(tokens), h.score, h.logprob, tokens, i))
+            out.append(Caption(detokenize(tokens), h.score, h.logprob, tokens, i, seed))
         return out
 
     def _rules(self, max_len: int | None) -> DecodeRules:
@@ -107,29 +127,43 @@ class Captioner:
             return self.rules
         if max_len < 1:
             raise GeneratorError(f"max_len must be >= 1, got {max_len}")
-        return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len)
+        return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len,
+                           free_from=self.rules.free_from, repeat_penalty=self.rules.repeat_penalty)
 
     def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
-                          width: int | None = None, diversity: float = DIVERSITY) -> list[list[Caption]]:
+                          width: int | None = None, diversity: float = DIVERSITY, *, temperature: float = 0.0,
+                          top_p: float = 1.0, groups: int = 1, group_penalty: float = 1.0,
+                          seed: int | Sequence[int] | None = None, novel: bool = True) -> list[list[Caption]]:
         """k distinct captions per row of features [N, F], best first; all images in one step per word.
 
         The search keeps ``width`` beams (default 2k) and hands out k of its finished captions,
-        preferring different wording by ``diversity`` (0 = plain top-k by score).
+        preferring different wording by ``diversity`` (0 = plain top-k by score). ``temperature``
+        > 0 samples the beams (nucleus ``top_p``) with one seed per image (``seed``: one int to
+        derive them from, a list of per-image seeds, or None for fresh ones; each caption
+        carries its image's seed); ``groups`` > 1 runs diverse beam groups. With ``novel`` (default)
+        captions the bundle was trained on verbatim are never handed out.
         """
         if k < 1 or (width is not None and width < k):
             raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")
+        if temperature < 0 or not 0 < top_p <= 1 or groups < 1 or group_penalty < 0:
+            raise GeneratorError(f"need temperature >= 0, 0 < top_p <= 1, groups >= 1, group_penalty >= 0 "
+                                 f"(got {temperature}, {top_p}, {groups}, {group_penalty})")
         features = np.asarray(features, dtype=np.float32).reshape(-1, self.feature_dim)
-        h0 = np.zeros((features.shape[0], self._bundle.weights.units), dtype=np.float32)
-        vocab = self.vocab
+        n = features.shape[0]
+        h0 = np.zeros((n, self._bundle.weights.units), dtype=np.float32)
+        seeds: list[int | None] = list(image_seeds(seed, n)) if temperature > 0 else [None] * n
+        sampling = Sampling(temperature, top_p) if temperature > 0 else None
+        rngs = [np.random.default_rng(s) for s in seeds] if sampling else None
         pools = beam_search(self._step_fn(features), h0, self._rules(max_len), width=width or 2 * k,
-                            key=lambda ids: detokenize(vocab.decode(ids)))
-        return [self._captions(choose(pool, k, diversity)) for pool in pools]
+                            key=self.vocab.text, groups=groups, group_penalty=group_penalty, sampling=sampling,
+                            rngs=rngs, exclude=self._is_training_caption if novel else None)
+        return [self._captions(choose(pool, k, diversity), s) for pool, s in zip(pools, seeds)]
 
     def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,
-                    width: int | None = None, diversity: float = DIVERSITY) -> list[Caption]:
-        """k distinct captions for one image (or its [F] features), best first."""
+                    width: int | None = None, diversity: float = DIVERSITY, **options) -> list[Caption]:
+        """k distinct captions for one image (or its [F] features), best first (options: see the batch form)."""
         return self.beam_search_batch(self._as_features(image_or_features)[:1], k=k, max_len=max_len,
-                                      width=width, diversity=diversity)[0]
+                                      width=width, diversity=diversity, **options)[0]
 
     def sample(self, image_or_features: ImageLike | np.ndarray, n: int, temperature: float = 1.0,
                top_p: float = 0.9, seed: int | None = None, max_len: int | None = None) -> list[Caption]:

@@ -10,7 +10,7 @@ import json
 import logging
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import UnidentifiedImageError
@@ -24,6 +24,20 @@ from generator.types import Template
 log = logging.getLogger(__name__)
 CAPTIONS_FILE = "captions.jsonl"
 MAX_EXAMPLES = 5
+MAX_WORDS = 40  # longer captions are skipped as overlong (memefly's longest has 29 words), never cut
+
+
+def caption_problem(text: object) -> tuple[str, str] | None:
+    """(reason, detail) when a caption value cannot be used, else None."""
+    if text is None or not isinstance(text, str):
+        shown = "null" if text is None else f"{type(text).__name__} {json.dumps(text)[:40]}"
+        return "non-text caption", f"caption is {shown}, not text"
+    words = len(tokenize(text))
+    if not words:
+        return "empty caption", "caption is empty" if not text.strip() else f"caption {text!r} has no words"
+    if words > MAX_WORDS:
+        return "overlong caption", f"caption has {words} words (more than {MAX_WORDS})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,13 +119,17 @@ def _read_captions(path: Path, known: dict[str, Template], skips: SkipLog) -> li
         except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             skips.add("not JSON", where)
             continue
-        slug, text = (obj.get("template"), obj.get("text")) if isinstance(obj, dict) else (None, None)
-        if not isinstance(text, str) or not tokenize(text):
-            skips.add("empty caption", where)
+        if not isinstance(obj, dict):
+            skips.add("not an object", where, f"line is a JSON {type(obj).__name__}, not an object")
+            continue
+        slug, text = obj.get("template"), obj.get("text")
+        problem = caption_problem(text)
+        if problem:
+            skips.add(problem[0], where, problem[1])
         elif slug not in known:
             skips.add("unknown template", where, f"unknown template {slug!r}")
         else:
-            rows.append(CaptionRow(slug, text.strip(), n))
+            rows.append(CaptionRow(slug, str(text).strip(), n))
     return rows
 
 
@@ -142,6 +160,19 @@ def load_dataset(data_dir: Path, *, min_templates: int = 2, min_captions: int = 
     kept = {s: t for s, t in templates.items() if s in used}
     return Dataset(tuple(kept[s] for s in sorted(kept)), tuple(rows), dict(skips.counts),
                    tuple(skips.examples), data_hash(data_dir, kept))
+
+
+def split_by_caption(dataset: Dataset, *, val_fraction: float = 0.1, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """(train, validation): a share of each template's captions held out (templates stay seen)."""
+    rng = random.Random(seed)
+    held: set[int] = set()
+    for slug in sorted({c.template for c in dataset.captions}):
+        lines = [c.line for c in dataset.captions if c.template == slug]
+        n_val = min(len(lines) - 1, round(len(lines) * val_fraction))
+        held.update(rng.sample(lines, max(0, n_val)))
+    keep = tuple(c for c in dataset.captions if c.line not in held)
+    val = tuple(c for c in dataset.captions if c.line in held)
+    return (replace(dataset, captions=keep), replace(dataset, captions=val))
 
 
 def split_by_template(dataset: Dataset, *, val_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:

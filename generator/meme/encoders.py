@@ -54,7 +54,7 @@ def image_hash(image: ImageLike) -> str:
 
 
 def _resized_array(img: Image.Image, size: int) -> np.ndarray:
-    return np.asarray(img.convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.float32)
+    return np.asarray(img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
 class EfficientNetLite0:
@@ -115,7 +115,7 @@ class InceptionV3:
 
 
 ENCODERS = {"efficientnet_lite0": EfficientNetLite0, "inception_v3": InceptionV3}
-FEATURE_DIMS = {name: cls.dim for name, cls in ENCODERS.items()}
+FEATURE_DIMS = {"efficientnet_lite0": EfficientNetLite0.dim, "inception_v3": InceptionV3.dim}
 
 
 def get_encoder(name: str, weights: str | Path | None = None) -> Encoder:

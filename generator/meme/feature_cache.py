@@ -64,14 +64,19 @@ class FeatureFile:
             np.savez(out, keys=np.array(keys, dtype=str), features=np.stack([entries[k] for k in keys]))
         tmp.replace(self.path)
 
-    def features(self, images: Sequence[str | Path],
-                 encode: Callable[[list[str | Path]], np.ndarray]) -> tuple[np.ndarray, int]:
+    def features(self, images: Sequence[str | Path], encode: Callable[[list[str | Path]], np.ndarray], *,
+                 also: Sequence[str | Path] = ()) -> tuple[np.ndarray, int]:
         """[N, dim] features of image files, calling ``encode`` only for those not stored yet.
 
-        Returns the features and how many images had to be encoded."""
+        ``also``: images likely asked for next (the whole template set). When the encoder has to load
+        anyway, those not stored yet are encoded in the same call, so the next runs, which pick other
+        templates, find them all and never load it. Returns the features and how many were encoded."""
         keys = [self.prefix + file_sha256(p) for p in images]
         stored = self._read()
         missing = {k: p for k, p in zip(keys, images) if k not in stored}
+        if missing and also:
+            extra = {self.prefix + file_sha256(p): p for p in also}
+            missing |= {k: p for k, p in extra.items() if k not in stored and k not in missing}
         if missing:
             fresh = np.asarray(encode(list(missing.values())), dtype=np.float32)
             new = dict(zip(missing, fresh))

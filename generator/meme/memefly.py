@@ -9,18 +9,24 @@ memefly's JSON is a list of objects::
 Nothing is downloaded: each template's image must already be on disk in ``images_dir`` (default:
 the JSON file's folder), named after the URL's file name or ``<meme_name>.<jpg|jpeg|png|gif|webp>``.
 Boxes are CSS pixels of that image; they become fractions, clipped to the image.
+
+Bad captions (empty, not text, overlong) and captions whose template has no image are skipped,
+counted and named (file, entry, caption index). The output is built in a temporary sibling folder
+and moved into place at the end, so a failed import leaves nothing half-made behind.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from generator import DataError
 from generator.imageio import still_file_bytes
-from generator.meme.data import CAPTIONS_FILE, SkipLog
+from generator.meme.data import CAPTIONS_FILE, SkipLog, caption_problem
 from generator.types import Box
 
 _CSS_RE = re.compile(r"(left|top|width|height)\s*:\s*(-?\d+(?:\.\d+)?)\s*px\b", re.IGNORECASE)
@@ -105,16 +111,21 @@ def _read_entries(json_path: Path) -> object:
         raise DataError(f"{json_path}: cannot read memefly JSON ({exc})") from exc
 
 
-def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips: SkipLog) -> list[dict]:
-    where = f"entry {n}"
-    name = entry.get("meme_name") if isinstance(entry, dict) else None
+def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips: SkipLog, file: str) -> list[dict]:
+    where = f"{file} entry {n}"
+    if not isinstance(entry, dict):
+        skips.add("no meme_name", where)
+        return []
+    name = entry.get("meme_name")
     if not isinstance(name, str) or not slugify(name):
         skips.add("no meme_name", where)
         return []
-    slug, where = slugify(name), f"entry {n} ({name})"
+    slug, where = slugify(name), f"{file} entry {n} ({name})"
+    texts = _listed(entry, "meme_text", where, skips)
     image = _find_image(entry, slug, images_dir)
     if image is None:
-        skips.add("image not found", where, f"no image for {name!r} in {images_dir}")
+        for _ in texts:
+            skips.add("no template image", where, f"no image for {name!r} in {images_dir}")
         return []
     loaded = _template_image(image, where, skips)
     if loaded is None:
@@ -131,28 +142,52 @@ def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips:
     (folder / f"image.{ext}").write_bytes(data)
     (folder / "template.toml").write_text(_toml_text(name, f"image.{ext}", boxes), encoding="utf-8")
     rows = []
-    for text in _listed(entry, "meme_text", where, skips):
-        if isinstance(text, str) and text.strip():
-            rows.append({"template": slug, "text": " ".join(text.split())})
+    for j, text in enumerate(texts):
+        problem = caption_problem(text)
+        if problem:
+            skips.add(problem[0], f"{where} caption {j}", problem[1])
         else:
-            skips.add("empty caption", where)
+            rows.append({"template": slug, "text": " ".join(text.split())})
     return rows
 
 
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise DataError(f"{out_dir}: output folder exists and is not empty; choose a new --out")
+
+
 def import_memefly(json_path: Path, out_dir: Path, images_dir: Path | None = None) -> ImportReport:
-    """Convert memefly JSON (+ local images) into a data set folder; bad entries skipped and counted."""
+    """Convert memefly JSON (+ local images) into a data set folder; bad entries skipped and counted.
+
+    Built in a temporary sibling folder and moved into place at the end: a failure leaves nothing behind.
+    """
     json_path, out_dir = Path(json_path), Path(out_dir)
     entries = _read_entries(json_path)
     if not isinstance(entries, list):
         raise DataError(f"{json_path}: expected a JSON list of memes, got {type(entries).__name__}")
+    _check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        report = _import_into(entries, json_path, partial, Path(images_dir or json_path.parent))
+        if out_dir.exists():
+            out_dir.rmdir()  # checked empty above
+        partial.rename(out_dir)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return ImportReport(out_dir, *report)
+
+
+def _import_into(entries: list, json_path: Path, out: Path, images_dir: Path) -> tuple:
+    out.mkdir()
     skips, rows, templates = SkipLog(), [], 0
-    out_dir.mkdir(parents=True, exist_ok=True)
     for n, entry in enumerate(entries):
-        got = _import_entry(entry, n, Path(images_dir or json_path.parent), out_dir, skips)
+        got = _import_entry(entry, n, images_dir, out, skips, json_path.name)
         templates += bool(got)
         rows.extend(got)
     if not rows:
         raise DataError(f"{json_path}: nothing importable; {'; '.join(skips.examples) or 'no entries'}")
-    with open(out_dir / CAPTIONS_FILE, "w", encoding="utf-8") as fh:
+    with open(out / CAPTIONS_FILE, "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    return ImportReport(out_dir, templates, len(rows), dict(skips.counts), tuple(skips.examples))
+    return templates, len(rows), dict(skips.counts), tuple(skips.examples)

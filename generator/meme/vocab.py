@@ -1,12 +1,21 @@
-"""Word-level tokenizer: lower-cased words and punctuation, special tokens, max length in TOKENS.
+"""Unicode word tokenizer with a character fallback; special tokens; max length in TOKENS.
 
-Id 0 is padding (Keras ``mask_zero``); the special tokens follow. Saved as ``vocab.json``.
+Text is NFKC-normalised and lower-cased; curly quotes become straight ones. A word is a run of
+Unicode letters/digits (with inner apostrophes: "don't", "l'été"); any other visible character is
+a token of its own. Words seen often enough are vocabulary entries; every other word is spelled
+as characters, the first as itself and the rest as ``##c`` continuation pieces, so "café",
+Cyrillic or Japanese round-trip even when the word is rare. Characters never seen in training
+become <unk>.
+
+Id 0 is padding (Keras ``mask_zero``); the special tokens follow, then words, then spelling
+characters, then continuation pieces (``first_piece``). Saved as ``vocab.json`` (kind
+``words+chars``; bundles of the older ASCII word vocab are refused by the bundle loader).
 """
 from __future__ import annotations
 
 import json
 import math
-import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,20 +24,54 @@ from pathlib import Path
 from generator import BundleError
 
 PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
-_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[^\sa-z0-9]")
-_NO_SPACE_BEFORE = set(".,!?;:%)'")
-_NO_SPACE_AFTER = set("($#")
+KIND = "words+chars"
+PIECE = "##"
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+_NO_SPACE_BEFORE = set(".,!?;:%)]}'\u2026\u3001\u3002\uff01\uff1f")
+_NO_SPACE_AFTER = set("([{$#")
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+
+
+def _word_char(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LNM"  # letters, digits, combining marks (Devanagari, ...)
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words (keeping inner apostrophes: "don't") and single punctuation marks."""
-    return _TOKEN_RE.findall(text.lower())
+    """Lower-cased words (keeping inner apostrophes) and single other characters."""
+    text = normalize(text)
+    tokens: list[str] = []
+    word = ""
+    for i, ch in enumerate(text):
+        if _word_char(ch) or (ch == "'" and word and i + 1 < len(text) and _word_char(text[i + 1])):
+            word += ch
+            continue
+        if word:
+            tokens.append(word)
+            word = ""
+        if not ch.isspace():
+            tokens.append(ch)
+    return [*tokens, word] if word else tokens
+
+
+def spell(word: str) -> list[str]:
+    """A word as characters: the first as itself, the rest as continuation pieces."""
+    return [word[0], *(PIECE + c for c in word[1:])]
+
+
+def _is_piece(tok: str) -> bool:
+    return len(tok) > len(PIECE) and tok.startswith(PIECE)
 
 
 def detokenize(tokens: Iterable[str]) -> str:
-    """Join tokens back into readable text: no space before closing punctuation."""
+    """Join tokens back into readable text: pieces glue on, no space before closing punctuation."""
     out = ""
     for tok in tokens:
+        if _is_piece(tok):
+            out += tok[len(PIECE):]
+            continue
         if out and tok not in _NO_SPACE_BEFORE and out[-1] not in _NO_SPACE_AFTER:
             out += " "
         out += tok
@@ -40,7 +83,7 @@ class Vocab:
     """Tokens in id order (index 0 is padding) plus the caption length limit in tokens."""
 
     tokens: tuple[str, ...]
-    max_tokens: int  # words per caption, without <start>/<end>
+    max_tokens: int  # tokens per caption, without <start>/<end>
 
     def __post_init__(self) -> None:
         if self.tokens[:4] != (PAD, START, END, UNK):
@@ -64,16 +107,31 @@ class Vocab:
 
     @property
     def maxlen(self) -> int:
-        """Longest decoder input (<start> + words), the Keras model's token input length."""
+        """Longest decoder input (<start> + tokens), the Keras model's token input length."""
         return self.max_tokens + 1
+
+    @property
+    def first_piece(self) -> int:
+        """Id of the first continuation piece (pieces sit at the end); size if there are none."""
+        return next((i for i, t in enumerate(self.tokens) if _is_piece(t)), self.size)
 
     def index(self) -> dict[str, int]:
         return {tok: i for i, tok in enumerate(self.tokens)}
 
-    def encode(self, text: str) -> list[int]:
-        """Word ids of a caption (no <start>/<end>), unknown words as <unk>, cut to max_tokens."""
-        index = self.index()
-        return [index.get(tok, self.unk_id) for tok in tokenize(text)][: self.max_tokens]
+    def pieces(self, text: str, index: dict[str, int] | None = None) -> list[int]:
+        """All token ids of a caption (no <start>/<end>, not cut): rare words spelled out."""
+        index = index if index is not None else self.index()
+        ids: list[int] = []
+        for word in tokenize(text):
+            if word in index:
+                ids.append(index[word])
+            else:
+                ids.extend(index.get(p, self.unk_id) for p in spell(word))
+        return ids
+
+    def encode(self, text: str, index: dict[str, int] | None = None) -> list[int]:
+        """Token ids of a caption (no <start>/<end>), cut to max_tokens."""
+        return self.pieces(text, index)[: self.max_tokens]
 
     def decode(self, ids: Iterable[int]) -> tuple[str, ...]:
         """Tokens of the ids, stopping at <end> and skipping padding and <start>."""
@@ -85,8 +143,11 @@ class Vocab:
                 out.append(self.tokens[i])
         return tuple(out)
 
+    def text(self, ids: Iterable[int]) -> str:
+        return detokenize(self.decode(ids))
+
     def to_json(self) -> dict:
-        return {"tokens": list(self.tokens), "start": START, "end": END, "unk": UNK, "pad_id": 0,
+        return {"kind": KIND, "tokens": list(self.tokens), "start": START, "end": END, "unk": UNK, "pad_id": 0,
                 "max_tokens": self.max_tokens}
 
     def save(self, path: Path) -> None:
@@ -96,22 +157,33 @@ class Vocab:
     def load(cls, path: Path) -> Vocab:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(tokens=tuple(data["tokens"]), max_tokens=int(data["max_tokens"]))
+            vocab = cls(tokens=tuple(data["tokens"]), max_tokens=int(data["max_tokens"]))
+            kind = data.get("kind")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BundleError(f"{path}: unreadable vocab ({exc})") from exc
+        if kind != KIND:
+            raise BundleError(f"{path}: vocab kind {kind!r} is not {KIND!r} (an older ASCII word vocab?); "
+                              "retrain the bundle with `memeloop train meme`")
+        return vocab
 
 
-def build_vocab(captions: Sequence[str], *, min_freq: int = 2, length_percentile: float = 99.0,
-                max_tokens_cap: int = 30) -> Vocab:
-    """Vocabulary of words seen at least ``min_freq`` times; max length = percentile of lengths, capped."""
-    counts: Counter[str] = Counter()
-    lengths = []
-    for text in captions:
-        toks = tokenize(text)
-        counts.update(toks)
-        lengths.append(len(toks))
-    words = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))
-    lengths.sort()
+def build_vocab(captions: Sequence[str], *, min_freq: int = 2, length_percentile: float = 100.0,
+                max_tokens_cap: int = 40, max_words: int | None = None) -> Vocab:
+    """Words seen ``min_freq`` times (at most ``max_words``, most frequent first) plus every character
+    seen (to spell other words); max length = percentile of caption lengths in tokens, capped."""
+    counts: Counter[str] = Counter(w for text in captions for w in tokenize(text))
+    words = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))[:max_words]
+    known = set(words)
+    chars: Counter[str] = Counter()
+    pieces: Counter[str] = Counter()
+    for word, c in counts.items():  # letters of every word, so unseen words made of them can be spelled
+        first, *rest = spell(word)
+        chars[first] += c
+        pieces.update({p: c for p in rest})
+    spelled = sorted((ch for ch in chars if ch not in known), key=lambda w: (-chars[w], w))
+    vocab = Vocab((PAD, START, END, UNK, *words, *spelled, *sorted(pieces, key=lambda w: (-pieces[w], w))), 1)
+    index = vocab.index()
+    lengths = sorted(len(vocab.pieces(text, index)) for text in captions)
     rank = max(0, math.ceil(length_percentile / 100.0 * len(lengths)) - 1)
     max_tokens = min(max_tokens_cap, max(1, lengths[rank] if lengths else 1))
-    return Vocab(tokens=(PAD, START, END, UNK, *words), max_tokens=max_tokens)
+    return Vocab(tokens=vocab.tokens, max_tokens=max_tokens)

@@ -25,7 +25,7 @@ EXPECTED_COMMANDS = {
     "db current", "db upgrade", "demo", "edit", "generate", "init", "posts", "posts list", "queue", "queue add",
     "queue list", "queue sheet", "queue show", "reject", "reschedule", "retry", "run", "stats", "stats approval",
     "stats by", "stats bottom", "stats models", "stats time", "stats top", "status", "train", "train gpt2",
-    "train meme", "train pggan",
+    "train meme", "train pggan", "users", "users add", "web",
     "caption", "make", "story", "thread", "thread show", "thread continue", "thread steer", "thread edit",
     "thread approve",
 }

@@ -93,8 +93,8 @@ def _seed(config: Path) -> list[int]:
     """200 approved posts, scheduled an hour ahead so that no daemon starts with a head start."""
     from bot.app import build_app
     from bot.config import load_config
-    from bot.publishing import approve_and_schedule
     from feedback.clock import utcnow
+    from tests.bot.approving import approve_and_schedule
 
     app = build_app(load_config(config))
     try:

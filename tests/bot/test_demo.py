@@ -66,7 +66,7 @@ def test_demo_runs_offline_twice_and_fills_the_outbox(tmp_path):
         assert run.returncode == 0, run.stderr[-2000:]
     out = run.stdout
     assert "auto-approved" in out and "DEMO MODE" in out and "SIMULATED CLOCK" in out
-    assert "outbox/index.html" in out and "queue list" in out
+    assert "outbox/index.html" in out and "queue list" in out and "config.toml web" in out
     records = [json.loads(p.read_text()) for p in (folder / "outbox" / "posts").glob("*.json")]
     assert records and all(r["text"] for r in records)
     with sqlite3.connect(folder / "demo.db") as db:

@@ -20,7 +20,7 @@ CONFIG = """
 [storage]
 url = "sqlite:///memeloop.db"
 [generator]
-timeout = "2s"
+timeout = "30s"
 [generator.meme]
 bundle = "no-such-bundle"
 [[accounts]]
@@ -135,3 +135,56 @@ def test_prune_deletes_old_files_of_discarded_candidates_only(app, clock, tmp_pa
         row = session.get(Candidate, old_filtered)
         assert row.image_path is None and row.status == "filtered"
     assert jobs.prune_media(app) == 0  # idempotent
+
+
+# --- generator.warm_worker: the daemon feeds one long-lived worker per generator ------------------
+
+WARM = CONFIG.replace('timeout = "2s"', 'timeout = "60s"\nwarm_worker = true\nworker_max_runs = 2')
+
+
+def _warm_app(tmp_path: Path, text: str):
+    from feedback import migrate
+
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    app = build_app(load_config(path))
+    migrate.upgrade(app.engine)
+    return app
+
+
+@pytest.mark.e2e
+def test_a_warm_worker_that_cannot_load_its_models_fails_the_run(tmp_path):
+    app = _warm_app(tmp_path, WARM)
+    try:
+        outcome = app.job_generate("demo")
+        assert outcome is not None and outcome.status == "failed"
+        row = _generation(app, outcome.generation_id)
+        assert row.status == "failed" and "warm worker" in row.error
+        assert outcome.log_path == tmp_path / "logs" / "worker-meme.log" and outcome.log_path.exists()
+        assert "no-such-bundle" in outcome.log_path.read_text()
+    finally:
+        app.close()
+    assert app.workers == {}
+
+
+@pytest.mark.slow
+def test_warm_worker_runs_serve_the_daemon_from_one_process_and_close_with_the_app(tmp_path):
+    from feedback.models import Candidate
+
+    app = _warm_app(tmp_path, WARM.replace('bundle = "no-such-bundle"', 'bundle = ""'))
+    try:
+        first = app.job_generate("demo")
+        client = app.workers["meme"]
+        pid = client.ready["pid"]
+        second = app.job_generate("demo")  # worker_max_runs = 2: this answer retires the worker
+        assert first.status == second.status == "ok" and client.proc is None
+        third = app.job_generate("demo")
+        assert third.status == "ok" and client.ready["pid"] != pid and client.proc is not None
+        with app.tx() as s:
+            made = {c.generation_id for c in s.query(Candidate)}
+        assert made == {first.generation_id, second.generation_id, third.generation_id}
+        assert all(_generation(app, o.generation_id).status == "ok" for o in (first, second, third))
+        worker = client.proc
+    finally:
+        app.close()
+    assert worker.poll() is not None and app.workers == {}

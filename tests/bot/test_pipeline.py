@@ -110,7 +110,8 @@ class TinyCaptioner:
             out.append(np.frombuffer(digest[: self.dim], dtype=np.uint8).astype(np.float32) / 255)
         return np.stack(out)
 
-    def beam_search_batch(self, features, k=5):
+    def beam_search_batch(self, features, k=5, **options):
+        self.options = options  # decoding options from [generator.meme] (the real captioner samples with them)
         results = []
         for row in np.asarray(features):
             logits = row @ self.w
@@ -196,6 +197,8 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
         assert c.model_version == "tiny-captioner-1" and c.template_id is not None
         assert c.params["seed"] == 7 and c.params["template"] and c.params["k"] == 3
+        assert c.params["decode"] == {"temperature": 1.0, "top_p": 0.95, "groups": 2, "group_penalty": 1.0,
+                                      "seed": None}
         data = Path(c.image_path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == c.image_sha256
         assert c.image_phash is None  # memes are compared by caption; their picture is the template

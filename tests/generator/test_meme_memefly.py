@@ -37,8 +37,10 @@ def _memefly_json(tmp_path):
 def test_import_memefly_writes_a_loadable_data_set(tmp_path):
     report = import_memefly(_memefly_json(tmp_path), tmp_path / "out")
     assert (report.templates, report.captions) == (2, 20)
-    assert report.skipped == {"bad box": 1, "empty caption": 2, "image not found": 1, "no meme_name": 1}
+    assert report.skipped == {"bad box": 1, "empty caption": 1, "non-text caption": 1, "no template image": 1,
+                              "no meme_name": 1}
     assert any("Nowhere Man" in e for e in report.skipped_examples)
+    assert "memes.json entry 0 (Bad Luck Brian) caption 11: caption is null, not text" in report.skipped_examples
     templates = {t.slug: t for t in load_templates(tmp_path / "out")}
     assert set(templates) == {"bad-luck-brian", "success-kid"}
     brian = templates["bad-luck-brian"]
@@ -54,3 +56,31 @@ def test_import_of_unusable_json_is_a_data_error(tmp_path):
     (tmp_path / "y.json").write_text("[{")
     with pytest.raises(DataError, match="y.json"):
         import_memefly(tmp_path / "y.json", tmp_path / "out")
+
+
+def test_bad_captions_are_named_by_file_entry_and_caption(tmp_path):
+    Image.new("RGB", (50, 40), "white").save(tmp_path / "doge.jpg")
+    texts = ["such meme", "   ", None, 42, "word " * 300, "very caption"]
+    (tmp_path / "m.json").write_text(json.dumps([{"meme_name": "doge", "meme_text": texts}]))
+    report = import_memefly(tmp_path / "m.json", tmp_path / "out")
+    assert report.captions == 2
+    assert report.skipped == {"empty caption": 1, "non-text caption": 2, "overlong caption": 1}
+    examples = "\n".join(report.skipped_examples)
+    assert "m.json entry 0 (doge) caption 3: caption is int 42, not text" in examples
+    assert "caption 4: caption has 300 words (more than 40)" in examples
+
+
+def test_failed_import_leaves_no_output_folder(tmp_path):
+    (tmp_path / "m.json").write_text(json.dumps([{"meme_name": "ghost", "meme_text": ["boo"]}]))
+    with pytest.raises(DataError, match="nothing importable.*no image for 'ghost'"):
+        import_memefly(tmp_path / "m.json", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]  # neither out/ nor a partial folder
+
+
+def test_import_refuses_a_non_empty_output_folder(tmp_path):
+    path = _memefly_json(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(DataError, match="not empty"):
+        import_memefly(path, tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]

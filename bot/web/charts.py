@@ -1,0 +1,61 @@
+"""Server-rendered SVG charts: a line over time and horizontal bars. Every label is escaped here;
+the result is safe markup for the templates."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+W, H, PAD = 640, 200, 36
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else (f"{v:.0f}" if abs(v) >= 100 else f"{v:.2f}")
+
+
+def line_chart(points: Sequence[tuple[str, float | None]], *, title: str) -> Markup:
+    """Values over labels (e.g. days), missing values skipped; first and last label on the axis."""
+    known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
+    head = (f'<svg class="chart" role="img" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title>{escape(title)}</title>')
+    if not known:
+        return Markup(head + f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle">no data yet</text></svg>')
+    lo, hi = min(0.0, *(v for _, v in known)), max(v for _, v in known)
+    span, n = (hi - lo) or 1.0, max(len(points) - 1, 1)
+
+    def xy(i: int, v: float) -> str:
+        return f"{PAD + (W - 2 * PAD) * i / n:.1f},{H - PAD - (H - 2 * PAD) * (v - lo) / span:.1f}"
+
+    path = " ".join(xy(i, v) for i, v in known)
+    dots = "".join(f'<circle cx="{xy(i, v).split(",")[0]}" cy="{xy(i, v).split(",")[1]}" r="2.5">'
+                   f'<title>{escape(points[i][0])}: {_num(v)}</title></circle>' for i, v in known)
+    axis = (f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" class="axis"/>'
+            f'<text x="{PAD}" y="{H - 12}">{escape(points[0][0])}</text>'
+            f'<text x="{W - PAD}" y="{H - 12}" text-anchor="end">{escape(points[-1][0])}</text>'
+            f'<text x="4" y="{PAD}">{_num(hi)}</text><text x="4" y="{H - PAD}">{_num(lo)}</text>')
+    return Markup(f'{head}{axis}<polyline class="series" fill="none" points="{path}"/>{dots}</svg>')
+
+
+def bar_chart(rows: Sequence[tuple[str, float | None]], *, title: str, limit: int = 12) -> Markup:
+    """One horizontal bar per label; negative values grow left of the zero line."""
+    rows = [(str(label), v) for label, v in rows[:limit]]
+    height = max(1, len(rows)) * 22 + 10
+    head = (f'<svg class="chart" role="img" viewBox="0 0 {W} {height}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title>{escape(title)}</title>')
+    values = [v for _, v in rows if v is not None]
+    if not values:
+        return Markup(head + '<text x="10" y="20">no data yet</text></svg>')
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span, left, width = (hi - lo) or 1.0, 200, W - 200 - 60
+    zero = left + width * (0 - lo) / span
+    bars = []
+    for i, (label, v) in enumerate(rows):
+        y = 6 + i * 22
+        x0 = zero if (v or 0) >= 0 else zero - width * abs(v or 0) / span
+        bars.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{escape(label[:32])}</text>'
+                    f'<rect class="bar{" neg" if (v or 0) < 0 else ""}" x="{x0:.1f}" y="{y}" '
+                    f'width="{width * abs(v or 0) / span:.1f}" height="16"><title>{escape(label)}: {_num(v)}'
+                    f'</title></rect><text x="{left + width + 6}" y="{y + 13}">{_num(v)}</text>')
+    return Markup(head + f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height}" class="axis"/>'
+                  + "".join(bars) + "</svg>")

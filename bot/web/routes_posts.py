@@ -1,0 +1,230 @@
+"""Schedule, posts, accounts and the engagement dashboard."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import web_queries
+from bot.web import charts, views
+from bot.web.routes_review import parse_when
+from bot.web.server import (
+    MAX_REASON,
+    Problem,
+    Web,
+    actor,
+    form_value,
+    guarded,
+    int_value,
+    render,
+    wants_fragment,
+)
+from feedback.states import POST_STATES
+
+DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker")
+
+
+def _day(raw: str | None, default: date) -> date:
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Problem(400, f"start {raw[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+@guarded
+async def schedule(request: Request) -> Response:
+    web: Web = request.app.state.web
+    q = request.query_params
+    today = web.app.clock().astimezone(UTC).date()
+    start = _day(q.get("start"), today - timedelta(days=1))
+    days = int_value(q.get("days"), "days", default=8, lo=1, hi=62)
+    begin = datetime.combine(start, time(), tzinfo=UTC)
+    posts = await web.call(web.app.web_read, web_queries.schedule, start=begin, end=begin + timedelta(days=days),
+                           account=q.get("account") or None)
+    by_day: dict[date, list[dict]] = {start + timedelta(days=i): [] for i in range(days)}
+    for p in posts:
+        by_day.setdefault(p["scheduled_at"].astimezone(UTC).date(), []).append(p)
+    return render(request, "schedule.html", by_day=by_day, start=start, days=days, account=q.get("account") or "",
+                  accounts=web.app.config.accounts, prev=start - timedelta(days=days),
+                  next=start + timedelta(days=days))
+
+
+@guarded
+async def post_page(request: Request) -> Response:
+    web: Web = request.app.state.web
+    post = await web.call(web.app.web_read, web_queries.post_detail,
+                          int_value(request.path_params["id"], "post id"))
+    return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"]),
+                  hashtags=views.hashtags(post["text"]), message=_flash(request))
+
+
+@guarded
+async def instagram_preview(request: Request) -> Response:
+    """The image as Instagram will receive it: padded into 4:5..1.91:1 and scaled, as JPEG."""
+    web: Web = request.app.state.web
+    post = await web.call(web.app.web_read, web_queries.post_detail, int_value(request.path_params["id"], "post id"))
+    path = post["image_path"]
+    if not path or not Path(path).is_file():
+        raise Problem(404, f"post {post['id']} has no image file")
+    prepared = await web.call(_prepare_instagram, path, post["text"], post["hashtag_cap"])
+    return Response(prepared.media, media_type=prepared.mime)
+
+
+def _prepare_instagram(path: str, text: str, cap: int):
+    from PIL import Image
+
+    from generator.platforms import prepare
+
+    with Image.open(path) as img:
+        return prepare("instagram", img.convert("RGB"), text, hashtag_cap=cap)
+
+
+async def _post_action(request: Request, label: str, do) -> Response:
+    web: Web = request.app.state.web
+    post_id = int_value(request.path_params["id"], "post id")
+    result = await do(web, post_id)
+    message = f"{label}: post {post_id} is {result.post_state or 'gone'}" + (
+        f", at {views.when(result.scheduled_at)}" if result.scheduled_at and result.post_state == "scheduled" else "")
+    if wants_fragment(request):
+        return render(request, "_message.html", message=message, level="ok")
+    request.state.session.flash = message
+    return RedirectResponse(f"/posts/{post_id}", status_code=303)
+
+
+@guarded
+async def cancel(request: Request) -> Response:
+    reason = form_value(request, "reason", limit=MAX_REASON, label="reason") or None
+    return await _post_action(request, "cancelled", lambda web, pid: web.call(
+        web.app.cancel, pid, actor=actor(request), reason=reason))
+
+
+@guarded
+async def retry(request: Request) -> Response:
+    return await _post_action(request, "retry", lambda web, pid: web.call(web.app.retry, pid, actor=actor(request)))
+
+
+@guarded
+async def reschedule(request: Request) -> Response:
+    web: Web = request.app.state.web
+    at = parse_when(form_value(request, "at", limit=40, required=True, label="new time"), now=web.app.clock(),
+                    what="new time")
+    return await _post_action(request, "rescheduled", lambda web, pid: web.call(
+        web.app.reschedule, pid, actor=actor(request), at=at))
+
+
+@guarded
+async def posts(request: Request) -> Response:
+    web: Web = request.app.state.web
+    state = request.query_params.get("state") or ""
+    if state and state not in POST_STATES:
+        raise Problem(400, f"unknown post state {state[:40]!r} (use one of: {', '.join(POST_STATES)})")
+    rows = await web.call(web.app.posts, states=(state,) if state else None,
+                          account=request.query_params.get("account") or None, limit=200)
+    return render(request, "posts.html", rows=rows, state=state, states=POST_STATES)
+
+
+@guarded
+async def accounts(request: Request) -> Response:
+    web: Web = request.app.state.web
+    return render(request, "accounts.html", rows=await web.call(web.app.accounts),
+                  message=_flash(request))
+
+
+@guarded
+async def resume(request: Request) -> Response:
+    web: Web = request.app.state.web
+    name = request.path_params["name"]
+    if name not in {a.name for a in web.app.config.accounts}:
+        raise Problem(404, f"no account named {name[:64]!r} in the config")
+    reason = await web.call(web.app.resume_account, name, actor=actor(request))
+    request.state.session.flash = f"resumed {name}" + (f" (it was paused: {reason})" if reason
+                                                        else " (it was not paused)")
+    return RedirectResponse("/accounts", status_code=303)
+
+
+def _flash(request: Request) -> str:
+    """The outcome of the action that redirected here (kept in the session, shown once)."""
+    session = request.state.session
+    message, session.flash = session.flash, None
+    return message or ""
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A caption that starts like a formula stays text in a spreadsheet."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA) else value
+
+
+async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
+    """The dashboard's data, recomputed only when the database has changed since the last view."""
+    signature = await web.call(web.app.web_read, web_queries.dashboard_signature)
+    cached = web.dashboard_cache.get(account)
+    if cached is not None and cached[0] == signature:
+        data = cached[1]
+    else:
+        data = await web.call(web.app.web_read, web_queries.dashboard, account=account)
+        if len(web.dashboard_cache) > 32:
+            web.dashboard_cache.clear()
+        web.dashboard_cache[account] = (signature, data)
+    return {**data, "ranker": await web.call(web.app.web_read, web_queries.ranker_effects)}
+
+
+@guarded
+async def dashboard(request: Request) -> Response:
+    web: Web = request.app.state.web
+    account = request.query_params.get("account") or None
+    data = await _datasets(web, account)
+    rows_by = {d: [(str(r.get(d) if r.get(d) is not None else "(none)"), r.get("mean_engagement"))
+                   for r in data[d]] for d in web_queries.DASHBOARD_DIMENSIONS}
+    svg = {"time": charts.line_chart([(r["day"], r["mean_engagement"]) for r in data["time"]],
+                                     title="mean engagement per publishing day"),
+           **{d: charts.bar_chart(rows, title=f"mean engagement by {d}") for d, rows in rows_by.items()},
+           "approval": charts.bar_chart([(r["generator"], r["approval_rate"]) for r in data["approval"]],
+                                        title="approval rate by generator"),
+           "ranker": charts.bar_chart([(r["feature"], r["weight"]) for r in data["ranker"]],
+                                      title="the ranker's strongest effects")}
+    return render(request, "dashboard.html", data=data, svg=svg, account=account or "",
+                  accounts=web.app.config.accounts, dimensions=web_queries.DASHBOARD_DIMENSIONS)
+
+
+@guarded
+async def download(request: Request) -> Response:
+    web: Web = request.app.state.web
+    name, fmt = request.path_params["name"], request.path_params["fmt"]
+    if name not in DATASETS or fmt not in ("csv", "json"):
+        raise Problem(404, f"no dataset {name[:40]!r}.{fmt[:8]} (datasets: {', '.join(DATASETS)}; csv or json)")
+    rows = (await _datasets(web, request.query_params.get("account") or None))[name]
+    headers = {"Content-Disposition": f'attachment; filename="memeloop-{name}.{fmt}"'}
+    if fmt == "json":
+        return Response(json.dumps(rows, default=str, indent=1), media_type="application/json", headers=headers)
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    return Response(buf.getvalue(), media_type="text/csv", headers=headers)
+
+
+ROUTES = [
+    Route("/schedule", schedule),
+    Route("/posts", posts),
+    Route("/posts/{id}", post_page),
+    Route("/posts/{id}/instagram.jpg", instagram_preview),
+    Route("/posts/{id}/cancel", cancel, methods=["POST"]),
+    Route("/posts/{id}/retry", retry, methods=["POST"]),
+    Route("/posts/{id}/reschedule", reschedule, methods=["POST"]),
+    Route("/accounts", accounts),
+    Route("/accounts/{name}/resume", resume, methods=["POST"]),
+    Route("/dashboard", dashboard),
+    Route("/dashboard/{name}.{fmt}", download),
+]

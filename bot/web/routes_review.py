@@ -1,0 +1,172 @@
+"""The review board: pending candidates as cards; approve / reject / edit in place; sibling swap."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import web_queries
+from bot.web.server import (
+    MAX_REASON,
+    MAX_TEXT,
+    Problem,
+    Web,
+    actor,
+    form_value,
+    guarded,
+    int_value,
+    render,
+    service_errors,
+    status_of,
+    wants_fragment,
+)
+from feedback.states import CANDIDATE_STATUSES
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+
+def parse_when(raw: str, *, now: datetime, what: str = "time") -> datetime | None:
+    """'YYYY-MM-DDTHH:MM' (UTC, as the form says) or empty (None); a bad or past one is a 400."""
+    if not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Problem(400, f"{what} {raw[:40]!r} is not a date and time (YYYY-MM-DD HH:MM, UTC). "
+                           "Nothing was changed") from None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if at < now:
+        raise Problem(400, f"{what} {at:%Y-%m-%d %H:%M} UTC is in the past. Nothing was changed")
+    return at
+
+
+def _filter(request: Request) -> web_queries.BoardFilter:
+    q = request.query_params
+    status = q.get("status") or "pending"
+    if status not in CANDIDATE_STATUSES:
+        raise Problem(400, f"unknown status {status[:40]!r} (use one of: {', '.join(CANDIDATE_STATUSES)})")
+    return web_queries.BoardFilter(statuses=(status,), account=q.get("account") or None,
+                                   generator=q.get("generator") or None, template=q.get("template") or None)
+
+
+@guarded
+async def board(request: Request) -> Response:
+    web: Web = request.app.state.web
+    flt = _filter(request)
+    page_no = int_value(request.query_params.get("page"), "page", default=1, lo=1, hi=100_000)
+    limit = web_queries.BOARD_PAGE
+    page = await web.call(web.app.board, flt, limit=limit, offset=(page_no - 1) * limit)
+    pages = max(1, -(-page.total // limit))
+    return render(request, "board.html", page=page, flt=flt, page_no=page_no, pages=pages,
+                  statuses=CANDIDATE_STATUSES, query=_query_without_page(request),
+                  slots=await _slots(web, {c["account"] for c in page.cards if c["status"] == "pending"}))
+
+
+async def _slots(web: Web, accounts: set[str | None]) -> dict[str | None, list[datetime]]:
+    """Free posting slots per account on the page (a card without an account: the only account's)."""
+    configured = {a.name: a for a in web.app.config.accounts}
+    if None in accounts and len(configured) == 1:
+        accounts = (accounts - {None}) | {next(iter(configured))}
+    out: dict[str | None, list[datetime]] = {}
+    for name in accounts:
+        if name in configured and name in web.app.account_ids:
+            out[name] = await web.call(web.app.web_read, web_queries.free_slots, configured[name],
+                                       web.app.account_ids[name], now=web.app.clock())
+    if len(configured) == 1:
+        out[None] = out.get(next(iter(configured)), [])
+    return out
+
+
+def _query_without_page(request: Request) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page" and v])
+
+
+@guarded
+async def card(request: Request) -> Response:
+    web: Web = request.app.state.web
+    candidate_id = int_value(request.path_params["id"], "candidate id")
+    found = await web.call(web.app.web_read, web_queries.card, candidate_id)
+    return render(request, "_card.html", c=found, accounts=web.app.config.accounts)
+
+
+@guarded
+async def image(request: Request) -> Response:
+    web: Web = request.app.state.web
+    candidate_id = int_value(request.path_params["id"], "candidate id")
+    path = await web.call(web.app.web_read, web_queries.image_path, candidate_id)
+    if not path or Path(path).suffix.lower() not in IMAGE_TYPES or not Path(path).is_file():
+        raise Problem(404, f"candidate {candidate_id} has no image file")
+    return FileResponse(path, media_type=IMAGE_TYPES[Path(path).suffix.lower()])
+
+
+async def _act(request: Request, do) -> Response:
+    """Run one review action; answer with the card as it is now, plus the outcome or the refusal."""
+    web: Web = request.app.state.web
+    candidate_id = int_value(request.path_params["id"], "candidate id")
+    status, message, level = 200, "", "ok"
+    try:
+        version = int_value(request.state.form.get("version"), "version", lo=1)
+        message = await do(web, candidate_id, version)
+    except service_errors() as exc:
+        status, message = status_of(exc)
+        level = "error"
+    if not wants_fragment(request):
+        if status != 200:
+            return render(request, "error.html", status, status_code=status, message=message, level=level)
+        return RedirectResponse(request.headers.get("referer") or "/board", status_code=303)
+    try:
+        fresh = await web.call(web.app.web_read, web_queries.card, candidate_id)
+    except service_errors() as exc:
+        return render(request, "_message.html", status_of(exc)[0], message=message or str(exc), level="error")
+    return render(request, "_card.html", status, c=fresh, message=message, level=level,
+                  accounts=web.app.config.accounts)
+
+
+@guarded
+async def approve(request: Request) -> Response:
+    async def do(web: Web, candidate_id: int, version: int) -> str:
+        at = parse_when(form_value(request, "at", limit=40) or form_value(request, "slot", limit=40),
+                        now=web.app.clock())
+        account = form_value(request, "account", limit=64) or None
+        result = await web.call(web.app.approve, candidate_id, actor=actor(request), at=at, account=account,
+                                expected_version=version)
+        return f"approved: post {result.post_id} is scheduled for {result.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+    return await _act(request, do)
+
+
+@guarded
+async def reject(request: Request) -> Response:
+    async def do(web: Web, candidate_id: int, version: int) -> str:
+        reason = form_value(request, "reason", limit=MAX_REASON, label="reason") or "rejected in the web admin"
+        result = await web.call(web.app.reject, candidate_id, actor=actor(request), reason=reason,
+                                expected_version=version)
+        return "rejected" + (f"; its post {result.post_id} was cancelled" if result.post_id else "")
+
+    return await _act(request, do)
+
+
+@guarded
+async def edit(request: Request) -> Response:
+    async def do(web: Web, candidate_id: int, version: int) -> str:
+        text = form_value(request, "text", limit=MAX_TEXT, required=True, label="text")
+        result = await web.call(web.app.edit, candidate_id, actor=actor(request), text=text,
+                                expected_version=version)
+        return "edited" + (" and re-rendered" if result.image_path else "") + f"; now {result.after}"
+
+    return await _act(request, do)
+
+
+ROUTES = [
+    Route("/board", board),
+    Route("/board/card/{id}", card),
+    Route("/media/candidate/{id}", image),
+    Route("/board/{id}/approve", approve, methods=["POST"]),
+    Route("/board/{id}/reject", reject, methods=["POST"]),
+    Route("/board/{id}/edit", edit, methods=["POST"]),
+]

@@ -1,0 +1,304 @@
+"""The web admin's ASGI application: plumbing shared by every page (templates, sessions, the login
+and CSRF guard, error pages, security headers). Pages live in routes_review.py and routes_posts.py;
+every one of them calls only the service object (bot.app.App), with actor = the logged-in user."""
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+COOKIE = "memeloop_session"
+MAX_BODY = 64 * 1024
+MAX_TEXT = 1000
+MAX_REASON = 500
+Handler = Callable[[Request], Awaitable[Response]]
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Problem(Exception):
+    """Bad input or a refused action: shown as a message on the page with this HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> Environment:
+    """One environment per process (templates compiled once; rendering is thread-safe)."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    from bot.web import views
+
+    env.filters.update(views.FILTERS)
+    return env
+
+
+@dataclass
+class Web:
+    app: App
+    sessions: Sessions = field(default_factory=Sessions)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    token: OneTimeToken = field(default_factory=OneTimeToken)
+    env: Environment = field(default_factory=lambda: environment())
+    # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
+    dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """An App method off the event loop (the service is synchronous)."""
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def status_of(exc: Exception) -> tuple[int, str]:
+    """HTTP status and a one-line message for a service error."""
+    from bot.config import ConfigError
+    from bot.errors import UsageError
+    from feedback import Conflict, NotFound
+    from feedback.lifecycle import Refused
+
+    if isinstance(exc, Problem):
+        return exc.status, str(exc)
+    if isinstance(exc, NotFound):
+        return 404, str(exc)
+    if isinstance(exc, Conflict | Refused):
+        return 409, str(exc)
+    if isinstance(exc, UsageError | ConfigError):
+        return 400, str(exc)
+    return 502, f"the operation failed: {exc}"
+
+
+def service_errors() -> tuple[type[Exception], ...]:
+    from bot.config import ConfigError
+    from bot.errors import UsageError
+    from bot.publishers.base import PublishError
+    from feedback import FeedbackError
+    from generator import GeneratorError
+
+    return Problem, FeedbackError, UsageError, ConfigError, PublishError, GeneratorError
+
+
+def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    web: Web = request.app.state.web
+    session = getattr(request.state, "session", None)
+    body = web.env.get_template(name).render(
+        request=request, user=session.user if session else None, csrf=session.csrf if session else "",
+        path=request.url.path, **ctx)
+    return HTMLResponse(body, status_code=status)
+
+
+def wants_fragment(request: Request) -> bool:
+    return request.headers.get("x-fragment") == "1"
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    name = "_message.html" if wants_fragment(request) else "error.html"
+    return render(request, name, status, status_code=status, message=message, level="error")
+
+
+def actor(request: Request) -> str:
+    return request.state.session.user
+
+
+def form_value(request: Request, key: str, *, limit: int, required: bool = False, label: str | None = None
+               ) -> str:
+    """A form field, stripped, within ``limit`` characters (else a 400 naming the field)."""
+    value = str(request.state.form.get(key) or "").strip()
+    what = label or key
+    if len(value) > limit:
+        raise Problem(400, f"the {what} is {len(value)} characters long; the limit is {limit}. Nothing was changed")
+    if required and not value:
+        raise Problem(400, f"the {what} is empty. Nothing was changed")
+    return value
+
+
+def int_value(raw: str | None, what: str, *, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int:
+    if raw in (None, "") and default is not None:
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise Problem(400, f"{what} {raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise Problem(400, f"{what} {value} is out of range ({lo}..{hi})")
+    return value
+
+
+def guarded(fn: Handler) -> Handler:
+    """Logged-in users only; a POST also needs the session's CSRF token (form field or header)."""
+
+    async def endpoint(request: Request) -> Response:
+        web: Web = request.app.state.web
+        session = web.sessions.get(request.cookies.get(COOKIE))
+        if session is None or session.user is None:
+            if request.method == "GET" and not wants_fragment(request):
+                return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+            return error_page(request, 403, "log in first (your session is missing or has expired)")
+        request.state.session = session
+        if request.method == "POST":
+            if int(request.headers.get("content-length") or 0) > MAX_BODY:
+                return error_page(request, 413, f"the request is larger than {MAX_BODY // 1024} KiB")
+            request.state.form = await request.form()
+            sent = str(request.state.form.get("csrf") or request.headers.get("x-csrf-token") or "")
+            if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+                log.warning("event=web_csrf_rejected user=%s path=%s", session.user, request.url.path)
+                return error_page(request, 403, "the form's security token is wrong or out of date: reload the "
+                                                "page and try again. Nothing was changed")
+        try:
+            return await fn(request)
+        except service_errors() as exc:
+            return error_page(request, *status_of(exc))
+
+    endpoint.__name__ = fn.__name__
+    return endpoint
+
+
+def set_session_cookie(response: Response, sid: str) -> None:
+    response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/")
+
+
+def same_site_path(target: str | None, default: str = "/board") -> str:
+    """Only local paths after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+async def login_page(request: Request) -> Response:
+    web: Web = request.app.state.web
+    sid = request.cookies.get(COOKIE)
+    session = web.sessions.get(sid)
+    if session is not None and session.user:
+        return RedirectResponse(same_site_path(request.query_params.get("next")), status_code=303)
+    token = request.query_params.get("token", "")[:200]
+    if token and web.token.use(token):  # the link printed at start: logs in once, then is worthless
+        return _logged_in(web, request, TOKEN_ACTOR, "/board")
+    if session is None:
+        sid, session = web.sessions.new()
+    request.state.session = session
+    response = render(request, "login.html", 401 if token else 200, next=same_site_path(
+        request.query_params.get("next")), error="that one-time token is wrong or was used" if token else None)
+    set_session_cookie(response, sid or "")
+    return response
+
+
+def _logged_in(web: Web, request: Request, user: str, target: str) -> Response:
+    web.sessions.drop(request.cookies.get(COOKIE))  # a fresh id after login: no session fixation
+    sid, _ = web.sessions.new(user)
+    log.info("event=web_login user=%s", user)
+    response = RedirectResponse(same_site_path(target), status_code=303)
+    set_session_cookie(response, sid)
+    return response
+
+
+async def login(request: Request) -> Response:
+    web: Web = request.app.state.web
+    session = web.sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        return error_page(request, 403, "your login form is out of date: reload the page")
+    request.state.session = session
+    form = await request.form()
+    if not hmac.compare_digest(str(form.get("csrf") or "").encode(), session.csrf.encode()):
+        return error_page(request, 403, "the form's security token is wrong or out of date: reload the page")
+    name, password = str(form.get("name") or "")[:64], str(form.get("password") or "")[:1024]
+    client = f"ip:{request.client.host if request.client else '-'}"
+    wait = web.limiter.wait_s(client, f"user:{name}")
+    if wait:
+        log.warning("event=web_login_throttled client=%s", client)
+        return render(request, "login.html", 429, error=f"too many failed logins: try again in {wait} s",
+                      next=form.get("next"))
+    token = str(form.get("token") or "")
+    user = TOKEN_ACTOR if token and web.token.use(token) else None
+    if user is None and name and password and await web.call(web.app.check_web_login, name, password):
+        user = name
+    if user is None:
+        web.limiter.failed(client, f"user:{name}")
+        log.warning("event=web_login_failed client=%s", client)
+        return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"))
+    return _logged_in(web, request, user, str(form.get("next") or ""))
+
+
+@guarded
+async def logout(request: Request) -> Response:
+    request.app.state.web.sessions.drop(request.cookies.get(COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/board", status_code=303)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = {404: "there is no such page", 405: "that page does not take this kind of request"}.get(
+        status, "something went wrong on the server; the log has the details")
+    return error_page(request, status, message)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("event=web_error path=%s", request.url.path)
+    return error_page(request, 500, "something went wrong on the server; the log has the details")
+
+
+def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None) -> Starlette:
+    """The ASGI app serving the web admin for ``app``."""
+    from bot.web import routes_posts, routes_review
+
+    routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
+              Route("/logout", logout, methods=["POST"]), *routes_review.ROUTES, *routes_posts.ROUTES,
+              Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+    web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
+                    middleware=[Middleware(SecurityHeaders)])
+    web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter())
+    return web
+
+
+class SecurityHeaders:
+    """CSP (no inline script, no framing) and friends on every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *((k.lower().encode(), v.encode())
+                                                            for k, v in HEADERS.items()
+                                                            if k.lower().encode() not in names)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,45 @@
+"""Formatting for the templates, and the platform previews (what X and Instagram will receive)."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+ERRORS_IN_WORDS = {
+    "RateLimited": "the platform asked us to slow down; it is retried after the limit resets",
+    "TransientPublishError": "the platform did not answer properly; it is retried",
+    "PermanentPublishError": "the platform refused this post; it will not be retried unless you press retry",
+    "AuthError": "the account's login was refused: the account is paused until you log in again and resume it",
+    "DuplicatePost": "the platform says this was already posted",
+}
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:+.{digits}f}"
+
+
+def plain_error(error_class: str | None, error: str | None) -> str:
+    if not error_class and not error:
+        return ""
+    words = ERRORS_IN_WORDS.get(error_class or "", "")
+    return f"{words} ({error})" if words and error else (words or error or "")
+
+
+def x_preview(text: str, template: str | None) -> dict[str, Any]:
+    from generator.platforms import generate_alt_text
+    from generator.xtext import X_MAX_WEIGHTED, x_weighted_length
+
+    weighted = x_weighted_length(text)
+    return {"weighted": weighted, "limit": X_MAX_WEIGHTED, "over": weighted > X_MAX_WEIGHTED,
+            "alt": generate_alt_text(text, template)}
+
+
+def hashtags(text: str) -> int:
+    return len(re.findall(r"(?<!\w)#\w+", text))
+
+
+FILTERS = {"when": when, "num": num, "plain_error": plain_error}

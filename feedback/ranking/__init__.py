@@ -1,0 +1,36 @@
+"""Learned ranking of candidates (pure: no database, no clock, seeded RNG passed in).
+
+features: what the ranker sees of a candidate; model: the Bayesian ranker with Thompson sampling;
+explain: what it learned, in sentences a reviewer reads.
+"""
+from feedback.ranking.explain import describe, sentences
+from feedback.ranking.features import (
+    BEAM_SCALE,
+    CandidateFeatures,
+    Recent,
+    content_words,
+    encode,
+    features_of,
+    novelty,
+)
+from feedback.ranking.model import (
+    BEAM_PRIOR_WEIGHT,
+    DECISION_TARGETS,
+    EXPLAIN_TOP,
+    Applied,
+    Effect,
+    Outcome,
+    Ranker,
+    RankerState,
+    Score,
+    choose_beams,
+    engagement_target,
+    maturity,
+    order_by_sample,
+)
+from feedback.ranking.topics import Topics, fit_topics
+
+__all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "CandidateFeatures",
+           "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "Topics", "choose_beams", "content_words",
+           "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty", "order_by_sample",
+           "sentences"]

@@ -1,0 +1,159 @@
+"""The web admin in a real browser: Playwright driving the system's Chromium against a real server
+(uvicorn on a thread) over a real database. Saves the README's screenshots to docs/."""
+from __future__ import annotations
+
+import socket
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.config import load_config
+from tests.bot.web_helpers import PASSWORD
+from tests.conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")]
+
+CAPTIONS = ("when the code works on the first try", "me explaining the bug to the rubber duck",
+            "nobody: absolutely nobody: the build server at 3am", "that feeling when the tests are green",
+            "one does not simply deploy on a friday", "coffee first, merge conflicts later")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _memes(app, tmp: Path) -> list[int]:
+    """Pending meme candidates on real photos (scikit-image's), rendered as the generator does, plus
+    a published history with engagement so the dashboard has something to draw."""
+    from PIL import Image
+    from skimage import data
+
+    from feedback.polling import Counts
+    from feedback.repository.metrics import NewSnapshot, add_snapshots
+    from generator.annotate import render_meme
+    from tests.feedback import feedback_rows as rows
+
+    photos = [Image.fromarray(getattr(data, n)()).convert("RGB") for n in ("chelsea", "coffee", "astronaut", "rocket")]
+    now, acc, ids = app.clock(), app.account_ids["demo"], []
+    with app.tx() as s:
+        templates = []
+        for i, photo in enumerate(photos):
+            src = tmp / f"template{i}.png"
+            photo.thumbnail((480, 480))
+            photo.save(src)
+            t = rows.template(s, ["cat", "coffee", "astronaut", "rocket"][i], now=now)
+            t.image_path = str(src)
+            templates.append(t)
+        for i, text in enumerate(CAPTIONS):
+            t = templates[i % len(templates)]
+            path = tmp / f"meme{i}.png"
+            with Image.open(t.image_path) as img:
+                render_meme(img, text).save(path)
+            c = rows.candidate(s, now=now - timedelta(minutes=i), text=text, account_id=acc, template_id=t.id,
+                               image_path=str(path), source_image_path=t.image_path, predicted_score=0.9 - i / 10,
+                               group_key=f"img{i // 2}", beam_rank=i % 2,
+                               predicted_explain={"explain": [[f"template={t.slug}", 0.3 - i / 20],
+                                                              ["hour=09h", 0.1], ["length=short", -0.05]]})
+            ids.append(c.id)
+        for day in range(14):  # history: published, measured posts
+            t = templates[day % len(templates)]
+            c = rows.candidate(s, now=now - timedelta(days=day + 1), text=f"an older meme {day}", account_id=acc,
+                               template_id=t.id, status="approved", tone=["funny", "dry"][day % 2])
+            p = rows.post(s, candidate_id=c.id, account_id=acc, at=now - timedelta(days=day, hours=3 + day % 5))
+            add_snapshots(s, [NewSnapshot(p.id, now, 3600, Counts(likes=5 + (day * 7) % 23, reposts=day % 4))])
+    return ids
+
+
+@pytest.fixture
+def server(write_config, tmp_path):
+    from bot.web.serve import WebServer
+
+    app = build_app(load_config(write_config()))
+    app.add_web_user("ann", PASSWORD)
+    ids = _memes(app, tmp_path)
+    web = WebServer(app, port=_free_port())
+    web.start()
+    deadline = time.monotonic() + 20
+    while not web.server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert web.server.started, "the web server did not start"
+    yield f"http://127.0.0.1:{web.port}", app, ids
+    web.stop()
+    app.close()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def test_review_schedule_and_dashboard_in_a_browser(server, page):
+    base, app, ids = server
+    docs = REPO / "docs"
+    docs.mkdir(exist_ok=True)
+    page.goto(f"{base}/board")
+    assert "/login" in page.url
+    page.fill('input[name="name"]', "ann")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{base}/board")
+    cards = page.locator("[data-card]")
+    assert cards.count() == len(CAPTIONS)
+    page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path=str(docs / "web-review-board.png"), full_page=False)
+
+    # approve the first card in place, then see it on the schedule
+    first = page.locator(f"#card-{ids[0]}")
+    first.locator('form[data-action="approve"] button').click()
+    page.locator(f"#card-{ids[0]} .message.ok").wait_for()
+    assert "approved: post" in page.locator(f"#card-{ids[0]} .message").inner_text()
+    assert page.url == f"{base}/board"  # no full page load
+
+    # reject the second with a reason, with the keyboard: j moves to it, r focuses the reason
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("j")
+    page.keyboard.press("r")
+    page.keyboard.type("not funny")
+    page.keyboard.press("Enter")
+    page.locator(f"#card-{ids[1]} .message.ok").wait_for()
+    assert page.locator(f"#card-{ids[1]} .st").inner_text() == "rejected"
+
+    # edit the third and see the new image
+    third = page.locator(f"#card-{ids[2]}")
+    before = third.locator("img").get_attribute("src")
+    third.locator("textarea").fill("a brand new caption")
+    third.locator('form[data-action="edit"] button').click()
+    page.locator(f"#card-{ids[2]} .message.ok").wait_for()
+    img = page.locator(f"#card-{ids[2]} img")
+    assert img.get_attribute("src") != before
+    page.wait_for_function(f"document.querySelector('#card-{ids[2]} img').naturalWidth > 0")
+    assert app.candidate(ids[2])["text"] == "a brand new caption"
+    assert {h["actor"] for h in app.candidate(ids[0])["history"]} == {"ann"}
+
+    post_id = app.candidate(ids[0])["posts"][0]["id"]
+    start = (app.clock() - timedelta(days=1)).date().isoformat()
+    page.goto(f"{base}/schedule?start={start}&days=14")
+    page.locator(f'a[data-post="{post_id}"]').click()
+    page.wait_for_url(f"{base}/posts/{post_id}")
+    assert "weighted length" in page.inner_text("body")
+
+    page.goto(f"{base}/dashboard")
+    chart = page.locator("#chart-time svg polyline")
+    chart.wait_for()
+    assert chart.is_visible() and page.locator("#chart-template svg rect").count() >= 4
+    page.screenshot(path=str(docs / "web-dashboard.png"), full_page=True)
