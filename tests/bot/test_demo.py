@@ -59,7 +59,7 @@ def test_demo_runs_offline_twice_and_fills_the_outbox(tmp_path):
         pytest.skip(f"the demo needs modules not on this branch yet: {', '.join(missing)}")
     folder = tmp_path / "demo-data"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "COLUMNS": "120"}
+           "COLUMNS": "200"}  # wide enough that the dashboard never wraps a long tmp path
     for _ in range(2):  # running it twice works
         run = subprocess.run([sys.executable, "-m", "bot", "demo", "--dir", str(folder), "--rounds", "1"],
                              check=False, capture_output=True, text=True, env=env, timeout=300)
