@@ -34,11 +34,13 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
+    from bot.content import CaptionResult, MakeResult
     from bot.jobs import GenerateOutcome
     from bot.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
     from bot.publishing import PublishSummary
     from bot.review import ReviewResult
+    from bot.story import StoryResult, Thread
     from bot.web_queries import BoardFilter, BoardPage
     from bot.worker import WorkerClient
     from feedback.ranking import Ranker
@@ -242,6 +244,54 @@ class App:
         from bot.pipeline import run_generation
 
         return run_generation(self, req, models=models)
+
+    # -- content systems (bot/content.py, bot/story.py) ------------------------------------------------
+    def caption(self, photos: list[Path], *, tone: str | None, audience: str | None, account: str | None,
+                n: int = 5, seed: int | None = None, **models: Any) -> CaptionResult:
+        """Captions in a tone for the user's own photos, into the review queue."""
+        from bot import content
+
+        return content.caption_photos(self, photos, tone=tone, audience=audience, account=account, n=n,
+                                      seed=seed, **models)
+
+    def make(self, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
+             matcher: Any = None) -> MakeResult:
+        """A meme from a text: the template it is most like (learned map), queued with 3 alternatives."""
+        from bot import content
+
+        return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
+
+    def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+              account: str | None = None, topic: str | None = None, seed: int | None = None,
+              **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file or a template slug), into review."""
+        from bot import story
+
+        return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
+                               topic=topic, seed=seed, **models)
+
+    def thread(self, candidate_id: int) -> Thread:
+        from bot import story
+
+        return story.thread(self, candidate_id)
+
+    def continue_thread(self, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
+                        seed: int | None = None, writer: Any = None) -> tuple[ReviewResult, Thread]:
+        from bot import story
+
+        return story.continue_story(self, candidate_id, actor=actor, parts=parts, steer=steer, seed=seed,
+                                    writer=writer)
+
+    def edit_thread_part(self, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
+        from bot import story
+
+        return story.edit_part(self, candidate_id, position, text, actor=actor)
+
+    def approve_thread(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+                       account: str | None = None) -> ReviewResult:
+        from bot import story
+
+        return story.approve_thread(self, candidate_id, actor=actor, at=at, account=account)
 
     def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
         from bot.publishing import publish_due

@@ -54,6 +54,10 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
     "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
     "web": "bot.commands.web:web",
     "users": {"add": "bot.commands.web:users_add"},
+    "caption": "bot.commands.content:caption",
+    "make": "bot.commands.content:make",
+    "story": "bot.commands.content:story",
+    "thread": "bot.commands.content:thread",
 }
 
 GROUP_HELP = {

@@ -138,7 +138,11 @@ def run_demo(folder: Path, *, fresh: bool = False, rounds: int = 2, console=None
         for number in range(1, rounds + 1):
             console.rule(f"[bold]round {number} of {rounds}")
             reports.append(_round(app, clock, console))
+        from bot.demo_content import content_systems  # photo captions, text -> meme, a story thread
+
+        content = content_systems(app, console, _step)
         summary = _dashboard(app, console, folder, reports)
+        summary["content"] = content
     finally:
         app.close()
     console.print(f"[dim]demo finished in {time.monotonic() - started:.0f}s (wall clock)[/dim]")

@@ -67,6 +67,8 @@ class Models:
     version: str
     make: Callable[[GenerateRequest, Config, str], list[Draft]]  # (request, config, group prefix)
     info: dict[str, Any] = field(default_factory=dict)
+    # rows that belong with a stored candidate (a story's parts), in the same transaction
+    on_stored: Callable[[Any, Any, Draft, Any], None] | None = None  # (session, candidate row, draft, now)
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,8 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
-        _forward(group, verdicts, scores, drafts, _per_image(cfg, req.generator), req.count - counts[PENDING])
+        per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
+        _forward(group, verdicts, scores, drafts, per_image, req.count - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
             _add(session, app, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
@@ -317,7 +320,8 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
-        phash = None if draft.template is not None else med.phash
+        # The same holds for a user's photo captioned again in another tone, or a story told of it.
+        phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
         checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
         out.append((PENDING, None))
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
@@ -384,7 +388,7 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
     from feedback.repository import candidates as cand_repo
 
     score, explain = predicted
-    cand_repo.add_candidate(session, cand_repo.NewCandidate(
+    row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
         generator=req.generator, text=draft.text, account_id=app.account_ids[req.account],
         generation_id=generation_id,
         template_id=template_ids.get(draft.template.slug) if draft.template is not None else None,
@@ -393,3 +397,5 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
         params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
         image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
         predicted_score=float(score), predicted_explain=explain), now)
+    if models.on_stored is not None:
+        models.on_stored(session, row, draft, now)

@@ -54,19 +54,29 @@ def poll_due(app: App, *, now: datetime | None = None) -> int:
 
 
 def _poll_account(app: App, publisher: Publisher, posts: Sequence[PollTarget], now: datetime) -> int:
+    from bot.story_publish import part_remote_ids, roll_up
+
     stored = 0
-    for batch in batches(posts, app.config.polling.batch_size):
+    size = app.config.polling.batch_size
+    for batch in batches(posts, size):
         by_remote = {t.remote_id: t for t in batch}
-        readings = publisher.fetch_metrics(list(by_remote), now=now)
+        with app.tx() as session:  # a thread's later parts are polled too and rolled up into its post
+            parts = part_remote_ids(session, [t.post_id for t in batch])
+        wanted = list(dict.fromkeys([*by_remote, *(r for ids in parts.values() for r in ids)]))
+        readings = {r.remote_id: r for chunk in batches(wanted, size)
+                    for r in publisher.fetch_metrics(list(chunk), now=now)}
         snapshots = []
-        for reading in readings:
-            target = by_remote.pop(reading.remote_id, None)
-            if target is None:
-                continue  # the platform answered about a post we did not ask for
+        for remote_id, target in list(by_remote.items()):
+            reading = readings.get(remote_id)
+            if reading is None:
+                continue
+            del by_remote[remote_id]
+            counts, raw = Counts.of(reading), _jsonable(reading.raw)
+            if target.post_id in parts:
+                counts, raw = roll_up([readings.get(r) for r in parts[target.post_id]], parts[target.post_id])
             snapshots.append(metrics_repo.NewSnapshot(
-                post_id=target.post_id, taken_at=now,
-                age_s=int((now - target.published_at).total_seconds()),
-                counts=Counts.of(reading), raw=_jsonable(reading.raw)))
+                post_id=target.post_id, taken_at=now, age_s=int((now - target.published_at).total_seconds()),
+                counts=counts, raw=raw))
         for missing in by_remote.values():
             log.info("no metrics post_id=%d remote_id=%s (deleted or hidden?)", missing.post_id,
                      missing.remote_id)

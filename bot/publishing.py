@@ -178,6 +178,14 @@ def _publish_job(app: App, job: Job, owner: str) -> tuple[Outcome, datetime | No
     publisher = None
     try:
         publisher = app.publisher(job.account)
+        if job.generator == "story":  # a thread: part by part (bot/story_publish.py)
+            from bot import story_publish
+
+            if story_publish.chains(acc.platform):
+                result = story_publish.publish_thread(app, job, acc, publisher)
+                _record_published(app, job, owner, result, publisher)
+                return Outcome.PUBLISHED, None
+            job = story_publish.as_single_post(job)
         prepared = prepare_post(acc, job)
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator}
@@ -308,6 +316,11 @@ def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
 def _settle_one(app: App, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:
     from bot.publishers.matching import expected_texts, find_match
 
+    if job.generator == "story":  # a thread is settled part by part
+        from bot import story_publish
+
+        if story_publish.chains(app.config.account(job.account).platform):
+            return story_publish.reconcile_thread(app, post, job, remote, now)
     texts = expected_texts(job.text, lambda: prepare_post(app.config.account(job.account), job).text)
     match = find_match(remote, marker=post.marker, texts=texts, since=post.scheduled_at - RECONCILE_MARGIN,
                        taken=taken)

@@ -172,7 +172,8 @@ def edit(app: App, candidate_id: int, *, actor: str, text: str, reason: str | No
         seen = cand.version
         source = cand.source_image_path or (cand.template.image_path if cand.template else None)
         boxes = list(cand.template.boxes) if cand.template else []
-        rerender = move.rerender and cand.generator != "post" and source is not None
+        # only memes carry their text on the picture; a photo's or a thread's text is the post's text
+        rerender = move.rerender and cand.generator in ("meme", "textmeme") and source is not None
     media = _render(app, candidate_id, source, boxes, text) if rerender and source else None
     with app.tx() as session:
         cand, post = _load(session, candidate_id)

@@ -35,7 +35,9 @@ NAMING = {
 }
 
 PLATFORMS = ("outbox", "x", "instagram")
-GENERATORS = ("meme", "post", "manual")
+# photo: captions for a user's photo; textmeme: a text placed on its best template; story: a thread
+GENERATORS = ("meme", "post", "manual", "photo", "textmeme", "story")
+PART_STATES = ("pending", "sending", "published")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -189,6 +191,42 @@ class Post(Base):
 
     candidate: Mapped[Candidate] = relationship()
     account: Mapped[Account] = relationship()
+
+
+class ThreadPart(Base):
+    """One part of a story thread (generator 'story') as the writer wrote it, with what regenerates
+    it (seed, steer). The thread as reviewed and posted is the candidate's text: its parts joined by
+    blank lines, so every review action (edit included) keeps working on it (migration 0006)."""
+
+    __tablename__ = "thread_parts"
+    __table_args__ = (UniqueConstraint("candidate_id", "position", name="uq_thread_parts_candidate_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    position: Mapped[int]
+    original_text: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PostPart(Base):
+    """Publishing state of one thread part of one post: each part goes out exactly once, in order,
+    and a publish that stopped between parts resumes at the first part not yet out."""
+
+    __tablename__ = "post_parts"
+    __table_args__ = (UniqueConstraint("post_id", "position", name="uq_post_parts_post_position"),
+                      CheckConstraint(_in("state", PART_STATES), name="state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    position: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    marker: Mapped[str] = mapped_column(String(80), unique=True)
+    remote_id: Mapped[str | None] = mapped_column(String(128))
+    remote_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class _Counts:

@@ -93,7 +93,8 @@ class Publisher(Protocol):
     def publish(self, post: PreparedPost, *, marker: str,
                 meta: Mapping[str, Any] | None = None) -> Published:
         """Post once. ``marker`` is unique per post row; ``meta`` (post/candidate ids, template) is
-        for records and logs only; platforms ignore it."""
+        for records and logs only; platforms ignore it. Publishers that can chain posts (X, the
+        outbox) also take ``reply_to=REMOTE_ID``: a story thread's later parts answer the one before."""
 
     def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
         """Engagement of already-published posts (missing/deleted ids are left out)."""

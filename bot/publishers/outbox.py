@@ -74,7 +74,8 @@ class OutboxPublisher(RateLimitLog):
             raise PermanentPublishError(f"outbox {self.path}: marker {marker!r} is not a safe file name")
         return self.posts_dir / f"{marker}.json"
 
-    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None) -> Published:
+    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None,
+                reply_to: str | None = None) -> Published:
         record_path = self._record_path(marker)
         if record_path.exists():
             raise DuplicatePost(f"outbox {self.path}: marker {marker} was already published "
@@ -92,9 +93,14 @@ class OutboxPublisher(RateLimitLog):
             "generator": meta.get("generator"), "published_at": now.isoformat(),
             "sha256": hashlib.sha256(post.media).hexdigest(),
         }
+        if reply_to is not None:  # a thread's later part answers the part before it
+            record["in_reply_to"] = reply_to
+        if not post.media:
+            record["media"] = None
         try:
             self.posts_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.posts_dir / media_name, post.media)
+            if post.media:
+                _write_atomic(self.posts_dir / media_name, post.media)
             _write_atomic(record_path, json.dumps(record, indent=2, ensure_ascii=False).encode())
         except OSError as exc:
             raise TransientPublishError(f"outbox {self.path}: cannot write post {marker}: {exc}",
@@ -106,7 +112,7 @@ class OutboxPublisher(RateLimitLog):
         if self.latency_ms:
             self._sleep(self.latency_ms / 2000)
         log.info("event=outbox_published account=%s marker=%s", self.account, marker)
-        return Published(remote_id=marker, url=(self.path / record["media"]).as_uri(), published_at=now)
+        return Published(remote_id=marker, url=_url(self.path, record), published_at=now)
 
     def _records(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
@@ -122,8 +128,8 @@ class OutboxPublisher(RateLimitLog):
 
     def _write_index(self) -> None:
         cards = "\n".join(
-            f'<figure><img src="{html.escape(r["media"])}" alt="{html.escape(r.get("alt_text") or "")}" '
-            f'loading="lazy"><figcaption>{html.escape(r["text"])}<br><small>{html.escape(r["published_at"])}'
+            '<figure>' + (f'<img src="{html.escape(r["media"])}" alt="{html.escape(r.get("alt_text") or "")}" '
+                          'loading="lazy">' if r.get("media") else '') + f'<figcaption>{html.escape(r["text"])}<br><small>{html.escape(r["published_at"])}'
             f' · {html.escape(r["marker"])}</small></figcaption></figure>'
             for r in self._records())
         page = ("<!doctype html><meta charset=utf-8><title>memeloop outbox: "
@@ -141,7 +147,7 @@ class OutboxPublisher(RateLimitLog):
             created = datetime.fromisoformat(r["published_at"])
             if created >= since:
                 found.append(RemotePost(remote_id=r["remote_id"], text=r["text"], created_at=created,
-                                        url=(self.path / r["media"]).as_uri(), marker=r["marker"]))
+                                        url=_url(self.path, r), marker=r["marker"]))
         return found
 
     def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
@@ -154,6 +160,11 @@ class OutboxPublisher(RateLimitLog):
                 continue
             readings.append(simulated_engagement(record, now=now, seed=self.audience_seed))
         return readings
+
+
+def _url(root: Path, record: Mapping[str, Any]) -> str:
+    """The post's media file, or its record for a text-only post (a thread's later part)."""
+    return (root / (record["media"] or f"posts/{record['marker']}.json")).as_uri()
 
 
 def audience_quality(record: Mapping[str, Any], seed: int) -> float:

@@ -233,14 +233,16 @@ class XPublisher(RateLimitLog):
             notes.append(note[:500])
             log.warning("event=x_alt_text_dropped account=%s media=%s error=%s", self.account, media_id, exc)
 
-    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None) -> Published:
+    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None,
+                reply_to: str | None = None) -> Published:
+        """One tweet; ``reply_to``: the tweet it answers (a thread's previous part)."""
         if not self.allow_urls and URL.search(post.text):
             raise PermanentPublishError(f"x account {self.account!r}: the text contains a URL and "
                                         f"[accounts.x] allow_urls is false (posts with links cost more)")
         notes: list[str] = []
         media_ids = [self._upload(post, notes)] if post.media else None
         body = self._call("POST /2/tweets", lambda: self._client.create_tweet(
-            text=post.text, media_ids=media_ids, user_auth=True), sends_post=True)
+            text=post.text, media_ids=media_ids, in_reply_to_tweet_id=reply_to, user_auth=True), sends_post=True)
         tweet_id = str((body.get("data") or {}).get("id") or "")
         if not tweet_id:
             raise TransientPublishError(f"x POST /2/tweets: answer without an id: {str(body)[:200]}",

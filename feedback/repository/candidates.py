@@ -160,3 +160,9 @@ def sheet_rows(session: Session, now: datetime, *, statuses: Sequence[str], acco
     paths = dict(session.execute(select(Candidate.id, Candidate.image_path)
                                  .where(Candidate.id.in_([r.id for r in rows]))).all())
     return [(r, paths.get(r.id)) for r in rows]
+
+
+def of_generation(session: Session, generation_id: int) -> list[Candidate]:
+    """A run's candidates in the order they were stored."""
+    return list(session.scalars(select(Candidate).where(Candidate.generation_id == generation_id)
+                                .order_by(Candidate.id)))

@@ -59,9 +59,14 @@ class Writer:
         if value is not None and value not in known:
             raise GeneratorError(f"unknown {name} {value!r}; this caption model knows {', '.join(known)}")
 
-    def _sample(self, text_prompt: str, n: int, seed: int) -> list[str]:
+    def _sample(self, text_prompt: str, n: int, seed: int, context: str = "") -> list[str]:
         torch = self._torch
         ids = self.tokenizer(text_prompt, return_tensors="pt")["input_ids"]
+        if context.strip():  # the most recent context tokens that fit before the new ones
+            room = self.model.config.n_positions - self.max_new_tokens - ids.shape[1]
+            ctx = self.tokenizer(" " + " ".join(context.split()), return_tensors="pt")["input_ids"]
+            if room > 0:
+                ids = torch.cat([ids, ctx[:, -room:]], dim=1)
         torch.manual_seed(seed)
         with torch.no_grad():
             out = self.model.generate(ids, do_sample=True, temperature=self.temperature, top_p=self.top_p,
@@ -70,9 +75,14 @@ class Writer:
                                       pad_token_id=self.tokenizer.eos_token_id)
         return self.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
 
+    def write_after(self, context: str, n: int, **options) -> list[str]:
+        """n continuations of ``context`` (a story so far): ``write`` with a context."""
+        return self.write(n, context=context, **options)
+
     def write(self, n: int, tone: str | None = None, audience: str | None = None, seed: int | None = None,
-              topic: str | None = None) -> list[str]:
-        """n captions; tone/audience/topic None = chosen at random (seeded); unsafe ones are resampled."""
+              topic: str | None = None, context: str = "") -> list[str]:
+        """n captions; tone/audience/topic None = chosen at random (seeded); unsafe ones are resampled.
+        ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
         self._check("tone", tone, self.tones)
@@ -85,7 +95,8 @@ class Writer:
         text_prompt = prompt(tone, audience, topic)
         captions: list[str] = []
         for attempt in range(MAX_ATTEMPTS):
-            for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt):
+            for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt,
+                                    context):
                 caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
                 if caption and not find_unsafe(caption) and len(captions) < n:
                     captions.append(caption)

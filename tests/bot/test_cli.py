@@ -26,6 +26,8 @@ EXPECTED_COMMANDS = {
     "queue list", "queue sheet", "queue show", "reject", "reschedule", "retry", "run", "stats", "stats approval",
     "stats by", "stats bottom", "stats models", "stats time", "stats top", "status", "train", "train gpt2",
     "train meme", "train pggan", "users", "users add", "web",
+    "caption", "make", "story", "thread", "thread show", "thread continue", "thread steer", "thread edit",
+    "thread approve",
 }
 
 

@@ -59,7 +59,7 @@ def test_demo_runs_offline_twice_and_fills_the_outbox(tmp_path):
         pytest.skip(f"the demo needs modules not on this branch yet: {', '.join(missing)}")
     folder = tmp_path / "demo-data"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "COLUMNS": "120"}
+           "COLUMNS": "200"}  # wide enough that the dashboard never wraps a long tmp path
     for _ in range(2):  # running it twice works
         run = subprocess.run([sys.executable, "-m", "bot", "demo", "--dir", str(folder), "--rounds", "1"],
                              check=False, capture_output=True, text=True, env=env, timeout=300)
@@ -73,4 +73,8 @@ def test_demo_runs_offline_twice_and_fills_the_outbox(tmp_path):
         published = db.execute("SELECT count(*) FROM posts WHERE state = 'published'").fetchone()[0]
         generators = {g for (g,) in db.execute("SELECT DISTINCT generator FROM candidates")}
         snapshots = db.execute("SELECT count(*) FROM metric_snapshots").fetchone()[0]
-    assert published == len(records) and generators == {"meme", "post"} and snapshots > 0
+    assert published == len({r["post_id"] for r in records}) and snapshots > 0
+    assert generators == {"meme", "post", "photo", "textmeme", "story"}
+    assert "content systems" in out and "photo topic cats" in out and "1/2 " in out
+    parts = [r for r in records if r["generator"] == "story"]
+    assert len(parts) == 2 and sum("in_reply_to" in r for r in parts) == 1

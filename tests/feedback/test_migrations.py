@@ -81,9 +81,32 @@ def _seed_0008(conn: Connection) -> None:
     assert conn.execute(text(one.format("approved, edited", "v_approval"))).one() == (1, 0)
 
 
+def _seed_0006(conn: Connection) -> None:
+    _seed_0008(conn)  # 0006 widens the generator checks (triggers and views untouched) and adds thread parts
+    conn.execute(text(
+        "INSERT INTO candidates (id, account_id, generator, model_version, text, original_text, params, status, "
+        "created_at, updated_at, version) VALUES (2, 1, 'story', 'w', 'a\n\nb', 'a\n\nb', '{}', 'approved', "
+        ":t, :t, 1)"), {"t": NOW})
+    for pos, part in enumerate("ab"):
+        conn.execute(text("INSERT INTO thread_parts (candidate_id, position, original_text, params, "
+                          "created_at, updated_at) VALUES (2, :p, :x, '{}', :t, :t)"), {"p": pos, "x": part, "t": NOW})
+    conn.execute(text(
+        "INSERT INTO posts (id, candidate_id, account_id, state, scheduled_at, next_attempt_at, attempts, "
+        "marker, created_at, updated_at) VALUES (2, 2, 1, 'publishing', :t, :t, 1, 'm2', :t, :t)"), {"t": NOW})
+    conn.execute(text("INSERT INTO post_parts (post_id, position, state, marker, remote_id, updated_at) "
+                      "VALUES (2, 0, 'published', 'm2-0', 'r1', :t)"), {"t": NOW})
+    assert conn.execute(text("SELECT approved FROM v_approval WHERE generator = 'story'")).scalar() == 1
+    conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes) VALUES (1, :t, 9000, 9)"),
+                 {"t": NOW.replace(hour=14)})  # the aggregate triggers on candidates/posts still fire
+    assert conn.execute(text("SELECT total_engagement FROM v_engagement_by_account WHERE account = 'demo'")
+                        ).scalar() > 12
+    conn.execute(text("DELETE FROM post_parts"))  # the common checks expect one post (id 1)
+    conn.execute(text("DELETE FROM posts WHERE id = 2"))
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
-                                                    "0008": _seed_0008}
+                                                    "0008": _seed_0008, "0006": _seed_0006}
 
 
 def test_schema_head_constant_matches_migrations():
@@ -112,6 +135,7 @@ def _upgrade_from_each_revision(url_factory: Callable[[], str]) -> None:
             assert conn.execute(text("SELECT posts, measured FROM v_engagement_by_account")).one() == (1, 1)
             assert conn.execute(text("SELECT candidates FROM v_approval")).scalar() == 1
             assert conn.execute(text("SELECT text FROM candidates WHERE id = 1")).scalar() == "hi"
+            assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() is not None
         engine.dispose()
 
 

@@ -1,0 +1,76 @@
+"""Text -> template matcher: hashed n-gram embedding + softmax regression on the caption corpus."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generator import DataError
+from generator.meme.data import load_dataset
+from generator.meme.templates import DEMO_DATA_DIR
+from generator.template_match import MatchSettings, TemplateMatcher, embed, fit_from_dataset
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    data = load_dataset(DEMO_DATA_DIR)
+    return [c.text for c in data.captions], [c.template for c in data.captions]
+
+
+def test_embedding_is_deterministic_sparse_and_unit_length():
+    x = embed(["When the deploy fails", "when the DEPLOY fails!", ""]).toarray()
+    assert np.allclose(x[0], x[1]) and np.isclose(np.linalg.norm(x[0]), 1.0) and not x[2].any()
+    assert (x[0] != 0).sum() < 200
+
+
+def test_held_out_captions_find_their_template_far_above_the_most_frequent_baseline(corpus):
+    texts, labels = corpus
+    rng = np.random.default_rng(0)
+    test = set(rng.choice(len(texts), size=len(texts) // 5, replace=False).tolist())
+    train = [i for i in range(len(texts)) if i not in test]
+    matcher = TemplateMatcher.fit([texts[i] for i in train], [labels[i] for i in train])
+    held = sorted(test)
+    probs = matcher.probabilities([texts[i] for i in held])
+    top5 = np.argsort(-probs, axis=1)[:, :5]
+    acc5 = np.mean([labels[i] in {matcher.slugs[j] for j in row} for i, row in zip(held, top5)])
+    most = max({labels[i] for i in train}, key=[labels[i] for i in train].count)
+    baseline = np.mean([labels[i] == most for i in held])
+    assert acc5 >= 3 * baseline and acc5 > 0.6
+
+
+def test_rank_and_version(corpus):
+    texts, labels = corpus
+    matcher = TemplateMatcher.fit(texts, labels, MatchSettings(steps=100))
+    ranked = matcher.rank("the cat knocked my coffee off the table and stared at me", k=4)
+    assert len(ranked) == 4 and ranked[0].slug in ("cat", "coffee") and ranked[0].prob >= ranked[1].prob
+    assert matcher.version.startswith("tm-")
+    other = TemplateMatcher.fit(texts[:-1], labels[:-1], MatchSettings(steps=100))
+    assert other.version != matcher.version
+    with pytest.raises(DataError, match="no words"):
+        matcher.rank("!!! ???")
+
+
+def test_too_little_data_is_a_data_error():
+    with pytest.raises(DataError, match="at least 2 templates"):
+        TemplateMatcher.fit(["a", "b"], ["x", "x"])
+    with pytest.raises(DataError):
+        TemplateMatcher.fit([], [])
+
+
+def test_fit_from_dataset_knows_every_template_with_captions():
+    data = load_dataset(DEMO_DATA_DIR)
+    assert set(fit_from_dataset(data, MatchSettings(steps=20)).slugs) == {t.slug for t in data.templates}
+
+
+def test_a_cached_fit_is_read_back_only_for_the_same_corpus(tmp_path):
+    data = load_dataset(DEMO_DATA_DIR)
+    settings = MatchSettings(steps=20)
+    cache = tmp_path / "tm.npz"
+    first = fit_from_dataset(data, settings, cache=cache)
+    again = fit_from_dataset(data, settings, cache=cache)
+    assert again.version == first.version and np.array_equal(again.weights, first.weights)
+    assert again.slugs == first.slugs
+    smaller = data.for_templates({t.slug for t in data.templates} - {"cat"})
+    refit = fit_from_dataset(smaller, settings, cache=cache)
+    assert "cat" not in refit.slugs and refit.version != first.version
+    cache.write_bytes(b"garbage")
+    assert fit_from_dataset(data, settings, cache=cache).version == first.version
