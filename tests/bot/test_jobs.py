@@ -139,7 +139,7 @@ def test_prune_deletes_old_files_of_discarded_candidates_only(app, clock, tmp_pa
 
 # --- generator.warm_worker: the daemon feeds one long-lived worker per generator ------------------
 
-WARM = CONFIG.replace('timeout = "2s"', 'timeout = "60s"\nwarm_worker = true\nworker_max_runs = 2')
+WARM = CONFIG.replace('timeout = "30s"', 'timeout = "60s"\nwarm_worker = true\nworker_max_runs = 2')
 
 
 def _warm_app(tmp_path: Path, text: str):
