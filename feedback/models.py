@@ -196,7 +196,7 @@ class Post(Base):
 class ThreadPart(Base):
     """One part of a story thread (generator 'story') as the writer wrote it, with what regenerates
     it (seed, steer). The thread as reviewed and posted is the candidate's text: its parts joined by
-    blank lines, so every review action (edit included) keeps working on it (migration 0006)."""
+    blank lines, so every review action (edit included) keeps working on it (migration 0009)."""
 
     __tablename__ = "thread_parts"
     __table_args__ = (UniqueConstraint("candidate_id", "position", name="uq_thread_parts_candidate_position"),)

@@ -81,8 +81,8 @@ def _seed_0008(conn: Connection) -> None:
     assert conn.execute(text(one.format("approved, edited", "v_approval"))).one() == (1, 0)
 
 
-def _seed_0006(conn: Connection) -> None:
-    _seed_0008(conn)  # 0006 widens the generator checks (triggers and views untouched) and adds thread parts
+def _seed_0009(conn: Connection) -> None:
+    _seed_0008(conn)  # 0009 widens the generator checks (triggers and views untouched) and adds thread parts
     conn.execute(text(
         "INSERT INTO candidates (id, account_id, generator, model_version, text, original_text, params, status, "
         "created_at, updated_at, version) VALUES (2, 1, 'story', 'w', 'a\n\nb', 'a\n\nb', '{}', 'approved', "
@@ -106,7 +106,7 @@ def _seed_0006(conn: Connection) -> None:
 
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
-                                                    "0008": _seed_0008, "0006": _seed_0006}
+                                                    "0008": _seed_0008, "0009": _seed_0009}
 
 
 def test_schema_head_constant_matches_migrations():

@@ -13,14 +13,14 @@ procedure SQLite's ALTER TABLE documentation gives for changes that leave the on
 alone), so 0008's triggers on candidates and the v_* views stay exactly as they are. A batch
 rebuild would drop those triggers and need every view re-created.
 
-Revision ID: 0006
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 10:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
@@ -100,5 +100,5 @@ def downgrade() -> None:
     for table in ("candidates", "generations"):  # never drop someone's rows to fit the old constraint
         count = op.get_bind().execute(sa.text(f"SELECT count(*) FROM {table} WHERE generator IN ({new})")).scalar()
         if count:
-            raise RuntimeError(f"{table}: {count} rows use generators added by 0006 ({new}); delete them first")
+            raise RuntimeError(f"{table}: {count} rows use generators added by 0009 ({new}); delete them first")
     _set_generators(NEW_GENERATORS, OLD_GENERATORS)
