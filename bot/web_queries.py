@@ -3,13 +3,11 @@ card's siblings, a schedule range, one post with what each platform will receive
 datasets. Plain functions over a Session returning plain data; bot.app.App exposes them."""
 from __future__ import annotations
 
-import heapq
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, text
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
@@ -151,54 +149,17 @@ def post_detail(session: Session, post_id: int) -> dict[str, Any]:
             "last_error": p.last_error}
 
 
-ONE_PASS = ("SELECT post_id, day, hour, template, generator, tone, engagement FROM v_post_engagement"
-            " {where}")
-
-
 def dashboard(session: Session, *, account: str | None = None, top: int = 5) -> dict[str, list[dict[str, Any]]]:
-    """Every dataset of the dashboard page, by name (each is also a CSV/JSON download).
-
-    One pass over the published posts folds them by day, template, generator, tone and hour (the
-    same numbers as feedback.repository.stats, which runs one query per breakdown; a test pins
-    the two together)."""
-    rows = session.execute(text(ONE_PASS.format(where="WHERE account = :account" if account else "")),
-                           {"account": account}).all()
-    keys = {"time": 1, "template": 3, "generator": 4, "tone": 5, "hour": 2}
-    data = {name: _fold(rows, index, name if name != "time" else "day") for name, index in keys.items()}
-    data["time"].sort(key=lambda r: r["day"])
-    data["hour"].sort(key=lambda r: (r["hour"] is not None, r["hour"]))
-    measured = [r for r in rows if r[6] is not None]
-    best = heapq.nlargest(top, measured, key=lambda r: (r[6], -r[0]))
-    worst = heapq.nsmallest(top, measured, key=lambda r: (r[6], r[0]))
-    details = _post_rows(session, [r[0] for r in best + worst])
-    data["top"] = [details[r[0]] for r in best]
-    data["bottom"] = [details[r[0]] for r in worst]
+    """Every dataset of the dashboard page, by name (each is also a CSV/JSON download): the queries
+    of feedback.repository.stats (the CLI's `memeloop stats`), which read the pre-aggregated rollups
+    of migration 0008, so the page costs a few rows per group whatever the history size."""
+    data = {"time": stats_repo.over_time(session, account=account)}
+    for dim in DASHBOARD_DIMENSIONS:
+        data[dim] = stats_repo.by_dimension(session, dim, account=account)
+    data["top"] = stats_repo.top_posts(session, limit=top, account=account)
+    data["bottom"] = stats_repo.top_posts(session, limit=top, bottom=True, account=account)
     data["approval"] = stats_repo.approval(session, by="generator", account=account)
     return data
-
-
-def _fold(rows: Sequence[Any], index: int, name: str) -> list[dict[str, Any]]:
-    groups: dict[Any, list[float | None]] = {}
-    for r in rows:
-        groups.setdefault(r[index], []).append(r[6])
-    out = []
-    for key, values in groups.items():
-        known = [v for v in values if v is not None]
-        total = sum(known) if known else None
-        out.append({name: key, "posts": len(values), "measured": len(known), "total_engagement": total,
-                    "mean_engagement": total / len(known) if total is not None else None,
-                    "best": max(known) if known else None})
-    out.sort(key=lambda r: (r["mean_engagement"] is None, -(r["mean_engagement"] or 0)))
-    return out
-
-
-def _post_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    sql = ("SELECT post_id, account, published_at, engagement, likes, reposts, replies, generator, template, "
-           "beam_rank, tone, text, remote_url FROM v_post_engagement WHERE post_id IN :ids")
-    stmt = text(sql).bindparams(bindparam("ids", expanding=True))
-    return {r.post_id: dict(r._mapping) for r in session.execute(stmt, {"ids": sorted(set(ids))})}
 
 
 def dashboard_signature(session: Session) -> tuple:

@@ -1,5 +1,6 @@
-"""bot.web_queries: the dashboard's one-pass fold is pinned to feedback.repository.stats (the
-reference, one query per breakdown); the board's filters and pages; the ranker's effects."""
+"""bot.web_queries: the dashboard's datasets are the CLI's stats queries (over the rollups, which
+tests/feedback/test_rollups.py pins to a from-scratch fold), in the page's order; the board's
+filters and pages; the ranker's effects."""
 from __future__ import annotations
 
 from datetime import timedelta
