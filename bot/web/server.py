@@ -150,8 +150,9 @@ def int_value(raw: str | None, what: str, *, default: int | None = None, lo: int
     return value
 
 
-def guarded(fn: Handler) -> Handler:
-    """Logged-in users only; a POST also needs the session's CSRF token (form field or header)."""
+def guarded(fn: Handler, *, max_body: int = MAX_BODY) -> Handler:
+    """Logged-in users only; a POST also needs the session's CSRF token (form field or header) and is at
+    most ``max_body`` bytes (uploads pass a larger limit)."""
 
     async def endpoint(request: Request) -> Response:
         web: Web = request.app.state.web
@@ -162,9 +163,10 @@ def guarded(fn: Handler) -> Handler:
             return error_page(request, 403, "log in first (your session is missing or has expired)")
         request.state.session = session
         if request.method == "POST":
-            if int(request.headers.get("content-length") or 0) > MAX_BODY:
-                return error_page(request, 413, f"the request is larger than {MAX_BODY // 1024} KiB")
-            request.state.form = await request.form()
+            if int(request.headers.get("content-length") or 0) > max_body:
+                return error_page(request, 413, f"the request is larger than {max_body // 1024} KiB. "
+                                                "Nothing was changed")
+            request.state.form = await request.form(max_part_size=max_body)
             sent = str(request.state.form.get("csrf") or request.headers.get("x-csrf-token") or "")
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
                 log.warning("event=web_csrf_rejected user=%s path=%s", session.user, request.url.path)
@@ -270,10 +272,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None) -> Starlette:
     """The ASGI app serving the web admin for ``app``."""
-    from bot.web import routes_posts, routes_review
+    from bot.web import routes_create, routes_posts, routes_review
 
     routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
               Route("/logout", logout, methods=["POST"]), *routes_review.ROUTES, *routes_posts.ROUTES,
+              *routes_create.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders)])
