@@ -456,11 +456,12 @@ class Ranker:
             order = keep[np.argsort(-np.abs(vals[keep]), kind="stable")[:EXPLAIN_TOP]]
             tops.append([(int(cols[k]), float(vals[k]), float(xv[k])) for k in order])
         sds = self.weight_sd(self.names[c] for top in tops for c, _, _ in top) if self.observations else {}
+        evidence = (np.diag(self._precision) - self._p0) * self.noise_sd ** 2  # as evidence(), all at once
         out = []
         for r, top in enumerate(tops):
             named = [(self.names[c], round(v, 4)) for c, v, _ in top]
             effects = tuple(Effect(self.names[c], round(v, 4), round(abs(x) * sds.get(self.names[c], 0.0), 4),
-                                   round(self.evidence(self.names[c]), 1)) for c, v, x in top)
+                                   round(max(0.0, float(evidence[c])), 1)) for c, v, x in top)
             out.append(Score(mean=float(means[r]), sample=float(samples[r]), explain=tuple(named),
                              effects=effects))
         return out
