@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
-from scipy.sparse import csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 
 from feedback.ranking.features import (
+    BIGRAM_BUCKETS,
     BIGRAM_VALUE,
     CandidateFeatures,
     bigram_name,
@@ -160,6 +161,9 @@ class Ranker:
         self._word_cols: dict[str, int] = {}
         self._pair_cols: dict[tuple[str, str], int] = {}
         self._topic_cols: dict[str, int] = {}  # word -> column of its topic (filled with _word_cols)
+        self._wid: dict[str, int] = {}  # word -> id (design-matrix arrays)
+        self._wlist: list[str] = []
+        self._bucket_of: dict[int, int] = {}  # pair of word ids -> hashed bigram bucket
 
     # -- persistence ----------------------------------------------------------------------------
     def state(self) -> RankerState:
@@ -199,37 +203,125 @@ class Ranker:
 
     def _rows(self, feats: Sequence[CandidateFeatures]) -> csr_matrix:
         """The design matrix of ``feats`` (the values of features.encode, pinned by a test), growing
-        the index as needed. The hot path of update and score: columns of the structured part, of
-        each word and of each word pair are cached, so a row costs a few dict lookups."""
-        indptr, cols, vals = [0], [], []
-        words, pairs, cache, topics = self._word_cols, self._pair_cols, self._key_cols, self._topic_cols
-        for f in feats:
-            for group, key in enumerate(structured_key(f)):
-                fixed = cache[group].get(key)
-                if fixed is None:
-                    fixed = cache[group][key] = [self._col(n) for n in structured(group, key)]
-                cols.extend(fixed)
-                vals.extend([1.0] * len(fixed))
-            if f.words:
-                distinct = dict.fromkeys(f.words)
-                word_cols = [words[w] if w in words else self._word_col(w) for w in distinct]
-                touched = {topics[w] for w in distinct if w in topics}
-                pair_cols = {pairs[p] if p in pairs else self._pair_col(p) for p in zip(f.words, f.words[1:])}
-                cols.extend(word_cols)
-                cols.extend(touched)
-                cols.extend(pair_cols)
-                vals.extend([1.0] * (len(word_cols) + len(touched)))
-                vals.extend([BIGRAM_VALUE] * len(pair_cols))
-            for name, value in numeric(f):
-                c = self.index.get(name)
-                cols.append(self._col(name) if c is None else c)
-                vals.append(value)
-            indptr.append(len(cols))
+        the index as needed. The hot path of update and score, built as arrays: only the rows where
+        something unseen first appears are walked one by one (in order, so columns are numbered as
+        a row-by-row walk would number them); words and word pairs become integer ids, deduplicated
+        per row with np.unique; each pair's hashed bucket is computed once per ranker."""
+        n = len(feats)
+        keys = [structured_key(f) for f in feats]
+        lens = [len(f.words) for f in feats]
+        wid = self._word_ids([w for f in feats for w in f.words])
+        rows = np.repeat(np.arange(n), lens)
+        nexts = np.flatnonzero(rows[1:] == rows[:-1]) if len(rows) else np.zeros(0, dtype=np.int64)
+        pair_rows, buckets = rows[nexts], self._pair_buckets(wid[nexts], wid[nexts + 1])
+        num = [(r, name, value) for r, f in enumerate(feats) for name, value in numeric(f)]
+        for r in self._unseen_rows(keys, rows, wid, pair_rows, buckets, num):
+            self._register(feats[r], keys[r])
+        pair_cols = self._bucket_table()[buckets]
         self._resize()
-        X = csr_matrix((np.array(vals, dtype=float), np.array(cols, dtype=np.int64), np.array(indptr)),
-                       shape=(len(feats), len(self.names)))
+        F = len(self.names)
+        parts_r, parts_c, parts_v = [], [], []
+        ones_r: list[int] = []
+        ones_c: list[int] = []
+        for r, key in enumerate(keys):
+            cols = self._key_cols[0][key[0]] + self._key_cols[1][key[1]] + self._key_cols[2][key[2]]
+            ones_c += cols
+            ones_r += [r] * len(cols)
+        parts_r.append(np.array(ones_r, dtype=np.int64))
+        parts_c.append(np.array(ones_c, dtype=np.int64))
+        parts_v.append(np.ones(len(ones_c)))
+        words = _distinct(rows * len(self._wlist) + wid)
+        w_rows, w_ids = words // max(len(self._wlist), 1), words % max(len(self._wlist), 1)
+        wcol, tcol = self._word_tables()
+        parts_r.append(w_rows)
+        parts_c.append(wcol[w_ids])
+        parts_v.append(np.ones(len(w_rows)))
+        has = tcol[w_ids] >= 0
+        for rr, cc, value in ((w_rows[has], tcol[w_ids][has], 1.0), (pair_rows, pair_cols, BIGRAM_VALUE)):
+            u = _distinct(rr * F + cc)  # a topic (a bucket) counts once per caption
+            parts_r.append(u // F)
+            parts_c.append(u % F)
+            parts_v.append(np.full(len(u), value))
+        parts_r.append(np.array([r for r, _, _ in num], dtype=np.int64))
+        parts_c.append(np.array([self._col(name) for _, name, _ in num], dtype=np.int64))
+        parts_v.append(np.array([v for _, _, v in num], dtype=float))
+        X = coo_matrix((np.concatenate(parts_v), (np.concatenate(parts_r), np.concatenate(parts_c))),
+                       shape=(n, F)).tocsr()
         X.sum_duplicates()
         return X
+
+    def _word_ids(self, flat: list[str]) -> np.ndarray:
+        ids, known = self._wid, self._wlist
+        for w in dict.fromkeys(flat):
+            if w not in ids:
+                ids[w] = len(known)
+                known.append(w)
+        return np.array([ids[w] for w in flat], dtype=np.int64)
+
+    def _word_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per word id: its column and its topic's column (-1: none yet)."""
+        return (np.array([self._word_cols.get(w, -1) for w in self._wlist], dtype=np.int64),
+                np.array([self._topic_cols.get(w, -1) for w in self._wlist], dtype=np.int64))
+
+    def _pair_buckets(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Hashed bucket of each word pair (the crc is computed once per distinct pair per ranker)."""
+        codes = a * (1 << 32) + b
+        uniq = _distinct(codes)
+        inverse = np.searchsorted(uniq, codes)
+        cache, words = self._bucket_of, self._wlist
+        for code in uniq.tolist():
+            if code not in cache:
+                cache[code] = int(bigram_name(words[code >> 32], words[code & 0xFFFFFFFF]).split("#")[1])
+        return np.array([cache[c] for c in uniq.tolist()], dtype=np.int64)[inverse].reshape(-1)
+
+    def _bucket_table(self) -> np.ndarray:
+        return np.array([self._known_col(f"bigram#{k}") for k in range(BIGRAM_BUCKETS)], dtype=np.int64)
+
+    def _known_col(self, name: str) -> int:
+        """The column ``_col`` would give ``name`` without creating one (-1 if it would)."""
+        i = self.index.get(name)
+        if i is None and len(self.names) >= self.max_features and not name.startswith("hash:"):
+            return self._known_col(f"hash:{zlib.crc32(name.encode()) % HASH_BUCKETS}")
+        return -1 if i is None else i
+
+    def _unseen_rows(self, keys: list, rows: np.ndarray, wid: np.ndarray, pair_rows: np.ndarray,
+                     buckets: np.ndarray, num: list[tuple[int, str, float]]) -> list[int]:
+        """Rows where a structured key, word, pair bucket or numeric feature without a column
+        first appears (a superset is harmless: walking a row with nothing new creates nothing)."""
+        out: set[int] = set()
+        for group, cache in enumerate(self._key_cols):
+            new_keys = dict.fromkeys(k[group] for k in keys if k[group] not in cache)
+            if new_keys:
+                first_row = {k[group]: r for r, k in reversed(list(enumerate(keys)))}
+                out.update(first_row[k] for k in new_keys)
+        wcol, _ = self._word_tables()
+        for found, values, at in ((wcol[wid] < 0, wid, rows), (self._bucket_table()[buckets] < 0, buckets, pair_rows)):
+            order = np.argsort(values[found], kind="stable")
+            out.update(at[found][order[_changes(values[found][order])]].tolist())
+        first_num: dict[str, int] = {}
+        for r, name, _ in num:
+            first_num.setdefault(name, r)
+        out.update(r for name, r in first_num.items() if self._known_col(name) < 0)
+        return sorted(out)
+
+    def _register(self, f: CandidateFeatures, key: tuple) -> None:
+        """Give a row's features their columns in the order a row-by-row walk meets them."""
+        for group, k in enumerate(key):
+            if k not in self._key_cols[group]:
+                self._key_col(group, k)
+        distinct = dict.fromkeys(f.words)
+        for w in distinct:
+            if w not in self._word_cols:
+                self._word_col(w)
+        for p in zip(f.words, f.words[1:]):
+            if p not in self._pair_cols:
+                self._pair_col(p)
+        for name, _ in numeric(f):
+            self._col(name)
+
+    def _key_col(self, group: int, key: tuple) -> list[int]:
+        fixed = self._key_cols[group][key] = [self._col(n) for n in structured(group, key)]
+        return fixed
 
     def _word_col(self, word: str) -> int:
         c = self._word_cols[word] = self._col("word=" + word)
@@ -302,7 +394,9 @@ class Ranker:
         y = np.array(targets + [a.engagement for _, a in retract])
         s = np.concatenate([np.array(weights) * gamma ** (n - 1 - np.arange(n)),
                             [-a.weight * gamma ** (end - a.step) for _, a in retract]]) / self.noise_sd ** 2
-        self._precision += (X.T @ X.multiply(s[:, None]).tocsr()).toarray()
+        scaled = X.copy()
+        scaled.data *= np.repeat(s, np.diff(X.indptr))  # row r times s[r]
+        self._precision += (X.T @ scaled).toarray()
         self._b += X.T @ (s * y)
         self.step = end
         self.observations += n
@@ -362,14 +456,27 @@ class Ranker:
             order = keep[np.argsort(-np.abs(vals[keep]), kind="stable")[:EXPLAIN_TOP]]
             tops.append([(int(cols[k]), float(vals[k]), float(xv[k])) for k in order])
         sds = self.weight_sd(self.names[c] for top in tops for c, _, _ in top) if self.observations else {}
+        evidence = (np.diag(self._precision) - self._p0) * self.noise_sd ** 2  # as evidence(), all at once
         out = []
         for r, top in enumerate(tops):
             named = [(self.names[c], round(v, 4)) for c, v, _ in top]
             effects = tuple(Effect(self.names[c], round(v, 4), round(abs(x) * sds.get(self.names[c], 0.0), 4),
-                                   round(self.evidence(self.names[c]), 1)) for c, v, x in top)
+                                   round(max(0.0, float(evidence[c])), 1)) for c, v, x in top)
             out.append(Score(mean=float(means[r]), sample=float(samples[r]), explain=tuple(named),
                              effects=effects))
         return out
+
+
+def _changes(sorted_values: np.ndarray) -> np.ndarray:
+    """Mask of the first of each run of equal values."""
+    return np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]]) if len(sorted_values) else \
+        np.zeros(0, dtype=bool)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique, by sorting: faster than its hash path on these sizes)."""
+    ordered = np.sort(values)
+    return ordered[_changes(ordered)]
 
 
 def choose_beams(scores: Sequence[Score], k_forward: int) -> list[int]:

@@ -168,3 +168,24 @@ def test_simulated_audience_content_is_learned():
 
     shares = bench.shares(bench.run(seed=3, effects=("content",)))
     assert shares["ranker"] >= 0.85 and shares["ranker"] > shares["beam_top1"] + 0.2
+
+
+@pytest.mark.parametrize("max_features", [600, 40])
+def test_the_batched_design_matrix_numbers_columns_as_a_row_by_row_walk(max_features):
+    rng = np.random.default_rng(4)
+    vocab = ["rain", "monday", "coffee", "cat", "boss", "alarm", "nap", "pizza", "again", "literally"]
+    items = [features_of(generator="meme", text=" ".join(rng.choice(vocab, size=int(rng.integers(0, 7)))),
+                         account="demo", hour=int(rng.integers(24)), template=f"t{rng.integers(6)}",
+                         beam_rank=int(rng.integers(6)), beam_score=float(rng.uniform(-9, -2)),
+                         tone=str(rng.choice(["dry", "funny"])), audience="devs",
+                         recent=Recent(("t1",), (frozenset({"rain", "cat"}),)))
+             for _ in range(300)]
+    topics = Topics(("rain", "monday", "alarm"), (0, 1, 1), ("rain/snow", "monday/alarm"))
+    batched, walked = Ranker(topics=topics, max_features=max_features), Ranker(topics=topics, max_features=max_features)
+    X = batched._rows(items).toarray()
+    rows = [walked._rows([f]).toarray()[0] for f in items]
+    assert batched.names == walked.names
+    width = len(walked.names)
+    assert np.array_equal(X, np.array([np.pad(r, (0, width - len(r))) for r in rows]))
+    if max_features == 40:
+        assert any(n.startswith("hash:") for n in batched.names)
