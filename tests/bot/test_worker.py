@@ -58,7 +58,9 @@ def test_serve_answers_every_line_once_and_retires_at_its_limit(app):
              '{"account": "demo", "count": 4, "seed": 2, "now": "2026-01-05T12:00:00+00:00"}',
              '{"account": "demo", "count": 4, "seed": 3}']
     out = io.StringIO()
-    runs = serve(app, "meme", lines, out, Limits(max_runs=4))
+    # serve() runs in this test process, whose RSS holds whatever earlier tests loaded (TF, torch):
+    # only the run count may retire it here (the RSS limit has its own test above)
+    runs = serve(app, "meme", lines, out, Limits(max_runs=4, max_rss_mb=1e9))
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert runs == 4 and answers[0]["ready"] and answers[0]["generator"] == "meme"
     assert [a["ok"] for a in answers[1:]] == [True, False, False, True]
