@@ -11,8 +11,6 @@ is tested against.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,9 +18,8 @@ from difflib import SequenceMatcher
 
 from sqlalchemy.orm import Session
 
+from feedback.fingerprint import normalise_text
 from feedback.repository import dedupe as dedupe_repo
-
-_WORD = re.compile(r"[a-z0-9#@']+")
 
 
 def phash_of(image) -> str:
@@ -40,11 +37,6 @@ def hamming(a: str, b: str) -> int | None:
         return (int(a, 16) ^ int(b, 16)).bit_count()
     except ValueError:
         return None
-
-
-def normalise_text(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return _WORD.findall(folded)
 
 
 def caption_similarity(a: str, b: str) -> float:
@@ -90,17 +82,19 @@ def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: date
                     phash_distance: int, text_similarity: float) -> list[str | None]:
     """``find_duplicate`` for each draft (same reasons), reading the window once per session.
 
-    The recent rows are read on the first call in a session and kept on it; later calls in the same
-    session (the next image of the same run) read only the candidates added since."""
+    The recent rows (their stored fingerprints, feedback.fingerprint) are read on the first call in a
+    session and kept on it; later calls in the same session (the next image of the same run) read only
+    the candidates added since."""
     from feedback.dedupe_index import RecentIndex
 
     since = now - window
     cache = session.info.setdefault("memeloop.dedupe", {})
     index = cache.get(since)
     if index is None:
-        index = cache[since] = RecentIndex(dedupe_repo.recent_fingerprints(session, since=since))
+        index = cache[since] = RecentIndex(dedupe_repo.recent_print_rows(session, since=since),
+                                           lambda cid: dedupe_repo.caption_of(session, cid))
     else:
-        index.prepend(dedupe_repo.recent_fingerprints(session, since=since, after_id=index.max_id))
+        index.prepend(dedupe_repo.recent_print_rows(session, since=since, after_id=index.max_id))
     return [index.match(d.text, d.image_phash, d.group_key, phash_distance=phash_distance,
                         text_similarity=text_similarity) for d in drafts]
 

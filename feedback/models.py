@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from feedback.db import UTCDateTime
+from feedback.fingerprint import fingerprint
 from feedback.schema import SCHEMA_HEAD  # noqa: F401 (re-exported: the head these models correspond to)
 from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
 
@@ -95,6 +96,14 @@ class Generation(Base):
     finished_at: Mapped[datetime | None]
 
 
+def _text_norm_default(context) -> str:
+    return fingerprint(context.get_current_parameters()["text"])[0]
+
+
+def _text_tokens_default(context) -> bytes:
+    return fingerprint(context.get_current_parameters()["text"])[1]
+
+
 class Candidate(Base):
     __tablename__ = "candidates"
     __table_args__ = (
@@ -122,6 +131,10 @@ class Candidate(Base):
     beam_score: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     original_text: Mapped[str] = mapped_column(Text)
+    # The duplicate guard's fingerprint of ``text`` (feedback.fingerprint; migration 0010): computed
+    # on insert, rewritten by an edit, NULL (= compute from the text) after any other text change.
+    text_norm: Mapped[str | None] = mapped_column(Text, default=_text_norm_default)
+    text_tokens: Mapped[bytes | None] = mapped_column(LargeBinary, default=_text_tokens_default)
     tone: Mapped[str | None] = mapped_column(String(32))
     audience: Mapped[str | None] = mapped_column(String(32))
     gan_seed: Mapped[int | None] = mapped_column(BigInteger)

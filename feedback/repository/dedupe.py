@@ -1,12 +1,15 @@
 """What the near-duplicate guard compares a new candidate with: recent candidates and posts."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import select, text, union
 from sqlalchemy.orm import Session
 
+from feedback.db import UTCDateTime
 from feedback.models import Candidate, Post
 
 # Candidates that never reach an audience or a reviewer's approval are not "already made":
@@ -49,3 +52,49 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
         query = query.where(Candidate.id > after_id, Candidate.created_at >= since)
     return [Fingerprint(cid, status, text, phash, group, status == "posted")
             for cid, status, text, phash, group in session.execute(query)]
+
+
+# The batch guard's read: one statement, only the columns it compares, rows as the DBAPI cursor
+# returns them (no result-row processing: at 20k rows that is most of the read). The two arms are
+# disjoint (made since ``since`` / made before it but posted or due since), each an index range;
+# the text itself is read only where no fingerprint is stored.
+_PRINT_COLUMNS = ("id, status, group_key, image_phash, text_norm, text_tokens, "
+                  "CASE WHEN text_norm IS NULL OR text_tokens IS NULL THEN text END AS text, created_at")
+_KEPT = "status NOT IN ({})".format(", ".join(f"'{s}'" for s in IGNORED_STATUSES))
+_WINDOW_SQL = (
+    f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE created_at >= :since AND {_KEPT} "
+    f"UNION ALL SELECT {_PRINT_COLUMNS} FROM candidates WHERE created_at < :since AND {_KEPT} AND id IN ("
+    "SELECT candidate_id FROM posts WHERE published_at >= :since "
+    "UNION SELECT candidate_id FROM posts WHERE scheduled_at >= :since) "
+    "ORDER BY 8 DESC, 1 DESC")  # created_at, id
+_AFTER_SQL = (f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE id > :after AND created_at >= :since AND {_KEPT} "
+              "ORDER BY created_at DESC, id DESC")
+
+PrintRow = Sequence[Any]
+"""(id, status, group_key, image_phash, text_norm, text_tokens, text when no fingerprint is stored,
+created_at as the driver returns it)"""
+
+
+def recent_print_rows(session: Session, *, since: datetime, after_id: int | None = None) -> list[PrintRow]:
+    """``recent_fingerprints``' candidates in the same order, with their stored fingerprints."""
+    values: dict[str, Any] = {"since": since}
+    sql = _WINDOW_SQL
+    if after_id is not None:  # rows added since the first call are new candidates: made now, never posted yet
+        sql, values["after"] = _AFTER_SQL, after_id
+    conn = session.connection()
+    dialect = conn.dialect
+    compiled = text(sql).compile(dialect=dialect)
+    to_db = UTCDateTime().bind_processor(dialect)
+    values["since"] = to_db(since) if to_db else UTCDateTime().process_bind_param(since, dialect)
+    args: Any = tuple(values[n] for n in compiled.positiontup or ()) if compiled.positional else values
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def caption_of(session: Session, candidate_id: int) -> str:
+    """A candidate's text (for the reason naming the earlier candidate a draft repeats)."""
+    return session.execute(select(Candidate.text).where(Candidate.id == candidate_id)).scalar_one()

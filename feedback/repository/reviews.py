@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from feedback import Conflict, NotFound
 from feedback.db import affected
+from feedback.fingerprint import fingerprint
 from feedback.models import Candidate, Review
 
 REVIEWABLE = ("pending", "filtered", "duplicate")
@@ -38,6 +39,7 @@ def _transition(session: Session, candidate_id: int, *, allowed_from: tuple[str,
     values: dict = {"status": to, "status_reason": reason, "updated_at": now, "version": row.version + 1}
     if new_text is not None:
         values["text"] = new_text
+        values["text_norm"], values["text_tokens"] = fingerprint(new_text)  # the duplicate guard's, in step
     result = session.execute(
         update(Candidate)
         .where(Candidate.id == candidate_id, Candidate.status == row.status, Candidate.version == row.version)

@@ -104,9 +104,23 @@ def _seed_0009(conn: Connection) -> None:
     conn.execute(text("DELETE FROM posts WHERE id = 2"))
 
 
+def _seed_0010(conn: Connection) -> None:
+    _seed_0009(conn)  # 0010 adds the duplicate guard's fingerprints, backfilled; a raw text change drops one
+    from feedback.fingerprint import fingerprint
+
+    fp = "SELECT text_norm, text_tokens FROM candidates WHERE id = 1"
+    assert tuple(conn.execute(text(fp)).one()) == (None, None)  # inserted without one: the guard computes it
+    write = text("UPDATE candidates SET text = :x, text_norm = :n, text_tokens = :t WHERE id = 1")
+    conn.execute(write, {"x": "hi", "n": "hi", "t": fingerprint("hi")[1]})
+    assert tuple(conn.execute(text(fp)).one()) == fingerprint("hi")  # written with the text: kept
+    conn.execute(text("UPDATE candidates SET text = 'Hi there' WHERE id = 1"))
+    assert tuple(conn.execute(text(fp)).one()) == (None, None)  # changed without it: not left stale
+    conn.execute(write, {"x": "hi", "n": "hi", "t": fingerprint("hi")[1]})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
-                                                    "0008": _seed_0008, "0009": _seed_0009}
+                                                    "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010}
 
 
 def test_schema_head_constant_matches_migrations():
@@ -135,6 +149,8 @@ def _upgrade_from_each_revision(url_factory: Callable[[], str]) -> None:
             assert conn.execute(text("SELECT posts, measured FROM v_engagement_by_account")).one() == (1, 1)
             assert conn.execute(text("SELECT candidates FROM v_approval")).scalar() == 1
             assert conn.execute(text("SELECT text FROM candidates WHERE id = 1")).scalar() == "hi"
+            # 0010's backfill: every earlier candidate has the duplicate guard's fingerprint
+            assert conn.execute(text("SELECT text_norm FROM candidates WHERE id = 1")).scalar() == "hi"
             assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() is not None
         engine.dispose()
 
