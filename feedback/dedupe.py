@@ -62,10 +62,12 @@ def find_duplicate(session: Session, *, image_phash: str | None, text: str, now:
         if image_phash and earlier.image_phash:
             distance = hamming(image_phash, earlier.image_phash)
             if distance is not None and distance <= phash_distance:
-                return duplicate_reason(earlier, distance=distance, phash_distance=phash_distance)
+                return duplicate_reason(earlier.candidate_id, earlier.posted, distance=distance,
+                                        phash_distance=phash_distance)
         similarity = caption_similarity(text, earlier.text)
         if similarity >= text_similarity:
-            return duplicate_reason(earlier, similarity=similarity, text_similarity=text_similarity)
+            return duplicate_reason(earlier.candidate_id, earlier.posted, earlier.text, similarity=similarity,
+                                    text_similarity=text_similarity)
     return None
 
 
@@ -92,21 +94,21 @@ def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: date
     index = cache.get(since)
     if index is None:
         index = cache[since] = RecentIndex(dedupe_repo.recent_print_rows(session, since=since),
-                                           lambda cid: dedupe_repo.caption_of(session, cid))
+                                           lambda ids: dedupe_repo.texts_of(session, ids))
     else:
         index.prepend(dedupe_repo.recent_print_rows(session, since=since, after_id=index.max_id))
-    return [index.match(d.text, d.image_phash, d.group_key, phash_distance=phash_distance,
-                        text_similarity=text_similarity) for d in drafts]
+    return index.match([(d.text, d.image_phash, d.group_key) for d in drafts], phash_distance=phash_distance,
+                       text_similarity=text_similarity)
 
 
-def duplicate_reason(earlier: dedupe_repo.Fingerprint, *, distance: int | None = None, phash_distance: int = 0,
-                     similarity: float | None = None, text_similarity: float = 0.0) -> str:
-    what = "post of candidate" if earlier.posted else "candidate"
+def duplicate_reason(candidate_id: int, posted: bool, text: str = "", *, distance: int | None = None,
+                     phash_distance: int = 0, similarity: float | None = None, text_similarity: float = 0.0) -> str:
+    """Why a draft is dropped: the earlier candidate (or post) it repeats and by how much."""
+    what = "post of candidate" if posted else "candidate"
     if distance is not None:
-        return (f"near-duplicate of {what} {earlier.candidate_id}: image hash distance {distance} "
-                f"<= {phash_distance}")
-    return (f"near-duplicate of {what} {earlier.candidate_id}: caption similarity {similarity:.2f} "
-            f">= {text_similarity:.2f} ({_short(earlier.text)!r})")
+        return f"near-duplicate of {what} {candidate_id}: image hash distance {distance} <= {phash_distance}"
+    return (f"near-duplicate of {what} {candidate_id}: caption similarity {similarity:.2f} "
+            f">= {text_similarity:.2f} ({_short(text)!r})")
 
 
 def _short(text: str, limit: int = 60) -> str:

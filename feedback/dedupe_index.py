@@ -21,57 +21,77 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from feedback.fingerprint import fingerprint, token_hash
-from feedback.repository.dedupe import Fingerprint, PrintRow
+from feedback.repository.dedupe import PrintRow
 
 EPS = 1e-9
+
+
+Texts = Callable[[Sequence[int]], dict[int, str]]
+"""Reads candidates' texts by id: for rows stored without a fingerprint and for a caption hit's reason."""
 
 
 class _Segment:
     """A block of window rows (newest first) with their bounds' inputs."""
 
-    def __init__(self, rows: Sequence[PrintRow]) -> None:
-        self.rows = rows
-        norms = [r[4] for r in rows]
-        blobs = [r[5] for r in rows]
-        for i, row in enumerate(rows):
-            if norms[i] is None or blobs[i] is None:  # stored before (or changed without) its fingerprint
-                norms[i], blobs[i] = fingerprint(row[6] or "")
+    def __init__(self, rows: Sequence[PrintRow], texts: Texts) -> None:
         n = len(rows)
-        self.joined: list[str] = norms  # type: ignore[assignment]
-        self.lengths = np.fromiter(map(len, self.joined), dtype=np.int64, count=n)
-        self.set_sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // 8  # type: ignore[arg-type]
-        self.tokens = np.frombuffer(b"".join(blobs), dtype="<i8")  # type: ignore[arg-type]
+        columns = [list(c) for c in zip(*rows)] if n else [[] for _ in range(7)]
+        ids, posted, groups, phashes, norms, blobs = columns[:6]  # and created_at, which only ordered them
+        missing = sorted(_nones(norms) | _nones(blobs))  # stored before (or changed without) a fingerprint
+        if missing:
+            found = texts([ids[i] for i in missing])
+            for i in missing:
+                norms[i], blobs[i] = fingerprint(found[ids[i]])
+        self.ids: list[int] = ids
+        self.posted: list[bool] = posted
+        self.groups: list[str | None] = groups
+        self.phashes: list[str | None] = phashes
+        self.joined: list[str] = norms
+        self.lengths = np.fromiter(map(len, norms), dtype=np.int64, count=n)
+        self.set_sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // 8
+        self.tokens = np.frombuffer(b"".join(blobs), dtype="<i8")
         self.owner = np.repeat(np.arange(n, dtype=np.int64), self.set_sizes)
         self._phashes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def text_candidates(self, joined: str, threshold: float) -> np.ndarray:
+    def text_candidates(self, joined: Sequence[str], threshold: float) -> list[np.ndarray]:
+        """Per draft caption, the positions whose caption may reach ``threshold`` (a superset)."""
+        n = len(self.ids)
         if threshold <= EPS:  # every pair qualifies
-            return np.arange(len(self.rows))
-        if not joined:  # only another empty caption is similar (1.0) to an empty one
-            return np.flatnonzero(self.lengths == 0)
-        return np.flatnonzero((self.lengths > 0) & ((self._jaccard(joined) >= threshold - EPS)
-                                                    | (self._lcs_ratio(joined, threshold) >= threshold - EPS)))
+            return [np.arange(n) for _ in joined]
+        words = [j for j in joined if j]
+        if not words or not n:
+            return [np.flatnonzero(self.lengths == 0) if not j else np.arange(0) for j in joined]
+        passing = (self._jaccard(words) >= threshold - EPS) | (self._lcs_ratio(words, threshold) >= threshold - EPS)
+        passing &= self.lengths > 0
+        rows = iter(passing)
+        # only another empty caption is similar (1.0) to an empty one
+        return [np.flatnonzero(next(rows)) if j else np.flatnonzero(self.lengths == 0) for j in joined]
 
-    def _jaccard(self, joined: str) -> np.ndarray:
-        words = set(joined.split())
-        mine = np.fromiter(map(token_hash, words), dtype=np.int64, count=len(words))
-        common = np.bincount(self.owner[np.isin(self.tokens, mine)], minlength=len(self.rows))
-        return common / np.maximum(self.set_sizes + len(words) - common, 1)
+    def _jaccard(self, joined: Sequence[str]) -> np.ndarray:
+        """Token Jaccard of each (non-empty) draft caption with every row: drafts x rows."""
+        n = len(self.ids)
+        out = np.empty((len(joined), n))
+        for d, caption in enumerate(joined):  # a few drafts, each a few hashes: isin compares them in turn
+            words = set(caption.split())
+            mine = np.fromiter(map(token_hash, words), dtype=np.int64, count=len(words))
+            common = np.bincount(self.owner[np.isin(self.tokens, mine)], minlength=n)
+            out[d] = common / np.maximum(self.set_sizes + len(words) - common, 1)
+        return out
 
-    def _lcs_ratio(self, joined: str, threshold: float) -> np.ndarray:
+    def _lcs_ratio(self, joined: Sequence[str], threshold: float) -> np.ndarray:
         from rapidfuzz.distance import Indel
         from rapidfuzz.process import cdist
 
         cutoff = max(0.0, threshold - 2 * EPS)
-        return cdist([joined], self.joined, scorer=Indel.normalized_similarity, score_cutoff=cutoff,
-                     dtype=np.float64, workers=1)[0]
+        return cdist(list(joined), self.joined, scorer=Indel.normalized_similarity, score_cutoff=cutoff,
+                     dtype=np.float64, workers=1)
 
     def image_hits(self, phash: str, limit: int) -> dict[int, int]:
         """Position -> hash distance of earlier images within ``limit`` bits (same-size hex hashes)."""
         if len(phash) > 16:  # wider than 64 bits: compare the slow way
             from feedback.dedupe import hamming
 
-            found = {i: hamming(phash, r[3]) for i, r in enumerate(self.rows) if r[3]}
+            found = {i: hamming(phash, p) for i, p in enumerate(self.phashes) if p}
             return {i: d for i, d in found.items() if d is not None and d <= limit}
         try:
             mine = int(phash, 16)
@@ -85,10 +105,10 @@ class _Segment:
     def _hashes(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         if width not in self._phashes:
             pos, vals = [], []
-            for i, row in enumerate(self.rows):
-                if row[3] and len(row[3]) == width:
+            for i, p in enumerate(self.phashes):
+                if p and len(p) == width:
                     try:
-                        vals.append(int(row[3], 16))
+                        vals.append(int(p, 16))
                     except ValueError:
                         continue
                     pos.append(i)
@@ -97,44 +117,65 @@ class _Segment:
 
 
 class RecentIndex:
-    """Recent window rows in segments, newest segment first. ``caption`` reads an earlier candidate's
-    text by id, for the reason of a caption hit on a row read without it."""
+    """Recent window rows in segments, newest segment first."""
 
-    def __init__(self, rows: Sequence[PrintRow], caption: Callable[[int], str]) -> None:
-        self._segments = [_Segment(rows)]
-        self._caption = caption
-        self.max_id = max((r[0] for r in rows), default=0)
+    def __init__(self, rows: Sequence[PrintRow], texts: Texts) -> None:
+        self._texts = texts
+        self._segments = [_Segment(rows, texts)]
+        self.max_id = max(self._segments[0].ids, default=0)
 
     def prepend(self, rows: Sequence[PrintRow]) -> None:
         """Add candidates newer than every one indexed so far."""
         if rows:
-            self._segments.insert(0, _Segment(rows))
-            self.max_id = max(self.max_id, *(r[0] for r in rows))
+            self._segments.insert(0, _Segment(rows, self._texts))
+            self.max_id = max(self.max_id, *self._segments[0].ids)
 
     def __len__(self) -> int:
-        return sum(len(s.rows) for s in self._segments)
+        return sum(len(s.ids) for s in self._segments)
 
-    def match(self, text: str, image_phash: str | None, group_key: str | None, *, phash_distance: int,
-              text_similarity: float) -> str | None:
+    def match(self, drafts: Sequence[tuple[str, str | None, str | None]], *, phash_distance: int,
+              text_similarity: float) -> list[str | None]:
+        """Per (text, image_phash, group_key) draft: the reason naming the first earlier row it repeats."""
+        joined = [fingerprint(text)[0] for text, _, _ in drafts]
+        verdicts: list[str | None] = [None] * len(drafts)
+        for seg in self._segments:
+            open_ = [k for k, v in enumerate(verdicts) if v is None]
+            if not open_:
+                break
+            texts = seg.text_candidates([joined[k] for k in open_], text_similarity)
+            for k, candidates in zip(open_, texts, strict=True):
+                verdicts[k] = self._first(seg, joined[k], drafts[k], candidates, phash_distance, text_similarity)
+        return verdicts
+
+    def _first(self, seg: _Segment, joined: str, draft: tuple[str, str | None, str | None],
+               texts: np.ndarray, phash_distance: int, text_similarity: float) -> str | None:
         from feedback.dedupe import duplicate_reason
 
-        joined = fingerprint(text)[0]
-        for seg in self._segments:
-            images = seg.image_hits(image_phash, phash_distance) if image_phash else {}
-            texts = seg.text_candidates(joined, text_similarity)
-            for i in sorted(set(images) | set(texts.tolist())):
-                cid, status, group, phash, _, _, stored_text = seg.rows[i][:7]
-                if group_key is not None and group == group_key:
-                    continue
-                if i in images and phash:
-                    earlier = Fingerprint(cid, status, "", phash, group, status == "posted")
-                    return duplicate_reason(earlier, distance=images[i], phash_distance=phash_distance)
-                similarity = _similarity(joined, seg.joined[i])
-                if similarity >= text_similarity:
-                    caption = stored_text if stored_text is not None else self._caption(cid)
-                    earlier = Fingerprint(cid, status, caption, phash, group, status == "posted")
-                    return duplicate_reason(earlier, similarity=similarity, text_similarity=text_similarity)
+        _, image_phash, group_key = draft
+        images = seg.image_hits(image_phash, phash_distance) if image_phash else {}
+        for i in sorted(set(images) | set(texts.tolist())):
+            if group_key is not None and seg.groups[i] == group_key:
+                continue
+            cid, posted = seg.ids[i], bool(seg.posted[i])
+            if i in images and seg.phashes[i]:
+                return duplicate_reason(cid, posted, distance=images[i], phash_distance=phash_distance)
+            similarity = _similarity(joined, seg.joined[i])
+            if similarity >= text_similarity:
+                return duplicate_reason(cid, posted, self._texts([cid])[cid], similarity=similarity,
+                                        text_similarity=text_similarity)
         return None
+
+
+def _nones(values: list) -> set[int]:
+    """Positions holding None (``list.index`` runs in C, and None is rare)."""
+    found: set[int] = set()
+    at = -1
+    while True:
+        try:
+            at = values.index(None, at + 1)
+        except ValueError:
+            return found
+        found.add(at)
 
 
 def _similarity(a: str, b: str) -> float:

@@ -57,22 +57,21 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
 # The batch guard's read: one statement, only the columns it compares, rows as the DBAPI cursor
 # returns them (no result-row processing: at 20k rows that is most of the read). The two arms are
 # disjoint (made since ``since`` / made before it but posted or due since), each an index range;
-# the text itself is read only where no fingerprint is stored.
-_PRINT_COLUMNS = ("id, status, group_key, image_phash, text_norm, text_tokens, "
-                  "CASE WHEN text_norm IS NULL OR text_tokens IS NULL THEN text END AS text, created_at")
+# created_at orders the two; the text is read apart, only where it is needed (feedback.dedupe_index).
+_PRINT_COLUMNS = "id, status = 'posted', group_key, image_phash, text_norm, text_tokens, created_at"
 _KEPT = "status NOT IN ({})".format(", ".join(f"'{s}'" for s in IGNORED_STATUSES))
 _WINDOW_SQL = (
     f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE created_at >= :since AND {_KEPT} "
     f"UNION ALL SELECT {_PRINT_COLUMNS} FROM candidates WHERE created_at < :since AND {_KEPT} AND id IN ("
     "SELECT candidate_id FROM posts WHERE published_at >= :since "
     "UNION SELECT candidate_id FROM posts WHERE scheduled_at >= :since) "
-    "ORDER BY 8 DESC, 1 DESC")  # created_at, id
+    "ORDER BY 7 DESC, 1 DESC")  # created_at, id
 _AFTER_SQL = (f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE id > :after AND created_at >= :since AND {_KEPT} "
               "ORDER BY created_at DESC, id DESC")
 
 PrintRow = Sequence[Any]
-"""(id, status, group_key, image_phash, text_norm, text_tokens, text when no fingerprint is stored,
-created_at as the driver returns it)"""
+"""(id, posted, group_key, image_phash, text_norm, text_tokens): text_norm and text_tokens NULL where
+no fingerprint is stored."""
 
 
 def recent_print_rows(session: Session, *, since: datetime, after_id: int | None = None) -> list[PrintRow]:
@@ -95,6 +94,9 @@ def recent_print_rows(session: Session, *, since: datetime, after_id: int | None
         cursor.close()
 
 
-def caption_of(session: Session, candidate_id: int) -> str:
-    """A candidate's text (for the reason naming the earlier candidate a draft repeats)."""
-    return session.execute(select(Candidate.text).where(Candidate.id == candidate_id)).scalar_one()
+def texts_of(session: Session, candidate_ids: Sequence[int]) -> dict[int, str]:
+    """Candidates' texts by id."""
+    if not candidate_ids:
+        return {}
+    rows = session.execute(select(Candidate.id, Candidate.text).where(Candidate.id.in_(list(candidate_ids))))
+    return {cid: text for cid, text in rows}
