@@ -94,6 +94,65 @@ def test_find_duplicates_gives_the_reference_reasons(sessions, threshold):
     assert any(fast) and (threshold < 0.85 or not all(fast))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_find_duplicates_matches_the_reference_on_mixed_histories(sessions, seed):
+    """Property-style: random histories with every case the window and the fingerprints know (ties in
+    created_at, ignored statuses, old candidates posted or due in the window, rows whose fingerprint
+    is missing or was dropped by a raw text change, edited candidates) give the reference's reasons."""
+    from sqlalchemy import text as sql
+
+    from feedback.dedupe import DraftPrint, find_duplicates
+    from feedback.repository import reviews
+
+    rng = np.random.default_rng(seed)
+    threshold = float(rng.choice([0.3, 0.6, 0.85, 1.0]))
+    limits = LIMITS | {"text_similarity": threshold}
+    texts = _texts(100 + seed, 80)
+    with transaction(sessions) as s:
+        acc = rows.account(s, now=T0)
+        made = []
+        for i, caption in enumerate(texts):
+            age = timedelta(days=int(rng.choice([0, 1, 45])), minutes=int(rng.integers(0, 3)))  # ties
+            status = str(rng.choice(["pending", "approved", "rejected", "posted", "filtered", "duplicate"]))
+            made.append(rows.candidate(s, now=T0 - age, text=caption, status=status, group_key=f"g{i % 5}",
+                                       image_phash=phash_of(_image(i % 7)) if i % 4 == 0 else None))
+        for c in made[::3]:  # posted (or due to post) recently, whatever their age
+            rows.post(s, candidate_id=c.id, account_id=acc.id, at=T0 - timedelta(days=int(rng.integers(0, 40))),
+                      state="published" if c.id % 2 else "scheduled")
+        for c in made[1::7]:  # stored without a fingerprint, or its text changed behind the guard's back
+            s.execute(sql("UPDATE candidates SET text_norm = NULL WHERE id = :i"), {"i": c.id})
+        for c in made[2::7]:
+            s.execute(sql("UPDATE candidates SET text = :t WHERE id = :i"), {"t": texts[(c.id * 7) % 80], "i": c.id})
+    for c in made[3::9]:
+        with transaction(sessions) as s:
+            if s.get(type(c), c.id).status in reviews.REVIEWABLE + ("approved",):
+                reviews.edit(s, c.id, actor="t", now=T0, text=texts[(c.id * 3) % 80] + " again")
+    drafts = [DraftPrint(t, phash_of(_image(i % 9, 3)) if i % 3 == 0 else None, f"g{i % 6}" if i % 4 else None)
+              for i, t in enumerate(_texts(200 + seed, 30) + texts[::5])]
+    with transaction(sessions) as s:
+        fast = find_duplicates(s, drafts, now=T0, **limits)
+        slow = [find_duplicate(s, image_phash=d.image_phash, text=d.text, now=T0, group_key=d.group_key, **limits)
+                for d in drafts]
+    assert fast == slow
+    assert any(fast) and not all(fast)
+
+
+def test_an_edit_keeps_the_stored_fingerprint_in_step(sessions):
+    from feedback.fingerprint import fingerprint
+    from feedback.models import Candidate
+    from feedback.repository import reviews
+
+    with transaction(sessions) as s:
+        cid = rows.candidate(s, now=T0, text="Old words, here").id
+    with transaction(sessions) as s:
+        stored = s.get(Candidate, cid)
+        assert (stored.text_norm, stored.text_tokens) == fingerprint("Old words, here")
+        reviews.edit(s, cid, actor="t", now=T0, text="Brand NEW caption!")
+    with transaction(sessions) as s:
+        stored = s.get(Candidate, cid)
+        assert (stored.text_norm, stored.text_tokens) == fingerprint("Brand NEW caption!")
+
+
 def test_find_duplicates_sees_candidates_added_in_the_same_session(sessions):
     from feedback.dedupe import DraftPrint, find_duplicates
 
