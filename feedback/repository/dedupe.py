@@ -70,8 +70,8 @@ _AFTER_SQL = (f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE id > :after AND cr
               "ORDER BY created_at DESC, id DESC")
 
 PrintRow = Sequence[Any]
-"""(id, posted, group_key, image_phash, text_norm, text_tokens): text_norm and text_tokens NULL where
-no fingerprint is stored."""
+"""(id, posted, group_key, image_phash, text_norm, text_tokens, created_at): text_norm and text_tokens
+are NULL where no fingerprint is stored; created_at is as the driver returns it (it only orders)."""
 
 
 def recent_print_rows(session: Session, *, since: datetime, after_id: int | None = None) -> list[PrintRow]:
@@ -95,8 +95,9 @@ def recent_print_rows(session: Session, *, since: datetime, after_id: int | None
 
 
 def texts_of(session: Session, candidate_ids: Sequence[int]) -> dict[int, str]:
-    """Candidates' texts by id."""
-    if not candidate_ids:
-        return {}
-    rows = session.execute(select(Candidate.id, Candidate.text).where(Candidate.id.in_(list(candidate_ids))))
-    return {cid: text for cid, text in rows}
+    """Candidates' texts by id (in chunks: a database may hold many rows without a fingerprint)."""
+    ids, found = list(candidate_ids), {}
+    for start in range(0, len(ids), 900):
+        rows = session.execute(select(Candidate.id, Candidate.text).where(Candidate.id.in_(ids[start:start + 900])))
+        found.update({cid: text for cid, text in rows})
+    return found

@@ -9,6 +9,7 @@ from PIL import Image
 
 from feedback.db import transaction
 from feedback.dedupe import caption_similarity, find_duplicate, hamming, phash_of
+from feedback.models import Candidate
 from tests.feedback import feedback_rows as rows
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -137,9 +138,28 @@ def test_find_duplicates_matches_the_reference_on_mixed_histories(sessions, seed
     assert any(fast) and not all(fast)
 
 
+def test_find_duplicates_on_a_window_stored_without_fingerprints(sessions):
+    """Rows written by a tool that knows no fingerprints (more than one texts_of chunk) are
+    fingerprinted from their text on read: same reasons as the reference."""
+    from sqlalchemy import text as sql
+
+    from feedback.dedupe import DraftPrint, find_duplicates
+
+    texts = _texts(7, 1200)
+    with transaction(sessions) as s:
+        s.add_all([Candidate(text=t, original_text=t, status="pending", generator="meme", model_version="v1",
+                             created_at=T0 - timedelta(seconds=i), updated_at=T0) for i, t in enumerate(texts)])
+        s.flush()
+        s.execute(sql("UPDATE candidates SET text_norm = NULL, text_tokens = NULL"))
+    drafts = [DraftPrint(t) for t in _texts(8, 15) + texts[1100:1103]]
+    with transaction(sessions) as s:
+        fast = find_duplicates(s, drafts, now=T0, **LIMITS)
+        slow = [find_duplicate(s, image_phash=None, text=d.text, now=T0, **LIMITS) for d in drafts]
+    assert fast == slow and any(fast)
+
+
 def test_an_edit_keeps_the_stored_fingerprint_in_step(sessions):
     from feedback.fingerprint import fingerprint
-    from feedback.models import Candidate
     from feedback.repository import reviews
 
     with transaction(sessions) as s:
