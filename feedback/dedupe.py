@@ -6,8 +6,9 @@ lightly retyped caption count). Beams of the same image (one group key) are neve
 duplicates: they are alternatives for the reviewer.
 
 ``find_duplicates`` checks a run's drafts with one query and a vectorised prefilter (upper bounds of
-both similarities, see feedback.dedupe_index); ``find_duplicate`` is the one-draft reference path it
-is tested against.
+both similarities, see feedback.dedupe_index) over the captions' fingerprints stored with them
+(feedback.fingerprint, migration 0010), so nothing of the window is normalised per run;
+``find_duplicate`` is the one-draft reference path it is tested against.
 """
 from __future__ import annotations
 
