@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
+from operator import itemgetter
 
 import numpy as np
 
@@ -35,17 +36,13 @@ class _Segment:
 
     def __init__(self, rows: Sequence[PrintRow], texts: Texts) -> None:
         n = len(rows)
-        columns = [list(c) for c in zip(*rows)] if n else [[] for _ in range(7)]
-        ids, posted, groups, phashes, norms, blobs = columns[:6]  # and created_at, which only ordered them
+        self.rows = rows  # the other columns are read only at the few positions a bound lets through
+        norms, blobs = list(map(itemgetter(4), rows)), list(map(itemgetter(5), rows))
         missing = sorted(_nones(norms) | _nones(blobs))  # stored before (or changed without) a fingerprint
         if missing:
-            found = texts([ids[i] for i in missing])
+            found = texts([rows[i][0] for i in missing])
             for i in missing:
-                norms[i], blobs[i] = fingerprint(found[ids[i]])
-        self.ids: list[int] = ids
-        self.posted: list[bool] = posted
-        self.groups: list[str | None] = groups
-        self.phashes: list[str | None] = phashes
+                norms[i], blobs[i] = fingerprint(found[rows[i][0]])
         self.joined: list[str] = norms
         self.lengths = np.fromiter(map(len, norms), dtype=np.int64, count=n)
         self.set_sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // 8
@@ -55,7 +52,7 @@ class _Segment:
 
     def text_candidates(self, joined: Sequence[str], threshold: float) -> list[np.ndarray]:
         """Per draft caption, the positions whose caption may reach ``threshold`` (a superset)."""
-        n = len(self.ids)
+        n = len(self.rows)
         if threshold <= EPS:  # every pair qualifies
             return [np.arange(n) for _ in joined]
         words = [j for j in joined if j]
@@ -69,7 +66,7 @@ class _Segment:
 
     def _jaccard(self, joined: Sequence[str]) -> np.ndarray:
         """Token Jaccard of each (non-empty) draft caption with every row: drafts x rows."""
-        n = len(self.ids)
+        n = len(self.rows)
         out = np.empty((len(joined), n))
         for d, caption in enumerate(joined):  # a few drafts, each a few hashes: isin compares them in turn
             words = set(caption.split())
@@ -91,7 +88,7 @@ class _Segment:
         if len(phash) > 16:  # wider than 64 bits: compare the slow way
             from feedback.dedupe import hamming
 
-            found = {i: hamming(phash, p) for i, p in enumerate(self.phashes) if p}
+            found = {i: hamming(phash, r[3]) for i, r in enumerate(self.rows) if r[3]}
             return {i: d for i, d in found.items() if d is not None and d <= limit}
         try:
             mine = int(phash, 16)
@@ -105,7 +102,7 @@ class _Segment:
     def _hashes(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         if width not in self._phashes:
             pos, vals = [], []
-            for i, p in enumerate(self.phashes):
+            for i, p in enumerate(map(itemgetter(3), self.rows)):
                 if p and len(p) == width:
                     try:
                         vals.append(int(p, 16))
@@ -122,16 +119,16 @@ class RecentIndex:
     def __init__(self, rows: Sequence[PrintRow], texts: Texts) -> None:
         self._texts = texts
         self._segments = [_Segment(rows, texts)]
-        self.max_id = max(self._segments[0].ids, default=0)
+        self.max_id = max(map(itemgetter(0), rows), default=0)
 
     def prepend(self, rows: Sequence[PrintRow]) -> None:
         """Add candidates newer than every one indexed so far."""
         if rows:
             self._segments.insert(0, _Segment(rows, self._texts))
-            self.max_id = max(self.max_id, *self._segments[0].ids)
+            self.max_id = max(self.max_id, *map(itemgetter(0), rows))
 
     def __len__(self) -> int:
-        return sum(len(s.ids) for s in self._segments)
+        return sum(len(s.rows) for s in self._segments)
 
     def match(self, drafts: Sequence[tuple[str, str | None, str | None]], *, phash_distance: int,
               text_similarity: float) -> list[str | None]:
@@ -154,10 +151,11 @@ class RecentIndex:
         _, image_phash, group_key = draft
         images = seg.image_hits(image_phash, phash_distance) if image_phash else {}
         for i in sorted(set(images) | set(texts.tolist())):
-            if group_key is not None and seg.groups[i] == group_key:
+            cid, posted, group, phash = seg.rows[i][:4]
+            if group_key is not None and group == group_key:
                 continue
-            cid, posted = seg.ids[i], bool(seg.posted[i])
-            if i in images and seg.phashes[i]:
+            posted = bool(posted)
+            if i in images and phash:
                 return duplicate_reason(cid, posted, distance=images[i], phash_distance=phash_distance)
             similarity = _similarity(joined, seg.joined[i])
             if similarity >= text_similarity:
