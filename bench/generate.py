@@ -158,7 +158,9 @@ def warm(config: Path, generator: str, args: argparse.Namespace) -> dict[str, fl
     stored = sum(int(a["stored"]) for a in answers)
     print(f"{generator} warm worker: load {load_s:.2f}s, {len(per_run)} runs, median {statistics.median(per_run):.3f}s"
           f"/run, {stored} stored, {total:.1f}s including start; worker peak RSS {client.peak_rss_mb:.0f} MB")
+    pending = sum(int(a["pending"]) for a in answers)  # of those, the ones put forward for review
     return {"warm_run_s": statistics.median(per_run), "warm_candidates_per_s": stored / sum(per_run),
+            "warm_pending_per_s": pending / sum(per_run),
             "warm_incl_start_per_s": stored / total, "worker_load_s": load_s, "worker_peak_rss_mb": client.peak_rss_mb}
 
 
