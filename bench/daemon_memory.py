@@ -148,9 +148,10 @@ def main() -> None:
         while finished(db) < args.cycles:
             if daemon.poll() is not None:
                 raise SystemExit("the daemon died during the cycles")
-            time.sleep(2)
+            for _ in range(20):  # a generate child lives about a second: look for it often
+                time.sleep(0.1)
+                child_peak = max(child_peak, children_rss_mb(daemon.pid))
             samples.append((finished(db), rss_mb(daemon.pid)))
-            child_peak = max(child_peak, children_rss_mb(daemon.pid))
         end = rss_mb(daemon.pid)
         seconds = time.monotonic() - started
         busy_stop = stop(daemon)

@@ -1,33 +1,84 @@
-"""Post-generator throughput on CPU: PGGAN images/s and GPT-2 captions/s with the shipped demo bundles.
+"""Generation speed as a user gets it: per call, end to end cold, and in a warm worker (CPU, demo bundles).
 
-    python bench/generate.py [--images 256] [--captions 64] [--threads 1]
+    python bench/generate.py [--generators meme,post] [--count 10] [--cold-runs 4] [--warm-runs 10]
+                             [--threads 1] [--skip-per-call] [--images 256] [--captions 64]
 
-Both models are loaded and warmed up first; load times are printed but not counted. The last line is
-`images_per_s=<x> captions_per_s=<y>`.
+1. Per call (models loaded and warmed first, loads printed, not counted): meme beam captions/s over the
+   demo templates (features from the encoder, decode only), PGGAN images/s, GPT-2 captions/s.
+2. Cold end to end: `memeloop generate` child processes, what the daemon spawns per run, timed from
+   spawn to exit (imports, model loads, decode, render, store). The first meme run fills the template
+   feature cache (reported on its own); the median of the others is what an unchanged template set
+   costs. Stored candidates/s = candidates stored / child seconds; ``cold_cpu_s`` is a child's CPU time
+   (user + system), steadier than wall time on a shared machine.
+3. Warm worker: one bot.worker process per generator fed the same requests; stored candidates/s over
+   the runs (its start and model load reported separately and in an including-start rate).
+Each child's peak RSS comes from its own rusage (os.wait4): ``child_peak_rss_mb`` over the steady runs,
+``first_child_peak_rss_mb`` for the one that loaded the encoder. Threads pinned as the daemon pins them.
+Last line: key=value figures, per generator prefixed ``meme_`` / ``post_``, and ``cold_run_s`` (meme).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script from a checkout
+
+CONFIG = """[storage]
+url = "sqlite:///memeloop.db"
+media_dir = "media"
+[generator]
+threads = {threads}
+[[accounts]]
+name = "demo"
+platform = "outbox"
+"""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="PGGAN + GPT-2 generation speed on CPU")
-    parser.add_argument("--images", type=int, default=256)
-    parser.add_argument("--captions", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=8, help="captions per write() call")
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+def per_call(args: argparse.Namespace, generators: list[str], config: Path) -> dict[str, float]:
+    """Model figures in this process (loads excluded), as the generator modules see them."""
+    from bot.config import load_config
+    from bot.threads import pin_threads
+
+    pin_threads(args.threads)
+    out: dict[str, float] = {}
+    if "meme" in generators:
+        meme = load_config(config).generator.meme
+        from generator.meme import load_captioner
+        from generator.meme.templates import load_templates
+
+        started = time.perf_counter()
+        captioner = load_captioner()
+        features = captioner.encode_batch([t.image_path for t in load_templates(None)])
+        captioner.beam_search_batch(features[:1], k=meme.beam_width, **meme.decode_options())
+        print(f"meme captioner version={captioner.version} templates={len(features)} "
+              f"load_and_encode_s={time.perf_counter() - started:.2f}")
+        started, captions = time.perf_counter(), 0
+        for seed in range(args.meme_rounds):
+            beams = captioner.beam_search_batch(features, k=meme.beam_width, **{**meme.decode_options(), "seed": seed})
+            captions += sum(len(b) for b in beams)
+        seconds = time.perf_counter() - started
+        print(f"meme beams={captions} seconds={seconds:.2f} (k={meme.beam_width} over {len(features)} templates "
+              f"x {args.meme_rounds}, decode {meme.decode_options()})")
+        out["meme_captions_per_s"] = captions / seconds
+    if "post" in generators:
+        out |= _post_per_call(args)
+    return out
+
+
+def _post_per_call(args: argparse.Namespace) -> dict[str, float]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
-
     import tensorflow as tf
-    import torch
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    torch.set_num_threads(args.threads)
     from generator.pggan import load_gan
     from generator.textgen import load_writer
 
@@ -39,7 +90,6 @@ def main() -> None:
     writer = load_writer()
     writer.write(2, seed=0)
     print(f"writer version={writer.version} load_s={time.perf_counter() - started:.2f}")
-
     started = time.perf_counter()
     images = gan.generate(args.images, seed=1)
     image_s = time.perf_counter() - started
@@ -50,10 +100,105 @@ def main() -> None:
         captions += writer.write(min(args.batch, args.captions - len(captions)), seed=seed, topic=gan.domain)
         seed += 1
     caption_s = time.perf_counter() - started
-    print(f"images={len(images)} seconds={image_s:.2f} threads={args.threads}")
-    print(f"captions={len(captions)} seconds={caption_s:.2f} batch={args.batch} threads={args.threads}")
-    print(f"example caption: {captions[0]!r}")
-    print(f"images_per_s={len(images) / image_s:.1f} captions_per_s={len(captions) / caption_s:.1f}")
+    print(f"images={len(images)} seconds={image_s:.2f}; captions={len(captions)} seconds={caption_s:.2f} "
+          f"batch={args.batch}; example caption: {captions[0]!r}")
+    return {"images_per_s": len(images) / image_s, "captions_per_s": len(captions) / caption_s}
+
+
+def cold_run(config: Path, generator: str, count: int, seed: int, threads: int) -> tuple[float, int, float, float]:
+    """(seconds spawn to exit, candidates stored, peak RSS in MB, CPU seconds) of one generate child."""
+    from bot.threads import child_env
+
+    argv = [sys.executable, "-m", "bot", "--config", str(config), "generate", "--account", "demo",
+            "--generator", generator, "--count", str(count), "--seed", str(seed), "--json"]
+    env = {**child_env(threads), "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's peak
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{generator} generate child exited {proc.returncode}: "
+                             f"{err.read().decode(errors='replace')[-1500:]}")
+        out.seek(0)
+        answer = json.loads(out.read().decode().strip().splitlines()[-1])
+    return seconds, int(answer["stored"]), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def cold(config: Path, generator: str, args: argparse.Namespace) -> dict[str, float]:
+    runs = [cold_run(config, generator, args.count, seed, args.threads) for seed in range(args.cold_runs)]
+    for i, (s, n, rss, cpu) in enumerate(runs):
+        print(f"{generator} cold run {i}: {s:.2f}s (cpu {cpu:.2f}s) stored={n} peak_rss={rss:.0f}MB"
+              + (" (fills the template feature cache)" if i == 0 and generator == "meme" else ""))
+    steady = runs[1:] or runs
+    return {"cold_first_run_s": runs[0][0], "cold_run_s": statistics.median(r[0] for r in steady),
+            "cold_cpu_s": statistics.median(r[3] for r in steady),
+            "cold_candidates_per_s": sum(r[1] for r in steady) / sum(r[0] for r in steady),
+            "child_peak_rss_mb": max(r[2] for r in steady), "first_child_peak_rss_mb": runs[0][2]}
+
+
+def warm(config: Path, generator: str, args: argparse.Namespace) -> dict[str, float]:
+    from bot.worker import Limits, WorkerClient
+
+    started = time.perf_counter()
+    client = WorkerClient(str(config), generator, threads=args.threads, limits=Limits(max_runs=args.warm_runs + 1))
+    try:
+        answers = [client.run({"account": "demo", "count": args.count, "seed": 100 + i}, timeout_s=900)
+                   for i in range(args.warm_runs)]
+        total = time.perf_counter() - started
+        load_s = float(client.ready.get("load_s", 0.0))
+    finally:
+        client.close()
+    failed = [a.get("error") for a in answers if not a.get("ok")]
+    if failed:
+        raise SystemExit(f"{generator} warm worker runs failed: {failed[:3]}")
+    per_run = [float(a["seconds"]) for a in answers]
+    stored = sum(int(a["stored"]) for a in answers)
+    print(f"{generator} warm worker: load {load_s:.2f}s, {len(per_run)} runs, median {statistics.median(per_run):.3f}s"
+          f"/run, {stored} stored, {total:.1f}s including start; worker peak RSS {client.peak_rss_mb:.0f} MB")
+    pending = sum(int(a["pending"]) for a in answers)  # of those, the ones put forward for review
+    return {"warm_run_s": statistics.median(per_run), "warm_candidates_per_s": stored / sum(per_run),
+            "warm_pending_per_s": pending / sum(per_run),
+            "warm_incl_start_per_s": stored / total, "worker_load_s": load_s, "worker_peak_rss_mb": client.peak_rss_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generators", default="meme,post", help="comma-separated: meme, post")
+    parser.add_argument("--count", type=int, default=10, help="candidates asked of each run")
+    parser.add_argument("--cold-runs", type=int, default=4, help="generate children per generator")
+    parser.add_argument("--post-cold-runs", type=int, default=2, help="post children (each loads TF)")
+    parser.add_argument("--warm-runs", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-per-call", action="store_true")
+    parser.add_argument("--meme-rounds", type=int, default=8, help="per call: beam searches over all templates")
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--captions", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=8, help="captions per write() call")
+    args = parser.parse_args()
+    generators = [g.strip() for g in args.generators.split(",") if g.strip()]
+    unknown = sorted(set(generators) - {"meme", "post"})
+    if unknown or not generators:
+        parser.error(f"--generators: unknown {', '.join(unknown) or '(none given)'}; use meme and/or post")
+
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="memeloop-bench-") as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"], check=True,
+                       capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        for generator in generators:  # children first: this process loads no model before them
+            runs = args.cold_runs if generator == "meme" else args.post_cold_runs
+            sub = argparse.Namespace(**{**vars(args), "cold_runs": runs})
+            figures |= {f"{generator}_{k}": v for k, v in cold(config, generator, sub).items()}
+            figures |= {f"{generator}_{k}": v for k, v in warm(config, generator, args).items()}
+        if not args.skip_per_call:
+            figures |= per_call(args, generators, config)
+    if "meme" in generators:
+        figures["cold_run_s"] = figures["meme_cold_run_s"]
+    print(" ".join(f"{k}={v:.2f}" if k.endswith("_s") else f"{k}={v:.1f}" for k, v in figures.items()))
 
 
 if __name__ == "__main__":

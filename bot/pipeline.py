@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,6 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     import numpy as np
 
     from generator.annotate import render_meme
-    from generator.imageio import open_image
 
     cfg = config.generator.meme
     if not templates:
@@ -140,7 +140,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
-        base = open_image(template.image_path, animated="first_frame").convert("RGB")
+        base = template_image(template.image_path)
         for cap in captions:
             drafts.append(Draft(
                 text=cap.text, group_key=f"{prefix}:{template.slug}", beam_rank=cap.rank, beam_score=float(cap.score),
@@ -150,6 +150,20 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
                         "image_index": image_index, "logprob": float(cap.logprob),
                         "decode": {**decode, "seed": getattr(cap, "seed", None)}}))
     return drafts
+
+
+def template_image(path) -> Any:
+    """A template's picture as RGB, decoded once per process while its file stays the same (a warm
+    worker renders the same few templates run after run; render_meme never changes its input)."""
+    stat = Path(path).stat()
+    return _decoded(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _decoded(path: str, _mtime_ns: int, _size: int) -> Any:
+    from generator.imageio import open_image
+
+    return open_image(path, animated="first_frame").convert("RGB")
 
 
 def template_features(captioner, paths: Sequence, config: Config, *, also: Sequence = ()):

@@ -169,8 +169,10 @@ def _working_copy(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if has_alpha else "RGB")
 
 
+@lru_cache(maxsize=8192)
 def _ink(text: str, size: int) -> PixelBox:
-    """Ink box of ``text`` relative to its left-baseline origin, outline included."""
+    """Ink box of ``text`` relative to its left-baseline origin, outline included. Cached: fitting
+    tries each line at many sizes, and sibling beams share most of their words."""
     left, top, right, bottom = _font(size).getbbox(text, stroke_width=stroke_for(size), anchor="ls")
     return int(left), int(top), int(right), int(bottom)
 

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_solve, solve_triangular
-from scipy.sparse import coo_matrix, csr_matrix
 
 from feedback.ranking.features import (
     BIGRAM_BUCKETS,
@@ -34,6 +32,7 @@ from feedback.ranking.features import (
     structured,
     structured_key,
 )
+from feedback.ranking.sparse import Rows, tri_solve
 from feedback.ranking.topics import Topics
 
 # Pseudo-targets (in units of log engagement ratio) and their weights (observation precision
@@ -201,7 +200,7 @@ class Ranker:
             self.names.append(name)
         return i
 
-    def _rows(self, feats: Sequence[CandidateFeatures]) -> csr_matrix:
+    def _rows(self, feats: Sequence[CandidateFeatures]) -> Rows:
         """The design matrix of ``feats`` (the values of features.encode, pinned by a test), growing
         the index as needed. The hot path of update and score, built as arrays: only the rows where
         something unseen first appears are walked one by one (in order, so columns are numbered as
@@ -245,10 +244,7 @@ class Ranker:
         parts_r.append(np.array([r for r, _, _ in num], dtype=np.int64))
         parts_c.append(np.array([self._col(name) for _, name, _ in num], dtype=np.int64))
         parts_v.append(np.array([v for _, _, v in num], dtype=float))
-        X = coo_matrix((np.concatenate(parts_v), (np.concatenate(parts_r), np.concatenate(parts_c))),
-                       shape=(n, F)).tocsr()
-        X.sum_duplicates()
-        return X
+        return Rows.from_coo(np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_v), (n, F))
 
     def _word_ids(self, flat: list[str]) -> np.ndarray:
         ids, known = self._wid, self._wlist
@@ -394,10 +390,8 @@ class Ranker:
         y = np.array(targets + [a.engagement for _, a in retract])
         s = np.concatenate([np.array(weights) * gamma ** (n - 1 - np.arange(n)),
                             [-a.weight * gamma ** (end - a.step) for _, a in retract]]) / self.noise_sd ** 2
-        scaled = X.copy()
-        scaled.data *= np.repeat(s, np.diff(X.indptr))  # row r times s[r]
-        self._precision += (X.T @ scaled).toarray()
-        self._b += X.T @ (s * y)
+        self._precision += X.gram(s)
+        self._b += X.rmatvec(s * y)
         self.step = end
         self.observations += n
         self._cache = None
@@ -406,7 +400,8 @@ class Ranker:
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
         if self._cache is None:
             chol = np.linalg.cholesky(self._precision) if self.names else np.zeros((0, 0))
-            mean = cho_solve((chol, True), self._b) if self.names else np.zeros(0)
+            mean = tri_solve(chol.T, tri_solve(chol, self._b, lower=True), lower=False) if self.names \
+                else np.zeros(0)
             self._cache = (mean, chol)
         return self._cache
 
@@ -423,7 +418,7 @@ class Ranker:
             _, chol = self._posterior()
             unit = np.zeros((len(self._b), len(known)))
             unit[[self.index[n] for n in known], range(len(known))] = 1.0
-            half = solve_triangular(chol, unit, lower=True)  # Sigma = L^-T L^-1
+            half = tri_solve(chol, unit, lower=True)  # Sigma = L^-T L^-1
             out.update({n: float(math.sqrt(v)) for n, v in zip(known, (half ** 2).sum(axis=0))})
         return out
 
@@ -444,7 +439,7 @@ class Ranker:
         means = X @ mean_w
         samples = means
         if self.observations and len(mean_w):
-            draw = mean_w + self.explore * solve_triangular(chol.T, rng.standard_normal(len(mean_w)), lower=False)
+            draw = mean_w + self.explore * tri_solve(chol.T, rng.standard_normal(len(mean_w)), lower=False)
             samples = X @ draw
         bias = self.index.get("bias", -1)
         tops = []

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.linalg import svds
 
 MAX_VOCAB = 1500
 
@@ -32,6 +30,9 @@ class Topics:
 def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16, min_count: int = 3,
                min_closeness: float = 0.6, seed: int = 0) -> Topics | None:
     """Topics of content-word lists (None when there is too little text to find any)."""
+    from scipy.sparse import csr_matrix  # only a refit needs scipy: a generate run never imports it
+    from scipy.sparse.linalg import svds
+
     docs = [set(c) for c in captions if c]
     counts = Counter(w for d in docs for w in d)
     vocab = [w for w, n in counts.most_common(MAX_VOCAB) if n >= min_count]

@@ -189,3 +189,49 @@ def test_the_batched_design_matrix_numbers_columns_as_a_row_by_row_walk(max_feat
     assert np.array_equal(X, np.array([np.pad(r, (0, width - len(r))) for r in rows]))
     if max_features == 40:
         assert any(n.startswith("hash:") for n in batched.names)
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 300])
+def test_the_numpy_design_matrix_ops_equal_scipy(n):
+    """feedback.ranking.sparse (no scipy import in a generate run) pinned to scipy's CSR kernels."""
+    from scipy.linalg import solve_triangular
+    from scipy.sparse import csr_matrix
+
+    from feedback.ranking.sparse import GRAM_IN_NUMPY, Rows, tri_solve
+
+    rng = np.random.default_rng(n)
+    width = 50
+    rows = np.sort(rng.integers(0, max(n, 1), 8 * n))
+    cols, values = rng.integers(0, width, len(rows)), rng.uniform(-2, 2, len(rows))
+    X = Rows.from_coo(rows, cols, values, (n, width))
+    S = csr_matrix((values, (rows, cols)), shape=(n, width))
+    S.sum_duplicates()
+    assert np.allclose(X.toarray(), S.toarray(), rtol=0, atol=1e-12)
+    v, u, scale = rng.normal(size=width), rng.normal(size=n), rng.uniform(0.1, 2, n)
+    assert np.allclose(X @ v, S @ v, rtol=1e-12, atol=1e-12)
+    assert np.allclose(X.rmatvec(u), S.T @ u, rtol=1e-12, atol=1e-12)
+    scaled = S.copy()
+    scaled.data *= np.repeat(scale, np.diff(S.indptr))
+    assert np.allclose(X.gram(scale), (S.T @ scaled).toarray(), rtol=1e-12, atol=1e-12)
+    assert int((np.diff(X.indptr) ** 2).sum()) <= GRAM_IN_NUMPY  # these took the numpy path
+    lower = np.tril(rng.normal(size=(150, 150))) + 20 * np.eye(150)
+    rhs = rng.normal(size=(150, 3))
+    assert np.allclose(tri_solve(lower, rhs, lower=True), solve_triangular(lower, rhs, lower=True), atol=1e-12)
+    assert np.allclose(tri_solve(lower.T, rhs[:, 0], lower=False), solve_triangular(lower.T, rhs[:, 0], lower=False),
+                       atol=1e-12)
+
+
+def test_a_generate_run_never_imports_scipy():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, numpy as np, feedback.learning, bot.pipeline\n"
+            "from feedback.ranking import Ranker, features_of\n"
+            "r = Ranker(); r.score([features_of(generator='meme', text='a cat', account='a', hour=1, template='t',"
+            " beam_rank=0, beam_score=-1.0)], np.random.default_rng(0))\n"
+            "print('scipy' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "False"
