@@ -1,0 +1,397 @@
+"""The ranker's design matrix: feature names -> columns, candidates -> rows, a batch at a time.
+
+``Design`` owns a ranker's feature index. ``Design.encode`` turns candidates into a ``Batch`` whose
+rows hold the values of features.encode plus the caption's topics (``Design.reference``; a test pins
+the two together). Columns are numbered in the order a row-by-row walk over the candidates first
+meets each feature, so encoding a batch at once or one candidate at a time builds the same index;
+past ``max_features`` a new name shares one of HASH_BUCKETS hash columns.
+
+The work is done on integer arrays, not per row: features.structured_key is read once per distinct
+combination of the fields it depends on; words and word pairs become integer ids (a pair's hashed
+bigram bucket is computed once per design); only the rows where a feature first appears are walked
+one by one. A ``Batch`` keeps the structured part as key ids per group (few distinct keys, each a
+fixed set of columns), so X'SX is mostly small dense products; the rest is a sparse matrix.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import attrgetter, itemgetter
+
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+
+from feedback.ranking.features import (
+    BIGRAM_BUCKETS,
+    BIGRAM_VALUE,
+    CandidateFeatures,
+    bigram_name,
+    encode,
+    numeric,
+    structured,
+    structured_key,
+)
+from feedback.ranking.topics import Topics
+
+HASH_BUCKETS = 64  # features past max_features share these (named hash:<n>)
+# The fields each group of features.structured_key reads: candidates equal on a group's fields
+# have the same key in that group, so a key is computed once per distinct value of its fields
+# (keep in step with structured_key; the encoding test varies every field).
+GROUP_FIELDS = (("generator", "template", "hour"), ("tone", "audience"),
+                ("account", "length_words", "hashtags", "beam_rank"))
+_group_fields = tuple(attrgetter(*fields) for fields in GROUP_FIELDS)
+_EMPTY = np.zeros(0, dtype=np.int64)
+Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, columns, values) of matrix entries
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of the design matrix X = sum over groups g of onehot(keys[g]) @ blocks[g], plus rest.
+
+    ``blocks[g]`` has one row per distinct structured key of group g in the batch (its columns, with
+    counts); ``keys[g]`` is each row's index into it; ``rest`` holds words, topics, bigrams and the
+    numeric features."""
+
+    keys: tuple[np.ndarray, ...]
+    blocks: tuple[csr_matrix, ...]
+    rest: csr_matrix
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        n, width = self.rest.shape
+        return int(n), int(width)
+
+    def matrix(self) -> csr_matrix:
+        """X as one canonical CSR matrix (duplicates summed, columns sorted within a row)."""
+        n, width = self.shape
+        parts = [_expand(k, b) for k, b in zip(self.keys, self.blocks)]
+        parts.append((_row_of(self.rest), self.rest.indices, self.rest.data))
+        rows, cols, vals = (np.concatenate(p) for p in zip(*parts))
+        X = coo_matrix((vals, (rows, cols)), shape=(n, width)).tocsr()
+        X.sum_duplicates()
+        return X
+
+    def dot(self, w: np.ndarray) -> np.ndarray:
+        """X @ w."""
+        out = self.rest @ w
+        for k, b in zip(self.keys, self.blocks):
+            out += (b @ w)[k]
+        return np.asarray(out)
+
+    def project(self, v: np.ndarray) -> np.ndarray:
+        """X' v."""
+        out = np.asarray(self.rest.T @ v, dtype=float)
+        for k, b in zip(self.keys, self.blocks):
+            out += b.T @ np.bincount(k, weights=v, minlength=b.shape[0])
+        return out
+
+    def gram(self, s: np.ndarray) -> np.ndarray:
+        """X' diag(s) X as a dense matrix: structured x structured from weighted key co-counts,
+        structured x rest from weighted sums of the rest per key, rest x rest sparse."""
+        width = self.shape[1]
+        dense = [b.toarray() for b in self.blocks]
+        out = np.zeros((width, width))
+        for g, (kg, ag) in enumerate(zip(self.keys, dense)):
+            out += ag.T @ (np.bincount(kg, weights=s, minlength=len(ag))[:, None] * ag)
+            for kh, ah in zip(self.keys[g + 1:], dense[g + 1:]):
+                co = np.bincount(kg * len(ah) + kh, weights=s, minlength=len(ag) * len(ah))
+                cross = ag.T @ (co.reshape(len(ag), len(ah)) @ ah)
+                out += cross + cross.T
+        rest = self.rest
+        rows = _row_of(rest)
+        weighted = s[rows] * rest.data
+        for kg, ag in zip(self.keys, dense):
+            sums = np.bincount(kg[rows] * width + rest.indices, weights=weighted, minlength=len(ag) * width)
+            cross = ag.T @ sums.reshape(len(ag), width)
+            out += cross + cross.T
+        scaled = csr_matrix((weighted, rest.indices, rest.indptr), shape=rest.shape)
+        out += (rest.T @ scaled).toarray()
+        return out
+
+
+class Design:
+    """A ranker's feature index (names and columns, grown as features appear) and its encoder."""
+
+    def __init__(self, topics: Topics | None = None, max_features: int = 600, names: Iterable[str] = ()) -> None:
+        self.max_features = max_features
+        self._topic_of = topics.lookup() if topics is not None else {}
+        self.names: list[str] = list(names)
+        self.index: dict[str, int] = {n: i for i, n in enumerate(self.names)}
+        groups = range(len(GROUP_FIELDS))
+        self._keys: tuple[dict[tuple, int], ...] = tuple({} for _ in groups)  # structured key -> key id
+        self._key_cols: tuple[list[np.ndarray], ...] = tuple([] for _ in groups)  # key id -> columns
+        self._memo: tuple[dict[tuple, int], ...] = tuple({} for _ in groups)  # the group's fields -> key id
+        self._wid: dict[str, int] = {}  # word -> id
+        self._words: list[str] = []
+        self._wcol = _EMPTY  # per word id: its column, and its topic's column (-1: none yet)
+        self._tcol = _EMPTY
+        self._pair_codes = _EMPTY  # sorted codes of word-id pairs met so far, and their bigram buckets
+        self._pair_buckets = _EMPTY
+        self._num_cols: dict[str, int] = {}
+
+    def reference(self, f: CandidateFeatures) -> dict[str, float]:
+        """The encoding of a candidate by name, row by row (features.encode + topics)."""
+        x = encode(f)
+        for t in {self._topic_of[w] for w in f.words if w in self._topic_of}:
+            x[t] = 1.0
+        return x
+
+    def matrix(self, feats: Sequence[CandidateFeatures]) -> csr_matrix:
+        return self.encode(feats).matrix()
+
+    # -- names -> columns -----------------------------------------------------------------------
+    def col(self, name: str) -> int:
+        """The column of ``name``, created if need be (past the cap: a shared hash column)."""
+        i = self.index.get(name)
+        if i is None:
+            if len(self.names) >= self.max_features and not name.startswith("hash:"):
+                return self.col(f"hash:{zlib.crc32(name.encode()) % HASH_BUCKETS}")
+            i = self.index[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+    def known_col(self, name: str) -> int:
+        """The column ``col`` would give ``name`` without creating one (-1 if it would)."""
+        i = self.index.get(name)
+        if i is None and len(self.names) >= self.max_features and not name.startswith("hash:"):
+            return self.known_col(f"hash:{zlib.crc32(name.encode()) % HASH_BUCKETS}")
+        return -1 if i is None else i
+
+    # -- candidates -> rows ---------------------------------------------------------------------
+    def encode(self, feats: Sequence[CandidateFeatures]) -> Batch:
+        """The rows of ``feats``, growing the index as needed."""
+        n = len(feats)
+        groups = _Structured.of(self, feats)
+        words = _Words.of(self, feats)
+        num_pairs, num_lens = _flatten(map(numeric, feats))
+        num_rows = np.repeat(np.arange(n), num_lens)
+        unseen = groups.first | words.unseen(self) | self._unseen_numeric(num_pairs, num_rows)
+        for r in sorted(unseen):
+            self._register(feats[r])
+        width = len(self.names)
+        keys, blocks = [], []
+        for g, ids in enumerate(groups.key_ids(self, feats)):
+            distinct, local = np.unique(ids, return_inverse=True)
+            keys.append(local.reshape(-1).astype(np.int64))
+            blocks.append(_block([self._key_cols[g][k] for k in distinct.tolist()], width))
+        num_cols = np.fromiter(map(self._num_cols.__getitem__, map(itemgetter(0), num_pairs)), np.int64, len(num_pairs))
+        num_vals = np.fromiter(map(itemgetter(1), num_pairs), float, len(num_pairs))
+        rest = words.rest(self, n, width, (num_rows, num_cols, num_vals))
+        return Batch(tuple(keys), tuple(blocks), rest)
+
+    @staticmethod
+    def structured_key(f: CandidateFeatures) -> tuple[tuple, ...]:
+        key = structured_key(f)
+        if len(key) != len(GROUP_FIELDS):
+            raise RuntimeError(f"features.structured_key has {len(key)} groups, design.GROUP_FIELDS names "
+                               f"{len(GROUP_FIELDS)}: keep them in step")
+        return key
+
+    def _unseen_numeric(self, pairs: list[tuple[str, float]], rows: np.ndarray) -> set[int]:
+        """Rows where a numeric feature without a column first appears."""
+        names = list(map(itemgetter(0), pairs))
+        out = set()
+        for name in set(names).difference(self._num_cols):
+            c = self.known_col(name)
+            if c < 0:
+                out.add(int(rows[names.index(name)]))
+            else:
+                self._num_cols[name] = c
+        return out
+
+    def _register(self, f: CandidateFeatures) -> None:
+        """Give a row's features their columns in the order a row-by-row walk meets them."""
+        for g, key in enumerate(self.structured_key(f)):
+            if key not in self._keys[g]:
+                self._keys[g][key] = len(self._key_cols[g])
+                self._key_cols[g].append(np.array([self.col(n) for n in structured(g, key)], dtype=np.int64))
+        for w in dict.fromkeys(f.words):
+            i = self._wid[w]
+            if self._wcol[i] < 0:
+                self._wcol[i] = self.col("word=" + w)
+                if w in self._topic_of:
+                    self._tcol[i] = self.col(self._topic_of[w])
+        for a, b in zip(f.words, f.words[1:]):
+            self.col(bigram_name(a, b))
+        for name, _ in numeric(f):
+            self._num_cols[name] = self.col(name)
+
+    def word_ids(self, flat: list[str]) -> np.ndarray:
+        """Integer ids of words (new words get the next ids, in order)."""
+        ids = np.fromiter(map(self._wid.get, flat, repeat(-1)), np.int64, len(flat))
+        missing = ids < 0
+        if missing.any():
+            for w in dict.fromkeys(compress(flat, missing)):
+                self._wid[w] = len(self._words)
+                self._words.append(w)
+            grow = np.full(len(self._words) - len(self._wcol), -1, dtype=np.int64)
+            self._wcol, self._tcol = np.concatenate([self._wcol, grow]), np.concatenate([self._tcol, grow])
+            ids[missing] = np.fromiter(map(self._wid.__getitem__, compress(flat, missing)), np.int64,
+                                       int(missing.sum()))
+        return ids
+
+    def pair_buckets(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Hashed bigram bucket of each word-id pair (the crc is computed once per distinct pair)."""
+        distinct, inverse = np.unique((a << 32) | b, return_inverse=True)
+        pos = np.searchsorted(self._pair_codes, distinct)
+        known = pos < len(self._pair_codes)
+        known[known] = self._pair_codes[pos[known]] == distinct[known]
+        if not known.all():
+            fresh = distinct[~known]
+            words = self._words
+            buckets = [int(bigram_name(words[c >> 32], words[c & 0xFFFFFFFF]).split("#")[1]) for c in fresh.tolist()]
+            merged = np.concatenate([self._pair_codes, fresh])
+            order = np.argsort(merged, kind="stable")
+            self._pair_codes = merged[order]
+            self._pair_buckets = np.concatenate([self._pair_buckets, np.array(buckets, dtype=np.int64)])[order]
+            pos = np.searchsorted(self._pair_codes, distinct)
+        return self._pair_buckets[pos][inverse.reshape(-1)]
+
+    def bucket_cols(self) -> np.ndarray:
+        """Per bigram bucket, its column (-1: none yet)."""
+        return np.array([self.known_col(f"bigram#{k}") for k in range(BIGRAM_BUCKETS)], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Structured:
+    """Per structured group: each row's key id (-1: its fields' values not met before) and the new
+    values' keys; the rows where a key without columns first appears. (The values are read again
+    rather than kept: fewer live objects, fewer garbage collections.)"""
+
+    ids: tuple[np.ndarray, ...]
+    new: tuple[dict[tuple, tuple], ...]
+    first: set[int]
+
+    @classmethod
+    def of(cls, design: Design, feats: Sequence[CandidateFeatures]) -> _Structured:
+        ids, news, first = [], [], set()
+        for g, (get, memo) in enumerate(zip(_group_fields, design._memo)):
+            known = np.fromiter(map(memo.get, map(get, feats), repeat(-1)), np.int64, len(feats))
+            missing = np.flatnonzero(known < 0).tolist()[::-1]
+            first_row = dict(zip(map(get, map(feats.__getitem__, missing)), missing))  # new value -> first row
+            new: dict[tuple, tuple] = {}
+            met: set[tuple] = set()
+            for v, r in sorted(first_row.items(), key=itemgetter(1)):  # a new key's first row comes first
+                new[v] = key = design.structured_key(feats[r])[g]
+                if key not in design._keys[g] and key not in met:
+                    met.add(key)
+                    first.add(r)
+            ids.append(known)
+            news.append(new)
+        return cls(tuple(ids), tuple(news), first)
+
+    def key_ids(self, design: Design, feats: Sequence[CandidateFeatures]) -> list[np.ndarray]:
+        """Per group, each row's key id (once the new keys have their columns)."""
+        out = []
+        for g, (get, ids, new) in enumerate(zip(_group_fields, self.ids, self.new)):
+            memo = design._memo[g]
+            for v, key in new.items():
+                memo[v] = design._keys[g][key]
+            missing = ids < 0
+            if missing.any():
+                ids = ids.copy()
+                ids[missing] = np.fromiter(map(memo.__getitem__, map(get, compress(feats, missing))), np.int64,
+                                           int(missing.sum()))
+            out.append(ids)
+        return out
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The captions' words of a batch as integer arrays: per word its row and id; per adjacent
+    pair its row and bigram bucket."""
+
+    rows: np.ndarray
+    ids: np.ndarray
+    pair_rows: np.ndarray
+    buckets: np.ndarray
+
+    @classmethod
+    def of(cls, design: Design, feats: Sequence[CandidateFeatures]) -> _Words:
+        texts = [f.words for f in feats]
+        lens = np.fromiter(map(len, texts), np.int64, len(texts))
+        ids = design.word_ids(list(chain.from_iterable(texts)))
+        rows = np.repeat(np.arange(len(texts)), lens)
+        nexts = np.flatnonzero(rows[1:] == rows[:-1]) if len(rows) else _EMPTY
+        return cls(rows, ids, rows[nexts], design.pair_buckets(ids[nexts], ids[nexts + 1]))
+
+    def unseen(self, design: Design) -> set[int]:
+        """Rows where a word or a bigram bucket without a column first appears."""
+        out: set[int] = set()
+        for missing, values, at in ((design._wcol[self.ids] < 0, self.ids, self.rows),
+                                    (design.bucket_cols()[self.buckets] < 0, self.buckets, self.pair_rows)):
+            if missing.any():
+                _, first = np.unique(values[missing], return_index=True)
+                out.update(at[missing][first].tolist())
+        return out
+
+    def rest(self, design: Design, n: int, width: int, numeric: Entries) -> csr_matrix:
+        """The non-structured part of the rows: each word once, each topic and each bigram bucket
+        once per caption, plus the numeric features."""
+        words = _distinct(self.rows * len(design._words) + self.ids) if len(self.ids) else _EMPTY
+        w_rows, w_ids = np.divmod(words, max(len(design._words), 1))
+        topics = design._tcol[w_ids]
+        has = topics >= 0
+        parts: list[Entries] = [(w_rows, design._wcol[w_ids], np.ones(len(w_ids)))]
+        for rows, cols, value in ((w_rows[has], topics[has], 1.0),
+                                  (self.pair_rows, design.bucket_cols()[self.buckets], BIGRAM_VALUE)):
+            cells = _distinct(rows * width + cols)  # a topic (a bucket) counts once per caption
+            parts.append((cells // width, cells % width, np.full(len(cells), value)))
+        parts.append(numeric)
+        return _by_row(parts, n, width)
+
+
+def _by_row(parts: list[Entries], n: int, width: int) -> csr_matrix:
+    """One CSR matrix of (rows, columns, values) parts, each in row order, without sorting: a row
+    holds its entries part by part (columns unsorted; a column twice, when names share a hash
+    column, sums as X does)."""
+    counts = [np.bincount(rows, minlength=n) for rows, _, _ in parts]
+    indptr = np.concatenate([[0], np.cumsum(sum(counts))]).astype(np.int64)
+    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
+    free = indptr[:-1].copy()  # per row: where this part's entries go
+    for (rows, cols, vals), count in zip(parts, counts):
+        start = np.cumsum(count) - count  # per row: where its entries are in this part
+        at = free[rows] + np.arange(len(rows)) - start[rows]
+        indices[at], data[at] = cols, vals
+        free += count
+    return csr_matrix((data, indices, indptr), shape=(n, width))
+
+
+def _block(columns: list[np.ndarray], width: int) -> csr_matrix:
+    """One row per key: its columns (a column twice, when two names share a hash column, counts 2)."""
+    lens = np.fromiter(map(len, columns), np.int64, len(columns))
+    indptr = np.concatenate([[0], np.cumsum(lens)])
+    indices = np.concatenate(columns) if columns else _EMPTY
+    block = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(columns), width))
+    block.sum_duplicates()
+    return block
+
+
+def _expand(keys: np.ndarray, block: csr_matrix) -> Entries:
+    """(row, column, value) of onehot(keys) @ block, without the product."""
+    lens = np.diff(block.indptr)[keys]
+    starts = np.repeat(block.indptr[:-1][keys] - np.cumsum(lens) + lens, lens)
+    at = starts + np.arange(int(lens.sum()))
+    return np.repeat(np.arange(len(keys)), lens), block.indices[at], block.data[at]
+
+
+def _flatten(lists: Iterable[list]) -> tuple[list, np.ndarray]:
+    """The items of the lists in order, and each list's length (the lists are not kept)."""
+    flat: list = []
+    lens = []
+    for items in lists:
+        flat.extend(items)
+        lens.append(len(items))
+    return flat, np.array(lens, dtype=np.int64)
+
+
+def _row_of(X: csr_matrix) -> np.ndarray:
+    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique, by sorting: faster than its hash path on these sizes)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
