@@ -44,6 +44,7 @@ GROUP_FIELDS = (("generator", "template", "hour"), ("tone", "audience"),
 _group_fields = tuple(attrgetter(*fields) for fields in GROUP_FIELDS)
 _EMPTY = np.zeros(0, dtype=np.int64)
 Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, columns, values) of matrix entries
+DENSE_GRAM = 1 << 16  # rows x used columns up to which a batch's X'SX is one dense product
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,7 @@ class Batch:
     def matrix(self) -> csr_matrix:
         """X as one canonical CSR matrix (duplicates summed, columns sorted within a row)."""
         n, width = self.shape
-        parts = [_expand(k, b) for k, b in zip(self.keys, self.blocks)]
-        parts.append((_row_of(self.rest), self.rest.indices, self.rest.data))
-        rows, cols, vals = (np.concatenate(p) for p in zip(*parts))
+        rows, cols, vals = (np.concatenate(p) for p in zip(*self._entries()))
         X = coo_matrix((vals, (rows, cols)), shape=(n, width)).tocsr()
         X.sum_duplicates()
         return X
@@ -87,28 +86,47 @@ class Batch:
             out += b.T @ np.bincount(k, weights=v, minlength=b.shape[0])
         return out
 
-    def gram(self, s: np.ndarray) -> np.ndarray:
-        """X' diag(s) X as a dense matrix: structured x structured from weighted key co-counts,
-        structured x rest from weighted sums of the rest per key, rest x rest sparse."""
-        width = self.shape[1]
-        dense = [b.toarray() for b in self.blocks]
-        out = np.zeros((width, width))
+    def gram(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """X' diag(s) X over the columns the batch uses: (those columns, sorted; the dense matrix).
+
+        A small batch is one dense product; a large one is built from its parts: structured x
+        structured from weighted key co-counts, structured x rest from the weighted sums of the rest
+        per key, rest x rest one sparse product."""
+        n, width = self.shape
+        used = np.zeros(width, dtype=bool)
+        for b in self.blocks:
+            used[b.indices] = True
+        used[self.rest.indices] = True
+        cols = np.flatnonzero(used)
+        local = np.cumsum(used) - 1  # column -> its place in cols
+        m = len(cols)
+        if n * m <= DENSE_GRAM:
+            rows, at, vals = (np.concatenate(p) for p in zip(*self._entries()))
+            X = np.bincount(rows * m + local[at], weights=vals, minlength=n * m).reshape(n, m)
+            return cols, X.T @ (s[:, None] * X)
+        dense = [_relabel(b, local, m).toarray() for b in self.blocks]
+        rest = _relabel(self.rest, local, m)
+        out = np.zeros((m, m))
         for g, (kg, ag) in enumerate(zip(self.keys, dense)):
             out += ag.T @ (np.bincount(kg, weights=s, minlength=len(ag))[:, None] * ag)
             for kh, ah in zip(self.keys[g + 1:], dense[g + 1:]):
                 co = np.bincount(kg * len(ah) + kh, weights=s, minlength=len(ag) * len(ah))
                 cross = ag.T @ (co.reshape(len(ag), len(ah)) @ ah)
                 out += cross + cross.T
-        rest = self.rest
         rows = _row_of(rest)
         weighted = s[rows] * rest.data
         for kg, ag in zip(self.keys, dense):
-            sums = np.bincount(kg[rows] * width + rest.indices, weights=weighted, minlength=len(ag) * width)
-            cross = ag.T @ sums.reshape(len(ag), width)
+            sums = np.bincount(kg[rows] * m + rest.indices, weights=weighted, minlength=len(ag) * m)
+            cross = ag.T @ sums.reshape(len(ag), m)
             out += cross + cross.T
         scaled = csr_matrix((weighted, rest.indices, rest.indptr), shape=rest.shape)
-        out += (rest.T @ scaled).toarray()
-        return out
+        out += (rest.T.tocsr() @ scaled).toarray()  # CSR x CSR: scipy's fastest product here
+        return cols, out
+
+    def _entries(self) -> list[Entries]:
+        parts = [_expand(k, b) for k, b in zip(self.keys, self.blocks)]
+        parts.append((_row_of(self.rest), self.rest.indices, self.rest.data))
+        return parts
 
 
 class Design:
@@ -323,8 +341,7 @@ class _Words:
         for missing, values, at in ((design._wcol[self.ids] < 0, self.ids, self.rows),
                                     (design.bucket_cols()[self.buckets] < 0, self.buckets, self.pair_rows)):
             if missing.any():
-                _, first = np.unique(values[missing], return_index=True)
-                out.update(at[missing][first].tolist())
+                out.update(at[missing][_firsts(values[missing])].tolist())
         return out
 
     def rest(self, design: Design, n: int, width: int, numeric: Entries) -> csr_matrix:
@@ -385,6 +402,18 @@ def _flatten(lists: Iterable[list]) -> tuple[list, np.ndarray]:
         flat.extend(items)
         lens.append(len(items))
     return flat, np.array(lens, dtype=np.int64)
+
+
+def _firsts(values: np.ndarray) -> np.ndarray:
+    """Index of the first occurrence of each distinct value (of non-negative integers)."""
+    n = len(values)
+    ordered = np.sort(values * n + np.arange(n))  # by value, then position
+    return ordered[np.concatenate([[True], ordered[1:] // n != ordered[:-1] // n])] % n
+
+
+def _relabel(X: csr_matrix, local: np.ndarray, width: int) -> csr_matrix:
+    """X with its columns renumbered by ``local`` (into ``width`` columns)."""
+    return csr_matrix((X.data, local[X.indices], X.indptr), shape=(X.shape[0], width))
 
 
 def _row_of(X: csr_matrix) -> np.ndarray:

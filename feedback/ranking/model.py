@@ -244,7 +244,8 @@ class Ranker:
         y = np.array(targets + [a.engagement for _, a in retract])
         s = np.concatenate([np.array(weights) * gamma ** (n - 1 - np.arange(n)),
                             [-a.weight * gamma ** (end - a.step) for _, a in retract]]) / self.noise_sd ** 2
-        self._precision += batch.gram(s)
+        cols, gram = batch.gram(s)
+        self._precision[np.ix_(cols, cols)] += gram
         self._b += batch.project(s * y)
         self.step = end
         self.observations += n

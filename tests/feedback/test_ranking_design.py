@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from feedback.ranking import EXPLAIN_TOP, CandidateFeatures, Outcome, Ranker, Topics
-from feedback.ranking.design import GROUP_FIELDS, Design
+from feedback.ranking.design import DENSE_GRAM, GROUP_FIELDS, Design
 
 VOCAB = ["rain", "monday", "coffee", "cat", "boss", "alarm", "nap", "pizza", "again", "literally", "deploy", "bug"]
 TOPICS = Topics(("rain", "monday", "alarm", "bug", "deploy"), (0, 1, 1, 2, 2), ("rain/snow", "monday/alarm", "code"))
@@ -48,18 +48,21 @@ def test_batched_encoding_equals_the_reference_for_every_field_over_several_batc
             assert got == pytest.approx(design.reference(item))
 
 
-@pytest.mark.parametrize("max_features", [600, 30])
-def test_the_gram_and_products_of_a_batch_equal_those_of_its_matrix(max_features):
+@pytest.mark.parametrize(("max_features", "rows"), [(600, 3), (600, 3000), (30, 3), (30, 3000)])
+def test_the_gram_and_products_of_a_batch_equal_those_of_its_matrix(max_features, rows):
     rng = np.random.default_rng(8)
     design = Design(TOPICS, max_features)
     design.encode(_random_features(rng, 50))
-    batch = design.encode(_random_features(rng, 400))
+    batch = design.encode(_random_features(rng, rows))
     X = batch.matrix().toarray()
     if max_features == 30:
         assert any(n.startswith("hash:") for n in design.names)
     s = rng.normal(size=len(X))  # negative weights too (a retraction)
     w = rng.normal(size=X.shape[1])
-    np.testing.assert_allclose(batch.gram(s), X.T @ (s[:, None] * X), atol=1e-9)
+    cols, gram = batch.gram(s)
+    assert (rows * len(cols) <= DENSE_GRAM) == (rows == 3)  # both ways of computing it are pinned
+    assert np.array_equal(cols, np.flatnonzero(np.abs(X).sum(axis=0)))
+    np.testing.assert_allclose(gram, (X.T @ (s[:, None] * X))[np.ix_(cols, cols)], atol=1e-9)
     np.testing.assert_allclose(batch.project(s), X.T @ s, atol=1e-9)
     np.testing.assert_allclose(batch.dot(w), X @ w, atol=1e-9)
 
