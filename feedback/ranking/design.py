@@ -17,7 +17,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain, count
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -238,16 +238,16 @@ class Design:
 
     def word_ids(self, flat: list[str]) -> np.ndarray:
         """Integer ids of words (new words get the next ids, in order)."""
-        ids = np.fromiter(map(self._wid.get, flat, repeat(-1)), np.int64, len(flat))
-        missing = ids < 0
-        if missing.any():
-            for w in dict.fromkeys(compress(flat, missing)):
-                self._wid[w] = len(self._words)
-                self._words.append(w)
-            grow = np.full(len(self._words) - len(self._wcol), -1, dtype=np.int64)
+        ids = _ids(self._wid, flat, len(flat))
+        firsts = _new_firsts(ids)
+        if len(firsts):
+            start = len(self._words)
+            for i in firsts.tolist():
+                self._wid[flat[i]] = len(self._words)
+                self._words.append(flat[i])
+            grow = np.full(len(firsts), -1, dtype=np.int64)
             self._wcol, self._tcol = np.concatenate([self._wcol, grow]), np.concatenate([self._tcol, grow])
-            ids[missing] = np.fromiter(map(self._wid.__getitem__, compress(flat, missing)), np.int64,
-                                       int(missing.sum()))
+            ids = _settle(ids, firsts, np.arange(start, len(self._words)))
         return ids
 
     def pair_buckets(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -274,45 +274,42 @@ class Design:
 
 @dataclass(frozen=True)
 class _Structured:
-    """Per structured group: each row's key id (-1: its fields' values not met before) and the new
-    values' keys; the rows where a key without columns first appears. (The values are read again
-    rather than kept: fewer live objects, fewer garbage collections.)"""
+    """Per structured group: each row's key id (as ``_ids`` gives them: -1 - first row for values
+    of the group's fields not met before), those first rows and their keys; and the rows where a
+    key without columns first appears."""
 
     ids: tuple[np.ndarray, ...]
-    new: tuple[dict[tuple, tuple], ...]
+    firsts: tuple[np.ndarray, ...]
+    keys: tuple[list[tuple], ...]
     first: set[int]
 
     @classmethod
     def of(cls, design: Design, feats: Sequence[CandidateFeatures]) -> _Structured:
-        ids, news, first = [], [], set()
+        ids, firsts, keys, first = [], [], [], set()
         for g, (get, memo) in enumerate(zip(_group_fields, design._memo)):
-            known = np.fromiter(map(memo.get, map(get, feats), repeat(-1)), np.int64, len(feats))
-            missing = np.flatnonzero(known < 0).tolist()[::-1]
-            first_row = dict(zip(map(get, map(feats.__getitem__, missing)), missing))  # new value -> first row
-            new: dict[tuple, tuple] = {}
+            known = _ids(memo, map(get, feats), len(feats))
+            rows = _new_firsts(known)
             met: set[tuple] = set()
-            for v, r in sorted(first_row.items(), key=itemgetter(1)):  # a new key's first row comes first
-                new[v] = key = design.structured_key(feats[r])[g]
+            news = []
+            for r in rows.tolist():  # in row order: a new key's first row comes first
+                key = design.structured_key(feats[r])[g]
+                news.append(key)
                 if key not in design._keys[g] and key not in met:
                     met.add(key)
                     first.add(r)
             ids.append(known)
-            news.append(new)
-        return cls(tuple(ids), tuple(news), first)
+            firsts.append(rows)
+            keys.append(news)
+        return cls(tuple(ids), tuple(firsts), tuple(keys), first)
 
     def key_ids(self, design: Design, feats: Sequence[CandidateFeatures]) -> list[np.ndarray]:
         """Per group, each row's key id (once the new keys have their columns)."""
         out = []
-        for g, (get, ids, new) in enumerate(zip(_group_fields, self.ids, self.new)):
-            memo = design._memo[g]
-            for v, key in new.items():
-                memo[v] = design._keys[g][key]
-            missing = ids < 0
-            if missing.any():
-                ids = ids.copy()
-                ids[missing] = np.fromiter(map(memo.__getitem__, map(get, compress(feats, missing))), np.int64,
-                                           int(missing.sum()))
-            out.append(ids)
+        for g, (get, ids, rows, keys) in enumerate(zip(_group_fields, self.ids, self.firsts, self.keys)):
+            fixed = [design._keys[g][key] for key in keys]
+            for r, i in zip(rows.tolist(), fixed):
+                design._memo[g][get(feats[r])] = i
+            out.append(_settle(ids, rows, np.array(fixed, dtype=np.int64)))
         return out
 
 
@@ -368,11 +365,11 @@ def _by_row(parts: list[Entries], n: int, width: int) -> csr_matrix:
     indptr = np.concatenate([[0], np.cumsum(sum(counts))]).astype(np.int64)
     indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
     free = indptr[:-1].copy()  # per row: where this part's entries go
-    for (rows, cols, vals), count in zip(parts, counts):
-        start = np.cumsum(count) - count  # per row: where its entries are in this part
+    for (rows, cols, vals), per_row in zip(parts, counts):
+        start = np.cumsum(per_row) - per_row  # per row: where its entries are in this part
         at = free[rows] + np.arange(len(rows)) - start[rows]
         indices[at], data[at] = cols, vals
-        free += count
+        free += per_row
     return csr_matrix((data, indices, indptr), shape=(n, width))
 
 
@@ -402,6 +399,29 @@ def _flatten(lists: Iterable[list]) -> tuple[list, np.ndarray]:
         flat.extend(items)
         lens.append(len(items))
     return flat, np.array(lens, dtype=np.int64)
+
+
+def _ids(memo: dict, keys: Iterable, n: int) -> np.ndarray:
+    """Each of the ``n`` keys' id in ``memo``; a key it lacks gets -1 - the index where it first
+    occurs (one pass: setdefault on a copy, fed a countdown)."""
+    return np.fromiter(map(memo.copy().setdefault, keys, count(-1, -1)), np.int64, n)
+
+
+def _new_firsts(ids: np.ndarray) -> np.ndarray:
+    """The first indices of the keys ``_ids`` did not know, in order."""
+    return np.unique(-1 - ids[ids < 0])
+
+
+def _settle(ids: np.ndarray, firsts: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """``_ids`` with the keys first met at ``firsts`` given their ids ``fixed``."""
+    new = ids < 0
+    if not new.any():
+        return ids
+    at = np.empty(int(firsts[-1]) + 1, dtype=np.int64)
+    at[firsts] = fixed
+    out = ids.copy()
+    out[new] = at[-1 - ids[new]]
+    return out
 
 
 def _firsts(values: np.ndarray) -> np.ndarray:
