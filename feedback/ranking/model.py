@@ -322,9 +322,11 @@ class Ranker:
         rows = _row_of(X)
         vals = X.data * mean_w[X.indices]
         keep = np.flatnonzero((X.indices != self.index.get("bias", -1)) & (vals != 0.0))
-        order = keep[np.lexsort((keep, -np.abs(vals[keep]), rows[keep]))]
-        ranked = rows[order]
-        top = order[np.arange(len(order)) - np.searchsorted(ranked, ranked) < EXPLAIN_TOP]
+        order = keep[np.lexsort((-np.abs(vals[keep]), rows[keep]))]  # stable: ties stay in column order
+        ranked, place = rows[order], np.arange(len(order))
+        run_start = np.maximum.accumulate(np.where(np.concatenate([[True], ranked[1:] != ranked[:-1]])[:len(order)],
+                                                   place, 0))
+        top = order[place - run_start < EXPLAIN_TOP]  # the first EXPLAIN_TOP of each row's run
         return top, X.indices[top], vals[top]
 
     def _encode(self, feats: Sequence[CandidateFeatures]) -> Batch:

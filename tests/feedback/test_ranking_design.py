@@ -99,3 +99,4 @@ def test_the_explained_effects_are_each_rows_largest_contributions():
         assert [e.evidence for e in score.effects] == [round(max(0.0, ranker.evidence(ranker.names[c])), 1)
                                                        for c in top]
         assert score.mean == pytest.approx(row @ w)
+    assert ranker.score([], np.random.default_rng(0)) == []
