@@ -4,7 +4,8 @@ features: what the ranker sees of a candidate; design: those features as the row
 matrix (names -> columns, batched on integer arrays); model: the Bayesian ranker with Thompson
 sampling; explain: what it learned, in sentences a reviewer reads.
 """
-from feedback.ranking.design import Batch, Design
+from feedback.ranking.batch import Batch
+from feedback.ranking.design import Design
 from feedback.ranking.explain import describe, sentences
 from feedback.ranking.features import (
     BEAM_SCALE,

@@ -9,8 +9,8 @@ past ``max_features`` a new name shares one of HASH_BUCKETS hash columns.
 The work is done on integer arrays, not per row: features.structured_key is read once per distinct
 combination of the fields it depends on; words and word pairs become integer ids (a pair's hashed
 bigram bucket is computed once per design); only the rows where a feature first appears are walked
-one by one. A ``Batch`` keeps the structured part as key ids per group (few distinct keys, each a
-fixed set of columns), so X'SX is mostly small dense products; the rest is a sparse matrix.
+one by one. The ``Batch`` (feedback.ranking.batch) keeps the structured part as key ids per group
+(few distinct keys, each a fixed set of columns) and the rest as a sparse matrix.
 """
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from itertools import chain, count
 from operator import attrgetter, itemgetter
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 
+from feedback.ranking.batch import Batch, Entries, by_row
 from feedback.ranking.features import (
     BIGRAM_BUCKETS,
     BIGRAM_VALUE,
@@ -43,90 +44,6 @@ GROUP_FIELDS = (("generator", "template", "hour"), ("tone", "audience"),
                 ("account", "length_words", "hashtags", "beam_rank"))
 _group_fields = tuple(attrgetter(*fields) for fields in GROUP_FIELDS)
 _EMPTY = np.zeros(0, dtype=np.int64)
-Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, columns, values) of matrix entries
-DENSE_GRAM = 1 << 16  # rows x used columns up to which a batch's X'SX is one dense product
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rows of the design matrix X = sum over groups g of onehot(keys[g]) @ blocks[g], plus rest.
-
-    ``blocks[g]`` has one row per distinct structured key of group g in the batch (its columns, with
-    counts); ``keys[g]`` is each row's index into it; ``rest`` holds words, topics, bigrams and the
-    numeric features."""
-
-    keys: tuple[np.ndarray, ...]
-    blocks: tuple[csr_matrix, ...]
-    rest: csr_matrix
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        n, width = self.rest.shape
-        return int(n), int(width)
-
-    def matrix(self) -> csr_matrix:
-        """X as one canonical CSR matrix (duplicates summed, columns sorted within a row)."""
-        n, width = self.shape
-        rows, cols, vals = (np.concatenate(p) for p in zip(*self._entries()))
-        X = coo_matrix((vals, (rows, cols)), shape=(n, width)).tocsr()
-        X.sum_duplicates()
-        return X
-
-    def dot(self, w: np.ndarray) -> np.ndarray:
-        """X @ w."""
-        out = self.rest @ w
-        for k, b in zip(self.keys, self.blocks):
-            out += (b @ w)[k]
-        return np.asarray(out)
-
-    def project(self, v: np.ndarray) -> np.ndarray:
-        """X' v."""
-        out = np.asarray(self.rest.T @ v, dtype=float)
-        for k, b in zip(self.keys, self.blocks):
-            out += b.T @ np.bincount(k, weights=v, minlength=b.shape[0])
-        return out
-
-    def gram(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """X' diag(s) X over the columns the batch uses: (those columns, sorted; the dense matrix).
-
-        A small batch is one dense product; a large one is built from its parts: structured x
-        structured from weighted key co-counts, structured x rest from the weighted sums of the rest
-        per key, rest x rest one sparse product."""
-        n, width = self.shape
-        used = np.zeros(width, dtype=bool)
-        for b in self.blocks:
-            used[b.indices] = True
-        used[self.rest.indices] = True
-        cols = np.flatnonzero(used)
-        local = np.cumsum(used) - 1  # column -> its place in cols
-        m = len(cols)
-        if n * m <= DENSE_GRAM:
-            rows, at, vals = (np.concatenate(p) for p in zip(*self._entries()))
-            X = np.bincount(rows * m + local[at], weights=vals, minlength=n * m).reshape(n, m)
-            return cols, X.T @ (s[:, None] * X)
-        dense = [_relabel(b, local, m).toarray() for b in self.blocks]
-        rest = _relabel(self.rest, local, m)
-        out = np.zeros((m, m))
-        for g, (kg, ag) in enumerate(zip(self.keys, dense)):
-            out += ag.T @ (np.bincount(kg, weights=s, minlength=len(ag))[:, None] * ag)
-            for kh, ah in zip(self.keys[g + 1:], dense[g + 1:]):
-                co = np.bincount(kg * len(ah) + kh, weights=s, minlength=len(ag) * len(ah))
-                cross = ag.T @ (co.reshape(len(ag), len(ah)) @ ah)
-                out += cross + cross.T
-        rows = _row_of(rest)
-        weighted = s[rows] * rest.data
-        for kg, ag in zip(self.keys, dense):
-            sums = np.bincount(kg[rows] * m + rest.indices, weights=weighted, minlength=len(ag) * m)
-            cross = ag.T @ sums.reshape(len(ag), m)
-            out += cross + cross.T
-        scaled = csr_matrix((weighted, rest.indices, rest.indptr), shape=rest.shape)
-        out += (rest.T.tocsr() @ scaled).toarray()  # CSR x CSR: scipy's fastest product here
-        return cols, out
-
-    def _entries(self) -> list[Entries]:
-        parts = [_expand(k, b) for k, b in zip(self.keys, self.blocks)]
-        parts.append((_row_of(self.rest), self.rest.indices, self.rest.data))
-        return parts
 
 
 class Design:
@@ -354,23 +271,7 @@ class _Words:
             cells = _distinct(rows * width + cols)  # a topic (a bucket) counts once per caption
             parts.append((cells // width, cells % width, np.full(len(cells), value)))
         parts.append(numeric)
-        return _by_row(parts, n, width)
-
-
-def _by_row(parts: list[Entries], n: int, width: int) -> csr_matrix:
-    """One CSR matrix of (rows, columns, values) parts, each in row order, without sorting: a row
-    holds its entries part by part (columns unsorted; a column twice, when names share a hash
-    column, sums as X does)."""
-    counts = [np.bincount(rows, minlength=n) for rows, _, _ in parts]
-    indptr = np.concatenate([[0], np.cumsum(sum(counts))]).astype(np.int64)
-    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
-    free = indptr[:-1].copy()  # per row: where this part's entries go
-    for (rows, cols, vals), per_row in zip(parts, counts):
-        start = np.cumsum(per_row) - per_row  # per row: where its entries are in this part
-        at = free[rows] + np.arange(len(rows)) - start[rows]
-        indices[at], data[at] = cols, vals
-        free += per_row
-    return csr_matrix((data, indices, indptr), shape=(n, width))
+        return by_row(parts, n, width)
 
 
 def _block(columns: list[np.ndarray], width: int) -> csr_matrix:
@@ -381,14 +282,6 @@ def _block(columns: list[np.ndarray], width: int) -> csr_matrix:
     block = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(columns), width))
     block.sum_duplicates()
     return block
-
-
-def _expand(keys: np.ndarray, block: csr_matrix) -> Entries:
-    """(row, column, value) of onehot(keys) @ block, without the product."""
-    lens = np.diff(block.indptr)[keys]
-    starts = np.repeat(block.indptr[:-1][keys] - np.cumsum(lens) + lens, lens)
-    at = starts + np.arange(int(lens.sum()))
-    return np.repeat(np.arange(len(keys)), lens), block.indices[at], block.data[at]
 
 
 def _flatten(lists: Iterable[list]) -> tuple[list, np.ndarray]:
@@ -429,15 +322,6 @@ def _firsts(values: np.ndarray) -> np.ndarray:
     n = len(values)
     ordered = np.sort(values * n + np.arange(n))  # by value, then position
     return ordered[np.concatenate([[True], ordered[1:] // n != ordered[:-1] // n])] % n
-
-
-def _relabel(X: csr_matrix, local: np.ndarray, width: int) -> csr_matrix:
-    """X with its columns renumbered by ``local`` (into ``width`` columns)."""
-    return csr_matrix((X.data, local[X.indices], X.indptr), shape=(X.shape[0], width))
-
-
-def _row_of(X: csr_matrix) -> np.ndarray:
-    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

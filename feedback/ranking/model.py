@@ -25,7 +25,8 @@ import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 from scipy.sparse import csr_matrix
 
-from feedback.ranking.design import Batch, Design
+from feedback.ranking.batch import Batch, row_of
+from feedback.ranking.design import Design
 from feedback.ranking.features import CandidateFeatures
 from feedback.ranking.topics import Topics
 
@@ -312,14 +313,14 @@ class Ranker:
         effects = list(map(Effect, names, contribution, [round(v, 4) for v in (np.abs(X.data[at]) * sd).tolist()],
                            [round(v, 1) for v in evidence.tolist()]))
         explain = list(zip(names, contribution))
-        ends = np.cumsum(np.bincount(_row_of(X)[at], minlength=len(items))).tolist()
+        ends = np.cumsum(np.bincount(row_of(X)[at], minlength=len(items))).tolist()
         return [Score(mean=m, sample=s, explain=tuple(explain[lo:hi]), effects=tuple(effects[lo:hi]))
                 for m, s, lo, hi in zip(means.tolist(), samples.tolist(), [0, *ends], ends)]
 
     def _top_effects(self, X: csr_matrix, mean_w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row, its EXPLAIN_TOP largest contributions to the mean (bias and zeros left out; ties
         in column order), row by row: their positions in X.data, columns and contributions."""
-        rows = _row_of(X)
+        rows = row_of(X)
         vals = X.data * mean_w[X.indices]
         keep = np.flatnonzero((X.indices != self.index.get("bias", -1)) & (vals != 0.0))
         order = keep[np.lexsort((-np.abs(vals[keep]), rows[keep]))]  # stable: ties stay in column order
@@ -333,10 +334,6 @@ class Ranker:
         batch = self.design.encode(feats)
         self._resize()
         return batch
-
-
-def _row_of(X: csr_matrix) -> np.ndarray:
-    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
 
 
 def choose_beams(scores: Sequence[Score], k_forward: int) -> list[int]:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from feedback.ranking import EXPLAIN_TOP, CandidateFeatures, Outcome, Ranker, Topics
-from feedback.ranking.design import DENSE_GRAM, GROUP_FIELDS, Design
+from feedback.ranking.batch import DENSE_GRAM
+from feedback.ranking.design import GROUP_FIELDS, Design
 
 VOCAB = ["rain", "monday", "coffee", "cat", "boss", "alarm", "nap", "pizza", "again", "literally", "deploy", "bug"]
 TOPICS = Topics(("rain", "monday", "alarm", "bug", "deploy"), (0, 1, 1, 2, 2), ("rain/snow", "monday/alarm", "code"))
