@@ -6,10 +6,10 @@ the two together). Columns are numbered in the order a row-by-row walk over the 
 meets each feature, so encoding a batch at once or one candidate at a time builds the same index;
 past ``max_features`` a new name shares one of HASH_BUCKETS hash columns.
 
-The work is done on integer arrays, not per row: features.structured_key is read once per distinct
-combination of the fields it depends on; words and word pairs become integer ids (a pair's hashed
-bigram bucket is computed once per design); only the rows where a feature first appears are walked
-one by one. The ``Batch`` (feedback.ranking.batch) keeps the structured part as key ids per group
+The work is done on integer arrays, not per row: each group of features.structured_key is read once
+per distinct value of the fields it depends on (GROUP_FIELDS); words and word pairs become integer
+ids (a pair's hashed bigram bucket is computed once per design); only the rows where a feature first
+appears are walked one by one. The ``Batch`` (feedback.ranking.batch) keeps the structured part as key ids per group
 (few distinct keys, each a fixed set of columns) and the rest as a sparse matrix.
 """
 from __future__ import annotations
@@ -117,7 +117,8 @@ class Design:
         return Batch(tuple(keys), tuple(blocks), rest)
 
     @staticmethod
-    def structured_key(f: CandidateFeatures) -> tuple[tuple, ...]:
+    def checked_key(f: CandidateFeatures) -> tuple[tuple, ...]:
+        """features.structured_key, with as many groups as GROUP_FIELDS names."""
         key = structured_key(f)
         if len(key) != len(GROUP_FIELDS):
             raise RuntimeError(f"features.structured_key has {len(key)} groups, design.GROUP_FIELDS names "
@@ -138,7 +139,7 @@ class Design:
 
     def _register(self, f: CandidateFeatures) -> None:
         """Give a row's features their columns in the order a row-by-row walk meets them."""
-        for g, key in enumerate(self.structured_key(f)):
+        for g, key in enumerate(self.checked_key(f)):
             if key not in self._keys[g]:
                 self._keys[g][key] = len(self._key_cols[g])
                 self._key_cols[g].append(np.array([self.col(n) for n in structured(g, key)], dtype=np.int64))
@@ -209,7 +210,7 @@ class _Structured:
             met: set[tuple] = set()
             news = []
             for r in rows.tolist():  # in row order: a new key's first row comes first
-                key = design.structured_key(feats[r])[g]
+                key = design.checked_key(feats[r])[g]
                 news.append(key)
                 if key not in design._keys[g] and key not in met:
                     met.add(key)
