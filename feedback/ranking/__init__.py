@@ -1,8 +1,11 @@
 """Learned ranking of candidates (pure: no database, no clock, seeded RNG passed in).
 
-features: what the ranker sees of a candidate; model: the Bayesian ranker with Thompson sampling;
-explain: what it learned, in sentences a reviewer reads.
+features: what the ranker sees of a candidate; design: those features as the rows of a design
+matrix (names -> columns, batched on integer arrays); model: the Bayesian ranker with Thompson
+sampling; explain: what it learned, in sentences a reviewer reads.
 """
+from feedback.ranking.batch import Batch
+from feedback.ranking.design import Design
 from feedback.ranking.explain import describe, sentences
 from feedback.ranking.features import (
     BEAM_SCALE,
@@ -30,7 +33,7 @@ from feedback.ranking.model import (
 )
 from feedback.ranking.topics import Topics, fit_topics
 
-__all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "CandidateFeatures",
+__all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "Batch", "CandidateFeatures", "Design",
            "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "Topics", "choose_beams", "content_words",
            "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty", "order_by_sample",
            "sentences"]

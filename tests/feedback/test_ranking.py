@@ -45,7 +45,7 @@ def test_the_fast_design_matrix_equals_the_reference_encoding():
                          recent=Recent(("cat",), (frozenset({"rain"}),)))
              for t, h, tpl, r in (("rain rain on monday", 19, "cat", 0), ("new", 7, None, 3), ("", 23, "dog", 9))]
     ranker = Ranker(topics=Topics(("rain", "monday"), (0, 1), ("rain/snow", "monday/alarm")))
-    X = ranker._rows(items).toarray()
+    X = ranker.rows(items).toarray()
     assert encode(items[0]).keys() < ranker.encode(items[0]).keys()  # + topic=rain/snow, topic=monday/alarm
     for row, item in zip(X, items):
         want = ranker.encode(item)
@@ -182,8 +182,8 @@ def test_the_batched_design_matrix_numbers_columns_as_a_row_by_row_walk(max_feat
              for _ in range(300)]
     topics = Topics(("rain", "monday", "alarm"), (0, 1, 1), ("rain/snow", "monday/alarm"))
     batched, walked = Ranker(topics=topics, max_features=max_features), Ranker(topics=topics, max_features=max_features)
-    X = batched._rows(items).toarray()
-    rows = [walked._rows([f]).toarray()[0] for f in items]
+    X = batched.rows(items).toarray()
+    rows = [walked.rows([f]).toarray()[0] for f in items]
     assert batched.names == walked.names
     width = len(walked.names)
     assert np.array_equal(X, np.array([np.pad(r, (0, width - len(r))) for r in rows]))
