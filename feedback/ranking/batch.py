@@ -2,14 +2,16 @@
 
 X = sum over structured groups g of onehot(keys[g]) @ blocks[g], plus rest: few distinct keys per
 group, each a fixed set of columns, so X'SX is mostly small dense products of weighted key
-co-counts; the rest (words, topics, bigrams, numeric) is one sparse matrix.
+co-counts; the rest (words, topics, bigrams, numeric) is one sparse matrix. All of it is
+feedback.ranking.sparse ``Rows``: a generate run scores without importing scipy.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
+
+from feedback.ranking.sparse import Rows
 
 Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, columns, values) of matrix entries
 DENSE_GRAM = 1 << 16  # rows x used columns up to which a batch's X'SX is one dense product
@@ -24,34 +26,31 @@ class Batch:
     numeric features."""
 
     keys: tuple[np.ndarray, ...]
-    blocks: tuple[csr_matrix, ...]
-    rest: csr_matrix
+    blocks: tuple[Rows, ...]
+    rest: Rows
 
     @property
     def shape(self) -> tuple[int, int]:
         n, width = self.rest.shape
         return int(n), int(width)
 
-    def matrix(self) -> csr_matrix:
+    def matrix(self) -> Rows:
         """X as one canonical CSR matrix (duplicates summed, columns sorted within a row)."""
-        n, width = self.shape
         rows, cols, vals = (np.concatenate(p) for p in zip(*self._entries()))
-        X = coo_matrix((vals, (rows, cols)), shape=(n, width)).tocsr()
-        X.sum_duplicates()
-        return X
+        return Rows.from_coo(rows, cols, vals, self.shape)
 
     def dot(self, w: np.ndarray) -> np.ndarray:
         """X @ w."""
         out = self.rest @ w
         for k, b in zip(self.keys, self.blocks):
             out += (b @ w)[k]
-        return np.asarray(out)
+        return out
 
     def project(self, v: np.ndarray) -> np.ndarray:
         """X' v."""
-        out = np.asarray(self.rest.T @ v, dtype=float)
+        out = self.rest.rmatvec(v)
         for k, b in zip(self.keys, self.blocks):
-            out += b.T @ np.bincount(k, weights=v, minlength=b.shape[0])
+            out += b.rmatvec(np.bincount(k, weights=v, minlength=b.shape[0]))
         return out
 
     def gram(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +58,7 @@ class Batch:
 
         A small batch is one dense product; a large one is built from its parts: structured x
         structured from weighted key co-counts, structured x rest from the weighted sums of the rest
-        per key, rest x rest one sparse product."""
+        per key, rest x rest one sparse product (``Rows.gram``: scipy's, for a rebuild from history)."""
         n, width = self.shape
         used = np.zeros(width, dtype=bool)
         for b in self.blocks:
@@ -72,8 +71,8 @@ class Batch:
             rows, at, vals = (np.concatenate(p) for p in zip(*self._entries()))
             X = np.bincount(rows * m + local[at], weights=vals, minlength=n * m).reshape(n, m)
             return cols, X.T @ (s[:, None] * X)
-        dense = [relabel(b, local, m).toarray() for b in self.blocks]
-        rest = relabel(self.rest, local, m)
+        dense = [b.relabel(local, m).toarray() for b in self.blocks]
+        rest = self.rest.relabel(local, m)
         out = np.zeros((m, m))
         for g, (kg, ag) in enumerate(zip(self.keys, dense)):
             out += ag.T @ (np.bincount(kg, weights=s, minlength=len(ag))[:, None] * ag)
@@ -81,23 +80,22 @@ class Batch:
                 co = np.bincount(kg * len(ah) + kh, weights=s, minlength=len(ag) * len(ah))
                 cross = ag.T @ (co.reshape(len(ag), len(ah)) @ ah)
                 out += cross + cross.T
-        rows = row_of(rest)
+        rows = rest.row_ids()
         weighted = s[rows] * rest.data
         for kg, ag in zip(self.keys, dense):
             sums = np.bincount(kg[rows] * m + rest.indices, weights=weighted, minlength=len(ag) * m)
             cross = ag.T @ sums.reshape(len(ag), m)
             out += cross + cross.T
-        scaled = csr_matrix((weighted, rest.indices, rest.indptr), shape=rest.shape)
-        out += (rest.T.tocsr() @ scaled).toarray()  # CSR x CSR: scipy's fastest product here
+        out += rest.gram(s)
         return cols, out
 
     def _entries(self) -> list[Entries]:
         parts = [expand(k, b) for k, b in zip(self.keys, self.blocks)]
-        parts.append((row_of(self.rest), self.rest.indices, self.rest.data))
+        parts.append((self.rest.row_ids(), self.rest.indices, self.rest.data))
         return parts
 
 
-def by_row(parts: list[Entries], n: int, width: int) -> csr_matrix:
+def by_row(parts: list[Entries], n: int, width: int) -> Rows:
     """One CSR matrix of (rows, columns, values) parts, each in row order, without sorting: a row
     holds its entries part by part (columns unsorted; a column twice, when names share a hash
     column, sums as X does)."""
@@ -110,21 +108,13 @@ def by_row(parts: list[Entries], n: int, width: int) -> csr_matrix:
         at = free[rows] + np.arange(len(rows)) - start[rows]
         indices[at], data[at] = cols, vals
         free += per_row
-    return csr_matrix((data, indices, indptr), shape=(n, width))
+    return Rows(indptr, indices, data, (n, width))
 
 
-def expand(keys: np.ndarray, block: csr_matrix) -> Entries:
+def expand(keys: np.ndarray, block: Rows) -> Entries:
     """(row, column, value) of onehot(keys) @ block, without the product."""
     lens = np.diff(block.indptr)[keys]
     starts = np.repeat(block.indptr[:-1][keys] - np.cumsum(lens) + lens, lens)
     at = starts + np.arange(int(lens.sum()))
     return np.repeat(np.arange(len(keys)), lens), block.indices[at], block.data[at]
 
-
-def relabel(X: csr_matrix, local: np.ndarray, width: int) -> csr_matrix:
-    """X with its columns renumbered by ``local`` (into ``width`` columns)."""
-    return csr_matrix((X.data, local[X.indices], X.indptr), shape=(X.shape[0], width))
-
-
-def row_of(X: csr_matrix) -> np.ndarray:
-    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))

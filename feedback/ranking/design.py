@@ -21,7 +21,6 @@ from itertools import chain, count
 from operator import attrgetter, itemgetter
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from feedback.ranking.batch import Batch, Entries, by_row
 from feedback.ranking.features import (
@@ -34,6 +33,7 @@ from feedback.ranking.features import (
     structured,
     structured_key,
 )
+from feedback.ranking.sparse import Rows
 from feedback.ranking.topics import Topics
 
 HASH_BUCKETS = 64  # features past max_features share these (named hash:<n>)
@@ -73,7 +73,7 @@ class Design:
             x[t] = 1.0
         return x
 
-    def matrix(self, feats: Sequence[CandidateFeatures]) -> csr_matrix:
+    def matrix(self, feats: Sequence[CandidateFeatures]) -> Rows:
         return self.encode(feats).matrix()
 
     # -- names -> columns -----------------------------------------------------------------------
@@ -259,7 +259,7 @@ class _Words:
                 out.update(at[missing][_firsts(values[missing])].tolist())
         return out
 
-    def rest(self, design: Design, n: int, width: int, numeric: Entries) -> csr_matrix:
+    def rest(self, design: Design, n: int, width: int, numeric: Entries) -> Rows:
         """The non-structured part of the rows: each word once, each topic and each bigram bucket
         once per caption, plus the numeric features."""
         words = _distinct(self.rows * len(design._words) + self.ids) if len(self.ids) else _EMPTY
@@ -275,14 +275,12 @@ class _Words:
         return by_row(parts, n, width)
 
 
-def _block(columns: list[np.ndarray], width: int) -> csr_matrix:
+def _block(columns: list[np.ndarray], width: int) -> Rows:
     """One row per key: its columns (a column twice, when two names share a hash column, counts 2)."""
     lens = np.fromiter(map(len, columns), np.int64, len(columns))
-    indptr = np.concatenate([[0], np.cumsum(lens)])
     indices = np.concatenate(columns) if columns else _EMPTY
-    block = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(columns), width))
-    block.sum_duplicates()
-    return block
+    return Rows.from_coo(np.repeat(np.arange(len(columns)), lens), indices, np.ones(len(indices)),
+                         (len(columns), width))
 
 
 def _flatten(lists: Iterable[list]) -> tuple[list, np.ndarray]:

@@ -22,12 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_solve, solve_triangular
-from scipy.sparse import csr_matrix
 
-from feedback.ranking.batch import Batch, row_of
+from feedback.ranking.batch import Batch
 from feedback.ranking.design import Design
 from feedback.ranking.features import CandidateFeatures
+from feedback.ranking.sparse import Rows, tri_solve
 from feedback.ranking.topics import Topics
 
 # Pseudo-targets (in units of log engagement ratio) and their weights (observation precision
@@ -179,7 +178,7 @@ class Ranker:
         """The reference encoding of a candidate as this ranker sees it (features.encode + topics)."""
         return self.design.reference(f)
 
-    def rows(self, feats: Sequence[CandidateFeatures]) -> csr_matrix:
+    def rows(self, feats: Sequence[CandidateFeatures]) -> Rows:
         """The design matrix of ``feats`` (growing the index as needed; pinned by tests to ``encode``
         and to a row-by-row walk)."""
         return self._encode(feats).matrix()
@@ -256,7 +255,8 @@ class Ranker:
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
         if self._cache is None:
             chol = np.linalg.cholesky(self._precision) if self.names else np.zeros((0, 0))
-            mean = cho_solve((chol, True), self._b) if self.names else np.zeros(0)
+            mean = tri_solve(chol.T, tri_solve(chol, self._b, lower=True), lower=False) if self.names \
+                else np.zeros(0)
             self._cache = (mean, chol)
         return self._cache
 
@@ -280,7 +280,7 @@ class Ranker:
         _, chol = self._posterior()
         unit = np.zeros((len(self._b), len(cols)))
         unit[cols, np.arange(len(cols))] = 1.0
-        half = solve_triangular(chol, unit, lower=True)  # Sigma = L^-T L^-1
+        half = tri_solve(chol, unit, lower=True)  # Sigma = L^-T L^-1
         return np.sqrt((half ** 2).sum(axis=0))
 
     def evidence(self, name: str) -> float:
@@ -300,7 +300,7 @@ class Ranker:
         means = X @ mean_w
         samples = means
         if self.observations and len(mean_w):
-            draw = mean_w + self.explore * solve_triangular(chol.T, rng.standard_normal(len(mean_w)), lower=False)
+            draw = mean_w + self.explore * tri_solve(chol.T, rng.standard_normal(len(mean_w)), lower=False)
             samples = X @ draw
         at, cols, vals = self._top_effects(X, mean_w)
         sd = np.zeros(len(cols))
@@ -313,14 +313,14 @@ class Ranker:
         effects = list(map(Effect, names, contribution, [round(v, 4) for v in (np.abs(X.data[at]) * sd).tolist()],
                            [round(v, 1) for v in evidence.tolist()]))
         explain = list(zip(names, contribution))
-        ends = np.cumsum(np.bincount(row_of(X)[at], minlength=len(items))).tolist()
+        ends = np.cumsum(np.bincount(X.row_ids()[at], minlength=len(items))).tolist()
         return [Score(mean=m, sample=s, explain=tuple(explain[lo:hi]), effects=tuple(effects[lo:hi]))
                 for m, s, lo, hi in zip(means.tolist(), samples.tolist(), [0, *ends], ends)]
 
-    def _top_effects(self, X: csr_matrix, mean_w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _top_effects(self, X: Rows, mean_w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row, its EXPLAIN_TOP largest contributions to the mean (bias and zeros left out; ties
         in column order), row by row: their positions in X.data, columns and contributions."""
-        rows = row_of(X)
+        rows = X.row_ids()
         vals = X.data * mean_w[X.indices]
         keep = np.flatnonzero((X.indices != self.index.get("bias", -1)) & (vals != 0.0))
         order = keep[np.lexsort((-np.abs(vals[keep]), rows[keep]))]  # stable: ties stay in column order

@@ -2,9 +2,10 @@
 
 scipy would do all of this, but importing it costs a generate run more than the ranker's own work
 (scipy.linalg pulls in its array-API layer, which imports half of numpy's optional submodules).
-``Rows`` is a compressed-row design matrix with exactly the operations the ranker uses; its sums
-run in row order, as scipy's CSR kernels add them. ``tri_solve`` is a blocked triangular solve.
-Only a large Gram product (a rebuild from history) imports scipy.
+``Rows`` is a compressed-row matrix (the design matrix, and the parts of a feedback.ranking.batch
+Batch) with exactly the operations the ranker uses; its sums run in storage order, as scipy's CSR
+kernels add them. ``tri_solve`` is a blocked triangular solve. Only a large Gram product (a rebuild
+from history) imports scipy.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ TRI_BLOCK = 64
 
 @dataclass(frozen=True)
 class Rows:
-    """A CSR matrix: row r's columns are ``indices[indptr[r]:indptr[r+1]]`` (ascending, distinct)."""
+    """A CSR matrix: row r's entries are at ``indptr[r]:indptr[r+1]`` of ``indices`` and ``data``.
+
+    ``from_coo`` gives canonical rows (columns ascending, distinct); every operation also takes rows
+    with columns in any order or repeated (a repeat counts as the sum, as in scipy)."""
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -44,9 +48,13 @@ class Rows:
         return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
 
     def toarray(self) -> np.ndarray:
-        out = np.zeros(self.shape)
-        out[self.row_ids(), self.indices] = self.data
-        return out
+        n, width = self.shape
+        flat = self.row_ids() * width + self.indices
+        return np.bincount(flat, weights=self.data, minlength=n * width).astype(float, copy=False).reshape(n, width)
+
+    def relabel(self, local: np.ndarray, width: int) -> Rows:
+        """These rows with column c renumbered ``local[c]``, into ``width`` columns."""
+        return Rows(self.indptr, local[self.indices], self.data, (self.shape[0], width))
 
     def __matmul__(self, vector: np.ndarray) -> np.ndarray:
         """X @ v."""
@@ -67,9 +75,8 @@ class Rows:
             from scipy.sparse import csr_matrix
 
             X = csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
-            scaled = X.copy()
-            scaled.data *= np.repeat(scale, counts)  # row r times scale[r]
-            return (X.T @ scaled).toarray()
+            scaled = csr_matrix((self.data * np.repeat(scale, counts), self.indices, self.indptr), shape=self.shape)
+            return (X.T.tocsr() @ scaled).toarray()  # CSR x CSR: scipy's fastest product here
         width = self.shape[1]
         entry_row = self.row_ids()
         sizes = counts[entry_row]  # per entry: how many entries its row has
