@@ -221,6 +221,38 @@ def test_the_numpy_design_matrix_ops_equal_scipy(n):
                        atol=1e-12)
 
 
+@pytest.mark.parametrize("in_numpy", [True, False])
+def test_the_numpy_ops_take_rows_as_a_batch_builds_them(monkeypatch, in_numpy):
+    """A Batch's parts hold a row's columns unsorted and a hashed column twice: every Rows op (and
+    both ways of the Gram product) sums them as scipy does."""
+    from scipy.sparse import csr_matrix
+
+    from feedback.ranking import sparse
+
+    monkeypatch.setattr(sparse, "GRAM_IN_NUMPY", sparse.GRAM_IN_NUMPY if in_numpy else -1)
+    rng = np.random.default_rng(3)
+    n, width = 40, 30
+    counts = rng.integers(0, 9, n)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    indices = rng.integers(0, width, int(indptr[-1]))  # unsorted, with repeats
+    data = rng.uniform(-2, 2, len(indices))
+    X = sparse.Rows(indptr, indices, data, (n, width))
+    S = csr_matrix((data, indices, indptr), shape=(n, width))
+    assert np.allclose(X.toarray(), S.toarray(), rtol=0, atol=1e-12)
+    v, u, scale = rng.normal(size=width), rng.normal(size=n), rng.uniform(-1, 2, n)
+    assert np.allclose(X @ v, S @ v, rtol=1e-12, atol=1e-12)
+    assert np.allclose(X.rmatvec(u), S.T @ u, rtol=1e-12, atol=1e-12)
+    dense = S.toarray()
+    assert np.allclose(X.gram(scale), dense.T @ (scale[:, None] * dense), rtol=1e-12, atol=1e-12)
+    local = rng.permutation(width)
+    moved = np.zeros((n, width))
+    moved[:, local] = dense
+    assert np.allclose(X.relabel(local, width).toarray(), moved, rtol=0, atol=1e-12)
+    canonical = sparse.Rows.from_coo(X.row_ids(), indices, data, (n, width))
+    assert all(np.all(np.diff(canonical.indices[lo:hi]) > 0) for lo, hi in zip(canonical.indptr, canonical.indptr[1:]))
+    assert np.allclose(canonical.toarray(), dense, rtol=0, atol=1e-12)
+
+
 def test_a_generate_run_never_imports_scipy():
     import os
     import subprocess
@@ -228,9 +260,15 @@ def test_a_generate_run_never_imports_scipy():
     from pathlib import Path
 
     code = ("import sys, numpy as np, feedback.learning, bot.pipeline\n"
-            "from feedback.ranking import Ranker, features_of\n"
-            "r = Ranker(); r.score([features_of(generator='meme', text='a cat', account='a', hour=1, template='t',"
-            " beam_rank=0, beam_score=-1.0)], np.random.default_rng(0))\n"
+            "from feedback.ranking import Outcome, Ranker, features_of\n"
+            "f = [features_of(generator='meme', text=f'a cat {i}', account='a', hour=i % 24, template=f't{i % 3}',"
+            " beam_rank=i % 5, beam_score=-1.0 - i) for i in range(340)]\n"
+            # a saved state (300 rows: Batch.gram's structured path, its rest x rest product in numpy) ...
+            "saved = Ranker(); saved.update([Outcome(x, 0.1 * (i % 7), None) for i, x in enumerate(f[:300])])\n"
+            # ... and, as load_ranker does, the review decisions since; then the pending candidates scored
+            "r = Ranker.from_state(saved.state())\n"
+            "r.update([Outcome(x, None, ('approve', 'reject', 'edit')[i % 3]) for i, x in enumerate(f[300:320])])\n"
+            "r.score(f[320:], np.random.default_rng(0)); r.weight_sd(r.names)\n"
             "print('scipy' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
