@@ -34,7 +34,8 @@ def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16
     """Topics of content-word lists (None when there is too little text to find any)."""
     docs = [set(c) for c in captions if c]
     counts = Counter(w for d in docs for w in d)
-    vocab = [w for w, n in counts.most_common(MAX_VOCAB) if n >= min_count]
+    # Sorted by count then word: the fit must not depend on the interpreter's string hash seed.
+    vocab = [w for w, n in sorted(counts.items(), key=lambda wn: (-wn[1], wn[0]))[:MAX_VOCAB] if n >= min_count]
     if len(vocab) < 8:
         return None
     k, dims = max(2, min(k, len(vocab) // 3)), min(dims, len(vocab) - 2)  # a small vocabulary: fewer topics
