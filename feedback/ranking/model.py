@@ -43,7 +43,8 @@ BEAM_PRIOR_WEIGHT = 1.0
 EXPLAIN_TOP = 4
 HASH_BUCKETS = 64  # features past max_features share these (named hash:<n>)
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
-PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.35, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
+# A word's weight is what it adds to its topic's (the topic carries what its words share): small.
+PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
             "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2}
 
 
@@ -139,7 +140,7 @@ class Ranker:
     A feature the posterior has not met yet enters at its prior (independent of the rest), so
     scoring may grow the index without changing what the ranker believes."""
 
-    def __init__(self, *, noise_sd: float = 0.5, half_life: float | None = 300.0, prior_scale: float = 1.0,
+    def __init__(self, *, noise_sd: float = 0.5, half_life: float | None = 200.0, prior_scale: float = 1.0,
                  max_features: int = 600, explore: float = 0.2, topics: Topics | None = None,
                  version: str = "blr-2") -> None:
         self.noise_sd, self.half_life, self.prior_scale = noise_sd, half_life, prior_scale
