@@ -140,7 +140,7 @@ class Ranker:
     A feature the posterior has not met yet enters at its prior (independent of the rest), so
     scoring may grow the index without changing what the ranker believes."""
 
-    def __init__(self, *, noise_sd: float = 0.5, half_life: float | None = 200.0, prior_scale: float = 1.0,
+    def __init__(self, *, noise_sd: float = 0.6, half_life: float | None = 200.0, prior_scale: float = 1.0,
                  max_features: int = 600, explore: float = 0.2, topics: Topics | None = None,
                  version: str = "blr-2") -> None:
         self.noise_sd, self.half_life, self.prior_scale = noise_sd, half_life, prior_scale
