@@ -301,14 +301,16 @@ def _shares(name: str, seed: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=1,
+                        help="seeds first-seed .. first-seed + seeds - 1 (others than 1-5: does a gain hold?)")
     parser.add_argument("--scenario", action="append", choices=list(SCENARIOS), help="default: all")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (scenario x seed runs)")
     args = parser.parse_args()
-    seeds = range(1, args.seeds + 1)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     names = args.scenario or list(SCENARIOS)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = {(name, seed): pool.submit(_shares, name, seed) for name in names for seed in seeds}
-    print(f"posts={POSTS} pool={IMAGES}x{BEAMS} seeds={args.seeds} share of oracle expected engagement, "
+    print(f"posts={POSTS} pool={IMAGES}x{BEAMS} seeds={seeds.start}-{seeds.stop - 1} share of oracle expected engagement, "
           f"posts {WINDOW.start + 1}-{WINDOW.stop}: mean +- sd over seeds")
     print(f"{'scenario':>20} " + " ".join(f"{p:>13}" for p in POLICIES))
     headline = {}

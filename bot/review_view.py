@@ -40,7 +40,8 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> d
         "ranking": {"queue_rank": cand_repo.queue_position(session, c), "predicted_score": c.predicted_score,
                     "posterior_mean": explain.get("mean"), "model": explain.get("model"),
                     "observations": explain.get("observations"), "scored_at": explain.get("scored_at"),
-                    "explain": explain.get("explain") or _cold_explain(c.beam_score)},
+                    "explain": explain.get("explain") or _cold_explain(c.beam_score),
+                    "sentences": learned_sentences(explain), "effects": effects_of(explain)},
         "siblings": [{"id": s.id, "beam_rank": s.beam_rank, "beam_score": s.beam_score, "status": s.status,
                       "predicted_score": s.predicted_score, "text": s.text}
                      for s in cand_repo.siblings(session, c)],
@@ -50,6 +51,30 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> d
                    "attempts": p.attempts, "last_error": p.last_error}
                   for p in cand_repo.posts_of(session, c.id)],
     }
+
+
+def effects_of(explain: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scored effects of a predicted_explain (name, contribution, posterior sd, evidence)."""
+    out = []
+    for e in explain.get("effects") or []:
+        if isinstance(e, list | tuple) and len(e) == 4:
+            name, contribution, sd, evidence = e
+            out.append({"feature": name, "contribution": contribution, "sd": sd, "evidence": evidence})
+    return out
+
+
+def learned_sentences(explain: dict[str, Any]) -> list[str]:
+    """What the ranker learned about this candidate, in a reviewer's words (stored when it was scored;
+    an older prediction without them is told from its effects)."""
+    stored = explain.get("sentences")
+    if isinstance(stored, list) and stored:
+        return [str(s) for s in stored]
+    from feedback.ranking import Effect, sentences
+
+    effects = [Effect(str(e["feature"]), float(e["contribution"]), float(e["sd"]), float(e["evidence"]))
+               for e in effects_of(explain) if all(isinstance(e[k], int | float)
+                                                   for k in ("contribution", "sd", "evidence"))]
+    return sentences(effects)
 
 
 def _cold_explain(beam_score: float | None) -> list[list[Any]]:
@@ -78,6 +103,10 @@ def print_detail(d: dict[str, Any]) -> None:
                   f"{rank['observations'] or 0} observations)")
     for name, contribution in rank["explain"]:
         console.print(f"  {_num(contribution):>8}  {table_text(name)}")
+    if rank["sentences"]:
+        console.print("[bold]what the ranker learned[/bold] (90% interval, evidence):")
+        for line in rank["sentences"]:
+            console.print(f"  - {table_text(line)}", highlight=False, soft_wrap=True)
     for title, rows in (("sibling beams", d["siblings"]), ("review history", d["history"]),
                         ("posts", d["posts"])):
         if rows:

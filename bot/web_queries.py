@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
+from bot.review_view import effects_of, learned_sentences
 from feedback import NotFound
 from feedback.models import Account, Candidate, EngagementWeight, MetricSnapshot, Post, Review, Template
 from feedback.repository import candidates as cand_repo
@@ -45,7 +46,7 @@ def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None)
             "beam_score": c.beam_score, "predicted_score": c.predicted_score, "tone": c.tone,
             "explain": explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
                                                   if c.beam_score is not None else []),
-            "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
+            "sentences": learned_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
             "created_at": c.created_at, "siblings": []}
 
 
@@ -173,14 +174,37 @@ def dashboard_signature(session: Session) -> tuple:
 
 def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> list[dict[str, Any]]:
     """What the ranker learned, as its latest re-rank explained the pending queue: each feature's mean
-    contribution over the newest ``sample`` scored candidates, strongest first."""
+    contribution over the newest ``sample`` scored candidates, strongest first, with its posterior sd
+    (mean over those candidates), its evidence (posts that carried it, as of the newest scoring) and a
+    sentence in a reviewer's words ("captions about "monday" do 1.8x baseline (likely 1.2x-2.7x, from
+    14 posts)"). A prediction stored without effects contributes its contribution only."""
+    from feedback.ranking import Effect, sentences
+
     seen: dict[str, list[float]] = {}
+    spread: dict[str, list[float]] = {}
+    evidence: dict[str, float] = {}
     for explain in session.scalars(select(Candidate.predicted_explain)
                                    .where(Candidate.status == "pending", Candidate.predicted_explain.is_not(None))
                                    .order_by(Candidate.id.desc()).limit(sample)):
+        effects = effects_of(explain or {})
+        if effects:
+            for e in effects:
+                name, value, sd, ev = str(e["feature"]), e["contribution"], e["sd"], e["evidence"]
+                if all(isinstance(v, int | float) for v in (value, sd, ev)):
+                    seen.setdefault(name, []).append(float(value))
+                    spread.setdefault(name, []).append(float(sd))
+                    evidence.setdefault(name, float(ev))  # newest first: the latest scoring's count
+            continue
         for name, value in (explain or {}).get("explain") or []:
             if isinstance(value, int | float):
                 seen.setdefault(str(name), []).append(float(value))
-    means: list[dict[str, Any]] = [{"feature": k, "weight": sum(v) / len(v), "candidates": len(v)}
-                                   for k, v in seen.items()]
+    means: list[dict[str, Any]] = []
+    for k, v in seen.items():
+        row: dict[str, Any] = {"feature": k, "weight": sum(v) / len(v), "candidates": len(v),
+                               "sd": None, "evidence": None, "sentence": None}
+        if k in spread:
+            row["sd"] = sum(spread[k]) / len(spread[k])
+            row["evidence"] = evidence[k]
+            row["sentence"] = sentences([Effect(k, row["weight"], row["sd"], row["evidence"])])[0]
+        means.append(row)
     return sorted(means, key=lambda r: -abs(r["weight"]))[:limit]

@@ -52,7 +52,7 @@ from feedback.repository import outcomes as outcome_repo
 
 log = logging.getLogger(__name__)
 
-MODEL = "blr-2"
+MODEL = "blr-3"  # blr-3: bigram buckets weigh 0.2 (stored states of blr-2 are rebuilt once)
 STATE_NAME = "ranker"
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with

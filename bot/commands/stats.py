@@ -127,3 +127,30 @@ def models(state: CliState, account: str | None, fmt: str) -> None:
 
     rows = _query(state, repo.model_versions, account=account)
     emit(_with_bars(rows, fmt), fmt, title="model versions", empty="no candidates yet")
+
+
+@stats.command("learned")
+@click.option("-n", "--limit", type=PositiveLimit, default=12, show_default=True)
+@format_options
+@config_option
+@pass_state
+def learned(state: CliState, limit: int, fmt: str) -> None:
+    """What the ranker learned, in a reviewer's words with its uncertainty: the strongest effects in
+    its latest explanations of the pending queue (the web dashboard's "what the ranker learned").
+
+    Example: memeloop stats learned -n 5
+    """
+    from bot import web_queries
+
+    rows = _query(state, web_queries.ranker_effects, limit=limit)
+    if fmt == "table":
+        from bot.output import terminal_safe
+
+        if not rows:
+            click.echo("nothing learned yet (no scored pending candidates)")
+        for r in rows:
+            line = r["sentence"] or f"{r['feature']}: {r['weight']:+.3f} (no uncertainty stored)"
+            click.echo(f"- {terminal_safe(line)}")
+        return
+    emit(rows, fmt, columns=("feature", "weight", "sd", "evidence", "candidates", "sentence"),
+         title="what the ranker learned", empty="nothing learned yet")

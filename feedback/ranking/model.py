@@ -35,7 +35,8 @@ DECISION_TARGETS = {"approve": (0.5, 0.5), "reject": (-1.0, 0.5), "edit": (-0.25
 BEAM_PRIOR_WEIGHT = 1.0
 EXPLAIN_TOP = 4
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
-PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.35, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
+# A word's weight is what it adds to its topic's (the topic carries what its words share): small.
+PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
             "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2}
 
 
@@ -131,8 +132,8 @@ class Ranker:
     A feature the posterior has not met yet enters at its prior (independent of the rest), so
     scoring may grow the index without changing what the ranker believes."""
 
-    def __init__(self, *, noise_sd: float = 0.5, half_life: float | None = 300.0, prior_scale: float = 1.0,
-                 max_features: int = 600, explore: float = 0.3, topics: Topics | None = None,
+    def __init__(self, *, noise_sd: float = 0.6, half_life: float | None = 200.0, prior_scale: float = 1.0,
+                 max_features: int = 600, explore: float = 0.2, topics: Topics | None = None,
                  version: str = "blr-2") -> None:
         self.noise_sd, self.half_life, self.prior_scale = noise_sd, half_life, prior_scale
         self.explore = explore  # scale of the Thompson draw around the mean (1 = the posterior itself;

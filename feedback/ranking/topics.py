@@ -28,14 +28,15 @@ class Topics:
 
 
 def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16, min_count: int = 3,
-               min_closeness: float = 0.6, seed: int = 0) -> Topics | None:
+               min_closeness: float = 0.6, min_strength: float = 0.5, seed: int = 0) -> Topics | None:
     """Topics of content-word lists (None when there is too little text to find any)."""
     from scipy.sparse import csr_matrix  # only a refit needs scipy: a generate run never imports it
     from scipy.sparse.linalg import svds
 
     docs = [set(c) for c in captions if c]
     counts = Counter(w for d in docs for w in d)
-    vocab = [w for w, n in counts.most_common(MAX_VOCAB) if n >= min_count]
+    # Sorted by count then word: the fit must not depend on the interpreter's string hash seed.
+    vocab = [w for w, n in sorted(counts.items(), key=lambda wn: (-wn[1], wn[0]))[:MAX_VOCAB] if n >= min_count]
     if len(vocab) < 8:
         return None
     k, dims = max(2, min(k, len(vocab) // 3)), min(dims, len(vocab) - 2)  # a small vocabulary: fewer topics
@@ -54,10 +55,16 @@ def fit_topics(captions: Iterable[Sequence[str]], *, k: int = 16, dims: int = 16
     ppmi = np.where(np.isfinite(pmi) & (pmi > 0), pmi, 0.0)
     u, s, _ = svds(ppmi, k=dims, random_state=seed)
     vectors = u * np.sqrt(s)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    # A word's embedding is as long as its associations are strong: a word that goes with
+    # everything equally (literally, again, today) co-occurs at chance, its PPMI row is thin and
+    # its vector short, and its direction is noise. Such words carry no topic: clustered they would
+    # tie unrelated captions together.
+    strength = np.linalg.norm(vectors, axis=1)
+    vectors /= np.maximum(strength[:, None], 1e-9)
     ids, closeness = _kmeans(vectors, k, np.random.default_rng(seed))
-    # A word that goes with everything (literally, again) sits far from every centre: no topic.
-    keep = [i for i in range(len(vocab)) if closeness[i] >= min_closeness]
+    # A word between topics sits far from every centre: no topic either.
+    floor = min_strength * float(np.median(strength))
+    keep = [i for i in range(len(vocab)) if closeness[i] >= min_closeness and strength[i] >= floor]
     labels = []
     for t in range(k):
         members = sorted((i for i in keep if ids[i] == t), key=lambda i: (-closeness[i], vocab[i]))

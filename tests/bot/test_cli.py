@@ -24,7 +24,7 @@ EXPECTED_COMMANDS = {
     "accounts", "accounts list", "accounts login", "accounts resume", "approve", "cancel", "data", "data import-memefly", "db",
     "db current", "db upgrade", "demo", "edit", "generate", "init", "posts", "posts list", "queue", "queue add",
     "queue list", "queue sheet", "queue show", "reject", "reschedule", "retry", "run", "stats", "stats approval",
-    "stats by", "stats bottom", "stats models", "stats time", "stats top", "status", "train", "train gpt2",
+    "stats by", "stats bottom", "stats learned", "stats models", "stats time", "stats top", "status", "train", "train gpt2",
     "train meme", "train pggan", "users", "users add", "web",
     "caption", "make", "story", "thread", "thread show", "thread continue", "thread steer", "thread edit",
     "thread approve",

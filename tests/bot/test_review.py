@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import update
 
 from bot.app import build_app
 from bot.config import load_config
 from bot.review_view import inline_image, inline_protocol
+from feedback.models import Candidate
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews
 from tests.feedback import feedback_rows as rows
@@ -79,6 +81,49 @@ def test_queue_show_has_siblings_history_ranking_and_image(setup, run_cli, tmp_p
     assert "\033]1337;File=inline=1" in forced.out
     missing = run_cli("--config", str(config), "queue", "show", "999")
     assert missing.code == 1 and missing.err.strip() == "memeloop: error: candidate 999 does not exist"
+
+
+def test_queue_show_says_what_the_ranker_learned_with_its_uncertainty(setup, run_cli):
+    config, app = setup
+    app.clock.now = datetime.now(UTC)
+    said = 'captions about "monday" do 1.8x baseline at 19:00 for demo (likely 1.2x-2.7x, from 14 posts)'
+    with app.tx() as s:
+        told = rows.candidate(s, now=app.clock(), text="monday again", predicted_score=0.5, predicted_explain={
+            "mean": 0.4, "sample": 0.5, "model": "blr-2", "observations": 30,
+            "explain": [["word=monday", 0.59]], "effects": [["word=monday", 0.59, 0.25, 14.0]],
+            "sentences": [said]})
+        # scored before sentences were stored: told from its effects
+        older = rows.candidate(s, now=app.clock(), text="coffee", predicted_score=0.1, predicted_explain={
+            "mean": 0.1, "sample": 0.1, "explain": [["template=cat", 0.3]],
+            "effects": [["template=cat", 0.3, 0.1, 20.0]]})
+        told_id, older_id = told.id, older.id
+    detail = json.loads(run_cli("--config", str(config), "queue", "show", str(told_id), "--json").out)
+    assert detail["ranking"]["sentences"] == [said]
+    assert detail["ranking"]["effects"] == [
+        {"feature": "word=monday", "contribution": 0.59, "sd": 0.25, "evidence": 14.0}]
+    shown = run_cli("--config", str(config), "queue", "show", str(told_id), "--no-image")
+    assert shown.code == 0, shown.err
+    assert "what the ranker learned" in shown.out and said in shown.out
+    again = json.loads(run_cli("--config", str(config), "queue", "show", str(older_id), "--json").out)
+    assert again["ranking"]["sentences"] == [
+        'the "cat" template does 1.3x baseline (likely 1.1x-1.6x, from 20 posts)']
+
+
+def test_stats_learned_lists_the_rankers_effects_in_words(setup, run_cli):
+    config, app = setup
+    with app.tx() as s:
+        for i, value in enumerate((0.5, 0.7)):
+            rows.candidate(s, now=app.clock(), text=f"monday {i}", predicted_explain={
+                "explain": [["word=monday", value]], "effects": [["word=monday", value, 0.2, 10.0 + i]]})
+    out = run_cli("--config", str(config), "stats", "learned")
+    assert out.code == 0, out.err
+    assert '- captions about "monday" do 1.8x baseline (likely 1.3x-2.5x, from 11 posts)' in out.out
+    got = json.loads(run_cli("--config", str(config), "stats", "learned", "--json").out)
+    assert [(r["feature"], round(r["weight"], 3), r["sd"], r["evidence"], r["candidates"]) for r in got] == [
+        ("word=monday", 0.6, 0.2, 11.0, 2)]
+    with app.tx() as s:  # nothing scored: says so instead of an empty table
+        s.execute(update(Candidate).values(predicted_explain=None))
+    assert "nothing learned yet" in run_cli("--config", str(config), "stats", "learned").out
 
 
 def test_inline_protocol_follows_the_terminal(tmp_path):

@@ -397,6 +397,27 @@ def test_dashboard_charts_and_downloads(site):
     assert site.client.get("/dashboard/time.xml").status_code == 404
 
 
+def test_card_and_dashboard_say_what_the_ranker_learned(site):
+    said = 'captions about "monday" do 1.8x baseline at 19:00 for demo (likely 1.2x-2.7x, from 14 posts)'
+    with site.app.tx() as s:
+        told = rows.candidate(s, now=site.app.clock(), text="monday again", account_id=site.app.account_ids["demo"],
+                              predicted_score=5.0, predicted_explain={
+                                  "explain": [["word=monday", 0.59]], "effects": [["word=monday", 0.59, 0.25, 14.0]],
+                                  "sentences": [said]})
+        told_id = told.id
+    board = site.client.get("/board")
+    assert board.status_code == 200 and "What the ranker learned" in board.text
+    assert said.replace('"', "&#34;") in board.text  # escaped, whole
+    card = site.client.get(f"/board/card/{told_id}", headers={"X-Fragment": "1"})
+    assert card.status_code == 200 and said.replace('"', "&#34;") in card.text
+    page = site.client.get("/dashboard")
+    assert page.status_code == 200
+    learned = re.search(r'id="chart-ranker".*?</figure>', page.text, re.DOTALL).group()
+    assert "captions about &#34;monday&#34; do 1.8x baseline (likely 1.2x-2.7x, from 14 posts)" in learned
+    rows_json = json.loads(site.client.get("/dashboard/ranker.json").text)
+    assert rows_json[0]["feature"] == "word=monday" and rows_json[0]["sentence"].startswith("captions about")
+
+
 # -- error pages and headers --------------------------------------------------------------------------
 
 def test_error_pages_and_security_headers(site):

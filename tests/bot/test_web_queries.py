@@ -94,6 +94,21 @@ def test_ranker_effects_average_the_latest_explanations(sessions, clock):
         ("template=cat", 0.3, 2), ("hour=09h", -0.2, 2)]
 
 
+def test_ranker_effects_carry_uncertainty_evidence_and_a_sentence(sessions, clock):
+    with sessions.begin() as s:
+        for i, (a, sd) in enumerate(((0.5, 0.1), (0.7, 0.3))):
+            rows.candidate(s, now=clock(), text=f"c{i}", predicted_explain={
+                "explain": [["word=monday", a]], "effects": [["word=monday", a, sd, 10.0 + i]]})
+        rows.candidate(s, now=clock(), text="old", predicted_explain={"explain": [["template=dog", -0.1]]})
+    with sessions.begin() as s:
+        effects = web_queries.ranker_effects(s)
+    monday, dog = effects
+    assert (monday["feature"], round(monday["weight"], 3), round(monday["sd"], 3), monday["evidence"]) == (
+        "word=monday", 0.6, 0.2, 11.0)  # the newest scoring's evidence
+    assert monday["sentence"] == 'captions about "monday" do 1.8x baseline (likely 1.3x-2.5x, from 11 posts)'
+    assert (dog["feature"], dog["sd"], dog["sentence"]) == ("template=dog", None, None)  # stored without effects
+
+
 def test_board_filters_count_and_page(sessions, clock):
     with sessions.begin() as s:
         acc = rows.account(s, now=clock())

@@ -71,6 +71,22 @@ def test_topics_are_words_that_appear_together():
     assert any(e.name.startswith("topic=") and e.contribution > 0 for e in commute.effects)
 
 
+def test_words_that_go_with_every_topic_get_none():
+    rng = np.random.default_rng(3)
+    groups = [("monday", "alarm", "commute", "inbox"), ("pizza", "taco", "fridge", "snack"),
+              ("cat", "kitten", "purr", "litter"), ("rain", "snow", "umbrella", "drizzle"),
+              ("gym", "squat", "cardio", "gains"), ("rent", "salary", "taxes", "wallet")]
+    fillers = ("literally", "honestly", "again", "today", "just", "still", "really", "vibe")
+    captions = [tuple(rng.choice(groups[rng.integers(len(groups))], size=2, replace=False))
+                + tuple(rng.choice(fillers, size=3, replace=False)) for _ in range(1500)]
+    topics = fit_topics(captions, k=8, dims=8)
+    assert not set(topics.words) & set(fillers)  # they co-occur at chance: they tie no captions together
+    assert set(topics.words) == {w for g in groups for w in g}
+    for t in set(topics.ids):  # and no topic mixes two groups (more topics than groups may split one)
+        members = {w for w, i in zip(topics.words, topics.ids) if i == t}
+        assert sum(1 for g in groups if members & set(g)) == 1
+
+
 def test_cold_start_orders_by_beam_score_without_randomness():
     beams = [_f(beam_rank=r, beam_score=-3.0 - r) for r in range(5)]
     scores = Ranker().score(beams, np.random.default_rng(0))
