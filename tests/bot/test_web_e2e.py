@@ -1,7 +1,9 @@
 """The web admin in a real browser: Playwright driving the system's Chromium against a real server
-(uvicorn on a thread) over a real database. Saves the README's screenshots to docs/."""
+(uvicorn on a thread) over a real database. With MEMELOOP_SCREENSHOTS=1 it saves the README's
+screenshots to docs/ (otherwise to the test's temporary directory, so a run leaves the tree clean)."""
 from __future__ import annotations
 
+import os
 import socket
 import time
 from datetime import timedelta
@@ -102,9 +104,20 @@ def page():
         browser.close()
 
 
-def test_review_schedule_and_dashboard_in_a_browser(server, page):
+def _wait_until(page, expression: str, timeout_s: float = 15.0) -> None:
+    """Poll a JavaScript expression from here until it is true. Playwright's wait_for_function
+    re-evaluates a string predicate with eval(), which the admin's CSP (script-src 'self', no
+    'unsafe-eval') blocks whenever the first evaluation is false; page.evaluate is not subject to it."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s:.0f}s: {expression}")
+        time.sleep(0.05)
+
+
+def test_review_schedule_and_dashboard_in_a_browser(server, page, tmp_path):
     base, app, ids = server
-    docs = REPO / "docs"
+    docs = REPO / "docs" if os.environ.get("MEMELOOP_SCREENSHOTS") == "1" else tmp_path
     docs.mkdir(exist_ok=True)
     page.goto(f"{base}/board")
     assert "/login" in page.url
@@ -114,7 +127,7 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page):
     page.wait_for_url(f"{base}/board")
     cards = page.locator("[data-card]")
     assert cards.count() == len(CAPTIONS)
-    page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    _wait_until(page, "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(docs / "web-review-board.png"), full_page=False)
 
     # approve the first card in place, then see it on the schedule
@@ -141,7 +154,7 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page):
     page.locator(f"#card-{ids[2]} .message.ok").wait_for()
     img = page.locator(f"#card-{ids[2]} img")
     assert img.get_attribute("src") != before
-    page.wait_for_function(f"document.querySelector('#card-{ids[2]} img').naturalWidth > 0")
+    _wait_until(page, f"document.querySelector('#card-{ids[2]} img').naturalWidth > 0")
     assert app.candidate(ids[2])["text"] == "a brand new caption"
     assert {h["actor"] for h in app.candidate(ids[0])["history"]} == {"ann"}
 
