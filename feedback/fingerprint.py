@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import struct
 import unicodedata
+from functools import lru_cache
 from hashlib import blake2b
 
 _WORD = re.compile(r"[a-z0-9#@']+")
@@ -36,6 +37,7 @@ def token_blob(tokens) -> bytes:
     return struct.pack(f"<{len(hashes)}q", *hashes)
 
 
+@lru_cache(maxsize=1024)  # an insert asks twice, once per column default (feedback.models)
 def fingerprint(text: str) -> tuple[str, bytes]:
     """(text_norm, text_tokens) of a caption."""
     tokens = normalise_text(text)
