@@ -24,6 +24,8 @@ KITTY_CHUNK = 4096
 
 def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> dict[str, Any]:
     """Everything about a candidate as plain data (the JSON of `queue show`)."""
+    from feedback.ranking.explain import stored_effects, stored_sentences  # numpy: only when shown
+
     c = cand_repo.get_candidate(session, candidate_id)
     explain = c.predicted_explain or {}
     return {
@@ -41,7 +43,9 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> d
                     "posterior_mean": explain.get("mean"), "model": explain.get("model"),
                     "observations": explain.get("observations"), "scored_at": explain.get("scored_at"),
                     "explain": explain.get("explain") or _cold_explain(c.beam_score),
-                    "sentences": learned_sentences(explain), "effects": effects_of(explain)},
+                    "sentences": stored_sentences(explain),
+                    "effects": [{"feature": e.name, "contribution": e.contribution, "sd": e.sd,
+                                 "evidence": e.evidence} for e in stored_effects(explain)]},
         "siblings": [{"id": s.id, "beam_rank": s.beam_rank, "beam_score": s.beam_score, "status": s.status,
                       "predicted_score": s.predicted_score, "text": s.text}
                      for s in cand_repo.siblings(session, c)],
@@ -51,30 +55,6 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> d
                    "attempts": p.attempts, "last_error": p.last_error}
                   for p in cand_repo.posts_of(session, c.id)],
     }
-
-
-def effects_of(explain: dict[str, Any]) -> list[dict[str, Any]]:
-    """The scored effects of a predicted_explain (name, contribution, posterior sd, evidence)."""
-    out = []
-    for e in explain.get("effects") or []:
-        if isinstance(e, list | tuple) and len(e) == 4:
-            name, contribution, sd, evidence = e
-            out.append({"feature": name, "contribution": contribution, "sd": sd, "evidence": evidence})
-    return out
-
-
-def learned_sentences(explain: dict[str, Any]) -> list[str]:
-    """What the ranker learned about this candidate, in a reviewer's words (stored when it was scored;
-    an older prediction without them is told from its effects)."""
-    stored = explain.get("sentences")
-    if isinstance(stored, list) and stored:
-        return [str(s) for s in stored]
-    from feedback.ranking import Effect, sentences
-
-    effects = [Effect(str(e["feature"]), float(e["contribution"]), float(e["sd"]), float(e["evidence"]))
-               for e in effects_of(explain) if all(isinstance(e[k], int | float)
-                                                   for k in ("contribution", "sd", "evidence"))]
-    return sentences(effects)
 
 
 def _cold_explain(beam_score: float | None) -> list[list[Any]]:

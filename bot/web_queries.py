@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
-from bot.review_view import effects_of, learned_sentences
 from feedback import NotFound
 from feedback.models import Account, Candidate, EngagementWeight, MetricSnapshot, Post, Review, Template
 from feedback.repository import candidates as cand_repo
@@ -40,13 +39,15 @@ class BoardPage:
 
 
 def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None) -> dict[str, Any]:
+    from feedback.ranking.explain import stored_sentences
+
     explain = c.predicted_explain or {}
     return {"id": c.id, "rank": rank, "status": c.status, "status_reason": c.status_reason, "text": c.text,
             "generator": c.generator, "account": account, "template": slug, "beam_rank": c.beam_rank,
             "beam_score": c.beam_score, "predicted_score": c.predicted_score, "tone": c.tone,
             "explain": explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
                                                   if c.beam_score is not None else []),
-            "sentences": learned_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
+            "sentences": stored_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
             "created_at": c.created_at, "siblings": []}
 
 
@@ -178,7 +179,7 @@ def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> l
     (mean over those candidates), its evidence (posts that carried it, as of the newest scoring) and a
     sentence in a reviewer's words ("captions about "monday" do 1.8x baseline (likely 1.2x-2.7x, from
     14 posts)"). A prediction stored without effects contributes its contribution only."""
-    from feedback.ranking import Effect, sentences
+    from feedback.ranking.explain import Effect, sentences, stored_effects
 
     seen: dict[str, list[float]] = {}
     spread: dict[str, list[float]] = {}
@@ -186,14 +187,12 @@ def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> l
     for explain in session.scalars(select(Candidate.predicted_explain)
                                    .where(Candidate.status == "pending", Candidate.predicted_explain.is_not(None))
                                    .order_by(Candidate.id.desc()).limit(sample)):
-        effects = effects_of(explain or {})
+        effects = stored_effects(explain or {})
+        for e in effects:
+            seen.setdefault(e.name, []).append(e.contribution)
+            spread.setdefault(e.name, []).append(e.sd)
+            evidence.setdefault(e.name, e.evidence)  # newest first: the latest scoring's count
         if effects:
-            for e in effects:
-                name, value, sd, ev = str(e["feature"]), e["contribution"], e["sd"], e["evidence"]
-                if all(isinstance(v, int | float) for v in (value, sd, ev)):
-                    seen.setdefault(name, []).append(float(value))
-                    spread.setdefault(name, []).append(float(sd))
-                    evidence.setdefault(name, float(ev))  # newest first: the latest scoring's count
             continue
         for name, value in (explain or {}).get("explain") or []:
             if isinstance(value, int | float):

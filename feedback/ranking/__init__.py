@@ -6,7 +6,7 @@ sampling; explain: what it learned, in sentences a reviewer reads.
 """
 from feedback.ranking.batch import Batch
 from feedback.ranking.design import Design
-from feedback.ranking.explain import describe, sentences
+from feedback.ranking.explain import describe, sentences, stored_effects, stored_sentences
 from feedback.ranking.features import (
     BEAM_SCALE,
     CandidateFeatures,
@@ -36,4 +36,4 @@ from feedback.ranking.topics import Topics, fit_topics
 __all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "Batch", "CandidateFeatures", "Design",
            "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "Topics", "choose_beams", "content_words",
            "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty", "order_by_sample",
-           "sentences"]
+           "sentences", "stored_effects", "stored_sentences"]

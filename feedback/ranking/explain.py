@@ -7,7 +7,8 @@ the account's baseline), with a 90% interval from the posterior sd.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from feedback.ranking.features import LENGTH_BANDS
 from feedback.ranking.model import Effect
@@ -65,3 +66,21 @@ def sentences(effects: Iterable[Effect], *, hour: int | None = None, account: st
         out.append(f"{describe(e.name)} {verb} {mid:.1f}x baseline{where}{who} "
                    f"(likely {lo:.1f}x-{hi:.1f}x{evidence})")
     return out
+
+
+def stored_effects(explain: Mapping[str, Any]) -> list[Effect]:
+    """The effects of a stored predicted_explain (``Score.as_dict``'s ``effects``: [name,
+    contribution, sd, evidence]); entries of any other shape are skipped."""
+    out = []
+    for e in explain.get("effects") or []:
+        if isinstance(e, list | tuple) and len(e) == 4 and all(isinstance(v, int | float) for v in e[1:]):
+            out.append(Effect(str(e[0]), float(e[1]), float(e[2]), float(e[3])))
+    return out
+
+
+def stored_sentences(explain: Mapping[str, Any]) -> list[str]:
+    """The sentences stored with a prediction; an older one without them is told from its effects."""
+    stored = explain.get("sentences")
+    if isinstance(stored, list) and stored:
+        return [str(s) for s in stored]
+    return sentences(stored_effects(explain))
