@@ -377,7 +377,18 @@ class WebUser(Base):
     last_login_at: Mapped[datetime | None]
 
 
-class PostFacts(Base):
+class _RawCounters:
+    """The raw engagement counters the dashboard tables keep (0 when unknown; weights apply when read)."""
+
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    bookmarks: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+
+
+class PostFacts(_RawCounters, Base):
     """One row per published post: breakdown keys (NULL stored as '' or -1), the newest snapshot's
     raw counters (0 when unknown) and engagement under the current weights. Derived data, kept by
     triggers (migration 0008) from posts, candidates and post_metrics_latest; never written by the
@@ -408,16 +419,10 @@ class PostFacts(Base):
     day: Mapped[str] = mapped_column(String(10))
     hour: Mapped[int]
     measured: Mapped[int]
-    likes: Mapped[int] = mapped_column(BigInteger)
-    reposts: Mapped[int] = mapped_column(BigInteger)
-    replies: Mapped[int] = mapped_column(BigInteger)
-    quotes: Mapped[int] = mapped_column(BigInteger)
-    bookmarks: Mapped[int] = mapped_column(BigInteger)
-    comments: Mapped[int] = mapped_column(BigInteger)
     engagement: Mapped[float | None] = mapped_column(Float)
 
 
-class EngagementRollup(Base):
+class EngagementRollup(_RawCounters, Base):
     """Per dashboard breakdown (dimension), account and key: post count, measured count and the sum
     of each raw counter (weights apply when read), and the best post's engagement. Kept by
     triggers on post_facts (migration 0008)."""
@@ -431,12 +436,6 @@ class EngagementRollup(Base):
     k_text2: Mapped[str] = mapped_column(String(64), primary_key=True)
     posts: Mapped[int] = mapped_column(BigInteger)
     measured: Mapped[int] = mapped_column(BigInteger)
-    likes: Mapped[int] = mapped_column(BigInteger)
-    reposts: Mapped[int] = mapped_column(BigInteger)
-    replies: Mapped[int] = mapped_column(BigInteger)
-    quotes: Mapped[int] = mapped_column(BigInteger)
-    bookmarks: Mapped[int] = mapped_column(BigInteger)
-    comments: Mapped[int] = mapped_column(BigInteger)
     best: Mapped[float | None] = mapped_column(Float)
 
 
