@@ -39,6 +39,7 @@ from bot.config_values import (
 )
 from bot.errors import ConfigError
 from bot.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
+from generator.brand import Brand
 
 __all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_NAME", "Config", "ConfigError", "find_config_path", "load_config",
            "parse_config", "parse_duration"]
@@ -205,6 +206,25 @@ class InstagramConfig(Section):
         return value
 
 
+class BrandConfig(Section):
+    """[accounts.brand]: who the account is and what it really offers (see generator.brand.Brand)."""
+
+    name: str | None = None
+    tone: str | None = None
+    audience: str | None = None
+    offers: list[str] = []
+    link: str | None = None
+    hashtags: list[str] = []
+    banned_words: list[str] = []
+    banned_topics: list[str] = []
+    call_to_action: str | None = None
+
+    def to_brand(self) -> Brand:
+        return Brand(name=self.name, tone=self.tone, audience=self.audience, offers=tuple(self.offers),
+                     link=self.link, hashtags=tuple(self.hashtags), banned_words=tuple(self.banned_words),
+                     banned_topics=tuple(self.banned_topics), call_to_action=self.call_to_action)
+
+
 class AccountConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     platform: Literal["outbox", "x", "instagram"]
@@ -219,6 +239,7 @@ class AccountConfig(Section):
     outbox: OutboxConfig | None = None
     x: XConfig | None = None
     instagram: InstagramConfig | None = None
+    brand: BrandConfig = Field(default_factory=BrandConfig)
 
     @model_validator(mode="after")
     def _platform_section(self) -> AccountConfig:
