@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.paths import CONFIG_ENV
+from bot.config.paths import CONFIG_ENV
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -116,7 +116,7 @@ class CliState:
     def sqlite_file(self):
         """The SQLite file of this config, for read-only listings that skip the ORM (None: not SQLite,
         or not simple to tell; use app())."""
-        from bot.paths import storage_url
+        from bot.config.paths import storage_url
         from feedback.queue_sql import sqlite_file
 
         url = storage_url(self.config_path)

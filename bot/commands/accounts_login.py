@@ -19,7 +19,7 @@ def login(state: CliState, name: str) -> None:
     from bot.config import ConfigError
     from bot.publishers.base import PublishError
     from bot.publishers.ig_login import interactive_login
-    from bot.secrets import INSTAGRAM_KEYS, account_secrets
+    from bot.config.secrets import INSTAGRAM_KEYS, account_secrets
 
     try:
         config = state.config()

@@ -36,7 +36,7 @@ from bot.publishers.base import (
 )
 from bot.publishers.ig_client import configure_client, feed_page, media_raw
 from bot.publishers.ig_errors import CONNECTION_LEVEL, Fate, fate_of
-from bot.secrets import Secret
+from bot.config.secrets import Secret
 
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost

@@ -33,7 +33,7 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
-from bot.secrets import Secret
+from bot.config.secrets import Secret
 
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost

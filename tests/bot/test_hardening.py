@@ -129,7 +129,7 @@ def test_in_memory_sqlite_url_works(tmp_path, run_cli):
 def test_db_password_from_environment_or_secrets_file(tmp_path):
     from sqlalchemy.engine import make_url
 
-    from bot.secrets import REDACTOR
+    from bot.config.secrets import REDACTOR
 
     url = '[storage]\nurl = "postgresql+psycopg://app@db.example/memeloop"\n'
     cfg = parse_config(url, environ={"MEMELOOP_DB_PASSWORD": "s3cr@t:/%x"})

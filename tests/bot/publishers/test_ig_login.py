@@ -12,7 +12,7 @@ from instagrapi import exceptions as ig
 
 from bot.publishers.base import AuthError
 from bot.publishers.ig_login import interactive_login
-from bot.secrets import Secret
+from bot.config.secrets import Secret
 from tests.bot.publishers import ig_http
 
 
