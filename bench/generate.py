@@ -45,7 +45,7 @@ platform = "outbox"
 def per_call(args: argparse.Namespace, generators: list[str], config: Path) -> dict[str, float]:
     """Model figures in this process (loads excluded), as the generator modules see them."""
     from bot.config import load_config
-    from bot.threads import pin_threads
+    from bot.core.threads import pin_threads
 
     pin_threads(args.threads)
     out: dict[str, float] = {}
@@ -107,7 +107,7 @@ def _post_per_call(args: argparse.Namespace) -> dict[str, float]:
 
 def cold_run(config: Path, generator: str, count: int, seed: int, threads: int) -> tuple[float, int, float, float]:
     """(seconds spawn to exit, candidates stored, peak RSS in MB, CPU seconds) of one generate child."""
-    from bot.threads import child_env
+    from bot.core.threads import child_env
 
     argv = [sys.executable, "-m", "bot", "--config", str(config), "generate", "--account", "demo",
             "--generator", generator, "--count", str(count), "--seed", str(seed), "--json"]

@@ -177,7 +177,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     Example: memeloop --config demo/config.toml queue list --json
     """
     ctx.obj = CliState(config_path=config_path)
-    from bot.logs import configure_logging
+    from bot.core.logs import configure_logging
 
     configure_logging(verbosity=verbose)
 

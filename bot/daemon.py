@@ -381,7 +381,7 @@ def _parse(value: str | None) -> datetime | None:
 class OnceSummary:
     reconciled: int
     swept: int
-    published: Any  # bot.publishing.PublishSummary
+    published: Any  # bot.service.publishing.PublishSummary
     polled: int
 
 

@@ -153,7 +153,7 @@ def _log_to_file(path: Path) -> None:
     """The screen is for the story; the log (and each generate child's own log) goes to files."""
     import logging
 
-    from bot.logs import OurStreamHandler, configure_logging
+    from bot.core.logs import OurStreamHandler, configure_logging
 
     configure_logging(level="INFO", file=path)
     root = logging.getLogger()

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.threads import child_env
+from bot.core.threads import child_env
 
 if TYPE_CHECKING:
     from bot.app import App

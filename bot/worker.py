@@ -67,7 +67,7 @@ class Limits:
 
 def parse_request(line: str, generator: str):
     """A GenerateRequest from one JSON line; ValueError names what is wrong."""
-    from bot.pipeline import GenerateRequest
+    from bot.service.pipeline import GenerateRequest
 
     try:
         data = json.loads(line)
@@ -85,7 +85,7 @@ def parse_request(line: str, generator: str):
 
 def serve(app, generator: str, lines: Iterable[str], out: IO[str], limits: Limits) -> int:
     """Answer requests until input ends or the limits retire the worker; returns the runs made."""
-    from bot.pipeline import load_models, run_generation
+    from bot.service.pipeline import load_models, run_generation
 
     started = time.perf_counter()
     models = load_models(app.config, generator)
@@ -174,7 +174,7 @@ class WorkerClient:
             raise self._fail(f"worker did not start: {self.ready}")
 
     def _spawn(self, stderr) -> subprocess.Popen:
-        from bot.threads import child_env
+        from bot.core.threads import child_env
 
         return subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                 env=child_env(self.threads), start_new_session=True, text=True, bufsize=1)

@@ -66,7 +66,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 
     Example: memeloop queue show 42
     """
-    from bot.review_view import print_detail
+    from bot.service.review_view import print_detail
 
     detail = state.app().candidate(candidate_id)
     if as_json:
@@ -74,7 +74,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
         return
     print_detail(detail)
     if detail["image_path"]:
-        from bot.review_view import inline_image
+        from bot.service.review_view import inline_image
 
         click.echo(f"image: {detail['image_path']}")
         escape = inline_image(Path(detail["image_path"]), force=inline)
@@ -98,7 +98,7 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 
     Example: memeloop queue sheet --limit 24 --out /tmp/sheet
     """
-    from bot.review_view import write_sheet
+    from bot.service.review_view import write_sheet
 
     app = state.app()
     rows = app.sheet_rows(statuses=statuses, account=account, limit=limit)

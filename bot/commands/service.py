@@ -34,7 +34,7 @@ def generate(state: CliState, account: str, generator: str | None, count: int | 
 
     Example: memeloop --config demo-data/config.toml generate --account demo --generator meme --count 4
     """
-    from bot.pipeline import GenerateRequest
+    from bot.service.pipeline import GenerateRequest
 
     if parent_pid is not None:
         _watch_parent(parent_pid)
@@ -88,7 +88,7 @@ def run(state: CliState, once: bool, web_port: int | None) -> None:
 
     Example: memeloop --config config.toml run --once
     """
-    from bot.logs import configure_logging
+    from bot.core.logs import configure_logging
 
     config = state.config()
     if not once:

@@ -140,7 +140,7 @@ def learned(state: CliState, limit: int, fmt: str) -> None:
 
     Example: memeloop stats learned -n 5
     """
-    from bot import web_queries
+    from bot.service import web_queries
 
     rows = _query(state, web_queries.ranker_effects, limit=limit)
     if fmt == "table":

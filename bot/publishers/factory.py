@@ -1,4 +1,4 @@
-"""Build the publisher of one configured account (config + secrets). bot.publishing caches them."""
+"""Build the publisher of one configured account (config + secrets). bot.service.publishing caches them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

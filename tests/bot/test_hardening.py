@@ -321,7 +321,7 @@ def _blue_on_top(image: Image.Image) -> bool:
 def test_exif_orientation_6_is_published_rotated_on_every_platform(cfg, run_cli, tmp_path):
     from bot.app import build_app
     from bot.config import AccountConfig, load_config
-    from bot.publishing import Job, prepare_post, publish_due
+    from bot.service.publishing import Job, prepare_post, publish_due
 
     _oriented_jpeg(tmp_path / "turned.jpg")
     added = run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "turned.jpg"), "--text", "up")

@@ -1,5 +1,5 @@
 """What the review commands show: a candidate's full picture, inline terminal images, the contact
-sheet. (What they do lives in bot/review.py.)"""
+sheet. (What they do lives in bot/service/review.py.)"""
 from __future__ import annotations
 
 import base64
