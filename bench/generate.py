@@ -10,7 +10,7 @@
    feature cache (reported on its own); the median of the others is what an unchanged template set
    costs. Stored candidates/s = candidates stored / child seconds; ``cold_cpu_s`` is a child's CPU time
    (user + system), steadier than wall time on a shared machine.
-3. Warm worker: one bot.worker process per generator fed the same requests; stored candidates/s over
+3. Warm worker: one bot.runtime.worker process per generator fed the same requests; stored candidates/s over
    the runs (its start and model load reported separately and in an including-start rate).
 Each child's peak RSS comes from its own rusage (os.wait4): ``child_peak_rss_mb`` over the steady runs,
 ``first_child_peak_rss_mb`` for the one that loaded the encoder. Threads pinned as the daemon pins them.
@@ -140,7 +140,7 @@ def cold(config: Path, generator: str, args: argparse.Namespace) -> dict[str, fl
 
 
 def warm(config: Path, generator: str, args: argparse.Namespace) -> dict[str, float]:
-    from bot.worker import Limits, WorkerClient
+    from bot.runtime.worker import Limits, WorkerClient
 
     started = time.perf_counter()
     client = WorkerClient(str(config), generator, threads=args.threads, limits=Limits(max_runs=args.warm_runs + 1))

@@ -8,7 +8,7 @@ method owns its transaction and raises the project's typed errors (feedback.Feed
 Conflict/NotFound/Refused, ConfigError, PublishError, GeneratorError, bot.errors.UsageError).
 The CLI, the daemon, the demo and the web admin call only this object; only the CLI turns errors
 into messages and exit codes. The use cases themselves live in their modules (bot/service/review.py,
-bot/service/publishing.py, bot/service/polling.py, bot/service/pipeline.py, bot/jobs.py) and are imported on first use, so
+bot/service/publishing.py, bot/service/polling.py, bot/service/pipeline.py, bot/runtime/jobs.py) and are imported on first use, so
 a read-only command never pays for the rest.
 """
 from __future__ import annotations
@@ -35,14 +35,14 @@ from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
     from bot.service.content import CaptionResult, MakeResult
-    from bot.jobs import GenerateOutcome
+    from bot.runtime.jobs import GenerateOutcome
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter, BoardPage
-    from bot.worker import WorkerClient
+    from bot.runtime.worker import WorkerClient
     from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
@@ -101,7 +101,7 @@ class App:
         """The generator's warm worker client, one per App (started on first use, closed by close())."""
         with self._publishers_lock:
             if generator not in self.workers:
-                from bot.worker import Limits, WorkerClient
+                from bot.runtime.worker import Limits, WorkerClient
 
                 cfg = self.config.generator
                 client = WorkerClient(str(self.config.path), generator, threads=cfg.threads,
@@ -320,33 +320,33 @@ class App:
 
     # -- scheduler jobs (bound methods: nothing is pickled, nothing is global) -----------------------
     def job_generate(self, account: str, schedule: int = 0) -> GenerateOutcome | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, f"generate account={account} schedule={schedule}",
                             lambda: jobs.run_generate_child(self, account, schedule))
 
     def job_publish(self) -> datetime | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "publish", lambda: jobs.publish(self))
 
     def job_poll(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "poll", self.poll)
 
     def job_reconcile(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "reconcile", self.reconcile)
 
     def job_prune(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "prune", lambda: jobs.prune_media(self))
 
     def job_auto_approve(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "auto_approve",
                             lambda: jobs.auto_approve(self) if self.config.publishing.auto_approve else 0)

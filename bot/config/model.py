@@ -106,7 +106,7 @@ class PostGeneratorConfig(Section):
 class GeneratorConfig(Section):
     timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
     threads: StrictInt = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
-    # Opt-in: one long-lived generate process per generator (models load once, bot.worker), retired
+    # Opt-in: one long-lived generate process per generator (models load once, bot.runtime.worker), retired
     # after worker_max_runs runs or once it passes worker_max_rss_mb; off = a fresh child per run.
     warm_worker: StrictBool = False
     worker_max_runs: StrictInt = Field(50, ge=1, le=100_000)

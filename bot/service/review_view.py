@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.output import _cell, human_age, table_text
+from bot.cli.output import _cell, human_age, table_text
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews
 

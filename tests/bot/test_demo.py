@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bot.demo import MARKER, SimClock, prepare_folder
+from bot.runtime.demo import MARKER, SimClock, prepare_folder
 from bot.errors import UsageError
 
 NEEDS = ("generator.meme", "generator.pggan", "generator.textgen", "generator.annotate", "generator.platforms",

@@ -1,6 +1,6 @@
 """A warm generate worker: one long-lived process per generator that loads its models once.
 
-    python -m bot.worker --config PATH --generator meme [--max-runs 50] [--max-rss-mb 1500]
+    python -m bot.runtime.worker --config PATH --generator meme [--max-runs 50] [--max-rss-mb 1500]
 
 Protocol (JSON lines): the worker prints ``{"ready": true, ...}`` once its models are loaded, then
 answers each request line on stdin with exactly one line on stdout::
@@ -125,7 +125,7 @@ def _say(out: IO[str], payload: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.worker", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.runtime.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--generator", choices=["meme", "post"], required=True)
     parser.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS)
@@ -152,7 +152,7 @@ class WorkerClient:
 
     def __init__(self, config_path: str, generator: str, *, threads: int = 1, limits: Limits = Limits(),
                  stderr: IO[bytes] | int | None = subprocess.DEVNULL, log_path: Path | None = None) -> None:
-        self.argv = [sys.executable, "-m", "bot.worker", "--config", config_path, "--generator", generator,
+        self.argv = [sys.executable, "-m", "bot.runtime.worker", "--config", config_path, "--generator", generator,
                      "--max-runs", str(limits.max_runs), "--max-rss-mb", str(limits.max_rss_mb)]
         self.threads, self.stderr = threads, stderr
         self.log_path = log_path  # when set, each worker's stderr is appended here instead
