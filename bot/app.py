@@ -34,15 +34,15 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
-    from bot.service.content import CaptionResult, MakeResult
-    from bot.runtime.jobs import GenerateOutcome
-    from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
+    from bot.runtime.jobs import GenerateOutcome
+    from bot.runtime.worker import WorkerClient
+    from bot.service.content import CaptionResult, MakeResult
+    from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter, BoardPage
-    from bot.runtime.worker import WorkerClient
     from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow

@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError as ConfigError
 
 if TYPE_CHECKING:
-    from bot.config.model import *  # noqa: F403
+    from bot.config.model import *
 
 
 def __getattr__(name: str) -> Any:

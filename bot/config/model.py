@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
 from bot.config.values import (
     Cron,
     Duration,
@@ -38,7 +39,6 @@ from bot.config.values import (
     words,
 )
 from bot.errors import ConfigError
-from bot.config.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
 from generator.brand import Brand
 
 __all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_NAME", "Config", "ConfigError", "find_config_path", "load_config",

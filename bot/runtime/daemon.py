@@ -31,9 +31,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.runtime import jobs
 from bot.app import App
-from bot.runtime.heartbeat import LEADER, ROLE, WORKER, Identity, clear_beat, identity, stale_after, write_beat
+from bot.runtime import jobs
+from bot.runtime.heartbeat import (
+    LEADER,
+    ROLE,
+    WORKER,
+    Identity,
+    clear_beat,
+    identity,
+    stale_after,
+    write_beat,
+)
 from bot.runtime.leader import Leadership, leadership_for
 from feedback.repository import jobstate
 from feedback.repository.leadership import Holder

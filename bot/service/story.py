@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.service.content import Made, made_by, read_photos, resolve_account
 from bot.errors import UsageError
+from bot.service.content import Made, made_by, read_photos, resolve_account
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:

@@ -12,7 +12,14 @@ import pytest
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.runtime.daemon import FOLLOW_JOB_ID, HEARTBEAT_JOB_ID, RETRY_JOB_ID, Daemon, build_scheduler, planned_jobs
+from bot.runtime.daemon import (
+    FOLLOW_JOB_ID,
+    HEARTBEAT_JOB_ID,
+    RETRY_JOB_ID,
+    Daemon,
+    build_scheduler,
+    planned_jobs,
+)
 from bot.runtime.heartbeat import status_report
 from feedback.repository import jobstate
 from tests.bot.approving import approve_and_schedule

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from bot.runtime.demo import MARKER, SimClock, prepare_folder
 from bot.errors import UsageError
+from bot.runtime.demo import MARKER, SimClock, prepare_folder
 
 NEEDS = ("generator.meme", "generator.pggan", "generator.textgen", "generator.annotate", "generator.platforms",
          "generator.safety", "bot.service.publishing", "bot.service.polling", "feedback.learning", "feedback.dedupe")

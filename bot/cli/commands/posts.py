@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
-from bot.cli.types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from bot.cli.output import emit, format_options
+from bot.cli.types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from feedback.states import POST_STATES
 
 log = logging.getLogger(__name__)

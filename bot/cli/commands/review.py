@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor_option, config_option, pass_state
-from bot.cli.types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from bot.cli.output import emit, format_options, human_age
+from bot.cli.types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from feedback.states import CANDIDATE_STATUSES
 
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")

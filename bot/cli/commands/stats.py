@@ -8,8 +8,8 @@ from __future__ import annotations
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli.types import PositiveLimit
 from bot.cli.output import emit, format_options
+from bot.cli.types import PositiveLimit
 from feedback.dashboard import APPROVAL_GROUPS, DIMENSIONS, bar, sparkline
 
 account_option = click.option("--account", help="Only this account.")

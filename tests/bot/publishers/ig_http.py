@@ -18,8 +18,8 @@ from unittest import mock
 
 import responses
 
-from bot.publishers.instagram import InstagramPublisher
 from bot.config.secrets import Secret
+from bot.publishers.instagram import InstagramPublisher
 from tests.bot.publishers.fakes import load
 
 API = "https://i.instagram.com/api/v1"

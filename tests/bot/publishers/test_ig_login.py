@@ -10,9 +10,9 @@ import pytest
 from instagrapi import Client
 from instagrapi import exceptions as ig
 
+from bot.config.secrets import Secret
 from bot.publishers.base import AuthError
 from bot.publishers.ig_login import interactive_login
-from bot.config.secrets import Secret
 from tests.bot.publishers import ig_http
 
 
