@@ -1,23 +1,24 @@
 """build_app(config): the ONE place objects are wired, and the service object it returns.
 
-``App`` owns the engine, the publishers, the media store, the clock and the stop flag, and exposes
-every use case as a method: review (approve, reject, edit, cancel, retry, reschedule, add by hand),
+``App`` holds the dependencies object (bot/core/deps.py: engine, publishers, media store, clock,
+stop flag, ...) that the use cases take, and exposes every use case as a method: review (approve, reject, edit, cancel, retry, reschedule, add by hand),
 generation (store a run), publishing (publish what is due, reconcile, sweep missed slots), polling
 (poll, re-rank), reads (queue, candidate, posts, accounts, stats) and the scheduler's jobs. Each
 method owns its transaction and raises the project's typed errors (feedback.FeedbackError and its
 Conflict/NotFound/Refused, ConfigError, PublishError, GeneratorError, bot.errors.UsageError).
 The CLI, the daemon, the demo and the web admin call only this object; only the CLI turns errors
 into messages and exit codes. The use cases themselves live in their modules (bot/service/review.py,
-bot/service/publishing.py, bot/service/polling.py, bot/service/pipeline.py, bot/runtime/jobs.py) and are imported on first use, so
-a read-only command never pays for the rest.
+bot/service/publishing.py, bot/service/polling.py, bot/service/pipeline.py, bot/service/reads.py, ...),
+take ``deps`` and call each other directly; they are imported on first use, so a read-only command
+never pays for the rest.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,24 +27,24 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, ConfigError
+from bot.core.deps import Deps
 from bot.core.media import MediaStore
 from feedback.clock import utcnow
-from feedback.db import make_engine, make_session_factory, safe_url, schema_revision, transaction
+from feedback.db import make_engine, make_session_factory, safe_url, schema_revision
 from feedback.models import SCHEMA_HEAD
 from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
+    from bot.core.worker_client import WorkerClient
     from bot.publishers.base import Publisher
     from bot.runtime.jobs import GenerateOutcome
-    from bot.runtime.worker import WorkerClient
     from bot.service.content import CaptionResult, MakeResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter, BoardPage
-    from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
 
@@ -53,71 +54,70 @@ T = TypeVar("T")
 
 @dataclass
 class App:
-    config: Config
-    engine: Engine
-    sessions: sessionmaker[Session]
-    media: MediaStore
-    clock: Callable[[], datetime] = utcnow
-    account_ids: dict[str, int] = field(default_factory=dict)
-    publishers: dict[str, Publisher] = field(default_factory=dict, repr=False)
-    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
-    _publishers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    workers: dict[str, WorkerClient] = field(default_factory=dict, repr=False)  # generator.warm_worker
+    """The front door over one Deps (bot/core/deps.py): what the CLI, the daemon and the web admin call."""
 
-    # -- plumbing ------------------------------------------------------------------------------------
-    @contextmanager
-    def tx(self) -> Iterator[Session]:
-        """One unit of work (commit on success, roll back on error)."""
-        with transaction(self.sessions) as session:
-            yield session
+    deps: Deps
 
-    def close(self) -> None:
-        for client in self.workers.values():
-            client.close()
-        self.workers.clear()
-        self.engine.dispose()
+    # -- plumbing the entry points share (the objects live in Deps) ------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.deps.config
+
+    @property
+    def engine(self) -> Engine:
+        return self.deps.engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.deps.sessions
+
+    @property
+    def media(self) -> MediaStore:
+        return self.deps.media
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.deps.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:  # the daemon's --now and the worker's frozen time
+        self.deps.clock = clock
+
+    @property
+    def account_ids(self) -> dict[str, int]:
+        return self.deps.account_ids
+
+    @property
+    def publishers(self) -> dict[str, Publisher]:
+        return self.deps.publishers
+
+    @property
+    def workers(self) -> dict[str, WorkerClient]:
+        return self.deps.workers
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self.deps.stopping
 
     @property
     def simulated_clock(self) -> bool:
-        return self.clock is not utcnow
+        return self.deps.simulated_clock
 
-    def account_name(self, account_id: int) -> str | None:
-        return next((n for n, i in self.account_ids.items() if i == account_id), None)
+    def tx(self) -> AbstractContextManager[Session]:
+        """One unit of work (commit on success, roll back on error)."""
+        return self.deps.tx()
+
+    def close(self) -> None:
+        self.deps.close()
 
     def data_dir(self) -> Path:
-        return self.config.path.parent if self.config.path is not None else Path.cwd()
+        return self.deps.data_dir()
 
     def publisher(self, account: str) -> Publisher:
-        """The account's publisher, built once per App from config + secrets."""
-        with self._publishers_lock:
-            if account not in self.publishers:
-                from bot.publishers.factory import build_publisher
-
-                self.publishers[account] = build_publisher(self.config, self.config.account(account),
-                                                           clock=self.clock)
-            return self.publishers[account]
+        return self.deps.publisher(account)
 
     def worker(self, generator: str) -> WorkerClient:
-        """The generator's warm worker client, one per App (started on first use, closed by close())."""
-        with self._publishers_lock:
-            if generator not in self.workers:
-                from bot.runtime.worker import Limits, WorkerClient
-
-                cfg = self.config.generator
-                client = WorkerClient(str(self.config.path), generator, threads=cfg.threads,
-                                      limits=Limits(cfg.worker_max_runs, cfg.worker_max_rss_mb),
-                                      log_path=self.data_dir() / "logs" / f"worker-{generator}.log")
-                client.stop = self.stopping
-                self.workers[generator] = client
-            return self.workers[generator]
-
-    def ranker(self, session: Session) -> Ranker:
-        from feedback.learning import load_ranker
-
-        cfg = self.config.ranking
-        return load_ranker(session, weights={str(k): v for k, v in cfg.weights.items()},
-                           engagement_age=cfg.engagement_age, baseline_posts=cfg.baseline_posts, now=self.clock(),
-                           timezones={acc.name: acc.timezone for acc in self.config.accounts})
+        return self.deps.worker(generator)
 
     # -- review ----------------------------------------------------------------------------------------
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
@@ -125,92 +125,78 @@ class App:
                 account: str | None = None, expected_version: int | None = None) -> ReviewResult:
         from bot.service import review
 
-        return review.approve(self, candidate_id, actor=actor, at=at, account=account,
+        return review.approve(self.deps, candidate_id, actor=actor, at=at, account=account,
                               expected_version=expected_version)
 
     def reject(self, candidate_id: int, *, actor: str, reason: str,
                expected_version: int | None = None) -> ReviewResult:
         from bot.service import review
 
-        return review.reject(self, candidate_id, actor=actor, reason=reason, expected_version=expected_version)
+        return review.reject(self.deps, candidate_id, actor=actor, reason=reason, expected_version=expected_version)
 
     def edit(self, candidate_id: int, *, actor: str, text: str, reason: str | None = None,
              expected_version: int | None = None) -> ReviewResult:
         from bot.service import review
 
-        return review.edit(self, candidate_id, actor=actor, text=text, reason=reason,
+        return review.edit(self.deps, candidate_id, actor=actor, text=text, reason=reason,
                            expected_version=expected_version)
 
     def cancel(self, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
         from bot.service import review
 
-        return review.cancel(self, post_id, actor=actor, reason=reason)
+        return review.cancel(self.deps, post_id, actor=actor, reason=reason)
 
     def retry(self, post_id: int, *, actor: str) -> ReviewResult:
         from bot.service import review
 
-        return review.retry(self, post_id, actor=actor)
+        return review.retry(self.deps, post_id, actor=actor)
 
     def reschedule(self, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
         from bot.service import review
 
-        return review.reschedule(self, post_id, actor=actor, at=at)
+        return review.reschedule(self.deps, post_id, actor=actor, at=at)
 
     def add_candidate(self, image: Path, text: str, *, account: str | None, actor: str) -> int:
         from bot.service import review
 
-        return review.add_manual(self, image, text, account=account, actor=actor)
+        return review.add_manual(self.deps, image, text, account=account, actor=actor)
 
     def resume_account(self, name: str, *, actor: str) -> str | None:
         """Lift a pause; returns the reason it was paused for (None: it was not)."""
-        with self.tx() as session:
-            row = account_repo.get_by_name(session, name)
-            reason = row.pause_reason
-            account_repo.resume(session, row.id)
-        with self._publishers_lock:  # a cached publisher may remember why it stopped: start it afresh
-            self.publishers.pop(name, None)
+        from bot.service import review
+
+        reason = review.resume_account(self.deps, name)
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,
               limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
-        from feedback.repository import candidates as cand_repo
+        from bot.service import reads
 
-        with self.tx() as session:
-            return cand_repo.list_queue(session, self.clock(), statuses=statuses, account=account, limit=limit,
-                                        offset=offset)
+        return reads.queue(self.deps, statuses=statuses, account=account, limit=limit, offset=offset)
 
     def sheet_rows(self, *, statuses: tuple[str, ...], account: str | None, limit: int | None
                    ) -> list[tuple[QueueRow, str | None]]:
-        from feedback.repository import candidates as cand_repo
+        from bot.service import reads
 
-        with self.tx() as session:
-            return cand_repo.sheet_rows(session, self.clock(), statuses=statuses, account=account, limit=limit)
+        return reads.sheet_rows(self.deps, statuses=statuses, account=account, limit=limit)
 
     def candidate(self, candidate_id: int) -> dict[str, Any]:
-        from bot.service.review_view import candidate_detail
+        from bot.service import reads
 
-        with self.tx() as session:
-            return candidate_detail(session, candidate_id, now=self.clock())
+        return reads.candidate(self.deps, candidate_id)
 
     def posts(self, *, states: tuple[str, ...] | None = None, account: str | None = None,
               limit: int | None = 50) -> list[PostRow]:
-        from feedback.repository import posts as posts_repo
+        from bot.service import reads
 
-        with self.tx() as session:
-            return posts_repo.list_posts(session, states=states or None, account=account, limit=limit)
+        return reads.posts(self.deps, states=states, account=account, limit=limit)
 
     def accounts(self) -> list[dict[str, Any]]:
-        from feedback.repository import posts as posts_repo
+        from bot.service import reads
 
-        enabled = {a.name: a.enabled for a in self.config.accounts}
-        with self.tx() as session:
-            counts = posts_repo.count_by_account_state(session)
-            return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
-                     "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
-                    for a in account_repo.list_accounts(session)]
+        return reads.accounts(self.deps)
 
     def stats(self, query: Callable[..., T], **kwargs: Any) -> T:
         """One read-only query (feedback.repository.stats, counts) in its own transaction."""
@@ -230,20 +216,20 @@ class App:
             return query(session, *args, **kwargs)
 
     def add_web_user(self, name: str, password: str, *, replace: bool = False) -> None:
-        from bot.web.auth import add_user
+        from bot.service.web_users import add_user
 
-        add_user(self, name, password, replace=replace)
+        add_user(self.deps, name, password, replace=replace)
 
     def check_web_login(self, name: str, password: str) -> bool:
-        from bot.web.auth import check_login
+        from bot.service.web_users import check_login
 
-        return check_login(self, name, password)
+        return check_login(self.deps, name, password)
 
     # -- generation, publishing, polling -------------------------------------------------------------
     def store_generation(self, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
         from bot.service.pipeline import run_generation
 
-        return run_generation(self, req, models=models)
+        return run_generation(self.deps, req, models=models)
 
     # -- content systems (bot/service/content.py, bot/service/story.py) ------------------------------------------------
     def caption(self, photos: list[Path], *, tone: str | None, audience: str | None, account: str | None,
@@ -251,7 +237,7 @@ class App:
         """Captions in a tone for the user's own photos, into the review queue."""
         from bot.service import content
 
-        return content.caption_photos(self, photos, tone=tone, audience=audience, account=account, n=n,
+        return content.caption_photos(self.deps, photos, tone=tone, audience=audience, account=account, n=n,
                                       seed=seed, **models)
 
     def make(self, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
@@ -259,7 +245,7 @@ class App:
         """A meme from a text: the template it is most like (learned map), queued with 3 alternatives."""
         from bot.service import content
 
-        return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
+        return content.make_meme(self.deps, text, account=account, template=template, seed=seed, matcher=matcher)
 
     def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None,
@@ -267,89 +253,89 @@ class App:
         """A story thread of 2-6 parts from an image (a file or a template slug), into review."""
         from bot.service import story
 
-        return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
+        return story.new_story(self.deps, image, parts=parts, tone=tone, audience=audience, account=account,
                                topic=topic, seed=seed, **models)
 
     def thread(self, candidate_id: int) -> Thread:
         from bot.service import story
 
-        return story.thread(self, candidate_id)
+        return story.thread(self.deps, candidate_id)
 
     def continue_thread(self, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
                         seed: int | None = None, writer: Any = None) -> tuple[ReviewResult, Thread]:
         from bot.service import story
 
-        return story.continue_story(self, candidate_id, actor=actor, parts=parts, steer=steer, seed=seed,
+        return story.continue_story(self.deps, candidate_id, actor=actor, parts=parts, steer=steer, seed=seed,
                                     writer=writer)
 
     def edit_thread_part(self, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
         from bot.service import story
 
-        return story.edit_part(self, candidate_id, position, text, actor=actor)
+        return story.edit_part(self.deps, candidate_id, position, text, actor=actor)
 
     def approve_thread(self, candidate_id: int, *, actor: str, at: datetime | None = None,
                        account: str | None = None) -> ReviewResult:
         from bot.service import story
 
-        return story.approve_thread(self, candidate_id, actor=actor, at=at, account=account)
+        return story.approve_thread(self.deps, candidate_id, actor=actor, at=at, account=account)
 
     def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
         from bot.service.publishing import publish_due
 
-        return publish_due(self, owner=owner, limit=limit, stop=self.stopping)
+        return publish_due(self.deps, owner=owner, limit=limit, stop=self.deps.stopping)
 
     def reconcile(self) -> int:
         from bot.service.publishing import reconcile_unconfirmed
 
-        return reconcile_unconfirmed(self)
+        return reconcile_unconfirmed(self.deps)
 
     def sweep_missed(self) -> int:
         from bot.service.publishing import sweep_missed
 
-        return sweep_missed(self)
+        return sweep_missed(self.deps)
 
     def poll(self) -> int:
         from bot.service.polling import poll_due
 
-        return poll_due(self)
+        return poll_due(self.deps)
 
     def rerank(self) -> int:
         from bot.service.polling import rescore
 
-        return rescore(self, self.clock())
+        return rescore(self.deps, self.deps.clock())
 
     # -- scheduler jobs (bound methods: nothing is pickled, nothing is global) -----------------------
     def job_generate(self, account: str, schedule: int = 0) -> GenerateOutcome | None:
         from bot.runtime import jobs
 
-        return jobs.run_job(self, f"generate account={account} schedule={schedule}",
-                            lambda: jobs.run_generate_child(self, account, schedule))
+        return jobs.run_job(self.deps, f"generate account={account} schedule={schedule}",
+                            lambda: jobs.run_generate_child(self.deps, account, schedule))
 
     def job_publish(self) -> datetime | None:
         from bot.runtime import jobs
 
-        return jobs.run_job(self, "publish", lambda: jobs.publish(self))
+        return jobs.run_job(self.deps, "publish", lambda: jobs.publish(self.deps))
 
     def job_poll(self) -> int | None:
         from bot.runtime import jobs
 
-        return jobs.run_job(self, "poll", self.poll)
+        return jobs.run_job(self.deps, "poll", self.poll)
 
     def job_reconcile(self) -> int | None:
         from bot.runtime import jobs
 
-        return jobs.run_job(self, "reconcile", self.reconcile)
+        return jobs.run_job(self.deps, "reconcile", self.reconcile)
 
     def job_prune(self) -> int | None:
         from bot.runtime import jobs
 
-        return jobs.run_job(self, "prune", lambda: jobs.prune_media(self))
+        return jobs.run_job(self.deps, "prune", lambda: jobs.prune_media(self.deps))
 
     def job_auto_approve(self) -> int | None:
         from bot.runtime import jobs
 
-        return jobs.run_job(self, "auto_approve",
-                            lambda: jobs.auto_approve(self) if self.config.publishing.auto_approve else 0)
+        return jobs.run_job(self.deps, "auto_approve",
+                            lambda: jobs.auto_approve(self.deps) if self.config.publishing.auto_approve else 0)
 
 
 def open_database(config: Config, *, auto_create: bool = True) -> Engine:
@@ -371,11 +357,11 @@ def open_database(config: Config, *, auto_create: bool = True) -> Engine:
 def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow, auto_create: bool = True) -> App:
     media = MediaStore.open(config.storage.media_dir)
     engine = open_database(config, auto_create=auto_create)
-    app = App(config=config, engine=engine, sessions=make_session_factory(engine), media=media, clock=clock)
-    with app.tx() as session:
-        app.account_ids = account_repo.sync_accounts(session, (
+    deps = Deps(config=config, engine=engine, sessions=make_session_factory(engine), media=media, clock=clock)
+    with deps.tx() as session:
+        deps.account_ids = account_repo.sync_accounts(session, (
             account_repo.AccountSpec(name=a.name, platform=a.platform, handle=a.handle,
                                      hashtag_cap=a.hashtag_cap)
             for a in config.accounts), clock())
         weight_repo.sync_weights(session, {str(k): v for k, v in config.ranking.weights.items()})
-    return app
+    return App(deps)

@@ -129,7 +129,7 @@ def startup_sweep(app: App) -> None:
     """Before the first tick: settle posts a crash left unconfirmed, handle slots that passed while
     the service was down, and give up generations a dead daemon started."""
     for name, step in (("reconcile", app.reconcile), ("sweep_missed", app.sweep_missed),
-                       ("reap_generations", lambda: jobs.reap_abandoned(app))):
+                       ("reap_generations", lambda: jobs.reap_abandoned(app.deps))):
         try:
             log.info("daemon.startup step=%s result=%s", name, step())
         except Exception:  # the service must come up even if one platform is unreachable

@@ -188,7 +188,7 @@ def _round(app: App, clock: SimClock, console) -> RoundReport:
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
         what = "meme captioner (beam search)" if plan.generator == "meme" else "GAN image + GPT-2 captions"
         outcome = _step(console, f"generating with the {what} in a child process",
-                        lambda i=index: run_generate_child(app, ACCOUNT, i))
+                        lambda i=index: run_generate_child(app.deps, ACCOUNT, i))
         generated[plan.generator] = outcome.status
         if outcome.status != "ok":
             console.print(f"[red]generation {outcome.generation_id} {outcome.status}[/red]; see {outcome.log_path}")
@@ -252,7 +252,7 @@ def _fmt(score: float | None) -> str:
 def _show_learned(app: App, console) -> None:
     """The ranker's strongest learned feature weights (what the audience and approvals taught it)."""
     with app.tx() as session:
-        ranker = app.ranker(session)
+        ranker = app.deps.ranker(session)
     weights = ranker.weights()
     top = sorted(((n, w) for n, w in weights.items() if n != "bias"), key=lambda nw: -abs(nw[1]))[:5]
     if top:

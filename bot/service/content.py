@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
-from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
+from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models, run_generation
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.config import Config
+    from bot.core.deps import Deps
 
 MAX_CAPTIONS = 20
 
@@ -41,20 +41,18 @@ class CaptionResult:
     candidates: tuple[Made, ...]
 
 
-def made_by(app: App, generation_id: int) -> tuple[Made, ...]:
+def made_by(deps: Deps, generation_id: int) -> tuple[Made, ...]:
     from feedback.repository import candidates as cand_repo
 
-    with app.tx() as session:
+    with deps.tx() as session:
         return tuple(Made(c.id, c.status, c.text, c.status_reason, dict(c.params or {}))
                      for c in cand_repo.of_generation(session, generation_id))
 
 
-def resolve_account(app: App, account: str | None) -> str:
-    if account:
-        app.config.account(account)  # ConfigError names the unknown account
-        return account
-    if len(app.config.accounts) == 1:
-        return app.config.accounts[0].name
+def resolve_account(deps: Deps, account: str | None) -> str:
+    acc = deps.resolve_account(account)  # ConfigError names an unknown account
+    if acc is not None:
+        return acc.name
     raise UsageError("several accounts are configured; pass --account NAME")
 
 
@@ -87,7 +85,7 @@ def caption_models(config: Config, *, topics=None, writer=None) -> tuple[Any, An
     return topics or load_photo_topics(), writer or load_writer(config.generator.post.writer_bundle)
 
 
-def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audience: str | None,
+def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audience: str | None,
                    account: str | None, n: int = 5, seed: int | None = None, topics=None,
                    writer=None) -> CaptionResult:
     """n captions per photo, written for the photo's topic in the given tone and audience; all n go
@@ -96,9 +94,9 @@ def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audien
         raise UsageError("give at least one photo")
     if not 1 <= n <= MAX_CAPTIONS:
         raise UsageError(f"-n must be between 1 and {MAX_CAPTIONS}, not {n}")
-    name = resolve_account(app, account)
+    name = resolve_account(deps, account)
     images = read_photos(photos)
-    topics, writer = caption_models(app.config, topics=topics, writer=writer)
+    topics, writer = caption_models(deps.config, topics=topics, writer=writer)
     _check_choice("tone", tone, writer.tones)
     _check_choice("audience", audience, writer.audiences)
     found = topics.topics(images)
@@ -112,8 +110,8 @@ def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audien
                      "photos": [str(p) for p in photos]})
     req = GenerateRequest(account=name, generator="photo", count=n * len(photos), seed=seed, tone=tone,
                           audience=audience)
-    run = app.store_generation(req, models=models)
-    return CaptionResult(run, tuple(t.to_json() for t in found), made_by(app, run.generation_id))
+    run = run_generation(deps, req, models=models)
+    return CaptionResult(run, tuple(t.to_json() for t in found), made_by(deps, run.generation_id))
 
 
 def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
@@ -157,7 +155,7 @@ def load_matcher(config: Config):
     return fit_from_dataset(load_dataset(config.generator.meme.templates or DEMO_DATA_DIR), cache=cache)
 
 
-def make_meme(app: App, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
+def make_meme(deps: Deps, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
               matcher=None) -> MakeResult:
     """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
     from generator.meme.templates import load_templates
@@ -165,9 +163,9 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
     text = " ".join(text.split())
     if not text:
         raise UsageError("the text is empty")
-    name = resolve_account(app, account)
-    templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
-    matcher = matcher or load_matcher(app.config)
+    name = resolve_account(deps, account)
+    templates = {t.slug: t for t in load_templates(deps.config.generator.meme.templates)}
+    matcher = matcher or load_matcher(deps.config)
     ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
     if not ranked:
         raise UsageError("no meme template has captions to match against (generator.meme.templates)")
@@ -182,9 +180,9 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
     models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
-    run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
-                               models=models)
-    return MakeResult(run, chosen, alternatives, made_by(app, run.generation_id))
+    run = run_generation(deps, GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
+                         models=models)
+    return MakeResult(run, chosen, alternatives, made_by(deps, run.generation_id))
 
 
 def text_meme_draft(text: str, template, chosen, alternatives, matcher_version: str, req: GenerateRequest,

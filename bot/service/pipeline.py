@@ -22,8 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.app import App
 from bot.config import Config
+from bot.core.deps import Deps
 from bot.core.media import Media, MediaStore
 
 log = logging.getLogger(__name__)
@@ -208,32 +208,32 @@ def file_sha256(path: Path) -> str:
 
 # --- the run --------------------------------------------------------------------------------------
 
-def run_generation(app: App, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
+def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
     """One generator run, start to finish. A failure marks the generations row failed (with the
     error) before it propagates, so the daemon and `memeloop status` can see it."""
     from feedback.repository import generations as gen_repo
 
-    generation_id = req.generation_id or _start_generation(app, req)
+    generation_id = req.generation_id or _start_generation(deps, req)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     try:
         with _timed(timings, "load_s"):
-            models = models or load_models(app.config, req.generator)
+            models = models or load_models(deps.config, req.generator)
         with _timed(timings, "generate_s"):
-            drafts = models.make(req, app.config, str(generation_id))
+            drafts = models.make(req, deps.config, str(generation_id))
         with _timed(timings, "render_s"):
-            media = _save_all(drafts, app.media)
-        with _timed(timings, "store_s"), app.tx() as session:
-            counts = _store(session, app, req, generation_id, models, drafts, media)
+            media = _save_all(drafts, deps.media)
+        with _timed(timings, "store_s"), deps.tx() as session:
+            counts = _store(session, deps, req, generation_id, models, drafts, media)
             timings["total_s"] = round(time.perf_counter() - started, 3)
             params = {"count": req.count, "tone": req.tone, "audience": req.audience, "seed": req.seed,
-                      **_generator_params(app.config, req.generator), **models.info}
+                      **_generator_params(deps.config, req.generator), **models.info}
             gen_repo.finish_generation(session, generation_id, model_version=models.version, params=params,
-                                       timings=timings, now=app.clock())
+                                       timings=timings, now=deps.clock())
     except Exception as exc:  # record, then let the CLI turn it into a message and exit 1
-        with app.tx() as session:
+        with deps.tx() as session:
             gen_repo.fail_generation(session, generation_id, error=f"{type(exc).__name__}: {exc}"[:2000],
-                                     now=app.clock())
+                                     now=deps.clock())
         log.error("generate.failed generation=%s error=%s", generation_id, type(exc).__name__)
         raise
     result = GenerateResult(generation_id, models.version, len(drafts), counts[PENDING], counts[FILTERED],
@@ -262,14 +262,14 @@ def _generator_params(config: Config, generator: str) -> dict[str, Any]:
     return {"captions_per_image": config.generator.post.captions_per_image}
 
 
-def _start_generation(app: App, req: GenerateRequest) -> int:
+def _start_generation(deps: Deps, req: GenerateRequest) -> int:
     from feedback.repository import candidates as cand_repo
 
-    with app.tx() as session:
+    with deps.tx() as session:
         return cand_repo.start_generation(
-            session, generator=req.generator, account_id=app.account_ids[req.account], model_version="",
+            session, generator=req.generator, account_id=deps.account_ids[req.account], model_version="",
             params={"count": req.count, "tone": req.tone, "audience": req.audience}, seed=req.seed,
-            now=app.clock()).id
+            now=deps.clock()).id
 
 
 def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
@@ -284,19 +284,19 @@ def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
     return out
 
 
-def _store(session, app: App, req: GenerateRequest, generation_id: int, models: Models,
+def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
            drafts: Sequence[Draft], media: Sequence[Media]) -> dict[str, int]:
     """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
     import numpy as np
 
     from feedback.learning import prediction, recent_for
 
-    cfg, now = app.config, app.clock()
+    cfg, now = deps.config, deps.clock()
     template_ids = _template_ids(session, drafts, now)
-    ranker = app.ranker(session)
+    ranker = deps.ranker(session)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
     recent = recent_for(session, req.account, now=now)
-    items = [_features(app, req, d, recent) for d in drafts]
+    items = [_features(deps, req, d, recent) for d in drafts]
     scores = ranker.score(items, rng)
     predictions = [prediction(score, ranker, now=now, hour=item.hour, account=item.account)
                    for score, item in zip(scores, items)]
@@ -306,7 +306,7 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
         per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
         _forward(group, verdicts, scores, drafts, per_image, req.count - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
-            _add(session, app, req, generation_id, models, drafts[i], media[i], predictions[i],
+            _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
             counts[status] += 1
     return counts
@@ -368,14 +368,14 @@ def _per_image(config: Config, generator: str) -> int:
     return config.generator.meme.forward_per_image if generator == "meme" else 1
 
 
-def _features(app: App, req: GenerateRequest, draft: Draft, recent):
+def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):
     from zoneinfo import ZoneInfo
 
     from bot.service.slots import next_slot
     from feedback.ranking import features_of
 
-    acc = app.config.account(req.account)
-    hour = next_slot(acc, app.clock()).astimezone(ZoneInfo(acc.timezone)).hour  # when it would go out
+    acc = deps.config.account(req.account)
+    hour = next_slot(acc, deps.clock()).astimezone(ZoneInfo(acc.timezone)).hour  # when it would go out
     return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
                        template=draft.template.slug if draft.template is not None else None,
                        beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
@@ -396,14 +396,14 @@ def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
     return ids
 
 
-def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
+def _add(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
          med: Media, predicted: tuple[float, dict], template_ids: dict[str, int], status: str,
          reason: str | None, now) -> None:
     from feedback.repository import candidates as cand_repo
 
     score, explain = predicted
     row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
-        generator=req.generator, text=draft.text, account_id=app.account_ids[req.account],
+        generator=req.generator, text=draft.text, account_id=deps.account_ids[req.account],
         generation_id=generation_id,
         template_id=template_ids.get(draft.template.slug) if draft.template is not None else None,
         model_version=models.version[:64], group_key=draft.group_key[:64], beam_rank=draft.beam_rank,

@@ -21,7 +21,7 @@ from feedback.polling import Counts, PollTarget, batches, select_due
 from feedback.repository import metrics as metrics_repo
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,12 @@ log = logging.getLogger(__name__)
 HORIZON_FACTOR = 2
 
 
-def poll_due(app: App, *, now: datetime | None = None) -> int:
+def poll_due(deps: Deps, *, now: datetime | None = None) -> int:
     """Poll every due post once; returns the number of snapshots stored. A platform error for one
     account is logged and the other accounts are still polled."""
-    now = now or app.clock()
-    ages = list(app.config.polling.ages)
-    with app.tx() as session:
+    now = now or deps.clock()
+    ages = list(deps.config.polling.ages)
+    with deps.tx() as session:
         targets = metrics_repo.posts_to_poll(session, now=now, horizon=max(ages) * HORIZON_FACTOR)
     due = select_due(targets, now, ages)
     by_account: dict[str, list[PollTarget]] = defaultdict(list)
@@ -44,23 +44,23 @@ def poll_due(app: App, *, now: datetime | None = None) -> int:
     stored = 0
     for account, posts in sorted(by_account.items()):
         try:
-            stored += _poll_account(app, app.publisher(account), posts, now)
+            stored += _poll_account(deps, deps.publisher(account), posts, now)
         except PublishError as exc:
             log.warning("poll failed account=%s error_class=%s error=%s", account, exc.error_class, exc)
     log.info("poll done due=%d snapshots=%d", len(due), stored)
     if stored:
-        rescore(app, now)
+        rescore(deps, now)
     return stored
 
 
-def _poll_account(app: App, publisher: Publisher, posts: Sequence[PollTarget], now: datetime) -> int:
+def _poll_account(deps: Deps, publisher: Publisher, posts: Sequence[PollTarget], now: datetime) -> int:
     from bot.service.story_publish import part_remote_ids, roll_up
 
     stored = 0
-    size = app.config.polling.batch_size
+    size = deps.config.polling.batch_size
     for batch in batches(posts, size):
         by_remote = {t.remote_id: t for t in batch}
-        with app.tx() as session:  # a thread's later parts are polled too and rolled up into its post
+        with deps.tx() as session:  # a thread's later parts are polled too and rolled up into its post
             parts = part_remote_ids(session, [t.post_id for t in batch])
         wanted = list(dict.fromkeys([*by_remote, *(r for ids in parts.values() for r in ids)]))
         readings = {r.remote_id: r for chunk in batches(wanted, size)
@@ -80,17 +80,11 @@ def _poll_account(app: App, publisher: Publisher, posts: Sequence[PollTarget], n
         for missing in by_remote.values():
             log.info("no metrics post_id=%d remote_id=%s (deleted or hidden?)", missing.post_id,
                      missing.remote_id)
-        with app.tx() as session:
+        with deps.tx() as session:
             stored += metrics_repo.add_snapshots(session, snapshots)
             # the new readings only (plus the one state row): cheap inside this transaction
-            learning.record_outcomes(session, [s.post_id for s in snapshots], settings=_learning(app), now=now)
+            learning.record_outcomes(session, [s.post_id for s in snapshots], settings=deps.learning(), now=now)
     return stored
-
-
-def _learning(app) -> learning.Settings:
-    cfg = app.config.ranking
-    return learning.Settings(dict(cfg.weights), cfg.engagement_age, cfg.baseline_posts,
-                             {acc.name: acc.timezone for acc in app.config.accounts})
 
 
 def _jsonable(raw: object) -> dict | None:
@@ -100,16 +94,16 @@ def _jsonable(raw: object) -> dict | None:
     return json.loads(json.dumps(raw, default=str))
 
 
-def rescore(app: App, now: datetime) -> int:
+def rescore(deps: Deps, now: datetime) -> int:
     """Re-score the pending queue with the ranker as it stands; returns how many rows moved."""
-    cfg = app.config.ranking
+    cfg = deps.config.ranking
     seed = cfg.seed if cfg.seed is not None else int(now.timestamp())
-    zones = {acc.name: acc.timezone for acc in app.config.accounts}
-    with app.tx() as session:
-        ranker = app.ranker(session)
+    zones = deps.learning().timezones
+    with deps.tx() as session:
+        ranker = deps.ranker(session)
         batch = learning.pending_batch(session, now=now, timezones=zones)
     predictions = learning.predict(ranker, batch, np.random.default_rng(seed), now=now)  # outside the lock
-    with app.tx() as session:
+    with deps.tx() as session:
         updated = learning.store_predictions(session, predictions)
     log.info("queue rescored candidates=%d seed=%d", updated, seed)
     return updated

@@ -18,8 +18,8 @@ from enum import StrEnum
 from threading import Event
 from typing import TYPE_CHECKING
 
-from bot.app import App
 from bot.config import AccountConfig, ConfigError
+from bot.core.deps import Deps
 from bot.publishers.base import (
     AuthError,
     ChallengeRequired,
@@ -103,9 +103,9 @@ class Job:
     generator: str
 
 
-def _job_of(session, app: App, post: Post) -> Job:
+def _job_of(session, deps: Deps, post: Post) -> Job:
     cand = cand_repo.get_candidate(session, post.candidate_id)
-    name = app.account_name(post.account_id) or f"#{post.account_id}"
+    name = deps.account_name(post.account_id) or f"#{post.account_id}"
     return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
                marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
                template=cand.template.slug if cand.template else None,
@@ -140,29 +140,29 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
 
 # -- publish -------------------------------------------------------------------------------------
 
-def _claim_one(app: App, owner: str, now: datetime, account_ids: Sequence[int]) -> Job | None:
-    with app.tx() as session:
-        claimed = posts_repo.claim_due(session, owner=owner, now=now, lease=app.config.publishing.lease,
+def _claim_one(deps: Deps, owner: str, now: datetime, account_ids: Sequence[int]) -> Job | None:
+    with deps.tx() as session:
+        claimed = posts_repo.claim_due(session, owner=owner, now=now, lease=deps.config.publishing.lease,
                                        account_ids=account_ids, limit=1)
         if not claimed:
             return None
-        return _job_of(session, app, claimed[0])
+        return _job_of(session, deps, claimed[0])
 
 
-def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int | None = None,
+def publish_due(deps: Deps, *, owner: str, now: datetime | None = None, limit: int | None = None,
                 stop: Event | None = None) -> PublishSummary:
     """Claim and publish due posts one at a time until none is due, ``limit`` were handled, or
     ``stop`` is set (checked between claims, never in the middle of one)."""
     summary = PublishSummary()
-    enabled = [app.account_ids[a.name] for a in app.config.accounts if a.enabled and a.name in app.account_ids]
+    enabled = [deps.account_ids[a.name] for a in deps.config.accounts if a.enabled and a.name in deps.account_ids]
     while limit is None or summary.claimed < limit:
         if stop is not None and stop.is_set():
             break
-        job = _claim_one(app, owner, now or app.clock(), enabled)
+        job = _claim_one(deps, owner, now or deps.clock(), enabled)
         if job is None:
             break
         summary.post_ids.append(job.post_id)
-        outcome, retry_at = _publish_job(app, job, owner)
+        outcome, retry_at = _publish_job(deps, job, owner)
         summary.count(outcome)
         if retry_at is not None:
             summary.retry_at = min(summary.retry_at or retry_at, retry_at)
@@ -172,18 +172,18 @@ def publish_due(app: App, *, owner: str, now: datetime | None = None, limit: int
     return summary
 
 
-def _publish_job(app: App, job: Job, owner: str) -> tuple[Outcome, datetime | None]:
+def _publish_job(deps: Deps, job: Job, owner: str) -> tuple[Outcome, datetime | None]:
     """One attempt; returns the PublishSummary field to count it under, and the retry time if any."""
-    acc = app.config.account(job.account)
+    acc = deps.config.account(job.account)
     publisher = None
     try:
-        publisher = app.publisher(job.account)
+        publisher = deps.publisher(job.account)
         if job.generator == "story":  # a thread: part by part (bot/service/story_publish.py)
             from bot.service import story_publish
 
             if story_publish.chains(acc.platform):
-                result = story_publish.publish_thread(app, job, acc, publisher)
-                _record_published(app, job, owner, result, publisher)
+                result = story_publish.publish_thread(deps, job, acc, publisher)
+                _record_published(deps, job, owner, result, publisher)
                 return Outcome.PUBLISHED, None
             job = story_publish.as_single_post(job)
         prepared = prepare_post(acc, job)
@@ -191,16 +191,16 @@ def _publish_job(app: App, job: Job, owner: str) -> tuple[Outcome, datetime | No
                 "generator": job.generator}
         result = publisher.publish(prepared, marker=job.marker, meta=meta)
     except PublishError as exc:
-        return _record_failure(app, job, owner, exc, publisher)
+        return _record_failure(deps, job, owner, exc, publisher)
     except ConfigError as exc:  # missing secrets: the account cannot post until the admin fixes it
-        return _record_failure(app, job, owner, AuthError(str(exc)), publisher)
+        return _record_failure(deps, job, owner, AuthError(str(exc)), publisher)
     except GeneratorError as exc:  # preflight: this image/text can never be made valid for the platform
-        return _record_failure(app, job, owner, PermanentPublishError(f"preflight: {exc}"), publisher)
-    _record_published(app, job, owner, result, publisher)
+        return _record_failure(deps, job, owner, PermanentPublishError(f"preflight: {exc}"), publisher)
+    _record_published(deps, job, owner, result, publisher)
     return Outcome.PUBLISHED, None
 
 
-def _store_rate_limits(session, app: App, account_id: int, publisher: Publisher | None, now: datetime) -> None:
+def _store_rate_limits(session, deps: Deps, account_id: int, publisher: Publisher | None, now: datetime) -> None:
     if publisher is None:
         return
     for reading in publisher.drain_rate_limits():
@@ -224,25 +224,25 @@ def _settle_published(session, job_post_id: int, candidate_id: int, *, owner: st
     return moved
 
 
-def _record_published(app: App, job: Job, owner: str, result: Published, publisher: Publisher) -> None:
-    now = app.clock()
-    with app.tx() as session:
+def _record_published(deps: Deps, job: Job, owner: str, result: Published, publisher: Publisher) -> None:
+    now = deps.clock()
+    with deps.tx() as session:
         moved = _settle_published(session, job.post_id, job.candidate_id, owner=owner, result=result, now=now)
-        _store_rate_limits(session, app, job.account_id, publisher, now)
+        _store_rate_limits(session, deps, job.account_id, publisher, now)
     if not moved:
         log.error("event=published_but_moved post=%s remote_id=%s hint=someone_else_changed_the_post",
                   job.post_id, result.remote_id)
     log.info("event=post_published post=%s account=%s remote_id=%s", job.post_id, job.account, result.remote_id)
 
 
-def _record_failure(app: App, job: Job, owner: str, exc: PublishError,
+def _record_failure(deps: Deps, job: Job, owner: str, exc: PublishError,
                     publisher: Publisher | None) -> tuple[Outcome, datetime | None]:
-    now = app.clock()
-    cfg = app.config.publishing
+    now = deps.clock()
+    cfg = deps.config.publishing
     error = str(exc)
     at = None
-    with app.tx() as session:
-        _store_rate_limits(session, app, job.account_id, publisher, now)
+    with deps.tx() as session:
+        _store_rate_limits(session, deps, job.account_id, publisher, now)
         if isinstance(exc, AuthError | ChallengeRequired):
             until = exc.pause_until if isinstance(exc, ChallengeRequired) else None
             account_repo.pause(session, job.account_id, until, error)
@@ -277,55 +277,55 @@ def _record_failure(app: App, job: Job, owner: str, exc: PublishError,
 
 # -- reconcile + sweep ---------------------------------------------------------------------------
 
-def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
+def reconcile_unconfirmed(deps: Deps, *, now: datetime | None = None) -> int:
     """Settle posts whose fate is unknown by looking on the platform: found (by marker, or by text
     since shortly before its slot) -> published; not there -> scheduled again (or failed when out of
     attempts, or when the platform called it a duplicate of someone else's post). Returns how many
     were settled. Expired leases become unconfirmed first."""
-    now = now or app.clock()
-    with app.tx() as session:
+    now = now or deps.clock()
+    with deps.tx() as session:
         expired = posts_repo.expire_leases(session, now=now)
         waiting = posts_repo.unconfirmed(session)
-        jobs = {p.id: _job_of(session, app, p) for p in waiting}
+        jobs = {p.id: _job_of(session, deps, p) for p in waiting}
     if expired:
         log.warning("event=leases_expired count=%d", expired)
     settled = 0
     for account_id in sorted({p.account_id for p in waiting}):
         posts = [p for p in waiting if p.account_id == account_id]
         name = jobs[posts[0].id].account
-        if name not in {a.name for a in app.config.accounts}:
+        if name not in {a.name for a in deps.config.accounts}:
             continue
         publisher = None
         try:
-            publisher = app.publisher(name)
+            publisher = deps.publisher(name)
             since = min(p.scheduled_at for p in posts) - RECONCILE_MARGIN
             remote = publisher.find_recent(since=since, limit=max(100, 3 * len(posts)))
         except (PublishError, ConfigError) as exc:
             log.warning("event=reconcile_skipped account=%s error=%s", name, exc)
-            with app.tx() as session:
-                _store_rate_limits(session, app, account_id, publisher, now)
+            with deps.tx() as session:
+                _store_rate_limits(session, deps, account_id, publisher, now)
             continue
-        with app.tx() as session:
-            _store_rate_limits(session, app, account_id, publisher, now)
+        with deps.tx() as session:
+            _store_rate_limits(session, deps, account_id, publisher, now)
             taken = posts_repo.remote_ids_taken(session, account_id)
         for post in posts:
-            settled += _settle_one(app, post, jobs[post.id], remote, taken, now)
+            settled += _settle_one(deps, post, jobs[post.id], remote, taken, now)
     return settled
 
 
-def _settle_one(app: App, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:
+def _settle_one(deps: Deps, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:
     from bot.publishers.matching import expected_texts, find_match
 
     if job.generator == "story":  # a thread is settled part by part
         from bot.service import story_publish
 
-        if story_publish.chains(app.config.account(job.account).platform):
-            return story_publish.reconcile_thread(app, post, job, remote, now)
-    texts = expected_texts(job.text, lambda: prepare_post(app.config.account(job.account), job).text)
+        if story_publish.chains(deps.config.account(job.account).platform):
+            return story_publish.reconcile_thread(deps, post, job, remote, now)
+    texts = expected_texts(job.text, lambda: prepare_post(deps.config.account(job.account), job).text)
     match = find_match(remote, marker=post.marker, texts=texts, since=post.scheduled_at - RECONCILE_MARGIN,
                        taken=taken)
-    cfg = app.config.publishing
-    with app.tx() as session:
+    cfg = deps.config.publishing
+    with deps.tx() as session:
         if match is not None:
             result = Published(remote_id=match.remote_id, url=match.url, published_at=match.created_at)
             moved = _settle_published(session, post.id, post.candidate_id, owner=None, result=result, now=now)
@@ -348,17 +348,17 @@ def _settle_one(app: App, post: Post, job: Job, remote: Sequence, taken: set[str
     return int(moved)
 
 
-def sweep_missed(app: App, *, now: datetime | None = None) -> int:
+def sweep_missed(deps: Deps, *, now: datetime | None = None) -> int:
     """Slots that passed while the service was down: a post still within publishing.late_window is
     left due (it goes out late); older ones move to the account's next slot. Returns how many moved."""
-    now = now or app.clock()
+    now = now or deps.clock()
     moved = 0
-    with app.tx() as session:
-        for post in posts_repo.missed(session, before=now - app.config.publishing.late_window):
-            name = app.account_name(post.account_id)
+    with deps.tx() as session:
+        for post in posts_repo.missed(session, before=now - deps.config.publishing.late_window):
+            name = deps.account_name(post.account_id)
             if name is None:
                 continue
-            at = next_slot(app.config.account(name), now)
+            at = next_slot(deps.config.account(name), now)
             if posts_repo.reschedule(session, post.id, at=at, now=now):
                 moved += 1
                 log.info("event=post_moved_to_next_slot post=%s account=%s missed=%s at=%s", post.id, name,

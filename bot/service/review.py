@@ -28,7 +28,7 @@ from feedback.states import CandidateStatus, PostState
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from bot.app import App
+    from bot.core.deps import Deps
     from bot.core.media import Media
 
 log = logging.getLogger(__name__)
@@ -49,23 +49,18 @@ class ReviewResult:
     post_before: str | None = None
 
 
-def account_of(app: App, candidate: Candidate, account: str | None) -> AccountConfig:
-    if account:
-        return app.config.account(account)
-    if candidate.account_id is not None:
-        name = app.account_name(candidate.account_id)
-        if name is not None:
-            return app.config.account(name)
-    if len(app.config.accounts) == 1:
-        return app.config.accounts[0]
-    raise ConfigError(f"candidate {candidate.id} has no account; pass --account NAME")
+def account_of(deps: Deps, candidate: Candidate, account: str | None) -> AccountConfig:
+    acc = deps.resolve_account(account, account_id=candidate.account_id)
+    if acc is None:
+        raise ConfigError(f"candidate {candidate.id} has no account; pass --account NAME")
+    return acc
 
 
 def _state(post: Post | None) -> PostState | None:
     return PostState(post.state) if post is not None else None
 
 
-def _apply(session: Session, app: App, cand: Candidate, post: Post | None, action: Action, move: Move, *,
+def _apply(session: Session, deps: Deps, cand: Candidate, post: Post | None, action: Action, move: Move, *,
            actor: str, now: datetime, reason: str | None = None, text: str | None = None,
            at: datetime | None = None, account: AccountConfig | None = None) -> ReviewResult:
     """Make ``move`` stick: candidate first, then the post; a post that moved meanwhile refuses all."""
@@ -79,8 +74,8 @@ def _apply(session: Session, app: App, cand: Candidate, post: Post | None, actio
                        action=action.value, actor=actor, now=now, reason=reason, new_text=text)
     if move.post is PostEffect.SCHEDULE:
         assert account is not None
-        post = posts_repo.schedule_post(session, candidate_id=cand.id, account_id=app.account_ids[account.name],
-                                        at=at or _next_free(session, app, account, now), now=now)
+        post = posts_repo.schedule_post(session, candidate_id=cand.id, account_id=deps.account_ids[account.name],
+                                        at=at or _next_free(session, deps, account, now), now=now)
     elif move.post is not PostEffect.NONE:
         assert post is not None
         if not _move_post(session, post, move.post, now=now, at=at, why=f"{action.value} by {actor}"
@@ -105,8 +100,8 @@ def _move_post(session: Session, post: Post, effect: PostEffect, *, now: datetim
     return posts_repo.reschedule(session, post.id, at=at or now, now=now)
 
 
-def _next_free(session: Session, app: App, account: AccountConfig, now: datetime) -> datetime:
-    latest = posts_repo.latest_scheduled_at(session, app.account_ids[account.name])
+def _next_free(session: Session, deps: Deps, account: AccountConfig, now: datetime) -> datetime:
+    latest = posts_repo.latest_scheduled_at(session, deps.account_ids[account.name])
     return next_slot(account, max(now, latest) if latest else now)
 
 
@@ -126,16 +121,16 @@ def _seen(cand: Candidate, expected_version: int | None) -> Candidate:
 
 # -- the use cases ---------------------------------------------------------------------------------
 
-def approve(app: App, candidate_id: int, *, actor: str, at: datetime | None = None,
+def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | None = None,
             account: str | None = None, expected_version: int | None = None) -> ReviewResult:
     """Approve and schedule at ``at`` or the account's next free slot."""
-    now = app.clock()
-    with app.tx() as session:
+    now = deps.clock()
+    with deps.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
-        acc = account_of(app, cand, account)
-        post = posts_repo.post_of(session, candidate_id, app.account_ids[acc.name])
+        acc = account_of(deps, cand, account)
+        post = posts_repo.post_of(session, candidate_id, deps.account_ids[acc.name])
         move = _decided(cand, post, Action.APPROVE)
-        result = _apply(session, app, cand, post, Action.APPROVE, move, actor=actor, now=now, at=at, account=acc)
+        result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=at, account=acc)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
@@ -149,24 +144,24 @@ def _decided(cand: Candidate, post: Post | None, action: Action) -> Move:
         raise Refused(f"candidate {cand.id}{post_part}: {exc}") from None
 
 
-def reject(app: App, candidate_id: int, *, actor: str, reason: str,
+def reject(deps: Deps, candidate_id: int, *, actor: str, reason: str,
            expected_version: int | None = None) -> ReviewResult:
     """Reject; an approved candidate's unclaimed post is cancelled in the same transaction."""
-    with app.tx() as session:
+    with deps.tx() as session:
         cand, post = _load(session, candidate_id, expected_version=expected_version)
         move = _decided(cand, post, Action.REJECT)
-        result = _apply(session, app, cand, post, Action.REJECT, move, actor=actor, now=app.clock(), reason=reason)
+        result = _apply(session, deps, cand, post, Action.REJECT, move, actor=actor, now=deps.clock(), reason=reason)
     if result.post_id is not None:
         log.info("event=post_cancelled post=%s candidate=%s by=reject actor=%s", result.post_id, candidate_id, actor)
     return result
 
 
-def edit(app: App, candidate_id: int, *, actor: str, text: str, reason: str | None = None,
+def edit(deps: Deps, candidate_id: int, *, actor: str, text: str, reason: str | None = None,
          expected_version: int | None = None) -> ReviewResult:
     """New text; a meme is re-rendered onto its template (outside the transaction, then stored only if
     nobody changed the candidate meanwhile). An approved, unclaimed candidate stays approved and its
     post goes out as edited; otherwise the candidate goes back to pending for review."""
-    with app.tx() as session:
+    with deps.tx() as session:
         cand, post = _load(session, candidate_id, expected_version=expected_version)
         move = _decided(cand, post, Action.EDIT)
         seen = cand.version
@@ -174,20 +169,20 @@ def edit(app: App, candidate_id: int, *, actor: str, text: str, reason: str | No
         boxes = list(cand.template.boxes) if cand.template else []
         # only memes carry their text on the picture; a photo's or a thread's text is the post's text
         rerender = move.rerender and cand.generator in ("meme", "textmeme") and source is not None
-    media = _render(app, candidate_id, source, boxes, text) if rerender and source else None
-    with app.tx() as session:
+    media = _render(deps, candidate_id, source, boxes, text) if rerender and source else None
+    with deps.tx() as session:
         cand, post = _load(session, candidate_id)
         if cand.version != seen:
             raise Conflict(f"candidate {candidate_id} was changed by someone else; look again and retry")
         move = _decided(cand, post, Action.EDIT)
-        result = _apply(session, app, cand, post, Action.EDIT, move, actor=actor, now=app.clock(), reason=reason,
+        result = _apply(session, deps, cand, post, Action.EDIT, move, actor=actor, now=deps.clock(), reason=reason,
                         text=text)
         if media is not None:
             cand_repo.set_image(session, candidate_id, path=media.path, sha256=media.sha256, phash=media.phash)
     return ReviewResult(**{**result.__dict__, "image_path": media.path if media else None})
 
 
-def _render(app: App, candidate_id: int, source: str, boxes: list, text: str) -> Media:
+def _render(deps: Deps, candidate_id: int, source: str, boxes: list, text: str) -> Media:
     from generator import GeneratorError
     from generator.annotate import render_meme
     from generator.imageio import open_image
@@ -198,52 +193,62 @@ def _render(app: App, candidate_id: int, source: str, boxes: list, text: str) ->
     except (OSError, GeneratorError) as exc:
         raise GeneratorError(f"cannot re-render candidate {candidate_id}: {source}: {exc}; nothing was changed") \
             from None
-    return app.media.put_image(image)
+    return deps.media.put_image(image)
 
 
-def cancel(app: App, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
+def cancel(deps: Deps, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
     """Unschedule: the post is cancelled and its candidate goes back to pending."""
-    return _post_action(app, post_id, Action.CANCEL, actor=actor, reason=reason)
+    return _post_action(deps, post_id, Action.CANCEL, actor=actor, reason=reason)
 
 
-def retry(app: App, post_id: int, *, actor: str) -> ReviewResult:
+def retry(deps: Deps, post_id: int, *, actor: str) -> ReviewResult:
     """A failed or unconfirmed post goes out again now, with a fresh attempt budget."""
-    return _post_action(app, post_id, Action.RETRY, actor=actor, reason="retry requested")
+    return _post_action(deps, post_id, Action.RETRY, actor=actor, reason="retry requested")
 
 
-def reschedule(app: App, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
-    return _post_action(app, post_id, Action.RESCHEDULE, actor=actor, at=at, reason=f"moved to {at.isoformat()}")
+def reschedule(deps: Deps, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
+    return _post_action(deps, post_id, Action.RESCHEDULE, actor=actor, at=at, reason=f"moved to {at.isoformat()}")
 
 
-def _post_action(app: App, post_id: int, action: Action, *, actor: str, reason: str | None = None,
+def _post_action(deps: Deps, post_id: int, action: Action, *, actor: str, reason: str | None = None,
                  at: datetime | None = None) -> ReviewResult:
-    with app.tx() as session:
+    with deps.tx() as session:
         post = posts_repo.get_post(session, post_id)
         cand = cand_repo.get_candidate(session, post.candidate_id, fresh=True)
         try:
             move = decide(cand.status, post.state, action)
         except Refused as exc:
             raise Refused(f"post {post_id} is {post.state}: {exc}") from None
-        result = _apply(session, app, cand, post, action, move, actor=actor, now=app.clock(), reason=reason, at=at)
+        result = _apply(session, deps, cand, post, action, move, actor=actor, now=deps.clock(), reason=reason, at=at)
     log.warning("event=post_%s post=%s candidate=%s actor=%s", action.value, post_id, result.candidate_id, actor)
     return result
 
 
-def add_manual(app: App, image: Path, text: str, *, account: str | None, actor: str) -> int:
+def add_manual(deps: Deps, image: Path, text: str, *, account: str | None, actor: str) -> int:
     """A hand-made candidate (generator 'manual') on the user's own image, kept in the media store."""
     from feedback.repository.reviews import record_added
 
     if not text.strip():
         raise UsageError("the text is empty")
-    if account:
-        app.config.account(account)
-    elif len(app.config.accounts) == 1:
-        account = app.config.accounts[0].name
-    media = app.media.put_file(image)
-    with app.tx() as session:
+    acc = deps.resolve_account(account)
+    account = acc.name if acc is not None else None
+    media = deps.media.put_file(image)
+    with deps.tx() as session:
         row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
-            generator="manual", text=text.strip(), account_id=app.account_ids.get(account) if account else None,
+            generator="manual", text=text.strip(), account_id=deps.account_ids.get(account) if account else None,
             image_path=media.path, image_sha256=media.sha256, image_phash=media.phash,
-            status=CandidateStatus.PENDING), app.clock())
-        record_added(session, row.id, actor=actor, now=app.clock())
+            status=CandidateStatus.PENDING), deps.clock())
+        record_added(session, row.id, actor=actor, now=deps.clock())
         return row.id
+
+
+def resume_account(deps: Deps, name: str) -> str | None:
+    """Lift a pause; returns the reason it was paused for (None: it was not)."""
+    from feedback.repository import accounts as account_repo
+
+    with deps.tx() as session:
+        row = account_repo.get_by_name(session, name)
+        reason = row.pause_reason
+        account_repo.resume(session, row.id)
+    deps.forget_publisher(name)  # a cached publisher may remember why it stopped: start it afresh
+    return reason

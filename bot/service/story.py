@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
+from bot.service import review
 from bot.service.content import Made, made_by, read_photos, resolve_account
-from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
+from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models, run_generation
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.config import Config
+    from bot.core.deps import Deps
     from bot.service.review import ReviewResult
 
 
@@ -40,7 +41,7 @@ class Thread:
     audience: str | None
 
 
-def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
+def _image_of(deps: Deps, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
     """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
     seed, regenerated from it). Returns (file or None, RGB image, what regenerates it)."""
     if image.startswith("gan:"):
@@ -50,14 +51,14 @@ def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
             raise UsageError(f"{image}: a GAN image is gan:SEED with a whole-number seed") from None
         from generator.pggan import load_gan
 
-        gan = load_gan(app.config.generator.post.gan_bundle)
+        gan = load_gan(deps.config.generator.post.gan_bundle)
         return None, gan.generate_from_seed(seed).convert("RGB"), {"gan_seed": seed, "gan": gan.version,
                                                                    "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
         from generator.meme.templates import load_templates
 
-        templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+        templates = {t.slug: t for t in load_templates(deps.config.generator.meme.templates)}
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
         path = Path(templates[image].image_path)
@@ -71,16 +72,16 @@ def _check_parts(n: int) -> None:
         raise UsageError(f"--parts must be between {MIN_PARTS} and {MAX_PARTS}, not {n}")
 
 
-def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+def new_story(deps: Deps, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None, topics=None,
               writer=None) -> StoryResult:
     from bot.service.content import _check_choice, caption_models
     from generator.story import join_parts, write_parts
 
     _check_parts(parts)
-    name = resolve_account(app, account)
-    path, picture, source = _image_of(app, image)
-    topics, writer = caption_models(app.config, topics=topics, writer=writer)
+    name = resolve_account(deps, account)
+    path, picture, source = _image_of(deps, image)
+    topics, writer = caption_models(deps.config, topics=topics, writer=writer)
     _check_choice("tone", tone, writer.tones)
     _check_choice("audience", audience, writer.audiences)
     found = topics.topics([picture])[0].to_json()
@@ -114,20 +115,20 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": 1},
                     on_stored=stored)
     req = GenerateRequest(account=name, generator="story", count=1, seed=seed, tone=tone, audience=audience)
-    run = app.store_generation(req, models=models)
-    return StoryResult(run, found, made_by(app, run.generation_id))
+    run = run_generation(deps, req, models=models)
+    return StoryResult(run, found, made_by(deps, run.generation_id))
 
 
 def _lineage(written) -> list[dict[str, Any]]:
     return [{"text": p.text, "seed": p.seed, "steer": p.steer, **p.params} for p in written]
 
 
-def thread(app: App, candidate_id: int) -> Thread:
+def thread(deps: Deps, candidate_id: int) -> Thread:
     from feedback.repository import candidates as cand_repo
     from feedback.repository import threads
     from generator.story import split_parts
 
-    with app.tx() as session:
+    with deps.tx() as session:
         cand = cand_repo.get_candidate(session, candidate_id)
         if cand.generator != "story":
             raise UsageError(f"candidate {candidate_id} is a {cand.generator} candidate, not a story thread")
@@ -138,13 +139,13 @@ def thread(app: App, candidate_id: int) -> Thread:
                       (cand.params or {}).get("topic"), cand.tone, cand.audience)
 
 
-def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
+def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
                    seed: int | None = None, writer=None) -> tuple[ReviewResult, Thread]:
     """``parts`` more parts after the story so far (steered by a sentence if given), as an edit."""
     from feedback.repository import threads
     from generator.story import MAX_PARTS, hashtags_of, join_parts, strip_hashtags, write_parts
 
-    current = thread(app, candidate_id)
+    current = thread(deps, candidate_id)
     steer = " ".join(steer.split()) if steer else None
     if parts < 1 or len(current.parts) + parts > MAX_PARTS:
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a story has at most "
@@ -152,7 +153,7 @@ def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, s
     if writer is None:
         from generator.textgen import load_writer
 
-        writer = load_writer(app.config.generator.post.writer_bundle)
+        writer = load_writer(deps.config.generator.post.writer_bundle)
     seed = secrets.randbits(62) if seed is None else seed
     written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
                           tone=current.tone or writer.tones[0], audience=current.audience or writer.audiences[0],
@@ -164,34 +165,34 @@ def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, s
     after = [p.text for p in written]
     if tags and not hashtags_of(after[-1]):
         after[-1] = f"{after[-1]} {' '.join(tags)}"
-    result = app.edit(candidate_id, actor=actor, text=join_parts([*before, *after]), reason=why)
-    with app.tx() as session:
+    result = review.edit(deps, candidate_id, actor=actor, text=join_parts([*before, *after]), reason=why)
+    with deps.tx() as session:
         threads.set_lineage(session, candidate_id, len(current.parts),
                             [(item["text"], {**item, "continue_seed": seed}) for item in _lineage(written)],
-                            app.clock())
-    return result, thread(app, candidate_id)
+                            deps.clock())
+    return result, thread(deps, candidate_id)
 
 
-def edit_part(app: App, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
+def edit_part(deps: Deps, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
     """Replace part ``position`` (1-based) of the thread; the other parts stay as they are."""
     from generator.story import join_parts
 
-    current = thread(app, candidate_id)
+    current = thread(deps, candidate_id)
     if not 1 <= position <= len(current.parts):
         raise UsageError(f"candidate {candidate_id} has parts 1-{len(current.parts)}, not {position}")
     if not text.strip():
         raise UsageError("the part's text is empty")
     parts = list(current.parts)
     parts[position - 1] = text
-    return app.edit(candidate_id, actor=actor, text=join_parts(parts), reason=f"edited part {position}")
+    return review.edit(deps, candidate_id, actor=actor, text=join_parts(parts), reason=f"edited part {position}")
 
 
-def approve_thread(app: App, candidate_id: int, *, actor: str, at=None, account: str | None = None) -> ReviewResult:
+def approve_thread(deps: Deps, candidate_id: int, *, actor: str, at=None, account: str | None = None) -> ReviewResult:
     """Approve the whole thread as one unit (it is scheduled and published as one post)."""
     from generator.story import MAX_PARTS, MIN_PARTS
 
-    current = thread(app, candidate_id)
+    current = thread(deps, candidate_id)
     if not MIN_PARTS <= len(current.parts) <= MAX_PARTS:
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a thread needs "
                          f"{MIN_PARTS}-{MAX_PARTS} (edit or continue it first)")
-    return app.approve(candidate_id, actor=actor, at=at, account=account)
+    return review.approve(deps, candidate_id, actor=actor, at=at, account=account)

@@ -29,8 +29,8 @@ from bot.publishers.base import (
 from feedback.repository import threads
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.config import AccountConfig
+    from bot.core.deps import Deps
     from bot.publishers.base import Publisher, RemotePost
     from bot.service.publishing import Job
     from feedback.models import Post
@@ -64,34 +64,34 @@ def _text_only(platform: str, text: str):
     return PreparedPost(platform, b"", "", text, "", 0, 0, ())
 
 
-def publish_thread(app: App, job: Job, account: AccountConfig, publisher: Publisher) -> Published:
+def publish_thread(deps: Deps, job: Job, account: AccountConfig, publisher: Publisher) -> Published:
     """Send the parts not yet out; returns the first part as the post's remote id. Errors propagate
     to the caller's failure handling once the part's own state is recorded."""
     from bot.service.publishing import prepare_post
     from generator.story import split_parts, thread_texts
 
     texts = thread_texts(split_parts(job.text), account.platform)
-    with app.tx() as session:
+    with deps.tx() as session:
         rows = [(r.id, r.position, r.state, r.marker, r.remote_id, r.remote_url, r.published_at)
-                for r in threads.post_parts(session, job.post_id, len(texts), job.marker, app.clock())]
+                for r in threads.post_parts(session, job.post_id, len(texts), job.marker, deps.clock())]
     if len(rows) != len(texts):
         raise PermanentPublishError(f"post {job.post_id}: {len(rows)} parts were started but the thread now has "
                                     f"{len(texts)}; cancel it and approve it again")
     out: list[Published] = []
     for part_id, position, state, marker, remote_id, url, published_at in rows:
         if state == "published":
-            out.append(Published(remote_id or "", url, published_at or app.clock()))
+            out.append(Published(remote_id or "", url, published_at or deps.clock()))
             continue
         previous = out[-1].remote_id if out else None
         if state == "sending":
-            found = _look_up(publisher, marker, texts[position], since=job_since(app, job))
+            found = _look_up(publisher, marker, texts[position], since=job_since(deps, job))
             if found is not None:
-                out.append(_settle_part(app, part_id, found.remote_id, found.url, found.created_at, job, position))
+                out.append(_settle_part(deps, part_id, found.remote_id, found.url, found.created_at, job, position))
                 continue
         post = prepare_post(account, replace(job, text=texts[0])) if position == 0 else \
             _text_only(account.platform, texts[position])
-        with app.tx() as session:
-            threads.mark_sending(session, part_id, app.clock())
+        with deps.tx() as session:
+            threads.mark_sending(session, part_id, deps.clock())
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator, "part": position + 1, "parts": len(texts)}
         try:
@@ -99,26 +99,26 @@ def publish_thread(app: App, job: Job, account: AccountConfig, publisher: Publis
         except PublishError as exc:
             maybe_sent = isinstance(exc, DuplicatePost) or (isinstance(exc, TransientPublishError) and exc.maybe_sent)
             if not maybe_sent:  # provably not posted: the part may go out on the next attempt
-                with app.tx() as session:
-                    threads.mark_pending(session, part_id, app.clock())
+                with deps.tx() as session:
+                    threads.mark_pending(session, part_id, deps.clock())
             raise
-        out.append(_settle_part(app, part_id, result.remote_id, result.url, result.published_at, job, position,
+        out.append(_settle_part(deps, part_id, result.remote_id, result.url, result.published_at, job, position,
                                 notes=result.notes))
     first = out[0]
     notes = tuple(n for p in out for n in p.notes)
     return Published(first.remote_id, first.url, first.published_at, notes)
 
 
-def job_since(app: App, job: Job) -> datetime:
+def job_since(deps: Deps, job: Job) -> datetime:
     """How far back a part left 'sending' is looked for (a retry comes within the lease + backoff)."""
-    return app.clock() - LOOKBACK
+    return deps.clock() - LOOKBACK
 
 
-def _settle_part(app: App, part_id: int, remote_id: str, url: str | None, published_at: datetime, job: Job,
+def _settle_part(deps: Deps, part_id: int, remote_id: str, url: str | None, published_at: datetime, job: Job,
                  position: int, notes: tuple[str, ...] = ()) -> Published:
-    with app.tx() as session:
+    with deps.tx() as session:
         threads.mark_published(session, part_id, remote_id=remote_id, url=url, published_at=published_at,
-                               now=app.clock())
+                               now=deps.clock())
     log.info("event=thread_part_published post=%s part=%d remote_id=%s", job.post_id, position + 1, remote_id)
     return Published(remote_id, url, published_at, notes)
 
@@ -136,14 +136,14 @@ def _normal(text: str) -> str:
     return normalise(text)
 
 
-def reconcile_thread(app: App, post: Post, job: Job, remote: Sequence[RemotePost], now: datetime) -> int:
+def reconcile_thread(deps: Deps, post: Post, job: Job, remote: Sequence[RemotePost], now: datetime) -> int:
     """An unconfirmed thread: parts found on the platform count as out; all out -> published (as its
     first part), else due again to resume at the next part (failed once out of attempts)."""
     from bot.service.publishing import _settle_published
     from feedback.repository import posts as posts_repo
 
-    all_out = settle_thread(app, post, job, remote, now) == "published"
-    with app.tx() as session:
+    all_out = settle_thread(deps, post, job, remote, now) == "published"
+    with deps.tx() as session:
         if all_out:
             first = threads.parts_of(session, post.id)[0]
             result = Published(remote_id=first.remote_id or "", url=first.remote_url,
@@ -152,7 +152,7 @@ def reconcile_thread(app: App, post: Post, job: Job, remote: Sequence[RemotePost
             outcome = "published"
         elif post.lease_expires_at is not None and post.lease_expires_at > now:
             return 0
-        elif post.attempts >= app.config.publishing.max_attempts:
+        elif post.attempts >= deps.config.publishing.max_attempts:
             moved, outcome = posts_repo.mark_failed(
                 session, post.id, owner=None, error_class="not_found", now=now, from_states=("unconfirmed",),
                 error=f"thread not complete after {post.attempts} attempts"), "failed"
@@ -165,15 +165,15 @@ def reconcile_thread(app: App, post: Post, job: Job, remote: Sequence[RemotePost
     return int(moved)
 
 
-def settle_thread(app: App, post: Post, job: Job, remote, now: datetime) -> str:
+def settle_thread(deps: Deps, post: Post, job: Job, remote, now: datetime) -> str:
     """Reconciliation of an unconfirmed thread, part by part: parts left 'sending' that are on the
     platform become published; then the post is published (every part out) or due again (it
     resumes at the next part). Returns the outcome."""
     from bot.publishers.matching import find_match
     from generator.story import split_parts, thread_texts
 
-    texts = thread_texts(split_parts(job.text), app.config.account(job.account).platform)
-    with app.tx() as session:
+    texts = thread_texts(split_parts(job.text), deps.config.account(job.account).platform)
+    with deps.tx() as session:
         rows = threads.parts_of(session, post.id)
         for row in rows:
             if row.state != "sending" or row.position >= len(texts):

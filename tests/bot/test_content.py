@@ -211,7 +211,7 @@ def test_story_from_a_template_continued_steered_and_published(write_config, tmp
     assert from_gan.topic["topic"] == "abstract textures" and from_gan.candidates[0].params["gan_seed"] == 42
     assert app.candidate(from_gan.candidates[0].id)["gan_seed"] == 42
     app.approve_thread(made.id, actor="ann", at=app.clock())
-    assert publish_due(app, owner="t").published == 1
+    assert publish_due(app.deps, owner="t").published == 1
     import json as _json
 
     records = [_json.loads(p.read_text()) for p in (tmp_path / "outbox" / "posts").glob("*.json")]

@@ -168,7 +168,7 @@ def test_a_generate_child_dies_with_its_killed_daemon_and_a_restart_reaps_its_ru
             pass
         time.sleep(0.1)
     assert not jobs._alive(child_pid), "the generate child outlived its daemon"
-    assert jobs.reap_abandoned(app) == 1  # a restarted daemon gives the run up
+    assert jobs.reap_abandoned(app.deps) == 1  # a restarted daemon gives the run up
     with app.tx() as session:
         row = gen_repo.get_generation(session, gen.id)
         assert row.status == "failed" and "abandoned" in row.error

@@ -331,7 +331,7 @@ def test_exif_orientation_6_is_published_rotated_on_every_platform(cfg, run_cli,
         assert img.size == (400, 800) and _blue_on_top(img)
     assert run_cli("--config", cfg, "approve", "1", "--at", "now").code == 0
     app = build_app(load_config(cfg))
-    assert publish_due(app, owner="t").published == 1
+    assert publish_due(app.deps, owner="t").published == 1
     app.close()
     (media,) = (tmp_path / "outbox" / "posts").glob("*.png")
     with Image.open(media) as img:

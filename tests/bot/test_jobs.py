@@ -80,7 +80,7 @@ def test_a_hung_child_is_killed_at_its_timeout(app, monkeypatch):
         "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
         "time.sleep(120)"))
     started = time.monotonic()
-    outcome = jobs.run_generate_child(app, "demo", timeout=timedelta(seconds=1))
+    outcome = jobs.run_generate_child(app.deps, "demo", timeout=timedelta(seconds=1))
     elapsed = time.monotonic() - started
     assert outcome.status == "timeout" and outcome.returncode is not None
     assert elapsed < 1 + jobs.KILL_GRACE_S + 3
@@ -93,7 +93,7 @@ def test_stop_kills_a_running_child_promptly(app, monkeypatch):
     monkeypatch.setattr(jobs, "generate_argv", _child("import time; time.sleep(120)"))
     threading.Timer(0.5, app.stopping.set).start()
     started = time.monotonic()
-    outcome = jobs.run_generate_child(app, "demo", timeout=timedelta(minutes=5))
+    outcome = jobs.run_generate_child(app.deps, "demo", timeout=timedelta(minutes=5))
     assert outcome.status == "stopped" and time.monotonic() - started < 5
     assert "daemon stopping" in _generation(app, outcome.generation_id).error
 
@@ -129,12 +129,12 @@ def test_prune_deletes_old_files_of_discarded_candidates_only(app, clock, tmp_pa
     add("rejected", files["shared"])
     clock.advance(days=40)
     add("duplicate", files["recent"])  # discarded, but younger than keep_media
-    assert jobs.prune_media(app) == 1
+    assert jobs.prune_media(app.deps) == 1
     assert not files["filtered_old"].exists() and files["shared"].exists() and files["recent"].exists()
     with app.tx() as session:
         row = session.get(Candidate, old_filtered)
         assert row.image_path is None and row.status == "filtered"
-    assert jobs.prune_media(app) == 0  # idempotent
+    assert jobs.prune_media(app.deps) == 0  # idempotent
 
 
 # --- generator.warm_worker: the daemon feeds one long-lived worker per generator ------------------

@@ -148,7 +148,7 @@ def _rows(app, model):
 
 def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, templates, collaborators):
     app = _app(tmp_path)
-    result = run_generation(app, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
+    result = run_generation(app.deps, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
     cands = _rows(app, Candidate)
     assert result.stored == len(cands) == 2 * 3  # 2 images x k=3 beams, all kept
     assert result.pending == 4 and result.filtered == 2
@@ -180,7 +180,7 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
 
 def test_count_caps_what_reaches_the_review_queue(tmp_path, templates, collaborators):
     app = _app(tmp_path)
-    result = run_generation(app, GenerateRequest("demo", "meme", count=1, seed=7), models=_meme_models(templates))
+    result = run_generation(app.deps, GenerateRequest("demo", "meme", count=1, seed=7), models=_meme_models(templates))
     assert result.pending == 1 and result.stored == 6  # images_per_run still captioned; all beams kept
     reasons = [c.status_reason for c in _rows(app, Candidate) if c.status == "filtered"]
     assert any("already queued" in r for r in reasons)
@@ -190,7 +190,7 @@ def test_count_caps_what_reaches_the_review_queue(tmp_path, templates, collabora
 def test_unsafe_captions_are_kept_as_filtered_with_the_reason(tmp_path, templates, collaborators):
     app = _app(tmp_path, extra='["the", "me", "cat", "monday", "coffee", "finally", "works", "nobody", '
                                '"asked", "deploy", "when"]')
-    result = run_generation(app, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
+    result = run_generation(app.deps, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
     cands = _rows(app, Candidate)
     assert result.pending == 0 and all(c.status == "filtered" for c in cands)
     assert all(c.status_reason.startswith("unsafe: ") for c in cands)
@@ -199,8 +199,8 @@ def test_unsafe_captions_are_kept_as_filtered_with_the_reason(tmp_path, template
 
 def test_a_repeat_run_is_caught_by_the_duplicate_guard(tmp_path, templates, collaborators):
     app = _app(tmp_path)
-    first = run_generation(app, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
-    again = run_generation(app, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
+    first = run_generation(app.deps, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
+    again = run_generation(app.deps, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
     rows = _rows(app, Candidate)
     queued_before = {c.text for c in rows if c.generation_id == first.generation_id and c.status == "pending"}
     second = {c.text: c for c in rows if c.generation_id == again.generation_id}
@@ -212,7 +212,7 @@ def test_a_repeat_run_is_caught_by_the_duplicate_guard(tmp_path, templates, coll
 
 def test_post_generator_one_caption_per_image_goes_forward(tmp_path, collaborators):
     app = _app(tmp_path)
-    result = run_generation(app, GenerateRequest("demo", "post", count=2, seed=3), models=_post_models())
+    result = run_generation(app.deps, GenerateRequest("demo", "post", count=2, seed=3), models=_post_models())
     cands = _rows(app, Candidate)
     assert result.stored == 6 and result.pending == 2
     groups = {c.group_key for c in cands}
@@ -232,7 +232,7 @@ def test_a_failing_run_marks_its_generation_failed(tmp_path, collaborators):
         raise RuntimeError("decoder fell over")
 
     with pytest.raises(RuntimeError):
-        run_generation(app, GenerateRequest("demo", "meme", count=2, seed=1), models=Models("meme", "v", explode))
+        run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=1), models=Models("meme", "v", explode))
     (gen,) = _rows(app, Generation)
     assert gen.status == "failed" and "decoder fell over" in gen.error
     assert _rows(app, Candidate) == []
@@ -250,7 +250,7 @@ def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, collab
     for captioner_seed in (0, 5):  # different weights -> different captions on the same picture
         cap = TinyCaptioner(seed=captioner_seed)
         models = Models("meme", cap.version, lambda req, conf, prefix, c=cap: meme_drafts(c, one, req, conf, prefix))
-        result = run_generation(app, GenerateRequest("demo", "meme", count=2, seed=1), models=models)
+        result = run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=1), models=models)
     texts = {c.text for c in _rows(app, Candidate) if c.generation_id == 1}
     fresh = [c for c in _rows(app, Candidate) if c.generation_id == 2 and c.text not in texts]
     assert fresh and all(c.status != "duplicate" for c in fresh)

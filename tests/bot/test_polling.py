@@ -61,11 +61,11 @@ def test_due_posts_are_polled_in_batches_and_every_snapshot_is_kept(app, clock):
     platform = FakePlatform({r: i for i, r in enumerate(ids)} | {ids[6]: None})
     platform.likes.pop(ids[5])  # deleted on the platform
     app.publishers["demo"] = platform
-    assert poll_due(app, now=clock() + timedelta(minutes=30)) == 0
-    assert poll_due(app, now=clock.advance(hours=1)) == 6
+    assert poll_due(app.deps, now=clock() + timedelta(minutes=30)) == 0
+    assert poll_due(app.deps, now=clock.advance(hours=1)) == 6
     assert [len(c) for c in platform.calls] == [3, 3, 1]
-    assert poll_due(app, now=clock.advance(minutes=10)) == 0  # 1h already covered
-    assert poll_due(app, now=clock.advance(hours=6)) == 6
+    assert poll_due(app.deps, now=clock.advance(minutes=10)) == 0  # 1h already covered
+    assert poll_due(app.deps, now=clock.advance(hours=6)) == 6
     with app.tx() as s:
         snaps = metrics.snapshots_of(s, 1)
         hidden = metrics.snapshots_of(s, 7)
@@ -78,7 +78,7 @@ def test_one_failing_account_does_not_stop_the_others(app, clock):
     demo, other = _publish(app, clock, 2), _publish(app, clock, 1, account="other")
     platforms = {"demo": FakePlatform({}, fail=True), "other": FakePlatform({other[0]: 4})}
     app.publishers.update(platforms)
-    stored = poll_due(app, now=clock.advance(hours=2))
+    stored = poll_due(app.deps, now=clock.advance(hours=2))
     assert stored == 1 and platforms["demo"].calls == [demo]
 
 
@@ -87,7 +87,7 @@ def test_new_snapshots_rescore_the_pending_queue(app, clock):
     with app.tx() as s:
         waiting = rows.candidate(s, now=clock(), text="fresh one", account_id=app.account_ids["demo"])
     app.publishers["demo"] = FakePlatform({"demo-0": 1, "demo-1": 10, "demo-2": 3})
-    poll_due(app, now=clock.advance(hours=25))
+    poll_due(app.deps, now=clock.advance(hours=25))
     with app.tx() as s:
         from feedback.repository.candidates import get_candidate
 

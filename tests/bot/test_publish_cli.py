@@ -35,7 +35,7 @@ def test_add_approve_publish_list(cfg, run_cli, tmp_path):
     from bot.service.publishing import publish_due
 
     app = build_app(load_config(cfg))
-    assert publish_due(app, owner="t").published == 1
+    assert publish_due(app.deps, owner="t").published == 1
     app.close()
     csv_out = run_cli("--config", cfg, "posts", "list", "--state", "published", "--csv")
     assert csv_out.out.splitlines()[0].startswith("id,state,account") and ",published,demo," in csv_out.out

@@ -54,16 +54,16 @@ def test_publish_due_posts_each_due_post_once(app, clock):
     now = clock()
     approve_and_schedule(app, ids[:1], actor="ann", at=now)
     later = approve_and_schedule(app, ids[1:], actor="ann", at=now + timedelta(hours=3))[0]
-    summary = publishing.publish_due(app, owner="w1")
+    summary = publishing.publish_due(app.deps, owner="w1")
     assert (summary.published, summary.claimed) == (1, 1)
-    assert publishing.publish_due(app, owner="w1").claimed == 0
+    assert publishing.publish_due(app.deps, owner="w1").claimed == 0
     records = list((app.config.account("demo").outbox.path / "posts").glob("*.json"))
     assert [json.loads(r.read_text())["text"] for r in records] == ["first post #a"]
     assert _states(app)[later.id] == "scheduled"
     with app.tx() as s:
         assert cand_repo.get_candidate(s, ids[0]).status == "posted"
     clock.advance(hours=3)
-    assert publishing.publish_due(app, owner="w1").published == 1
+    assert publishing.publish_due(app.deps, owner="w1").published == 1
 
 
 def test_stop_event_and_limit_end_the_loop_between_claims(app, clock):
@@ -72,22 +72,22 @@ def test_stop_event_and_limit_end_the_loop_between_claims(app, clock):
     approve_and_schedule(app, add_candidates(app, ["a", "b", "c"]), actor="ann", at=clock())
     stop = threading.Event()
     stop.set()
-    assert publishing.publish_due(app, owner="w", stop=stop).claimed == 0
-    assert publishing.publish_due(app, owner="w", limit=2).published == 2
+    assert publishing.publish_due(app.deps, owner="w", stop=stop).claimed == 0
+    assert publishing.publish_due(app.deps, owner="w", limit=2).published == 2
 
 
 def test_crash_after_send_is_settled_by_reconciliation_not_resent(app, clock):
     (post,) = approve_and_schedule(app, add_candidates(app, ["lost answer"]), actor="ann", at=clock())
     # a worker claims, publishes ... and dies before recording the outcome
-    job = publishing._claim_one(app, "dead", clock(), [app.account_ids["demo"]])
+    job = publishing._claim_one(app.deps, "dead", clock(), [app.account_ids["demo"]])
     publisher = app.publisher("demo")
     publisher.publish(publishing.prepare_post(app.config.account("demo"), job), marker=job.marker)
-    assert publishing.reconcile_unconfirmed(app) == 0  # lease still running: nobody touches it
+    assert publishing.reconcile_unconfirmed(app.deps) == 0  # lease still running: nobody touches it
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     row = _post(app, post.id)
     assert (row.state, row.remote_id) == ("published", post.marker)
-    assert publishing.publish_due(app, owner="w").claimed == 0
+    assert publishing.publish_due(app.deps, owner="w").claimed == 0
 
 
 def test_crash_before_send_goes_back_to_scheduled_and_out_once(app, clock):
@@ -95,9 +95,9 @@ def test_crash_before_send_goes_back_to_scheduled_and_out_once(app, clock):
     with app.tx() as s:
         posts_repo.claim_due(s, owner="dead", now=clock(), lease=app.config.publishing.lease)
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     assert _post(app, post.id).state == "scheduled"
-    assert publishing.publish_due(app, owner="w").published == 1
+    assert publishing.publish_due(app.deps, owner="w").published == 1
     assert len(list((app.config.account("demo").outbox.path / "posts").glob("*.json"))) == 1
 
 
@@ -105,7 +105,7 @@ def test_sweep_moves_long_missed_slots_and_keeps_recent_ones(app, clock):
     ids = add_candidates(app, ["old", "recent"])
     old = approve_and_schedule(app, ids[:1], actor="a", at=clock() - timedelta(hours=5))[0]
     recent = approve_and_schedule(app, ids[1:], actor="a", at=clock() - timedelta(minutes=30))[0]
-    assert publishing.sweep_missed(app) == 1
+    assert publishing.sweep_missed(app.deps) == 1
     assert _post(app, old.id).scheduled_at == datetime(2026, 1, 5, 13, 0, tzinfo=UTC)
     assert _post(app, recent.id).scheduled_at == clock() - timedelta(minutes=30)
 
@@ -133,7 +133,7 @@ def test_x_rate_limit_postpones_to_reset_without_using_an_attempt(xapp, clock):
     reset = int((clock() + timedelta(minutes=9)).timestamp())
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, status=429, headers=fakes.rate_headers(100, 0, reset), json={"title": "Too Many Requests"})
-    summary = publishing.publish_due(app, owner="w")
+    summary = publishing.publish_due(app.deps, owner="w")
     assert (summary.retried, summary.retry_at) == (1, datetime.fromtimestamp(reset, UTC))
     row = _post(app, post.id)
     assert (row.state, row.attempts, row.error_class) == ("scheduled", 0, "rate_limited")
@@ -148,11 +148,11 @@ def test_x_server_error_after_send_then_reconciled_as_published(xapp, clock):
     post = _schedule_x(app, clock, "is this thing on")
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, status=503, json={"title": "Service Unavailable"})
-    assert publishing.publish_due(app, owner="w").unconfirmed == 1
+    assert publishing.publish_due(app.deps, owner="w").unconfirmed == 1
     fakes.x_timeline(rsps, [{"id": "1955", "text": "is this thing on https://t.co/q1",
                              "created_at": clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")}])
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     row = _post(app, post.id)
     assert (row.state, row.remote_id, row.remote_url) == ("published", "1955", "https://x.com/memebot/status/1955")
 
@@ -162,11 +162,11 @@ def test_x_timeout_then_not_on_timeline_is_rescheduled_once_settled(xapp, clock)
     post = _schedule_x(app, clock)
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, body=requests.ReadTimeout("slow"))
-    assert publishing.publish_due(app, owner="w").unconfirmed == 1
+    assert publishing.publish_due(app.deps, owner="w").unconfirmed == 1
     fakes.x_timeline(rsps, [])
-    assert publishing.reconcile_unconfirmed(app) == 0  # X may still be catching up
+    assert publishing.reconcile_unconfirmed(app.deps) == 0  # X may still be catching up
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     assert _post(app, post.id).state == "scheduled"
 
 
@@ -176,7 +176,7 @@ def test_x_transient_not_sent_backs_off_then_fails_at_the_cap(xapp, clock):
     rsps.add(responses.POST, f"{fakes.X_API}/2/media/upload", status=502, json={"title": "Bad Gateway"})
     waits = []
     for _ in range(3):
-        publishing.publish_due(app, owner="w")
+        publishing.publish_due(app.deps, owner="w")
         row = _post(app, post.id)
         waits.append((row.state, row.next_attempt_at - clock()))
         clock.now = row.next_attempt_at
@@ -189,15 +189,15 @@ def test_x_auth_error_pauses_account_until_resumed(xapp, clock):
     post = _schedule_x(app, clock)
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, status=401, json={"title": "Unauthorized"})
-    assert publishing.publish_due(app, owner="w").paused == 1
+    assert publishing.publish_due(app.deps, owner="w").paused == 1
     assert _post(app, post.id).state == "scheduled"
-    assert publishing.publish_due(app, owner="w").claimed == 0
+    assert publishing.publish_due(app.deps, owner="w").claimed == 0
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "xacct")
         assert "credentials rejected" in acc.pause_reason
         account_repo.resume(s, acc.id)
     rsps.replace(responses.POST, f"{fakes.TWEEPY_API}/2/tweets", status=201, json={"data": {"id": "5", "text": "t"}})
-    assert publishing.publish_due(app, owner="w").published == 1
+    assert publishing.publish_due(app.deps, owner="w").published == 1
 
 
 def test_x_duplicate_not_ours_fails_with_reason(xapp, clock):
@@ -206,8 +206,8 @@ def test_x_duplicate_not_ours_fails_with_reason(xapp, clock):
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, status=403, json={"detail": "You are not allowed to create a Tweet with duplicate content."})
     fakes.x_timeline(rsps, [])
-    assert publishing.publish_due(app, owner="w").unconfirmed == 1
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.publish_due(app.deps, owner="w").unconfirmed == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     row = _post(app, post.id)
     assert row.state == "failed" and "duplicate" in row.last_error
 
@@ -227,14 +227,14 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
         rsps.add(responses.POST, f"{fakes.TWEEPY_API}/2/tweets", json={"data": {"id": "1", "text": "ok post"}},
                  status=201)
         rsps.add(responses.POST, f"{fakes.TWEEPY_API}/2/tweets", status=401, json={"title": "Unauthorized"})
-        publishing.publish_due(app, owner="w")
+        publishing.publish_due(app.deps, owner="w")
         with app.tx() as s:
             account_repo.resume(s, app.account_ids["xacct"])
         rsps.add(responses.POST, f"{fakes.TWEEPY_API}/2/tweets", body=requests.ReadTimeout("t"))
         fakes.x_timeline(rsps, [])
-        publishing.publish_due(app, owner="w")
+        publishing.publish_due(app.deps, owner="w")
         clock.advance(minutes=10)
-        publishing.reconcile_unconfirmed(app)
+        publishing.reconcile_unconfirmed(app.deps)
         fakes.x_metrics(rsps, "1")
         app.publisher("xacct").fetch_metrics(["1"], now=clock())
     finally:
@@ -267,13 +267,13 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
         ig_http.feed(rsps, [])
         rsps.add(responses.POST, re.compile(r"https://i\.instagram\.com/rupload_igphoto/.+"), json={})
         ig_http.error(rsps, responses.POST, "media/configure/", "challenge_required")
-        summary = publishing.publish_due(app, owner="w")
+        summary = publishing.publish_due(app.deps, owner="w")
         assert ig_http.calls(rsps, "media/configure") == 1 and ig_http.calls(rsps, "/challenge/") == 0
     assert (summary.paused, summary.published) == (1, 1)  # the other account carries on
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "igacct")
     assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
-    assert publishing.publish_due(app, owner="w").claimed == 0
+    assert publishing.publish_due(app.deps, owner="w").claimed == 0
     app.close()
 
 
@@ -282,7 +282,7 @@ def test_missing_x_secrets_pause_the_account_with_the_variable_name(tmp_path, cl
         monkeypatch.delenv(f"MEMELOOP_X_{key.upper()}", raising=False)
     app = make_app(tmp_path, clock, X)
     _schedule_x(app, clock)
-    assert publishing.publish_due(app, owner="w").paused == 1
+    assert publishing.publish_due(app.deps, owner="w").paused == 1
     with app.tx() as s:
         assert "MEMELOOP_X_API_KEY" in account_repo.get_by_name(s, "xacct").pause_reason
     app.close()
@@ -302,7 +302,7 @@ def test_two_workers_at_once_publish_each_post_once(app, clock):
 
     approve_and_schedule(app, add_candidates(app, [f"p{i}" for i in range(12)]), actor="a", at=clock())
     results: list[publishing.PublishSummary] = []
-    workers = [threading.Thread(target=lambda n=n: results.append(publishing.publish_due(app, owner=f"w{n}")))
+    workers = [threading.Thread(target=lambda n=n: results.append(publishing.publish_due(app.deps, owner=f"w{n}")))
                for n in range(2)]
     for w in workers:
         w.start()
@@ -319,8 +319,8 @@ def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock)
     from feedback.models import MetricSnapshot
 
     approve_and_schedule(app, add_candidates(app, ["short and sweet #a", "b"]), actor="a", at=clock())
-    assert publishing.publish_due(app, owner="w").published == 2
-    assert poll_due(app, now=clock.advance(hours=7)) == 2
+    assert publishing.publish_due(app.deps, owner="w").published == 2
+    assert poll_due(app.deps, now=clock.advance(hours=7)) == 2
     with app.tx() as s:
         snaps = list(s.query(MetricSnapshot))
     assert len(snaps) == 2 and all(x.likes is not None and x.impressions > 0 for x in snaps)
@@ -338,7 +338,7 @@ def test_image_the_platform_cannot_take_fails_at_preflight_without_calling_it(tm
         Path(cand_repo.get_candidate(s, cand).image_path).write_bytes(image_bytes(40, 30))
     (post,) = approve_and_schedule(app, [cand], actor="a", at=clock())
     with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
-        assert publishing.publish_due(app, owner="w").failed == 1
+        assert publishing.publish_due(app.deps, owner="w").failed == 1
         assert len(rsps.calls) == 0  # Instagram was never asked
     row = _post(app, post.id)
     assert (row.state, row.error_class) == ("failed", "permanent") and row.last_error.startswith("preflight:")

@@ -90,8 +90,8 @@ def test_auto_approve_fills_an_empty_schedule_with_the_best_candidate(write_conf
 
     app = build_app(load_config(write_config(OUTBOX_CONFIG)))
     ids = _pending_candidates(app, tmp_path, 3)
-    assert auto_approve(app) == 1
-    assert auto_approve(app) == 0  # one is already waiting for its slot
+    assert auto_approve(app.deps) == 1
+    assert auto_approve(app.deps) == 0  # one is already waiting for its slot
     with app.tx() as session:
         (post,) = post_repo.list_posts(session, states=["scheduled"])
     assert post.candidate_id == ids[-1]  # the best predicted score

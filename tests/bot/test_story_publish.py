@@ -77,7 +77,7 @@ def app(tmp_path, clock):
 
 def test_outbox_thread_goes_out_in_order_as_a_chain(app, clock, tmp_path):
     post = approve_and_schedule(app, [add_thread(app)], actor="ann", at=clock())[0]
-    assert publishing.publish_due(app, owner="w").published == 1
+    assert publishing.publish_due(app.deps, owner="w").published == 1
     records = _records(tmp_path)
     assert [r["text"] for r in records] == [f"{p} ({i}/3)" for i, p in enumerate(PARTS, start=1)]
     assert [r.get("in_reply_to") for r in records] == [None, records[0]["remote_id"], records[1]["remote_id"]]
@@ -94,14 +94,14 @@ def test_a_crash_between_parts_resumes_at_the_next_part_and_never_resends(app, c
     post = approve_and_schedule(app, [add_thread(app)], actor="ann", at=clock())[0]
     app.publishers["demo"] = CrashingPublisher(app.publisher("demo"), at=2, after_send=after_send)
     with pytest.raises(Crash):
-        publishing.publish_due(app, owner="w1")
+        publishing.publish_due(app.deps, owner="w1")
     assert len(_records(tmp_path)) == (2 if after_send else 1)
     assert [s for _, s, _ in _parts(app, post.id)] == ["published", "sending", "pending"]
     app.publishers["demo"] = app.publishers["demo"].real  # the next process
-    assert publishing.publish_due(app, owner="w2").claimed == 0  # the dead worker's lease still holds
+    assert publishing.publish_due(app.deps, owner="w2").claimed == 0  # the dead worker's lease still holds
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1  # lease expired -> unconfirmed -> resume
-    assert publishing.publish_due(app, owner="w2").published == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1  # lease expired -> unconfirmed -> resume
+    assert publishing.publish_due(app.deps, owner="w2").published == 1
     records = _records(tmp_path)
     assert [r["text"] for r in records] == [f"{p} ({i}/3)" for i, p in enumerate(PARTS, start=1)]
     assert [r.get("in_reply_to") for r in records[1:]] == [records[0]["remote_id"], records[1]["remote_id"]]
@@ -113,14 +113,14 @@ def test_every_part_out_before_the_crash_is_settled_by_reconciliation(app, clock
     post = approve_and_schedule(app, [add_thread(app)], actor="ann", at=clock())[0]
     app.publishers["demo"] = CrashingPublisher(app.publisher("demo"), at=3, after_send=True)
     with pytest.raises(Crash):
-        publishing.publish_due(app, owner="w1")
+        publishing.publish_due(app.deps, owner="w1")
     app.publishers["demo"] = app.publishers["demo"].real
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     with app.tx() as session:
         row = posts_repo.get_post(session, post.id)
     assert row.state == "published" and len(_records(tmp_path)) == 3
-    assert publishing.publish_due(app, owner="w2").claimed == 0
+    assert publishing.publish_due(app.deps, owner="w2").claimed == 0
 
 
 # -- X: a reply chain over the HTTP fakes ---------------------------------------------------------
@@ -146,7 +146,7 @@ def test_x_thread_is_a_reply_chain_with_the_image_on_the_first_tweet(xapp, clock
     fakes.x_upload_ok(rsps)
     for tweet_id in ("101", "102", "103"):
         fakes.x_tweet(rsps, tweet_id=tweet_id)
-    assert publishing.publish_due(app, owner="w").published == 1
+    assert publishing.publish_due(app.deps, owner="w").published == 1
     sent = _tweets(rsps)
     assert [t["text"] for t in sent] == [f"{p} ({i}/3)" for i, p in enumerate(PARTS, start=1)]
     assert "media" in sent[0] and "media" not in sent[1] and "reply" not in sent[0]
@@ -163,7 +163,7 @@ def test_x_thread_server_error_mid_chain_resumes_without_reposting(xapp, clock, 
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, tweet_id="201")
     fakes.x_tweet(rsps, body=requests.ReadTimeout("slow"))  # part 2: fate unknown
-    assert publishing.publish_due(app, owner="w").unconfirmed == 1
+    assert publishing.publish_due(app.deps, owner="w").unconfirmed == 1
     assert [s for _, s, _ in _parts(app, post.id)] == ["published", "sending", "pending"]
     stamp = clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")
     timeline = [{"id": "201", "text": f"{PARTS[0]} (1/3)", "created_at": stamp}]
@@ -172,11 +172,11 @@ def test_x_thread_server_error_mid_chain_resumes_without_reposting(xapp, clock, 
     rsps.remove(responses.POST, f"{fakes.TWEEPY_API}/2/tweets")  # the answers used up so far
     fakes.x_timeline(rsps, timeline)
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     before = len(_tweets(rsps))
     for tweet_id in (("203",) if on_timeline else ("202", "203")):
         fakes.x_tweet(rsps, tweet_id=tweet_id)
-    assert publishing.publish_due(app, owner="w").published == 1
+    assert publishing.publish_due(app.deps, owner="w").published == 1
     resent = _tweets(rsps)[before:]
     expected = PARTS[2:] if on_timeline else PARTS[1:]
     assert [t["text"].rsplit(" (", 1)[0] for t in resent] == expected
@@ -190,11 +190,11 @@ def test_x_part_that_shows_up_after_reconciliation_is_found_on_resume_not_resent
     fakes.x_upload_ok(rsps)
     fakes.x_tweet(rsps, tweet_id="301")
     fakes.x_tweet(rsps, body=requests.ReadTimeout("slow"))
-    assert publishing.publish_due(app, owner="w").unconfirmed == 1
+    assert publishing.publish_due(app.deps, owner="w").unconfirmed == 1
     stamp = clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")
     fakes.x_timeline(rsps, [{"id": "301", "text": f"{PARTS[0]} (1/3)", "created_at": stamp}])  # X lags behind
     clock.advance(minutes=6)
-    assert publishing.reconcile_unconfirmed(app) == 1
+    assert publishing.reconcile_unconfirmed(app.deps) == 1
     assert [s for _, s, _ in _parts(app, post.id)] == ["published", "sending", "pending"]
     rsps.remove(responses.GET, f"{fakes.TWEEPY_API}/2/users/4242/tweets")
     rsps.remove(responses.POST, f"{fakes.TWEEPY_API}/2/tweets")
@@ -202,7 +202,7 @@ def test_x_part_that_shows_up_after_reconciliation_is_found_on_resume_not_resent
                             {"id": "301", "text": f"{PARTS[0]} (1/3)", "created_at": stamp}])
     before = len(_tweets(rsps))
     fakes.x_tweet(rsps, tweet_id="303")
-    assert publishing.publish_due(app, owner="w").published == 1
+    assert publishing.publish_due(app.deps, owner="w").published == 1
     resent = _tweets(rsps)[before:]
     assert len(resent) == 1 and resent[0]["reply"]["in_reply_to_tweet_id"] == "302"
     assert [r for _, _, r in _parts(app, post.id)] == ["301", "302", "303"]
@@ -212,7 +212,7 @@ def test_thread_engagement_is_polled_per_part_and_rolled_up(app, clock, tmp_path
     from feedback.models import MetricSnapshot
 
     post = approve_and_schedule(app, [add_thread(app)], actor="ann", at=clock())[0]
-    publishing.publish_due(app, owner="w")
+    publishing.publish_due(app.deps, owner="w")
     ids = [r for _, _, r in _parts(app, post.id)]
     clock.advance(hours=1, minutes=1)
     assert app.poll() == 1
@@ -238,7 +238,7 @@ def test_instagram_gets_the_thread_as_one_numbered_caption(tmp_path, clock, monk
         ig_http.session_ok(rsps)
         ig_http.feed(rsps, [])
         ig_http.upload_ok(rsps, ig_http.media_item("3300000000000000011", "thread", clock()))
-        assert publishing.publish_due(app, owner="w").published == 1
+        assert publishing.publish_due(app.deps, owner="w").published == 1
         (configure,) = [c for c in rsps.calls if "media/configure" in c.request.url]
     body = configure.request.body
     text = body.decode() if isinstance(body, bytes) else body

@@ -34,20 +34,20 @@ def test_failing_feed_reads_during_reconciliation_never_cause_a_second_post(tmp_
         ig_http.feed(rsps, [])  # the duplicate guard before the upload
         rsps.add(responses.POST, RUPLOAD, json={"status": "ok"})
         rsps.add(responses.POST, f"{ig_http.API}/media/configure/", body=requests.ConnectionError("reset"))
-        assert publishing.publish_due(app, owner="w").unconfirmed == 1
+        assert publishing.publish_due(app.deps, owner="w").unconfirmed == 1
         rsps.replace(responses.GET, f"{ig_http.API}/feed/user/{ig_http.USER_ID}/", status=500,
                      json=ig_http.load("instagram/server_error.json"))
         for _ in range(4):  # every feed read fails for a while: nothing is concluded, nothing re-sent
             clock.advance(minutes=10)
-            assert publishing.reconcile_unconfirmed(app) == 0
-            assert publishing.publish_due(app, owner="w").claimed == 0
+            assert publishing.reconcile_unconfirmed(app.deps) == 0
+            assert publishing.publish_due(app.deps, owner="w").claimed == 0
             assert _state(app, post.id) == ("unconfirmed", None)
         item = ig_http.media_item("3300000000000000077", "when the build is green on friday", clock())
         rsps.replace(responses.GET, f"{ig_http.API}/feed/user/{ig_http.USER_ID}/",
                      json={"items": [item], "status": "ok"})
         clock.advance(minutes=10)
-        assert publishing.reconcile_unconfirmed(app) == 1
-        assert publishing.publish_due(app, owner="w").claimed == 0
+        assert publishing.reconcile_unconfirmed(app.deps) == 1
+        assert publishing.publish_due(app.deps, owner="w").claimed == 0
         assert ig_http.calls(rsps, "media/configure") == 1 and ig_http.calls(rsps, "rupload") == 1
         assert ig_http.calls(rsps, "/feed/user/") >= 6
     assert _state(app, post.id) == ("published", "3300000000000000077")
