@@ -23,19 +23,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.config import Config, ConfigError
-from bot.core.deps import Deps
-from bot.core.media import MediaStore
+from bot.errors import ConfigError
 from feedback.clock import utcnow
-from feedback.db import make_engine, make_session_factory, safe_url, schema_revision
-from feedback.models import SCHEMA_HEAD
-from feedback.repository import accounts as account_repo
-from feedback.repository import weights as weight_repo
 
+# Nothing heavier at module level: `queue list` on SQLite reads through App.quick_queue without the
+# ORM or pydantic (bench/cli_startup.py); every other door imports what it needs on first use.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.config import Config
+    from bot.core.deps import Deps
+    from bot.core.media import MediaStore
     from bot.core.worker_client import WorkerClient
     from bot.publishers.base import Publisher
     from bot.runtime.jobs import GenerateOutcome
@@ -182,6 +181,16 @@ class App:
 
         return reads.sheet_rows(self.deps, statuses=statuses, account=account, limit=limit)
 
+    @staticmethod
+    def quick_queue(config_path: str | None, *, statuses: tuple[str, ...] = ("pending",),
+                    account: str | None = None, limit: int | None = 50) -> list[QueueRow] | None:
+        """The queue of a SQLite database at the code's schema, read-only through sqlite3 without
+        building an App: no ORM, no pydantic (the admin CLI's cold start). None: use queue() on a
+        built App, which migrates a new database, explains an old one and validates the config."""
+        from bot.service import quick_reads
+
+        return quick_reads.queue(config_path, statuses=statuses, account=account, limit=limit)
+
     def candidate(self, candidate_id: int) -> dict[str, Any]:
         from bot.service import reads
 
@@ -198,22 +207,85 @@ class App:
 
         return reads.accounts(self.deps)
 
-    def stats(self, query: Callable[..., T], **kwargs: Any) -> T:
-        """One read-only query (feedback.repository.stats, counts) in its own transaction."""
-        with self.tx() as session:
-            return query(session, **kwargs)
+    # stats (`memeloop stats`, the demo's summary)
+    def stats_over_time(self, *, account: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+        from bot.service import reads
 
-    # -- web admin (reads in bot/service/web_queries.py, users in bot/web/auth.py) ------------------------------
+        return reads.stats_over_time(self.deps, account=account, since=since)
+
+    def stats_by(self, dimension: str, *, account: str | None = None) -> list[dict[str, Any]]:
+        from bot.service import reads
+
+        return reads.stats_by(self.deps, dimension, account=account)
+
+    def stats_top_posts(self, *, limit: int = 10, bottom: bool = False, account: str | None = None
+                        ) -> list[dict[str, Any]]:
+        from bot.service import reads
+
+        return reads.stats_top_posts(self.deps, limit=limit, bottom=bottom, account=account)
+
+    def stats_approval(self, *, by: str = "generator", account: str | None = None) -> list[dict[str, Any]]:
+        from bot.service import reads
+
+        return reads.stats_approval(self.deps, by=by, account=account)
+
+    def stats_models(self, *, account: str | None = None) -> list[dict[str, Any]]:
+        from bot.service import reads
+
+        return reads.stats_models(self.deps, account=account)
+
+    def ranker_effects(self, *, limit: int = 12) -> list[dict[str, Any]]:
+        """What the ranker learned (`stats learned`, the dashboard)."""
+        from bot.service import reads
+
+        return reads.ranker_effects(self.deps, limit=limit)
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(candidates by status, posts by state)."""
+        from bot.service import reads
+
+        return reads.counts(self.deps)
+
+    # -- web admin (reads in bot/service/reads.py over bot/service/web_queries.py) --------------------------
     def board(self, flt: BoardFilter, *, limit: int = 24, offset: int = 0) -> BoardPage:
-        from bot.service import web_queries
+        from bot.service import reads
 
-        with self.tx() as session:
-            return web_queries.board(session, flt, limit=limit, offset=offset)
+        return reads.board(self.deps, flt, limit=limit, offset=offset)
 
-    def web_read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """One bot.service.web_queries read (card, image_path, schedule, post_detail, dashboard, ...) in its transaction."""
-        with self.tx() as session:
-            return query(session, *args, **kwargs)
+    def card(self, candidate_id: int) -> dict[str, Any]:
+        from bot.service import reads
+
+        return reads.card(self.deps, candidate_id)
+
+    def image_path(self, candidate_id: int) -> str | None:
+        from bot.service import reads
+
+        return reads.image_path(self.deps, candidate_id)
+
+    def free_slots(self, account: str, *, n: int = 4) -> list[datetime]:
+        from bot.service import reads
+
+        return reads.free_slots(self.deps, account, n=n)
+
+    def schedule(self, *, start: datetime, end: datetime, account: str | None = None) -> list[dict[str, Any]]:
+        from bot.service import reads
+
+        return reads.schedule(self.deps, start=start, end=end, account=account)
+
+    def post_detail(self, post_id: int) -> dict[str, Any]:
+        from bot.service import reads
+
+        return reads.post_detail(self.deps, post_id)
+
+    def dashboard(self, *, account: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        from bot.service import reads
+
+        return reads.dashboard(self.deps, account=account)
+
+    def dashboard_signature(self) -> tuple:
+        from bot.service import reads
+
+        return reads.dashboard_signature(self.deps)
 
     def add_web_user(self, name: str, password: str, *, replace: bool = False) -> None:
         from bot.service.web_users import add_user
@@ -341,6 +413,9 @@ class App:
 def open_database(config: Config, *, auto_create: bool = True) -> Engine:
     """An engine on a schema at head. A new, empty database is migrated; an old one must be upgraded
     explicitly (`memeloop db upgrade`) so nobody's data changes shape behind their back."""
+    from feedback.db import make_engine, safe_url, schema_revision
+    from feedback.models import SCHEMA_HEAD
+
     engine = make_engine(config.storage.url)
     current = schema_revision(engine)
     if current is None and auto_create:
@@ -355,6 +430,12 @@ def open_database(config: Config, *, auto_create: bool = True) -> Engine:
 
 
 def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow, auto_create: bool = True) -> App:
+    from bot.core.deps import Deps
+    from bot.core.media import MediaStore
+    from feedback.db import make_session_factory
+    from feedback.repository import accounts as account_repo
+    from feedback.repository import weights as weight_repo
+
     media = MediaStore.open(config.storage.media_dir)
     engine = open_database(config, auto_create=auto_create)
     deps = Deps(config=config, engine=engine, sessions=make_session_factory(engine), media=media, clock=clock)

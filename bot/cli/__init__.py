@@ -113,15 +113,6 @@ class CliState:
             self._config = load_config(self.config_path)
         return self._config
 
-    def sqlite_file(self):
-        """The SQLite file of this config, for read-only listings that skip the ORM (None: not SQLite,
-        or not simple to tell; use app())."""
-        from bot.config.paths import storage_url
-        from feedback.queue_sql import sqlite_file
-
-        url = storage_url(self.config_path)
-        return sqlite_file(url) if url else None
-
     def app(self) -> App:
         """The wired application (bot.app.App) for this config; the database is migrated on first use."""
         if self._app is None:

@@ -263,11 +263,7 @@ def _show_learned(app: App, console) -> None:
 def _dashboard(app: App, console, folder: Path, reports: list[RoundReport]) -> dict:
     from rich.panel import Panel
 
-    from feedback.repository import candidates as cand_repo
-    from feedback.repository import posts as post_repo
-
-    candidates = app.stats(lambda session: cand_repo.count_by_status(session))
-    posts = app.stats(lambda session: post_repo.count_by_state(session))
+    candidates, posts = app.counts()
     published = app.posts(states=("published",), limit=None)
     engagement = _engagement(app, published)
     lines = ["candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(candidates.items())),

@@ -2,12 +2,14 @@
 transaction. The CLI and the web admin reach them through bot.app.App; jobs call them directly."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from feedback.repository import accounts as account_repo
 
 if TYPE_CHECKING:
     from bot.core.deps import Deps
+    from bot.service.web_queries import BoardFilter, BoardPage
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
 
@@ -54,3 +56,114 @@ def accounts(deps: Deps) -> list[dict[str, Any]]:
                  "paused_until": a.paused_until, "pause_reason": a.pause_reason,
                  **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
                 for a in account_repo.list_accounts(session)]
+
+
+# -- stats (feedback.repository.stats: the SQL views of migration 0002) -----------------------------------
+def stats_over_time(deps: Deps, *, account: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+    from feedback.repository import stats
+
+    with deps.tx() as session:
+        return stats.over_time(session, account=account, since=since)
+
+
+def stats_by(deps: Deps, dimension: str, *, account: str | None = None) -> list[dict[str, Any]]:
+    from feedback.repository import stats
+
+    with deps.tx() as session:
+        return stats.by_dimension(session, dimension, account=account)
+
+
+def stats_top_posts(deps: Deps, *, limit: int = 10, bottom: bool = False, account: str | None = None
+                    ) -> list[dict[str, Any]]:
+    from feedback.repository import stats
+
+    with deps.tx() as session:
+        return stats.top_posts(session, limit=limit, bottom=bottom, account=account)
+
+
+def stats_approval(deps: Deps, *, by: str = "generator", account: str | None = None) -> list[dict[str, Any]]:
+    from feedback.repository import stats
+
+    with deps.tx() as session:
+        return stats.approval(session, by=by, account=account)
+
+
+def stats_models(deps: Deps, *, account: str | None = None) -> list[dict[str, Any]]:
+    from feedback.repository import stats
+
+    with deps.tx() as session:
+        return stats.model_versions(session, account=account)
+
+
+def counts(deps: Deps) -> tuple[dict[str, int], dict[str, int]]:
+    """(candidates by status, posts by state)."""
+    from feedback.repository import candidates as cand_repo
+    from feedback.repository import posts as posts_repo
+
+    with deps.tx() as session:
+        return cand_repo.count_by_status(session), posts_repo.count_by_state(session)
+
+
+# -- the web admin's reads (bot/service/web_queries.py) ---------------------------------------------------
+def board(deps: Deps, flt: BoardFilter, *, limit: int = 24, offset: int = 0) -> BoardPage:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.board(session, flt, limit=limit, offset=offset)
+
+
+def card(deps: Deps, candidate_id: int) -> dict[str, Any]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.card(session, candidate_id)
+
+
+def image_path(deps: Deps, candidate_id: int) -> str | None:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.image_path(session, candidate_id)
+
+
+def free_slots(deps: Deps, account: str, *, n: int = 4) -> list[datetime]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.free_slots(session, deps.config.account(account), deps.account_ids[account],
+                                      now=deps.clock(), n=n)
+
+
+def schedule(deps: Deps, *, start: datetime, end: datetime, account: str | None = None) -> list[dict[str, Any]]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.schedule(session, start=start, end=end, account=account)
+
+
+def post_detail(deps: Deps, post_id: int) -> dict[str, Any]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.post_detail(session, post_id)
+
+
+def dashboard(deps: Deps, *, account: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.dashboard(session, account=account)
+
+
+def dashboard_signature(deps: Deps) -> tuple:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.dashboard_signature(session)
+
+
+def ranker_effects(deps: Deps, *, limit: int = 12) -> list[dict[str, Any]]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.ranker_effects(session, limit=limit)

@@ -93,6 +93,7 @@ async def caption(request: Request) -> Response:
     web: Web = request.app.state.web
 
     async def call(photo: Path | None) -> Any:
+        assert photo is not None  # the caption form's photo is required: _upload raised otherwise
         n = int_value(request.state.form.get("n"), "n", default=3, lo=1, hi=20)
         return await web.call(web.app.caption, [photo], tone=_choice(request, "tone"),
                               audience=_choice(request, "audience"), account=_choice(request, "account"), n=n)

@@ -47,7 +47,7 @@ async def schedule(request: Request) -> Response:
     start = _day(q.get("start"), today - timedelta(days=1))
     days = int_value(q.get("days"), "days", default=8, lo=1, hi=62)
     begin = datetime.combine(start, time(), tzinfo=UTC)
-    posts = await web.call(web.app.web_read, web_queries.schedule, start=begin, end=begin + timedelta(days=days),
+    posts = await web.call(web.app.schedule, start=begin, end=begin + timedelta(days=days),
                            account=q.get("account") or None)
     by_day: dict[date, list[dict]] = {start + timedelta(days=i): [] for i in range(days)}
     for p in posts:
@@ -60,7 +60,7 @@ async def schedule(request: Request) -> Response:
 @guarded
 async def post_page(request: Request) -> Response:
     web: Web = request.app.state.web
-    post = await web.call(web.app.web_read, web_queries.post_detail,
+    post = await web.call(web.app.post_detail,
                           int_value(request.path_params["id"], "post id"))
     return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"]),
                   hashtags=views.hashtags(post["text"]), message=_flash(request))
@@ -70,7 +70,7 @@ async def post_page(request: Request) -> Response:
 async def instagram_preview(request: Request) -> Response:
     """The image as Instagram will receive it: padded into 4:5..1.91:1 and scaled, as JPEG."""
     web: Web = request.app.state.web
-    post = await web.call(web.app.web_read, web_queries.post_detail, int_value(request.path_params["id"], "post id"))
+    post = await web.call(web.app.post_detail, int_value(request.path_params["id"], "post id"))
     path = post["image_path"]
     if not path or not Path(path).is_file():
         raise Problem(404, f"post {post['id']} has no image file")
@@ -167,16 +167,16 @@ def _cell(value: object) -> object:
 
 async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
     """The dashboard's data, recomputed only when the database has changed since the last view."""
-    signature = await web.call(web.app.web_read, web_queries.dashboard_signature)
+    signature = await web.call(web.app.dashboard_signature)
     cached = web.dashboard_cache.get(account)
     if cached is not None and cached[0] == signature:
         data = cached[1]
     else:
-        data = await web.call(web.app.web_read, web_queries.dashboard, account=account)
+        data = await web.call(web.app.dashboard, account=account)
         if len(web.dashboard_cache) > 32:
             web.dashboard_cache.clear()
         web.dashboard_cache[account] = (signature, data)
-    return {**data, "ranker": await web.call(web.app.web_read, web_queries.ranker_effects)}
+    return {**data, "ranker": await web.call(web.app.ranker_effects)}
 
 
 @guarded

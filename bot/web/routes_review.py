@@ -73,8 +73,7 @@ async def _slots(web: Web, accounts: set[str | None]) -> dict[str | None, list[d
     out: dict[str | None, list[datetime]] = {}
     for name in accounts:
         if name in configured and name in web.app.account_ids:
-            out[name] = await web.call(web.app.web_read, web_queries.free_slots, configured[name],
-                                       web.app.account_ids[name], now=web.app.clock())
+            out[name] = await web.call(web.app.free_slots, name)
     if len(configured) == 1:
         out[None] = out.get(next(iter(configured)), [])
     return out
@@ -90,7 +89,7 @@ def _query_without_page(request: Request) -> str:
 async def card(request: Request) -> Response:
     web: Web = request.app.state.web
     candidate_id = int_value(request.path_params["id"], "candidate id")
-    found = await web.call(web.app.web_read, web_queries.card, candidate_id)
+    found = await web.call(web.app.card, candidate_id)
     return render(request, "_card.html", c=found, accounts=web.app.config.accounts)
 
 
@@ -98,7 +97,7 @@ async def card(request: Request) -> Response:
 async def image(request: Request) -> Response:
     web: Web = request.app.state.web
     candidate_id = int_value(request.path_params["id"], "candidate id")
-    path = await web.call(web.app.web_read, web_queries.image_path, candidate_id)
+    path = await web.call(web.app.image_path, candidate_id)
     if not path or Path(path).suffix.lower() not in IMAGE_TYPES or not Path(path).is_file():
         raise Problem(404, f"candidate {candidate_id} has no image file")
     return FileResponse(path, media_type=IMAGE_TYPES[Path(path).suffix.lower()])
@@ -120,7 +119,7 @@ async def _act(request: Request, do) -> Response:
             return render(request, "error.html", status, status_code=status, message=message, level=level)
         return RedirectResponse(request.headers.get("referer") or "/board", status_code=303)
     try:
-        fresh = await web.call(web.app.web_read, web_queries.card, candidate_id)
+        fresh = await web.call(web.app.card, candidate_id)
     except service_errors() as exc:
         return render(request, "_message.html", status_of(exc)[0], message=message or str(exc), level="error")
     return render(request, "_card.html", status, c=fresh, message=message, level=level,

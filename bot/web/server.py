@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 HERE = Path(__file__).parent
 COOKIE = "memeloop_session"
 MAX_BODY = 64 * 1024
@@ -71,7 +73,7 @@ class Web:
     # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
     dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
 
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """An App method off the event loop (the service is synchronous)."""
         return await run_in_threadpool(fn, *args, **kwargs)
 

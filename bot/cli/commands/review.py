@@ -31,26 +31,15 @@ def queue_list(state: CliState, statuses: tuple[str, ...], account: str | None, 
 
     Example: memeloop queue list --status pending --status filtered --json
     """
-    rows = _fast_queue(state, statuses, account, limit or None)
+    from bot.app import App
+
+    # a plain SQLite file at the code's schema is read without building the App (cold start)
+    rows = App.quick_queue(state.config_path, statuses=statuses, account=account, limit=limit or None)
     if rows is None:
         rows = state.app().queue(statuses=statuses, account=account, limit=limit or None)
     data = [r.as_dict() | {"age": human_age(r.age_s)} for r in rows]
     columns = QUEUE_COLUMNS if set(statuses) <= {"pending", "approved"} else REASON_COLUMNS
     emit(data, fmt, columns=columns, title="review queue", empty="the queue is empty")
-
-
-def _fast_queue(state: CliState, statuses: tuple[str, ...], account: str | None, limit: int | None):
-    """A read-only listing of a SQLite database at the code's schema, straight through sqlite3: no
-    ORM, no pydantic (the admin CLI's cold start). None: take the full path, which migrates a new
-    database, explains an old one and validates the config."""
-    from datetime import UTC, datetime
-
-    from feedback.queue_sql import read_queue
-
-    db = state.sqlite_file()
-    if db is None:
-        return None
-    return read_queue(db, datetime.now(UTC), statuses, account=account, limit=limit)
 
 
 @click.command("show")
@@ -66,7 +55,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 
     Example: memeloop queue show 42
     """
-    from bot.service.review_view import print_detail
+    from bot.cli.render import print_detail
 
     detail = state.app().candidate(candidate_id)
     if as_json:
@@ -74,7 +63,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
         return
     print_detail(detail)
     if detail["image_path"]:
-        from bot.service.review_view import inline_image
+        from bot.cli.render import inline_image
 
         click.echo(f"image: {detail['image_path']}")
         escape = inline_image(Path(detail["image_path"]), force=inline)
@@ -98,7 +87,7 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 
     Example: memeloop queue sheet --limit 24 --out /tmp/sheet
     """
-    from bot.service.review_view import write_sheet
+    from bot.cli.render import write_sheet
 
     app = state.app()
     rows = app.sheet_rows(statuses=statuses, account=account, limit=limit)

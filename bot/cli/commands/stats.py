@@ -22,10 +22,6 @@ def _with_bars(rows: list[dict], fmt: str, column: str = "mean_engagement") -> l
     return [r | {"chart": bar(r[column], top)} for r in rows]
 
 
-def _query(state: CliState, fn, **kwargs) -> list[dict]:
-    return state.app().stats(fn, **kwargs)
-
-
 @click.group("stats")
 def stats() -> None:
     """Dashboard: engagement by time and feature, best and worst posts, approval, model versions.
@@ -45,9 +41,7 @@ def over_time(state: CliState, account: str | None, since: str | None, fmt: str)
 
     Example: memeloop stats time --since 2026-01-01 --account demo
     """
-    from feedback.repository import stats as repo
-
-    rows = _query(state, repo.over_time, account=account, since=since)
+    rows = state.app().stats_over_time(account=account, since=since)
     emit(_with_bars(rows, fmt), fmt, title="engagement over time", empty="no published posts yet")
     if fmt == "table" and rows:
         click.echo(f"daily mean  {sparkline([r['mean_engagement'] for r in rows])}")
@@ -64,9 +58,7 @@ def by(state: CliState, dimension: str, account: str | None, fmt: str) -> None:
 
     Example: memeloop stats by beam-rank --csv
     """
-    from feedback.repository import stats as repo
-
-    rows = _query(state, repo.by_dimension, dimension=dimension, account=account)
+    rows = state.app().stats_by(dimension, account=account)
     emit(_with_bars(rows, fmt), fmt, title=f"engagement by {dimension}", empty="no published posts yet")
 
 
@@ -78,9 +70,7 @@ def _posts_command(name: str, bottom: bool):
     @config_option
     @pass_state
     def command(state: CliState, limit: int, account: str | None, fmt: str) -> None:
-        from feedback.repository import stats as repo
-
-        rows = _query(state, repo.top_posts, limit=limit, bottom=bottom, account=account)
+        rows = state.app().stats_top_posts(limit=limit, bottom=bottom, account=account)
         columns = ("post_id", "account", "published_at", "engagement", "likes", "reposts", "replies",
                    "template", "beam_rank", "text")
         emit(rows, fmt, columns=None if fmt == "json" else columns, title=f"{name} posts",
@@ -107,9 +97,7 @@ def approval(state: CliState, group: str, account: str | None, fmt: str) -> None
 
     Example: memeloop stats approval --by day --json
     """
-    from feedback.repository import stats as repo
-
-    rows = _query(state, repo.approval, by=group, account=account)
+    rows = state.app().stats_approval(by=group, account=account)
     emit(_with_bars(rows, fmt, "approval_rate"), fmt, title=f"approval by {group}", empty="no candidates yet")
 
 
@@ -123,9 +111,7 @@ def models(state: CliState, account: str | None, fmt: str) -> None:
 
     Example: memeloop stats models --csv
     """
-    from feedback.repository import stats as repo
-
-    rows = _query(state, repo.model_versions, account=account)
+    rows = state.app().stats_models(account=account)
     emit(_with_bars(rows, fmt), fmt, title="model versions", empty="no candidates yet")
 
 
@@ -140,9 +126,7 @@ def learned(state: CliState, limit: int, fmt: str) -> None:
 
     Example: memeloop stats learned -n 5
     """
-    from bot.service import web_queries
-
-    rows = _query(state, web_queries.ranker_effects, limit=limit)
+    rows = state.app().ranker_effects(limit=limit)
     if fmt == "table":
         from bot.cli.output import terminal_safe
 
