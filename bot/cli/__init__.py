@@ -186,10 +186,7 @@ def _usage_line(exc: click.UsageError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point. Returns (and exits with) 0, 1 or 2; never shows a traceback for
     an error the library knows about."""
-    from bot.errors import ConfigError, UsageError
-    from bot.publishers.errors import PublishError
-    from feedback import FeedbackError
-    from generator import GeneratorError
+    from bot.errors import classify
 
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="memeloop",
@@ -207,25 +204,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         _error(exc.format_message())
         code = exc.exit_code
-    except (ConfigError, UsageError) as exc:
-        _error(str(exc))
-        code = 2
-    except (GeneratorError, FeedbackError, PublishError) as exc:
-        _error(str(exc))
-        code = 1
-    except UnicodeEncodeError:  # undecodable argv bytes (lone surrogates) reaching the database or a file
-        _error("an argument is not valid UTF-8 text")
-        code = 2
     except KeyboardInterrupt:
         _error("interrupted")
         code = 130
-    except Exception as exc:  # the one place an unknown error is turned into a message
-        from sqlalchemy.exc import SQLAlchemyError
+    except Exception as exc:  # the one place an error is turned into a message (bot.errors.classify)
+        kind = classify(exc)
+        if kind is not None:
+            _error(str(exc))
+            code = kind.exit_code
+        elif isinstance(exc, UnicodeEncodeError):  # undecodable argv bytes reaching the database or a file
+            _error("an argument is not valid UTF-8 text")
+            code = 2
+        else:
+            from sqlalchemy.exc import SQLAlchemyError
 
-        if not isinstance(exc, SQLAlchemyError | OSError):
-            raise
-        _error(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
-        code = 1
+            if not isinstance(exc, SQLAlchemyError | OSError):
+                raise
+            _error(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            code = 1
     if argv is None:
         sys.exit(code)
     return code

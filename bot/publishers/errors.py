@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
-class PublishError(Exception):
-    """Base class of every publishing error."""
-
-    error_class = "publish_error"
+from bot.errors import PublishError
 
 
 class AuthError(PublishError):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -51,10 +52,17 @@ def run_job(deps: Deps, name: str, work: Callable[[], T]) -> T | None:
 
 # --- generate -------------------------------------------------------------------------------------
 
+class GenerateStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    STOPPED = "stopped"
+
+
 @dataclass(frozen=True)
 class GenerateOutcome:
     generation_id: int
-    status: str  # ok | failed | timeout | stopped
+    status: GenerateStatus
     returncode: int | None
     seconds: float
     log_path: Path | None  # None: a warm worker that keeps no log of its own
@@ -107,7 +115,7 @@ def run_generate_child(deps: Deps, account: str, schedule: int = 0, *,
         status = _wait_child(proc, limit, deps)
     seconds = round(time.monotonic() - started, 3)
     outcome = GenerateOutcome(generation_id, status, proc.returncode, seconds, log_path)
-    if status != "ok":
+    if status != GenerateStatus.OK:
         _record_child_failure(deps, outcome, limit)
     else:
         log.info("job=generate account=%s generation=%s outcome=ok seconds=%s", account, generation_id, seconds)
@@ -123,14 +131,15 @@ def _run_in_worker(deps: Deps, generator: str, request: dict, limit_s: float) ->
     try:
         with client.lock:
             answer = client.run(request, timeout_s=limit_s)
-        status, error = ("ok", "") if answer.get("ok") else ("failed", str(answer.get("error", "")))
+        status, error = ((GenerateStatus.OK, "") if answer.get("ok")
+                         else (GenerateStatus.FAILED, str(answer.get("error", ""))))
     except WorkerError as exc:
-        status, error = ("stopped" if deps.stopping.is_set() else
-                         "timeout" if "no answer within" in str(exc) else "failed"), str(exc)
+        status, error = (GenerateStatus.STOPPED if deps.stopping.is_set() else
+                         GenerateStatus.TIMEOUT if "no answer within" in str(exc) else GenerateStatus.FAILED), str(exc)
     seconds = round(time.monotonic() - started, 3)
-    outcome = GenerateOutcome(request["generation_id"], status, 0 if status == "ok" else None, seconds,
+    outcome = GenerateOutcome(request["generation_id"], status, 0 if status == GenerateStatus.OK else None, seconds,
                               client.log_path)
-    if status != "ok":
+    if status != GenerateStatus.OK:
         _record_worker_failure(deps, outcome, error)
     else:
         log.info("job=generate account=%s generation=%s outcome=ok seconds=%s worker_pid=%s rss_mb=%s",
@@ -150,17 +159,17 @@ def _record_worker_failure(deps: Deps, outcome: GenerateOutcome, error: str) -> 
               outcome.generation_id, outcome.status, outcome.seconds, outcome.log_path, changed, error[:300])
 
 
-def _wait_child(proc: subprocess.Popen, limit_s: float, deps: Deps) -> str:
+def _wait_child(proc: subprocess.Popen, limit_s: float, deps: Deps) -> GenerateStatus:
     deadline = time.monotonic() + limit_s
     while True:
         try:
             code = proc.wait(timeout=0.2)
-            return "ok" if code == 0 else "failed"
+            return GenerateStatus.OK if code == 0 else GenerateStatus.FAILED
         except subprocess.TimeoutExpired:
             pass
         if deps.stopping.is_set() or time.monotonic() >= deadline:
             _kill_group(proc)
-            return "stopped" if deps.stopping.is_set() else "timeout"
+            return GenerateStatus.STOPPED if deps.stopping.is_set() else GenerateStatus.TIMEOUT
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -190,9 +199,9 @@ def _tail(path: Path | None) -> str:
 def _record_child_failure(deps: Deps, outcome: GenerateOutcome, limit_s: float) -> None:
     from feedback.repository import generations as gen_repo
 
-    reasons = {"failed": f"child exited with code {outcome.returncode}",
-               "timeout": f"timed out after {limit_s:g}s; child killed",
-               "stopped": "daemon stopping; child killed"}
+    reasons = {GenerateStatus.FAILED: f"child exited with code {outcome.returncode}",
+               GenerateStatus.TIMEOUT: f"timed out after {limit_s:g}s; child killed",
+               GenerateStatus.STOPPED: "daemon stopping; child killed"}
     tail = _tail(outcome.log_path)
     error = f"{reasons[outcome.status]} (log {outcome.log_path})" + (f": {tail[-500:]}" if tail else "")
     with deps.tx() as session:

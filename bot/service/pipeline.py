@@ -25,11 +25,13 @@ from typing import Any
 from bot.config import Config
 from bot.core.deps import Deps
 from bot.core.media import Media, MediaStore
+from feedback.states import CandidateStatus
 
 log = logging.getLogger(__name__)
 
-FILTERED, DUPLICATE, PENDING = "filtered", "duplicate", "pending"
-Verdict = tuple[str, str | None]  # (status, reason) of one draft
+# a draft's verdict is the status its candidate row starts in
+FILTERED, DUPLICATE, PENDING = CandidateStatus.FILTERED, CandidateStatus.DUPLICATE, CandidateStatus.PENDING
+Verdict = tuple[CandidateStatus, str | None]  # (status, reason) of one draft
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,7 @@ def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
 
 
 def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
-           drafts: Sequence[Draft], media: Sequence[Media]) -> dict[str, int]:
+           drafts: Sequence[Draft], media: Sequence[Media]) -> dict[CandidateStatus, int]:
     """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
     import numpy as np
 

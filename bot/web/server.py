@@ -80,30 +80,20 @@ class Web:
 
 def status_of(exc: Exception) -> tuple[int, str]:
     """HTTP status and a one-line message for a service error."""
-    from bot.config import ConfigError
-    from bot.errors import UsageError
-    from feedback import Conflict, NotFound
-    from feedback.lifecycle import Refused
+    from bot.errors import ErrorKind, classify
 
     if isinstance(exc, Problem):
         return exc.status, str(exc)
-    if isinstance(exc, NotFound):
-        return 404, str(exc)
-    if isinstance(exc, Conflict | Refused):
-        return 409, str(exc)
-    if isinstance(exc, UsageError | ConfigError):
-        return 400, str(exc)
-    return 502, f"the operation failed: {exc}"
+    kind = classify(exc)
+    if kind is None or kind is ErrorKind.FAILED:
+        return 502, f"the operation failed: {exc}"
+    return kind.http_status, str(exc)
 
 
 def service_errors() -> tuple[type[Exception], ...]:
-    from bot.config import ConfigError
-    from bot.errors import UsageError
-    from bot.publishers.base import PublishError
-    from feedback import FeedbackError
-    from generator import GeneratorError
+    from bot import errors
 
-    return Problem, FeedbackError, UsageError, ConfigError, PublishError, GeneratorError
+    return Problem, *errors.service_errors()
 
 
 def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
