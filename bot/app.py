@@ -1,16 +1,14 @@
-"""build_app(config): the ONE place objects are wired, and the service object it returns.
+"""build_app(config): the ONE place objects are wired, and the front door it returns.
 
 ``App`` holds the dependencies object (bot/core/deps.py: engine, publishers, media store, clock,
-stop flag, ...) that the use cases take, and exposes every use case as a method: review (approve, reject, edit, cancel, retry, reschedule, add by hand),
-generation (store a run), publishing (publish what is due, reconcile, sweep missed slots), polling
-(poll, re-rank), reads (queue, candidate, posts, accounts, stats) and the scheduler's jobs. Each
-method owns its transaction and raises the project's typed errors (feedback.FeedbackError and its
-Conflict/NotFound/Refused, ConfigError, PublishError, GeneratorError, bot.errors.UsageError).
-The CLI, the daemon, the demo and the web admin call only this object; only the CLI turns errors
-into messages and exit codes. The use cases themselves live in their modules (bot/service/review.py,
-bot/service/publishing.py, bot/service/polling.py, bot/service/pipeline.py, bot/service/reads.py, ...),
-take ``deps`` and call each other directly; they are imported on first use, so a read-only command
-never pays for the rest.
+stop flag, ...) that the use cases take, and exposes one typed method per use case: review
+(approve, reject, edit, cancel, retry, reschedule, add by hand), generation (store a run),
+content (caption, make, story), publishing (publish what is due, reconcile, sweep missed slots),
+polling, and reads (queue, candidate, posts, accounts, stats, the web admin's). Each method raises
+the project's typed errors (bot.errors classifies them). The CLI, the daemon, the demo and the web
+admin call only this object; the daemon's jobs (bot/runtime/jobs.py) take its deps. The use cases
+live in bot/service/, take ``deps`` and call each other directly; they are imported on first use,
+so a read-only command never pays for the rest.
 """
 from __future__ import annotations
 
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
     from bot.core.media import MediaStore
     from bot.core.worker_client import WorkerClient
     from bot.publishers.base import Publisher
-    from bot.runtime.jobs import GenerateOutcome
     from bot.service.content import CaptionResult, MakeResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
@@ -375,39 +372,6 @@ class App:
         from bot.service.polling import rescore
 
         return rescore(self.deps, self.deps.clock())
-
-    # -- scheduler jobs (bound methods: nothing is pickled, nothing is global) -----------------------
-    def job_generate(self, account: str, schedule: int = 0) -> GenerateOutcome | None:
-        from bot.runtime import jobs
-
-        return jobs.run_job(self.deps, f"generate account={account} schedule={schedule}",
-                            lambda: jobs.run_generate_child(self.deps, account, schedule))
-
-    def job_publish(self) -> datetime | None:
-        from bot.runtime import jobs
-
-        return jobs.run_job(self.deps, "publish", lambda: jobs.publish(self.deps))
-
-    def job_poll(self) -> int | None:
-        from bot.runtime import jobs
-
-        return jobs.run_job(self.deps, "poll", self.poll)
-
-    def job_reconcile(self) -> int | None:
-        from bot.runtime import jobs
-
-        return jobs.run_job(self.deps, "reconcile", self.reconcile)
-
-    def job_prune(self) -> int | None:
-        from bot.runtime import jobs
-
-        return jobs.run_job(self.deps, "prune", lambda: jobs.prune_media(self.deps))
-
-    def job_auto_approve(self) -> int | None:
-        from bot.runtime import jobs
-
-        return jobs.run_job(self.deps, "auto_approve",
-                            lambda: jobs.auto_approve(self.deps) if self.config.publishing.auto_approve else 0)
 
 
 def open_database(config: Config, *, auto_create: bool = True) -> Engine:

@@ -6,7 +6,7 @@ scheduler stops at once, running jobs get ``stop_grace`` to finish or release) -
 ``finally`` (leadership released, heartbeat row removed). A second signal during teardown exits at
 once. Whatever is still running after the grace cannot hold the process: `memeloop run` exits.
 
-Jobs are bound methods of the service object (``App.job_publish`` ...) in an in-memory job store:
+Jobs are the ``job_*`` functions of bot/runtime/jobs.py bound to the App's deps, in an in-memory job store:
 nothing is pickled and nothing is global. What must survive a restart (each job's last and next
 run, and the signature of its trigger) is kept in our own table ``job_state``: on start, an
 unchanged job resumes at its stored next run, so runs missed while the service was down are seen
@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.app import App
@@ -64,14 +65,14 @@ class JobSpec:
     """One periodic job: which service method, on which trigger, with which arguments."""
 
     id: str
-    method: Callable[..., Any]  # a bound method of the service: app.job_publish, app.job_generate, ...
+    job: Callable[..., Any]  # what it calls: a job of bot/runtime/jobs.py, job(deps, **kwargs)
     trigger: Any  # an APScheduler trigger
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def signature(self) -> str:
         """What makes two specs the same job (a changed one starts afresh after a restart)."""
         args = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
-        return f"{self.method.__name__}({args}) {self.trigger} tz={self.trigger.timezone}"[:500]
+        return f"{self.job.__name__}({args}) {self.trigger} tz={self.trigger.timezone}"[:500]
 
 
 def _interval(every: timedelta, tz: str):
@@ -81,7 +82,8 @@ def _interval(every: timedelta, tz: str):
 
 
 def planned_jobs(app: App) -> list[JobSpec]:
-    """Every periodic job the config asks for (ids are stable, so a restart finds them again)."""
+    """The daemon's one job table: every periodic job the config asks for, with its id (stable, so a
+    restart finds it again), its trigger and the job of bot/runtime/jobs.py it calls."""
     from apscheduler.triggers.cron import CronTrigger
 
     config = app.config
@@ -93,16 +95,16 @@ def planned_jobs(app: App) -> list[JobSpec]:
         for i, plan in enumerate(acc.schedules):
             trigger = (CronTrigger.from_crontab(plan.cron, timezone=acc.timezone) if plan.cron
                        else _interval(plan.every or timedelta(hours=6), tz))
-            specs.append(JobSpec(f"generate:{acc.name}:{i}", app.job_generate, trigger,
+            specs.append(JobSpec(f"generate:{acc.name}:{i}", jobs.job_generate, trigger,
                                  {"account": acc.name, "schedule": i}))
     specs += [
-        JobSpec("publish", app.job_publish, _interval(sched.tick, tz)),
-        JobSpec("poll", app.job_poll, _interval(sched.tick, tz)),
-        JobSpec("reconcile", app.job_reconcile, _interval(sched.reconcile_every, tz)),
-        JobSpec("prune", app.job_prune, _interval(sched.prune_every, tz)),
+        JobSpec("publish", jobs.job_publish, _interval(sched.tick, tz)),
+        JobSpec("poll", jobs.job_poll, _interval(sched.tick, tz)),
+        JobSpec("reconcile", jobs.job_reconcile, _interval(sched.reconcile_every, tz)),
+        JobSpec("prune", jobs.job_prune, _interval(sched.prune_every, tz)),
     ]
     if config.publishing.auto_approve:
-        specs.append(JobSpec("auto_approve", app.job_auto_approve, _interval(sched.tick, tz)))
+        specs.append(JobSpec("auto_approve", jobs.job_auto_approve, _interval(sched.tick, tz)))
     return specs
 
 
@@ -262,7 +264,7 @@ class Daemon:
             return
         from apscheduler.triggers.date import DateTrigger
 
-        self.scheduler.add_job(self._guarded(RETRY_JOB_ID, self.app.job_publish), DateTrigger(run_date=retry_at),
+        self.scheduler.add_job(self._guarded(RETRY_JOB_ID, partial(jobs.job_publish, self.app.deps)), DateTrigger(run_date=retry_at),
                                id=RETRY_JOB_ID, name=RETRY_JOB_ID, replace_existing=True, misfire_grace_time=None)
         log.info("daemon.rate_limited retry_at=%s", retry_at.isoformat())
 
@@ -276,7 +278,7 @@ class Daemon:
             row = stored.get(spec.id)
             resume = row is not None and row.signature == spec.signature() and row.next_run_at is not None
             next_run = row.next_run_at if resume and row else spec.trigger.get_next_fire_time(None, now)
-            self.scheduler.add_job(self._guarded(spec.id, spec.method), spec.trigger, id=spec.id,
+            self.scheduler.add_job(self._guarded(spec.id, partial(spec.job, self.app.deps)), spec.trigger, id=spec.id,
                                    name=spec.id, kwargs=spec.kwargs, next_run_time=next_run, replace_existing=True)
             self._note(spec.id, next_run, row.last_run_at if row else None)
             changes[spec.id] = "kept" if resume else ("replaced" if row else "added")
@@ -379,7 +381,7 @@ class Daemon:
     def follow(self) -> None:
         """A follower's tick: claim and publish what is due (the leader's own publish job does this)."""
         if not self.leading:
-            self.app.job_publish()
+            jobs.job_publish(self.app.deps)
 
 
 def _parse(value: str | None) -> datetime | None:

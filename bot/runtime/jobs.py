@@ -1,6 +1,6 @@
-"""The bodies of the scheduler's jobs. The daemon schedules bound methods of the service object
-(``App.job_publish`` etc.), which run these with the deps they belong to: no process globals, no
-config file re-read per run, nothing pickled. Each is the top of a unit of work: it records a
+"""The scheduler's jobs. The daemon's one table (bot/runtime/daemon.py planned_jobs: id, trigger,
+what it calls) names the ``job_*`` functions at the end of this module, called with the App's deps:
+no process globals, no config file re-read per run, nothing pickled. Each is the top of a unit of work: it records a
 failure and moves on, and the daemon keeps running. ``deps.stopping`` (set on SIGTERM) is checked
 between units of work.
 """
@@ -297,3 +297,35 @@ def prune_media(deps: Deps) -> int:
         p.unlink(missing_ok=True)
     log.info("job=prune outcome=ok files=%s logs=%s", len(doomed), len(old_logs))
     return len(doomed)
+
+
+# --- the jobs the daemon's table names (bot/runtime/daemon.py planned_jobs): job(deps, **kwargs) ---
+# Each is the top of a unit of work (run_job): nothing new once stopping, a failure logged, never raised.
+
+def job_generate(deps: Deps, account: str, schedule: int = 0) -> GenerateOutcome | None:
+    return run_job(deps, f"generate account={account} schedule={schedule}",
+                   lambda: run_generate_child(deps, account, schedule))
+
+
+def job_publish(deps: Deps) -> datetime | None:
+    return run_job(deps, "publish", lambda: publish(deps))
+
+
+def job_poll(deps: Deps) -> int | None:
+    from bot.service.polling import poll_due
+
+    return run_job(deps, "poll", lambda: poll_due(deps))
+
+
+def job_reconcile(deps: Deps) -> int | None:
+    from bot.service.publishing import reconcile_unconfirmed
+
+    return run_job(deps, "reconcile", lambda: reconcile_unconfirmed(deps))
+
+
+def job_prune(deps: Deps) -> int | None:
+    return run_job(deps, "prune", lambda: prune_media(deps))
+
+
+def job_auto_approve(deps: Deps) -> int | None:
+    return run_job(deps, "auto_approve", lambda: auto_approve(deps) if deps.config.publishing.auto_approve else 0)

@@ -25,7 +25,10 @@ import sys
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 from bot.core.worker_client import (  # noqa: F401  (the worker's protocol partner, re-exported)
     DEFAULT_MAX_RSS_MB,
@@ -69,7 +72,7 @@ def parse_request(line: str, generator: str):
         raise ValueError(f"bad request field ({exc})") from None
 
 
-def serve(app, generator: str, lines: Iterable[str], out: IO[str], limits: Limits) -> int:
+def serve(app: App, generator: str, lines: Iterable[str], out: IO[str], limits: Limits) -> int:
     """Answer requests until input ends or the limits retire the worker; returns the runs made."""
     from bot.service.pipeline import load_models, run_generation
 
@@ -87,7 +90,7 @@ def serve(app, generator: str, lines: Iterable[str], out: IO[str], limits: Limit
             req, now = parse_request(line, generator)
             app.clock = _frozen(now) if now else clock
             t0 = time.perf_counter()
-            result = run_generation(app, req, models=models)
+            result = run_generation(app.deps, req, models=models)
             answer = {"ok": True, **result.__dict__, "seconds": round(time.perf_counter() - t0, 3)}
         except Exception as exc:  # noqa: BLE001 - the top of one unit of work: report it, serve the next
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}

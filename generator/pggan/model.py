@@ -189,7 +189,7 @@ class Discriminator(keras.layers.Layer):
         level = self.config.max_level if level is None else level
         x = _lrelu(self.from_rgb[level](images))
         for lv in range(level, 0, -1):
-            for conv in self.blocks[lv]:
+            for conv in self.blocks[lv] or ():  # blocks[0] is None; lv >= 1 here
                 x = _lrelu(conv(x))
             x = downsample2x(x)
             if lv == level:

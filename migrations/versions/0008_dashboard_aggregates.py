@@ -434,6 +434,7 @@ def _revision_0003():
     """Migration 0003's module, whose view builders downgrade restores."""
     path = Path(__file__).with_name("0003_weights_and_job_state.py")
     spec = importlib.util.spec_from_file_location("memeloop_migration_0003", path)
+    assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

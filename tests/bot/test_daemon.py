@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import build_app
 from bot.config import load_config
+from bot.runtime import jobs
 from bot.runtime.daemon import (
     FOLLOW_JOB_ID,
     HEARTBEAT_JOB_ID,
@@ -59,9 +60,9 @@ def _periodic(daemon: Daemon) -> dict[str, datetime]:
 def test_planned_jobs_cover_every_account_schedule_and_the_ticks(app):
     specs = planned_jobs(app)
     assert [s.id for s in specs] == ["generate:demo:0", "generate:demo:1", "publish", "poll", "reconcile", "prune"]
-    assert all(spec.method.__self__ is app for spec in specs)  # bound methods of the service, nothing pickled
-    assert {s.method.__name__ for s in specs} == {"job_generate", "job_publish", "job_poll", "job_reconcile",
-                                                  "job_prune"}
+    assert all(spec.job.__module__ == "bot.runtime.jobs" for spec in specs)  # the one table names the jobs
+    assert {s.job.__name__ for s in specs} == {"job_generate", "job_publish", "job_poll", "job_reconcile",
+                                               "job_prune"}
 
 
 def test_auto_approve_job_only_when_configured(tmp_path):
@@ -131,21 +132,22 @@ def test_missed_runs_within_grace_run_once_and_older_ones_are_skipped(app, tmp_p
     assert ("too_late", EVENT_JOB_MISSED) in events
 
 
-def test_a_run_missed_while_down_is_caught_up_once_from_the_job_table(app):
+def test_a_run_missed_while_down_is_caught_up_once_from_the_job_table(app, monkeypatch):
     """The daemon's own memory: prune (daily) was due a minute before this start (within the grace),
     so it runs once at start and its next run is a day later; the 6-hourly generate was due an hour
     ago (beyond the grace), so it is skipped and moves on."""
     ran = {"prune": 0, "generate": 0}
     done = threading.Event()
 
-    def job_prune():
+    def job_prune(deps):
         ran["prune"] += 1
         done.set()
 
-    def job_generate(account, schedule):
+    def job_generate(deps, account, schedule):
         ran["generate"] += 1
 
-    app.job_prune, app.job_generate = job_prune, job_generate  # the bound methods the specs will name
+    monkeypatch.setattr(jobs, "job_prune", job_prune)  # the jobs the table will name (same names)
+    monkeypatch.setattr(jobs, "job_generate", job_generate)
     specs = {s.id: s for s in planned_jobs(app)}
     now = datetime.now(UTC)
     with app.tx() as session:
@@ -293,7 +295,8 @@ def test_the_daemon_process_never_imports_an_ml_framework(tmp_path):
         "from bot.runtime.daemon import Daemon\n"
         f"app = build_app(load_config({str(cfg.path)!r}))\n"
         "d = Daemon(app, blocking=False)\nd.scheduler.start(paused=True)\nd.beat()\n"
-        "for job in (app.job_publish, app.job_poll, app.job_reconcile, app.job_prune): job()\n"
+        "from bot.runtime import jobs\n"
+        "for job in (jobs.job_publish, jobs.job_poll, jobs.job_reconcile, jobs.job_prune): job(app.deps)\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'torch', 'transformers') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )

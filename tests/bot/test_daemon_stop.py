@@ -71,10 +71,10 @@ def _daemon(config_path, tmp_path, job_body: str) -> subprocess.Popen:
     script = tmp_path / "daemon.py"
     script.write_text(textwrap.dedent(f"""
         import time
-        from bot.app import App
-        def job_poll(self):
+        from bot.runtime import jobs
+        def job_poll(deps):
             {job_body}
-        App.job_poll = job_poll
+        jobs.job_poll = job_poll
         from bot.cli import main
         main(["--config", {str(config_path)!r}, "run"])
     """), encoding="utf-8")

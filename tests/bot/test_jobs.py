@@ -65,7 +65,7 @@ def test_argv_carries_what_the_child_needs_to_regenerate():
 def test_a_crashing_child_is_recorded_and_the_job_returns(app, config_path, monkeypatch, caplog):
     monkeypatch.setattr(jobs, "generate_argv", _child(
         "import os, sys; print('boom: the model exploded', file=sys.stderr, flush=True); os.abort()"))
-    outcome = app.job_generate("demo")  # the job itself: must not raise
+    outcome = jobs.job_generate(app.deps, "demo")  # the job itself: must not raise
     assert outcome is not None and outcome.status == "failed" and outcome.returncode != 0
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and "boom: the model exploded" in row.error and row.finished_at is not None
@@ -101,7 +101,7 @@ def test_stop_kills_a_running_child_promptly(app, monkeypatch):
 @pytest.mark.e2e
 def test_the_real_generate_child_reports_a_broken_bundle(app, config_path):
     """`memeloop generate` itself: a model that cannot load marks the run failed and exits 1."""
-    outcome = app.job_generate("demo")
+    outcome = jobs.job_generate(app.deps, "demo")
     assert outcome.status == "failed" and outcome.returncode == 1
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and row.error
@@ -156,7 +156,7 @@ def _warm_app(tmp_path: Path, text: str):
 def test_a_warm_worker_that_cannot_load_its_models_fails_the_run(tmp_path):
     app = _warm_app(tmp_path, WARM)
     try:
-        outcome = app.job_generate("demo")
+        outcome = jobs.job_generate(app.deps, "demo")
         assert outcome is not None and outcome.status == "failed"
         row = _generation(app, outcome.generation_id)
         assert row.status == "failed" and "warm worker" in row.error
@@ -173,12 +173,12 @@ def test_warm_worker_runs_serve_the_daemon_from_one_process_and_close_with_the_a
 
     app = _warm_app(tmp_path, WARM.replace('bundle = "no-such-bundle"', 'bundle = ""'))
     try:
-        first = app.job_generate("demo")
+        first = jobs.job_generate(app.deps, "demo")
         client = app.workers["meme"]
         pid = client.ready["pid"]
-        second = app.job_generate("demo")  # worker_max_runs = 2: this answer retires the worker
+        second = jobs.job_generate(app.deps, "demo")  # worker_max_runs = 2: this answer retires the worker
         assert first.status == second.status == "ok" and client.proc is None
-        third = app.job_generate("demo")
+        third = jobs.job_generate(app.deps, "demo")
         assert third.status == "ok" and client.ready["pid"] != pid and client.proc is not None
         with app.tx() as s:
             made = {c.generation_id for c in s.query(Candidate)}
