@@ -85,7 +85,7 @@ def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_pat
 
 
 def test_auto_approve_fills_an_empty_schedule_with_the_best_candidate(write_config, tmp_path):
-    from bot.runtime.jobs import auto_approve
+    from bot.service.maintenance import auto_approve
     from feedback.repository import posts as post_repo
 
     app = build_app(load_config(write_config(OUTBOX_CONFIG)))

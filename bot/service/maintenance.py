@@ -1,0 +1,88 @@
+"""Maintenance use cases the daemon runs: give up generations whose daemon is gone, auto-approve
+(when configured), prune old media and logs. Each takes deps and owns its transactions."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def reap_abandoned(deps: Deps) -> int:
+    """Generations still 'running' whose daemon is gone (killed, crashed) are failed, so a child that
+    outlived it can never store its results (the child's final write is conditional on 'running').
+    Same host: the daemon's pid is checked; another host's: after generator.timeout. Returns how many."""
+    from feedback.repository import generations as gen_repo
+
+    now, host = deps.clock(), socket.gethostname()[:100]
+    reaped = 0
+    with deps.tx() as session:
+        for gen in gen_repo.running(session):
+            parent = str((gen.params or {}).get("parent") or "")
+            parent_host, _, pid = parent.rpartition(":")
+            gone = (parent_host == host and pid.isdigit() and not _alive(int(pid))) or (
+                now - gen.started_at > deps.config.generator.timeout + timedelta(minutes=1))
+            if gone and gen_repo.fail_generation(session, gen.id, now=now,
+                                                 error=f"abandoned: its daemon {parent or '?'} stopped"):
+                reaped += 1
+    if reaped:
+        log.warning("event=generations_reaped count=%d", reaped)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def auto_approve(deps: Deps, *, per_account: int = 1) -> int:
+    """Only with publishing.auto_approve = true: give each account with an empty schedule its
+    best-ranked pending candidate. Off by default (the demo turns it on and says so)."""
+    from bot.service import reads, review
+
+    approved = 0
+    for acc in deps.config.accounts:
+        if not acc.enabled or reads.posts(deps, states=("scheduled",), account=acc.name, limit=1):
+            continue
+        queue = reads.queue(deps, account=acc.name, limit=per_account)
+        for row in queue:
+            review.approve(deps, row.id, actor="auto-approve", account=acc.name)
+            approved += 1
+        log.info("job=auto_approve account=%s approved=%s", acc.name, [row.id for row in queue])
+    return approved
+
+
+def prune_media(deps: Deps) -> int:
+    """Delete image files of rejected/filtered/duplicate candidates older than scheduler.keep_media,
+    and generate logs as old. Rows stay (history); their image path is cleared."""
+    from feedback.repository import media as media_repo
+
+    now = deps.clock()
+    cutoff = now - deps.config.scheduler.keep_media
+    with deps.tx() as session:
+        doomed = media_repo.prunable_media(session, before=cutoff)
+    for _cid, path in doomed:
+        Path(path).unlink(missing_ok=True)
+    with deps.tx() as session:
+        media_repo.forget_media(session, [cid for cid, _ in doomed], now)
+    logs = deps.data_dir() / "logs"
+    old_logs = [p for p in logs.glob("generate-*.log") if p.stat().st_mtime < cutoff.timestamp()] \
+        if logs.is_dir() else []
+    for p in old_logs:
+        p.unlink(missing_ok=True)
+    log.info("job=prune outcome=ok files=%s logs=%s", len(doomed), len(old_logs))
+    return len(doomed)
