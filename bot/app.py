@@ -368,11 +368,6 @@ class App:
 
         return poll_due(self.deps)
 
-    def rerank(self) -> int:
-        from bot.service.polling import rescore
-
-        return rescore(self.deps, self.deps.clock())
-
 
 def open_database(config: Config, *, auto_create: bool = True) -> Engine:
     """An engine on a schema at head. A new, empty database is migrated; an old one must be upgraded

@@ -108,10 +108,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision stamped in the database (None for an empty one), without importing Alembic."""
     with engine.connect() as conn:

@@ -7,8 +7,8 @@ duplicates: they are alternatives for the reviewer.
 
 ``find_duplicates`` checks a run's drafts with one query and a vectorised prefilter (upper bounds of
 both similarities, see feedback.dedupe_index) over the captions' fingerprints stored with them
-(feedback.fingerprint, migration 0010), so nothing of the window is normalised per run;
-``find_duplicate`` is the one-draft reference path it is tested against.
+(feedback.fingerprint, migration 0010), so nothing of the window is normalised per run; the
+one-draft reference path it is tested against lives with its test (tests/feedback/test_dedupe.py).
 """
 from __future__ import annotations
 
@@ -21,13 +21,6 @@ from sqlalchemy.orm import Session
 
 from feedback.fingerprint import normalise_text
 from feedback.repository import dedupe as dedupe_repo
-
-
-def phash_of(image) -> str:
-    """Perceptual hash (hex) of a PIL image, as stored in candidates.image_phash."""
-    import imagehash
-
-    return str(imagehash.phash(image))
 
 
 def hamming(a: str, b: str) -> int | None:
@@ -52,26 +45,6 @@ def caption_similarity(a: str, b: str) -> float:
     return max(jaccard, ratio)
 
 
-def find_duplicate(session: Session, *, image_phash: str | None, text: str, now: datetime,
-                   window: timedelta, phash_distance: int, text_similarity: float,
-                   group_key: str | None = None) -> str | None:
-    """A reason naming the earlier candidate this one nearly repeats, or None (one query per draft,
-    every pair compared: the reference for ``find_duplicates``)."""
-    for earlier in dedupe_repo.recent_fingerprints(session, since=now - window):
-        if group_key is not None and earlier.group_key == group_key:
-            continue
-        if image_phash and earlier.image_phash:
-            distance = hamming(image_phash, earlier.image_phash)
-            if distance is not None and distance <= phash_distance:
-                return duplicate_reason(earlier.candidate_id, earlier.posted, distance=distance,
-                                        phash_distance=phash_distance)
-        similarity = caption_similarity(text, earlier.text)
-        if similarity >= text_similarity:
-            return duplicate_reason(earlier.candidate_id, earlier.posted, earlier.text, similarity=similarity,
-                                    text_similarity=text_similarity)
-    return None
-
-
 @dataclass(frozen=True)
 class DraftPrint:
     """What the guard needs of a draft: its caption, its image hash (None = do not compare images)."""
@@ -83,7 +56,7 @@ class DraftPrint:
 
 def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: datetime, window: timedelta,
                     phash_distance: int, text_similarity: float) -> list[str | None]:
-    """``find_duplicate`` for each draft (same reasons), reading the window once per session.
+    """The one-draft reference check for each draft (same reasons), reading the window once per session.
 
     The recent rows (their stored fingerprints, feedback.fingerprint) are read on the first call in a
     session and kept on it; later calls in the same session (the next image of the same run) read only

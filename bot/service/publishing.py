@@ -8,9 +8,6 @@ to publishing.max_attempts); anything that may have reached the platform leaves 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,10 +107,6 @@ def _job_of(session, deps: Deps, post: Post) -> Job:
                marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
                template=cand.template.slug if cand.template else None,
                template_name=cand.template.name if cand.template else None, generator=cand.generator)
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:

@@ -29,11 +29,10 @@ from feedback.ranking.model import (
     choose_beams,
     engagement_target,
     maturity,
-    order_by_sample,
 )
 from feedback.ranking.topics import Topics, fit_topics
 
 __all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "Batch", "CandidateFeatures", "Design",
            "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "Topics", "choose_beams", "content_words",
-           "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty", "order_by_sample",
+           "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty",
            "sentences", "stored_effects", "stored_sentences"]

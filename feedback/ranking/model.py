@@ -344,7 +344,3 @@ def choose_beams(scores: Sequence[Score], k_forward: int) -> list[int]:
     order = sorted(range(len(scores)), key=lambda i: (-scores[i].sample, -scores[i].mean, i))
     return order[:k_forward]
 
-
-def order_by_sample(scores: Sequence[Score]) -> list[int]:
-    """Review-queue order for a batch: all indices, best sample first."""
-    return choose_beams(scores, len(scores))

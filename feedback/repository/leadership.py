@@ -83,10 +83,3 @@ def release_lease(session: Session, holder: Holder) -> bool:
     session.delete(row)
     return True
 
-
-def lease_holder(session: Session, *, now: datetime, lease: timedelta) -> str | None:
-    """The process holding a live lease, or None."""
-    row = session.get(Heartbeat, LEASE_ROW, populate_existing=True)
-    if row is None or row.beat_at < now - lease:
-        return None
-    return (row.jobs or {}).get("holder")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from feedback.models import Account, Candidate, MetricSnapshot, Post, Review, Template
@@ -96,35 +96,6 @@ def facts_columns() -> tuple:
 
 def facts_of(row: Sequence[Any]) -> CandidateFacts:
     return CandidateFacts(*row[:9])
-
-
-def engagement_at_age(session: Session, *, age: timedelta, now: datetime) -> list[PostEngagement]:
-    """Every published post (oldest first) with its first snapshot taken at or after ``age``."""
-    age_s = int(age.total_seconds())
-    first = (select(MetricSnapshot.post_id, func.min(MetricSnapshot.age_s).label("age_s"))
-             .where(MetricSnapshot.age_s >= age_s).group_by(MetricSnapshot.post_id).subquery())
-    snap = MetricSnapshot
-    query = (
-        select(*facts_columns(), Post.id, Post.published_at, *(getattr(snap, f) for f in COUNT_FIELDS),
-               snap.id)
-        .select_from(Post)
-        .join(Candidate, Post.candidate_id == Candidate.id)
-        .join(Account, Post.account_id == Account.id)
-        .outerjoin(Template, Candidate.template_id == Template.id)
-        .outerjoin(first, first.c.post_id == Post.id)
-        .outerjoin(snap, and_(snap.post_id == Post.id, snap.age_s == first.c.age_s))
-        .where(Post.state == "published", Post.published_at.is_not(None), Post.published_at <= now)
-        .order_by(Post.published_at, Post.id, snap.id)
-    )
-    out: dict[int, PostEngagement] = {}
-    for row in session.execute(query):
-        post_id = row[9]
-        if post_id in out:
-            continue  # two snapshots with the same age: the first one wins
-        counts = None if row[-1] is None else Counts(**dict(zip(COUNT_FIELDS, row[11:-1])))
-        out[post_id] = PostEngagement(facts=facts_of(row), post_id=post_id, published_at=row[10],
-                                      counts=counts)
-    return list(out.values())
 
 
 def review_decisions(session: Session, *, now: datetime, after_id: int = 0,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback import Conflict
@@ -31,6 +31,3 @@ def password_hash(session: Session, name: str) -> str | None:
 def mark_login(session: Session, name: str, *, now: datetime) -> None:
     session.execute(update(WebUser).where(WebUser.name == name).values(last_login_at=now))
 
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(WebUser)) or 0

