@@ -13,6 +13,7 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(migrated_db):
     with migrated_db.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
