@@ -27,6 +27,7 @@ from bot.web.server import (
 
 MAX_UPLOAD = 8 * 1024 * 1024
 UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
+UPLOAD_PATHS = ("/create/caption", "/create/story")  # the only bodies allowed past 64 KiB (bot.web.limits)
 
 
 def _templates(web: Web) -> list[str]:

@@ -11,21 +11,27 @@ from bot.web.auth import OneTimeToken
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.web.limits import Limits
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class WebServer:
-    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 8080, limits: Limits | None = None) -> None:
         import uvicorn
 
+        from bot.web.limits import BACKLOG, Limits, protocol_class
         from bot.web.server import create_web
 
         self.token = OneTimeToken()
         self.host, self.port = host, port
-        config = uvicorn.Config(create_web(app, token=self.token), host=host, port=port, log_level="warning",
-                                access_log=False, server_header=False, proxy_headers=False)
+        self.limits = limits or Limits()
+        http, self.connections = protocol_class(self.limits)
+        config = uvicorn.Config(create_web(app, token=self.token, limits=self.limits), host=host, port=port,
+                                log_level="warning", access_log=False, server_header=False, proxy_headers=False,
+                                http=http, backlog=BACKLOG, timeout_keep_alive=int(self.limits.idle_timeout_s),
+                                h11_max_incomplete_event_size=16 * 1024)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

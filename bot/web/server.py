@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions
+from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow, Limits
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -166,7 +167,7 @@ def guarded(fn: Handler, *, max_body: int = MAX_BODY) -> Handler:
             if int(request.headers.get("content-length") or 0) > max_body:
                 return error_page(request, 413, f"the request is larger than {max_body // 1024} KiB. "
                                                 "Nothing was changed")
-            request.state.form = await request.form(max_part_size=max_body)
+            request.state.form = await request.form(max_part_size=max_body)  # BodyLimit caps the stream
             sent = str(request.state.form.get("csrf") or request.headers.get("x-csrf-token") or "")
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
                 log.warning("event=web_csrf_rejected user=%s path=%s", session.user, request.url.path)
@@ -176,6 +177,8 @@ def guarded(fn: Handler, *, max_body: int = MAX_BODY) -> Handler:
             return await fn(request)
         except service_errors() as exc:
             return error_page(request, *status_of(exc))
+        finally:
+            await request.close()  # an upload's spooled temp file goes now, not at a garbage collection
 
     endpoint.__name__ = fn.__name__
     return endpoint
@@ -225,7 +228,14 @@ async def login(request: Request) -> Response:
     if session is None:
         return error_page(request, 403, "your login form is out of date: reload the page")
     request.state.session = session
-    form = await request.form()
+    try:
+        return await _check_login(web, request, session)
+    finally:
+        await request.close()
+
+
+async def _check_login(web: Web, request: Request, session: Any) -> Response:
+    form = await request.form(max_files=0)
     if not hmac.compare_digest(str(form.get("csrf") or "").encode(), session.csrf.encode()):
         return error_page(request, 403, "the form's security token is wrong or out of date: reload the page")
     name, password = str(form.get("name") or "")[:64], str(form.get("password") or "")[:1024]
@@ -260,6 +270,8 @@ async def home(request: Request) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if isinstance(exc, BodyTooLarge | BodyTooSlow):
+        return error_page(request, status, exc.detail)
     message = {404: "there is no such page", 405: "that page does not take this kind of request"}.get(
         status, "something went wrong on the server; the log has the details")
     return error_page(request, status, message)
@@ -270,7 +282,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500, "something went wrong on the server; the log has the details")
 
 
-def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None) -> Starlette:
+def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None,
+               limits: Limits | None = None) -> Starlette:
     """The ASGI app serving the web admin for ``app``."""
     from bot.web import routes_create, routes_posts, routes_review
 
@@ -279,7 +292,10 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
               *routes_create.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
-                    middleware=[Middleware(SecurityHeaders)])
+                    middleware=[Middleware(SecurityHeaders), Middleware(
+                        BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,
+                        limits_by_path={path: routes_create.MAX_UPLOAD + MAX_BODY
+                                        for path in routes_create.UPLOAD_PATHS})])
     web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter())
     return web
 
