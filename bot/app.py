@@ -263,12 +263,13 @@ class App:
 
     def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None,
-              **models: Any) -> StoryResult:
-        """A story thread of 2-6 parts from an image (a file or a template slug), into review."""
+              from_library: bool = False, **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file or a template slug), into review.
+        ``from_library``: ``image`` must be a template's slug, never a path (the web form)."""
         from bot import story
 
         return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
-                               topic=topic, seed=seed, **models)
+                               topic=topic, seed=seed, from_library=from_library, **models)
 
     def thread(self, candidate_id: int) -> Thread:
         from bot import story

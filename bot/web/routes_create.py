@@ -116,11 +116,13 @@ async def story(request: Request) -> Response:
 
     async def call(photo: Path | None) -> Any:
         parts = int_value(request.state.form.get("parts"), "part count", default=3, lo=2, hi=6)
+        # a template comes from the library only (never a path); an upload is the only way to bring a file
         image = str(photo) if photo is not None else form_value(request, "template", limit=64)
         if not image:
             raise Problem(400, "choose a template or upload an image for the story. Nothing was changed")
         return await web.call(web.app.story, image, parts=parts, tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"))
+                              audience=_choice(request, "audience"), account=_choice(request, "account"),
+                              from_library=photo is None)
 
     return await _run(request, "story", call)
 

@@ -1,0 +1,59 @@
+"""The web admin as a hostile logged-in or anonymous user tries it (issue 30): no server path through
+a form, no existence oracle, no lockout of the real user, no 500 from an odd date, and the smaller
+gaps (cookie flags, Host/Origin checks, no off-site redirect). Real App, real SQLite."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from feedback.models import Candidate
+from tests.bot.web_helpers import make_site, picture
+
+
+@pytest.fixture
+def site(write_config, tmp_path, clock):
+    s = make_site(write_config, tmp_path, clock, ("seeded one",))
+    yield s
+    s.app.close()
+
+
+def _count(site) -> int:
+    with site.app.tx() as session:
+        return int(session.scalar(select(func.count()).select_from(Candidate)) or 0)
+
+
+def _message(html: str) -> str:
+    found = re.findall(r'class="message [^"]*"[^>]*>([^<]*)<', html)
+    return found[0] if found else html[:200]
+
+
+def test_finding_3_story_template_is_a_library_choice_never_a_path(site, tmp_path):
+    readable_image = picture(tmp_path / "server-side.png", "red")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    before, media = _count(site), sorted((site.app.config.storage.media_dir).rglob("*"))
+    answers = {}
+    for value in (readable_image, "/etc/shadow", "/etc/passwd", "/no/such/file.png", str(fifo), "../../etc/hosts"):
+        got = site.post("/create/story", {"template": value, "parts": "2"}, fragment=False)
+        assert got.status_code == 400, (value, got.status_code)
+        answers[value] = _message(got.text).replace(repr(value[:64]).replace("'", "&#39;"), "VALUE")
+    short = {answers[v] for v in answers if len(v) <= 64}
+    assert len(short) == 1 and "not a template in the library" in short.pop(), answers
+    for answer in answers.values():  # the same refusal whatever exists on the server
+        assert not re.search(r"no such|not an image|regular file|exist|denied", answer), answer
+    assert _count(site) == before and sorted(site.app.config.storage.media_dir.rglob("*")) == media
+
+
+def test_finding_3_memeloop_story_never_opens_a_fifo(write_config, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    cfg = write_config()
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "story", str(fifo)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "not a regular file" in done.stderr and "Traceback" not in done.stderr
