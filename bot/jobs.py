@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,10 @@ STDERR_TAIL = 2000
 
 
 def lease_owner() -> str:
-    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+    """host:pid:start of this process (bot.owners): a dead owner on this host is seen at once."""
+    from bot.owners import process_owner
+
+    return process_owner()
 
 
 def run_job(app: App, name: str, work: Callable[[], T]) -> T | None:
@@ -207,15 +209,15 @@ def reap_abandoned(app: App) -> int:
     """Generations still 'running' whose daemon is gone (killed, crashed) are failed, so a child that
     outlived it can never store its results (the child's final write is conditional on 'running').
     Same host: the daemon's pid is checked; another host's: after generator.timeout. Returns how many."""
+    from bot.owners import gone_on_this_host
     from feedback.repository import generations as gen_repo
 
-    now, host = app.clock(), socket.gethostname()[:100]
+    now = app.clock()
     reaped = 0
     with app.tx() as session:
         for gen in gen_repo.running(session):
             parent = str((gen.params or {}).get("parent") or "")
-            parent_host, _, pid = parent.rpartition(":")
-            gone = (parent_host == host and pid.isdigit() and not _alive(int(pid))) or (
+            gone = gone_on_this_host(parent) or (
                 now - gen.started_at > app.config.generator.timeout + timedelta(minutes=1))
             if gone and gen_repo.fail_generation(session, gen.id, now=now,
                                                  error=f"abandoned: its daemon {parent or '?'} stopped"):

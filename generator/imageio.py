@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from PIL import Image, UnidentifiedImageError
 
@@ -95,7 +95,7 @@ def needs_transpose(image: Image.Image) -> bool:
 
 
 @contextmanager
-def _regular_file(path: str | Path) -> Iterator[object]:
+def _regular_file(path: str | Path) -> Iterator[BinaryIO]:
     """The file opened for reading only if it is a regular file: a FIFO, device or folder is refused
     without blocking (O_NONBLOCK) and without a read."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
