@@ -3,6 +3,7 @@ and CSRF guard, error pages, security headers). Pages live in routes_review.py a
 every one of them calls only the service object (bot.app.App), with actor = the logged-in user."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import logging
@@ -240,19 +241,23 @@ async def _check_login(web: Web, request: Request, session: Any) -> Response:
         return error_page(request, 403, "the form's security token is wrong or out of date: reload the page")
     name, password = str(form.get("name") or "")[:64], str(form.get("password") or "")[:1024]
     client = f"ip:{request.client.host if request.client else '-'}"
-    wait = web.limiter.wait_s(client, f"user:{name}")
+    wait = web.limiter.wait_s(client)
     if wait:
         log.warning("event=web_login_throttled client=%s", client)
         return render(request, "login.html", 429, error=f"too many failed logins: try again in {wait} s",
                       next=form.get("next"))
+    delay = web.limiter.delay_s(name) if name else 0.0
+    if delay:  # a name under attack from many addresses: slower, never locked
+        await asyncio.sleep(delay)
     token = str(form.get("token") or "")
     user = TOKEN_ACTOR if token and web.token.use(token) else None
     if user is None and name and password and await web.call(web.app.check_web_login, name, password):
         user = name
     if user is None:
-        web.limiter.failed(client, f"user:{name}")
+        web.limiter.failed(client, name)
         log.warning("event=web_login_failed client=%s", client)
         return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"))
+    web.limiter.succeeded(client)
     return _logged_in(web, request, user, str(form.get("next") or ""))
 
 

@@ -57,3 +57,30 @@ def test_finding_3_memeloop_story_never_opens_a_fifo(write_config, tmp_path):
                           capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
     assert done.returncode == 2, done.stderr
     assert "not a regular file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_finding_7_failed_logins_for_a_name_do_not_lock_out_the_real_user(site):
+    from starlette.testclient import TestClient
+
+    from bot.web.auth import LoginLimiter
+    from bot.web.server import create_web
+    from tests.bot.web_helpers import login
+
+    times = [1000.0]
+    limiter = LoginLimiter(attempts=5, window_s=900, base_wait_s=30, name_delay_s=0.05, clock=lambda: times[0])
+    web = create_web(site.app, limiter=limiter)
+    attacker = TestClient(web, client=("203.0.113.7", 40000))
+    for _ in range(5):
+        assert login(attacker, password="wrong guess").status_code == 401
+    blocked = login(attacker, password="still guessing")
+    assert blocked.status_code == 429 and "try again in 30 s" in blocked.text
+    real_user = TestClient(web, client=("198.51.100.2", 40001))  # another address: unaffected
+    assert login(real_user).status_code == 303
+    assert real_user.get("/board").status_code == 200
+    assert 0 < limiter.delay_s("ann") <= 0.05  # the attacked name is only slowed, from every address
+    times[0] += 31  # the attacker's wait doubles with each failure after it
+    assert login(attacker, password="guess six").status_code == 401
+    assert "try again in 60 s" in login(attacker, password="guess seven").text
+    times[0] += 61
+    assert login(attacker).status_code == 303  # the right password from there works after the wait
+    assert limiter.wait_s("ip:203.0.113.7") == 0  # and clears that address's record
