@@ -84,3 +84,28 @@ def test_finding_7_failed_logins_for_a_name_do_not_lock_out_the_real_user(site):
     times[0] += 61
     assert login(attacker).status_code == 303  # the right password from there works after the wait
     assert limiter.wait_s("ip:203.0.113.7") == 0  # and clears that address's record
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01"])
+def test_finding_8_schedule_at_the_ends_of_the_calendar_is_a_400_not_a_500(site, start):
+    got = site.client.get(f"/schedule?start={start}")
+    assert got.status_code == 400 and "start" in _message(got.text) and "out of range" in _message(got.text)
+
+
+def test_finding_8_truncated_meme_weights_are_one_line_not_a_traceback(write_config, tmp_path):
+    import shutil
+
+    from generator.meme.bundle import DEMO_BUNDLE_DIR
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(DEMO_BUNDLE_DIR, bundle)
+    weights = bundle / "weights.npz"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    cfg = write_config('[storage]\nurl = "sqlite:///memeloop.db"\nmedia_dir = "media"\n'
+                       f'[generator.meme]\nbundle = "{bundle}"\n'
+                       '[[accounts]]\nname = "demo"\nplatform = "outbox"\n'
+                       'generate = { generator = "meme", every = "7d" }\n')
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "generate", "--account", "demo",
+                           "--count", "1"], capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"{weights}: unreadable decoder weights" in done.stderr
