@@ -155,6 +155,7 @@ class Daemon:
         self._signals = 0
         self.started = threading.Event()  # set once jobs are added and the first beat is written
         self.database_gone: str | None = None  # why the daemon stopped itself (EXIT_DATABASE_GONE)
+        self.config_drift: str | None = None  # the config file changed under us (said once, in the log)
         self._db_file, self._db_identity = _database_identity(app)
 
     # lifecycle -----------------------------------------------------------------------------------
@@ -361,6 +362,16 @@ class Daemon:
             return f"the database file {self._db_file} was replaced by another file"
         return None
 
+    def _check_config(self) -> None:
+        from bot.config import config_changed
+
+        drift = config_changed(self.app.config)
+        if drift is not None and drift != self.config_drift:
+            log.warning("daemon.config_changed reason=%r: the daemon keeps the config it started with; scheduled "
+                        "generate runs are refused (each a failed generation in `memeloop status`) until then",
+                        drift)
+        self.config_drift = drift
+
     def beat(self) -> None:
         why = self.database_replaced()
         if why is not None:  # stop rather than keep writing into a file nobody else reads
@@ -370,6 +381,7 @@ class Daemon:
                           "is back where storage.url says", why)
                 self.stop()
             return
+        self._check_config()
         self.elect()
         try:
             if self.leading:

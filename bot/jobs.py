@@ -80,7 +80,9 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
 
 def run_generate_child(app: App, account: str, schedule: int = 0, *,
                        timeout: timedelta | None = None) -> GenerateOutcome:
+    from bot.config import config_changed
     from feedback.repository import candidates as cand_repo
+    from feedback.repository import generations as gen_repo
 
     acc = app.config.account(account)
     plan = acc.schedules[schedule]
@@ -91,6 +93,12 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
         generation_id = cand_repo.start_generation(
             session, generator=plan.generator, account_id=app.account_ids[account], model_version="",
             params=params, seed=seed, now=app.clock()).id
+    drift = config_changed(app.config)
+    if drift is not None:  # a child reads the file: it would use another database, models or keys than ours
+        with app.tx() as session:
+            gen_repo.fail_generation(session, generation_id, error=drift, now=app.clock())
+        log.error("job=generate account=%s generation=%s outcome=refused reason=%r", account, generation_id, drift)
+        return GenerateOutcome(generation_id, "failed", None, 0.0, None)
     simulated = app.simulated_clock  # the demo's clock travels to the child; a real one needs no help
     limit = (timeout or app.config.generator.timeout).total_seconds()
     if app.config.generator.warm_worker:

@@ -159,3 +159,38 @@ def test_finding_5_the_daemon_stops_when_its_database_file_is_moved(cfg, tmp_pat
     status = run_cli("--config", str(cfg), "status")  # the CLI neither creates an empty one nor says "no daemon"
     assert status.code == 2 and "does not exist" in status.err
     assert not (tmp_path / "memeloop.db").exists()
+
+
+def test_finding_9_queue_list_validates_the_config_and_caches_by_content(cfg, run_cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    marks = tmp_path / "cache" / "memeloop" / "valid-configs"
+    assert run_cli("--config", str(cfg), "queue", "list").code == 0
+    assert len(list(marks.iterdir())) == 1  # validated once; later runs of this text take the fast path
+    assert run_cli("--config", str(cfg), "queue", "list").code == 0
+    cfg.write_text(CONFIG + "\n[nope]\nx = 1\n", encoding="utf-8")
+    bad = run_cli("--config", str(cfg), "queue", "list")
+    assert bad.code == 2 and "nope" in bad.err, bad.err
+    assert len(list(marks.iterdir())) == 1
+
+
+def test_finding_9_the_daemon_notices_a_changed_config_and_starts_no_child_on_it(cfg, tmp_path, caplog):
+    import logging
+
+    from bot import jobs
+    from bot.daemon import Daemon
+    from bot.heartbeat import status_report
+
+    text = CONFIG + 'generate = { generator = "meme", every = "7d" }\n'
+    cfg.write_text(text, encoding="utf-8")
+    app = build_app(load_config(cfg))
+    daemon = Daemon(app)
+    cfg.write_text(text.replace("memeloop.db", "other.db"), encoding="utf-8")  # storage.url changed under it
+    with caplog.at_level(logging.WARNING):
+        daemon._check_config()
+        daemon._check_config()  # said once
+    assert sum("daemon.config_changed" in r.message for r in caplog.records) == 1
+    outcome = jobs.run_generate_child(app, "demo")
+    assert outcome.status == "failed" and not (tmp_path / "other.db").exists()
+    (recent, *_) = status_report(app)["generations"]
+    assert recent["status"] == "failed" and "changed since the daemon started" in recent["error"]
+    app.close()
