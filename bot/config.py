@@ -245,6 +245,8 @@ class AccountConfig(Section):
     def _platform_section(self) -> AccountConfig:
         if not self.post_cron and not self.post_slots:
             raise ValueError("needs post_slots (e.g. [\"09:00\"]) or a post_cron to post at")
+        if self.post_cron and "post_slots" in self.model_fields_set:
+            raise ValueError("sets both post_slots and post_cron: keep one (they would disagree on when to post)")
         sections = {"outbox": self.outbox, "x": self.x, "instagram": self.instagram}
         for name, value in sections.items():
             if value is not None and name != self.platform:

@@ -134,10 +134,12 @@ def run(state: CliState, once: bool, web_port: int | None) -> None:
 
 
 def _start_web(app, port: int):
-    from bot.web.serve import WebServer
+    import sys
+
+    from bot.web.serve import WebServer, token_file
 
     web = WebServer(app, port=port)
-    for line in web.banner():
+    for line in web.banner(terminal=sys.stdout.isatty(), token_file=token_file(app)):
         click.echo(line)
     web.start()
     return web

@@ -77,10 +77,17 @@ def db_upgrade(state: CliState, revision: str) -> None:
         raise click.BadParameter(str(exc), param_hint="--revision") from None
     engine = _engine(state, create=True)
     before = migrate.current_revision(engine)
+    known = migrate.revisions_oldest_first()
+    target = next((rev for rev in known if rev.startswith(revision)), None)
+    if before in known and target is not None and known.index(target) < known.index(before):
+        engine.dispose()
+        raise click.BadParameter(f"the database is at {before}, newer than {target}: `db upgrade` never goes "
+                                 "back (nothing was changed)", param_hint="--revision")
     migrate.upgrade(engine, revision)
     after = migrate.current_revision(engine)
     engine.dispose()
-    click.echo(f"database upgraded: {before or 'empty'} -> {after}")
+    click.echo(f"database upgraded: {before or 'empty'} -> {after}" if after != before
+               else f"database already at {after}: nothing to do")
 
 
 @db.command("current")

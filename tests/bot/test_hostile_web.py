@@ -17,7 +17,7 @@ from tests.bot.web_helpers import make_site, picture
 
 @pytest.fixture
 def site(write_config, tmp_path, clock):
-    s = make_site(write_config, tmp_path, clock, ("seeded one",))
+    s = make_site(write_config, tmp_path, clock, ("seeded one", "seeded two", "seeded three"))
     yield s
     s.app.close()
 
@@ -109,3 +109,48 @@ def test_finding_8_truncated_meme_weights_are_one_line_not_a_traceback(write_con
                            "--count", "1"], capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
     assert done.returncode in (1, 2) and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert f"{weights}: unreadable decoder weights" in done.stderr
+
+
+# -- finding 10: the smaller gaps of the web admin ---------------------------------------------------
+
+def test_finding_10_cookie_is_secure_beyond_loopback(site):
+    from starlette.testclient import TestClient
+
+    from bot.web.server import create_web
+
+    local = TestClient(create_web(site.app)).get("/login").headers["set-cookie"]
+    public = TestClient(create_web(site.app, secure_cookies=True)).get("/login").headers["set-cookie"]
+    assert "secure" not in local.lower() and "secure" in public.lower() and "httponly" in public.lower()
+
+
+def test_finding_10_loopback_server_refuses_other_host_names(site):
+    from starlette.testclient import TestClient
+
+    from bot.web.server import create_web
+
+    web = create_web(site.app, allowed_hosts=("127.0.0.1", "localhost", "[::1]"))
+    rebound = TestClient(web, base_url="http://attacker.example:8080").get("/login")
+    assert rebound.status_code == 421 and "attacker.example" in rebound.text
+    for host in ("127.0.0.1:8080", "localhost", "[::1]:8080"):
+        assert TestClient(web, base_url=f"http://{host}").get("/login").status_code == 200, host
+
+
+def test_finding_10_cross_site_post_is_refused(site):
+    cid = site.ids[0]
+    form = {"csrf": site.csrf(), "version": str(site.candidate(cid)["version"])}
+    refused = site.client.post(f"/board/{cid}/approve", data=form, headers={"Origin": "https://evil.example"},
+                               follow_redirects=False)
+    assert refused.status_code == 403 and "another site" in refused.text
+    assert site.candidate(cid)["status"] == "pending"
+
+
+def test_finding_10_a_form_without_javascript_never_redirects_off_site(site):
+    cid = site.ids[0]
+    form = {"csrf": site.csrf(), "version": str(site.candidate(cid)["version"])}
+    done = site.client.post(f"/board/{cid}/approve", data=form,
+                            headers={"Referer": "https://evil.example/phish"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/board"
+    back = site.client.post(f"/board/{site.ids[1]}/approve", follow_redirects=False, headers={
+        "Referer": "http://testserver/board?status=pending"},
+        data={"csrf": site.csrf(), "version": str(site.candidate(site.ids[1])["version"])})
+    assert back.headers["location"] == "/board?status=pending"

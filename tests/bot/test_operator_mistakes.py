@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -194,3 +195,95 @@ def test_finding_9_the_daemon_notices_a_changed_config_and_starts_no_child_on_it
     (recent, *_) = status_report(app)["generations"]
     assert recent["status"] == "failed" and "changed since the daemon started" in recent["error"]
     app.close()
+
+
+# -- finding 10: the smaller gaps -----------------------------------------------------------------------
+
+def test_finding_10_login_link_is_not_printed_when_stdout_is_not_a_terminal(cfg, tmp_path):
+    from bot.web.serve import WebServer, token_file
+
+    app = build_app(load_config(cfg))
+    server = WebServer(app, port=8099)
+    journal = "\n".join(server.banner(terminal=False, token_file=token_file(app)))
+    link_file = token_file(app)
+    assert server.token.value not in journal and str(link_file) in journal
+    assert server.token.value in link_file.read_text() and (link_file.stat().st_mode & 0o777) == 0o600
+    assert server.token.value in "\n".join(server.banner(terminal=True))
+    app.close()
+
+
+def test_finding_10_a_full_disk_leaves_no_temp_file_and_names_the_path(cfg, tmp_path):
+    script = textwrap.dedent(f"""
+        import resource, signal
+        from pathlib import Path
+        from PIL import Image
+        from bot.media import MediaError, MediaStore
+        store = MediaStore.open(Path({str(tmp_path / "media")!r}))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))  # the disk is full at 1000 bytes
+        noise = Image.effect_noise((200, 200), 64).convert("RGB")
+        try:
+            store.put_image(noise, phash=False)
+        except MediaError as exc:
+            print(exc)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=_env(),
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("storage.media_dir: cannot write ") and str(tmp_path / "media") in done.stdout
+    assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
+
+
+def test_finding_10_an_unwritable_log_file_is_one_line_naming_the_key(write_config, run_cli):
+    cfg = write_config(CONFIG.replace("[scheduler]", '[logging]\nfile = "/proc/nope/x.log"\n[scheduler]'))
+    result = run_cli("--config", str(cfg), "run")
+    assert result.code == 2 and result.err.startswith("memeloop: error: logging.file: cannot write /proc/nope/x.log")
+    assert "Traceback" not in result.err
+
+
+def test_finding_10_post_slots_and_post_cron_together_are_refused(write_config, run_cli):
+    cfg = write_config(CONFIG + 'post_slots = ["09:00"]\npost_cron = "0 12 * * *"\n', database=False)
+    result = run_cli("--config", str(cfg), "queue", "list")
+    assert result.code == 2 and "post_slots and post_cron" in result.err
+
+
+def test_finding_10_db_upgrade_to_an_older_revision_says_it_did_nothing(cfg, run_cli):
+    from feedback import migrate
+
+    first = migrate.revisions_oldest_first()[0]
+    result = run_cli("--config", str(cfg), "db", "upgrade", "--revision", first)
+    assert result.code == 2 and "never goes back" in result.err and "upgraded" not in result.out
+    again = run_cli("--config", str(cfg), "db", "upgrade")
+    assert again.code == 0 and "nothing to do" in again.out
+
+
+def test_finding_10_queue_list_csv_escapes_control_bytes(cfg, run_cli, tmp_path):
+    app = build_app(load_config(cfg))
+    app.add_candidate(tmp_path / "cat.png", "clear \x1b[2J screen \x07 bell", account="demo", actor="t")
+    app.close()
+    out = run_cli("--config", str(cfg), "queue", "list", "--csv")
+    assert out.code == 0 and "\x1b" not in out.out and "\x07" not in out.out
+    assert "clear \\x1b[2J screen \\x07 bell" in out.out
+
+
+def test_finding_10_instagram_session_folder_is_private_under_umask_000(tmp_path):
+    from bot.publishers.instagram import save_session_file
+
+    class Client:
+        def dump_settings(self, path):
+            Path(path).write_text("{}")
+
+    target = tmp_path / "state" / "ig" / "session.json"
+    old = os.umask(0)
+    try:
+        save_session_file(Client(), target)
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "state", target.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_finding_10_training_usage_errors_exit_2(run_cli, tmp_path):
+    bad = run_cli("train", "pggan", "--images", str(tmp_path), "--out", str(tmp_path / "o"), "--resolution", "48")
+    assert bad.code == 2 and "--resolution" in bad.err and "power of two" in bad.err
