@@ -287,7 +287,7 @@ def test_import_a_number_where_a_list_belongs_is_named(tmp_path):
 def test_import_deeply_nested_json_is_a_one_line_error(tmp_path, run_cli):
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
-    err = _one_line_error(run_cli("data", "import-memefly", str(path), "--out", str(tmp_path / "o")), code=1)
+    err = _one_line_error(run_cli("data", "import-memefly", str(path), "--out", str(tmp_path / "o")), code=2)
     assert "nested too deeply" in err
 
 
