@@ -192,7 +192,7 @@ def create_database(config_path: Path) -> None:
     configs pass through untouched: their command reports the problem)."""
     from bot.app import open_database
     from bot.config import ConfigError, load_config
-    from bot.config_checks import sqlite_file
+    from bot.config.checks import sqlite_file
 
     try:
         config = load_config(config_path)

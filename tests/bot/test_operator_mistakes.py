@@ -86,7 +86,7 @@ def test_finding_4_sigterm_during_a_slow_publish_releases_it_and_exit_code_says_
     post = _post(app, post_id)
     assert post.state == "unconfirmed" and post.lease_owner is None and post.lease_expires_at <= app.clock()
     app.close()
-    from bot.daemon import run_once
+    from bot.runtime.daemon import run_once
 
     app = build_app(load_config(cfg))  # the next start settles it at once, and it goes out exactly once
     summary = run_once(app)
@@ -96,8 +96,8 @@ def test_finding_4_sigterm_during_a_slow_publish_releases_it_and_exit_code_says_
 
 
 def test_finding_4_dead_owner_leases_on_this_host_go_to_reconcile_at_once(cfg, tmp_path):
-    from bot import owners
-    from bot.daemon import run_once
+    from bot.core import owners
+    from bot.runtime.daemon import run_once
     from feedback.models import Post
 
     app = build_app(load_config(cfg))
@@ -140,7 +140,7 @@ def test_finding_5_no_command_but_init_and_db_upgrade_creates_a_database(write_c
 def test_finding_5_the_daemon_stops_when_its_database_file_is_moved(cfg, tmp_path, run_cli):
     import threading
 
-    from bot.daemon import EXIT_DATABASE_GONE, Daemon
+    from bot.runtime.daemon import EXIT_DATABASE_GONE, Daemon
 
     app = build_app(load_config(cfg))
     daemon = Daemon(app, beat_every=timedelta(seconds=0.2), stop_grace=timedelta(seconds=2))
@@ -177,9 +177,9 @@ def test_finding_9_queue_list_validates_the_config_and_caches_by_content(cfg, ru
 def test_finding_9_the_daemon_notices_a_changed_config_and_starts_no_child_on_it(cfg, tmp_path, caplog):
     import logging
 
-    from bot import jobs
-    from bot.daemon import Daemon
-    from bot.heartbeat import status_report
+    from bot.runtime import jobs
+    from bot.runtime.daemon import Daemon
+    from bot.runtime.heartbeat import status_report
 
     text = CONFIG + 'generate = { generator = "meme", every = "7d" }\n'
     cfg.write_text(text, encoding="utf-8")
@@ -217,7 +217,7 @@ def test_finding_10_a_full_disk_leaves_no_temp_file_and_names_the_path(cfg, tmp_
         import resource, signal
         from pathlib import Path
         from PIL import Image
-        from bot.media import MediaError, MediaStore
+        from bot.core.media import MediaError, MediaStore
         store = MediaStore.open(Path({str(tmp_path / "media")!r}))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))  # the disk is full at 1000 bytes
