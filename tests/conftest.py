@@ -242,6 +242,12 @@ def run_cli(capsys):
 
 
 @pytest.fixture(autouse=True)
+def _config_validation_cache_stays_in_the_test_tree(monkeypatch, tmp_path_factory):
+    """`queue list` caches "this config text is valid" under $XDG_CACHE_HOME: never in the real home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _new_sqlite_databases_start_from_the_template(request, monkeypatch, sqlite_template):
     """A service built in-process on a new, empty SQLite file (build_app migrates it) starts from a
     copy of the session's migrated template instead of running every migration again. The migration
