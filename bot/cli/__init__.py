@@ -114,11 +114,12 @@ class CliState:
         return self._config
 
     def app(self) -> App:
-        """The wired application (bot.app.App) for this config; the database is migrated on first use."""
+        """The wired application (bot.app.App) for this config, on an existing database at head (only
+        `memeloop init` and `memeloop db upgrade` create one)."""
         if self._app is None:
             from bot.app import build_app
 
-            self._app = build_app(self.config())
+            self._app = build_app(self.config(), auto_create=False)
         return self._app
 
 

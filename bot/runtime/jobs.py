@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.core.threads import child_env
-from bot.service.maintenance import _alive, auto_approve, prune_media, reap_abandoned  # noqa: F401 (tests, daemon)
+from bot.service.maintenance import auto_approve, prune_media, reap_abandoned  # noqa: F401 (tests, daemon)
 
 if TYPE_CHECKING:
     from bot.core.deps import Deps
@@ -35,7 +34,10 @@ STDERR_TAIL = 2000
 
 
 def lease_owner() -> str:
-    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+    """host:pid:start of this process (bot.core.owners): a dead owner on this host is seen at once."""
+    from bot.core.owners import process_owner
+
+    return process_owner()
 
 
 def run_job(deps: Deps, name: str, work: Callable[[], T]) -> T | None:
@@ -87,7 +89,9 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
 
 def run_generate_child(deps: Deps, account: str, schedule: int = 0, *,
                        timeout: timedelta | None = None) -> GenerateOutcome:
+    from bot.config import config_changed
     from feedback.repository import candidates as cand_repo
+    from feedback.repository import generations as gen_repo
 
     acc = deps.config.account(account)
     plan = acc.schedules[schedule]
@@ -98,6 +102,12 @@ def run_generate_child(deps: Deps, account: str, schedule: int = 0, *,
         generation_id = cand_repo.start_generation(
             session, generator=plan.generator, account_id=deps.account_ids[account], model_version="",
             params=params, seed=seed, now=deps.clock()).id
+    drift = config_changed(deps.config)
+    if drift is not None:  # a child reads the file: it would use another database, models or keys than ours
+        with deps.tx() as session:
+            gen_repo.fail_generation(session, generation_id, error=drift, now=deps.clock())
+        log.error("job=generate account=%s generation=%s outcome=refused reason=%r", account, generation_id, drift)
+        return GenerateOutcome(generation_id, GenerateStatus.FAILED, None, 0.0, None)
     simulated = deps.simulated_clock  # the demo's clock travels to the child; a real one needs no help
     limit = (timeout or deps.config.generator.timeout).total_seconds()
     if deps.config.generator.warm_worker:
@@ -185,6 +195,18 @@ def _kill_group(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _tail(path: Path | None) -> str:

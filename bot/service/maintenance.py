@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,15 +17,15 @@ def reap_abandoned(deps: Deps) -> int:
     """Generations still 'running' whose daemon is gone (killed, crashed) are failed, so a child that
     outlived it can never store its results (the child's final write is conditional on 'running').
     Same host: the daemon's pid is checked; another host's: after generator.timeout. Returns how many."""
+    from bot.core.owners import gone_on_this_host
     from feedback.repository import generations as gen_repo
 
-    now, host = deps.clock(), socket.gethostname()[:100]
+    now = deps.clock()
     reaped = 0
     with deps.tx() as session:
         for gen in gen_repo.running(session):
             parent = str((gen.params or {}).get("parent") or "")
-            parent_host, _, pid = parent.rpartition(":")
-            gone = (parent_host == host and pid.isdigit() and not _alive(int(pid))) or (
+            gone = gone_on_this_host(parent) or (
                 now - gen.started_at > deps.config.generator.timeout + timedelta(minutes=1))
             if gone and gen_repo.fail_generation(session, gen.id, now=now,
                                                  error=f"abandoned: its daemon {parent or '?'} stopped"):
@@ -35,18 +33,6 @@ def reap_abandoned(deps: Deps) -> int:
     if reaped:
         log.warning("event=generations_reaped count=%d", reaped)
     return reaped
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def auto_approve(deps: Deps, *, per_account: int = 1) -> int:
