@@ -39,9 +39,10 @@ def _choices(web: Web) -> tuple[Any, str | None]:
     the reason when the config points at something broken (the page still opens and says so)."""
     from bot.content_checks import Choices, choices
 
+    errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:
         return choices(web.app.config), None
-    except (*service_errors(), OSError) as exc:
+    except errors as exc:
         return Choices((), (), ()), str(exc)
 
 
