@@ -78,6 +78,27 @@ def check_voice(config: Config, *, tone: str | None, audience: str | None, write
     _check_choice("audience", audience, audiences, "the caption model")
 
 
+def check_voice_early(config_path: str | None, *, tone: str | None, audience: str | None) -> bool:
+    """check_voice from the config file's writer_bundle alone (bot.paths.writer_bundle), before the
+    full config loads; False when that could not be read simply (the caller checks after loading)."""
+    if tone is None and audience is None:
+        return True
+    from bot.paths import writer_bundle
+    from generator import GeneratorError
+    from generator.textgen import bundle_choices
+
+    readable, folder = writer_bundle(config_path)
+    if not readable:
+        return False
+    try:
+        tones, audiences = bundle_choices(folder)
+    except GeneratorError:
+        return False  # the full config load and check_voice say what is wrong
+    _check_choice("tone", tone, tones, "the caption model")
+    _check_choice("audience", audience, audiences, "the caption model")
+    return True
+
+
 def check_template(config: Config, template: str | None) -> None:
     """A template named by its slug must be one of the library's (never a path)."""
     if template is not None:

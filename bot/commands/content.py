@@ -40,10 +40,11 @@ def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audienc
 
     Example: memeloop caption cat.jpg --tone funny --audience general --account demo -n 5
     """
-    from bot.content_checks import MAX_CAPTIONS, check_photo_file, check_range, check_voice
+    from bot.content_checks import MAX_CAPTIONS, check_photo_file, check_range, check_voice, check_voice_early
 
     check_range("-n", n, 1, MAX_CAPTIONS)  # everything checked before the database opens or a model loads
-    check_voice(state.config(), tone=tone, audience=audience)
+    if not check_voice_early(state.config_path, tone=tone, audience=audience):
+        check_voice(state.config(), tone=tone, audience=audience)
     for path in photos:
         check_photo_file(path)
     result = state.app().caption(list(photos), tone=tone, audience=audience, account=account, n=n, seed=seed)
@@ -105,10 +106,11 @@ def story(state: CliState, image: str, parts: int, tone: str | None, audience: s
 
     Example: memeloop story rocket --parts 3 --tone funny --account demo
     """
-    from bot.content_checks import check_parts, check_voice
+    from bot.content_checks import check_parts, check_voice, check_voice_early
 
     check_parts(parts)
-    check_voice(state.config(), tone=tone, audience=audience)
+    if not check_voice_early(state.config_path, tone=tone, audience=audience):
+        check_voice(state.config(), tone=tone, audience=audience)
     result = state.app().story(image, parts=parts, tone=tone, audience=audience, account=account, topic=topic,
                                seed=seed)
     if as_json:

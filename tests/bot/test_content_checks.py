@@ -90,7 +90,7 @@ def test_a_broken_bundle_is_one_line(write_config, tmp_path):
 def test_the_cli_refuses_a_bad_tone_before_the_database_or_a_framework(write_config, photo, tmp_path):
     config = write_config()
     code = ("import sys; from bot.cli import main; code = main(sys.argv[1:]); "
-            "heavy = {'torch', 'transformers', 'tensorflow'} & set(sys.modules); "
+            "heavy = {'torch', 'transformers', 'tensorflow', 'sqlalchemy', 'pydantic'} & set(sys.modules); "
             "assert not heavy, heavy; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code, "--config", str(config), "caption", str(photo),
                            "--tone", "sarcastic"], check=False, capture_output=True, text=True, cwd=tmp_path)
@@ -98,6 +98,25 @@ def test_the_cli_refuses_a_bad_tone_before_the_database_or_a_framework(write_con
     assert done.stderr.strip().splitlines() == [
         "memeloop: error: --tone 'sarcastic' is not one the caption model knows (funny, informative, inspirational)"]
     assert not (tmp_path / "memeloop.db").exists()
+
+
+def test_the_early_check_reads_the_configured_bundle_like_the_config_does(write_config, tmp_path):
+    import json
+    import shutil
+
+    from generator.textgen.writer import DEMO_BUNDLE
+
+    bundle = tmp_path / "bundles" / "mine"
+    shutil.copytree(DEMO_BUNDLE, bundle)
+    meta = json.loads((bundle / "memeloop.json").read_text())
+    (bundle / "memeloop.json").write_text(json.dumps({**meta, "tones": ["dry"]}))
+    path = write_config('[storage]\nurl = "sqlite:///memeloop.db"\n[generator.post]\nwriter_bundle = "bundles/mine"\n'
+                        '[[accounts]]\nname = "demo"\nplatform = "outbox"\n')
+    assert content_checks.check_voice_early(str(path), tone="dry", audience="general")
+    refused(lambda: content_checks.check_voice_early(str(path), tone="funny", audience=None), "(dry)")
+    refused(lambda: content_checks.check_voice(load_config(path), tone="funny", audience=None), "(dry)")
+    broken = write_config("[generator\n", name="broken.toml")
+    assert content_checks.check_voice_early(str(broken), tone="funny", audience=None) is False
 
 
 def test_models_load_once_stay_warm_and_retire_by_the_worker_limits(app):
