@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ class FastGPT2:
         raw = load_file(str(path / "model.safetensors"))
         self.w = {k.removeprefix("transformer."): v for k, v in raw.items()}
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._lock = threading.Lock()
 
     # -- the network ----------------------------------------------------------------------------------
     def _linear(self, x: Any, name: str) -> Any:
@@ -102,8 +104,8 @@ class FastGPT2:
         """n continuations of ``ids``, decoded without special tokens (transformers' generate with
         do_sample, top_k=0, pad = eos)."""
         torch = self.torch
-        torch.manual_seed(seed)
-        with torch.no_grad():
+        with self._lock, torch.no_grad():  # torch's generator is global: one seeded decode at a time
+            torch.manual_seed(seed)
             step = torch.tensor([ids] * n, dtype=torch.long)
             unfinished = torch.ones(n, dtype=torch.long)
             new: list[Any] = []
