@@ -203,6 +203,7 @@ def warm_child(spec: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--base-runs", type=int, help="runs of the base tree (default: --runs; the old code is slow)")
     parser.add_argument("--base", type=Path, help="the code before the change (a checkout); omitted: new only")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", help="comma-separated actions (default: all)")
@@ -238,7 +239,9 @@ def main() -> None:
               flush=True)
         for mode in modes:  # alternate trees per mode so load drifts hit both alike
             for name, tree in trees:
-                figures |= (cold if mode == "cold" else warm)(tree, name, config, photos, args, threads)
+                runs = args.runs if name == "new" or not args.base_runs else args.base_runs
+                tree_args = argparse.Namespace(**{**vars(args), "runs": runs})
+                figures |= (cold if mode == "cold" else warm)(tree, name, config, photos, tree_args, threads)
     new = {k[4:]: v for k, v in figures.items() if k.startswith("new_")}
     warm_p50 = [v for k, v in new.items() if k.startswith("warm_") and k.endswith("_p50_s")]
     cold_p50 = [v for k, v in new.items() if k.startswith("cold_") and k.endswith("_p50_s")]
