@@ -74,10 +74,12 @@ def cli_argv(action: str, i: int, photos: list[Path], thread_id: int | None) -> 
 
 
 def run_child(argv: list[str], env: dict[str, str], *, ok_codes=(0,)) -> tuple[float, float, str, float]:
-    """(seconds spawn to exit, peak RSS MB, stdout, CPU seconds) of one child; exits the bench if it fails."""
+    """(seconds spawn to exit, peak RSS MB, stdout, CPU seconds) of one child; exits the bench if it fails.
+    The child runs in a folder without code: `python -m` puts its working directory before
+    PYTHONPATH, so a checkout there would shadow the tree under test."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         code = os.waitstatus_to_exitcode(status)
@@ -208,6 +210,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", help="comma-separated actions (default: all)")
     parser.add_argument("--modes", default="cold,warm")
+    parser.add_argument("--trees", default="new,base", help="which of new,base to measure (base needs --base)")
     parser.add_argument("--warm-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_child:
@@ -219,7 +222,9 @@ def main() -> None:
     if unknown:
         parser.error(f"--only: unknown {', '.join(unknown)}; use {', '.join(ACTIONS)}")
     modes = [m for m in args.modes.split(",") if m]
-    trees = [("new", REPO)] + ([("base", args.base.resolve())] if args.base else [])
+    wanted = set(args.trees.split(","))
+    trees = ([("new", REPO)] if "new" in wanted else []) + \
+        ([("base", args.base.resolve())] if args.base and "base" in wanted else [])
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="memeloop-interactive-") as tmp:
         work = Path(tmp)
