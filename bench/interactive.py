@@ -92,7 +92,7 @@ def run_child(argv: list[str], env: dict[str, str], *, ok_codes=(0,)) -> tuple[f
 
 
 def tree_env(tree: Path, threads: int) -> dict[str, str]:
-    from bot.threads import child_env  # this checkout's helper (parent process only)
+    from bot.core.threads import child_env  # this checkout's helper (parent process only)
 
     return {**child_env(threads), "PYTHONPATH": str(tree)}
 

@@ -34,10 +34,10 @@ UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def _choices(web: Web) -> tuple[Any, str | None]:
-    """The tones, audiences and templates the forms offer (bot.content_checks.choices: the caption
+    """The tones, audiences and templates the forms offer (bot.service.content_checks.choices: the caption
     bundle's memeloop.json and the template library's folders; no model loads), or empty ones and
     the reason when the config points at something broken (the page still opens and says so)."""
-    from bot.content_checks import Choices, choices
+    from bot.service.content_checks import Choices, choices
 
     errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:
@@ -103,7 +103,7 @@ def _choice(request: Request, key: str) -> str | None:
 
 
 def _check_voice(request: Request) -> None:
-    from bot.content_checks import check_voice
+    from bot.service.content_checks import check_voice
 
     web: Web = request.app.state.web
     check_voice(web.app.config, tone=_choice(request, "tone"), audience=_choice(request, "audience"))
@@ -141,7 +141,7 @@ async def caption(request: Request) -> Response:
 
 
 async def make(request: Request) -> Response:
-    from bot.content_checks import check_template
+    from bot.service.content_checks import check_template
 
     web: Web = request.app.state.web
 
@@ -159,7 +159,7 @@ async def make(request: Request) -> Response:
 
 
 async def story(request: Request) -> Response:
-    from bot.content_checks import check_template
+    from bot.service.content_checks import check_template
 
     web: Web = request.app.state.web
 

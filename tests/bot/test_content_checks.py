@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import content_checks
 from bot.app import build_app
 from bot.config import load_config
-from bot.content_models import ContentModels
+from bot.core.content_models import ContentModels
 from bot.errors import UsageError
-from bot.worker import Limits
+from bot.service import content_checks
 
 
 @pytest.fixture
@@ -120,14 +119,14 @@ def test_the_early_check_reads_the_configured_bundle_like_the_config_does(write_
 
 
 def test_models_load_once_stay_warm_and_retire_by_the_worker_limits(app):
-    models = ContentModels(app.config, Limits(max_runs=2, max_rss_mb=10_000), rss=lambda: 100.0)
+    models = ContentModels(app.config, max_runs=2, max_rss_mb=10_000, rss=lambda: 100.0)
     writer = models.writer()
     assert models.writer() is writer and models.loads == 1 and models.loaded() == ("writer",)
     assert models.served() is False
     assert models.served() is True and models.loaded() == ()  # the second run reaches max_runs
     assert models.writer() is not writer and models.loads == 2
     rss = {"mb": 100.0}
-    big = ContentModels(app.config, Limits(max_runs=50, max_rss_mb=500), rss=lambda: rss["mb"])
+    big = ContentModels(app.config, max_runs=50, max_rss_mb=500, rss=lambda: rss["mb"])
     big.writer()
     assert big.served() is False
     rss["mb"] = 600.0
