@@ -64,8 +64,8 @@ def choices(config: Config) -> Choices:
 def _check_choice(name: str, value: str | None, known: Sequence[str], what: str) -> None:
     if value is not None and value not in known:
         raise UsageError(f"--{name} {value[:64]!r} is not one {what} knows ({', '.join(known)})"
-                         if name != "template" else f"--template {value[:64]!r} is not a template "
-                         f"({', '.join(known)})")
+                         if name != "template" else f"--template {value[:64]!r} is not a template in the "
+                         f"library ({', '.join(known) or 'none'})")
 
 
 def check_voice(config: Config, *, tone: str | None, audience: str | None, writer: Any = None) -> None:

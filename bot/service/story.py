@@ -76,10 +76,15 @@ def _image_of(app: App, image: str | None, template: str | None = None) -> tuple
 
 def new_story(app: App, image: str | None, *, parts: int = 3, tone: str | None = None,
               audience: str | None = None, account: str | None = None, topic: str | None = None,
-              seed: int | None = None, template: str | None = None, topics=None, writer=None) -> StoryResult:
-    """A thread of ``parts`` parts about ``image`` (or the library's ``template``); every argument is
-    checked before a model loads; the parts are written one after another by the warm writer."""
+              seed: int | None = None, template: str | None = None, topics=None, writer=None,
+              from_library: bool = False) -> StoryResult:
+    """A thread of ``parts`` parts about ``image`` (or the library's ``template``; ``from_library``:
+    ``image`` is that slug); every argument is checked before a model loads; the parts are written
+    one after another by the warm writer."""
     from generator.story import join_parts, write_parts
+
+    if from_library:
+        template, image = image or "", None
 
     check_parts(parts)
     check_voice(app.config, tone=tone, audience=audience, writer=writer)

@@ -31,6 +31,7 @@ from bot.web.server import (
 
 MAX_UPLOAD = 8 * 1024 * 1024
 UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
+UPLOAD_PATHS = ("/create/caption", "/create/story")  # the only bodies allowed past 64 KiB (bot.web.limits)
 
 
 def _choices(web: Web) -> tuple[Any, str | None]:
@@ -74,7 +75,12 @@ async def _upload(request: Request, key: str, *, required: bool) -> Path | None:
     folder = web.app.config.storage.media_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:  # a full disk: no empty file stays, and the message says where
+        path.unlink(missing_ok=True)
+        raise Problem(507, f"the upload could not be stored in storage.media_dir ({exc.strerror or exc}). "
+                           "Nothing was changed") from None
     request.state.upload_name = Path(item.filename).name[:80]
     return path
 
