@@ -35,6 +35,7 @@ from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
     from bot.content import CaptionResult, MakeResult
+    from bot.history_import import ImportResult
     from bot.jobs import GenerateOutcome
     from bot.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
@@ -172,6 +173,13 @@ class App:
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
+    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None
+                       ) -> ImportResult:
+        """Read the account's own past posts with their counters (bot/history_import.py)."""
+        from bot.history_import import import_history
+
+        return import_history(self, name, since=since, limit=limit)
+
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,
               limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
@@ -202,14 +210,17 @@ class App:
             return posts_repo.list_posts(session, states=states or None, account=account, limit=limit)
 
     def accounts(self) -> list[dict[str, Any]]:
+        from feedback.repository import history as history_repo
         from feedback.repository import posts as posts_repo
 
         enabled = {a.name: a.enabled for a in self.config.accounts}
         with self.tx() as session:
             counts = posts_repo.count_by_account_state(session)
+            imported = {r["account"]: r["imported"] for r in history_repo.summary(session)}
             return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
                      "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
+                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")},
+                     "imported": imported.get(a.name, 0)}
                     for a in account_repo.list_accounts(session)]
 
     def stats(self, query: Callable[..., T], **kwargs: Any) -> T:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 POST_COLUMNS = ("id", "state", "account", "candidate_id", "text", "scheduled_at", "attempts", "remote_id",
                 "error_class")
 ACCOUNT_COLUMNS = ("name", "platform", "handle", "enabled", "paused_until", "pause_reason", "scheduled",
-                   "published", "unconfirmed", "failed")
+                   "published", "unconfirmed", "failed", "imported")
 
 
 @click.command("add")
@@ -198,3 +198,24 @@ def accounts_resume(state: CliState, name: str) -> None:
     """
     reason = state.app().resume_account(name, actor=actor())
     click.echo(f"account {name} resumed" + (f" (was paused: {reason})" if reason else " (was not paused)"))
+
+
+@accounts.command("import-history")
+@click.argument("name")
+@click.option("--since", type=IsoTime, help="Only posts created at or after this time (ISO 8601, UTC unless an "
+                                            "offset is given).")
+@click.option("--limit", type=Limit, default=0, help="Read at most this many posts this run (0 = all; run again "
+                                                      "to continue).")
+@config_option
+@pass_state
+def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int) -> None:
+    """Import the account's own past posts with their likes, reposts and replies, so the ranker and
+    the best posting time start from the account's history instead of cold. Safe to repeat: a post
+    is stored once, an unfinished run continues where it stopped, memeloop's own posts are skipped.
+
+    Example: memeloop accounts import-history x_main --since 2026-01-01 --limit 500
+    """
+    result = state.app().import_history(name, since=since, limit=limit or None)
+    click.echo(f"account {name}: {result.message}")
+    if result.resume_at is not None:
+        click.get_current_context().exit(1)

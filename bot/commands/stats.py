@@ -154,3 +154,19 @@ def learned(state: CliState, limit: int, fmt: str) -> None:
         return
     emit(rows, fmt, columns=("feature", "weight", "sd", "evidence", "candidates", "sentence"),
          title="what the ranker learned", empty="nothing learned yet")
+
+
+@stats.command("imported")
+@account_option
+@format_options
+@config_option
+@pass_state
+def imported(state: CliState, account: str | None, fmt: str) -> None:
+    """The accounts' imported history (`memeloop accounts import-history`): posts, time span and
+    where the import stands.
+
+    Example: memeloop stats imported --json
+    """
+    from feedback.repository import history as repo
+
+    emit(_query(state, repo.summary, account=account), fmt, title="imported history", empty="no accounts")
