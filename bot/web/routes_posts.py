@@ -27,7 +27,7 @@ from bot.web.server import (
 )
 from feedback.states import POST_STATES
 
-DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker")
+DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker", "imported")
 
 
 def _day(raw: str | None, default: date) -> date:
