@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -122,7 +122,7 @@ class App:
 
     # -- review ----------------------------------------------------------------------------------------
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
-    def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+    def approve(self, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
                 account: str | None = None, expected_version: int | None = None) -> ReviewResult:
         from bot import review
 
@@ -222,6 +222,25 @@ class App:
                      **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")},
                      "imported": imported.get(a.name, 0)}
                     for a in account_repo.list_accounts(session)]
+
+    def hours(self, account: str) -> list[dict[str, Any]]:
+        """The account's learned weekday x hour effects with the evidence behind each (the heatmap
+        of `stats hours` and the dashboard)."""
+        import numpy as np
+
+        from feedback.learning import Settings, timing_observations
+        from feedback.ranking.timing import WEEKDAYS, Timing
+
+        acc = self.config.account(account)
+        cfg = self.config.ranking
+        settings = Settings({str(k): v for k, v in cfg.weights.items()}, cfg.engagement_age, cfg.baseline_posts,
+                            {a.name: a.timezone for a in self.config.accounts})
+        with self.tx() as session:
+            timing = Timing(timing_observations(session, account, settings))
+        return [{"account": account, "weekday": WEEKDAYS[c.weekday], "hour": c.hour, "ratio": round(c.ratio, 3),
+                 "low": round(float(np.exp(c.mean - c.sd)), 3), "high": round(float(np.exp(c.mean + c.sd)), 3),
+                 "posts": round(c.evidence, 1), "allowed": c.allowed}
+                for c in timing.cells(acc.best_hours)]
 
     def stats(self, query: Callable[..., T], **kwargs: Any) -> T:
         """One read-only query (feedback.repository.stats, counts) in its own transaction."""

@@ -46,6 +46,7 @@ from feedback.ranking import (
     maturity,
     sentences,
 )
+from feedback.ranking.timing import Observation
 from feedback.repository import candidates as candidate_repo
 from feedback.repository import history as history_repo
 from feedback.repository import metrics as metrics_repo
@@ -143,7 +144,8 @@ def pack(state: RankerState) -> bytes:
     topics = state.topics or Topics((), (), ())
     np.savez_compressed(buf, names=np.array(state.names, dtype=str), precision=state.precision, b=state.b,
                         prior_precision=state.prior_precision, prior_mean=state.prior_mean,
-                        counters=np.array([state.step, state.observations]), settings=np.array(state.settings),
+                        counters=np.array([state.step, state.observations,
+                                                   np.nan if state.scale is None else state.scale]), settings=np.array(state.settings),
                         topic_words=np.array(topics.words, dtype=str), topic_ids=np.array(topics.ids, dtype=int),
                         topic_labels=np.array(topics.labels, dtype=str))
     return buf.getvalue()
@@ -151,12 +153,13 @@ def pack(state: RankerState) -> bytes:
 
 def unpack(blob: bytes) -> RankerState:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-        step, observations = z["counters"]
+        step, observations, scale = z["counters"]
         names = tuple(str(n) for n in z["names"])
         topics = Topics(tuple(str(w) for w in z["topic_words"]), tuple(int(i) for i in z["topic_ids"]),
                         tuple(str(t) for t in z["topic_labels"]))
         return RankerState(names, z["precision"], z["b"], z["prior_precision"], z["prior_mean"], float(step),
-                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None)
+                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None,
+                           None if np.isnan(scale) else float(scale))
 
 
 def _features_json(f: CandidateFeatures) -> dict:
@@ -165,6 +168,20 @@ def _features_json(f: CandidateFeatures) -> dict:
 
 def _features_from(data: Mapping) -> CandidateFeatures:
     return CandidateFeatures(**{**data, "words": tuple(data.get("words") or ())})
+
+
+def timing_observations(session: Session, account: str, settings: Settings) -> list[Observation]:
+    """What the best-time model learns from: the account's imported posts and its own posts (their
+    targets as folded into the ranker), each at its local weekday and hour, oldest first."""
+    account_id = outcome_repo.account_ids(session).get(account)
+    if account_id is None:
+        return []
+    history = history_repo.readings(session, account_ids=[account_id])
+    seen = [(r.created_at, Observation(o.features.weekday or 0, o.features.hour, o.engagement))
+            for r, o in zip(history, imported_outcomes(history, settings)) if o.engagement is not None]
+    seen += [(at, Observation(settings.weekday(account, at), settings.hour(account, at), target, weight))
+             for at, target, weight in outcome_repo.folded_targets(session, account_id)]
+    return [o for _, o in sorted(seen, key=lambda p: p[0])]
 
 
 def reading_outcome(reading: outcome_repo.Reading, *, features: CandidateFeatures, base: float | None,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Literal
 from pathlib import Path
 
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
-from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
+from bot.cli_types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from bot.output import emit, format_options
 from feedback.states import POST_STATES
 
@@ -44,14 +45,16 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
 @click.command("approve")
 @click.argument("ids", nargs=-1, type=DbId)
 @click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
-@click.option("--at", "at", type=IsoTime, help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
-                                 "default: the account's next free slot.")
+@click.option("--at", "at", type=ApproveTime, help="Post at this time (ISO 8601, UTC unless an offset is given, "
+                                     "'now', or 'best': the hour the account's posts do best, learned, among its "
+                                     "best_hours and min_spacing apart); default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
 @config_option
 @pass_state
-def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | None,
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | Literal["best"] | None,
             account: str | None) -> None:
-    """Approve candidates and schedule them for posting.
+    """Approve candidates and schedule them for posting (--at best: when the account's audience
+    engages most, as learned from its own and imported posts).
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
     """

@@ -374,9 +374,9 @@ def test_dashboard_charts_and_downloads(site):
     _published_with_metrics(site)
     page = site.client.get("/dashboard")
     assert page.status_code == 200
-    for chart in ("time", "template", "generator", "tone", "hour", "approval", "ranker"):
+    for chart in ("time", "template", "generator", "tone", "hour", "approval", "ranker", "hours"):
         assert f'id="chart-{chart}"' in page.text
-    assert page.text.count("<svg") == 7 and "<polyline" in page.text and "<script>alert" not in page.text
+    assert page.text.count("<svg") == 8 and "<polyline" in page.text and "<script>alert" not in page.text
     as_json = site.client.get("/dashboard/time.json")
     assert as_json.status_code == 200 and len(json.loads(as_json.text)) == 4
     as_csv = site.client.get("/dashboard/top.csv")
