@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.review import BEST
+from bot.service.review import BEST
 from feedback.polling import Counts
 from feedback.repository import history as history_repo
 from tests.bot.publishers.apps import BASE, OUTBOX, add_candidates, make_app

@@ -13,11 +13,11 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from bot.history_import import import_history
+from bot.service.history_import import import_history
 from bot.publishers.errors import RateLimited
 from bot.publishers.instagram import InstagramPublisher
 from bot.publishers.outbox import OutboxPublisher
-from bot.secrets import Secret
+from bot.config.secrets import Secret
 from feedback.models import ImportedPost, LearningState, Post
 from feedback.repository import history as history_repo
 from tests.bot.publishers import fakes

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.config import AccountConfig, ConfigError
 from bot.errors import UsageError
-from bot.slots import next_slot
+from bot.service.slots import next_slot
 from feedback import Conflict
 from feedback.lifecycle import Action, Move, PostEffect, Refused, decide
 from feedback.models import Candidate, Post
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.app import App
-    from bot.media import Media
+    from bot.core.media import Media
 
 log = logging.getLogger(__name__)
 BEST = "best"  # approve at=BEST: the account's learned best time (best_time)
@@ -132,7 +132,7 @@ def best_time(session: Session, app: App, account: AccountConfig, now: datetime,
     Thompson over weekday x hour among its best_hours, min_spacing from its scheduled posts)."""
     import numpy as np
 
-    from bot import slots
+    from bot.service import slots
     from feedback.learning import Settings, timing_observations
     from feedback.ranking.timing import Timing
 
