@@ -144,8 +144,7 @@ def pack(state: RankerState) -> bytes:
     topics = state.topics or Topics((), (), ())
     np.savez_compressed(buf, names=np.array(state.names, dtype=str), precision=state.precision, b=state.b,
                         prior_precision=state.prior_precision, prior_mean=state.prior_mean,
-                        counters=np.array([state.step, state.observations,
-                                                   np.nan if state.scale is None else state.scale]), settings=np.array(state.settings),
+                        counters=np.array([state.step, state.observations]), settings=np.array(state.settings),
                         topic_words=np.array(topics.words, dtype=str), topic_ids=np.array(topics.ids, dtype=int),
                         topic_labels=np.array(topics.labels, dtype=str))
     return buf.getvalue()
@@ -153,13 +152,12 @@ def pack(state: RankerState) -> bytes:
 
 def unpack(blob: bytes) -> RankerState:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-        step, observations, scale = z["counters"]
+        step, observations = z["counters"]
         names = tuple(str(n) for n in z["names"])
         topics = Topics(tuple(str(w) for w in z["topic_words"]), tuple(int(i) for i in z["topic_ids"]),
                         tuple(str(t) for t in z["topic_labels"]))
         return RankerState(names, z["precision"], z["b"], z["prior_precision"], z["prior_mean"], float(step),
-                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None,
-                           None if np.isnan(scale) else float(scale))
+                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None)
 
 
 def _features_json(f: CandidateFeatures) -> dict:

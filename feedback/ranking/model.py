@@ -33,11 +33,6 @@ from feedback.ranking.topics import Topics
 # relative to an engagement reading): a decision is a noisier signal than an audience's response.
 DECISION_TARGETS = {"approve": (0.5, 0.5), "reject": (-1.0, 0.5), "edit": (-0.25, 0.25)}
 BEAM_PRIOR_WEIGHT = 1.0
-# Robust residual scale and Huber weights (Ranker._robust): Huber's k for ~95% efficiency under
-# normal noise; the scale is a running mean of absolute residuals (x1.25: the sd of a normal
-# residual), each clipped at 3 scales, over about the last 50 engagement readings; it starts at
-# twice the noise sd, since a cold ranker's residuals carry every effect it has not learned yet.
-HUBER_K, MAD_TO_SD, SCALE_CLIP, SCALE_RATE, SCALE_START = 1.5, 1.25, 3.0, 1 / 50, 2.0
 EXPLAIN_TOP = 4
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
@@ -96,7 +91,6 @@ class RankerState:
     observations: int
     settings: tuple[float, float, float, int]  # noise_sd, half_life (0 = none), prior_scale, max_features
     topics: Topics | None = None
-    scale: float | None = None  # the robust residual scale (None: no engagement reading yet)
 
 
 def engagement_target(score: float, base: float | None, *, clip: float = 2.5) -> float:
@@ -153,7 +147,6 @@ class Ranker:
         self._m0 = np.zeros(0)  # prior mean per feature
         self.step = 0.0  # outcomes folded in so far (the clock of forgetting)
         self.observations = 0
-        self.scale: float | None = None  # robust residual scale (see _robust)
         self._cache: tuple[np.ndarray, np.ndarray] | None = None  # (posterior mean, cholesky of P)
 
     @property
@@ -169,7 +162,7 @@ class Ranker:
         return RankerState(tuple(self.names), self._precision.copy(), self._b.copy(), self._p0.copy(),
                            self._m0.copy(), self.step, self.observations,
                            (self.noise_sd, self.half_life or 0.0, self.prior_scale, self.max_features),
-                           self.topics, self.scale)
+                           self.topics)
 
     @classmethod
     def from_state(cls, st: RankerState, *, version: str = "blr-2") -> Ranker:
@@ -180,7 +173,6 @@ class Ranker:
         r._precision, r._b = np.array(st.precision, dtype=float), np.array(st.b, dtype=float)
         r._p0, r._m0 = np.array(st.prior_precision, dtype=float), np.array(st.prior_mean, dtype=float)
         r.step, r.observations = float(st.step), int(st.observations)
-        r.scale = None if st.scale is None else float(st.scale)
         return r
 
     def encode(self, f: CandidateFeatures) -> dict[str, float]:
@@ -215,23 +207,18 @@ class Ranker:
     # -- learning -------------------------------------------------------------------------------
     def update(self, outcomes: Iterable[Outcome]) -> list[Applied | None]:
         """Fold outcomes in, oldest first; returns, per outcome, how its engagement was applied."""
-        feats: list[CandidateFeatures] = []
-        targets: list[float] = []
-        weights: list[float] = []
-        robust: list[bool] = []
-        retract: list[tuple[CandidateFeatures, Applied]] = []
-        slots: list[int | None] = []  # per outcome: its engagement row among feats
+        feats, targets, weights, retract = [], [], [], []
+        applied: list[Applied | None] = []
         for o in outcomes:
             if o.replaces is not None:
                 retract.append((o.features, o.replaces))
             if o.engagement is not None and math.isfinite(o.engagement) and o.weight > 0:
-                slots.append(len(feats))
                 feats.append(o.features)
                 targets.append(float(o.engagement))
                 weights.append(float(o.weight))
-                robust.append(True)
+                applied.append(Applied(float(o.engagement), float(o.weight), self.step + len(feats)))
             else:
-                slots.append(None)
+                applied.append(None)
             if o.decision is not None:
                 if o.decision not in DECISION_TARGETS:
                     raise ValueError(f"unknown review decision {o.decision!r} "
@@ -240,39 +227,15 @@ class Ranker:
                 feats.append(o.features)
                 targets.append(target)
                 weights.append(weight)
-                robust.append(False)
-        start = self.step
-        applied_w = self._fold(feats, targets, weights, robust, retract) if feats or retract else np.zeros(0)
-        # the step of an engagement row: its place among the folded rows (decisions count as steps too)
-        return [None if i is None else Applied(targets[i], float(applied_w[i]), start + i + 1) for i in slots]
-
-    def _robust(self, preds: np.ndarray, targets: list[float], weights: list[float],
-                robust: list[bool]) -> np.ndarray:
-        """Huber weights on the residuals against the posterior before the batch, in units of the
-        robust residual scale (a running mean of clipped absolute residuals): a viral post or a
-        heavy-tailed reading moves the posterior as far as a large ordinary one, no further. The
-        scale follows the residuals, so when the audience changes (drift) it grows and the new
-        readings keep their weight instead of being taken for outliers."""
-        out = np.array(weights, dtype=float)
-        for i, (y, p, is_robust) in enumerate(zip(targets, preds.tolist(), robust)):
-            if not is_robust:
-                continue
-            scale = self.scale if self.scale is not None else self.noise_sd * SCALE_START
-            r = abs(y - p)
-            if r > HUBER_K * scale:
-                out[i] *= HUBER_K * scale / r
-            self.scale = (1 - SCALE_RATE) * scale + SCALE_RATE * MAD_TO_SD * min(r, SCALE_CLIP * scale)
-        return out
+        if feats or retract:
+            self._fold(feats, targets, weights, retract)
+        return applied
 
     def _fold(self, feats: list[CandidateFeatures], targets: list[float], weights: list[float],
-              robust: list[bool], retract: list[tuple[CandidateFeatures, Applied]]) -> np.ndarray:
+              retract: list[tuple[CandidateFeatures, Applied]]) -> None:
         n = len(feats)
         gamma = 0.5 ** (1.0 / self.half_life) if self.half_life else 1.0
         batch = self._encode(feats + [f for f, _ in retract])
-        eff = np.array(weights, dtype=float)
-        if n and any(robust):
-            mean, _ = self._posterior()
-            eff = self._robust(batch.dot(mean)[:n], targets, weights, robust)
         if gamma < 1.0 and n:
             decay = gamma ** n  # the evidence fades, the prior stays
             self._precision *= decay
@@ -280,7 +243,7 @@ class Ranker:
             self._b = decay * self._b + (1 - decay) * self._p0 * self._m0
         end = self.step + n
         y = np.array(targets + [a.engagement for _, a in retract])
-        s = np.concatenate([eff * gamma ** (n - 1 - np.arange(n)),
+        s = np.concatenate([np.array(weights) * gamma ** (n - 1 - np.arange(n)),
                             [-a.weight * gamma ** (end - a.step) for _, a in retract]]) / self.noise_sd ** 2
         cols, gram = batch.gram(s)
         self._precision[np.ix_(cols, cols)] += gram
@@ -288,7 +251,6 @@ class Ranker:
         self.step = end
         self.observations += n
         self._cache = None
-        return eff
 
     # -- posterior ------------------------------------------------------------------------------
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
