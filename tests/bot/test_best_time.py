@@ -76,6 +76,7 @@ def test_stats_hours_table_json_and_csv(tmp_path, clock, monkeypatch, capsys):
 def test_cli_approve_at_best(tmp_path, clock, monkeypatch, capsys, value):
     from bot.cli import main
 
+    make_app(tmp_path, clock, TIMED, extra=EXTRA).close()  # the database `memeloop init` would make
     (tmp_path / "config.toml").write_text(BASE + EXTRA + TIMED)
     monkeypatch.chdir(tmp_path)
     assert main(["--config", "config.toml", "queue", "add", "--image", str(_png(tmp_path)), "--text", "hi"]) == 0

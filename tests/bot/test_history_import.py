@@ -224,6 +224,7 @@ def test_cli_import_history_and_stats_imported(tmp_path, clock, monkeypatch, cap
     folder = tmp_path / "outbox"
     for i in range(3):
         _record(folder, f"old-{i}", f"hand made post {i}", T0 + timedelta(days=i))
+    make_app(tmp_path, clock, OUTBOX).close()  # the database `memeloop init` would make
     (tmp_path / "config.toml").write_text(BASE + OUTBOX)
     monkeypatch.chdir(tmp_path)
     assert main(["--config", "config.toml", "accounts", "import-history", "demo", "--since", "2025-10-02T00:00"]) == 0
