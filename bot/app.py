@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from bot.errors import ConfigError
 from feedback.clock import utcnow
@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from bot.config import Config
+    from bot.core.content_models import ContentModels
     from bot.core.deps import Deps
     from bot.core.media import MediaStore
     from bot.core.worker_client import WorkerClient
     from bot.publishers.base import Publisher
     from bot.service.content import CaptionResult, MakeResult
+    from bot.service.history_import import ImportResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
@@ -115,9 +117,14 @@ class App:
     def worker(self, generator: str) -> WorkerClient:
         return self.deps.worker(generator)
 
+    def content_models(self) -> ContentModels:
+        """The content systems' models of this process (caption, make, story): loaded lazily, kept
+        warm, retired by the warm-worker limits (bot/core/content_models.py)."""
+        return self.deps.content_models()
+
     # -- review ----------------------------------------------------------------------------------------
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
-    def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+    def approve(self, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
                 account: str | None = None, expected_version: int | None = None) -> ReviewResult:
         from bot.service import review
 
@@ -165,6 +172,13 @@ class App:
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
+    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None
+                       ) -> ImportResult:
+        """Read the account's own past posts with their counters (bot/service/history_import.py)."""
+        from bot.service.history_import import import_history
+
+        return import_history(self.deps, name, since=since, limit=limit)
+
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,
               limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
@@ -204,6 +218,13 @@ class App:
 
         return reads.accounts(self.deps)
 
+    def hours(self, account: str) -> list[dict[str, Any]]:
+        """The account's learned weekday x hour effects with the evidence behind each (the heatmap
+        of `stats hours` and the dashboard)."""
+        from bot.service import reads
+
+        return reads.hours(self.deps, account)
+
     # stats (`memeloop stats`, the demo's summary)
     def stats_over_time(self, *, account: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
         from bot.service import reads
@@ -230,6 +251,12 @@ class App:
         from bot.service import reads
 
         return reads.stats_models(self.deps, account=account)
+
+    def stats_imported(self, *, account: str | None = None) -> list[dict[str, Any]]:
+        """The accounts' imported history (`stats imported`)."""
+        from bot.service import reads
+
+        return reads.stats_imported(self.deps, account=account)
 
     def ranker_effects(self, *, limit: int = 12) -> list[dict[str, Any]]:
         """What the ranker learned (`stats learned`, the dashboard)."""
@@ -316,15 +343,16 @@ class App:
 
         return content.make_meme(self.deps, text, account=account, template=template, seed=seed, matcher=matcher)
 
-    def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+    def story(self, image: str | None, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None,
-              from_library: bool = False, **models: Any) -> StoryResult:
-        """A story thread of 2-6 parts from an image (a file or a template slug), into review.
-        ``from_library``: ``image`` must be a template's slug, never a path (the web form)."""
+              template: str | None = None, from_library: bool = False, **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file, a template slug or gan:SEED; or only a
+        template of the library with ``template``, or with ``from_library`` when ``image`` is the
+        slug: never a path, as the web form asks), into review."""
         from bot.service import story
 
         return story.new_story(self.deps, image, parts=parts, tone=tone, audience=audience, account=account,
-                               topic=topic, seed=seed, from_library=from_library, **models)
+                               topic=topic, seed=seed, template=template, from_library=from_library, **models)
 
     def thread(self, candidate_id: int) -> Thread:
         from bot.service import story

@@ -1,8 +1,9 @@
 """Deps: what a use case needs, built once by build_app(config) and passed explicitly.
 
 The engine and its transactions, the clock, the config, account resolution, the media store, the
-publishers (built lazily, once per account), the warm worker clients (one per generator), the ranker
-and learning settings (built once from config), the stop flag and the data folder. Use cases in
+publishers (built lazily, once per account), the warm worker clients (one per generator), the warm
+content models (caption, make, story), the ranker and learning settings (built once from config),
+the stop flag and the data folder. Use cases in
 bot/service/ take ``deps: Deps`` and never see the front door (bot.app.App) that calls them.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from feedback.db import transaction
 
 if TYPE_CHECKING:
     from bot.config import AccountConfig, Config
+    from bot.core.content_models import ContentModels
     from bot.core.worker_client import WorkerClient
     from bot.publishers.base import Publisher
     from feedback.learning import Settings
@@ -43,6 +45,7 @@ class Deps:
     workers: dict[str, WorkerClient] = field(default_factory=dict, repr=False)  # generator.warm_worker
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _learning: Settings | None = field(default=None, repr=False)
+    _content: ContentModels | None = field(default=None, repr=False)
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
@@ -54,6 +57,8 @@ class Deps:
         for client in self.workers.values():
             client.close()
         self.workers.clear()
+        if self._content is not None:
+            self._content.close()
         self.engine.dispose()
 
     @property
@@ -109,6 +114,16 @@ class Deps:
                 client.stop = self.stopping
                 self.workers[generator] = client
             return self.workers[generator]
+
+    def content_models(self) -> ContentModels:
+        """The content systems' models of this process (caption, make, story): loaded lazily, kept
+        warm, retired by the warm-worker limits (bot/core/content_models.py)."""
+        with self._lock:
+            if self._content is None:
+                from bot.core.content_models import ContentModels
+
+                self._content = ContentModels(self.config)
+            return self._content
 
     def learning(self) -> Settings:
         """How engagement becomes learning (config `ranking` + each account's time zone), built once."""

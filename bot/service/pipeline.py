@@ -377,8 +377,9 @@ def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):
     from feedback.ranking import features_of
 
     acc = deps.config.account(req.account)
-    hour = next_slot(acc, deps.clock()).astimezone(ZoneInfo(acc.timezone)).hour  # when it would go out
-    return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
+    at = next_slot(acc, deps.clock()).astimezone(ZoneInfo(acc.timezone))  # when it would go out
+    return features_of(generator=req.generator, text=draft.text, account=req.account, hour=at.hour,
+                       weekday=at.weekday(),
                        template=draft.template.slug if draft.template is not None else None,
                        beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
                        audience=draft.audience, recent=recent)

@@ -47,15 +47,35 @@ def posts(deps: Deps, *, states: tuple[str, ...] | None = None, account: str | N
 
 
 def accounts(deps: Deps) -> list[dict[str, Any]]:
+    from feedback.repository import history as history_repo
     from feedback.repository import posts as posts_repo
 
     enabled = {a.name: a.enabled for a in deps.config.accounts}
     with deps.tx() as session:
         counts = posts_repo.count_by_account_state(session)
+        imported = {r["account"]: r["imported"] for r in history_repo.summary(session)}
         return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
                  "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                 **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
+                 **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")},
+                 "imported": imported.get(a.name, 0)}
                 for a in account_repo.list_accounts(session)]
+
+
+def hours(deps: Deps, account: str) -> list[dict[str, Any]]:
+    """The account's learned weekday x hour effects with the evidence behind each (the heatmap of
+    `stats hours` and the dashboard)."""
+    import numpy as np
+
+    from feedback.learning import timing_observations
+    from feedback.ranking.timing import WEEKDAYS, Timing
+
+    acc = deps.config.account(account)
+    with deps.tx() as session:
+        timing = Timing(timing_observations(session, account, deps.learning()))
+    return [{"account": account, "weekday": WEEKDAYS[c.weekday], "hour": c.hour, "ratio": round(c.ratio, 3),
+             "low": round(float(np.exp(c.mean - c.sd)), 3), "high": round(float(np.exp(c.mean + c.sd)), 3),
+             "posts": round(c.evidence, 1), "allowed": c.allowed}
+            for c in timing.cells(acc.best_hours)]
 
 
 # -- stats (feedback.repository.stats: the SQL views of migration 0002) -----------------------------------
@@ -93,6 +113,14 @@ def stats_models(deps: Deps, *, account: str | None = None) -> list[dict[str, An
 
     with deps.tx() as session:
         return stats.model_versions(session, account=account)
+
+
+def stats_imported(deps: Deps, *, account: str | None = None) -> list[dict[str, Any]]:
+    """Per account: imported posts, their time span and where the import stands."""
+    from feedback.repository import history as history_repo
+
+    with deps.tx() as session:
+        return history_repo.summary(session, account=account)
 
 
 def counts(deps: Deps) -> tuple[dict[str, int], dict[str, int]]:
