@@ -9,6 +9,7 @@ The server's limits (``GET /api/v2/instance``) are read once per publisher, i.e.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -278,7 +279,7 @@ class MastodonPublisher(RateLimitLog):
         readings = []
         for remote_id in remote_ids:
             try:
-                status = self._call("GET /api/v1/statuses/:id", lambda rid=remote_id: self._client.status(rid))
+                status = self._call("GET /api/v1/statuses/:id", functools.partial(self._client.status, remote_id))
             except MastodonNotFoundError:  # deleted (or no longer visible): left out
                 log.info("event=mastodon_status_gone account=%s status=%s", self.account, remote_id)
                 continue
@@ -324,7 +325,7 @@ class MastodonPublisher(RateLimitLog):
         """Newest first; ``cursor`` is the id of the oldest status of the previous page (max_id)."""
         want = min(PAGE, max(1, limit))
         page = self._statuses(max_id=cursor, limit=want)
-        items = []
+        items: list[HistoryItem] = []
         for status in page:
             created = _time(status.get("created_at"))
             if created is None:
