@@ -17,7 +17,7 @@ def build_publisher(config: Config, account: AccountConfig, *, clock: Callable[[
         assert box is not None  # AccountConfig fills the platform's section
         return OutboxPublisher(account=account.name, path=box.path, latency_ms=box.latency_ms,
                                audience_seed=box.audience_seed, clock=clock)
-    from bot.config.secrets import BLUESKY_KEYS, INSTAGRAM_KEYS, MASTODON_KEYS, X_KEYS, account_secrets
+    from bot.config.secrets import INSTAGRAM_KEYS, MASTODON_KEYS, X_KEYS, account_secrets
 
     if account.platform == "x":
         from bot.publishers.x import XPublisher
