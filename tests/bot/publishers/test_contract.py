@@ -1,6 +1,7 @@
 """ONE contract suite run against every publisher: outbox (real files), X (HTTP-level fakes with
 responses; tweepy and requests run for real), Instagram (the real instagrapi Client over
-HTTP-level fakes) and Mastodon (Mastodon.py and requests over responses fakes). Answers are recorded shapes from fixtures/. Each backend says how to provoke a
+HTTP-level fakes), Mastodon (Mastodon.py and requests over responses fakes) and Bluesky (the atproto
+SDK and httpx over a MockTransport fake of the PDS). Answers are recorded shapes from fixtures/. Each backend says how to provoke a
 scenario on its platform; a scenario a platform cannot produce is skipped with the reason."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 import responses
@@ -24,6 +26,7 @@ from bot.publishers.matching import normalise
 from bot.publishers.outbox import OutboxPublisher
 from bot.publishers.x import XPublisher
 from tests.bot.publishers import fakes, ig_http
+from tests.bot.publishers import bsky_http as bs
 from tests.bot.publishers import mastodon_http as md
 from tests.bot.publishers.prepared import prepared
 
@@ -152,6 +155,44 @@ class MastodonBackend:
         raise AssertionError(scenario)
 
 
+class BlueskyBackend:
+    name = "bluesky"
+    post_endpoint = "com.atproto.repo.createRecord"
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.pds = bs.FakePDS()
+
+    def publisher(self) -> Publisher:
+        return bs.publisher(self.pds, self.tmp_path, lambda: NOW)
+
+    def arrange(self, scenario: str):
+        pds, create = self.pds, "com.atproto.repo.createRecord"
+        if scenario in ("duplicate", "challenge"):
+            pytest.skip("Bluesky has no login challenge" if scenario == "challenge" else
+                        "Bluesky refuses no duplicate posts")
+        if scenario == "success":
+            return None, {}
+        if scenario == "rate_limited":
+            pds.add(create, bs.error(429, "RateLimitExceeded", "Rate Limit Exceeded",
+                                     headers=bs.rate_headers(5000, 0, RESET)))
+            return RateLimited, {"retry_at": datetime.fromtimestamp(RESET, UTC)}
+        if scenario == "server_error":
+            pds.add(create, bs.error(502, "UpstreamFailure", "Bad Gateway"))
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "timeout_after_send":
+            def cut(request: httpx.Request) -> httpx.Response:
+                pds.default(create, request)  # the PDS wrote the record, then the connection dropped
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            pds.add(create, cut)
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "unauthorized":
+            pds.add("com.atproto.server.createSession",
+                    bs.error(401, "AuthenticationRequired", "Invalid identifier or password"))
+            return AuthError, {}
+        raise AssertionError(scenario)
+
+
 class InstagramBackend:
     name = "instagram"
 
@@ -198,10 +239,12 @@ class InstagramBackend:
         raise AssertionError(scenario)
 
 
-@pytest.fixture(params=["outbox", "x", "instagram", "mastodon"])
+@pytest.fixture(params=["outbox", "x", "instagram", "mastodon", "bluesky"])
 def backend(request, tmp_path):
     if request.param == "outbox":
         yield OutboxBackend(tmp_path)
+    elif request.param == "bluesky":
+        yield BlueskyBackend(tmp_path)
     elif request.param == "x":
         with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
             yield XBackend(tmp_path, rsps)
@@ -257,7 +300,7 @@ def test_timeout_after_send_is_found_by_reconciliation(backend):
 
 
 def test_rate_limit_headers_are_reported(backend):
-    if backend.name not in ("x", "mastodon"):
+    if backend.name not in ("x", "mastodon", "bluesky"):
         pytest.skip(f"{backend.name} reports no rate-limit headers")
     backend.arrange("rate_limited")
     pub = backend.publisher()
@@ -266,6 +309,7 @@ def test_rate_limit_headers_are_reported(backend):
     readings = {r.endpoint: r for r in pub.drain_rate_limits()}
     assert readings[backend.post_endpoint].remaining == 0
     assert readings[backend.post_endpoint].reset_at == datetime.fromtimestamp(RESET, UTC)
-    upload = {"x": "POST /2/media/upload", "mastodon": "POST /api/v2/media"}[backend.name]
-    assert readings[upload].remaining == {"x": 499, "mastodon": 29}[backend.name]
+    upload = {"x": "POST /2/media/upload", "mastodon": "POST /api/v2/media",
+              "bluesky": "com.atproto.repo.uploadBlob"}[backend.name]
+    assert readings[upload].remaining == {"x": 499, "mastodon": 29, "bluesky": 4999}[backend.name]
     assert pub.drain_rate_limits() == []
