@@ -30,10 +30,10 @@ from generator.xtext import X_MAX_WEIGHTED, normalise_for_x, trim_to_weight, x_w
 
 __all__ = [
     "PreparedPost",
-    "generate_alt_text",
-    "prepare",
     "bluesky_length",
+    "generate_alt_text",
     "mastodon_length",
+    "prepare",
     "prepare_bluesky",
     "prepare_instagram",
     "prepare_mastodon",

@@ -124,10 +124,9 @@ def _seed_i28a(conn: Connection) -> None:
     for name, platform in (("md", "mastodon"), ("bsky", "bluesky")):
         conn.execute(text("INSERT INTO accounts (name, platform, hashtag_cap, created_at) VALUES (:n, :p, 5, :t)"),
                      {"n": name, "p": platform, "t": NOW})
-    with pytest.raises(IntegrityError):
-        with conn.begin_nested():
-            conn.execute(text("INSERT INTO accounts (name, platform, hashtag_cap, created_at) "
-                              "VALUES ('tt', 'tiktok', 5, :t)"), {"t": NOW})
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(text("INSERT INTO accounts (name, platform, hashtag_cap, created_at) "
+                          "VALUES ('tt', 'tiktok', 5, :t)"), {"t": NOW})
 
 
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,

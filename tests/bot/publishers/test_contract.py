@@ -25,8 +25,8 @@ from bot.publishers.base import (
 from bot.publishers.matching import normalise
 from bot.publishers.outbox import OutboxPublisher
 from bot.publishers.x import XPublisher
-from tests.bot.publishers import fakes, ig_http
 from tests.bot.publishers import bsky_http as bs
+from tests.bot.publishers import fakes, ig_http
 from tests.bot.publishers import mastodon_http as md
 from tests.bot.publishers.prepared import prepared
 
