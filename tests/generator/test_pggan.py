@@ -90,7 +90,7 @@ def test_schedule_takes_one_image_count_per_level():
 def test_train_pggan_command_refuses_a_bad_image_count_list(tmp_path):
     from click.testing import CliRunner
 
-    from bot.commands.train_pggan import command
+    from bot.cli.commands.train_pggan import command
 
     result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"),
                                           "--images-per-phase", "100,lots"])
