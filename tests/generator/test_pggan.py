@@ -95,6 +95,9 @@ def test_train_pggan_command_refuses_a_bad_image_count_list(tmp_path):
     result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"),
                                           "--images-per-phase", "100,lots"])
     assert result.exit_code == 2 and "'100,lots' is not a number or a comma-separated list" in result.output
+    result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"), "--resolution",
+                                          "16", "--images-per-phase", "100,100"])
+    assert result.exit_code == 2 and "lists 2 levels; resolution needs one number or 3" in result.output
 
 
 def test_seeds_are_fresh_without_a_seed_and_reproducible_with_one():

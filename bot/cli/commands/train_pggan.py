@@ -45,6 +45,14 @@ def command(images_dir: Path, out_dir: Path, resolution: int, latent_dim: int, f
     except ValueError:
         raise click.BadParameter(f"{images_per_phase!r} is not a number or a comma-separated list of numbers",
                                  param_hint="--images-per-phase") from None
+    if len(counts) > 1 and resolution >= 4 and not resolution & (resolution - 1):
+        from generator import BundleError
+        from generator.pggan.train import per_level
+
+        try:
+            per_level(counts, resolution.bit_length() - 3)
+        except BundleError as exc:
+            raise click.BadParameter(str(exc), param_hint="--images-per-phase") from None
     import tensorflow as tf
 
     from generator.pggan.train import train
