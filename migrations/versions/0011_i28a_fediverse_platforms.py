@@ -5,14 +5,14 @@ adds the constraint; SQLite edits the constraint's text in the table's stored de
 does for the generator constraint), so triggers and views stay as they are.
 
 Revision ID: i28a
-Revises: 0010
+Revises: i25
 Create Date: 2026-12-06 04:45:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i28a'
-down_revision = '0010'
+down_revision = 'i25'
 branch_labels = None
 depends_on = None
 
