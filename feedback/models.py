@@ -35,7 +35,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-PLATFORMS = ("outbox", "x", "instagram")
+PLATFORMS = ("outbox", "x", "instagram", "mastodon", "bluesky")
 # photo: captions for a user's photo; textmeme: a text placed on its best template; story: a thread
 GENERATORS = ("meme", "post", "manual", "photo", "textmeme", "story")
 PART_STATES = ("pending", "sending", "published")

@@ -1,4 +1,5 @@
-"""Per-platform preflight: turn (image, text) into exactly what X, Instagram or the outbox accepts.
+"""Per-platform preflight: turn (image, text) into exactly what X, Instagram, Mastodon, Bluesky or
+the outbox accepts.
 
 Each ``prepare_*`` is pure and returns a ``PreparedPost`` whose ``changes`` say what was altered.
 ``PreflightError`` (or a subclass from ``generator.mediaprep``) means the input cannot be made
@@ -7,6 +8,7 @@ valid. The rules, and why, are in generator/RENDERING.md.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -28,9 +30,13 @@ from generator.xtext import X_MAX_WEIGHTED, normalise_for_x, trim_to_weight, x_w
 
 __all__ = [
     "PreparedPost",
+    "bluesky_length",
     "generate_alt_text",
+    "mastodon_length",
     "prepare",
+    "prepare_bluesky",
     "prepare_instagram",
+    "prepare_mastodon",
     "prepare_outbox",
     "prepare_x",
     "x_weighted_length",
@@ -49,6 +55,21 @@ X_MAX_BYTES = 5 * 1024 * 1024
 X_MAX_ALT = 1000
 X_DOWNSCALE_STEP = 0.75
 X_MIN_SIDE = 64  # below this a downscaled meme is unreadable; give up instead
+
+# Mastodon: defaults of a stock server (mastodon.social); each server may differ: the publisher
+# checks the server's own /api/v2/instance limits again before it uploads.
+MASTODON_MAX_CHARS = 500
+MASTODON_URL_WEIGHT = 23
+MASTODON_MAX_ALT = 1500
+MASTODON_MAX_BYTES = 16 * 1024 * 1024
+MASTODON_MAX_PIXELS = 7680 * 4320  # image_matrix_limit of Mastodon 4.x
+# Bluesky: 300 graphemes; blobs of images at most 1,000,000 bytes (2,000,000 in the lexicon since
+# April 2026; the smaller figure is safe on every PDS); alt text 2,000 graphemes (the app's limit).
+BLUESKY_MAX_GRAPHEMES = 300
+BLUESKY_MAX_BYTES = 1_000_000
+BLUESKY_MAX_ALT = 2000
+_URL = re.compile(r"(?i)\bhttps?://\S+")
+_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,93 @@ def _encode_for_x(image: Image.Image, changes: list[str]) -> tuple[bytes, str, I
         flat = flat.resize(new_size, Image.Resampling.LANCZOS)
 
 
+def mastodon_length(text: str) -> int:
+    """Characters as Mastodon counts them: a URL is 23, ``@user@server`` counts ``@user`` only."""
+    counted = _URL.sub("x" * MASTODON_URL_WEIGHT, text)
+    counted = _MENTION.sub(lambda m: "@" + m.group(1), counted)
+    return len(counted)
+
+
+def bluesky_length(text: str) -> int:
+    """Graphemes (user-perceived characters), as Bluesky counts a post's length."""
+    import regex
+
+    return len(regex.findall(r"\X", text))
+
+
+def _fit_image(image: Image.Image, platform: str, max_bytes: int, max_pixels: int | None,
+               changes: list[str]) -> tuple[bytes, str, Image.Image]:
+    """PNG when it fits, else the best JPEG under ``max_bytes``, else downscale step by step."""
+    picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
+    if max_pixels is not None and picture.width * picture.height > max_pixels:
+        scale = (max_pixels / (picture.width * picture.height)) ** 0.5
+        size = (max(1, int(picture.width * scale)), max(1, int(picture.height * scale)))
+        changes.append(f"image: downscaled {picture.width}x{picture.height} to {size[0]}x{size[1]} (pixel limit)")
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+    png = encode(picture, "PNG")
+    if len(png) <= max_bytes:
+        return png, "image/png", picture
+    flat = flatten(picture)
+    while True:
+        found = jpeg_under(flat, max_bytes)
+        if found is not None:
+            data, quality = found
+            changes.append(f"image: PNG was {len(png)} bytes; sent as JPEG quality {quality}")
+            return data, "image/jpeg", flat
+        new_size = (round(flat.width * X_DOWNSCALE_STEP), round(flat.height * X_DOWNSCALE_STEP))
+        if min(new_size) < X_MIN_SIDE:
+            raise MediaTooLarge(platform, len(encode(flat, "JPEG", 50)), max_bytes)
+        changes.append(f"image: downscaled {flat.width}x{flat.height} to {new_size[0]}x{new_size[1]}")
+        flat = flat.resize(new_size, Image.Resampling.LANCZOS)
+
+
+def _fit_text(platform: str, text: str, limit: int, measure: Any, changes: list[str]) -> str:
+    stripped = text.strip()
+    fitted = trim_to_weight(stripped, limit, measure)
+    if fitted != stripped:
+        changes.append(f"text: trimmed at a word boundary from {measure(stripped)} to {measure(fitted)} "
+                       f"({platform} allows {limit})")
+    return fitted
+
+
+def _fit_alt(alt_text: str | None, fitted: str, template_name: str | None, limit: int, measure: Any,
+             changes: list[str]) -> str:
+    if alt_text is None:
+        return trim_to_weight(generate_alt_text(fitted, template_name, limit=limit), limit, measure)
+    alt = " ".join(alt_text.split())
+    trimmed = trim_to_weight(alt, limit, measure)
+    if trimmed != alt:
+        changes.append(f"alt text: trimmed to {limit}")
+    return trimmed
+
+
+def prepare_mastodon(
+    image: Image.Image, text: str, *, alt_text: str | None = None, template_name: str | None = None,
+    max_characters: int = MASTODON_MAX_CHARS, max_bytes: int = MASTODON_MAX_BYTES,
+    max_pixels: int = MASTODON_MAX_PIXELS,
+) -> PreparedPost:
+    """Text within the server's character limit (URL = 23); PNG or JPEG within its byte and pixel
+    limits; alt text (the media description) <= 1,500 characters. Hashtags are not limited."""
+    changes: list[str] = []
+    fitted = _fit_text("mastodon", text, max_characters, mastodon_length, changes)
+    alt = _fit_alt(alt_text, fitted, template_name, MASTODON_MAX_ALT, len, changes)
+    data, mime, picture = _fit_image(image, "mastodon", max_bytes, max_pixels, changes)
+    return PreparedPost("mastodon", data, mime, fitted, alt, picture.width, picture.height, tuple(changes))
+
+
+def prepare_bluesky(
+    image: Image.Image, text: str, *, alt_text: str | None = None, template_name: str | None = None,
+    max_bytes: int = BLUESKY_MAX_BYTES,
+) -> PreparedPost:
+    """Text within 300 graphemes; an image blob within ``max_bytes``; alt text <= 2,000 graphemes.
+    Links, mentions and hashtags become facets at publish time (they count as written)."""
+    changes: list[str] = []
+    fitted = _fit_text("bluesky", text, BLUESKY_MAX_GRAPHEMES, bluesky_length, changes)
+    alt = _fit_alt(alt_text, fitted, template_name, BLUESKY_MAX_ALT, bluesky_length, changes)
+    data, mime, picture = _fit_image(image, "bluesky", max_bytes, None, changes)
+    return PreparedPost("bluesky", data, mime, fitted, alt, picture.width, picture.height, tuple(changes))
+
+
 def prepare_outbox(image: Image.Image, text: str) -> PreparedPost:
     """Lossless PNG and the text exactly as given: the outbox is for humans to review."""
     picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
@@ -184,12 +292,15 @@ def prepare_outbox(image: Image.Image, text: str) -> PreparedPost:
 _OPTIONS = {
     "x": frozenset({"alt_text", "template_name"}),
     "instagram": frozenset({"hashtag_cap", "max_mentions"}),
+    "mastodon": frozenset({"alt_text", "template_name", "max_characters", "max_bytes", "max_pixels"}),
+    "bluesky": frozenset({"alt_text", "template_name", "max_bytes"}),
     "outbox": frozenset(),
 }
 
 
 def prepare(platform: str, image: Image.Image, text: str, **options: Any) -> PreparedPost:
-    """Dispatch to the platform's preflight: ``"x"``, ``"instagram"`` or ``"outbox"``."""
+    """Dispatch to the platform's preflight: ``"x"``, ``"instagram"``, ``"mastodon"``, ``"bluesky"`` or
+    ``"outbox"``."""
     if platform not in _OPTIONS:
         raise PreflightError(f"unknown platform {platform!r}; expected one of {', '.join(sorted(_OPTIONS))}")
     unknown = set(options) - _OPTIONS[platform]
@@ -199,6 +310,10 @@ def prepare(platform: str, image: Image.Image, text: str, **options: Any) -> Pre
         post = prepare_x(image, text, **options)
     elif platform == "instagram":
         post = prepare_instagram(image, text, **options)
+    elif platform == "mastodon":
+        post = prepare_mastodon(image, text, **options)
+    elif platform == "bluesky":
+        post = prepare_bluesky(image, text, **options)
     else:
         post = prepare_outbox(image, text)
     log.info("preflight.done platform=%s mime=%s bytes=%d changes=%d", platform, post.mime,

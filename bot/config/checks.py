@@ -61,6 +61,8 @@ def _paths(cfg: Config) -> Iterator[tuple[str, Path | None, bool]]:
             yield f"accounts[{i}].outbox.path", acc.outbox.path, True
         if acc.instagram is not None:
             yield f"accounts[{i}].instagram.session_file", acc.instagram.session_file, False
+        if acc.bluesky is not None:
+            yield f"accounts[{i}].bluesky.session_file", acc.bluesky.session_file, False
     database = sqlite_file(cfg.storage.url)
     if database is not None:
         yield "storage.url", database, False

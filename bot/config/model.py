@@ -206,6 +206,23 @@ class InstagramConfig(Section):
         return value
 
 
+class MastodonConfig(Section):
+    instance_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")
+    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    spoiler_text: str | None = Field(None, max_length=500)  # a content warning on every post
+    credentials_env_prefix: str = "MEMELOOP_MASTODON_"
+    timeout: float = Field(30.0, gt=0, le=600)
+    media_wait: float = Field(60.0, ge=0, le=900)  # how long to wait for the server to process an upload
+
+
+class BlueskyConfig(Section):
+    handle: str = Field(pattern=r"^@?[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z0-9-]+$")
+    service_url: str = Field("https://bsky.social", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    session_file: Path = Path("bluesky-session.txt")  # the session string, written 0600
+    credentials_env_prefix: str = "MEMELOOP_BLUESKY_"
+    timeout: float = Field(30.0, gt=0, le=600)
+
+
 class BrandConfig(Section):
     """[accounts.brand]: who the account is and what it really offers (see generator.brand.Brand)."""
 
@@ -227,7 +244,7 @@ class BrandConfig(Section):
 
 class AccountConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    platform: Literal["outbox", "x", "instagram"]
+    platform: Literal["outbox", "x", "instagram", "mastodon", "bluesky"]
     handle: str | None = None
     enabled: StrictBool = True
     hashtag_cap: StrictInt = Field(5, ge=0, le=30)
@@ -243,6 +260,8 @@ class AccountConfig(Section):
     outbox: OutboxConfig | None = None
     x: XConfig | None = None
     instagram: InstagramConfig | None = None
+    mastodon: MastodonConfig | None = None
+    bluesky: BlueskyConfig | None = None
     brand: BrandConfig = Field(default_factory=BrandConfig)
 
     @model_validator(mode="after")
@@ -251,7 +270,8 @@ class AccountConfig(Section):
             raise ValueError("needs post_slots (e.g. [\"09:00\"]) or a post_cron to post at")
         if self.post_cron and "post_slots" in self.model_fields_set:
             raise ValueError("sets both post_slots and post_cron: keep one (they would disagree on when to post)")
-        sections = {"outbox": self.outbox, "x": self.x, "instagram": self.instagram}
+        sections = {"outbox": self.outbox, "x": self.x, "instagram": self.instagram, "mastodon": self.mastodon,
+                    "bluesky": self.bluesky}
         for name, value in sections.items():
             if value is not None and name != self.platform:
                 raise ValueError(f"has an [accounts.{name}] section but platform = {self.platform!r}")
@@ -261,6 +281,10 @@ class AccountConfig(Section):
             object.__setattr__(self, "x", XConfig())
         if self.platform == "instagram" and self.instagram is None:
             raise ValueError("platform 'instagram' needs an [accounts.instagram] section with username")
+        if self.platform == "mastodon" and self.mastodon is None:
+            raise ValueError("platform 'mastodon' needs an [accounts.mastodon] section with instance_url")
+        if self.platform == "bluesky" and self.bluesky is None:
+            raise ValueError("platform 'bluesky' needs an [accounts.bluesky] section with handle")
         return self
 
     @property
@@ -369,6 +393,8 @@ def _resolve_paths(cfg: Config, base: Path) -> Config:
         if acc.instagram is not None:
             update["instagram"] = acc.instagram.model_copy(
                 update={"session_file": fix(acc.instagram.session_file)})
+        if acc.bluesky is not None:
+            update["bluesky"] = acc.bluesky.model_copy(update={"session_file": fix(acc.bluesky.session_file)})
         accounts.append(acc.model_copy(update=update))
     return cfg.model_copy(update={
         "storage": storage,

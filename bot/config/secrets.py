@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 X_KEYS = ("api_key", "api_secret", "access_token", "access_token_secret")
 INSTAGRAM_KEYS = ("password",)
+MASTODON_KEYS = ("access_token",)
+BLUESKY_KEYS = ("app_password",)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ def account_secrets(cfg: Config, account: AccountConfig, keys: tuple[str, ...],
                     environ: Mapping[str, str] | None = None) -> dict[str, Secret]:
     """The named secrets of one account, or a ConfigError saying where each can be set."""
     environ = os.environ if environ is None else environ
-    section = account.x if account.platform == "x" else account.instagram
+    section = {"x": account.x, "instagram": account.instagram, "mastodon": account.mastodon,
+               "bluesky": account.bluesky}.get(account.platform)
     prefix = section.credentials_env_prefix if section is not None else "MEMELOOP_"
     from_file: Mapping[str, object] = {}
     if cfg.secrets.file is not None:

@@ -322,9 +322,10 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 
 def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
-    """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
+    """[status, reason] per item: unsafe or about a sensitive topic -> filtered, near-duplicate of an
+    earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
-    from generator.safety import find_unsafe
+    from generator.safety import find_unsafe, topic_reason
 
     out: list[Verdict] = []
     checked: list[tuple[int, DraftPrint]] = []
@@ -333,6 +334,10 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append((FILTERED, f"unsafe: {words}"))
+            continue
+        topic = topic_reason(draft.text)
+        if topic:
+            out.append((FILTERED, topic))
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.

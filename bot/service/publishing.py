@@ -124,7 +124,7 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
         raise PermanentPublishError(f"candidate {job.candidate_id}: cannot read image {job.image_path}: "
                                     f"{exc}") from exc
     options: dict[str, object] = {}
-    if account.platform == "x":
+    if account.platform in ("x", "mastodon", "bluesky"):
         options["template_name"] = job.template_name
     elif account.platform == "instagram":
         options["hashtag_cap"] = account.hashtag_cap

@@ -70,6 +70,7 @@ async def post_page(request: Request) -> Response:
     post = await web.call(web.app.post_detail,
                           int_value(request.path_params["id"], "post id"))
     return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"]),
+                  fedi=views.fediverse_preview(post["text"]),
                   hashtags=views.hashtags(post["text"]), message=_flash(request))
 
 

@@ -38,6 +38,15 @@ def x_preview(text: str, template: str | None) -> dict[str, Any]:
             "alt": generate_alt_text(text, template)}
 
 
+def fediverse_preview(text: str) -> dict[str, Any]:
+    """Length as Mastodon (stock server: 500, a URL is 23) and Bluesky (300 graphemes) count it."""
+    from generator.platforms import BLUESKY_MAX_GRAPHEMES, MASTODON_MAX_CHARS, bluesky_length, mastodon_length
+
+    md, bs = mastodon_length(text), bluesky_length(text)
+    return {"mastodon": md, "mastodon_limit": MASTODON_MAX_CHARS, "mastodon_over": md > MASTODON_MAX_CHARS,
+            "bluesky": bs, "bluesky_limit": BLUESKY_MAX_GRAPHEMES, "bluesky_over": bs > BLUESKY_MAX_GRAPHEMES}
+
+
 def hashtags(text: str) -> int:
     return len(re.findall(r"(?<!\w)#\w+", text))
 

@@ -299,6 +299,7 @@ def test_post_page_previews_x_and_instagram(site):
     assert page.status_code == 200
     assert "weighted length 9 / 280" in page.text and "alt text: Meme based on" in page.text
     assert "0 hashtags (this account allows 5)" in page.text
+    assert "Mastodon: 9 / 500 characters" in page.text and "Bluesky: 9 / 300 graphemes" in page.text
     ig = site.client.get(f"/posts/{post_id}/instagram.jpg")
     assert ig.status_code == 200 and ig.headers["content-type"] == "image/jpeg"
     w, h = Image.open(io.BytesIO(ig.content)).size

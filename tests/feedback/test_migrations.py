@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from feedback import migrate
 from feedback.db import make_engine
@@ -130,10 +131,20 @@ def _seed_i25(conn: Connection) -> None:
                       "VALUES (1, 'c1', 1, 0, :t)"), {"t": NOW})
 
 
+def _seed_i28a(conn: Connection) -> None:
+    _seed_i25(conn)  # i28a widens accounts.platform: Mastodon and Bluesky accounts can be stored
+    for name, platform in (("md", "mastodon"), ("bsky", "bluesky")):
+        conn.execute(text("INSERT INTO accounts (name, platform, hashtag_cap, created_at) VALUES (:n, :p, 5, :t)"),
+                     {"n": name, "p": platform, "t": NOW})
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(text("INSERT INTO accounts (name, platform, hashtag_cap, created_at) "
+                          "VALUES ('tt', 'tiktok', 5, :t)"), {"t": NOW})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
-                                                    "i25": _seed_i25}
+                                                    "i25": _seed_i25, "i28a": _seed_i28a}
 
 
 def test_schema_head_constant_matches_migrations():

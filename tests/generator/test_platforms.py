@@ -272,8 +272,10 @@ def test_prepare_passes_options_and_rejects_unknown_ones() -> None:
     assert post.text == "a\n\n#b"
     with pytest.raises(PreflightError, match="unknown option"):
         prepare("outbox", _image(400, 400), "a", hashtag_cap=1)
-    with pytest.raises(PreflightError, match="unknown platform 'mastodon'"):
-        prepare("mastodon", _image(400, 400), "a")
+    with pytest.raises(PreflightError, match="unknown platform 'tiktok'"):
+        prepare("tiktok", _image(400, 400), "a")
+    with pytest.raises(PreflightError, match="mastodon: unknown option"):
+        prepare("mastodon", _image(400, 400), "a", hashtag_cap=1)
 
 
 def test_prepared_post_is_frozen() -> None:

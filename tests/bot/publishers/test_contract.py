@@ -1,6 +1,7 @@
 """ONE contract suite run against every publisher: outbox (real files), X (HTTP-level fakes with
-responses; tweepy and requests run for real) and Instagram (the real instagrapi Client over
-HTTP-level fakes). Answers are recorded shapes from fixtures/. Each backend says how to provoke a
+responses; tweepy and requests run for real), Instagram (the real instagrapi Client over
+HTTP-level fakes), Mastodon (Mastodon.py and requests over responses fakes) and Bluesky (the atproto
+SDK and httpx over a MockTransport fake of the PDS). Answers are recorded shapes from fixtures/. Each backend says how to provoke a
 scenario on its platform; a scenario a platform cannot produce is skipped with the reason."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 import responses
@@ -23,7 +25,9 @@ from bot.publishers.base import (
 from bot.publishers.matching import normalise
 from bot.publishers.outbox import OutboxPublisher
 from bot.publishers.x import XPublisher
+from tests.bot.publishers import bsky_http as bs
 from tests.bot.publishers import fakes, ig_http
+from tests.bot.publishers import mastodon_http as md
 from tests.bot.publishers.prepared import prepared
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -70,6 +74,7 @@ class OutboxBackend:
 
 class XBackend:
     name = "x"
+    post_endpoint = "POST /2/tweets"
 
     def __init__(self, tmp_path: Path, rsps: responses.RequestsMock) -> None:
         self.rsps = rsps
@@ -105,6 +110,87 @@ class XBackend:
                 "title": "Forbidden", "type": "about:blank"})
             return DuplicatePost, {}
         pytest.skip("X has no login challenge flow")
+
+
+class MastodonBackend:
+    name = "mastodon"
+    post_endpoint = "POST /api/v1/statuses"
+
+    def __init__(self, tmp_path: Path, rsps: responses.RequestsMock) -> None:
+        self.rsps = rsps
+        self.item = md.status("113000000000000001", TEXT, NOW + timedelta(seconds=1))
+
+    def publisher(self) -> Publisher:
+        return md.publisher(lambda: NOW)
+
+    def arrange(self, scenario: str):
+        r = self.rsps
+        if scenario in ("duplicate", "challenge"):
+            pytest.skip("Mastodon has no login challenge" if scenario == "challenge" else
+                        "Mastodon refuses no duplicates: the Idempotency-Key (the marker) makes a retried "
+                        "creation return the first status (tests/bot/publishers/test_mastodon.py)")
+        md.instance(r)
+        md.upload(r)
+        md.me(r)
+        if scenario == "success":
+            md.create(r, text=TEXT)
+            md.timeline(r, [self.item])
+            md.get_status(r, self.item)
+            return None, {}
+        if scenario == "rate_limited":
+            reset = datetime.fromtimestamp(RESET, UTC)
+            md.create(r, code=429, headers=md.rate_headers(300, 0, reset), json=md.error("Too many requests"))
+            return RateLimited, {"retry_at": reset}
+        if scenario == "server_error":
+            md.create(r, code=503, json=md.error("Service Unavailable"))
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "timeout_after_send":
+            md.create(r, body=requests.ReadTimeout("read timed out"))
+            md.timeline(r, [self.item])  # it went out; the account's statuses list it afterwards
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "unauthorized":
+            r.replace(responses.GET, f"{md.INSTANCE}/api/v2/instance/", status=401,
+                      json=md.error("The access token is invalid"))
+            return AuthError, {}
+        raise AssertionError(scenario)
+
+
+class BlueskyBackend:
+    name = "bluesky"
+    post_endpoint = "com.atproto.repo.createRecord"
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.pds = bs.FakePDS()
+
+    def publisher(self) -> Publisher:
+        return bs.publisher(self.pds, self.tmp_path, lambda: NOW)
+
+    def arrange(self, scenario: str):
+        pds, create = self.pds, "com.atproto.repo.createRecord"
+        if scenario in ("duplicate", "challenge"):
+            pytest.skip("Bluesky has no login challenge" if scenario == "challenge" else
+                        "Bluesky refuses no duplicate posts")
+        if scenario == "success":
+            return None, {}
+        if scenario == "rate_limited":
+            pds.add(create, bs.error(429, "RateLimitExceeded", "Rate Limit Exceeded",
+                                     headers=bs.rate_headers(5000, 0, RESET)))
+            return RateLimited, {"retry_at": datetime.fromtimestamp(RESET, UTC)}
+        if scenario == "server_error":
+            pds.add(create, bs.error(502, "UpstreamFailure", "Bad Gateway"))
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "timeout_after_send":
+            def cut(request: httpx.Request) -> httpx.Response:
+                pds.default(create, request)  # the PDS wrote the record, then the connection dropped
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            pds.add(create, cut)
+            return TransientPublishError, {"maybe_sent": True}
+        if scenario == "unauthorized":
+            pds.add("com.atproto.server.createSession",
+                    bs.error(401, "AuthenticationRequired", "Invalid identifier or password"))
+            return AuthError, {}
+        raise AssertionError(scenario)
 
 
 class InstagramBackend:
@@ -153,13 +239,18 @@ class InstagramBackend:
         raise AssertionError(scenario)
 
 
-@pytest.fixture(params=["outbox", "x", "instagram"])
+@pytest.fixture(params=["outbox", "x", "instagram", "mastodon", "bluesky"])
 def backend(request, tmp_path):
     if request.param == "outbox":
         yield OutboxBackend(tmp_path)
+    elif request.param == "bluesky":
+        yield BlueskyBackend(tmp_path)
     elif request.param == "x":
         with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
             yield XBackend(tmp_path, rsps)
+    elif request.param == "mastodon":
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            yield MastodonBackend(tmp_path, rsps)
     else:
         with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
             yield InstagramBackend(tmp_path, rsps)
@@ -209,14 +300,16 @@ def test_timeout_after_send_is_found_by_reconciliation(backend):
 
 
 def test_rate_limit_headers_are_reported(backend):
-    if backend.name != "x":
+    if backend.name not in ("x", "mastodon", "bluesky"):
         pytest.skip(f"{backend.name} reports no rate-limit headers")
     backend.arrange("rate_limited")
     pub = backend.publisher()
     with pytest.raises(RateLimited):
-        pub.publish(prepared(TEXT, platform="x"), marker="ml-0004")
+        pub.publish(prepared(TEXT, platform=backend.name), marker="ml-0004")
     readings = {r.endpoint: r for r in pub.drain_rate_limits()}
-    assert readings["POST /2/tweets"].remaining == 0
-    assert readings["POST /2/tweets"].reset_at == datetime.fromtimestamp(RESET, UTC)
-    assert readings["POST /2/media/upload"].remaining == 499
+    assert readings[backend.post_endpoint].remaining == 0
+    assert readings[backend.post_endpoint].reset_at == datetime.fromtimestamp(RESET, UTC)
+    upload = {"x": "POST /2/media/upload", "mastodon": "POST /api/v2/media",
+              "bluesky": "com.atproto.repo.uploadBlob"}[backend.name]
+    assert readings[upload].remaining == {"x": 499, "mastodon": 29, "bluesky": 4999}[backend.name]
     assert pub.drain_rate_limits() == []
