@@ -39,6 +39,8 @@ class NewCandidate:
     status_reason: str | None = None
     predicted_score: float | None = None
     predicted_explain: dict[str, Any] | None = None
+    filter_gate: str | None = None
+    offers_used: list[str] | None = None
 
 
 def add_candidate(session: Session, new: NewCandidate, now: datetime) -> Candidate:

@@ -1,0 +1,107 @@
+"""The ``fluency`` gate: sentences a person would write.
+
+Rules for the broken constructions generators make, then the word-bigram model of ordinary
+English (generator/gates/english.py), which is not the model that wrote the caption:
+- a repeated word ("the the", "me me"; "ha ha", "no no" and the like are allowed);
+- a dangling end: a sentence or the caption ends on an article, a possessive, a preposition
+  that needs an object or a conjunction ("... of my", "... and the", "... to");
+- "trying to the ...": a verb that takes an infinitive, "to", then an article or a possessive;
+- an auxiliary left hanging after a conjunction ("... and i am", "... when you are");
+- a cut-off word: the last word is not an English word but begins one ("tomorro");
+- an unseen pair of common words: two words that each occur more than ``COMMON_ZIPF`` on the
+  Zipf scale (roughly: among the 150 most common English words: the, of, to, you, my, when ...) are never adjacent in the
+  model's 243k frequent pairs ("forget why out": "why out"). Such pairs are rare in ordinary
+  English because every frequent pair of frequent words is in the list.
+Hashtags, @-mentions, numbers and a story's "(1/3)" are set aside first.
+"""
+from __future__ import annotations
+
+import re
+
+from generator.gates.english import English, english, words_of
+
+COMMON_ZIPF = 6.0
+REPEAT_ZIPF = 4.5  # "vroom vroom" is a sound; "the the" and "coffee coffee" are slips
+_ALLOWED_REPEATS = frozenset({"ha", "haha", "no", "so", "very", "really", "bye", "yes", "go", "la", "na", "oh",
+                              "again", "more", "much", "many", "far", "and", "on", "over", "that", "had"})
+_DANGLING = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "its", "of", "to", "into", "onto",
+                       "with", "and", "or", "but", "because", "than", "when", "if", "at", "the", "whose",
+                       "very", "during", "without", "toward", "towards", "among", "between"})
+_INFINITIVE_VERBS = r"(?:try|tries|tried|trying|want|wants|wanted|wanting|need|needs|needed|decide|decides|decided|" \
+                    r"forget|forgets|forgot|remember|remembers|pretend|pretends|pretending|pretended|learn|learning|" \
+                    r"start|starting|started|plan|planning|planned|refuse|refused|refusing|manage|managed)"
+_TRY_TO_THE = re.compile(rf"\b{_INFINITIVE_VERBS}\s+to\s+(?:the|a|an|my|your|his|her|our|their|its)\b", re.I)
+_HANGING_AUX = re.compile(r"\b(?:and|but|when|because|while|if)\s+(?:i|you|he|she|it|we|they)\s+"
+                          r"(?:am|is|are|was|were|have|has)\s*[.!?]*$", re.I)
+_SET_ASIDE = re.compile(r"(?<![\w&])[#@]\w+|\(\d+/\d+\)|https?://\S+")
+_NUMBER = re.compile(r"\b\d[\d.,:%]*\s?(?:am|pm|k|s)?\b", re.I)  # read as a number word: "at 3 am" -> "at seven"
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
+
+
+def _body(text: str) -> str:
+    return " ".join(_NUMBER.sub("seven", _SET_ASIDE.sub(" ", text)).split())
+
+
+def check_fluency(text: str, model: English | None = None) -> str | None:
+    """What is broken in ``text``, in words; None when it reads as a person's sentence."""
+    model = model or english()
+    body = _body(text)
+    if not words_of(body):
+        return None
+    for check in (_repeated, _try_to_the, _dangling, _hanging_aux):
+        found = check(body)
+        if found:
+            return found
+    return _cut_off(body, model) or _unseen_pair(body, model)
+
+
+def _repeated(body: str) -> str | None:
+    for sentence in _SENTENCES.findall(body):
+        words = words_of(sentence)
+        for a, b in zip(words, words[1:]):
+            if a == b and a not in _ALLOWED_REPEATS and english().zipf(a) >= REPEAT_ZIPF:
+                return f"repeated word {a!r}"
+    return None
+
+
+def _try_to_the(body: str) -> str | None:
+    m = _TRY_TO_THE.search(body)
+    return f"broken infinitive {m.group(0)!r}" if m else None
+
+
+def _dangling(body: str) -> str | None:
+    for sentence in _SENTENCES.findall(body):
+        words = words_of(sentence)
+        if len(words) >= 2 and words[-1] in _DANGLING and not sentence.rstrip().endswith(("?", "!")):
+            return f"dangling {words[-1]!r} at the end of {' '.join(words[-4:])!r}"
+    return None
+
+
+def _hanging_aux(body: str) -> str | None:
+    for sentence in _SENTENCES.findall(body):
+        m = _HANGING_AUX.search(sentence.strip())
+        if m:
+            return f"unfinished clause {m.group(0).strip()!r}"
+    return None
+
+
+def _cut_off(body: str, model: English) -> str | None:
+    if body.rstrip()[-1:] in ".!?)\"'":
+        return None
+    words = words_of(body)
+    last = words[-1] if words else ""
+    if len(last) >= 3 and not model.known(last) and _begins_a_word(last, model):
+        return f"cut-off word {last!r}"
+    return None
+
+
+def _begins_a_word(stem: str, model: English) -> bool:
+    return any(w.startswith(stem) and len(w) > len(stem) and model.zipf(w) >= 3.0 for w in model.unigrams)
+
+
+def _unseen_pair(body: str, model: English) -> str | None:
+    for sentence in re.split(r"[.!?,;:\n()\"]+", body):
+        for pair in model.pairs(sentence):
+            if not pair.seen and min(model.zipf(pair.first), model.zipf(pair.second)) >= COMMON_ZIPF:
+                return f"unusual word pair {pair.first + ' ' + pair.second!r}"
+    return None
