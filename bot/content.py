@@ -125,7 +125,7 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
     for index, (path, image, topic) in enumerate(photos):
         writer_seed = int(rng.integers(0, 2**62))
         tone = req.tone or str(rng.choice(writer.tones))
-        audience = req.audience or str(rng.choice(writer.audiences))
+        audience = req.audience or "general"  # the account's (pipeline.with_defaults), never drawn at random
         texts = writer.write(per_photo, tone=tone, audience=audience, seed=writer_seed, topic=topic.topic)
         for rank, text in enumerate(texts):
             drafts.append(Draft(

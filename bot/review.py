@@ -133,12 +133,23 @@ def approve(app: App, candidate_id: int, *, actor: str, at: datetime | None = No
     with app.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
         acc = account_of(app, cand, account)
+        _publishable(app, cand, acc)
         post = posts_repo.post_of(session, candidate_id, app.account_ids[acc.name])
         move = _decided(cand, post, Action.APPROVE)
         result = _apply(session, app, cand, post, Action.APPROVE, move, actor=actor, now=now, at=at, account=acc)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
+
+
+def _publishable(app: App, cand: Candidate, acc: AccountConfig) -> None:
+    """A candidate the platform's preflight refused at generation stays refused for that platform:
+    approving it would only fail at publish (bot/pipeline_gates.py)."""
+    if cand.filter_gate != "preflight" or cand.status != CandidateStatus.FILTERED:
+        return
+    own = account_of(app, cand, None) if cand.account_id is not None else acc
+    if own.platform == acc.platform:
+        raise Refused(f"candidate {cand.id}: {cand.status_reason}")
 
 
 def _decided(cand: Candidate, post: Post | None, action: Action) -> Move:

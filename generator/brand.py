@@ -49,7 +49,8 @@ def with_promotion(text: str, brand: Brand, index: int = 0) -> str:
     if line is None:
         return text
     m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
-    body, tail = text[: m.start()].rstrip(), text[m.start():]
+    cut = m.start() if m else len(text)
+    body, tail = text[:cut].rstrip(), text[cut:]
     if body and body[-1] not in ".!?":
         body += "."
     return f"{body} {line}{tail}" if body else f"{line}{tail}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from generator.gates import lexicon as lx
 from generator.gates.english import English, english, words_of
 
 COMMON_ZIPF = 6.0
@@ -26,7 +27,8 @@ _ALLOWED_REPEATS = frozenset({"ha", "haha", "no", "so", "very", "really", "bye",
                               "again", "more", "much", "many", "far", "and", "on", "over", "that", "had"})
 _DANGLING = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "its", "of", "to", "into", "onto",
                        "with", "and", "or", "but", "because", "than", "when", "if", "at", "the", "whose",
-                       "very", "during", "without", "toward", "towards", "among", "between"})
+                       "very", "during", "without", "toward", "towards", "among", "between",
+                       "just"})
 _INFINITIVE_VERBS = r"(?:try|tries|tried|trying|want|wants|wanted|wanting|need|needs|needed|decide|decides|decided|" \
                     r"forget|forgets|forgot|remember|remembers|pretend|pretends|pretending|pretended|learn|learning|" \
                     r"start|starting|started|plan|planning|planned|refuse|refused|refusing|manage|managed)"
@@ -48,7 +50,7 @@ def check_fluency(text: str, model: English | None = None) -> str | None:
     body = _body(text)
     if not words_of(body):
         return None
-    for check in (_repeated, _try_to_the, _dangling, _hanging_aux):
+    for check in (_repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar):
         found = check(body)
         if found:
             return found
@@ -75,6 +77,58 @@ def _dangling(body: str) -> str | None:
         if len(words) >= 2 and words[-1] in _DANGLING and not sentence.rstrip().endswith(("?", "!")):
             return f"dangling {words[-1]!r} at the end of {' '.join(words[-4:])!r}"
     return None
+
+
+def _stray_letter(body: str) -> str | None:
+    for word in words_of(body):
+        if len(word) == 1 and word not in ("a", "i", "o", "u", "x"):
+            return f"stray letter {word!r}"
+    return None
+
+
+_SUBJECT_SLOT = frozenset({"and", "when", "so", "but", "then", "if", "because", "while", "until"})
+
+
+_ADVERBS = frozenset({"just", "still", "finally", "always", "never", "really", "also", "only", "already", "not",
+                      "so", "even", "literally", "actually"})
+_BE = frozenset({"i'm", "am", "is", "are", "was", "were", "you're", "we're", "they're", "he's", "she's", "it's"})
+
+
+def _grammar(body: str) -> str | None:
+    """Word-class slips no person makes: "i galaxy", "you finally stars", "you'll the", "to be
+    explain", "i'm just give", "you sends", "a ask", "the my", "and you a rocket" (word classes
+    from generator/gates/lexicon.py; "a ask" also needs the pair to be unseen in English)."""
+    model = english()
+    for sentence in re.split(r"[.!?,;:\n()\"]+", body.casefold().replace("\u2019", "'")):
+        words = words_of(sentence)
+        for i, (a, b) in enumerate(zip(words, words[1:])):
+            before = words[i - 1] if i else ""
+            subject = a in lx.SUBJECTS or (a == "you" and (i == 0 or before in _SUBJECT_SLOT))
+            head = _head(words, i)  # the word before a run of adverbs ending at a
+            if (subject or (a in _ADVERBS and head in lx.SUBJECTS)) and lx.only_noun(b):
+                return f"a noun where a verb belongs {a + ' ' + b!r}"
+            if a in ("i", "we", "they") and lx.third_person_verb_only(b):
+                return f"verb form does not agree {a + ' ' + b!r}"
+            if subject and b in lx.DETERMINERS and (i == 0 or before in _SUBJECT_SLOT):
+                return f"missing verb {a + ' ' + b!r}"
+            if a in lx.DETERMINERS and (b in lx.DETERMINERS or (lx.bare_verb_only(b) and model.zipf(b) >= 4.5
+                                                                and not model.pair(a, b).seen)):
+                return f"broken phrase {a + ' ' + b!r}"
+            if (a == "be" and before == "to") or a in _BE or (a in _ADVERBS and head in _BE):
+                if lx.bare_verb_only(b) and b not in ("let",):
+                    return f"broken phrase {a + ' ' + b!r}"
+        m = re.search(r"\b(?:i|you|we|they|he|she)(?:'ll|\s+will)\s+(?:the|a|an|my|your|our|their|his|her|its)\b",
+                      sentence)
+        if m:
+            return f"missing verb {m.group(0)!r}"
+    return None
+
+
+def _head(words: list[str], i: int) -> str:
+    j = i
+    while j >= 0 and words[j] in _ADVERBS:
+        j -= 1
+    return words[j] if j >= 0 else ""
 
 
 def _hanging_aux(body: str) -> str | None:
