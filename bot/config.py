@@ -255,6 +255,10 @@ class AccountConfig(Section):
             object.__setattr__(self, "x", XConfig())
         if self.platform == "instagram" and self.instagram is None:
             raise ValueError("platform 'instagram' needs an [accounts.instagram] section with username")
+        asked = [s.audience for s in self.generate] + [self.brand.audience]
+        if "promotional" in asked and not self.brand.offers:
+            raise ValueError("audience 'promotional' needs the offers the account really runs: "
+                             "add them to [accounts.brand] offers")
         return self
 
     @property

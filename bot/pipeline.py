@@ -338,7 +338,8 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     from feedback.learning import prediction, recent_for
 
     cfg, now = app.config, app.clock()
-    drafts, refusals = Gates(cfg, req.account, req.generator).apply(drafts, media)
+    gates = Gates(cfg, req.account, req.generator)
+    drafts, refusals = gates.apply(drafts, media)
     template_ids = _template_ids(session, drafts, now)
     ranker = app.ranker(session)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
@@ -349,7 +350,8 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
                    for score, item in zip(scores, items)]
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
-        verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now)
+        verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
+                             banned=gates.banned)
         per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
         _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
@@ -367,9 +369,10 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now) -> list[Verdict]:
-    """[status, reason] per item: refused by a gate or unsafe -> filtered, near-duplicate of an
-    earlier candidate -> duplicate."""
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now,
+              banned: Sequence[str] = ()) -> list[Verdict]:
+    """[status, reason] per item: refused by a gate or unsafe (the shipped list, safety.extra_words,
+    the brand's banned words and topics) -> filtered, near-duplicate of an earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe
 
@@ -379,7 +382,7 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], n
         if refusal is not None:
             out.append((FILTERED, refusal.reason))
             continue
-        hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
+        hits = find_unsafe(draft.text, list(banned or cfg.safety.extra_words))
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append((FILTERED, f"unsafe: {words}"))

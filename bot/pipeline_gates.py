@@ -60,14 +60,20 @@ class Gates:
         self.account: AccountConfig = config.account(account)
         self.brand: Brand = self.account.brand.to_brand()
         self.generator = generator
-        self._preflight: dict[int, Refusal | None] = {}  # per image: its verdict does not depend on the text
+        self._preflight: dict[int, Refusal | None] = {}
+        # words and topics the account never wants, matched like the safety list's words
+        self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
+                                        *self.brand.banned_topics)  # per image: its verdict does not depend on the text
 
     def promote(self, drafts: Sequence[Draft]) -> list[Draft]:
-        """Drafts for the promotional audience carry one of the profile's own offers (rotating)."""
-        from generator.brand import promotional_line, with_promotion
+        """Drafts for the promotional audience carry one of the profile's own offers (rotating);
+        written captions carry the profile's own hashtags first."""
+        from generator.brand import promotional_line, with_hashtags, with_promotion
 
         out = []
         for i, d in enumerate(drafts):
+            if d.template is None and self.brand.hashtags:
+                d = replace(d, text=with_hashtags(d.text, self.brand, self.account.hashtag_cap))
             if d.audience == "promotional" and self.brand.promotional and d.template is None:
                 offer = self.brand.offers[i % len(self.brand.offers)]
                 d = replace(d, text=with_promotion(d.text, self.brand, i),

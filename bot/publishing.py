@@ -39,6 +39,7 @@ from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import ratelimits, reviews
 from generator import GeneratorError
+from generator.alttext import labels_of
 
 if TYPE_CHECKING:
     from bot.publishers.base import Publisher
@@ -102,6 +103,7 @@ class Job:
     template_name: str | None
     generator: str
     labels: tuple[str, ...] = ()  # what a photo was read as (its top classes), for the alt text
+    gan: bool = False  # the image is a GAN's (posts; stories of gan:SEED)
 
 
 def _job_of(session, app: App, post: Post) -> Job:
@@ -111,13 +113,7 @@ def _job_of(session, app: App, post: Post) -> Job:
                marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
                template=cand.template.slug if cand.template else None,
                template_name=cand.template.name if cand.template else None, generator=cand.generator,
-               labels=labels_of(cand.params))
-
-
-def labels_of(params) -> tuple[str, ...]:
-    """The class names a photo was read as, from a candidate's params (photo and story)."""
-    labels = (params or {}).get("labels") or ()
-    return tuple(str(x.get("name", x)) if isinstance(x, dict) else str(x) for x in labels)[:3]
+               labels=labels_of(cand.params), gan=cand.gan_seed is not None)
 
 
 def worker_id() -> str:
@@ -136,7 +132,8 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     except OSError as exc:
         raise PermanentPublishError(f"candidate {job.candidate_id}: cannot read image {job.image_path}: "
                                     f"{exc}") from exc
-    alt = describe(job.generator, job.text, template_name=job.template_name, labels=job.labels, image=image)
+    alt = describe(job.generator, job.text, template_name=job.template_name, labels=job.labels, image=image,
+                   gan=job.gan)
     return prepare_for(account, image, job.text, template_name=job.template_name, alt_text=alt)
 
 

@@ -24,6 +24,12 @@ PALETTE: tuple[tuple[str, tuple[int, int, int]], ...] = (
 )
 
 
+def labels_of(params: Any) -> tuple[str, ...]:
+    """The class names a photo was read as (a candidate's params["labels"]: photo and story)."""
+    labels = (params or {}).get("labels") or ()
+    return tuple(str(x.get("name", x)) if isinstance(x, dict) else str(x) for x in labels)[:3]
+
+
 def strip_hashtags(text: str) -> str:
     return " ".join(_HASHTAG.sub(" ", text).split())
 
@@ -48,16 +54,18 @@ def _listed(names: Sequence[str]) -> str:
 
 
 def describe(kind: str, text: str, *, template_name: str | None = None, labels: Sequence[str] = (),
-             image: Any = None, limit: int = MAX_ALT) -> str:
-    """Alt text for a candidate of ``kind`` (meme, textmeme, post, photo, story)."""
+             image: Any = None, gan: bool = False, limit: int = MAX_ALT) -> str:
+    """Alt text for a candidate of ``kind`` (meme, textmeme, post, photo, story). ``gan``: the image
+    is a GAN's (a post's always is; a story's may be). Without ``image`` the colours are left out."""
     words = strip_hashtags(text)
+    if kind == "post" or gan:
+        colours = f" in {_listed(main_colours(image))}" if image is not None else ""
+        return _cut(f"An abstract generated image{colours}.", limit)
     if template_name and kind in ("meme", "textmeme", "story"):
         said = f' with the text "{_cut(words, limit - 80)}"' if kind != "story" and words else ""
         return _cut(f'Meme on the "{template_name}" template{said}.', limit)
     if labels and kind in ("photo", "story"):
         return _cut(f"A photo of {_listed([str(x) for x in labels[:3]])}.", limit)
-    if kind in ("post", "story") and image is not None:
-        return _cut(f"An abstract generated image in {_listed(main_colours(image))}.", limit)
     if kind in ("meme", "textmeme"):
         return _cut(f'Meme image with the text "{words}".', limit)
     return _cut(f"An image posted with the words: {words}", limit) if words else "An image."

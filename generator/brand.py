@@ -56,6 +56,24 @@ def with_promotion(text: str, brand: Brand, index: int = 0) -> str:
     return f"{body} {line}{tail}" if body else f"{line}{tail}"
 
 
+def with_hashtags(text: str, brand: Brand, cap: int) -> str:
+    """``text`` with the profile's own hashtags in its trailing hashtag line, first, within ``cap``
+    hashtags in all (the writer's hashtags make room; unchanged without profile hashtags)."""
+    import re
+
+    if not brand.hashtags:
+        return text
+    own = [t if t.startswith("#") else f"#{t}" for t in brand.hashtags]
+    m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
+    cut = m.start() if m else len(text)
+    body, tail = text[:cut].rstrip(), text[cut:]
+    seen = {t.casefold() for t in own}
+    written = [t for t in tail.split() if t.casefold() not in seen]
+    tags = (own + written)[:max(0, cap)]
+    sep = "\n\n" if "\n" in tail or not body else " "
+    return f"{body}{sep}{' '.join(tags)}".strip() if tags else body
+
+
 def audience_for(brand: Brand, asked: str | None) -> str:
     """The audience a written caption is for: the one asked for, else the profile's, else
     "general"; never drawn at random. "promotional" only for an account that runs offers."""

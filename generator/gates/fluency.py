@@ -2,12 +2,16 @@
 
 Rules for the broken constructions generators make, then the word-bigram model of ordinary
 English (generator/gates/english.py), which is not the model that wrote the caption:
+- a sentence that starts mid-way, in capitalised writing ("Save this. this for later.");
 - a repeated word ("the the", "me me"; "ha ha", "no no" and the like are allowed);
 - a dangling end: a sentence or the caption ends on an article, a possessive, a preposition
   that needs an object or a conjunction ("... of my", "... and the", "... to");
 - "trying to the ...": a verb that takes an infinitive, "to", then an article or a possessive;
 - an auxiliary left hanging after a conjunction ("... and i am", "... when you are");
 - a cut-off word: the last word is not an English word but begins one ("tomorro");
+- a misspelt word: not an English word, a common one with a letter added ("lookes");
+- word-class slips ("i galaxy", "you'll the", "to be explain", "a ask"; generator/gates/lexicon.py);
+- a stray letter ("the s goes off");
 - an unseen pair of common words: two words that each occur more than ``COMMON_ZIPF`` on the
   Zipf scale (roughly: among the 150 most common English words: the, of, to, you, my, when ...) are never adjacent in the
   model's 243k frequent pairs ("forget why out": "why out"). Such pairs are rare in ordinary
@@ -50,11 +54,11 @@ def check_fluency(text: str, model: English | None = None) -> str | None:
     body = _body(text)
     if not words_of(body):
         return None
-    for check in (_repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar):
+    for check in (_fragment, _repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar):
         found = check(body)
         if found:
             return found
-    return _cut_off(body, model) or _unseen_pair(body, model)
+    return _cut_off(body, model) or _misspelt(body, model) or _unseen_pair(body, model)
 
 
 def _repeated(body: str) -> str | None:
@@ -76,6 +80,17 @@ def _dangling(body: str) -> str | None:
         words = words_of(sentence)
         if len(words) >= 2 and words[-1] in _DANGLING and not sentence.rstrip().endswith(("?", "!")):
             return f"dangling {words[-1]!r} at the end of {' '.join(words[-4:])!r}"
+    return None
+
+
+def _fragment(body: str) -> str | None:
+    """In capitalised writing, a sentence that starts in lower case began mid-way ("this for
+    later."); all-lower-case writing (the memes' style) is left alone."""
+    starts = [s.strip() for s in _SENTENCES.findall(body) if s.strip() and s.strip()[0].isalpha()]
+    if any(s[0].isupper() for s in starts):
+        for s in starts:
+            if s[0].islower():
+                return f"sentence starts mid-way {' '.join(s.split()[:4])!r}"
     return None
 
 
@@ -147,6 +162,21 @@ def _cut_off(body: str, model: English) -> str | None:
     if len(last) >= 3 and not model.known(last) and _begins_a_word(last, model):
         return f"cut-off word {last!r}"
     return None
+
+
+def _misspelt(body: str, model: English) -> str | None:
+    """A word neither the model nor the lexicon knows, that is a common word with one letter added
+    ("lookes"); slang and names ("nasa", "crypto", "nighter") are not one letter off a common word."""
+    for word in words_of(body):
+        if len(word) >= 4 and "'" not in word and not model.known(word) and not lx.tags(word):
+            near = next((w for w in _deletions(word) if model.zipf(w) >= 4.5), None)
+            if near is not None:
+                return f"misspelt word {word!r} ({near!r}?)"
+    return None
+
+
+def _deletions(word: str) -> list[str]:
+    return [word[:i] + word[i + 1:] for i in range(len(word))]
 
 
 def _begins_a_word(stem: str, model: English) -> bool:

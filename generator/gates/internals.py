@@ -14,7 +14,7 @@ import re
 _FLAGS = re.IGNORECASE
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((why, re.compile(p, _FLAGS)) for why, p in (
     ("a control token", r"<\|?\s*(?:endoftext|startoftext|im_start|im_end)\b|<\s*/?\s*(?:tone|audience|topic)\s*="
-                        r"|\b(?:tone|audience|topic)=\w|<\|"),
+                        r"|\b(?:tone|audience|topic)=\w|<\||(?<=\w)>|<(?=\w)"),
     ("a special token", r"\[(?:PAD|UNK|CLS|SEP|MASK|BOS|EOS)\]|<\s*/?\s*(?:s|pad|unk|eos|bos|mask|sep|cls)\s*>"),
     ("a prompt prefix", r"^\s*(?:caption|prompt|tone|audience|topic|input|output)\s*:"),
     ("talk about the model", r"\bneural\s+(?:net|network|nets|networks)\b|\b(?:machine|deep)\s+learning\b"
