@@ -121,11 +121,11 @@ def _publish_check(app, acc, c) -> list[str]:
     from bot import publishing
     from generator import GeneratorError
 
-    values = dict(post_id=0, account=acc.name, account_id=c.account_id, candidate_id=c.id, marker="m", attempts=0,
-                  text=c.text, image_path=c.image_path, template=c.template.slug if c.template else None,
-                  template_name=c.template.name if c.template else None, generator=c.generator,
-                  labels=tuple(str(x.get("name")) for x in (c.params or {}).get("labels", []))[:3],
-                  gan=c.gan_seed is not None)
+    values = {"post_id": 0, "account": acc.name, "account_id": c.account_id, "candidate_id": c.id, "marker": "m", "attempts": 0,
+                  "text": c.text, "image_path": c.image_path, "template": c.template.slug if c.template else None,
+                  "template_name": c.template.name if c.template else None, "generator": c.generator,
+                  "labels": tuple(str(x.get("name")) for x in (c.params or {}).get("labels", []))[:3],
+                  "gan": c.gan_seed is not None}
     job = publishing.Job(**{k: v for k, v in values.items() if k in publishing.Job.__dataclass_fields__})
     if c.generator == "story":
         from bot import story_publish

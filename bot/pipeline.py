@@ -428,8 +428,8 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
         if j in kept:
             continue
         if j in close:
-            verdicts[j] = (FILTERED, f"siblings: differs from a forwarded sibling ({close[j][:60]!r}) by fewer "
-                                     f"than {MIN_CONTENT_WORDS} content words")
+            verdicts[j] = (FILTERED, (f"siblings: differs from a forwarded sibling ({close[j][:60]!r}) by fewer "
+                                      f"than {MIN_CONTENT_WORDS} content words"))
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
         verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")

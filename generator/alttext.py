@@ -36,10 +36,14 @@ def strip_hashtags(text: str) -> str:
 
 def main_colours(image: Any, n: int = 3) -> list[str]:
     """Names of the ``n`` colours covering most of the image, most first."""
-    small = image.convert("RGB").resize((32, 32))
+    import numpy as np
+
+    pixels = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.int32).reshape(-1, 1, 3)
+    palette = np.array([rgb for _, rgb in PALETTE], dtype=np.int32).reshape(1, -1, 3)
+    nearest = ((pixels - palette) ** 2).sum(axis=2).argmin(axis=1)
     counts: dict[str, int] = {}
-    for r, g, b in small.getdata():
-        name = min(PALETTE, key=lambda p: (p[1][0] - r) ** 2 + (p[1][1] - g) ** 2 + (p[1][2] - b) ** 2)[0]
+    for index in nearest.tolist():
+        name = PALETTE[index][0]
         counts[name] = counts.get(name, 0) + 1
     ranked = sorted(counts, key=lambda k: -counts[k])
     return [c for c in ranked if counts[c] >= 0.08 * 1024][:n] or ranked[:1]

@@ -8,6 +8,7 @@ caption writer's corpus, so it is not the model that wrote the caption.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class English:
 
     def pairs(self, text: str) -> list[Pair]:
         words = words_of(text)
-        return [self.pair(a, b) for a, b in zip(words, words[1:])]
+        return [self.pair(a, b) for a, b in itertools.pairwise(words)]
 
     def mean_logprob(self, text: str) -> float:
         scored = self.pairs(text)

@@ -20,6 +20,7 @@ Hashtags, @-mentions, numbers and a story's "(1/3)" are set aside first.
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from generator.gates import lexicon as lx
@@ -30,17 +31,17 @@ REPEAT_ZIPF = 4.5  # "vroom vroom" is a sound; "the the" and "coffee coffee" are
 _ALLOWED_REPEATS = frozenset({"ha", "haha", "no", "so", "very", "really", "bye", "yes", "go", "la", "na", "oh",
                               "again", "more", "much", "many", "far", "and", "on", "over", "that", "had"})
 _DANGLING = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "its", "of", "to", "into", "onto",
-                       "with", "and", "or", "but", "because", "than", "when", "if", "at", "the", "whose",
+                       "with", "and", "or", "but", "because", "than", "when", "if", "at", "whose",
                        "very", "during", "without", "toward", "towards", "among", "between",
                        "just"})
 _INFINITIVE_VERBS = r"(?:try|tries|tried|trying|want|wants|wanted|wanting|need|needs|needed|decide|decides|decided|" \
                     r"forget|forgets|forgot|remember|remembers|pretend|pretends|pretending|pretended|learn|learning|" \
                     r"start|starting|started|plan|planning|planned|refuse|refused|refusing|manage|managed)"
-_TRY_TO_THE = re.compile(rf"\b{_INFINITIVE_VERBS}\s+to\s+(?:the|a|an|my|your|his|her|our|their|its)\b", re.I)
+_TRY_TO_THE = re.compile(rf"\b{_INFINITIVE_VERBS}\s+to\s+(?:the|a|an|my|your|his|her|our|their|its)\b", re.IGNORECASE)
 _HANGING_AUX = re.compile(r"\b(?:and|but|when|because|while|if)\s+(?:i|you|he|she|it|we|they)\s+"
-                          r"(?:am|is|are|was|were|have|has)\s*[.!?]*$", re.I)
+                          r"(?:am|is|are|was|were|have|has)\s*[.!?]*$", re.IGNORECASE)
 _SET_ASIDE = re.compile(r"(?<![\w&])[#@]\w+|\(\d+/\d+\)|https?://\S+")
-_NUMBER = re.compile(r"\b\d[\d.,:%]*\s?(?:am|pm|k|s)?\b", re.I)  # read as a number word: "at 3 am" -> "at seven"
+_NUMBER = re.compile(r"\b\d[\d.,:%]*\s?(?:am|pm|k|s)?\b", re.IGNORECASE)  # read as a number word: "at 3 am" -> "at seven"
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
 
 
@@ -64,7 +65,7 @@ def check_fluency(text: str, model: English | None = None) -> str | None:
 def _repeated(body: str) -> str | None:
     for sentence in _SENTENCES.findall(body):
         words = words_of(sentence)
-        for a, b in zip(words, words[1:]):
+        for a, b in itertools.pairwise(words):
             if a == b and a not in _ALLOWED_REPEATS and english().zipf(a) >= REPEAT_ZIPF:
                 return f"repeated word {a!r}"
     return None
@@ -116,7 +117,7 @@ def _grammar(body: str) -> str | None:
     model = english()
     for sentence in re.split(r"[.!?,;:\n()\"]+", body.casefold().replace("\u2019", "'")):
         words = words_of(sentence)
-        for i, (a, b) in enumerate(zip(words, words[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(words)):
             before = words[i - 1] if i else ""
             subject = a in lx.SUBJECTS or (a == "you" and (i == 0 or before in _SUBJECT_SLOT))
             head = _head(words, i)  # the word before a run of adverbs ending at a
@@ -129,9 +130,9 @@ def _grammar(body: str) -> str | None:
             if a in lx.DETERMINERS and (b in lx.DETERMINERS or (lx.bare_verb_only(b) and model.zipf(b) >= 4.5
                                                                 and not model.pair(a, b).seen)):
                 return f"broken phrase {a + ' ' + b!r}"
-            if (a == "be" and before == "to") or a in _BE or (a in _ADVERBS and head in _BE):
-                if lx.bare_verb_only(b) and b not in ("let",):
-                    return f"broken phrase {a + ' ' + b!r}"
+            be_before = (a == "be" and before == "to") or a in _BE or (a in _ADVERBS and head in _BE)
+            if be_before and lx.bare_verb_only(b) and b != "let":
+                return f"broken phrase {a + ' ' + b!r}"
         m = re.search(r"\b(?:i|you|we|they|he|she)(?:'ll|\s+will)\s+(?:the|a|an|my|your|our|their|his|her|its)\b",
                       sentence)
         if m:

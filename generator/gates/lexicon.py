@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-DETERMINERS = frozenset("the a an my your his her its our their this these those every each".split())
-SUBJECTS = frozenset("i we they he she".split())  # "you" and "it" can be objects too
+DETERMINERS = frozenset(["the", "a", "an", "my", "your", "his", "her", "its", "our", "their", "this", "these", "those", "every", "each"])
+SUBJECTS = frozenset(["i", "we", "they", "he", "she"])  # "you" and "it" can be objects too
 MODAL_AFTER_SUBJECT = ("'ll", " will", " can", " could", " would", " should", " must", " might")
 
 

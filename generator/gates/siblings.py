@@ -14,13 +14,13 @@ MIN_CONTENT_WORDS = 2
 STOP_WORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below between
 both but by can could did do does doing down during each few for from further had has have having he her
-here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
-now of off on once only or other our ours ourselves out over own same she should so some such than that the
-their theirs them themselves then there these they this those through to too under until up very was we
-were what when where which while who whom why will with would you your yours yourself yourselves im i'm
-it's its don't dont can't cant won't isn't aren't wasn't that's there's let's you're they're we're i've
-i'll i'd you'll get got gets oh yeah ok okay still also even really like
-""".split())
+here hers herself him himself his how i if in into is it its itself just me more most my myself no nor
+not now of off on once only or other our ours ourselves out over own same she should so some such than
+that the their theirs them themselves then there these they this those through to too under until up
+very was we were what when where which while who whom why will with would you your yours yourself
+yourselves im i'm it's its don't dont can't cant won't isn't aren't wasn't that's there's let's you're
+they're we're i've i'll i'd you'll get got gets oh yeah ok okay still also even really like
+""".split())  # noqa: SIM905 (a word list reads best as text)
 _WORD = re.compile(r"(?<![#@\w])[a-z]+(?:'[a-z]+)?")
 
 

@@ -23,19 +23,19 @@ _CODE = re.compile(r"\b(?:use|enter|apply|with)\s+(?:the\s+|my\s+|our\s+)?(?:pro
                    r"([A-Za-z0-9_-]+)|\b(?:promo|discount|coupon|voucher)\s+code\b|\bcoupons?\b|\bvouchers?\b", _I)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?%", _I)
 _CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(p, _I)) for kind, p in (
-    ("link in bio", r"\blink\s+(?:is\s+)?in\s+(?:my\s+|our\s+|the\s+)?bio\b|\blink\s+below\b"
-                    r"|\b(?:tap|click|hit|follow)\s+the\s+link\b"),
-    ("discount", r"\d+(?:\.\d+)?\s?%\s*off\b|\b\d+\s?%\s*(?:discount|sale)\b|\bhalf[- ]price\b|\bbogo\b"
-                 r"|\bbuy\s+one,?\s+get\s+one\b|\bdiscount(?:s|ed)?\b|\bon\s+sale\b|\bsale\s+(?:ends|now|today)\b"),
-    ("price", r"[$€£]\s?\d|\b\d+(?:\.\d\d)?\s?(?:usd|eur|gbp|dollars|euros|quid|bucks)\b|\bfor\s+only\b"
-              r"|\bprices?\s+(?:start|from|drop)"),
-    ("shipping", r"\bshipping\b|\bships\s+(?:free|today|tomorrow|worldwide|in)\b"
-                 r"|\b(?:free|fast|express|next[- ]day|same[- ]day|worldwide)\s+delivery\b"),
-    ("offer", r"\b(?:shop|buy|order)\s+(?:now|today|the\s+collection|online|here)\b|\bget\s+yours\b"
+    ("link in bio", (r"\blink\s+(?:is\s+)?in\s+(?:my\s+|our\s+|the\s+)?bio\b|\blink\s+below\b"
+                    r"|\b(?:tap|click|hit|follow)\s+the\s+link\b")),
+    ("discount", (r"\d+(?:\.\d+)?\s?%\s*off\b|\b\d+\s?%\s*(?:discount|sale)\b|\bhalf[- ]price\b|\bbogo\b"
+                 r"|\bbuy\s+one,?\s+get\s+one\b|\bdiscount(?:s|ed)?\b|\bon\s+sale\b|\bsale\s+(?:ends|now|today)\b")),
+    ("price", (r"[$€£]\s?\d|\b\d+(?:\.\d\d)?\s?(?:usd|eur|gbp|dollars|euros|quid|bucks)\b|\bfor\s+only\b"
+              r"|\bprices?\s+(?:start|from|drop)")),
+    ("shipping", (r"\bshipping\b|\bships\s+(?:free|today|tomorrow|worldwide|in)\b"
+                 r"|\b(?:free|fast|express|next[- ]day|same[- ]day|worldwide)\s+delivery\b")),
+    ("offer", (r"\b(?:shop|buy|order)\s+(?:now|today|the\s+collection|online|here)\b|\bget\s+yours\b"
               r"|\b(?:prints?|posters?|stickers?|merch)\s+(?:are\s+|now\s+)?available\b|\bavailable\s+now\b"
               r"|\blimited\s+(?:edition|stock|time\s+offer)\b|\bnew\s+drops?\b|\bpre-?order\b|\bin\s+stock\b"
               r"|\bwhile\s+stocks?\s+last\b|\bdm\s+(?:me\s+|us\s+)?to\s+(?:order|buy)\b"
-              r"|\bturn\s+this\s+into\s+a\s+(?:poster|print)\b|\bfree\s+(?:gift|sample|trial)\b"),
+              r"|\bturn\s+this\s+into\s+a\s+(?:poster|print)\b|\bfree\s+(?:gift|sample|trial)\b")),
 ))
 PROMO_TAGS = frozenset({"sale", "shopsmall", "artprint", "newdrop", "discount", "giveaway", "ad", "sponsored",
                         "shopnow", "linkinbio", "promo", "deal", "deals", "freeshipping", "limitededition"})
