@@ -428,8 +428,9 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
         if j in kept:
             continue
         if j in close:
-            verdicts[j] = (FILTERED, (f"siblings: differs from a forwarded sibling ({close[j][:60]!r}) by fewer "
-                                      f"than {MIN_CONTENT_WORDS} content words"))
+            like = " ".join(close[j].split())[:60]
+            why = f"siblings: differs from a forwarded sibling ({like!r}) by fewer than {MIN_CONTENT_WORDS} content words"
+            verdicts[j] = (FILTERED, why)
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
         verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
