@@ -181,7 +181,8 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
-    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
+    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
+                    more=False)  # the user's one text: another seed would only place it again
     run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
                                models=models)
     return MakeResult(run, chosen, alternatives, made_by(app, run.generation_id))
