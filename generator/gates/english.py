@@ -33,13 +33,14 @@ class Pair:
 class English:
     """Word and pair counts of ordinary English. Build with ``english()`` (cached)."""
 
-    def __init__(self, unigrams: dict[str, int], bigrams: dict[tuple[str, str], int]) -> None:
+    def __init__(self, unigrams: dict[str, int], bigrams: dict[str, int]) -> None:
         self.unigrams, self.bigrams = unigrams, bigrams
         self.total = float(sum(unigrams.values()))
         # The two lists come from different counts: a pair's probability is read against the listed
         # pairs that start with the same word (COVERAGE of what follows it), not against c(a).
         self._after: dict[str, int] = {}
-        for (a, _), c in bigrams.items():
+        for key, c in bigrams.items():
+            a = key.partition(" ")[0]
             self._after[a] = self._after.get(a, 0) + c
         self._floor = math.log(BACKOFF * 0.5 / self.total)  # a word the list has never seen
 
@@ -55,7 +56,7 @@ class English:
         return math.log10(c / self.total * 1e9) if c else 0.0
 
     def pair(self, first: str, second: str) -> Pair:
-        c_ab = self.bigrams.get((first, second))
+        c_ab = self.bigrams.get(f"{first} {second}")
         if c_ab:
             return Pair(first, second, math.log(COVERAGE * c_ab / self._after[first]), True)
         c_b = self.count(second)
@@ -78,13 +79,17 @@ def _base(word: str) -> str:
     return word.split("'")[0] if "'" in word else word
 
 
-def _read(name: str) -> list[list[str]]:
+def _read(name: str) -> dict[str, int]:
+    """``words -> count`` of one of symspellpy's files (a pair's key is "first second")."""
     data = resources.files("symspellpy").joinpath(name).read_text(encoding="utf-8")
-    return [line.split() for line in data.splitlines() if line.strip()]
+    out: dict[str, int] = {}
+    for line in data.splitlines():
+        key, _, count = line.rpartition(" ")
+        if key:
+            out[key] = int(count)
+    return out
 
 
 @lru_cache(maxsize=1)
 def english() -> English:
-    unigrams = {w: int(c) for w, c in _read(UNIGRAMS)}
-    bigrams = {(a, b): int(c) for a, b, c in _read(BIGRAMS)}
-    return English(unigrams, bigrams)
+    return English(_read(UNIGRAMS), _read(BIGRAMS))

@@ -122,6 +122,7 @@ def test_the_writer_never_emits_a_control_token_even_cut_off():
     ("Lookes in sock I lost in 2019.", "misspelt word"),
     ("Save this for later. this for later.", "starts mid-way"),
     ("when you check your bank and it's a ask", "broken phrase"),
+    ("when you say the group chat off and you can went to space", "unlikely word order 'can went'"),
 ])
 def test_broken_constructions_are_found_with_the_reason(text, why):
     assert why in (check_fluency(text) or "")
@@ -130,6 +131,13 @@ def test_broken_constructions_are_found_with_the_reason(text, why):
 def test_false_positives_on_the_human_written_corpora_stay_under_one_percent():
     flagged = [t for t in HUMAN if check_fluency(t)]
     assert len(flagged) / len(set(HUMAN)) < 0.01, flagged
+
+
+@pytest.mark.slow
+def test_the_shipped_word_class_table_is_what_training_makes():
+    from generator.gates.classlm import TABLE, train
+
+    assert json.loads(TABLE.read_text()) == train()
 
 
 def test_numbers_hashtags_and_thread_numbers_are_read_as_a_person_would():
