@@ -144,8 +144,9 @@ def approve(app: App, candidate_id: int, *, actor: str, at: datetime | None = No
 
 def _publishable(app: App, cand: Candidate, acc: AccountConfig) -> None:
     """A candidate the platform's preflight refused at generation stays refused for that platform:
-    approving it would only fail at publish (bot/pipeline_gates.py)."""
-    if cand.filter_gate != "preflight" or cand.status != CandidateStatus.FILTERED:
+    approving it would only fail at publish (bot/pipeline_gates.py). The refusal is the stored
+    reason, word for word."""
+    if cand.filter_gate != "preflight":  # an edit back to pending does not make the image bigger
         return
     own = account_of(app, cand, None) if cand.account_id is not None else acc
     if own.platform == acc.platform:
