@@ -13,7 +13,7 @@ Then per generator: asked, queued (pending), filtered by reason, and the queued 
 carry each defect class, each found by a named detector:
   invented_offer  generator.gates.truth.claims(): an offer, code, price, discount, shipping
                   promise, link or "link in bio" the account's brand profile does not declare
-  unpublishable   bot.publishing.prepare_for(): the account's platform preflight refuses it
+  unpublishable   bot.service.publishing.prepare_for(): the account's platform preflight refuses it
                   (the same call publishing makes)
   internals       generator.gates.internals.find_internals(): control tokens, special tokens,
                   prompt prefixes, talk about models, training, seeds or pixels
@@ -21,7 +21,7 @@ carry each defect class, each found by a named detector:
                   (not applied to `make` texts: a person typed them)
   twin_siblings   generator.gates.siblings.difference(): two queued candidates of one image that
                   differ by fewer than 2 content words
-  bad_alt         the alt text publishing sends (bot.publishing.prepare_post) carries a hashtag, or
+  bad_alt         the alt text publishing sends (bot.service.publishing.prepare_post) carries a hashtag, or
                   does not say what the image is (photo: "photo of"; GAN: "abstract"; meme:
                   "template")
 The fluency detector is also measured on the human-written captions the project ships (its false
@@ -67,7 +67,7 @@ HUMAN_CORPORA = ("generator/meme/demo_data/captions.jsonl", "generator/textgen/c
 
 
 def run_all(app, asked: Counter) -> None:
-    from bot.pipeline import GenerateRequest
+    from bot.service.pipeline import GenerateRequest
 
     photos_dir = Path(__import__("skimage.data", fromlist=["x"]).__file__).parent
     for seed in (11, 12, 13):
@@ -118,7 +118,7 @@ def detectors(app, rows) -> dict[int, list[str]]:
 
 def _publish_check(app, acc, c) -> list[str]:
     """unpublishable / bad_alt, from what publishing itself would prepare."""
-    from bot import publishing
+    from bot.service import publishing
     from generator import GeneratorError
 
     values = {"post_id": 0, "account": acc.name, "account_id": c.account_id, "candidate_id": c.id, "marker": "m", "attempts": 0,
@@ -128,7 +128,7 @@ def _publish_check(app, acc, c) -> list[str]:
                   "gan": c.gan_seed is not None}
     job = publishing.Job(**{k: v for k, v in values.items() if k in publishing.Job.__dataclass_fields__})
     if c.generator == "story":
-        from bot import story_publish
+        from bot.service import story_publish
 
         if not story_publish.chains(acc.platform):
             job = story_publish.as_single_post(job)

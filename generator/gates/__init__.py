@@ -1,6 +1,6 @@
 """Gates every draft passes before it may reach the review queue: pure checks, text in, verdict out.
 
-One place, used by the pipeline (bot/pipeline.py) for every generator's drafts, by
+One place, used by the pipeline (bot/service/pipeline.py) for every generator's drafts, by
 bench/content_quality.py as its named detectors, and by tests. Each check answers with a
 ``Verdict``: whether the draft may go on, the gate's name, a reason in words, and the text it
 would go on with (the truth gate removes an undeclared offer instead of refusing the whole draft).

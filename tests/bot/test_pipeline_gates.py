@@ -13,7 +13,7 @@ from PIL import Image
 from bot.app import build_app
 from bot.config import load_config
 from bot.errors import UsageError
-from bot.pipeline import Draft, GenerateRequest, Models, run_generation
+from bot.service.pipeline import Draft, GenerateRequest, Models, run_generation
 from feedback.lifecycle import Refused
 from feedback.models import Candidate
 
@@ -89,7 +89,7 @@ def test_a_post_instagram_would_refuse_is_filtered_with_the_reason_and_approve_r
             app.approve(row.id, actor="ann")
         assert row.status_reason in str(refused.value)
     # the web card shows the reason, and the image's alt text says what it is
-    from bot import web_queries
+    from bot.service import web_queries
 
     card = app.web_read(web_queries.card, rows[0].id)
     assert card["status_reason"] == rows[0].status_reason and card["alt"] == "An abstract generated image."
@@ -165,7 +165,7 @@ def test_siblings_of_one_image_that_say_the_same_are_not_both_forwarded(tmp_path
 
 
 def test_auto_approve_never_takes_two_of_one_image(tmp_path):
-    from bot.jobs import one_per_image
+    from bot.runtime.jobs import one_per_image
 
     app = _app(tmp_path)
     image = _image(400)
@@ -185,7 +185,7 @@ def test_auto_approve_never_takes_two_of_one_image(tmp_path):
 
 
 def test_publishing_sends_alt_text_that_describes_the_image(tmp_path):
-    from bot.publishing import Job, prepare_post
+    from bot.service.publishing import Job, prepare_post
 
     app = _app(tmp_path)
     path = tmp_path / "img.png"
