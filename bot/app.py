@@ -34,6 +34,7 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
+    from bot.core.content_models import ContentModels
     from bot.publishers.base import Publisher
     from bot.runtime.jobs import GenerateOutcome
     from bot.runtime.worker import WorkerClient
@@ -63,6 +64,7 @@ class App:
     stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _publishers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     workers: dict[str, WorkerClient] = field(default_factory=dict, repr=False)  # generator.warm_worker
+    _content: ContentModels | None = field(default=None, repr=False)
 
     # -- plumbing ------------------------------------------------------------------------------------
     @contextmanager
@@ -75,6 +77,8 @@ class App:
         for client in self.workers.values():
             client.close()
         self.workers.clear()
+        if self._content is not None:
+            self._content.close()
         self.engine.dispose()
 
     @property
@@ -110,6 +114,16 @@ class App:
                 client.stop = self.stopping
                 self.workers[generator] = client
             return self.workers[generator]
+
+    def content_models(self) -> ContentModels:
+        """The content systems' models of this process (caption, make, story): loaded lazily, kept
+        warm, retired by the warm-worker limits (bot/content_models.py)."""
+        with self._publishers_lock:
+            if self._content is None:
+                from bot.core.content_models import ContentModels
+
+                self._content = ContentModels(self.config)
+            return self._content
 
     def ranker(self, session: Session) -> Ranker:
         from feedback.learning import load_ranker
@@ -261,15 +275,16 @@ class App:
 
         return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
 
-    def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+    def story(self, image: str | None, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None,
-              from_library: bool = False, **models: Any) -> StoryResult:
-        """A story thread of 2-6 parts from an image (a file or a template slug), into review.
-        ``from_library``: ``image`` must be a template's slug, never a path (the web form)."""
+              template: str | None = None, from_library: bool = False, **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file, a template slug or gan:SEED; or only a
+        template of the library with ``template``, or with ``from_library`` when ``image`` is the
+        slug: never a path, as the web form asks), into review."""
         from bot.service import story
 
         return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
-                               topic=topic, seed=seed, from_library=from_library, **models)
+                               topic=topic, seed=seed, template=template, from_library=from_library, **models)
 
     def thread(self, candidate_id: int) -> Thread:
         from bot.service import story

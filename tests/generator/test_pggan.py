@@ -80,3 +80,15 @@ def test_seeds_are_fresh_without_a_seed_and_reproducible_with_one():
     assert seeds_for(4, 123) != seeds_for(4, 124)
     assert seeds_for(4, None) != seeds_for(4, None)
     assert all(0 <= s < 2**63 for s in seeds_for(50, None) + seeds_for(50, 9))
+
+
+@pytest.mark.slow
+def test_loading_the_gan_prints_no_tensorflow_start_up_lines():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "ABSL_MIN_LOG_LEVEL")}
+    done = subprocess.run([sys.executable, "-c", "from generator.pggan import load_gan; load_gan().generate(1, seed=0)"],
+                          capture_output=True, text=True, env=env, check=True)
+    assert done.stderr == ""

@@ -37,6 +37,9 @@ def command(images_dir: Path, out_dir: Path, resolution: int, latent_dim: int, f
     \b
     Example: memeloop train pggan --images photos/ --out bundles/gan --resolution 64
     """
+    from generator.frameworks import quiet_tensorflow
+
+    quiet_tensorflow()
     import tensorflow as tf
 
     from generator.pggan.train import train
