@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bot.runtime.jobs import GenerateOutcome
     from bot.runtime.worker import WorkerClient
     from bot.service.content import CaptionResult, MakeResult
+    from bot.service.history_import import ImportResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
@@ -135,7 +136,7 @@ class App:
 
     # -- review ----------------------------------------------------------------------------------------
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
-    def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+    def approve(self, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
                 account: str | None = None, expected_version: int | None = None) -> ReviewResult:
         from bot.service import review
 
@@ -186,6 +187,13 @@ class App:
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
+    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None
+                       ) -> ImportResult:
+        """Read the account's own past posts with their counters (bot/history_import.py)."""
+        from bot.service.history_import import import_history
+
+        return import_history(self, name, since=since, limit=limit)
+
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,
               limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
@@ -216,15 +224,37 @@ class App:
             return posts_repo.list_posts(session, states=states or None, account=account, limit=limit)
 
     def accounts(self) -> list[dict[str, Any]]:
+        from feedback.repository import history as history_repo
         from feedback.repository import posts as posts_repo
 
         enabled = {a.name: a.enabled for a in self.config.accounts}
         with self.tx() as session:
             counts = posts_repo.count_by_account_state(session)
+            imported = {r["account"]: r["imported"] for r in history_repo.summary(session)}
             return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
                      "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
+                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")},
+                     "imported": imported.get(a.name, 0)}
                     for a in account_repo.list_accounts(session)]
+
+    def hours(self, account: str) -> list[dict[str, Any]]:
+        """The account's learned weekday x hour effects with the evidence behind each (the heatmap
+        of `stats hours` and the dashboard)."""
+        import numpy as np
+
+        from feedback.learning import Settings, timing_observations
+        from feedback.ranking.timing import WEEKDAYS, Timing
+
+        acc = self.config.account(account)
+        cfg = self.config.ranking
+        settings = Settings({str(k): v for k, v in cfg.weights.items()}, cfg.engagement_age, cfg.baseline_posts,
+                            {a.name: a.timezone for a in self.config.accounts})
+        with self.tx() as session:
+            timing = Timing(timing_observations(session, account, settings))
+        return [{"account": account, "weekday": WEEKDAYS[c.weekday], "hour": c.hour, "ratio": round(c.ratio, 3),
+                 "low": round(float(np.exp(c.mean - c.sd)), 3), "high": round(float(np.exp(c.mean + c.sd)), 3),
+                 "posts": round(c.evidence, 1), "allowed": c.allowed}
+                for c in timing.cells(acc.best_hours)]
 
     def stats(self, query: Callable[..., T], **kwargs: Any) -> T:
         """One read-only query (feedback.repository.stats, counts) in its own transaction."""

@@ -75,6 +75,31 @@ def test_schedule_fades_in_then_stabilises_each_level():
         phase_at(phases, 20)
 
 
+def test_schedule_takes_one_image_count_per_level():
+    from generator import BundleError
+
+    phases = schedule(2, images_per_phase=[64, 32, 16], batch_size=16)
+    assert [(p.level, p.steps) for p in phases] == [(0, 4), (1, 2), (1, 2), (2, 1), (2, 1)]
+    assert schedule(2, [64, 64, 64], 16) == schedule(2, 64, 16)
+    with pytest.raises(BundleError, match="lists 2 levels; resolution needs one number or 3"):
+        schedule(2, [64, 32], 16)
+    with pytest.raises(BundleError, match="must be positive"):
+        schedule(2, [64, 0, 16], 16)
+
+
+def test_train_pggan_command_refuses_a_bad_image_count_list(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli.commands.train_pggan import command
+
+    result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"),
+                                          "--images-per-phase", "100,lots"])
+    assert result.exit_code == 2 and "'100,lots' is not a number or a comma-separated list" in result.output
+    result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"), "--resolution",
+                                          "16", "--images-per-phase", "100,100"])
+    assert result.exit_code == 2 and "lists 2 levels; resolution needs one number or 3" in result.output
+
+
 def test_seeds_are_fresh_without_a_seed_and_reproducible_with_one():
     assert seeds_for(4, 123) == seeds_for(4, 123)
     assert seeds_for(4, 123) != seeds_for(4, 124)

@@ -7,14 +7,14 @@ candidates.offers_used holds the brand profile's offers a promotional caption ca
 NULL = none). Plain ADD COLUMN: existing rows keep their status and reason; no table is rebuilt.
 
 Revision ID: i23a
-Revises: 0010
+Revises: i25
 Create Date: 2026-12-06 03:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i23a'
-down_revision = '0010'
+down_revision = 'i25'
 branch_labels = None
 depends_on = None
 
