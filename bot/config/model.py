@@ -285,6 +285,10 @@ class AccountConfig(Section):
             raise ValueError("platform 'mastodon' needs an [accounts.mastodon] section with instance_url")
         if self.platform == "bluesky" and self.bluesky is None:
             raise ValueError("platform 'bluesky' needs an [accounts.bluesky] section with handle")
+        asked = [s.audience for s in self.generate] + [self.brand.audience]
+        if "promotional" in asked and not self.brand.offers:
+            raise ValueError("audience 'promotional' needs the offers the account really runs: "
+                             "add them to [accounts.brand] offers")
         return self
 
     @property

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from bot.core.threads import child_env
 
 if TYPE_CHECKING:
     from bot.app import App
+    from feedback.queue_sql import QueueRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -264,12 +265,33 @@ def auto_approve(app: App, *, per_account: int = 1) -> int:
     for acc in app.config.accounts:
         if not acc.enabled or app.posts(states=("scheduled",), account=acc.name, limit=1):
             continue
-        queue = app.queue(account=acc.name, limit=per_account)
+        queue = one_per_image(app, app.queue(account=acc.name, limit=per_account + 20), per_account)
         for row in queue:
             app.approve(row.id, actor="auto-approve", account=acc.name)
             approved += 1
         log.info("job=auto_approve account=%s approved=%s", acc.name, [row.id for row in queue])
     return approved
+
+
+def one_per_image(app: App, rows: Sequence[QueueRow], n: int) -> list[QueueRow]:
+    """The first ``n`` of ``rows`` (queue order) with at most one candidate per image: none whose
+    sibling (same group_key) is in the pick already or was approved before."""
+    from feedback.repository import candidates as cand_repo
+
+    with app.tx() as session:
+        keys = cand_repo.group_keys(session, [r.id for r in rows])
+        taken = cand_repo.approved_groups(session, [k for k in keys.values() if k])
+    out = []
+    for row in rows:
+        key = keys.get(row.id)
+        if key is not None and key in taken:
+            continue
+        out.append(row)
+        if key is not None:
+            taken.add(key)
+        if len(out) >= n:
+            break
+    return out
 
 
 # --- prune ----------------------------------------------------------------------------------------

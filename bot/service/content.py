@@ -105,7 +105,7 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
     for index, (path, image, topic) in enumerate(photos):
         writer_seed = int(rng.integers(0, 2**62))
         tone = req.tone or str(rng.choice(writer.tones))
-        audience = req.audience or str(rng.choice(writer.audiences))
+        audience = req.audience or "general"  # the account's (pipeline.with_defaults), never drawn at random
         texts = writer.write(per_photo, tone=tone, audience=audience, seed=writer_seed, topic=topic.topic)
         for rank, text in enumerate(texts):
             drafts.append(Draft(
@@ -150,7 +150,8 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
-    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
+    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
+                    more=False)  # the user's one text: another seed would only place it again
     try:
         run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
                                    models=models)

@@ -103,7 +103,7 @@ def new_story(app: App, image: str | None, *, parts: int = 3, tone: str | None =
 
         rng = np.random.default_rng(req.seed)
         use_tone = req.tone or str(rng.choice(writer.tones))
-        use_audience = req.audience or str(rng.choice(writer.audiences))
+        use_audience = req.audience or "general"  # the account's (pipeline.with_defaults), never random
         written = write_parts(writer, story=(), count=parts, topic=found["topic"], tone=use_tone,
                               audience=use_audience, seed=int(rng.integers(0, 2**62)))
         return [Draft(text=join_parts([p.text for p in written]), group_key=f"{prefix}:story", image=picture,

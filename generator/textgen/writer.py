@@ -107,7 +107,8 @@ class Writer:
 
     def write(self, n: int, tone: str | None = None, audience: str | None = None, seed: int | None = None,
               topic: str | None = None, context: str = "") -> list[str]:
-        """n captions; tone/audience/topic None = chosen at random (seeded); unsafe ones are resampled.
+        """n captions; tone/topic None = chosen at random (seeded), audience None = "general"; unsafe
+        ones are resampled.
         ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
@@ -116,7 +117,7 @@ class Writer:
         seed = secrets.randbits(63) if seed is None else seed
         rng = np.random.default_rng(seed)
         tone = tone or str(rng.choice(self.tones))
-        audience = audience or str(rng.choice(self.audiences))
+        audience = audience or ("general" if "general" in self.audiences else self.audiences[0])  # never random
         topic = topic or str(rng.choice(self.topics))
         text_prompt = prompt(tone, audience, topic)
         captions: list[str] = []

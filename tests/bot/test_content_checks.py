@@ -143,4 +143,5 @@ def test_the_app_keeps_one_set_of_models_for_its_requests(app, photo):
     story = app.story(str(photo), parts=2, tone="funny", account="demo", seed=3)
     app.continue_thread(story.candidates[0].id, actor="test", steer="then it rained", seed=4)
     assert models.loads == loads and app.content_models() is models
-    assert first.run.stored == 2 and again.run.stored == 4 and len(app.thread(story.candidates[0].id).parts) == 3
+    # the gates may send a run to another round (more drafts stored); what it queues is what was asked
+    assert first.run.pending == 2 and again.run.pending == 4 and len(app.thread(story.candidates[0].id).parts) == 3

@@ -297,7 +297,7 @@ def test_post_page_previews_x_and_instagram(site):
     post_id = _scheduled(site)
     page = site.client.get(f"/posts/{post_id}")
     assert page.status_code == 200
-    assert "weighted length 9 / 280" in page.text and "alt text: Meme based on" in page.text
+    assert "weighted length 9 / 280" in page.text and "alt text: Meme on the &#34;" in page.text  # the alt publishing sends (generator.alttext)
     assert "0 hashtags (this account allows 5)" in page.text
     assert "Mastodon: 9 / 500 characters" in page.text and "Bluesky: 9 / 300 graphemes" in page.text
     ig = site.client.get(f"/posts/{post_id}/instagram.jpg")
