@@ -302,7 +302,7 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
                    for score, item in zip(scores, items)]
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
-        verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
+        verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now, template_ids)
         per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
         _forward(group, verdicts, scores, drafts, per_image, req.count - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
@@ -319,7 +319,8 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now,
+              template_ids: dict[str, int] | None = None) -> list[Verdict]:
     """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe
@@ -332,11 +333,13 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append((FILTERED, f"unsafe: {words}"))
             continue
-        # A meme's picture is its template, reused on purpose with new captions: only the caption
-        # decides whether a meme repeats. Sibling beams share their image by design, too.
+        # A meme's picture is its template, reused on purpose with new captions: its caption on that
+        # template decides whether a meme repeats (the same text on another template is a new meme).
+        # Sibling beams share their image by design, too.
         # The same holds for a user's photo captioned again in another tone, or a story told of it.
         phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
-        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        template_id = (template_ids or {}).get(draft.template.slug) if draft.template is not None else None
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key, template_id)))
         out.append((PENDING, None))
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
                            phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)

@@ -113,6 +113,19 @@ def test_make_places_the_text_on_its_best_template_and_queues_it(write_config, m
     app.close()
 
 
+def test_the_same_text_on_another_template_is_a_new_candidate(write_config, matcher):
+    app = build_app(load_config(write_config()))
+    text = "our new oat latte is finally here"
+    first = app.make(text, account="demo", template="deep-field", seed=1, matcher=matcher)
+    other = app.make(text, account="demo", template="coffee", seed=2, matcher=matcher)
+    again = app.make(text + "!", account="demo", template="coffee", seed=3, matcher=matcher)
+    assert first.candidates[0].status == "pending" and other.candidates[0].status == "pending"
+    assert again.candidates[0].status == "duplicate"
+    assert f"candidate {other.candidates[0].id}" in again.candidates[0].reason
+    assert app.make(text, account="demo", seed=4, matcher=matcher).template.slug == "coffee"  # its keywords
+    app.close()
+
+
 def test_make_sends_unsafe_text_to_filtered_not_review(write_config, matcher):
     app = build_app(load_config(write_config()))
     result = app.make("this deploy is shit", account="demo", seed=1, matcher=matcher)
