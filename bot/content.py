@@ -89,19 +89,26 @@ def caption_models(config: Config, *, topics=None, writer=None) -> tuple[Any, An
 
 def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audience: str | None,
                    account: str | None, n: int = 5, seed: int | None = None, topics=None,
-                   writer=None) -> CaptionResult:
+                   writer=None, topic: str | None = None, about: str | None = None) -> CaptionResult:
     """n captions per photo, written for the photo's topic in the given tone and audience; all n go
-    to review (they are alternatives for the same photo, never each other's duplicates)."""
+    to review (they are alternatives for the same photo, never each other's duplicates).
+
+    ``topic`` (one the writer knows) or ``about`` (the owner's words: "our new oat latte") say what
+    the photos are about; they win over the classifier. Without them an unsure reading (a weak
+    class, or one no writer topic covers) gets captions that fit any photo, never the misread class."""
     if not photos:
         raise UsageError("give at least one photo")
     if not 1 <= n <= MAX_CAPTIONS:
         raise UsageError(f"-n must be between 1 and {MAX_CAPTIONS}, not {n}")
+    if about is not None and not about.strip():
+        raise UsageError("--about is empty; say what the photo is about, e.g. --about \"our new oat latte\"")
     name = resolve_account(app, account)
     images = read_photos(photos)
     topics, writer = caption_models(app.config, topics=topics, writer=writer)
     _check_choice("tone", tone, writer.tones)
     _check_choice("audience", audience, writer.audiences)
-    found = topics.topics(images)
+    _check_choice("topic", topic, writer.topics)
+    found = read_topics(topics, writer, images, topic=topic, about=about)
     seed = secrets.randbits(62) if seed is None else seed
 
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
@@ -116,8 +123,19 @@ def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audien
     return CaptionResult(run, tuple(t.to_json() for t in found), made_by(app, run.generation_id))
 
 
+def read_topics(topics, writer, images: Sequence[Any], *, topic: str | None = None,
+                about: str | None = None) -> list[Any]:
+    """Each photo's reading (generator.photo_topics.PhotoTopic) with the topic to write for."""
+    from generator.photo_topics import choose_topic
+
+    return [choose_topic(t, writer.topics, topic=topic, about=about)
+            for t in topics.topics(images, known=writer.topics)]
+
+
 def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
     import numpy as np
+
+    from generator.textgen.neutral import write_for
 
     rng = np.random.default_rng(req.seed)
     per_photo = req.count // max(1, len(photos))
@@ -126,14 +144,17 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
         writer_seed = int(rng.integers(0, 2**62))
         tone = req.tone or str(rng.choice(writer.tones))
         audience = req.audience or str(rng.choice(writer.audiences))
-        texts = writer.write(per_photo, tone=tone, audience=audience, seed=writer_seed, topic=topic.topic)
+        texts = write_for(writer, per_photo, topic=topic.topic, tone=tone, audience=audience, seed=writer_seed)
+        reading = topic.to_json()
         for rank, text in enumerate(texts):
             drafts.append(Draft(
                 text=text, group_key=f"{prefix}:photo{index}", image=image, beam_rank=rank, tone=tone,
-                audience=audience, source_image_path=str(path),
-                params={"photo": str(path), "topic": topic.topic, "labels": topic.to_json()["labels"],
-                        "writer_seed": writer_seed, "caption_index": rank, "seed": req.seed,
-                        "photo_index": index, "by_text_only": True}))
+                audience=audience, source_image_path=str(path), read_as=topic.read_as,
+                read_confidence=round(topic.confidence, 4),
+                params={"photo": str(path), "topic": topic.topic, "labels": reading["labels"],
+                        "topic_source": topic.source, "about": topic.about, "sure": topic.sure,
+                        "reading": reading["reading"], "writer_seed": writer_seed, "caption_index": rank,
+                        "seed": req.seed, "photo_index": index, "by_text_only": True}))
     return drafts
 
 

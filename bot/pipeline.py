@@ -58,6 +58,8 @@ class Draft:
     tone: str | None = None
     audience: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    read_as: str | None = None  # a photo's generators: what the classifier read the photo as
+    read_confidence: float | None = None  # and how sure it was (0..1)
 
 
 @dataclass(frozen=True)
@@ -413,6 +415,7 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
         beam_score=draft.beam_score, tone=draft.tone, audience=draft.audience, gan_seed=draft.gan_seed,
         params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
         image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
-        predicted_score=float(score), predicted_explain=explain), now)
+        predicted_score=float(score), predicted_explain=explain, read_as=draft.read_as,
+        read_confidence=draft.read_confidence), now)
     if models.on_stored is not None:
         models.on_stored(session, row, draft, now)

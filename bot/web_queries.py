@@ -48,7 +48,15 @@ def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None)
             "explain": explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
                                                   if c.beam_score is not None else []),
             "sentences": stored_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
-            "created_at": c.created_at, "siblings": []}
+            "created_at": c.created_at, "siblings": [], "reading": _reading(c)}
+
+
+def _reading(c: Candidate) -> str | None:
+    from generator.photo_topics import reading_words
+
+    params = c.params or {}
+    return reading_words(c.read_as, c.read_confidence, sure=params.get("sure"), topic=params.get("topic"),
+                         source=params.get("topic_source"))
 
 
 def board(session: Session, flt: BoardFilter, *, limit: int = BOARD_PAGE, offset: int = 0) -> BoardPage:

@@ -39,6 +39,8 @@ class NewCandidate:
     status_reason: str | None = None
     predicted_score: float | None = None
     predicted_explain: dict[str, Any] | None = None
+    read_as: str | None = None
+    read_confidence: float | None = None
 
 
 def add_candidate(session: Session, new: NewCandidate, now: datetime) -> Candidate:

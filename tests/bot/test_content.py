@@ -77,7 +77,7 @@ def test_caption_cli_unknown_tone_names_the_known_ones(write_config, run_cli, ph
     assert result.code == 2 and "--tone 'grumpy'" in result.err and "funny" in result.err
     ok = run_cli("--config", str(config), "caption", str(photo_files["coffee"]), "--tone", "informative", "-n", "2")
     assert ok.code == 0, ok.err
-    assert "topic 'coffee'" in ok.out and "2 captions" in ok.out
+    assert "written for coffee (from the photo)" in ok.out and "2 captions" in ok.out
 
 
 # --- text -> meme ----------------------------------------------------------------------------------
