@@ -141,7 +141,7 @@ def topic_of(probs: np.ndarray, names: Sequence[str], *, k: int = TOP_K,
 def _stems(text: str) -> set[str]:
     from generator.template_match import stem
 
-    return {stem(w) for w in _WORD.findall(text.lower())}
+    return {stem(w.removesuffix("'s").strip("'")) for w in _WORD.findall(text.lower())}
 
 
 def topic_for_text(text: str, known: Sequence[str]) -> str | None:
