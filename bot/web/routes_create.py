@@ -94,8 +94,10 @@ async def caption(request: Request) -> Response:
 
     async def call(photo: Path | None) -> Any:
         n = int_value(request.state.form.get("n"), "n", default=3, lo=1, hi=20)
+        about = form_value(request, "about", limit=200) or None
         return await web.call(web.app.caption, [photo], tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"), n=n)
+                              audience=_choice(request, "audience"), account=_choice(request, "account"), n=n,
+                              about=about)
 
     return await _run(request, "caption", call)
 
@@ -119,7 +121,8 @@ async def story(request: Request) -> Response:
         if not image:
             raise Problem(400, "choose a template or upload an image for the story. Nothing was changed")
         return await web.call(web.app.story, image, parts=parts, tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"))
+                              audience=_choice(request, "audience"), account=_choice(request, "account"),
+                              topic=form_value(request, "topic", limit=200) or None)
 
     return await _run(request, "story", call)
 

@@ -19,7 +19,7 @@ import numpy as np
 from generator import GeneratorError
 
 NEUTRAL = "neutral"  # generator.photo_topics.NEUTRAL: the topic name that means "no topic"
-SAMPLES_PER_TOPIC = 6
+SAMPLES_PER_TOPIC = 6  # at most; fewer for fewer captions (the writer's general lines recur in most samples)
 MIN_TOPICS = 2
 ROUNDS = 3
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]+|[^.!?\n]+$")
@@ -51,9 +51,10 @@ def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> 
     rng = np.random.default_rng(seed)
     samples: list[tuple[str, str]] = []  # (topic, caption)
     out: list[str] = []
+    per_topic = min(SAMPLES_PER_TOPIC, max(2, n))
     for _ in range(ROUNDS):
         for topic in topics:
-            written = writer.write(SAMPLES_PER_TOPIC, tone=tone, audience=audience,
+            written = writer.write(per_topic, tone=tone, audience=audience,
                                    seed=int(rng.integers(0, 2**62)), topic=topic)
             samples += [(topic, text) for text in written]
         out = _compose(samples, n)
