@@ -13,7 +13,7 @@ TEXT = "when the deploy fails on friday"
 
 
 def content_systems(app: App, console, step: Callable) -> dict[str, Any]:
-    from bot.content import caption_models
+    from bot.service.content import caption_models
     from generator.meme.templates import load_templates
 
     console.rule("[bold]content systems: your photo, your text, a story")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import AccountConfig, ConfigError
 from bot.errors import UsageError
-from bot.slots import next_slot
+from bot.service.slots import next_slot
 from feedback import Conflict
 from feedback.lifecycle import Action, Move, PostEffect, Refused, decide
 from feedback.models import Candidate, Post
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.app import App
-    from bot.media import Media
+    from bot.core.media import Media
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A thread is ONE candidate (generator 'story'): its text is the parts joined by blank lines, so the
 review lifecycle, safety, the duplicate guard and the ranker treat the thread as a unit, and every
 review action (a plain `memeloop edit` too) works on it. thread_parts keeps what the writer wrote
-for each part and what regenerates it (seed, steer, context). Publishing: bot/story_publish.py.
+for each part and what regenerates it (seed, steer, context). Publishing: bot/service/story_publish.py.
 """
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.content import Made, made_by, read_photos, resolve_account
 from bot.errors import UsageError
-from bot.pipeline import Draft, GenerateRequest, GenerateResult, Models
+from bot.service.content import Made, made_by, read_photos, resolve_account
+from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:
     from bot.app import App
     from bot.config import Config
-    from bot.review import ReviewResult
+    from bot.service.review import ReviewResult
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _check_parts(n: int) -> None:
 def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None, topics=None,
               writer=None) -> StoryResult:
-    from bot.content import _check_choice, caption_models
+    from bot.service.content import _check_choice, caption_models
     from generator.photo_topics import choose_topic
     from generator.story import join_parts, write_parts
 

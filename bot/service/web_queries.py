@@ -120,7 +120,7 @@ def card(session: Session, candidate_id: int) -> dict[str, Any]:
 def free_slots(session: Session, account: AccountConfig, account_id: int, *, now: datetime, n: int = 4
                ) -> list[datetime]:
     """The account's next ``n`` posting slots after everything already scheduled (what approve picks)."""
-    from bot.slots import next_slot
+    from bot.service.slots import next_slot
 
     latest = posts_repo.latest_scheduled_at(session, account_id)
     at, out = max(now, latest) if latest else now, []

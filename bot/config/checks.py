@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
 if TYPE_CHECKING:
-    from bot.config import Config
+    from bot.config.model import Config
 
 DB_PASSWORD_ENV = "MEMELOOP_DB_PASSWORD"
 BACKENDS = ("sqlite", "postgresql")
@@ -103,7 +103,7 @@ def db_password(cfg: Config, environ: Mapping[str, str]) -> str | None:
     if cfg.secrets.file is None:
         return None
     from bot.config import ConfigError
-    from bot.secrets import read_secrets_file
+    from bot.config.secrets import read_secrets_file
 
     storage = read_secrets_file(cfg.secrets.file).get("storage", {})
     value = storage.get("password") if isinstance(storage, dict) else None
@@ -120,7 +120,7 @@ def with_db_password(cfg: Config, environ: Mapping[str, str] = os.environ) -> Co
     redaction filter; everything that prints the URL masks it (feedback.db.safe_url)."""
     from sqlalchemy.engine import make_url
 
-    from bot.secrets import REDACTOR
+    from bot.config.secrets import REDACTOR
 
     parsed = make_url(cfg.storage.url)
     if parsed.get_backend_name() == "sqlite":

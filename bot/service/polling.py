@@ -54,7 +54,7 @@ def poll_due(app: App, *, now: datetime | None = None) -> int:
 
 
 def _poll_account(app: App, publisher: Publisher, posts: Sequence[PollTarget], now: datetime) -> int:
-    from bot.story_publish import part_remote_ids, roll_up
+    from bot.service.story_publish import part_remote_ids, roll_up
 
     stored = 0
     size = app.config.polling.batch_size

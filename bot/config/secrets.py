@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.config import AccountConfig, Config
+    from bot.config.model import AccountConfig, Config
 
 log = logging.getLogger(__name__)
 

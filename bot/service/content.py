@@ -1,9 +1,9 @@
 """Content-system use cases: caption a user's photo in a tone, turn a text into a meme.
 
 Each one loads its models (generator/, pure), builds the pipeline's Drafts and hands them to the
-same run as the scheduled generators (bot.pipeline.run_generation): media store, safety, duplicate
+same run as the scheduled generators (bot.service.pipeline.run_generation): media store, safety, duplicate
 guard, ranker, review queue. Every candidate keeps in ``params`` what regenerates it (model
-versions, seeds, topic or template scores). Story threads live in bot/story.py.
+versions, seeds, topic or template scores). Story threads live in bot/service/story.py.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
-from bot.pipeline import Draft, GenerateRequest, GenerateResult, Models
+from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:
     from bot.app import App

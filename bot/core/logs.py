@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.secrets import REDACTOR
+from bot.config.secrets import REDACTOR
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 

@@ -1,4 +1,4 @@
-"""The review queue: list, show, sheet, reject, edit (approve lives in bot.commands.posts)."""
+"""The review queue: list, show, sheet, reject, edit (approve lives in bot.cli.commands.posts)."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor_option, config_option, pass_state
-from bot.cli_types import CaptionText, DbId, Limit, NoteText, PositiveLimit
-from bot.output import emit, format_options, human_age
+from bot.cli.output import emit, format_options, human_age
+from bot.cli.types import CaptionText, DbId, Limit, NoteText, PositiveLimit
 from feedback.states import CANDIDATE_STATUSES
 
 QUEUE_COLUMNS = ("rank", "id", "predicted_score", "text", "generator", "account", "age")
@@ -66,7 +66,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 
     Example: memeloop queue show 42
     """
-    from bot.review_view import print_detail
+    from bot.service.review_view import print_detail
 
     detail = state.app().candidate(candidate_id)
     if as_json:
@@ -74,7 +74,7 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
         return
     print_detail(detail)
     if detail["image_path"]:
-        from bot.review_view import inline_image
+        from bot.service.review_view import inline_image
 
         click.echo(f"image: {detail['image_path']}")
         escape = inline_image(Path(detail["image_path"]), force=inline)
@@ -98,7 +98,7 @@ def queue_sheet(state: CliState, statuses: tuple[str, ...], account: str | None,
 
     Example: memeloop queue sheet --limit 24 --out /tmp/sheet
     """
-    from bot.review_view import write_sheet
+    from bot.service.review_view import write_sheet
 
     app = state.app()
     rows = app.sheet_rows(statuses=statuses, account=account, limit=limit)

@@ -1,6 +1,6 @@
 """The `memeloop` command line: a thin shell over the library.
 
-Commands live in bot/commands/ and are imported only when used, so `memeloop queue list` never
+Commands live in bot/cli/commands/ and are imported only when used, so `memeloop queue list` never
 pays for the ML stack. Library errors become one-line messages: exit 1 when an operation failed,
 2 for usage or configuration errors.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.paths import CONFIG_ENV
+from bot.config.paths import CONFIG_ENV
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -25,39 +25,39 @@ log = logging.getLogger(__name__)
 
 # name -> "module:attribute" (a click command or group); nested dicts are groups of lazy commands.
 COMMANDS: dict[str, str | Mapping[str, str]] = {
-    "init": "bot.commands.setup:init_cmd",
-    "db": "bot.commands.setup:db",
+    "init": "bot.cli.commands.setup:init_cmd",
+    "db": "bot.cli.commands.setup:db",
     "queue": {
-        "list": "bot.commands.review:queue_list",
-        "show": "bot.commands.review:queue_show",
-        "sheet": "bot.commands.review:queue_sheet",
-        "add": "bot.commands.posts:queue_add",
+        "list": "bot.cli.commands.review:queue_list",
+        "show": "bot.cli.commands.review:queue_show",
+        "sheet": "bot.cli.commands.review:queue_sheet",
+        "add": "bot.cli.commands.posts:queue_add",
     },
-    "approve": "bot.commands.posts:approve",
-    "cancel": "bot.commands.posts:cancel",
-    "reschedule": "bot.commands.posts:reschedule",
-    "reject": "bot.commands.review:reject",
-    "edit": "bot.commands.review:edit",
-    "posts": "bot.commands.posts:posts",
-    "retry": "bot.commands.posts:retry",
-    "accounts": "bot.commands.posts:accounts",
-    "stats": "bot.commands.stats:stats",
-    "generate": "bot.commands.service:generate",
-    "run": "bot.commands.service:run",
-    "status": "bot.commands.service:status",
-    "demo": "bot.commands.service:demo",
+    "approve": "bot.cli.commands.posts:approve",
+    "cancel": "bot.cli.commands.posts:cancel",
+    "reschedule": "bot.cli.commands.posts:reschedule",
+    "reject": "bot.cli.commands.review:reject",
+    "edit": "bot.cli.commands.review:edit",
+    "posts": "bot.cli.commands.posts:posts",
+    "retry": "bot.cli.commands.posts:retry",
+    "accounts": "bot.cli.commands.posts:accounts",
+    "stats": "bot.cli.commands.stats:stats",
+    "generate": "bot.cli.commands.service:generate",
+    "run": "bot.cli.commands.service:run",
+    "status": "bot.cli.commands.service:status",
+    "demo": "bot.cli.commands.service:demo",
     "train": {
-        "meme": "bot.commands.train_meme:command",
-        "pggan": "bot.commands.train_pggan:command",
-        "gpt2": "bot.commands.train_gpt2:command",
+        "meme": "bot.cli.commands.train_meme:command",
+        "pggan": "bot.cli.commands.train_pggan:command",
+        "gpt2": "bot.cli.commands.train_gpt2:command",
     },
-    "data": {"import-memefly": "bot.commands.train_meme:import_memefly"},
-    "web": "bot.commands.web:web",
-    "users": {"add": "bot.commands.web:users_add"},
-    "caption": "bot.commands.content:caption",
-    "make": "bot.commands.content:make",
-    "story": "bot.commands.content:story",
-    "thread": "bot.commands.content:thread",
+    "data": {"import-memefly": "bot.cli.commands.train_meme:import_memefly"},
+    "web": "bot.cli.commands.web:web",
+    "users": {"add": "bot.cli.commands.web:users_add"},
+    "caption": "bot.cli.commands.content:caption",
+    "make": "bot.cli.commands.content:make",
+    "story": "bot.cli.commands.content:story",
+    "thread": "bot.cli.commands.content:thread",
 }
 
 GROUP_HELP = {
@@ -116,7 +116,7 @@ class CliState:
     def sqlite_file(self):
         """The SQLite file of this config, for read-only listings that skip the ORM (None: not SQLite,
         or not simple to tell; use app())."""
-        from bot.paths import storage_url
+        from bot.config.paths import storage_url
         from feedback.queue_sql import sqlite_file
 
         url = storage_url(self.config_path)
@@ -177,7 +177,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     Example: memeloop --config demo/config.toml queue list --json
     """
     ctx.obj = CliState(config_path=config_path)
-    from bot.logs import configure_logging
+    from bot.core.logs import configure_logging
 
     configure_logging(verbosity=verbose)
 

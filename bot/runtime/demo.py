@@ -138,7 +138,7 @@ def run_demo(folder: Path, *, fresh: bool = False, rounds: int = 2, console=None
         for number in range(1, rounds + 1):
             console.rule(f"[bold]round {number} of {rounds}")
             reports.append(_round(app, clock, console))
-        from bot.demo_content import content_systems  # photo captions, text -> meme, a story thread
+        from bot.runtime.demo_content import content_systems  # photo captions, text -> meme, a story thread
 
         content = content_systems(app, console, _step)
         summary = _dashboard(app, console, folder, reports)
@@ -153,7 +153,7 @@ def _log_to_file(path: Path) -> None:
     """The screen is for the story; the log (and each generate child's own log) goes to files."""
     import logging
 
-    from bot.logs import OurStreamHandler, configure_logging
+    from bot.core.logs import OurStreamHandler, configure_logging
 
     configure_logging(level="INFO", file=path)
     root = logging.getLogger()
@@ -182,7 +182,7 @@ def _step(console, text: str, fn: Callable):
 
 
 def _round(app: App, clock: SimClock, console) -> RoundReport:
-    from bot.jobs import run_generate_child
+    from bot.runtime.jobs import run_generate_child
 
     generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):

@@ -24,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config_values import (
+from bot.config.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
+from bot.config.values import (
     Cron,
     Duration,
     Interval,
@@ -38,7 +39,6 @@ from bot.config_values import (
     words,
 )
 from bot.errors import ConfigError
-from bot.paths import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config_path
 from generator.brand import Brand
 
 __all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_NAME", "Config", "ConfigError", "find_config_path", "load_config",
@@ -65,7 +65,7 @@ class StorageConfig(Section):
     @field_validator("url")
     @classmethod
     def _database_url(cls, url: str) -> str:
-        from bot.config_checks import check_database_url
+        from bot.config.checks import check_database_url
 
         return check_database_url(url)
 
@@ -106,7 +106,7 @@ class PostGeneratorConfig(Section):
 class GeneratorConfig(Section):
     timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(days=1))] = timedelta(minutes=10)
     threads: StrictInt = Field(1, ge=1, le=64)  # BLAS/OpenMP threads per generate process
-    # Opt-in: one long-lived generate process per generator (models load once, bot.worker), retired
+    # Opt-in: one long-lived generate process per generator (models load once, bot.runtime.worker), retired
     # after worker_max_runs runs or once it passes worker_max_rss_mb; off = a fresh child per run.
     warm_worker: StrictBool = False
     worker_max_runs: StrictInt = Field(50, ge=1, le=100_000)
@@ -385,7 +385,7 @@ def parse_config(text: str, *, source: str = "<config>", base: Path | None = Non
                  environ: Mapping[str, str] | None = None) -> Config:
     """Validate TOML text; paths resolve against ``base``; the database password comes from
     ``environ`` (default: the process environment) or the secrets file when set there."""
-    from bot.config_checks import check_paths, with_db_password
+    from bot.config.checks import check_paths, with_db_password
 
     try:
         data = tomllib.loads(text)

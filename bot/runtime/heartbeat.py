@@ -45,7 +45,7 @@ def stale_after(config: Config) -> timedelta:
 
 
 def write_beat(app: App, who: Identity, jobs: dict[str, Any], *, role: str | None = None) -> None:
-    """``role``: 'leader' or 'worker' when several daemons share the database (bot.leader)."""
+    """``role``: 'leader' or 'worker' when several daemons share the database (bot.runtime.leader)."""
     with app.tx() as session:
         repo.beat(session, process=who.process, role=role or who.role, pid=who.pid, host=who.host,
                   started_at=who.started_at, now=app.clock(), jobs=jobs)

@@ -1,6 +1,6 @@
 """A warm generate worker: one long-lived process per generator that loads its models once.
 
-    python -m bot.worker --config PATH --generator meme [--max-runs 50] [--max-rss-mb 1500]
+    python -m bot.runtime.worker --config PATH --generator meme [--max-runs 50] [--max-rss-mb 1500]
 
 Protocol (JSON lines): the worker prints ``{"ready": true, ...}`` once its models are loaded, then
 answers each request line on stdin with exactly one line on stdout::
@@ -67,7 +67,7 @@ class Limits:
 
 def parse_request(line: str, generator: str):
     """A GenerateRequest from one JSON line; ValueError names what is wrong."""
-    from bot.pipeline import GenerateRequest
+    from bot.service.pipeline import GenerateRequest
 
     try:
         data = json.loads(line)
@@ -85,7 +85,7 @@ def parse_request(line: str, generator: str):
 
 def serve(app, generator: str, lines: Iterable[str], out: IO[str], limits: Limits) -> int:
     """Answer requests until input ends or the limits retire the worker; returns the runs made."""
-    from bot.pipeline import load_models, run_generation
+    from bot.service.pipeline import load_models, run_generation
 
     started = time.perf_counter()
     models = load_models(app.config, generator)
@@ -125,7 +125,7 @@ def _say(out: IO[str], payload: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.worker", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.runtime.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--generator", choices=["meme", "post"], required=True)
     parser.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS)
@@ -152,7 +152,7 @@ class WorkerClient:
 
     def __init__(self, config_path: str, generator: str, *, threads: int = 1, limits: Limits = Limits(),
                  stderr: IO[bytes] | int | None = subprocess.DEVNULL, log_path: Path | None = None) -> None:
-        self.argv = [sys.executable, "-m", "bot.worker", "--config", config_path, "--generator", generator,
+        self.argv = [sys.executable, "-m", "bot.runtime.worker", "--config", config_path, "--generator", generator,
                      "--max-runs", str(limits.max_runs), "--max-rss-mb", str(limits.max_rss_mb)]
         self.threads, self.stderr = threads, stderr
         self.log_path = log_path  # when set, each worker's stderr is appended here instead
@@ -174,7 +174,7 @@ class WorkerClient:
             raise self._fail(f"worker did not start: {self.ready}")
 
     def _spawn(self, stderr) -> subprocess.Popen:
-        from bot.threads import child_env
+        from bot.core.threads import child_env
 
         return subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                 env=child_env(self.threads), start_new_session=True, text=True, bufsize=1)

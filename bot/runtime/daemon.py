@@ -16,7 +16,7 @@ a changed job starts afresh.
 The heartbeat never asks the scheduler for its jobs (that lock is held by a scheduler shutting
 down, which deadlocked a stop); it reads this process's own table of next runs.
 
-Several daemons may share one database (bot.leader): each heartbeat also tries to lead. Only the
+Several daemons may share one database (bot.runtime.leader): each heartbeat also tries to lead. Only the
 leader runs the periodic jobs; the others run just the publish loop every tick.
 """
 from __future__ import annotations
@@ -31,10 +31,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import jobs
 from bot.app import App
-from bot.heartbeat import LEADER, ROLE, WORKER, Identity, clear_beat, identity, stale_after, write_beat
-from bot.leader import Leadership, leadership_for
+from bot.runtime import jobs
+from bot.runtime.heartbeat import (
+    LEADER,
+    ROLE,
+    WORKER,
+    Identity,
+    clear_beat,
+    identity,
+    stale_after,
+    write_beat,
+)
+from bot.runtime.leader import Leadership, leadership_for
 from feedback.repository import jobstate
 from feedback.repository.leadership import Holder
 
@@ -381,7 +390,7 @@ def _parse(value: str | None) -> datetime | None:
 class OnceSummary:
     reconciled: int
     swept: int
-    published: Any  # bot.publishing.PublishSummary
+    published: Any  # bot.service.publishing.PublishSummary
     polled: int
 
 

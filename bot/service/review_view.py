@@ -1,5 +1,5 @@
 """What the review commands show: a candidate's full picture, inline terminal images, the contact
-sheet. (What they do lives in bot/review.py.)"""
+sheet. (What they do lives in bot/service/review.py.)"""
 from __future__ import annotations
 
 import base64
@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.output import _cell, human_age, table_text
+from bot.cli.output import _cell, human_age, table_text
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli_types import PositiveLimit
-from bot.output import emit, format_options
+from bot.cli.output import emit, format_options
+from bot.cli.types import PositiveLimit
 from feedback.dashboard import APPROVAL_GROUPS, DIMENSIONS, bar, sparkline
 
 account_option = click.option("--account", help="Only this account.")
@@ -140,11 +140,11 @@ def learned(state: CliState, limit: int, fmt: str) -> None:
 
     Example: memeloop stats learned -n 5
     """
-    from bot import web_queries
+    from bot.service import web_queries
 
     rows = _query(state, web_queries.ranker_effects, limit=limit)
     if fmt == "table":
-        from bot.output import terminal_safe
+        from bot.cli.output import terminal_safe
 
         if not rows:
             click.echo("nothing learned yet (no scored pending candidates)")

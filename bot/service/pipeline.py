@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.app import App
 from bot.config import Config
-from bot.media import Media, MediaStore
+from bot.core.media import Media, MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class GenerateResult:
 # --- models ---------------------------------------------------------------------------------------
 
 def load_models(config: Config, generator: str) -> Models:
-    from bot.threads import pin_threads
+    from bot.core.threads import pin_threads
 
     pin_threads(config.generator.threads)
     if generator == "meme":
@@ -376,7 +376,7 @@ def _per_image(config: Config, generator: str) -> int:
 def _features(app: App, req: GenerateRequest, draft: Draft, recent):
     from zoneinfo import ZoneInfo
 
-    from bot.slots import next_slot
+    from bot.service.slots import next_slot
     from feedback.ranking import features_of
 
     acc = app.config.account(req.account)

@@ -1,6 +1,6 @@
 """Publishing a story thread: every part exactly once, in order, resuming at the next part.
 
-The post row is claimed, settled and reconciled like any other (bot.publishing); inside one claim
+The post row is claimed, settled and reconciled like any other (bot.service.publishing); inside one claim
 the parts go out one by one. Each part has its own row (post_parts): it is marked 'sending' and
 committed BEFORE the platform is called, and 'published' with its remote id right after. So after
 a crash (or a kill -9) between parts, the next attempt skips the published parts and continues
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from bot.app import App
     from bot.config import AccountConfig
     from bot.publishers.base import Publisher, RemotePost
-    from bot.publishing import Job
+    from bot.service.publishing import Job
     from feedback.models import Post
     from generator.platforms import PreparedPost
 
@@ -67,7 +67,7 @@ def _text_only(platform: str, text: str):
 def publish_thread(app: App, job: Job, account: AccountConfig, publisher: Publisher) -> Published:
     """Send the parts not yet out; returns the first part as the post's remote id. Errors propagate
     to the caller's failure handling once the part's own state is recorded."""
-    from bot.publishing import prepare_post
+    from bot.service.publishing import prepare_post
     from generator.story import split_parts, thread_texts
 
     texts = thread_texts(split_parts(job.text), account.platform)
@@ -139,7 +139,7 @@ def _normal(text: str) -> str:
 def reconcile_thread(app: App, post: Post, job: Job, remote: Sequence[RemotePost], now: datetime) -> int:
     """An unconfirmed thread: parts found on the platform count as out; all out -> published (as its
     first part), else due again to resume at the next part (failed once out of attempts)."""
-    from bot.publishing import _settle_published
+    from bot.service.publishing import _settle_published
     from feedback.repository import posts as posts_repo
 
     all_out = settle_thread(app, post, job, remote, now) == "published"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli_types import IsoTime
+from bot.cli.types import IsoTime
 
 photo_arg = click.argument("photos", nargs=-1, required=True,
                            type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.threads import child_env
+from bot.core.threads import child_env
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -116,7 +116,7 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
 
 def _run_in_worker(app: App, generator: str, request: dict, limit_s: float) -> GenerateOutcome:
     """One run in the generator's warm worker (generator.warm_worker); failures recorded as a child's."""
-    from bot.worker import WorkerError
+    from bot.runtime.worker import WorkerError
 
     client = app.worker(generator)
     started = time.monotonic()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli_types import DbId, Seed
+from bot.cli.types import DbId, Seed
 
 
 @click.command("generate")
@@ -34,7 +34,7 @@ def generate(state: CliState, account: str, generator: str | None, count: int | 
 
     Example: memeloop --config demo-data/config.toml generate --account demo --generator meme --count 4
     """
-    from bot.pipeline import GenerateRequest
+    from bot.service.pipeline import GenerateRequest
 
     if parent_pid is not None:
         _watch_parent(parent_pid)
@@ -88,7 +88,7 @@ def run(state: CliState, once: bool, web_port: int | None) -> None:
 
     Example: memeloop --config config.toml run --once
     """
-    from bot.logs import configure_logging
+    from bot.core.logs import configure_logging
 
     config = state.config()
     if not once:
@@ -96,7 +96,7 @@ def run(state: CliState, once: bool, web_port: int | None) -> None:
     app = state.app()
     try:
         if once:
-            from bot.daemon import run_once
+            from bot.runtime.daemon import run_once
 
             summary = run_once(app)
             pub = summary.published
@@ -104,7 +104,7 @@ def run(state: CliState, once: bool, web_port: int | None) -> None:
                        f"retried={pub.retried} failed={pub.failed} unconfirmed={pub.unconfirmed} "
                        f"snapshots={summary.polled}")
             return
-        from bot.daemon import Daemon
+        from bot.runtime.daemon import Daemon
 
         daemon = Daemon(app)
         web = _start_web(app, web_port) if web_port else None
@@ -145,7 +145,7 @@ def status(state: CliState, as_json: bool, healthcheck: bool) -> None:
 
     Example: memeloop --config config.toml status --json
     """
-    from bot.heartbeat import status_report
+    from bot.runtime.heartbeat import status_report
 
     report = status_report(state.app())
     if healthcheck:
@@ -207,6 +207,6 @@ def demo(folder: Path, fresh: bool, rounds: int) -> None:
 
     Example: memeloop demo --dir demo-data
     """
-    from bot.demo import run_demo
+    from bot.runtime.demo import run_demo
 
     run_demo(folder, fresh=fresh, rounds=rounds)

@@ -31,7 +31,7 @@ from bot.publishers.base import (
     TransientPublishError,
     backoff_delay,
 )
-from bot.slots import next_slot
+from bot.service.slots import next_slot
 from feedback import Conflict
 from feedback.models import Post
 from feedback.repository import accounts as account_repo
@@ -178,8 +178,8 @@ def _publish_job(app: App, job: Job, owner: str) -> tuple[Outcome, datetime | No
     publisher = None
     try:
         publisher = app.publisher(job.account)
-        if job.generator == "story":  # a thread: part by part (bot/story_publish.py)
-            from bot import story_publish
+        if job.generator == "story":  # a thread: part by part (bot/service/story_publish.py)
+            from bot.service import story_publish
 
             if story_publish.chains(acc.platform):
                 result = story_publish.publish_thread(app, job, acc, publisher)
@@ -317,7 +317,7 @@ def _settle_one(app: App, post: Post, job: Job, remote: Sequence, taken: set[str
     from bot.publishers.matching import expected_texts, find_match
 
     if job.generator == "story":  # a thread is settled part by part
-        from bot import story_publish
+        from bot.service import story_publish
 
         if story_publish.chains(app.config.account(job.account).platform):
             return story_publish.reconcile_thread(app, post, job, remote, now)

@@ -17,9 +17,9 @@ def login(state: CliState, name: str) -> None:
     Example: memeloop accounts login igmain
     """
     from bot.config import ConfigError
+    from bot.config.secrets import INSTAGRAM_KEYS, account_secrets
     from bot.publishers.base import PublishError
     from bot.publishers.ig_login import interactive_login
-    from bot.secrets import INSTAGRAM_KEYS, account_secrets
 
     try:
         config = state.config()

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
-from bot.cli_types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
-from bot.output import emit, format_options
+from bot.cli.output import emit, format_options
+from bot.cli.types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from feedback.states import POST_STATES
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def accounts_list(state: CliState, fmt: str) -> None:
 
 
 def _login_command() -> None:
-    from bot.commands.accounts_login import login
+    from bot.cli.commands.accounts_login import login
 
     accounts.add_command(login)
 
