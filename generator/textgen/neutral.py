@@ -5,7 +5,9 @@ suit any photo (its tone and audience lines: "This is fine.", "Save this for lat
 topic it never saw ("bobsleigh") it splices lines into garble. So a neutral caption is found the
 writer's own way: sample under each topic it knows, and keep the sentences it wrote under at least
 ``MIN_TOPICS`` different topics (the same for hashtags); a splice is not written twice under two
-topics. Each caption is one sample's neutral sentences, in its order.
+topics. Stock calls to action ("link in bio", generator.stock_lines) are general too, but they are
+the brand's to give, so they are left out. Each caption is one sample's neutral sentences, in its
+order.
 
 Pure: a writer in (generator.textgen.Writer or anything with ``topics`` and ``write``), strings out.
 """
@@ -66,6 +68,8 @@ def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> 
 
 def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:
     """Up to n distinct captions of the (topic, caption) samples' neutral sentences and hashtags."""
+    from generator.stock_lines import is_stock_line
+
     seen: dict[str, set[str]] = {}
     tag_seen: dict[str, set[str]] = {}
     for topic, sample in samples:
@@ -75,7 +79,7 @@ def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:
             tag_seen.setdefault(t.lower(), set()).add(topic)
     out: list[str] = []
     for _, sample in samples:
-        kept = [s for s in sentences(sample) if len(seen.get(s.lower(), ())) >= MIN_TOPICS]
+        kept = [s for s in sentences(sample) if len(seen.get(s.lower(), ())) >= MIN_TOPICS and not is_stock_line(s)]
         if not kept:
             continue
         body = " ".join(kept)

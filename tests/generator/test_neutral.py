@@ -17,9 +17,9 @@ def test_only_lines_written_under_two_topics_survive_and_captions_are_distinct()
         ("space", "Trmake art from seed galaxy. I regret nothing. What do you see? #space #mood"),
         ("nature", "Touched grass. Grass touched back. I regret nothing. #nature #mood"),
         ("cats", "This is fine. What do you see? #cats #lol"),
+        ("coffee", "Prints available now, link in bio. #newdrop"), ("cats", "Prints available now, link in bio."),
     ]
     out = _compose(samples, 5)
-    assert out == ["This is fine. What do you see?\n\n#lol", "This is fine.\n\n#lol",
-                   "I regret nothing. What do you see?\n\n#mood", "I regret nothing.\n\n#mood"]
+    assert out == ["This is fine.\n\n#lol", "I regret nothing.\n\n#mood"]  # stock lines are the brand's to give
     assert not any("espresso" in c or "Trmake" in c or "#cats" in c for c in out)
-    assert _compose(samples, 2) == out[:2]
+    assert _compose(samples, 1) == out[:1]
