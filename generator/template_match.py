@@ -20,6 +20,7 @@ import itertools
 import json
 import re
 import unicodedata
+import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class TemplateMatcher:
                     return None
                 return cls([str(s) for s in f["slugs"]], f["weights"], f["bias"], settings, version,
                            json.loads(str(f["keywords"])))
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
 
     def keyword_votes(self, texts: Sequence[str]) -> np.ndarray:

@@ -234,6 +234,10 @@ class AccountConfig(Section):
     post_slots: list[Slot] = Field(["09:00", "13:00", "19:00"], max_length=96)
     post_cron: Cron | None = None
     timezone: TimeZone = "UTC"
+    # approve --at best: the local hours a post may go out at, and the least time between two posts
+    best_hours: list[Annotated[StrictInt, Field(ge=0, le=23)]] = Field(
+        default_factory=lambda: list(range(8, 23)), min_length=1, max_length=24)
+    min_spacing: ShortDuration = timedelta(hours=2)
     generate: Annotated[list[GenerateSchedule], BeforeValidator(as_list)] = Field(
         default_factory=lambda: [GenerateSchedule()], min_length=1, max_length=20)
     outbox: OutboxConfig | None = None
@@ -245,6 +249,8 @@ class AccountConfig(Section):
     def _platform_section(self) -> AccountConfig:
         if not self.post_cron and not self.post_slots:
             raise ValueError("needs post_slots (e.g. [\"09:00\"]) or a post_cron to post at")
+        if self.post_cron and "post_slots" in self.model_fields_set:
+            raise ValueError("sets both post_slots and post_cron: keep one (they would disagree on when to post)")
         sections = {"outbox": self.outbox, "x": self.x, "instagram": self.instagram}
         for name, value in sections.items():
             if value is not None and name != self.platform:
@@ -278,6 +284,7 @@ class Config(Section):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     accounts: list[AccountConfig] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)  # the file this was loaded from (set by load_config)
+    digest: str | None = Field(None, exclude=True)  # sha256 of that file's text when it was loaded
 
     @field_validator("accounts")
     @classmethod
@@ -412,4 +419,24 @@ def load_config(path: str | Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{cfg_path}: cannot read: {exc}") from None
     cfg = parse_config(text, source=str(cfg_path), base=cfg_path.resolve().parent)
-    return cfg.model_copy(update={"path": cfg_path.resolve()})
+    return cfg.model_copy(update={"path": cfg_path.resolve(), "digest": text_digest(text)})
+
+
+def text_digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def config_changed(cfg: Config) -> str | None:
+    """Why the file ``cfg`` was loaded from no longer holds what it held then (a child process started
+    now would read another config), or None."""
+    if cfg.path is None or cfg.digest is None:
+        return None
+    try:
+        now = text_digest(cfg.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"config file {cfg.path} cannot be read any more ({exc})"
+    if now != cfg.digest:
+        return f"config file {cfg.path} changed since the daemon started; restart the daemon to apply it"
+    return None

@@ -35,7 +35,8 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
-from bot.publishers.ig_client import configure_client, feed_page, media_raw
+from bot.publishers.history import HistoryItem, HistoryPage
+from bot.publishers.ig_client import configure_client, feed_page, history_page, media_raw
 from bot.publishers.ig_errors import CONNECTION_LEVEL, Fate, fate_of
 
 if TYPE_CHECKING:
@@ -143,7 +144,6 @@ class InstagramPublisher(RateLimitLog):
             raise mapped from exc
 
     def _save_session(self, cl: Any) -> None:
-        self.session_file.parent.mkdir(parents=True, exist_ok=True)
         save_session_file(cl, self.session_file)
 
     # -- the one place errors are mapped -------------------------------------------------------
@@ -234,6 +234,34 @@ class InstagramPublisher(RateLimitLog):
         found.sort(key=lambda p: p.created_at, reverse=True)
         return found[:limit]
 
+    def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
+        """One page of the account's own posts, newest first, with like and comment counts (a
+        hidden like count, -1 or ``like_and_view_counts_disabled``, is None). A page cut short by
+        ``limit`` continues after the last item handed back (the feed's ``max_id`` is an item id)."""
+        cl = self._client()
+        raw, next_max_id = self._call("feed history", lambda: history_page(cl, amount=max(1, min(limit, 50)),
+                                                                           max_id=cursor))
+        items: list[HistoryItem] = []
+        for item in raw:
+            taken = item.get("taken_at")
+            if not taken:
+                continue
+            created = datetime.fromtimestamp(int(taken), UTC)
+            if since is not None and created < since:
+                if item.get("timeline_pinned_user_ids"):
+                    continue  # a pinned post sits on top whatever its age
+                return HistoryPage(tuple(items[:limit]), None)  # newest first: the rest is older still
+            reading = _reading(str(item["pk"]), item)
+            items.append(HistoryItem(remote_id=str(item["pk"]), created_at=created,
+                                     text=(item.get("caption") or {}).get("text") or "", likes=reading.likes,
+                                     replies=reading.comments, impressions=reading.views,
+                                     media_count=int(item.get("carousel_media_count") or 1),
+                                     url=f"https://www.instagram.com/p/{item.get('code')}/"))
+        if len(items) > limit:
+            last = raw[[str(r.get("pk")) for r in raw].index(items[limit - 1].remote_id)]
+            return HistoryPage(tuple(items[:limit]), str(last.get("id") or last["pk"]))
+        return HistoryPage(tuple(items), next_max_id)
+
 
 def _needs_admin(exc: PublishError) -> bool:
     """Paused until the admin acts (not a timed "slow down" pause)."""
@@ -258,7 +286,12 @@ def _reading(remote_id: str, item: Mapping[str, Any]) -> MetricsReading:
 
 
 def save_session_file(cl: Any, session_file: Path) -> None:
-    """Write the client's settings to ``session_file`` atomically, readable by its owner only."""
+    """Write the client's settings to ``session_file`` atomically, readable by its owner only (folders
+    it creates too: 0700 whatever the umask)."""
+    missing = [p for p in (session_file.parent, *session_file.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask; this is not
     fd, tmp = tempfile.mkstemp(dir=session_file.parent, prefix=".ig-session-")  # created 0600
     os.close(fd)
     try:

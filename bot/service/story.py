@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
-from bot.service.content import Made, made_by, read_photos, resolve_account
+from bot.service.content import Made, made_by, resolve_account
+from bot.service.content_checks import check_parts, check_template, check_voice, read_photos
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:
@@ -41,23 +42,32 @@ class Thread:
     account: str | None = None
 
 
-def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
+MAX_STEER = 280
+
+
+def _image_of(app: App, image: str | None, template: str | None = None) -> tuple[Path | None, Any, dict[str, Any]]:
     """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
-    seed, regenerated from it). Returns (file or None, RGB image, what regenerates it)."""
+    seed, regenerated from it); or, with ``template``, only a slug of the template library (never a
+    path: the web admin's choice). Returns (file or None, RGB image, what regenerates it)."""
+    from generator.meme.templates import load_templates
+
+    if template is not None:
+        check_template(app.config, template)
+        slugs = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+        path = Path(slugs[template].image_path)
+        return path, read_photos([path])[0], {"image": str(path), "template": template}
+    if not image:
+        raise UsageError("give an image: a photo file, a template's name or gan:SEED")
     if image.startswith("gan:"):
         try:
             seed = int(image[4:])
         except ValueError:
             raise UsageError(f"{image}: a GAN image is gan:SEED with a whole-number seed") from None
-        from generator.pggan import load_gan
-
-        gan = load_gan(app.config.generator.post.gan_bundle)
+        gan = app.content_models().gan()
         return None, gan.generate_from_seed(seed).convert("RGB"), {"gan_seed": seed, "gan": gan.version,
                                                                    "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
-        from generator.meme.templates import load_templates
-
         templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
@@ -65,27 +75,28 @@ def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
     return path, read_photos([path])[0], {"image": str(path)}
 
 
-def _check_parts(n: int) -> None:
-    from generator.story import MAX_PARTS, MIN_PARTS
-
-    if not MIN_PARTS <= n <= MAX_PARTS:
-        raise UsageError(f"--parts must be between {MIN_PARTS} and {MAX_PARTS}, not {n}")
-
-
-def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
-              account: str | None = None, topic: str | None = None, seed: int | None = None, topics=None,
-              writer=None) -> StoryResult:
-    from bot.service.content import _check_choice, caption_models
+def new_story(app: App, image: str | None, *, parts: int = 3, tone: str | None = None,
+              audience: str | None = None, account: str | None = None, topic: str | None = None,
+              seed: int | None = None, template: str | None = None, topics=None, writer=None,
+              from_library: bool = False) -> StoryResult:
+    """A thread of ``parts`` parts about ``image`` (or the library's ``template``; ``from_library``:
+    ``image`` is that slug); every argument is checked before a model loads; the parts are written
+    one after another by the warm writer. ``topic`` is a writer topic or the owner's words naming
+    one; without it an unsure reading of the image is refused (lines that fit any photo make a
+    caption, not a story)."""
     from generator.photo_topics import choose_topic
     from generator.story import join_parts, write_parts
 
-    _check_parts(parts)
+    if from_library:
+        template, image = image or "", None
+
+    check_parts(parts)
+    check_voice(app.config, tone=tone, audience=audience, writer=writer)
     name = resolve_account(app, account)
     call_to_action = app.config.account(name).brand.to_brand().call_to_action
-    path, picture, source = _image_of(app, image)
-    topics, writer = caption_models(app.config, topics=topics, writer=writer)
-    _check_choice("tone", tone, writer.tones)
-    _check_choice("audience", audience, writer.audiences)
+    path, picture, source = _image_of(app, image, template)
+    warm = app.content_models()
+    topics, writer = topics or warm.topics(), writer or warm.writer()
     reading = topics.topics([picture], known=writer.topics)[0]
     given = topic or source.get("gan_domain")  # a GAN image is about what its bundle draws
     if given and " ".join(given.split()) in writer.topics:
@@ -93,8 +104,8 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
     else:  # the owner's words name a topic the writer knows, or the photo's sure reading, or none
         reading = choose_topic(reading, writer.topics, about=given)
     if reading.source == "neutral":  # lines that fit any photo make a caption, not a story
-        raise UsageError(f"{image}: read as {reading.read_as} ({reading.confidence:.0%}, unsure) and no topic given; "
-                         f"say what the story is about with --topic (e.g. {', '.join(writer.topics)})")
+        raise UsageError(f"{image or template}: read as {reading.read_as} ({reading.confidence:.0%}, unsure) and no "
+                         f"topic given; say what the story is about with --topic (e.g. {', '.join(writer.topics)})")
     found = reading.to_json()
     seed = secrets.randbits(62) if seed is None else seed
 
@@ -126,7 +137,10 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": 1},
                     on_stored=stored)
     req = GenerateRequest(account=name, generator="story", count=1, seed=seed, tone=tone, audience=audience)
-    run = app.store_generation(req, models=models)
+    try:
+        run = app.store_generation(req, models=models)
+    finally:
+        warm.served()
     return StoryResult(run, found, made_by(app, run.generation_id))
 
 
@@ -171,23 +185,28 @@ def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, s
         write_parts,
     )
 
-    current = thread(app, candidate_id)
     steer = " ".join(steer.split()) if steer else None
-    if len(current.parts) >= MAX_PARTS:
+    if steer is not None and len(steer) > MAX_STEER:
+        raise UsageError(f"the steering sentence has {len(steer)} characters; at most {MAX_STEER}")
+    current = thread(app, candidate_id)
+    room = MAX_PARTS - len(current.parts)
+    if room < 1:
         raise UsageError(f"candidate {candidate_id} already has {len(current.parts)} parts, the most a story "
                          f"may have ({MAX_PARTS}); edit a part (memeloop thread edit) or start a new story")
-    if parts < 1 or len(current.parts) + parts > MAX_PARTS:
+    if not 1 <= parts <= room:
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a story has at most "
-                         f"{MAX_PARTS}, so --parts must be 1-{MAX_PARTS - len(current.parts)}")
+                         f"{MAX_PARTS}, so --parts must be 1-{room}")
     call_to_action = _call_to_action(app, current.account)
-    if writer is None:
-        from generator.textgen import load_writer
-
-        writer = load_writer(app.config.generator.post.writer_bundle)
+    warm = app.content_models()
+    writer = writer or warm.writer()
     seed = secrets.randbits(62) if seed is None else seed
-    written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
-                          tone=current.tone or writer.tones[0], audience=current.audience or writer.audiences[0],
-                          seed=seed, steer=steer, call_to_action=call_to_action)
+    try:
+        written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
+                              tone=current.tone or writer.tones[0],
+                              audience=current.audience or writer.audiences[0], seed=seed, steer=steer,
+                              call_to_action=call_to_action)
+    finally:
+        warm.served()
     why = f"continued with {parts} part(s)" + (f", steered: {steer}" if steer else "")
     before = list(current.parts)
     tags = hashtags_of(before[-1])

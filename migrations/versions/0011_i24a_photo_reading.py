@@ -6,14 +6,14 @@ say it. NULL for every other generator and for rows made before. Plain ADD COLUM
 rebuilt, so 0008's triggers, 0010's fingerprint trigger and the v_* views stay as they are.
 
 Revision ID: i24a
-Revises: 0010
+Revises: i25
 Create Date: 2026-12-06 03:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i24a'
-down_revision = '0010'
+down_revision = 'i25'
 branch_labels = None
 depends_on = None
 

@@ -118,8 +118,20 @@ def _seed_0010(conn: Connection) -> None:
     conn.execute(write, {"x": "hi", "n": "hi", "t": fingerprint("hi")[1]})
 
 
+def _seed_i25(conn: Connection) -> None:
+    _seed_0010(conn)  # i25 adds imported history: one remote id per account, whatever runs import it
+    insert = text("INSERT INTO imported_posts (account_id, remote_id, created_at, text, media_count, read_at, "
+                  "imported_at, likes) VALUES (1, 'r9', :t, 'old post', 0, :t, :t, 7)")
+    conn.execute(insert, {"t": NOW})
+    with pytest.raises(Exception, match="(?i)unique"):
+        with conn.begin_nested():
+            conn.execute(insert, {"t": NOW})
+    conn.execute(text("INSERT INTO history_imports (account_id, cursor, imported, skipped_own, updated_at) "
+                      "VALUES (1, 'c1', 1, 0, :t)"), {"t": NOW})
+
+
 def _seed_i24a(conn: Connection) -> None:
-    _seed_0010(conn)  # i24a adds a photo's reading (class or topic, how sure) to candidates
+    _seed_i25(conn)  # i24a adds a photo's reading (class or topic, how sure) to candidates
     conn.execute(text("UPDATE candidates SET read_as = 'bobsleigh', read_confidence = 0.29 WHERE id = 1"))
     assert conn.execute(text("SELECT read_as FROM candidates WHERE id = 1")).scalar() == "bobsleigh"
     conn.execute(text("UPDATE candidates SET read_as = NULL, read_confidence = NULL WHERE id = 1"))
@@ -128,7 +140,7 @@ def _seed_i24a(conn: Connection) -> None:
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
-                                                    "i24a": _seed_i24a}
+                                                    "i25": _seed_i25, "i24a": _seed_i24a}
 
 
 def test_schema_head_constant_matches_migrations():

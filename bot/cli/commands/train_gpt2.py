@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from bot.cli.types import bad_data_is_usage
+
 
 @click.command(name="gpt2")
 @click.option("--corpus", "corpus_file", required=True, type=click.Path(path_type=Path),
@@ -18,6 +20,7 @@ import click
 @click.option("--lr", default=3e-3, show_default=True, type=float)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--threads", default=1, show_default=True, type=int, help="CPU threads for torch.")
+@bad_data_is_usage
 def command(corpus_file: Path, out_dir: Path, base: str | None, epochs: int, batch_size: int, lr: float,
             seed: int, threads: int) -> None:
     """Train the caption writer with <tone=..> <audience=..> <topic=..> control prefixes.
