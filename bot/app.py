@@ -291,12 +291,13 @@ class App:
 
     # -- content systems (bot/service/content.py, bot/service/story.py) ------------------------------------------------
     def caption(self, photos: list[Path], *, tone: str | None, audience: str | None, account: str | None,
-                n: int = 5, seed: int | None = None, **models: Any) -> CaptionResult:
-        """Captions in a tone for the user's own photos, into the review queue."""
+                n: int = 5, seed: int | None = None, topic: str | None = None, about: str | None = None,
+                **models: Any) -> CaptionResult:
+        """Captions in a tone for the user's own photos (about a topic or the owner's words), into review."""
         from bot.service import content
 
         return content.caption_photos(self, photos, tone=tone, audience=audience, account=account, n=n,
-                                      seed=seed, **models)
+                                      seed=seed, topic=topic, about=about, **models)
 
     def make(self, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
              matcher: Any = None) -> MakeResult:

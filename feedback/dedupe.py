@@ -3,7 +3,8 @@
 Images are compared by perceptual hash (imagehash phash, stored as hex), captions by normalised
 text similarity (the larger of token Jaccard and a character-level ratio, so both a reordered and a
 lightly retyped caption count). Beams of the same image (one group key) are never each other's
-duplicates: they are alternatives for the reviewer.
+duplicates: they are alternatives for the reviewer. A meme is its template and its caption: the same
+text on another template is a new meme, so captions of two different templates are not compared.
 
 ``find_duplicates`` checks a run's drafts with one query and a vectorised prefilter (upper bounds of
 both similarities, see feedback.dedupe_index) over the captions' fingerprints stored with them
@@ -52,13 +53,20 @@ def caption_similarity(a: str, b: str) -> float:
     return max(jaccard, ratio)
 
 
+def other_templates(template_id: int | None, earlier_template_id: int | None) -> bool:
+    """Two memes on different templates are different memes, whatever their captions."""
+    return template_id is not None and earlier_template_id is not None and template_id != earlier_template_id
+
+
 def find_duplicate(session: Session, *, image_phash: str | None, text: str, now: datetime,
                    window: timedelta, phash_distance: int, text_similarity: float,
-                   group_key: str | None = None) -> str | None:
+                   group_key: str | None = None, template_id: int | None = None) -> str | None:
     """A reason naming the earlier candidate this one nearly repeats, or None (one query per draft,
     every pair compared: the reference for ``find_duplicates``)."""
     for earlier in dedupe_repo.recent_fingerprints(session, since=now - window):
         if group_key is not None and earlier.group_key == group_key:
+            continue
+        if other_templates(template_id, earlier.template_id):
             continue
         if image_phash and earlier.image_phash:
             distance = hamming(image_phash, earlier.image_phash)
@@ -79,6 +87,7 @@ class DraftPrint:
     text: str
     image_phash: str | None = None
     group_key: str | None = None
+    template_id: int | None = None  # a meme's template (feedback templates.id): other templates never match
 
 
 def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: datetime, window: timedelta,
@@ -98,7 +107,8 @@ def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: date
                                            lambda ids: dedupe_repo.texts_of(session, ids))
     else:
         index.prepend(dedupe_repo.recent_print_rows(session, since=since, after_id=index.max_id))
-    return index.match([(d.text, d.image_phash, d.group_key) for d in drafts], phash_distance=phash_distance,
+    return index.match([(d.text, d.image_phash, d.group_key, d.template_id) for d in drafts],
+                       phash_distance=phash_distance,
                        text_similarity=text_similarity)
 
 

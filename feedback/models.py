@@ -151,6 +151,9 @@ class Candidate(Base):
     offers_used: Mapped[list[str] | None] = mapped_column(JSON)  # the brand profile's offers it carries
     predicted_score: Mapped[float | None] = mapped_column(Float)
     predicted_explain: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # a photo caption's or story's reading of its photo: the class or topic, and how sure (0..1)
+    read_as: Mapped[str | None] = mapped_column(String(200))
+    read_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

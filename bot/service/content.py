@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
-from bot.service.content_checks import MAX_CAPTIONS, check_range, check_template, check_voice, read_photos
+from bot.service.content_checks import (
+    MAX_CAPTIONS,
+    check_about,
+    check_range,
+    check_template,
+    check_topic,
+    check_voice,
+    read_photos,
+)
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:
@@ -68,17 +76,23 @@ def _models(app: App, topics=None, writer=None) -> tuple[Any, Any]:
 
 def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audience: str | None,
                    account: str | None, n: int = 5, seed: int | None = None, topics=None,
-                   writer=None) -> CaptionResult:
+                   writer=None, topic: str | None = None, about: str | None = None) -> CaptionResult:
     """n captions per photo, written for the photo's topic in the given tone and audience; all n go
     to review (they are alternatives for the same photo, never each other's duplicates). Every
     argument is checked before a model loads; each photo is decoded once and all are classified in
-    one batch."""
+    one batch.
+
+    ``topic`` (one the writer knows) or ``about`` (the owner's words: "our new oat latte") say what
+    the photos are about; they win over the classifier. Without them an unsure reading (a weak
+    class, or one no writer topic covers) gets captions that fit any photo, never the misread class."""
     check_range("-n", n, 1, MAX_CAPTIONS)
     check_voice(app.config, tone=tone, audience=audience, writer=writer)
+    check_topic(app.config, topic, writer=writer)
+    check_about(about)
     images = read_photos(photos)
     name = resolve_account(app, account)
     topics, writer = _models(app, topics, writer)
-    found = topics.topics(images)
+    found = read_topics(topics, writer, images, topic=topic, about=about)
     seed = secrets.randbits(62) if seed is None else seed
 
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
@@ -96,8 +110,19 @@ def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audien
     return CaptionResult(run, tuple(t.to_json() for t in found), made_by(app, run.generation_id))
 
 
+def read_topics(topics, writer, images: Sequence[Any], *, topic: str | None = None,
+                about: str | None = None) -> list[Any]:
+    """Each photo's reading (generator.photo_topics.PhotoTopic) with the topic to write for."""
+    from generator.photo_topics import choose_topic
+
+    return [choose_topic(t, writer.topics, topic=topic, about=about)
+            for t in topics.topics(images, known=writer.topics)]
+
+
 def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
     import numpy as np
+
+    from generator.textgen.neutral import write_for
 
     rng = np.random.default_rng(req.seed)
     per_photo = req.count // max(1, len(photos))
@@ -106,14 +131,17 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
         writer_seed = int(rng.integers(0, 2**62))
         tone = req.tone or str(rng.choice(writer.tones))
         audience = req.audience or "general"  # the account's (pipeline.with_defaults), never drawn at random
-        texts = writer.write(per_photo, tone=tone, audience=audience, seed=writer_seed, topic=topic.topic)
+        texts = write_for(writer, per_photo, topic=topic.topic, tone=tone, audience=audience, seed=writer_seed)
+        reading = topic.to_json()
         for rank, text in enumerate(texts):
             drafts.append(Draft(
                 text=text, group_key=f"{prefix}:photo{index}", image=image, beam_rank=rank, tone=tone,
-                audience=audience, source_image_path=str(path),
-                params={"photo": str(path), "topic": topic.topic, "labels": topic.to_json()["labels"],
-                        "writer_seed": writer_seed, "caption_index": rank, "seed": req.seed,
-                        "photo_index": index, "by_text_only": True}))
+                audience=audience, source_image_path=str(path), read_as=topic.read_as,
+                read_confidence=round(topic.confidence, 4),
+                params={"photo": str(path), "topic": topic.topic, "labels": reading["labels"],
+                        "topic_source": topic.source, "about": topic.about, "sure": topic.sure,
+                        "reading": reading["reading"], "writer_seed": writer_seed, "caption_index": rank,
+                        "seed": req.seed, "photo_index": index, "by_text_only": True}))
     return drafts
 
 

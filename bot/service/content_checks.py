@@ -78,6 +78,29 @@ def check_voice(config: Config, *, tone: str | None, audience: str | None, write
     _check_choice("audience", audience, audiences, "the caption model")
 
 
+def check_topic(config: Config, topic: str | None, *, writer: Any = None) -> None:
+    """A writer topic (--topic) against the caption bundle's topics (or the given writer's)."""
+    if topic is None:
+        return
+    if writer is not None:
+        known = tuple(writer.topics)
+    else:
+        from generator import GeneratorError
+        from generator.textgen import bundle_topics
+
+        try:
+            known = bundle_topics(config.generator.post.writer_bundle)
+        except GeneratorError as exc:
+            raise UsageError(str(exc)) from None
+    _check_choice("topic", topic, known, "the caption model")
+
+
+def check_about(about: str | None) -> None:
+    """--about, when given, says something."""
+    if about is not None and not about.strip():
+        raise UsageError("--about is empty; say what the photo is about, e.g. --about \"our new oat latte\"")
+
+
 def check_voice_early(config_path: str | None, *, tone: str | None, audience: str | None) -> bool:
     """check_voice from the config file's writer_bundle alone (bot.config.paths.writer_bundle), before the
     full config loads; False when that could not be read simply (the caller checks after loading)."""

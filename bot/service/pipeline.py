@@ -58,6 +58,8 @@ class Draft:
     tone: str | None = None
     audience: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    read_as: str | None = None  # a photo's generators: what the classifier read the photo as
+    read_confidence: float | None = None  # and how sure it was (0..1)
 
 
 @dataclass(frozen=True)
@@ -351,7 +353,7 @@ def _store(session, app: App, req: GenerateRequest, generation_id: int, models: 
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
-                             banned=gates.banned)
+                             template_ids, banned=gates.banned)
         per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
         _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
@@ -370,7 +372,7 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 
 def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now,
-              banned: Sequence[str] = ()) -> list[Verdict]:
+              template_ids: dict[str, int] | None = None, banned: Sequence[str] = ()) -> list[Verdict]:
     """[status, reason] per item: refused by a gate, unsafe (the shipped list, safety.extra_words, the
     brand's banned words and topics) or about a sensitive topic -> filtered, near-duplicate of an
     earlier candidate -> duplicate."""
@@ -392,11 +394,13 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], n
         if topic:
             out.append((FILTERED, topic))
             continue
-        # A meme's picture is its template, reused on purpose with new captions: only the caption
-        # decides whether a meme repeats. Sibling beams share their image by design, too.
+        # A meme's picture is its template, reused on purpose with new captions: its caption on that
+        # template decides whether a meme repeats (the same text on another template is a new meme).
+        # Sibling beams share their image by design, too.
         # The same holds for a user's photo captioned again in another tone, or a story told of it.
         phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
-        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        template_id = (template_ids or {}).get(draft.template.slug) if draft.template is not None else None
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key, template_id)))
         out.append((PENDING, None))
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
                            phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
@@ -489,7 +493,8 @@ def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Mo
         beam_score=draft.beam_score, tone=draft.tone, audience=draft.audience, gan_seed=draft.gan_seed,
         params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
         image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
-        predicted_score=float(score), predicted_explain=explain,
+        predicted_score=float(score), predicted_explain=explain, read_as=draft.read_as,
+        read_confidence=draft.read_confidence,
         filter_gate=gate_of(reason) if status == FILTERED else None,
         offers_used=draft.params.get("offers_used")), now)
     if models.on_stored is not None:

@@ -59,7 +59,8 @@ def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None)
             "explain": explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
                                                   if c.beam_score is not None else []),
             "sentences": stored_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
-            "created_at": c.created_at, "siblings": [], "alt": alt_of(c, slug)}
+            "created_at": c.created_at, "siblings": [], "alt": alt_of(c, slug),
+            "reading": _reading(c)}
 
 
 def alt_of(c: Candidate, template_name: str | None) -> str:
@@ -68,6 +69,14 @@ def alt_of(c: Candidate, template_name: str | None) -> str:
 
     return describe(c.generator, c.text, template_name=template_name, labels=labels_of(c.params),
                     gan=c.gan_seed is not None)
+
+
+def _reading(c: Candidate) -> str | None:
+    from generator.photo_topics import reading_words
+
+    params = c.params or {}
+    return reading_words(c.read_as, c.read_confidence, sure=params.get("sure"), topic=params.get("topic"),
+                         source=params.get("topic_source"))
 
 
 def board(session: Session, flt: BoardFilter, *, limit: int = BOARD_PAGE, offset: int = 0) -> BoardPage:

@@ -41,6 +41,8 @@ class NewCandidate:
     predicted_explain: dict[str, Any] | None = None
     filter_gate: str | None = None
     offers_used: list[str] | None = None
+    read_as: str | None = None
+    read_confidence: float | None = None
 
 
 def add_candidate(session: Session, new: NewCandidate, now: datetime) -> Candidate:

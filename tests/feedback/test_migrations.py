@@ -149,10 +149,18 @@ def _seed_i23a(conn: Connection) -> None:
     conn.execute(text("UPDATE candidates SET status = 'approved', status_reason = NULL WHERE id = 1"))
 
 
+def _seed_i24a(conn: Connection) -> None:
+    _seed_i23a(conn)  # i24a adds a photo's reading (class or topic, how sure) to candidates
+    conn.execute(text("UPDATE candidates SET read_as = 'bobsleigh', read_confidence = 0.29 WHERE id = 1"))
+    assert conn.execute(text("SELECT read_as FROM candidates WHERE id = 1")).scalar() == "bobsleigh"
+    conn.execute(text("UPDATE candidates SET read_as = NULL, read_confidence = NULL WHERE id = 1"))
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
-                                                    "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a}
+                                                    "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a,
+                                                    "i24a": _seed_i24a}
 
 
 def test_schema_head_constant_matches_migrations():
