@@ -82,9 +82,10 @@ def _check_choice(name: str, value: str | None, known: Sequence[str]) -> None:
 
 def caption_models(config: Config, *, topics=None, writer=None) -> tuple[Any, Any]:
     from generator.photo_topics import load_photo_topics
+    from bot.modelstore import writer_path
     from generator.textgen import load_writer
 
-    return topics or load_photo_topics(), writer or load_writer(config.generator.post.writer_bundle)
+    return topics or load_photo_topics(), writer or load_writer(writer_path(config))
 
 
 def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audience: str | None,
@@ -160,13 +161,13 @@ def load_matcher(config: Config):
 def make_meme(app: App, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
               matcher=None) -> MakeResult:
     """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
-    from generator.meme.templates import load_templates
+    from bot.template_library import all_templates
 
     text = " ".join(text.split())
     if not text:
         raise UsageError("the text is empty")
     name = resolve_account(app, account)
-    templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+    templates = {t.slug: t for t in all_templates(app.config)}
     matcher = matcher or load_matcher(app.config)
     ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
     if not ranked:
@@ -174,6 +175,10 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
     if template is not None:
         if template not in templates:
             raise UsageError(f"--template {template!r} is not a template ({', '.join(sorted(templates))})")
+        if template not in {s.slug for s in ranked}:  # a template of the user's library the matcher never saw
+            from generator.template_match import TemplateScore
+
+            ranked.insert(0, TemplateScore(template, 0.0))
         ranked.sort(key=lambda s: s.slug != template)
     chosen, alternatives = ranked[0], tuple(ranked[1:4])
     seed = secrets.randbits(62) if seed is None else seed

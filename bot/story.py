@@ -55,9 +55,9 @@ def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
                                                                    "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
-        from generator.meme.templates import load_templates
+        from bot.template_library import all_templates
 
-        templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+        templates = {t.slug: t for t in all_templates(app.config)}
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
         path = Path(templates[image].image_path)
@@ -150,9 +150,10 @@ def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, s
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a story has at most "
                          f"{MAX_PARTS}, so --parts must be 1-{MAX_PARTS - len(current.parts)}")
     if writer is None:
+        from bot.modelstore import writer_path
         from generator.textgen import load_writer
 
-        writer = load_writer(app.config.generator.post.writer_bundle)
+        writer = load_writer(writer_path(app.config))
     seed = secrets.randbits(62) if seed is None else seed
     written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
                           tone=current.tone or writer.tones[0], audience=current.audience or writer.audiences[0],

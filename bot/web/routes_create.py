@@ -30,11 +30,11 @@ UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def _templates(web: Web) -> list[str]:
-    from generator.meme.templates import load_templates
+    from bot.template_library import all_templates
 
     errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:
-        return [t.slug for t in load_templates(web.app.config.generator.meme.templates)]
+        return [t.slug for t in all_templates(web.app.config)]
     except errors:  # a broken template folder must not take the page down; the story form reports it
         return []
 
