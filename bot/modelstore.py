@@ -246,6 +246,9 @@ def _check_loads(kind: str, folder: Path) -> None:
     try:
         if kind == "gpt2":
             from transformers import AutoTokenizer, GPT2Config
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
 
             GPT2Config.from_pretrained(folder, local_files_only=True)
             AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -52,6 +52,9 @@ class Writer:
         self.topics: tuple[str, ...] = tuple(meta.get("topics") or ("general",))
         # "plain": a pretrained GPT-2 that never saw our control tokens is asked in words instead
         self.plain_prompt = meta.get("prompt") == "plain"
+        # a writer fine-tuned on a user's captions writes in that voice unless asked for another tone
+        default_tone = meta.get("default_tone")
+        self.default_tone: str | None = default_tone if default_tone in self.tones else None
         self.version: str = bundle_version(path)
         self.max_new_tokens = min(max_new_tokens, self.model.config.n_positions - 24)
         self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
@@ -91,7 +94,7 @@ class Writer:
         self._check("audience", audience, self.audiences)
         seed = secrets.randbits(63) if seed is None else seed
         rng = np.random.default_rng(seed)
-        tone = tone or str(rng.choice(self.tones))
+        tone = tone or self.default_tone or str(rng.choice(self.tones))
         audience = audience or str(rng.choice(self.audiences))
         topic = topic or str(rng.choice(self.topics))
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
