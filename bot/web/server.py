@@ -272,11 +272,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None) -> Starlette:
     """The ASGI app serving the web admin for ``app``."""
-    from bot.web import routes_create, routes_posts, routes_review
+    from bot.web import routes_create, routes_posts, routes_review, routes_templates
 
     routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
               Route("/logout", logout, methods=["POST"]), *routes_review.ROUTES, *routes_posts.ROUTES,
-              *routes_create.ROUTES,
+              *routes_create.ROUTES, *routes_templates.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders)])
