@@ -158,7 +158,8 @@ def _save_checkpoint(folder: Path, model, tokenizer, opt, sched, state: dict) ->
     tmp.mkdir(parents=True)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / OPTIMIZER_FILE)
+    torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state()},
+               tmp / OPTIMIZER_FILE)
     (tmp / STATE_FILE).write_text(json.dumps(state))
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
@@ -211,6 +212,7 @@ def finetune(examples: Sequence[Example], base: Path, out_dir: Path, *, settings
         saved = torch.load(checkpoint_dir / OPTIMIZER_FILE, weights_only=True)
         opt.load_state_dict(saved["optimizer"])
         sched.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"])  # dropout continues as if the run had never stopped
         done = int(state["step"])
     losses, tokens = _loop(model, tokenizer, opt, sched, encoded, settings, done, total, digest,
                            checkpoint_dir, on_step)
