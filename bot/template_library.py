@@ -42,6 +42,7 @@ MAX_KEYWORDS, MAX_TEXT = 20, 300
 NAMED_BOXES = {"top": (0.02, 0.02, 0.96, 0.22), "middle": (0.02, 0.39, 0.96, 0.22),
                "bottom": (0.02, 0.76, 0.96, 0.22)}
 AUTO_BANDS = 5
+MIDDLE_PENALTY = 2.0
 
 
 class TemplateError(UsageError):
@@ -154,13 +155,16 @@ def read_image(path: Path):
 
 def auto_boxes(image) -> list[tuple[float, float, float, float]]:
     """Two boxes where the picture is quietest: of five horizontal bands, the two with the least edge
-    energy that do not touch, in reading order (text there hides the least of the picture)."""
+    energy (middle bands counted double) that do not touch, in reading order (text there hides the
+    least of the picture)."""
     import numpy as np
 
     gray = np.asarray(image.convert("L").resize((160, 160)), dtype=np.float32)
     energy = np.abs(np.diff(gray, axis=0))[:, :].mean(axis=1).tolist() + [0.0]
     band = len(energy) // AUTO_BANDS
-    scores = [float(np.mean(energy[i * band:(i + 1) * band])) for i in range(AUTO_BANDS)]
+    # memes put text at the top and bottom: a middle band has to be clearly quieter to be chosen
+    prior = [1.0] + [MIDDLE_PENALTY] * (AUTO_BANDS - 2) + [1.0]
+    scores = [float(np.mean(energy[i * band:(i + 1) * band])) * prior[i] for i in range(AUTO_BANDS)]
     pairs = [(scores[a] + scores[b], a, b) for a in range(AUTO_BANDS) for b in range(a + 2, AUTO_BANDS)]
     _, first, second = min(pairs)
     height = 1.0 / AUTO_BANDS

@@ -18,7 +18,7 @@ from bot.web.server import Problem, Web, actor, form_value, guarded, render, ser
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD = 20 * 1024 * 1024
-SAMPLE = "when the template is yours / and the text fits"
+SAMPLE = "when the template is yours and the text fits"
 
 
 def _entries(web: Web) -> tuple[list[Any], str | None]:
