@@ -81,8 +81,8 @@ def _check_choice(name: str, value: str | None, known: Sequence[str]) -> None:
 # --- caption my photo ------------------------------------------------------------------------------
 
 def caption_models(config: Config, *, topics=None, writer=None) -> tuple[Any, Any]:
-    from generator.photo_topics import load_photo_topics
     from bot.modelstore import writer_path
+    from generator.photo_topics import load_photo_topics
     from generator.textgen import load_writer
 
     return topics or load_photo_topics(), writer or load_writer(writer_path(config))

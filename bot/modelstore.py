@@ -165,8 +165,8 @@ def encoder_weights(config: Config) -> Path | None:
 
 # --- installing -------------------------------------------------------------------------------------
 
-def _safe_members(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
-    """(relative name, reader) of each regular file; refuses links and paths that leave the folder."""
+def _safe_members(archive: Path) -> Iterator[tuple[str, bytes]]:
+    """(relative name, contents) of each regular file; refuses links and paths that leave the folder."""
     def check(name: str) -> str:
         parts = Path(name).parts
         if Path(name).is_absolute() or ".." in parts:
@@ -177,7 +177,7 @@ def _safe_members(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
                 if not info.is_dir():
-                    yield check(info.filename), (lambda i=info: zf.read(i))
+                    yield check(info.filename), zf.read(info)
         return
     with tarfile.open(archive) as tf:
         for member in tf.getmembers():
@@ -185,7 +185,7 @@ def _safe_members(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
                 raise ModelStoreError(f"{archive}: member {member.name!r} is a link or device; not unpacked")
             if member.isfile():
                 fh = tf.extractfile(member)
-                yield check(member.name), (lambda f=fh: f.read() if f is not None else b"")
+                yield check(member.name), fh.read() if fh is not None else b""
 
 
 @contextmanager
@@ -198,8 +198,7 @@ def _unpacked(path: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="memeloop-model-") as tmp:
         total = 0
         try:
-            for name, read in _safe_members(path):
-                data = read()
+            for name, data in _safe_members(path):
                 total += len(data)
                 if total > MAX_ARCHIVE_BYTES:
                     raise ModelStoreError(f"{path}: unpacks to more than {MAX_ARCHIVE_BYTES // 1024**3} GB")
@@ -352,7 +351,9 @@ def pull(root: Path, name: str, *, force: bool = False) -> ModelInfo:
     with tempfile.TemporaryDirectory(prefix="memeloop-pull-") as tmp:
         try:
             DOWNLOADERS[name](Path(tmp))
-        except Exception as exc:  # any download failure (offline, DNS, HTTP, hub errors) becomes one line
+        # keras' get_file raises a bare Exception("URL fetch failure ..."); transformers OSError, hub
+        # errors and requests errors of their own: any download failure becomes one line here
+        except Exception as exc:  # noqa: BLE001
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise PullError(f"cannot pull {name!r} ({PULLABLE[name][1]}): no network or the download failed "
                             f"({type(exc).__name__}: {first}); on a machine with a network, pull there and "

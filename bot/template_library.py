@@ -95,7 +95,8 @@ def _entry(folder: Path, source: str) -> TemplateEntry:
 
     template = load_template(folder)
     data = tomllib.loads((folder / TEMPLATE_FILE).read_text(encoding="utf-8"))
-    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    raw_description = data.get("description")
+    description = raw_description if isinstance(raw_description, str) else ""
     raw = data.get("keywords")
     keywords = tuple(k for k in raw if isinstance(k, str)) if isinstance(raw, list) else ()
     return TemplateEntry(template.slug, template.name, template.image_path,
@@ -276,7 +277,8 @@ def remove_and_keep_candidates(app: App, slug: str) -> Path:
     candidates' source image point at that copy."""
     from sqlalchemy import select, update
 
-    from feedback.models import Candidate, Template as TemplateRow
+    from feedback.models import Candidate
+    from feedback.models import Template as TemplateRow
 
     entries = {e.slug: e for e in list_templates(app.config)}
     entry = entries.get(slug)

@@ -24,9 +24,10 @@ SAMPLE = "when the template is yours and the text fits"
 def _entries(web: Web) -> tuple[list[Any], str | None]:
     from bot.template_library import list_templates
 
+    errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:
         return list_templates(web.app.config), None
-    except (*service_errors(), OSError) as exc:
+    except errors as exc:
         return [], f"the template folders cannot be read: {exc}"
 
 

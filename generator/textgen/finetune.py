@@ -109,7 +109,7 @@ def _load_base(base: Path, specials: list[str]):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = GPT2LMHeadModel.from_pretrained(base, local_files_only=True)
-    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+    if len(tokenizer) > int(model.config.vocab_size):
         model.resize_token_embeddings(len(tokenizer))
     return tokenizer, model, meta
 
