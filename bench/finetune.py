@@ -17,7 +17,7 @@ GPT-2 vocabulary cannot be downloaded here); the model keeps GPT-2's 50,257-entr
 head, so the cost per token is GPT-2's. GPT-2's own BPE cuts these captions into fewer tokens, so
 captions/s would be higher with it; tokens/s is the comparable figure.
 
-    python bench/finetune.py [--steps 6] [--batch-size 8] [--captions 64] [--threads 2]
+    python bench/finetune.py [--steps 4] [--batch-size 4] [--captions 64] [--threads 2]
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def make_base(folder: Path) -> None:
     import torch
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
-    from bot.modelstore import PLAIN_WRITER_META, WRITER_META
+    from bot.core.modelstore import PLAIN_WRITER_META, WRITER_META
     from generator.textgen.writer import DEMO_BUNDLE
 
     torch.manual_seed(0)
@@ -64,10 +64,11 @@ def run_ours(base: Path, texts: list[str], steps: int, batch_size: int, work: Pa
     examples = examples_from_texts(texts, tone="own", audience="general")
     settings = Settings(epochs=100, max_steps=steps, batch_size=batch_size, max_tokens=MAX_TOKENS, lr=1e-4,
                         checkpoint_every=steps)
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     finetune(examples, base, work / "out", settings=settings, checkpoint_dir=work / "ckpt",
                       default_tone="own", on_step=seen.append)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    train_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     train_s = seen[-1].seconds - seen[0].seconds
     tokens = seen[-1].tokens_per_s * seen[-1].seconds - seen[0].tokens_per_s * seen[0].seconds  # after step 1
     first_step_s = seen[0].seconds
@@ -78,8 +79,8 @@ def run_ours(base: Path, texts: list[str], steps: int, batch_size: int, work: Pa
     writer._sample(prompt, 10, 1)
     gen_s = time.perf_counter() - t
     return {"tokens_per_s": tokens / train_s, "captions_per_s": batch_size * (len(seen) - 1) / train_s,
-            "first_step_s": first_step_s, "wall_s": wall, "gen10_s": gen_s, "loss_first": seen[0].loss,
-            "loss_last": seen[-1].loss}
+            "first_step_s": first_step_s, "wall_s": wall, "cpu_s": cpu, "gen10_s": gen_s, "train_rss_mb": train_rss,
+            "loss_first": seen[0].loss, "loss_last": seen[-1].loss}
 
 
 def run_plain(base: Path, texts: list[str], steps: int, batch_size: int) -> dict:
@@ -98,6 +99,7 @@ def run_plain(base: Path, texts: list[str], steps: int, batch_size: int) -> dict
     model.train()
     times, real_tokens = [], []
     torch.manual_seed(0)
+    cpu0 = time.process_time()
     for step in range(steps):
         idx = torch.randperm(len(data))[:batch_size]
         ids, mask = enc["input_ids"][idx], enc["attention_mask"][idx]
@@ -108,6 +110,8 @@ def run_plain(base: Path, texts: list[str], steps: int, batch_size: int) -> dict
         opt.step()
         times.append(time.perf_counter() - t)
         real_tokens.append(int(mask.sum()))
+    cpu = time.process_time() - cpu0
+    train_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model.eval()
     prompt = tok("<tone=own> <audience=general> <topic=coffee>", return_tensors="pt")
     gen = {"do_sample": True, "top_p": 0.95, "max_new_tokens": NEW_TOKENS, "pad_token_id": tok.eos_token_id}
@@ -119,7 +123,8 @@ def run_plain(base: Path, texts: list[str], steps: int, batch_size: int) -> dict
         gen_s = time.perf_counter() - t
     train_s = sum(times[1:])
     return {"tokens_per_s": sum(real_tokens[1:]) / train_s, "captions_per_s": batch_size * (steps - 1) / train_s,
-            "first_step_s": times[0], "wall_s": sum(times), "gen10_s": gen_s, "loss_first": 0.0, "loss_last": 0.0}
+            "first_step_s": times[0], "wall_s": sum(times), "cpu_s": cpu, "gen10_s": gen_s, "train_rss_mb": train_rss,
+            "loss_first": 0.0, "loss_last": 0.0}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -149,8 +154,8 @@ def spawn(variant: str, base: Path, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--captions", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1, help="Alternating runs of each variant (best is kept).")
@@ -170,8 +175,9 @@ def main() -> None:
                 results[variant].append(spawn(variant, base, args))
                 r = results[variant][-1]
                 print(f"{variant:>5}: {r['tokens_per_s']:.0f} tok/s, {r['captions_per_s']:.2f} captions/s, first step "
-                      f"{r['first_step_s']:.1f}s, 10 captions in {r['gen10_s']:.2f}s, peak RSS {r['peak_rss_mb']:.0f} MB",
-                      flush=True)
+                      f"{r['first_step_s']:.1f}s, training {r['wall_s']:.0f}s wall / {r['cpu_s']:.0f}s CPU, 10 captions "
+                      f"in {r['gen10_s']:.2f}s, peak RSS training {r['train_rss_mb']:.0f} MB / whole run "
+                      f"{r['peak_rss_mb']:.0f} MB", flush=True)
     best = {v: max(rs, key=lambda r: r["tokens_per_s"]) for v, rs in results.items()}
     low = {v: min(r["gen10_s"] for r in rs) for v, rs in results.items()}
     o, p = best["ours"], best["plain"]
@@ -179,7 +185,9 @@ def main() -> None:
           f"ours_tokens_per_s={o['tokens_per_s']:.0f} plain_tokens_per_s={p['tokens_per_s']:.0f} "
           f"ours_captions_per_s={o['captions_per_s']:.2f} plain_captions_per_s={p['captions_per_s']:.2f} "
           f"ours_gen10_s={low['ours']:.2f} plain_gen10_s={low['plain']:.2f} "
+          f"ours_train_rss_mb={o['train_rss_mb']:.0f} plain_train_rss_mb={p['train_rss_mb']:.0f} "
           f"ours_peak_rss_mb={o['peak_rss_mb']:.0f} plain_peak_rss_mb={p['peak_rss_mb']:.0f} "
+          f"ours_train_cpu_s={o['cpu_s']:.0f} plain_train_cpu_s={p['cpu_s']:.0f} "
           f"ours_first_step_s={o['first_step_s']:.1f} ours_wall_s={o['wall_s']:.1f}")
 
 

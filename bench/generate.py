@@ -10,7 +10,7 @@
    feature cache (reported on its own); the median of the others is what an unchanged template set
    costs. Stored candidates/s = candidates stored / child seconds; ``cold_cpu_s`` is a child's CPU time
    (user + system), steadier than wall time on a shared machine.
-3. Warm worker: one bot.worker process per generator fed the same requests; stored candidates/s over
+3. Warm worker: one bot.runtime.worker process per generator fed the same requests; stored candidates/s over
    the runs (its start and model load reported separately and in an including-start rate).
 Each child's peak RSS comes from its own rusage (os.wait4): ``child_peak_rss_mb`` over the steady runs,
 ``first_child_peak_rss_mb`` for the one that loaded the encoder. Threads pinned as the daemon pins them.
@@ -45,7 +45,7 @@ platform = "outbox"
 def per_call(args: argparse.Namespace, generators: list[str], config: Path) -> dict[str, float]:
     """Model figures in this process (loads excluded), as the generator modules see them."""
     from bot.config import load_config
-    from bot.threads import pin_threads
+    from bot.core.threads import pin_threads
 
     pin_threads(args.threads)
     out: dict[str, float] = {}
@@ -107,7 +107,7 @@ def _post_per_call(args: argparse.Namespace) -> dict[str, float]:
 
 def cold_run(config: Path, generator: str, count: int, seed: int, threads: int) -> tuple[float, int, float, float]:
     """(seconds spawn to exit, candidates stored, peak RSS in MB, CPU seconds) of one generate child."""
-    from bot.threads import child_env
+    from bot.core.threads import child_env
 
     argv = [sys.executable, "-m", "bot", "--config", str(config), "generate", "--account", "demo",
             "--generator", generator, "--count", str(count), "--seed", str(seed), "--json"]
@@ -140,7 +140,7 @@ def cold(config: Path, generator: str, args: argparse.Namespace) -> dict[str, fl
 
 
 def warm(config: Path, generator: str, args: argparse.Namespace) -> dict[str, float]:
-    from bot.worker import Limits, WorkerClient
+    from bot.runtime.worker import Limits, WorkerClient
 
     started = time.perf_counter()
     client = WorkerClient(str(config), generator, threads=args.threads, limits=Limits(max_runs=args.warm_runs + 1))

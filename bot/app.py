@@ -7,8 +7,8 @@ generation (store a run), publishing (publish what is due, reconcile, sweep miss
 method owns its transaction and raises the project's typed errors (feedback.FeedbackError and its
 Conflict/NotFound/Refused, ConfigError, PublishError, GeneratorError, bot.errors.UsageError).
 The CLI, the daemon, the demo and the web admin call only this object; only the CLI turns errors
-into messages and exit codes. The use cases themselves live in their modules (bot/review.py,
-bot/publishing.py, bot/polling.py, bot/pipeline.py, bot/jobs.py) and are imported on first use, so
+into messages and exit codes. The use cases themselves live in their modules (bot/service/review.py,
+bot/service/publishing.py, bot/service/polling.py, bot/service/pipeline.py, bot/runtime/jobs.py) and are imported on first use, so
 a read-only command never pays for the rest.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, ConfigError
-from bot.media import MediaStore
+from bot.core.media import MediaStore
 from feedback.clock import utcnow
 from feedback.db import make_engine, make_session_factory, safe_url, schema_revision, transaction
 from feedback.models import SCHEMA_HEAD
@@ -34,15 +34,15 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
-    from bot.content import CaptionResult, MakeResult
-    from bot.jobs import GenerateOutcome
-    from bot.pipeline import GenerateRequest, GenerateResult, Models
     from bot.publishers.base import Publisher
-    from bot.publishing import PublishSummary
-    from bot.review import ReviewResult
-    from bot.story import StoryResult, Thread
-    from bot.web_queries import BoardFilter, BoardPage
-    from bot.worker import WorkerClient
+    from bot.runtime.jobs import GenerateOutcome
+    from bot.runtime.worker import WorkerClient
+    from bot.service.content import CaptionResult, MakeResult
+    from bot.service.pipeline import GenerateRequest, GenerateResult, Models
+    from bot.service.publishing import PublishSummary
+    from bot.service.review import ReviewResult
+    from bot.service.story import StoryResult, Thread
+    from bot.service.web_queries import BoardFilter, BoardPage
     from feedback.ranking import Ranker
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
@@ -101,7 +101,7 @@ class App:
         """The generator's warm worker client, one per App (started on first use, closed by close())."""
         with self._publishers_lock:
             if generator not in self.workers:
-                from bot.worker import Limits, WorkerClient
+                from bot.runtime.worker import Limits, WorkerClient
 
                 cfg = self.config.generator
                 client = WorkerClient(str(self.config.path), generator, threads=cfg.threads,
@@ -123,41 +123,41 @@ class App:
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
     def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
                 account: str | None = None, expected_version: int | None = None) -> ReviewResult:
-        from bot import review
+        from bot.service import review
 
         return review.approve(self, candidate_id, actor=actor, at=at, account=account,
                               expected_version=expected_version)
 
     def reject(self, candidate_id: int, *, actor: str, reason: str,
                expected_version: int | None = None) -> ReviewResult:
-        from bot import review
+        from bot.service import review
 
         return review.reject(self, candidate_id, actor=actor, reason=reason, expected_version=expected_version)
 
     def edit(self, candidate_id: int, *, actor: str, text: str, reason: str | None = None,
              expected_version: int | None = None) -> ReviewResult:
-        from bot import review
+        from bot.service import review
 
         return review.edit(self, candidate_id, actor=actor, text=text, reason=reason,
                            expected_version=expected_version)
 
     def cancel(self, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
-        from bot import review
+        from bot.service import review
 
         return review.cancel(self, post_id, actor=actor, reason=reason)
 
     def retry(self, post_id: int, *, actor: str) -> ReviewResult:
-        from bot import review
+        from bot.service import review
 
         return review.retry(self, post_id, actor=actor)
 
     def reschedule(self, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
-        from bot import review
+        from bot.service import review
 
         return review.reschedule(self, post_id, actor=actor, at=at)
 
     def add_candidate(self, image: Path, text: str, *, account: str | None, actor: str) -> int:
-        from bot import review
+        from bot.service import review
 
         return review.add_manual(self, image, text, account=account, actor=actor)
 
@@ -189,7 +189,7 @@ class App:
             return cand_repo.sheet_rows(session, self.clock(), statuses=statuses, account=account, limit=limit)
 
     def candidate(self, candidate_id: int) -> dict[str, Any]:
-        from bot.review_view import candidate_detail
+        from bot.service.review_view import candidate_detail
 
         with self.tx() as session:
             return candidate_detail(session, candidate_id, now=self.clock())
@@ -217,15 +217,15 @@ class App:
         with self.tx() as session:
             return query(session, **kwargs)
 
-    # -- web admin (reads in bot/web_queries.py, users in bot/web/auth.py) ------------------------------
+    # -- web admin (reads in bot/service/web_queries.py, users in bot/web/auth.py) ------------------------------
     def board(self, flt: BoardFilter, *, limit: int = 24, offset: int = 0) -> BoardPage:
-        from bot import web_queries
+        from bot.service import web_queries
 
         with self.tx() as session:
             return web_queries.board(session, flt, limit=limit, offset=offset)
 
     def web_read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """One bot.web_queries read (card, image_path, schedule, post_detail, dashboard, ...) in its transaction."""
+        """One bot.service.web_queries read (card, image_path, schedule, post_detail, dashboard, ...) in its transaction."""
         with self.tx() as session:
             return query(session, *args, **kwargs)
 
@@ -241,15 +241,15 @@ class App:
 
     # -- generation, publishing, polling -------------------------------------------------------------
     def store_generation(self, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
-        from bot.pipeline import run_generation
+        from bot.service.pipeline import run_generation
 
         return run_generation(self, req, models=models)
 
-    # -- content systems (bot/content.py, bot/story.py) ------------------------------------------------
+    # -- content systems (bot/service/content.py, bot/service/story.py) ------------------------------------------------
     def caption(self, photos: list[Path], *, tone: str | None, audience: str | None, account: str | None,
                 n: int = 5, seed: int | None = None, **models: Any) -> CaptionResult:
         """Captions in a tone for the user's own photos, into the review queue."""
-        from bot import content
+        from bot.service import content
 
         return content.caption_photos(self, photos, tone=tone, audience=audience, account=account, n=n,
                                       seed=seed, **models)
@@ -257,7 +257,7 @@ class App:
     def make(self, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
              matcher: Any = None) -> MakeResult:
         """A meme from a text: the template it is most like (learned map), queued with 3 alternatives."""
-        from bot import content
+        from bot.service import content
 
         return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
 
@@ -265,88 +265,88 @@ class App:
               account: str | None = None, topic: str | None = None, seed: int | None = None,
               **models: Any) -> StoryResult:
         """A story thread of 2-6 parts from an image (a file or a template slug), into review."""
-        from bot import story
+        from bot.service import story
 
         return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
                                topic=topic, seed=seed, **models)
 
     def thread(self, candidate_id: int) -> Thread:
-        from bot import story
+        from bot.service import story
 
         return story.thread(self, candidate_id)
 
     def continue_thread(self, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
                         seed: int | None = None, writer: Any = None) -> tuple[ReviewResult, Thread]:
-        from bot import story
+        from bot.service import story
 
         return story.continue_story(self, candidate_id, actor=actor, parts=parts, steer=steer, seed=seed,
                                     writer=writer)
 
     def edit_thread_part(self, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
-        from bot import story
+        from bot.service import story
 
         return story.edit_part(self, candidate_id, position, text, actor=actor)
 
     def approve_thread(self, candidate_id: int, *, actor: str, at: datetime | None = None,
                        account: str | None = None) -> ReviewResult:
-        from bot import story
+        from bot.service import story
 
         return story.approve_thread(self, candidate_id, actor=actor, at=at, account=account)
 
     def publish_due(self, *, owner: str, limit: int | None = None) -> PublishSummary:
-        from bot.publishing import publish_due
+        from bot.service.publishing import publish_due
 
         return publish_due(self, owner=owner, limit=limit, stop=self.stopping)
 
     def reconcile(self) -> int:
-        from bot.publishing import reconcile_unconfirmed
+        from bot.service.publishing import reconcile_unconfirmed
 
         return reconcile_unconfirmed(self)
 
     def sweep_missed(self) -> int:
-        from bot.publishing import sweep_missed
+        from bot.service.publishing import sweep_missed
 
         return sweep_missed(self)
 
     def poll(self) -> int:
-        from bot.polling import poll_due
+        from bot.service.polling import poll_due
 
         return poll_due(self)
 
     def rerank(self) -> int:
-        from bot.polling import rescore
+        from bot.service.polling import rescore
 
         return rescore(self, self.clock())
 
     # -- scheduler jobs (bound methods: nothing is pickled, nothing is global) -----------------------
     def job_generate(self, account: str, schedule: int = 0) -> GenerateOutcome | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, f"generate account={account} schedule={schedule}",
                             lambda: jobs.run_generate_child(self, account, schedule))
 
     def job_publish(self) -> datetime | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "publish", lambda: jobs.publish(self))
 
     def job_poll(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "poll", self.poll)
 
     def job_reconcile(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "reconcile", self.reconcile)
 
     def job_prune(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "prune", lambda: jobs.prune_media(self))
 
     def job_auto_approve(self) -> int | None:
-        from bot import jobs
+        from bot.runtime import jobs
 
         return jobs.run_job(self, "auto_approve",
                             lambda: jobs.auto_approve(self) if self.config.publishing.auto_approve else 0)

@@ -344,7 +344,7 @@ class Heartbeat(Base):
 
 
 class JobState(Base):
-    """Per periodic scheduler job: its trigger's signature and its last and next run (bot.daemon)."""
+    """Per periodic scheduler job: its trigger's signature and its last and next run (bot.runtime.daemon)."""
 
     __tablename__ = "job_state"
 

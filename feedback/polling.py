@@ -1,7 +1,7 @@
 """Engagement polling: which posts are due on the thinning schedule, and engagement scores.
 
 Pure functions over values; the repository (feedback.repository.metrics) reads and writes the rows
-and bot.polling asks the platforms.
+and bot.service.polling asks the platforms.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Build the publisher of one configured account (config + secrets). bot.publishing caches them."""
+"""Build the publisher of one configured account (config + secrets). bot.service.publishing caches them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -17,7 +17,7 @@ def build_publisher(config: Config, account: AccountConfig, *, clock: Callable[[
         assert box is not None  # AccountConfig fills the platform's section
         return OutboxPublisher(account=account.name, path=box.path, latency_ms=box.latency_ms,
                                audience_seed=box.audience_seed, clock=clock)
-    from bot.secrets import INSTAGRAM_KEYS, X_KEYS, account_secrets
+    from bot.config.secrets import INSTAGRAM_KEYS, X_KEYS, account_secrets
 
     if account.platform == "x":
         from bot.publishers.x import XPublisher

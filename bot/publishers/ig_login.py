@@ -9,10 +9,10 @@ from typing import Any
 
 from instagrapi import exceptions as ig
 
+from bot.config.secrets import Secret
 from bot.publishers.base import AuthError, ChallengeRequired
 from bot.publishers.ig_client import configure_client
 from bot.publishers.instagram import save_session_file
-from bot.secrets import Secret
 
 
 def interactive_login(*, username: str, password: Secret, session_file: Path, ask: Callable[[str], str],

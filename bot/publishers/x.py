@@ -20,6 +20,7 @@ import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
+from bot.config.secrets import Secret
 from bot.publishers.base import (
     AuthError,
     CreditsDepleted,
@@ -33,7 +34,6 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
-from bot.secrets import Secret
 
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost

@@ -30,7 +30,7 @@ UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def _templates(web: Web) -> list[str]:
-    from bot.template_library import all_templates
+    from bot.service.templates import all_templates
 
     errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import web_queries
+from bot.service import web_queries
 from bot.web import charts, views
 from bot.web.routes_review import parse_when
 from bot.web.server import (

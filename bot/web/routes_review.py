@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import web_queries
+from bot.service import web_queries
 from bot.web.server import (
     MAX_REASON,
     MAX_TEXT,

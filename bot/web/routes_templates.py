@@ -1,6 +1,6 @@
 """The Templates page: the meme templates the generators use, the user's own library (upload with
 boxes, keywords and a description; remove), and a preview of any template with sample text drawn by
-the renderer the generators use. Every change goes through bot.template_library, as the CLI does."""
+the renderer the generators use. Every change goes through bot.service.templates, as the CLI does."""
 from __future__ import annotations
 
 import logging
@@ -22,7 +22,7 @@ SAMPLE = "when the template is yours and the text fits"
 
 
 def _entries(web: Web) -> tuple[list[Any], str | None]:
-    from bot.template_library import list_templates
+    from bot.service.templates import list_templates
 
     errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:
@@ -66,7 +66,7 @@ async def template_image(request: Request) -> Response:
 @guarded
 async def template_preview(request: Request) -> Response:
     """PNG of the template with ``text`` drawn in its boxes (the generators' renderer)."""
-    from bot.template_library import preview
+    from bot.service.templates import preview
 
     web: Web = request.app.state.web
     entry = _entry(request)
@@ -89,7 +89,7 @@ async def _saved_upload(request: Request) -> tuple[Path, str]:
 
 
 async def add(request: Request) -> Response:
-    from bot.template_library import add_template
+    from bot.service.templates import add_template
 
     web: Web = request.app.state.web
     name = form_value(request, "name", limit=64, required=True, label="name")
@@ -112,7 +112,7 @@ async def add(request: Request) -> Response:
 
 
 async def remove(request: Request) -> Response:
-    from bot.template_library import remove_and_keep_candidates
+    from bot.service.templates import remove_and_keep_candidates
 
     web: Web = request.app.state.web
     slug = request.path_params["slug"][:64]

@@ -41,7 +41,7 @@ def test_every_registered_command_module_loads():
 def test_a_command_module_that_fails_to_import_is_an_error_not_a_missing_command(monkeypatch):
     from bot.cli import LazyGroup
 
-    group = LazyGroup(name="t", lazy={"broken": "bot.commands.no_such_module:cmd"})
+    group = LazyGroup(name="t", lazy={"broken": "bot.cli.commands.no_such_module:cmd"})
     with pytest.raises(ModuleNotFoundError):
         group.list_commands(click.Context(group))
 

@@ -24,7 +24,7 @@ def test_example_config_loads_and_resolves_paths_against_its_folder(tmp_path):
 
 
 def test_packaged_example_is_the_top_level_file():
-    from bot.commands.setup import example_config_text
+    from bot.cli.commands.setup import example_config_text
 
     assert example_config_text() == (REPO / "config.example.toml").read_text()
 

@@ -185,7 +185,7 @@ def test_thread_cli_errors_are_one_line(write_config, run_cli):
 
 @pytest.mark.slow
 def test_story_from_a_template_continued_steered_and_published(write_config, tmp_path):
-    from bot.publishing import publish_due
+    from bot.service.publishing import publish_due
     from generator.photo_topics import load_photo_topics
     from generator.textgen import load_writer
 

@@ -12,8 +12,15 @@ import pytest
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.daemon import FOLLOW_JOB_ID, HEARTBEAT_JOB_ID, RETRY_JOB_ID, Daemon, build_scheduler, planned_jobs
-from bot.heartbeat import status_report
+from bot.runtime.daemon import (
+    FOLLOW_JOB_ID,
+    HEARTBEAT_JOB_ID,
+    RETRY_JOB_ID,
+    Daemon,
+    build_scheduler,
+    planned_jobs,
+)
+from bot.runtime.heartbeat import status_report
 from feedback.repository import jobstate
 from tests.bot.approving import approve_and_schedule
 
@@ -163,7 +170,7 @@ def test_a_run_missed_while_down_is_caught_up_once_from_the_job_table(app):
 
 def test_a_rate_limit_schedules_one_extra_publish_at_the_reset_time(app):
     daemon = Daemon(app, blocking=False)
-    daemon.elect()  # only the leader schedules extra runs (bot.leader)
+    daemon.elect()  # only the leader schedules extra runs (bot.runtime.leader)
     daemon.scheduler.start(paused=True)
     retry_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=15)
     assert daemon._guarded("publish", lambda: retry_at)() == retry_at
@@ -195,7 +202,7 @@ def test_daemon_beats_lists_next_runs_and_stops_cleanly(app):
 
 
 def test_stale_heartbeat_is_reported_dead(app, clock):
-    from bot.heartbeat import identity, write_beat
+    from bot.runtime.heartbeat import identity, write_beat
 
     app.clock = clock
     write_beat(app, identity("daemon", clock()), {"publish": {"next_run": None, "trigger": "interval"}})
@@ -262,7 +269,7 @@ def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
 
 
 def test_a_stop_requested_before_the_scheduler_runs_still_ends_the_daemon(app, monkeypatch):
-    import bot.daemon as daemon_module
+    import bot.runtime.daemon as daemon_module
 
     daemon = Daemon(app)
     monkeypatch.setattr(daemon_module, "startup_sweep", lambda _app: daemon.stop())  # SIGTERM while sweeping
@@ -283,7 +290,7 @@ def test_the_daemon_process_never_imports_an_ml_framework(tmp_path):
     code = (
         "import sys\n"
         "from bot.app import build_app\nfrom bot.config import load_config\n"
-        "from bot.daemon import Daemon\n"
+        "from bot.runtime.daemon import Daemon\n"
         f"app = build_app(load_config({str(cfg.path)!r}))\n"
         "d = Daemon(app, blocking=False)\nd.scheduler.start(paused=True)\nd.beat()\n"
         "for job in (app.job_publish, app.job_poll, app.job_reconcile, app.job_prune): job()\n"

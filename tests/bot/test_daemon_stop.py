@@ -16,7 +16,7 @@ import pytest
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.daemon import Daemon
+from bot.runtime.daemon import Daemon
 
 CONFIG = """
 [storage]
@@ -38,7 +38,7 @@ def config_path(tmp_path):
 
 
 def test_a_stop_while_the_heartbeat_runs_ends_the_daemon(config_path, monkeypatch):
-    import bot.daemon as daemon_module
+    import bot.runtime.daemon as daemon_module
 
     app = build_app(load_config(config_path))
     in_beat, release = threading.Event(), threading.Event()
@@ -132,7 +132,7 @@ def test_a_second_signal_during_teardown_exits_at_once(config_path, tmp_path):
 def test_a_generate_child_dies_with_its_killed_daemon_and_a_restart_reaps_its_run(config_path, tmp_path):
     """SIGKILL the process that started `memeloop generate`: the child notices within a second and
     leaves; the generation row it would have finished is given up by the next daemon's start-up."""
-    from bot import jobs
+    from bot.runtime import jobs
     from feedback.repository import candidates as cand_repo
     from feedback.repository import generations as gen_repo
 

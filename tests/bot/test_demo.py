@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from bot.demo import MARKER, SimClock, prepare_folder
 from bot.errors import UsageError
+from bot.runtime.demo import MARKER, SimClock, prepare_folder
 
 NEEDS = ("generator.meme", "generator.pggan", "generator.textgen", "generator.annotate", "generator.platforms",
-         "generator.safety", "bot.publishing", "bot.polling", "feedback.learning", "feedback.dedupe")
+         "generator.safety", "bot.service.publishing", "bot.service.polling", "feedback.learning", "feedback.dedupe")
 
 
 def _missing() -> list[str]:

@@ -91,7 +91,7 @@ def assert_usable(cfg: Config) -> None:
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from bot.slots import next_slot
+    from bot.service.slots import next_slot
 
     for section in (cfg.scheduler, cfg.publishing, cfg.polling, cfg.generator, cfg.safety, cfg.ranking):
         for value in section.__dict__.values():
@@ -288,7 +288,7 @@ def test_fuzz_memefly_import_many(image_folder, entries, nested):
 
 def image_case(populated: dict, image: tuple[bytes, tuple[int, int] | None]) -> None:
     from bot.config import AccountConfig
-    from bot.publishing import Job, prepare_post
+    from bot.service.publishing import Job, prepare_post
     from generator import GeneratorError
 
     data, upright = image

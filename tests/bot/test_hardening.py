@@ -129,7 +129,7 @@ def test_in_memory_sqlite_url_works(tmp_path, run_cli):
 def test_db_password_from_environment_or_secrets_file(tmp_path):
     from sqlalchemy.engine import make_url
 
-    from bot.secrets import REDACTOR
+    from bot.config.secrets import REDACTOR
 
     url = '[storage]\nurl = "postgresql+psycopg://app@db.example/memeloop"\n'
     cfg = parse_config(url, environ={"MEMELOOP_DB_PASSWORD": "s3cr@t:/%x"})
@@ -321,7 +321,7 @@ def _blue_on_top(image: Image.Image) -> bool:
 def test_exif_orientation_6_is_published_rotated_on_every_platform(cfg, run_cli, tmp_path):
     from bot.app import build_app
     from bot.config import AccountConfig, load_config
-    from bot.publishing import Job, prepare_post, publish_due
+    from bot.service.publishing import Job, prepare_post, publish_due
 
     _oriented_jpeg(tmp_path / "turned.jpg")
     added = run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "turned.jpg"), "--text", "up")

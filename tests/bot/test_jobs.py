@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
 from bot.app import build_app
 from bot.config import load_config
+from bot.runtime import jobs
 from feedback.repository import generations as gen_repo
 
 CONFIG = """

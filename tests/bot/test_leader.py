@@ -1,4 +1,4 @@
-"""Leader election (bot.leader): one leader at a time, take-over when it dies or its lease lapses,
+"""Leader election (bot.runtime.leader): one leader at a time, take-over when it dies or its lease lapses,
 and a daemon that attaches the periodic jobs only while it leads. SQLite lease row and the real
 PostgreSQL advisory lock."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 
 from bot.app import build_app
 from bot.config import parse_config
-from bot.daemon import FOLLOW_JOB_ID, HEARTBEAT_JOB_ID, Daemon
-from bot.heartbeat import status_report
-from bot.leader import AdvisoryLock, LeaseRow, leadership_for
+from bot.runtime.daemon import FOLLOW_JOB_ID, HEARTBEAT_JOB_ID, Daemon
+from bot.runtime.heartbeat import status_report
+from bot.runtime.leader import AdvisoryLock, LeaseRow, leadership_for
 from feedback import migrate
 from feedback.db import make_engine, make_session_factory, transaction
 from feedback.repository.leadership import Holder, advisory_locks_held
@@ -161,7 +161,7 @@ def test_daemon_on_postgres_leads_and_says_so(tmp_path, pg_url, clock):
 
 
 def test_a_leader_whose_job_state_cannot_be_read_steps_aside(tmp_path, clock, monkeypatch):
-    import bot.daemon
+    import bot.runtime.daemon
 
     app = build_app(parse_config(CONFIG.format(url="sqlite:///memeloop.db"), source="t.toml", base=tmp_path),
                     clock=clock)
@@ -170,7 +170,7 @@ def test_a_leader_whose_job_state_cannot_be_read_steps_aside(tmp_path, clock, mo
     def broken(session):
         raise OSError("job state unavailable")
 
-    monkeypatch.setattr(bot.daemon.jobstate, "load", broken)
+    monkeypatch.setattr(bot.runtime.daemon.jobstate, "load", broken)
     try:
         daemon.elect()
         assert not daemon.leading and _periodic(daemon) == set()
@@ -180,8 +180,8 @@ def test_a_leader_whose_job_state_cannot_be_read_steps_aside(tmp_path, clock, mo
 
 
 def test_status_names_the_leader_and_each_process_role(write_config, run_cli):
-    from bot.heartbeat import Identity, write_beat
-    from bot.heartbeat import identity as ident
+    from bot.runtime.heartbeat import Identity, write_beat
+    from bot.runtime.heartbeat import identity as ident
 
     config = write_config()
     app = build_app(parse_config(config.read_text(), source=str(config), base=config.parent))

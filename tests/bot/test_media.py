@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from bot.media import MediaStore, png_bytes
+from bot.core.media import MediaStore, png_bytes
 
 
 def _photo(mode: str) -> Image.Image:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import modelstore
 from bot.config import load_config
+from bot.core import modelstore
 from bot.errors import ConfigError
 
 

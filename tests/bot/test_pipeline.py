@@ -15,7 +15,7 @@ from PIL import Image
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.pipeline import GenerateRequest, Models, meme_drafts, post_drafts, run_generation
+from bot.service.pipeline import GenerateRequest, Models, meme_drafts, post_drafts, run_generation
 from feedback.models import Candidate, Generation
 from generator.types import Box, Template
 

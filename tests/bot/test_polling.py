@@ -1,4 +1,4 @@
-"""bot.polling.poll_due against a fake platform edge (the publisher), real database and ranker."""
+"""bot.service.polling.poll_due against a fake platform edge (the publisher), real database and ranker."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +8,8 @@ import pytest
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.polling import poll_due
 from bot.publishers.base import AuthError
+from bot.service.polling import poll_due
 from feedback.polling import Counts
 from feedback.repository import metrics
 from tests.feedback import feedback_rows as rows

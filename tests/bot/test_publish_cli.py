@@ -32,7 +32,7 @@ def test_add_approve_publish_list(cfg, run_cli, tmp_path):
     assert (post["state"], post["account"], post["text"]) == ("scheduled", "demo", "me on monday")
     from bot.app import build_app
     from bot.config import load_config
-    from bot.publishing import publish_due
+    from bot.service.publishing import publish_due
 
     app = build_app(load_config(cfg))
     assert publish_due(app, owner="t").published == 1

@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from bot import publishing
+from bot.service import publishing
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
@@ -216,7 +216,7 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
     import logging
     import sqlite3
 
-    from bot.logs import configure_logging
+    from bot.core.logs import configure_logging
 
     app, rsps = xapp
     configure_logging(level="DEBUG", file=tmp_path / "memeloop.log")
@@ -238,7 +238,7 @@ def test_sentinel_secrets_never_reach_logs_or_database(xapp, clock, tmp_path, ca
         fakes.x_metrics(rsps, "1")
         app.publisher("xacct").fetch_metrics(["1"], now=clock())
     finally:
-        from bot.logs import OURS
+        from bot.core.logs import OURS
 
         logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers if not isinstance(h, OURS)]
     log_text = (tmp_path / "memeloop.log").read_text()
@@ -315,7 +315,7 @@ def test_two_workers_at_once_publish_each_post_once(app, clock):
 
 
 def test_published_outbox_posts_are_polled_with_simulated_engagement(app, clock):
-    from bot.polling import poll_due
+    from bot.service.polling import poll_due
     from feedback.models import MetricSnapshot
 
     approve_and_schedule(app, add_candidates(app, ["short and sweet #a", "b"]), actor="a", at=clock())

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.review_view import inline_image, inline_protocol
+from bot.service.review_view import inline_image, inline_protocol
 from feedback.models import Candidate
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.secrets import REDACTOR, X_KEYS, account_secrets
+from bot.config.secrets import REDACTOR, X_KEYS, account_secrets
 
 X_CONFIG = '[[accounts]]\nname = "main"\nplatform = "x"\n[accounts.x]\ncredentials_env_prefix = "T_X_"\n'
 

@@ -5,7 +5,7 @@ import json
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.heartbeat import identity, write_beat
+from bot.runtime.heartbeat import identity, write_beat
 from tests.bot.approving import approve_and_schedule
 
 
@@ -85,7 +85,7 @@ def test_run_once_publishes_what_is_due_and_exits(write_config, run_cli, tmp_pat
 
 
 def test_auto_approve_fills_an_empty_schedule_with_the_best_candidate(write_config, tmp_path):
-    from bot.jobs import auto_approve
+    from bot.runtime.jobs import auto_approve
     from feedback.repository import posts as post_repo
 
     app = build_app(load_config(write_config(OUTBOX_CONFIG)))

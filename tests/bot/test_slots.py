@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
 from bot.config import parse_config
-from bot.slots import next_slot
+from bot.service.slots import next_slot
 
 
 def _account(extra: str = ""):

@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from bot import publishing
+from bot.service import publishing
 from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import threads

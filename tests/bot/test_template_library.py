@@ -15,7 +15,7 @@ from PIL import Image
 
 from bot.app import build_app
 from bot.config import load_config
-from bot.template_library import all_templates, auto_boxes, library_dir
+from bot.service.templates import all_templates, auto_boxes, library_dir
 from generator.meme.templates import DEMO_DATA_DIR, template_folders
 from tests.bot.web_helpers import make_site
 
@@ -96,7 +96,7 @@ def test_auto_boxes_avoid_the_busy_part_of_the_picture(tmp_path):
 def test_make_uses_a_library_template_and_its_candidates_survive_removal(cfg, tmp_path, clock):
     app = build_app(load_config(cfg), clock=clock)
     try:
-        from bot.template_library import add_template, remove_and_keep_candidates
+        from bot.service.templates import add_template, remove_and_keep_candidates
 
         add_template(app.config, photo(tmp_path / "dog.png"), name="dog desk", keywords=["work"])
         made = app.make("when the standup is at 9 and so am i", account="demo", template="dog-desk", seed=1)

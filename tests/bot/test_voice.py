@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import modelstore
 from bot.app import build_app
 from bot.config import load_config
-from bot.voice import account_captions, choose_base, train_voice
+from bot.core import modelstore
+from bot.service.voice import account_captions, choose_base, train_voice
 from generator import DataError
 from generator.textgen.finetune import Settings, examples_from_texts, read_caption_lines
 from generator.textgen.writer import DEMO_BUNDLE

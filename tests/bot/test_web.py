@@ -165,7 +165,7 @@ def test_board_filters_and_pages(site):
     assert bad.status_code == 400 and "unknown status" in bad.text
     assert site.client.get("/board?page=0").status_code == 400
     assert site.client.get("/board?page=abc").status_code == 400
-    page = site.app.board(__import__("bot.web_queries", fromlist=["BoardFilter"]).BoardFilter(), limit=3, offset=3)
+    page = site.app.board(__import__("bot.service.web_queries", fromlist=["BoardFilter"]).BoardFilter(), limit=3, offset=3)
     assert page.total == 4 and [c["id"] for c in page.cards] == [site.ids[3]]
 
 

@@ -1,4 +1,4 @@
-"""bot.web_queries: the dashboard's datasets are the CLI's stats queries (over the rollups, which
+"""bot.service.web_queries: the dashboard's datasets are the CLI's stats queries (over the rollups, which
 tests/feedback/test_rollups.py pins to a from-scratch fold), in the page's order; the board's
 filters and pages; the ranker's effects."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import web_queries
+from bot.service import web_queries
 from feedback.polling import Counts
 from feedback.repository import stats as stats_repo
 from feedback.repository.metrics import NewSnapshot, add_snapshots

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.worker import Limits, WorkerClient, WorkerError, parse_request, serve
+from bot.runtime.worker import Limits, WorkerClient, WorkerError, parse_request, serve
 
 CONFIG = """
 [storage]

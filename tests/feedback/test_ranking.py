@@ -275,7 +275,7 @@ def test_a_generate_run_never_imports_scipy():
     import sys
     from pathlib import Path
 
-    code = ("import sys, numpy as np, feedback.learning, bot.pipeline\n"
+    code = ("import sys, numpy as np, feedback.learning, bot.service.pipeline\n"
             "from feedback.ranking import Outcome, Ranker, features_of\n"
             "f = [features_of(generator='meme', text=f'a cat {i}', account='a', hour=i % 24, template=f't{i % 3}',"
             " beam_rank=i % 5, beam_score=-1.0 - i) for i in range(340)]\n"

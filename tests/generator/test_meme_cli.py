@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 from PIL import Image
 
-from bot.commands.train_meme import command, import_memefly
+from bot.cli.commands.train_meme import command, import_memefly
 
 
 def test_help_texts_carry_an_example():

@@ -9,7 +9,7 @@ from typing import Any
 
 import responses
 
-from bot.secrets import Secret
+from bot.config.secrets import Secret
 
 X_API = "https://api.x.com"
 TWEEPY_API = X_API  # tweepy's own host is rewritten to api_base for every call

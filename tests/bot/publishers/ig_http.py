@@ -18,8 +18,8 @@ from unittest import mock
 
 import responses
 
+from bot.config.secrets import Secret
 from bot.publishers.instagram import InstagramPublisher
-from bot.secrets import Secret
 from tests.bot.publishers.fakes import load
 
 API = "https://i.instagram.com/api/v1"

@@ -1,5 +1,5 @@
 """Exactly once under faults: the upload's answer is lost, then every read of the feed fails for a
-while during reconciliation. The real instagrapi Client, our publisher and bot.publishing's claim /
+while during reconciliation. The real instagrapi Client, our publisher and bot.service.publishing's claim /
 reconcile machinery run for real over HTTP fakes; the post must reach Instagram once."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import requests
 import responses
 
-from bot import publishing
+from bot.service import publishing
 from feedback.repository import posts as posts_repo
 from tests.bot.approving import approve_and_schedule
 from tests.bot.publishers import ig_http

@@ -10,9 +10,9 @@ import pytest
 from instagrapi import Client
 from instagrapi import exceptions as ig
 
+from bot.config.secrets import Secret
 from bot.publishers.base import AuthError
 from bot.publishers.ig_login import interactive_login
-from bot.secrets import Secret
 from tests.bot.publishers import ig_http
 
 
@@ -53,6 +53,6 @@ def test_a_refused_password_is_one_clear_error(tmp_path):
 
 
 def test_the_click_command_has_help_with_an_example():
-    from bot.commands.accounts_login import login
+    from bot.cli.commands.accounts_login import login
 
     assert "Example: memeloop accounts login" in (login.help or "")

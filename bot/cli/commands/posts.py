@@ -1,0 +1,200 @@
+"""Posting commands: add a hand-made candidate, approve (and schedule), list posts, retry, cancel,
+reschedule, accounts."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from bot.cli import CliState, actor, config_option, pass_state
+from bot.cli.output import emit, format_options
+from bot.cli.types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
+from feedback.states import POST_STATES
+
+log = logging.getLogger(__name__)
+
+POST_COLUMNS = ("id", "state", "account", "candidate_id", "text", "scheduled_at", "attempts", "remote_id",
+                "error_class")
+ACCOUNT_COLUMNS = ("name", "platform", "handle", "enabled", "paused_until", "pause_reason", "scheduled",
+                   "published", "unconfirmed", "failed")
+
+
+@click.command("add")
+@click.option("--image", "image", required=True, type=ImageFile,
+              help="Image file to post (copied into storage.media_dir).")
+@click.option("--text", required=True, type=CaptionText, help="The post's text.")
+@click.option("--account", help="Account to post it to (default: the only configured account).")
+@config_option
+@pass_state
+def queue_add(state: CliState, image: Path, text: str, account: str | None) -> None:
+    """Add a hand-made candidate to the review queue (generator 'manual').
+
+    Example: memeloop queue add --image cat.png --text "me on monday" --account demo
+    """
+    if not text.strip():
+        raise click.BadParameter("the text is empty", param_hint="--text")
+    app = state.app()
+    candidate_id = app.add_candidate(image, text, account=account, actor=actor())
+    detail = app.candidate(candidate_id)
+    click.echo(f"added candidate {candidate_id} (manual, account {detail['account'] or '-'}): {detail['image_path']}")
+
+
+@click.command("approve")
+@click.argument("ids", nargs=-1, type=DbId)
+@click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
+@click.option("--at", "at", type=IsoTime, help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
+                                 "default: the account's next free slot.")
+@click.option("--account", help="Account to post to (also filters --all).")
+@config_option
+@pass_state
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | None,
+            account: str | None) -> None:
+    """Approve candidates and schedule them for posting.
+
+    Example: memeloop approve 12 15 --at 2026-01-05T19:00
+    """
+    from feedback import FeedbackError
+
+    if bool(ids) == all_pending:
+        raise click.UsageError("give candidate IDs or --all (not both)")
+    app = state.app()
+    if all_pending:
+        ids = tuple(r.id for r in app.queue(statuses=("pending",), account=account, limit=None))
+        if not ids:
+            click.echo("nothing pending to approve")
+            return
+    failed = []
+    who = actor()
+    for candidate_id in ids:
+        try:
+            result = app.approve(candidate_id, actor=who, at=at, account=account)
+        except FeedbackError as exc:
+            failed.append(str(exc))
+            continue
+        click.echo(f"candidate {candidate_id} -> post {result.post_id} at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(ids)} not approved: " + "; ".join(failed))
+
+
+@click.group("posts")
+def posts() -> None:
+    """Scheduled and published posts.
+
+    Example: memeloop posts list --state failed --json
+    """
+
+
+@posts.command("list")
+@click.option("--state", "states", multiple=True, type=click.Choice(POST_STATES), help="State to list (repeatable).")
+@click.option("--account", help="Only posts of this account.")
+@click.option("--limit", type=Limit, default=50, show_default=True, help="0 = no limit.")
+@format_options
+@config_option
+@pass_state
+def posts_list(state: CliState, states: tuple[str, ...], account: str | None, limit: int, fmt: str) -> None:
+    """List posts, latest schedule first.
+
+    Example: memeloop posts list --state unconfirmed --state failed --csv
+    """
+    rows = state.app().posts(states=states or None, account=account, limit=limit or None)
+    emit([r.__dict__ for r in rows], fmt, columns=POST_COLUMNS, title="posts", empty="no posts")
+
+
+@click.command("retry")
+@click.argument("post_id", type=DbId)
+@config_option
+@pass_state
+def retry(state: CliState, post_id: int) -> None:
+    """Put a failed or unconfirmed post back in the schedule (now), with a fresh attempt budget.
+
+    Example: memeloop retry 42
+    """
+    result = state.app().retry(post_id, actor=actor())
+    if result.post_before == "unconfirmed":
+        click.echo(f"warning: post {post_id} was unconfirmed; if it did reach the platform it will appear twice",
+                   err=True)
+    click.echo(f"post {post_id}: {result.post_before} -> {result.post_state} (due now)")
+
+
+@click.command("cancel")
+@click.argument("post_ids", type=DbId, nargs=-1, required=True)
+@click.option("--reason", type=NoteText, help="Why (kept in the audit log).")
+@config_option
+@pass_state
+def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> None:
+    """Unschedule posts: each is cancelled and its candidate goes back to the review queue.
+
+    A post that is being published, unconfirmed or published cannot be cancelled.
+
+    Example: memeloop cancel 42 --reason "wrong day"
+    """
+    from feedback import FeedbackError
+
+    app, failures = state.app(), []
+    for post_id in post_ids:
+        try:
+            result = app.cancel(post_id, actor=actor(), reason=reason)
+        except FeedbackError as exc:
+            failures.append(str(exc))
+            continue
+        click.echo(f"post {post_id} cancelled; candidate {result.candidate_id} is {result.after} again")
+    if failures:
+        raise click.ClickException("; ".join(failures))
+
+
+@click.command("reschedule")
+@click.argument("post_id", type=DbId)
+@click.option("--at", "at", required=True, type=IsoTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
+@config_option
+@pass_state
+def reschedule(state: CliState, post_id: int, at: datetime) -> None:
+    """Move a scheduled post to another time.
+
+    Example: memeloop reschedule 42 --at 2026-01-06T09:00
+    """
+    result = state.app().reschedule(post_id, actor=actor(), at=at)
+    click.echo(f"post {post_id} scheduled at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
+
+
+@click.group("accounts")
+def accounts() -> None:
+    """Configured accounts and their pause state.
+
+    Example: memeloop accounts list --json
+    """
+
+
+@accounts.command("list")
+@format_options
+@config_option
+@pass_state
+def accounts_list(state: CliState, fmt: str) -> None:
+    """List accounts with pause state and post counts.
+
+    Example: memeloop accounts list
+    """
+    emit(state.app().accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts")
+
+
+def _login_command() -> None:
+    from bot.cli.commands.accounts_login import login
+
+    accounts.add_command(login)
+
+
+_login_command()
+
+
+@accounts.command("resume")
+@click.argument("name")
+@config_option
+@pass_state
+def accounts_resume(state: CliState, name: str) -> None:
+    """Lift an account's pause (after fixing credentials or clearing an Instagram challenge).
+
+    Example: memeloop accounts resume insta_main
+    """
+    reason = state.app().resume_account(name, actor=actor())
+    click.echo(f"account {name} resumed" + (f" (was paused: {reason})" if reason else " (was not paused)"))

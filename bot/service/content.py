@@ -1,0 +1,207 @@
+"""Content-system use cases: caption a user's photo in a tone, turn a text into a meme.
+
+Each one loads its models (generator/, pure), builds the pipeline's Drafts and hands them to the
+same run as the scheduled generators (bot.service.pipeline.run_generation): media store, safety, duplicate
+guard, ranker, review queue. Every candidate keeps in ``params`` what regenerates it (model
+versions, seeds, topic or template scores). Story threads live in bot/service/story.py.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UsageError
+from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Config
+
+MAX_CAPTIONS = 20
+
+
+@dataclass(frozen=True)
+class Made:
+    """One stored candidate of a content run, as the CLI shows it."""
+
+    id: int
+    status: str
+    text: str
+    reason: str | None
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    run: GenerateResult
+    topics: tuple[dict[str, Any], ...]  # per photo: PhotoTopic.to_json()
+    candidates: tuple[Made, ...]
+
+
+def made_by(app: App, generation_id: int) -> tuple[Made, ...]:
+    from feedback.repository import candidates as cand_repo
+
+    with app.tx() as session:
+        return tuple(Made(c.id, c.status, c.text, c.status_reason, dict(c.params or {}))
+                     for c in cand_repo.of_generation(session, generation_id))
+
+
+def resolve_account(app: App, account: str | None) -> str:
+    if account:
+        app.config.account(account)  # ConfigError names the unknown account
+        return account
+    if len(app.config.accounts) == 1:
+        return app.config.accounts[0].name
+    raise UsageError("several accounts are configured; pass --account NAME")
+
+
+def read_photos(paths: Sequence[Path]) -> list[Any]:
+    """Upright RGB PIL images (generator.imageio: size-limited, EXIF-rotated, no animations); a
+    missing, unreadable or oversized file is one line naming it."""
+    from generator import DataError
+    from generator.imageio import open_image
+
+    out = []
+    for path in paths:
+        try:
+            out.append(open_image(path).convert("RGB"))
+        except DataError as exc:
+            raise UsageError(str(exc)) from None
+    return out
+
+
+def _check_choice(name: str, value: str | None, known: Sequence[str]) -> None:
+    if value is not None and value not in known:
+        raise UsageError(f"--{name} {value!r} is not one the caption model knows ({', '.join(known)})")
+
+
+# --- caption my photo ------------------------------------------------------------------------------
+
+def caption_models(config: Config, *, topics=None, writer=None) -> tuple[Any, Any]:
+    from bot.core.modelstore import writer_path
+    from generator.photo_topics import load_photo_topics
+    from generator.textgen import load_writer
+
+    return topics or load_photo_topics(), writer or load_writer(writer_path(config))
+
+
+def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audience: str | None,
+                   account: str | None, n: int = 5, seed: int | None = None, topics=None,
+                   writer=None) -> CaptionResult:
+    """n captions per photo, written for the photo's topic in the given tone and audience; all n go
+    to review (they are alternatives for the same photo, never each other's duplicates)."""
+    if not photos:
+        raise UsageError("give at least one photo")
+    if not 1 <= n <= MAX_CAPTIONS:
+        raise UsageError(f"-n must be between 1 and {MAX_CAPTIONS}, not {n}")
+    name = resolve_account(app, account)
+    images = read_photos(photos)
+    topics, writer = caption_models(app.config, topics=topics, writer=writer)
+    _check_choice("tone", tone, writer.tones)
+    _check_choice("audience", audience, writer.audiences)
+    found = topics.topics(images)
+    seed = secrets.randbits(62) if seed is None else seed
+
+    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
+        return photo_drafts(writer, list(zip(photos, images, found)), req, prefix)
+
+    models = Models("photo", f"{topics.version}+{writer.version}"[:64], make,
+                    {"topics_model": topics.version, "writer": writer.version, "forward_per_image": n,
+                     "photos": [str(p) for p in photos]})
+    req = GenerateRequest(account=name, generator="photo", count=n * len(photos), seed=seed, tone=tone,
+                          audience=audience)
+    run = app.store_generation(req, models=models)
+    return CaptionResult(run, tuple(t.to_json() for t in found), made_by(app, run.generation_id))
+
+
+def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
+    import numpy as np
+
+    rng = np.random.default_rng(req.seed)
+    per_photo = req.count // max(1, len(photos))
+    drafts = []
+    for index, (path, image, topic) in enumerate(photos):
+        writer_seed = int(rng.integers(0, 2**62))
+        tone = req.tone or str(rng.choice(writer.tones))
+        audience = req.audience or str(rng.choice(writer.audiences))
+        texts = writer.write(per_photo, tone=tone, audience=audience, seed=writer_seed, topic=topic.topic)
+        for rank, text in enumerate(texts):
+            drafts.append(Draft(
+                text=text, group_key=f"{prefix}:photo{index}", image=image, beam_rank=rank, tone=tone,
+                audience=audience, source_image_path=str(path),
+                params={"photo": str(path), "topic": topic.topic, "labels": topic.to_json()["labels"],
+                        "writer_seed": writer_seed, "caption_index": rank, "seed": req.seed,
+                        "photo_index": index, "by_text_only": True}))
+    return drafts
+
+
+# --- text -> meme ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MakeResult:
+    run: GenerateResult
+    template: Any  # generator.template_match.TemplateScore of the template used
+    alternatives: tuple[Any, ...]  # the next best templates (TemplateScore), best first
+    candidates: tuple[Made, ...]
+
+
+def load_matcher(config: Config):
+    """The template matcher fitted on the captions of the configured meme templates."""
+    from generator.meme.data import load_dataset
+    from generator.meme.templates import DEMO_DATA_DIR
+    from generator.template_match import fit_from_dataset
+
+    cache = config.storage.media_dir.parent / "template-matcher.npz"  # beside the template feature cache
+    return fit_from_dataset(load_dataset(config.generator.meme.templates or DEMO_DATA_DIR), cache=cache)
+
+
+def make_meme(app: App, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
+              matcher=None) -> MakeResult:
+    """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
+    from bot.service.templates import all_templates
+
+    text = " ".join(text.split())
+    if not text:
+        raise UsageError("the text is empty")
+    name = resolve_account(app, account)
+    templates = {t.slug: t for t in all_templates(app.config)}
+    matcher = matcher or load_matcher(app.config)
+    ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
+    if not ranked:
+        raise UsageError("no meme template has captions to match against (generator.meme.templates)")
+    if template is not None:
+        if template not in templates:
+            raise UsageError(f"--template {template!r} is not a template ({', '.join(sorted(templates))})")
+        if template not in {s.slug for s in ranked}:  # a template of the user's library the matcher never saw
+            from generator.template_match import TemplateScore
+
+            ranked.insert(0, TemplateScore(template, 0.0))
+        ranked.sort(key=lambda s: s.slug != template)
+    chosen, alternatives = ranked[0], tuple(ranked[1:4])
+    seed = secrets.randbits(62) if seed is None else seed
+
+    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
+        return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
+
+    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
+    run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
+                               models=models)
+    return MakeResult(run, chosen, alternatives, made_by(app, run.generation_id))
+
+
+def text_meme_draft(text: str, template, chosen, alternatives, matcher_version: str, req: GenerateRequest,
+                    prefix: str) -> Draft:
+    from PIL import Image
+
+    from generator.annotate import render_meme
+
+    with Image.open(template.image_path) as img:
+        base = img.convert("RGB")
+    return Draft(text=text, group_key=f"{prefix}:make", image=render_meme(base, text, template.boxes),
+                 template=template, source_image_path=str(template.image_path), beam_score=chosen.prob,
+                 params={"template": template.slug, "matcher": matcher_version, "score": round(chosen.prob, 4),
+                         "alternatives": [{"template": a.slug, "score": round(a.prob, 4)} for a in alternatives],
+                         "seed": req.seed, "text": text})

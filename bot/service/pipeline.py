@@ -1,0 +1,430 @@
+"""Generation, side-effect half: models -> candidates -> render -> safety -> dedupe -> rank -> store.
+
+Runs in the `memeloop generate` child process (the daemon never holds a model). The generators in
+generator/ stay pure (values in, values out); files and rows are written here.
+
+Beams: every one of an image's k beams is stored (they are what the ranker learns from). Per image
+the ranker's ``choose_beams`` picks ``forward_per_image`` of the beams that passed safety and the
+duplicate guard; those go to ``pending`` (review). The others are stored as ``filtered`` with the
+reason "not forwarded (...)", so a reviewer can still find and approve them
+(`memeloop queue list --status filtered`) and they never crowd the review queue. Post candidates
+(GAN image + n captions) are grouped the same way: one caption per image goes forward.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.config import Config
+from bot.core.media import Media, MediaStore
+
+log = logging.getLogger(__name__)
+
+FILTERED, DUPLICATE, PENDING = "filtered", "duplicate", "pending"
+Verdict = tuple[str, str | None]  # (status, reason) of one draft
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    account: str
+    generator: str  # meme | post
+    count: int
+    seed: int
+    tone: str | None = None
+    audience: str | None = None
+    generation_id: int | None = None  # created by the daemon before it started this child
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One candidate before it is stored: text, the image it will be posted with, its lineage."""
+
+    text: str
+    group_key: str
+    image: Any  # PIL image as it will be posted (meme: rendered; post: the GAN image)
+    beam_rank: int | None = None
+    beam_score: float | None = None
+    template: Any = None  # generator.types.Template
+    source_image_path: str | None = None
+    gan_seed: int | None = None
+    tone: str | None = None
+    audience: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Models:
+    """What a generator run needs, loaded once per child process."""
+
+    generator: str
+    version: str
+    make: Callable[[GenerateRequest, Config, str], list[Draft]]  # (request, config, group prefix)
+    info: dict[str, Any] = field(default_factory=dict)
+    # rows that belong with a stored candidate (a story's parts), in the same transaction
+    on_stored: Callable[[Any, Any, Draft, Any], None] | None = None  # (session, candidate row, draft, now)
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    generation_id: int
+    model_version: str
+    stored: int
+    pending: int
+    filtered: int
+    duplicates: int
+    timings: dict[str, float]
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+def load_models(config: Config, generator: str) -> Models:
+    from bot.core.threads import pin_threads
+
+    pin_threads(config.generator.threads)
+    if generator == "meme":
+        return _meme_models(config)
+    if generator == "post":
+        return _post_models(config)
+    raise ValueError(f"unknown generator {generator!r} (use meme or post)")
+
+
+def _meme_models(config: Config) -> Models:
+    from bot.service.templates import all_templates
+    from generator.meme import load_captioner
+
+    cfg = config.generator.meme
+    captioner = load_captioner(cfg.bundle, _encoder(config))
+    templates = all_templates(config)
+    return Models("meme", str(captioner.version), lambda req, conf, prefix: meme_drafts(
+        captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
+
+
+def _post_models(config: Config) -> Models:
+    from bot.core.modelstore import writer_path
+    from generator.pggan import load_gan
+    from generator.textgen import load_writer
+
+    cfg = config.generator.post
+    gan, writer = load_gan(cfg.gan_bundle), load_writer(writer_path(config))
+    version = f"{str(gan.version)[:31]}+{str(writer.version)[:32]}"
+    return Models("post", version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
+                  {"gan": str(cfg.gan_bundle or "demo"),
+                   "writer": cfg.writer_model or str(cfg.writer_bundle or "demo")})
+
+
+def _encoder(config: Config):
+    """The meme bundle's image encoder built on an installed Keras model (encoder_model), or None (the
+    captioner builds its own on first use)."""
+    from bot.core.modelstore import encoder_weights
+
+    weights = encoder_weights(config)
+    if weights is None:
+        return None
+    from generator.meme.encoders import get_encoder
+
+    return get_encoder("inception_v3", weights=weights)
+
+
+def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
+    return max(minimum, math.ceil(count / max(1, per_image)))
+
+
+def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+    """k beams for each of a seeded choice of template images, rendered onto their template."""
+    import numpy as np
+
+    from generator.annotate import render_meme
+
+    cfg = config.generator.meme
+    if not templates:
+        raise ValueError("no meme templates found (generator.meme.templates)")
+    rng = np.random.default_rng(req.seed)
+    n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
+    chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
+    features = template_features(captioner, [t.image_path for t in chosen], config,
+                                 also=[t.image_path for t in templates])
+    decode = cfg.decode_options()
+    beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
+    drafts = []
+    for image_index, (template, captions) in enumerate(zip(chosen, beams)):
+        base = template_image(template.image_path)
+        for cap in captions:
+            drafts.append(Draft(
+                text=cap.text, group_key=f"{prefix}:{template.slug}", beam_rank=cap.rank, beam_score=float(cap.score),
+                image=render_meme(base, cap.text, template.boxes), template=template,
+                source_image_path=str(template.image_path),
+                params={"k": cfg.beam_width, "template": template.slug, "beam_rank": cap.rank, "seed": req.seed,
+                        "image_index": image_index, "logprob": float(cap.logprob),
+                        "decode": {**decode, "seed": getattr(cap, "seed", None)}}))
+    return drafts
+
+
+def template_image(path) -> Any:
+    """A template's picture as RGB, decoded once per process while its file stays the same (a warm
+    worker renders the same few templates run after run; render_meme never changes its input)."""
+    stat = Path(path).stat()
+    return _decoded(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _decoded(path: str, _mtime_ns: int, _size: int) -> Any:
+    from generator.imageio import open_image
+
+    return open_image(path, animated="first_frame").convert("RGB")
+
+
+def template_features(captioner, paths: Sequence, config: Config, *, also: Sequence = ()):
+    """Features from the on-disk cache beside the media folder; the encoder loads only for new images,
+    and then encodes every template in ``also`` it has not seen, once."""
+    from generator.meme.feature_cache import FeatureFile
+
+    if not getattr(captioner, "encoder_name", None):  # no named encoder, nothing to key a cache by
+        return captioner.encode_batch(list(paths))
+    cache = FeatureFile(config.storage.media_dir.parent / "template-features.npz", captioner.encoder_name)
+    features, encoded = cache.features(paths, captioner.encode_batch, also=also)
+    log.info("meme.features images=%d encoded=%d", len(paths), encoded)
+    return features
+
+
+def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+    """One GAN image per queued post, each with captions_per_image captions to choose from."""
+    import numpy as np
+
+    per_image = config.generator.post.captions_per_image
+    rng = np.random.default_rng(req.seed)
+    tones, audiences = list(writer.tones), list(writer.audiences)
+    drafts = []
+    for index, (image, gan_seed) in enumerate(gan.generate(req.count, seed=req.seed)):
+        tone = req.tone or (str(rng.choice(tones)) if tones else None)
+        audience = req.audience or (str(rng.choice(audiences)) if audiences else None)
+        writer_seed = int(rng.integers(0, 2**62))
+        topic = gan.domain
+        texts = writer.write(per_image, tone=tone, audience=audience, seed=writer_seed, topic=topic)
+        for rank, text in enumerate(texts):
+            drafts.append(Draft(
+                text=text, group_key=f"{prefix}:gan{index}", image=image, beam_rank=rank, gan_seed=int(gan_seed),
+                tone=tone, audience=audience,
+                params={"gan_seed": int(gan_seed), "writer_seed": writer_seed, "caption_index": rank,
+                        "captions_per_image": per_image, "topic": topic, "seed": req.seed}))
+    return drafts
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+def run_generation(app: App, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
+    """One generator run, start to finish. A failure marks the generations row failed (with the
+    error) before it propagates, so the daemon and `memeloop status` can see it."""
+    from feedback.repository import generations as gen_repo
+
+    generation_id = req.generation_id or _start_generation(app, req)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        with _timed(timings, "load_s"):
+            models = models or load_models(app.config, req.generator)
+        with _timed(timings, "generate_s"):
+            drafts = models.make(req, app.config, str(generation_id))
+        with _timed(timings, "render_s"):
+            media = _save_all(drafts, app.media)
+        with _timed(timings, "store_s"), app.tx() as session:
+            counts = _store(session, app, req, generation_id, models, drafts, media)
+            timings["total_s"] = round(time.perf_counter() - started, 3)
+            params = {"count": req.count, "tone": req.tone, "audience": req.audience, "seed": req.seed,
+                      **_generator_params(app.config, req.generator), **models.info}
+            gen_repo.finish_generation(session, generation_id, model_version=models.version, params=params,
+                                       timings=timings, now=app.clock())
+    except Exception as exc:  # record, then let the CLI turn it into a message and exit 1
+        with app.tx() as session:
+            gen_repo.fail_generation(session, generation_id, error=f"{type(exc).__name__}: {exc}"[:2000],
+                                     now=app.clock())
+        log.error("generate.failed generation=%s error=%s", generation_id, type(exc).__name__)
+        raise
+    result = GenerateResult(generation_id, models.version, len(drafts), counts[PENDING], counts[FILTERED],
+                            counts[DUPLICATE], timings)
+    log.info("generate.ok generation=%s stored=%s pending=%s filtered=%s duplicates=%s total_s=%s",
+             generation_id, result.stored, result.pending, result.filtered, result.duplicates, timings["total_s"])
+    return result
+
+
+class _timed:
+    def __init__(self, timings: dict[str, float], key: str) -> None:
+        self.timings, self.key = timings, key
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        self.timings[self.key] = round(time.perf_counter() - self.t0, 3)
+
+
+def _generator_params(config: Config, generator: str) -> dict[str, Any]:
+    if generator == "meme":
+        m = config.generator.meme
+        return {"beam_width": m.beam_width, "images_per_run": m.images_per_run,
+                "forward_per_image": m.forward_per_image}
+    return {"captions_per_image": config.generator.post.captions_per_image}
+
+
+def _start_generation(app: App, req: GenerateRequest) -> int:
+    from feedback.repository import candidates as cand_repo
+
+    with app.tx() as session:
+        return cand_repo.start_generation(
+            session, generator=req.generator, account_id=app.account_ids[req.account], model_version="",
+            params={"count": req.count, "tone": req.tone, "audience": req.audience}, seed=req.seed,
+            now=app.clock()).id
+
+
+def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
+    """Each draft's image in the media store. A GAN image backs several captions: written once. Memes
+    are compared by caption, never by picture, so their perceptual hash is not computed."""
+    saved: dict[int, Media] = {}
+    out = []
+    for d in drafts:
+        if id(d.image) not in saved:
+            saved[id(d.image)] = store.put_image(d.image, phash=d.template is None)
+        out.append(saved[id(d.image)])
+    return out
+
+
+def _store(session, app: App, req: GenerateRequest, generation_id: int, models: Models,
+           drafts: Sequence[Draft], media: Sequence[Media]) -> dict[str, int]:
+    """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
+    import numpy as np
+
+    from feedback.learning import prediction, recent_for
+
+    cfg, now = app.config, app.clock()
+    template_ids = _template_ids(session, drafts, now)
+    ranker = app.ranker(session)
+    rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
+    recent = recent_for(session, req.account, now=now)
+    items = [_features(app, req, d, recent) for d in drafts]
+    scores = ranker.score(items, rng)
+    predictions = [prediction(score, ranker, now=now, hour=item.hour, account=item.account)
+                   for score, item in zip(scores, items)]
+    counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
+    for group in _groups_best_first(drafts, scores):
+        verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
+        per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
+        _forward(group, verdicts, scores, drafts, per_image, req.count - counts[PENDING])
+        for i, (status, reason) in zip(group, verdicts):
+            _add(session, app, req, generation_id, models, drafts[i], media[i], predictions[i],
+                 template_ids, status, reason, now)
+            counts[status] += 1
+    return counts
+
+
+def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, d in enumerate(drafts):
+        groups.setdefault(d.group_key, []).append(i)
+    return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
+
+
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
+    """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
+    from feedback.dedupe import DraftPrint, find_duplicates
+    from generator.safety import find_unsafe
+
+    out: list[Verdict] = []
+    checked: list[tuple[int, DraftPrint]] = []
+    for draft, med in items:
+        hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
+        if hits:
+            words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
+            out.append((FILTERED, f"unsafe: {words}"))
+            continue
+        # A meme's picture is its template, reused on purpose with new captions: only the caption
+        # decides whether a meme repeats. Sibling beams share their image by design, too.
+        # The same holds for a user's photo captioned again in another tone, or a story told of it.
+        phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        out.append((PENDING, None))
+    dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
+                           phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
+    for (i, _), dup in zip(checked, dups):
+        if dup:
+            out[i] = (DUPLICATE, dup)
+    return out
+
+
+def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
+             per_image: int, room: int) -> None:
+    """Of one image's clean beams the ranker picks which go to review; the rest stay findable."""
+    from feedback.ranking import choose_beams
+
+    clean = [j for j, (status, _) in enumerate(verdicts) if status == PENDING]
+    if not clean:
+        return
+    picked = choose_beams([scores[group[j]] for j in clean], min(per_image, len(clean)))
+    chosen = [clean[c] for c in picked]
+    kept = set(sorted(chosen, key=lambda j: -float(scores[group[j]].sample))[:max(0, room)])
+    for j in clean:
+        if j in kept:
+            continue
+        why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
+        verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
+
+
+def _per_image(config: Config, generator: str) -> int:
+    return config.generator.meme.forward_per_image if generator == "meme" else 1
+
+
+def _features(app: App, req: GenerateRequest, draft: Draft, recent):
+    from zoneinfo import ZoneInfo
+
+    from bot.service.slots import next_slot
+    from feedback.ranking import features_of
+
+    acc = app.config.account(req.account)
+    hour = next_slot(acc, app.clock()).astimezone(ZoneInfo(acc.timezone)).hour  # when it would go out
+    return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
+                       template=draft.template.slug if draft.template is not None else None,
+                       beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
+                       audience=draft.audience, recent=recent)
+
+
+def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
+    from feedback.repository import templates as tpl_repo
+
+    ids: dict[str, int] = {}
+    for d in drafts:
+        t = d.template
+        if t is None or t.slug in ids:
+            continue
+        boxes = [{"x": b.x, "y": b.y, "w": b.w, "h": b.h} for b in t.boxes]
+        ids[t.slug] = tpl_repo.ensure_template(session, slug=t.slug, name=t.name, image_path=str(t.image_path),
+                                               image_sha256=file_sha256(t.image_path), boxes=boxes, now=now)
+    return ids
+
+
+def _add(session, app: App, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
+         med: Media, predicted: tuple[float, dict], template_ids: dict[str, int], status: str,
+         reason: str | None, now) -> None:
+    from feedback.repository import candidates as cand_repo
+
+    score, explain = predicted
+    row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
+        generator=req.generator, text=draft.text, account_id=app.account_ids[req.account],
+        generation_id=generation_id,
+        template_id=template_ids.get(draft.template.slug) if draft.template is not None else None,
+        model_version=models.version[:64], group_key=draft.group_key[:64], beam_rank=draft.beam_rank,
+        beam_score=draft.beam_score, tone=draft.tone, audience=draft.audience, gan_seed=draft.gan_seed,
+        params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
+        image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
+        predicted_score=float(score), predicted_explain=explain), now)
+    if models.on_stored is not None:
+        models.on_stored(session, row, draft, now)

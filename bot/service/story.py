@@ -1,0 +1,198 @@
+"""Story-thread use cases: write a story from an image, continue or steer it, edit a part, approve it.
+
+A thread is ONE candidate (generator 'story'): its text is the parts joined by blank lines, so the
+review lifecycle, safety, the duplicate guard and the ranker treat the thread as a unit, and every
+review action (a plain `memeloop edit` too) works on it. thread_parts keeps what the writer wrote
+for each part and what regenerates it (seed, steer, context). Publishing: bot/service/story_publish.py.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UsageError
+from bot.service.content import Made, made_by, read_photos, resolve_account
+from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Config
+    from bot.service.review import ReviewResult
+
+
+@dataclass(frozen=True)
+class StoryResult:
+    run: GenerateResult
+    topic: dict[str, Any]
+    candidates: tuple[Made, ...]
+
+
+@dataclass(frozen=True)
+class Thread:
+    candidate_id: int
+    status: str
+    parts: tuple[str, ...]
+    lineage: tuple[dict[str, Any], ...]
+    topic: str | None
+    tone: str | None
+    audience: str | None
+
+
+def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
+    """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
+    seed, regenerated from it). Returns (file or None, RGB image, what regenerates it)."""
+    if image.startswith("gan:"):
+        try:
+            seed = int(image[4:])
+        except ValueError:
+            raise UsageError(f"{image}: a GAN image is gan:SEED with a whole-number seed") from None
+        from generator.pggan import load_gan
+
+        gan = load_gan(app.config.generator.post.gan_bundle)
+        return None, gan.generate_from_seed(seed).convert("RGB"), {"gan_seed": seed, "gan": gan.version,
+                                                                   "gan_domain": gan.domain}
+    path = Path(image)
+    if not path.exists():
+        from bot.service.templates import all_templates
+
+        templates = {t.slug: t for t in all_templates(app.config)}
+        if image not in templates:
+            raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
+        path = Path(templates[image].image_path)
+    return path, read_photos([path])[0], {"image": str(path)}
+
+
+def _check_parts(n: int) -> None:
+    from generator.story import MAX_PARTS, MIN_PARTS
+
+    if not MIN_PARTS <= n <= MAX_PARTS:
+        raise UsageError(f"--parts must be between {MIN_PARTS} and {MAX_PARTS}, not {n}")
+
+
+def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+              account: str | None = None, topic: str | None = None, seed: int | None = None, topics=None,
+              writer=None) -> StoryResult:
+    from bot.service.content import _check_choice, caption_models
+    from generator.story import join_parts, write_parts
+
+    _check_parts(parts)
+    name = resolve_account(app, account)
+    path, picture, source = _image_of(app, image)
+    topics, writer = caption_models(app.config, topics=topics, writer=writer)
+    _check_choice("tone", tone, writer.tones)
+    _check_choice("audience", audience, writer.audiences)
+    found = topics.topics([picture])[0].to_json()
+    topic = topic or source.get("gan_domain")  # a GAN image is about what its bundle draws
+    if topic:
+        found = {**found, "topic": " ".join(topic.split()), "given": True}
+    seed = secrets.randbits(62) if seed is None else seed
+
+    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
+        import numpy as np
+
+        rng = np.random.default_rng(req.seed)
+        use_tone = req.tone or str(rng.choice(writer.tones))
+        use_audience = req.audience or str(rng.choice(writer.audiences))
+        written = write_parts(writer, story=(), count=parts, topic=found["topic"], tone=use_tone,
+                              audience=use_audience, seed=int(rng.integers(0, 2**62)))
+        return [Draft(text=join_parts([p.text for p in written]), group_key=f"{prefix}:story", image=picture,
+                      tone=use_tone, audience=use_audience, source_image_path=str(path) if path else None,
+                      gan_seed=source.get("gan_seed"),
+                      params={"topic": found["topic"], "labels": found["labels"], "parts": parts, "seed": req.seed,
+                              "writer": writer.version, **source,
+                              "part_seeds": [p.seed for p in written], "lineage": _lineage(written),
+                              "by_text_only": True})]
+
+    def stored(session, row, draft: Draft, now) -> None:
+        from feedback.repository import threads
+
+        threads.set_lineage(session, row.id, 0, [(item["text"], item) for item in draft.params["lineage"]], now)
+
+    models = Models("story", f"{topics.version}+{writer.version}"[:64], make,
+                    {"topics_model": topics.version, "writer": writer.version, "forward_per_image": 1},
+                    on_stored=stored)
+    req = GenerateRequest(account=name, generator="story", count=1, seed=seed, tone=tone, audience=audience)
+    run = app.store_generation(req, models=models)
+    return StoryResult(run, found, made_by(app, run.generation_id))
+
+
+def _lineage(written) -> list[dict[str, Any]]:
+    return [{"text": p.text, "seed": p.seed, "steer": p.steer, **p.params} for p in written]
+
+
+def thread(app: App, candidate_id: int) -> Thread:
+    from feedback.repository import candidates as cand_repo
+    from feedback.repository import threads
+    from generator.story import split_parts
+
+    with app.tx() as session:
+        cand = cand_repo.get_candidate(session, candidate_id)
+        if cand.generator != "story":
+            raise UsageError(f"candidate {candidate_id} is a {cand.generator} candidate, not a story thread")
+        rows = threads.lineage(session, candidate_id)
+        return Thread(cand.id, cand.status, tuple(split_parts(cand.text)),
+                      tuple({"position": r.position, "original_text": r.original_text, **(r.params or {})}
+                            for r in rows),
+                      (cand.params or {}).get("topic"), cand.tone, cand.audience)
+
+
+def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
+                   seed: int | None = None, writer=None) -> tuple[ReviewResult, Thread]:
+    """``parts`` more parts after the story so far (steered by a sentence if given), as an edit."""
+    from feedback.repository import threads
+    from generator.story import MAX_PARTS, hashtags_of, join_parts, strip_hashtags, write_parts
+
+    current = thread(app, candidate_id)
+    steer = " ".join(steer.split()) if steer else None
+    if parts < 1 or len(current.parts) + parts > MAX_PARTS:
+        raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a story has at most "
+                         f"{MAX_PARTS}, so --parts must be 1-{MAX_PARTS - len(current.parts)}")
+    if writer is None:
+        from bot.core.modelstore import writer_path
+        from generator.textgen import load_writer
+
+        writer = load_writer(writer_path(app.config))
+    seed = secrets.randbits(62) if seed is None else seed
+    written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
+                          tone=current.tone or writer.tones[0], audience=current.audience or writer.audiences[0],
+                          seed=seed, steer=steer)
+    why = f"continued with {parts} part(s)" + (f", steered: {steer}" if steer else "")
+    before = list(current.parts)
+    tags = hashtags_of(before[-1])
+    before[-1] = strip_hashtags(before[-1]) or before[-1]  # the thread's hashtags move to its new end
+    after = [p.text for p in written]
+    if tags and not hashtags_of(after[-1]):
+        after[-1] = f"{after[-1]} {' '.join(tags)}"
+    result = app.edit(candidate_id, actor=actor, text=join_parts([*before, *after]), reason=why)
+    with app.tx() as session:
+        threads.set_lineage(session, candidate_id, len(current.parts),
+                            [(item["text"], {**item, "continue_seed": seed}) for item in _lineage(written)],
+                            app.clock())
+    return result, thread(app, candidate_id)
+
+
+def edit_part(app: App, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
+    """Replace part ``position`` (1-based) of the thread; the other parts stay as they are."""
+    from generator.story import join_parts
+
+    current = thread(app, candidate_id)
+    if not 1 <= position <= len(current.parts):
+        raise UsageError(f"candidate {candidate_id} has parts 1-{len(current.parts)}, not {position}")
+    if not text.strip():
+        raise UsageError("the part's text is empty")
+    parts = list(current.parts)
+    parts[position - 1] = text
+    return app.edit(candidate_id, actor=actor, text=join_parts(parts), reason=f"edited part {position}")
+
+
+def approve_thread(app: App, candidate_id: int, *, actor: str, at=None, account: str | None = None) -> ReviewResult:
+    """Approve the whole thread as one unit (it is scheduled and published as one post)."""
+    from generator.story import MAX_PARTS, MIN_PARTS
+
+    current = thread(app, candidate_id)
+    if not MIN_PARTS <= len(current.parts) <= MAX_PARTS:
+        raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a thread needs "
+                         f"{MIN_PARTS}-{MAX_PARTS} (edit or continue it first)")
+    return app.approve(candidate_id, actor=actor, at=at, account=account)
