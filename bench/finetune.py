@@ -98,7 +98,8 @@ def run_plain(base: Path, texts: list[str], steps: int, batch_size: int) -> dict
     tok.add_special_tokens({"additional_special_tokens": ["<tone=own>", "<audience=general>"]})
     tok.pad_token = tok.eos_token
     model = GPT2LMHeadModel.from_pretrained(base, local_files_only=True)
-    model.resize_token_embeddings(len(tok))
+    if len(tok) > model.config.vocab_size:  # keep GPT-2's 50,257-row embedding and head: the same cost as ours
+        model.resize_token_embeddings(len(tok))
     data = [f"<tone=own> <audience=general> <topic=general> {t}{tok.eos_token}" for t in texts]
     enc = tok(data, padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
