@@ -263,12 +263,13 @@ class App:
 
     def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None,
-              **models: Any) -> StoryResult:
-        """A story thread of 2-6 parts from an image (a file or a template slug), into review."""
+              from_library: bool = False, **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file or a template slug), into review.
+        ``from_library``: ``image`` must be a template's slug, never a path (the web form)."""
         from bot.service import story
 
         return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
-                               topic=topic, seed=seed, **models)
+                               topic=topic, seed=seed, from_library=from_library, **models)
 
     def thread(self, candidate_id: int) -> Thread:
         from bot.service import story
@@ -353,14 +354,26 @@ class App:
 
 
 def open_database(config: Config, *, auto_create: bool = True) -> Engine:
-    """An engine on a schema at head. A new, empty database is migrated; an old one must be upgraded
-    explicitly (`memeloop db upgrade`) so nobody's data changes shape behind their back."""
+    """An engine on a schema at head. ``auto_create`` (`memeloop init`, the demo, tests): a new, empty
+    database is migrated. Without it (every other command) a missing or empty database is an error
+    naming it: a moved or deleted SQLite file is never silently re-created empty. An old schema must
+    be upgraded explicitly (`memeloop db upgrade`) so nobody's data changes shape behind their back."""
+    from bot.config.checks import sqlite_file
+
+    path = sqlite_file(config.storage.url)
+    if path is not None and not auto_create and not path.is_file():
+        raise ConfigError(f"storage.url: the database file {path} does not exist (was it moved or deleted?). "
+                          "Create one with `memeloop init` or `memeloop db upgrade`")
     engine = make_engine(config.storage.url)
     current = schema_revision(engine)
     if current is None and auto_create:
         from feedback import migrate
 
         migrate.upgrade(engine)
+    elif current is None:
+        engine.dispose()
+        raise ConfigError(f"storage.url: the database {safe_url(config.storage.url)} has no memeloop tables. "
+                          "Create them with `memeloop db upgrade`")
     elif current != SCHEMA_HEAD:
         engine.dispose()
         raise ConfigError(f"database {safe_url(config.storage.url)} is at revision {current}, the code needs "

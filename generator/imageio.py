@@ -7,12 +7,14 @@ the header's size against our limit ourselves, so the answer does not depend on 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from PIL import Image, UnidentifiedImageError
 
@@ -92,13 +94,29 @@ def needs_transpose(image: Image.Image) -> bool:
     return orientation(image) != 1
 
 
+@contextmanager
+def _regular_file(path: str | Path) -> Iterator[BinaryIO]:
+    """The file opened for reading only if it is a regular file: a FIFO, device or folder is refused
+    without blocking (O_NONBLOCK) and without a read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableImage(f"{path}: not a regular file (a FIFO, device or folder is never read)")
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
 def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
                max_pixels: int = MAX_PIXELS) -> Image.Image:
     """The decoded image at ``path``, upright per its EXIF orientation, format name kept in
     ``.format``. Raises UnreadableImage, ImageTooLarge or (policy 'refuse') AnimatedImage."""
     where = str(path)
     try:
-        with _quiet(), Image.open(path) as img:
+        with _regular_file(path) as handle, _quiet(), Image.open(handle) as img:
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageTooLarge(where, width * height, max_pixels)

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
+import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class TemplateMatcher:
                 if str(f["version"]) != version:
                     return None
                 return cls([str(s) for s in f["slugs"]], f["weights"], f["bias"], settings, version)
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:

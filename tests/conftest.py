@@ -187,17 +187,35 @@ def pg_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def create_database(config_path: Path) -> None:
+    """The migrated database a valid SQLite config names, if it does not exist yet (tests of bad
+    configs pass through untouched: their command reports the problem)."""
+    from bot.app import open_database
+    from bot.config import ConfigError, load_config
+    from bot.config.checks import sqlite_file
+
+    try:
+        config = load_config(config_path)
+    except ConfigError:
+        return
+    path = sqlite_file(config.storage.url)
+    if path is not None and not path.exists():
+        open_database(config).dispose()
+
+
 @pytest.fixture
 def write_config(tmp_path: Path):
     """Write a config.toml (the example's storage + one outbox account unless given) and return its path."""
 
-    def _write(text: str | None = None, name: str = "config.toml") -> Path:
+    def _write(text: str | None = None, name: str = "config.toml", *, database: bool = True) -> Path:
         body = text if text is not None else (
             '[storage]\nurl = "sqlite:///memeloop.db"\nmedia_dir = "media"\n\n'
             '[[accounts]]\nname = "demo"\nplatform = "outbox"\n'
         )
         path = tmp_path / name
         path.write_text(body, encoding="utf-8")
+        if database:  # as `memeloop init` leaves it: only init and `db upgrade` create a database
+            create_database(path)
         return path
 
     return _write
@@ -221,6 +239,12 @@ def run_cli(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _config_validation_cache_stays_in_the_test_tree(monkeypatch, tmp_path_factory):
+    """`queue list` caches "this config text is valid" under $XDG_CACHE_HOME: never in the real home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
 
 
 @pytest.fixture(autouse=True)

@@ -132,18 +132,23 @@ class CliState:
     def sqlite_file(self):
         """The SQLite file of this config, for read-only listings that skip the ORM (None: not SQLite,
         or not simple to tell; use app())."""
-        from bot.config.paths import storage_url
+        from bot.config.paths import known_valid, remember_valid, storage_url
         from feedback.queue_sql import sqlite_file
 
         url = storage_url(self.config_path)
-        return sqlite_file(url) if url else None
+        db = sqlite_file(url) if url else None
+        if db is not None and not known_valid(self.config_path):
+            self.config()  # the full validation once per config text (ConfigError names the key)
+            remember_valid(self.config_path)
+        return db
 
     def app(self) -> App:
-        """The wired application (bot.app.App) for this config; the database is migrated on first use."""
+        """The wired application (bot.app.App) for this config, on an existing database at head (only
+        `memeloop init` and `memeloop db upgrade` create one)."""
         if self._app is None:
             from bot.app import build_app
 
-            self._app = build_app(self.config())
+            self._app = build_app(self.config(), auto_create=False)
         return self._app
 
 

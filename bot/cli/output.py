@@ -47,6 +47,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell that cannot drive the terminal it is printed to (terminal_safe: ESC -> \\x1b)."""
+    value = _plain(value)
+    return terminal_safe(value) if isinstance(value, str) else value
+
+
 def emit(rows: Sequence[Mapping[str, Any]], fmt: str, *, columns: Sequence[str] | None = None,
          title: str | None = None, empty: str = "nothing to show") -> None:
     columns = list(columns or (rows[0].keys() if rows else []))
@@ -58,7 +64,7 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: str, *, columns: Sequence[str] 
         writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _plain(row.get(k)) for k in columns})
+            writer.writerow({k: _csv_cell(row.get(k)) for k in columns})
         click.echo(buf.getvalue(), nl=False)
         return
     from rich.console import Console

@@ -126,3 +126,27 @@ MAX_LIMIT = 1_000_000
 Limit = click.IntRange(0, MAX_LIMIT)  # a listing's --limit; 0 = no limit
 PositiveLimit = click.IntRange(1, MAX_LIMIT)
 Seed = click.IntRange(0, MAX_DB_ID)  # stored in a 64-bit column; numpy refuses negative seeds
+
+
+def bad_data_is_usage(fn):
+    """For the training commands: a data set, corpus or image folder that cannot be used is bad input
+    (exit 2, as the README promises), not a failure of the program (exit 1)."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        from bot.errors import UsageError
+        from generator import DataError
+
+        try:
+            return fn(*args, **kwargs)
+        except DataError as exc:
+            raise UsageError(str(exc)) from None
+
+    return run
+
+
+def power_of_two(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value < 4 or value & (value - 1):
+        raise click.BadParameter(f"{value} is not a power of two >= 4 (e.g. 32, 64, 128)")
+    return value

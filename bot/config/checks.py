@@ -40,6 +40,10 @@ def check_database_url(url: str) -> str:
     except ImportError as exc:
         raise ValueError(f"{shown!r}: the database driver for {parsed.drivername!r} is not installed "
                          f"({exc.name or exc})") from None
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and (database in ("", ":memory:") or "mode=memory" in database):
+        raise ValueError(f"{shown!r} is an in-memory database: each process (CLI, daemon, web) would see its "
+                         "own empty one. Use a file, e.g. sqlite:///memeloop.db")
     return url
 
 
@@ -57,12 +61,13 @@ def _paths(cfg: Config) -> Iterator[tuple[str, Path | None, bool]]:
             yield f"accounts[{i}].outbox.path", acc.outbox.path, True
         if acc.instagram is not None:
             yield f"accounts[{i}].instagram.session_file", acc.instagram.session_file, False
-    database = _sqlite_file(cfg.storage.url)
+    database = sqlite_file(cfg.storage.url)
     if database is not None:
         yield "storage.url", database, False
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None: another database)."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)

@@ -258,6 +258,8 @@ class AccountConfig(Section):
     def _platform_section(self) -> AccountConfig:
         if not self.post_cron and not self.post_slots:
             raise ValueError("needs post_slots (e.g. [\"09:00\"]) or a post_cron to post at")
+        if self.post_cron and "post_slots" in self.model_fields_set:
+            raise ValueError("sets both post_slots and post_cron: keep one (they would disagree on when to post)")
         sections = {"outbox": self.outbox, "x": self.x, "instagram": self.instagram}
         for name, value in sections.items():
             if value is not None and name != self.platform:
@@ -291,6 +293,7 @@ class Config(Section):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     accounts: list[AccountConfig] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)  # the file this was loaded from (set by load_config)
+    digest: str | None = Field(None, exclude=True)  # sha256 of that file's text when it was loaded
 
     @field_validator("accounts")
     @classmethod
@@ -425,4 +428,24 @@ def load_config(path: str | Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{cfg_path}: cannot read: {exc}") from None
     cfg = parse_config(text, source=str(cfg_path), base=cfg_path.resolve().parent)
-    return cfg.model_copy(update={"path": cfg_path.resolve()})
+    return cfg.model_copy(update={"path": cfg_path.resolve(), "digest": text_digest(text)})
+
+
+def text_digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def config_changed(cfg: Config) -> str | None:
+    """Why the file ``cfg`` was loaded from no longer holds what it held then (a child process started
+    now would read another config), or None."""
+    if cfg.path is None or cfg.digest is None:
+        return None
+    try:
+        now = text_digest(cfg.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"config file {cfg.path} cannot be read any more ({exc})"
+    if now != cfg.digest:
+        return f"config file {cfg.path} changed since the daemon started; restart the daemon to apply it"
+    return None

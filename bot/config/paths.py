@@ -14,6 +14,49 @@ def find_config_path(path: str | Path | None) -> Path:
     return Path(chosen).expanduser()
 
 
+def _validation_key(path: str | Path | None) -> str | None:
+    """What a validation of this config depends on: its resolved path, its text and the validating
+    code (the mtimes of bot/config/*.py), hashed; None when the file cannot be read."""
+    import hashlib
+
+    cfg_path = find_config_path(path)
+    try:
+        h = hashlib.sha256(str(cfg_path.resolve()).encode() + b"\0" + cfg_path.read_bytes())
+    except OSError:
+        return None
+    here = Path(__file__).parent
+    for name in ("model.py", "checks.py", "values.py"):
+        try:
+            h.update(str((here / name).stat().st_mtime_ns).encode())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()
+
+
+def _validation_mark(key: str) -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "memeloop" / "valid-configs" / key
+
+
+def known_valid(path: str | Path | None) -> bool:
+    """True when this exact config text (at this path, with this code) passed validation before: the
+    read-only fast path may then skip pydantic and still never accept an invalid config."""
+    key = _validation_key(path)
+    return key is not None and _validation_mark(key).is_file()
+
+
+def remember_valid(path: str | Path | None) -> None:
+    key = _validation_key(path)
+    if key is None:
+        return
+    mark = _validation_mark(key)
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+    except OSError:  # no cache (read-only home): every run validates, which is only slower
+        pass
+
+
 def storage_url(path: str | Path | None) -> str | None:
     """Only ``[storage] url`` of the config file, resolved like bot.config does, read with tomllib alone
     (None when the file cannot be read that simply: the caller then loads the full config, which

@@ -29,8 +29,13 @@ def configure_logging(verbosity: int = 0, level: str | None = None, file: Path |
             root.removeHandler(handler)
     handlers: list[logging.Handler] = [OurStreamHandler()]
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(OurFileHandler(file, encoding="utf-8"))
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(OurFileHandler(file, encoding="utf-8"))
+        except OSError as exc:
+            from bot.config import ConfigError
+
+            raise ConfigError(f"logging.file: cannot write {file} ({exc.strerror or exc})") from None
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(REDACTOR)

@@ -75,10 +75,14 @@ class MediaStore:
         sha = hashlib.sha256(data).hexdigest()
         target = self.root / sha[:2] / f"{sha}.{ext}"
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                tmp.replace(target)
+            except OSError as exc:  # a full disk, a quota: no half-written file stays behind
+                tmp.unlink(missing_ok=True)
+                raise MediaError(f"storage.media_dir: cannot write {target} ({exc.strerror or exc})") from None
         return Media(str(target), sha, phash)
 
 

@@ -37,7 +37,6 @@ def interactive_login(*, username: str, password: Secret, session_file: Path, as
         raise ChallengeRequired(f"instagram login for {username} did not finish ({type(exc).__name__}: "
                                 f"{' '.join(str(exc).split())[:200]}); clear the prompt in the Instagram app, "
                                 f"then try again") from exc
-    session_file.parent.mkdir(parents=True, exist_ok=True)
     save_session_file(client, session_file)
     say(f"logged in as {username}; session saved to {session_file} (0600)")
 

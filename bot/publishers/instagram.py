@@ -143,7 +143,6 @@ class InstagramPublisher(RateLimitLog):
             raise mapped from exc
 
     def _save_session(self, cl: Any) -> None:
-        self.session_file.parent.mkdir(parents=True, exist_ok=True)
         save_session_file(cl, self.session_file)
 
     # -- the one place errors are mapped -------------------------------------------------------
@@ -258,7 +257,12 @@ def _reading(remote_id: str, item: Mapping[str, Any]) -> MetricsReading:
 
 
 def save_session_file(cl: Any, session_file: Path) -> None:
-    """Write the client's settings to ``session_file`` atomically, readable by its owner only."""
+    """Write the client's settings to ``session_file`` atomically, readable by its owner only (folders
+    it creates too: 0700 whatever the umask)."""
+    missing = [p for p in (session_file.parent, *session_file.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask; this is not
     fd, tmp = tempfile.mkstemp(dir=session_file.parent, prefix=".ig-session-")  # created 0600
     os.close(fd)
     try:

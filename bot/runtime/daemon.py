@@ -57,6 +57,9 @@ HEARTBEAT_JOB_ID = "heartbeat"
 FOLLOW_JOB_ID = "follow"
 MAX_WORKERS = 4
 STOP_GRACE = timedelta(seconds=8)  # running jobs get this long after a stop; the whole stop stays < 10 s
+EXIT_STOPPED = 0  # every publish in flight finished (or none was running)
+EXIT_RELEASED = 3  # a platform call outlived STOP_GRACE: its post was released to reconcile (unconfirmed)
+EXIT_DATABASE_GONE = 4  # the SQLite file was moved, replaced or deleted under the running daemon
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,9 @@ def startup_sweep(app: App) -> None:
 
 
 class Daemon:
-    """One service process. ``run()`` blocks until a stop is requested, then returns 0."""
+    """One service process. ``run()`` blocks until a stop is requested, then returns EXIT_STOPPED, or
+    EXIT_RELEASED when a publish was still in flight after ``stop_grace`` and was released to reconcile
+    (the post is 'unconfirmed' with no live lease; the next start settles it at once)."""
 
     def __init__(self, app: App, *, blocking: bool = True, beat_every: timedelta | None = None,
                  leadership: Leadership | None = None, stop_grace: timedelta = STOP_GRACE) -> None:
@@ -158,6 +163,9 @@ class Daemon:
         self._idle = threading.Condition()
         self._signals = 0
         self.started = threading.Event()  # set once jobs are added and the first beat is written
+        self.database_gone: str | None = None  # why the daemon stopped itself (EXIT_DATABASE_GONE)
+        self.config_drift: str | None = None  # the config file changed under us (said once, in the log)
+        self._db_file, self._db_identity = _database_identity(app)
 
     # lifecycle -----------------------------------------------------------------------------------
     def initialize(self) -> None:
@@ -176,14 +184,27 @@ class Daemon:
     def run(self, *, install_signals: bool = True) -> int:
         if install_signals:  # before the start-up sweep, so an early SIGTERM is a clean stop too
             self.install_signal_handlers()
+        code = EXIT_STOPPED
         try:
             if not self.app.stopping.is_set():
                 self.initialize()
                 self.scheduler.start()  # blocks (BlockingScheduler) until stop() shut it down
-            self.wait_for_jobs(self.stop_grace)
+            if not self.wait_for_jobs(self.stop_grace):
+                code = self.release_in_flight()
         finally:
             self.shutdown()
-        return 0
+        return EXIT_DATABASE_GONE if self.database_gone else code
+
+    def release_in_flight(self) -> int:
+        """After the grace: posts this process is still publishing go to reconcile (exit code says so)."""
+        from bot.service.publishing import release_in_flight
+
+        try:
+            released = release_in_flight(self.app, owner=jobs.lease_owner())
+        except Exception:  # the database may be what hangs; the lease then runs out by itself
+            log.exception("daemon.stop step=release_in_flight outcome=error")
+            return EXIT_RELEASED
+        return EXIT_RELEASED if released else EXIT_STOPPED
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -337,7 +358,39 @@ class Daemon:
         self.beat()
         self.started.set()
 
+    def database_replaced(self) -> str | None:
+        """Why the SQLite file this daemon opened is no longer the one at its path (moved, deleted or
+        replaced: a CLI would then work on another database than ours), or None."""
+        if self._db_file is None:
+            return None
+        try:
+            now = self._db_file.stat()
+        except OSError:
+            return f"the database file {self._db_file} is gone (moved or deleted)"
+        if (now.st_dev, now.st_ino) != self._db_identity:
+            return f"the database file {self._db_file} was replaced by another file"
+        return None
+
+    def _check_config(self) -> None:
+        from bot.config import config_changed
+
+        drift = config_changed(self.app.config)
+        if drift is not None and drift != self.config_drift:
+            log.warning("daemon.config_changed reason=%r: the daemon keeps the config it started with; scheduled "
+                        "generate runs are refused (each a failed generation in `memeloop status`) until then",
+                        drift)
+        self.config_drift = drift
+
     def beat(self) -> None:
+        why = self.database_replaced()
+        if why is not None:  # stop rather than keep writing into a file nobody else reads
+            if self.database_gone is None:
+                self.database_gone = why
+                log.error("daemon.database_gone reason=%r: stopping; restart the service once the database "
+                          "is back where storage.url says", why)
+                self.stop()
+            return
+        self._check_config()
         self.elect()
         try:
             if self.leading:
@@ -380,6 +433,16 @@ class Daemon:
         """A follower's tick: claim and publish what is due (the leader's own publish job does this)."""
         if not self.leading:
             self.app.job_publish()
+
+
+def _database_identity(app: App) -> tuple[Any, tuple[int, int] | None]:
+    from bot.config.checks import sqlite_file
+
+    path = sqlite_file(app.config.storage.url)
+    if path is None:
+        return None, None
+    stat = path.stat()
+    return path, (stat.st_dev, stat.st_ino)
 
 
 def _parse(value: str | None) -> datetime | None:

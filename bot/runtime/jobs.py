@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,10 @@ STDERR_TAIL = 2000
 
 
 def lease_owner() -> str:
-    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+    """host:pid:start of this process (bot.core.owners): a dead owner on this host is seen at once."""
+    from bot.core.owners import process_owner
+
+    return process_owner()
 
 
 def run_job(app: App, name: str, work: Callable[[], T]) -> T | None:
@@ -78,7 +80,9 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
 
 def run_generate_child(app: App, account: str, schedule: int = 0, *,
                        timeout: timedelta | None = None) -> GenerateOutcome:
+    from bot.config import config_changed
     from feedback.repository import candidates as cand_repo
+    from feedback.repository import generations as gen_repo
 
     acc = app.config.account(account)
     plan = acc.schedules[schedule]
@@ -89,6 +93,12 @@ def run_generate_child(app: App, account: str, schedule: int = 0, *,
         generation_id = cand_repo.start_generation(
             session, generator=plan.generator, account_id=app.account_ids[account], model_version="",
             params=params, seed=seed, now=app.clock()).id
+    drift = config_changed(app.config)
+    if drift is not None:  # a child reads the file: it would use another database, models or keys than ours
+        with app.tx() as session:
+            gen_repo.fail_generation(session, generation_id, error=drift, now=app.clock())
+        log.error("job=generate account=%s generation=%s outcome=refused reason=%r", account, generation_id, drift)
+        return GenerateOutcome(generation_id, "failed", None, 0.0, None)
     simulated = app.simulated_clock  # the demo's clock travels to the child; a real one needs no help
     limit = (timeout or app.config.generator.timeout).total_seconds()
     if app.config.generator.warm_worker:
@@ -207,15 +217,15 @@ def reap_abandoned(app: App) -> int:
     """Generations still 'running' whose daemon is gone (killed, crashed) are failed, so a child that
     outlived it can never store its results (the child's final write is conditional on 'running').
     Same host: the daemon's pid is checked; another host's: after generator.timeout. Returns how many."""
+    from bot.core.owners import gone_on_this_host
     from feedback.repository import generations as gen_repo
 
-    now, host = app.clock(), socket.gethostname()[:100]
+    now = app.clock()
     reaped = 0
     with app.tx() as session:
         for gen in gen_repo.running(session):
             parent = str((gen.params or {}).get("parent") or "")
-            parent_host, _, pid = parent.rpartition(":")
-            gone = (parent_host == host and pid.isdigit() and not _alive(int(pid))) or (
+            gone = gone_on_this_host(parent) or (
                 now - gen.started_at > app.config.generator.timeout + timedelta(minutes=1))
             if gone and gen_repo.fail_generation(session, gen.id, now=now,
                                                  error=f"abandoned: its daemon {parent or '?'} stopped"):

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.config import ConfigError, load_config
 
     try:
-        app = build_app(load_config(args.config))
+        app = build_app(load_config(args.config), auto_create=False)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -283,6 +283,7 @@ def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
     attempts, or when the platform called it a duplicate of someone else's post). Returns how many
     were settled. Expired leases become unconfirmed first."""
     now = now or app.clock()
+    release_dead_owners(app, now=now)
     with app.tx() as session:
         expired = posts_repo.expire_leases(session, now=now)
         waiting = posts_repo.unconfirmed(session)
@@ -311,6 +312,36 @@ def reconcile_unconfirmed(app: App, *, now: datetime | None = None) -> int:
         for post in posts:
             settled += _settle_one(app, post, jobs[post.id], remote, taken, now)
     return settled
+
+
+def release_dead_owners(app: App, *, now: datetime) -> int:
+    """Posts claimed by a process of this host that is gone (bot.core.owners: host + pid + start time)
+    go to reconcile at once instead of waiting out their lease; other hosts' leases keep the lease rule."""
+    from bot.core.owners import gone_on_this_host
+
+    with app.tx() as session:
+        dead = sorted(o for o in posts_repo.publishing_owners(session) if gone_on_this_host(o))
+        ids = posts_repo.release_to_reconcile(
+            session, owners=dead, now=now, error_class="owner_gone",
+            reason="its publishing process on this host is gone; reconcile looks on the platform")
+    if ids:
+        log.warning("event=dead_owner_leases_released owners=%s posts=%s", ",".join(dead), ids)
+    return len(ids)
+
+
+def release_in_flight(app: App, *, owner: str) -> list[int]:
+    """On a stop that could not wait for a platform call: this process's publishing posts become
+    unconfirmed, settled by the next reconcile at once (found on the platform -> published; not
+    there -> scheduled again). The call may still finish before the process exits: mark_published
+    settles an unconfirmed post too."""
+    now = app.clock()
+    with app.tx() as session:
+        ids = posts_repo.release_to_reconcile(
+            session, owners=[owner], now=now, error_class="stopped",
+            reason="the service stopped during the platform call; reconcile looks on the platform")
+    if ids:
+        log.warning("event=publish_released_on_stop owner=%s posts=%s", owner, ids)
+    return ids
 
 
 def _settle_one(app: App, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:

@@ -40,9 +40,20 @@ class Thread:
     audience: str | None
 
 
-def _image_of(app: App, image: str) -> tuple[Path | None, Any, dict[str, Any]]:
+def _image_of(app: App, image: str, *, from_library: bool = False) -> tuple[Path | None, Any, dict[str, Any]]:
     """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
-    seed, regenerated from it). Returns (file or None, RGB image, what regenerates it)."""
+    seed, regenerated from it). Returns (file or None, RGB image, what regenerates it).
+    ``from_library``: only a template's slug (the web form), never a path, and a refusal that does not
+    say whether such a file exists."""
+    if from_library:
+        from generator.meme.templates import load_templates
+
+        library = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+        if image not in library:
+            raise UsageError(f"{image[:64]!r} is not a template in the library "
+                             f"({', '.join(sorted(library)) or 'none'})")
+        path = Path(library[image].image_path)
+        return path, read_photos([path])[0], {"image": str(path)}
     if image.startswith("gan:"):
         try:
             seed = int(image[4:])
@@ -73,13 +84,13 @@ def _check_parts(n: int) -> None:
 
 def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None, topics=None,
-              writer=None) -> StoryResult:
+              writer=None, from_library: bool = False) -> StoryResult:
     from bot.service.content import _check_choice, caption_models
     from generator.story import join_parts, write_parts
 
     _check_parts(parts)
     name = resolve_account(app, account)
-    path, picture, source = _image_of(app, image)
+    path, picture, source = _image_of(app, image, from_library=from_library)
     topics, writer = caption_models(app.config, topics=topics, writer=writer)
     _check_choice("tone", tone, writer.tones)
     _check_choice("audience", audience, writer.audiences)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import threading
@@ -119,29 +120,64 @@ class Sessions:
 
 @dataclass
 class LoginLimiter:
-    """At most ``attempts`` failed logins per client and per user name within ``window_s``."""
+    """Slows password guessing without locking out the real user.
+
+    Per address: after ``attempts`` failed logins within ``window_s`` the address waits
+    ``base_wait_s``, doubling with each further failure (at most ``max_wait_s``); a successful login
+    clears that address's record. Per user name, from every address together: no lockout (that would
+    let anyone lock the real user out), only a short delay before each check once the name has seen
+    ``attempts`` failures, growing to ``name_delay_s``; scrypt makes each guess cost as well."""
 
     attempts: int = 5
-    window_s: float = 300.0
+    window_s: float = 900.0
+    base_wait_s: float = 30.0
+    max_wait_s: float = 900.0
+    name_delay_s: float = 2.0
+    max_keys: int = 100_000  # addresses and names remembered; a flood of new ones forgets the oldest
     clock: Callable[[], float] = time.monotonic
     _fails: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_s(self, *keys: str) -> int:
-        """Seconds until another attempt is allowed (0: now)."""
-        now, worst = self.clock(), 0.0
-        with self._lock:
-            for key in keys:
-                recent = [t for t in self._fails.get(key, []) if now - t < self.window_s]
-                self._fails[key] = recent
-                if len(recent) >= self.attempts:
-                    worst = max(worst, recent[0] + self.window_s - now)
-        return int(worst) + (1 if worst else 0)
+    def _recent(self, key: str, now: float) -> list[float]:
+        recent = [t for t in self._fails.get(key, []) if now - t < self.window_s]
+        if recent:
+            self._fails[key] = recent
+        else:
+            self._fails.pop(key, None)
+        return recent
 
-    def failed(self, *keys: str) -> None:
+    def wait_s(self, client: str, name: str = "") -> int:
+        """Seconds until ``client`` may try again (0: now). ``name`` never blocks: see delay_s."""
+        now = self.clock()
         with self._lock:
-            for key in keys:
-                self._fails.setdefault(key, []).append(self.clock())
+            recent = self._recent(client, now)
+        if len(recent) < self.attempts:
+            return 0
+        wait = min(self.max_wait_s, self.base_wait_s * 2 ** (len(recent) - self.attempts))
+        left = recent[-1] + wait - now
+        return math.ceil(left) if left > 0 else 0
+
+    def delay_s(self, name: str) -> float:
+        """How long to hold a login for ``name`` before checking it (0.0 while it is not under attack)."""
+        now = self.clock()
+        with self._lock:
+            over = len(self._recent(f"name:{name}", now)) - self.attempts
+        return 0.0 if over < 0 else min(self.name_delay_s, 0.1 * 2 ** min(over, 10))
+
+    def failed(self, client: str, name: str = "") -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._fails) >= self.max_keys:
+                by_age = sorted(self._fails, key=lambda k: self._fails[k][-1])
+                for key in by_age[: len(by_age) // 2]:
+                    del self._fails[key]
+            self._fails.setdefault(client, []).append(now)
+            if name:
+                self._fails.setdefault(f"name:{name}", []).append(now)
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._fails.pop(client, None)
 
 
 @dataclass

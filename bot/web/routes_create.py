@@ -27,6 +27,7 @@ from bot.web.server import (
 
 MAX_UPLOAD = 8 * 1024 * 1024
 UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
+UPLOAD_PATHS = ("/create/caption", "/create/story")  # the only bodies allowed past 64 KiB (bot.web.limits)
 
 
 def _templates(web: Web) -> list[str]:
@@ -64,7 +65,12 @@ async def _upload(request: Request, key: str, *, required: bool) -> Path | None:
     folder = web.app.config.storage.media_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:  # a full disk: no empty file stays, and the message says where
+        path.unlink(missing_ok=True)
+        raise Problem(507, f"the upload could not be stored in storage.media_dir ({exc.strerror or exc}). "
+                           "Nothing was changed") from None
     request.state.upload_name = Path(item.filename).name[:80]
     return path
 
@@ -115,11 +121,13 @@ async def story(request: Request) -> Response:
 
     async def call(photo: Path | None) -> Any:
         parts = int_value(request.state.form.get("parts"), "part count", default=3, lo=2, hi=6)
+        # a template comes from the library only (never a path); an upload is the only way to bring a file
         image = str(photo) if photo is not None else form_value(request, "template", limit=64)
         if not image:
             raise Problem(400, "choose a template or upload an image for the story. Nothing was changed")
         return await web.call(web.app.story, image, parts=parts, tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"))
+                              audience=_choice(request, "audience"), account=_choice(request, "account"),
+                              from_library=photo is None)
 
     return await _run(request, "story", call)
 

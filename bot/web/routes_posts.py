@@ -30,13 +30,19 @@ from feedback.states import POST_STATES
 DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker")
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
+
+
 def _day(raw: str | None, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise Problem(400, f"start {raw[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # the page adds and subtracts up to 62 days: no overflow at the ends
+        raise Problem(400, f"start {raw[:40]!r} is out of range ({FIRST_DAY}..{LAST_DAY})")
+    return day
 
 
 @guarded

@@ -15,6 +15,7 @@ from bot.web.server import (
     Problem,
     Web,
     actor,
+    back_to,
     form_value,
     guarded,
     int_value,
@@ -118,7 +119,7 @@ async def _act(request: Request, do) -> Response:
     if not wants_fragment(request):
         if status != 200:
             return render(request, "error.html", status, status_code=status, message=message, level=level)
-        return RedirectResponse(request.headers.get("referer") or "/board", status_code=303)
+        return RedirectResponse(back_to(request), status_code=303)
     try:
         fresh = await web.call(web.app.web_read, web_queries.card, candidate_id)
     except service_errors() as exc:

@@ -3,36 +3,56 @@ the daemon (`memeloop run --web`), stopped with the daemon."""
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.web.auth import OneTimeToken
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.web.limits import Limits
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class WebServer:
-    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 8080, limits: Limits | None = None) -> None:
         import uvicorn
 
+        from bot.web.limits import BACKLOG, Limits, protocol_class
         from bot.web.server import create_web
 
         self.token = OneTimeToken()
         self.host, self.port = host, port
-        config = uvicorn.Config(create_web(app, token=self.token), host=host, port=port, log_level="warning",
-                                access_log=False, server_header=False, proxy_headers=False)
+        self.limits = limits or Limits()
+        http, self.connections = protocol_class(self.limits)
+        local = host in LOCAL_HOSTS
+        web = create_web(app, token=self.token, limits=self.limits, secure_cookies=not local,
+                         allowed_hosts=("127.0.0.1", "localhost", "[::1]") if local else None)
+        config = uvicorn.Config(web, host=host, port=port,
+                                log_level="warning", access_log=False, server_header=False, proxy_headers=False,
+                                http=http, backlog=BACKLOG, timeout_keep_alive=int(self.limits.idle_timeout_s),
+                                h11_max_incomplete_event_size=16 * 1024)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
-    def banner(self) -> list[str]:
+    def banner(self, *, terminal: bool = True, token_file: Path | None = None) -> list[str]:
+        """What to print at start. The one-time login link only to a terminal: under systemd stdout is the
+        journal, so the link goes to ``token_file`` (0600) and only its path is printed."""
         shown = f"[{self.host}]" if ":" in self.host else self.host
-        lines = [f"web admin: http://{shown}:{self.port}/  (users from `memeloop users add`, or the token below)",
-                 f"one-time login: http://{shown}:{self.port}/login?token={self.token.value}"]
+        link = f"http://{shown}:{self.port}/login?token={self.token.value}"
+        lines = [f"web admin: http://{shown}:{self.port}/  (users from `memeloop users add`, or the token below)"]
+        if terminal or token_file is None:
+            lines.append(f"one-time login: {link}")
+        else:
+            write_private(token_file, link + "\n")
+            lines.append(f"one-time login: the link is in {token_file} (readable by you only; not printed "
+                         "because standard output is not a terminal)")
         if self.host not in LOCAL_HOSTS:
             lines.append(f"warning: listening on {self.host}, not only this machine: put it behind TLS")
         return lines
@@ -54,8 +74,19 @@ class WebServer:
         log.info("event=web_stopped")
 
 
+def write_private(path: Path, text: str) -> None:
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def token_file(app: App) -> Path:
+    return app.data_dir() / "web-login-link.txt"
+
+
 def serve(app: App, *, host: str, port: int, say: Callable[[str], None]) -> None:
     server = WebServer(app, host=host, port=port)
-    for line in server.banner():
+    for line in server.banner(terminal=sys.stdout.isatty(), token_file=token_file(app)):
         say(line)
     server.run()

@@ -3,6 +3,7 @@ and CSRF guard, error pages, security headers). Pages live in routes_review.py a
 every one of them calls only the service object (bot.app.App), with actor = the logged-in user."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import logging
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions
+from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow, Limits
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -70,6 +72,7 @@ class Web:
     env: Environment = field(default_factory=lambda: environment())
     # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
     dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
+    secure_cookies: bool = False  # served beyond loopback (behind TLS): the cookie never travels in clear
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """An App method off the event loop (the service is synchronous)."""
@@ -163,10 +166,13 @@ def guarded(fn: Handler, *, max_body: int = MAX_BODY) -> Handler:
             return error_page(request, 403, "log in first (your session is missing or has expired)")
         request.state.session = session
         if request.method == "POST":
+            if cross_site(request):
+                log.warning("event=web_cross_site_rejected user=%s path=%s", session.user, request.url.path)
+                return error_page(request, 403, "a form from another site was refused. Nothing was changed")
             if int(request.headers.get("content-length") or 0) > max_body:
                 return error_page(request, 413, f"the request is larger than {max_body // 1024} KiB. "
                                                 "Nothing was changed")
-            request.state.form = await request.form(max_part_size=max_body)
+            request.state.form = await request.form(max_part_size=max_body)  # BodyLimit caps the stream
             sent = str(request.state.form.get("csrf") or request.headers.get("x-csrf-token") or "")
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
                 log.warning("event=web_csrf_rejected user=%s path=%s", session.user, request.url.path)
@@ -176,13 +182,32 @@ def guarded(fn: Handler, *, max_body: int = MAX_BODY) -> Handler:
             return await fn(request)
         except service_errors() as exc:
             return error_page(request, *status_of(exc))
+        finally:
+            await request.close()  # an upload's spooled temp file goes now, not at a garbage collection
 
     endpoint.__name__ = fn.__name__
     return endpoint
 
 
-def set_session_cookie(response: Response, sid: str) -> None:
-    response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/")
+def set_session_cookie(response: Response, sid: str, *, secure: bool = False) -> None:
+    response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/", secure=secure)
+
+
+def cross_site(request: Request) -> bool:
+    """A POST whose Origin names another site than the Host it was sent to (or an opaque "null")."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False  # older clients send none; the CSRF token and SameSite=Strict still hold
+    return origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+def back_to(request: Request, default: str = "/board") -> str:
+    """Where a form without JavaScript returns: the page it came from when that is on this site."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc and referer.netloc.lower() != request.headers.get("host", "").lower():
+        return default
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return same_site_path(target, default)
 
 
 def same_site_path(target: str | None, default: str = "/board") -> str:
@@ -206,7 +231,7 @@ async def login_page(request: Request) -> Response:
     request.state.session = session
     response = render(request, "login.html", 401 if token else 200, next=same_site_path(
         request.query_params.get("next")), error="that one-time token is wrong or was used" if token else None)
-    set_session_cookie(response, sid or "")
+    set_session_cookie(response, sid or "", secure=web.secure_cookies)
     return response
 
 
@@ -215,7 +240,7 @@ def _logged_in(web: Web, request: Request, user: str, target: str) -> Response:
     sid, _ = web.sessions.new(user)
     log.info("event=web_login user=%s", user)
     response = RedirectResponse(same_site_path(target), status_code=303)
-    set_session_cookie(response, sid)
+    set_session_cookie(response, sid, secure=web.secure_cookies)
     return response
 
 
@@ -225,24 +250,37 @@ async def login(request: Request) -> Response:
     if session is None:
         return error_page(request, 403, "your login form is out of date: reload the page")
     request.state.session = session
-    form = await request.form()
+    if cross_site(request):
+        return error_page(request, 403, "a login form from another site was refused")
+    try:
+        return await _check_login(web, request, session)
+    finally:
+        await request.close()
+
+
+async def _check_login(web: Web, request: Request, session: Any) -> Response:
+    form = await request.form(max_files=0)
     if not hmac.compare_digest(str(form.get("csrf") or "").encode(), session.csrf.encode()):
         return error_page(request, 403, "the form's security token is wrong or out of date: reload the page")
     name, password = str(form.get("name") or "")[:64], str(form.get("password") or "")[:1024]
     client = f"ip:{request.client.host if request.client else '-'}"
-    wait = web.limiter.wait_s(client, f"user:{name}")
+    wait = web.limiter.wait_s(client)
     if wait:
         log.warning("event=web_login_throttled client=%s", client)
         return render(request, "login.html", 429, error=f"too many failed logins: try again in {wait} s",
                       next=form.get("next"))
+    delay = web.limiter.delay_s(name) if name else 0.0
+    if delay:  # a name under attack from many addresses: slower, never locked
+        await asyncio.sleep(delay)
     token = str(form.get("token") or "")
     user = TOKEN_ACTOR if token and web.token.use(token) else None
     if user is None and name and password and await web.call(web.app.check_web_login, name, password):
         user = name
     if user is None:
-        web.limiter.failed(client, f"user:{name}")
+        web.limiter.failed(client, name)
         log.warning("event=web_login_failed client=%s", client)
         return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"))
+    web.limiter.succeeded(client)
     return _logged_in(web, request, user, str(form.get("next") or ""))
 
 
@@ -260,6 +298,8 @@ async def home(request: Request) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if isinstance(exc, BodyTooLarge | BodyTooSlow):
+        return error_page(request, status, exc.detail)
     message = {404: "there is no such page", 405: "that page does not take this kind of request"}.get(
         status, "something went wrong on the server; the log has the details")
     return error_page(request, status, message)
@@ -270,8 +310,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500, "something went wrong on the server; the log has the details")
 
 
-def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None) -> Starlette:
-    """The ASGI app serving the web admin for ``app``."""
+def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None,
+               limits: Limits | None = None, allowed_hosts: tuple[str, ...] | None = None,
+               secure_cookies: bool = False) -> Starlette:
+    """The ASGI app serving the web admin for ``app``. ``allowed_hosts``: the only Host names it
+    answers (a loopback server refuses others: no DNS rebinding); ``secure_cookies`` beyond loopback."""
     from bot.web import routes_create, routes_posts, routes_review, routes_templates
 
     routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
@@ -279,8 +322,13 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
               *routes_create.ROUTES, *routes_templates.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
-                    middleware=[Middleware(SecurityHeaders)])
-    web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter())
+                    middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
+                        BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,
+                        limits_by_path={**{path: routes_create.MAX_UPLOAD + MAX_BODY
+                                           for path in routes_create.UPLOAD_PATHS},
+                                        routes_templates.UPLOAD_PATH: routes_templates.MAX_UPLOAD + MAX_BODY})])
+    web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter(),
+                        secure_cookies=secure_cookies)
     return web
 
 
@@ -305,3 +353,22 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HostCheck:
+    """Answers only requests whose Host header names one of ``allowed`` (None: any)."""
+
+    def __init__(self, app: Any, *, allowed: tuple[str, ...] | None) -> None:
+        self.app, self.allowed = app, {h.lower() for h in allowed} if allowed else None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.allowed is not None:
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.allowed:
+                from starlette.responses import PlainTextResponse
+
+                response = PlainTextResponse(f"this server does not answer for host {host[:100]!r}", 421)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

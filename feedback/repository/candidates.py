@@ -133,13 +133,18 @@ def siblings(session: Session, candidate: Candidate) -> list[Candidate]:
 
 
 def queue_position(session: Session, candidate: Candidate) -> int | None:
-    """1-based rank of a pending candidate in the review order (None when it is not pending)."""
+    """1-based rank of a pending candidate in the review order (None when it is not pending, also when
+    a reviewer took it out of the queue after ``candidate`` was read: PostgreSQL's read committed lets
+    this statement see that change)."""
     if candidate.status != "pending":
         return None
     ids = session.scalars(
         select(Candidate.id).where(Candidate.status == "pending")
         .order_by(*_review_order())).all()
-    return ids.index(candidate.id) + 1
+    try:
+        return ids.index(candidate.id) + 1
+    except ValueError:
+        return None
 
 
 def set_image(session: Session, candidate_id: int, *, path: str, sha256: str, phash: str | None) -> None:

@@ -177,6 +177,27 @@ def expire_leases(session: Session, *, now: datetime) -> int:
     return affected(result)
 
 
+def publishing_owners(session: Session) -> set[str]:
+    """The lease owners of posts being published now."""
+    return set(session.scalars(select(Post.lease_owner).where(Post.state == "publishing",
+                                                              Post.lease_owner.is_not(None)).distinct()))
+
+
+def release_to_reconcile(session: Session, *, owners: Sequence[str], now: datetime, error_class: str,
+                         reason: str) -> list[int]:
+    """Publishing posts of ``owners`` (a stopped or dead process) -> unconfirmed, to be settled by the
+    next reconcile at once (nothing to wait for: their worker is gone). Returns their ids."""
+    if not owners:
+        return []
+    return list(session.execute(
+        update(Post)
+        .where(Post.state == "publishing", Post.lease_owner.in_(list(owners)))
+        .values(state="unconfirmed", lease_owner=None, lease_expires_at=now, error_class=error_class,
+                last_error=reason[:2000], updated_at=now)
+        .returning(Post.id)
+        .execution_options(synchronize_session=False)).scalars())
+
+
 def retry(session: Session, post_id: int, *, at: datetime, now: datetime, reason: str) -> bool:
     """Failed or unconfirmed -> scheduled at ``at`` with a fresh attempt budget (conditional)."""
     return _move(session, post_id, from_states=(PostState.FAILED, PostState.UNCONFIRMED), state=PostState.SCHEDULED,

@@ -92,6 +92,6 @@ def load_bundle(path: Path | None = None) -> Bundle:
     if (path / CAPTIONS).is_file():
         try:
             hashes = frozenset(int(x) for x in np.load(path / CAPTIONS))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:
             raise BundleError(f"{path / CAPTIONS}: unreadable ({exc})") from exc
     return Bundle(path, vocab, config, weights, bundle_version(path), hashes)

@@ -6,6 +6,7 @@ Maths follows Keras GRU (reset_after=True, gates ordered z, r, h; sigmoid/tanh).
 """
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class DecoderWeights:
         try:
             with np.load(path) as data:
                 return cls(**{n: data[n].astype(np.float32) for n in _NAMES})
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated: BadZipFile
             raise BundleError(f"{path}: unreadable decoder weights ({exc})") from exc
 
     @classmethod

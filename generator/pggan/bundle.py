@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,11 @@ def read_bundle(path: Path) -> tuple[dict, list[np.ndarray]]:
         raise BundleError(f"{config_path} is not valid JSON: {exc}") from exc
     if doc.get("format") != FORMAT:
         raise BundleError(f"{config_path} has format {doc.get('format')!r}; expected {FORMAT!r}")
-    with np.load(weights_path) as npz:
-        weights = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+    try:
+        with np.load(weights_path) as npz:
+            weights = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated: BadZipFile
+        raise BundleError(f"{weights_path}: unreadable weights ({exc})") from exc
     if [list(w.shape) for w in weights] != doc.get("shapes"):
         raise BundleError(f"{weights_path} does not match the shapes listed in {config_path}")
     return doc, weights

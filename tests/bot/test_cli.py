@@ -135,13 +135,16 @@ def test_ctx_exit_code_is_the_process_exit_code():
         cli.commands.pop("exit-three")
 
 
-def test_queue_list_on_sqlite_loads_neither_the_orm_nor_pydantic(write_config, run_cli, tmp_path):
-    """The admin CLI's cold start: a read-only listing goes through sqlite3 (feedback.queue_sql)."""
+def test_queue_list_on_sqlite_loads_neither_the_orm_nor_pydantic(write_config, run_cli, tmp_path, monkeypatch):
+    """The admin CLI's cold start: a read-only listing goes through sqlite3 (feedback.queue_sql), once
+    its config text has been validated (the first run does that and caches it by content hash)."""
     import subprocess
     import sys
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     config = write_config()
     assert run_cli("--config", str(config), "queue", "add", "--image", str(_png(tmp_path)), "--text", "hi").code == 0
+    assert run_cli("--config", str(config), "queue", "list").code == 0  # validates the config, once
     code = ("import sys, json\nfrom bot.cli import main\n"
             f"main(['--config', {str(config)!r}, 'queue', 'list', '--json'])\n"
             "print(sorted(m for m in ('sqlalchemy.orm', 'pydantic', 'rich', 'numpy') if m in sys.modules))")

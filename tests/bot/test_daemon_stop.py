@@ -17,6 +17,7 @@ import pytest
 from bot.app import build_app
 from bot.config import load_config
 from bot.runtime.daemon import Daemon
+from tests.conftest import create_database
 
 CONFIG = """
 [storage]
@@ -34,6 +35,7 @@ generate = { generator = "meme", every = "7d" }
 def config_path(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text(CONFIG, encoding="utf-8")
+    create_database(path)
     return path
 
 
@@ -132,6 +134,7 @@ def test_a_second_signal_during_teardown_exits_at_once(config_path, tmp_path):
 def test_a_generate_child_dies_with_its_killed_daemon_and_a_restart_reaps_its_run(config_path, tmp_path):
     """SIGKILL the process that started `memeloop generate`: the child notices within a second and
     leaves; the generation row it would have finished is given up by the next daemon's start-up."""
+    from bot.core import owners
     from bot.runtime import jobs
     from feedback.repository import candidates as cand_repo
     from feedback.repository import generations as gen_repo
@@ -156,7 +159,7 @@ def test_a_generate_child_dies_with_its_killed_daemon_and_a_restart_reaps_its_ru
     child_pid = int(proc.stdout.readline())
     with app.tx() as session:  # the row names the (soon dead) parent, as run_generate_child writes it
         row = gen_repo.get_generation(session, gen.id)
-        row.params = {"parent": f"{jobs.socket.gethostname()[:100]}:{proc.pid}"}
+        row.params = {"parent": f"{owners.this_host()}:{proc.pid}"}
     time.sleep(0.5)
     proc.kill()
     proc.wait(5)

@@ -41,6 +41,7 @@ from tests.bot.fuzz_strategies import (
     template_tables,
     toml_text,
 )
+from tests.conftest import create_database
 
 OUTCOMES: dict[str, Counter] = defaultdict(Counter)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -182,6 +183,7 @@ def populated(tmp_path_factory):
     config = folder / "config.toml"
     config.write_text('[storage]\nurl = "sqlite:///memeloop.db"\nmedia_dir = "media"\n\n'
                       '[[accounts]]\nname = "demo"\nplatform = "outbox"\n', encoding="utf-8")
+    create_database(config)  # as `memeloop init` leaves it
     files = folder / "files"
     files.mkdir()
     (files / "ok.png").write_bytes(png())

@@ -118,12 +118,11 @@ def test_percent_encoded_password_reaches_alembic_without_configparser():
     assert cfg.get_main_option("sqlalchemy.url") is None  # never through ConfigParser interpolation
 
 
-def test_in_memory_sqlite_url_works(tmp_path, run_cli):
+def test_finding_10_in_memory_sqlite_url_is_refused(tmp_path, run_cli):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[storage]\nurl = "sqlite:///:memory:"\n' + ACCOUNT)
     result = run_cli("--config", str(cfg), "queue", "list", "--json")
-    assert result.code == 0, result.err
-    assert json.loads(result.out) == []
+    assert result.code == 2 and "storage.url" in result.err and "in-memory" in result.err, result.err
 
 
 def test_db_password_from_environment_or_secrets_file(tmp_path):
@@ -288,7 +287,7 @@ def test_import_a_number_where_a_list_belongs_is_named(tmp_path):
 def test_import_deeply_nested_json_is_a_one_line_error(tmp_path, run_cli):
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
-    err = _one_line_error(run_cli("data", "import-memefly", str(path), "--out", str(tmp_path / "o")), code=1)
+    err = _one_line_error(run_cli("data", "import-memefly", str(path), "--out", str(tmp_path / "o")), code=2)
     assert "nested too deeply" in err
 
 

@@ -118,7 +118,10 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_post(tmp_path):
     assert statuses == {"posted"}
     log_text = log_path.read_text()
     expired = log_text.count("event=leases_expired")
-    print(f"kills={kills} posts={POSTS} lease_expiries={expired} "
+    released = log_text.count("event=dead_owner_leases_released")
+    print(f"kills={kills} posts={POSTS} lease_expiries={expired} dead_owners_released={released} "
           f"reconciled_published={log_text.count('outcome=published')} "
           f"rescheduled={log_text.count('outcome=rescheduled')}")
-    assert expired >= 1  # some kills really did land mid-publish
+    # some kills really did land mid-publish; on one host the next run sees the dead owner at once
+    # (host + pid + start time) instead of waiting out the lease (issue 30 finding 4)
+    assert released >= 1 and expired == 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-REPOSITORY_SUITE = {"test_posts", "test_reviews", "test_dashboard", "test_dedupe", "test_learning", "test_polling"}
+REPOSITORY_SUITE = {"test_posts", "test_reviews", "test_dashboard", "test_dedupe", "test_learning", "test_polling",
+                    "test_read_after_write"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

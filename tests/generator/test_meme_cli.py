@@ -25,9 +25,10 @@ def test_import_memefly_command_reports_counts(tmp_path):
     assert "skipped 1 (empty caption: 1)" in result.output
 
 
-def test_train_command_lets_data_errors_propagate(tmp_path):
+def test_train_command_turns_data_errors_into_usage_errors(tmp_path):
     (tmp_path / "captions.jsonl").write_text("")
     result = CliRunner().invoke(command, ["--data", str(tmp_path), "--out", str(tmp_path / "b")])
-    from generator import DataError
+    from bot.errors import UsageError
 
-    assert isinstance(result.exception, DataError) and "too little usable data" in str(result.exception)
+    # bad training data is bad input: the CLI exits 2 (issue 30 finding 10)
+    assert isinstance(result.exception, UsageError) and "too little usable data" in str(result.exception)

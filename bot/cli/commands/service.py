@@ -109,26 +109,37 @@ def run(state: CliState, once: bool, web_port: int | None) -> None:
         daemon = Daemon(app)
         web = _start_web(app, web_port) if web_port else None
         try:
-            daemon.run()
+            code = daemon.run()
         finally:
             if web is not None:
                 web.stop()
+        if daemon.database_gone:
+            click.echo(f"memeloop: error: {daemon.database_gone} while the daemon ran: it stopped instead of "
+                       "writing where nobody reads. Put the database back where storage.url says and start again",
+                       err=True)
+        elif code:
+            click.echo(f"stopped with a publish in flight after {daemon.stop_grace.total_seconds():g} s: released "
+                       "to reconcile, which settles it at the next start (exit 3)", err=True)
         if not daemon.wait_for_jobs(daemon.stop_grace / 4):
             # a job that ignores the stop (a platform call with no answer) must not hold the process
             import logging
             import os
 
             logging.shutdown()
-            os._exit(0)
+            os._exit(code)
+        if code:
+            raise click.exceptions.Exit(code)
     finally:
         app.close()
 
 
 def _start_web(app, port: int):
-    from bot.web.serve import WebServer
+    import sys
+
+    from bot.web.serve import WebServer, token_file
 
     web = WebServer(app, port=port)
-    for line in web.banner():
+    for line in web.banner(terminal=sys.stdout.isatty(), token_file=token_file(app)):
         click.echo(line)
     web.start()
     return web

@@ -45,10 +45,19 @@ def db() -> None:
     """
 
 
-def _engine(state: CliState):
+def _engine(state: CliState, *, create: bool = False):
+    """Only `db upgrade` may create the database (a SQLite file that is not there is an error otherwise)."""
+    from bot.config.checks import sqlite_file
     from feedback.db import make_engine
 
-    return make_engine(state.config().storage.url)
+    url = state.config().storage.url
+    path = sqlite_file(url)
+    if path is not None and not create and not path.is_file():
+        from bot.config import ConfigError
+
+        raise ConfigError(f"storage.url: the database file {path} does not exist (create it with "
+                          "`memeloop db upgrade`)")
+    return make_engine(url)
 
 
 @db.command("upgrade")
@@ -66,12 +75,19 @@ def db_upgrade(state: CliState, revision: str) -> None:
         migrate.check_revision(revision)
     except migrate.UnknownRevision as exc:
         raise click.BadParameter(str(exc), param_hint="--revision") from None
-    engine = _engine(state)
+    engine = _engine(state, create=True)
     before = migrate.current_revision(engine)
+    known = migrate.revisions_oldest_first()
+    target = next((rev for rev in known if rev.startswith(revision)), None)
+    if before in known and target is not None and known.index(target) < known.index(before):
+        engine.dispose()
+        raise click.BadParameter(f"the database is at {before}, newer than {target}: `db upgrade` never goes "
+                                 "back (nothing was changed)", param_hint="--revision")
     migrate.upgrade(engine, revision)
     after = migrate.current_revision(engine)
     engine.dispose()
-    click.echo(f"database upgraded: {before or 'empty'} -> {after}")
+    click.echo(f"database upgraded: {before or 'empty'} -> {after}" if after != before
+               else f"database already at {after}: nothing to do")
 
 
 @db.command("current")

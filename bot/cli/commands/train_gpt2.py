@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
+from bot.cli.types import bad_data_is_usage
 
 
 def _progress_printer():
@@ -53,6 +54,7 @@ def _progress_printer():
 @click.option("--threads", default=1, show_default=True, type=int, help="CPU threads for torch.")
 @config_option
 @pass_state
+@bad_data_is_usage
 def command(state: CliState, corpus_file: Path | None, captions_file: Path | None, account: str | None,
             out_dir: Path | None, model_id: str, base: str | None, tone: str, audience: str, epochs: int | None,
             max_steps: int | None, batch_size: int | None, max_tokens: int, lr: float | None,

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from bot.cli.types import bad_data_is_usage
+
 ENCODERS = ("efficientnet_lite0", "inception_v3")  # generator.meme.encoders.ENCODERS, kept import-free
 
 
@@ -34,6 +36,7 @@ ENCODERS = ("efficientnet_lite0", "inception_v3")  # generator.meme.encoders.ENC
               help="Stop each phase of this run after this long (a re-run carries on).")
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Continue from OUT/train_state when it matches the data and settings.")
+@bad_data_is_usage
 def command(data_dir: Path, out_dir: Path, encoder: str, encoder_weights: Path | None, epochs: int,
             final_epochs: int | None, batch_size: int, patience: int, learning_rate: float, seed: int, threads: int,
             checkpoint_every: int, max_minutes: float | None, resume: bool) -> None:
@@ -92,6 +95,7 @@ def _skipped(report) -> str:
               help="Data set folder to write (a folder per template + captions.jsonl).")
 @click.option("--images", "images_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               default=None, help="Folder holding the template images [default: the JSON file's folder].")
+@bad_data_is_usage
 def import_memefly(json_path: Path, out_dir: Path, images_dir: Path | None) -> None:
     """Convert a memefly-style JSON file (meme_name, meme_bounding_box, meme_text) into a data set.
 

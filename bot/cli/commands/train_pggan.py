@@ -5,13 +5,16 @@ from pathlib import Path
 
 import click
 
+from bot.cli.types import bad_data_is_usage, power_of_two
+
 
 @click.command(name="pggan")
 @click.option("--images", "images_dir", required=True, type=click.Path(path_type=Path),
               help="Folder of training images (png/jpg/webp; searched recursively).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Bundle folder to write (checkpoints go to OUT/checkpoint/).")
-@click.option("--resolution", default=64, show_default=True, type=int, help="Final resolution (power of two).")
+@click.option("--resolution", default=64, show_default=True, type=int, callback=power_of_two,
+              help="Final resolution (power of two).")
 @click.option("--latent-dim", default=128, show_default=True, type=int)
 @click.option("--fmap-base", default=512, show_default=True, type=int, help="Feature-map budget (channels).")
 @click.option("--fmap-max", default=128, show_default=True, type=int, help="Most channels in any layer.")
@@ -25,6 +28,7 @@ import click
 @click.option("--threads", default=1, show_default=True, type=int, help="CPU threads for TensorFlow.")
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Continue from OUT/checkpoint/ when it exists.")
+@bad_data_is_usage
 def command(images_dir: Path, out_dir: Path, resolution: int, latent_dim: int, fmap_base: int, fmap_max: int,
             batch_size: int, images_per_phase: int, lr: float, domain: str, seed: int, threads: int,
             resume: bool) -> None:
