@@ -7,6 +7,8 @@ audience decides engagement. Effects, each switchable per scenario:
   content       a hidden set of topics (and so words) the audience likes or dislikes
   interactions  template x hour and tone x audience
   drift         half of the template and topic preferences are redrawn at post 250
+  wide          with drift: the redraw also reaches hours, tones, audiences and both interactions
+  gradual       every preference wanders a little each post (a mean-reverting walk; its own sd kept)
   quality       per-caption quality no feature sees (the oracle does not see it either)
   fatigue       a template or words repeated from the account's recent posts earn less
   tails         heavy-tailed noise (Student t, 3 df) and rare viral posts (x5-x30)
@@ -73,7 +75,14 @@ RECENT_POSTS, DELAY_SLOTS = 10, 3
 ALL = ("base", "content", "interactions", "drift", "quality", "fatigue", "tails", "delay", "peaked")
 SCENARIOS = {"base": ("base",), "content_only": ("content",), "interactions": ("base", "interactions"),
              "drift": ("base", "content", "drift"), "quality": ("base", "quality"),
-             "fatigue_tails_delay": ("base", "content", "fatigue", "tails", "delay"), "all_effects": ALL}
+             "fatigue_tails_delay": ("base", "content", "fatigue", "tails", "delay"), "all_effects": ALL,
+             # drift together with each other effect, then with all of them, harder drift last
+             "drift_interactions": ("base", "content", "interactions", "drift"),
+             "drift_fatigue": ("base", "content", "fatigue", "drift"),
+             "drift_tails_delay": ("base", "content", "tails", "delay", "drift"),
+             "drift_quality_peaked": ("base", "content", "quality", "peaked", "drift"),
+             "all_wide_drift": (*ALL, "wide"), "all_gradual_drift": (*ALL, "wide", "gradual")}
+GRADUAL_RHO = 0.995  # per post: a preference keeps 0.995 of itself (half-life ~140 posts) and the rest is new
 POLICIES = ("ranker", "beam_top1", "random", "oracle")
 
 
@@ -125,9 +134,23 @@ def make_audience(rng: np.random.Generator, effects: frozenset[str]) -> Audience
     return a
 
 
+SDS = {"t": 0.5, "tone": 0.4, "aud": 0.3, "h": 0.25, "topic": 0.6, "th": 0.4, "ta": 0.4}
+
+
 def drift(a: Audience) -> None:
     keys = [f"t:{t}" for t in TEMPLATES] + [f"topic:{t}" for t in TOPICS]
     a.draw([k for k in keys if a.rng.random() < 0.5], 0.5)
+    if "wide" in a.effects:  # the audience's hours and tastes move too, not only what it likes to see
+        for k in [k for k in a.prefs if k.split(":")[0] in ("tone", "aud", "h", "th", "ta")]:
+            if a.rng.random() < 0.5:
+                a.prefs[k] = float(a.rng.normal(0, SDS[k.split(":")[0]]))
+
+
+def wander(a: Audience) -> None:
+    """One post's step of a mean-reverting walk that keeps each preference's spread."""
+    step = math.sqrt(1 - GRADUAL_RHO ** 2)
+    for k, v in a.prefs.items():
+        a.prefs[k] = GRADUAL_RHO * v + step * float(a.rng.normal(0, SDS[k.split(":")[0]]))
 
 
 def caption(rng: np.random.Generator) -> tuple[str, tuple[str, ...]]:
@@ -237,6 +260,8 @@ def run(seed: int, effects: tuple[str, ...] = ALL) -> dict[str, list[float]]:
     for t in range(POSTS):
         if "drift" in effects and t == POSTS // 2:
             drift(audience)
+        if "gradual" in effects:
+            wander(audience)
         pool = make_pool(rng)
         learner.tick(t, noise_rng)
         for policy in POLICIES:
@@ -323,14 +348,15 @@ def main() -> None:
             cells.append(f"{statistics.mean(values):.3f}+-{spread:.3f}")
         headline[name] = statistics.mean(r["ranker"] for r in runs)
         headline[f"{name}_beam"] = statistics.mean(r["beam_top1"] for r in runs)
+        headline[f"{name}_random"] = statistics.mean(r["random"] for r in runs)
         print(f"{name:>20} " + " ".join(f"{c:>13}" for c in cells), flush=True)
     cost = cost_ms()
     print(f"cost: update(10000 outcomes) + score(1000 candidates) = {cost['update_score_ms']:.0f} ms wall, "
           f"{cost['update_score_cpu_ms']:.0f} ms CPU; from a persisted state +100 outcomes + score(1000) = "
           f"{cost['incremental_ms']:.0f} ms; {cost['features']:.0f} features (median of 3; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    pairs = [f"{k}_share={v:.3f}" for k, v in headline.items() if not k.endswith("_beam")]
-    pairs += [f"{k}_share={v:.3f}" for k, v in headline.items() if k.endswith("_beam")]
+    pairs = [f"{k}_share={v:.3f}" for k, v in headline.items() if not k.endswith(("_beam", "_random"))]
+    pairs += [f"{k}_share={v:.3f}" for k, v in headline.items() if k.endswith(("_beam", "_random"))]
     print(" ".join(pairs) + f" update_score_ms={cost['update_score_ms']:.0f}"
           f" update_score_cpu_ms={cost['update_score_cpu_ms']:.0f} incremental_ms={cost['incremental_ms']:.0f}")
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,10 +34,12 @@ from feedback.repository import accounts as account_repo
 from feedback.repository import weights as weight_repo
 
 if TYPE_CHECKING:
+    from bot.core.content_models import ContentModels
     from bot.publishers.base import Publisher
     from bot.runtime.jobs import GenerateOutcome
     from bot.runtime.worker import WorkerClient
     from bot.service.content import CaptionResult, MakeResult
+    from bot.service.history_import import ImportResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
@@ -63,6 +65,7 @@ class App:
     stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _publishers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     workers: dict[str, WorkerClient] = field(default_factory=dict, repr=False)  # generator.warm_worker
+    _content: ContentModels | None = field(default=None, repr=False)
 
     # -- plumbing ------------------------------------------------------------------------------------
     @contextmanager
@@ -75,6 +78,8 @@ class App:
         for client in self.workers.values():
             client.close()
         self.workers.clear()
+        if self._content is not None:
+            self._content.close()
         self.engine.dispose()
 
     @property
@@ -111,6 +116,16 @@ class App:
                 self.workers[generator] = client
             return self.workers[generator]
 
+    def content_models(self) -> ContentModels:
+        """The content systems' models of this process (caption, make, story): loaded lazily, kept
+        warm, retired by the warm-worker limits (bot/content_models.py)."""
+        with self._publishers_lock:
+            if self._content is None:
+                from bot.core.content_models import ContentModels
+
+                self._content = ContentModels(self.config)
+            return self._content
+
     def ranker(self, session: Session) -> Ranker:
         from feedback.learning import load_ranker
 
@@ -121,7 +136,7 @@ class App:
 
     # -- review ----------------------------------------------------------------------------------------
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
-    def approve(self, candidate_id: int, *, actor: str, at: datetime | None = None,
+    def approve(self, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
                 account: str | None = None, expected_version: int | None = None) -> ReviewResult:
         from bot.service import review
 
@@ -172,6 +187,13 @@ class App:
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
+    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None
+                       ) -> ImportResult:
+        """Read the account's own past posts with their counters (bot/history_import.py)."""
+        from bot.service.history_import import import_history
+
+        return import_history(self, name, since=since, limit=limit)
+
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,
               limit: int | None = 50, offset: int = 0) -> list[QueueRow]:
@@ -202,15 +224,37 @@ class App:
             return posts_repo.list_posts(session, states=states or None, account=account, limit=limit)
 
     def accounts(self) -> list[dict[str, Any]]:
+        from feedback.repository import history as history_repo
         from feedback.repository import posts as posts_repo
 
         enabled = {a.name: a.enabled for a in self.config.accounts}
         with self.tx() as session:
             counts = posts_repo.count_by_account_state(session)
+            imported = {r["account"]: r["imported"] for r in history_repo.summary(session)}
             return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
                      "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")}}
+                     **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")},
+                     "imported": imported.get(a.name, 0)}
                     for a in account_repo.list_accounts(session)]
+
+    def hours(self, account: str) -> list[dict[str, Any]]:
+        """The account's learned weekday x hour effects with the evidence behind each (the heatmap
+        of `stats hours` and the dashboard)."""
+        import numpy as np
+
+        from feedback.learning import Settings, timing_observations
+        from feedback.ranking.timing import WEEKDAYS, Timing
+
+        acc = self.config.account(account)
+        cfg = self.config.ranking
+        settings = Settings({str(k): v for k, v in cfg.weights.items()}, cfg.engagement_age, cfg.baseline_posts,
+                            {a.name: a.timezone for a in self.config.accounts})
+        with self.tx() as session:
+            timing = Timing(timing_observations(session, account, settings))
+        return [{"account": account, "weekday": WEEKDAYS[c.weekday], "hour": c.hour, "ratio": round(c.ratio, 3),
+                 "low": round(float(np.exp(c.mean - c.sd)), 3), "high": round(float(np.exp(c.mean + c.sd)), 3),
+                 "posts": round(c.evidence, 1), "allowed": c.allowed}
+                for c in timing.cells(acc.best_hours)]
 
     def stats(self, query: Callable[..., T], **kwargs: Any) -> T:
         """One read-only query (feedback.repository.stats, counts) in its own transaction."""
@@ -261,15 +305,16 @@ class App:
 
         return content.make_meme(self, text, account=account, template=template, seed=seed, matcher=matcher)
 
-    def story(self, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
+    def story(self, image: str | None, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
               account: str | None = None, topic: str | None = None, seed: int | None = None,
-              from_library: bool = False, **models: Any) -> StoryResult:
-        """A story thread of 2-6 parts from an image (a file or a template slug), into review.
-        ``from_library``: ``image`` must be a template's slug, never a path (the web form)."""
+              template: str | None = None, from_library: bool = False, **models: Any) -> StoryResult:
+        """A story thread of 2-6 parts from an image (a file, a template slug or gan:SEED; or only a
+        template of the library with ``template``, or with ``from_library`` when ``image`` is the
+        slug: never a path, as the web form asks), into review."""
         from bot.service import story
 
         return story.new_story(self, image, parts=parts, tone=tone, audience=audience, account=account,
-                               topic=topic, seed=seed, from_library=from_library, **models)
+                               topic=topic, seed=seed, template=template, from_library=from_library, **models)
 
     def thread(self, candidate_id: int) -> Thread:
         from bot.service import story

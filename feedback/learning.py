@@ -46,17 +46,21 @@ from feedback.ranking import (
     maturity,
     sentences,
 )
+from feedback.ranking.timing import Observation
 from feedback.repository import candidates as candidate_repo
+from feedback.repository import history as history_repo
 from feedback.repository import metrics as metrics_repo
 from feedback.repository import outcomes as outcome_repo
 
 log = logging.getLogger(__name__)
 
-MODEL = "blr-3"  # blr-3: bigram buckets weigh 0.2 (stored states of blr-2 are rebuilt once)
+MODEL = "blr-4"  # blr-4: weekdays and imported history (stored states of blr-3 are rebuilt once)
 STATE_NAME = "ranker"
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with
 TOPICS_AFTER = 500  # candidates before topics are worth fitting
+IMPORTED = "imported"  # the generator value of an account's imported posts
+IMPORTED_WEIGHT = 1.0  # an imported post's reading counts like one of ours (measured: bench/warm_start.py)
 
 
 @dataclass(frozen=True)
@@ -80,17 +84,44 @@ class Settings:
     def hour(self, account: str | None, at: datetime) -> int:
         return at.astimezone(ZoneInfo(self.timezones.get(account or "", "UTC"))).hour
 
+    def weekday(self, account: str | None, at: datetime) -> int:
+        return at.astimezone(ZoneInfo(self.timezones.get(account or "", "UTC"))).weekday()
+
 
 def new_ranker(topics: Topics | None = None) -> Ranker:
     return Ranker(topics=topics, version=MODEL)
 
 
 def facts_features(facts: metrics_repo.CandidateFacts, *, hour: int, text: str | None = None,
-                   recent: Recent | None = None) -> CandidateFeatures:
+                   recent: Recent | None = None, weekday: int | None = None) -> CandidateFeatures:
     return features_of(generator=facts.generator, text=facts.text if text is None else text,
                        account=facts.account or "-", hour=hour, template=facts.template,
                        beam_rank=facts.beam_rank, beam_score=facts.beam_score, tone=facts.tone,
-                       audience=facts.audience, recent=recent)
+                       audience=facts.audience, recent=recent, weekday=weekday)
+
+
+def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Settings) -> list[Outcome]:
+    """Pure: an account's own history (oldest first) as outcomes: the caption's words and topics,
+    its hour and weekday, and its engagement as a log ratio to the median of the account's imported
+    posts. Imported counters are lifetime readings, not readings at the learning age, so they are
+    measured against their own anchor, never against the account's posts made through memeloop."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        score = engagement_score(r.counts, settings.weights)
+        if score is not None:
+            scores[r.account].append(score)
+    base = {a: baseline(v) for a, v in scores.items()}
+    posted: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
+    out = []
+    for r in rows:
+        features = features_of(generator=IMPORTED, text=r.text, account=r.account,
+                               hour=settings.hour(r.account, r.created_at),
+                               weekday=settings.weekday(r.account, r.created_at), recent=recent_of(posted[r.account]))
+        posted[r.account].append((None, r.text))
+        score = engagement_score(r.counts, settings.weights)
+        target = None if score is None or base.get(r.account) is None else engagement_target(score, base[r.account])
+        out.append(Outcome(features, target, None, weight=IMPORTED_WEIGHT))
+    return out
 
 
 def recent_of(posts: Sequence[tuple[str | None, str]]) -> Recent:
@@ -135,6 +166,20 @@ def _features_json(f: CandidateFeatures) -> dict:
 
 def _features_from(data: Mapping) -> CandidateFeatures:
     return CandidateFeatures(**{**data, "words": tuple(data.get("words") or ())})
+
+
+def timing_observations(session: Session, account: str, settings: Settings) -> list[Observation]:
+    """What the best-time model learns from: the account's imported posts and its own posts (their
+    targets as folded into the ranker), each at its local weekday and hour, oldest first."""
+    account_id = outcome_repo.account_ids(session).get(account)
+    if account_id is None:
+        return []
+    history = history_repo.readings(session, account_ids=[account_id])
+    seen = [(r.created_at, Observation(o.features.weekday or 0, o.features.hour, o.engagement))
+            for r, o in zip(history, imported_outcomes(history, settings)) if o.engagement is not None]
+    seen += [(at, Observation(settings.weekday(account, at), settings.hour(account, at), target, weight))
+             for at, target, weight in outcome_repo.folded_targets(session, account_id)]
+    return [o for _, o in sorted(seen, key=lambda p: p[0])]
 
 
 def reading_outcome(reading: outcome_repo.Reading, *, features: CandidateFeatures, base: float | None,
@@ -199,7 +244,8 @@ def _features_of_reading(session: Session, reading: outcome_repo.Reading,
         return _features_from(reading.features)  # exactly what was folded in, so it can be taken out
     fact, account = facts
     recent = recent_of(outcome_repo.recent_posts(session, reading.account_id, reading.published_at, RECENT_POSTS))
-    return facts_features(fact, hour=settings.hour(account, reading.published_at), recent=recent)
+    return facts_features(fact, hour=settings.hour(account, reading.published_at), recent=recent,
+                          weekday=settings.weekday(account, reading.published_at))
 
 
 def _anchor(anchor: Sequence[tuple[datetime, Counts]], before: datetime, settings: Settings) -> float | None:
@@ -242,7 +288,11 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
     readings = outcome_repo.all_readings(session)
     facts = outcome_repo.post_facts(session, [r.post_id for r in readings])
     # Topics are fitted here only: they define what the topic features mean for this state's life.
-    ranker = new_ranker(fit_topics(content_words(t) for t in outcome_repo.candidate_texts(session)))
+    # The account's own history first (it is older): a warm start instead of the beam order alone.
+    history = history_repo.readings(session)
+    corpus = [*outcome_repo.candidate_texts(session), *(r.text for r in history)]
+    ranker = new_ranker(fit_topics(content_words(t) for t in corpus))
+    ranker.update(imported_outcomes(history, settings))
     finals: dict[int, list[float]] = defaultdict(list)
     posted: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
     folded, outcomes = [], []
@@ -251,7 +301,8 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
             continue
         fact, account = facts[r.post_id]
         features = facts_features(fact, hour=settings.hour(account, r.published_at),
-                                  recent=recent_of(posted[r.account_id]))
+                                  recent=recent_of(posted[r.account_id]),
+                                  weekday=settings.weekday(account, r.published_at))
         posted[r.account_id].append((fact.template, fact.text))
         base = baseline(finals[r.account_id][:settings.baseline_posts])
         fresh = outcome_repo.Reading(r.post_id, r.account_id, r.published_at, r.age_s, r.final, r.counts)
@@ -263,8 +314,8 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
     _apply(session, ranker, folded, outcomes)
     last_review = _fold_reviews(session, ranker, 0, settings, now)
     _save(session, ranker, settings, last_review, now)
-    log.info("learning state rebuilt readings=%d observations=%d features=%d", len(readings),
-             ranker.observations, len(ranker.names))
+    log.info("learning state rebuilt readings=%d imported=%d observations=%d features=%d", len(readings),
+             len(history), ranker.observations, len(ranker.names))
     return ranker
 
 
@@ -329,8 +380,9 @@ def pending_batch(session: Session, *, now: datetime, timezones: Mapping[str, st
     recent = {a: recent_for(session, a, now=now) for a in {p.facts.account or "-" for p in pending}}
     items = []
     for p in pending:
-        hour = settings.hour(p.facts.account, hours.get(p.facts.candidate_id) or now)
-        items.append(facts_features(p.facts, hour=hour, recent=recent[p.facts.account or "-"]))
+        at = hours.get(p.facts.candidate_id) or now
+        items.append(facts_features(p.facts, hour=settings.hour(p.facts.account, at), recent=recent[p.facts.account or "-"],
+                                    weekday=settings.weekday(p.facts.account, at)))
     return PendingBatch(tuple((p.facts.candidate_id, p.version) for p in pending), tuple(items))
 
 

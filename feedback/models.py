@@ -302,6 +302,46 @@ class PostOutcome(_Counts, Base):
     applied_step: Mapped[float | None] = mapped_column(Float)
 
 
+class ImportedPost(_Counts, Base):
+    """One of an account's own posts from before memeloop (or beside it), read by `memeloop accounts
+    import-history` with its public counters at ``read_at`` (NULL = not reported, never -1). Not a
+    candidate and never in the post state machine: the ranker learns from it (warm start) and the
+    best-time model from when it went out (migration i25)."""
+
+    __tablename__ = "imported_posts"
+    __table_args__ = (UniqueConstraint("account_id", "remote_id", name="uq_imported_posts_account_remote"),
+                      Index("ix_imported_posts_account_created", "account_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    remote_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    media_count: Mapped[int] = mapped_column(Integer, default=0)
+    read_at: Mapped[datetime]
+    imported_at: Mapped[datetime]
+
+
+class HistoryImport(Base):
+    """Where an account's history import stands: the cursor of the next page while a run is
+    unfinished (limit reached, rate limited, stopped), and the newest post a finished pass reached,
+    so the next run only reads what is newer (migration i25)."""
+
+    __tablename__ = "history_imports"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True, autoincrement=False)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime | None]
+    newest_at: Mapped[datetime | None]  # the newest post of the pass in progress
+    done_until: Mapped[datetime | None]  # every post up to here was read by a finished pass
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_own: Mapped[int] = mapped_column(Integer, default=0)
+    resume_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class LearningState(Base):
     """The ranker's persisted sufficient statistics (one row per model), folded into incrementally.
 

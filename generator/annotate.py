@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from generator.captionsplit import split_caption
 from generator.fonts import FONT_PATH, covered_codepoints
-from generator.types import Box
+from generator.types import Box, reading_order
 
 __all__ = [
     "DEFAULT_BOXES",
@@ -136,12 +136,14 @@ def render_meme(
 ) -> Image.Image:
     """Return a new image with ``text`` drawn in ``boxes`` (default: top and bottom bands).
 
-    The caption is split over the boxes with ``split_caption``. ``image`` is not modified.
+    The caption is split over the boxes with ``split_caption``, its first words in the box a reader
+    sees first (``reading_order``: top to bottom, then left to right), whatever order the boxes are
+    listed in. ``image`` is not modified.
     """
     out = _working_copy(image)
     valigns: tuple[VAlign, ...]
     if boxes:
-        chosen, valigns = tuple(boxes), tuple("middle" for _ in boxes)
+        chosen, valigns = reading_order(boxes), tuple("middle" for _ in boxes)
     else:
         chosen, valigns = DEFAULT_BOXES, _DEFAULT_VALIGN
     draw = ImageDraw.Draw(out)

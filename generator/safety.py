@@ -1,4 +1,4 @@
-"""Blocked-term matching for generated text (both generators run every caption through it).
+"""Blocked-term and sensitive-topic matching for generated text (every draft passes both).
 
 Terms come from generator/data/blocked_words.txt (one per line, '#' comments) plus any extra words.
 Matching is case-insensitive and whole-word, and cheaply sees through obfuscation: l33t digits and
@@ -95,3 +95,84 @@ def default_blocklist() -> BlockList:
 def find_unsafe(text: str, extra_words: Iterable[str] = ()) -> list[str]:
     """Blocked terms (from the shipped list plus `extra_words`) found in `text`; [] when it is clean."""
     return _blocklist(frozenset(extra_words)).find(text)
+
+
+# -- sensitive topics ------------------------------------------------------------------------------
+TOPIC_LIST = Path(__file__).resolve().parent / "data" / "sensitive_topics.txt"
+_APOSTROPHE = re.compile(r"['\u2019]")
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    topic: str  # the section of sensitive_topics.txt: "religion", "sexual violence", ...
+    term: str
+
+    @property
+    def reason(self) -> str:
+        return f'{self.topic} ("{self.term}")'
+
+
+def _topic_pattern(term: str) -> str:
+    parts = [re.escape(word) for word in term.replace("-", " ").split()]
+    joiner = r"[\s\-]*" if "-" in term else r"\s+"
+    return rf"(?<!\w){joiner.join(parts)}(?:s|es)?(?!\w)"
+
+
+class TopicList:
+    """Terms and phrases per sensitive topic, matched case-insensitively on whole words.
+
+    Plain word boundaries, no stretched-letter or l33t reading: "god" must not match "good"."""
+
+    def __init__(self, topics: Iterable[tuple[str, str]]):
+        pairs = sorted({(topic, " ".join(term.casefold().split())) for topic, term in topics if term.strip()},
+                       key=lambda p: (-len(p[1]), p))
+        self.terms: tuple[tuple[str, str], ...] = tuple(pairs)
+        self._patterns = [(topic, term, re.compile(_topic_pattern(term))) for topic, term in pairs]
+
+    def find(self, text: str) -> list[TopicHit]:
+        """Every topic touched, once, in order of first appearance (also inside CamelCase hashtags)."""
+        compounds = " ".join(_CAMEL.sub(" ", tag) for tag in _HASHTAG_BODY.findall(text))
+        folded = _APOSTROPHE.sub("'", f"{text} {compounds}".casefold())
+        found: list[tuple[int, int, TopicHit]] = []  # longest terms first: "sexual assault" is not also "sexual"
+        for topic, term, pattern in self._patterns:
+            for m in pattern.finditer(folded):
+                if not any(m.start() < end and start < m.end() for start, end, _ in found):
+                    found.append((m.start(), m.end(), TopicHit(topic, term)))
+        hits: list[TopicHit] = []
+        for _, _, hit in sorted(found, key=lambda f: f[0]):
+            if all(h.topic != hit.topic for h in hits):
+                hits.append(hit)
+        return hits
+
+
+def load_topic_list(path: Path = TOPIC_LIST) -> tuple[tuple[str, str], ...]:
+    """(topic, term) pairs of a sections file: `[topic]` lines, then one term a line, '#' comments."""
+    pairs: list[tuple[str, str]] = []
+    topic = ""
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            topic = line[1:-1].strip()
+        elif not topic:
+            raise ValueError(f"{path}:{n}: term {line!r} comes before any [topic] line")
+        else:
+            pairs.append((topic, line))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=1)
+def default_topics() -> TopicList:
+    return TopicList(load_topic_list())
+
+
+def find_topics(text: str) -> list[TopicHit]:
+    """The sensitive topics (generator/data/sensitive_topics.txt) that `text` touches; [] when none."""
+    return default_topics().find(text)
+
+
+def topic_reason(text: str) -> str | None:
+    """'sensitive topic: religion ("jesus")' when `text` touches one, else None."""
+    hits = find_topics(text)
+    return "sensitive topic: " + ", ".join(h.reason for h in hits) if hits else None

@@ -1,6 +1,7 @@
 """Small value types shared across the generator package (and read by feedback/ and bot/)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,21 @@ class Box:
         left = round(self.x * width)
         top = round(self.y * height)
         return left, top, round((self.x + self.w) * width), round((self.y + self.h) * height)
+
+
+def reading_order(boxes: Sequence[Box]) -> tuple[Box, ...]:
+    """Boxes as a reader takes them: top to bottom, and left to right within a row.
+
+    A box whose top lies above the middle of the first box of the current row joins that row
+    (side-by-side panels rarely start at exactly the same height). memefly lists most templates'
+    bottom box first; the renderer and the importer both put them in this order."""
+    rows: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: (b.y, b.x)):
+        if rows and box.y < rows[-1][0].y + rows[-1][0].h / 2:
+            rows[-1].append(box)
+        else:
+            rows.append([box])
+    return tuple(b for row in rows for b in sorted(row, key=lambda b: (b.x, b.y)))
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,18 @@ def _short(value: object, limit: int = 40) -> str:
 
 DbId = DbIdType()
 IsoTime = IsoTimeType()
+
+
+class ApproveTimeType(IsoTimeType):
+    """A time like IsoTime, or 'best': the account's learned best time to post."""
+
+    def convert(self, value, param, ctx):  # type: ignore[override]  # datetime | "best"
+        if isinstance(value, str) and value.strip().lower() == "best":
+            return "best"
+        return super().convert(value, param, ctx)
+
+
+ApproveTime = ApproveTimeType()
 CaptionText = TextType()
 NoteText = TextType()
 ImageFile = ImageFileType()

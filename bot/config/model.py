@@ -247,6 +247,10 @@ class AccountConfig(Section):
     post_slots: list[Slot] = Field(["09:00", "13:00", "19:00"], max_length=96)
     post_cron: Cron | None = None
     timezone: TimeZone = "UTC"
+    # approve --at best: the local hours a post may go out at, and the least time between two posts
+    best_hours: list[Annotated[StrictInt, Field(ge=0, le=23)]] = Field(
+        default_factory=lambda: list(range(8, 23)), min_length=1, max_length=24)
+    min_spacing: ShortDuration = timedelta(hours=2)
     generate: Annotated[list[GenerateSchedule], BeforeValidator(as_list)] = Field(
         default_factory=lambda: [GenerateSchedule()], min_length=1, max_length=20)
     outbox: OutboxConfig | None = None

@@ -78,3 +78,30 @@ def storage_url(path: str | Path | None) -> str | None:
         if rest and rest != ":memory:" and not rest.startswith("file:"):
             return prefix + str((cfg_path.resolve().parent / rest).resolve())
     return url
+
+
+def writer_bundle(path: str | Path | None) -> tuple[bool, Path | None]:
+    """``[generator.post] writer_bundle`` of the config file, resolved like bot.config does (None: the
+    shipped demo bundle), read with tomllib alone so a content command can check a tone before the
+    full config (pydantic, SQLAlchemy) loads. (False, None) when the file cannot be read that simply:
+    the caller then loads the full config, which explains."""
+    import tomllib
+
+    cfg_path = find_config_path(path)
+    try:
+        data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False, None
+    generator = data.get("generator", {})
+    post = generator.get("post", {}) if isinstance(generator, dict) else None
+    if not isinstance(post, dict):
+        return False, None
+    if post.get("writer_model"):  # an installed model (bot.core.modelstore): the full config resolves it
+        return False, None
+    bundle = post.get("writer_bundle")
+    if bundle is None or bundle in ("", "."):
+        return True, None
+    if not isinstance(bundle, str):
+        return False, None
+    folder = Path(bundle).expanduser()
+    return True, folder if folder.is_absolute() else cfg_path.parent / folder

@@ -132,9 +132,10 @@ def verify_model(info: ModelInfo) -> list[str]:
     return problems
 
 
-def resolve(root: Path, model_id: str, kind: str) -> ModelInfo:
+def resolve(root: Path, model_id: str, kind: str, *, verify: bool = True) -> ModelInfo:
     """The installed model ``model_id`` of ``kind``, checked against its manifest; ConfigError (one line
-    naming the id and the path) when it is missing, of another kind or damaged."""
+    naming the id and the path) when it is missing, of another kind or damaged (``verify=False``: the
+    files' checksums are not read, for a quick look at what the model offers)."""
     folder = models_dir(root) / model_id
     if not (folder / MANIFEST).is_file():
         hint = f"memeloop models pull {model_id}" if model_id in PULLABLE else "memeloop models install PATH"
@@ -142,18 +143,18 @@ def resolve(root: Path, model_id: str, kind: str) -> ModelInfo:
     info = _read_manifest(folder)
     if info.kind != kind:
         raise ConfigError(f"model {model_id!r} at {folder} is a {info.kind} model, not {kind}")
-    problems = verify_model(info)
+    problems = verify_model(info) if verify else []
     if problems:
         raise ConfigError(f"model {model_id!r}: {problems[0]} (reinstall it, or `memeloop models verify`)")
     return info
 
 
-def writer_path(config: Config) -> Path | None:
+def writer_path(config: Config, *, verify: bool = True) -> Path | None:
     """The caption writer to load: ``writer_model`` (an installed GPT-2 by id), else ``writer_bundle``,
     else None (the shipped demo writer)."""
     post = config.generator.post
     if post.writer_model:
-        return resolve(data_dir(config), post.writer_model, "gpt2").path
+        return resolve(data_dir(config), post.writer_model, "gpt2", verify=verify).path
     return post.writer_bundle
 
 

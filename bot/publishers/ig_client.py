@@ -81,3 +81,18 @@ def media_raw(cl: Any, media_pk: str) -> dict[str, Any]:
     if not items:
         raise ig.MediaNotFound(f"media {pk}: answer without items", media_pk=pk)
     return items[0]
+
+
+def history_page(cl: Any, *, amount: int, max_id: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the logged-in account's own posts, newest first, raw, and the ``next_max_id``
+    of the page after it (None: no older posts). instagrapi's ``user_medias_paginated_v1`` is the
+    same request, but turns any failure but a PrivateError into an empty last page."""
+    params: dict[str, Any] = {"count": amount, "rank_token": cl.rank_token, "ranked_content": "true"}
+    if max_id:
+        params["max_id"] = max_id
+    body = cl.private_request(f"feed/user/{cl.user_id}/", params=params)
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ig.ClientStatusFail(f"feed answer without items: {str(body)[:120]}")
+    more = body.get("more_available", True) and body.get("next_max_id")
+    return [item for item in items if isinstance(item, dict) and item.get("pk")], (str(more) if more else None)

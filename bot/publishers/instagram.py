@@ -35,7 +35,8 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
-from bot.publishers.ig_client import configure_client, feed_page, media_raw
+from bot.publishers.history import HistoryItem, HistoryPage
+from bot.publishers.ig_client import configure_client, feed_page, history_page, media_raw
 from bot.publishers.ig_errors import CONNECTION_LEVEL, Fate, fate_of
 
 if TYPE_CHECKING:
@@ -232,6 +233,34 @@ class InstagramPublisher(RateLimitLog):
                                         created_at=created, url=f"https://www.instagram.com/p/{item.get('code')}/"))
         found.sort(key=lambda p: p.created_at, reverse=True)
         return found[:limit]
+
+    def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
+        """One page of the account's own posts, newest first, with like and comment counts (a
+        hidden like count, -1 or ``like_and_view_counts_disabled``, is None). A page cut short by
+        ``limit`` continues after the last item handed back (the feed's ``max_id`` is an item id)."""
+        cl = self._client()
+        raw, next_max_id = self._call("feed history", lambda: history_page(cl, amount=max(1, min(limit, 50)),
+                                                                           max_id=cursor))
+        items: list[HistoryItem] = []
+        for item in raw:
+            taken = item.get("taken_at")
+            if not taken:
+                continue
+            created = datetime.fromtimestamp(int(taken), UTC)
+            if since is not None and created < since:
+                if item.get("timeline_pinned_user_ids"):
+                    continue  # a pinned post sits on top whatever its age
+                return HistoryPage(tuple(items[:limit]), None)  # newest first: the rest is older still
+            reading = _reading(str(item["pk"]), item)
+            items.append(HistoryItem(remote_id=str(item["pk"]), created_at=created,
+                                     text=(item.get("caption") or {}).get("text") or "", likes=reading.likes,
+                                     replies=reading.comments, impressions=reading.views,
+                                     media_count=int(item.get("carousel_media_count") or 1),
+                                     url=f"https://www.instagram.com/p/{item.get('code')}/"))
+        if len(items) > limit:
+            last = raw[[str(r.get("pk")) for r in raw].index(items[limit - 1].remote_id)]
+            return HistoryPage(tuple(items[:limit]), str(last.get("id") or last["pk"]))
+        return HistoryPage(tuple(items), next_max_id)
 
 
 def _needs_admin(exc: PublishError) -> bool:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.publishers.history import HistoryItem, HistoryPage
 from bot.publishers.base import (
     DuplicatePost,
     MetricsReading,
@@ -160,6 +161,31 @@ class OutboxPublisher(RateLimitLog):
                 continue
             readings.append(simulated_engagement(record, now=now, seed=self.audience_seed))
         return readings
+
+    def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
+        """The posts folder, newest first, with the simulated audience's counts as of now. The cursor
+        is the (published_at, marker) of the last record handed back: the next page is older."""
+        now = self._clock()
+        records = self._records()  # newest first by (published_at, marker)
+        if cursor:
+            at, _, marker = cursor.partition("|")
+            records = [r for r in records if (r.get("published_at", ""), r.get("marker", "")) < (at, marker)]
+        items = []
+        for r in records:
+            created = datetime.fromisoformat(r["published_at"])
+            if since is not None and created < since:
+                break
+            m = simulated_engagement(r, now=now, seed=self.audience_seed)
+            items.append((r, HistoryItem(remote_id=r["remote_id"], created_at=created, text=r.get("text", ""),
+                                         likes=m.likes, reposts=m.reposts, replies=m.replies, quotes=m.quotes,
+                                         impressions=m.impressions, media_count=1 if r.get("media") else 0,
+                                         url=_url(self.path, r))))
+            if len(items) > limit:
+                break
+        if len(items) > limit:
+            last = items[limit - 1][0]
+            return HistoryPage(tuple(i for _, i in items[:limit]), f"{last['published_at']}|{last['marker']}")
+        return HistoryPage(tuple(i for _, i in items), None)
 
 
 def _url(root: Path, record: Mapping[str, Any]) -> str:

@@ -34,6 +34,7 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
+from bot.publishers.history import HistoryItem, HistoryPage
 
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost
@@ -47,6 +48,8 @@ AUTH_HINTS = ("not permitted", "oauth1-permissions", "client-not-enrolled", "uns
 TWEEPY_HOST = "https://api.twitter.com"  # hard-coded in tweepy 4.17's Client.request
 URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids carry their creation time
+HISTORY_ENDPOINT = "GET /2/users/:id/tweets"
+UNTIL = "until:"  # a cursor of our own: older than this tweet (a page cut short by ``limit``)
 
 
 class _XSession(requests.Session):
@@ -285,6 +288,40 @@ class XPublisher(RateLimitLog):
             found.append(RemotePost(remote_id=str(tweet["id"]), text=tweet.get("text", ""), created_at=created,
                                     url=f"https://x.com/{self.handle}/status/{tweet['id']}"))
         return found[:limit]
+
+    history_endpoint = HISTORY_ENDPOINT
+
+    def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
+        """One page of the account's own timeline (no retweets, no replies), newest first, with
+        public_metrics. X pages by ``pagination_token``; a page cut short by ``limit`` continues
+        with ``until_id`` (the oldest tweet handed back), so nothing between is skipped."""
+        user_id = self._me()
+        params: dict[str, Any] = {"user_auth": True, "max_results": min(100, max(5, limit)),
+                                  "tweet_fields": ["created_at", "public_metrics", "attachments"],
+                                  "exclude": ["retweets", "replies"]}
+        if cursor and cursor.startswith(UNTIL):
+            params["until_id"] = cursor[len(UNTIL):]
+        elif cursor:
+            params["pagination_token"] = cursor
+        if since is not None:
+            params["start_time"] = since
+        body = self._call(HISTORY_ENDPOINT, lambda: self._client.get_users_tweets(user_id, **params))
+        items = []
+        for tweet in body.get("data") or []:
+            created = _created_at(tweet)
+            if created is None or (since is not None and created < since):
+                continue
+            m = tweet.get("public_metrics") or {}
+            media = (tweet.get("attachments") or {}).get("media_keys") or []
+            items.append(HistoryItem(remote_id=str(tweet["id"]), created_at=created, text=tweet.get("text", ""),
+                                     likes=m.get("like_count"), reposts=m.get("retweet_count"),
+                                     replies=m.get("reply_count"), quotes=m.get("quote_count"),
+                                     impressions=m.get("impression_count"), media_count=len(media),
+                                     url=f"https://x.com/{self.handle}/status/{tweet['id']}"))
+        next_token = (body.get("meta") or {}).get("next_token")
+        if len(items) > limit:
+            return HistoryPage(tuple(items[:limit]), UNTIL + items[limit - 1].remote_id)
+        return HistoryPage(tuple(items), str(next_token) if next_token else None)
 
 
 def _created_at(tweet: Mapping[str, Any]) -> datetime | None:

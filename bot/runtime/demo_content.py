@@ -13,12 +13,11 @@ TEXT = "when the deploy fails on friday"
 
 
 def content_systems(app: App, console, step: Callable) -> dict[str, Any]:
-    from bot.service.content import caption_models
     from generator.meme.templates import load_templates
 
     console.rule("[bold]content systems: your photo, your text, a story")
     topics, writer = step(console, "loading EfficientNet-Lite0 (ImageNet) and the GPT-2 writer",
-                          lambda: caption_models(app.config))
+                          lambda: (app.content_models().topics(), app.content_models().writer()))
     templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
     photos = [templates[name].image_path for name in PHOTOS if name in templates]
     captioned = step(console, "captioning 2 photos in a funny tone (topic from the photo)",

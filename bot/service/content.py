@@ -1,8 +1,9 @@
 """Content-system use cases: caption a user's photo in a tone, turn a text into a meme.
 
-Each one loads its models (generator/, pure), builds the pipeline's Drafts and hands them to the
-same run as the scheduled generators (bot.service.pipeline.run_generation): media store, safety, duplicate
-guard, ranker, review queue. Every candidate keeps in ``params`` what regenerates it (model
+Each one checks every argument first (bot/service/content_checks.py), takes its models from the
+App's warm set (bot/core/content_models.py: loaded once per process, on first use), builds the
+pipeline's Drafts and hands them to the same run as the scheduled generators
+(bot.service.pipeline.run_generation): media store, safety, duplicate guard, ranker, review queue. Every candidate keeps in ``params`` what regenerates it (model
 versions, seeds, topic or template scores). Story threads live in bot/service/story.py.
 """
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
+from bot.service.content_checks import MAX_CAPTIONS, check_range, check_template, check_voice, read_photos
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:
     from bot.app import App
     from bot.config import Config
 
-MAX_CAPTIONS = 20
+__all__ = ["MAX_CAPTIONS", "CaptionResult", "Made", "MakeResult", "caption_photos", "make_meme", "read_photos"]
 
 
 @dataclass(frozen=True)
@@ -58,50 +60,24 @@ def resolve_account(app: App, account: str | None) -> str:
     raise UsageError("several accounts are configured; pass --account NAME")
 
 
-def read_photos(paths: Sequence[Path]) -> list[Any]:
-    """Upright RGB PIL images (generator.imageio: size-limited, EXIF-rotated, no animations); a
-    missing, unreadable or oversized file is one line naming it."""
-    from generator import DataError
-    from generator.imageio import open_image
-
-    out = []
-    for path in paths:
-        try:
-            out.append(open_image(path).convert("RGB"))
-        except DataError as exc:
-            raise UsageError(str(exc)) from None
-    return out
-
-
-def _check_choice(name: str, value: str | None, known: Sequence[str]) -> None:
-    if value is not None and value not in known:
-        raise UsageError(f"--{name} {value!r} is not one the caption model knows ({', '.join(known)})")
-
-
-# --- caption my photo ------------------------------------------------------------------------------
-
-def caption_models(config: Config, *, topics=None, writer=None) -> tuple[Any, Any]:
-    from bot.core.modelstore import writer_path
-    from generator.photo_topics import load_photo_topics
-    from generator.textgen import load_writer
-
-    return topics or load_photo_topics(), writer or load_writer(writer_path(config))
+def _models(app: App, topics=None, writer=None) -> tuple[Any, Any]:
+    """The photo classifier and caption writer: the ones given (tests, the demo) or the App's warm ones."""
+    warm = app.content_models()
+    return topics or warm.topics(), writer or warm.writer()
 
 
 def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audience: str | None,
                    account: str | None, n: int = 5, seed: int | None = None, topics=None,
                    writer=None) -> CaptionResult:
     """n captions per photo, written for the photo's topic in the given tone and audience; all n go
-    to review (they are alternatives for the same photo, never each other's duplicates)."""
-    if not photos:
-        raise UsageError("give at least one photo")
-    if not 1 <= n <= MAX_CAPTIONS:
-        raise UsageError(f"-n must be between 1 and {MAX_CAPTIONS}, not {n}")
-    name = resolve_account(app, account)
+    to review (they are alternatives for the same photo, never each other's duplicates). Every
+    argument is checked before a model loads; each photo is decoded once and all are classified in
+    one batch."""
+    check_range("-n", n, 1, MAX_CAPTIONS)
+    check_voice(app.config, tone=tone, audience=audience, writer=writer)
     images = read_photos(photos)
-    topics, writer = caption_models(app.config, topics=topics, writer=writer)
-    _check_choice("tone", tone, writer.tones)
-    _check_choice("audience", audience, writer.audiences)
+    name = resolve_account(app, account)
+    topics, writer = _models(app, topics, writer)
     found = topics.topics(images)
     seed = secrets.randbits(62) if seed is None else seed
 
@@ -113,7 +89,10 @@ def caption_photos(app: App, photos: Sequence[Path], *, tone: str | None, audien
                      "photos": [str(p) for p in photos]})
     req = GenerateRequest(account=name, generator="photo", count=n * len(photos), seed=seed, tone=tone,
                           audience=audience)
-    run = app.store_generation(req, models=models)
+    try:
+        run = app.store_generation(req, models=models)
+    finally:
+        app.content_models().served()
     return CaptionResult(run, tuple(t.to_json() for t in found), made_by(app, run.generation_id))
 
 
@@ -148,16 +127,6 @@ class MakeResult:
     candidates: tuple[Made, ...]
 
 
-def load_matcher(config: Config):
-    """The template matcher fitted on the captions of the configured meme templates."""
-    from generator.meme.data import load_dataset
-    from generator.meme.templates import DEMO_DATA_DIR
-    from generator.template_match import fit_from_dataset
-
-    cache = config.storage.media_dir.parent / "template-matcher.npz"  # beside the template feature cache
-    return fit_from_dataset(load_dataset(config.generator.meme.templates or DEMO_DATA_DIR), cache=cache)
-
-
 def make_meme(app: App, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
               matcher=None) -> MakeResult:
     """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
@@ -166,15 +135,14 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
     text = " ".join(text.split())
     if not text:
         raise UsageError("the text is empty")
+    check_template(app.config, template)
     name = resolve_account(app, account)
     templates = {t.slug: t for t in all_templates(app.config)}
-    matcher = matcher or load_matcher(app.config)
+    matcher = matcher or app.content_models().matcher()
     ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
     if not ranked:
         raise UsageError("no meme template has captions to match against (generator.meme.templates)")
     if template is not None:
-        if template not in templates:
-            raise UsageError(f"--template {template!r} is not a template ({', '.join(sorted(templates))})")
         if template not in {s.slug for s in ranked}:  # a template of the user's library the matcher never saw
             from generator.template_match import TemplateScore
 
@@ -187,8 +155,11 @@ def make_meme(app: App, text: str, *, account: str | None, template: str | None 
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
     models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
-    run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
-                               models=models)
+    try:
+        run = app.store_generation(GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
+                                   models=models)
+    finally:
+        app.content_models().served()
     return MakeResult(run, chosen, alternatives, made_by(app, run.generation_id))
 
 

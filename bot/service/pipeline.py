@@ -335,9 +335,10 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 
 def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
-    """[status, reason] per item: unsafe -> filtered, near-duplicate of an earlier candidate -> duplicate."""
+    """[status, reason] per item: unsafe or about a sensitive topic -> filtered, near-duplicate of an
+    earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
-    from generator.safety import find_unsafe
+    from generator.safety import find_unsafe, topic_reason
 
     out: list[Verdict] = []
     checked: list[tuple[int, DraftPrint]] = []
@@ -346,6 +347,10 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append((FILTERED, f"unsafe: {words}"))
+            continue
+        topic = topic_reason(draft.text)
+        if topic:
+            out.append((FILTERED, topic))
             continue
         # A meme's picture is its template, reused on purpose with new captions: only the caption
         # decides whether a meme repeats. Sibling beams share their image by design, too.
@@ -390,8 +395,9 @@ def _features(app: App, req: GenerateRequest, draft: Draft, recent):
     from feedback.ranking import features_of
 
     acc = app.config.account(req.account)
-    hour = next_slot(acc, app.clock()).astimezone(ZoneInfo(acc.timezone)).hour  # when it would go out
-    return features_of(generator=req.generator, text=draft.text, account=req.account, hour=hour,
+    at = next_slot(acc, app.clock()).astimezone(ZoneInfo(acc.timezone))  # when it would go out
+    return features_of(generator=req.generator, text=draft.text, account=req.account, hour=at.hour,
+                       weekday=at.weekday(),
                        template=draft.template.slug if draft.template is not None else None,
                        beam_rank=draft.beam_rank, beam_score=draft.beam_score, tone=draft.tone,
                        audience=draft.audience, recent=recent)

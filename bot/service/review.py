@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from bot.config import AccountConfig, ConfigError
 from bot.errors import UsageError
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from bot.core.media import Media
 
 log = logging.getLogger(__name__)
+BEST = "best"  # approve at=BEST: the account's learned best time (best_time)
 
 
 @dataclass(frozen=True)
@@ -126,16 +127,37 @@ def _seen(cand: Candidate, expected_version: int | None) -> Candidate:
 
 # -- the use cases ---------------------------------------------------------------------------------
 
-def approve(app: App, candidate_id: int, *, actor: str, at: datetime | None = None,
+def best_time(session: Session, app: App, account: AccountConfig, now: datetime, *, salt: int = 0) -> datetime:
+    """The account's best time to post from now (bot.slots.best_time over its learned timing:
+    Thompson over weekday x hour among its best_hours, min_spacing from its scheduled posts)."""
+    import numpy as np
+
+    from bot.service import slots
+    from feedback.learning import Settings, timing_observations
+    from feedback.ranking.timing import Timing
+
+    cfg = app.config.ranking
+    settings = Settings({str(k): v for k, v in cfg.weights.items()}, cfg.engagement_age, cfg.baseline_posts,
+                        {a.name: a.timezone for a in app.config.accounts})
+    timing = Timing(timing_observations(session, account.name, settings))
+    scheduled = posts_repo.scheduled_times(session, app.account_ids[account.name], after=now - account.min_spacing)
+    rng = np.random.default_rng(None if cfg.seed is None else [cfg.seed, salt])
+    return slots.best_time(account, now, scheduled, timing, rng)
+
+
+def approve(app: App, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
             account: str | None = None, expected_version: int | None = None) -> ReviewResult:
-    """Approve and schedule at ``at`` or the account's next free slot."""
+    """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot."""
     now = app.clock()
     with app.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
         acc = account_of(app, cand, account)
         post = posts_repo.post_of(session, candidate_id, app.account_ids[acc.name])
         move = _decided(cand, post, Action.APPROVE)
-        result = _apply(session, app, cand, post, Action.APPROVE, move, actor=actor, now=now, at=at, account=acc)
+        when = best_time(session, app, acc, now, salt=candidate_id) if at == BEST else at
+        assert not isinstance(when, str)
+        result = _apply(session, app, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
+                        account=acc)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result

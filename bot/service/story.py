@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
-from bot.service.content import Made, made_by, read_photos, resolve_account
+from bot.service.content import Made, made_by, resolve_account
+from bot.service.content_checks import check_parts, check_template, check_voice, read_photos
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models
 
 if TYPE_CHECKING:
@@ -40,34 +41,32 @@ class Thread:
     audience: str | None
 
 
-def _image_of(app: App, image: str, *, from_library: bool = False) -> tuple[Path | None, Any, dict[str, Any]]:
-    """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
-    seed, regenerated from it). Returns (file or None, RGB image, what regenerates it).
-    ``from_library``: only a template's slug (the web form), never a path, and a refusal that does not
-    say whether such a file exists."""
-    if from_library:
-        from generator.meme.templates import load_templates
+MAX_STEER = 280
 
-        library = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
-        if image not in library:
-            raise UsageError(f"{image[:64]!r} is not a template in the library "
-                             f"({', '.join(sorted(library)) or 'none'})")
-        path = Path(library[image].image_path)
-        return path, read_photos([path])[0], {"image": str(path)}
+
+def _image_of(app: App, image: str | None, template: str | None = None) -> tuple[Path | None, Any, dict[str, Any]]:
+    """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
+    seed, regenerated from it); or, with ``template``, only a slug of the template library (never a
+    path: the web admin's choice). Returns (file or None, RGB image, what regenerates it)."""
+    from bot.service.templates import all_templates
+
+    if template is not None:
+        check_template(app.config, template)
+        slugs = {t.slug: t for t in all_templates(app.config)}
+        path = Path(slugs[template].image_path)
+        return path, read_photos([path])[0], {"image": str(path), "template": template}
+    if not image:
+        raise UsageError("give an image: a photo file, a template's name or gan:SEED")
     if image.startswith("gan:"):
         try:
             seed = int(image[4:])
         except ValueError:
             raise UsageError(f"{image}: a GAN image is gan:SEED with a whole-number seed") from None
-        from generator.pggan import load_gan
-
-        gan = load_gan(app.config.generator.post.gan_bundle)
+        gan = app.content_models().gan()
         return None, gan.generate_from_seed(seed).convert("RGB"), {"gan_seed": seed, "gan": gan.version,
                                                                    "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
-        from bot.service.templates import all_templates
-
         templates = {t.slug: t for t in all_templates(app.config)}
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
@@ -75,25 +74,24 @@ def _image_of(app: App, image: str, *, from_library: bool = False) -> tuple[Path
     return path, read_photos([path])[0], {"image": str(path)}
 
 
-def _check_parts(n: int) -> None:
-    from generator.story import MAX_PARTS, MIN_PARTS
-
-    if not MIN_PARTS <= n <= MAX_PARTS:
-        raise UsageError(f"--parts must be between {MIN_PARTS} and {MAX_PARTS}, not {n}")
-
-
-def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, audience: str | None = None,
-              account: str | None = None, topic: str | None = None, seed: int | None = None, topics=None,
-              writer=None, from_library: bool = False) -> StoryResult:
-    from bot.service.content import _check_choice, caption_models
+def new_story(app: App, image: str | None, *, parts: int = 3, tone: str | None = None,
+              audience: str | None = None, account: str | None = None, topic: str | None = None,
+              seed: int | None = None, template: str | None = None, topics=None, writer=None,
+              from_library: bool = False) -> StoryResult:
+    """A thread of ``parts`` parts about ``image`` (or the library's ``template``; ``from_library``:
+    ``image`` is that slug); every argument is checked before a model loads; the parts are written
+    one after another by the warm writer."""
     from generator.story import join_parts, write_parts
 
-    _check_parts(parts)
+    if from_library:
+        template, image = image or "", None
+
+    check_parts(parts)
+    check_voice(app.config, tone=tone, audience=audience, writer=writer)
     name = resolve_account(app, account)
-    path, picture, source = _image_of(app, image, from_library=from_library)
-    topics, writer = caption_models(app.config, topics=topics, writer=writer)
-    _check_choice("tone", tone, writer.tones)
-    _check_choice("audience", audience, writer.audiences)
+    path, picture, source = _image_of(app, image, template)
+    warm = app.content_models()
+    topics, writer = topics or warm.topics(), writer or warm.writer()
     found = topics.topics([picture])[0].to_json()
     topic = topic or source.get("gan_domain")  # a GAN image is about what its bundle draws
     if topic:
@@ -125,7 +123,10 @@ def new_story(app: App, image: str, *, parts: int = 3, tone: str | None = None, 
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": 1},
                     on_stored=stored)
     req = GenerateRequest(account=name, generator="story", count=1, seed=seed, tone=tone, audience=audience)
-    run = app.store_generation(req, models=models)
+    try:
+        run = app.store_generation(req, models=models)
+    finally:
+        warm.served()
     return StoryResult(run, found, made_by(app, run.generation_id))
 
 
@@ -155,20 +156,25 @@ def continue_story(app: App, candidate_id: int, *, actor: str, parts: int = 1, s
     from feedback.repository import threads
     from generator.story import MAX_PARTS, hashtags_of, join_parts, strip_hashtags, write_parts
 
-    current = thread(app, candidate_id)
     steer = " ".join(steer.split()) if steer else None
-    if parts < 1 or len(current.parts) + parts > MAX_PARTS:
+    if steer is not None and len(steer) > MAX_STEER:
+        raise UsageError(f"the steering sentence has {len(steer)} characters; at most {MAX_STEER}")
+    current = thread(app, candidate_id)
+    room = MAX_PARTS - len(current.parts)
+    if room < 1:
+        raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts, the most a story has")
+    if not 1 <= parts <= room:
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a story has at most "
-                         f"{MAX_PARTS}, so --parts must be 1-{MAX_PARTS - len(current.parts)}")
-    if writer is None:
-        from bot.core.modelstore import writer_path
-        from generator.textgen import load_writer
-
-        writer = load_writer(writer_path(app.config))
+                         f"{MAX_PARTS}, so --parts must be 1-{room}")
+    warm = app.content_models()
+    writer = writer or warm.writer()
     seed = secrets.randbits(62) if seed is None else seed
-    written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
-                          tone=current.tone or writer.tones[0], audience=current.audience or writer.audiences[0],
-                          seed=seed, steer=steer)
+    try:
+        written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
+                              tone=current.tone or writer.tones[0],
+                              audience=current.audience or writer.audiences[0], seed=seed, steer=steer)
+    finally:
+        warm.served()
     why = f"continued with {parts} part(s)" + (f", steered: {steer}" if steer else "")
     before = list(current.parts)
     tags = hashtags_of(before[-1])

@@ -12,8 +12,19 @@ from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
 from feedback import NotFound
-from feedback.models import Account, Candidate, EngagementWeight, MetricSnapshot, Post, Review, Template
+from feedback.models import (
+    Account,
+    Candidate,
+    EngagementWeight,
+    HistoryImport,
+    ImportedPost,
+    MetricSnapshot,
+    Post,
+    Review,
+    Template,
+)
 from feedback.repository import candidates as cand_repo
+from feedback.repository import history as history_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import stats as stats_repo
 
@@ -161,6 +172,7 @@ def dashboard(session: Session, *, account: str | None = None, top: int = 5) -> 
     data["top"] = stats_repo.top_posts(session, limit=top, account=account)
     data["bottom"] = stats_repo.top_posts(session, limit=top, bottom=True, account=account)
     data["approval"] = stats_repo.approval(session, by="generator", account=account)
+    data["imported"] = history_repo.summary(session, account=account)
     return data
 
 
@@ -169,6 +181,7 @@ def dashboard_signature(session: Session) -> tuple:
     reviews, new candidates, other weights): the key of the web admin's dashboard cache."""
     return (session.scalar(select(func.max(MetricSnapshot.id))), session.scalar(select(func.max(Post.updated_at))),
             session.scalar(select(func.max(Review.id))), session.scalar(select(func.max(Candidate.id))),
+            session.scalar(select(func.max(ImportedPost.id))), session.scalar(select(func.max(HistoryImport.updated_at))),
             tuple(session.execute(select(EngagementWeight.name, EngagementWeight.weight)
                                   .order_by(EngagementWeight.name)).all()))
 

@@ -1,10 +1,14 @@
 """The Create page: caption my photo (upload), text -> meme, and a story thread from a template or an
-uploaded image. Each form calls one App method with actor = the logged-in user and queues candidates
-for the review board; an upload is kept under the media folder (the candidates' params name it) and is
-removed again when the App refuses it."""
+uploaded image. Tone, audience and template are choices from the caption bundle and the template
+library (never free text, never a path), checked here before the upload is kept and again by the
+use case before any model loads. Each form calls one App method and queues candidates for the review
+board; the result shows them with their images. An upload is kept under the media folder (the
+candidates' params name it) and is removed again when the App refuses it. While a form works, the
+page shows that it does and for how long (app.js)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +34,26 @@ UPLOAD_TYPES = (".png", ".jpg", ".jpeg", ".webp")
 UPLOAD_PATHS = ("/create/caption", "/create/story")  # the only bodies allowed past 64 KiB (bot.web.limits)
 
 
-def _templates(web: Web) -> list[str]:
-    from bot.service.templates import all_templates
+def _choices(web: Web) -> tuple[Any, str | None]:
+    """The tones, audiences and templates the forms offer (bot.service.content_checks.choices: the caption
+    bundle's memeloop.json and the template library's folders; no model loads), or empty ones and
+    the reason when the config points at something broken (the page still opens and says so)."""
+    from bot.service.content_checks import Choices, choices
 
     errors: tuple[type[Exception], ...] = (*service_errors(), OSError)
     try:
-        return [t.slug for t in all_templates(web.app.config)]
-    except errors:  # a broken template folder must not take the page down; the story form reports it
-        return []
+        return choices(web.app.config), None
+    except errors as exc:
+        return Choices((), (), ()), str(exc)
 
 
 def _page(request: Request, status: int = 200, **ctx: Any) -> Response:
     web: Web = request.app.state.web
-    return render(request, "create.html", status, accounts=web.app.config.accounts, templates=_templates(web),
-                  **ctx)
+    offered, broken = _choices(web)
+    form = getattr(request.state, "form", None)
+    values = {k: str(v)[:MAX_TEXT] for k, v in form.items() if isinstance(v, str) and k != "csrf"} if form else {}
+    return render(request, "create.html", status, accounts=web.app.config.accounts, choices=offered,
+                  broken=broken, values=values, **ctx)
 
 
 async def _upload(request: Request, key: str, *, required: bool) -> Path | None:
@@ -75,10 +85,13 @@ async def _upload(request: Request, key: str, *, required: bool) -> Path | None:
     return path
 
 
-async def _run(request: Request, key: str, call) -> Response:
-    """Run one create action; the page again with the outcome, or the refusal as a message."""
+async def _run(request: Request, key: str, check: Callable[[], None], call: Callable[..., Awaitable[Any]]
+               ) -> Response:
+    """Run one create action: every field checked first (before the upload is kept or a model loads),
+    then the App call; the page again with the outcome (and its images), or the refusal as a message."""
     upload: Path | None = None
     try:
+        check()
         upload = await _upload(request, "photo", required=key == "caption") if key != "make" else None
         result = await call(upload)
     except service_errors() as exc:
@@ -95,41 +108,81 @@ def _choice(request: Request, key: str) -> str | None:
     return form_value(request, key, limit=64) or None
 
 
+def _check_voice(request: Request) -> None:
+    from bot.service.content_checks import check_voice
+
+    web: Web = request.app.state.web
+    check_voice(web.app.config, tone=_choice(request, "tone"), audience=_choice(request, "audience"))
+    _check_account(request)
+
+
+def _check_account(request: Request) -> None:
+    web: Web = request.app.state.web
+    account = _choice(request, "account")
+    if account is not None:
+        web.app.config.account(account)  # ConfigError names it
+
+
+def _count(request: Request) -> int:
+    return int_value(request.state.form.get("n"), "n", default=3, lo=1, hi=20)
+
+
+def _parts(request: Request) -> int:
+    return int_value(request.state.form.get("parts"), "part count", default=3, lo=2, hi=6)
+
+
 async def caption(request: Request) -> Response:
     web: Web = request.app.state.web
 
-    async def call(photo: Path | None) -> Any:
-        n = int_value(request.state.form.get("n"), "n", default=3, lo=1, hi=20)
-        return await web.call(web.app.caption, [photo], tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"), n=n)
+    def check() -> None:
+        _count(request)
+        _check_voice(request)
 
-    return await _run(request, "caption", call)
+    async def call(photo: Path | None) -> Any:
+        return await web.call(web.app.caption, [photo], tone=_choice(request, "tone"),
+                              audience=_choice(request, "audience"), account=_choice(request, "account"),
+                              n=_count(request))
+
+    return await _run(request, "caption", check, call)
 
 
 async def make(request: Request) -> Response:
+    from bot.service.content_checks import check_template
+
     web: Web = request.app.state.web
+
+    def check() -> None:
+        form_value(request, "text", limit=MAX_TEXT, required=True, label="text")
+        check_template(web.app.config, _choice(request, "template"))
+        _check_account(request)
 
     async def call(_: Path | None) -> Any:
         text = form_value(request, "text", limit=MAX_TEXT, required=True, label="text")
-        return await web.call(web.app.make, text, account=_choice(request, "account"))
+        return await web.call(web.app.make, text, account=_choice(request, "account"),
+                              template=_choice(request, "template"))
 
-    return await _run(request, "make", call)
+    return await _run(request, "make", check, call)
 
 
 async def story(request: Request) -> Response:
+    from bot.service.content_checks import check_template
+
     web: Web = request.app.state.web
 
-    async def call(photo: Path | None) -> Any:
-        parts = int_value(request.state.form.get("parts"), "part count", default=3, lo=2, hi=6)
-        # a template comes from the library only (never a path); an upload is the only way to bring a file
-        image = str(photo) if photo is not None else form_value(request, "template", limit=64)
-        if not image:
-            raise Problem(400, "choose a template or upload an image for the story. Nothing was changed")
-        return await web.call(web.app.story, image, parts=parts, tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"),
-                              from_library=photo is None)
+    def check() -> None:
+        _parts(request)
+        check_template(web.app.config, _choice(request, "template"))
+        _check_voice(request)
 
-    return await _run(request, "story", call)
+    async def call(photo: Path | None) -> Any:
+        template = _choice(request, "template") if photo is None else None
+        if photo is None and template is None:
+            raise Problem(400, "choose a template or upload an image for the story. Nothing was changed")
+        return await web.call(web.app.story, str(photo) if photo is not None else None, template=template,
+                              parts=_parts(request), tone=_choice(request, "tone"),
+                              audience=_choice(request, "audience"), account=_choice(request, "account"))
+
+    return await _run(request, "story", check, call)
 
 
 @guarded

@@ -27,7 +27,8 @@ from bot.web.server import (
 )
 from feedback.states import POST_STATES
 
-DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker")
+DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approval", "ranker", "imported",
+            "hours")
 
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
@@ -182,7 +183,9 @@ async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
         if len(web.dashboard_cache) > 32:
             web.dashboard_cache.clear()
         web.dashboard_cache[account] = (signature, data)
-    return {**data, "ranker": await web.call(web.app.web_read, web_queries.ranker_effects)}
+    hours_of = account or (web.app.config.accounts[0].name if web.app.config.accounts else None)
+    hours = await web.call(web.app.hours, hours_of) if hours_of else []
+    return {**data, "ranker": await web.call(web.app.web_read, web_queries.ranker_effects), "hours": hours}
 
 
 @guarded
@@ -198,7 +201,8 @@ async def dashboard(request: Request) -> Response:
            "approval": charts.bar_chart([(r["generator"], r["approval_rate"]) for r in data["approval"]],
                                         title="approval rate by generator"),
            "ranker": charts.bar_chart([(r["feature"], r["weight"]) for r in data["ranker"]],
-                                      title="the ranker's strongest effects")}
+                                      title="the ranker's strongest effects"),
+           "hours": charts.heatmap(data["hours"], title="engagement x baseline by weekday and hour")}
     return render(request, "dashboard.html", data=data, svg=svg, account=account or "",
                   accounts=web.app.config.accounts, dimensions=web_queries.DASHBOARD_DIMENSIONS)
 

@@ -131,8 +131,8 @@ async def _act(request: Request, do) -> Response:
 @guarded
 async def approve(request: Request) -> Response:
     async def do(web: Web, candidate_id: int, version: int) -> str:
-        at = parse_when(form_value(request, "at", limit=40) or form_value(request, "slot", limit=40),
-                        now=web.app.clock())
+        raw = form_value(request, "at", limit=40) or form_value(request, "slot", limit=40)
+        at = "best" if raw == "best" else parse_when(raw, now=web.app.clock())
         account = form_value(request, "account", limit=64) or None
         result = await web.call(web.app.approve, candidate_id, actor=actor(request), at=at, account=account,
                                 expected_version=version)

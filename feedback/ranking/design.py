@@ -41,7 +41,7 @@ HASH_BUCKETS = 64  # features past max_features share these (named hash:<n>)
 # have the same key in that group, so a key is computed once per distinct value of its fields
 # (keep in step with structured_key; the encoding test varies every field).
 GROUP_FIELDS = (("generator", "template", "hour"), ("tone", "audience"),
-                ("account", "length_words", "hashtags", "beam_rank"))
+                ("account", "length_words", "hashtags", "beam_rank", "weekday"))
 _group_fields = tuple(attrgetter(*fields) for fields in GROUP_FIELDS)
 _EMPTY = np.zeros(0, dtype=np.int64)
 

@@ -43,7 +43,7 @@ def describe(name: str) -> str:
         "beam_rank": lambda v: f"beam #{int(v) + 1} of its image",
         "length": lambda v: f"{v.replace('_', ' ')} captions" + (
             f" (up to {_LENGTHS[v]} words)" if v in _LENGTHS else " (over 15 words)"),
-        "account": lambda v: f"posts of {v}",
+        "account": lambda v: f"posts of {v}", "weekday": lambda v: f"posts on {v.capitalize()}",
     }
     if key in phrases and value:
         return phrases[key](value)

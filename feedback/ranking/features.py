@@ -41,6 +41,7 @@ class CandidateFeatures:
     words: tuple[str, ...] = ()  # content words of the caption, in order (see content_words)
     recent_template: int = 0  # posts with this template among the account's recent posts
     recent_overlap: float = 0.0  # share of these words already used in the account's recent posts
+    weekday: int | None = None  # planned posting weekday in the account's time zone (0 = Monday)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def novelty(template: str | None, words: Sequence[str], recent: Recent) -> tuple
 
 def features_of(*, generator: str, text: str, account: str, hour: int, template: str | None = None,
                 beam_rank: int | None = None, beam_score: float | None = None, tone: str | None = None,
-                audience: str | None = None, recent: Recent | None = None) -> CandidateFeatures:
+                audience: str | None = None, recent: Recent | None = None,
+                weekday: int | None = None) -> CandidateFeatures:
     """Features of a caption as it would be posted (length, hashtags and words read from the text).
 
     ``hour`` is the planned posting hour in the account's time zone (the hour convention of both
@@ -85,7 +87,8 @@ def features_of(*, generator: str, text: str, account: str, hour: int, template:
     return CandidateFeatures(generator=generator, template=template, beam_rank=beam_rank,
                              beam_score=beam_score, tone=tone, audience=audience,
                              length_words=len(raw) - hashtags, hashtags=hashtags, hour=hour % 24,
-                             account=account, words=words, recent_template=uses, recent_overlap=overlap)
+                             account=account, words=words, recent_template=uses, recent_overlap=overlap,
+                             weekday=None if weekday is None else weekday % 7)
 
 
 def hour_band(hour: int) -> str:
@@ -98,7 +101,7 @@ def structured_key(f: CandidateFeatures) -> tuple[tuple, tuple, tuple]:
     band = hour_band(f.hour)
     return ((f.generator, f.template or "-", band), (f.tone or "-", f.audience or "-"),
             (f.account, _length_band(f.length_words), min(f.hashtags, 4),
-             None if f.beam_rank is None else min(f.beam_rank, 4)))
+             None if f.beam_rank is None else min(f.beam_rank, 4), f.weekday))
 
 
 def structured(group: int, key: tuple) -> tuple[str, ...]:
@@ -110,9 +113,11 @@ def structured(group: int, key: tuple) -> tuple[str, ...]:
     if group == 1:
         tone, audience = key
         return f"tone={tone}", f"audience={audience}", f"tone={tone}&audience={audience}"
-    account, length, hashtags, beam_rank = key
-    names = ("bias", f"account={account}", f"length={length}", f"hashtags={hashtags}")
-    return names if beam_rank is None else (*names, f"beam_rank={beam_rank}")
+    account, length, hashtags, beam_rank, weekday = key
+    names: tuple[str, ...] = ("bias", f"account={account}", f"length={length}", f"hashtags={hashtags}")
+    if beam_rank is not None:
+        names = (*names, f"beam_rank={beam_rank}")
+    return names if weekday is None else (*names, f"weekday={WEEKDAYS[weekday]}")
 
 
 def numeric(f: CandidateFeatures) -> list[tuple[str, float]]:
@@ -149,6 +154,7 @@ def encode(f: CandidateFeatures) -> dict[str, float]:
     return x
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LENGTH_BANDS = ((4, "short"), (9, "medium"), (15, "long"))
 
 

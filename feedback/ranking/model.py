@@ -37,7 +37,7 @@ EXPLAIN_TOP = 4
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
 PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
-            "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2}
+            "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2, "weekday": 0.25}
 
 
 @dataclass(frozen=True, slots=True)

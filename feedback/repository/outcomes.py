@@ -173,3 +173,13 @@ def candidate_texts(session: Session, *, limit: int = 20_000) -> list[str]:
 
 def max_candidate_id(session: Session) -> int:
     return int(session.execute(select(func.max(Candidate.id))).scalar() or 0)
+
+
+def folded_targets(session: Session, account_id: int) -> list[tuple[datetime, float, float]]:
+    """(published_at, target, weight) of the account's readings folded into the ranker, oldest first."""
+    rows = session.execute(select(PostOutcome.published_at, PostOutcome.target, PostOutcome.weight)
+                           .where(PostOutcome.account_id == account_id, PostOutcome.target.is_not(None),
+                                  PostOutcome.weight.is_not(None))
+                           .order_by(PostOutcome.published_at, PostOutcome.post_id))
+    return [(at, float(target), float(weight)) for at, target, weight in rows
+            if target is not None and weight is not None]

@@ -257,6 +257,13 @@ def latest_scheduled_at(session: Session, account_id: int) -> datetime | None:
                           .order_by(Post.scheduled_at.desc()).limit(1))
 
 
+def scheduled_times(session: Session, account_id: int, *, after: datetime) -> list[datetime]:
+    """When the account's posts that are still to go out (or going) are planned, from ``after`` on."""
+    return list(session.scalars(select(Post.scheduled_at).where(Post.account_id == account_id,
+                                                                Post.state.in_(("scheduled", "publishing")),
+                                                                Post.scheduled_at >= after)))
+
+
 def remote_ids_taken(session: Session, account_id: int) -> set[str]:
     return set(session.scalars(select(Post.remote_id).where(Post.account_id == account_id,
                                                             Post.remote_id.is_not(None))))

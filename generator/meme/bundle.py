@@ -6,6 +6,8 @@
     config.json   encoder, feature_dim, maxlen, model config, data hash, metrics, created time
     weights.npz   the same weights exported for the NumPy decode path
     captions.npy  optional: 64-bit hashes of the training captions (decoding never hands one out)
+    captions.txt  optional: the training captions' word keys, one a line (generator.meme.novelty);
+                  with it, decoding also refuses near copies (one word away, six words in a row)
 
 The version is a short hash of the vocab, config and weights (see ``bundle_version``).
 """
@@ -13,18 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from generator import BundleError
+from generator.meme.novelty import read_caption_keys, write_caption_keys
 from generator.meme.step import DecoderWeights
 from generator.meme.vocab import Vocab
 
 DEMO_BUNDLE_DIR = Path(__file__).resolve().parent / "demo_bundle"
-BUNDLE_FILES = ("config.json", "model.keras", "vocab.json", "weights.npz", "captions.npy")
+BUNDLE_FILES = ("config.json", "model.keras", "vocab.json", "weights.npz", "captions.npy", "captions.txt")
 CAPTIONS = "captions.npy"
+CAPTION_KEYS = "captions.txt"
 FORMAT = 2  # 2: Unicode words+chars vocab; 1 (ASCII word vocab) must be retrained
 
 
@@ -36,6 +41,7 @@ class Bundle:
     weights: DecoderWeights
     version: str
     caption_hashes: frozenset[int] = frozenset()  # training captions (metrics.caption_hashes)
+    caption_keys: tuple[str, ...] = ()  # training captions' word keys (novelty.word_key)
 
 
 def bundle_version(path: Path) -> str:
@@ -57,11 +63,16 @@ def bundle_version(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def write_bundle(path: Path, *, keras_model, vocab: Vocab, config: dict, caption_hashes: np.ndarray | None = None) -> None:
-    """Write all bundle files (model.keras from the prefix-form model, weights exported from it)."""
+def write_bundle(path: Path, *, keras_model, vocab: Vocab, config: dict, caption_hashes: np.ndarray | None = None,
+                 captions: Sequence[str] | None = None) -> None:
+    """Write all bundle files (model.keras from the prefix-form model, weights exported from it).
+
+    ``captions``: the training captions, kept as word keys for the novelty check."""
     path.mkdir(parents=True, exist_ok=True)
     if caption_hashes is not None:
         np.save(path / CAPTIONS, np.asarray(caption_hashes, dtype=np.uint64))
+    if captions is not None:
+        write_caption_keys(path / CAPTION_KEYS, captions)
     keras_model.save(path / "model.keras")  # the prefix form is never compiled: no optimizer state
     vocab.save(path / "vocab.json")
     DecoderWeights.from_keras(keras_model).save(path / "weights.npz")
@@ -94,4 +105,10 @@ def load_bundle(path: Path | None = None) -> Bundle:
             hashes = frozenset(int(x) for x in np.load(path / CAPTIONS))
         except (OSError, ValueError, EOFError) as exc:
             raise BundleError(f"{path / CAPTIONS}: unreadable ({exc})") from exc
-    return Bundle(path, vocab, config, weights, bundle_version(path), hashes)
+    keys: tuple[str, ...] = ()
+    if (path / CAPTION_KEYS).is_file():
+        try:
+            keys = tuple(read_caption_keys(path / CAPTION_KEYS))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BundleError(f"{path / CAPTION_KEYS}: unreadable ({exc})") from exc
+    return Bundle(path, vocab, config, weights, bundle_version(path), hashes, keys)

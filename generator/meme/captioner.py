@@ -12,6 +12,7 @@ from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, 
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
 from generator.meme.metrics import caption_hashes
+from generator.meme.novelty import NoveltyIndex
 from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
@@ -49,6 +50,8 @@ class Captioner:
         self._encoder = encoder
         self._cache: FeatureCache | None = None
         self._step = FastStep(bundle.weights)
+        # built once per load: every finished beam hypothesis is checked against it
+        self.novelty: NoveltyIndex | None = NoveltyIndex(bundle.caption_keys) if bundle.caption_keys else None
         vocab = bundle.vocab
         index = vocab.index()
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
@@ -104,6 +107,10 @@ class Captioner:
         return feats
 
     def _is_training_caption(self, text: Hashable) -> bool:
+        """A training caption or a near copy of one (see generator.meme.novelty); bundles without
+        captions.txt only know their training captions' hashes and refuse verbatim copies."""
+        if self.novelty is not None:
+            return self.novelty.is_copy(text)
         hashes = self._bundle.caption_hashes
         return bool(hashes) and int(caption_hashes([str(text)])[0]) in hashes
 
@@ -141,7 +148,7 @@ class Captioner:
         > 0 samples the beams (nucleus ``top_p``) with one seed per image (``seed``: one int to
         derive them from, a list of per-image seeds, or None for fresh ones; each caption
         carries its image's seed); ``groups`` > 1 runs diverse beam groups. With ``novel`` (default)
-        captions the bundle was trained on verbatim are never handed out.
+        captions the bundle was trained on, and near copies of them, are never handed out.
         """
         if k < 1 or (width is not None and width < k):
             raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")

@@ -19,6 +19,7 @@ from generator import DataError
 from generator.imageio import ImageTooLarge, UnreadableImage, open_image
 from generator.meme.templates import load_template, template_folders
 from generator.meme.vocab import tokenize
+from generator.safety import find_topics
 from generator.types import Template
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,11 @@ MAX_WORDS = 40  # longer captions are skipped as overlong (memefly's longest has
 
 
 def caption_problem(text: object) -> tuple[str, str] | None:
-    """(reason, detail) when a caption value cannot be used, else None."""
+    """(reason, detail) when a caption value cannot be used, else None.
+
+    A caption about a sensitive topic (generator/data/sensitive_topics.txt: religion, sexuality,
+    tragedies, ...) is not used either: scraped meme data is full of them, and a model trained on
+    them writes them. Its reason names the topic ("sensitive topic: religion")."""
     if text is None or not isinstance(text, str):
         shown = "null" if text is None else f"{type(text).__name__} {json.dumps(text)[:40]}"
         return "non-text caption", f"caption is {shown}, not text"
@@ -37,6 +42,11 @@ def caption_problem(text: object) -> tuple[str, str] | None:
         return "empty caption", "caption is empty" if not text.strip() else f"caption {text!r} has no words"
     if words > MAX_WORDS:
         return "overlong caption", f"caption has {words} words (more than {MAX_WORDS})"
+    topics = find_topics(text)
+    if topics:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        return (f"sensitive topic: {topics[0].topic}",
+                f"caption {shown!r} is about " + ", ".join(t.reason for t in topics))
     return None
 
 

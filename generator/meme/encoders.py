@@ -108,6 +108,9 @@ class InceptionV3:
     size = 299
 
     def __init__(self, weights: str | Path | None = "imagenet") -> None:
+        from generator.frameworks import quiet_tensorflow
+
+        quiet_tensorflow()
         import keras
 
         self._model = keras.applications.InceptionV3(

@@ -11,7 +11,6 @@ weighted out), which optimises exactly the per-prefix next-word loss of the pref
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -132,32 +131,10 @@ def token_loss(model, data: Encoded, batch_size: int = EVAL_BATCH) -> float:
 
 
 def quiet_tensorflow() -> None:
-    """Hide TensorFlow's start-up noise (C++ info/warnings, oneDNN notices, absl warnings).
+    """generator.frameworks.quiet_tensorflow (kept here for the trainers and benches that call it)."""
+    from generator.frameworks import quiet_tensorflow as quiet
 
-    Some of it is written by C++ straight to file descriptor 2 while the library loads, so the
-    descriptor itself points at /dev/null for the import (Python-level errors still surface).
-    """
-    import os
-    import sys
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules:
-        sys.stderr.flush()
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-            import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            os.close(devnull)
-    import tensorflow as tf
-
-    tf.get_logger().setLevel(logging.ERROR)
-    with contextlib.suppress(ImportError):
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
+    quiet()
 
 
 def setup(threads: int, seed: int) -> None:

@@ -8,7 +8,8 @@ memefly's JSON is a list of objects::
 
 Nothing is downloaded: each template's image must already be on disk in ``images_dir`` (default:
 the JSON file's folder), named after the URL's file name or ``<meme_name>.<jpg|jpeg|png|gif|webp>``.
-Boxes are CSS pixels of that image; they become fractions, clipped to the image.
+Boxes are CSS pixels of that image; they become fractions, clipped to the image, stored in reading
+order (top to bottom, then left to right; memefly lists the bottom box first in most templates).
 
 Bad captions (empty, not text, overlong) and captions whose template has no image are skipped,
 counted and named (file, entry, caption index). The output is built in a temporary sibling folder
@@ -27,7 +28,7 @@ from urllib.parse import urlparse
 from generator import DataError
 from generator.imageio import still_file_bytes
 from generator.meme.data import CAPTIONS_FILE, SkipLog, caption_problem
-from generator.types import Box
+from generator.types import Box, reading_order
 
 _CSS_RE = re.compile(r"(left|top|width|height)\s*:\s*(-?\d+(?:\.\d+)?)\s*px\b", re.IGNORECASE)
 _EXTS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
@@ -140,7 +141,9 @@ def _import_entry(entry: object, n: int, images_dir: Path, out_dir: Path, skips:
     folder = out_dir / slug
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"image.{ext}").write_bytes(data)
-    (folder / "template.toml").write_text(_toml_text(name, f"image.{ext}", boxes), encoding="utf-8")
+    # memefly lists the bottom box first in most templates; store them as they are read
+    (folder / "template.toml").write_text(_toml_text(name, f"image.{ext}", list(reading_order(boxes))),
+                                          encoding="utf-8")
     rows = []
     for j, text in enumerate(texts):
         problem = caption_problem(text)

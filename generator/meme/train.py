@@ -191,7 +191,8 @@ def train(data_dir: Path, out_dir: Path, *, encoder: str = "efficientnet_lite0",
              report.val_ppl, report.unigram_ppl, report.template_ppl)
     write_bundle(out_dir, keras_model=fit.prefix_model(final_cfg, final), vocab=final_vocab,
                  config=_bundle_config(report, final_cfg, dataset, settings, epochs, data_dir),
-                 caption_hashes=caption_hashes([c.text for c in (dataset if refit else sp.train).captions]))
+                 caption_hashes=caption_hashes([c.text for c in (dataset if refit else sp.train).captions]),
+                 captions=[c.text for c in (dataset if refit else sp.train).captions])
     return replace(report, seconds=time.monotonic() - started)
 
 

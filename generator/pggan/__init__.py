@@ -10,6 +10,9 @@ if TYPE_CHECKING:
 
 def load_gan(path: str | Path | None = None) -> Gan:
     """Load a PGGAN bundle folder; None loads the demo bundle shipped in generator/pggan/demo_bundle."""
+    from generator.frameworks import quiet_tensorflow
+
+    quiet_tensorflow()
     from generator.pggan.bundle import load_gan as _load
 
     return _load(path)

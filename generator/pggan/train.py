@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +46,30 @@ class TrainReport:
     history: tuple[tuple[int, int, float, float], ...] = field(default=())  # (step, level, d, g)
 
 
-def schedule(max_level: int, images_per_phase: int, batch_size: int) -> list[Phase]:
-    """Level 0 trains once; every later level first fades in, then trains stable."""
-    steps = max(1, math.ceil(images_per_phase / batch_size))
-    phases = [Phase(0, False, steps)]
+def per_level(images_per_phase: int | Sequence[int], max_level: int) -> list[int]:
+    """Images per phase for every level 0..max_level: one number for all, or one per level."""
+    if isinstance(images_per_phase, int):
+        counts = [images_per_phase] * (max_level + 1)
+    else:
+        counts = [int(n) for n in images_per_phase]
+    if len(counts) != max_level + 1:
+        raise BundleError(f"images_per_phase lists {len(counts)} levels; resolution needs one number or "
+                          f"{max_level + 1} (4 px up to {4 * 2**max_level} px)")
+    if min(counts) < 1:
+        raise BundleError(f"images_per_phase={counts} must be positive")
+    return counts
+
+
+def schedule(max_level: int, images_per_phase: int | Sequence[int], batch_size: int) -> list[Phase]:
+    """Level 0 trains once; every later level first fades in, then trains stable.
+
+    `images_per_phase` is one count for every phase or one per level (the costly top levels may show
+    fewer images than the cheap low ones)."""
+    counts = per_level(images_per_phase, max_level)
+    steps = [max(1, math.ceil(n / batch_size)) for n in counts]
+    phases = [Phase(0, False, steps[0])]
     for level in range(1, max_level + 1):
-        phases += [Phase(level, True, steps), Phase(level, False, steps)]
+        phases += [Phase(level, True, steps[level]), Phase(level, False, steps[level])]
     return phases
 
 
@@ -196,7 +215,8 @@ def _progress(enabled: bool):
 
 
 def _loop(trainer: Trainer, levels, phases: list[Phase], *, start: int, stop: int, seed: int, batch: int,
-          checkpoint: Path, checkpoint_every: int, settings: dict, progress: bool):
+          checkpoint: Path, checkpoint_every: int, settings: dict, progress: bool, prior_seconds: float):
+    started = time.perf_counter()
     total = sum(p.steps for p in phases)
     history: list[tuple[int, int, float, float]] = []
     d_loss = g_loss = float("nan")
@@ -214,7 +234,8 @@ def _loop(trainer: Trainer, levels, phases: list[Phase], *, start: int, stop: in
                        ips=ips)
             last_of_phase = step + 1 == sum(p.steps for p in phases[: index + 1])
             if last_of_phase or (step + 1) % checkpoint_every == 0 or step + 1 == stop:
-                save_checkpoint(checkpoint, trainer, {"step": step + 1, "level": phase.level, "settings": settings})
+                save_checkpoint(checkpoint, trainer, {"step": step + 1, "level": phase.level, "settings": settings,
+                                                     "seconds": round(prior_seconds + now - started, 1)})
                 if last_of_phase:
                     log.info("phase_done level=%d fade=%s step=%d d_loss=%.4f g_loss=%.4f img_per_s=%.1f",
                              phase.level, phase.fade, step + 1, d_loss, g_loss, ips)
@@ -224,7 +245,8 @@ def _loop(trainer: Trainer, levels, phases: list[Phase], *, start: int, stop: in
 
 
 def train(images_dir: str | Path, out_dir: str | Path, *, resolution: int = 64, latent_dim: int = 128,
-          fmap_base: int = 512, fmap_max: int = 128, batch_size: int = 16, images_per_phase: int = 20_000,
+          fmap_base: int = 512, fmap_max: int = 128, fmap_min: int = 16, batch_size: int = 16,
+          images_per_phase: int | Sequence[int] = 20_000,
           lr: float = 1e-3, gp_weight: float = 10.0, ema_beta: float = 0.995,
           domain: str = "abstract textures", checkpoint_every: int = 200, seed: int = 0,
           resume: bool = True, max_steps: int | None = None, progress: bool = True) -> TrainReport:
@@ -238,14 +260,17 @@ def train(images_dir: str | Path, out_dir: str | Path, *, resolution: int = 64, 
 
     from generator.pggan.model import PGGANConfig
 
-    config = PGGANConfig(resolution=resolution, latent_dim=latent_dim, fmap_base=fmap_base, fmap_max=fmap_max)
+    config = PGGANConfig(resolution=resolution, latent_dim=latent_dim, fmap_base=fmap_base, fmap_max=fmap_max,
+                         fmap_min=fmap_min)
     images = load_images(images_dir, resolution)
     out, started = Path(out_dir), time.perf_counter()
-    settings = {"config": config.to_dict(), "batch_size": batch_size, "images_per_phase": images_per_phase,
+    counts = per_level(images_per_phase, config.max_level)
+    phase_images: int | list[int] = counts[0] if len(set(counts)) == 1 else counts
+    settings = {"config": config.to_dict(), "batch_size": batch_size, "images_per_phase": phase_images,
                 "lr": lr, "gp_weight": gp_weight, "ema_beta": ema_beta, "seed": seed}
     keras.utils.set_random_seed(seed)
     trainer = Trainer(config, lr=lr, gp_weight=gp_weight, ema_beta=ema_beta)
-    phases = schedule(config.max_level, images_per_phase, batch_size)
+    phases = schedule(config.max_level, counts, batch_size)
     checkpoint = out / CHECKPOINT_DIR
     state = load_checkpoint(checkpoint, trainer, settings) if resume else None
     start = state["step"] if state else 0
@@ -254,10 +279,13 @@ def train(images_dir: str | Path, out_dir: str | Path, *, resolution: int = 64, 
     history, d_loss, g_loss = _loop(trainer, pyramid(images, config.max_level), phases, start=start, stop=stop,
                                     seed=seed,
                                     batch=batch_size, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                                    settings=settings, progress=progress)
+                                    settings=settings, progress=progress,
+                                    prior_seconds=float(state.get("seconds", 0.0)) if state else 0.0)
     seconds = time.perf_counter() - started
+    prior = float(state.get("seconds", 0.0)) if state else 0.0
     meta = {"images": len(images), "steps": stop, "batch_size": batch_size, "seconds_this_run": round(seconds, 1),
-            "images_per_phase": images_per_phase, "seed": seed}
+            "seconds_all_runs": round(prior + seconds, 1),
+            "images_per_phase": phase_images, "seed": seed}
     version = bundle_io.save_bundle(out, config, [v.numpy() for v in trainer.g_ema.weights], domain=domain,
                                     meta=meta)
     log.info("pggan_trained out=%s version=%s steps=%d seconds=%.1f", out, version, stop, seconds)

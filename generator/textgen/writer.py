@@ -31,22 +31,15 @@ class Writer:
     """Samples captions after a `<tone=..> <audience=..> <topic=..>` prefix. Build with `load_writer`."""
 
     def __init__(self, path: Path, *, max_new_tokens: int = 64, hashtag_cap: int = 5, max_chars: int = 2200,
-                 temperature: float = 0.9, top_p: float = 0.95):
+                 temperature: float = 0.9, top_p: float = 0.95, reference: bool = False):
         meta_path = path / META_FILE
         if not meta_path.is_file():
             raise BundleError(f"caption bundle {path} has no {META_FILE}")
         meta = json.loads(meta_path.read_text())
         if meta.get("format") != FORMAT:
             raise BundleError(f"{meta_path} has format {meta.get('format')!r}; expected {FORMAT!r}")
-        os.environ["HF_HUB_OFFLINE"] = "1"  # local bundle: never reach for the hub
-        import torch
-        from transformers import AutoTokenizer, GPT2LMHeadModel
-        from transformers.utils import logging as hf_logging
+        from generator.textgen.fast import supported
 
-        hf_logging.disable_progress_bar()
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = GPT2LMHeadModel.from_pretrained(path).eval()
-        self._torch = torch
         self.tones: tuple[str, ...] = tuple(meta["tones"])
         self.audiences: tuple[str, ...] = tuple(meta["audiences"])
         self.topics: tuple[str, ...] = tuple(meta.get("topics") or ("general",))
@@ -56,19 +49,53 @@ class Writer:
         default_tone = meta.get("default_tone")
         self.default_tone: str | None = default_tone if default_tone in self.tones else None
         self.version: str = bundle_version(path)
-        self.max_new_tokens = min(max_new_tokens, self.model.config.n_positions - 24)
+        why_not = "reference decoder asked for" if reference else supported(path)
+        if why_not is None:
+            from generator.textgen.fast import FastGPT2
+
+            self._fast: FastGPT2 | None = FastGPT2(path)
+            self._torch = self._fast.torch
+            self.n_positions = self._fast.n_positions
+            self.eos_id = _eos_id(path, self._fast.tokenizer)
+        else:
+            log.debug("writer_decoder=transformers path=%s reason=%s", path, why_not)
+            self._fast = None
+            self._load_reference(path)
+        self.max_new_tokens = min(max_new_tokens, self.n_positions - 24)
         self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
         self.temperature, self.top_p = temperature, top_p
+
+    def _load_reference(self, path: Path) -> None:
+        """transformers' GPT2LMHeadModel and fast tokenizer (the reference the fast path is pinned to)."""
+        os.environ["HF_HUB_OFFLINE"] = "1"  # local bundle: never reach for the hub
+        import torch
+        from transformers import AutoTokenizer, GPT2LMHeadModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = GPT2LMHeadModel.from_pretrained(path).eval()
+        self._torch = torch
+        self.n_positions = int(self.model.config.n_positions)
+        self.eos_id = int(self.tokenizer.eos_token_id)
 
     def _check(self, name: str, value: str | None, known: tuple[str, ...]) -> None:
         if value is not None and value not in known:
             raise GeneratorError(f"unknown {name} {value!r}; this caption model knows {', '.join(known)}")
 
     def _sample(self, text_prompt: str, n: int, seed: int, context: str = "") -> list[str]:
+        if self._fast is not None:
+            ids = self._fast.encode(text_prompt)
+            if context.strip():  # the most recent context tokens that fit before the new ones
+                room = self.n_positions - self.max_new_tokens - len(ids)
+                if room > 0:
+                    ids += self._fast.encode(" " + " ".join(context.split()))[-room:]
+            return self._fast.sample(ids, n, seed=seed, max_new_tokens=self.max_new_tokens,
+                                     temperature=self.temperature, top_p=self.top_p, eos=self.eos_id)
         torch = self._torch
         ids = self.tokenizer(text_prompt, return_tensors="pt")["input_ids"]
-        if context.strip():  # the most recent context tokens that fit before the new ones
-            room = self.model.config.n_positions - self.max_new_tokens - ids.shape[1]
+        if context.strip():
+            room = self.n_positions - self.max_new_tokens - ids.shape[1]
             ctx = self.tokenizer(" " + " ".join(context.split()), return_tensors="pt")["input_ids"]
             if room > 0:
                 ids = torch.cat([ids, ctx[:, -room:]], dim=1)
@@ -76,8 +103,7 @@ class Writer:
         with torch.no_grad():
             out = self.model.generate(ids, do_sample=True, temperature=self.temperature, top_p=self.top_p,
                                       top_k=0, max_new_tokens=self.max_new_tokens, num_return_sequences=n,
-                                      eos_token_id=self.tokenizer.eos_token_id,
-                                      pad_token_id=self.tokenizer.eos_token_id)
+                                      eos_token_id=self.eos_id, pad_token_id=self.eos_id)
         return self.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
 
     def write_after(self, context: str, n: int, **options) -> list[str]:
@@ -117,6 +143,19 @@ def plain_prompt(tone: str, audience: str, topic: str) -> str:
     """What a pretrained GPT-2 continues with a caption: the request in words, ending in an open quote."""
     kind = "promotional " if audience == "promotional" else ""
     return f"A {tone} {kind}social media caption about {' '.join(topic.split())}: \""
+
+
+def _eos_id(path: Path, tokenizer) -> int:
+    """The end-of-text id the bundle's tokenizer_config names (GPT-2's <|endoftext|> by default)."""
+    try:
+        eos = json.loads((path / "tokenizer_config.json").read_text()).get("eos_token") or "<|endoftext|>"
+    except (OSError, json.JSONDecodeError):
+        eos = "<|endoftext|>"
+    token = eos.get("content") if isinstance(eos, dict) else eos
+    found = tokenizer.token_to_id(str(token))
+    if found is None:
+        raise BundleError(f"caption bundle {path}: its tokenizer has no end-of-text token {token!r}")
+    return int(found)
 
 
 def load_writer(path: str | Path | None = None, **options) -> Writer:

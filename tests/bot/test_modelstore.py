@@ -58,9 +58,21 @@ def test_install_list_verify_and_load_offline_by_id(checkpoint, cfg_path, run_cl
     from generator.textgen import load_writer
 
     writer = load_writer(path, max_new_tokens=8)
-    assert writer.plain_prompt and writer.model.config.n_layer == 2
+    # saved as transformers saves it (model.safetensors + tokenizer.json): the torch-only decoder takes it
+    assert writer.plain_prompt and writer._fast is not None and writer._fast.n_layer == 2
     captions = writer.write(2, tone="funny", audience="general", topic="cats", seed=1)
     assert len(captions) == 2 and all(isinstance(c, str) and c for c in captions)
+    reference = load_writer(path, max_new_tokens=8, reference=True)  # transformers: same seed, same captions
+    assert reference._fast is None and reference.model.config.n_layer == 2
+    assert reference.write(2, tone="funny", audience="general", topic="cats", seed=1) == captions
+    # tones are checked against the installed model before it loads (its memeloop.json, no checksums)
+    from bot.errors import UsageError
+    from bot.service.content_checks import check_voice, check_voice_early, writer_choices
+
+    assert writer_choices(config) == (writer.tones, writer.audiences)
+    assert not check_voice_early(str(cfg_path), tone="no-such-tone", audience=None)  # the full config decides
+    with pytest.raises(UsageError, match="no-such-tone"):
+        check_voice(config, tone="no-such-tone", audience=None)
 
 
 @pytest.mark.parametrize("kind", ["tar.gz", "zip"])

@@ -6,7 +6,7 @@ with the real interfaces."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +194,28 @@ def test_unsafe_captions_are_kept_as_filtered_with_the_reason(tmp_path, template
     cands = _rows(app, Candidate)
     assert result.pending == 0 and all(c.status == "filtered" for c in cands)
     assert all(c.status_reason.startswith("unsafe: ") for c in cands)
+    app.close()
+
+
+class TopicCaptioner(TinyCaptioner):
+    """Every image's best caption is about religion, as a model trained on scraped memes writes."""
+
+    def beam_search_batch(self, features, k=5, **options):
+        results = super().beam_search_batch(features, k=k, **options)
+        return [[replace(c, text=f"praying for {c.text}") if c.rank == 0 else c for c in caps]
+                for caps in results]
+
+
+def test_captions_about_sensitive_topics_are_kept_as_filtered_with_the_reason(tmp_path, templates, collaborators):
+    app = _app(tmp_path)
+    cap = TopicCaptioner()
+    models = Models("meme", cap.version, lambda req, conf, prefix: meme_drafts(cap, templates, req, conf, prefix))
+    result = run_generation(app, GenerateRequest("demo", "meme", count=2, seed=7), models=models)
+    cands = _rows(app, Candidate)
+    topical = [c for c in cands if c.text.startswith("praying")]
+    assert topical and all(c.status == "filtered" for c in topical)
+    assert {c.status_reason for c in topical} == {'sensitive topic: religion ("praying")'}
+    assert result.pending == 2 and not any(c.text.startswith("praying") for c in cands if c.status == "pending")
     app.close()
 
 

@@ -160,6 +160,17 @@ def test_templates_page_upload_preview_and_remove(site):
     assert got.status_code == 400 and "not in the template library" in got.text
 
 
+def test_a_library_template_is_offered_by_create_and_passes_the_checks(site):
+    from bot.service.content_checks import check_template, template_slugs
+
+    assert add_form(site).status_code == 200
+    slugs = template_slugs(site.app.config)
+    assert slugs[-1] == "teal-thing" and len(slugs) == SHIPPED + 1
+    check_template(site.app.config, "teal-thing")  # `make --template` / the story form accept it
+    page = site.client.get("/create")
+    assert page.status_code == 200 and '<option value="teal-thing"' in page.text
+
+
 def test_a_bad_upload_is_a_message_naming_the_users_file(site):
     got = add_form(site, data=b"not an image at all")
     assert got.status_code == 400

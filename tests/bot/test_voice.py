@@ -120,6 +120,12 @@ def test_cli_from_captions_and_from_an_account(write_config, run_cli, tmp_path, 
     assert got.code == 0, got.err
     assert "gpt2 step 1/2 loss=" in got.err and 'writer_model = "mine"' in got.out
     assert run_cli("--config", str(cfg), "models", "verify", "mine").code == 0
+    # configured by id, the voice's own tone passes the checks made before any model loads
+    from bot.service.content_checks import check_voice, writer_choices
+
+    cfg.write_text(cfg.read_text() + '\n[generator.post]\nwriter_model = "mine"\n')
+    assert "own" in writer_choices(load_config(cfg))[0]
+    check_voice(load_config(cfg), tone="own", audience="general")
     got = run_cli("--config", str(cfg), "train", "gpt2", "--captions", str(captions), "--corpus", "x.jsonl")
     assert got.code == 2 and "give one of" in got.err
     # an account's published posts are the captions

@@ -374,9 +374,9 @@ def test_dashboard_charts_and_downloads(site):
     _published_with_metrics(site)
     page = site.client.get("/dashboard")
     assert page.status_code == 200
-    for chart in ("time", "template", "generator", "tone", "hour", "approval", "ranker"):
+    for chart in ("time", "template", "generator", "tone", "hour", "approval", "ranker", "hours"):
         assert f'id="chart-{chart}"' in page.text
-    assert page.text.count("<svg") == 7 and "<polyline" in page.text and "<script>alert" not in page.text
+    assert page.text.count("<svg") == 8 and "<polyline" in page.text and "<script>alert" not in page.text
     as_json = site.client.get("/dashboard/time.json")
     assert as_json.status_code == 200 and len(json.loads(as_json.text)) == 4
     as_csv = site.client.get("/dashboard/top.csv")
@@ -508,3 +508,21 @@ def test_a_platform_refusal_in_a_preview_is_a_message(site):
                       state="scheduled")
     refused = site.client.get(f"/posts/{p.id}/instagram.jpg")
     assert refused.status_code == 502 and "minimum is 320 px" in refused.text
+
+
+def test_dashboard_shows_imported_history(site):
+    from feedback.polling import Counts
+    from feedback.repository import history as history_repo
+
+    now = site.app.clock()
+    page = site.client.get("/dashboard")
+    assert 'id="imported"' in page.text and ">never<" in page.text
+    with site.app.tx() as s:
+        acc = site.app.account_ids["demo"]
+        history_repo.add(s, acc, [history_repo.NewImport(f"r{i}", now - timedelta(days=40 - i), f"old {i}", None, 0,
+                                                         Counts(likes=i)) for i in range(3)], now=now)
+        history_repo.save_progress(s, acc, now=now, cursor=None, imported=3)
+    page = site.client.get("/dashboard")  # new imports change the signature: recomputed
+    row = re.search(r'id="imported".*?</table>', page.text, re.S).group(0)
+    assert "<td>demo</td>" in row and "<td>3</td>" in row and ">done<" in row
+    assert json.loads(site.client.get("/dashboard/imported.json").text)[0]["imported"] == 3

@@ -2,6 +2,7 @@
 Real App, real SQLite, the shipped demo models for the slow ones; bad input and forged forms store nothing."""
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -90,6 +91,41 @@ def test_bad_input_is_a_message_on_the_page_and_stores_nothing(site):
     assert count(site) == before and uploads(site) == []
 
 
+def test_tone_audience_and_template_are_choices_from_the_bundle_and_the_library(site):
+    page = site.client.get("/create").text
+    assert 'name="tone" maxlength' not in page and 'placeholder="e.g. funny"' not in page
+    tones = re.findall(r'<select id="caption-tone" name="tone">(.*?)</select>', page, re.DOTALL)[0]
+    assert re.findall(r'<option value="([^"]*)"', tones) == ["", "funny", "informative", "inspirational"]
+    audiences = re.findall(r'<select id="story-audience" name="audience">(.*?)</select>', page, re.DOTALL)[0]
+    assert re.findall(r'<option value="([^"]*)"', audiences) == ["", "general", "promotional"]
+    for form in ("make", "story"):
+        offered = re.findall(rf'<select id="{form}-template" name="template">(.*?)</select>', page, re.DOTALL)[0]
+        assert {"cat", "rocket"} <= set(re.findall(r'<option value="([^"]+)"', offered))
+    assert page.count("data-create") == 3 and page.count('class="working"') == 3 and "<h1>" in page
+
+
+def test_a_value_that_is_not_offered_is_refused_before_the_upload_is_kept_or_a_model_loads(site, tmp_path):
+    before = count(site)
+    photo = {"photo": ("a.jpg", jpeg(), "image/jpeg")}
+    elsewhere = tmp_path / "elsewhere.jpg"
+    elsewhere.write_bytes(jpeg())
+    cases = [
+        ("/create/caption", {"tone": "sarcastic"}, photo, "--tone 'sarcastic' is not one"),
+        ("/create/caption", {"audience": "teens"}, photo, "--audience 'teens' is not one"),
+        ("/create/story", {"template": str(elsewhere)}, None, "the limit is 64"),
+        ("/create/story", {"template": "/etc/hostname"}, None, "is not a template"),
+        ("/create/story", {"template": "../cat"}, photo, "is not a template"),
+        ("/create/story", {"template": "cat", "tone": "grim"}, None, "--tone 'grim'"),
+        ("/create/make", {"text": "hello", "template": "nope"}, None, "is not a template"),
+    ]
+    for url, data, files, needle in cases:
+        got = send(site, url, data, files)
+        found = messages(html.unescape(got.text))
+        assert got.status_code == 400 and found[0][0] == "error" and needle in found[0][1], (url, found)
+    assert count(site) == before and uploads(site) == []
+    assert site.app.content_models().loads == 0
+
+
 def test_an_oversize_upload_is_refused_before_it_is_read(site):
     before = count(site)
     big = b"\xff\xd8" + b"0" * (MAX_UPLOAD + 10)
@@ -115,7 +151,9 @@ def test_caption_an_uploaded_photo_queues_candidates_on_the_board(site):
     assert got.status_code == 200, got.text
     assert messages(got.text)[0][0] == "ok" and 'href="/board"' in got.text
     assert count(site) == before + 2 and len(uploads(site)) == 1
-    ids = [int(i) for i in re.findall(r"<li>#(\d+) ", got.text)]
+    ids = [int(i) for i in re.findall(r'data-candidate="(\d+)"', got.text)]
+    assert all(f'src="/media/candidate/{i}"' in got.text for i in ids)  # the result shows the images
+    assert site.client.get(f"/media/candidate/{ids[0]}").headers["content-type"].startswith("image/")
     made = [site.candidate(i) for i in ids]
     assert {c["generator"] for c in made} == {"photo"} and {c["tone"] for c in made} == {"funny"}
     pending = [i for i in ids if site.candidate(i)["status"] == "pending"]
@@ -133,7 +171,7 @@ def test_text_to_meme_shows_the_template_and_three_alternatives(site):
     alternatives = re.findall(r"<ol class=\"alternatives\">(.*?)</ol>", got.text, re.DOTALL)[0]
     assert alternatives.count("<li>") == 3 and chosen not in re.findall(r"<li>(\S+) ", alternatives)
     assert count(site) == before + 1
-    ids = [int(i) for i in re.findall(r"<li>#(\d+) ", got.text)]
+    ids = [int(i) for i in re.findall(r'data-candidate="(\d+)"', got.text)]
     assert site.candidate(ids[0])["generator"] == "textmeme"
     assert f'id="card-{ids[0]}"' in site.client.get("/board?generator=textmeme").text
 
@@ -146,10 +184,10 @@ def test_story_from_a_template_and_from_an_uploaded_image(site):
     before = count(site)
     got = send(site, "/create/story", {"template": slug, "parts": "2", "account": "demo"})
     assert got.status_code == 200, got.text
-    ids = [int(i) for i in re.findall(r"<li>#(\d+) ", got.text)]
+    ids = [int(i) for i in re.findall(r'data-candidate="(\d+)"', got.text)]
     assert len(ids) == 1 and len(site.app.thread(ids[0]).parts) == 2
     upload = send(site, "/create/story", {"parts": "3"}, files={"photo": ("me.jpg", jpeg(), "image/jpeg")})
     assert upload.status_code == 200, upload.text
-    ids = [int(i) for i in re.findall(r"<li>#(\d+) ", upload.text)]
+    ids = [int(i) for i in re.findall(r'data-candidate="(\d+)"', upload.text)]
     assert len(site.app.thread(ids[0]).parts) == 3 and len(uploads(site)) == 1
     assert count(site) == before + 2

@@ -170,3 +170,40 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page, tmp_path):
     chart.wait_for()
     assert chart.is_visible() and page.locator("#chart-template svg rect").count() >= 4
     page.screenshot(path=str(docs / "web-dashboard.png"), full_page=True)
+
+
+def test_create_page_offers_choices_shows_progress_and_the_result_images_on_a_phone(server, page, tmp_path):
+    base, _app, _ids = server
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/create")
+    page.fill('input[name="name"]', "ann")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{base}/create")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    tones = page.locator("#caption-tone option").all_inner_texts()
+    assert tones == ["any (chosen at random)", "funny", "informative", "inspirational"]
+
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8" + b"0" * (9 * 1024 * 1024))
+    page.set_input_files("#caption-photo", str(big))
+    assert "the limit is 8 MB" in page.evaluate("document.querySelector('#caption-photo').validationMessage")
+
+    # the progress line, seen by stopping the submission after the page's own handler ran
+    page.evaluate("document.addEventListener('submit', (e) => e.preventDefault())")
+    page.select_option("#story-template", "cat")
+    page.click("form[action='/create/story'] button")
+    status = page.locator("form[action='/create/story'] .working")
+    status.wait_for(state="visible")
+    _wait_until(page, "/\\d+ s/.test(document.querySelector(\"form[action='/create/story'] .elapsed\").textContent)")
+    assert page.get_attribute("form[action='/create/story']", "aria-busy") == "true"
+
+    page.goto(f"{base}/create")
+    page.fill("#make-text", "when the deploy fails on friday")
+    page.select_option("#make-template", "rocket")
+    page.click("form[action='/create/make'] button")
+    page.locator(".result .made-card").wait_for()
+    assert "rocket" in page.locator(".result .chosen").inner_text()
+    _wait_until(page, "Array.from(document.querySelectorAll('.made-card img')).every(i => i.complete && i.naturalWidth > 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "create-390.png"), full_page=True)

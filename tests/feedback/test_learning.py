@@ -196,7 +196,7 @@ def test_prediction_is_what_the_queue_stores():
     score = ranker.score([learning.features_of(generator="meme", text="hi", account="demo", hour=9,
                                                beam_score=-2.0)], np.random.default_rng(0))[0]
     predicted, explain = learning.prediction(score, ranker, now=T0, hour=9, account="demo")
-    assert predicted == score.sample and explain["model"] == "blr-3" and explain["observations"] == 0
+    assert predicted == score.sample and explain["model"] == "blr-4" and explain["observations"] == 0
     assert explain["explain"][0][0] == "beam_score" and explain["scored_at"] == T0.isoformat()
     assert explain["mean"] == score.mean and explain["sentences"][0].startswith("the caption model's confidence")
 
@@ -225,3 +225,34 @@ def test_upgrading_a_populated_database_backfills_the_readings(tmp_path):
         got = conn.execute(text("SELECT post_id, age_s, likes, final FROM post_outcomes")).all()
     assert [tuple(r) for r in got] == [(1, 90000, 9, 1)]
     engine.dispose()
+
+
+def test_imported_history_warms_the_ranker_with_words_hours_and_weekdays(sessions):
+    from feedback.repository import history as history_repo
+
+    with transaction(sessions) as s:
+        acc = rows.account(s, now=T0)
+        old = []
+        for i in range(60):  # coffee at 19:00 New York on Fridays does well; monday alarms do not
+            good = i % 2 == 0
+            at = datetime(2025, 11, 7, 0, 0, tzinfo=UTC) - timedelta(days=7 * (i // 2)) if good else \
+                datetime(2025, 11, 3, 13, 0, tzinfo=UTC) - timedelta(days=7 * (i // 2))
+            old.append(history_repo.NewImport(f"r{i}", at, "espresso coffee again" if good else "monday alarm again",
+                                              None, 0, Counts(likes=80 if good else 8, reposts=None)))
+        history_repo.add(s, acc.id, old, now=T0)
+        coffee = rows.candidate(s, now=T0, account_id=acc.id, text="coffee espresso", beam_score=-2.0)
+        monday = rows.candidate(s, now=T0, account_id=acc.id, text="monday alarm", beam_score=-1.0)
+    with transaction(sessions) as s:
+        ranker = learning.load_ranker(s, weights=WEIGHTS, engagement_age=DAY, baseline_posts=30, now=T0,
+                                      timezones={"demo": "America/New_York"})
+        batch = learning.pending_batch(s, now=T0, timezones={"demo": "America/New_York"})
+    assert ranker.observations == 60  # no post of ours yet: all of it is history
+    weights = ranker.weights()
+    assert weights["word=coffee"] > 0 > weights["word=monday"]
+    assert weights["weekday=thu"] > weights["weekday=mon"]  # Friday 00:00 UTC is Thursday 19:00 in New York
+    assert weights["hour=18h"] > weights["hour=06h"]
+    means = {cid: s.mean for (cid, _), s in zip(batch.candidates, ranker.score(batch.items, np.random.default_rng(0)))}
+    assert means[coffee.id] > means[monday.id]  # against the beam order
+    cold = learning.new_ranker().score(batch.items, np.random.default_rng(0))
+    assert cold[[c for c, _ in batch.candidates].index(coffee.id)].mean < \
+        cold[[c for c, _ in batch.candidates].index(monday.id)].mean

@@ -118,9 +118,22 @@ def _seed_0010(conn: Connection) -> None:
     conn.execute(write, {"x": "hi", "n": "hi", "t": fingerprint("hi")[1]})
 
 
+def _seed_i25(conn: Connection) -> None:
+    _seed_0010(conn)  # i25 adds imported history: one remote id per account, whatever runs import it
+    insert = text("INSERT INTO imported_posts (account_id, remote_id, created_at, text, media_count, read_at, "
+                  "imported_at, likes) VALUES (1, 'r9', :t, 'old post', 0, :t, :t, 7)")
+    conn.execute(insert, {"t": NOW})
+    with pytest.raises(Exception, match="(?i)unique"):
+        with conn.begin_nested():
+            conn.execute(insert, {"t": NOW})
+    conn.execute(text("INSERT INTO history_imports (account_id, cursor, imported, skipped_own, updated_at) "
+                      "VALUES (1, 'c1', 1, 0, :t)"), {"t": NOW})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
-                                                    "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010}
+                                                    "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
+                                                    "i25": _seed_i25}
 
 
 def test_schema_head_constant_matches_migrations():

@@ -28,7 +28,8 @@ def _random_features(rng: np.random.Generator, n: int) -> list[CandidateFeatures
                               length_words=int(rng.integers(0, 20)), hashtags=int(rng.integers(0, 7)),
                               hour=int(rng.integers(24)), account=pick("demo", "other"),
                               words=tuple(rng.choice(VOCAB, size=int(rng.integers(0, 8))).tolist()),
-                              recent_template=pick(0, 1, 6), recent_overlap=pick(0.0, 0.25, 1.0))
+                              recent_template=pick(0, 1, 6), recent_overlap=pick(0.0, 0.25, 1.0),
+                              weekday=pick(None, 0, 4, 6))
             for _ in range(n)]
 
 

@@ -193,3 +193,27 @@ def test_shipped_font_and_its_licence_are_present() -> None:
     covered = covered_codepoints()
     assert {ord("A"), ord("é"), ord("Ж"), ord("λ")} <= covered
     assert ord("日") not in covered and 0x1F44D not in covered
+
+
+def test_reading_order_is_top_to_bottom_then_left_to_right() -> None:
+    from generator.types import reading_order
+
+    bottom, top = Box(0.0, 0.8, 1.0, 0.2), Box(0.0, 0.0, 1.0, 0.2)
+    right, left = Box(0.55, 0.41, 0.4, 0.2), Box(0.05, 0.4, 0.4, 0.2)  # one row, tops not quite level
+    assert reading_order([bottom, right, top, left]) == (top, left, right, bottom)
+    assert reading_order([]) == ()
+
+
+def test_boxes_listed_bottom_first_render_the_first_words_at_the_top() -> None:
+    image = Image.new("RGB", (300, 300), BACKGROUND)
+    top, bottom = Box(0.02, 0.02, 0.96, 0.25), Box(0.02, 0.73, 0.96, 0.25)
+    text = "I don't always use the top line, but when I do"
+    first, second = split_caption(text, 2)
+    out = np.asarray(render_meme(image, text, [bottom, top]))  # memefly's order
+    assert np.array_equal(out, np.asarray(render_meme(image, text, [top, bottom])))
+    _, t_top, _, t_bottom = top.to_pixels(300, 300)
+    _, b_top, _, b_bottom = bottom.to_pixels(300, 300)
+    alone_first = np.asarray(render_meme(image, first, [top]))
+    alone_second = np.asarray(render_meme(image, second, [bottom]))
+    assert np.array_equal(out[t_top:t_bottom], alone_first[t_top:t_bottom])
+    assert np.array_equal(out[b_top:b_bottom], alone_second[b_top:b_bottom])

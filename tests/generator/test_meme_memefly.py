@@ -84,3 +84,30 @@ def test_import_refuses_a_non_empty_output_folder(tmp_path):
     with pytest.raises(DataError, match="not empty"):
         import_memefly(path, tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+def test_import_stores_boxes_in_reading_order(tmp_path):
+    Image.new("RGB", (400, 400), "white").save(tmp_path / "philosoraptor.jpg")
+    entries = [{"meme_name": "philosoraptor", "meme_text": ["if i do not always use the top line, does it exist"],
+                "meme_bounding_box": ["left: 0px; top: 300px; width: 400px; height: 100px;",   # bottom first,
+                                      "left: 200px; top: 0px; width: 200px; height: 100px;",   # as memefly does
+                                      "left: 0px; top: 4px; width: 200px; height: 100px;"]}]
+    (tmp_path / "m.json").write_text(json.dumps(entries))
+    import_memefly(tmp_path / "m.json", tmp_path / "out")
+    (template,) = load_templates(tmp_path / "out")
+    assert [(b.x, b.y) for b in template.boxes] == [(0.0, 0.01), (0.5, 0.0), (0.0, 0.75)]
+
+
+def test_import_drops_captions_about_sensitive_topics_and_says_why(tmp_path):
+    Image.new("RGB", (100, 100), "white").save(tmp_path / "kid.jpg")
+    texts = ["finally a day off", "Jesus take the wheel", "praying for a day off", "when the abortion debate starts",
+             "a good goodbye", "never forget 9/11 lol", "my Godzilla impression"]
+    (tmp_path / "m.json").write_text(json.dumps([{"meme_name": "kid", "meme_text": texts}]))
+    report = import_memefly(tmp_path / "m.json", tmp_path / "out")
+    assert report.captions == 3
+    assert report.skipped == {"sensitive topic: religion": 2, "sensitive topic: abortion": 1,
+                              "sensitive topic: tragedies and violence": 1}
+    assert 'm.json entry 0 (kid) caption 1: caption \'Jesus take the wheel\' is about religion ("jesus")' \
+        in report.skipped_examples
+    kept = [json.loads(line)["text"] for line in (tmp_path / "out" / "captions.jsonl").read_text().splitlines()]
+    assert kept == ["finally a day off", "a good goodbye", "my Godzilla impression"]

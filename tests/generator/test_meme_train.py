@@ -108,7 +108,10 @@ def test_shipped_demo_bundle_captions_its_templates():
     templates = {t.slug: t for t in load_templates()}
     for slug, words in subject.items():
         captions = cap.beam_search(templates[slug].image_path, k=5)
-        assert len({c.text for c in captions}) == 5
+        # the demo model mostly writes its corpus lines; near copies of them are never handed out,
+        # so an image may get fewer than k captions
+        assert captions and len({c.text for c in captions}) == len(captions)
+        assert not any(cap.novelty.is_copy(c.text) for c in captions)
         hits += any(words & set(c.tokens) for c in captions)
     assert hits >= 3
 

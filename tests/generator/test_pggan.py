@@ -75,8 +75,45 @@ def test_schedule_fades_in_then_stabilises_each_level():
         phase_at(phases, 20)
 
 
+def test_schedule_takes_one_image_count_per_level():
+    from generator import BundleError
+
+    phases = schedule(2, images_per_phase=[64, 32, 16], batch_size=16)
+    assert [(p.level, p.steps) for p in phases] == [(0, 4), (1, 2), (1, 2), (2, 1), (2, 1)]
+    assert schedule(2, [64, 64, 64], 16) == schedule(2, 64, 16)
+    with pytest.raises(BundleError, match="lists 2 levels; resolution needs one number or 3"):
+        schedule(2, [64, 32], 16)
+    with pytest.raises(BundleError, match="must be positive"):
+        schedule(2, [64, 0, 16], 16)
+
+
+def test_train_pggan_command_refuses_a_bad_image_count_list(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli.commands.train_pggan import command
+
+    result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"),
+                                          "--images-per-phase", "100,lots"])
+    assert result.exit_code == 2 and "'100,lots' is not a number or a comma-separated list" in result.output
+    result = CliRunner().invoke(command, ["--images", str(tmp_path), "--out", str(tmp_path / "o"), "--resolution",
+                                          "16", "--images-per-phase", "100,100"])
+    assert result.exit_code == 2 and "lists 2 levels; resolution needs one number or 3" in result.output
+
+
 def test_seeds_are_fresh_without_a_seed_and_reproducible_with_one():
     assert seeds_for(4, 123) == seeds_for(4, 123)
     assert seeds_for(4, 123) != seeds_for(4, 124)
     assert seeds_for(4, None) != seeds_for(4, None)
     assert all(0 <= s < 2**63 for s in seeds_for(50, None) + seeds_for(50, 9))
+
+
+@pytest.mark.slow
+def test_loading_the_gan_prints_no_tensorflow_start_up_lines():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "ABSL_MIN_LOG_LEVEL")}
+    done = subprocess.run([sys.executable, "-c", "from generator.pggan import load_gan; load_gan().generate(1, seed=0)"],
+                          capture_output=True, text=True, env=env, check=True)
+    assert done.stderr == ""

@@ -40,6 +40,19 @@ def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audienc
 
     Example: memeloop caption cat.jpg --tone funny --audience general --account demo -n 5
     """
+    from bot.service.content_checks import (
+        MAX_CAPTIONS,
+        check_photo_file,
+        check_range,
+        check_voice,
+        check_voice_early,
+    )
+
+    check_range("-n", n, 1, MAX_CAPTIONS)  # everything checked before the database opens or a model loads
+    if not check_voice_early(state.config_path, tone=tone, audience=audience):
+        check_voice(state.config(), tone=tone, audience=audience)
+    for path in photos:
+        check_photo_file(path)
     result = state.app().caption(list(photos), tone=tone, audience=audience, account=account, n=n, seed=seed)
     run = result.run
     if not as_json:
@@ -65,6 +78,11 @@ def make(state: CliState, text: str, account: str | None, template: str | None, 
 
     Example: memeloop make "when the deploy fails on friday" --account demo
     """
+    from bot.service.content_checks import check_template
+
+    if not text.strip():
+        raise click.BadParameter("the text is empty", param_hint="TEXT")
+    check_template(state.config(), template)
     result = state.app().make(text, account=account, template=template)
     alternatives = [{"template": a.slug, "score": round(a.prob, 4)} for a in result.alternatives]
     if not as_json:
@@ -94,6 +112,11 @@ def story(state: CliState, image: str, parts: int, tone: str | None, audience: s
 
     Example: memeloop story rocket --parts 3 --tone funny --account demo
     """
+    from bot.service.content_checks import check_parts, check_voice, check_voice_early
+
+    check_parts(parts)
+    if not check_voice_early(state.config_path, tone=tone, audience=audience):
+        check_voice(state.config(), tone=tone, audience=audience)
     result = state.app().story(image, parts=parts, tone=tone, audience=audience, account=account, topic=topic,
                                seed=seed)
     if as_json:

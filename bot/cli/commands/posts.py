@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Literal
 from pathlib import Path
 
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
 from bot.cli.output import emit, format_options
-from bot.cli.types import CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
+from bot.cli.types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
 from feedback.states import POST_STATES
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 POST_COLUMNS = ("id", "state", "account", "candidate_id", "text", "scheduled_at", "attempts", "remote_id",
                 "error_class")
 ACCOUNT_COLUMNS = ("name", "platform", "handle", "enabled", "paused_until", "pause_reason", "scheduled",
-                   "published", "unconfirmed", "failed")
+                   "published", "unconfirmed", "failed", "imported")
 
 
 @click.command("add")
@@ -44,14 +45,16 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
 @click.command("approve")
 @click.argument("ids", nargs=-1, type=DbId)
 @click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
-@click.option("--at", "at", type=IsoTime, help="Post at this time (ISO 8601, UTC unless an offset is given, or 'now'); "
-                                 "default: the account's next free slot.")
+@click.option("--at", "at", type=ApproveTime, help="Post at this time (ISO 8601, UTC unless an offset is given, "
+                                     "'now', or 'best': the hour the account's posts do best, learned, among its "
+                                     "best_hours and min_spacing apart); default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
 @config_option
 @pass_state
-def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | None,
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | Literal["best"] | None,
             account: str | None) -> None:
-    """Approve candidates and schedule them for posting.
+    """Approve candidates and schedule them for posting (--at best: when the account's audience
+    engages most, as learned from its own and imported posts).
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
     """
@@ -198,3 +201,24 @@ def accounts_resume(state: CliState, name: str) -> None:
     """
     reason = state.app().resume_account(name, actor=actor())
     click.echo(f"account {name} resumed" + (f" (was paused: {reason})" if reason else " (was not paused)"))
+
+
+@accounts.command("import-history")
+@click.argument("name")
+@click.option("--since", type=IsoTime, help="Only posts created at or after this time (ISO 8601, UTC unless an "
+                                            "offset is given).")
+@click.option("--limit", type=Limit, default=0, help="Read at most this many posts this run (0 = all; run again "
+                                                      "to continue).")
+@config_option
+@pass_state
+def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int) -> None:
+    """Import the account's own past posts with their likes, reposts and replies, so the ranker and
+    the best posting time start from the account's history instead of cold. Safe to repeat: a post
+    is stored once, an unfinished run continues where it stopped, memeloop's own posts are skipped.
+
+    Example: memeloop accounts import-history x_main --since 2026-01-01 --limit 500
+    """
+    result = state.app().import_history(name, since=since, limit=limit or None)
+    click.echo(f"account {name}: {result.message}")
+    if result.resume_at is not None:
+        click.get_current_context().exit(1)

@@ -154,3 +154,63 @@ def learned(state: CliState, limit: int, fmt: str) -> None:
         return
     emit(rows, fmt, columns=("feature", "weight", "sd", "evidence", "candidates", "sentence"),
          title="what the ranker learned", empty="nothing learned yet")
+
+
+@stats.command("imported")
+@account_option
+@format_options
+@config_option
+@pass_state
+def imported(state: CliState, account: str | None, fmt: str) -> None:
+    """The accounts' imported history (`memeloop accounts import-history`): posts, time span and
+    where the import stands.
+
+    Example: memeloop stats imported --json
+    """
+    from feedback.repository import history as repo
+
+    emit(_query(state, repo.summary, account=account), fmt, title="imported history", empty="no accounts")
+
+
+@stats.command("hours")
+@click.option("--account", help="The account (default: the only one configured).")
+@format_options
+@config_option
+@pass_state
+def hours(state: CliState, account: str | None, fmt: str) -> None:
+    """When the account's posts do best: a weekday x hour heatmap of the learned effect (x the
+    account's baseline), from its own and imported posts, with the posts behind each cell. The
+    JSON/CSV rows carry every cell with its likely range; `approve --at best` draws from the same model.
+
+    Example: memeloop stats hours --account demo --csv
+    """
+    app = state.app()
+    if account is None:
+        if len(app.config.accounts) != 1:
+            raise click.UsageError("several accounts are configured: pass --account NAME")
+        account = app.config.accounts[0].name
+    rows = app.hours(account)
+    if fmt != "table":
+        emit(rows, fmt)
+        return
+    click.echo(heatmap_text(rows))
+
+
+def heatmap_text(rows: list[dict]) -> str:
+    """Rows of `App.hours` as a text grid over the allowed hours: ratio to baseline and, after a
+    dot, the posts behind the cell (a cell without posts only borrows from its neighbours)."""
+    hours_shown = sorted({r["hour"] for r in rows if r["allowed"]})
+    days = list(dict.fromkeys(r["weekday"] for r in rows))
+    cell = {(r["weekday"], r["hour"]): r for r in rows}
+    lines = [f"{rows[0]['account']}: engagement x baseline by local weekday and hour (.posts behind it)",
+             "     " + "".join(f"{h:>8}" for h in hours_shown)]
+    for d in days:
+        parts = []
+        for h in hours_shown:
+            r = cell[d, h]
+            parts.append(f"{r['ratio']:>5.2f}.{min(int(r['posts']), 99):<2d}")
+        lines.append(f"{d:<5}" + "".join(f"{p:>8}" for p in parts))
+    best = max((r for r in rows if r["allowed"]), key=lambda r: r["ratio"])
+    lines.append(f"best so far: {best['weekday']} {best['hour']:02d}:00, {best['ratio']:.2f}x baseline (likely "
+                 f"{best['low']:.2f}x-{best['high']:.2f}x, from {best['posts']:.0f} posts in that slot)")
+    return "\n".join(lines)

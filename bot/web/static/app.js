@@ -79,4 +79,41 @@
     const first = cards()[0];
     if (first) focusCard(first);
   });
+
+  // Create page: refuse a photo the server would refuse before it is uploaded, and show that a
+  // submitted form is working and for how long (the page is replaced by the result when it is done).
+  const MAX_UPLOAD = 8 * 1024 * 1024;
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!input.matches("form[data-create] input[type=file]")) return;
+    const file = input.files && input.files[0];
+    input.setCustomValidity(file && file.size > MAX_UPLOAD
+      ? `${file.name} is ${(file.size / 1048576).toFixed(1)} MB; the limit is 8 MB` : "");
+    input.reportValidity();
+  });
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches("form[data-create]") || event.defaultPrevented) return;
+    const status = form.querySelector(".working");
+    const button = form.querySelector("button");
+    if (!status) return;
+    status.hidden = false;
+    form.setAttribute("aria-busy", "true");
+    const started = Date.now();
+    const elapsed = status.querySelector(".elapsed");
+    const tick = () => { elapsed.textContent = `${Math.round((Date.now() - started) / 1000)} s`; };
+    tick();
+    form.dataset.timer = String(setInterval(tick, 500));
+    if (button) setTimeout(() => { button.disabled = true; }, 0);  // after the browser took the form
+  });
+  window.addEventListener("pageshow", () => {  // back to a page kept in the cache: not working any more
+    document.querySelectorAll("form[data-create]").forEach((form) => {
+      clearInterval(Number(form.dataset.timer));
+      form.removeAttribute("aria-busy");
+      const status = form.querySelector(".working");
+      if (status) status.hidden = true;
+      const button = form.querySelector("button");
+      if (button) button.disabled = false;
+    });
+  });
 })();

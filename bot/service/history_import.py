@@ -1,0 +1,150 @@
+"""`memeloop accounts import-history`: read an account's own past posts with their public counters.
+
+Idempotent (a remote id is stored once per account), resumable (each page is committed with the
+cursor of the next one; an unfinished run continues there), rate-limit aware (the ledger is read
+before the first call and every reading is stored; a RateLimited stops the run and says when to
+come back) and never confused with memeloop's own posts (their remote ids, and the texts of posts
+whose fate is still unknown, are skipped). A finished pass remembers how far it reached, so the next
+run reads only what is newer. New history makes the ranker's state be rebuilt with it, oldest first.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UsageError
+from bot.publishers.errors import PublishError, RateLimited
+from bot.publishers.history import HistoryItem, HistoryPage
+from feedback.polling import Counts
+from feedback.repository import accounts as account_repo
+from feedback.repository import history as history_repo
+from feedback.repository import ratelimits
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    account: str
+    read: int  # items the platform handed back this run
+    added: int
+    already: int  # stored by an earlier run
+    skipped_own: int  # memeloop's own posts
+    finished: bool  # the pass reached the oldest post (or ``since``)
+    resume_at: datetime | None = None  # rate limited: run again after this
+    message: str = ""
+
+
+def _counts(item: HistoryItem) -> Counts:
+    def ok(v: int | None) -> int | None:
+        return v if isinstance(v, int) and v >= 0 else None  # NULL = unknown, never -1
+
+    return Counts(likes=ok(item.likes), reposts=ok(item.reposts), replies=ok(item.replies), quotes=ok(item.quotes),
+                  impressions=ok(item.impressions))
+
+
+def _ledger_block(app: App, account_id: int, endpoint: str | None, now: datetime) -> datetime | None:
+    """The reset time of this endpoint if the ledger says its window is used up."""
+    if endpoint is None:
+        return None
+    with app.tx() as session:
+        for row in ratelimits.list_rate_limits(session, account_id=account_id):
+            if row.endpoint == endpoint and row.remaining == 0 and row.reset_at is not None and row.reset_at > now:
+                return row.reset_at
+    return None
+
+
+def _store_rate_limits(session: Any, account_id: int, publisher: Any, now: datetime) -> None:
+    for reading in publisher.drain_rate_limits():
+        ratelimits.record(session, account_id=account_id, endpoint=reading.endpoint, limit=reading.limit,
+                          remaining=reading.remaining, reset_at=reading.reset_at, now=now)
+
+
+def import_history(app: App, name: str, *, since: datetime | None = None, limit: int | None = None,
+                   page_size: int = PAGE) -> ImportResult:
+    """Import up to ``limit`` posts (None: all) of account ``name`` created at or after ``since``."""
+    app.config.account(name)  # unknown name: ConfigError naming the accounts there are
+    publisher = app.publisher(name)
+    fetch = getattr(publisher, "fetch_history", None)
+    if fetch is None:
+        raise UsageError(f"account {name!r}: the {publisher.platform} publisher cannot read its history")
+    now = app.clock()
+    with app.tx() as session:
+        account_id = account_repo.get_by_name(session, name).id
+        row = history_repo.progress(session, account_id)
+        cursor = row.cursor if row is not None else None
+        stored_since = row.since if row is not None else None
+        done_until = row.done_until if row is not None else None
+        newest = row.newest_at if row is not None else None
+    if cursor is not None and since != stored_since:
+        log.info("event=history_restart account=%s reason=since_changed", name)
+        cursor, newest = None, None
+    lower = max([d for d in (since, done_until) if d is not None], default=None)  # what a finished pass read
+    blocked = _ledger_block(app, account_id, getattr(publisher, "history_endpoint", None), now)
+    if blocked is not None:
+        return ImportResult(name, 0, 0, 0, 0, False, blocked,
+                            f"the rate limit of {publisher.platform} is used up; run again after {blocked:%Y-%m-%d %H:%M} UTC")
+    read = added = already = own = 0
+    while limit is None or read < limit:
+        want = page_size if limit is None else min(page_size, limit - read)
+        try:
+            page: HistoryPage = fetch(since=lower, cursor=cursor, limit=want)
+        except RateLimited as exc:
+            with app.tx() as session:
+                _store_rate_limits(session, account_id, publisher, app.clock())
+                history_repo.save_progress(session, account_id, now=app.clock(), cursor=cursor, since=since,
+                                           newest_at=newest, resume_at=exc.retry_at, last_error=str(exc)[:500])
+            return ImportResult(name, read, added, already, own, False, exc.retry_at,
+                                f"rate limited; {added} added so far; run again after {exc.retry_at:%Y-%m-%d %H:%M} "
+                                f"UTC to continue where this run stopped")
+        except PublishError as exc:
+            with app.tx() as session:
+                _store_rate_limits(session, account_id, publisher, app.clock())
+                history_repo.save_progress(session, account_id, now=app.clock(), cursor=cursor, since=since,
+                                           newest_at=newest, last_error=str(exc)[:500])
+            raise
+        items = list(page.items)[:want]
+        read += len(items)
+        finished = page.next_cursor is None or not items
+        with app.tx() as session:
+            _store_rate_limits(session, account_id, publisher, app.clock())
+            ours = history_repo.own_remote_ids(session, account_id)
+            flying = history_repo.texts_in_flight(session, account_id)
+            theirs = [i for i in items if i.remote_id not in ours
+                      and " ".join(i.text.split()).casefold() not in flying]
+            own += len(items) - len(theirs)
+            new = history_repo.add(session, account_id, [
+                history_repo.NewImport(i.remote_id, i.created_at, i.text, i.url, i.media_count, _counts(i))
+                for i in theirs], now=app.clock())
+            added += new
+            already += len(theirs) - new
+            newest = max([d for d in (newest, *(i.created_at for i in items)) if d is not None], default=None)
+            state = history_repo.progress(session, account_id)
+            totals = {"imported": (state.imported if state else 0) + new,
+                      "skipped_own": (state.skipped_own if state else 0) + len(items) - len(theirs)}
+            if finished:
+                history_repo.save_progress(session, account_id, now=app.clock(), cursor=None, since=since,
+                                           newest_at=None, done_until=max([d for d in (done_until, newest) if d],
+                                                                          default=None),
+                                           resume_at=None, last_error=None, **totals)
+            else:
+                history_repo.save_progress(session, account_id, now=app.clock(), cursor=page.next_cursor,
+                                           since=since, newest_at=newest, resume_at=None, last_error=None, **totals)
+            if new:
+                history_repo.forget_learning_state(session)
+        cursor = page.next_cursor
+        if finished:
+            log.info("event=history_imported account=%s read=%d added=%d own=%d", name, read, added, own)
+            return ImportResult(name, read, added, already, own, True,
+                                message=f"{added} posts added ({already} already there, {own} of memeloop's own "
+                                        f"skipped); the history is complete")
+    return ImportResult(name, read, added, already, own, False,
+                        message=f"{added} posts added ({already} already there, {own} of memeloop's own skipped); "
+                                f"stopped at --limit {limit}: run again to continue")
