@@ -158,19 +158,23 @@ class MakeResult:
 def make_meme(app: App, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
               matcher=None) -> MakeResult:
     """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
-    from generator.meme.templates import load_templates
+    from bot.service.templates import all_templates
 
     text = " ".join(text.split())
     if not text:
         raise UsageError("the text is empty")
     check_template(app.config, template)
     name = resolve_account(app, account)
-    templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+    templates = {t.slug: t for t in all_templates(app.config)}
     matcher = matcher or app.content_models().matcher()
     ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
     if not ranked:
         raise UsageError("no meme template has captions to match against (generator.meme.templates)")
     if template is not None:
+        if template not in {s.slug for s in ranked}:  # a template of the user's library the matcher never saw
+            from generator.template_match import TemplateScore
+
+            ranked.insert(0, TemplateScore(template, 0.0))
         ranked.sort(key=lambda s: s.slug != template)
     chosen, alternatives = ranked[0], tuple(ranked[1:4])
     seed = secrets.randbits(62) if seed is None else seed

@@ -100,25 +100,40 @@ def load_models(config: Config, generator: str) -> Models:
 
 
 def _meme_models(config: Config) -> Models:
+    from bot.service.templates import all_templates
     from generator.meme import load_captioner
-    from generator.meme.templates import load_templates
 
     cfg = config.generator.meme
-    captioner = load_captioner(cfg.bundle)
-    templates = load_templates(cfg.templates)
+    captioner = load_captioner(cfg.bundle, _encoder(config))
+    templates = all_templates(config)
     return Models("meme", str(captioner.version), lambda req, conf, prefix: meme_drafts(
         captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
 
 
 def _post_models(config: Config) -> Models:
+    from bot.core.modelstore import writer_path
     from generator.pggan import load_gan
     from generator.textgen import load_writer
 
     cfg = config.generator.post
-    gan, writer = load_gan(cfg.gan_bundle), load_writer(cfg.writer_bundle)
+    gan, writer = load_gan(cfg.gan_bundle), load_writer(writer_path(config))
     version = f"{str(gan.version)[:31]}+{str(writer.version)[:32]}"
     return Models("post", version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
-                  {"gan": str(cfg.gan_bundle or "demo"), "writer": str(cfg.writer_bundle or "demo")})
+                  {"gan": str(cfg.gan_bundle or "demo"),
+                   "writer": cfg.writer_model or str(cfg.writer_bundle or "demo")})
+
+
+def _encoder(config: Config):
+    """The meme bundle's image encoder built on an installed Keras model (encoder_model), or None (the
+    captioner builds its own on first use)."""
+    from bot.core.modelstore import encoder_weights
+
+    weights = encoder_weights(config)
+    if weights is None:
+        return None
+    from generator.meme.encoders import get_encoder
+
+    return get_encoder("inception_v3", weights=weights)
 
 
 def images_needed(count: int, per_image: int, minimum: int = 1) -> int:

@@ -49,11 +49,11 @@ def _image_of(app: App, image: str | None, template: str | None = None) -> tuple
     """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
     seed, regenerated from it); or, with ``template``, only a slug of the template library (never a
     path: the web admin's choice). Returns (file or None, RGB image, what regenerates it)."""
-    from generator.meme.templates import load_templates
+    from bot.service.templates import all_templates
 
     if template is not None:
         check_template(app.config, template)
-        slugs = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+        slugs = {t.slug: t for t in all_templates(app.config)}
         path = Path(slugs[template].image_path)
         return path, read_photos([path])[0], {"image": str(path), "template": template}
     if not image:
@@ -68,7 +68,7 @@ def _image_of(app: App, image: str | None, template: str | None = None) -> tuple
                                                                    "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
-        templates = {t.slug: t for t in load_templates(app.config.generator.meme.templates)}
+        templates = {t.slug: t for t in all_templates(app.config)}
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
         path = Path(templates[image].image_path)
