@@ -49,6 +49,7 @@ platform = "outbox"
 ACTIONS = ("caption1", "caption3", "make", "story4", "steer", "continue")
 TONES = ("funny", "informative", "inspirational")
 PHOTOS = ("cat", "coffee", "astronaut")
+TOPICS = {"cat": "cats", "coffee": "coffee", "astronaut": "space"}  # a story of an unsure reading needs its topic
 MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee machine", "the cat owns the sofa now",
               "looking at the moon instead of working", "my plants after one week of vacation")
 
@@ -62,8 +63,9 @@ def cli_argv(action: str, i: int, photos: list[Path], thread_id: int | None) -> 
     if action == "make":
         return ["make", MAKE_TEXTS[i % len(MAKE_TEXTS)], "--account", "demo"]
     if action == "story4":
-        return ["story", str(photos[i % len(photos)]), "--parts", "4", "--tone", tone, "--account", "demo",
-                "--seed", str(i)]
+        photo = photos[i % len(photos)]
+        return ["story", str(photo), "--parts", "4", "--tone", tone, "--account", "demo", "--seed", str(i),
+                "--topic", TOPICS[photo.stem]]
     if action == "steer":
         return ["thread", "steer", str(thread_id), "then it rained"]
     if action == "continue":
@@ -101,7 +103,8 @@ def make_threads(workdir: Path, config: Path, photos: list[Path], count: int, en
     """``count`` 2-part stories (with this checkout's code, one warm process) for steer/continue."""
     code = ("import json,sys; from pathlib import Path; from bot.app import build_app; "
             "from bot.config import load_config; app = build_app(load_config(sys.argv[1])); "
-            "ids = [app.story(sys.argv[2], parts=2, tone='funny', account='demo', seed=900 + i).candidates[0].id "
+            "ids = [app.story(sys.argv[2], parts=2, tone='funny', account='demo', seed=900 + i, topic='cats')"
+            ".candidates[0].id "
             "for i in range(int(sys.argv[3]))]; print(json.dumps(ids))")
     _, _, out, _ = run_child([sys.executable, "-c", code, str(config), str(photos[0]), str(count)],
                           {**env, "PYTHONPATH": str(REPO)})
@@ -174,7 +177,8 @@ def warm_child(spec: dict) -> None:
         elif action == "make":
             app.make(MAKE_TEXTS[i % len(MAKE_TEXTS)], account="demo")
         elif action == "story4":
-            app.story(str(photos[i % len(photos)]), parts=4, tone=tone, account="demo", seed=i)
+            photo = photos[i % len(photos)]
+            app.story(str(photo), parts=4, tone=tone, account="demo", seed=i, topic=TOPICS[photo.stem])
         elif action in ("steer", "continue"):
             app.continue_thread(threads[action].pop(), actor="bench", parts=1,
                                 steer="then it rained" if action == "steer" else None, seed=i)

@@ -327,14 +327,28 @@ class App:
 
         return run_generation(self.deps, req, models=models)
 
+    # -- template library and the writer's voice (bot/service/templates.py, bot/service/voice.py) --------
+    def remove_template(self, slug: str) -> Path:
+        """Remove a template of the library; its candidates keep what they need (in the media store)."""
+        from bot.service.templates import remove_and_keep_candidates
+
+        return remove_and_keep_candidates(self.deps, slug)
+
+    def account_captions(self, account: str) -> list[str]:
+        """Texts of the account's published posts, oldest first (what `train gpt2 --from-account` reads)."""
+        from bot.service.voice import account_captions
+
+        return account_captions(self.deps, account)
+
     # -- content systems (bot/service/content.py, bot/service/story.py) ------------------------------------------------
     def caption(self, photos: list[Path], *, tone: str | None, audience: str | None, account: str | None,
-                n: int = 5, seed: int | None = None, **models: Any) -> CaptionResult:
-        """Captions in a tone for the user's own photos, into the review queue."""
+                n: int = 5, seed: int | None = None, topic: str | None = None, about: str | None = None,
+                **models: Any) -> CaptionResult:
+        """Captions in a tone for the user's own photos (about a topic or the owner's words), into review."""
         from bot.service import content
 
         return content.caption_photos(self.deps, photos, tone=tone, audience=audience, account=account, n=n,
-                                      seed=seed, **models)
+                                      seed=seed, topic=topic, about=about, **models)
 
     def make(self, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
              matcher: Any = None) -> MakeResult:

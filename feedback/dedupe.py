@@ -3,12 +3,13 @@
 Images are compared by perceptual hash (imagehash phash, stored as hex), captions by normalised
 text similarity (the larger of token Jaccard and a character-level ratio, so both a reordered and a
 lightly retyped caption count). Beams of the same image (one group key) are never each other's
-duplicates: they are alternatives for the reviewer.
+duplicates: they are alternatives for the reviewer. A meme is its template and its caption: the same
+text on another template is a new meme, so captions of two different templates are not compared.
 
 ``find_duplicates`` checks a run's drafts with one query and a vectorised prefilter (upper bounds of
 both similarities, see feedback.dedupe_index) over the captions' fingerprints stored with them
 (feedback.fingerprint, migration 0010), so nothing of the window is normalised per run; the
-one-draft reference path it is tested against lives with its test (tests/feedback/test_dedupe.py).
+one-draft reference path it is tested against lives with its test (tests/feedback/dedupe_reference.py).
 """
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def caption_similarity(a: str, b: str) -> float:
     return max(jaccard, ratio)
 
 
+def other_templates(template_id: int | None, earlier_template_id: int | None) -> bool:
+    """Two memes on different templates are different memes, whatever their captions."""
+    return template_id is not None and earlier_template_id is not None and template_id != earlier_template_id
+
+
 @dataclass(frozen=True)
 class DraftPrint:
     """What the guard needs of a draft: its caption, its image hash (None = do not compare images)."""
@@ -52,6 +58,7 @@ class DraftPrint:
     text: str
     image_phash: str | None = None
     group_key: str | None = None
+    template_id: int | None = None  # a meme's template (feedback templates.id): other templates never match
 
 
 def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: datetime, window: timedelta,
@@ -71,7 +78,8 @@ def find_duplicates(session: Session, drafts: Sequence[DraftPrint], *, now: date
                                            lambda ids: dedupe_repo.texts_of(session, ids))
     else:
         index.prepend(dedupe_repo.recent_print_rows(session, since=since, after_id=index.max_id))
-    return index.match([(d.text, d.image_phash, d.group_key) for d in drafts], phash_distance=phash_distance,
+    return index.match([(d.text, d.image_phash, d.group_key, d.template_id) for d in drafts],
+                       phash_distance=phash_distance,
                        text_similarity=text_similarity)
 
 

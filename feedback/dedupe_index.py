@@ -27,6 +27,9 @@ from feedback.repository.dedupe import PrintRow
 EPS = 1e-9
 
 
+Draft = tuple[str, str | None, str | None] | tuple[str, str | None, str | None, int | None]
+"""(text, image_phash, group_key[, template_id]) of a draft to check."""
+
 Texts = Callable[[Sequence[int]], dict[int, str]]
 """Reads candidates' texts by id: for rows stored without a fingerprint and for a caption hit's reason."""
 
@@ -130,10 +133,10 @@ class RecentIndex:
     def __len__(self) -> int:
         return sum(len(s.rows) for s in self._segments)
 
-    def match(self, drafts: Sequence[tuple[str, str | None, str | None]], *, phash_distance: int,
-              text_similarity: float) -> list[str | None]:
-        """Per (text, image_phash, group_key) draft: the reason naming the first earlier row it repeats."""
-        joined = [fingerprint(text)[0] for text, _, _ in drafts]
+    def match(self, drafts: Sequence[Draft], *, phash_distance: int, text_similarity: float) -> list[str | None]:
+        """Per (text, image_phash, group_key, template_id) draft: the reason naming the first earlier row
+        it repeats."""
+        joined = [fingerprint(draft[0])[0] for draft in drafts]
         verdicts: list[str | None] = [None] * len(drafts)
         for seg in self._segments:
             open_ = [k for k, v in enumerate(verdicts) if v is None]
@@ -144,15 +147,19 @@ class RecentIndex:
                 verdicts[k] = self._first(seg, joined[k], drafts[k], candidates, phash_distance, text_similarity)
         return verdicts
 
-    def _first(self, seg: _Segment, joined: str, draft: tuple[str, str | None, str | None],
-               texts: np.ndarray, phash_distance: int, text_similarity: float) -> str | None:
-        from feedback.dedupe import duplicate_reason
+    def _first(self, seg: _Segment, joined: str, draft: Draft, texts: np.ndarray, phash_distance: int,
+               text_similarity: float) -> str | None:
+        from feedback.dedupe import duplicate_reason, other_templates
 
-        _, image_phash, group_key = draft
+        image_phash, group_key = draft[1], draft[2]
+        template_id = draft[3] if len(draft) > 3 else None
         images = seg.image_hits(image_phash, phash_distance) if image_phash else {}
         for i in sorted(set(images) | set(texts.tolist())):
-            cid, posted, group, phash = seg.rows[i][:4]
+            row = seg.rows[i]
+            cid, posted, group, phash = row[:4]
             if group_key is not None and group == group_key:
+                continue
+            if other_templates(template_id, row[7] if len(row) > 7 else None):
                 continue
             posted = bool(posted)
             if i in images and phash:

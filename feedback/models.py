@@ -145,8 +145,15 @@ class Candidate(Base):
     image_phash: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # The pipeline gate that refused it (migration i23a): preflight | truth | internals | fluency |
+    # siblings | safety; NULL when none did (and for candidates stored before the gates).
+    filter_gate: Mapped[str | None] = mapped_column(String(16))
+    offers_used: Mapped[list[str] | None] = mapped_column(JSON)  # the brand profile's offers it carries
     predicted_score: Mapped[float | None] = mapped_column(Float)
     predicted_explain: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # a photo caption's or story's reading of its photo: the class or topic, and how sure (0..1)
+    read_as: Mapped[str | None] = mapped_column(String(200))
+    read_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

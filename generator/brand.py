@@ -25,3 +25,60 @@ class Brand:
     def promotional(self) -> bool:
         """May promotional lines be written for this account at all?"""
         return bool(self.offers)
+
+
+def promotional_line(brand: Brand, index: int = 0) -> str | None:
+    """The one promotional line a post may carry: one of the profile's own offers (rotating with
+    ``index``), its call to action and link, word for word. None when the profile has no offers."""
+    if not brand.offers:
+        return None
+    parts = [brand.offers[index % len(brand.offers)].strip()]
+    if brand.call_to_action:
+        parts.append(brand.call_to_action.strip())
+    if brand.link:
+        parts.append(brand.link.strip())
+    return " ".join(p if p[-1:] in ".!?" or p == brand.link else f"{p}." for p in parts)
+
+
+def with_promotion(text: str, brand: Brand, index: int = 0) -> str:
+    """``text`` with the profile's promotional line after its last sentence, before its trailing
+    hashtags (unchanged when the profile has no offers)."""
+    import re
+
+    line = promotional_line(brand, index)
+    if line is None:
+        return text
+    m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
+    cut = m.start() if m else len(text)
+    body, tail = text[:cut].rstrip(), text[cut:]
+    if body and body[-1] not in ".!?":
+        body += "."
+    return f"{body} {line}{tail}" if body else f"{line}{tail}"
+
+
+def with_hashtags(text: str, brand: Brand, cap: int) -> str:
+    """``text`` with the profile's own hashtags in its trailing hashtag line, first, within ``cap``
+    hashtags in all (the writer's hashtags make room; unchanged without profile hashtags)."""
+    import re
+
+    if not brand.hashtags:
+        return text
+    own = [t if t.startswith("#") else f"#{t}" for t in brand.hashtags]
+    m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
+    cut = m.start() if m else len(text)
+    body, tail = text[:cut].rstrip(), text[cut:]
+    seen = {t.casefold() for t in own}
+    written = [t for t in tail.split() if t.casefold() not in seen]
+    tags = (own + written)[:max(0, cap)]
+    sep = "\n\n" if "\n" in tail or not body else " "
+    return f"{body}{sep}{' '.join(tags)}".strip() if tags else body
+
+
+def audience_for(brand: Brand, asked: str | None) -> str:
+    """The audience a written caption is for: the one asked for, else the profile's, else
+    "general"; never drawn at random. "promotional" only for an account that runs offers."""
+    audience = asked or brand.audience or "general"
+    if audience == "promotional" and not brand.promotional:
+        raise ValueError("the promotional audience needs the offers the account really runs: "
+                         "add them to [accounts.brand] offers")
+    return audience

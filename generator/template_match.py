@@ -4,18 +4,25 @@ In the spirit of a linear map from a sentence encoder to image classes: the text
 hashed word uni/bi-grams and character 3-5-grams (signed feature hashing, sublinear counts, L2
 normalised), and a softmax regression trained on the captioner's own caption corpus (every
 template's captions, generator/meme/data) maps it to the templates. NumPy and SciPy sparse,
-deterministic,
-fitted in about a second on the demo corpus; ``version`` names the corpus and the settings.
+deterministic, fitted in about a second on the demo corpus; ``version`` names the corpus, the
+templates' own words and the settings.
+
+A corpus of jokes says little about texts it never saw ("our new oat latte is finally here"), so
+each template's description and keywords (template.toml) are used twice: as extra training texts
+of their template (``about_repeats`` times), and as a direct vote at ranking time: every word of
+the text that matches one of a template's keywords (same light stem) adds ``keyword_weight`` to
+that template's logit.
 """
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +41,16 @@ class MatchSettings:
     steps: int = 200
     lr: float = 0.5
     char_ngrams: tuple[int, ...] = (3, 4, 5)
+    about_repeats: int = 3  # a template's description and each keyword, as training texts of it
+    keyword_weight: float = 2.0  # logit added per word of the text matching one of a template's keywords
+
+
+@dataclass(frozen=True)
+class TemplateWords:
+    """What a template says about itself (template.toml's description and keywords)."""
+
+    description: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,18 @@ def _grams(text: str, char_ngrams: Sequence[int]) -> list[str]:
         padded = f"<{word}>"
         grams += [f"c:{padded[i:i + n]}" for n in char_ngrams for i in range(max(1, len(padded) - n + 1))]
     return grams
+
+
+def stem(word: str) -> str:
+    """A light stem, so "lattes"/"latte" and "launching"/"launch" meet; nothing language-specific
+    beyond a few English endings."""
+    for suffix in ("ing", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word[:6]
 
 
 def _bucket(gram: str, dim: int) -> tuple[int, float]:
@@ -92,20 +121,28 @@ class TemplateMatcher:
     """Softmax regression over template slugs. Build with ``fit``."""
 
     def __init__(self, slugs: Sequence[str], weights: np.ndarray, bias: np.ndarray, settings: MatchSettings,
-                 version: str) -> None:
+                 version: str, keywords: Mapping[str, Sequence[str]] | None = None) -> None:
         self.slugs, self.weights, self.bias = tuple(slugs), weights, bias
         self.settings, self.version = settings, version
+        self.keywords = {slug: tuple((keywords or {}).get(slug, ())) for slug in self.slugs}
+        self._stems = [{stem(k) for word in words for k in _tokens(word)} for words in self.keywords.values()]
 
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str], settings: MatchSettings = MatchSettings(),
-            ) -> TemplateMatcher:
-        """Full-batch gradient descent with momentum on the mean cross-entropy + L2 (deterministic)."""
+            about: Mapping[str, TemplateWords] | None = None) -> TemplateMatcher:
+        """Full-batch gradient descent with momentum on the mean cross-entropy + L2 (deterministic).
+        ``about``: per template slug its description and keywords (extra training texts + votes)."""
         if len(texts) != len(labels) or not texts:
             raise DataError(f"template matcher needs captions with their templates (got {len(texts)} "
                             f"texts, {len(labels)} labels)")
         slugs = sorted(set(labels))
         if len(slugs) < 2:
             raise DataError("template matcher needs captions of at least 2 templates")
+        about = {slug: words for slug, words in (about or {}).items() if slug in slugs}
+        version = corpus_version(texts, labels, settings, about)
+        extra = [(text, slug) for slug, words in sorted(about.items())
+                 for text in (words.description, *words.keywords) if text.strip()] * settings.about_repeats
+        texts, labels = [*texts, *(t for t, _ in extra)], [*labels, *(s for _, s in extra)]
         x = embed(texts, settings)
         xt = x.T.tocsr()
         y = np.zeros((len(texts), len(slugs)), dtype=np.float32)
@@ -119,12 +156,13 @@ class TemplateMatcher:
             vb = 0.9 * vb + grad.sum(axis=0)
             w -= settings.lr * vw
             b -= settings.lr * vb
-        return cls(slugs, w, b, settings, corpus_version(texts, labels, settings))
+        return cls(slugs, w, b, settings, version, {slug: words.keywords for slug, words in about.items()})
 
     def save(self, path: Path) -> None:
-        """Weights and slugs in one .npz (written beside, then moved: never half a file)."""
+        """Weights, slugs and keywords in one .npz (written beside, then moved: never half a file)."""
         tmp = path.with_name(f".{path.name}.tmp.npz")
-        np.savez(tmp, weights=self.weights, bias=self.bias, slugs=np.array(self.slugs), version=self.version)
+        np.savez(tmp, weights=self.weights, bias=self.bias, slugs=np.array(self.slugs), version=self.version,
+                 keywords=json.dumps(self.keywords))
         tmp.replace(path)
 
     @classmethod
@@ -134,12 +172,22 @@ class TemplateMatcher:
             with np.load(path) as f:
                 if str(f["version"]) != version:
                     return None
-                return cls([str(s) for s in f["slugs"]], f["weights"], f["bias"], settings, version)
+                return cls([str(s) for s in f["slugs"]], f["weights"], f["bias"], settings, version,
+                           json.loads(str(f["keywords"])))
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
 
+    def keyword_votes(self, texts: Sequence[str]) -> np.ndarray:
+        """[N, templates]: how many distinct words of each text match one of a template's keywords."""
+        out = np.zeros((len(texts), len(self.slugs)), dtype=np.float32)
+        for i, text in enumerate(texts):
+            words = {stem(w) for w in _tokens(text)}
+            out[i] = [len(words & stems) for stems in self._stems]
+        return out
+
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return _softmax(np.asarray(embed(texts, self.settings) @ self.weights) + self.bias)
+        logits = np.asarray(embed(texts, self.settings) @ self.weights) + self.bias
+        return _softmax(logits + self.settings.keyword_weight * self.keyword_votes(texts))
 
     def rank(self, text: str, k: int = 4) -> list[TemplateScore]:
         """The k templates the text is most like, best first."""
@@ -150,24 +198,34 @@ class TemplateMatcher:
         return [TemplateScore(self.slugs[i], float(probs[i])) for i in order]
 
 
-def corpus_version(texts: Sequence[str], labels: Sequence[str], settings: MatchSettings = MatchSettings()) -> str:
-    """Names a fit: the settings and every (template, caption) pair, in order."""
+def corpus_version(texts: Sequence[str], labels: Sequence[str], settings: MatchSettings = MatchSettings(),
+                   about: Mapping[str, TemplateWords] | None = None) -> str:
+    """Names a fit: the settings, every (template, caption) pair in order, and the templates' words."""
     digest = hashlib.sha256(repr((settings, sorted(set(labels)))).encode())
     for text, label in zip(texts, labels):
         digest.update(f"{label}\t{text}\n".encode())
+    for slug, words in sorted((about or {}).items()):
+        digest.update(repr((slug, words.description, words.keywords)).encode())
     return f"tm-{digest.hexdigest()[:12]}"
+
+
+def template_words(templates) -> dict[str, TemplateWords]:
+    """Each generator.types.Template's description and keywords, by slug."""
+    return {t.slug: TemplateWords(t.description, t.keywords) for t in templates}
 
 
 def fit_from_dataset(dataset, settings: MatchSettings = MatchSettings(), *, cache: Path | None = None
                      ) -> TemplateMatcher:
-    """A matcher trained on a generator.meme.data.Dataset (the captioner's training corpus). With
-    ``cache`` (an .npz path) a fit of the same corpus and settings is read back instead of refitted."""
+    """A matcher trained on a generator.meme.data.Dataset (the captioner's training corpus and its
+    templates' descriptions and keywords). With ``cache`` (an .npz path) a fit of the same corpus,
+    templates and settings is read back instead of refitted."""
     texts, labels = [c.text for c in dataset.captions], [c.template for c in dataset.captions]
+    about = {slug: words for slug, words in template_words(dataset.templates).items() if slug in set(labels)}
     if cache is not None:
-        found = TemplateMatcher.load(cache, corpus_version(texts, labels, settings), settings)
+        found = TemplateMatcher.load(cache, corpus_version(texts, labels, settings, about), settings)
         if found is not None:
             return found
-    matcher = TemplateMatcher.fit(texts, labels, settings)
+    matcher = TemplateMatcher.fit(texts, labels, settings, about)
     if cache is not None:
         matcher.save(cache)
     return matcher

@@ -66,3 +66,5 @@ class Template:
     name: str
     image_path: Path
     boxes: tuple[Box, ...] = field(default_factory=tuple)
+    description: str = ""  # what the picture is and what it is used to say (text -> meme reads it)
+    keywords: tuple[str, ...] = ()  # lowercase words a text about this template tends to use

@@ -58,6 +58,18 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
     "make": "bot.cli.commands.content:make",
     "story": "bot.cli.commands.content:story",
     "thread": "bot.cli.commands.content:thread",
+    "models": {
+        "list": "bot.cli.commands.models:models_list",
+        "install": "bot.cli.commands.models:models_install",
+        "pull": "bot.cli.commands.models:models_pull",
+        "verify": "bot.cli.commands.models:models_verify",
+        "remove": "bot.cli.commands.models:models_remove",
+    },
+    "templates": {
+        "add": "bot.cli.commands.templates:templates_add",
+        "list": "bot.cli.commands.templates:templates_list",
+        "remove": "bot.cli.commands.templates:templates_remove",
+    },
 }
 
 GROUP_HELP = {
@@ -65,6 +77,10 @@ GROUP_HELP = {
     "train": "Train the models behind the generators.\n\nExample: memeloop train meme --data DIR --out BUNDLE",
     "data": "Import data sets.\n\nExample: memeloop data import-memefly memes.json --out data/memes",
     "users": "Admin users of the web admin.\n\nExample: memeloop users add ann",
+    "models": "Your models in the data folder: pulled or installed, named by id in the config.\n\n"
+              "Example: memeloop models pull gpt2",
+    "templates": "Your own meme templates (the data folder's template library).\n\n"
+                 "Example: memeloop templates add office.jpg --name \"office dog\"",
 }
 
 

@@ -29,7 +29,7 @@ def print_detail(d: dict[str, Any]) -> None:
     head.add_column(style="bold")
     head.add_column(overflow="fold")
     for key in ("status", "status_reason", "text", "original_text", "account", "generator", "model_version",
-                "template", "group_key", "beam_rank", "beam_score", "tone", "audience", "gan_seed",
+                "template", "group_key", "beam_rank", "beam_score", "tone", "audience", "gan_seed", "reading",
                 "image_path", "source_image_path", "version"):
         if d[key] is not None and not (key == "original_text" and d[key] == d["text"]):
             head.add_row(key, table_text(d[key]))

@@ -47,6 +47,11 @@ __all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_NAME", "Config", "ConfigError", "find_c
 SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "consumer_key", "bearer")
 
 
+# an installed model's id (bot.core.modelstore.ID_PATTERN); "" = none
+ModelId = Annotated[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")] | None,
+                    BeforeValidator(lambda v: None if v == "" else v)]
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -78,6 +83,7 @@ class LoggingConfig(Section):
 class MemeGeneratorConfig(Section):
     bundle: Path | None = None  # None/"" = the shipped demo bundle
     templates: Path | None = None  # None/"" = the shipped demo templates
+    encoder_model: ModelId = None  # an installed Keras model (`memeloop models`) for inception_v3 bundles
     beam_width: StrictInt = Field(5, ge=1, le=32)
     images_per_run: StrictInt = Field(2, ge=1, le=100)
     forward_per_image: StrictInt = Field(2, ge=1, le=32)  # how many of an image's k beams go to review
@@ -100,7 +106,14 @@ class MemeGeneratorConfig(Section):
 class PostGeneratorConfig(Section):
     gan_bundle: Path | None = None
     writer_bundle: Path | None = None
+    writer_model: ModelId = None  # an installed GPT-2 by id (`memeloop models`); replaces writer_bundle
     captions_per_image: StrictInt = Field(3, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _one_writer(self) -> PostGeneratorConfig:
+        if self.writer_model and self.writer_bundle is not None and str(self.writer_bundle) not in ("", "."):
+            raise ValueError("give either 'writer_model' or 'writer_bundle', not both")
+        return self
 
 
 class GeneratorConfig(Section):
@@ -285,6 +298,10 @@ class AccountConfig(Section):
             raise ValueError("platform 'mastodon' needs an [accounts.mastodon] section with instance_url")
         if self.platform == "bluesky" and self.bluesky is None:
             raise ValueError("platform 'bluesky' needs an [accounts.bluesky] section with handle")
+        asked = [s.audience for s in self.generate] + [self.brand.audience]
+        if "promotional" in asked and not self.brand.offers:
+            raise ValueError("audience 'promotional' needs the offers the account really runs: "
+                             "add them to [accounts.brand] offers")
         return self
 
     @property

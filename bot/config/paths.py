@@ -96,6 +96,8 @@ def writer_bundle(path: str | Path | None) -> tuple[bool, Path | None]:
     post = generator.get("post", {}) if isinstance(generator, dict) else None
     if not isinstance(post, dict):
         return False, None
+    if post.get("writer_model"):  # an installed model (bot.core.modelstore): the full config resolves it
+        return False, None
     bundle = post.get("writer_bundle")
     if bundle is None or bundle in ("", "."):
         return True, None

@@ -69,10 +69,11 @@ class ContentModels:
         return self._get("topics", load_photo_topics)
 
     def writer(self) -> Any:
-        """generator.textgen Writer of ``[generator.post] writer_bundle``."""
+        """generator.textgen Writer of ``[generator.post] writer_model`` (installed) or ``writer_bundle``."""
+        from bot.core.modelstore import writer_path
         from generator.textgen import load_writer
 
-        return self._get("writer", lambda: load_writer(self.config.generator.post.writer_bundle))
+        return self._get("writer", lambda: load_writer(writer_path(self.config)))
 
     def gan(self) -> Any:
         from generator.pggan import load_gan

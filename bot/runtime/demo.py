@@ -183,6 +183,7 @@ def _step(console, text: str, fn: Callable):
 
 def _round(app: App, clock: SimClock, console) -> RoundReport:
     from bot.runtime.jobs import run_generate_child
+    from bot.service.maintenance import one_per_image
 
     generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
@@ -194,7 +195,7 @@ def _round(app: App, clock: SimClock, console) -> RoundReport:
             console.print(f"[red]generation {outcome.generation_id} {outcome.status}[/red]; see {outcome.log_path}")
     queue = _queue(app, limit=8)
     _show_queue(console, queue, "review queue (best predicted score first)")
-    ids = [row.id for row in queue[:APPROVE_PER_ROUND]]
+    ids = [row.id for row in one_per_image(app.deps, _queue(app, limit=50), APPROVE_PER_ROUND)]  # never two of one image
     console.print(f"[yellow]auto-approving (demo mode only)[/yellow] candidates {ids}")
     posts = [app.approve(i, actor="demo-auto-approve", at=clock()) for i in ids]
     summary = _step(console, "publishing to the outbox", lambda: app.publish_due(owner="memeloop-demo"))

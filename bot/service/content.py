@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
-from bot.service.content_checks import MAX_CAPTIONS, check_range, check_template, check_voice, read_photos
+from bot.service.content_checks import (
+    MAX_CAPTIONS,
+    check_about,
+    check_range,
+    check_template,
+    check_topic,
+    check_voice,
+    read_photos,
+)
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models, run_generation
 
 if TYPE_CHECKING:
@@ -67,17 +75,23 @@ def _models(deps: Deps, topics=None, writer=None) -> tuple[Any, Any]:
 
 def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audience: str | None,
                    account: str | None, n: int = 5, seed: int | None = None, topics=None,
-                   writer=None) -> CaptionResult:
+                   writer=None, topic: str | None = None, about: str | None = None) -> CaptionResult:
     """n captions per photo, written for the photo's topic in the given tone and audience; all n go
     to review (they are alternatives for the same photo, never each other's duplicates). Every
     argument is checked before a model loads; each photo is decoded once and all are classified in
-    one batch."""
+    one batch.
+
+    ``topic`` (one the writer knows) or ``about`` (the owner's words: "our new oat latte") say what
+    the photos are about; they win over the classifier. Without them an unsure reading (a weak
+    class, or one no writer topic covers) gets captions that fit any photo, never the misread class."""
     check_range("-n", n, 1, MAX_CAPTIONS)
     check_voice(deps.config, tone=tone, audience=audience, writer=writer)
+    check_topic(deps.config, topic, writer=writer)
+    check_about(about)
     images = read_photos(photos)
     name = resolve_account(deps, account)
     topics, writer = _models(deps, topics, writer)
-    found = topics.topics(images)
+    found = read_topics(topics, writer, images, topic=topic, about=about)
     seed = secrets.randbits(62) if seed is None else seed
 
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
@@ -95,8 +109,19 @@ def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audi
     return CaptionResult(run, tuple(t.to_json() for t in found), made_by(deps, run.generation_id))
 
 
+def read_topics(topics, writer, images: Sequence[Any], *, topic: str | None = None,
+                about: str | None = None) -> list[Any]:
+    """Each photo's reading (generator.photo_topics.PhotoTopic) with the topic to write for."""
+    from generator.photo_topics import choose_topic
+
+    return [choose_topic(t, writer.topics, topic=topic, about=about)
+            for t in topics.topics(images, known=writer.topics)]
+
+
 def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
     import numpy as np
+
+    from generator.textgen.neutral import write_for
 
     rng = np.random.default_rng(req.seed)
     per_photo = req.count // max(1, len(photos))
@@ -104,15 +129,18 @@ def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateR
     for index, (path, image, topic) in enumerate(photos):
         writer_seed = int(rng.integers(0, 2**62))
         tone = req.tone or str(rng.choice(writer.tones))
-        audience = req.audience or str(rng.choice(writer.audiences))
-        texts = writer.write(per_photo, tone=tone, audience=audience, seed=writer_seed, topic=topic.topic)
+        audience = req.audience or "general"  # the account's (pipeline.with_defaults), never drawn at random
+        texts = write_for(writer, per_photo, topic=topic.topic, tone=tone, audience=audience, seed=writer_seed)
+        reading = topic.to_json()
         for rank, text in enumerate(texts):
             drafts.append(Draft(
                 text=text, group_key=f"{prefix}:photo{index}", image=image, beam_rank=rank, tone=tone,
-                audience=audience, source_image_path=str(path),
-                params={"photo": str(path), "topic": topic.topic, "labels": topic.to_json()["labels"],
-                        "writer_seed": writer_seed, "caption_index": rank, "seed": req.seed,
-                        "photo_index": index, "by_text_only": True}))
+                audience=audience, source_image_path=str(path), read_as=topic.read_as,
+                read_confidence=round(topic.confidence, 4),
+                params={"photo": str(path), "topic": topic.topic, "labels": reading["labels"],
+                        "topic_source": topic.source, "about": topic.about, "sure": topic.sure,
+                        "reading": reading["reading"], "writer_seed": writer_seed, "caption_index": rank,
+                        "seed": req.seed, "photo_index": index, "by_text_only": True}))
     return drafts
 
 
@@ -129,19 +157,23 @@ class MakeResult:
 def make_meme(deps: Deps, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
               matcher=None) -> MakeResult:
     """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
-    from generator.meme.templates import load_templates
+    from bot.service.templates import all_templates
 
     text = " ".join(text.split())
     if not text:
         raise UsageError("the text is empty")
     check_template(deps.config, template)
     name = resolve_account(deps, account)
-    templates = {t.slug: t for t in load_templates(deps.config.generator.meme.templates)}
+    templates = {t.slug: t for t in all_templates(deps.config)}
     matcher = matcher or deps.content_models().matcher()
     ranked = [s for s in matcher.rank(text, k=len(matcher.slugs)) if s.slug in templates]
     if not ranked:
         raise UsageError("no meme template has captions to match against (generator.meme.templates)")
     if template is not None:
+        if template not in {s.slug for s in ranked}:  # a template of the user's library the matcher never saw
+            from generator.template_match import TemplateScore
+
+            ranked.insert(0, TemplateScore(template, 0.0))
         ranked.sort(key=lambda s: s.slug != template)
     chosen, alternatives = ranked[0], tuple(ranked[1:4])
     seed = secrets.randbits(62) if seed is None else seed
@@ -149,7 +181,8 @@ def make_meme(deps: Deps, text: str, *, account: str | None, template: str | Non
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
-    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1})
+    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
+                    more=False)  # the user's one text: another seed would only place it again
     try:
         run = run_generation(deps, GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
                              models=models)

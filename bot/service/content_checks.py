@@ -37,21 +37,29 @@ class Choices:
 
 def writer_choices(config: Config) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(tones, audiences) the configured caption bundle was trained with (its memeloop.json)."""
+    from bot.core.modelstore import writer_path
     from generator import GeneratorError
     from generator.textgen import bundle_choices
 
-    try:
-        return bundle_choices(config.generator.post.writer_bundle)
+    try:  # an installed writer_model: its manifest is read, its files are checked when it loads
+        return bundle_choices(writer_path(config, verify=False))
     except GeneratorError as exc:
         raise UsageError(str(exc)) from None
 
 
 def template_slugs(config: Config) -> tuple[str, ...]:
+    """The configured templates' slugs, then those of the user's library (bot.service.templates)."""
+    from bot.service.templates import configured_dir, library_dir
     from generator import GeneratorError
-    from generator.meme.templates import DEMO_DATA_DIR, template_folders
+    from generator.meme.templates import template_folders
 
     try:
-        return tuple(p.name for p in template_folders(config.generator.meme.templates or DEMO_DATA_DIR))
+        configured = configured_dir(config)
+        slugs = [p.name for p in template_folders(configured)]
+        library = library_dir(config)
+        if library.is_dir() and library.resolve() != configured.resolve():
+            slugs += [p.name for p in template_folders(library) if p.name not in slugs]
+        return tuple(slugs)
     except (GeneratorError, OSError) as exc:
         raise UsageError(f"template library: {exc}") from None
 
@@ -76,6 +84,29 @@ def check_voice(config: Config, *, tone: str | None, audience: str | None, write
     tones, audiences = (writer.tones, writer.audiences) if writer is not None else writer_choices(config)
     _check_choice("tone", tone, tones, "the caption model")
     _check_choice("audience", audience, audiences, "the caption model")
+
+
+def check_topic(config: Config, topic: str | None, *, writer: Any = None) -> None:
+    """A writer topic (--topic) against the caption bundle's topics (or the given writer's)."""
+    if topic is None:
+        return
+    if writer is not None:
+        known = tuple(writer.topics)
+    else:
+        from generator import GeneratorError
+        from generator.textgen import bundle_topics
+
+        try:
+            known = bundle_topics(config.generator.post.writer_bundle)
+        except GeneratorError as exc:
+            raise UsageError(str(exc)) from None
+    _check_choice("topic", topic, known, "the caption model")
+
+
+def check_about(about: str | None) -> None:
+    """--about, when given, says something."""
+    if about is not None and not about.strip():
+        raise UsageError("--about is empty; say what the photo is about, e.g. --about \"our new oat latte\"")
 
 
 def check_voice_early(config_path: str | None, *, tone: str | None, audience: str | None) -> bool:

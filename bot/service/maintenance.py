@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.core.deps import Deps
+    from feedback.queue_sql import QueueRow
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +46,33 @@ def auto_approve(deps: Deps, *, per_account: int = 1) -> int:
     for acc in deps.config.accounts:
         if not acc.enabled or reads.posts(deps, states=("scheduled",), account=acc.name, limit=1):
             continue
-        queue = reads.queue(deps, account=acc.name, limit=per_account)
+        queue = one_per_image(deps, reads.queue(deps, account=acc.name, limit=per_account + 20), per_account)
         for row in queue:
             review.approve(deps, row.id, actor="auto-approve", account=acc.name)
             approved += 1
         log.info("job=auto_approve account=%s approved=%s", acc.name, [row.id for row in queue])
     return approved
+
+
+def one_per_image(deps: Deps, rows: Sequence[QueueRow], n: int) -> list[QueueRow]:
+    """The first ``n`` of ``rows`` (queue order) with at most one candidate per image: none whose
+    sibling (same group_key) is in the pick already or was approved before."""
+    from feedback.repository import candidates as cand_repo
+
+    with deps.tx() as session:
+        keys = cand_repo.group_keys(session, [r.id for r in rows])
+        taken = cand_repo.approved_groups(session, [k for k in keys.values() if k])
+    out = []
+    for row in rows:
+        key = keys.get(row.id)
+        if key is not None and key in taken:
+            continue
+        out.append(row)
+        if key is not None:
+            taken.add(key)
+        if len(out) >= n:
+            break
+    return out
 
 
 def prune_media(deps: Deps) -> int:

@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ class Draft:
     tone: str | None = None
     audience: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    read_as: str | None = None  # a photo's generators: what the classifier read the photo as
+    read_confidence: float | None = None  # and how sure it was (0..1)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Models:
     info: dict[str, Any] = field(default_factory=dict)
     # rows that belong with a stored candidate (a story's parts), in the same transaction
     on_stored: Callable[[Any, Any, Draft, Any], None] | None = None  # (session, candidate row, draft, now)
+    more: bool = True  # another seed makes other drafts (False: `make` places the user's one text)
 
 
 @dataclass(frozen=True)
@@ -99,25 +102,40 @@ def load_models(config: Config, generator: str) -> Models:
 
 
 def _meme_models(config: Config) -> Models:
+    from bot.service.templates import all_templates
     from generator.meme import load_captioner
-    from generator.meme.templates import load_templates
 
     cfg = config.generator.meme
-    captioner = load_captioner(cfg.bundle)
-    templates = load_templates(cfg.templates)
+    captioner = load_captioner(cfg.bundle, _encoder(config))
+    templates = all_templates(config)
     return Models("meme", str(captioner.version), lambda req, conf, prefix: meme_drafts(
         captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
 
 
 def _post_models(config: Config) -> Models:
+    from bot.core.modelstore import writer_path
     from generator.pggan import load_gan
     from generator.textgen import load_writer
 
     cfg = config.generator.post
-    gan, writer = load_gan(cfg.gan_bundle), load_writer(cfg.writer_bundle)
+    gan, writer = load_gan(cfg.gan_bundle), load_writer(writer_path(config))
     version = f"{str(gan.version)[:31]}+{str(writer.version)[:32]}"
     return Models("post", version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
-                  {"gan": str(cfg.gan_bundle or "demo"), "writer": str(cfg.writer_bundle or "demo")})
+                  {"gan": str(cfg.gan_bundle or "demo"),
+                   "writer": cfg.writer_model or str(cfg.writer_bundle or "demo")})
+
+
+def _encoder(config: Config):
+    """The meme bundle's image encoder built on an installed Keras model (encoder_model), or None (the
+    captioner builds its own on first use)."""
+    from bot.core.modelstore import encoder_weights
+
+    weights = encoder_weights(config)
+    if weights is None:
+        return None
+    from generator.meme.encoders import get_encoder
+
+    return get_encoder("inception_v3", weights=weights)
 
 
 def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
@@ -191,7 +209,7 @@ def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) 
     drafts = []
     for index, (image, gan_seed) in enumerate(gan.generate(req.count, seed=req.seed)):
         tone = req.tone or (str(rng.choice(tones)) if tones else None)
-        audience = req.audience or (str(rng.choice(audiences)) if audiences else None)
+        audience = req.audience or ("general" if "general" in audiences else None)  # never drawn at random
         writer_seed = int(rng.integers(0, 2**62))
         topic = gan.domain
         texts = writer.write(per_image, tone=tone, audience=audience, seed=writer_seed, topic=topic)
@@ -210,26 +228,45 @@ def file_sha256(path: Path) -> str:
 
 # --- the run --------------------------------------------------------------------------------------
 
+MORE_ROUNDS = 3  # extra rounds (new seeds) when the gates left the queue short of `count`
+
+
 def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
-    """One generator run, start to finish. A failure marks the generations row failed (with the
-    error) before it propagates, so the daemon and `memeloop status` can see it."""
+    """One generator run, start to finish. Drafts the gates refuse are stored `filtered`; while the
+    run has queued fewer than ``req.count`` and more can be made, another round with a new seed
+    runs (at most MORE_ROUNDS), unless the last round's every draft failed the platform's preflight
+    (then no seed will do). A failure marks the generations row failed (with the error) before it
+    propagates, so the daemon and `memeloop status` can see it."""
     from feedback.repository import generations as gen_repo
 
+    req = with_defaults(deps.config, req)
     generation_id = req.generation_id or _start_generation(deps, req)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
+    stored = rounds = 0
     try:
         with _timed(timings, "load_s"):
             models = models or load_models(deps.config, req.generator)
-        with _timed(timings, "generate_s"):
-            drafts = models.make(req, deps.config, str(generation_id))
-        with _timed(timings, "render_s"):
-            media = _save_all(drafts, deps.media)
-        with _timed(timings, "store_s"), deps.tx() as session:
-            counts = _store(session, deps, req, generation_id, models, drafts, media)
+        while True:
+            round_req = req if rounds == 0 else replace(req, seed=round_seed(req.seed, rounds))
+            prefix = str(generation_id) if rounds == 0 else f"{generation_id}.{rounds}"
+            with _timed(timings, "generate_s"):
+                drafts = models.make(round_req, deps.config, prefix)
+            with _timed(timings, "render_s"):
+                media = _save_all(drafts, deps.media)
+            with _timed(timings, "store_s"), deps.tx() as session:
+                got = _store(session, deps, round_req, generation_id, models, drafts, media, queued=counts[PENDING])
+            stored += len(drafts)
+            for key in counts:
+                counts[key] += got[key]
+            if counts[PENDING] >= req.count or not models.more or rounds >= MORE_ROUNDS or got["unpublishable"]:
+                break
+            rounds += 1
+        with deps.tx() as session:
             timings["total_s"] = round(time.perf_counter() - started, 3)
             params = {"count": req.count, "tone": req.tone, "audience": req.audience, "seed": req.seed,
-                      **_generator_params(deps.config, req.generator), **models.info}
+                      "rounds": rounds + 1, **_generator_params(deps.config, req.generator), **models.info}
             gen_repo.finish_generation(session, generation_id, model_version=models.version, params=params,
                                        timings=timings, now=deps.clock())
     except Exception as exc:  # record, then let the CLI turn it into a message and exit 1
@@ -238,11 +275,34 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
                                      now=deps.clock())
         log.error("generate.failed generation=%s error=%s", generation_id, type(exc).__name__)
         raise
-    result = GenerateResult(generation_id, models.version, len(drafts), counts[PENDING], counts[FILTERED],
+    assert models is not None
+    result = GenerateResult(generation_id, models.version, stored, counts[PENDING], counts[FILTERED],
                             counts[DUPLICATE], timings)
-    log.info("generate.ok generation=%s stored=%s pending=%s filtered=%s duplicates=%s total_s=%s",
-             generation_id, result.stored, result.pending, result.filtered, result.duplicates, timings["total_s"])
+    log.info("generate.ok generation=%s stored=%s pending=%s filtered=%s duplicates=%s rounds=%s total_s=%s",
+             generation_id, result.stored, result.pending, result.filtered, result.duplicates, rounds + 1,
+             timings["total_s"])
     return result
+
+
+def round_seed(seed: int, round_no: int) -> int:
+    """The seed of an extra round: fixed by the run's seed, different from every other round's."""
+    digest = hashlib.sha256(f"{seed}:{round_no}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 2
+
+
+def with_defaults(config: Config, req: GenerateRequest) -> GenerateRequest:
+    """Tone and audience from the account's brand profile when the request names none; the audience
+    is never drawn at random ("general" when nobody said), and "promotional" only for an account
+    that declares the offers it runs (bot.errors.UsageError otherwise)."""
+    from bot.errors import UsageError
+    from generator.brand import audience_for
+
+    brand = config.account(req.account).brand.to_brand()
+    try:
+        audience = audience_for(brand, req.audience)
+    except ValueError as exc:
+        raise UsageError(f"account {req.account}: {exc}") from None
+    return replace(req, audience=audience, tone=req.tone or brand.tone)
 
 
 class _timed:
@@ -253,7 +313,7 @@ class _timed:
         self.t0 = time.perf_counter()
 
     def __exit__(self, *exc) -> None:
-        self.timings[self.key] = round(time.perf_counter() - self.t0, 3)
+        self.timings[self.key] = round(self.timings.get(self.key, 0.0) + time.perf_counter() - self.t0, 3)
 
 
 def _generator_params(config: Config, generator: str) -> dict[str, Any]:
@@ -287,13 +347,18 @@ def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
 
 
 def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
-           drafts: Sequence[Draft], media: Sequence[Media]) -> dict[CandidateStatus, int]:
-    """Safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction."""
+           drafts: Sequence[Draft], media: Sequence[Media], *, queued: int = 0) -> dict[str, int]:
+    """Gates, safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction.
+    ``queued``: candidates earlier rounds of this run already queued. The counts include
+    "unpublishable": 1 when every draft failed the platform's preflight."""
     import numpy as np
 
+    from bot.service.pipeline_gates import Gates
     from feedback.learning import prediction, recent_for
 
     cfg, now = deps.config, deps.clock()
+    gates = Gates(cfg, req.account, req.generator)
+    drafts, refusals = gates.apply(drafts, media)
     template_ids = _template_ids(session, drafts, now)
     ranker = deps.ranker(session)
     rng = np.random.default_rng(cfg.ranking.seed if cfg.ranking.seed is not None else req.seed)
@@ -302,15 +367,17 @@ def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models
     scores = ranker.score(items, rng)
     predictions = [prediction(score, ranker, now=now, hour=item.hour, account=item.account)
                    for score, item in zip(scores, items)]
-    counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
+    counts: dict[str, int] = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
     for group in _groups_best_first(drafts, scores):
-        verdicts = _verdicts(session, cfg, [(drafts[i], media[i]) for i in group], now)
+        verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
+                             template_ids, banned=gates.banned)
         per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
-        _forward(group, verdicts, scores, drafts, per_image, req.count - counts[PENDING])
+        _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
             _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
             counts[status] += 1
+    counts["unpublishable"] = int(bool(refusals) and all(r is not None and r.gate == "preflight" for r in refusals))
     return counts
 
 
@@ -321,16 +388,21 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -> list[Verdict]:
-    """[status, reason] per item: unsafe or about a sensitive topic -> filtered, near-duplicate of an
+def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now,
+              template_ids: dict[str, int] | None = None, banned: Sequence[str] = ()) -> list[Verdict]:
+    """[status, reason] per item: refused by a gate, unsafe (the shipped list, safety.extra_words, the
+    brand's banned words and topics) or about a sensitive topic -> filtered, near-duplicate of an
     earlier candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe, topic_reason
 
     out: list[Verdict] = []
     checked: list[tuple[int, DraftPrint]] = []
-    for draft, med in items:
-        hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
+    for draft, med, refusal in items:
+        if refusal is not None:
+            out.append((FILTERED, refusal.reason))
+            continue
+        hits = find_unsafe(draft.text, list(banned or cfg.safety.extra_words))
         if hits:
             words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
             out.append((FILTERED, f"unsafe: {words}"))
@@ -339,11 +411,13 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
         if topic:
             out.append((FILTERED, topic))
             continue
-        # A meme's picture is its template, reused on purpose with new captions: only the caption
-        # decides whether a meme repeats. Sibling beams share their image by design, too.
+        # A meme's picture is its template, reused on purpose with new captions: its caption on that
+        # template decides whether a meme repeats (the same text on another template is a new meme).
+        # Sibling beams share their image by design, too.
         # The same holds for a user's photo captioned again in another tone, or a story told of it.
         phash = None if draft.template is not None or draft.params.get("by_text_only") else med.phash
-        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key)))
+        template_id = (template_ids or {}).get(draft.template.slug) if draft.template is not None else None
+        checked.append((len(out), DraftPrint(draft.text, phash or None, draft.group_key, template_id)))
         out.append((PENDING, None))
     dups = find_duplicates(session, [d for _, d in checked], now=now, window=cfg.safety.dedupe_window,
                            phash_distance=cfg.safety.phash_distance, text_similarity=cfg.safety.text_similarity)
@@ -355,17 +429,34 @@ def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media]], now) -
 
 def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
              per_image: int, room: int) -> None:
-    """Of one image's clean beams the ranker picks which go to review; the rest stay findable."""
+    """Of one image's clean beams the ranker picks which go to review, each saying something its
+    forwarded siblings do not (generator.gates.siblings); the rest stay findable."""
     from feedback.ranking import choose_beams
+    from generator.gates.siblings import MIN_CONTENT_WORDS, too_close
 
     clean = [j for j, (status, _) in enumerate(verdicts) if status == PENDING]
     if not clean:
         return
-    picked = choose_beams([scores[group[j]] for j in clean], min(per_image, len(clean)))
-    chosen = [clean[c] for c in picked]
+    picked = choose_beams([scores[group[j]] for j in clean], len(clean))  # the ranker's order, best first
+    order = [clean[c] for c in picked] + [j for j in clean if j not in {clean[c] for c in picked}]
+    chosen: list[int] = []
+    close: dict[int, str] = {}
+    for j in order:
+        if len(chosen) >= per_image:
+            break
+        near = too_close(drafts[group[j]].text, [drafts[group[k]].text for k in chosen])
+        if near is None:
+            chosen.append(j)
+        else:
+            close[j] = near
     kept = set(sorted(chosen, key=lambda j: -float(scores[group[j]].sample))[:max(0, room)])
     for j in clean:
         if j in kept:
+            continue
+        if j in close:
+            like = " ".join(close[j].split())[:60]
+            why = f"siblings: differs from a forwarded sibling ({like!r}) by fewer than {MIN_CONTENT_WORDS} content words"
+            verdicts[j] = (FILTERED, why)
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
         verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
@@ -407,6 +498,7 @@ def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
 def _add(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
          med: Media, predicted: tuple[float, dict], template_ids: dict[str, int], status: str,
          reason: str | None, now) -> None:
+    from bot.service.pipeline_gates import gate_of
     from feedback.repository import candidates as cand_repo
 
     score, explain = predicted
@@ -418,6 +510,9 @@ def _add(session, deps: Deps, req: GenerateRequest, generation_id: int, models: 
         beam_score=draft.beam_score, tone=draft.tone, audience=draft.audience, gan_seed=draft.gan_seed,
         params=draft.params, image_path=med.path, source_image_path=draft.source_image_path,
         image_sha256=med.sha256, image_phash=med.phash, status=status, status_reason=reason,
-        predicted_score=float(score), predicted_explain=explain), now)
+        predicted_score=float(score), predicted_explain=explain, read_as=draft.read_as,
+        read_confidence=draft.read_confidence,
+        filter_gate=gate_of(reason) if status == FILTERED else None,
+        offers_used=draft.params.get("offers_used")), now)
     if models.on_stored is not None:
         models.on_stored(session, row, draft, now)

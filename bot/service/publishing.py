@@ -36,6 +36,7 @@ from feedback.repository import candidates as cand_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import ratelimits, reviews
 from generator import GeneratorError
+from generator.alttext import labels_of
 
 if TYPE_CHECKING:
     from bot.publishers.base import Publisher
@@ -98,6 +99,8 @@ class Job:
     template: str | None
     template_name: str | None
     generator: str
+    labels: tuple[str, ...] = ()  # what a photo was read as (its top classes), for the alt text
+    gan: bool = False  # the image is a GAN's (posts; stories of gan:SEED)
 
 
 def _job_of(session, deps: Deps, post: Post) -> Job:
@@ -106,14 +109,13 @@ def _job_of(session, deps: Deps, post: Post) -> Job:
     return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
                marker=post.marker, attempts=post.attempts, text=cand.text, image_path=cand.image_path,
                template=cand.template.slug if cand.template else None,
-               template_name=cand.template.name if cand.template else None, generator=cand.generator)
+               template_name=cand.template.name if cand.template else None, generator=cand.generator,
+               labels=labels_of(cand.params), gan=cand.gan_seed is not None)
 
 
 def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     """The platform-ready post (generator.platforms preflight) from the candidate's rendered image."""
     from PIL import Image
-
-    from generator.platforms import prepare
 
     if not job.image_path:
         raise PermanentPublishError(f"candidate {job.candidate_id} has no image to post")
@@ -123,12 +125,30 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     except OSError as exc:
         raise PermanentPublishError(f"candidate {job.candidate_id}: cannot read image {job.image_path}: "
                                     f"{exc}") from exc
-    options: dict[str, object] = {}
+    alt = describe(job.generator, job.text, template_name=job.template_name, labels=job.labels, image=image,
+                   gan=job.gan)
+    return prepare_for(account, image, job.text, template_name=job.template_name, alt_text=alt)
+
+
+def prepare_for(account: AccountConfig, image, text: str, *, template_name: str | None = None,
+                alt_text: str | None = None) -> PreparedPost:
+    """The account's platform preflight of (image, text): the ONE call both publishing and the
+    generation pipeline's publishability gate make. Raises generator.PreflightError."""
+    from generator.platforms import prepare
+
+    options: dict[str, object] = {"alt_text": alt_text}
     if account.platform in ("x", "mastodon", "bluesky"):
-        options["template_name"] = job.template_name
+        options["template_name"] = template_name
     elif account.platform == "instagram":
         options["hashtag_cap"] = account.hashtag_cap
-    return prepare(account.platform, image, job.text, **options)
+    return prepare(account.platform, image, text, **options)
+
+
+def describe(generator: str, text: str, **what) -> str:
+    """Alt text for a candidate's image (generator.alttext): per kind, no hashtags."""
+    from generator.alttext import describe as alt
+
+    return alt(generator, text, **what)
 
 
 # -- publish -------------------------------------------------------------------------------------

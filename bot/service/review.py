@@ -145,6 +145,7 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
     with deps.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
         acc = account_of(deps, cand, account)
+        _publishable(deps, cand, acc)
         post = posts_repo.post_of(session, candidate_id, deps.account_ids[acc.name])
         move = _decided(cand, post, Action.APPROVE)
         when = best_time(session, deps, acc, now, salt=candidate_id) if at == BEST else at
@@ -154,6 +155,17 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
+
+
+def _publishable(deps: Deps, cand: Candidate, acc: AccountConfig) -> None:
+    """A candidate the platform's preflight refused at generation stays refused for that platform:
+    approving it would only fail at publish (bot/service/pipeline_gates.py). The refusal is the stored
+    reason, word for word."""
+    if cand.filter_gate != "preflight":  # an edit back to pending does not make the image bigger
+        return
+    own = account_of(deps, cand, None) if cand.account_id is not None else acc
+    if own.platform == acc.platform:
+        raise Refused(f"candidate {cand.id}: {cand.status_reason}")
 
 
 def _decided(cand: Candidate, post: Post | None, action: Action) -> Move:

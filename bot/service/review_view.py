@@ -25,6 +25,7 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> d
         "template": c.template.slug if c.template else None, "group_key": c.group_key,
         "beam_rank": c.beam_rank, "beam_score": c.beam_score, "tone": c.tone, "audience": c.audience,
         "gan_seed": c.gan_seed, "params": c.params, "generation_id": c.generation_id,
+        "read_as": c.read_as, "read_confidence": c.read_confidence, "reading": reading_of(c),
         "image_path": c.image_path, "source_image_path": c.source_image_path,
         "image_sha256": c.image_sha256, "image_phash": c.image_phash,
         "created_at": c.created_at, "updated_at": c.updated_at, "age": int((now - c.created_at).total_seconds()),
@@ -45,6 +46,15 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> d
                    "attempts": p.attempts, "last_error": p.last_error}
                   for p in cand_repo.posts_of(session, c.id)],
     }
+
+
+def reading_of(c) -> str | None:
+    """What a candidate's photo was read as and how sure, in words (photo captions and stories)."""
+    from generator.photo_topics import reading_words
+
+    params = c.params or {}
+    return reading_words(c.read_as, c.read_confidence, sure=params.get("sure"), topic=params.get("topic"),
+                         source=params.get("topic_source"))
 
 
 def _cold_explain(beam_score: float | None) -> list[list[Any]]:

@@ -40,6 +40,7 @@ class Thread:
     topic: str | None
     tone: str | None
     audience: str | None
+    account: str | None = None
 
 
 MAX_STEER = 280
@@ -49,11 +50,11 @@ def _image_of(deps: Deps, image: str | None, template: str | None = None) -> tup
     """A photo or GAN image file, a meme template's slug, or ``gan:SEED`` (the GAN's image for that
     seed, regenerated from it); or, with ``template``, only a slug of the template library (never a
     path: the web admin's choice). Returns (file or None, RGB image, what regenerates it)."""
-    from generator.meme.templates import load_templates
+    from bot.service.templates import all_templates
 
     if template is not None:
         check_template(deps.config, template)
-        slugs = {t.slug: t for t in load_templates(deps.config.generator.meme.templates)}
+        slugs = {t.slug: t for t in all_templates(deps.config)}
         path = Path(slugs[template].image_path)
         return path, read_photos([path])[0], {"image": str(path), "template": template}
     if not image:
@@ -68,7 +69,7 @@ def _image_of(deps: Deps, image: str | None, template: str | None = None) -> tup
                                                                    "gan_domain": gan.domain}
     path = Path(image)
     if not path.exists():
-        templates = {t.slug: t for t in load_templates(deps.config.generator.meme.templates)}
+        templates = {t.slug: t for t in all_templates(deps.config)}
         if image not in templates:
             raise UsageError(f"{image}: no such file, and not a template ({', '.join(sorted(templates))})")
         path = Path(templates[image].image_path)
@@ -81,7 +82,10 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
               from_library: bool = False) -> StoryResult:
     """A thread of ``parts`` parts about ``image`` (or the library's ``template``; ``from_library``:
     ``image`` is that slug); every argument is checked before a model loads; the parts are written
-    one after another by the warm writer."""
+    one after another by the warm writer. ``topic`` is a writer topic or the owner's words naming
+    one; without it an unsure reading of the image is refused (lines that fit any photo make a
+    caption, not a story)."""
+    from generator.photo_topics import choose_topic
     from generator.story import join_parts, write_parts
 
     if from_library:
@@ -90,13 +94,20 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
     check_parts(parts)
     check_voice(deps.config, tone=tone, audience=audience, writer=writer)
     name = resolve_account(deps, account)
+    call_to_action = deps.config.account(name).brand.to_brand().call_to_action
     path, picture, source = _image_of(deps, image, template)
     warm = deps.content_models()
     topics, writer = topics or warm.topics(), writer or warm.writer()
-    found = topics.topics([picture])[0].to_json()
-    topic = topic or source.get("gan_domain")  # a GAN image is about what its bundle draws
-    if topic:
-        found = {**found, "topic": " ".join(topic.split()), "given": True}
+    reading = topics.topics([picture], known=writer.topics)[0]
+    given = topic or source.get("gan_domain")  # a GAN image is about what its bundle draws
+    if given and " ".join(given.split()) in writer.topics:
+        reading = choose_topic(reading, writer.topics, topic=" ".join(given.split()))
+    else:  # the owner's words name a topic the writer knows, or the photo's sure reading, or none
+        reading = choose_topic(reading, writer.topics, about=given)
+    if reading.source == "neutral":  # lines that fit any photo make a caption, not a story
+        raise UsageError(f"{image or template}: read as {reading.read_as} ({reading.confidence:.0%}, unsure) and no "
+                         f"topic given; say what the story is about with --topic (e.g. {', '.join(writer.topics)})")
+    found = reading.to_json()
     seed = secrets.randbits(62) if seed is None else seed
 
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
@@ -104,13 +115,16 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
 
         rng = np.random.default_rng(req.seed)
         use_tone = req.tone or str(rng.choice(writer.tones))
-        use_audience = req.audience or str(rng.choice(writer.audiences))
+        use_audience = req.audience or "general"  # the account's (pipeline.with_defaults), never random
         written = write_parts(writer, story=(), count=parts, topic=found["topic"], tone=use_tone,
-                              audience=use_audience, seed=int(rng.integers(0, 2**62)))
+                              audience=use_audience, seed=int(rng.integers(0, 2**62)), call_to_action=call_to_action)
         return [Draft(text=join_parts([p.text for p in written]), group_key=f"{prefix}:story", image=picture,
                       tone=use_tone, audience=use_audience, source_image_path=str(path) if path else None,
-                      gan_seed=source.get("gan_seed"),
+                      gan_seed=source.get("gan_seed"), read_as=reading.read_as,
+                      read_confidence=round(reading.confidence, 4),
                       params={"topic": found["topic"], "labels": found["labels"], "parts": parts, "seed": req.seed,
+                              "topic_source": reading.source, "about": reading.about, "sure": reading.sure,
+                              "call_to_action": call_to_action,
                               "writer": writer.version, **source,
                               "part_seeds": [p.seed for p in written], "lineage": _lineage(written),
                               "by_text_only": True})]
@@ -131,6 +145,13 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
     return StoryResult(run, found, made_by(deps, run.generation_id))
 
 
+def _call_to_action(deps: Deps, account: str | None) -> str | None:
+    """The brand's call to action of the thread's account (None: the brand asks for none)."""
+    names = {a.name for a in deps.config.accounts}
+    name = account if account in names else (deps.config.accounts[0].name if len(names) == 1 else None)
+    return deps.config.account(name).brand.to_brand().call_to_action if name else None
+
+
 def _lineage(written) -> list[dict[str, Any]]:
     return [{"text": p.text, "seed": p.seed, "steer": p.steer, **p.params} for p in written]
 
@@ -148,14 +169,22 @@ def thread(deps: Deps, candidate_id: int) -> Thread:
         return Thread(cand.id, cand.status, tuple(split_parts(cand.text)),
                       tuple({"position": r.position, "original_text": r.original_text, **(r.params or {})}
                             for r in rows),
-                      (cand.params or {}).get("topic"), cand.tone, cand.audience)
+                      (cand.params or {}).get("topic"), cand.tone, cand.audience,
+                      cand.account.name if cand.account else None)
 
 
 def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
                    seed: int | None = None, writer=None) -> tuple[ReviewResult, Thread]:
     """``parts`` more parts after the story so far (steered by a sentence if given), as an edit."""
     from feedback.repository import threads
-    from generator.story import MAX_PARTS, hashtags_of, join_parts, strip_hashtags, write_parts
+    from generator.story import (
+        MAX_PARTS,
+        hashtags_of,
+        join_parts,
+        strip_call_to_action,
+        strip_hashtags,
+        write_parts,
+    )
 
     steer = " ".join(steer.split()) if steer else None
     if steer is not None and len(steer) > MAX_STEER:
@@ -163,23 +192,27 @@ def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1,
     current = thread(deps, candidate_id)
     room = MAX_PARTS - len(current.parts)
     if room < 1:
-        raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts, the most a story has")
+        raise UsageError(f"candidate {candidate_id} already has {len(current.parts)} parts, the most a story "
+                         f"may have ({MAX_PARTS}); edit a part (memeloop thread edit) or start a new story")
     if not 1 <= parts <= room:
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a story has at most "
                          f"{MAX_PARTS}, so --parts must be 1-{room}")
+    call_to_action = _call_to_action(deps, current.account)
     warm = deps.content_models()
     writer = writer or warm.writer()
     seed = secrets.randbits(62) if seed is None else seed
     try:
         written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
                               tone=current.tone or writer.tones[0],
-                              audience=current.audience or writer.audiences[0], seed=seed, steer=steer)
+                              audience=current.audience or writer.audiences[0], seed=seed, steer=steer,
+                              call_to_action=call_to_action)
     finally:
         warm.served()
     why = f"continued with {parts} part(s)" + (f", steered: {steer}" if steer else "")
     before = list(current.parts)
     tags = hashtags_of(before[-1])
-    before[-1] = strip_hashtags(before[-1]) or before[-1]  # the thread's hashtags move to its new end
+    # the thread's hashtags and the brand's call to action move to its new end
+    before[-1] = strip_call_to_action(strip_hashtags(before[-1]), call_to_action) or before[-1]
     after = [p.text for p in written]
     if tags and not hashtags_of(after[-1]):
         after[-1] = f"{after[-1]} {' '.join(tags)}"

@@ -59,7 +59,24 @@ def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None)
             "explain": explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
                                                   if c.beam_score is not None else []),
             "sentences": stored_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
-            "created_at": c.created_at, "siblings": []}
+            "created_at": c.created_at, "siblings": [], "alt": alt_of(c, slug),
+            "reading": _reading(c)}
+
+
+def alt_of(c: Candidate, template_name: str | None) -> str:
+    """The alt text publishing sends for this candidate's image (colours left out: no image read)."""
+    from generator.alttext import describe, labels_of
+
+    return describe(c.generator, c.text, template_name=template_name, labels=labels_of(c.params),
+                    gan=c.gan_seed is not None)
+
+
+def _reading(c: Candidate) -> str | None:
+    from generator.photo_topics import reading_words
+
+    params = c.params or {}
+    return reading_words(c.read_as, c.read_confidence, sure=params.get("sure"), topic=params.get("topic"),
+                         source=params.get("topic_source"))
 
 
 def board(session: Session, flt: BoardFilter, *, limit: int = BOARD_PAGE, offset: int = 0) -> BoardPage:
@@ -157,6 +174,7 @@ def post_detail(session: Session, post_id: int) -> dict[str, Any]:
     c, a = p.candidate, p.account
     return {"id": p.id, "state": p.state, "account": a.name, "platform": a.platform, "hashtag_cap": a.hashtag_cap,
             "candidate_id": c.id, "text": c.text, "template": c.template.name if c.template else None,
+            "alt": alt_of(c, c.template.name if c.template else None),
             "image_path": c.image_path, "scheduled_at": p.scheduled_at, "published_at": p.published_at,
             "attempts": p.attempts, "remote_url": p.remote_url, "error_class": p.error_class,
             "last_error": p.last_error}

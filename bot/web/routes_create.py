@@ -127,22 +127,30 @@ def _count(request: Request) -> int:
     return int_value(request.state.form.get("n"), "n", default=3, lo=1, hi=20)
 
 
+def _about(request: Request) -> str | None:
+    """What the owner says the photo (or the story) is about, in their words; blank is none."""
+    return form_value(request, "about", limit=200) or None
+
+
 def _parts(request: Request) -> int:
     return int_value(request.state.form.get("parts"), "part count", default=3, lo=2, hi=6)
 
 
 async def caption(request: Request) -> Response:
+    from bot.service.content_checks import check_about
+
     web: Web = request.app.state.web
 
     def check() -> None:
         _count(request)
         _check_voice(request)
+        check_about(_about(request))
 
     async def call(photo: Path | None) -> Any:
         assert photo is not None  # the caption form's photo is required: _upload raised otherwise
         return await web.call(web.app.caption, [photo], tone=_choice(request, "tone"),
                               audience=_choice(request, "audience"), account=_choice(request, "account"),
-                              n=_count(request))
+                              n=_count(request), about=_about(request))
 
     return await _run(request, "caption", check, call)
 
@@ -174,6 +182,7 @@ async def story(request: Request) -> Response:
         _parts(request)
         check_template(web.app.config, _choice(request, "template"))
         _check_voice(request)
+        form_value(request, "topic", limit=200)
 
     async def call(photo: Path | None) -> Any:
         template = _choice(request, "template") if photo is None else None
@@ -181,7 +190,8 @@ async def story(request: Request) -> Response:
             raise Problem(400, "choose a template or upload an image for the story. Nothing was changed")
         return await web.call(web.app.story, str(photo) if photo is not None else None, template=template,
                               parts=_parts(request), tone=_choice(request, "tone"),
-                              audience=_choice(request, "audience"), account=_choice(request, "account"))
+                              audience=_choice(request, "audience"), account=_choice(request, "account"),
+                              topic=form_value(request, "topic", limit=200) or None)
 
     return await _run(request, "story", check, call)
 

@@ -69,7 +69,7 @@ async def post_page(request: Request) -> Response:
     web: Web = request.app.state.web
     post = await web.call(web.app.post_detail,
                           int_value(request.path_params["id"], "post id"))
-    return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"]),
+    return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"], post["alt"]),
                   fedi=views.fediverse_preview(post["text"]),
                   hashtags=views.hashtags(post["text"]), message=_flash(request))
 

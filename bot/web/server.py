@@ -307,17 +307,18 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
                secure_cookies: bool = False) -> Starlette:
     """The ASGI app serving the web admin for ``app``. ``allowed_hosts``: the only Host names it
     answers (a loopback server refuses others: no DNS rebinding); ``secure_cookies`` beyond loopback."""
-    from bot.web import routes_create, routes_posts, routes_review
+    from bot.web import routes_create, routes_posts, routes_review, routes_templates
 
     routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
               Route("/logout", logout, methods=["POST"]), *routes_review.ROUTES, *routes_posts.ROUTES,
-              *routes_create.ROUTES,
+              *routes_create.ROUTES, *routes_templates.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
                         BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,
-                        limits_by_path={path: routes_create.MAX_UPLOAD + MAX_BODY
-                                        for path in routes_create.UPLOAD_PATHS})])
+                        limits_by_path={**{path: routes_create.MAX_UPLOAD + MAX_BODY
+                                           for path in routes_create.UPLOAD_PATHS},
+                                        routes_templates.UPLOAD_PATH: routes_templates.MAX_UPLOAD + MAX_BODY})])
     web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter(),
                         secure_cookies=secure_cookies)
     return web

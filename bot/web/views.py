@@ -29,13 +29,13 @@ def plain_error(error_class: str | None, error: str | None) -> str:
     return f"{words} ({error})" if words and error else (words or error or "")
 
 
-def x_preview(text: str, template: str | None) -> dict[str, Any]:
+def x_preview(text: str, template: str | None, alt: str | None = None) -> dict[str, Any]:
     from generator.platforms import generate_alt_text
     from generator.xtext import X_MAX_WEIGHTED, x_weighted_length
 
     weighted = x_weighted_length(text)
     return {"weighted": weighted, "limit": X_MAX_WEIGHTED, "over": weighted > X_MAX_WEIGHTED,
-            "alt": generate_alt_text(text, template)}
+            "alt": alt if alt is not None else generate_alt_text(text, template)}
 
 
 def fediverse_preview(text: str) -> dict[str, Any]:

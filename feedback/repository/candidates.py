@@ -39,6 +39,10 @@ class NewCandidate:
     status_reason: str | None = None
     predicted_score: float | None = None
     predicted_explain: dict[str, Any] | None = None
+    filter_gate: str | None = None
+    offers_used: list[str] | None = None
+    read_as: str | None = None
+    read_confidence: float | None = None
 
 
 def add_candidate(session: Session, new: NewCandidate, now: datetime) -> Candidate:
@@ -171,3 +175,18 @@ def of_generation(session: Session, generation_id: int) -> list[Candidate]:
     """A run's candidates in the order they were stored."""
     return list(session.scalars(select(Candidate).where(Candidate.generation_id == generation_id)
                                 .order_by(Candidate.id)))
+
+
+def approved_groups(session: Session, group_keys: Sequence[str]) -> set[str]:
+    """Of ``group_keys``, those with a candidate approved (scheduled or published) already."""
+    keys = [k for k in set(group_keys) if k]
+    if not keys:
+        return set()
+    rows = session.execute(select(Candidate.group_key).where(Candidate.group_key.in_(keys),
+                                                             Candidate.status.in_(("approved", "posted")))).scalars()
+    return {key for key in rows if key}
+
+
+def group_keys(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
+    rows = session.execute(select(Candidate.id, Candidate.group_key).where(Candidate.id.in_(list(ids)))).all()
+    return {cid: key for cid, key in rows}

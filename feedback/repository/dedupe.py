@@ -26,6 +26,7 @@ class Fingerprint:
     group_key: str | None
     posted: bool
     created_at: datetime | None = None  # not read by the guard (parsing it costs per row)
+    template_id: int | None = None
 
 
 def _ids_since(since: datetime):
@@ -41,7 +42,8 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
 
     ``after_id``: only candidates with a larger id (the ones added since an earlier call)."""
     query = (
-        select(Candidate.id, Candidate.status, Candidate.text, Candidate.image_phash, Candidate.group_key)
+        select(Candidate.id, Candidate.status, Candidate.text, Candidate.image_phash, Candidate.group_key,
+               Candidate.template_id)
         .where(Candidate.status.not_in(IGNORED_STATUSES))
         .order_by(Candidate.created_at.desc(), Candidate.id.desc())
     )
@@ -50,15 +52,15 @@ def recent_fingerprints(session: Session, *, since: datetime, after_id: int | No
         query = query.join(ids, ids.c.id == Candidate.id)
     else:  # rows added since the first call are new candidates: made now, never posted yet
         query = query.where(Candidate.id > after_id, Candidate.created_at >= since)
-    return [Fingerprint(cid, status, text, phash, group, status == "posted")
-            for cid, status, text, phash, group in session.execute(query)]
+    return [Fingerprint(cid, status, text, phash, group, status == "posted", template_id=template)
+            for cid, status, text, phash, group, template in session.execute(query)]
 
 
 # The batch guard's read: one statement, only the columns it compares, rows as the DBAPI cursor
 # returns them (no result-row processing: at 20k rows that is most of the read). The two arms are
 # disjoint (made since ``since`` / made before it but posted or due since), each an index range;
 # created_at orders the two; the text is read apart, only where it is needed (feedback.dedupe_index).
-_PRINT_COLUMNS = "id, status = 'posted', group_key, image_phash, text_norm, text_tokens, created_at"
+_PRINT_COLUMNS = "id, status = 'posted', group_key, image_phash, text_norm, text_tokens, created_at, template_id"
 _KEPT = "status NOT IN ({})".format(", ".join(f"'{s}'" for s in IGNORED_STATUSES))
 _WINDOW_SQL = (
     f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE created_at >= :since AND {_KEPT} "
@@ -70,8 +72,9 @@ _AFTER_SQL = (f"SELECT {_PRINT_COLUMNS} FROM candidates WHERE id > :after AND cr
               "ORDER BY created_at DESC, id DESC")
 
 PrintRow = Sequence[Any]
-"""(id, posted, group_key, image_phash, text_norm, text_tokens, created_at): text_norm and text_tokens
-are NULL where no fingerprint is stored; created_at is as the driver returns it (it only orders)."""
+"""(id, posted, group_key, image_phash, text_norm, text_tokens, created_at, template_id): text_norm and
+text_tokens are NULL where no fingerprint is stored; created_at is as the driver returns it (it only
+orders)."""
 
 
 def recent_print_rows(session: Session, *, since: datetime, after_id: int | None = None) -> list[PrintRow]:

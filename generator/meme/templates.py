@@ -4,6 +4,8 @@
 
     name = "Judgemental Cat"
     image = "image.jpg"
+    description = "A cat looking judgemental: pets, attitude, judging people"   # optional
+    keywords = ["cat", "judge", "nap"]   # optional: words a text about this template uses
     [[boxes]]          # optional, fractions of the image's width and height
     x = 0.02
     y = 0.02
@@ -47,7 +49,21 @@ def load_template(folder: Path) -> Template:
             raise DataError(f"{path}: boxes[{i}] needs numeric x, y, w, h ({exc})") from exc
         except DataError as exc:
             raise DataError(f"{path}: boxes[{i}]: {exc}") from exc
-    return Template(slug=folder.name, name=name.strip(), image_path=folder / image, boxes=tuple(boxes))
+    description, keywords = _words_about(path, data)
+    return Template(slug=folder.name, name=name.strip(), image_path=folder / image, boxes=tuple(boxes),
+                    description=description, keywords=keywords)
+
+
+def _words_about(path: Path, data: dict) -> tuple[str, tuple[str, ...]]:
+    """The optional description (a string) and keywords (an array of strings), tidied."""
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise DataError(f"{path}: key 'description' must be a string")
+    keywords = data.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise DataError(f"{path}: key 'keywords' must be an array of strings")
+    tidy = (" ".join(k.lower().split()) for k in keywords)
+    return " ".join(description.split()), tuple(dict.fromkeys(k for k in tidy if k))
 
 
 def template_folders(data_dir: Path) -> list[Path]:

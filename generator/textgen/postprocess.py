@@ -12,7 +12,9 @@ from generator.safety import BlockList
 
 HASHTAG_LIMIT = 30  # Instagram's hard limit; config may ask for fewer, never more
 HASHTAG = re.compile(r"(?<![\w#&])#(\w+)")
-_CONTROL_TOKEN = re.compile(r"<\|endoftext\|>|<(?:tone|audience|topic)=[^<>\n]*>")
+# Whole control tokens, and ones the sampler cut off ("<topic=nature" at the end, "<|endof"), with a
+# hashtag sign left dangling before them.
+_CONTROL_TOKEN = re.compile(r"#?\s*(?:<\|?\s*endoftext\s*\|?>?|<\|?endof\w*|<\s*(?:tone|audience|topic)\s*=[^<>\n]*>?)")
 _CONTROL_CHARS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 

@@ -43,6 +43,11 @@ class Writer:
         self.tones: tuple[str, ...] = tuple(meta["tones"])
         self.audiences: tuple[str, ...] = tuple(meta["audiences"])
         self.topics: tuple[str, ...] = tuple(meta.get("topics") or ("general",))
+        # "plain": a pretrained GPT-2 that never saw our control tokens is asked in words instead
+        self.plain_prompt = meta.get("prompt") == "plain"
+        # a writer fine-tuned on a user's captions writes in that voice unless asked for another tone
+        default_tone = meta.get("default_tone")
+        self.default_tone: str | None = default_tone if default_tone in self.tones else None
         self.version: str = bundle_version(path)
         why_not = "reference decoder asked for" if reference else supported(path)
         if why_not is None:
@@ -107,7 +112,8 @@ class Writer:
 
     def write(self, n: int, tone: str | None = None, audience: str | None = None, seed: int | None = None,
               topic: str | None = None, context: str = "") -> list[str]:
-        """n captions; tone/audience/topic None = chosen at random (seeded); unsafe ones are resampled.
+        """n captions; tone/topic None = chosen at random (seeded), audience None = "general"; unsafe
+        ones are resampled.
         ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
@@ -115,14 +121,16 @@ class Writer:
         self._check("audience", audience, self.audiences)
         seed = secrets.randbits(63) if seed is None else seed
         rng = np.random.default_rng(seed)
-        tone = tone or str(rng.choice(self.tones))
-        audience = audience or str(rng.choice(self.audiences))
+        tone = tone or self.default_tone or str(rng.choice(self.tones))
+        audience = audience or ("general" if "general" in self.audiences else self.audiences[0])  # never random
         topic = topic or str(rng.choice(self.topics))
-        text_prompt = prompt(tone, audience, topic)
+        text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
         for attempt in range(MAX_ATTEMPTS):
             for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt,
                                     context):
+                if self.plain_prompt:  # the caption is the quoted line the prompt opened
+                    raw = raw.split('"')[0].split("\n")[0]
                 caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
                 if caption and not find_unsafe(caption) and len(captions) < n:
                     captions.append(caption)
@@ -130,6 +138,12 @@ class Writer:
                 return captions
         raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "
                              f"after {MAX_ATTEMPTS} attempts (tone={tone}, audience={audience})")
+
+
+def plain_prompt(tone: str, audience: str, topic: str) -> str:
+    """What a pretrained GPT-2 continues with a caption: the request in words, ending in an open quote."""
+    kind = "promotional " if audience == "promotional" else ""
+    return f"A {tone} {kind}social media caption about {' '.join(topic.split())}: \""
 
 
 def _eos_id(path: Path, tokenizer) -> int:

@@ -27,7 +27,8 @@ EXPECTED_COMMANDS = {
     "stats by", "stats bottom", "stats learned", "stats models", "stats time", "stats top", "status", "train", "train gpt2",
     "train meme", "train pggan", "users", "users add", "web",
     "caption", "make", "story", "thread", "thread show", "thread continue", "thread steer", "thread edit",
-    "thread approve",
+    "thread approve", "models", "models list", "models install", "models pull", "models verify", "models remove",
+    "templates", "templates add", "templates list", "templates remove",
 }
 
 

@@ -57,6 +57,7 @@ def test_captions_for_real_photos_differ_by_tone_and_all_go_to_review(tmp_path, 
     assert all(c.params["photo"].endswith(("chelsea.jpg", "coffee.jpg")[c.params["photo_index"]])
                for c in funny.candidates)
     assert funny.candidates[0].params["writer_seed"] > 0
+    assert first["read_as"] == "cats" and first["read_confidence"] > 0.5 and "written for cats" in first["reading"]
     inspiring = app.caption([photo_files["rocket"]], tone="inspirational", audience="general", account="demo",
                             n=4, seed=3, **models)
     assert inspiring.topics[0]["topic"] == "space"
@@ -71,13 +72,46 @@ def test_captions_for_real_photos_differ_by_tone_and_all_go_to_review(tmp_path, 
 
 
 @pytest.mark.slow
+def test_a_misread_photo_gets_the_owners_topic_or_a_neutral_caption_never_the_misread_class(
+        tmp_path, write_config, run_cli):
+    from skimage import data
+
+    from generator.lexicon import unknown_words
+    from generator.photo_topics import load_photo_topics
+    from generator.textgen import load_writer
+
+    astronaut = tmp_path / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(astronaut, quality=90)
+    app = build_app(load_config(write_config()))
+    models = {"topics": load_photo_topics(), "writer": load_writer()}
+    plain = app.caption([astronaut], tone="funny", audience="general", account="demo", n=3, seed=2, **models)
+    (found,) = plain.topics
+    assert not found["sure"] and found["topic"] == "neutral" and found["read_as"] == "bobsleigh"
+    for made in plain.candidates:
+        assert not unknown_words(made.text) and "#coffee" not in made.text, made.text
+        assert made.params["topic_source"] == "neutral" and made.params["sure"] is False
+    shown = app.candidate(plain.candidates[0].id)
+    assert shown["read_as"] == "bobsleigh" and "unsure" in shown["reading"]
+    hinted = app.caption([astronaut], tone="funny", audience="general", account="demo", n=2, seed=3,
+                         about="our new oat latte", **models)
+    assert hinted.topics[0]["topic"] == "coffee" and hinted.topics[0]["source"] == "about"
+    assert all(c.params["about"] == "our new oat latte" for c in hinted.candidates)
+    app.close()
+    config = write_config()
+    bad = run_cli("--config", str(config), "caption", str(astronaut), "--topic", "bobsleigh")
+    assert bad.code == 2 and "--topic 'bobsleigh'" in bad.err and "coffee" in bad.err
+    story = run_cli("--config", str(config), "story", str(astronaut))
+    assert story.code == 2 and "read as bobsleigh" in story.err and "--topic" in story.err
+
+
+@pytest.mark.slow
 def test_caption_cli_unknown_tone_names_the_known_ones(write_config, run_cli, photo_files):
     config = write_config()
     result = run_cli("--config", str(config), "caption", str(photo_files["coffee"]), "--tone", "grumpy")
     assert result.code == 2 and "--tone 'grumpy'" in result.err and "funny" in result.err
     ok = run_cli("--config", str(config), "caption", str(photo_files["coffee"]), "--tone", "informative", "-n", "2")
     assert ok.code == 0, ok.err
-    assert "topic 'coffee'" in ok.out and "2 captions" in ok.out
+    assert "written for coffee (from the photo)" in ok.out and "2 captions" in ok.out
 
 
 # --- text -> meme ----------------------------------------------------------------------------------
@@ -110,6 +144,19 @@ def test_make_places_the_text_on_its_best_template_and_queues_it(write_config, m
     assert again.candidates[0].status == "duplicate"
     forced = app.make("a fresh take on mondays", account="demo", template="clock", seed=7, matcher=matcher)
     assert forced.template.slug == "clock"
+    app.close()
+
+
+def test_the_same_text_on_another_template_is_a_new_candidate(write_config, matcher):
+    app = build_app(load_config(write_config()))
+    text = "our new oat latte is finally here"
+    first = app.make(text, account="demo", template="deep-field", seed=1, matcher=matcher)
+    other = app.make(text, account="demo", template="coffee", seed=2, matcher=matcher)
+    again = app.make(text + "!", account="demo", template="coffee", seed=3, matcher=matcher)
+    assert first.candidates[0].status == "pending" and other.candidates[0].status == "pending"
+    assert again.candidates[0].status == "duplicate"
+    assert f"candidate {other.candidates[0].id}" in again.candidates[0].reason
+    assert app.make(text, account="demo", seed=4, matcher=matcher).template.slug == "coffee"  # its keywords
     app.close()
 
 
@@ -181,6 +228,13 @@ def test_thread_cli_errors_are_one_line(write_config, run_cli):
     assert nothing.code == 2 and "no such file, and not a template" in nothing.err
     shown = run_cli("--config", str(config), "thread", "show", str(cid))
     assert shown.code == 0 and "2. four five six" in shown.out
+    app = build_app(load_config(config))
+    full = _story_candidate(app, [f"part number {i} of six" for i in range(1, 7)])
+    app.close()
+    for argv in (("thread", "continue", str(full)), ("thread", "steer", str(full), "then it rained")):
+        past = run_cli("--config", str(config), *argv)
+        assert past.code == 2 and "Traceback" not in past.err and len(past.err.strip().splitlines()) == 1
+        assert f"candidate {full} already has 6 parts, the most a story may have (6)" in past.err
 
 
 @pytest.mark.slow

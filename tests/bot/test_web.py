@@ -297,7 +297,7 @@ def test_post_page_previews_x_and_instagram(site):
     post_id = _scheduled(site)
     page = site.client.get(f"/posts/{post_id}")
     assert page.status_code == 200
-    assert "weighted length 9 / 280" in page.text and "alt text: Meme based on" in page.text
+    assert "weighted length 9 / 280" in page.text and "alt text: Meme on the &#34;" in page.text  # the alt publishing sends (generator.alttext)
     assert "0 hashtags (this account allows 5)" in page.text
     assert "Mastodon: 9 / 500 characters" in page.text and "Bluesky: 9 / 300 graphemes" in page.text
     ig = site.client.get(f"/posts/{post_id}/instagram.jpg")
@@ -509,6 +509,22 @@ def test_a_platform_refusal_in_a_preview_is_a_message(site):
                       state="scheduled")
     refused = site.client.get(f"/posts/{p.id}/instagram.jpg")
     assert refused.status_code == 502 and "minimum is 320 px" in refused.text
+
+
+def test_a_photo_cards_says_what_the_photo_was_read_as_and_how_sure(site):
+    from feedback.db import transaction
+    from feedback.models import Candidate
+
+    cid = site.ids[3]
+    with transaction(site.app.sessions) as s:
+        row = s.get(Candidate, cid)
+        row.read_as, row.read_confidence = "bobsleigh", 0.29
+        row.params = {**(row.params or {}), "sure": False, "topic": "neutral", "topic_source": "neutral"}
+    card = site.client.get(f"/board/card/{cid}").text
+    assert "read as bobsleigh (29%, unsure); written for neutral" in card
+    assert "read as" not in site.client.get(f"/board/card/{site.ids[0]}").text  # a meme: no photo reading
+    shown = site.app.candidate(cid)
+    assert shown["read_as"] == "bobsleigh" and shown["reading"].startswith("read as bobsleigh (29%, unsure)")
 
 
 def test_dashboard_shows_imported_history(site):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from feedback.dedupe import caption_similarity, duplicate_reason, hamming
+from feedback.dedupe import caption_similarity, duplicate_reason, hamming, other_templates
 from feedback.repository import dedupe as dedupe_repo
 
 
@@ -19,11 +19,13 @@ def phash_of(image) -> str:
 
 def find_duplicate(session: Session, *, image_phash: str | None, text: str, now: datetime,
                    window: timedelta, phash_distance: int, text_similarity: float,
-                   group_key: str | None = None) -> str | None:
+                   group_key: str | None = None, template_id: int | None = None) -> str | None:
     """A reason naming the earlier candidate this one nearly repeats, or None (one query per draft,
     every pair compared: the reference for ``find_duplicates``)."""
     for earlier in dedupe_repo.recent_fingerprints(session, since=now - window):
         if group_key is not None and earlier.group_key == group_key:
+            continue
+        if other_templates(template_id, earlier.template_id):
             continue
         if image_phash and earlier.image_phash:
             distance = hamming(image_phash, earlier.image_phash)

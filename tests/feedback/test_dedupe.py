@@ -200,3 +200,21 @@ def test_fingerprint_is_the_normalised_caption_and_its_sorted_distinct_token_has
     # stored fingerprints must mean the same in every process (no hash() seed): pinned values; a
     # change here needs a migration recomputing candidates.text_tokens
     assert (token_hash("cat"), token_hash("#coffee")) == (3429664268601861939, -4218826583020426847)
+
+
+def test_the_same_caption_on_another_template_is_a_new_meme_on_both_paths(sessions):
+    from feedback.dedupe import DraftPrint, find_duplicates
+
+    with transaction(sessions) as s:
+        galaxy, coffee = rows.template(s, "deep-field", now=T0), rows.template(s, "coffee", now=T0)
+        first = rows.candidate(s, now=T0, text="our new oat latte is finally here", template_id=galaxy.id)
+    text = "Our new oat latte is finally here!"
+    with transaction(sessions) as s:
+        slow = [find_duplicate(s, image_phash=None, text=text, now=T0, template_id=t, **LIMITS)
+                for t in (coffee.id, galaxy.id, None)]
+        fast = find_duplicates(s, [DraftPrint(text, None, "x", t) for t in (coffee.id, galaxy.id, None)],
+                               now=T0, **LIMITS)
+    assert slow == fast
+    assert slow[0] is None  # another template: a new meme
+    assert slow[1].startswith(f"near-duplicate of candidate {first.id}")  # the same template: a repeat
+    assert slow[2].startswith(f"near-duplicate of candidate {first.id}")  # no template (a photo, a post)

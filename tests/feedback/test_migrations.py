@@ -141,10 +141,26 @@ def _seed_i28a(conn: Connection) -> None:
                           "VALUES ('tt', 'tiktok', 5, :t)"), {"t": NOW})
 
 
+def _seed_i23a(conn: Connection) -> None:
+    _seed_i28a(conn)  # i23a adds the gate that refused a candidate and the offers it carries: NULL before
+    conn.execute(text("UPDATE candidates SET status = 'filtered', status_reason = 'not forwarded' WHERE id = 1"))
+    row = conn.execute(text("SELECT filter_gate, offers_used FROM candidates WHERE id = 1")).one()
+    assert tuple(row) == (None, None)
+    conn.execute(text("UPDATE candidates SET status = 'approved', status_reason = NULL WHERE id = 1"))
+
+
+def _seed_i24a(conn: Connection) -> None:
+    _seed_i23a(conn)  # i24a adds a photo's reading (class or topic, how sure) to candidates
+    conn.execute(text("UPDATE candidates SET read_as = 'bobsleigh', read_confidence = 0.29 WHERE id = 1"))
+    assert conn.execute(text("SELECT read_as FROM candidates WHERE id = 1")).scalar() == "bobsleigh"
+    conn.execute(text("UPDATE candidates SET read_as = NULL, read_confidence = NULL WHERE id = 1"))
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
-                                                    "i25": _seed_i25, "i28a": _seed_i28a}
+                                                    "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a,
+                                                    "i24a": _seed_i24a}
 
 
 def test_schema_head_constant_matches_migrations():
@@ -173,6 +189,8 @@ def _upgrade_from_each_revision(url_factory: Callable[[], str]) -> None:
             assert conn.execute(text("SELECT posts, measured FROM v_engagement_by_account")).one() == (1, 1)
             assert conn.execute(text("SELECT candidates FROM v_approval")).scalar() == 1
             assert conn.execute(text("SELECT text FROM candidates WHERE id = 1")).scalar() == "hi"
+            # i23a: a candidate stored before the gates keeps its status, and no gate is named for it
+            assert conn.execute(text("SELECT filter_gate FROM candidates WHERE id = 1")).scalar() is None
             # 0010's backfill: every earlier candidate has the duplicate guard's fingerprint
             assert conn.execute(text("SELECT text_norm FROM candidates WHERE id = 1")).scalar() == "hi"
             assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() is not None

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator.photo_topics import GROUPS, class_names, topic_of
+from generator.photo_topics import GROUPS, NEUTRAL, choose_topic, class_names, topic_for_text, topic_of
+
+KNOWN = ("abstract textures", "cats", "coffee", "nature", "space")  # the demo writer's topics
 
 
 def _probs(**by_index: float) -> np.ndarray:
@@ -28,15 +30,49 @@ def test_enough_mass_in_a_group_names_the_group_even_when_another_class_is_on_to
     assert t.labels[0].name == "drilling rig" and len(t.labels) == 5
 
 
-def test_without_a_group_the_top_class_is_the_topic():
+def test_without_a_group_the_reading_is_unsure_and_the_topic_neutral():
     t = topic_of(_probs(i517=0.6, i970=0.05), class_names())  # crane, a little mountain
-    assert t.group is None and t.topic == class_names()[517] and "crane" in t.describe()
+    assert t.group is None and t.topic == NEUTRAL and not t.sure and t.source == "neutral"
+    assert t.read_as == class_names()[517] and t.confidence == pytest.approx(0.6)
+    assert "crane" in t.describe() and "unsure" in t.reading() and "60%" in t.reading()
+
+
+def test_a_group_the_writer_does_not_know_is_unsure():
+    probs = _probs(i281=0.5, i285=0.3)
+    assert topic_of(probs, class_names(), known=KNOWN).sure
+    t = topic_of(probs, class_names(), known=("coffee", "space"))
+    assert not t.sure and t.topic == NEUTRAL and t.read_as == "tabby cat"
+
+
+@pytest.mark.parametrize(("about", "topic"), [
+    ("our new oat latte", "coffee"), ("Flat white season is back", "coffee"), ("my kitten Miso", "cats"),
+    ("an astronaut on a spacewalk", "space"), ("moss on the old garden wall", "nature"),
+    ("my grandmother's birthday party", None), ("", None),
+])
+def test_an_owners_words_name_a_topic_the_writer_knows_or_none(about, topic):
+    assert topic_for_text(about, KNOWN) == topic
+
+
+def test_the_hint_wins_and_an_unsure_photo_without_one_is_neutral():
+    unsure = topic_of(_probs(i450=0.29, i560=0.1), class_names(), known=KNOWN)  # the astronaut: bobsleigh
+    assert unsure.read_as == "bobsleigh" and not unsure.sure
+    assert choose_topic(unsure, KNOWN).topic == NEUTRAL
+    hinted = choose_topic(unsure, KNOWN, about="our new oat latte")
+    assert (hinted.topic, hinted.source, hinted.about, hinted.read_as) == ("coffee", "about", "our new oat latte",
+                                                                           "bobsleigh")
+    assert "from the hint" in hinted.reading() and "bobsleigh (29%, unsure)" in hinted.reading()
+    assert choose_topic(unsure, KNOWN, about="grandma's party").topic == NEUTRAL
+    sure = topic_of(_probs(i281=0.5, i285=0.3), class_names(), known=KNOWN)
+    assert choose_topic(sure, KNOWN, about="grandma's party").topic == "cats"  # a sure photo without a hint
+    assert choose_topic(sure, KNOWN, topic="space").source == "topic"
+    assert choose_topic(sure, KNOWN, about="a latte art class").topic == "coffee"  # the owner knows better
 
 
 def test_topic_json_round_numbers():
     t = topic_of(_probs(i281=0.5, i285=0.3), class_names())
     doc = t.to_json()
     assert doc["topic"] == "cats" and doc["labels"][0]["name"] == "tabby cat" and doc["labels"][0]["index"] == 281
+    assert doc["sure"] and doc["read_as"] == "cats" and doc["source"] == "photo" and "reading" in doc
 
 
 @pytest.mark.slow
@@ -53,3 +89,5 @@ def test_real_photos_get_topics_that_name_them():
     assert coffee.topic == "coffee" and coffee.labels[0].name == "espresso"
     assert rocket.topic == "space" and any(lb.name in ("missile", "space shuttle") for lb in rocket.labels)
     assert topics.version.startswith("effnet-lite0-")
+    astronaut = topics.topics([Image.fromarray(data.astronaut())], known=KNOWN)[0]
+    assert not astronaut.sure and astronaut.topic == NEUTRAL  # read as "bobsleigh": never written for it

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from generator import GeneratorError
-from generator.story import check_count, join_parts, single_caption, split_parts, strip_hashtags, thread_texts
+from generator.story import (
+    ALIKE,
+    check_count,
+    clean_part,
+    join_parts,
+    similarity,
+    single_caption,
+    split_parts,
+    strip_call_to_action,
+    strip_hashtags,
+    thread_texts,
+)
 from generator.xtext import x_weighted_length
 
 
@@ -33,6 +44,72 @@ def test_part_count_and_hashtags():
     assert strip_hashtags("so it went #space #rocket anyway") == "so it went anyway"
 
 
+@pytest.mark.parametrize("line", ["Tag a friend who needs this.", "Those link in bio.", "Double tap if you agree.",
+                                  "Use code LOOP10 for 10% off this week.", "New drops every week, follow for more.",
+                                  "Tell me in the comments.", "Save this for later.", "What do you see?"])
+def test_stock_lines_are_recognised(line):
+    from generator.stock_lines import is_stock_line
+
+    assert is_stock_line(line)
+
+
+@pytest.mark.parametrize("line", ["Keep going.", "I regret nothing.", "We tagged along to the shop.",
+                                  "The link between coffee and mornings is real."])
+def test_ordinary_sentences_are_not_stock_lines(line):
+    from generator.stock_lines import is_stock_line
+
+    assert not is_stock_line(line)
+
+
+def test_non_words_are_found_and_words_numbers_and_tags_are_not():
+    from generator.lexicon import unknown_words
+
+    assert unknown_words("Trmake art from seed galaxy. Breathe it in.") == ["trmake"]
+    assert unknown_words("Prof3am, rendered in pixels.") == ["prof3am"]
+    assert unknown_words("Tried a selfie at 3am, we're vibing #Trmake @prof3am https://x.co/Trmake") == []
+    assert unknown_words("Zorbleflax!", extra=["zorbleflax"]) == []
+
+
+def test_a_part_keeps_only_clean_new_sentences_and_is_never_like_an_earlier_one():
+    story = ["Space: the only place with worse wifi than my flat. Send help."]
+    sample = ("Plot twist: the universe is also just vibing. Send help. Trmake art from seed galaxy. "
+              "Tag a friend who needs this. #space")
+    assert clean_part(sample, story) == "Plot twist: the universe is also just vibing."
+    assert clean_part("Space: the only place with worse wifi than my flat. Or snacks.", story) is None  # repeat
+    assert clean_part("Send help. Keep going.", story) is None  # too little left
+    near = "Space: the only place with worse wifi than my own flat, honestly."
+    assert similarity(near, story[0]) >= ALIKE and clean_part(near, story) is None
+
+
+def test_the_brand_call_to_action_is_taken_off_a_part_whole():
+    part = "Stay curious. Come by the studio on Saturday. #space"
+    assert strip_call_to_action(part, "Come by the studio on Saturday") == "Stay curious. #space"
+    assert strip_call_to_action(part, None) == part
+
+
+@pytest.mark.slow
+def test_real_writer_parts_are_clean_unlike_each_other_and_call_to_action_only_from_the_brand():
+    from itertools import combinations
+
+    from generator.lexicon import unknown_words
+    from generator.stock_lines import is_stock_line
+    from generator.story import write_parts
+    from generator.textgen import load_writer
+    from generator.textgen.neutral import sentences
+
+    writer = load_writer()
+    cta = "Come by the studio on Saturday"
+    for seed, topic, brand in ((1, "space", None), (2, "coffee", cta)):  # lean: 900 s timeout on a loaded box
+        parts = [p.text for p in write_parts(writer, story=(), count=3, topic=topic, tone="funny",
+                                             audience="promotional", seed=seed, call_to_action=brand)]
+        assert len(parts) == 3
+        assert all(similarity(a, b) < ALIKE for a, b in combinations(parts, 2)), parts
+        bodies = [strip_hashtags(strip_call_to_action(p, brand)) for p in parts]
+        assert not any(is_stock_line(s) for b in bodies for s in sentences(b)), parts
+        assert not any(unknown_words(b) for b in bodies), parts
+        assert " ".join(parts).count(cta) == (1 if brand else 0) and (not brand or cta in parts[-1])
+
+
 @pytest.mark.slow
 def test_real_writer_writes_distinct_parts_each_fed_the_story_so_far():
     from generator.story import write_parts
@@ -41,7 +118,7 @@ def test_real_writer_writes_distinct_parts_each_fed_the_story_so_far():
     writer = load_writer()
     parts = write_parts(writer, story=(), count=3, topic="space", tone="funny", audience="general", seed=11)
     assert len(parts) == 3 and len({p.text for p in parts}) == 3
-    assert all(len(strip_hashtags(p.text).split()) >= 3 for p in parts)
+    assert all(len(strip_hashtags(p.text).split()) >= 4 for p in parts)
     assert "#" not in parts[0].text and "#" not in parts[1].text and "#" in parts[2].text
     assert parts[0].params["context"] == "" and parts[1].params["context"]  # part 2 saw part 1
     assert parts[1].params["context"].split()[-1] in strip_hashtags(parts[0].text).split()
@@ -51,3 +128,4 @@ def test_real_writer_writes_distinct_parts_each_fed_the_story_so_far():
                           audience="general", seed=12, steer="then the coffee machine exploded")
     assert steered[0].steer == "then the coffee machine exploded"
     assert "coffee machine exploded" in steered[0].params["context"]
+    assert steered[0].params["topic"] == "coffee"  # the steer names a topic the writer knows: the part is about it

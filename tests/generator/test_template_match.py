@@ -74,3 +74,64 @@ def test_a_cached_fit_is_read_back_only_for_the_same_corpus(tmp_path):
     assert "cat" not in refit.slugs and refit.version != first.version
     cache.write_bytes(b"garbage")
     assert fit_from_dataset(data, settings, cache=cache).version == first.version
+
+
+# --- the templates' own words (template.toml description + keywords) -------------------------------
+
+def test_every_shipped_template_describes_itself_and_a_bad_keywords_key_is_named(tmp_path):
+    from generator.meme.templates import load_template, load_templates
+
+    for t in load_templates():
+        assert len(t.description.split()) >= 8 and len(t.keywords) >= 8, t.slug
+        assert all(k == k.lower().strip() for k in t.keywords)
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "template.toml").write_text('name = "X"\nimage = "i.png"\nkeywords = "cat"\n')
+    with pytest.raises(DataError, match="'keywords' must be an array of strings"):
+        load_template(folder)
+    (folder / "template.toml").write_text('name = "X"\nimage = "i.png"\ndescription = 3\n')
+    with pytest.raises(DataError, match="'description' must be a string"):
+        load_template(folder)
+
+
+def test_keywords_place_a_text_the_corpus_never_saw_and_name_the_fit(corpus):
+    from generator.template_match import TemplateWords, stem, template_words
+
+    texts, labels = corpus
+    data = load_dataset(DEMO_DATA_DIR)
+    about = template_words(data.templates)
+    plain = TemplateMatcher.fit(texts, labels, MatchSettings(steps=100))
+    worded = TemplateMatcher.fit(texts, labels, MatchSettings(steps=100), about)
+    text = "our new oat latte is finally here"  # the issue's example: the corpus alone says galaxy
+    assert worded.rank(text, k=1)[0].slug == "coffee"
+    assert worded.keyword_votes([text])[0][worded.slugs.index("coffee")] == 2  # oat, latte
+    assert plain.keyword_votes([text]).sum() == 0
+    assert worded.version != plain.version
+    changed = {**about, "coffee": TemplateWords(about["coffee"].description, ("tea",))}
+    assert TemplateMatcher.fit(texts, labels, MatchSettings(steps=5), changed).version != \
+        TemplateMatcher.fit(texts, labels, MatchSettings(steps=5), about).version
+    assert stem("lattes") == stem("latte") and stem("launching") == stem("launch")
+
+
+def test_the_held_out_texts_are_many_varied_and_never_in_the_training_corpus(corpus):
+    import json
+    from pathlib import Path
+
+    from feedback.dedupe import caption_similarity
+
+    path = Path(__file__).parents[2] / "bench/data/make_meme_texts.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    texts, labels = corpus
+    assert len(rows) >= 100 and len({r["text"] for r in rows}) == len(rows)
+    assert {r["template"] for r in rows} == set(labels)
+    for row in rows:
+        closest = max(caption_similarity(row["text"], t) for t in texts)
+        assert closest < 0.8, row["text"]
+
+
+def test_the_cache_keeps_the_keywords(tmp_path):
+    data = load_dataset(DEMO_DATA_DIR)
+    cache = tmp_path / "tm.npz"
+    first = fit_from_dataset(data, MatchSettings(steps=10), cache=cache)
+    again = fit_from_dataset(data, MatchSettings(steps=10), cache=cache)
+    assert again.keywords == first.keywords and "latte" in again.keywords["coffee"]

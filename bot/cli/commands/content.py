@@ -29,36 +29,48 @@ def _echo_made(made, as_json: bool, extra: dict) -> None:
 @click.option("--audience", help="Audience (one the caption model knows, e.g. general).")
 @click.option("--account", help="Account the captions are for (default: the only configured account).")
 @click.option("-n", "n", default=5, show_default=True, type=int, help="Captions per photo.")
+@click.option("--topic", help="Write for this topic (one the caption model knows, e.g. coffee), whatever the "
+                              "photo is read as.")
+@click.option("--about", help="What the photo is about, in your words (e.g. \"our new oat latte\"); a topic "
+                              "they name wins over the photo's reading.")
 @click.option("--seed", type=int, help="Seed (default: fresh; the one used is stored with the run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @config_option
 @pass_state
 def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audience: str | None,
-            account: str | None, n: int, seed: int | None, as_json: bool) -> None:
-    """Caption your own photos in a tone: their topic (ImageNet classes) conditions the writer, and
-    the captions enter the review queue.
+            account: str | None, n: int, topic: str | None, about: str | None, seed: int | None,
+            as_json: bool) -> None:
+    """Caption your own photos in a tone: what the photo shows (ImageNet classes folded into the
+    writer's topics) or what you say it is about conditions the writer; an unsure reading without a
+    hint gets captions that fit any photo. The captions enter the review queue.
 
-    Example: memeloop caption cat.jpg --tone funny --audience general --account demo -n 5
+    Example: memeloop caption latte.jpg --about "our new oat latte" --tone funny -n 5
     """
     from bot.service.content_checks import (
         MAX_CAPTIONS,
+        check_about,
         check_photo_file,
         check_range,
+        check_topic,
         check_voice,
         check_voice_early,
     )
 
     check_range("-n", n, 1, MAX_CAPTIONS)  # everything checked before the database opens or a model loads
+    check_about(about)
     if not check_voice_early(state.config_path, tone=tone, audience=audience):
         check_voice(state.config(), tone=tone, audience=audience)
+    if topic is not None:
+        check_topic(state.config(), topic)
     for path in photos:
         check_photo_file(path)
-    result = state.app().caption(list(photos), tone=tone, audience=audience, account=account, n=n, seed=seed)
+    result = state.app().caption(list(photos), tone=tone, audience=audience, account=account, n=n, seed=seed,
+                                 topic=topic, about=about)
     run = result.run
     if not as_json:
-        for path, topic in zip(photos, result.topics):
-            labels = ", ".join(f"{lb['name']} {lb['prob']:.2f}" for lb in topic["labels"][:3])
-            click.echo(f"{path}: topic {topic['topic']!r} ({labels})")
+        for path, found in zip(photos, result.topics):
+            labels = ", ".join(f"{lb['name']} {lb['prob']:.2f}" for lb in found["labels"][:3])
+            click.echo(f"{path}: {found['reading']} [{labels}]")
         click.echo(f"generation {run.generation_id}: {run.stored} captions, {run.pending} pending, "
                    f"{run.filtered} filtered, {run.duplicates} duplicates")
     _echo_made(result.candidates, as_json, {"generation_id": run.generation_id, "topics": list(result.topics)})

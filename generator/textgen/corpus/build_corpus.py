@@ -16,22 +16,22 @@ TOPICS = {
     "abstract textures": {
         "funny": ["This texture has more layers than my excuses.",
                   "Zoomed in on the wallpaper and the wallpaper zoomed back.",
-                  "My brain at 3am, rendered in pixels.",
+                  "My brain at 3am, in one picture.",
                   "Not a glitch, a personality.",
                   "Somewhere in here is the sock I lost in 2019.",
-                  "When the algorithm says 'make art' and means it."],
+                  "When the wallpaper has more going on than my weekend."],
         "inspirational": ["Every pattern starts with a single mark.",
                           "Beauty hides in the details most people scroll past.",
                           "Chaos is just order you have not met yet.",
                           "Let the colours find their own way.",
                           "Small textures, big feelings.",
                           "Look closer: there is always more."],
-        "informative": ["Each image here is drawn by a small neural network, one pixel grid at a time.",
-                        "This texture was generated, not photographed: a GAN learned it from crops of real surfaces.",
-                        "Progressive GANs start at 4x4 pixels and add detail as they grow.",
-                        "The colours come from the training photos; the shapes are the model's own.",
-                        "No two seeds give the same pattern, and every seed gives its pattern back.",
-                        "Abstract art from a model that trained for minutes on a laptop CPU."],
+        "informative": ["Warm colours seem to come forward; cool colours seem to sit back.",
+                        "Our eyes find faces and shapes even in noise; it is called pareidolia.",
+                        "Complementary colours sit opposite each other on the colour wheel.",
+                        "Bark, clouds and coastlines repeat their patterns at many scales.",
+                        "Soft edges read as calm; hard edges read as tension.",
+                        "Painters squint to see the big shapes before the details."],
     },
     "space": {
         "funny": ["Tried to take a selfie, got the whole galaxy.",
@@ -115,9 +115,11 @@ TONE_LINES = {
 AUDIENCE_LINES = {
     "general": ["Tag a friend who needs this.", "What do you see?", "Double tap if you agree.",
                 "Tell me in the comments.", "Save this for later.", ""],
-    "promotional": ["Prints available now, link in bio.", "New drops every week, follow for more.",
-                    "Use code LOOP10 for 10% off this week.", "Limited edition, get yours today.",
-                    "Shop the collection, link in bio.", "Turn this into a poster: link in bio."],
+    # No offer, code, price or link here: a promotional post's offer comes from the account's brand
+    # profile ([accounts.brand] offers), added by the pipeline, never from the model.
+    "promotional": ["Follow for more like this.", "New posts every week.", "Share it with someone who would love it.",
+                    "More where this came from.", "Made for your feed, from our studio.",
+                    "Support small creators: share this post."],
 }
 
 HASHTAGS = {

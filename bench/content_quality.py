@@ -1,0 +1,227 @@
+"""What reaches the review queue: every content system on the shipped models, fixed seeds.
+
+    PYTHONPATH=. python bench/content_quality.py [--threads 1] [--show 10]
+
+A fresh bot (an outbox account "demo" without a brand profile, and an Instagram account "ig"; no
+credentials are needed to generate) runs, as a new user would:
+  meme     three `generate` runs, count 4 each                  (demo)
+  post     two `generate` runs for Instagram, count 3 each      (ig) and one for the outbox (demo)
+  photo    `caption` of chelsea, coffee, astronaut, rocket (scikit-image), 3 each, no --audience
+  textmeme five `make` texts
+  story    two 4-part stories (chelsea, and a GAN image)
+Then per generator: asked, queued (pending), filtered by reason, and the queued candidates that
+carry each defect class, each found by a named detector:
+  invented_offer  generator.gates.truth.claims(): an offer, code, price, discount, shipping
+                  promise, link or "link in bio" the account's brand profile does not declare
+  unpublishable   bot.service.publishing.prepare_for(): the account's platform preflight refuses it
+                  (the same call publishing makes)
+  internals       generator.gates.internals.find_internals(): control tokens, special tokens,
+                  prompt prefixes, talk about models, training, seeds or pixels
+  broken          generator.gates.fluency.check_fluency(): rules + a word-bigram model of English
+                  (not applied to `make` texts: a person typed them)
+  twin_siblings   generator.gates.siblings.difference(): two queued candidates of one image that
+                  differ by fewer than 2 content words
+  bad_alt         the alt text publishing sends (bot.service.publishing.prepare_post) carries a hashtag, or
+                  does not say what the image is (photo: "photo of"; GAN: "abstract"; meme:
+                  "template")
+The fluency detector is also measured on the human-written captions the project ships (its false
+positives) and on every draft the generators made (the share it flags). Last line: key=value.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CONFIG = """[storage]
+url = "sqlite:///memeloop.db"
+media_dir = "media"
+[generator]
+threads = {threads}
+[[accounts]]
+name = "demo"
+platform = "outbox"
+generate = {{ generator = "meme", every = "6h", count = 4 }}
+[[accounts]]
+name = "ig"
+platform = "instagram"
+generate = {{ generator = "post", every = "12h", count = 3 }}
+[accounts.instagram]
+username = "someone"
+"""
+PHOTOS = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
+MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee machine to finish",
+              "when the cat sits on the keyboard during a meeting", "my plants after one week of holiday",
+              "when someone says it's just a small change")
+DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt")
+GENERATORS = ("meme", "post", "photo", "textmeme", "story")
+HUMAN_CORPORA = ("generator/meme/demo_data/captions.jsonl", "generator/textgen/corpus/captions.jsonl")
+
+
+def run_all(app, asked: Counter) -> None:
+    from bot.service.pipeline import GenerateRequest
+
+    photos_dir = Path(__import__("skimage.data", fromlist=["x"]).__file__).parent
+    for seed in (11, 12, 13):
+        app.store_generation(GenerateRequest(account="demo", generator="meme", count=4, seed=seed))
+        asked["meme"] += 4
+    for account, seed in (("ig", 21), ("ig", 22), ("demo", 23)):
+        app.store_generation(GenerateRequest(account=account, generator="post", count=3, seed=seed))
+        asked["post"] += 3
+    app.caption([photos_dir / p for p in PHOTOS], tone=None, audience=None, account="demo", n=3, seed=31)
+    asked["photo"] += 3 * len(PHOTOS)
+    for i, text in enumerate(MAKE_TEXTS):
+        app.make(text, account="demo", seed=41 + i)
+        asked["textmeme"] += 1
+    app.story(str(photos_dir / "chelsea.png"), parts=4, account="demo", seed=51)
+    app.story("gan:7", parts=4, account="demo", seed=52)
+    asked["story"] += 2
+
+
+def detectors(app, rows) -> dict[int, list[str]]:
+    """Defect classes of each queued candidate (by id)."""
+    from generator.brand import Brand
+    from generator.gates.fluency import check_fluency
+    from generator.gates.internals import find_internals
+    from generator.gates.siblings import difference
+    from generator.gates.truth import claims, declared
+
+    found: dict[int, list[str]] = defaultdict(list)
+    by_group: dict[str, list] = defaultdict(list)
+    for c in rows:
+        acc = app.config.account(app.account_name(c.account_id))
+        brand = acc.brand.to_brand() if hasattr(acc, "brand") else Brand()
+        if any(not declared(cl, brand) for cl in claims(c.text)):
+            found[c.id].append("invented_offer")
+        if find_internals(c.text):
+            found[c.id].append("internals")
+        if c.generator != "textmeme" and check_fluency(c.text):
+            found[c.id].append("broken")
+        problem = _publish_check(app, acc, c)
+        found[c.id] += problem
+        by_group[c.group_key or f"#{c.id}"].append(c)
+    for siblings in by_group.values():
+        for i, a in enumerate(siblings):
+            for b in siblings[i + 1:]:
+                if difference(a.text, b.text) < 2:
+                    found[b.id].append("twin_siblings")
+    return found
+
+
+def _publish_check(app, acc, c) -> list[str]:
+    """unpublishable / bad_alt, from what publishing itself would prepare."""
+    from bot.service import publishing
+    from generator import GeneratorError
+
+    values = {"post_id": 0, "account": acc.name, "account_id": c.account_id, "candidate_id": c.id, "marker": "m", "attempts": 0,
+                  "text": c.text, "image_path": c.image_path, "template": c.template.slug if c.template else None,
+                  "template_name": c.template.name if c.template else None, "generator": c.generator,
+                  "labels": tuple(str(x.get("name")) for x in (c.params or {}).get("labels", []))[:3],
+                  "gan": c.gan_seed is not None}
+    job = publishing.Job(**{k: v for k, v in values.items() if k in publishing.Job.__dataclass_fields__})
+    if c.generator == "story":
+        from bot.service import story_publish
+
+        if not story_publish.chains(acc.platform):
+            job = story_publish.as_single_post(job)
+    try:
+        prepared = publishing.prepare_post(acc, job)
+    except GeneratorError:
+        return ["unpublishable"]
+    alt = prepared.alt_text.casefold()
+    photo = c.generator == "photo" or (c.generator == "story" and not (c.params or {}).get("gan_seed"))
+    expected = "photo" if photo else "abstract" if c.generator in ("post", "story") else "template"
+    return ["bad_alt"] if "#" in alt or expected not in alt else []
+
+
+def fluency_rates(all_rows) -> dict[str, float]:
+    from generator.gates.fluency import check_fluency
+
+    human = []
+    for name in HUMAN_CORPORA:
+        human += [json.loads(line)["text"] for line in (ROOT / name).read_text().splitlines() if line.strip()]
+    human = list(dict.fromkeys(human))
+    fp = sum(1 for t in human if check_fluency(t))
+    drafts = [r.text for r in all_rows if r.generator != "textmeme"]
+    flagged = sum(1 for t in drafts if check_fluency(t))
+    return {"fluency_human_captions": len(human), "fluency_false_positive_rate": round(fp / len(human), 4),
+            "fluency_drafts": len(drafts), "fluency_flagged_share": round(flagged / max(1, len(drafts)), 4)}
+
+
+def reason_class(reason: str | None) -> str:
+    if not reason:
+        return "-"
+    if reason.startswith("not forwarded"):
+        return "not forwarded"
+    return reason.split(":", 1)[0].split(" (", 1)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--show", type=int, default=10, help="queued captions printed per generator")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sqlalchemy import select
+
+    from bot.app import build_app
+    from bot.config import load_config
+    from feedback.models import Candidate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / "config.toml"
+        config_path.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
+        app = build_app(load_config(config_path))
+        asked: Counter = Counter()
+        started = time.perf_counter()
+        run_all(app, asked)
+        seconds = time.perf_counter() - started
+        with app.tx() as session:
+            rows = list(session.execute(select(Candidate).order_by(Candidate.id)).scalars())
+            for r in rows:
+                _ = r.template  # loaded while the session is open
+            session.expunge_all()
+        queued = [r for r in rows if r.status == "pending"]
+        found = detectors(app, queued)
+        figures: dict[str, object] = {}
+        for gen in GENERATORS:
+            mine = [r for r in rows if r.generator == gen]
+            q = [r for r in mine if r.status == "pending"]
+            reasons = Counter(reason_class(r.status_reason) for r in mine if r.status != "pending")
+            defects = Counter(d for r in q for d in found.get(r.id, []))
+            print(f"\n== {gen}: asked {asked[gen]}, queued {len(q)}, stored {len(mine)}")
+            print("   filtered/duplicate by reason: " + (", ".join(f"{k}={v}" for k, v in reasons.most_common())
+                                                         or "none"))
+            print("   defects in the queue: " + ", ".join(f"{d}={defects[d]}" for d in DEFECTS))
+            for r in q[:args.show]:
+                tags = f"  <-- {', '.join(found[r.id])}" if found.get(r.id) else ""
+                print(f"   #{r.id} [{r.account_id}] {' / '.join(r.text.split(chr(10)))[:150]}{tags}")
+            figures[f"{gen}_asked"] = asked[gen]
+            figures[f"{gen}_queued"] = len(q)
+            figures[f"{gen}_defects"] = sum(defects.values())
+            if gen == "post":  # Instagram cannot take the demo GAN's images: its runs queue none, by design
+                ig = app.account_ids["ig"]
+                figures["post_ig_asked"] = 6
+                figures["post_ig_queued"] = sum(1 for r in q if r.account_id == ig)
+        totals = Counter(d for r in queued for d in found.get(r.id, []))
+        figures |= {f"{d}": totals[d] for d in DEFECTS}
+        figures["defects_total"] = sum(totals.values())
+        short = {g: asked[g] - int(str(figures[f"{g}_queued"])) for g in GENERATORS}
+        short["post"] -= int(str(figures["post_ig_asked"])) - int(str(figures["post_ig_queued"]))
+        figures["short_of_asked"] = sum(max(0, v) for v in short.values())  # Instagram's GAN posts aside
+        figures |= fluency_rates(rows)
+        figures["run_s"] = round(seconds, 1)
+        app.close()
+    print("\n" + " ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The pipeline's gates: what every generator's drafts pass before anything is queued.
+
+bot/service/pipeline.py calls ``Gates.apply`` on a run's drafts before they are scored and stored: the
+account's brand profile adds its own promotional line to drafts written for the promotional
+audience; then the pure text gates (generator/gates: internals, truth, fluency) and the account's
+platform preflight (bot.service.publishing.prepare_for, the same call publishing makes) run on each
+draft. A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
+stored too (candidates.filter_gate) so `approve` can refuse what the platform would refuse.
+Siblings (generator/gates/siblings.py) are checked when the ranker forwards an image's drafts.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import AccountConfig, Config
+    from bot.core.media import Media
+    from bot.service.pipeline import Draft
+    from generator.brand import Brand
+
+log = logging.getLogger(__name__)
+
+GATES = ("preflight", "truth", "internals", "fluency", "siblings", "unsafe")
+TYPED_BY_A_PERSON = frozenset({"textmeme"})  # `memeloop make`: the words are the user's own; no fluency gate
+
+
+@dataclass(frozen=True)
+class Refusal:
+    gate: str
+    reason: str
+
+
+def gate_of(reason: str | None) -> str | None:
+    """The gate named at the start of a stored reason ("fluency: ...", "preflight (instagram): ...")."""
+    if not reason:
+        return None
+    head = reason.split(":", 1)[0].split(" (", 1)[0].strip()
+    return head if head in GATES else None
+
+
+def preflight_text(platform: str, generator: str, text: str) -> str:
+    """The text the platform's preflight sees: a story goes out numbered (a chain's first part, or
+    one caption with every part on Instagram), as bot/service/story_publish.py sends it."""
+    if generator != "story":
+        return text
+    from bot.service.story_publish import chains
+    from generator.story import single_caption, split_parts, thread_texts
+
+    parts = split_parts(text)
+    return thread_texts(parts, platform)[0] if chains(platform) else single_caption(parts)
+
+
+class Gates:
+    """The gates of one run for one account (brand profile and platform from its config)."""
+
+    def __init__(self, config: Config, account: str, generator: str) -> None:
+        self.account: AccountConfig = config.account(account)
+        self.brand: Brand = self.account.brand.to_brand()
+        self.generator = generator
+        self._preflight: dict[int, Refusal | None] = {}
+        # words and topics the account never wants, matched like the safety list's words
+        self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
+                                        *self.brand.banned_topics)  # per image: its verdict does not depend on the text
+
+    def promote(self, drafts: Sequence[Draft]) -> list[Draft]:
+        """Drafts for the promotional audience carry one of the profile's own offers (rotating);
+        written captions carry the profile's own hashtags first."""
+        from generator.brand import promotional_line, with_hashtags, with_promotion
+
+        out = []
+        for i, d in enumerate(drafts):
+            if d.template is None and self.brand.hashtags:
+                d = replace(d, text=with_hashtags(d.text, self.brand, self.account.hashtag_cap))
+            if d.audience == "promotional" and self.brand.promotional and d.template is None:
+                offer = self.brand.offers[i % len(self.brand.offers)]
+                d = replace(d, text=with_promotion(d.text, self.brand, i),
+                            params={**d.params, "offers_used": [offer], "promotion": promotional_line(self.brand, i)})
+            out.append(d)
+        return out
+
+    def apply(self, drafts: Sequence[Draft], media: Sequence[Media]) -> tuple[list[Draft], list[Refusal | None]]:
+        """Each draft as it goes on (the truth gate may have removed a sentence) and its refusal."""
+        from generator.gates import check_text
+
+        drafts = self.promote(drafts)
+        out: list[Draft] = []
+        refusals: list[Refusal | None] = []
+        for draft in drafts:
+            verdict = check_text(draft.text, brand=self.brand, fluency=self.generator not in TYPED_BY_A_PERSON)
+            refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
+            if refusal is None and verdict.text != draft.text:
+                if draft.template is not None:  # the words are drawn on the meme: filter, never re-draw
+                    refusal = Refusal("truth", verdict.notes[0] if verdict.notes else "truth: undeclared claim")
+                else:
+                    draft = replace(draft, text=verdict.text, params={**draft.params, "gates": list(verdict.notes)})
+            if refusal is None:
+                refusal = self._publishable(draft)
+            out.append(draft)
+            refusals.append(refusal)
+        return out, refusals
+
+    def _publishable(self, draft: Draft) -> Refusal | None:
+        """The platform's own preflight, run once per image (an image's refusal never depends on
+        its caption; a caption that cannot fit is trimmed by the preflight, never refused)."""
+        key = id(draft.image)
+        if key not in self._preflight:
+            self._preflight[key] = self._run_preflight(draft)
+        return self._preflight[key]
+
+    def _run_preflight(self, draft: Draft) -> Refusal | None:
+        from bot.service.publishing import prepare_for
+        from generator import PreflightError
+
+        platform = self.account.platform
+        image: Any = draft.image
+        try:
+            prepare_for(self.account, image.convert("RGB") if image.mode not in ("RGB", "RGBA") else image,
+                        preflight_text(platform, self.generator, draft.text),
+                        template_name=draft.template.name if draft.template is not None else None, alt_text="")
+        except PreflightError as exc:
+            return Refusal("preflight", f"preflight ({platform}): {exc}")
+        return None

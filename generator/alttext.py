@@ -1,0 +1,75 @@
+"""Alt text that describes the image, per kind of candidate. Pure; no hashtags ever.
+
+- photo (a user's own photo, ``caption``): what the photo was read as (its top ImageNet classes);
+- meme and text -> meme: the template and the words drawn on it;
+- GAN post: an abstract generated image and its main colours;
+- story: whatever its image is (a photo, a template, a GAN image).
+The caption is not repeated for a photo or a GAN image: a screen reader reads the post's text too.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+MAX_ALT = 1000
+_HASHTAG = re.compile(r"(?<![\w&])#\w+")
+# A small named palette: the name of the nearest one (in RGB) is the colour's name.
+PALETTE: tuple[tuple[str, tuple[int, int, int]], ...] = (
+    ("black", (0, 0, 0)), ("dark grey", (64, 64, 64)), ("grey", (128, 128, 128)), ("light grey", (192, 192, 192)),
+    ("white", (255, 255, 255)), ("red", (200, 30, 30)), ("dark red", (120, 20, 20)), ("orange", (240, 140, 30)),
+    ("brown", (120, 75, 40)), ("beige", (220, 200, 160)), ("yellow", (240, 220, 40)), ("olive", (120, 120, 40)),
+    ("green", (40, 160, 60)), ("dark green", (20, 80, 40)), ("teal", (30, 130, 130)), ("light blue", (130, 190, 230)),
+    ("blue", (40, 80, 200)), ("navy", (20, 30, 90)), ("purple", (120, 50, 150)), ("pink", (240, 150, 190)),
+)
+
+
+def labels_of(params: Any) -> tuple[str, ...]:
+    """The class names a photo was read as (a candidate's params["labels"]: photo and story)."""
+    labels = (params or {}).get("labels") or ()
+    return tuple(str(x.get("name", x)) if isinstance(x, dict) else str(x) for x in labels)[:3]
+
+
+def strip_hashtags(text: str) -> str:
+    return " ".join(_HASHTAG.sub(" ", text).split())
+
+
+def main_colours(image: Any, n: int = 3) -> list[str]:
+    """Names of the ``n`` colours covering most of the image, most first."""
+    import numpy as np
+
+    pixels = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.int32).reshape(-1, 1, 3)
+    palette = np.array([rgb for _, rgb in PALETTE], dtype=np.int32).reshape(1, -1, 3)
+    nearest = ((pixels - palette) ** 2).sum(axis=2).argmin(axis=1)
+    counts: dict[str, int] = {}
+    for index in nearest.tolist():
+        name = PALETTE[index][0]
+        counts[name] = counts.get(name, 0) + 1
+    ranked = sorted(counts, key=lambda k: -counts[k])
+    return [c for c in ranked if counts[c] >= 0.08 * 1024][:n] or ranked[:1]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def describe(kind: str, text: str, *, template_name: str | None = None, labels: Sequence[str] = (),
+             image: Any = None, gan: bool = False, limit: int = MAX_ALT) -> str:
+    """Alt text for a candidate of ``kind`` (meme, textmeme, post, photo, story). ``gan``: the image
+    is a GAN's (a post's always is; a story's may be). Without ``image`` the colours are left out."""
+    words = strip_hashtags(text)
+    if kind == "post" or gan:
+        colours = f" in {_listed(main_colours(image))}" if image is not None else ""
+        return _cut(f"An abstract generated image{colours}.", limit)
+    if template_name and kind in ("meme", "textmeme", "story"):
+        said = f' with the text "{_cut(words, limit - 80)}"' if kind != "story" and words else ""
+        return _cut(f'Meme on the "{template_name}" template{said}.', limit)
+    if labels and kind in ("photo", "story"):
+        return _cut(f"A photo of {_listed([str(x) for x in labels[:3]])}.", limit)
+    if kind in ("meme", "textmeme"):
+        return _cut(f'Meme image with the text "{words}".', limit)
+    return _cut(f"An image posted with the words: {words}", limit) if words else "An image."

@@ -1,0 +1,57 @@
+"""Gates every draft passes before it may reach the review queue: pure checks, text in, verdict out.
+
+One place, used by the pipeline (bot/service/pipeline.py) for every generator's drafts, by
+bench/content_quality.py as its named detectors, and by tests. Each check answers with a
+``Verdict``: whether the draft may go on, the gate's name, a reason in words, and the text it
+would go on with (the truth gate removes an undeclared offer instead of refusing the whole draft).
+
+Gates (names are what `queue list --status filtered` and the bench print):
+- ``internals``: control tokens, special tokens, prompt prefixes, talk about models, training,
+  seeds or pixels (generator/gates/internals.py).
+- ``truth``: offers, codes, prices, discounts, shipping promises, links and "link in bio" that the
+  account's brand profile does not declare (generator/gates/truth.py).
+- ``fluency``: broken constructions (dangling article or preposition, "trying to the", a repeated
+  word, a cut-off word) by rules plus a word-bigram model of ordinary English
+  (generator/gates/fluency.py, generator/gates/english.py).
+- ``siblings``: drafts forwarded from one image must differ by >= 2 content words
+  (generator/gates/siblings.py).
+- ``preflight``: the target platform's own preflight (generator.platforms, run by the pipeline).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from generator.brand import Brand
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    text: str  # the text the draft goes on with (a gate may have removed a sentence)
+    gate: str | None = None  # the gate that refused it, when not ok
+    reason: str | None = None  # in words, e.g. "fluency: dangling 'the' at the end"
+    notes: tuple[str, ...] = ()  # what a gate changed without refusing (e.g. a removed offer)
+
+
+def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True) -> Verdict:
+    """The text gates in order: internals, truth (may rewrite), fluency. First refusal wins.
+    ``fluency`` False for text a person typed (``memeloop make``, an edit): people may write as
+    they like; the other gates still hold."""
+    from generator.gates.fluency import check_fluency
+    from generator.gates.internals import find_internals
+    from generator.gates.truth import enforce_truth
+
+    hit = find_internals(text)
+    if hit:
+        return Verdict(False, text, "internals", f"internals: {hit}")
+    truth = enforce_truth(text, brand or Brand())
+    if not truth.ok:
+        return truth
+    if fluency:
+        broken = check_fluency(truth.text)
+        if broken:
+            return replace(truth, ok=False, gate="fluency", reason=f"fluency: {broken}")
+    return truth
+
+
+__all__ = ["Verdict", "check_text"]

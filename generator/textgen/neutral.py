@@ -1,0 +1,92 @@
+"""Captions for no topic: lines a writer writes whatever the topic, for a photo it cannot name.
+
+A writer trained on topic-conditioned captions writes, beside lines about the topic, lines that
+suit any photo (its tone and audience lines: "This is fine.", "Save this for later."). Asked for a
+topic it never saw ("bobsleigh") it splices lines into garble. So a neutral caption is found the
+writer's own way: sample under each topic it knows, and keep the sentences it wrote under at least
+``MIN_TOPICS`` different topics (the same for hashtags); a splice is not written twice under two
+topics. Stock calls to action ("link in bio", generator.stock_lines) are general too, but they are
+the brand's to give, so they are left out. Each caption is one sample's neutral sentences, in its
+order.
+
+Pure: a writer in (generator.textgen.Writer or anything with ``topics`` and ``write``), strings out.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from generator import GeneratorError
+
+NEUTRAL = "neutral"  # generator.photo_topics.NEUTRAL: the topic name that means "no topic"
+SAMPLES_PER_TOPIC = 6  # at most; fewer for fewer captions (the writer's general lines recur in most samples)
+MIN_TOPICS = 2
+ROUNDS = 3
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]+|[^.!?\n]+$")
+_HASHTAG = re.compile(r"(?<![\w#&])#\w+")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a caption body (hashtags set aside), tidied."""
+    body = _HASHTAG.sub(" ", text)
+    return [" ".join(s.split()) for s in _SENTENCE.findall(body) if s.strip(" .!?")]
+
+
+def hashtags(text: str) -> list[str]:
+    return _HASHTAG.findall(text)
+
+
+def write_for(writer, n: int, *, topic: str, tone: str, audience: str, seed: int) -> list[str]:
+    """n captions for ``topic``: the writer's own when it knows the topic, neutral ones otherwise."""
+    if topic in writer.topics:
+        return list(writer.write(n, tone=tone, audience=audience, seed=seed, topic=topic))
+    return neutral_captions(writer, n, tone=tone, audience=audience, seed=seed)
+
+
+def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
+    """n distinct captions made of sentences the writer writes under several topics."""
+    topics = tuple(writer.topics)
+    if len(topics) < MIN_TOPICS:  # nothing to tell topic lines from general ones by
+        return list(writer.write(n, tone=tone, audience=audience, seed=seed, topic=topics[0]))
+    rng = np.random.default_rng(seed)
+    samples: list[tuple[str, str]] = []  # (topic, caption)
+    out: list[str] = []
+    per_topic = min(SAMPLES_PER_TOPIC, max(2, n))
+    for _ in range(ROUNDS):
+        for topic in topics:
+            written = writer.write(per_topic, tone=tone, audience=audience,
+                                   seed=int(rng.integers(0, 2**62)), topic=topic)
+            samples += [(topic, text) for text in written]
+        out = _compose(samples, n)
+        if len(out) >= n:
+            return out[:n]
+    raise GeneratorError(f"caption model {getattr(writer, 'version', '?')} wrote {len(out)} captions that fit "
+                         f"any photo of {n} asked for; give the photo a topic (--topic or --about)")
+
+
+def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:
+    """Up to n distinct captions of the (topic, caption) samples' neutral sentences and hashtags."""
+    from generator.stock_lines import is_stock_line
+
+    seen: dict[str, set[str]] = {}
+    tag_seen: dict[str, set[str]] = {}
+    for topic, sample in samples:
+        for s in sentences(sample):
+            seen.setdefault(s.lower(), set()).add(topic)
+        for t in hashtags(sample):
+            tag_seen.setdefault(t.lower(), set()).add(topic)
+    out: list[str] = []
+    for _, sample in samples:
+        kept = [s for s in sentences(sample) if len(seen.get(s.lower(), ())) >= MIN_TOPICS and not is_stock_line(s)]
+        if not kept:
+            continue
+        body = " ".join(kept)
+        tags = list(dict.fromkeys(t for t in hashtags(sample) if len(tag_seen.get(t.lower(), ())) >= MIN_TOPICS))
+        caption = f"{body}\n\n{' '.join(tags)}" if tags else body
+        if body.lower() not in {c.split("\n")[0].lower() for c in out}:
+            out.append(caption)
+        if len(out) >= n:
+            break
+    return out

@@ -1,0 +1,200 @@
+"""The pipeline's gates (bot/pipeline_gates.py) on every draft: the platform's own preflight at
+generation, the brand profile's truth, internals, fluency, siblings, more rounds until the count is
+queued, approve refusing what the platform refuses, one approval per image. Real pipeline, ranker,
+media store and database; the drafts come from a small Models whose make() is plain Python."""
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.app import build_app
+from bot.config import load_config
+from bot.errors import UsageError
+from bot.service.pipeline import Draft, GenerateRequest, Models, run_generation
+from feedback.lifecycle import Refused
+from feedback.models import Candidate
+
+CONFIG = """
+[storage]
+url = "sqlite:///memeloop.db"
+media_dir = "media"
+[ranking]
+seed = 1
+[[accounts]]
+name = "demo"
+platform = "outbox"
+{demo_brand}
+[[accounts]]
+name = "ig"
+platform = "instagram"
+[accounts.instagram]
+username = "someone"
+"""
+SHOP = """[accounts.brand]
+offers = ["Use code MOSS15 for 15% off prints this month."]
+link = "https://moss.example/shop"
+hashtags = ["#mossandco"]
+banned_words = ["cheap"]
+"""
+GOOD = ["Moss grows slowly on old walls.", "The kettle sings before the rain.", "Coffee tastes better with friends.",
+        "Cats own every sunny windowsill.", "Autumn leaves crunch under tired boots.", "Bread rises while we sleep."]
+
+
+def _app(tmp_path: Path, demo_brand: str = ""):
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(demo_brand=demo_brand), encoding="utf-8")
+    return build_app(load_config(path))
+
+
+def _image(size: int, colour=(30, 120, 60), seed: int | None = None) -> Image.Image:
+    """A flat colour, or (with a seed) noise: flat images share one perceptual hash (duplicates)."""
+    if seed is None:
+        return Image.new("RGB", (size, size), colour)
+    import numpy as np
+
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8))
+
+
+def _models(texts_per_round, *, size: int = 400, generator: str = "post", audience=None) -> Models:
+    """Round r (told apart by the group prefix) gets texts_per_round[r], one image per text."""
+    def make(req: GenerateRequest, _config, prefix: str) -> list[Draft]:
+        round_no = int(prefix.split(".")[1]) if "." in prefix else 0
+        texts = texts_per_round[min(round_no, len(texts_per_round) - 1)]
+        return [Draft(text=t, group_key=f"{prefix}:img{i}", image=_image(size, seed=zlib.crc32(f"{prefix}:{i}".encode())),
+                      beam_rank=0,
+                      gan_seed=i, audience=req.audience if audience is None else audience, params={"i": i})
+                for i, t in enumerate(texts)]
+    return Models(generator, "test-1", make, {"forward_per_image": 1})
+
+
+def _rows(app) -> list[Candidate]:
+    with app.tx() as session:
+        rows = list(session.query(Candidate).order_by(Candidate.id))
+        session.expunge_all()
+    return rows
+
+
+def test_a_post_instagram_would_refuse_is_filtered_with_the_reason_and_approve_refuses_it(tmp_path):
+    app = _app(tmp_path)
+    result = run_generation(app.deps, GenerateRequest("ig", "post", count=2, seed=3), models=_models([GOOD[:2]], size=32))
+    rows = _rows(app)
+    assert result.pending == 0 and len(rows) == 2  # no new seed makes a 32 px GAN bigger: no more rounds
+    for row in rows:
+        assert row.status == "filtered" and row.filter_gate == "preflight"
+        assert row.status_reason.startswith("preflight (instagram): instagram: image is 32 px wide")
+        with pytest.raises(Refused) as refused:
+            app.approve(row.id, actor="ann")
+        assert row.status_reason in str(refused.value)
+    # the web card shows the reason, and the image's alt text says what it is
+    card = app.card(rows[0].id)
+    assert card["status_reason"] == rows[0].status_reason and card["alt"] == "An abstract generated image."
+    # the same image is fine for the outbox: the gate is the target platform's own preflight
+    ok = run_generation(app.deps, GenerateRequest("demo", "post", count=2, seed=3), models=_models([GOOD[2:4]], size=32))
+    assert ok.pending == 2
+
+
+def test_the_run_generates_more_until_it_queued_the_count(tmp_path):
+    app = _app(tmp_path)
+    rounds = [["me trying to the wall", "when you go to the", GOOD[0]], [GOOD[1], "i am the the best", GOOD[2]]]
+    result = run_generation(app.deps, GenerateRequest("demo", "post", count=3, seed=5), models=_models(rounds))
+    assert result.pending == 3 and result.stored == 6
+    reasons = sorted(r.status_reason for r in _rows(app) if r.status == "filtered")
+    assert [r.split(":")[0] for r in reasons] == ["fluency", "fluency", "fluency"]
+    with app.tx() as session:
+        from feedback.models import Generation
+        assert session.get(Generation, result.generation_id).params["rounds"] == 2
+
+
+def test_invented_offers_are_removed_from_written_captions_and_memes_with_one_are_filtered(tmp_path):
+    app = _app(tmp_path)
+    texts = ["Moss grows slowly. Use code LOOP10 for 10% off this week.", "Use code LOOP10 for 10% off this week.",
+             "A small neural network drew this moss for you."]
+    run_generation(app.deps, GenerateRequest("demo", "post", count=3, seed=1), models=_models([texts, GOOD[:3]]))
+    rows = {r.params.get("i"): r for r in _rows(app) if r.group_key.endswith(("img0", "img1", "img2"))
+            and "." not in r.group_key.split(":")[0]}
+    assert rows[0].status == "pending" and rows[0].text == "Moss grows slowly."
+    assert "removed undeclared code" in rows[0].params["gates"][0]
+    assert rows[1].status == "filtered" and rows[1].filter_gate == "truth"
+    assert rows[1].status_reason.startswith("truth: undeclared code 'Use code LOOP10'")
+    assert rows[2].filter_gate == "internals" and "neural network" in rows[2].status_reason
+
+
+def test_promotional_posts_carry_only_the_profiles_offer_and_the_audience_defaults_to_general(tmp_path):
+    app = _app(tmp_path, SHOP)
+    run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=1, audience="promotional"),
+                   models=_models([[GOOD[0] + " Limited edition, get yours today.\n\n#moss"]]))
+    row = next(r for r in _rows(app) if r.status == "pending")
+    assert row.text == ("Moss grows slowly on old walls. Use code MOSS15 for 15% off prints this month. "
+                        "https://moss.example/shop\n\n#mossandco #moss")
+    assert row.offers_used == ["Use code MOSS15 for 15% off prints this month."]
+    run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=2), models=_models([[GOOD[1]]]))
+    assert _rows(app)[-1].audience == "general" and _rows(app)[-1].offers_used is None
+    with pytest.raises(UsageError, match="offers"):
+        run_generation(app.deps, GenerateRequest("ig", "post", count=1, seed=2, audience="promotional"),
+                       models=_models([[GOOD[1]]]))
+
+
+def test_the_brands_banned_words_filter(tmp_path):
+    app = _app(tmp_path, SHOP)
+    run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=1), models=_models([["This cheap mug is ours."],
+                                                                                         [GOOD[0]]]))
+    bad = next(r for r in _rows(app) if "cheap" in r.text)
+    assert bad.status == "filtered" and bad.status_reason == "unsafe: cheap" and bad.filter_gate == "unsafe"
+
+
+def test_siblings_of_one_image_that_say_the_same_are_not_both_forwarded(tmp_path):
+    app = _app(tmp_path)
+    image = _image(400)
+
+    def make(req, _config, prefix):
+        texts = ["when you order a cup of coffee and forget why", "when you order a cup of coffee and forget why out",
+                 "when the cat steals your chair at breakfast"]
+        return [Draft(text=t, group_key=f"{prefix}:one", image=image, beam_rank=i, params={}) for i, t in enumerate(texts)]
+
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=3, seed=1),
+                   models=Models("meme", "t", make, {"forward_per_image": 3}, more=False))
+    rows = _rows(app)
+    pending = [r.text for r in rows if r.status == "pending"]
+    assert len(pending) == 2 and "when the cat steals your chair at breakfast" in pending
+    assert [r.filter_gate for r in rows if r.status == "filtered"] == ["siblings"]
+
+
+def test_auto_approve_never_takes_two_of_one_image(tmp_path):
+    from bot.service.maintenance import one_per_image
+
+    app = _app(tmp_path)
+    image = _image(400)
+
+    def make(req, _config, prefix):
+        return [Draft(text=t, group_key=f"{prefix}:one", image=image, beam_rank=i, params={})
+                for i, t in enumerate(GOOD[:3])]
+
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=3, seed=1),
+                   models=Models("meme", "t", make, {"forward_per_image": 3}, more=False))
+    queue = app.queue(account="demo")
+    assert len(queue) == 3
+    picked = one_per_image(app.deps, queue, 3)
+    assert len(picked) == 1
+    app.approve(picked[0].id, actor="auto-approve")
+    assert one_per_image(app.deps, app.queue(account="demo"), 3) == []  # its siblings stay for a human
+
+
+def test_publishing_sends_alt_text_that_describes_the_image(tmp_path):
+    from bot.service.publishing import Job, prepare_post
+
+    app = _app(tmp_path)
+    path = tmp_path / "img.png"
+    _image(400, (200, 30, 30)).save(path)
+    base = {"post_id": 1, "account": "demo", "account_id": 1, "candidate_id": 1, "marker": "m", "attempts": 0,
+                "image_path": str(path), "template": None, "template_name": None}
+    post = prepare_post(app.config.account("demo"), Job(**base, text="Red. #art", generator="post", gan=True))
+    assert post.alt_text == "An abstract generated image in red."
+    photo = prepare_post(app.config.account("demo"), Job(**base, text="Hi #cats", generator="photo",
+                                                         labels=("tabby",)))
+    assert photo.alt_text == "A photo of tabby."
+    meme = prepare_post(app.config.account("demo"), Job(**{**base, "template_name": "Cat"}, text="me #x",
+                                                        generator="meme"))
+    assert meme.alt_text == 'Meme on the "Cat" template with the text "me".'
