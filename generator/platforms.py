@@ -163,28 +163,8 @@ def prepare_x(
         alt = trim_to_weight(" ".join(alt_text.split()), X_MAX_ALT, len)
         if alt != " ".join(alt_text.split()):
             changes.append(f"alt text: trimmed to {X_MAX_ALT} characters")
-    data, mime, picture = _encode_for_x(image, changes)
+    data, mime, picture = _fit_image(image, "x", X_MAX_BYTES, None, changes)
     return PreparedPost("x", data, mime, fitted, alt, picture.width, picture.height, tuple(changes))
-
-
-def _encode_for_x(image: Image.Image, changes: list[str]) -> tuple[bytes, str, Image.Image]:
-    """PNG when it fits (crisp text), else the best JPEG, else downscale step by step."""
-    picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
-    png = encode(picture, "PNG")
-    if len(png) <= X_MAX_BYTES:
-        return png, "image/png", picture
-    flat = flatten(picture)
-    while True:
-        found = jpeg_under(flat, X_MAX_BYTES)
-        if found is not None:
-            data, quality = found
-            changes.append(f"image: PNG was {len(png)} bytes; sent as JPEG quality {quality}")
-            return data, "image/jpeg", flat
-        new_size = (round(flat.width * X_DOWNSCALE_STEP), round(flat.height * X_DOWNSCALE_STEP))
-        if min(new_size) < X_MIN_SIDE:
-            raise MediaTooLarge("x", len(encode(flat, "JPEG", 50)), X_MAX_BYTES)
-        changes.append(f"image: downscaled {flat.width}x{flat.height} to {new_size[0]}x{new_size[1]}")
-        flat = flat.resize(new_size, Image.Resampling.LANCZOS)
 
 
 def mastodon_length(text: str) -> int:
