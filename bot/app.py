@@ -38,12 +38,14 @@ if TYPE_CHECKING:
     from bot.publishers.base import Publisher
     from bot.service.content import CaptionResult, MakeResult
     from bot.service.history_import import ImportResult
+    from bot.service.notify import NotifySummary, TestResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.review import ReviewResult
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter, BoardPage
     from feedback.repository.candidates import QueueRow
+    from feedback.repository.notifications import Row as NoticeRow
     from feedback.repository.posts import PostRow
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,30 @@ class App:
         from bot.service.history_import import import_history
 
         return import_history(self.deps, name, since=since, limit=limit)
+
+    # -- notifications (bot/service/notify.py) ----------------------------------------------------------
+    def notify_run(self) -> NotifySummary:
+        """Find what to tell, store it in the outbox, deliver what is due (the daemon's notify job)."""
+        from bot.service import notify
+
+        return notify.run(self.deps)
+
+    def notify_watch(self) -> NotifySummary:
+        """From beside the daemon (web admin, cron): tell a stale daemon heartbeat, deliver what is due."""
+        from bot.service import notify
+
+        return notify.watch(self.deps)
+
+    def notify_test(self, webhook: str | None = None) -> list[TestResult]:
+        from bot.service import notify
+
+        return notify.send_test(self.deps, webhook)
+
+    def notices(self, *, limit: int = 50, states: tuple[str, ...] | None = None) -> list[NoticeRow]:
+        from feedback.repository import notifications
+
+        with self.tx() as session:
+            return notifications.recent(session, limit=limit, states=states)
 
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,

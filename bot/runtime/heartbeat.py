@@ -41,7 +41,7 @@ def identity(role: str, started_at: datetime) -> Identity:
 
 def stale_after(config: Config) -> timedelta:
     """A beat older than this means the daemon is dead or stuck (three missed ticks, at least 2 min)."""
-    return max(3 * config.scheduler.tick, timedelta(minutes=2))
+    return config.scheduler.stale_after
 
 
 def write_beat(app: App, who: Identity, jobs: dict[str, Any], *, role: str | None = None) -> None:
