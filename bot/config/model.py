@@ -314,7 +314,9 @@ class AccountConfig(Section):
         return self.generate
 
 
-NOTIFY_EVENTS = ("review_waiting", "post_failed", "post_unconfirmed", "account_paused", "daemon_down")
+NotifyEvent = Literal["review_waiting", "post_failed", "post_unconfirmed", "account_paused", "daemon_down"]
+NOTIFY_EVENTS: tuple[NotifyEvent, ...] = ("review_waiting", "post_failed", "post_unconfirmed", "account_paused",
+                                          "daemon_down")
 
 
 class WebhookConfig(Section):
@@ -325,8 +327,7 @@ class WebhookConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
     format: Literal["json", "slack", "discord"] = "json"
     url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=2000)
-    events: list[Literal["review_waiting", "post_failed", "post_unconfirmed", "account_paused", "daemon_down"]] = \
-        Field(default_factory=lambda: list(NOTIFY_EVENTS), min_length=1)
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(NOTIFY_EVENTS), min_length=1)
     enabled: StrictBool = True
 
     @model_validator(mode="after")

@@ -321,3 +321,23 @@ def test_webhook_removed_from_config_gives_its_notices_up(tmp_path, clock, secre
     row = next(r for r in _rows(other) if r.webhook == "ops")
     assert row.state == "failed" and "no longer configured" in (row.last_error or "")
     other.close()
+
+
+def test_the_daemon_runs_the_notify_job_and_tells_its_predecessors_unclean_stop(tmp_path, clock, secret_env):
+    from bot.runtime.daemon import Daemon, planned_jobs
+
+    with receiver(200) as hook:
+        app = _app(tmp_path, clock, hooks(json_hook(hook.url)))
+        assert "notify" in {spec.id for spec in planned_jobs(app)}
+        with app.tx() as s:  # the last run of this container crashed: its row is still there, stale
+            heartbeats.beat(s, process="daemon@box:1", role="leader", pid=1, host="box",
+                            started_at=clock() - timedelta(days=1), now=clock() - timedelta(hours=5), jobs={})
+        daemon = Daemon(app, blocking=False)
+        daemon.tell_unclean_stops()
+        (row,) = _rows(app)
+        assert row.event == "daemon_down" and row.state == "pending"  # stored; the notify job delivers it
+        assert notify.deliver_due(app.deps).sent == 1 and hook.received[0].json()["data"]["process"] == "daemon@box:1"
+        app.close()
+    plain = make_app(tmp_path / "plain", clock, OUTBOX)
+    assert "notify" not in {spec.id for spec in planned_jobs(plain)}  # no webhooks: no job
+    plain.close()
