@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError
 from bot.config.secrets import known_secret_values, redact, webhook_secrets
-from bot.core.timefmt import iso, zone_of
+from bot.config.timefmt import iso, zone_of
 from bot.publishers.base import backoff_delay
 from bot.publishers.webhooks import Delivery, DeliveryOutcome, Notice, body_for, headers_for, send
 from feedback.repository import notifications as repo

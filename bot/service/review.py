@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BEST = "best"  # approve at=BEST: the account's learned best time (best_time)
+PAST_GRACE = timedelta(minutes=1)  # "now" computed by the caller a moment ago is not the past
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ReviewResult:
     scheduled_at: datetime | None = None
     image_path: str | None = None
     post_before: str | None = None
+    account: str | None = None  # the post's account (its time zone shows the post's times)
 
 
 def account_of(deps: Deps, candidate: Candidate, account: str | None) -> AccountConfig:
@@ -85,9 +87,10 @@ def _apply(session: Session, deps: Deps, cand: Candidate, post: Post | None, act
             raise Refused(f"cannot {action.value} candidate {cand.id}: its post {post.id} is {fresh.state} now")
         post = posts_repo.get_post(session, post.id)
     after = move.candidate_to.value if move.candidate_to is not None else before
+    name = account.name if account is not None else deps.account_name(post.account_id) if post else None
     return ReviewResult(cand.id, action.value, before, after, post.id if post else None,
                         post.state if post else None, post.scheduled_at if post else None,
-                        post_before=post_before)
+                        post_before=post_before, account=name)
 
 
 def _move_post(session: Session, post: Post, effect: PostEffect, *, now: datetime, at: datetime | None,
@@ -150,11 +153,23 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
         move = _decided(cand, post, Action.APPROVE)
         when = best_time(session, deps, acc, now, salt=candidate_id) if at == BEST else at
         assert not isinstance(when, str)
+        _not_past(deps, when, now, acc.name)
         result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
                         account=acc)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
+
+
+def _not_past(deps: Deps, at: datetime | None, now: datetime, account: str | None) -> None:
+    """A time to post at that has passed is refused with the reason, never quietly moved to a slot
+    (the missed-slot sweep would do that): the caller meant a time, and it is gone."""
+    from bot.config.timefmt import iso, zone_of
+
+    if at is not None and at < now - PAST_GRACE:
+        tz = zone_of(deps.config, account)
+        raise UsageError(f"the time {iso(at, tz)} is in the past (now {iso(now, tz)}): a post cannot go out "
+                         "before now; give a later time, or none for the account's next free slot")
 
 
 def _publishable(deps: Deps, cand: Candidate, acc: AccountConfig) -> None:
@@ -239,6 +254,7 @@ def retry(deps: Deps, post_id: int, *, actor: str) -> ReviewResult:
 
 
 def reschedule(deps: Deps, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
+    _not_past(deps, at, deps.clock(), None)
     return _post_action(deps, post_id, Action.RESCHEDULE, actor=actor, at=at, reason=f"moved to {at.isoformat()}")
 
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.config.timefmt import iso, zone_of
 from bot.service import web_queries
 from bot.web.server import (
     MAX_REASON,
@@ -41,7 +42,7 @@ def parse_when(raw: str, *, now: datetime, what: str = "time") -> datetime | Non
                            "Nothing was changed") from None
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     if at < now:
-        raise Problem(400, f"{what} {at:%Y-%m-%d %H:%M} UTC is in the past. Nothing was changed")
+        raise Problem(400, f"{what} {iso(at)} is in the past (now {iso(now)}). Nothing was changed")
     return at
 
 
@@ -136,7 +137,8 @@ async def approve(request: Request) -> Response:
         account = form_value(request, "account", limit=64) or None
         result = await web.call(web.app.approve, candidate_id, actor=actor(request), at=at, account=account,
                                 expected_version=version)
-        return f"approved: post {result.post_id} is scheduled for {result.scheduled_at:%Y-%m-%d %H:%M} UTC"
+        when = iso(result.scheduled_at, zone_of(web.app.config, result.account))
+        return f"approved: post {result.post_id} is scheduled for {when}"
 
     return await _act(request, do)
 

@@ -60,7 +60,7 @@ def notify_list(state: CliState, states: tuple[str, ...], limit: int, fmt: str) 
 
     Example: memeloop notify list --state failed
     """
-    from bot.core.timefmt import iso
+    from bot.config.timefmt import iso
 
     app = state.app()
     tz = app.config.scheduler.timezone

@@ -11,7 +11,7 @@ import click
 
 from bot.cli import CliState, actor, config_option, pass_state
 from bot.cli.output import emit, format_options
-from bot.cli.types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
+from bot.cli.types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText, PostTime
 from feedback.states import POST_STATES
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
         if not ids:
             click.echo("nothing pending to approve")
             return
+    from bot.config.timefmt import iso, zone_of
+
     failed = []
     who = actor()
     for candidate_id in ids:
@@ -76,7 +78,8 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
         except FeedbackError as exc:
             failed.append(str(exc))
             continue
-        click.echo(f"candidate {candidate_id} -> post {result.post_id} at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
+        click.echo(f"candidate {candidate_id} -> post {result.post_id} at "
+                   f"{iso(result.scheduled_at, zone_of(app.config, result.account))}")
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(ids)} not approved: " + "; ".join(failed))
 
@@ -101,8 +104,12 @@ def posts_list(state: CliState, states: tuple[str, ...], account: str | None, li
 
     Example: memeloop posts list --state unconfirmed --state failed --csv
     """
-    rows = state.app().posts(states=states or None, account=account, limit=limit or None)
-    emit([r.__dict__ for r in rows], fmt, columns=POST_COLUMNS, title="posts", empty="no posts")
+    from bot.config.timefmt import zone_of
+
+    app = state.app()
+    rows = app.posts(states=states or None, account=account, limit=limit or None)
+    emit([r.__dict__ for r in rows], fmt, columns=POST_COLUMNS, title="posts", empty="no posts",
+         zone=lambda row: zone_of(app.config, row.get("account")))
 
 
 @click.command("retry")
@@ -149,7 +156,7 @@ def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> No
 
 @click.command("reschedule")
 @click.argument("post_id", type=DbId)
-@click.option("--at", "at", required=True, type=IsoTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
+@click.option("--at", "at", required=True, type=PostTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
 @config_option
 @pass_state
 def reschedule(state: CliState, post_id: int, at: datetime) -> None:
@@ -157,8 +164,11 @@ def reschedule(state: CliState, post_id: int, at: datetime) -> None:
 
     Example: memeloop reschedule 42 --at 2026-01-06T09:00
     """
-    result = state.app().reschedule(post_id, actor=actor(), at=at)
-    click.echo(f"post {post_id} scheduled at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
+    from bot.config.timefmt import iso, zone_of
+
+    app = state.app()
+    result = app.reschedule(post_id, actor=actor(), at=at)
+    click.echo(f"post {post_id} scheduled at {iso(result.scheduled_at, zone_of(app.config, result.account))}")
 
 
 @click.group("accounts")
@@ -178,7 +188,11 @@ def accounts_list(state: CliState, fmt: str) -> None:
 
     Example: memeloop accounts list
     """
-    emit(state.app().accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts")
+    from bot.config.timefmt import zone_of
+
+    app = state.app()
+    emit(app.accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts",
+         zone=lambda row: zone_of(app.config, row.get("name")))
 
 
 def _login_command() -> None:

@@ -19,11 +19,12 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def iso(value: datetime | None, tz: str | None = None) -> str:
-    """``value`` as ISO 8601 (minutes, with offset) in zone ``tz`` (default UTC); None -> "-"."""
+def iso(value: datetime | None, tz: str | None = None, *, precise: bool = False) -> str:
+    """``value`` as ISO 8601 with its offset, in zone ``tz`` (default UTC): to the minute for people,
+    with seconds (``precise``: JSON and CSV, what a program reads back); None -> "-"."""
     if value is None:
         return EMPTY
-    return value.astimezone(_zone(tz or "UTC")).isoformat(timespec="minutes")
+    return value.astimezone(_zone(tz or "UTC")).isoformat(timespec="seconds" if precise else "minutes")
 
 
 def zone_of(config: Config, account: str | None) -> str:
