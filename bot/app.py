@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from bot.service.notify import NotifySummary, TestResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
-    from bot.service.review import ReviewResult
+    from bot.service.review import BulkOutcome, ReviewResult
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter, BoardPage
     from feedback.repository.candidates import QueueRow
@@ -145,6 +145,14 @@ class App:
 
         return review.edit(self.deps, candidate_id, actor=actor, text=text, reason=reason,
                            expected_version=expected_version)
+
+    def bulk_review(self, action: Literal["approve", "reject"], items: list[tuple[int, int | None]], *, actor: str,
+                    reason: str | None = None) -> list[BulkOutcome]:
+        """Approve or reject several candidates (id, version seen), each through approve / reject; each
+        one's outcome reported (bot/service/review.py bulk)."""
+        from bot.service import review
+
+        return review.bulk(self.deps, action, items, actor=actor, reason=reason)
 
     def cancel(self, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
         from bot.service import review

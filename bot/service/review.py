@@ -9,6 +9,7 @@ refused with the post's new state: a reject can never lose to an earlier approve
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -170,6 +171,50 @@ def _not_past(deps: Deps, at: datetime | None, now: datetime, account: str | Non
         tz = zone_of(deps.config, account)
         raise UsageError(f"the time {iso(at, tz)} is in the past (now {iso(now, tz)}): a post cannot go out "
                          "before now; give a later time, or none for the account's next free slot")
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One candidate of a bulk review: what happened to it, or why nothing did."""
+
+    candidate_id: int
+    ok: bool
+    message: str
+    result: ReviewResult | None = None
+
+
+BULK_MAX = 100  # candidates one bulk action may name
+
+
+def bulk(deps: Deps, action: Literal["approve", "reject"], items: Sequence[tuple[int, int | None]], *,
+         actor: str, reason: str | None = None) -> list[BulkOutcome]:
+    """Approve or reject several candidates, each through the same use case (approve / reject) in its own
+    transaction: one that moved meanwhile (``items``: id and the version the reviewer saw) or is refused
+    is reported and the others still go through."""
+    from bot.errors import service_errors
+
+    if not items:
+        raise UsageError("no candidates selected")
+    if len(items) > BULK_MAX:
+        raise UsageError(f"{len(items)} candidates selected; one bulk action takes at most {BULK_MAX}")
+    if action == "reject" and not (reason or "").strip():
+        raise UsageError("a reject needs a reason")
+    out = []
+    for candidate_id, version in items:
+        try:
+            if action == "approve":
+                result = approve(deps, candidate_id, actor=actor, expected_version=version)
+                message = f"approved: post {result.post_id}"
+            else:
+                result = reject(deps, candidate_id, actor=actor, reason=str(reason), expected_version=version)
+                message = "rejected" + (f"; its post {result.post_id} was cancelled" if result.post_id else "")
+        except service_errors() as exc:
+            out.append(BulkOutcome(candidate_id, False, str(exc)))
+            continue
+        out.append(BulkOutcome(candidate_id, True, message, result))
+    log.info("event=bulk_review action=%s actor=%s done=%d refused=%d", action, actor, sum(o.ok for o in out),
+             sum(not o.ok for o in out))
+    return out
 
 
 def _publishable(deps: Deps, cand: Candidate, acc: AccountConfig) -> None:

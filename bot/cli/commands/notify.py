@@ -40,8 +40,9 @@ def notify_test(state: CliState, webhook: str | None) -> None:
 def notify_check(state: CliState) -> None:
     """From beside the daemon (e.g. cron every few minutes): tell the webhooks when the daemon's
     heartbeat went stale, and deliver notices that are due. A daemon cannot report its own death.
+    In a crontab: */5 * * * * memeloop --config /srv/memeloop/config.toml notify check
 
-    Example: */5 * * * * memeloop --config /srv/memeloop/config.toml notify check
+    Example: memeloop --config config.toml notify check
     """
     summary = state.app().notify_watch()
     click.echo(f"found={summary.found} stored={summary.stored} sent={summary.sent} retried={summary.retried} "

@@ -49,12 +49,14 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
                                      "'now', or 'best': the hour the account's posts do best, learned, among its "
                                      "best_hours and min_spacing apart); default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="With --all: do not ask for confirmation (needed when not "
+                                                     "run from a terminal).")
 @config_option
 @pass_state
 def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | Literal["best"] | None,
-            account: str | None) -> None:
+            account: str | None, yes: bool) -> None:
     """Approve candidates and schedule them for posting (--at best: when the account's audience
-    engages most, as learned from its own and imported posts).
+    engages most, as learned from its own and imported posts). --all asks first (--yes skips it).
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
     """
@@ -68,6 +70,7 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
         if not ids:
             click.echo("nothing pending to approve")
             return
+        _confirm_all(len(ids), account, yes)
     from bot.config.timefmt import iso, zone_of
 
     failed = []
@@ -82,6 +85,21 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
                    f"{iso(result.scheduled_at, zone_of(app.config, result.account))}")
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(ids)} not approved: " + "; ".join(failed))
+
+
+def _confirm_all(count: int, account: str | None, yes: bool) -> None:
+    """`approve --all` schedules every pending candidate for posting: ask on a terminal; elsewhere only
+    with --yes (a script that forgot it must not post the whole queue)."""
+    import sys
+
+    if yes:
+        return
+    what = f"{count} pending candidate{'s' if count != 1 else ''}" + (f" of {account}" if account else "")
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"--all would approve and schedule {what} without asking; standard input is not "
+                               "a terminal, so add --yes to confirm")
+    if not click.confirm(f"Approve and schedule {what} for posting?", default=False):
+        raise click.ClickException("nothing approved")
 
 
 @click.group("posts")
