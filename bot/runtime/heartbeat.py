@@ -65,10 +65,9 @@ def liveness(app: App) -> list[Liveness]:
 
 def status_report(app: App) -> dict[str, Any]:
     """Everything `memeloop status` shows, as plain data (JSON-ready)."""
+    from bot.config.timefmt import iso
     from feedback.repository import candidates as cand_repo
     from feedback.repository import generations as gen_repo
-
-    from bot.config.timefmt import iso
 
     tz = app.config.scheduler.timezone  # times of no one account: the scheduler's zone
     beats = liveness(app)

@@ -167,9 +167,9 @@ async def edit(request: Request) -> Response:
     return await _act(request, do)
 
 
-def _selected(request: Request) -> list[tuple[int, int]]:
+def _selected(request: Request) -> list[tuple[int, int | None]]:
     """The cards ticked on the board: "id:version" each (the version the reviewer saw)."""
-    out: dict[int, int] = {}
+    out: dict[int, int | None] = {}
     for raw in request.state.form.getlist("ids"):
         cid, _, version = str(raw).partition(":")
         out[int_value(cid, "candidate id", lo=1, hi=2**63 - 1)] = int_value(version, "version", lo=1)
@@ -186,9 +186,10 @@ async def bulk(request: Request) -> Response:
     """Several cards at once: the first POST shows what will happen and asks once; the confirmed POST
     runs each through the same approve / reject use case and reports every candidate's outcome."""
     web: Web = request.app.state.web
-    action = form_value(request, "action", limit=10)
-    if action not in ("approve", "reject"):
-        raise Problem(400, f"unknown bulk action {action[:20]!r} (approve or reject). Nothing was changed")
+    raw = form_value(request, "action", limit=10)
+    if raw not in ("approve", "reject"):
+        raise Problem(400, f"unknown bulk action {raw[:20]!r} (approve or reject). Nothing was changed")
+    action: Literal["approve", "reject"] = "approve" if raw == "approve" else "reject"
     items = _selected(request)
     reason = form_value(request, "reason", limit=MAX_REASON, label="reason") or (
         "rejected in the web admin" if action == "reject" else "")

@@ -55,6 +55,28 @@ def add(session: Session, *, webhook: str, event: str, key: str, payload: dict[s
     return True
 
 
+def known(session: Session, keys: list[str]) -> set[tuple[str, str]]:
+    """(webhook, key) of the stored notices among ``keys`` (one read per 500 keys)."""
+    out: set[tuple[str, str]] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        out |= {(w, k) for w, k in session.execute(select(Notification.webhook, Notification.key)
+                                                     .where(Notification.key.in_(chunk)))}
+    return out
+
+
+def add_many(session: Session, rows: list[tuple[str, str, str, dict[str, Any]]], *, now: datetime) -> int:
+    """Store (webhook, event, key, payload) rows not stored yet; the ones another process stored first are
+    skipped. Returns how many were stored."""
+    try:
+        with session.begin_nested():
+            session.add_all(Notification(webhook=w, event=e, key=k[:200], payload=p, state=NotificationState.PENDING,
+                                         attempts=0, next_attempt_at=now, created_at=now) for w, e, k, p in rows)
+        return len(rows)
+    except IntegrityError:  # a race with another scanner: one by one, skipping what it stored
+        return sum(add(session, webhook=w, event=e, key=k, payload=p, now=now) for w, e, k, p in rows)
+
+
 def due_ids(session: Session, *, now: datetime, limit: int) -> list[int]:
     rows = session.scalars(
         select(Notification.id).where(Notification.state == NotificationState.PENDING,
@@ -128,13 +150,18 @@ class Waiting:
 
 
 def waiting_for_review(session: Session) -> Waiting | None:
+    # grouped on the candidates' status index alone; the few account names are read after
     rows = session.execute(
-        select(Account.name, func.count(Candidate.id), func.max(Candidate.id))
-        .select_from(Candidate).outerjoin(Account, Account.id == Candidate.account_id)
-        .where(Candidate.status == CandidateStatus.PENDING).group_by(Account.name)).all()
+        select(Candidate.account_id, func.count(Candidate.id), func.max(Candidate.id))
+        .where(Candidate.status == CandidateStatus.PENDING).group_by(Candidate.account_id)).all()
     if not rows:
         return None
-    return Waiting({name: int(count) for name, count, _ in rows}, max(int(newest) for _, _, newest in rows))
+    names = dict(session.execute(select(Account.id, Account.name)).tuples().all())
+    per: dict[str | None, int] = {}
+    for account_id, count, _ in rows:
+        name = names.get(account_id) if account_id is not None else None
+        per[name] = per.get(name, 0) + int(count)
+    return Waiting(per, max(int(newest) for _, _, newest in rows))
 
 
 @dataclass(frozen=True)
@@ -153,10 +180,12 @@ class PostIssue:
 
 def _issues(session: Session, *conditions: Any) -> list[PostIssue]:
     rows = session.execute(
-        select(Post, Account.name, Candidate.text).join(Account, Account.id == Post.account_id)
-        .join(Candidate, Candidate.id == Post.candidate_id).where(*conditions).order_by(Post.id).limit(200)).all()
-    return [PostIssue(p.id, name, p.candidate_id, text, p.state, p.attempts, p.error_class, p.last_error,
-                      p.scheduled_at, p.updated_at) for p, name, text in rows]
+        select(Post.id, Account.name, Post.candidate_id, Candidate.text, Post.state, Post.attempts, Post.error_class,
+               Post.last_error, Post.scheduled_at, Post.updated_at)
+        .join(Account, Account.id == Post.account_id).join(Candidate, Candidate.id == Post.candidate_id)
+        .where(*conditions).order_by(Post.id).limit(200)).all()
+    return [PostIssue(post_id=r[0], account=r[1], candidate_id=r[2], text=r[3], state=r[4], attempts=r[5],
+                      error_class=r[6], last_error=r[7], scheduled_at=r[8], updated_at=r[9]) for r in rows]
 
 
 def failed_posts(session: Session, *, since: datetime) -> list[PostIssue]:

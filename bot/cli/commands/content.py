@@ -243,7 +243,6 @@ def thread_approve(state: CliState, candidate_id: int, at: datetime | None, acco
     Example: memeloop thread approve 12 --at now
     """
     from bot.cli import actor
-
     from bot.config.timefmt import iso, zone_of
 
     result = state.app().approve_thread(candidate_id, actor=actor(), at=at, account=account)
