@@ -182,12 +182,13 @@ def _step(console, text: str, fn: Callable):
 
 
 def _round(app: App, clock: SimClock, console) -> RoundReport:
+    from bot.core.kinds import content_kind
     from bot.runtime.jobs import run_generate_child
     from bot.service.maintenance import one_per_image
 
     generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
-        what = "meme captioner (beam search)" if plan.generator == "meme" else "GAN image + GPT-2 captions"
+        what = content_kind(plan.generator).what
         outcome = _step(console, f"generating with the {what} in a child process",
                         lambda i=index: run_generate_child(app.deps, ACCOUNT, i))
         generated[plan.generator] = outcome.status

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.core.kinds import Kind
 from bot.errors import UsageError
 from bot.service.content_checks import (
     MAX_CAPTIONS,
@@ -97,10 +98,10 @@ def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audi
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return photo_drafts(writer, list(zip(photos, images, found)), req, prefix)
 
-    models = Models("photo", f"{topics.version}+{writer.version}"[:64], make,
+    models = Models(Kind.PHOTO, f"{topics.version}+{writer.version}"[:64], make,
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": n,
                      "photos": [str(p) for p in photos]})
-    req = GenerateRequest(account=name, generator="photo", count=n * len(photos), seed=seed, tone=tone,
+    req = GenerateRequest(account=name, generator=Kind.PHOTO, count=n * len(photos), seed=seed, tone=tone,
                           audience=audience)
     try:
         run = run_generation(deps, req, models=models)
@@ -181,10 +182,10 @@ def make_meme(deps: Deps, text: str, *, account: str | None, template: str | Non
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
-    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
+    models = Models(Kind.TEXTMEME, matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
                     more=False)  # the user's one text: another seed would only place it again
     try:
-        run = run_generation(deps, GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
+        run = run_generation(deps, GenerateRequest(account=name, generator=Kind.TEXTMEME, count=1, seed=seed),
                              models=models)
     finally:
         deps.content_models().served()

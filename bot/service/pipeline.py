@@ -24,6 +24,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.deps import Deps
+from bot.core.kinds import Kind, content_kind
 from bot.core.media import Media, MediaStore
 from feedback.states import CandidateStatus
 
@@ -37,7 +38,7 @@ Verdict = tuple[CandidateStatus, str | None]  # (status, reason) of one draft
 @dataclass(frozen=True)
 class GenerateRequest:
     account: str
-    generator: str  # meme | post
+    generator: str  # a content kind (bot.core.kinds); scheduled runs: meme | post
     count: int
     seed: int
     tone: str | None = None
@@ -94,11 +95,10 @@ def load_models(config: Config, generator: str) -> Models:
     from bot.core.threads import pin_threads
 
     pin_threads(config.generator.threads)
-    if generator == "meme":
-        return _meme_models(config)
-    if generator == "post":
-        return _post_models(config)
-    raise ValueError(f"unknown generator {generator!r} (use meme or post)")
+    loader = _LOADERS.get(generator)
+    if loader is None:
+        raise ValueError(f"unknown generator {generator!r} (use {' or '.join(_LOADERS)})")
+    return loader(config)
 
 
 def _meme_models(config: Config) -> Models:
@@ -108,7 +108,7 @@ def _meme_models(config: Config) -> Models:
     cfg = config.generator.meme
     captioner = load_captioner(cfg.bundle, _encoder(config))
     templates = all_templates(config)
-    return Models("meme", str(captioner.version), lambda req, conf, prefix: meme_drafts(
+    return Models(Kind.MEME, str(captioner.version), lambda req, conf, prefix: meme_drafts(
         captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
 
 
@@ -120,9 +120,13 @@ def _post_models(config: Config) -> Models:
     cfg = config.generator.post
     gan, writer = load_gan(cfg.gan_bundle), load_writer(writer_path(config))
     version = f"{str(gan.version)[:31]}+{str(writer.version)[:32]}"
-    return Models("post", version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
+    return Models(Kind.POST, version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
                   {"gan": str(cfg.gan_bundle or "demo"),
                    "writer": cfg.writer_model or str(cfg.writer_bundle or "demo")})
+
+
+# the kinds a scheduled generate job makes (bot.core.kinds.SCHEDULED) and how their models load
+_LOADERS: dict[str, Callable[[Config], Models]] = {Kind.MEME: _meme_models, Kind.POST: _post_models}
 
 
 def _encoder(config: Config):
@@ -266,7 +270,7 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
         with deps.tx() as session:
             timings["total_s"] = round(time.perf_counter() - started, 3)
             params = {"count": req.count, "tone": req.tone, "audience": req.audience, "seed": req.seed,
-                      "rounds": rounds + 1, **_generator_params(deps.config, req.generator), **models.info}
+                      "rounds": rounds + 1, **content_kind(req.generator).run_settings(deps.config), **models.info}
             gen_repo.finish_generation(session, generation_id, model_version=models.version, params=params,
                                        timings=timings, now=deps.clock())
     except Exception as exc:  # record, then let the CLI turn it into a message and exit 1
@@ -316,14 +320,6 @@ class _timed:
         self.timings[self.key] = round(self.timings.get(self.key, 0.0) + time.perf_counter() - self.t0, 3)
 
 
-def _generator_params(config: Config, generator: str) -> dict[str, Any]:
-    if generator == "meme":
-        m = config.generator.meme
-        return {"beam_width": m.beam_width, "images_per_run": m.images_per_run,
-                "forward_per_image": m.forward_per_image}
-    return {"captions_per_image": config.generator.post.captions_per_image}
-
-
 def _start_generation(deps: Deps, req: GenerateRequest) -> int:
     from feedback.repository import candidates as cand_repo
 
@@ -371,7 +367,7 @@ def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
                              template_ids, banned=gates.banned)
-        per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
+        per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
         _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
             _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
@@ -460,10 +456,6 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
             continue
         why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
         verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
-
-
-def _per_image(config: Config, generator: str) -> int:
-    return config.generator.meme.forward_per_image if generator == "meme" else 1
 
 
 def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import AccountConfig, ConfigError
 from bot.core.deps import Deps
+from bot.core.kinds import content_kind
 from bot.publishers.base import (
     AuthError,
     ChallengeRequired,
@@ -191,14 +192,14 @@ def _publish_job(deps: Deps, job: Job, owner: str) -> tuple[Outcome, datetime | 
     publisher = None
     try:
         publisher = deps.publisher(job.account)
-        if job.generator == "story":  # a thread: part by part (bot/service/story_publish.py)
+        if content_kind(job.generator).thread:  # part by part (bot/service/story_publish.py)
             from bot.service import story_publish
 
-            if story_publish.chains(acc.platform):
+            if publisher.threads:
                 result = story_publish.publish_thread(deps, job, acc, publisher)
                 _record_published(deps, job, owner, result, publisher)
                 return Outcome.PUBLISHED, None
-            job = story_publish.as_single_post(job)
+            job = story_publish.as_single_post(job, acc.platform)
         prepared = prepare_post(acc, job)
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator}
@@ -323,7 +324,7 @@ def reconcile_unconfirmed(deps: Deps, *, now: datetime | None = None) -> int:
             _store_rate_limits(session, deps, account_id, publisher, now)
             taken = posts_repo.remote_ids_taken(session, account_id)
         for post in posts:
-            settled += _settle_one(deps, post, jobs[post.id], remote, taken, now)
+            settled += _settle_one(deps, post, jobs[post.id], remote, taken, now, threads=publisher.threads)
     return settled
 
 
@@ -357,13 +358,14 @@ def release_in_flight(deps: Deps, *, owner: str) -> list[int]:
     return ids
 
 
-def _settle_one(deps: Deps, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:
+def _settle_one(deps: Deps, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime, *,
+                threads: bool) -> int:
     from bot.publishers.matching import expected_texts, find_match
 
-    if job.generator == "story":  # a thread is settled part by part
+    if content_kind(job.generator).thread:  # a thread is settled part by part
         from bot.service import story_publish
 
-        if story_publish.chains(deps.config.account(job.account).platform):
+        if threads:  # the account's publisher took it as a chain
             return story_publish.reconcile_thread(deps, post, job, remote, now)
     texts = expected_texts(job.text, lambda: prepare_post(deps.config.account(job.account), job).text)
     match = find_match(remote, marker=post.marker, texts=texts, since=post.scheduled_at - RECONCILE_MARGIN,

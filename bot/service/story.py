@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.core.kinds import Kind, content_kind
 from bot.errors import UsageError
 from bot.service import review
 from bot.service.content import Made, made_by, resolve_account
@@ -134,10 +135,10 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
 
         threads.set_lineage(session, row.id, 0, [(item["text"], item) for item in draft.params["lineage"]], now)
 
-    models = Models("story", f"{topics.version}+{writer.version}"[:64], make,
+    models = Models(Kind.STORY, f"{topics.version}+{writer.version}"[:64], make,
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": 1},
                     on_stored=stored)
-    req = GenerateRequest(account=name, generator="story", count=1, seed=seed, tone=tone, audience=audience)
+    req = GenerateRequest(account=name, generator=Kind.STORY, count=1, seed=seed, tone=tone, audience=audience)
     try:
         run = run_generation(deps, req, models=models)
     finally:
@@ -163,7 +164,7 @@ def thread(deps: Deps, candidate_id: int) -> Thread:
 
     with deps.tx() as session:
         cand = cand_repo.get_candidate(session, candidate_id)
-        if cand.generator != "story":
+        if not content_kind(cand.generator).thread:
             raise UsageError(f"candidate {candidate_id} is a {cand.generator} candidate, not a story thread")
         rows = threads.lineage(session, candidate_id)
         return Thread(cand.id, cand.status, tuple(split_parts(cand.text)),
