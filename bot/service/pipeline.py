@@ -244,7 +244,9 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
     from feedback.repository import generations as gen_repo
 
     req = with_defaults(deps.config, req)
-    generation_id = req.generation_id or _start_generation(deps, req)
+    generation_id = req.generation_id or open_generation(
+        deps, req.account, req.generator, {"count": req.count, "tone": req.tone, "audience": req.audience},
+        seed=req.seed)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
@@ -320,14 +322,15 @@ class _timed:
         self.timings[self.key] = round(self.timings.get(self.key, 0.0) + time.perf_counter() - self.t0, 3)
 
 
-def _start_generation(deps: Deps, req: GenerateRequest) -> int:
+def open_generation(deps: Deps, account: str, generator: str, params: dict[str, Any], *, seed: int) -> int:
+    """The generations row of a run about to start (model version filled in when it finishes); the
+    daemon opens it before it starts the child, a run in this process opens its own."""
     from feedback.repository import candidates as cand_repo
 
     with deps.tx() as session:
         return cand_repo.start_generation(
-            session, generator=req.generator, account_id=deps.account_ids[req.account], model_version="",
-            params={"count": req.count, "tone": req.tone, "audience": req.audience}, seed=req.seed,
-            now=deps.clock()).id
+            session, generator=generator, account_id=deps.account_ids[account], model_version="",
+            params=params, seed=seed, now=deps.clock()).id
 
 
 def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
