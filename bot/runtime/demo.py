@@ -292,7 +292,7 @@ def _engagement(app: App, published) -> dict[str, tuple[int, int, int]]:
                                                                 now=app.clock())}
     out: dict[str, tuple[int, int, int]] = {}
     for post in published:
-        generator = app.candidate(post.candidate_id)["generator"]
+        generator = app.candidate(post.candidate_id).generator
         m = readings.get(post.remote_id)
         n, likes, reposts = out.get(generator, (0, 0, 0))
         out[generator] = (n + 1, likes + ((m.likes or 0) if m else 0), reposts + ((m.reposts or 0) if m else 0))
