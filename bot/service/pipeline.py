@@ -18,15 +18,21 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.core.deps import Deps
 from bot.core.kinds import Kind, content_kind
 from bot.core.media import Media, MediaStore
 from feedback.states import CandidateStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from generator.types import Template
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +135,7 @@ def _post_models(config: Config) -> Models:
 _LOADERS: dict[str, Callable[[Config], Models]] = {Kind.MEME: _meme_models, Kind.POST: _post_models}
 
 
-def _encoder(config: Config):
+def _encoder(config: Config) -> Any:
     """The meme bundle's image encoder built on an installed Keras model (encoder_model), or None (the
     captioner builds its own on first use)."""
     from bot.core.modelstore import encoder_weights
@@ -146,7 +152,7 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
     return max(minimum, math.ceil(count / max(1, per_image)))
 
 
-def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
 
@@ -176,7 +182,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     return drafts
 
 
-def template_image(path) -> Any:
+def template_image(path: str | Path) -> Any:
     """A template's picture as RGB, decoded once per process while its file stays the same (a warm
     worker renders the same few templates run after run; render_meme never changes its input)."""
     stat = Path(path).stat()
@@ -190,7 +196,7 @@ def _decoded(path: str, _mtime_ns: int, _size: int) -> Any:
     return open_image(path, animated="first_frame").convert("RGB")
 
 
-def template_features(captioner, paths: Sequence, config: Config, *, also: Sequence = ()):
+def template_features(captioner: Any, paths: Sequence[Path], config: Config, *, also: Sequence[Path] = ()) -> Any:
     """Features from the on-disk cache beside the media folder; the encoder loads only for new images,
     and then encodes every template in ``also`` it has not seen, once."""
     from generator.meme.feature_cache import FeatureFile
@@ -203,7 +209,7 @@ def template_features(captioner, paths: Sequence, config: Config, *, also: Seque
     return features
 
 
-def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+def post_drafts(gan: Any, writer: Any, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """One GAN image per queued post, each with captions_per_image captions to choose from."""
     import numpy as np
 
@@ -318,7 +324,7 @@ class _timed:
     def __enter__(self) -> None:
         self.t0 = time.perf_counter()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.timings[self.key] = round(self.timings.get(self.key, 0.0) + time.perf_counter() - self.t0, 3)
 
 
@@ -345,7 +351,7 @@ def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
     return out
 
 
-def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
+def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
            drafts: Sequence[Draft], media: Sequence[Media], *, queued: int = 0) -> dict[str, int]:
     """Gates, safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction.
     ``queued``: candidates earlier rounds of this run already queued. The counts include
@@ -387,7 +393,7 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now,
+def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now: datetime,
               template_ids: dict[str, int] | None = None, banned: Sequence[str] = ()) -> list[Verdict]:
     """[status, reason] per item: refused by a gate, unsafe (the shipped list, safety.extra_words, the
     brand's banned words and topics) or about a sensitive topic -> filtered, near-duplicate of an
@@ -461,7 +467,7 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
         verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
 
 
-def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):
+def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent: Any) -> Any:
     from zoneinfo import ZoneInfo
 
     from bot.service.slots import next_slot
@@ -476,7 +482,7 @@ def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):
                        audience=draft.audience, recent=recent)
 
 
-def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
+def _template_ids(session: Session, drafts: Sequence[Draft], now: datetime) -> dict[str, int]:
     from feedback.repository import templates as tpl_repo
 
     ids: dict[str, int] = {}
@@ -490,9 +496,9 @@ def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
     return ids
 
 
-def _add(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
+def _add(session: Session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
          med: Media, predicted: tuple[float, dict], template_ids: dict[str, int], status: str,
-         reason: str | None, now) -> None:
+         reason: str | None, now: datetime) -> None:
     from bot.service.pipeline_gates import gate_of
     from feedback.repository import candidates as cand_repo
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from threading import Event
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import AccountConfig, ConfigError
 from bot.core.deps import Deps
@@ -40,6 +40,9 @@ from generator import GeneratorError
 from generator.alttext import labels_of
 
 if TYPE_CHECKING:
+    from PIL import Image
+    from sqlalchemy.orm import Session
+
     from bot.publishers.base import Publisher
     from generator.platforms import PreparedPost
 
@@ -104,7 +107,7 @@ class Job:
     gan: bool = False  # the image is a GAN's (posts; stories of gan:SEED)
 
 
-def _job_of(session, deps: Deps, post: Post) -> Job:
+def _job_of(session: Session, deps: Deps, post: Post) -> Job:
     cand = cand_repo.get_candidate(session, post.candidate_id)
     name = deps.account_name(post.account_id) or f"#{post.account_id}"
     return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
@@ -131,7 +134,7 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     return prepare_for(account, image, job.text, template_name=job.template_name, alt_text=alt)
 
 
-def prepare_for(account: AccountConfig, image, text: str, *, template_name: str | None = None,
+def prepare_for(account: AccountConfig, image: Image.Image, text: str, *, template_name: str | None = None,
                 alt_text: str | None = None) -> PreparedPost:
     """The account's platform preflight of (image, text): the ONE call both publishing and the
     generation pipeline's publishability gate make. Raises generator.PreflightError."""
@@ -145,7 +148,7 @@ def prepare_for(account: AccountConfig, image, text: str, *, template_name: str 
     return prepare(account.platform, image, text, **options)
 
 
-def describe(generator: str, text: str, **what) -> str:
+def describe(generator: str, text: str, **what: Any) -> str:
     """Alt text for a candidate's image (generator.alttext): per kind, no hashtags."""
     from generator.alttext import describe as alt
 
@@ -214,7 +217,7 @@ def _publish_job(deps: Deps, job: Job, owner: str) -> tuple[Outcome, datetime | 
     return Outcome.PUBLISHED, None
 
 
-def _store_rate_limits(session, deps: Deps, account_id: int, publisher: Publisher | None, now: datetime) -> None:
+def _store_rate_limits(session: Session, deps: Deps, account_id: int, publisher: Publisher | None, now: datetime) -> None:
     if publisher is None:
         return
     for reading in publisher.drain_rate_limits():
@@ -222,7 +225,7 @@ def _store_rate_limits(session, deps: Deps, account_id: int, publisher: Publishe
                           remaining=reading.remaining, reset_at=reading.reset_at, now=now)
 
 
-def _settle_published(session, job_post_id: int, candidate_id: int, *, owner: str | None, result: Published,
+def _settle_published(session: Session, job_post_id: int, candidate_id: int, *, owner: str | None, result: Published,
                       now: datetime) -> bool:
     note = "; ".join(result.notes) or None
     moved = posts_repo.mark_published(session, job_post_id, owner=owner, remote_id=result.remote_id,

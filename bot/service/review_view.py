@@ -16,6 +16,7 @@ from bot.service.read_models import (
     Ranking,
     SiblingBeam,
 )
+from feedback.models import Candidate
 from feedback.repository import candidates as cand_repo
 from feedback.repository import reviews
 
@@ -54,7 +55,7 @@ def candidate_detail(session: Session, candidate_id: int, *, now: datetime) -> C
     )
 
 
-def reading_of(c) -> str | None:
+def reading_of(c: Candidate) -> str | None:
     """What a candidate's photo was read as and how sure, in words (photo captions and stories)."""
     from generator.photo_topics import reading_words
 

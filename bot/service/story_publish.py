@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.kinds import content_kind, platform_texts
 from bot.publishers.base import (
@@ -31,11 +31,15 @@ from bot.publishers.base import (
 from feedback.repository import threads
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.config import AccountConfig
     from bot.core.deps import Deps
-    from bot.publishers.base import Publisher, RemotePost
+    from bot.publishers.base import MetricsReading, Publisher, RemotePost
     from bot.service.publishing import Job
     from feedback.models import Post
+    from feedback.polling import Counts
+    from generator.platforms import PreparedPost
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
@@ -46,7 +50,7 @@ def as_single_post(job: Job, platform: str) -> Job:
     return replace(job, text=platform_texts(content_kind(job.generator), job.text, platform, threads=False)[0])
 
 
-def _text_only(platform: str, text: str):
+def _text_only(platform: str, text: str) -> PreparedPost:
     from generator.platforms import PreparedPost
 
     return PreparedPost(platform, b"", "", text, "", 0, 0, ())
@@ -156,7 +160,7 @@ def reconcile_thread(deps: Deps, post: Post, job: Job, remote: Sequence[RemotePo
     return int(moved)
 
 
-def settle_thread(deps: Deps, post: Post, job: Job, remote, now: datetime) -> str:
+def settle_thread(deps: Deps, post: Post, job: Job, remote: Sequence[RemotePost], now: datetime) -> str:
     """Reconciliation of an unconfirmed thread, part by part: parts left 'sending' that are on the
     platform become published; then the post is published (every part out) or due again (it
     resumes at the next part). Returns the outcome."""
@@ -182,7 +186,7 @@ def settle_thread(deps: Deps, post: Post, job: Job, remote, now: datetime) -> st
 
 # -- engagement: polled per part, rolled up per thread ----------------------------------------
 
-def part_remote_ids(session, post_ids: Sequence[int]) -> dict[int, list[str]]:
+def part_remote_ids(session: Session, post_ids: Sequence[int]) -> dict[int, list[str]]:
     """Remote ids of every published part, by post, for the posts that are threads."""
     from sqlalchemy import select
 
@@ -198,7 +202,8 @@ def part_remote_ids(session, post_ids: Sequence[int]) -> dict[int, list[str]]:
     return out
 
 
-def roll_up(readings: Sequence, remote_ids: Sequence[str]):
+def roll_up(readings: Sequence[MetricsReading | None], remote_ids: Sequence[str]
+            ) -> tuple[Counts, dict[str, Any]]:
     """A thread's counts: each counter summed over its parts (unknown where no part knows it), and
     the per-part readings kept in the snapshot's raw JSON."""
     from feedback.polling import COUNT_FIELDS, Counts
