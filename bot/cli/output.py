@@ -7,9 +7,12 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 FORMATS = ("table", "json", "csv")
 
@@ -59,10 +62,14 @@ def _csv_cell(value: Any, tz: str | None = None) -> Any:
 Zone = Callable[[Mapping[str, Any]], str]
 
 
-def emit(rows: Sequence[Mapping[str, Any]], fmt: str, *, columns: Sequence[str] | None = None,
+def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, columns: Sequence[str] | None = None,
          title: str | None = None, empty: str = "nothing to show", zone: Zone | None = None) -> None:
-    """Print rows as a table, JSON or CSV. ``zone``: the time zone a row's times are shown in (its
-    account's: bot.config.timefmt.zone_of); default UTC."""
+    """Rows (mappings, or read models: their fields in order are the columns) as a table, JSON or CSV.
+    ``zone``: the time zone a row's times are shown in (its account's: bot.config.timefmt.zone_of);
+    default UTC."""
+    from bot.service.read_models import as_row
+
+    rows = [as_row(r) for r in items]
     columns = list(columns or (rows[0].keys() if rows else []))
 
     def tz(row: Mapping[str, Any]) -> str | None:

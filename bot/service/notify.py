@@ -35,6 +35,8 @@ from bot.publishers.webhooks import Delivery, DeliveryOutcome, Notice, body_for,
 from feedback.repository import notifications as repo
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.config import Config, WebhookConfig
     from bot.core.deps import Deps
 
@@ -70,7 +72,7 @@ def _quote(text: str) -> str:
     return one_line if len(one_line) <= TEXT_MAX else one_line[:TEXT_MAX - 1] + "…"
 
 
-def _review_waiting(deps: Deps, session, now: datetime) -> list[Notice]:
+def _review_waiting(deps: Deps, session: Session, now: datetime) -> list[Notice]:
     waiting = repo.waiting_for_review(session)
     if waiting is None:
         return []
@@ -89,7 +91,7 @@ def _review_waiting(deps: Deps, session, now: datetime) -> list[Notice]:
                                                  "per_account": {k or "": v for k, v in waiting.per_account.items()}})]
 
 
-def _post_notices(deps: Deps, session, now: datetime) -> list[Notice]:
+def _post_notices(deps: Deps, session: Session, now: datetime) -> list[Notice]:
     cfg = deps.config.notifications
     out = []
     for p in repo.failed_posts(session, since=now - LOOKBACK):
@@ -118,7 +120,7 @@ def _post_data(p: repo.PostIssue, tz: str) -> dict[str, Any]:
             "scheduled_at": iso(p.scheduled_at, tz), "since": iso(p.updated_at, tz)}
 
 
-def _paused(deps: Deps, session, now: datetime) -> list[Notice]:
+def _paused(deps: Deps, session: Session, now: datetime) -> list[Notice]:
     out = []
     for a in repo.paused_accounts(session, now=now):
         tz = zone_of(deps.config, a.account)

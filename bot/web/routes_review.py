@@ -67,7 +67,7 @@ async def board(request: Request) -> Response:
     pages = max(1, -(-page.total // limit))
     return render(request, "board.html", page=page, flt=flt, page_no=page_no, pages=pages,
                   statuses=CANDIDATE_STATUSES, query=_query_without_page(request),
-                  slots=await _slots(web, {c["account"] for c in page.cards if c["status"] == "pending"}))
+                  slots=await _slots(web, {c.account for c in page.cards if c.status == "pending"}))
 
 
 async def _slots(web: Web, accounts: set[str | None]) -> dict[str | None, list[datetime]]:
@@ -194,10 +194,12 @@ async def bulk(request: Request) -> Response:
     reason = form_value(request, "reason", limit=MAX_REASON, label="reason") or (
         "rejected in the web admin" if action == "reject" else "")
     if form_value(request, "confirm", limit=10) != "yes":
-        cards = []
+        cards: list[dict[str, object]] = []
         for cid, version in items:
             try:
-                cards.append(await web.call(web.app.card, cid) | {"seen_version": version})
+                found = await web.call(web.app.card, cid)
+                cards.append({"id": cid, "seen_version": version, "account": found.account, "status": found.status,
+                              "version": found.version, "text": found.text})
             except service_errors() as exc:
                 cards.append({"id": cid, "seen_version": version, "problem": status_of(exc)[1]})
         return render(request, "bulk.html", action=action, cards=cards, reason=reason, outcomes=None,
