@@ -158,6 +158,14 @@ def known_secret_values(cfg: Config, environ: Mapping[str, str] | None = None) -
                 stack.extend(item.values())
             elif isinstance(item, str):
                 values.add(item)
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        in_url = urlsplit(cfg.storage.url).password  # a password written into storage.url itself
+    except ValueError:
+        in_url = None
+    if in_url:
+        values |= {in_url, unquote(in_url)}
     values |= REDACTOR.values()
     return {v for v in values if len(v) >= 4}
 

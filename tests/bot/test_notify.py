@@ -233,6 +233,13 @@ def test_no_token_or_password_reaches_a_body_or_the_database(tmp_path, clock, mo
 
 # -- the events ----------------------------------------------------------------------------------------
 
+def test_secret_values_include_a_password_written_into_storage_url(tmp_path):
+    from bot.config.secrets import known_secret_values
+
+    cfg = parse_config('[storage]\nurl = "postgresql+psycopg://bot:s3cr%40t-pw@db:5432/memeloop"\n', base=tmp_path)
+    assert {"s3cr%40t-pw", "s3cr@t-pw"} <= known_secret_values(cfg, environ={})
+
+
 def test_candidates_waiting_are_batched(tmp_path, clock, secret_env):
     with receiver(200) as hook:
         app = _app(tmp_path, clock, hooks(json_hook(hook.url), review_every='"1h"'))
