@@ -93,7 +93,18 @@ def status_report(app: App) -> dict[str, Any]:
                   "last_run": _shown(info.get("last_run"), tz)} for job_id, info in sorted(jobs.items())],
         "candidates": counts,
         "generations": recent,
+        **_notices(app),
     }
+
+
+def _notices(app: App) -> dict[str, Any]:
+    """The webhook outbox by state (only when webhooks are configured)."""
+    if not app.config.notifications.webhooks:
+        return {}
+    from feedback.repository import notifications
+
+    with app.tx() as session:
+        return {"notifications": notifications.count_by_state(session)}
 
 
 def _shown(stored: Any, tz: str) -> str | None:

@@ -129,6 +129,11 @@ def recent(session: Session, *, limit: int, states: tuple[str, ...] | None = Non
     return [_row(n) for n in session.scalars(query)]
 
 
+def count_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()
+    return {state: int(n) for state, n in rows}
+
+
 def latest(session: Session, event: str) -> Row | None:
     n = session.scalar(select(Notification).where(Notification.event == event)
                        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(1))
@@ -156,7 +161,7 @@ def waiting_for_review(session: Session) -> Waiting | None:
         .where(Candidate.status == CandidateStatus.PENDING).group_by(Candidate.account_id)).all()
     if not rows:
         return None
-    names = dict(session.execute(select(Account.id, Account.name)).tuples().all())
+    names: dict[int, str] = {i: n for i, n in session.execute(select(Account.id, Account.name))}
     per: dict[str | None, int] = {}
     for account_id, count, _ in rows:
         name = names.get(account_id) if account_id is not None else None

@@ -143,6 +143,9 @@ def test_given_up_after_max_attempts(tmp_path, clock, secret_env):
         (row,) = _rows(app)
         assert row.state == "failed" and row.attempts == 3
         assert row.last_error == "gave up after 3 attempts: HTTP 503"
+        from bot.runtime.heartbeat import status_report
+
+        assert status_report(app)["notifications"] == {"failed": 1}
         assert len(hook.received) == 3
         assert delays[0] == timedelta(seconds=10)  # then 15 s: the backoff is capped
         app.close()

@@ -203,6 +203,10 @@ def _render_status(report: dict) -> None:
         console.print(table)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report["candidates"].items())) or "none"
     console.print(f"candidates: {counts}")
+    if "notifications" in report:
+        n = report["notifications"]
+        failed = f", {n['failed']} given up (memeloop notify list --state failed)" if n.get("failed") else ""
+        console.print(f"notifications: {n.get('pending', 0)} waiting to be delivered, {n.get('sent', 0)} sent{failed}")
     for g in report["generations"]:
         err = f" [red]{escape(g['error'])}[/red]" if g["error"] else ""
         console.print(f"generation {g['id']} {g['generator']} {g['status']} at {g['started_at']}{err}")
