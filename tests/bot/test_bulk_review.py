@@ -23,11 +23,11 @@ def site(write_config, tmp_path, clock):
 
 
 def _statuses(site) -> list[str]:
-    return [site.candidate(cid)["status"] for cid in site.ids]
+    return [site.candidate(cid).status for cid in site.ids]
 
 
 def _ticked(site, *cids: int) -> list[str]:
-    return [f"{cid}:{site.candidate(cid)['version']}" for cid in cids]
+    return [f"{cid}:{site.candidate(cid).version}" for cid in cids]
 
 
 def test_the_board_has_a_checkbox_per_card_and_one_bulk_form(site):
@@ -112,7 +112,7 @@ def test_a_past_at_is_refused_not_moved(site, run_cli, clock):
     cfg = str(site.app.config.path)
     past = run_cli("--config", cfg, "approve", str(site.ids[0]), "--at", "2020-03-01T09:00")
     assert past.code == 2 and "is in the past" in past.err and "--at" in past.err
-    assert site.candidate(site.ids[0])["status"] == "pending"
+    assert site.candidate(site.ids[0]).status == "pending"
     with pytest.raises(UsageError, match=r"the time 2026-01-05T11:00\+00:00 is in the past"):
         site.app.approve(site.ids[0], actor="ann", at=clock() - timedelta(hours=1))
     web = site.post(f"/board/{site.ids[0]}/approve", {"version": "1", "at": "2026-01-05T10:00"}, fragment=False)
