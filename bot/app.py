@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from bot.publishers.base import Publisher
     from bot.service.content import CaptionResult, MakeResult
     from bot.service.history_import import ImportResult
-    from bot.service.notify import NotifySummary, TestResult
+    from bot.service.notify import NotifySummary, WebhookCheck
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.read_models import (
@@ -212,7 +212,7 @@ class App:
 
         return notify.watch(self.deps)
 
-    def notify_test(self, webhook: str | None = None) -> list[TestResult]:
+    def notify_test(self, webhook: str | None = None) -> list[WebhookCheck]:
         from bot.service import notify
 
         return notify.send_test(self.deps, webhook)

@@ -59,7 +59,7 @@ class NotifySummary:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class WebhookCheck:
     webhook: str
     ok: bool
     detail: str
@@ -319,7 +319,7 @@ def watch(deps: Deps, *, me: str | None = None) -> NotifySummary:
     return summary
 
 
-def send_test(deps: Deps, webhook: str | None = None) -> list[TestResult]:
+def send_test(deps: Deps, webhook: str | None = None) -> list[WebhookCheck]:
     """`memeloop notify test`: one test notice to each (or the named) webhook, now, outside the outbox."""
     cfg = deps.config.notifications
     hooks = [cfg.webhook(webhook)] if webhook else list(cfg.webhooks)
@@ -336,7 +336,7 @@ def send_test(deps: Deps, webhook: str | None = None) -> list[TestResult]:
         try:
             result = post_notice(deps.config, hook, notice, f"test-{int(now.timestamp())}")
         except ConfigError as exc:
-            out.append(TestResult(hook.name, False, str(exc)))
+            out.append(WebhookCheck(hook.name, False, str(exc)))
             continue
-        out.append(TestResult(hook.name, result.outcome is DeliveryOutcome.DELIVERED, result.detail))
+        out.append(WebhookCheck(hook.name, result.outcome is DeliveryOutcome.DELIVERED, result.detail))
     return out
