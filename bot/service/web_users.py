@@ -163,6 +163,7 @@ def start_session(deps: Deps, user: str, *, now: datetime) -> str:
             if user_id is None:
                 raise NotFound(f"there is no web user named {user!r}")
         users.add_session(session, token_hash(token), user_id=user_id, now=now, expires_at=now + SESSION_MAX)
+        users.prune_sessions(session, now=now, idle_before=now - SESSION_IDLE)  # ended ones nobody came back to
     return token
 
 
