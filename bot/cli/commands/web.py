@@ -118,10 +118,8 @@ def links_create(state: CliState, kind: str, target: int, label: str, days: int,
 
     Example: memeloop links create post 12 --label "client Ann" --days 3
     """
-    from feedback.clock import utcnow
-
-    made = state.app().create_review_link(kind, target, label=label, actor=actor, now=utcnow(),
-                                          ttl=timedelta(days=days))
+    app = state.app()
+    made = app.create_review_link(kind, target, label=label, actor=actor, now=app.clock(), ttl=timedelta(days=days))
     click.echo(f"{base_url.rstrip('/')}/r/{made.token}")
     click.echo(f"link {made.link.id} for {kind} {target} ({made.link.label}) expires "
                f"{made.link.expires_at:%Y-%m-%d %H:%M} UTC; it is shown only this once", err=True)
@@ -136,12 +134,11 @@ def links_list(state: CliState, fmt: str) -> None:
 
     Example: memeloop links list --json
     """
-    from feedback.clock import utcnow
-
-    now = utcnow()
+    app = state.app()
+    now = app.clock()
     rows = [{"id": r.id, "kind": r.kind, "candidate": r.candidate_id, "post": r.post_id, "label": r.label,
              "created_by": r.created_by, "expires_at": r.expires_at, "state": r.state(now), "decision": r.decision,
-             "comment": r.comment} for r in state.app().review_links()]
+             "comment": r.comment} for r in app.review_links()]
     emit(rows, fmt, title="review links", empty="no review links (make one with `memeloop links create`)")
 
 
@@ -155,7 +152,6 @@ def links_revoke(state: CliState, link_id: int, actor: str) -> None:
 
     Example: memeloop links revoke 3
     """
-    from feedback.clock import utcnow
-
-    state.app().revoke_review_link(link_id, actor=actor, now=utcnow())
+    app = state.app()
+    app.revoke_review_link(link_id, actor=actor, now=app.clock())
     click.echo(f"review link {link_id} revoked")
