@@ -195,3 +195,25 @@ def test_viewers_cannot_make_links(site):
                                       "label": "x"})
     assert got.status_code == 403 and not site.app.review_links()
     assert viewer.get("/links").status_code == 403
+
+
+def test_two_holders_pressing_at_once_decide_once(site, wall):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.service.review_links import LinkGone
+
+    made = site.app.create_review_link("candidate", site.ids[2], label="two phones", actor="eve", now=wall())
+
+    def press(decision: str) -> str:
+        try:
+            site.app.decide_review_link(made.token, decision, comment=None, now=wall())
+            return decision
+        except LinkGone as exc:
+            return exc.state
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(press, ["approve", "reject"] * 4))
+    decided = [o for o in outcomes if o in ("approve", "reject")]
+    assert len(decided) == 1 and outcomes.count("used") == 7
+    assert site.app.candidate(site.ids[2])["status"] == {"approve": "approved", "reject": "rejected"}[decided[0]]
+    assert len([a for a in audit(site, site.ids[2]) if a[1] == "link:two phones"]) == 1
