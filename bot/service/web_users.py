@@ -18,7 +18,10 @@ from bot.errors import UsageError
 from feedback import Conflict
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.core.deps import Deps
+    from feedback.repository.users import UserRow
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -107,15 +110,15 @@ def add_user(deps: Deps, name: str, password: str, *, replace: bool = False, rol
             users.drop_sessions_of(session, name)
 
 
-def list_users(deps: Deps) -> list:
-    """Every web user with their role, last login and live sessions (feedback.repository.users.UserRow)."""
+def list_users(deps: Deps) -> list[UserRow]:
+    """Every web user with their role, last login and live sessions."""
     from feedback.repository import users
 
     with deps.tx() as session:
         return users.list_users(session)
 
 
-def _keep_an_admin(session, name: str, change: str) -> None:
+def _keep_an_admin(session: Session, name: str, change: str) -> None:
     from feedback.repository import users
 
     if users.role_of(session, name) == Role.ADMIN and users.count_role(session, Role.ADMIN) == 1:

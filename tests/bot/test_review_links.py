@@ -67,11 +67,11 @@ def test_a_client_approves_a_candidate_once_with_a_comment(site):
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
     done = holder.post(url, data={"decision": "approve", "comment": "love it", "version": version})
     assert done.status_code == 200 and "Approved; it is scheduled for" in done.text
-    assert site.app.candidate(site.ids[2])["status"] == "approved"
+    assert site.app.candidate(site.ids[2]).status == "approved"
     assert audit(site, site.ids[2]) == [("approve", "link:client Ann", 'approved by review link "client Ann": love it')]
     for again in (holder.get(url), holder.post(url, data={"decision": "reject"}), holder.get(f"{url}/image")):
         assert again.status_code == 410 and "already used: it was approved" in again.text
-    assert site.app.candidate(site.ids[2])["status"] == "approved"
+    assert site.app.candidate(site.ids[2]).status == "approved"
     listed = site.client.get("/links").text
     assert "used" in listed and "love it" in listed and token not in listed
 
@@ -84,7 +84,7 @@ def test_a_client_rejects_a_scheduled_post_and_it_is_cancelled(site):
     assert page.status_code == 200 and f"post {post_id} on demo" in page.text
     done = holder.post(url, data={"decision": "reject", "comment": "not on a monday"})
     assert done.status_code == 200 and "Rejected" in done.text
-    assert site.app.post_detail(post_id)["state"] == "cancelled"
+    assert site.app.post_detail(post_id).state == "cancelled"
     assert audit(site, site.ids[0])[-1][:2] == ("cancel", "link:manager")
     assert "not on a monday" in audit(site, site.ids[0])[-1][2]
 
@@ -94,7 +94,7 @@ def test_approving_a_post_keeps_it_scheduled_and_records_who(site):
     url = make_link(site, "post", post_id, label="manager")
     done = TestClient(site.client.app).post(url, data={"decision": "approve"})
     assert done.status_code == 200 and "Approved" in done.text
-    assert site.app.post_detail(post_id)["state"] == "scheduled"
+    assert site.app.post_detail(post_id).state == "scheduled"
     assert audit(site, site.ids[0])[-1][:2] == ("approve", "link:manager")
 
 
@@ -106,7 +106,7 @@ def test_a_thread_link_shows_each_part_and_approves_the_thread(site):
     page = TestClient(site.client.app).get(url)
     assert page.status_code == 200 and page.text.count('<li class="text">') == 3
     assert TestClient(site.client.app).post(url, data={"decision": "approve"}).status_code == 200
-    assert site.app.candidate(story)["status"] == "approved"
+    assert site.app.candidate(story).status == "approved"
     refused = site.client.post("/links", data={"csrf": csrf(site.client), "kind": "thread",
                                                "target": str(site.ids[0]), "label": "x"})
     assert refused.status_code == 400 and "not a story thread" in refused.text
@@ -128,7 +128,7 @@ def test_expired_revoked_and_unknown_links_say_so(site, wall):
     assert site.client.post(f"/links/{link_id}/revoke", data={"csrf": csrf(site.client)}).status_code == 409
     unknown = holder.get("/r/" + "x" * 43)
     assert unknown.status_code == 404 and "not valid" in unknown.text
-    assert [site.app.candidate(i)["status"] for i in site.ids[:2]] == ["pending", "pending"]
+    assert [site.app.candidate(i).status for i in site.ids[:2]] == ["pending", "pending"]
 
 
 def test_a_decision_the_lifecycle_refuses_leaves_the_link_usable(site):
@@ -152,7 +152,7 @@ def test_a_link_from_another_site_is_refused(site):
     url = make_link(site, "candidate", site.ids[2])
     holder = TestClient(site.client.app)
     got = holder.post(url, data={"decision": "approve"}, headers={"Origin": "https://evil.example"})
-    assert got.status_code == 403 and site.app.candidate(site.ids[2])["status"] == "pending"
+    assert got.status_code == 403 and site.app.candidate(site.ids[2]).status == "pending"
 
 
 def test_bad_link_requests_name_the_problem(site):
@@ -215,5 +215,5 @@ def test_two_holders_pressing_at_once_decide_once(site, wall):
         outcomes = list(pool.map(press, ["approve", "reject"] * 4))
     decided = [o for o in outcomes if o in ("approve", "reject")]
     assert len(decided) == 1 and outcomes.count("used") == 7
-    assert site.app.candidate(site.ids[2])["status"] == {"approve": "approved", "reject": "rejected"}[decided[0]]
+    assert site.app.candidate(site.ids[2]).status == {"approve": "approved", "reject": "rejected"}[decided[0]]
     assert len([a for a in audit(site, site.ids[2]) if a[1] == "link:two phones"]) == 1

@@ -98,7 +98,7 @@ def test_every_route_enforces_its_role_for_each_role(site):
 def test_a_viewer_gets_403_on_every_post_even_with_a_valid_csrf_token_and_nothing_changes(site):
     viewer = client_for(site, "vic")
     token = csrf_of(viewer)
-    before = [site.app.candidate(i)["status"] for i in site.ids]
+    before = [site.app.candidate(i).status for i in site.ids]
     posts = [(m, p) for m, p in registered(site) if m == "POST" and access.ACCESS[(m, p)] is not None
              and p not in ("/logout", "/logout/everywhere")]
     assert len(posts) >= 15
@@ -107,7 +107,7 @@ def test_a_viewer_gets_403_on_every_post_even_with_a_valid_csrf_token_and_nothin
                                                           "name": "mallory", "password": "a long password"},
                           follow_redirects=False)
         assert got.status_code == 403 and "your role (viewer) may not do this" in got.text, template
-    assert [site.app.candidate(i)["status"] for i in site.ids[:2]] == before[:2]
+    assert [site.app.candidate(i).status for i in site.ids[:2]] == before[:2]
     assert {u.name for u in site.app.web_users()} == {"ann", "eve", "vic"}
     assert all(u.role != "admin" for u in site.app.web_users() if u.name == "vic")
 
@@ -150,7 +150,7 @@ def test_admin_adds_changes_and_removes_users_on_the_users_page(site):
     # the same session, at its next request: the new role applies
     ok = zoe.post(f"/board/{site.ids[0]}/reject", data={"csrf": csrf_of(zoe), "version": "1"},
                   headers={"X-Fragment": "1"})
-    assert ok.status_code == 200 and site.app.candidate(site.ids[0])["status"] == "rejected"
+    assert ok.status_code == 200 and site.app.candidate(site.ids[0]).status == "rejected"
     removed = site.client.post("/users/zoe/remove", data={"csrf": token})
     assert "removed zoe" in removed.text and "zoe" not in {u.name for u in site.app.web_users()}
     assert zoe.get("/board", follow_redirects=False).status_code == 303  # logged out at once

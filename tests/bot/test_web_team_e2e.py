@@ -75,7 +75,7 @@ def test_roles_in_a_browser(server, browser, tmp_path):
     viewer.locator(f'#card-{ids[0]} form[data-action="approve"] button').click()
     viewer.locator(f"#card-{ids[0]} .message.error, .message.error").first.wait_for()
     assert "your role (viewer) may not do this" in viewer.inner_text("body")
-    assert app.candidate(ids[0])["status"] == "pending"
+    assert app.candidate(ids[0]).status == "pending"
     viewer.goto(f"{base}/users")
     assert "your role (viewer) may not do this" in viewer.inner_text("body")
 
@@ -94,8 +94,8 @@ def test_roles_in_a_browser(server, browser, tmp_path):
     viewer.goto(f"{base}/board")
     viewer.locator(f'#card-{ids[0]} form[data-action="approve"] button').click()
     viewer.locator(f"#card-{ids[0]} .message.ok").wait_for()
-    assert app.candidate(ids[0])["status"] == "approved"
-    assert {h["actor"] for h in app.candidate(ids[0])["history"]} == {"vic"}
+    assert app.candidate(ids[0]).status == "approved"
+    assert {h.actor for h in app.candidate(ids[0]).history} == {"vic"}
 
     # log out everywhere from the admin's page ends the admin's other browser too
     other = browser.new_context().new_page()
@@ -128,9 +128,9 @@ def test_a_review_link_used_once_and_one_expired_in_a_browser(server, browser, t
     client.locator('button[value="approve"]').click()
     client.locator("h1", has_text="Thank you").wait_for()
     assert "Approved; it is scheduled for" in client.inner_text("main")
-    assert app.candidate(ids[2])["status"] == "approved"
-    history = app.candidate(ids[2])["history"]
-    assert history[-1]["actor"] == "link:client Ann" and "perfect, ship it" in history[-1]["reason"]
+    assert app.candidate(ids[2]).status == "approved"
+    history = app.candidate(ids[2]).history
+    assert history[-1].actor == "link:client Ann" and "perfect, ship it" in history[-1].reason
 
     client.goto(url)  # the same link again
     assert "This review link was already used: it was approved" in client.inner_text("main")
@@ -143,5 +143,5 @@ def test_a_review_link_used_once_and_one_expired_in_a_browser(server, browser, t
     response = late.goto(f"{base}/r/{made.token}")
     assert response is not None and response.status == 410
     assert "This review link has expired" in late.inner_text("main")
-    assert late.locator("form").count() == 0 and app.candidate(ids[1])["status"] == "pending"
+    assert late.locator("form").count() == 0 and app.candidate(ids[1]).status == "pending"
     late.screenshot(path=str(docs / "web-review-link-expired.png"))
