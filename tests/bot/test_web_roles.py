@@ -131,7 +131,7 @@ def test_the_navigation_shows_what_the_role_may_open(site):
     editor = client_for(site, "eve").get("/board").text
     assert 'href="/links"' in editor and 'href="/users"' not in editor
     viewer = client_for(site, "vic").get("/board").text
-    assert 'href="/links"' not in viewer and "vic (viewer)" in viewer
+    assert 'href="/links"' not in viewer and 'href="/create"' not in viewer and "vic (viewer)" in viewer
 
 
 # -- the Users page ---------------------------------------------------------------------------------------
@@ -219,6 +219,13 @@ def test_log_out_everywhere_ends_every_session_of_that_user_only(site):
         assert client.get("/board", follow_redirects=False).status_code == 303
     assert editor.get("/board").status_code == 200
     assert {u.name: u.sessions for u in site.app.web_users()} == {"ann": 0, "eve": 1, "vic": 0}
+
+
+def test_a_new_password_ends_the_users_sessions(site):
+    editor = client_for(site, "eve")
+    site.app.add_web_user("eve", "another long password", replace=True)
+    assert editor.get("/board", follow_redirects=False).status_code == 303
+    assert {u.name: u.role for u in site.app.web_users()}["eve"] == "editor"  # the role is kept
 
 
 def test_logout_ends_this_session_only(site):
