@@ -7,14 +7,14 @@ attempt and lease. accounts.paused_at: when the current pause began, so each pau
 Plain CREATE TABLE and ADD COLUMN: no table is rebuilt, so triggers and views stay as they are.
 
 Revision ID: i27b
-Revises: i24a
+Revises: i27a
 Create Date: 2026-12-06 06:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i27b'
-down_revision = 'i24a'
+down_revision = 'i27a'
 branch_labels = None
 depends_on = None
 
