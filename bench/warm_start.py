@@ -36,10 +36,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ranking as sim  # noqa: E402  (bench/ranking.py: the audience simulator)
+import ranking as sim
 
-from feedback.learning import IMPORTED_WEIGHT  # noqa: E402
-from feedback.ranking import CandidateFeatures, Outcome, Ranker, engagement_target  # noqa: E402
+from feedback.learning import IMPORTED_WEIGHT
+from feedback.ranking import CandidateFeatures, Outcome, Ranker, engagement_target
 
 FIRST, IMPORTED = 50, 300
 POLICIES = ("warm", "cold", "beam_top1", "random", "oracle")

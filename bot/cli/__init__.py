@@ -65,6 +65,11 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
         "verify": "bot.cli.commands.models:models_verify",
         "remove": "bot.cli.commands.models:models_remove",
     },
+    "adapt": {
+        "meme": "bot.cli.commands.adapt:adapt_meme",
+        "rollback": "bot.cli.commands.adapt:adapt_rollback",
+        "show": "bot.cli.commands.adapt:adapt_show",
+    },
     "templates": {
         "add": "bot.cli.commands.templates:templates_add",
         "list": "bot.cli.commands.templates:templates_list",
@@ -79,6 +84,8 @@ GROUP_HELP = {
     "users": "Admin users of the web admin.\n\nExample: memeloop users add ann",
     "models": "Your models in the data folder: pulled or installed, named by id in the config.\n\n"
               "Example: memeloop models pull gpt2",
+    "adapt": "The meme captioner learns from what the audience rewarded (versions kept, rollback).\n\n"
+             "Example: memeloop adapt meme",
     "templates": "Your own meme templates (the data folder's template library).\n\n"
                  "Example: memeloop templates add office.jpg --name \"office dog\"",
 }
