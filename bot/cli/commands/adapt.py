@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import CliState, config_option, pass_state
 from bot.cli.output import emit, format_options
 
+if TYPE_CHECKING:
+    from bot.service.adapt import AdaptationView
 
-def _rows(view) -> list[dict]:
+
+def _rows(view: AdaptationView) -> list[dict]:
     return ([{"word": w, "bias": b, "writes": "more"} for w, b in view.more]
             + [{"word": w, "bias": b, "writes": "less"} for w, b in view.less])
 
 
-def _echo(view, fmt: str, headline: str) -> None:
+def _echo(view: AdaptationView, fmt: str, headline: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"version": view.version, "created": view.created, "observations": view.observations,
                                "versions": list(view.versions), "words": _rows(view)}, indent=2))
