@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bot.core.media import MediaStore
     from bot.core.worker_client import WorkerClient
     from bot.publishers.base import Publisher
+    from bot.service.adapt import AdaptationView
     from bot.service.content import CaptionResult, MakeResult
     from bot.service.history_import import ImportResult
     from bot.service.notify import NotifySummary, WebhookCheck
@@ -226,6 +227,22 @@ class App:
 
         with self.tx() as session:
             return notifications.recent(session, limit=limit, states=states)
+
+    def adapt_meme(self, *, strength: float = 1.0) -> AdaptationView:
+        """A new adaptation of the meme captioner from the ranker's word effects (bot/service/adapt.py)."""
+        from bot.service.adapt import adapt_meme
+
+        return adapt_meme(self.deps, strength=strength)
+
+    def adapt_rollback(self) -> AdaptationView:
+        from bot.service.adapt import rollback
+
+        return rollback(self.config)
+
+    def adaptation(self) -> AdaptationView:
+        from bot.service.adapt import view
+
+        return view(self.config)
 
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,

@@ -73,6 +73,11 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
         "check": "bot.cli.commands.notify:notify_check",
         "list": "bot.cli.commands.notify:notify_list",
     },
+    "adapt": {
+        "meme": "bot.cli.commands.adapt:adapt_meme",
+        "rollback": "bot.cli.commands.adapt:adapt_rollback",
+        "show": "bot.cli.commands.adapt:adapt_show",
+    },
     "templates": {
         "add": "bot.cli.commands.templates:templates_add",
         "list": "bot.cli.commands.templates:templates_list",
@@ -91,6 +96,8 @@ GROUP_HELP = {
               "Example: memeloop models pull gpt2",
     "notify": "Webhook notifications: test them, watch the daemon from cron, list the outbox.\n\n"
               "Example: memeloop notify test --webhook ops",
+    "adapt": "The meme captioner learns from what the audience rewarded (versions kept, rollback).\n\n"
+             "Example: memeloop adapt meme",
     "templates": "Your own meme templates (the data folder's template library).\n\n"
                  "Example: memeloop templates add office.jpg --name \"office dog\"",
 }

@@ -167,6 +167,7 @@ def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequ
     features = template_features(captioner, [t.image_path for t in chosen], config,
                                  also=[t.image_path for t in templates])
     decode = cfg.decode_options()
+    adaptation = follow_adaptation(captioner, config)
     beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
@@ -177,9 +178,23 @@ def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequ
                 image=render_meme(base, cap.text, template.boxes), template=template,
                 source_image_path=str(template.image_path),
                 params={"k": cfg.beam_width, "template": template.slug, "beam_rank": cap.rank, "seed": req.seed,
-                        "image_index": image_index, "logprob": float(cap.logprob),
+                        "image_index": image_index, "logprob": float(cap.logprob), "adaptation": adaptation,
                         "decode": {**decode, "seed": getattr(cap, "seed", None)}}))
     return drafts
+
+
+def follow_adaptation(captioner: Any, config: Config) -> int:
+    """Decode with the current adaptation of `memeloop adapt meme` (read each run: a warm worker
+    follows a new one or a rollback); returns its number (0: the captioner as trained)."""
+    from bot.service.adapt import adaptation_store
+
+    store = adaptation_store(config)
+    version = store.current_version()
+    held = getattr(captioner, "adaptation", None)
+    if version != (held.version if held is not None else 0) and hasattr(captioner, "adapt"):
+        captioner.adapt(store.load(version) if version else None)
+        log.info("meme.adaptation version=%d", version)
+    return version
 
 
 def template_image(path: str | Path) -> Any:

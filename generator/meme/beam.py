@@ -12,7 +12,8 @@ forward (never re-running the prefix). Rules (the reference decoder in tests fol
   would repeat a word pair already in the caption is not allowed ("at the clock at the clock";
   spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled); with
   ``repeat_penalty`` each earlier use of a word in the caption costs that much log-prob (the
-  penalised log-prob is what the caption is scored by);
+  penalised log-prob is what the caption is scored by); with ``word_bias`` (generator.meme.adapt)
+  each word's log-prob moves by its bias at every step, in the score too;
 - per image, the top 2*width candidates are ranked by total log-prob (ties: lower flat index
   first); an <end> candidate becomes a finished caption unless its text key was already finished
   (distinct captions); other candidates fill the ``width`` live beams;
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,10 +57,15 @@ class DecodeRules:
     no_repeat_bigrams: bool = True
     free_from: int | None = None  # ids from here on (spelling pieces) may repeat word pairs
     repeat_penalty: float = 0.0  # log-prob taken off a word per earlier use in the caption (not pieces)
+    # per word id, a log-prob added to it at every step (generator.meme.adapt: what the audience
+    # liked); None = the model as trained
+    word_bias: np.ndarray | None = field(default=None, compare=False)
 
     def mask(self, logp: np.ndarray, t: int, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Apply the word rules for step ``t`` (0 = first word) to log-probs [B, V] of captions ``seqs``."""
         logp = logp.astype(np.float64)
+        if self.word_bias is not None:
+            logp += self.word_bias
         logp[:, list(self.banned)] = -np.inf
         free = self.free_from
         for row, seq in enumerate(seqs):

@@ -1,6 +1,7 @@
 """The captioner: a loaded bundle + its image encoder + the NumPy decode path."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from generator import GeneratorError
+from generator.meme.adapt import Adaptation
 from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, choose, rank, sample
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
@@ -60,6 +62,7 @@ class Captioner:
                                  banned=(index[PAD], index[START], index[UNK], *range(vocab.first_piece, vocab.size)),
                                  max_len=vocab.max_tokens,
                                  free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY)
+        self._adaptation: Adaptation | None = None
 
     @property
     def bundle_dir(self) -> Path:
@@ -135,7 +138,18 @@ class Captioner:
         if max_len < 1:
             raise GeneratorError(f"max_len must be >= 1, got {max_len}")
         return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len,
-                           free_from=self.rules.free_from, repeat_penalty=self.rules.repeat_penalty)
+                           free_from=self.rules.free_from, repeat_penalty=self.rules.repeat_penalty,
+                           word_bias=self.rules.word_bias)
+
+    @property
+    def adaptation(self) -> Adaptation | None:
+        return self._adaptation
+
+    def adapt(self, adaptation: Adaptation | None) -> None:
+        """Decode with ``adaptation``'s word biases from now on (None: the model as trained)."""
+        bias = None if adaptation is None else adaptation.vector(self.vocab.index(), self.vocab.size)
+        self._adaptation = adaptation
+        self.rules = dataclasses.replace(self.rules, word_bias=bias)
 
     def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
                           width: int | None = None, diversity: float = DIVERSITY, *, temperature: float = 0.0,

@@ -196,7 +196,7 @@ def test_prediction_is_what_the_queue_stores():
     score = ranker.score([learning.features_of(generator="meme", text="hi", account="demo", hour=9,
                                                beam_score=-2.0)], np.random.default_rng(0))[0]
     predicted, explain = learning.prediction(score, ranker, now=T0, hour=9, account="demo")
-    assert predicted == score.sample and explain["model"] == "blr-4" and explain["observations"] == 0
+    assert predicted == score.sample and explain["model"] == learning.MODEL and explain["observations"] == 0
     assert explain["explain"][0][0] == "beam_score" and explain["scored_at"] == T0.isoformat()
     assert explain["mean"] == score.mean and explain["sentences"][0].startswith("the caption model's confidence")
 

@@ -289,3 +289,26 @@ def test_a_generate_run_never_imports_scipy():
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_word_effects_are_what_a_one_word_caption_would_gain_and_leave_the_ranker_unchanged():
+    from feedback.ranking import word_effects
+
+    rng = np.random.default_rng(0)
+    groups = [("monday", "alarm", "commute", "inbox"), ("cat", "kitten", "purr", "meow"),
+              ("pizza", "taco", "fridge", "snack")]
+    topics = fit_topics([tuple(rng.choice(groups[rng.integers(3)], size=2, replace=False)) for _ in range(600)],
+                        k=3, dims=3)
+    ranker = Ranker(topics=topics, half_life=None)
+    ranker.update([Outcome(_f(text=("monday", "alarm")), 0.8, None), Outcome(_f(text=("pizza", "taco")), -0.8, None),
+                   Outcome(_f(text=("cat",)), 0.0, None)] * 12)
+    names, weights = list(ranker.names), ranker.weights()
+    effects = word_effects(ranker)
+    assert set(effects) == {"monday", "alarm", "pizza", "taco", "cat"}
+    assert effects["monday"][0] > 0.3 and effects["taco"][0] < -0.3 and abs(effects["cat"][0]) < 0.2
+    [one, none] = ranker.score([_f(text=("monday",)), _f(text=())], np.random.default_rng(0))
+    assert effects["monday"][0] == pytest.approx(one.mean - none.mean)
+    assert all(sd > 0 for _, sd in effects.values())
+    assert word_effects(ranker, ["cat", "commute"]).keys() == {"cat"}  # "commute" carried no outcome
+    assert word_effects(ranker, min_evidence=100) == {}
+    assert ranker.names == names and ranker.weights() == weights

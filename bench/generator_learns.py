@@ -1,0 +1,167 @@
+"""A generator that learns from winners: what the meme captioner writes, with and without adaptation.
+
+The shipped demo captioner writes captions for the demo templates (3 template images a round, k=5
+beams each, the configured sampled beams: temperature 1, top_p 0.95, 2 groups). A hidden audience
+likes some content words and dislikes others (10 each, drawn among the words the captioner writes
+in 3-20% of its captions before any learning), on top of an hour preference, a per-caption quality
+no feature sees and noise. feedback.ranking.Ranker picks one candidate a round (Thompson sample) and
+learns from its engagement as bench/ranking.py's Learner does. Two arms on the same rounds (same
+templates, seeds and hours):
+  fixed     the captioner as trained
+  adapted   every ADAPT_EVERY posts the captioner takes generator.meme.adapt.word_bias of the
+            ranker's feedback.ranking.word_effects (what `memeloop adapt` does)
+Measured over the last 50 of 300 posts: the share of generated candidates carrying a liked word (and
+a disliked one), and the expected engagement of the picks as a share of the oracle's (the best
+expected engagement in the fixed arm's pool of the same round: the generator as trained), 2 seeds.
+
+Last line: `liked_share_adapted=<r> liked_share_fixed=<r> disliked_share_adapted=<r> disliked_share_fixed=<r>
+share_of_oracle_adapted=<r> share_of_oracle_fixed=<r> run_s=<s>`.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from feedback.ranking import (
+    Outcome,
+    Ranker,
+    content_words,
+    engagement_target,
+    features_of,
+    fit_topics,
+    word_effects,
+)
+from generator.meme import load_captioner
+from generator.meme.adapt import Adaptation, word_bias
+
+POSTS, LAST, ADAPT_EVERY, IMAGES, K = 300, 50, 50, 3, 5
+HIDDEN, EFFECT = 10, 0.7
+HOURS = (9, 13, 19, 22)
+DECODE = {"temperature": 1.0, "top_p": 0.95, "groups": 2, "group_penalty": 1.0}
+BASELINE_POSTS = 30
+FEATURES = Path(os.environ.get("TMPDIR", "/tmp")) / "memeloop-demo-template-features.npz"
+
+
+def template_features() -> tuple[list[str], np.ndarray]:
+    """The demo templates' image features (encoded once, cached beside the temp folder)."""
+    folders = sorted(p.parent for p in (ROOT / "generator/meme/demo_data").glob("*/image.jpg"))
+    slugs = [f.name for f in folders]
+    if FEATURES.exists():
+        cached = np.load(FEATURES)
+        if list(cached["slugs"]) == slugs:
+            return slugs, cached["features"]
+    feats = load_captioner().encode_batch([f / "image.jpg" for f in folders])
+    np.savez(FEATURES, slugs=np.array(slugs), features=feats)
+    return slugs, feats
+
+
+def generate(captioner, feats: np.ndarray, chosen: list[int], seed: int) -> list[list]:
+    return captioner.beam_search_batch(feats[chosen], k=K, seed=seed, **DECODE)
+
+
+def run(seed: int) -> dict[str, float]:
+    slugs, feats = template_features()
+    rng = np.random.default_rng(seed)
+    fixed, adapted = load_captioner(), load_captioner()
+    # Before learning: what the captioner writes (the hidden words' pool, and the ranker's topics).
+    calib = []
+    for r in range(40):
+        chosen = list(rng.choice(len(slugs), size=IMAGES, replace=False))
+        calib += [content_words(c.text) for caps in generate(fixed, feats, chosen, 10_000 + r) for c in caps]
+    freq = Counter(w for ws in calib for w in set(ws))
+    pool = sorted(w for w, n in freq.items() if 0.03 * len(calib) <= n <= 0.20 * len(calib))
+    hidden = list(rng.choice(pool, size=2 * HIDDEN, replace=False))
+    liked, disliked = set(hidden[:HIDDEN]), set(hidden[HIDDEN:])
+    prefs = {w: EFFECT for w in liked} | {w: -EFFECT for w in disliked}
+    hour_pref = {h: float(rng.normal(0, 0.25)) for h in HOURS}
+    topics = fit_topics(calib)
+    arms = {"fixed": fixed, "adapted": adapted}
+    rankers = {a: Ranker(topics=topics) for a in arms}
+    finals: dict[str, list[float]] = {a: [] for a in arms}
+    # each arm its own streams from the same seeds: before the first adaptation both arms post the same
+    policy_rng = {a: np.random.default_rng(seed + 1) for a in arms}
+    noise_rng = {a: np.random.default_rng(seed + 2) for a in arms}
+    got: dict[str, list[float]] = {a: [] for a in arms}
+    oracle: list[float] = []
+    carrying: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}
+    adaptations = 0
+
+    def expected(text: str, hour: int) -> float:
+        words = set(content_words(text))
+        return sum(prefs.get(w, 0.0) for w in words) + hour_pref[hour]
+
+    for t in range(POSTS):
+        if t and t % ADAPT_EVERY == 0:
+            adapted.adapt(Adaptation(word_bias(word_effects(rankers["adapted"], adapted.vocab.tokens))))
+            adaptations += 1
+        chosen = list(rng.choice(len(slugs), size=IMAGES, replace=False))
+        hours = [HOURS[int(h)] for h in rng.integers(len(HOURS), size=IMAGES * K)]
+        round_seed = int(rng.integers(2**31))
+        qualities = rng.normal(0, 0.4, size=IMAGES * K)
+        for arm, captioner in arms.items():
+            caps = [(slugs[i], c) for i, cs in zip(chosen, generate(captioner, feats, chosen, round_seed)) for c in cs]
+            cand = [features_of(generator="meme", text=c.text, account="sim", hour=hours[j], template=slug,
+                                beam_rank=c.rank, beam_score=c.score) for j, (slug, c) in enumerate(caps)]
+            mus = [expected(c.text, hours[j]) for j, (_, c) in enumerate(caps)]
+            if arm == "fixed":
+                oracle.append(math.exp(max(mus)))
+            if t >= POSTS - LAST:
+                words = [set(f.words) for f in cand]
+                carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
+                                      sum(bool(w & disliked) for w in words) / len(words)))
+            scores = rankers[arm].score(cand, policy_rng[arm])
+            i = max(range(len(cand)), key=lambda j: scores[j].sample)
+            got[arm].append(math.exp(mus[i]))
+            e = 20.0 * math.exp(mus[i] + qualities[i] + float(noise_rng[arm].normal(0, 0.35)))
+            if finals[arm]:
+                target = engagement_target(e, statistics.median(finals[arm][:BASELINE_POSTS]))
+                rankers[arm].update([Outcome(cand[i], target, None)])
+            finals[arm].append(e)
+    window = slice(POSTS - LAST, POSTS)
+    out = {"adaptations": float(adaptations), "biased_words": float(len(adapted.adaptation.bias) if adapted.adaptation else 0)}
+    for arm in arms:
+        out[f"liked_{arm}"] = statistics.mean(x for x, _ in carrying[arm])
+        out[f"disliked_{arm}"] = statistics.mean(y for _, y in carrying[arm])
+        out[f"oracle_{arm}"] = sum(got[arm][window]) / sum(oracle[window])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    template_features()  # encode once before the workers start
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        runs = list(pool.map(run, seeds))
+    print(f"{POSTS} posts, adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        print(f"{key:>20} " + " ".join(f"{v:.3f}" for v in values) + f"  mean {statistics.mean(values):.3f}")
+    mean = {k: statistics.mean(r[k] for r in runs) for k in runs[0]}
+    print(f"liked_share_adapted={mean['liked_adapted']:.3f} liked_share_fixed={mean['liked_fixed']:.3f} "
+          f"disliked_share_adapted={mean['disliked_adapted']:.3f} disliked_share_fixed={mean['disliked_fixed']:.3f} "
+          f"share_of_oracle_adapted={mean['oracle_adapted']:.3f} share_of_oracle_fixed={mean['oracle_fixed']:.3f} "
+          f"run_s={time.perf_counter() - start:.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The meme captioner learns from winners: word biases from learned effects, kept as versions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generator import DataError, GeneratorError
+from generator.meme import load_captioner
+from generator.meme.adapt import Adaptation, AdaptationStore, word_bias
+from generator.meme.tiny import write_random_bundle
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return load_captioner(write_random_bundle(tmp_path_factory.mktemp("tiny") / "bundle", seed=7))
+
+
+def test_word_bias_only_for_effects_clear_of_their_uncertainty():
+    effects = {"coffee": (0.8, 0.2), "monday": (-0.6, 0.1), "cat": (0.3, 0.4), "huge": (9.0, 0.1)}
+    bias = word_bias(effects)
+    assert set(bias) == {"coffee", "monday", "huge"}
+    assert bias["coffee"] == pytest.approx(0.6) and bias["monday"] == pytest.approx(-0.5)
+    assert bias["huge"] == 2.0  # capped
+    assert word_bias(effects, strength=2.0)["coffee"] == pytest.approx(1.2)
+    assert word_bias(effects, strength=0.0) == {}
+    assert word_bias(effects, z=0.0)["cat"] == pytest.approx(0.3)
+    with pytest.raises(GeneratorError, match="strength"):
+        word_bias(effects, strength=-1)
+
+
+def test_store_keeps_versions_and_rolls_back(tmp_path):
+    store = AdaptationStore(tmp_path / "adaptations" / "meme")
+    assert store.current() is None and store.versions() == []
+    with pytest.raises(GeneratorError, match="nothing to roll back"):
+        store.rollback()
+    first = store.save(Adaptation({"coffee": 0.5}, "t1", {"observations": 40}))
+    second = store.save(Adaptation({"coffee": 0.9, "monday": -0.4}, "t2"))
+    assert (first.version, second.version) == (1, 2)
+    assert store.current() == Adaptation({"coffee": 0.9, "monday": -0.4}, "t2", {}, 2)
+    assert store.rollback() == Adaptation({"coffee": 0.5}, "t1", {"observations": 40}, 1)
+    assert store.versions() == [1, 2]  # the newer one is kept, only no longer current
+    assert store.rollback() is None and store.current() is None
+    assert store.save(Adaptation({}, "t3")).version == 3
+
+
+def test_store_names_the_file_it_cannot_read(tmp_path):
+    store = AdaptationStore(tmp_path)
+    store.save(Adaptation({"coffee": 0.5}))
+    (tmp_path / "0001.json").write_text("{not json")
+    with pytest.raises(DataError, match="0001.json"):
+        store.current()
+    (tmp_path / "current").write_text("latest")
+    with pytest.raises(DataError, match="current"):
+        store.current()
+
+
+def test_vector_maps_known_words_only():
+    a = Adaptation({"coffee": 0.5, "zzz": 1.0})
+    v = a.vector({"coffee": 3, "tea": 4}, 6)
+    assert v is not None and v.tolist() == [0, 0, 0, 0.5, 0, 0]
+    assert Adaptation({"zzz": 1.0}).vector({"coffee": 3}, 6) is None
+
+
+def test_an_adapted_captioner_writes_the_favoured_word_more_and_rollback_restores_it(tiny):
+    feats = np.random.default_rng(11).standard_normal((6, 8)).astype(np.float32)
+    word = "nap"  # one the random model seldom writes
+
+    def share(word):
+        beams = tiny.beam_search_batch(feats, k=3)
+        return sum(word in c.tokens for caps in beams for c in caps) / sum(len(caps) for caps in beams), beams
+
+    before, plain = share(word)
+    assert before < 0.2
+    tiny.adapt(Adaptation({word: 3.0}, version=1))
+    try:
+        assert tiny.adaptation is not None and tiny.adaptation.version == 1
+        assert share(word)[0] > before + 0.3
+        tiny.adapt(Adaptation({word: -30.0}))
+        assert share(word)[0] == 0.0
+    finally:
+        tiny.adapt(None)
+    assert [[c.text for c in caps] for caps in share(word)[1]] == [[c.text for c in caps] for caps in plain]
