@@ -12,7 +12,10 @@ forward (never re-running the prefix). Rules (the reference decoder in tests fol
   would repeat a word pair already in the caption is not allowed ("at the clock at the clock";
   spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled); with
   ``repeat_penalty`` each earlier use of a word in the caption costs that much log-prob (the
-  penalised log-prob is what the caption is scored by);
+  penalised log-prob is what the caption is scored by); with ``ngrams`` (generator/meme/ngrams.py)
+  a word, or <end>, that would make a word trigram no training caption has costs its penalty
+  (scored the same way), so captions join training captions only where three words overlap and
+  end only where one ended;
 - per image, the top 2*width candidates are ranked by total log-prob (ties: lower flat index
   first); an <end> candidate becomes a finished caption unless its text key was already finished
   (distinct captions); other candidates fill the ``width`` live beams;
@@ -32,9 +35,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from generator.meme.ngrams import CorpusTrigrams
 
 StepFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -56,6 +63,7 @@ class DecodeRules:
     no_repeat_bigrams: bool = True
     free_from: int | None = None  # ids from here on (spelling pieces) may repeat word pairs
     repeat_penalty: float = 0.0  # log-prob taken off a word per earlier use in the caption (not pieces)
+    ngrams: CorpusTrigrams | None = field(default=None, compare=False)  # cost of a word (or <end>) that makes a trigram no training caption has
 
     def mask(self, logp: np.ndarray, t: int, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Apply the word rules for step ``t`` (0 = first word) to log-probs [B, V] of captions ``seqs``."""
@@ -71,6 +79,8 @@ class DecodeRules:
             if words and self.repeat_penalty:
                 used, counts = np.unique(words, return_counts=True)
                 logp[row, used] -= self.repeat_penalty * counts
+        if self.ngrams is not None:
+            self.ngrams.apply(logp, seqs)
         if t == 0:
             logp[:, self.end_id] = -np.inf
         if t >= self.max_len:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, 
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
 from generator.meme.metrics import caption_hashes
+from generator.meme.ngrams import CorpusTrigrams
 from generator.meme.novelty import NoveltyIndex
 from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
@@ -42,7 +43,7 @@ def image_seeds(seed: int | Sequence[int] | None, n: int) -> list[int]:
 class Captioner:
     """Captions images with a trained bundle. Encoding is lazy: decoding from features needs no encoder."""
 
-    def __init__(self, bundle: Bundle, encoder: Encoder | None = None) -> None:
+    def __init__(self, bundle: Bundle, encoder: Encoder | None = None, *, trigrams: bool = True) -> None:
         if encoder is not None and encoder.name != bundle.config.get("encoder"):
             raise GeneratorError(f"{bundle.path}: bundle was trained with encoder "
                                  f"{bundle.config.get('encoder')!r}, got {encoder.name!r}")
@@ -54,12 +55,16 @@ class Captioner:
         self.novelty: NoveltyIndex | None = NoveltyIndex(bundle.caption_keys) if bundle.caption_keys else None
         vocab = bundle.vocab
         index = vocab.index()
+        # the training captions' trigrams steer decoding (bundles without captions.txt: none)
+        self.trigrams: CorpusTrigrams | None = (CorpusTrigrams.build(bundle.caption_keys, vocab)
+                                                if bundle.caption_keys and trigrams else None)
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
                                  # spelling pieces encode rare words for training; generated text
                                  # uses whole words only (spelled variants are mostly misspellings)
                                  banned=(index[PAD], index[START], index[UNK], *range(vocab.first_piece, vocab.size)),
                                  max_len=vocab.max_tokens,
-                                 free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY)
+                                 free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY,
+                                 ngrams=self.trigrams)
 
     @property
     def bundle_dir(self) -> Path:
@@ -134,8 +139,7 @@ class Captioner:
             return self.rules
         if max_len < 1:
             raise GeneratorError(f"max_len must be >= 1, got {max_len}")
-        return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len,
-                           free_from=self.rules.free_from, repeat_penalty=self.rules.repeat_penalty)
+        return replace(self.rules, max_len=max_len)
 
     def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
                           width: int | None = None, diversity: float = DIVERSITY, *, temperature: float = 0.0,
