@@ -25,7 +25,13 @@ carry each defect class, each found by a named detector:
                   does not say what the image is (photo: "photo of"; GAN: "abstract"; meme:
                   "template")
 The fluency detector is also measured on the human-written captions the project ships (its false
-positives) and on every draft the generators made (the share it flags). Last line: key=value.
+positives), on every draft the generators made (the share it flags), and on 274 hand-labelled
+captions of the demo meme model (tests/generator/data/meme_fluency_labels.tsv, the labelling
+rules in its header): the share of broken ones it catches and of fine ones it flags.
+The meme decoder before/after, side by side: the demo bundle's beam top-k (k = beam_width, the
+config's decode options) for all 14 demo templates and seeds 0..3, decoded without and with the
+training captions' trigram cost (generator/meme/ngrams.py): the share the fluency detector calls
+broken, images short of k captions, decode seconds. Last line: key=value.
 """
 from __future__ import annotations
 
@@ -63,6 +69,7 @@ MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee mach
               "when someone says it's just a small change")
 DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt")
 GENERATORS = ("meme", "post", "photo", "textmeme", "story")
+LABELLED = "tests/generator/data/meme_fluency_labels.tsv"
 HUMAN_CORPORA = ("generator/meme/demo_data/captions.jsonl", "generator/textgen/corpus/captions.jsonl")
 
 
@@ -156,6 +163,53 @@ def fluency_rates(all_rows) -> dict[str, float]:
             "fluency_drafts": len(drafts), "fluency_flagged_share": round(flagged / max(1, len(drafts)), 4)}
 
 
+def labelled_rates() -> dict[str, float]:
+    """The fluency detector on the hand-labelled demo meme captions."""
+    from generator.gates.fluency import check_fluency
+
+    rows = [line.split("\t", 1) for line in (ROOT / LABELLED).read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    broken = [t for label, t in rows if label == "broken"]
+    fine = [t for label, t in rows if label == "fine"]
+    return {"labelled_broken": len(broken), "labelled_fine": len(fine),
+            "fluency_catch_labelled": round(sum(1 for t in broken if check_fluency(t)) / len(broken), 3),
+            "fluency_flags_fine_labelled": round(sum(1 for t in fine if check_fluency(t)) / len(fine), 3)}
+
+
+def decoder_before_after(seeds: range = range(4)) -> dict[str, float]:
+    """Broken share of the meme beam top-k before any gate, without and with the trigram cost."""
+    from dataclasses import replace
+
+    from bot.config.model import MemeGeneratorConfig
+    from generator.gates.fluency import check_fluency
+    from generator.meme import load_captioner
+    from generator.meme.templates import load_templates
+
+    cfg = MemeGeneratorConfig()
+    cap = load_captioner()
+    features = cap.encode_batch([t.image_path for t in load_templates()])
+    with_trigrams = cap.rules
+    out: dict[str, float] = {}
+    for name, rules in (("before", replace(with_trigrams, ngrams=None)), ("after", with_trigrams)):
+        cap.rules = rules
+        started = time.perf_counter()
+        texts, short = [], 0
+        for seed in seeds:
+            for captions in cap.beam_search_batch(features, k=cfg.beam_width, **cfg.decode_options(), seed=seed):
+                short += len(captions) < cfg.beam_width
+                texts += [c.text for c in captions]
+        out[f"decode_s_{name}"] = round(time.perf_counter() - started, 1)
+        out[f"beam_topk_{name}"] = len(texts)
+        out[f"beam_broken_share_{name}"] = round(sum(1 for t in texts if check_fluency(t)) / max(1, len(texts)), 3)
+        out[f"beam_images_short_{name}"] = short
+        print(f"\n== meme beam top-{cfg.beam_width} {name} the trigram cost: {len(texts)} captions, "
+              f"broken share {out[f'beam_broken_share_{name}']}, images short {short}; first ten:")
+        for t in texts[:10]:
+            print(f"   {t}{'  <-- ' + str(check_fluency(t)) if check_fluency(t) else ''}")
+    cap.rules = with_trigrams
+    return out
+
+
 def reason_class(reason: str | None) -> str:
     if not reason:
         return "-"
@@ -218,8 +272,11 @@ def main() -> None:
         short["post"] -= int(str(figures["post_ig_asked"])) - int(str(figures["post_ig_queued"]))
         figures["short_of_asked"] = sum(max(0, v) for v in short.values())  # Instagram's GAN posts aside
         figures |= fluency_rates(rows)
+        figures |= labelled_rates()
+        figures["meme_stored"] = sum(1 for r in rows if r.generator == "meme")
         figures["run_s"] = round(seconds, 1)
         app.close()
+    figures |= decoder_before_after()
     print("\n" + " ".join(f"{k}={v}" for k, v in figures.items()))
 
 

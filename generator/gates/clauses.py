@@ -62,7 +62,7 @@ def check_clauses(text: str) -> str | None:
             continue
         words = [p for w in raw for p in EXPAND.get(w, (w,))]
         tags = class_model().best_path(words)
-        for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _hanging):
+        for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _says, _hanging):
             found = rule(words, tags)
             if found:
                 return found
@@ -113,7 +113,9 @@ def _noun_phrase(words: list[str], tags: list[str]) -> str | None:
         phrase = " ".join(words[i:j + 1])
         if nxt in ("DET", "POSS", "SUBJ", "YOU", "IT", "OBJ", "BE", "VBZ", "NEG", "WH") \
                 or (nxt in ("PREP", "CONJ", "END") and j > i + 1) \
-                or (nxt == "END" and words[i] in ("a", "an", "the", "my", "your", "our", "their")):
+                or (nxt == "END" and words[i] in ("a", "an", "the", "my", "your", "our", "their")) \
+                or (j < len(words) and _verb_only(words[j]) and not _participle(words[j]) and _zipf(words[j]) >= 5.0
+                    and _unseen(words[j - 1], words[j])):
             return f"a noun phrase without its noun {phrase!r}"
     return None
 
@@ -137,6 +139,12 @@ def _subject(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+def _zipf(word: str) -> float:
+    from generator.gates.english import english
+
+    return english().zipf(word)
+
+
 def _unseen(first: str, second: str) -> bool:
     """The pair never occurs in the 243k frequent pairs of English (generator/gates/english.py)."""
     from generator.gates.english import english
@@ -148,7 +156,7 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
     """After be: no base verb, no simple past; after a modal or do: a base verb; after have: no
     base verb; a subject is not followed by a bare "be"; "do you" is followed by a verb."""
     for i, (w, t) in enumerate(zip(words, tags)):
-        if w == "be" and i and tags[i - 1] in ("SUBJ", "YOU") or (w == "be" and i > 1 and tags[i - 1] == "SO"
+        if w == "be" and i and tags[i - 1] in ("SUBJ", "YOU") or (w == "be" and i > 1 and tags[i - 1] in ("SO", "ADV")
                                                                and tags[i - 2] in ("SUBJ", "YOU")):
             return f"bare 'be' after its subject {' '.join(words[max(0, i - 2):i + 1])!r}"
         if t not in ("BE", "MODAL", "AUX"):
@@ -162,19 +170,23 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
         phrase = " ".join(words[i:j + 1])
         # a verb that is also a noun is judged only right after "be" ("you're say"; "is just order" may be a noun)
         verb_reading = (_verb_only(nw) or (nt == "VB" and j == i + 1)) and not _participle(nw)
-        if t == "BE" and w not in ("being", "be", "been") and verb_reading \
-                and nw not in ("let", "go") and _unseen(w, nw):
-            return f"base verb after 'be' {phrase!r}"
         if t == "BE" and nt == "VBD" and not _participle(nw):
             return f"past tense after 'be' {phrase!r}"
-        if t == "MODAL" and i and tags[i - 1] in ("SUBJ", "YOU", "IT", "NOUN", "THERE", "WH") and not (set(classes(nw)) & {"VB", "BE", "AUX"}) and nt not in ("SUBJ", "YOU", "IT", "CONJ",
-                                                                                     "SUB", "THERE", "WH"):
+        if t == "BE" and w not in ("being", "been") and verb_reading \
+                and nw not in ("let", "go") and _unseen(w, nw):
+            return f"base verb after 'be' {phrase!r}"
+        after_subject = i and tags[i - 1] in ("SUBJ", "YOU", "IT", "NOUN", "THERE", "SO", "NEG")
+        if t == "MODAL" and after_subject and not (set(classes(nw)) & {"VB", "BE", "AUX"}) \
+                and nt not in ("CONJ", "SUB", "WH"):
             return f"no verb after {w!r} {phrase!r}"
         if (t == "MODAL" or w in ("do", "does", "did")) and nt in ("VBD", "VBZ") and nw not in ("did", "does", "has",
                                                                                            "had"):
             return f"wrong verb form after {w!r} {phrase!r}"
         if w in ("have", "has", "had") and verb_reading and _unseen(w, nw):
             return f"base verb after {w!r} {phrase!r}"
+        if t == "BE" and nt in ("YOU", "SUBJ", "IT") and j + 1 < len(tags) and tags[j + 1] in ("BE", "MODAL") \
+                and i > 0:
+            return f"two verbs in one clause {' '.join(words[i:j + 2])!r}"
         if w in ("do", "does", "did") and nt in ("YOU", "SUBJ", "IT") and (i == 0 or tags[i - 1] in ("CONJ", "WH")):
             k = j + 1
             while k < len(tags) and tags[k] in ("SO", "NEG", "ADV"):
@@ -266,6 +278,8 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
                                                                                    "NEG", "THERE")
                                                                     or words[k - 1] in ("this", "that"))) \
                     or ("VB" in classes(words[k]) and before in ("SUBJ", "YOU")) \
+                    or ("VB" in classes(words[k]) and before in ("SO", "NEG", "ADV") and k >= 2
+                        and tags[k - 2] in ("SUBJ", "YOU")) \
                     or (t == "VB" and before in ("SO", "NEG")) or (t == "VBG" and before == "OBJ")
                 if starts:
                     first = k
@@ -273,10 +287,12 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
                         k += 1
                     if any(words[m] in CLAUSE_VERBS for m in range(first, k + 1)):
                         first = None  # "says (that) the wifi is down": a new clause may begin
-            elif _finite_second(words, tags, k) and k > first + 1 and before in ("NOUN", "ADJ", "NUM", "OBJ") \
+            elif _finite_second(words, tags, k) and k > first + 1 and (
+                    before in ("NOUN", "ADJ", "NUM", "OBJ") or (before == "VB" and tags[k - 2] in ("DET", "POSS"))) \
                     and words[k - 1] not in OTHER_SUBJECTS:
                 return f"two verbs in one clause {' '.join(words[first:k + 1])!r}"
-            elif k == first + 1 and t in ("VBZ",) and tags[first] in ("VB", "VBZ", "VBD", "NOUN"):
+            elif k == first + 1 and (t == "VBZ" or (t == "VBD" and words[first] in CLAUSE_VERBS)) \
+                    and tags[first] in ("VB", "VBZ", "VBD", "NOUN"):
                 return f"two verbs in one clause {' '.join(words[first:k + 1])!r}"
             elif _verb_only(words[k]) and before == "YOU" and k > first + 1 and words[first] not in BARE_INFINITIVE_VERBS \
                     and tags[first] not in ("BE", "AUX", "MODAL"):
@@ -285,8 +301,34 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+SAY = frozenset({"say", "says", "said", "saying", "tell", "tells", "told", "ask", "asks", "asked", "explain",
+                 "explains", "explained"})
+
+
+def _says(words: list[str], tags: list[str]) -> str | None:
+    """A verb of saying followed by a noun phrase needs a clause or a quotation, not a bare thing
+    ("the teacher says the wifi to the wall"): after it, "the"/"my" ... must reach a verb. "asks
+    the horse", "tells you" and "explain the diet" take an object, so only say/says/said do."""
+    for i, w in enumerate(words[:-1]):
+        if w not in ("say", "says", "said") or tags[i + 1] not in ("DET", "POSS") or words[i + 1] in ("no", "this",
+                                                                                                 "that"):
+            continue
+        end = next((k for k in range(i + 1, len(words)) if tags[k] in ("CONJ", "SUB")), len(words))
+        if not any(_verb_here(words, tags, k) for k in range(i + 2, end)):
+            return f"'{w}' without what was said {' '.join(words[i:end])!r}"
+    return None
+
+
+# verbs that never end a clause: their object or preposition must follow ("my brain at 3 am to deal")
+NEEDS_COMPLEMENT = frozenset({"deal", "deals", "put", "puts", "rely", "relies", "depend", "depends", "belong",
+                              "belongs", "consist", "consists", "refer", "refers", "lets"})
+
+
 def _hanging(words: list[str], tags: list[str]) -> str | None:
-    """A joined clause may not end on 'be' or an auxiliary right after its subject ("and i am")."""
+    """A joined clause may not end on 'be' or an auxiliary right after its subject ("and i am"), and
+    nothing ends on a verb that needs its object ("to deal")."""
+    if words[-1] in NEEDS_COMPLEMENT and len(words) > 1 and (words[-2] == "to" or tags[-2] in ("SUBJ", "YOU", "MODAL")):
+        return f"ends on a verb that needs what follows {' '.join(words[-3:])!r}"
     for s, e in _clauses(words, tags):
         if e == len(words) and e - s == 3 and words[s] in ("and", "but", "when", "because", "if", "while") \
                 and tags[e - 1] in ("BE", "AUX", "MODAL") and tags[e - 2] in SUBJECT_LIKE:

@@ -18,6 +18,7 @@ from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
+TRIGRAM_WIDTH = 6  # beams per caption wanted when decoding under the training captions' trigrams
 REPEAT_PENALTY = 1.0  # log-prob a word loses per earlier use in the same caption; see beam.DecodeRules
 
 
@@ -147,7 +148,7 @@ class Captioner:
                           seed: int | Sequence[int] | None = None, novel: bool = True) -> list[list[Caption]]:
         """k distinct captions per row of features [N, F], best first; all images in one step per word.
 
-        The search keeps ``width`` beams (default 2k) and hands out k of its finished captions,
+        The search keeps ``width`` beams (default 2k; 6k under the training captions' trigrams) and hands out k of its finished captions,
         preferring different wording by ``diversity`` (0 = plain top-k by score). ``temperature``
         > 0 samples the beams (nucleus ``top_p``) with one seed per image (``seed``: one int to
         derive them from, a list of per-image seeds, or None for fresh ones; each caption
@@ -165,7 +166,11 @@ class Captioner:
         seeds: list[int | None] = list(image_seeds(seed, n)) if temperature > 0 else [None] * n
         sampling = Sampling(temperature, top_p) if temperature > 0 else None
         rngs = [np.random.default_rng(s) for s in seeds] if sampling else None
-        pools = beam_search(self._step_fn(features), h0, self._rules(max_len), width=width or 2 * k,
+        rules = self._rules(max_len)
+        # with the trigram cost most beams run into training captions, which are never handed out:
+        # a wider search still finishes k new ones per image
+        width = width or (TRIGRAM_WIDTH if rules.ngrams is not None else 2) * k
+        pools = beam_search(self._step_fn(features), h0, rules, width=width,
                             key=self.vocab.text, groups=groups, group_penalty=group_penalty, sampling=sampling,
                             rngs=rngs, exclude=self._is_training_caption if novel else None)
         return [self._captions(choose(pool, k, diversity), s) for pool, s in zip(pools, seeds)]
@@ -188,6 +193,8 @@ class Captioner:
         return self._captions(rank(hyps))
 
 
-def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None) -> Captioner:
-    """Load a bundle directory (None = the shipped demo bundle)."""
-    return Captioner(load_bundle(Path(path) if path is not None else None), encoder)
+def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None, *,
+                   trigrams: bool = True) -> Captioner:
+    """Load a bundle directory (None = the shipped demo bundle). ``trigrams`` False decodes without
+    the training captions' trigram cost (generator/meme/ngrams.py)."""
+    return Captioner(load_bundle(Path(path) if path is not None else None), encoder, trigrams=trigrams)
