@@ -27,7 +27,8 @@ carry each defect class, each found by a named detector:
 The fluency detector is also measured on the human-written captions the project ships (its false
 positives), on every draft the generators made (the share it flags), and on 274 hand-labelled
 captions of the demo meme model (tests/generator/data/meme_fluency_labels.tsv, the labelling
-rules in its header): the share of broken ones it catches and of fine ones it flags.
+rules in its header) and 110 decoded with the trigram cost (meme_fluency_labels_trigram.tsv): the
+share of broken ones it catches, of fine ones it flags, and of broken ones among those it passes.
 The meme decoder before/after, side by side: the demo bundle's beam top-k (k = beam_width, the
 config's decode options) for all 14 demo templates and seeds 0..3, decoded without and with the
 training captions' trigram cost (generator/meme/ngrams.py): the share the fluency detector calls
@@ -70,6 +71,7 @@ MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee mach
 DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt")
 GENERATORS = ("meme", "post", "photo", "textmeme", "story")
 LABELLED = "tests/generator/data/meme_fluency_labels.tsv"
+LABELLED_TRIGRAM = "tests/generator/data/meme_fluency_labels_trigram.tsv"
 HUMAN_CORPORA = ("generator/meme/demo_data/captions.jsonl", "generator/textgen/corpus/captions.jsonl")
 
 
@@ -164,16 +166,25 @@ def fluency_rates(all_rows) -> dict[str, float]:
 
 
 def labelled_rates() -> dict[str, float]:
-    """The fluency detector on the hand-labelled demo meme captions."""
+    """The fluency detector on the hand-labelled demo meme captions: decoded as before the trigram
+    cost ("labelled") and with it ("labelled_trigram"; its broken share is the true one after)."""
     from generator.gates.fluency import check_fluency
 
-    rows = [line.split("\t", 1) for line in (ROOT / LABELLED).read_text(encoding="utf-8").splitlines()
-            if line and not line.startswith("#")]
-    broken = [t for label, t in rows if label == "broken"]
-    fine = [t for label, t in rows if label == "fine"]
-    return {"labelled_broken": len(broken), "labelled_fine": len(fine),
-            "fluency_catch_labelled": round(sum(1 for t in broken if check_fluency(t)) / len(broken), 3),
-            "fluency_flags_fine_labelled": round(sum(1 for t in fine if check_fluency(t)) / len(fine), 3)}
+    out: dict[str, float] = {}
+    for name, path in (("labelled", LABELLED), ("labelled_trigram", LABELLED_TRIGRAM)):
+        rows = [line.split("\t", 1) for line in (ROOT / path).read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#")]
+        broken = [t for label, t in rows if label == "broken"]
+        fine = [t for label, t in rows if label == "fine"]
+        caught = sum(1 for t in broken if check_fluency(t))
+        out |= {f"{name}_broken": len(broken), f"{name}_fine": len(fine),
+                f"{name}_broken_share": round(len(broken) / len(rows), 3),
+                f"fluency_catch_{name}": round(caught / len(broken), 3),
+                f"fluency_flags_fine_{name}": round(sum(1 for t in fine if check_fluency(t)) / len(fine), 3),
+                # broken among what the gate lets through: what a reviewer would still see
+                f"broken_after_gate_{name}": round((len(broken) - caught) / max(1, len(rows) - caught - sum(
+                    1 for t in fine if check_fluency(t))), 3)}
+    return out
 
 
 def decoder_before_after(seeds: range = range(4)) -> dict[str, float]:

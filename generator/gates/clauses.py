@@ -62,7 +62,8 @@ def check_clauses(text: str) -> str | None:
             continue
         words = [p for w in raw for p in EXPAND.get(w, (w,))]
         tags = class_model().best_path(words)
-        for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _says, _hanging):
+        for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _says, _coordinated,
+                     _hanging):
             found = rule(words, tags)
             if found:
                 return found
@@ -322,6 +323,22 @@ def _says(words: list[str], tags: list[str]) -> str | None:
 # verbs that never end a clause: their object or preposition must follow ("my brain at 3 am to deal")
 NEEDS_COMPLEMENT = frozenset({"deal", "deals", "put", "puts", "rely", "relies", "depend", "depends", "belong",
                               "belongs", "consist", "consists", "refer", "refers", "lets"})
+
+
+def _coordinated(words: list[str], tags: list[str]) -> str | None:
+    """"and" + a bare verb shares the subject of a verb before it: "you order a coffee and forget
+    why", "i sit and wait", "go out and play"; with no such verb ("this is a cup of coffee and
+    forget why", "first cup of coffee and forget why") the bare verb has no subject."""
+    for i in range(1, len(words) - 1):
+        if words[i] not in ("and", "or") or tags[i + 1] != "VB" or not _verb_only(words[i + 1]) \
+                or "VBD" in classes(words[i + 1]):
+            continue
+        base_before = any(tags[k] in ("VB", "MODAL", "AUX", "TO") or (tags[k] == "VBD" and k and tags[k - 1] in
+                                                                       ("SUBJ", "YOU", "NOUN"))
+                          for k in range(i))
+        if not base_before and not ("VB" in classes(words[0]) and words[0] not in ("me", "my")):  # "slow down and let"
+            return f"a verb without its subject {' '.join(words[max(0, i - 2):i + 2])!r}"
+    return None
 
 
 def _hanging(words: list[str], tags: list[str]) -> str | None:
