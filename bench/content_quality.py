@@ -105,8 +105,9 @@ def detectors(app, rows) -> dict[int, list[str]]:
 
     found: dict[int, list[str]] = defaultdict(list)
     by_group: dict[str, list] = defaultdict(list)
+    names = {i: name for name, i in app.account_ids.items()}
     for c in rows:
-        acc = app.config.account(app.account_name(c.account_id))
+        acc = app.config.account(names[c.account_id])
         brand = acc.brand.to_brand() if hasattr(acc, "brand") else Brand()
         if any(not declared(cl, brand) for cl in claims(c.text)):
             found[c.id].append("invented_offer")
