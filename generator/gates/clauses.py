@@ -63,7 +63,7 @@ def check_clauses(text: str) -> str | None:
         words = [p for w in raw for p in EXPAND.get(w, (w,))]
         tags = class_model().best_path(words)
         for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _says, _coordinated,
-                     _hanging):
+                     _glued, _hanging):
             found = rule(words, tags)
             if found:
                 return found
@@ -173,6 +173,9 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
         verb_reading = (_verb_only(nw) or (nt == "VB" and j == i + 1)) and not _participle(nw)
         if t == "BE" and nt == "VBD" and not _participle(nw):
             return f"past tense after 'be' {phrase!r}"
+        if t == "BE" and "VB" in classes(nw) and not _participle(nw) and j + 1 < len(tags) \
+                and words[j + 1] in ("it", "me", "him", "them", "us") and _unseen(w, nw):
+            return f"base verb after 'be' {' '.join(words[i:j + 2])!r}"  # "i'm just find it"
         if t == "BE" and w not in ("being", "been") and verb_reading \
                 and nw not in ("let", "go") and _unseen(w, nw):
             return f"base verb after 'be' {phrase!r}"
@@ -338,6 +341,32 @@ def _coordinated(words: list[str], tags: list[str]) -> str | None:
                           for k in range(i))
         if not base_before and not ("VB" in classes(words[0]) and words[0] not in ("me", "my")):  # "slow down and let"
             return f"a verb without its subject {' '.join(words[max(0, i - 2):i + 2])!r}"
+    return None
+
+
+OPENS_A_CLAUSE = frozenset({"and", "but", "or", "so", "because", "when", "if", "while", "cause", "cuz", "like", "all",
+                            "what", "where", "how", "why", "who", "whether", "until", "since", "then", "now", "as",
+                            "than", "once", "before", "after"}) | CLAUSE_VERBS
+
+
+def _glued(words: list[str], tags: list[str]) -> str | None:
+    """A new clause glued on with no link: "this is" / "it's" after a preposition, a verb or "be"
+    ("forget why for this is cup", "and it's this is time", "buy this is a road"); an object
+    pronoun after a preposition followed by a noun ("none of them galaxies"); a verb, then a verb
+    in -s, then a determiner ("you wave costs the kitchen")."""
+    for k in range(1, len(words) - 1):
+        w, prev = words[k], words[k - 1]
+        if w in ("this", "that", "it") and words[k + 1] in ("is", "was") and prev not in OPENS_A_CLAUSE \
+                and not any(x in OPENS_A_CLAUSE for x in words[max(0, k - 3):k - 1]) \
+                and tags[k - 1] in ("PREP", "BE", "VB", "VBZ", "VBD", "AUX", "DET", "POSS", "OBJ", "IT", "YOU",
+                                    "SUBJ"):
+            return f"a clause glued on {' '.join(words[max(0, k - 2):k + 2])!r}"
+        if tags[k] == "OBJ" and tags[k - 1] == "PREP" and tags[k + 1] in ("NOUN", "DET", "POSS") \
+                and not _can_be_verb(words[k + 1]):
+            return f"a noun after {prev + ' ' + w!r}"
+        if tags[k - 1] == "VB" and k >= 2 and tags[k - 2] in ("YOU", "SUBJ") and "VBZ" in classes(w) \
+                and tags[k + 1] in ("DET", "POSS"):
+            return f"two verbs in one clause {' '.join(words[k - 1:k + 2])!r}"
     return None
 
 
