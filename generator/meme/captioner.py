@@ -63,7 +63,10 @@ class Captioner:
                                  # spelling pieces encode rare words for training; generated text
                                  # uses whole words only (spelled variants are mostly misspellings)
                                  banned=(index[PAD], index[START], index[UNK], *range(vocab.first_piece, vocab.size)),
-                                 max_len=vocab.max_tokens,
+                                 # under the trigram cost no caption need be longer than the longest
+                                 # training caption (+2); without it beams that cannot end yet run on
+                                 max_len=min(vocab.max_tokens, max(len(k.split()) for k in bundle.caption_keys) + 2)
+                                 if self.trigrams is not None else vocab.max_tokens,
                                  free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY,
                                  ngrams=self.trigrams)
 
