@@ -354,8 +354,19 @@ def _glued(words: list[str], tags: list[str]) -> str | None:
     ("forget why for this is cup", "and it's this is time", "buy this is a road"); an object
     pronoun after a preposition followed by a noun ("none of them galaxies"); a verb, then a verb
     in -s, then a determiner ("you wave costs the kitchen")."""
-    for k in range(1, len(words) - 1):
+    for k in range(1, len(words)):
         w, prev = words[k], words[k - 1]
+        if prev in ("and", "or") and tags[k] == "VBZ" and set(classes(w)) <= {"VBZ"}:
+            subject = next((words[m] for m in range(k - 2, -1, -1) if tags[m] in ("SUBJ", "YOU", "IT")
+                            or (tags[m] == "NOUN" and m + 1 < k - 1 and tags[m + 1] in ("VBZ", "VBD"))), None)
+            if subject in ("i", "you", "we", "they"):
+                return f"verb form does not agree {subject!r} ... {prev + ' ' + w!r}"
+        if tags[k] == "NOUN" and tags[k - 1] == "NOUN" and w.endswith("s") and prev.endswith("s") \
+                and set(classes(w)) == {"NOUN"} and set(classes(prev)) == {"NOUN"} and not prev.endswith("ss") \
+                and _unseen(prev, w):
+            return f"two plural nouns side by side {prev + ' ' + w!r}"
+        if k == len(words) - 1:
+            break
         if w in ("this", "that", "it") and words[k + 1] in ("is", "was") and prev not in OPENS_A_CLAUSE \
                 and not any(x in OPENS_A_CLAUSE for x in words[max(0, k - 3):k - 1]) \
                 and tags[k - 1] in ("PREP", "BE", "VB", "VBZ", "VBD", "AUX", "DET", "POSS", "OBJ", "IT", "YOU",
