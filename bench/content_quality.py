@@ -25,7 +25,14 @@ carry each defect class, each found by a named detector:
                   does not say what the image is (photo: "photo of"; GAN: "abstract"; meme:
                   "template")
 The fluency detector is also measured on the human-written captions the project ships (its false
-positives) and on every draft the generators made (the share it flags). Last line: key=value.
+positives), on every draft the generators made (the share it flags), and on 274 hand-labelled
+captions of the demo meme model (tests/generator/data/meme_fluency_labels.tsv, the labelling
+rules in its header) and 110 decoded with the trigram cost (meme_fluency_labels_trigram.tsv): the
+share of broken ones it catches, of fine ones it flags, and of broken ones among those it passes.
+The meme decoder before/after, side by side: the demo bundle's beam top-k (k = beam_width, the
+config's decode options) for all 14 demo templates and seeds 0..3, decoded without and with the
+training captions' trigram cost (generator/meme/ngrams.py): the share the fluency detector calls
+broken, images short of k captions, decode seconds. Last line: key=value.
 """
 from __future__ import annotations
 
@@ -63,6 +70,8 @@ MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee mach
               "when someone says it's just a small change")
 DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt")
 GENERATORS = ("meme", "post", "photo", "textmeme", "story")
+LABELLED = "tests/generator/data/meme_fluency_labels.tsv"
+LABELLED_TRIGRAM = "tests/generator/data/meme_fluency_labels_trigram.tsv"
 HUMAN_CORPORA = ("generator/meme/demo_data/captions.jsonl", "generator/textgen/corpus/captions.jsonl")
 
 
@@ -96,8 +105,9 @@ def detectors(app, rows) -> dict[int, list[str]]:
 
     found: dict[int, list[str]] = defaultdict(list)
     by_group: dict[str, list] = defaultdict(list)
+    names = {i: name for name, i in app.account_ids.items()}
     for c in rows:
-        acc = app.config.account(app.account_name(c.account_id))
+        acc = app.config.account(names[c.account_id])
         brand = acc.brand.to_brand() if hasattr(acc, "brand") else Brand()
         if any(not declared(cl, brand) for cl in claims(c.text)):
             found[c.id].append("invented_offer")
@@ -155,6 +165,62 @@ def fluency_rates(all_rows) -> dict[str, float]:
     flagged = sum(1 for t in drafts if check_fluency(t))
     return {"fluency_human_captions": len(human), "fluency_false_positive_rate": round(fp / len(human), 4),
             "fluency_drafts": len(drafts), "fluency_flagged_share": round(flagged / max(1, len(drafts)), 4)}
+
+
+def labelled_rates() -> dict[str, float]:
+    """The fluency detector on the hand-labelled demo meme captions: decoded as before the trigram
+    cost ("labelled") and with it ("labelled_trigram"; its broken share is the true one after)."""
+    from generator.gates.fluency import check_fluency
+
+    out: dict[str, float] = {}
+    for name, path in (("labelled", LABELLED), ("labelled_trigram", LABELLED_TRIGRAM)):
+        rows = [line.split("\t", 1) for line in (ROOT / path).read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#")]
+        broken = [t for label, t in rows if label == "broken"]
+        fine = [t for label, t in rows if label == "fine"]
+        caught = sum(1 for t in broken if check_fluency(t))
+        out |= {f"{name}_broken": len(broken), f"{name}_fine": len(fine),
+                f"{name}_broken_share": round(len(broken) / len(rows), 3),
+                f"fluency_catch_{name}": round(caught / len(broken), 3),
+                f"fluency_flags_fine_{name}": round(sum(1 for t in fine if check_fluency(t)) / len(fine), 3),
+                # broken among what the gate lets through: what a reviewer would still see
+                f"broken_after_gate_{name}": round((len(broken) - caught) / max(1, len(rows) - caught - sum(
+                    1 for t in fine if check_fluency(t))), 3)}
+    return out
+
+
+def decoder_before_after(seeds: range = range(4)) -> dict[str, float]:
+    """Broken share of the meme beam top-k before any gate, without and with the trigram cost."""
+    from dataclasses import replace
+
+    from bot.config.model import MemeGeneratorConfig
+    from generator.gates.fluency import check_fluency
+    from generator.meme import load_captioner
+    from generator.meme.templates import load_templates
+
+    cfg = MemeGeneratorConfig()
+    cap = load_captioner()
+    features = cap.encode_batch([t.image_path for t in load_templates()])
+    with_trigrams = cap.rules
+    out: dict[str, float] = {}
+    for name, rules in (("before", replace(with_trigrams, ngrams=None)), ("after", with_trigrams)):
+        cap.rules = rules
+        started = time.perf_counter()
+        texts, short = [], 0
+        for seed in seeds:
+            for captions in cap.beam_search_batch(features, k=cfg.beam_width, **cfg.decode_options(), seed=seed):
+                short += len(captions) < cfg.beam_width
+                texts += [c.text for c in captions]
+        out[f"decode_s_{name}"] = round(time.perf_counter() - started, 1)
+        out[f"beam_topk_{name}"] = len(texts)
+        out[f"beam_broken_share_{name}"] = round(sum(1 for t in texts if check_fluency(t)) / max(1, len(texts)), 3)
+        out[f"beam_images_short_{name}"] = short
+        print(f"\n== meme beam top-{cfg.beam_width} {name} the trigram cost: {len(texts)} captions, "
+              f"broken share {out[f'beam_broken_share_{name}']}, images short {short}; first ten:")
+        for t in texts[:10]:
+            print(f"   {t}{'  <-- ' + str(check_fluency(t)) if check_fluency(t) else ''}")
+    cap.rules = with_trigrams
+    return out
 
 
 def reason_class(reason: str | None) -> str:
@@ -219,8 +285,11 @@ def main() -> None:
         short["post"] -= int(str(figures["post_ig_asked"])) - int(str(figures["post_ig_queued"]))
         figures["short_of_asked"] = sum(max(0, v) for v in short.values())  # Instagram's GAN posts aside
         figures |= fluency_rates(rows)
+        figures |= labelled_rates()
+        figures["meme_stored"] = sum(1 for r in rows if r.generator == "meme")
         figures["run_s"] = round(seconds, 1)
         app.close()
+    figures |= decoder_before_after()
     print("\n" + " ".join(f"{k}={v}" for k, v in figures.items()))
 
 

@@ -18,7 +18,10 @@ English (generator/gates/english.py), which is not the model that wrote the capt
   English because every frequent pair of frequent words is in the list.
 - an unlikely word order: the least likely step of the caption's best reading under a word-class
   bigram model of English trained from symspellpy's pairs and lemminflect's word classes
-  (generator/gates/classlm.py), below ``CLASS_FLOOR`` ("can went", "you sends").
+  (generator/gates/classlm.py), below ``CLASS_FLOOR`` ("can went", "you sends");
+- a broken clause: verb argument structure on the same word classes (generator/gates/clauses.py):
+  "you're say", "it's just went", two finite verbs fused in one clause ("when you bring the sun
+  is a box"), a "when" clause with no verb, a noun phrase without its noun, "a outline".
 Hashtags, @-mentions, numbers and a story's "(1/3)" are set aside first.
 """
 from __future__ import annotations
@@ -27,6 +30,7 @@ import itertools
 import re
 
 from generator.gates import lexicon as lx
+from generator.gates.clauses import check_clauses
 from generator.gates.english import English, english, words_of
 
 COMMON_ZIPF = 6.0
@@ -63,7 +67,8 @@ def check_fluency(text: str, model: English | None = None) -> str | None:
         found = check(body)
         if found:
             return found
-    return _cut_off(body, model) or _misspelt(body, model) or _unseen_pair(body, model) or _word_order(body)
+    return (_cut_off(body, model) or _misspelt(body, model) or _unseen_pair(body, model) or _word_order(body)
+            or check_clauses(body))
 
 
 def _repeated(body: str) -> str | None:

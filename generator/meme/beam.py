@@ -13,7 +13,10 @@ forward (never re-running the prefix). Rules (the reference decoder in tests fol
   spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled); with
   ``repeat_penalty`` each earlier use of a word in the caption costs that much log-prob (the
   penalised log-prob is what the caption is scored by); with ``word_bias`` (generator.meme.adapt)
-  each word's log-prob moves by its bias at every step, in the score too;
+  each word's log-prob moves by its bias at every step, in the score too; with ``ngrams``
+  (generator/meme/ngrams.py) a word, or <end>, that would make a word trigram no training caption has
+  costs its penalty (scored the same way), so captions join training captions only where three words
+  overlap and end only where one ended;
 - per image, the top 2*width candidates are ranked by total log-prob (ties: lower flat index
   first); an <end> candidate becomes a finished caption unless its text key was already finished
   (distinct captions); other candidates fill the ``width`` live beams;
@@ -34,8 +37,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from generator.meme.ngrams import CorpusTrigrams
 
 StepFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -60,6 +67,7 @@ class DecodeRules:
     # per word id, a log-prob added to it at every step (generator.meme.adapt: what the audience
     # liked); None = the model as trained
     word_bias: np.ndarray | None = field(default=None, compare=False)
+    ngrams: CorpusTrigrams | None = field(default=None, compare=False)  # cost of a word (or <end>) that makes a trigram no training caption has
 
     def mask(self, logp: np.ndarray, t: int, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Apply the word rules for step ``t`` (0 = first word) to log-probs [B, V] of captions ``seqs``."""
@@ -77,6 +85,8 @@ class DecodeRules:
             if words and self.repeat_penalty:
                 used, counts = np.unique(words, return_counts=True)
                 logp[row, used] -= self.repeat_penalty * counts
+        if self.ngrams is not None:
+            self.ngrams.apply(logp, seqs)
         if t == 0:
             logp[:, self.end_id] = -np.inf
         if t >= self.max_len:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +14,13 @@ from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, 
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
 from generator.meme.metrics import caption_hashes
+from generator.meme.ngrams import CorpusTrigrams
 from generator.meme.novelty import NoveltyIndex
 from generator.meme.step import FastStep
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
+TRIGRAM_WIDTH = 6  # beams per caption wanted when decoding under the training captions' trigrams
 REPEAT_PENALTY = 1.0  # log-prob a word loses per earlier use in the same caption; see beam.DecodeRules
 
 
@@ -44,7 +46,7 @@ def image_seeds(seed: int | Sequence[int] | None, n: int) -> list[int]:
 class Captioner:
     """Captions images with a trained bundle. Encoding is lazy: decoding from features needs no encoder."""
 
-    def __init__(self, bundle: Bundle, encoder: Encoder | None = None) -> None:
+    def __init__(self, bundle: Bundle, encoder: Encoder | None = None, *, trigrams: bool = True) -> None:
         if encoder is not None and encoder.name != bundle.config.get("encoder"):
             raise GeneratorError(f"{bundle.path}: bundle was trained with encoder "
                                  f"{bundle.config.get('encoder')!r}, got {encoder.name!r}")
@@ -56,12 +58,19 @@ class Captioner:
         self.novelty: NoveltyIndex | None = NoveltyIndex(bundle.caption_keys) if bundle.caption_keys else None
         vocab = bundle.vocab
         index = vocab.index()
+        # the training captions' trigrams steer decoding (bundles without captions.txt: none)
+        self.trigrams: CorpusTrigrams | None = (CorpusTrigrams.build(bundle.caption_keys, vocab)
+                                                if bundle.caption_keys and trigrams else None)
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
                                  # spelling pieces encode rare words for training; generated text
                                  # uses whole words only (spelled variants are mostly misspellings)
                                  banned=(index[PAD], index[START], index[UNK], *range(vocab.first_piece, vocab.size)),
-                                 max_len=vocab.max_tokens,
-                                 free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY)
+                                 # under the trigram cost no caption need be longer than the longest
+                                 # training caption (+2); without it beams that cannot end yet run on
+                                 max_len=min(vocab.max_tokens, max(len(k.split()) for k in bundle.caption_keys) + 2)
+                                 if self.trigrams is not None else vocab.max_tokens,
+                                 free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY,
+                                 ngrams=self.trigrams)
         self._adaptation: Adaptation | None = None
 
     @property
@@ -137,9 +146,7 @@ class Captioner:
             return self.rules
         if max_len < 1:
             raise GeneratorError(f"max_len must be >= 1, got {max_len}")
-        return DecodeRules(self.rules.start_id, self.rules.end_id, self.rules.banned, max_len,
-                           free_from=self.rules.free_from, repeat_penalty=self.rules.repeat_penalty,
-                           word_bias=self.rules.word_bias)
+        return replace(self.rules, max_len=max_len)
 
     @property
     def adaptation(self) -> Adaptation | None:
@@ -157,7 +164,7 @@ class Captioner:
                           seed: int | Sequence[int] | None = None, novel: bool = True) -> list[list[Caption]]:
         """k distinct captions per row of features [N, F], best first; all images in one step per word.
 
-        The search keeps ``width`` beams (default 2k) and hands out k of its finished captions,
+        The search keeps ``width`` beams (default 2k; 6k under the training captions' trigrams) and hands out k of its finished captions,
         preferring different wording by ``diversity`` (0 = plain top-k by score). ``temperature``
         > 0 samples the beams (nucleus ``top_p``) with one seed per image (``seed``: one int to
         derive them from, a list of per-image seeds, or None for fresh ones; each caption
@@ -175,7 +182,11 @@ class Captioner:
         seeds: list[int | None] = list(image_seeds(seed, n)) if temperature > 0 else [None] * n
         sampling = Sampling(temperature, top_p) if temperature > 0 else None
         rngs = [np.random.default_rng(s) for s in seeds] if sampling else None
-        pools = beam_search(self._step_fn(features), h0, self._rules(max_len), width=width or 2 * k,
+        rules = self._rules(max_len)
+        # with the trigram cost most beams run into training captions, which are never handed out:
+        # a wider search still finishes k new ones per image
+        width = width or (TRIGRAM_WIDTH if rules.ngrams is not None else 2) * k
+        pools = beam_search(self._step_fn(features), h0, rules, width=width,
                             key=self.vocab.text, groups=groups, group_penalty=group_penalty, sampling=sampling,
                             rngs=rngs, exclude=self._is_training_caption if novel else None)
         return [self._captions(choose(pool, k, diversity), s) for pool, s in zip(pools, seeds)]
@@ -198,6 +209,8 @@ class Captioner:
         return self._captions(rank(hyps))
 
 
-def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None) -> Captioner:
-    """Load a bundle directory (None = the shipped demo bundle)."""
-    return Captioner(load_bundle(Path(path) if path is not None else None), encoder)
+def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None, *,
+                   trigrams: bool = True) -> Captioner:
+    """Load a bundle directory (None = the shipped demo bundle). ``trigrams`` False decodes without
+    the training captions' trigram cost (generator/meme/ngrams.py)."""
+    return Captioner(load_bundle(Path(path) if path is not None else None), encoder, trigrams=trigrams)

@@ -180,3 +180,58 @@ def test_main_colours_are_the_largest_areas_first():
     img = Image.new("RGB", (40, 40), (255, 255, 255))
     img.paste((40, 80, 200), (0, 0, 40, 25))
     assert main_colours(img)[:2] == ["blue", "white"]
+
+
+# --- fluency on the demo meme model's own output ------------------------------------------------------
+
+def _labelled(name: str) -> list[list[str]]:
+    return [line.split("\t", 1) for line in (REPO / "tests/generator/data" / name).read_text(encoding="utf-8")
+            .splitlines() if line and not line.startswith("#")]
+
+
+LABELLED = _labelled("meme_fluency_labels.tsv")  # decoded as before issue 23's decoder change
+LABELLED_TRIGRAM = _labelled("meme_fluency_labels_trigram.tsv")  # decoded with the trigram cost
+
+
+def test_the_labelled_demo_meme_captions_are_what_the_file_says():
+    assert len(LABELLED) >= 200 and {label for label, _ in LABELLED} == {"broken", "fine"}
+    assert len({t for _, t in LABELLED}) == len(LABELLED)
+
+
+@pytest.mark.parametrize("labelled, catch", [(LABELLED, 0.6), (LABELLED_TRIGRAM, 0.85)])
+def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_fine_ones(labelled, catch):
+    """Hand-labelled output of the demo meme model (labelling rules in the files' header)."""
+    broken = [t for label, t in labelled if label == "broken"]
+    fine = [t for label, t in labelled if label == "fine"]
+    caught = sum(1 for t in broken if check_fluency(t)) / len(broken)
+    flagged = [t for t in fine if check_fluency(t)]
+    assert caught >= catch, caught
+    assert len(flagged) / len(fine) <= 0.05, flagged
+
+
+@pytest.mark.parametrize("text, why", [
+    ("when the teacher says the wifi to the wall of my procrastination", "without what was said"),
+    ("my brain at 3 am to deal", "needs what follows"),
+    ("when you bring the sun is a box", "two verbs in one clause"),
+    ("me after i have a problem and it's just went to orbit", "past tense after 'be'"),
+    ("when you say you'll be sit in the kitchen", "base verb after 'be'"),
+    ("when the wifi password and you launch out", "clause without a verb"),
+    ("when you ask the horse, which is a outline", "'a' before a vowel"),
+    ("when you try to be a dramatic what", "a noun phrase without its noun"),
+    ("when you finally be the moon", "bare 'be'"),
+    ("me trying to be a galaxy and i still there the lecture", "a subject without its verb"),
+])
+def test_broken_clause_structure_is_found_with_the_reason(text, why):
+    assert why in (check_fluency(text) or "")
+
+
+@pytest.mark.parametrize("text", [
+    "when the boss says the meeting is cancelled",
+    "when the microwave beeps and you jump out of the atmosphere",
+    "when someone tells you the moon landing was fake",
+    "when you run into a problem you can't google",
+    "this is where all my lost socks went",
+    "when you ask for a photo and you want to be a morning person",
+])
+def test_sound_clauses_pass(text):
+    assert check_fluency(text) is None

@@ -117,3 +117,14 @@ def test_loading_the_gan_prints_no_tensorflow_start_up_lines():
     done = subprocess.run([sys.executable, "-c", "from generator.pggan import load_gan; load_gan().generate(1, seed=0)"],
                           capture_output=True, text=True, env=env, check=True)
     assert done.stderr == ""
+
+
+def test_the_posted_picture_drops_the_generators_dark_frame_and_keeps_its_size():
+    from generator.pggan.bundle import present
+
+    pixels = np.full((128, 128, 3), 200, np.uint8)
+    pixels[:10], pixels[-10:], pixels[:, :10], pixels[:, -10:] = 40, 40, 40, 40  # a dark frame, as drawn
+    out = np.asarray(present(Image.fromarray(pixels)))
+    assert out.shape == (128, 128, 3)
+    assert out[:3].mean() > 180 and out[:, :3].mean() > 180  # the frame is gone, not stretched
+    assert present(Image.new("RGB", (12, 12))).size == (12, 12)  # too small to trim: as it was

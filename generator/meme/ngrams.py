@@ -1,0 +1,78 @@
+"""The word trigrams of the captions a bundle was trained on, as a decoding constraint.
+
+A small word-level decoder forgets what it said two words ago: it joins the start of one training
+caption to the end of another at a shared word, and the seam breaks the sentence ("when you try
+to" + "the wall of my procrastination" -> "when you try to the wall of my procrastination"). Beam
+search with ``CorpusTrigrams`` costs a word ``penalty`` nats unless the caption's last two words
+and it occur together in some training caption (the first word counts as following <start>
+<start>); ``end_penalty`` does the same for <end>, so a caption ends only where a training caption
+ended on the same two words, never on "to", "the" or "i am". Captions still combine training
+captions, but only where three words overlap, where a seam is usually grammatical. The training
+captions are kept as word keys (bundle captions.txt, no punctuation): a punctuation token always
+costs ``penalty`` and does not count as a word of the context.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from generator.meme.vocab import Vocab, tokenize
+
+
+@dataclass
+class CorpusTrigrams:
+    """Allowed next ids per two-word context, built from training captions and a vocab."""
+
+    start_id: int
+    end_id: int
+    free: frozenset[int]  # punctuation ids: skipped in the context (the word keys have none: always a cost)
+    follow: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    penalty: float = 6.0
+    end_penalty: float = 12.0
+
+    @classmethod
+    def build(cls, captions: Iterable[str], vocab: Vocab, *, penalty: float = 6.0,
+              end_penalty: float = 12.0) -> CorpusTrigrams:
+        index = vocab.index()
+        free = frozenset(i for t, i in index.items() if len(t) == 1 and not t.isalnum() and t != "'")
+        follow: dict[tuple[int, int], set[int]] = defaultdict(set)
+        for text in captions:
+            ids = [index.get(w, -1) for w in tokenize(text)]
+            ids = [i for i in ids if i not in free]
+            ctx = [vocab.start_id, vocab.start_id]
+            for i in [*ids, vocab.end_id]:
+                if i < 0:  # a word the vocab spells: no trigram across it
+                    ctx = [-1, -1]
+                    continue
+                if ctx[0] >= 0 and ctx[1] >= 0:
+                    follow[(ctx[0], ctx[1])].add(i)
+                ctx = [ctx[1], i]
+        return cls(vocab.start_id, vocab.end_id, free,
+                   {k: np.fromiter(sorted(v), dtype=np.int64) for k, v in follow.items()}, penalty, end_penalty)
+
+    def context(self, seq: Sequence[int]) -> tuple[int, int]:
+        words = [i for i in seq if i not in self.free][-2:]
+        return tuple([self.start_id] * (2 - len(words)) + words)  # type: ignore[return-value]
+
+    def apply(self, logp: np.ndarray, seqs: Sequence[Sequence[int]]) -> None:
+        """Take ``penalty`` (``end_penalty`` for <end>) off every word that would make an unseen trigram."""
+        for row, seq in enumerate(seqs):
+            allowed = self.follow.get(self.context(seq))
+            cost = np.full(logp.shape[1], self.penalty)
+            cost[self.end_id] = self.end_penalty
+            if allowed is not None:
+                cost[allowed] = 0.0
+            logp[row] -= cost
+
+    def seen(self, seq: Sequence[int]) -> bool:
+        """Every trigram of the caption (with <start> <start> before and <end> after) is in the corpus."""
+        seq = [i for i in seq if i not in self.free]
+        full = [self.start_id, self.start_id, *seq, self.end_id]
+        for a, b, c in zip(full, full[1:], full[2:]):
+            allowed = self.follow.get((a, b))
+            if allowed is None or not np.isin(c, allowed):
+                return False
+        return True
