@@ -20,8 +20,13 @@ made beforehand (not timed). Per action p50 and max of the runs.
 Targets: warm p50 <= 2 s for every action, cold p50 <= 6 s, a bad argument refused in <= 0.5 s.
 Wall time is what a person waits; on a shared machine it grows with the load, so each action's median
 CPU seconds (``_cpu_s``: the child's user + system time cold, process time warm) is printed beside it.
-Last line: key=value, ``<tree>_<mode>_<action>_p50_s`` / ``_max_s`` / ``_cpu_s``, ``<tree>_cold_peak_rss_mb``,
-``<tree>_warm_peak_rss_mb``, ``<tree>_bad_cold_s``, ``<tree>_bad_warm_s``.
+A run the generator refuses (a GeneratorError: exit 1 with one line on stderr cold, the exception warm,
+e.g. "wrote no part unlike the story so far") is counted, not fatal: ``<tree>_<mode>_<action>_refused``
+says how many of the runs ended that way (their seconds count in p50/max: the person waited that long
+for the refusal); the first refusal's message is printed. Any other failure still stops the bench.
+Last line: key=value, ``<tree>_<mode>_<action>_p50_s`` / ``_max_s`` / ``_cpu_s`` / ``_refused``,
+``<tree>_cold_peak_rss_mb``, ``<tree>_warm_peak_rss_mb``, ``<tree>_bad_cold_s``, ``<tree>_bad_warm_s``,
+``refused_total`` (new tree), ``load_1m``.
 """
 from __future__ import annotations
 
@@ -75,8 +80,18 @@ def cli_argv(action: str, i: int, photos: list[Path], thread_id: int | None) -> 
     raise ValueError(action)
 
 
-def run_child(argv: list[str], env: dict[str, str], *, ok_codes=(0,)) -> tuple[float, float, str, float]:
-    """(seconds spawn to exit, peak RSS MB, stdout, CPU seconds) of one child; exits the bench if it fails.
+class Refused(Exception):
+    """A cold run the generator refused: exit 1 with one line on stderr and no traceback."""
+
+    def __init__(self, message: str, seconds: float, rss_mb: float, cpu_s: float):
+        super().__init__(message)
+        self.seconds, self.rss_mb, self.cpu_s = seconds, rss_mb, cpu_s
+
+
+def run_child(argv: list[str], env: dict[str, str], *, ok_codes=(0,),
+              refusals: bool = False) -> tuple[float, float, str, float]:
+    """(seconds spawn to exit, peak RSS MB, stdout, CPU seconds) of one child; exits the bench if it fails
+    (``refusals``: an exit 1 with one stderr line and no traceback raises Refused instead).
     The child runs in a folder without code: `python -m` puts its working directory before
     PYTHONPATH, so a checkout there would shadow the tree under test."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -87,10 +102,14 @@ def run_child(argv: list[str], env: dict[str, str], *, ok_codes=(0,)) -> tuple[f
         code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        cpu = usage.ru_utime + usage.ru_stime
         if code not in ok_codes:
-            raise SystemExit(f"{' '.join(argv[2:])} exited {code}: {err.read().decode(errors='replace')[-1500:]}")
-        return (seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace"),
-                usage.ru_utime + usage.ru_stime)
+            text = err.read().decode(errors="replace")
+            lines = [line for line in text.splitlines() if line.strip()]
+            if refusals and code == 1 and len(lines) == 1 and "Traceback" not in text:
+                raise Refused(lines[0], seconds, usage.ru_maxrss / 1024, cpu)
+            raise SystemExit(f"{' '.join(argv[2:])} exited {code}: {text[-1500:]}")
+        return (seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace"), cpu)
 
 
 def tree_env(tree: Path, threads: int) -> dict[str, str]:
@@ -117,18 +136,24 @@ def cold(tree: Path, name: str, config: Path, photos: list[Path], args, threads:
     out: dict[str, float] = {}
     peak = 0.0
     for action in args.actions:
-        times, cpu = [], []
+        times, cpu, refused = [], [], []
         for i in range(args.runs):
             thread_id = threads[action].pop() if action in ("steer", "continue") else None
-            seconds, rss, _, used = run_child(base + cli_argv(action, i, photos, thread_id), env)
+            try:
+                seconds, rss, _, used = run_child(base + cli_argv(action, i, photos, thread_id), env, refusals=True)
+            except Refused as exc:
+                seconds, rss, used = exc.seconds, exc.rss_mb, exc.cpu_s
+                refused.append(str(exc))
             times.append(seconds)
             cpu.append(used)
             peak = max(peak, rss)
         out[f"{name}_cold_{action}_p50_s"] = statistics.median(times)
         out[f"{name}_cold_{action}_max_s"] = max(times)
         out[f"{name}_cold_{action}_cpu_s"] = statistics.median(cpu)
+        out[f"{name}_cold_{action}_refused"] = len(refused)
         print(f"{name} cold {action}: " + " ".join(f"{t:.2f}" for t in times)
-              + "  cpu " + " ".join(f"{t:.2f}" for t in cpu), flush=True)
+              + "  cpu " + " ".join(f"{t:.2f}" for t in cpu)
+              + (f"  refused {len(refused)}: {refused[0]}" if refused else ""), flush=True)
     bad = [run_child(base + cli_argv("bad", i, photos, None), env, ok_codes=(2,))[0] for i in range(args.runs)]
     out[f"{name}_bad_cold_s"] = statistics.median(bad)
     out[f"{name}_cold_peak_rss_mb"] = peak
@@ -149,8 +174,11 @@ def warm(tree: Path, name: str, config: Path, photos: list[Path], args, threads:
         figures[f"{name}_warm_{action}_p50_s"] = statistics.median(times)
         figures[f"{name}_warm_{action}_max_s"] = max(times)
         figures[f"{name}_warm_{action}_cpu_s"] = statistics.median(result["cpu"][action])
+        refused = result.get("refused", {}).get(action, [])
+        figures[f"{name}_warm_{action}_refused"] = len(refused)
         print(f"{name} warm {action}: " + " ".join(f"{t:.2f}" for t in times)
-              + "  cpu " + " ".join(f"{t:.2f}" for t in result["cpu"][action]), flush=True)
+              + "  cpu " + " ".join(f"{t:.2f}" for t in result["cpu"][action])
+              + (f"  refused {len(refused)}: {refused[0]}" if refused else ""), flush=True)
     figures[f"{name}_bad_warm_s"] = statistics.median(result["bad"])
     figures[f"{name}_warm_peak_rss_mb"] = result["peak_rss_mb"]
     return figures
@@ -183,14 +211,23 @@ def warm_child(spec: dict) -> None:
             app.continue_thread(threads[action].pop(), actor="bench", parts=1,
                                 steer="then it rained" if action == "steer" else None, seed=i)
 
+    from generator import GeneratorError
+
     times: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
+    refused: dict[str, list[str]] = {}
     for action in spec["actions"]:
-        call(action, 99)  # first use: lazy loads happen here, as on a server's first request
-        times[action], cpu[action] = [], []
+        try:
+            call(action, 99)  # first use: lazy loads happen here, as on a server's first request
+        except GeneratorError:
+            pass  # the loads happened; a refusal of this untimed call is not counted
+        times[action], cpu[action], refused[action] = [], [], []
         for i in range(spec["runs"]):
             started, used = time.perf_counter(), time.process_time()
-            call(action, i)
+            try:
+                call(action, i)
+            except GeneratorError as exc:
+                refused[action].append(str(exc).splitlines()[0])
             times[action].append(time.perf_counter() - started)
             cpu[action].append(time.process_time() - used)
     bad = []
@@ -202,7 +239,7 @@ def warm_child(spec: dict) -> None:
             pass
         bad.append(time.perf_counter() - started)
     app.close()
-    print(json.dumps({"times": times, "cpu": cpu, "bad": bad,
+    print(json.dumps({"times": times, "cpu": cpu, "bad": bad, "refused": refused,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -258,6 +295,7 @@ def main() -> None:
         figures["new_warm_worst_p50_s"] = max(warm_p50)
     if cold_p50:
         figures["new_cold_worst_p50_s"] = max(cold_p50)
+    figures["refused_total"] = sum(v for k, v in new.items() if k.endswith("_refused"))
     print("targets: warm p50 <= 2 s every action, cold p50 <= 6 s, bad argument <= 0.5 s")
     load = os.getloadavg()[0]
     print(f"load average at the end: {load:.1f} on {os.cpu_count()} CPUs (wall times grow with it; *_cpu_s less so)")
