@@ -46,7 +46,8 @@ def test_part_count_and_hashtags():
 
 @pytest.mark.parametrize("line", ["Tag a friend who needs this.", "Those link in bio.", "Double tap if you agree.",
                                   "Use code LOOP10 for 10% off this week.", "New drops every week, follow for more.",
-                                  "Tell me in the comments.", "Save this for later.", "What do you see?"])
+                                  "Tell me in the comments.", "Save this for later.", "What do you see?",
+                                  "Support small creators: share this post."])
 def test_stock_lines_are_recognised(line):
     from generator.stock_lines import is_stock_line
 
@@ -54,6 +55,7 @@ def test_stock_lines_are_recognised(line):
 
 
 @pytest.mark.parametrize("line", ["Keep going.", "I regret nothing.", "We tagged along to the shop.",
+                                  "We share this flat with a cat.", "Small creators need sleep too.",
                                   "The link between coffee and mornings is real."])
 def test_ordinary_sentences_are_not_stock_lines(line):
     from generator.stock_lines import is_stock_line
