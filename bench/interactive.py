@@ -16,7 +16,8 @@ processes, so the two never share a module.
 Actions: caption1 (1 photo x 3 captions), caption3 (3 photos x 3 captions, the tone cycling through
 the model's tones), make (text -> meme), story4 (a story of 4 parts from a photo), steer (one part
 after a steering sentence), continue (one more part). Threads for steer/continue are 2-part stories
-made beforehand (not timed). Per action p50 and max of the runs.
+made beforehand (not timed). Each tree has its own database, migrated and given its threads by its
+own code. Per action p50 and max of the runs.
 Targets: warm p50 <= 2 s for every action, cold p50 <= 6 s, a bad argument refused in <= 0.5 s.
 Wall time is what a person waits; on a shared machine it grows with the load, so each action's median
 CPU seconds (``_cpu_s``: the child's user + system time cold, process time warm) is printed beside it.
@@ -118,15 +119,14 @@ def tree_env(tree: Path, threads: int) -> dict[str, str]:
     return {**child_env(threads), "PYTHONPATH": str(tree)}
 
 
-def make_threads(workdir: Path, config: Path, photos: list[Path], count: int, env: dict[str, str]) -> list[int]:
-    """``count`` 2-part stories (with this checkout's code, one warm process) for steer/continue."""
+def make_threads(config: Path, photos: list[Path], count: int, env: dict[str, str]) -> list[int]:
+    """``count`` 2-part stories (with the tree's own code, ``env``, in one warm process) for steer/continue."""
     code = ("import json,sys; from pathlib import Path; from bot.app import build_app; "
             "from bot.config import load_config; app = build_app(load_config(sys.argv[1])); "
             "ids = [app.story(sys.argv[2], parts=2, tone='funny', account='demo', seed=900 + i, topic='cats')"
             ".candidates[0].id "
             "for i in range(int(sys.argv[3]))]; print(json.dumps(ids))")
-    _, _, out, _ = run_child([sys.executable, "-c", code, str(config), str(photos[0]), str(count)],
-                          {**env, "PYTHONPATH": str(REPO)})
+    _, _, out, _ = run_child([sys.executable, "-c", code, str(config), str(photos[0]), str(count)], env)
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -269,24 +269,32 @@ def main() -> None:
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="memeloop-interactive-") as tmp:
         work = Path(tmp)
-        config = work / "config.toml"
-        config.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
-        env = tree_env(REPO, args.threads)
-        run_child([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"], env)
         photos = []
         for slug in PHOTOS:
             photos.append(work / f"{slug}.jpg")
             shutil.copy(REPO / "generator" / "meme" / "demo_data" / slug / "image.jpg", photos[-1])
-        per_mode = sum(args.runs + (1 if m == "warm" else 0) for m in modes)
-        need = {a: per_mode * len(trees) if a in args.actions else 0 for a in ("steer", "continue")}
-        made = make_threads(work, config, photos, sum(need.values()), env)
-        threads = {"steer": made[: need["steer"]], "continue": made[need["steer"]:]}
-        print(f"{len(made)} 2-part threads made for steer/continue; runs={args.runs} threads={args.threads}",
-              flush=True)
+        # each tree its own database, migrated and given its threads by its own code (an older tree
+        # refuses a database at a newer schema revision)
+        setups: dict[str, tuple[Path, dict[str, list[int]]]] = {}
+        for name, tree in trees:
+            runs = args.runs if name == "new" or not args.base_runs else args.base_runs
+            folder = work / name
+            folder.mkdir()
+            config = folder / "config.toml"
+            config.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
+            env = tree_env(tree, args.threads)
+            run_child([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"], env)
+            per_mode = sum(runs + (1 if m == "warm" else 0) for m in modes)
+            need = {a: per_mode if a in args.actions else 0 for a in ("steer", "continue")}
+            made = make_threads(config, photos, sum(need.values()), env)
+            setups[name] = (config, {"steer": made[: need["steer"]], "continue": made[need["steer"]:]})
+            print(f"{name}: {len(made)} 2-part threads made for steer/continue; runs={runs} threads={args.threads}",
+                  flush=True)
         for mode in modes:  # alternate trees per mode so load drifts hit both alike
             for name, tree in trees:
                 runs = args.runs if name == "new" or not args.base_runs else args.base_runs
                 tree_args = argparse.Namespace(**{**vars(args), "runs": runs})
+                config, threads = setups[name]
                 figures |= (cold if mode == "cold" else warm)(tree, name, config, photos, tree_args, threads)
     new = {k[4:]: v for k, v in figures.items() if k.startswith("new_")}
     warm_p50 = [v for k, v in new.items() if k.startswith("warm_") and k.endswith("_p50_s")]
