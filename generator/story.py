@@ -106,15 +106,16 @@ def strip_call_to_action(text: str, call_to_action: str | None) -> str:
 
 
 def clean_part(sample: str, story: Sequence[str]) -> str | None:
-    """A writer sample as a part after ``story``: its sentences without stock lines, non-words and
-    sentences the story already has; None when too little is left or it is too like an earlier part."""
+    """A writer sample as a part after ``story``: its sentences without stock lines, non-words,
+    sentences that start mid-way (lowercase: "edges read as.") and sentences the story already has;
+    None when too little is left or it is too like an earlier part."""
     from generator.lexicon import unknown_words
     from generator.stock_lines import is_stock_line
     from generator.textgen.neutral import sentences
 
     used = {s.lower() for part in story for s in sentences(part)}
     kept = [s for s in sentences(sample) if not is_stock_line(s) and not unknown_words(s)
-            and s.lower() not in used]
+            and s.lower() not in used and not s[:1].islower()]  # lowercase: a splice starting mid-way
     text = " ".join(kept).lstrip(" .,;:!?-")
     if len(text.split()) < MIN_PART_WORDS:
         return None

@@ -79,6 +79,9 @@ def test_a_part_keeps_only_clean_new_sentences_and_is_never_like_an_earlier_one(
     assert clean_part(sample, story) == "Plot twist: the universe is also just vibing."
     assert clean_part("Space: the only place with worse wifi than my flat. Or snacks.", story) is None  # repeat
     assert clean_part("Send help. Keep going.", story) is None  # too little left
+    # a splice that starts mid-way (all its words are words) goes, the sentence after it stays
+    assert clean_part("edges read as. The cat approved this post. Barely.", story) == \
+        "The cat approved this post. Barely."
     near = "Space: the only place with worse wifi than my own flat, honestly."
     assert similarity(near, story[0]) >= ALIKE and clean_part(near, story) is None
 
