@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -40,11 +40,25 @@ if TYPE_CHECKING:
     from bot.service.history_import import ImportResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
+    from bot.service.read_models import (
+        AccountSummary,
+        BoardPage,
+        CandidateDetail,
+        Card,
+        HourCell,
+        PostDetail,
+        RankerEffect,
+        ScheduledPost,
+    )
     from bot.service.review import ReviewResult
+    from bot.service.review_links import NewLink
     from bot.service.story import StoryResult, Thread
-    from bot.service.web_queries import BoardFilter, BoardPage
+    from bot.service.web_queries import BoardFilter
+    from bot.service.web_users import LiveSession, Role
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
+    from feedback.repository.review_links import LinkRow
+    from feedback.repository.users import UserRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -202,7 +216,7 @@ class App:
 
         return quick_reads.queue(config_path, statuses=statuses, account=account, limit=limit)
 
-    def candidate(self, candidate_id: int) -> dict[str, Any]:
+    def candidate(self, candidate_id: int) -> CandidateDetail:
         from bot.service import reads
 
         return reads.candidate(self.deps, candidate_id)
@@ -213,12 +227,12 @@ class App:
 
         return reads.posts(self.deps, states=states, account=account, limit=limit)
 
-    def accounts(self) -> list[dict[str, Any]]:
+    def accounts(self) -> list[AccountSummary]:
         from bot.service import reads
 
         return reads.accounts(self.deps)
 
-    def hours(self, account: str) -> list[dict[str, Any]]:
+    def hours(self, account: str) -> list[HourCell]:
         """The account's learned weekday x hour effects with the evidence behind each (the heatmap
         of `stats hours` and the dashboard)."""
         from bot.service import reads
@@ -258,7 +272,7 @@ class App:
 
         return reads.stats_imported(self.deps, account=account)
 
-    def ranker_effects(self, *, limit: int = 12) -> list[dict[str, Any]]:
+    def ranker_effects(self, *, limit: int = 12) -> list[RankerEffect]:
         """What the ranker learned (`stats learned`, the dashboard)."""
         from bot.service import reads
 
@@ -276,7 +290,7 @@ class App:
 
         return reads.board(self.deps, flt, limit=limit, offset=offset)
 
-    def card(self, candidate_id: int) -> dict[str, Any]:
+    def card(self, candidate_id: int) -> Card:
         from bot.service import reads
 
         return reads.card(self.deps, candidate_id)
@@ -291,12 +305,12 @@ class App:
 
         return reads.free_slots(self.deps, account, n=n)
 
-    def schedule(self, *, start: datetime, end: datetime, account: str | None = None) -> list[dict[str, Any]]:
+    def schedule(self, *, start: datetime, end: datetime, account: str | None = None) -> list[ScheduledPost]:
         from bot.service import reads
 
         return reads.schedule(self.deps, start=start, end=end, account=account)
 
-    def post_detail(self, post_id: int) -> dict[str, Any]:
+    def post_detail(self, post_id: int) -> PostDetail:
         from bot.service import reads
 
         return reads.post_detail(self.deps, post_id)
@@ -311,15 +325,91 @@ class App:
 
         return reads.dashboard_signature(self.deps)
 
-    def add_web_user(self, name: str, password: str, *, replace: bool = False) -> None:
+    # -- web admin users, sessions and review links (bot/service/web_users.py, review_links.py) ------------
+    def add_web_user(self, name: str, password: str, *, replace: bool = False, role: str = "admin") -> None:
         from bot.service.web_users import add_user
 
-        add_user(self.deps, name, password, replace=replace)
+        add_user(self.deps, name, password, replace=replace, role=role)
 
     def check_web_login(self, name: str, password: str) -> bool:
         from bot.service.web_users import check_login
 
         return check_login(self.deps, name, password)
+
+    def web_users(self) -> list[UserRow]:
+        from bot.service.web_users import list_users
+
+        return list_users(self.deps)
+
+    def remove_web_user(self, name: str, *, actor: str) -> None:
+        from bot.service.web_users import remove_user
+
+        remove_user(self.deps, name)
+        log.warning("event=web_user_removed user=%s actor=%s", name, actor)
+
+    def set_web_role(self, name: str, role: str, *, actor: str) -> Role:
+        """Returns the old role."""
+        from bot.service.web_users import set_role
+
+        old = set_role(self.deps, name, role)
+        log.warning("event=web_user_role user=%s role=%s was=%s actor=%s", name, role, old, actor)
+        return old
+
+    def start_web_session(self, user: str, *, now: datetime) -> str:
+        from bot.service.web_users import start_session
+
+        return start_session(self.deps, user, now=now)
+
+    def web_session(self, token: str, *, now: datetime) -> LiveSession | None:
+        from bot.service.web_users import live_session
+
+        return live_session(self.deps, token, now=now)
+
+    def set_web_flash(self, session_id: int, flash: str | None) -> None:
+        from bot.service.web_users import set_flash
+
+        set_flash(self.deps, session_id, flash)
+
+    def end_web_session(self, token: str) -> None:
+        from bot.service.web_users import end_session
+
+        end_session(self.deps, token)
+
+    def end_web_sessions_of(self, user: str) -> int:
+        """Log ``user`` out everywhere; returns how many sessions ended."""
+        from bot.service.web_users import end_sessions_of
+
+        return end_sessions_of(self.deps, user)
+
+    def create_review_link(self, kind: str, target: int, *, label: str, actor: str, now: datetime,
+                           ttl: timedelta | None = None) -> NewLink:
+        from bot.service import review_links
+
+        return review_links.create(self.deps, kind=kind, target=target, label=label, created_by=actor, now=now,
+                                   ttl=ttl or review_links.DEFAULT_TTL)
+
+    def review_links(self) -> list[LinkRow]:
+        from bot.service import review_links
+
+        return review_links.listing(self.deps)
+
+    def revoke_review_link(self, link_id: int, *, actor: str, now: datetime) -> LinkRow:
+        from bot.service import review_links
+
+        return review_links.revoke(self.deps, link_id, actor=actor, now=now)
+
+    def open_review_link(self, token: str, *, now: datetime) -> LinkRow:
+        """The open link; LinkGone (used, revoked, expired, unknown) otherwise."""
+        from bot.service import review_links
+
+        return review_links.open_link(self.deps, token, now=now)
+
+    def decide_review_link(self, token: str, decision: str, *, comment: str | None, now: datetime,
+                           expected_version: int | None = None) -> ReviewResult:
+        from bot.service import review_links
+
+        return review_links.decide(self.deps, token, decision, comment=comment, now=now,
+                                   expected_version=expected_version)
 
     # -- generation, publishing, polling -------------------------------------------------------------
     def store_generation(self, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:

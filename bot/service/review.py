@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from bot.config import AccountConfig, ConfigError
+from bot.core.kinds import Kind, content_kind
 from bot.errors import UsageError
 from bot.service.slots import next_slot
 from feedback import Conflict
@@ -139,8 +140,10 @@ def best_time(session: Session, deps: Deps, account: AccountConfig, now: datetim
 
 
 def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
-            account: str | None = None, expected_version: int | None = None) -> ReviewResult:
-    """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot."""
+            account: str | None = None, expected_version: int | None = None, reason: str | None = None
+            ) -> ReviewResult:
+    """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot.
+    ``reason``: the reviewer's comment, kept in the audit row."""
     now = deps.clock()
     with deps.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
@@ -151,7 +154,7 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
         when = best_time(session, deps, acc, now, salt=candidate_id) if at == BEST else at
         assert not isinstance(when, str)
         result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
-                        account=acc)
+                        account=acc, reason=reason)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
@@ -200,7 +203,7 @@ def edit(deps: Deps, candidate_id: int, *, actor: str, text: str, reason: str | 
         source = cand.source_image_path or (cand.template.image_path if cand.template else None)
         boxes = list(cand.template.boxes) if cand.template else []
         # only memes carry their text on the picture; a photo's or a thread's text is the post's text
-        rerender = move.rerender and cand.generator in ("meme", "textmeme") and source is not None
+        rerender = move.rerender and content_kind(cand.generator).text_on_image and source is not None
     media = _render(deps, candidate_id, source, boxes, text) if rerender and source else None
     with deps.tx() as session:
         cand, post = _load(session, candidate_id)
@@ -267,7 +270,7 @@ def add_manual(deps: Deps, image: Path, text: str, *, account: str | None, actor
     media = deps.media.put_file(image)
     with deps.tx() as session:
         row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
-            generator="manual", text=text.strip(), account_id=deps.account_ids.get(account) if account else None,
+            generator=Kind.MANUAL, text=text.strip(), account_id=deps.account_ids.get(account) if account else None,
             image_path=media.path, image_sha256=media.sha256, image_phash=media.phash,
             status=CandidateStatus.PENDING), deps.clock())
         record_added(session, row.id, actor=actor, now=deps.clock())
