@@ -8,8 +8,12 @@ topic (generator.photo_topics.topic_for_text) and the part is about that topic. 
 written: stock lines (calls to action the writer learned), non-words, and pairs of alike parts in a
 thread (word Jaccard >= generator.story.ALIKE); with a brand call to action, how often it appears.
 
-Last line: `steers=.. steer_follow_rate=.. unsteered_follow_rate=.. steer_topic_rate=.. parts=..
-stock_lines=.. garbled_parts=.. alike_pairs=.. brand_cta_per_thread=.. seconds=..`.
+A steer the writer refuses (GeneratorError: no new part) is counted as not followed (``refused``).
+The rates are also given apart for the steers that name a writer topic and the others.
+
+Last line: `steers=.. steer_follow_rate=.. unsteered_follow_rate=.. steer_topic_rate=.. topic_steers=..
+topic_steer_follow_rate=.. other_steers=.. other_steer_follow_rate=.. refused=.. parts=.. stock_lines=..
+garbled_parts=.. alike_pairs=.. brand_cta_per_thread=.. seconds=..`.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from generator import GeneratorError  # noqa: E402
 from generator.lexicon import unknown_words  # noqa: E402
 from generator.photo_topics import topic_for_text  # noqa: E402
 from generator.story import (  # noqa: E402
@@ -60,16 +65,25 @@ def main() -> None:
                                                  audience="general", seed=100 + i, call_to_action=CTA)]
              for i, topic in enumerate(TOPICS)}
     threads = list(bases.values())
-    steered = unsteered = by_topic = 0
+    steered = unsteered = by_topic = refused = 0
+    named = {"topic": [0, 0], "other": [0, 0]}  # steers naming a writer topic or not: [count, followed]
     for i, steer in enumerate(steers):
         topic = TOPICS[i % len(TOPICS)]
         story = bases[topic]
-        with_steer = write_parts(writer, story=story, count=1, topic=topic, tone="funny", audience="general",
-                                 seed=i, steer=steer, call_to_action=CTA)[0].text
-        without = write_parts(writer, story=story, count=1, topic=topic, tone="funny", audience="general",
-                              seed=i, call_to_action=CTA)[0].text
+        group = named["topic" if topic_for_text(steer, writer.topics) else "other"]
+        group[0] += 1
+        try:
+            with_steer = write_parts(writer, story=story, count=1, topic=topic, tone="funny", audience="general",
+                                     seed=i, steer=steer, call_to_action=CTA)[0].text
+            without = write_parts(writer, story=story, count=1, topic=topic, tone="funny", audience="general",
+                                  seed=i, call_to_action=CTA)[0].text
+        except GeneratorError as exc:  # counted as not followed
+            refused += 1
+            print(f"refused  {steer!r}: {exc}")
+            continue
         hit, hit_topic = follows(with_steer, steer, writer.topics)
         steered += hit
+        group[1] += hit
         by_topic += hit_topic
         unsteered += follows(without, steer, writer.topics)[0]
         # as `thread steer` stores it: the brand's call to action moves to the new last part
@@ -87,9 +101,15 @@ def main() -> None:
           f"without the steer, the same seed's part matches it {unsteered / n:.2f}")
     print(f"{len(parts)} parts: {stock} stock lines, {garbled} with a non-word, {alike} alike pairs in "
           f"{len(threads)} threads, the brand's call to action {cta:.2f} times per thread")
+    rate = {k: (f / c if c else 0.0) for k, (c, f) in named.items()}
+    print(f"steers naming a writer topic: {named['topic'][1]}/{named['topic'][0]} followed; "
+          f"others: {named['other'][1]}/{named['other'][0]}; refused {refused}")
     print(f"steers={n} steer_follow_rate={steered / n:.3f} unsteered_follow_rate={unsteered / n:.3f} "
-          f"steer_topic_rate={by_topic / n:.3f} parts={len(parts)} stock_lines={stock} garbled_parts={garbled} "
-          f"alike_pairs={alike} brand_cta_per_thread={cta:.2f} seconds={seconds:.0f}")
+          f"steer_topic_rate={by_topic / n:.3f} topic_steers={named['topic'][0]} "
+          f"topic_steer_follow_rate={rate['topic']:.3f} other_steers={named['other'][0]} "
+          f"other_steer_follow_rate={rate['other']:.3f} refused={refused} parts={len(parts)} "
+          f"stock_lines={stock} garbled_parts={garbled} alike_pairs={alike} brand_cta_per_thread={cta:.2f} "
+          f"seconds={seconds:.0f}")
 
 
 if __name__ == "__main__":

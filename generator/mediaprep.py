@@ -71,10 +71,14 @@ def scaled_size(
     return new_width, min(max(new_height, lowest), highest)
 
 
-def encode(image: Image.Image, fmt: str, quality: int = 95) -> bytes:
+def encode(image: Image.Image, fmt: str, quality: int = 95, *, png_level: int | None = None) -> bytes:
+    """JPEG at ``quality``, or PNG: the smallest Pillow makes (optimize), or with ``png_level`` one zlib
+    pass at that level (lossless all the same; for a destination without a byte limit)."""
     buffer = io.BytesIO()
     if fmt == "JPEG":
         image.save(buffer, "JPEG", quality=quality, optimize=True)
+    elif png_level is not None:
+        image.save(buffer, "PNG", optimize=False, compress_level=png_level)
     else:
         image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()

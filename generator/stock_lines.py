@@ -17,7 +17,8 @@ _PATTERNS = (
     r"\bshop (?:the|now|our)\b", r"\buse (?:the )?code\b", r"\bget yours\b", r"\b(?:order|buy) (?:now|today)\b",
     r"\bprints? (?:are )?available\b", r"\bnew drops?\b", r"\bturn this into a\b", r"\bdm (?:us|me)\b",
     r"\bsubscribe\b", r"\bclick (?:the|here)\b", r"\blimited edition\b", r"\b\d+% off\b",
-    r"^what do you see\??$", r"^swipe back tomorrow\b",
+    r"^what do you see\??$", r"^swipe back tomorrow\b", r"\bshare (?:this|the|our) post\b",
+    r"\bsupport small (?:creators|businesses|shops)\b",
 )
 _STOCK = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 

@@ -13,7 +13,7 @@ among samples (conditioned on the story, and plainly on the topic) sentence by s
 lines (generator.stock_lines) and sentences with a non-word (generator.lexicon) are dropped, a
 sentence the story already has is dropped, a part too like an earlier one (word Jaccard >= ALIKE)
 is refused; of what is left the part that follows the steer best, else the one most tied to the
-story so far without repeating it, is kept. A call to action comes only from the brand
+story so far (and naming its topic) without repeating it, is kept. A call to action comes only from the brand
 (``call_to_action``) and only once: on the last part, before the hashtags.
 
 Pure: values in, values out. ``thread_texts`` numbers the parts and fits each to the platform's
@@ -36,6 +36,7 @@ ROUNDS = 3
 CONTEXT_WORDS = 16  # of the story so far, fed after the prefix (fits the demo writer's 96 positions)
 MIN_PART_WORDS = 4
 ALIKE = 0.5  # word Jaccard at or above which two parts count as alike
+TOPIC_BONUS = 1.0  # for a part that names the part's topic (below a steer's 3 per shared word)
 PART_BREAK = "\n\n"
 _HASHTAG = re.compile(r"(?<![\w#&])#\w+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -105,15 +106,16 @@ def strip_call_to_action(text: str, call_to_action: str | None) -> str:
 
 
 def clean_part(sample: str, story: Sequence[str]) -> str | None:
-    """A writer sample as a part after ``story``: its sentences without stock lines, non-words and
-    sentences the story already has; None when too little is left or it is too like an earlier part."""
+    """A writer sample as a part after ``story``: its sentences without stock lines, non-words,
+    sentences that start mid-way (lowercase: "edges read as.") and sentences the story already has;
+    None when too little is left or it is too like an earlier part."""
     from generator.lexicon import unknown_words
     from generator.stock_lines import is_stock_line
     from generator.textgen.neutral import sentences
 
     used = {s.lower() for part in story for s in sentences(part)}
     kept = [s for s in sentences(sample) if not is_stock_line(s) and not unknown_words(s)
-            and s.lower() not in used]
+            and s.lower() not in used and not s[:1].islower()]  # lowercase: a splice starting mid-way
     text = " ".join(kept).lstrip(" .,;:!?-")
     if len(text.split()) < MIN_PART_WORDS:
         return None
@@ -130,13 +132,18 @@ class _Option:
     score: float
 
 
-def _score(text: str, how: str, story: Sequence[str], steer: str | None, steer_topic: str | None) -> float:
+def _score(text: str, how: str, story: Sequence[str], steer: str | None, steer_topic: str | None,
+           topic: str | None = None) -> float:
     """Follows the steer first (its words, its topic's words), then the story (shared content words,
-    a context-conditioned sample over a plain one), never repeating it (the most similar part)."""
+    a part that names the story's topic over one of general lines such as "Ten out of ten, would
+    scroll again.", a context-conditioned sample over a plain one), never repeating it (the most
+    similar part)."""
     from generator.photo_topics import topic_for_text
 
     words = content_stems(text)
     score = 0.0
+    if topic is not None and topic_for_text(text, (topic,)) == topic:
+        score += TOPIC_BONUS
     if steer:
         score += 3.0 * len(words & content_stems(steer))
         if steer_topic is not None and topic_for_text(text, (steer_topic,)) == steer_topic:
@@ -174,7 +181,7 @@ def _write_one(writer, story: Sequence[str], *, topic: str, tone: str, audience:
             text = clean_part(sample, story)
             if text is not None:
                 options.append(_Option(text, how, tuple(hashtags_of(sample)),
-                                       _score(text, how, story, steer, steer_topic)))
+                                       _score(text, how, story, steer, steer_topic, topic)))
         if options:
             return max(options, key=lambda o: o.score), context
     raise GeneratorError(f"caption model {getattr(writer, 'version', '?')} wrote no part unlike the story so far "

@@ -102,6 +102,9 @@ def test_a_misread_photo_gets_the_owners_topic_or_a_neutral_caption_never_the_mi
     assert bad.code == 2 and "--topic 'bobsleigh'" in bad.err and "coffee" in bad.err
     story = run_cli("--config", str(config), "story", str(astronaut))
     assert story.code == 2 and "read as bobsleigh" in story.err and "--topic" in story.err
+    unsure = run_cli("--config", str(config), "caption", str(astronaut), "-n", "1", "--seed", "4")
+    assert unsure.code == 0, unsure.err
+    assert "not sure what astronaut.jpg shows: say it with --about" in unsure.out
 
 
 @pytest.mark.slow
@@ -112,6 +115,7 @@ def test_caption_cli_unknown_tone_names_the_known_ones(write_config, run_cli, ph
     ok = run_cli("--config", str(config), "caption", str(photo_files["coffee"]), "--tone", "informative", "-n", "2")
     assert ok.code == 0, ok.err
     assert "written for coffee (from the photo)" in ok.out and "2 captions" in ok.out
+    assert "not sure what" not in ok.out  # a sure reading needs no hint
 
 
 # --- text -> meme ----------------------------------------------------------------------------------

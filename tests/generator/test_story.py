@@ -46,7 +46,8 @@ def test_part_count_and_hashtags():
 
 @pytest.mark.parametrize("line", ["Tag a friend who needs this.", "Those link in bio.", "Double tap if you agree.",
                                   "Use code LOOP10 for 10% off this week.", "New drops every week, follow for more.",
-                                  "Tell me in the comments.", "Save this for later.", "What do you see?"])
+                                  "Tell me in the comments.", "Save this for later.", "What do you see?",
+                                  "Support small creators: share this post."])
 def test_stock_lines_are_recognised(line):
     from generator.stock_lines import is_stock_line
 
@@ -54,6 +55,7 @@ def test_stock_lines_are_recognised(line):
 
 
 @pytest.mark.parametrize("line", ["Keep going.", "I regret nothing.", "We tagged along to the shop.",
+                                  "We share this flat with a cat.", "Small creators need sleep too.",
                                   "The link between coffee and mornings is real."])
 def test_ordinary_sentences_are_not_stock_lines(line):
     from generator.stock_lines import is_stock_line
@@ -77,6 +79,9 @@ def test_a_part_keeps_only_clean_new_sentences_and_is_never_like_an_earlier_one(
     assert clean_part(sample, story) == "Plot twist: the universe is also just vibing."
     assert clean_part("Space: the only place with worse wifi than my flat. Or snacks.", story) is None  # repeat
     assert clean_part("Send help. Keep going.", story) is None  # too little left
+    # a splice that starts mid-way (all its words are words) goes, the sentence after it stays
+    assert clean_part("edges read as. The cat approved this post. Barely.", story) == \
+        "The cat approved this post. Barely."
     near = "Space: the only place with worse wifi than my own flat, honestly."
     assert similarity(near, story[0]) >= ALIKE and clean_part(near, story) is None
 
@@ -129,3 +134,23 @@ def test_real_writer_writes_distinct_parts_each_fed_the_story_so_far():
     assert steered[0].steer == "then the coffee machine exploded"
     assert "coffee machine exploded" in steered[0].params["context"]
     assert steered[0].params["topic"] == "coffee"  # the steer names a topic the writer knows: the part is about it
+
+
+@pytest.mark.slow
+def test_real_writer_tells_six_part_stories_of_one_topic_in_every_tone():
+    """Issue 29: the writer of 660 captions (five lines per topic and tone) ran out of parts it had not
+    told ("wrote no part unlike the story so far": a 6-part funny cats story, seed 1); the shipped
+    writer (twelve lines per topic and tone) tells them all."""
+    from generator.photo_topics import topic_for_text
+    from generator.story import MAX_PARTS, write_parts
+    from generator.textgen import load_writer
+
+    writer = load_writer()
+    named = 0
+    for tone in writer.tones:
+        for seed in (1,):  # one seed per tone: ~3 min at load 20
+            parts = [p.text for p in write_parts(writer, story=(), count=MAX_PARTS, topic="cats", tone=tone,
+                                                 audience="general", seed=seed)]
+            assert len(parts) == MAX_PARTS and len(set(parts)) == MAX_PARTS
+            named += sum(topic_for_text(p, ("cats",)) == "cats" for p in parts)
+    assert named >= len(writer.tones) * MAX_PARTS // 3  # many parts name the story's topic (26 of 36 seen)

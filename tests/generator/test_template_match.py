@@ -7,7 +7,7 @@ import pytest
 from generator import DataError
 from generator.meme.data import load_dataset
 from generator.meme.templates import DEMO_DATA_DIR
-from generator.template_match import MatchSettings, TemplateMatcher, embed, fit_from_dataset
+from generator.template_match import MatchSettings, TemplateMatcher, embed, fit_from_dataset, template_words
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,22 @@ def test_the_cache_keeps_the_keywords(tmp_path):
     first = fit_from_dataset(data, MatchSettings(steps=10), cache=cache)
     again = fit_from_dataset(data, MatchSettings(steps=10), cache=cache)
     assert again.keywords == first.keywords and "latte" in again.keywords["coffee"]
+    assert again.descriptions == first.descriptions and "caffeine" in again.descriptions["coffee"]
+    text = "always stuck nowhere"
+    assert np.array_equal(again.description_votes([text]), first.description_votes([text]))
+
+
+def test_description_words_vote_besides_keywords(corpus):
+    texts, labels = corpus
+    about = template_words(load_dataset(DEMO_DATA_DIR).templates)
+    matcher = TemplateMatcher.fit(texts, labels, MatchSettings(steps=20), about)
+    votes = matcher.description_votes(["nowhere with the landlord", "the of and a to"])
+    brick = matcher.slugs.index("brick-wall")
+    assert votes[0][brick] == 1 and votes[0].sum() == 1  # "nowhere": brick-wall's description only
+    assert votes[1].sum() == 0  # stopwords never vote
+    assert matcher.keyword_votes(["nowhere"])[0][brick] == 0  # not a keyword: only the description votes
+    off = TemplateMatcher(matcher.slugs, matcher.weights, matcher.bias,
+                          MatchSettings(steps=20, description_weight=0.0), matcher.version, matcher.keywords,
+                          matcher.descriptions)
+    text = ["nowhere"]
+    assert matcher.probabilities(text)[0][brick] > off.probabilities(text)[0][brick]

@@ -71,6 +71,9 @@ def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audienc
         for path, found in zip(photos, result.topics):
             labels = ", ".join(f"{lb['name']} {lb['prob']:.2f}" for lb in found["labels"][:3])
             click.echo(f"{path}: {found['reading']} [{labels}]")
+            if found.get("source") == "neutral":  # unsure and no hint: say how to give one
+                click.echo(f"  not sure what {path.name} shows: say it with --about \"...\" "
+                           f"(e.g. --about \"our new oat latte\") or --topic")
         click.echo(f"generation {run.generation_id}: {run.stored} captions, {run.pending} pending, "
                    f"{run.filtered} filtered, {run.duplicates} duplicates")
     _echo_made(result.candidates, as_json, {"generation_id": run.generation_id, "topics": list(result.topics)})
