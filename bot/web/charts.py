@@ -124,7 +124,7 @@ def bar_chart(rows: Sequence[tuple[str, float | None]], *, title: str, limit: in
         return empty("No data yet.", f"Each bar will show the {value_label} of one group.")
     ticks = nice_ticks(min(0.0, *values), max(0.0, *values), 5)
     lo, hi = ticks[0], ticks[-1]
-    left, right = 1.0, 88.0  # % of the width: room after the longest bar for its value
+    left, right = 3.0, 88.0  # % of the width: room for the first tick's number, and after the longest bar for its value
 
     def x_pct(v: float) -> float:
         return left + (right - left) * (v - lo) / ((hi - lo) or 1.0)

@@ -137,6 +137,24 @@ def test_every_page_fits_and_passes_axe_signed_in_and_out(server, viewport, sche
     assert not problems, "\n".join(problems)
 
 
+def test_the_scan_finds_what_it_should():
+    """The scan is not blind: an unlabeled edit box, a nameless image and an overflowing row are found."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(viewport=PHONE).new_page()
+            page.set_content('<html lang="en"><title>t</title><main><h1>t</h1><textarea></textarea><img src="x.png">'
+                             '<div style="width:600px">wide</div></main></html>')
+            found = {v["id"]: v["impact"] for v in Axe().run(page).response["violations"]}
+            assert found.get("label") == "critical" and found.get("image-alt") == "critical"
+            assert page.evaluate("document.scrollingElement.scrollWidth") > PHONE["width"]
+        finally:
+            browser.close()
+
+
 def test_the_board_on_a_phone_is_one_card_per_screen_with_large_buttons(server):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
@@ -158,8 +176,14 @@ def test_the_board_on_a_phone_is_one_card_per_screen_with_large_buttons(server):
             assert page.locator(".menu nav a", has_text="Dashboard").is_visible()
             page.locator(".menu summary").click()
 
+            page.evaluate(f"document.querySelector('#card-{ids[1]}').scrollIntoView({{block: 'start'}})")
+            second = page.locator(f"#card-{ids[1]}").bounding_box()  # scrolled to, a card fills the screen
+            buttons = page.locator(f"#card-{ids[1]} .reject-btn").bounding_box()
+            assert second["y"] >= 0 and buttons["y"] + buttons["height"] <= PHONE["height"], (second, buttons)
+            assert second["height"] >= 0.85 * PHONE["height"] - 64, second
+            page.evaluate("window.scrollTo(0, 0)")
             card = page.locator(f"#card-{ids[0]}").bounding_box()
-            assert card["height"] >= 0.85 * (PHONE["height"] - header["height"]) and card["width"] >= 350, card
+            assert card["width"] >= 350, card
             approve = page.locator(f"#card-{ids[0]} .approve-btn").bounding_box()
             reject = page.locator(f"#card-{ids[0]} .reject-btn").bounding_box()
             assert approve["height"] >= 48 and reject["height"] >= 48 and approve["width"] >= 150
