@@ -12,8 +12,12 @@ import math
 from collections.abc import Sequence
 from datetime import date
 from html import escape
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from bot.service.read_models import HourCell
 
 W, H, PAD = 640, 200, 36  # the heatmap's viewBox
 LINE_H, TOP, BOTTOM = 250, 28, 44  # line chart: height and plot margins in px
@@ -150,16 +154,16 @@ def bar_chart(rows: Sequence[tuple[str, float | None]], *, title: str, limit: in
     return Markup("".join(parts))
 
 
-def heatmap(rows: Sequence[dict], *, title: str) -> Markup:
+def heatmap(rows: Sequence[HourCell], *, title: str) -> Markup:
     """Weekday x hour cells (rows of App.hours, allowed hours only) shaded by the learned effect
     (green above the baseline, red below), each with the posts behind it; hover for the range."""
-    shown = [r for r in rows if r["allowed"]]
+    shown = [r for r in rows if r.allowed]
     if not shown:
         return empty("No allowed posting hours.", "Set the account's posting hours in the config.")
     head = (f'<svg class="chart heatmap" role="img" viewBox="0 0 {W} {H + 40}" width="{W}" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')
-    hours = sorted({r["hour"] for r in shown})
-    days = list(dict.fromkeys(r["weekday"] for r in shown))
+    hours = sorted({r.hour for r in shown})
+    days = list(dict.fromkeys(r.weekday for r in shown))
     cw, ch = (W - PAD - 8) / len(hours), (H + 40 - PAD) / len(days)
     parts = [head]
     for j, h in enumerate(hours):
@@ -168,14 +172,14 @@ def heatmap(rows: Sequence[dict], *, title: str) -> Markup:
         y = 18 + ch * i
         parts.append(f'<text x="2" y="{y + ch / 2 + 4:.1f}" font-size="12">{escape(str(d))}</text>')
         for j, h in enumerate(hours):
-            r = next(r for r in shown if r["weekday"] == d and r["hour"] == h)
-            shade = max(-1.0, min(1.0, math.log(max(r["ratio"], 1e-6)) / 0.7))
+            r = next(r for r in shown if r.weekday == d and r.hour == h)
+            shade = max(-1.0, min(1.0, math.log(max(r.ratio, 1e-6)) / 0.7))
             color = f"rgba(30,150,60,{shade:.2f})" if shade >= 0 else f"rgba(200,40,40,{-shade:.2f})"
-            tip = (f"{d} {h:02d}:00: {r['ratio']:.2f}x baseline (likely {r['low']:.2f}x-{r['high']:.2f}x), "
-                   f"{r['posts']:.0f} posts")
+            tip = (f"{d} {h:02d}:00: {r.ratio:.2f}x baseline (likely {r.low:.2f}x-{r.high:.2f}x), "
+                   f"{r.posts:.0f} posts")
             parts.append(f'<g><title>{escape(tip)}</title><rect x="{PAD + cw * j:.1f}" y="{y:.1f}" width="{cw - 1:.1f}" '
                          f'height="{ch - 1:.1f}" fill="{color}" class="cell"/>'
                          f'<text x="{PAD + cw * (j + 0.5):.1f}" y="{y + ch / 2 + 4:.1f}" text-anchor="middle" '
-                         f'font-size="11">{r["posts"]:.0f}</text></g>')
+                         f'font-size="11">{r.posts:.0f}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))

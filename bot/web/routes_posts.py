@@ -6,12 +6,14 @@ import io
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.service import web_queries
+from bot.service.read_models import HourCell, RankerEffect, ScheduledPost, as_row
 from bot.web import charts, views
 from bot.web.routes_review import parse_when
 from bot.web.server import (
@@ -56,9 +58,9 @@ async def schedule(request: Request) -> Response:
     begin = datetime.combine(start, time(), tzinfo=UTC)
     posts = await web.call(web.app.schedule, start=begin, end=begin + timedelta(days=days),
                            account=q.get("account") or None)
-    by_day: dict[date, list[dict]] = {start + timedelta(days=i): [] for i in range(days)}
+    by_day: dict[date, list[ScheduledPost]] = {start + timedelta(days=i): [] for i in range(days)}
     for p in posts:
-        by_day.setdefault(p["scheduled_at"].astimezone(UTC).date(), []).append(p)
+        by_day.setdefault(p.scheduled_at.astimezone(UTC).date(), []).append(p)
     return render(request, "schedule.html", by_day=by_day, start=start, days=days, account=q.get("account") or "",
                   accounts=web.app.config.accounts, prev=start - timedelta(days=days),
                   next=start + timedelta(days=days))
@@ -69,9 +71,9 @@ async def post_page(request: Request) -> Response:
     web: Web = request.app.state.web
     post = await web.call(web.app.post_detail,
                           int_value(request.path_params["id"], "post id"))
-    return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"], post["alt"]),
-                  fedi=views.fediverse_preview(post["text"]),
-                  hashtags=views.hashtags(post["text"]), message=_flash(request))
+    return render(request, "post.html", p=post, x=views.x_preview(post.text, post.template, post.alt),
+                  fedi=views.fediverse_preview(post.text),
+                  hashtags=views.hashtags(post.text), message=_flash(request))
 
 
 @guarded
@@ -79,10 +81,10 @@ async def instagram_preview(request: Request) -> Response:
     """The image as Instagram will receive it: padded into 4:5..1.91:1 and scaled, as JPEG."""
     web: Web = request.app.state.web
     post = await web.call(web.app.post_detail, int_value(request.path_params["id"], "post id"))
-    path = post["image_path"]
+    path = post.image_path
     if not path or not Path(path).is_file():
-        raise Problem(404, f"post {post['id']} has no image file")
-    prepared = await web.call(_prepare_instagram, path, post["text"], post["hashtag_cap"])
+        raise Problem(404, f"post {post.id} has no image file")
+    prepared = await web.call(_prepare_instagram, path, post.text, post.hashtag_cap)
     return Response(prepared.media, media_type=prepared.mime)
 
 
@@ -173,8 +175,9 @@ def _cell(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA) else value
 
 
-async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
-    """The dashboard's data, recomputed only when the database has changed since the last view."""
+async def _datasets(web: Web, account: str | None) -> dict[str, list[Any]]:
+    """The dashboard's data, recomputed only when the database has changed since the last view: the
+    stats rows (mappings) by name, "ranker" (RankerEffect) and "hours" (HourCell)."""
     signature = await web.call(web.app.dashboard_signature)
     cached = web.dashboard_cache.get(account)
     if cached is not None and cached[0] == signature:
@@ -185,8 +188,9 @@ async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
             web.dashboard_cache.clear()
         web.dashboard_cache[account] = (signature, data)
     hours_of = account or (web.app.config.accounts[0].name if web.app.config.accounts else None)
-    hours = await web.call(web.app.hours, hours_of) if hours_of else []
-    return {**data, "ranker": await web.call(web.app.ranker_effects), "hours": hours}
+    hours: list[HourCell] = await web.call(web.app.hours, hours_of) if hours_of else []
+    ranker: list[RankerEffect] = await web.call(web.app.ranker_effects)
+    return {**data, "ranker": ranker, "hours": hours}
 
 
 @guarded
@@ -201,7 +205,7 @@ async def dashboard(request: Request) -> Response:
            **{d: charts.bar_chart(rows, title=f"mean engagement by {d}") for d, rows in rows_by.items()},
            "approval": charts.bar_chart([(r["generator"], r["approval_rate"]) for r in data["approval"]],
                                         title="approval rate by generator", value_label="share approved"),
-           "ranker": charts.bar_chart([(r["feature"], r["weight"]) for r in data["ranker"]],
+           "ranker": charts.bar_chart([(r.feature, r.weight) for r in data["ranker"]],
                                       title="the ranker's strongest effects", value_label="mean effect on the score"),
            "hours": charts.heatmap(data["hours"], title="engagement x baseline by weekday and hour")}
     return render(request, "dashboard.html", data=data, svg=svg, account=account or "",
@@ -214,7 +218,7 @@ async def download(request: Request) -> Response:
     name, fmt = request.path_params["name"], request.path_params["fmt"]
     if name not in DATASETS or fmt not in ("csv", "json"):
         raise Problem(404, f"no dataset {name[:40]!r}.{fmt[:8]} (datasets: {', '.join(DATASETS)}; csv or json)")
-    rows = (await _datasets(web, request.query_params.get("account") or None))[name]
+    rows = [as_row(r) for r in (await _datasets(web, request.query_params.get("account") or None))[name]]
     headers = {"Content-Disposition": f'attachment; filename="memeloop-{name}.{fmt}"'}
     if fmt == "json":
         return Response(json.dumps(rows, default=str, indent=1), media_type="application/json", headers=headers)

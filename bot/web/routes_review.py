@@ -64,7 +64,7 @@ async def board(request: Request) -> Response:
     pages = max(1, -(-page.total // limit))
     return render(request, "board.html", page=page, flt=flt, page_no=page_no, pages=pages,
                   statuses=CANDIDATE_STATUSES, query=_query_without_page(request),
-                  slots=await _slots(web, {c["account"] for c in page.cards if c["status"] == "pending"}))
+                  slots=await _slots(web, {c.account for c in page.cards if c.status == "pending"}))
 
 
 async def _slots(web: Web, accounts: set[str | None]) -> dict[str | None, list[datetime]]:
@@ -94,7 +94,7 @@ async def card(request: Request) -> Response:
     found = await web.call(web.app.card, candidate_id)
     # a sibling link followed without JavaScript (or a shared link) gets a whole page around the card
     name = "_card.html" if wants_fragment(request) else "card_page.html"
-    slots = None if name == "_card.html" else await _slots(web, {found["account"]} if found["status"] == "pending" else set())
+    slots = None if name == "_card.html" else await _slots(web, {found.account} if found.status == "pending" else set())
     return render(request, name, c=found, accounts=web.app.config.accounts, slots=slots)
 
 

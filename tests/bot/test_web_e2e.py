@@ -156,10 +156,10 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page, tmp_path):
     img = page.locator(f"#card-{ids[2]} img")
     assert img.get_attribute("src") != before
     _wait_until(page, f"document.querySelector('#card-{ids[2]} img').naturalWidth > 0")
-    assert app.candidate(ids[2])["text"] == "a brand new caption"
-    assert {h["actor"] for h in app.candidate(ids[0])["history"]} == {"ann"}
+    assert app.candidate(ids[2]).text == "a brand new caption"
+    assert {h.actor for h in app.candidate(ids[0]).history} == {"ann"}
 
-    post_id = app.candidate(ids[0])["posts"][0]["id"]
+    post_id = app.candidate(ids[0]).posts[0].id
     start = (app.clock() - timedelta(days=1)).date().isoformat()
     page.goto(f"{base}/schedule?start={start}&days=14")
     page.locator(f'a[data-post="{post_id}"]').click()
