@@ -37,7 +37,8 @@ def _samples(app, ids: list[int]) -> dict[str, str]:
 
         post = s.scalars(select(Post.id).order_by(Post.id.desc())).first()
         slug = s.scalars(select(Template.slug).order_by(Template.id)).first()
-    return {"/posts:id": str(post), "id": str(ids[0]), "name": "demo", "slug": str(slug),
+    link = app.create_review_link("candidate", ids[1], label="client", actor="ann", now=app.clock())
+    return {"/posts:id": str(post), "id": str(ids[0]), "name": "demo", "slug": str(slug), "token": link.token,
             "/dashboard:name": "time", "fmt": "json"}
 
 
@@ -111,6 +112,8 @@ def _check_pages(page, base: str, urls: list[str], viewport: dict, label: str) -
             out.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out / f"{label.replace(' ', '-')}-{name}.png"), full_page=True)
     assert checked >= 2, f"{label}: only {checked} HTML pages were reached"
+    if label.endswith(" in"):
+        assert checked >= 10, f"{label}: only {checked} HTML pages were reached"
     return problems
 
 
