@@ -205,9 +205,9 @@ async def dashboard(request: Request) -> Response:
                                      title="mean engagement per publishing day"),
            **{d: charts.bar_chart(rows, title=f"mean engagement by {d}") for d, rows in rows_by.items()},
            "approval": charts.bar_chart([(r["generator"], r["approval_rate"]) for r in data["approval"]],
-                                        title="approval rate by generator"),
+                                        title="approval rate by generator", value_label="share approved"),
            "ranker": charts.bar_chart([(r.feature, r.weight) for r in data["ranker"]],
-                                      title="the ranker's strongest effects"),
+                                      title="the ranker's strongest effects", value_label="mean effect on the score"),
            "hours": charts.heatmap(data["hours"], title="engagement x baseline by weekday and hour")}
     return render(request, "dashboard.html", data=data, svg=svg, account=account or "",
                   accounts=web.app.config.accounts, dimensions=web_queries.DASHBOARD_DIMENSIONS)

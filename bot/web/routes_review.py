@@ -95,7 +95,10 @@ async def card(request: Request) -> Response:
     web: Web = request.app.state.web
     candidate_id = int_value(request.path_params["id"], "candidate id")
     found = await web.call(web.app.card, candidate_id)
-    return render(request, "_card.html", c=found, accounts=web.app.config.accounts)
+    # a sibling link followed without JavaScript (or a shared link) gets a whole page around the card
+    name = "_card.html" if wants_fragment(request) else "card_page.html"
+    slots = None if name == "_card.html" else await _slots(web, {found.account} if found.status == "pending" else set())
+    return render(request, name, c=found, accounts=web.app.config.accounts, slots=slots)
 
 
 @guarded

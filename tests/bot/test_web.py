@@ -282,9 +282,12 @@ def test_unknown_ids_bad_dates_and_oversize_text(site):
 
 
 def test_sibling_swap_returns_the_siblings_card(site):
-    card = site.client.get(f"/board/card/{site.ids[1]}")
+    card = site.client.get(f"/board/card/{site.ids[1]}", headers={"X-Fragment": "1"})
     assert card.status_code == 200 and card.text.startswith("<article") and "second beam" in card.text
     assert f'href="/board/card/{site.ids[0]}"' in card.text
+    whole = site.client.get(f"/board/card/{site.ids[1]}")  # the link followed without JavaScript
+    assert whole.status_code == 200 and whole.text.startswith("<!doctype html>") and "<h1>Candidate #" in whole.text
+    assert 'data-action="approve"' in whole.text and "second beam" in whole.text
 
 
 # -- schedule, posts, accounts ------------------------------------------------------------------------

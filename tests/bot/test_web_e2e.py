@@ -149,6 +149,7 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page, tmp_path):
     # edit the third and see the new image
     third = page.locator(f"#card-{ids[2]}")
     before = third.locator("img").get_attribute("src")
+    third.locator(".edit-box summary").click()  # the edit box is folded in the card
     third.locator("textarea").fill("a brand new caption")
     third.locator('form[data-action="edit"] button').click()
     page.locator(f"#card-{ids[2]} .message.ok").wait_for()

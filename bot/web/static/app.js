@@ -41,13 +41,13 @@
 
   const cards = () => Array.from(document.querySelectorAll("[data-card]"));
   let current = null;
-  function focusCard(card) {
+  function focusCard(card, scroll = true) {
     if (current) current.classList.remove("focused");
     current = card;
     if (!card) return;
     card.classList.add("focused");
     card.focus({preventScroll: true});
-    card.scrollIntoView({block: "nearest"});
+    if (scroll) card.scrollIntoView({block: "nearest"});
   }
   function move(step) {
     const all = cards();
@@ -71,6 +71,8 @@
       if (input) { input.focus(); event.preventDefault(); }
     } else if (event.key === "e") {
       const text = current.querySelector('form[data-action="edit"] textarea');
+      const box = text && text.closest("details");
+      if (box) box.open = true;
       if (text) { text.focus(); event.preventDefault(); }
     } else if (event.key === "x") {  // tick the card for a bulk approve / reject
       const box = current.querySelector('input[name="ids"][form="bulk"]');
@@ -79,9 +81,25 @@
   });
 
   document.addEventListener("DOMContentLoaded", () => {
+    // the first card is the keyboard's starting point, but the page stays where it is: on a phone a
+    // scroll to it would hide the filters
     const first = cards()[0];
-    if (first) focusCard(first);
+    if (first) focusCard(first, false);
+    labelCells();
   });
+
+  // tables stack into labelled blocks on a phone (app.css): each cell carries its column's name
+  function labelCells() {
+    document.querySelectorAll("table").forEach((table) => {
+      const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+      if (!heads.length) return;
+      table.querySelectorAll("tbody tr").forEach((tr) => {
+        Array.from(tr.children).forEach((cell, i) => {
+          if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
 
   // Create page: refuse a photo the server would refuse before it is uploaded, and show that a
   // submitted form is working and for how long (the page is replaced by the result when it is done).
