@@ -186,7 +186,7 @@ def test_a_rate_limit_schedules_one_extra_publish_at_the_reset_time(app):
 def test_daemon_beats_lists_next_runs_and_stops_cleanly(app):
     assert status_report(app)["alive"] is False
     daemon = Daemon(app)  # the real BlockingScheduler, in a thread instead of the main one
-    result = {}
+    result: dict[str, int] = {}
     thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
     thread.start()
     try:
@@ -275,7 +275,7 @@ def test_a_stop_requested_before_the_scheduler_runs_still_ends_the_daemon(app, m
 
     daemon = Daemon(app)
     monkeypatch.setattr(daemon_module, "startup_sweep", lambda _app: daemon.stop())  # SIGTERM while sweeping
-    result = {}
+    result: dict[str, int] = {}
     thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
     thread.start()
     thread.join(10)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -273,7 +274,7 @@ def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, collab
     app = _app(tmp_path)
     for captioner_seed in (0, 5):  # different weights -> different captions on the same picture
         cap = TinyCaptioner(seed=captioner_seed)
-        models = Models("meme", cap.version, lambda req, conf, prefix, c=cap: meme_drafts(c, one, req, conf, prefix))
+        models = Models("meme", cap.version, partial(meme_drafts, cap, one))
         result = run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=1), models=models)
     texts = {c.text for c in _rows(app, Candidate) if c.generation_id == 1}
     fresh = [c for c in _rows(app, Candidate) if c.generation_id == 2 and c.text not in texts]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -188,7 +189,7 @@ def test_publishing_sends_alt_text_that_describes_the_image(tmp_path):
     app = _app(tmp_path)
     path = tmp_path / "img.png"
     _image(400, (200, 30, 30)).save(path)
-    base = {"post_id": 1, "account": "demo", "account_id": 1, "candidate_id": 1, "marker": "m", "attempts": 0,
+    base: dict[str, Any] = {"post_id": 1, "account": "demo", "account_id": 1, "candidate_id": 1, "marker": "m", "attempts": 0,
                 "image_path": str(path), "template": None, "template_name": None}
     post = prepare_post(app.config.account("demo"), Job(**base, text="Red. #art", generator="post", gan=True))
     assert post.alt_text == "An abstract generated image in red."

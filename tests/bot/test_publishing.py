@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from bot.publishers.instagram import InstagramPublisher
 from bot.service import publishing
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
@@ -293,6 +294,7 @@ def test_instagram_publisher_is_built_from_config_and_secrets(tmp_path, clock, m
     app = make_app(tmp_path, clock, INSTAGRAM)
     pub = app.publisher("igacct")
     assert pub is app.publisher("igacct")  # cached per App
+    assert isinstance(pub, InstagramPublisher)
     assert (pub.username, pub.session_file, pub.delay_range) == ("memebot", tmp_path / "ig-session.json", (0.0, 0.0))
     app.close()
 

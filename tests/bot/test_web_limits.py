@@ -43,7 +43,8 @@ class Flood:
     server drops are opened again."""
 
     def __init__(self, port: int, count: int) -> None:
-        self.port, self.count, self.socks, self.reopened = port, count, [], 0
+        self.port, self.count, self.reopened = port, count, 0
+        self.socks: list[socket.socket] = []
 
     def _open(self) -> socket.socket:
         s = socket.socket()

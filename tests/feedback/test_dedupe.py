@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from tests.feedback import feedback_rows as rows
 from tests.feedback.phash import phash_of
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-LIMITS = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}
+LIMITS: dict[str, Any] = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}
 
 
 def _image(seed: int, shift: int = 0) -> Image.Image:
