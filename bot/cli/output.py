@@ -59,9 +59,7 @@ def _csv_cell(value: Any) -> Any:
 def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, columns: Sequence[str] | None = None,
          title: str | None = None, empty: str = "nothing to show") -> None:
     """Rows (mappings, or read models: their fields in order are the columns) as a table, JSON or CSV."""
-    from bot.service.read_models import as_row
-
-    rows = [as_row(r) for r in items]
+    rows = [r if isinstance(r, Mapping) else _fields(r) for r in items]
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         click.echo(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows], indent=2, default=str))
@@ -87,6 +85,12 @@ def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, co
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(table)
+
+
+def _fields(model: DataclassInstance) -> Mapping[str, Any]:
+    from bot.service.read_models import as_row  # only when a read model is shown: `queue list` stays light
+
+    return as_row(model)
 
 
 def _cell(value: Any) -> str:

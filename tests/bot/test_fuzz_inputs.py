@@ -109,6 +109,7 @@ def assert_usable(cfg: Config) -> None:
             if plan.cron:
                 trigger = CronTrigger.from_crontab(plan.cron, timezone=acc.timezone)
             else:
+                assert plan.every is not None
                 trigger = IntervalTrigger(seconds=plan.every.total_seconds(), timezone="UTC")
             assert trigger.get_next_fire_time(None, NOW) is not None
         if acc.instagram is not None:

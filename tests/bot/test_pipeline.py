@@ -164,6 +164,7 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
         assert sum(c.status == "pending" for c in group) == 2  # forward_per_image
         for c in group:
             if c.status == "filtered":
+                assert c.status_reason is not None
                 assert c.status_reason.startswith("not forwarded (beam rank")
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
         assert c.model_version == "tiny-captioner-1" and c.template_id is not None

@@ -85,6 +85,7 @@ def test_a_post_instagram_would_refuse_is_filtered_with_the_reason_and_approve_r
     assert result.pending == 0 and len(rows) == 2  # no new seed makes a 32 px GAN bigger: no more rounds
     for row in rows:
         assert row.status == "filtered" and row.filter_gate == "preflight"
+        assert row.status_reason is not None
         assert row.status_reason.startswith("preflight (instagram): instagram: image is 32 px wide")
         with pytest.raises(Refused) as refused:
             app.approve(row.id, actor="ann")
@@ -119,6 +120,7 @@ def test_invented_offers_are_removed_from_written_captions_and_memes_with_one_ar
     assert rows[0].status == "pending" and rows[0].text == "Moss grows slowly."
     assert "removed undeclared code" in rows[0].params["gates"][0]
     assert rows[1].status == "filtered" and rows[1].filter_gate == "truth"
+    assert rows[1].status_reason is not None
     assert rows[1].status_reason.startswith("truth: undeclared code 'Use code LOOP10'")
     assert rows[2].filter_gate == "internals" and "neural network" in rows[2].status_reason
 

@@ -273,6 +273,7 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
     assert (summary.paused, summary.published) == (1, 1)  # the other account carries on
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "igacct")
+    assert acc.paused_until is not None
     assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
     assert publishing.publish_due(app.deps, owner="w").claimed == 0
     app.close()

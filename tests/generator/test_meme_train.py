@@ -111,6 +111,7 @@ def test_shipped_demo_bundle_captions_its_templates():
         # the demo model mostly writes its corpus lines; near copies of them are never handed out,
         # so an image may get fewer than k captions
         assert captions and len({c.text for c in captions}) == len(captions)
+        assert cap.novelty is not None
         assert not any(cap.novelty.is_copy(c.text) for c in captions)
         hits += any(words & set(c.tokens) for c in captions)
     assert hits >= 3
