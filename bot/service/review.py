@@ -140,8 +140,10 @@ def best_time(session: Session, deps: Deps, account: AccountConfig, now: datetim
 
 
 def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
-            account: str | None = None, expected_version: int | None = None) -> ReviewResult:
-    """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot."""
+            account: str | None = None, expected_version: int | None = None, reason: str | None = None
+            ) -> ReviewResult:
+    """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot.
+    ``reason``: the reviewer's comment, kept in the audit row."""
     now = deps.clock()
     with deps.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
@@ -152,7 +154,7 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
         when = best_time(session, deps, acc, now, salt=candidate_id) if at == BEST else at
         assert not isinstance(when, str)
         result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
-                        account=acc)
+                        account=acc, reason=reason)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
