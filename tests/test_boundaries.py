@@ -12,7 +12,7 @@ FORBIDDEN = {"generator": ("bot", "tweepy", "instagrapi"), "feedback": ("bot", "
 HEAVY = ("tensorflow", "keras", "torch", "transformers")
 
 
-def _imports(tree: ast.AST, *, top_level_only: bool):
+def _imports(tree: ast.Module, *, top_level_only: bool):
     nodes = tree.body if top_level_only else ast.walk(tree)
     for node in nodes:
         if isinstance(node, ast.Import):

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,14 @@ REPO = Path(__file__).resolve().parents[1]
 SKIPPED_IN_SANDBOX = ("useradd", "chown", "mkdir -p /data")
 
 
+def _swap(paths: dict[str, str], match: re.Match[str]) -> str:
+    return paths[match.group(0)]
+
+
 def run_steps(dockerfile: str) -> list[str]:
     """RUN instructions with continuation lines joined, split into their `&&` parts."""
     joined = re.sub(r"\\\n\s*", " ", dockerfile)
-    steps = []
+    steps: list[str] = []
     for line in joined.splitlines():
         if line.startswith("RUN "):
             steps.extend(part.strip() for part in line[4:].split("&&"))
@@ -53,7 +58,7 @@ def test_dockerfile_run_steps_in_a_fresh_venv(tmp_path):
         # the CPU torch wheel comes from this machine's wheel directory instead of PyTorch's index
         paths = {"/opt/venv": str(venv), "/tmp/": f"{tmp_path}/", "/app": str(app),
                  "python -m venv": f"{sys.executable} -m venv", '--index-url "$TORCH_INDEX_URL" ': ""}
-        command = re.sub("|".join(re.escape(k) for k in paths), lambda m, p=paths: p[m.group(0)], step)
+        command = re.sub("|".join(re.escape(k) for k in paths), partial(_swap, paths), step)
         done = subprocess.run(["bash", "-c", command], check=False, capture_output=True, text=True, env=env)
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
     data.mkdir()

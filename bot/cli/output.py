@@ -67,9 +67,7 @@ def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, co
     """Rows (mappings, or read models: their fields in order are the columns) as a table, JSON or CSV.
     ``zone``: the time zone a row's times are shown in (its account's: bot.config.timefmt.zone_of);
     default UTC."""
-    from bot.service.read_models import as_row
-
-    rows = [as_row(r) for r in items]
+    rows = [r if isinstance(r, Mapping) else _fields(r) for r in items]
     columns = list(columns or (rows[0].keys() if rows else []))
 
     def tz(row: Mapping[str, Any]) -> str | None:
@@ -99,6 +97,12 @@ def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, co
     for row in rows:
         table.add_row(*(_cell(row.get(c), tz(row)) for c in columns))
     console.print(table)
+
+
+def _fields(model: DataclassInstance) -> Mapping[str, Any]:
+    from bot.service.read_models import as_row  # only when a read model is shown: `queue list` stays light
+
+    return as_row(model)
 
 
 def _cell(value: Any, tz: str | None = None) -> str:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from bot.core.media import Media
 
 log = logging.getLogger(__name__)
-BEST = "best"  # approve at=BEST: the account's learned best time (best_time)
+BEST: Literal["best"] = "best"  # approve at=BEST: the account's learned best time (best_time)
 PAST_GRACE = timedelta(minutes=1)  # "now" computed by the caller a moment ago is not the past
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from tests.bot.publishers import bsky_http as bs
 from tests.bot.test_publish_crash import REPO, _run_once
+from tests.pipes import stream
 
 THREADS = 8
 PARTS = 3
@@ -138,9 +139,9 @@ def test_sigkill_during_a_bluesky_thread_never_loses_or_doubles_a_part(tmp_path,
                     break
                 time.sleep(1.0)
                 final = _run_once(config)
-                log.write(final.stderr.read())
+                log.write(stream(final.stderr).read())
                 assert final.wait(timeout=120) == 0
-                final.stderr.close()
+                stream(final.stderr).close()
         assert kills >= KILLS // 2, f"only {kills} runs were killed mid-publish"
         texts = Counter(p["record"]["text"] for p in pds.posts)
         assert len(texts) == THREADS * PARTS and set(texts.values()) == {1}, texts.most_common(3)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import UsageError
 from feedback.repository import reviews
-from tests.bot.web_helpers import make_site
+from tests.bot.web_helpers import found, make_site
 
 
 @pytest.fixture
@@ -136,6 +136,7 @@ def test_one_time_format_in_the_accounts_zone_across_cli_and_web(write_config, t
     site = make(lambda: path, tmp_path, clock, ("a caption",))
     result = site.app.approve(site.ids[0], actor="ann")  # clock: 12:00 UTC = 13:00 in Berlin
     shown = "2026-01-05T15:00+01:00"
+    assert result.scheduled_at is not None
     assert result.scheduled_at.isoformat() == "2026-01-05T14:00:00+00:00"  # stored in UTC
     assert shown in site.client.get("/posts").text
     assert shown in site.client.get(f"/posts/{result.post_id}").text
@@ -144,7 +145,7 @@ def test_one_time_format_in_the_accounts_zone_across_cli_and_web(write_config, t
     listed = json.loads(run_cli("--config", str(path), "posts", "list", "--json").out)
     assert listed[0]["scheduled_at"] == "2026-01-05T15:00:00+01:00"
     cli = run_cli("--config", str(path), "queue", "add", "--image", str(tmp_path / "c0.png"), "--text", "x")
-    new_id = int(re.search(r"candidate (\d+)", cli.out).group(1))
+    new_id = int(found(r"candidate (\d+)", cli.out))
     approved = run_cli("--config", str(path), "approve", str(new_id))
     assert re.search(r"-> post \d+ at \d{4}-\d\d-\d\dT15:00\+01:00", approved.out)
     site.app.close()

@@ -18,6 +18,7 @@ def test_example_config_loads_and_resolves_paths_against_its_folder(tmp_path):
     assert cfg.storage.url == f"sqlite:///{target.parent / 'memeloop.db'}"
     assert cfg.storage.media_dir == target.parent / "media"
     demo = cfg.account("demo")
+    assert demo.outbox is not None
     assert demo.platform == "outbox" and demo.outbox.path == target.parent / "outbox"
     assert demo.schedules[0].every == timedelta(hours=6)
     assert cfg.generator.meme.bundle is None  # "" = shipped demo bundle

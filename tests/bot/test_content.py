@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def test_captions_for_real_photos_differ_by_tone_and_all_go_to_review(tmp_path, 
     from generator.textgen import load_writer
 
     app = build_app(load_config(write_config()))
-    models = {"topics": load_photo_topics(), "writer": load_writer()}
+    models: dict[str, Any] = {"topics": load_photo_topics(), "writer": load_writer()}
     funny = app.caption([photo_files["chelsea"], photo_files["coffee"]], tone="funny", audience="general",
                         account="demo", n=4, seed=3, **models)
     assert [t["topic"] for t in funny.topics] == ["cats", "coffee"]
@@ -83,7 +84,7 @@ def test_a_misread_photo_gets_the_owners_topic_or_a_neutral_caption_never_the_mi
     astronaut = tmp_path / "astronaut.jpg"
     Image.fromarray(data.astronaut()).save(astronaut, quality=90)
     app = build_app(load_config(write_config()))
-    models = {"topics": load_photo_topics(), "writer": load_writer()}
+    models: dict[str, Any] = {"topics": load_photo_topics(), "writer": load_writer()}
     plain = app.caption([astronaut], tone="funny", audience="general", account="demo", n=3, seed=2, **models)
     (found,) = plain.topics
     assert not found["sure"] and found["topic"] == "neutral" and found["read_as"] == "bobsleigh"

@@ -24,6 +24,7 @@ from bot.runtime.daemon import (
 from bot.runtime.heartbeat import status_report
 from feedback.repository import jobstate
 from tests.bot.approving import approve_and_schedule
+from tests.pipes import stream
 
 CONFIG = """
 [storage]
@@ -166,8 +167,9 @@ def test_a_run_missed_while_down_is_caught_up_once_from_the_job_table(app, monke
         thread.join(15)
     assert ran == {"prune": 1, "generate": 0}
     table = daemon.job_table()
-    assert datetime.fromisoformat(table["prune"]["next_run"]) > now + timedelta(hours=23)
-    assert datetime.fromisoformat(table["generate:demo:0"]["next_run"]) > now + timedelta(hours=4)
+    prune, generate = table["prune"]["next_run"], table["generate:demo:0"]["next_run"]
+    assert prune is not None and datetime.fromisoformat(prune) > now + timedelta(hours=23)
+    assert generate is not None and datetime.fromisoformat(generate) > now + timedelta(hours=4)
 
 
 def test_a_rate_limit_schedules_one_extra_publish_at_the_reset_time(app):
@@ -186,7 +188,7 @@ def test_a_rate_limit_schedules_one_extra_publish_at_the_reset_time(app):
 def test_daemon_beats_lists_next_runs_and_stops_cleanly(app):
     assert status_report(app)["alive"] is False
     daemon = Daemon(app)  # the real BlockingScheduler, in a thread instead of the main one
-    result = {}
+    result: dict[str, int] = {}
     thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
     thread.start()
     try:
@@ -261,7 +263,7 @@ def test_sigterm_during_a_publish_leaves_no_post_publishing(tmp_path):
     finally:
         if daemon.poll() is None:
             daemon.kill()
-    assert code == 0, daemon.stderr.read()[-2000:]
+    assert code == 0, stream(daemon.stderr).read()[-2000:]
     assert took < 10
     final = states()
     assert "publishing" not in final
@@ -275,7 +277,7 @@ def test_a_stop_requested_before_the_scheduler_runs_still_ends_the_daemon(app, m
 
     daemon = Daemon(app)
     monkeypatch.setattr(daemon_module, "startup_sweep", lambda _app: daemon.stop())  # SIGTERM while sweeping
-    result = {}
+    result: dict[str, int] = {}
     thread = threading.Thread(target=lambda: result.setdefault("rc", daemon.run(install_signals=False)))
     thread.start()
     thread.join(10)

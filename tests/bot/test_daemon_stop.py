@@ -18,6 +18,7 @@ from bot.app import build_app
 from bot.config import load_config
 from bot.runtime.daemon import Daemon
 from tests.conftest import create_database
+from tests.pipes import stream
 
 CONFIG = """
 [storage]
@@ -108,7 +109,7 @@ def test_a_job_that_ignores_the_stop_cannot_hold_the_process(config_path, tmp_pa
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 0, proc.stderr.read()[-2000:]
+    assert code == 0, stream(proc.stderr).read()[-2000:]
     assert took < 12  # STOP_GRACE (8 s) and the CLI's last 2 s, then out
 
 
@@ -127,7 +128,7 @@ def test_a_second_signal_during_teardown_exits_at_once(config_path, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 0 and took < 3, proc.stderr.read()[-2000:]
+    assert code == 0 and took < 3, stream(proc.stderr).read()[-2000:]
 
 
 @pytest.mark.e2e
@@ -156,7 +157,7 @@ def test_a_generate_child_dies_with_its_killed_daemon_and_a_restart_reaps_its_ru
     """), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, str(parent)], env=env, stdout=subprocess.PIPE, text=True)
-    child_pid = int(proc.stdout.readline())
+    child_pid = int(stream(proc.stdout).readline())
     with app.tx() as session:  # the row names the (soon dead) parent, as run_generate_child writes it
         row = gen_repo.get_generation(session, gen.id)
         row.params = {"parent": f"{owners.this_host()}:{proc.pid}"}
@@ -174,5 +175,5 @@ def test_a_generate_child_dies_with_its_killed_daemon_and_a_restart_reaps_its_ru
     assert jobs.reap_abandoned(app.deps) == 1  # a restarted daemon gives the run up
     with app.tx() as session:
         row = gen_repo.get_generation(session, gen.id)
-        assert row.status == "failed" and "abandoned" in row.error
+        assert row.status == "failed" and row.error is not None and "abandoned" in row.error
     app.close()

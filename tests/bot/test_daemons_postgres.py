@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot.publishers.apps import add_candidates
+from tests.pipes import stream
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS = 200
@@ -64,7 +65,7 @@ class Watched:
 
     def _read(self) -> None:
         with open(self.log_path, "w") as log:
-            for line in self.proc.stderr:
+            for line in stream(self.proc.stderr):
                 log.write(line)
                 with self.changed:
                     self.lines.append(line)

@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -46,7 +47,7 @@ from tests.conftest import create_database
 OUTCOMES: dict[str, Counter] = defaultdict(Counter)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-SLOW_SETTINGS = {"suppress_health_check": list(HealthCheck), "deadline": None}
+SLOW_SETTINGS: dict[str, Any] = {"suppress_health_check": list(HealthCheck), "deadline": None}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -108,6 +109,7 @@ def assert_usable(cfg: Config) -> None:
             if plan.cron:
                 trigger = CronTrigger.from_crontab(plan.cron, timezone=acc.timezone)
             else:
+                assert plan.every is not None
                 trigger = IntervalTrigger(seconds=plan.every.total_seconds(), timezone="UTC")
             assert trigger.get_next_fire_time(None, NOW) is not None
         if acc.instagram is not None:

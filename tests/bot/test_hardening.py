@@ -314,6 +314,7 @@ def _oriented_jpeg(path: Path) -> None:
 def _blue_on_top(image: Image.Image) -> bool:
     rgb = image.convert("RGB")
     top, bottom = rgb.getpixel((rgb.width // 2, rgb.height // 8)), rgb.getpixel((rgb.width // 2, rgb.height * 7 // 8))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
     return top[2] > 150 > top[0] and bottom[0] > 150 > bottom[2]
 
 

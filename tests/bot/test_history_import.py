@@ -79,6 +79,7 @@ def test_x_pages_through_the_timeline_with_public_metrics(xapp):
         assert row.text == "old tweet number 1004" and row.media_count == 1
         assert row.url == "https://x.com/memebot/status/1004"
         ledger = history_repo.progress(s, app.account_ids["xacct"])
+        assert ledger is not None
         assert ledger.cursor is None and ledger.imported == 5
     assert app.accounts()[0].imported == 5
 

@@ -69,6 +69,7 @@ def test_a_crashing_child_is_recorded_and_the_job_returns(app, config_path, monk
     assert outcome is not None and outcome.status == "failed" and outcome.returncode != 0
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and "boom: the model exploded" in row.error and row.finished_at is not None
+    assert outcome.log_path is not None
     assert "boom" in outcome.log_path.read_text()
     assert any("outcome=failed" in r.getMessage() for r in caplog.records)
 
@@ -102,9 +103,11 @@ def test_stop_kills_a_running_child_promptly(app, monkeypatch):
 def test_the_real_generate_child_reports_a_broken_bundle(app, config_path):
     """`memeloop generate` itself: a model that cannot load marks the run failed and exits 1."""
     outcome = jobs.job_generate(app.deps, "demo")
+    assert outcome is not None
     assert outcome.status == "failed" and outcome.returncode == 1
     row = _generation(app, outcome.generation_id)
     assert row.status == "failed" and row.error
+    assert outcome.log_path is not None
     assert "memeloop: error" in outcome.log_path.read_text() or "Error" in outcome.log_path.read_text()
 
 
@@ -160,6 +163,7 @@ def test_a_warm_worker_that_cannot_load_its_models_fails_the_run(tmp_path):
         assert outcome is not None and outcome.status == "failed"
         row = _generation(app, outcome.generation_id)
         assert row.status == "failed" and "warm worker" in row.error
+        assert outcome.log_path is not None
         assert outcome.log_path == tmp_path / "logs" / "worker-meme.log" and outcome.log_path.exists()
         assert "no-such-bundle" in outcome.log_path.read_text()
     finally:
@@ -177,8 +181,10 @@ def test_warm_worker_runs_serve_the_daemon_from_one_process_and_close_with_the_a
         client = app.workers["meme"]
         pid = client.ready["pid"]
         second = jobs.job_generate(app.deps, "demo")  # worker_max_runs = 2: this answer retires the worker
+        assert first is not None and second is not None
         assert first.status == second.status == "ok" and client.proc is None
         third = jobs.job_generate(app.deps, "demo")
+        assert third is not None
         assert third.status == "ok" and client.ready["pid"] != pid and client.proc is not None
         with app.tx() as s:
             made = {c.generation_id for c in s.query(Candidate)}

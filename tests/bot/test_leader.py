@@ -72,6 +72,7 @@ def test_daemon_keeps_the_periodic_jobs_only_while_it_leads(tmp_path, clock):
 
     app = build_app(load_config(config), clock=clock)
     daemon = Daemon(app, blocking=False)
+    assert isinstance(daemon.leadership, LeaseRow)  # SQLite: a lease row
     rival = LeaseRow(app.engine, B, lease=daemon.leadership.lease)
     try:
         daemon.initialize()

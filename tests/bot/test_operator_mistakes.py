@@ -19,6 +19,7 @@ from bot.app import build_app
 from bot.config import load_config
 from feedback.repository import posts as posts_repo
 from tests.bot.publishers.prepared import image_bytes
+from tests.pipes import stream
 
 CONFIG = ('[storage]\nurl = "sqlite:///memeloop.db"\nmedia_dir = "media"\n[scheduler]\ntick = "1s"\n'
           '[[accounts]]\nname = "demo"\nplatform = "outbox"\n')
@@ -71,7 +72,7 @@ def test_finding_4_sigterm_during_a_slow_publish_releases_it_and_exit_code_says_
         deadline = time.monotonic() + 30
         while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
-        assert marker.exists(), proc.stderr.read()[-2000:] if proc.poll() is not None else "no publish began"
+        assert marker.exists(), stream(proc.stderr).read()[-2000:] if proc.poll() is not None else "no publish began"
         assert _post(app, post_id).state == "publishing"
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -80,7 +81,7 @@ def test_finding_4_sigterm_during_a_slow_publish_releases_it_and_exit_code_says_
     finally:
         if proc.poll() is None:
             proc.kill()
-    err = proc.stderr.read()
+    err = stream(proc.stderr).read()
     assert code == 3, err[-2000:]
     assert took < 12 and "released to reconcile" in err
     post = _post(app, post_id)
@@ -115,6 +116,7 @@ def test_finding_4_dead_owner_leases_on_this_host_go_to_reconcile_at_once(cfg, t
     with app.tx() as session:
         for post_id, owner in holders.items():
             row = session.get(Post, post_id)
+            assert row is not None
             row.state, row.lease_owner, row.attempts = "publishing", owner, 1
             row.lease_expires_at = app.clock() + timedelta(minutes=5)  # a live lease
     summary = run_once(app, owner="someone-else:1:1")
@@ -206,6 +208,7 @@ def test_finding_10_login_link_is_not_printed_when_stdout_is_not_a_terminal(cfg,
     server = WebServer(app, port=8099)
     journal = "\n".join(server.banner(terminal=False, token_file=token_file(app)))
     link_file = token_file(app)
+    assert server.token.value is not None
     assert server.token.value not in journal and str(link_file) in journal
     assert server.token.value in link_file.read_text() and (link_file.stat().st_mode & 0o777) == 0o600
     assert server.token.value in "\n".join(server.banner(terminal=True))

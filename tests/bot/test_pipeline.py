@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,7 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
         assert sum(c.status == "pending" for c in group) == 2  # forward_per_image
         for c in group:
             if c.status == "filtered":
+                assert c.status_reason is not None
                 assert c.status_reason.startswith("not forwarded (beam rank")
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
         assert c.model_version == "tiny-captioner-1" and c.template_id is not None
@@ -273,7 +275,7 @@ def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, collab
     app = _app(tmp_path)
     for captioner_seed in (0, 5):  # different weights -> different captions on the same picture
         cap = TinyCaptioner(seed=captioner_seed)
-        models = Models("meme", cap.version, lambda req, conf, prefix, c=cap: meme_drafts(c, one, req, conf, prefix))
+        models = Models("meme", cap.version, partial(meme_drafts, cap, one))
         result = run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=1), models=models)
     texts = {c.text for c in _rows(app, Candidate) if c.generation_id == 1}
     fresh = [c for c in _rows(app, Candidate) if c.generation_id == 2 and c.text not in texts]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -84,6 +85,7 @@ def test_a_post_instagram_would_refuse_is_filtered_with_the_reason_and_approve_r
     assert result.pending == 0 and len(rows) == 2  # no new seed makes a 32 px GAN bigger: no more rounds
     for row in rows:
         assert row.status == "filtered" and row.filter_gate == "preflight"
+        assert row.status_reason is not None
         assert row.status_reason.startswith("preflight (instagram): instagram: image is 32 px wide")
         with pytest.raises(Refused) as refused:
             app.approve(row.id, actor="ann")
@@ -118,6 +120,7 @@ def test_invented_offers_are_removed_from_written_captions_and_memes_with_one_ar
     assert rows[0].status == "pending" and rows[0].text == "Moss grows slowly."
     assert "removed undeclared code" in rows[0].params["gates"][0]
     assert rows[1].status == "filtered" and rows[1].filter_gate == "truth"
+    assert rows[1].status_reason is not None
     assert rows[1].status_reason.startswith("truth: undeclared code 'Use code LOOP10'")
     assert rows[2].filter_gate == "internals" and "neural network" in rows[2].status_reason
 
@@ -188,7 +191,7 @@ def test_publishing_sends_alt_text_that_describes_the_image(tmp_path):
     app = _app(tmp_path)
     path = tmp_path / "img.png"
     _image(400, (200, 30, 30)).save(path)
-    base = {"post_id": 1, "account": "demo", "account_id": 1, "candidate_id": 1, "marker": "m", "attempts": 0,
+    base: dict[str, Any] = {"post_id": 1, "account": "demo", "account_id": 1, "candidate_id": 1, "marker": "m", "attempts": 0,
                 "image_path": str(path), "template": None, "template_name": None}
     post = prepare_post(app.config.account("demo"), Job(**base, text="Red. #art", generator="post", gan=True))
     assert post.alt_text == "An abstract generated image in red."

@@ -27,7 +27,8 @@ class FakePlatform:
     """Answers like a platform: unknown ids are simply absent; hidden counts are None."""
 
     def __init__(self, likes: dict[str, int | None], fail: bool = False) -> None:
-        self.likes, self.fail, self.calls = likes, fail, []
+        self.likes, self.fail = likes, fail
+        self.calls: list[list[str]] = []
 
     def fetch_metrics(self, remote_ids, *, now):
         self.calls.append(list(remote_ids))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot.publishers.apps import add_candidates
+from tests.pipes import stream
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS = 300
@@ -50,7 +51,7 @@ def _kill_while_publishing(config: Path, rng: random.Random, log) -> bool:
     """Start a run, wait until it is publishing, let it go on for a random moment, SIGKILL it.
     False when the run had nothing left to publish and ended by itself."""
     proc = _run_once(config)
-    for line in proc.stderr:
+    for line in stream(proc.stderr):
         log.write(line)
         if "event=outbox_published" in line:
             break
@@ -60,9 +61,9 @@ def _kill_while_publishing(config: Path, rng: random.Random, log) -> bool:
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
         killed = True
-    log.write(proc.stderr.read())
+    log.write(stream(proc.stderr).read())
     proc.wait()
-    proc.stderr.close()
+    stream(proc.stderr).close()
     return killed
 
 
@@ -98,9 +99,9 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_post(tmp_path):
             if json.loads(done.stdout) == []:
                 break
             final = _run_once(config)
-            log.write(final.stderr.read())
+            log.write(stream(final.stderr).read())
             assert final.wait(timeout=120) == 0
-            final.stderr.close()
+            stream(final.stderr).close()
     assert kills >= 50, f"only {kills} runs were killed mid-publish; raise POSTS"
 
     records = [json.loads(p.read_text()) for p in (tmp_path / "outbox" / "posts").glob("*.json")]

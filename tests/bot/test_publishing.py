@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from bot.publishers.instagram import InstagramPublisher
 from bot.service import publishing
 from feedback.repository import accounts as account_repo
 from feedback.repository import candidates as cand_repo
@@ -273,6 +274,7 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
     assert (summary.paused, summary.published) == (1, 1)  # the other account carries on
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "igacct")
+    assert acc.paused_until is not None
     assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
     assert publishing.publish_due(app.deps, owner="w").claimed == 0
     app.close()
@@ -294,6 +296,7 @@ def test_instagram_publisher_is_built_from_config_and_secrets(tmp_path, clock, m
     app = make_app(tmp_path, clock, INSTAGRAM)
     pub = app.publisher("igacct")
     assert pub is app.publisher("igacct")  # cached per App
+    assert isinstance(pub, InstagramPublisher)
     assert (pub.username, pub.session_file, pub.delay_range) == ("memebot", tmp_path / "ig-session.json", (0.0, 0.0))
     app.close()
 

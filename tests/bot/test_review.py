@@ -134,6 +134,7 @@ def test_inline_protocol_follows_the_terminal(tmp_path):
     noise = np.random.default_rng(0).integers(0, 255, (300, 300, 3), dtype=np.uint8)
     Image.fromarray(noise).save(img)
     kitty = inline_image(img, force=True, env={"TERM": "xterm-kitty"})
+    assert kitty is not None
     assert kitty.startswith("\033_Gf=100,a=T,m=1;") and kitty.endswith("\033\\")
     assert inline_image(img, env={"TERM": "dumb"}) is None  # not a terminal that can, and not a tty
 

@@ -36,6 +36,7 @@ def _claim(session, *, owner: str, now: datetime) -> list[int]:
 def _seed(sessions, account_id: int) -> tuple[list[int], dict[int, int]]:
     with transaction(sessions) as s:
         acc = s.get(Account, account_id)
+        assert acc is not None
         cands = [rows.candidate(s, now=T0, text=f"caption {i}", account_id=acc.id,
                                 status="approved" if i < POSTS else "pending") for i in range(CANDIDATES)]
         post_of = {}

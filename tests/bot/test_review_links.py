@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from bot.web.auth import LoginLimiter, OneTimeToken
 from bot.web.server import create_web
 from feedback.models import Review, ReviewLink
-from tests.bot.web_helpers import PASSWORD, TOKEN, login, make_site
+from tests.bot.web_helpers import PASSWORD, TOKEN, found, login, make_site
 from tests.conftest import FakeClock
 from tests.feedback import feedback_rows as rows
 
@@ -37,14 +37,14 @@ def site(write_config, tmp_path, clock, wall):
 
 
 def csrf(client: TestClient) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/board").text).group(1)
+    return found(r'name="csrf-token" content="([^"]+)"', client.get("/board").text)
 
 
 def make_link(site, kind: str, target: int, label: str = "client Ann", days: int = 7) -> str:
     page = site.client.post("/links", data={"csrf": csrf(site.client), "kind": kind, "target": str(target),
                                             "label": label, "days": str(days)})
     assert page.status_code == 201, page.text
-    return re.search(r'value="(http://testserver/r/[^"]+)"', page.text).group(1).removeprefix("http://testserver")
+    return found(r'value="(http://testserver/r/[^"]+)"', page.text).removeprefix("http://testserver")
 
 
 def audit(site, candidate_id: int) -> list[tuple[str, str, str | None]]:
@@ -64,7 +64,7 @@ def test_a_client_approves_a_candidate_once_with_a_comment(site):
     assert page.status_code == 200 and "the client&#39;s meme" in page.text and "client Ann" in page.text
     assert page.headers["x-robots-tag"].startswith("noindex")
     assert holder.get(f"{url}/image").headers["content-type"] == "image/png"
-    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    version = found(r'name="version" value="(\d+)"', page.text)
     done = holder.post(url, data={"decision": "approve", "comment": "love it", "version": version})
     assert done.status_code == 200 and "Approved; it is scheduled for" in done.text
     assert site.app.candidate(site.ids[2]).status == "approved"
@@ -86,7 +86,7 @@ def test_a_client_rejects_a_scheduled_post_and_it_is_cancelled(site):
     assert done.status_code == 200 and "Rejected" in done.text
     assert site.app.post_detail(post_id).state == "cancelled"
     assert audit(site, site.ids[0])[-1][:2] == ("cancel", "link:manager")
-    assert "not on a monday" in audit(site, site.ids[0])[-1][2]
+    assert "not on a monday" in (audit(site, site.ids[0])[-1][2] or "")
 
 
 def test_approving_a_post_keeps_it_scheduled_and_records_who(site):
@@ -134,7 +134,7 @@ def test_expired_revoked_and_unknown_links_say_so(site, wall):
 def test_a_decision_the_lifecycle_refuses_leaves_the_link_usable(site):
     url = make_link(site, "candidate", site.ids[2])
     holder = TestClient(site.client.app)
-    version = re.search(r'name="version" value="(\d+)"', holder.get(url).text).group(1)
+    version = found(r'name="version" value="(\d+)"', holder.get(url).text)
     site.app.edit(site.ids[2], actor="eve", text="edited meanwhile")  # the holder saw the old text
     stale = holder.post(url, data={"decision": "approve", "version": version})
     assert stale.status_code == 409 and "changed by someone else" in stale.text

@@ -241,7 +241,7 @@ def test_instagram_gets_the_thread_as_one_numbered_caption(tmp_path, clock, monk
         assert publishing.publish_due(app.deps, owner="w").published == 1
         (configure,) = [c for c in rsps.calls if "media/configure" in c.request.url]
     body = configure.request.body
-    text = body.decode() if isinstance(body, bytes) else body
+    text = body.decode() if isinstance(body, bytes) else str(body)
     caption = json.loads(parse_qs(text)["signed_body"][0].split(".", 1)[1])["caption"]
     assert "(1/3)" in caption and "(3/3)" in caption and PARTS[1] in caption
     assert _parts(app, post.id) == []  # one post, no chain

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import tomllib
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from bot.app import build_app
 from bot.config import load_config
 from bot.service.templates import all_templates, auto_boxes, library_dir
 from generator.meme.templates import DEMO_DATA_DIR, template_folders
-from tests.bot.web_helpers import make_site
+from tests.bot.web_helpers import found, make_site
 
 SHIPPED = len(template_folders(DEMO_DATA_DIR))
 
@@ -105,7 +104,7 @@ def test_make_uses_a_library_template_and_its_candidates_survive_removal(cfg, tm
         remove_and_keep_candidates(app.deps, "dog-desk")
         assert not (library_dir(app.config) / "dog-desk").exists()
         cand = app.candidate(made.candidates[0].id)
-        assert Path(cand.image_path).is_file()  # still readable: the rendering is in the media store
+        assert cand.image_path and Path(cand.image_path).is_file()  # still readable: the rendering is in the media store
         edited = app.edit(made.candidates[0].id, actor="ann", text="when the standup moved to 8")
         assert edited.image_path and Path(edited.image_path).is_file()  # re-rendered from the kept picture
         assert str(app.config.storage.media_dir) in str(app.candidate(made.candidates[0].id).image_path)
@@ -174,7 +173,7 @@ def test_a_library_template_is_offered_by_create_and_passes_the_checks(site):
 def test_a_bad_upload_is_a_message_naming_the_users_file(site):
     got = add_form(site, data=b"not an image at all")
     assert got.status_code == 400
-    message = re.search(r'class="message error"[^>]*>([^<]*)<', got.text).group(1)
+    message = found(r'class="message error"[^>]*>([^<]*)<', got.text)
     assert "mine.png" in message and "memeloop-template-" not in message
     got = add_form(site, name="")
     assert got.status_code == 400 and "the name is empty" in got.text

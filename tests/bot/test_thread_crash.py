@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from tests.bot.test_publish_crash import CONFIG, REPO, _kill_while_publishing, _run_once
+from tests.pipes import stream
 
 THREADS = 60
 PARTS = 3
@@ -50,9 +51,9 @@ def test_sigkill_between_and_inside_parts_never_loses_or_doubles_a_part(tmp_path
             if json.loads(left.stdout) == []:
                 break
             final = _run_once(config)
-            log.write(final.stderr.read())
+            log.write(stream(final.stderr).read())
             assert final.wait(timeout=120) == 0
-            final.stderr.close()
+            stream(final.stderr).close()
     assert kills >= KILLS // 2, f"only {kills} runs were killed mid-publish"
 
     records = [json.loads(p.read_text()) for p in (tmp_path / "outbox" / "posts").glob("*.json")]

@@ -14,7 +14,7 @@ from bot.config import load_config
 from bot.core import modelstore
 from bot.service.voice import account_captions, choose_base, train_voice
 from generator import DataError
-from generator.textgen.finetune import Settings, examples_from_texts, read_caption_lines
+from generator.textgen.finetune import Settings, Step, examples_from_texts, read_caption_lines
 from generator.textgen.writer import DEMO_BUNDLE
 from tests.bot.test_modelstore import tiny_gpt2
 from tests.feedback import feedback_rows as rows
@@ -43,7 +43,7 @@ def weights(folder: Path) -> dict:
 
 
 def test_fine_tunes_the_demo_writer_and_installs_it_as_an_id(tmp_path):
-    seen = []
+    seen: list[Step] = []
     result = train_voice(tmp_path, CAPTIONS, name="myvoice", settings=SMALL, on_step=seen.append)
     assert result.base == "demo writer" and result.report.steps == 6 == len(seen)
     assert seen[0].step == 1 and seen[0].total == 6 and seen[0].tokens_per_s > 0  # progress from the first batch
@@ -75,7 +75,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_weights(tmp_
     checkpoint = tmp_path / "b" / "models" / ".checkpoints" / "v"
     assert json.loads((checkpoint / "state.json").read_text())["step"] == 2
     assert not (tmp_path / "b" / "models" / "v").exists()
-    steps = []
+    steps: list[Step] = []
     resumed = train_voice(tmp_path / "b", CAPTIONS, name="v", settings=SMALL, on_step=steps.append)
     assert resumed.report.resumed_from == 2 and [s.step for s in steps] == [3, 4, 5, 6]
     a, b = weights(straight.model.path), weights(resumed.model.path)

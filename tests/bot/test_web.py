@@ -15,7 +15,7 @@ from bot.web.auth import LoginLimiter, OneTimeToken, hash_password, verify_passw
 from bot.web.server import create_web
 from feedback.repository import accounts as account_repo
 from feedback.repository import posts as posts_repo
-from tests.bot.web_helpers import PASSWORD, TOKEN, login, make_site
+from tests.bot.web_helpers import PASSWORD, TOKEN, found, login, make_site
 from tests.feedback import feedback_rows as rows
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -132,7 +132,8 @@ def test_sessions_expire_and_anonymous_ones_are_pruned():
     kept, _ = sessions.new("ann")
     for _ in range(10):  # a flood of login-page visits
         sessions.new()
-    assert sessions.get(kept).user == "ann" and len(sessions._by_id) <= 4
+    still = sessions.get(kept)
+    assert still is not None and still.user == "ann" and len(sessions._by_id) <= 4
     now[0] = 201.0
     assert sessions.get(kept) is None
 
@@ -416,7 +417,7 @@ def test_card_and_dashboard_say_what_the_ranker_learned(site):
     assert card.status_code == 200 and said.replace('"', "&#34;") in card.text
     page = site.client.get("/dashboard")
     assert page.status_code == 200
-    learned = re.search(r'id="chart-ranker".*?</figure>', page.text, re.DOTALL).group()
+    learned = found(r'id="chart-ranker".*?</figure>', page.text, re.DOTALL, group=0)
     assert "captions about &#34;monday&#34; do 1.8x baseline (likely 1.2x-2.7x, from 14 posts)" in learned
     rows_json = json.loads(site.client.get("/dashboard/ranker.json").text)
     assert rows_json[0]["feature"] == "word=monday" and rows_json[0]["sentence"].startswith("captions about")
@@ -473,7 +474,8 @@ def test_web_server_thread_serves_localhost_and_stops(site):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = WebServer(site.app, port=port)
-    assert server.host == "127.0.0.1" and server.token.value in server.banner()[1]
+    assert server.host == "127.0.0.1" and server.token.value is not None
+    assert server.token.value in server.banner()[1]
     server.start()
     deadline = time.monotonic() + 10
     while not server.server.started and time.monotonic() < deadline:
@@ -481,7 +483,7 @@ def test_web_server_thread_serves_localhost_and_stops(site):
     answer = httpx.get(f"http://127.0.0.1:{port}/login")
     assert answer.status_code == 200 and "HttpOnly" in answer.headers["set-cookie"]
     server.stop()
-    assert not server._thread.is_alive()
+    assert server._thread is not None and not server._thread.is_alive()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
 
@@ -521,6 +523,7 @@ def test_a_photo_cards_says_what_the_photo_was_read_as_and_how_sure(site):
     cid = site.ids[3]
     with transaction(site.app.sessions) as s:
         row = s.get(Candidate, cid)
+        assert row is not None
         row.read_as, row.read_confidence = "bobsleigh", 0.29
         row.params = {**(row.params or {}), "sure": False, "topic": "neutral", "topic_source": "neutral"}
     card = site.client.get(f"/board/card/{cid}").text
@@ -543,6 +546,6 @@ def test_dashboard_shows_imported_history(site):
                                                          Counts(likes=i)) for i in range(3)], now=now)
         history_repo.save_progress(s, acc, now=now, cursor=None, imported=3)
     page = site.client.get("/dashboard")  # new imports change the signature: recomputed
-    row = re.search(r'id="imported".*?</table>', page.text, re.S).group(0)
+    row = found(r'id="imported".*?</table>', page.text, re.S, group=0)
     assert "<td>demo</td>" in row and "<td>3</td>" in row and ">done<" in row
     assert json.loads(site.client.get("/dashboard/imported.json").text)[0]["imported"] == 3

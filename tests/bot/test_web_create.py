@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.web.routes_create import MAX_UPLOAD
 from feedback.models import Candidate
-from tests.bot.web_helpers import make_site
+from tests.bot.web_helpers import found, make_site
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_text_to_meme_shows_the_template_and_three_alternatives(site):
     before = count(site)
     got = send(site, "/create/make", {"text": "when the deploy fails on friday", "account": "demo"})
     assert got.status_code == 200, got.text
-    chosen = re.search(r'class="chosen">([^<]+)<', got.text).group(1)
+    chosen = found(r'class="chosen">([^<]+)<', got.text)
     alternatives = re.findall(r"<ol class=\"alternatives\">(.*?)</ol>", got.text, re.DOTALL)[0]
     assert alternatives.count("<li>") == 3 and chosen not in re.findall(r"<li>(\S+) ", alternatives)
     assert count(site) == before + 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import select
 import socket
 import subprocess
@@ -19,7 +18,7 @@ import httpx
 import pytest
 
 from tests.bot.publishers.prepared import image_bytes
-from tests.bot.web_helpers import PASSWORD
+from tests.bot.web_helpers import PASSWORD, found
 
 FILE_LIMIT = 256
 
@@ -43,7 +42,8 @@ class Flood:
     server drops are opened again."""
 
     def __init__(self, port: int, count: int) -> None:
-        self.port, self.count, self.socks, self.reopened = port, count, [], 0
+        self.port, self.count, self.reopened = port, count, 0
+        self.socks: list[socket.socket] = []
 
     def _open(self) -> socket.socket:
         s = socket.socket()
@@ -86,7 +86,7 @@ def _wait_for(predicate, timeout: float, what: str):
 def _http_login(base: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=5.0, follow_redirects=False)
     page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    csrf = found(r'name="csrf" value="([^"]+)"', page.text)
     done = client.post("/login", data={"csrf": csrf, "name": "ann", "password": PASSWORD, "next": "/board"})
     assert done.status_code == 303, done.text[:300]
     return client
@@ -123,6 +123,7 @@ def test_finding_1_half_open_connections_do_not_starve_the_board(write_config, t
         assert board.status_code == 200 and "logout" in board.text.lower()
         app = build_app(load_config(cfg))
         post_id = app.approve(candidate, actor="ann", at=datetime.now(UTC)).post_id
+        assert post_id is not None
 
         def published():
             flood.top_up()
@@ -209,7 +210,7 @@ def _send_body(port: int, head: str, chunks: int, chunk: bytes, *, chunked: bool
 def _cookie_and_csrf(base: str) -> tuple[str, str]:
     client = _http_login(base)
     page = client.get("/create")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    csrf = found(r'name="csrf" value="([^"]+)"', page.text)
     cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     client.close()
     return cookie, csrf
@@ -284,7 +285,7 @@ def test_finding_2_refused_upload_leaves_no_temp_file_open(served):
 
     before = open_temp_files()
     client = _http_login(base)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/create").text).group(1)
+    csrf = found(r'name="csrf" value="([^"]+)"', client.get("/create").text)
     big = os.urandom(3 * 1024 * 1024)  # past the 1 MiB spool: starlette writes it to a temp file
     answer = client.post("/create/caption", data={"csrf": csrf}, files={"photo": ("x.png", big, "image/png")})
     client.close()

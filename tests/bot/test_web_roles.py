@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +18,7 @@ from bot.web import access
 from bot.web.auth import LoginLimiter, OneTimeToken
 from bot.web.server import COOKIE, create_web
 from feedback.models import Review, WebSession
-from tests.bot.web_helpers import PASSWORD, TOKEN, login, make_site
+from tests.bot.web_helpers import PASSWORD, TOKEN, found, login, make_site
 from tests.conftest import FakeClock
 
 ROLE_REFUSED = "may not do this"
@@ -50,7 +49,7 @@ def client_for(site, name: str) -> TestClient:
 
 
 def csrf_of(client: TestClient) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/board").text).group(1)
+    return found(r'name="csrf-token" content="([^"]+)"', client.get("/board").text)
 
 
 def registered(site) -> list[tuple[str, str]]:
@@ -205,7 +204,7 @@ def test_a_session_survives_a_restart_and_only_its_hash_is_stored(site, wall):
     page = restarted.get("/board", follow_redirects=False)
     assert page.status_code == 200 and "ann (admin)" in page.text
     # its CSRF token works too: it is derived from the session's token, not kept in memory
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    token = found(r'name="csrf-token" content="([^"]+)"', page.text)
     assert token == csrf_of(site.client)
     assert restarted.post(f"/board/{site.ids[0]}/reject", data={"csrf": token, "version": "1"},
                           headers={"X-Fragment": "1"}).status_code == 200

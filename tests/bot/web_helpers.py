@@ -15,6 +15,14 @@ from bot.web.auth import LoginLimiter, OneTimeToken
 from bot.web.server import create_web
 from tests.feedback import feedback_rows as rows
 
+
+def found(pattern: str, text: str, flags: int = 0, *, group: int = 1) -> str:
+    """The ``group`` of the first match of ``pattern`` in a page; the test fails when nothing matches."""
+    match = re.search(pattern, text, flags)
+    assert match is not None, f"{pattern!r} not found"
+    return match.group(group)
+
+
 PASSWORD = "correct horse battery"
 TOKEN = "one-time-token-for-tests"
 
@@ -28,7 +36,7 @@ class Site:
 
     def csrf(self) -> str:
         page = self.client.get("/board")
-        return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        return found(r'name="csrf-token" content="([^"]+)"', page.text)
 
     def post(self, url: str, data: dict, *, csrf: str | None = None, fragment: bool = True):
         body = {"csrf": self.csrf() if csrf is None else csrf, **data}
@@ -64,7 +72,7 @@ def seed(app: App, tmp: Path, *, texts: tuple[str, ...]) -> list[int]:
 
 def login(client: TestClient, name: str = "ann", password: str = PASSWORD, *, token: str = "", nxt: str = "/board"):
     page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    csrf = found(r'name="csrf" value="([^"]+)"', page.text)
     return client.post("/login", data={"csrf": csrf, "name": name, "password": password, "token": token,
                                        "next": nxt}, follow_redirects=False)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from tests.feedback import feedback_rows as rows
 from tests.feedback.phash import phash_of
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-LIMITS = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}
+LIMITS: dict[str, Any] = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}
 
 
 def _image(seed: int, shift: int = 0) -> Image.Image:
@@ -52,7 +53,9 @@ def test_find_duplicate_names_the_earlier_candidate(sessions):
         by_image = find_duplicate(s, image_phash=phash_of(_image(3, 5)), text="other words", now=now, **LIMITS)
         sibling = find_duplicate(s, image_phash=img, text="another beam", now=now, group_key="g1", **LIMITS)
         fresh = find_duplicate(s, image_phash=phash_of(_image(4)), text="ancient joke here", now=now, **LIMITS)
+    assert by_text is not None
     assert by_text.startswith(f"near-duplicate of candidate {first.id}: caption similarity")
+    assert by_image is not None
     assert by_image.startswith(f"near-duplicate of candidate {first.id}: image hash distance")
     assert sibling is None and fresh is None and old.id
 
@@ -64,6 +67,7 @@ def test_an_old_candidate_posted_recently_still_counts(sessions):
         rows.post(s, candidate_id=cand.id, account_id=acc.id, at=T0 - timedelta(days=2))
     with transaction(sessions) as s:
         reason = find_duplicate(s, image_phash=None, text="vintage meme", now=T0, **LIMITS)
+    assert reason is not None
     assert reason.startswith(f"near-duplicate of post of candidate {cand.id}")
 
 
@@ -168,10 +172,12 @@ def test_an_edit_keeps_the_stored_fingerprint_in_step(sessions):
         cid = rows.candidate(s, now=T0, text="Old words, here").id
     with transaction(sessions) as s:
         stored = s.get(Candidate, cid)
+        assert stored is not None
         assert (stored.text_norm, stored.text_tokens) == fingerprint("Old words, here")
         reviews.edit(s, cid, actor="t", now=T0, text="Brand NEW caption!")
     with transaction(sessions) as s:
         stored = s.get(Candidate, cid)
+        assert stored is not None
         assert (stored.text_norm, stored.text_tokens) == fingerprint("Brand NEW caption!")
 
 
@@ -186,7 +192,9 @@ def test_find_duplicates_sees_candidates_added_in_the_same_session(sessions):
         again = find_duplicates(s, [DraftPrint("Brand new words, here!", None, "b"),
                                     DraftPrint("an old caption about mondays", None, "b")], now=T0, **LIMITS)
     assert first == [None]
+    assert again[0] is not None
     assert again[0].startswith(f"near-duplicate of candidate {added.id}: caption similarity")
+    assert again[1] is not None
     assert again[1].startswith("near-duplicate of candidate ")
 
 
@@ -217,5 +225,7 @@ def test_the_same_caption_on_another_template_is_a_new_meme_on_both_paths(sessio
                                now=T0, **LIMITS)
     assert slow == fast
     assert slow[0] is None  # another template: a new meme
+    assert slow[1] is not None
     assert slow[1].startswith(f"near-duplicate of candidate {first.id}")  # the same template: a repeat
+    assert slow[2] is not None
     assert slow[2].startswith(f"near-duplicate of candidate {first.id}")  # no template (a photo, a post)

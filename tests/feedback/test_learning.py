@@ -66,13 +66,17 @@ def test_young_readings_count_early_and_are_replaced_by_the_mature_one(sessions)
     _poll(sessions, second, T0 + timedelta(hours=1), 6, 12)  # young and already ahead
     with transaction(sessions) as s:
         young = s.get(PostOutcome, second)
+        assert young is not None
         assert not young.final and 0 < young.weight < 1 and young.target > 0
         steps = s.get(LearningState, learning.STATE_NAME)
+        assert steps is not None
         assert steps.observations == 1
     _poll(sessions, second, T0 + timedelta(hours=1), 25, 40)
     with transaction(sessions) as s:
         mature = s.get(PostOutcome, second)
+        assert mature is not None
         assert mature.final and mature.weight == 1.0
+        assert mature is not None
         assert mature.target == pytest.approx(np.log(41 / 11))
         ranker = learning.load_ranker(s, weights=WEIGHTS, engagement_age=DAY, baseline_posts=30,
                                       now=T0 + timedelta(days=2), timezones=SETTINGS.timezones)
@@ -102,6 +106,7 @@ def test_load_ranker_reads_the_state_and_folds_in_decisions_made_since(sessions)
         reviews.reject(s, dry.id, actor="ann", now=T0 + DAY, reason="meh")
         ranker = learning.load_ranker(s, weights=WEIGHTS, engagement_age=DAY, baseline_posts=30, now=T0 + DAY)
         state = s.get(LearningState, learning.STATE_NAME)
+    assert ranker is not None and state is not None
     assert ranker.observations == state.observations + 1  # the reject, not yet in the saved state
     assert ranker.weights()["tone=dry"] < 0
 
@@ -141,7 +146,9 @@ def test_topics_are_fitted_once_there_are_enough_captions(sessions):
     _poll(sessions, second, T0 + timedelta(hours=1), 24, 30)
     with transaction(sessions) as s:
         state = s.get(LearningState, learning.STATE_NAME)
+        assert state is not None
         ranker = learning.Ranker.from_state(learning.unpack(state.state))
+    assert state is not None
     assert state.fingerprint.endswith(";t=1") and ranker.topics is not None
     assert {"commute", "kitten"} <= set(ranker.topics.words)
 

@@ -78,4 +78,4 @@ def test_cell(action, status, post):
 
 def test_states_are_plain_strings_in_the_database():
     assert decide("approved", "scheduled", "reject").post is PostEffect.CANCEL
-    assert C.APPROVED == "approved" and f"{P.SCHEDULED}" == "scheduled"
+    assert str(C.APPROVED) == "approved" and f"{P.SCHEDULED}" == "scheduled"

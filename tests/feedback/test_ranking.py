@@ -60,6 +60,7 @@ def test_topics_are_words_that_appear_together():
     captions = [tuple(rng.choice(groups[rng.integers(3)], size=2, replace=False)) + ("literally",)
                 for _ in range(600)]
     topics = fit_topics(captions, k=3, dims=3)
+    assert topics is not None
     found = {frozenset(w for w, t in zip(topics.words, topics.ids) if t == k) for k in range(3)}
     assert {frozenset(g) for g in groups} <= {f - {"literally"} for f in found}
     assert fit_topics([("one", "two")]) is None  # too little text: no topics
@@ -80,9 +81,12 @@ def test_words_that_go_with_every_topic_get_none():
     captions = [tuple(rng.choice(groups[rng.integers(len(groups))], size=2, replace=False))
                 + tuple(rng.choice(fillers, size=3, replace=False)) for _ in range(1500)]
     topics = fit_topics(captions, k=8, dims=8)
+    assert topics is not None
     assert not set(topics.words) & set(fillers)  # they co-occur at chance: they tie no captions together
+    assert topics is not None
     assert set(topics.words) == {w for g in groups for w in g}
     for t in set(topics.ids):  # and no topic mixes two groups (more topics than groups may split one)
+        assert topics is not None
         members = {w for w, i in zip(topics.words, topics.ids) if i == t}
         assert sum(1 for g in groups if members & set(g)) == 1
 

@@ -60,7 +60,7 @@ def test_the_gram_and_products_of_a_batch_equal_those_of_its_matrix(max_features
     if max_features == 30:
         assert any(n.startswith("hash:") for n in design.names)
     s = rng.normal(size=len(X))  # negative weights too (a retraction)
-    w = rng.normal(size=X.shape[1])
+    w = rng.normal(size=(int(X.shape[1]),))
     cols, gram = batch.gram(s)
     assert (rows * len(cols) <= DENSE_GRAM) == (rows == 3)  # both ways of computing it are pinned
     assert np.array_equal(cols, np.flatnonzero(np.abs(X).sum(axis=0)))

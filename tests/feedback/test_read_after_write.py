@@ -16,6 +16,7 @@ def test_finding_6_queue_rank_tolerates_a_reject_between_read_and_rank(sessions,
         raced = rows.candidate(s, now=clock(), text="rejected by a reviewer meanwhile")
     with transaction(sessions) as s:  # what `queue add` read back: still pending
         seen = s.get(Candidate, raced.id)
+        assert seen is not None
         assert seen.status == "pending"
     with transaction(sessions) as s:  # the reviewer, in between
         s.execute(update(Candidate).where(Candidate.id == raced.id).values(status="rejected"))

@@ -145,7 +145,7 @@ def test_vertical_alignment(valign: str) -> None:
 # Mostly drawable text (so real layouts are exercised), sometimes anything at all.
 _WORDS = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzWMQ .,!?'-\u00e9\u0436\u03bb\U0001f602", max_size=150),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=120),
 )
 
 

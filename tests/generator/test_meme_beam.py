@@ -56,7 +56,7 @@ def test_caption_is_a_frozen_value(tiny, feats):
     caption = tiny.beam_search(feats[0], k=1)[0]
     assert isinstance(caption, Caption)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        caption.text = "x"
+        setattr(caption, "text", "x")  # noqa: B010 (the frozen dataclass refuses it at run time)
 
 
 @pytest.mark.parametrize(("k", "width", "diversity"), [(1, 1, 0.0), (3, 3, 0.0), (5, 10, 0.0), (5, 10, 0.5)])
@@ -149,7 +149,8 @@ def test_sampling_is_seeded_and_scored_under_the_model(tiny, feats):
     index = tiny.vocab.index()
     for c in a:
         ids = [index[t] for t in c.tokens] + [tiny.vocab.end_id]
-        prefix, logprob = (tiny.vocab.start_id,), 0.0
+        prefix: tuple[int, ...] = (tiny.vocab.start_id,)
+        logprob = 0.0
         for tok in ids:
             logprob += next_word_logprobs(weights, feats[2], prefix)[tok]
             prefix += (tok,)
@@ -175,7 +176,8 @@ def test_sampled_beam_search_is_seeded_per_image_and_scored_under_the_model(tiny
     weights = DecoderWeights.load(tiny.bundle_dir / "weights.npz")
     index = tiny.vocab.index()
     c = a[1][0]
-    prefix, logprob = (tiny.vocab.start_id,), 0.0
+    prefix: tuple[int, ...] = (tiny.vocab.start_id,)
+    logprob = 0.0
     for tok in [index[t] for t in c.tokens] + [tiny.vocab.end_id]:  # untempered, repeats penalised
         logprob += next_word_logprobs(weights, feats[1], prefix)[tok] - tiny.rules.repeat_penalty * prefix.count(tok)
         prefix += (tok,)

@@ -8,6 +8,7 @@ from bot.cli.commands.train_meme import command, import_memefly
 
 def test_help_texts_carry_an_example():
     for cmd in (command, import_memefly):
+        assert cmd.help is not None
         assert any(line.strip().startswith("Example: memeloop") for line in cmd.help.splitlines())
         result = CliRunner().invoke(cmd, ["--help"])
         assert result.exit_code == 0 and "Example: memeloop" in result.output

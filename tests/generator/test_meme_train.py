@@ -33,7 +33,7 @@ def _epochs(logs, phase="select"):
 
 
 def test_training_lowers_the_loss_resumes_and_writes_a_loadable_bundle(small_data, tmp_path):
-    logs = []
+    logs: list[EpochLog | StepLog] = []
     report = train(small_data, tmp_path / "b", epochs=2, patience=0, batch_size=16, progress=logs.append)
     first = _epochs(logs)
     assert [e.epoch for e in first] == [1, 2] and not report.resumed
@@ -67,7 +67,7 @@ def test_an_interrupted_epoch_resumes_from_its_last_checkpoint(small_data, tmp_p
     with pytest.raises(Crash):
         train(small_data, tmp_path / "b", epochs=1, patience=0, batch_size=8, checkpoint_every=2,
               progress=crash_at_step_3, refit=False)
-    logs = []
+    logs: list[EpochLog | StepLog] = []
     report = train(small_data, tmp_path / "b", epochs=1, patience=0, batch_size=8, checkpoint_every=2,
                    progress=logs.append, refit=False)
     steps = [e.step for e in logs if isinstance(e, StepLog)]
@@ -111,6 +111,7 @@ def test_shipped_demo_bundle_captions_its_templates():
         # the demo model mostly writes its corpus lines; near copies of them are never handed out,
         # so an image may get fewer than k captions
         assert captions and len({c.text for c in captions}) == len(captions)
+        assert cap.novelty is not None
         assert not any(cap.novelty.is_copy(c.text) for c in captions)
         hits += any(words & set(c.tokens) for c in captions)
     assert hits >= 3

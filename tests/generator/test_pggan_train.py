@@ -1,3 +1,5 @@
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from generator.pggan.model import PGGANConfig
 from generator.pggan.train import Trainer, train
 
 TINY = PGGANConfig(resolution=8, latent_dim=8, fmap_base=32, fmap_max=16, fmap_min=4)
-SMALL_RUN = {"resolution": 8, "latent_dim": 8, "fmap_base": 32, "fmap_max": 16, "batch_size": 8,
+SMALL_RUN: dict[str, Any] = {"resolution": 8, "latent_dim": 8, "fmap_base": 32, "fmap_max": 16, "batch_size": 8,
              "images_per_phase": 48, "checkpoint_every": 5, "progress": False}
 
 

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_fast_sampler_writes_what_transformers_generate_writes():
     fast, reference = load_writer(), load_writer(reference=True)
     assert fast._fast is not None and reference._fast is None
     for seed in range(6):
-        options = {"tone": fast.tones[seed % 3], "audience": fast.audiences[seed % 2],
+        options: dict[str, Any] = {"tone": fast.tones[seed % 3], "audience": fast.audiences[seed % 2],
                    "topic": ("cats", "space", "coffee; then it rained")[seed % 3], "seed": seed}
         assert fast.write(3, **options) == reference.write(3, **options)
     story = "the cat sat on the mat and then it looked at me for a very long time without blinking once"

@@ -165,6 +165,7 @@ session_file = "state/bsky-session.txt"
 """)
     cfg = load_config(path)
     account = cfg.accounts[0]
+    assert account.bluesky is not None
     assert account.bluesky.session_file == tmp_path / "state" / "bsky-session.txt"
     pub = build_publisher(cfg, account, clock=lambda: NOW, environ={"MEMELOOP_BLUESKY_APP_PASSWORD": "pw-123456"})
     assert isinstance(pub, BlueskyPublisher)

@@ -26,7 +26,7 @@ def test_saved_session_is_refreshed_and_saved_0600(tmp_path):
                           ask=lambda prompt: pytest.fail(f"asked {prompt!r}"), say=said.append,
                           client=ig_http.real_client(), timeout=5)
         assert ig_http.calls(rsps, "current_user") == 1
-        assert rsps.calls[0].request.req_kwargs["timeout"] == 5
+        assert vars(rsps.calls[0].request)["req_kwargs"]["timeout"] == 5  # responses records the call's kwargs
     assert stat.S_IMODE(session.stat().st_mode) == 0o600 and "session saved" in said[0]
 
 
@@ -35,8 +35,13 @@ def test_two_factor_code_is_asked_and_sent(tmp_path):
     client.login.side_effect = [ig.TwoFactorRequired("Two-factor authentication required"), True]
     client.dump_settings.side_effect = lambda path: Path(path).write_text("{}")
     asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return " 123456 "
+
     interactive_login(username="memebot", password=Secret("pw"), session_file=tmp_path / "s" / "ig.json",
-                      ask=lambda prompt: asked.append(prompt) or " 123456 ", say=lambda _: None, client=client)
+                      ask=ask, say=lambda _: None, client=client)
     assert asked == ["Two-factor code for memebot: "]
     client.login.assert_called_with("memebot", "pw", relogin=True, verification_code="123456")
     assert stat.S_IMODE((tmp_path / "s" / "ig.json").stat().st_mode) == 0o600
