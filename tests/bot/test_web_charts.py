@@ -21,6 +21,11 @@ def test_nice_ticks_are_round_and_cover_the_range(lo, hi, expected):
     assert ticks[0] <= min(lo, hi) and ticks[-1] >= max(lo, hi)
 
 
+def _text(element: ET.Element | None) -> str | None:
+    assert element is not None
+    return element.text
+
+
 def _tree(markup: str) -> ET.Element:
     return ET.fromstring(str(markup))
 
@@ -29,15 +34,15 @@ def test_line_chart_has_gridlines_axis_labels_few_ticks_and_hover_values():
     days = [(f"2026-11-{d:02d}", float(d * 3 % 17) if d != 5 else None) for d in range(1, 31)]
     root = _tree(line_chart(days, title="mean engagement per publishing day"))
     assert root.get("viewBox") is None and root.get("height") == "250"  # text is never scaled
-    texts = [t.text for t in root.iter(f"{SVG}text")]
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
     ticks = [t for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
-    y_ticks = [t.text for t in ticks if t.get("text-anchor") == "end" and t.text[0].isdigit() and " " not in t.text]
+    y_ticks = [t.text for t in ticks if t.text and t.get("text-anchor") == "end" and t.text[0].isdigit() and " " not in t.text]
     assert y_ticks == ["0", "5", "10", "15", "20"]
-    x_ticks = [t.text for t in ticks if " " in t.text]
+    x_ticks = [t.text for t in ticks if t.text and " " in t.text]
     assert 3 <= len(x_ticks) <= 6 and x_ticks[0] == "01 Nov" and x_ticks[-1] == "30 Nov"
     assert "day" in texts and "mean engagement" in texts
     assert len([g for g in root.iter(f"{SVG}line") if g.get("class") == "grid"]) == 5
-    hovers = [t.text for t in root.iter(f"{SVG}title")][1:]
+    hovers = [t.text or "" for t in root.iter(f"{SVG}title")][1:]
     assert len(hovers) == 29 and hovers[0] == "2026-11-01: 3.00" and "2026-11-05" not in " ".join(hovers)
     assert len(list(root.iter(f"{SVG}polyline"))) == 1
 
@@ -46,7 +51,7 @@ def test_bar_chart_labels_escaped_values_on_hover_and_negative_bars():
     root = _tree(bar_chart([("<b>cat</b>", 0.4), ("dog", -0.2), ("none", None)], title="effects"))
     assert root.get("viewBox") is None
     groups = [g for g in root.iter(f"{SVG}g")]
-    assert [g.find(f"{SVG}title").text for g in groups] == ["<b>cat</b>: 0.40", "dog: -0.20", "none: -"]
+    assert [_text(g.find(f"{SVG}title")) for g in groups] == ["<b>cat</b>: 0.40", "dog: -0.20", "none: -"]
     assert [r.get("class") for r in root.iter(f"{SVG}rect")] == ["bar", "bar neg", "bar"]
     ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
     assert ticks == ["-0.2", "0.0", "0.2", "0.4"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,12 +20,16 @@ from starlette.routing import Route
 from bot.web.server import create_web
 from tests.bot.test_web_e2e import ARGS, CHROMIUM, server  # noqa: F401  (the shared fixture)
 from tests.bot.web_helpers import PASSWORD
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FloatRect, Locator, ViewportSize
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")]
 
-DESK, PHONE = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
+DESK: ViewportSize = {"width": 1400, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SERIOUS = ("critical", "serious")
 
 
@@ -172,7 +177,7 @@ def test_the_board_on_a_phone_is_one_card_per_screen_with_large_buttons(server):
             assert page.evaluate("window.scrollY") == 0
             assert page.locator("form.filters").is_visible()
             assert page.evaluate("document.activeElement.id") == f"card-{ids[0]}"
-            header = page.locator("header.top").bounding_box()
+            header = _box(page.locator("header.top"))
             assert header["height"] <= 64, header  # the links fold into the menu
             assert not page.locator(".menu nav a").first.is_visible()
             page.locator(".menu summary").click()
@@ -180,15 +185,15 @@ def test_the_board_on_a_phone_is_one_card_per_screen_with_large_buttons(server):
             page.locator(".menu summary").click()
 
             page.evaluate(f"document.querySelector('#card-{ids[1]}').scrollIntoView({{block: 'start'}})")
-            second = page.locator(f"#card-{ids[1]}").bounding_box()  # scrolled to, a card fills the screen
-            buttons = page.locator(f"#card-{ids[1]} .reject-btn").bounding_box()
+            second = _box(page.locator(f"#card-{ids[1]}"))  # scrolled to, a card fills the screen
+            buttons = _box(page.locator(f"#card-{ids[1]} .reject-btn"))
             assert second["y"] >= 0 and buttons["y"] + buttons["height"] <= PHONE["height"], (second, buttons)
             assert second["height"] >= 0.85 * PHONE["height"] - 64, second
             page.evaluate("window.scrollTo(0, 0)")
-            card = page.locator(f"#card-{ids[0]}").bounding_box()
+            card = _box(page.locator(f"#card-{ids[0]}"))
             assert card["width"] >= 350, card
-            approve = page.locator(f"#card-{ids[0]} .approve-btn").bounding_box()
-            reject = page.locator(f"#card-{ids[0]} .reject-btn").bounding_box()
+            approve = _box(page.locator(f"#card-{ids[0]} .approve-btn"))
+            reject = _box(page.locator(f"#card-{ids[0]} .reject-btn"))
             assert approve["height"] >= 48 and reject["height"] >= 48 and approve["width"] >= 150
             assert abs(approve["y"] - reject["y"]) < 1 and approve["x"] < reject["x"]  # one action row
             colours = page.evaluate(f"""['.approve-btn', '.reject-btn'].map(s =>
@@ -206,3 +211,9 @@ def test_the_board_on_a_phone_is_one_card_per_screen_with_large_buttons(server):
             assert page.evaluate("document.activeElement.name") == "text"
         finally:
             browser.close()
+
+
+def _box(locator: Locator) -> FloatRect:
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not visible"
+    return box
