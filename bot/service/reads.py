@@ -162,6 +162,13 @@ def free_slots(deps: Deps, account: str, *, n: int = 4) -> list[datetime]:
                                       now=deps.clock(), n=n)
 
 
+def slot_candidates(deps: Deps, account: str, *, limit: int = 12) -> dict[str, list[dict[str, Any]]]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.slot_candidates(session, deps.account_ids[account], limit=limit)
+
+
 def schedule(deps: Deps, *, start: datetime, end: datetime, account: str | None = None) -> list[dict[str, Any]]:
     from bot.service import web_queries
 
