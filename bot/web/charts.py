@@ -98,7 +98,7 @@ def metrics_chart(rows: Sequence[dict], *, title: str, key: str = "engagement") 
     gridline and label at zero, the middle and the top, the age at both ends and every point's value
     on hover. Readings without the value are left out."""
     known = [(r["age_s"] / 3600, float(r[key])) for r in rows if r.get(key) is not None]
-    w, h, left, bottom = 640, 180, 48, 28
+    w, h, left, bottom = 480, 200, 44, 30
     head = (f'<svg class="chart metrics" role="img" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg">'
             f'<title>{escape(title)}</title>')
     if not known:
@@ -114,7 +114,7 @@ def metrics_chart(rows: Sequence[dict], *, title: str, key: str = "engagement") 
     for v in sorted({y_lo, (y_lo + y_hi) / 2, y_hi}):
         _, y = px(0, v)
         grid.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{w - 12}" y2="{y:.1f}" stroke="#ddd"/>'
-                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_num(v)}</text>')
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(v)}</text>')
     grid.append(f'<text x="{left}" y="{h - 8}">{_age(0)}</text>'
                 f'<text x="{w - 12}" y="{h - 8}" text-anchor="end">{_age(x_hi)} after publishing</text>')
     points = [px(x, v) for x, v in known]
@@ -122,6 +122,10 @@ def metrics_chart(rows: Sequence[dict], *, title: str, key: str = "engagement") 
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{_age(a)}: {_num(v)}</title></circle>'
                    for (x, y), (a, v) in zip(points, known))
     return Markup(f'{head}{"".join(grid)}<polyline class="series" fill="none" points="{line}"/>{dots}</svg>')
+
+
+def _tick(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 10 or v == int(v) else f"{v:.1f}"
 
 
 def _age(hours: float) -> str:
