@@ -111,16 +111,15 @@ async def reschedule(request: Request) -> Response:
     web: Web = request.app.state.web
     raw = form_value(request, "at", limit=40, required=True, label="new time")
     zone = form_value(request, "tz", limit=64)
-    if zone:
-        if zone not in {a.timezone for a in web.app.config.accounts} | {"UTC"}:
-            raise Problem(400, f"time zone {zone!r} is not one of the accounts' time zones. Nothing was changed")
-        from zoneinfo import ZoneInfo
+    if zone and zone not in {a.timezone for a in web.app.config.accounts} | {"UTC"}:
+        raise Problem(400, f"time zone {zone[:64]!r} is not one of the accounts' time zones. Nothing was changed")
+    from zoneinfo import ZoneInfo
 
-        from bot.web.routes_calendar import parse_local
+    from bot.web.routes_calendar import parse_local
 
-        at = parse_local(raw, ZoneInfo(zone), what="new time")
-    else:
-        at = parse_when(raw, now=web.app.clock(), what="new time")
+    at = parse_local(raw, ZoneInfo(zone), what="new time") if zone else parse_when(raw, now=web.app.clock(),
+                                                                                   what="new time")
+    assert at is not None  # the field is required
     return await _post_action(request, "rescheduled", lambda web, pid: web.call(
         web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True))
 

@@ -54,7 +54,7 @@ def test_week_is_seven_days_on_a_time_grid_in_the_accounts_zone_with_thumbnails(
                      "Sun 11 Jan"]  # no eighth day to wrap
     hours = re.findall(r'<th scope="row" class="hour">(\d\d:00)</th>', page.text)
     assert hours[0] == "08:00" and hours[-1] == "20:00"  # the allowed hours and the slots, local
-    cell = re.search(r'<td class="open" data-drop data-slot="2026-01-07T09:30">(.*?)</td>', page.text, re.S)
+    cell = re.search(r'<td class="open" data-drop data-slot="2026-01-07T09:30">(.*?)</td>', page.text, re.DOTALL)
     assert cell and f'data-post="{post}"' in cell.group(1) and 'draggable="true"' in cell.group(1)
     assert f'/media/candidate/{site.ids[0]}/thumb?v=' in cell.group(1) and ">09:30<" in cell.group(1)
     # the past (Monday before 13:00 Berlin) is closed and says so; the future's empty slots link to the picker
@@ -72,7 +72,7 @@ def test_month_grid_holds_whole_weeks_and_the_posts_of_each_day(site):
     assert page.status_code == 200 and "January 2026" in page.text
     days = re.findall(r'data-day="([\d-]+)"', page.text)
     assert days[0] == "2025-12-29" and days[-1] == "2026-02-01" and len(days) == 35  # Monday..Sunday weeks
-    cell = re.search(r'data-day="2026-01-20">(.*?)</td>', page.text, re.S).group(1)
+    cell = re.search(r'data-day="2026-01-20">(.*?)</td>', page.text, re.DOTALL).group(1)
     assert f'data-post="{post}"' in cell and 'data-time="13:00"' in cell
     assert 'class="closed other-month" data-drop data-day="2025-12-29"' in page.text
     assert 'href="/schedule?account=demo&amp;view=month&amp;start=2026-02-01"' in page.text  # the next month
@@ -155,7 +155,7 @@ def test_a_six_part_thread_is_previewed_part_by_part_per_platform(site):
     page = site.client.get(f"/threads/{cid}")
     assert page.status_code == 200
     assert "337 / 280" not in page.text and "will be trimmed" not in page.text  # each reply is its own post
-    parts = re.findall(r'<li class="part" id="part-(\d)">(.*?)</li>\s*(?=<li class="part"|</ol>)', page.text, re.S)
+    parts = re.findall(r'<li class="part" id="part-(\d)">(.*?)</li>\s*(?=<li class="part"|</ol>)', page.text, re.DOTALL)
     assert [n for n, _ in parts] == ["1", "2", "3", "4", "5", "6"]
     for n, body in parts:
         x = re.search(r"X: (\d+) / 280 weighted", body)
@@ -228,9 +228,22 @@ def test_a_threads_post_page_shows_its_parts_and_its_readings_over_time(site):
                                       Counts(likes=3 * h, reposts=h, replies=None)) for h in (1, 6, 24)])
     page = site.client.get(f"/posts/{post}").text
     assert f'action="/threads/{cid}/parts/3"' not in page  # published: no more edits
-    chart = re.search(r'<svg class="chart metrics".*?</svg>', page, re.S).group(0)
+    chart = re.search(r'<svg class="chart metrics".*?</svg>', page, re.DOTALL).group(0)
     assert chart.count("<circle") == 3 and "<polyline" in chart and "24 h after publishing" in chart
-    table = re.search(r'<table class="rows snapshots">(.*?)</table>', page, re.S).group(1)
+    table = re.search(r'<table class="rows snapshots">(.*?)</table>', page, re.DOTALL).group(1)
     assert ">likes<" in table and ">reposts<" in table and ">replies<" not in table  # only what was reported
     cells = re.findall(r"<tr><td>(.*?)</td>", table)
     assert len(cells) == 3 and cells[0].startswith("2026-01-06")  # newest first
+
+
+def test_the_rules_are_the_webs_the_clis_reschedule_stays_the_operators_word(site):
+    from bot.service.slots import hour_ranges
+
+    assert hour_ranges([8, 9, 10, 14, 20, 21]) == "08-10, 14, 20-21" and hour_ranges([]) == ""
+    post = site.app.approve(site.ids[0], actor="ann", at=_at("2026-01-07T09:30+01:00")).post_id
+    late = _at("2026-01-07T23:00+01:00")  # outside best_hours: the CLI may still put it there
+    assert site.app.reschedule(post, actor="cli", at=late).scheduled_at == late
+    from bot.errors import UsageError
+
+    with pytest.raises(UsageError, match="outside demo's allowed hours"):
+        site.app.reschedule(post, actor="web", at=late + timedelta(hours=1), within_rules=True)

@@ -18,13 +18,13 @@ pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")]
 
 
-def _login(page, base: str, target: str) -> None:
-    page.goto(f"{base}{target}")
-    page.fill('input[name="name"]', "ann")
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{base}{target.split('?')[0]}")  # the login keeps the path, not the query
-    page.goto(f"{base}{target}")
+def _login(tab, base: str, target: str) -> None:
+    tab.goto(f"{base}{target}")
+    tab.fill('input[name="name"]', "ann")
+    tab.fill('input[name="password"]', PASSWORD)
+    tab.click('button[type="submit"]')
+    tab.wait_for_url(f"{base}{target.split('?')[0]}")  # the login keeps the path, not the query
+    tab.goto(f"{base}{target}")
 
 
 def _story(app, parts: list[str]) -> int:
@@ -37,8 +37,8 @@ def _story(app, parts: list[str]) -> int:
             audience="general", params={"topic": "space"}, status="pending"), app.clock()).id
 
 
-def _no_overflow(page, width: int) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+def _no_overflow(tab, width: int) -> None:
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width, tab.url
 
 
 def test_drag_a_post_to_another_slot_and_a_refused_drop_says_why(server, page, tmp_path):  # noqa: F811
