@@ -83,7 +83,7 @@ def week_grid(account: AccountConfig, posts: list[dict[str, Any]], *, monday: da
         p["local"] = p["scheduled_at"].astimezone(tz)
         p["time"] = p["local"].strftime("%H:%M")
     hours_used = {*account.best_hours, *(int(s[:2]) for s in account.post_slots),
-                  *(p["local"].hour for p in posts)}
+                  *(p["local"].hour for p in posts)} or set(range(24))
     hours = list(range(min(hours_used), max(hours_used) + 1))
     now_local = now.astimezone(tz)
     cells: dict[tuple[date, int], Cell] = {}

@@ -247,3 +247,16 @@ def test_the_rules_are_the_webs_the_clis_reschedule_stays_the_operators_word(sit
 
     with pytest.raises(UsageError, match="outside demo's allowed hours"):
         site.app.reschedule(post, actor="web", at=late + timedelta(hours=1), within_rules=True)
+
+
+@pytest.mark.slow
+def test_continue_and_steer_a_thread_from_its_page_with_the_shipped_writer(site):
+    two = _thread(site, ["the rocket left the pad at dawn", "the crew argued about snacks"])
+    done = site.post(f"/threads/{two}/continue", {"version": "1", "parts": "1", "steer": "then it rained"},
+                     fragment=False)
+    assert done.status_code == 303, done.text
+    thread = site.app.thread(two)
+    assert len(thread.parts) == 3 and thread.lineage[-1]["steer"] == "then it rained"
+    page = site.client.get(f"/threads/{two}").text
+    assert "continued with 1 part, steered: then it rained; the thread has 3 parts now" in page
+    assert 'id="part-3"' in page and "(3/3)" in page
