@@ -161,7 +161,7 @@ def test_a_six_part_thread_is_previewed_part_by_part_per_platform(site):
         x = re.search(r"X: (\d+) / 280 weighted", body)
         assert x and int(x.group(1)) <= 280 and f"({n}/6)" in body
         assert re.search(r"Mastodon: \d+ / 500 characters", body) and re.search(r"Bluesky: \d+ / 300 graphemes", body)
-        assert ("with the image; alt text:" in body) == (n == "1")
+        assert ("with the image and its alt text" in body) == (n == "1")
         assert f'action="/threads/{cid}/parts/{n}"' in body
     assert re.search(r"Instagram: one caption, \d+ / 2200 characters", page.text)
     assert "(1/6)" in page.text and f'action="/threads/{cid}/continue"' not in page.text  # six is the most

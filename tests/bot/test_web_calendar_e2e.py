@@ -80,6 +80,9 @@ def test_drag_a_post_to_another_slot_and_a_refused_drop_says_why(server, page, t
                 f"/schedule/slot?account=demo&at={monday}T13:00"):
         page.goto(f"{base}{url}")
         _no_overflow(page, 390)
+    page.screenshot(path=str(shots / "web-calendar-slot-390.png"), full_page=True)
+    page.goto(f"{base}/schedule?view=month&start={monday}")
+    page.screenshot(path=str(shots / "web-calendar-month-390.png"), full_page=True)
     page.goto(f"{base}/schedule?start={monday}")
     page.screenshot(path=str(shots / "web-calendar-week-390.png"), full_page=True)
 
