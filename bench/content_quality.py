@@ -128,10 +128,11 @@ def _publish_check(app, acc, c) -> list[str]:
                   "gan": c.gan_seed is not None}
     job = publishing.Job(**{k: v for k, v in values.items() if k in publishing.Job.__dataclass_fields__})
     if c.generator == "story":
+        from bot.publishers.factory import platform_takes_threads
         from bot.service import story_publish
 
-        if not story_publish.chains(acc.platform):
-            job = story_publish.as_single_post(job)
+        if not platform_takes_threads(acc.platform):
+            job = story_publish.as_single_post(job, acc.platform)
     try:
         prepared = publishing.prepare_post(acc, job)
     except GeneratorError:

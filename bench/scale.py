@@ -126,7 +126,7 @@ def drafts(size: data.Size) -> list:
 def hot_paths(url: str, size: data.Size, runs: int, *, legacy: bool) -> dict[str, float]:
     from feedback.dedupe import find_duplicates
     from feedback.repository import metrics
-    from tests.feedback.dedupe_reference import find_duplicate  # the one-draft reference path
+    from feedback.dedupe_reference import find_duplicate  # the one-draft reference path
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)

@@ -40,9 +40,20 @@ if TYPE_CHECKING:
     from bot.service.history_import import ImportResult
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
+    from bot.service.read_models import (
+        AccountSummary,
+        BoardPage,
+        CandidateDetail,
+        Card,
+        HourCell,
+        PostDetail,
+        RankerEffect,
+        ScheduledPost,
+        SlotChoice,
+    )
     from bot.service.review import ReviewResult
     from bot.service.story import StoryResult, Thread
-    from bot.service.web_queries import BoardFilter, BoardPage
+    from bot.service.web_queries import BoardFilter
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
 
@@ -203,7 +214,7 @@ class App:
 
         return quick_reads.queue(config_path, statuses=statuses, account=account, limit=limit)
 
-    def candidate(self, candidate_id: int) -> dict[str, Any]:
+    def candidate(self, candidate_id: int) -> CandidateDetail:
         from bot.service import reads
 
         return reads.candidate(self.deps, candidate_id)
@@ -214,12 +225,12 @@ class App:
 
         return reads.posts(self.deps, states=states, account=account, limit=limit)
 
-    def accounts(self) -> list[dict[str, Any]]:
+    def accounts(self) -> list[AccountSummary]:
         from bot.service import reads
 
         return reads.accounts(self.deps)
 
-    def hours(self, account: str) -> list[dict[str, Any]]:
+    def hours(self, account: str) -> list[HourCell]:
         """The account's learned weekday x hour effects with the evidence behind each (the heatmap
         of `stats hours` and the dashboard)."""
         from bot.service import reads
@@ -259,7 +270,7 @@ class App:
 
         return reads.stats_imported(self.deps, account=account)
 
-    def ranker_effects(self, *, limit: int = 12) -> list[dict[str, Any]]:
+    def ranker_effects(self, *, limit: int = 12) -> list[RankerEffect]:
         """What the ranker learned (`stats learned`, the dashboard)."""
         from bot.service import reads
 
@@ -277,7 +288,7 @@ class App:
 
         return reads.board(self.deps, flt, limit=limit, offset=offset)
 
-    def card(self, candidate_id: int) -> dict[str, Any]:
+    def card(self, candidate_id: int) -> Card:
         from bot.service import reads
 
         return reads.card(self.deps, candidate_id)
@@ -292,18 +303,18 @@ class App:
 
         return reads.free_slots(self.deps, account, n=n)
 
-    def schedule(self, *, start: datetime, end: datetime, account: str | None = None) -> list[dict[str, Any]]:
+    def schedule(self, *, start: datetime, end: datetime, account: str | None = None) -> list[ScheduledPost]:
         from bot.service import reads
 
         return reads.schedule(self.deps, start=start, end=end, account=account)
 
-    def slot_candidates(self, account: str, *, limit: int = 12) -> dict[str, list[dict[str, Any]]]:
-        """Approved candidates not yet on ``account`` and the first pending ones: what fills an empty slot."""
+    def slot_candidates(self, account: str, *, limit: int = 12) -> list[SlotChoice]:
+        """Approved candidates not yet on ``account``, then the first pending ones: what fills an empty slot."""
         from bot.service import reads
 
         return reads.slot_candidates(self.deps, account, limit=limit)
 
-    def post_detail(self, post_id: int) -> dict[str, Any]:
+    def post_detail(self, post_id: int) -> PostDetail:
         from bot.service import reads
 
         return reads.post_detail(self.deps, post_id)

@@ -9,7 +9,7 @@ text on another template is a new meme, so captions of two different templates a
 ``find_duplicates`` checks a run's drafts with one query and a vectorised prefilter (upper bounds of
 both similarities, see feedback.dedupe_index) over the captions' fingerprints stored with them
 (feedback.fingerprint, migration 0010), so nothing of the window is normalised per run; the
-one-draft reference path it is tested against lives with its test (tests/feedback/dedupe_reference.py).
+one-draft reference path it is tested against is feedback.dedupe_reference.
 """
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import struct
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from hashlib import blake2b
 
@@ -31,7 +32,7 @@ def token_hash(token: str) -> int:
     return int.from_bytes(blake2b(token.encode(), digest_size=8).digest(), "little", signed=True)
 
 
-def token_blob(tokens) -> bytes:
+def token_blob(tokens: Iterable[str]) -> bytes:
     """Distinct tokens' hashes, sorted, as little-endian int64 bytes."""
     hashes = sorted({token_hash(t) for t in set(tokens)})
     return struct.pack(f"<{len(hashes)}q", *hashes)

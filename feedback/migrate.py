@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -29,7 +31,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def _run(engine: Engine, fn, *args, **kwargs) -> None:
+def _run(engine: Engine, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     cfg = alembic_config(engine)
     try:
         with engine.begin() as conn:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +25,9 @@ from feedback.db import UTCDateTime
 from feedback.fingerprint import fingerprint
 from feedback.schema import SCHEMA_HEAD  # noqa: F401 (re-exported: the head these models correspond to)
 from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.default import DefaultExecutionContext
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them again.
 NAMING = {
@@ -96,11 +99,11 @@ class Generation(Base):
     finished_at: Mapped[datetime | None]
 
 
-def _text_norm_default(context) -> str:
+def _text_norm_default(context: DefaultExecutionContext) -> str:
     return fingerprint(context.get_current_parameters()["text"])[0]
 
 
-def _text_tokens_default(context) -> bytes:
+def _text_tokens_default(context: DefaultExecutionContext) -> bytes:
     return fingerprint(context.get_current_parameters()["text"])[1]
 
 

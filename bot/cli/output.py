@@ -7,9 +7,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 FORMATS = ("table", "json", "csv")
 
@@ -53,8 +56,12 @@ def _csv_cell(value: Any) -> Any:
     return terminal_safe(value) if isinstance(value, str) else value
 
 
-def emit(rows: Sequence[Mapping[str, Any]], fmt: str, *, columns: Sequence[str] | None = None,
+def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, columns: Sequence[str] | None = None,
          title: str | None = None, empty: str = "nothing to show") -> None:
+    """Rows (mappings, or read models: their fields in order are the columns) as a table, JSON or CSV."""
+    from bot.service.read_models import as_row
+
+    rows = [as_row(r) for r in items]
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         click.echo(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows], indent=2, default=str))

@@ -8,11 +8,12 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.cli.output import _cell, human_age, table_text
 
 if TYPE_CHECKING:
+    from bot.service.read_models import CandidateDetail
     from feedback.repository import candidates as cand_repo
 
 THUMB = 240
@@ -20,34 +21,37 @@ SHEET_COLUMNS = 6
 KITTY_CHUNK = 4096
 
 
-def print_detail(d: dict[str, Any]) -> None:
+def print_detail(d: CandidateDetail) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from bot.service.read_models import as_row
+
     console = Console()
-    head = Table(show_header=False, title=f"candidate {d['id']}", title_justify="left")
+    head = Table(show_header=False, title=f"candidate {d.id}", title_justify="left")
     head.add_column(style="bold")
     head.add_column(overflow="fold")
     for key in ("status", "status_reason", "text", "original_text", "account", "generator", "model_version",
                 "template", "group_key", "beam_rank", "beam_score", "tone", "audience", "gan_seed", "reading",
                 "image_path", "source_image_path", "version"):
-        if d[key] is not None and not (key == "original_text" and d[key] == d["text"]):
-            head.add_row(key, table_text(d[key]))
-    head.add_row("age", human_age(d["age"]))
+        value = getattr(d, key)
+        if value is not None and not (key == "original_text" and value == d.text):
+            head.add_row(key, table_text(value))
+    head.add_row("age", human_age(d.age))
     console.print(head)
-    rank = d["ranking"]
-    where = f"#{rank['queue_rank']} in the pending queue" if rank["queue_rank"] else "not in the pending queue"
-    console.print(f"[bold]ranking[/bold]: {where}; predicted score {_num(rank['predicted_score'])} "
-                  f"(posterior mean {_num(rank['posterior_mean'])}, model {rank['model'] or '-'}, "
-                  f"{rank['observations'] or 0} observations)")
-    for name, contribution in rank["explain"]:
+    rank = d.ranking
+    where = f"#{rank.queue_rank} in the pending queue" if rank.queue_rank else "not in the pending queue"
+    console.print(f"[bold]ranking[/bold]: {where}; predicted score {_num(rank.predicted_score)} "
+                  f"(posterior mean {_num(rank.posterior_mean)}, model {rank.model or '-'}, "
+                  f"{rank.observations or 0} observations)")
+    for name, contribution in rank.explain:
         console.print(f"  {_num(contribution):>8}  {table_text(name)}")
-    if rank["sentences"]:
+    if rank.sentences:
         console.print("[bold]what the ranker learned[/bold] (90% interval, evidence):")
-        for line in rank["sentences"]:
+        for line in rank.sentences:
             console.print(f"  - {table_text(line)}", highlight=False, soft_wrap=True)
-    for title, rows in (("sibling beams", d["siblings"]), ("review history", d["history"]),
-                        ("posts", d["posts"])):
+    for title, models in (("sibling beams", d.siblings), ("review history", d.history), ("posts", d.posts)):
+        rows = [as_row(m) for m in models]
         if rows:
             table = Table(title=title, title_justify="left")
             for col in rows[0]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 from bot.publishers.errors import (
     AuthError,
@@ -42,8 +42,10 @@ __all__ = [
     "RateLimitReading",
     "RateLimited",
     "RemotePost",
+    "ThreadPublisher",
     "TransientPublishError",
     "backoff_delay",
+    "takes_threads",
 ]
 
 
@@ -89,12 +91,15 @@ class RateLimitReading:
 @runtime_checkable
 class Publisher(Protocol):
     platform: str
+    # capability: takes reply-chain threads (``ThreadPublisher``): a story's parts go out one by one,
+    # each answering the one before (X, Mastodon, Bluesky, the outbox); False: a thread goes out as
+    # one post holding every numbered part (Instagram). bot.core.kinds.platform_texts is the rule.
+    threads: bool
 
     def publish(self, post: PreparedPost, *, marker: str,
                 meta: Mapping[str, Any] | None = None) -> Published:
         """Post once. ``marker`` is unique per post row; ``meta`` (post/candidate ids, template) is
-        for records and logs only; platforms ignore it. Publishers that can chain posts (X, the
-        outbox) also take ``reply_to=REMOTE_ID``: a story thread's later parts answer the one before."""
+        for records and logs only; platforms ignore it."""
 
     def fetch_metrics(self, remote_ids: Sequence[str], *, now: datetime) -> list[MetricsReading]:
         """Engagement of already-published posts (missing/deleted ids are left out)."""
@@ -104,6 +109,20 @@ class Publisher(Protocol):
 
     def drain_rate_limits(self) -> list[RateLimitReading]:
         """The rate-limit readings of the calls since the last drain (the caller stores them)."""
+
+
+class ThreadPublisher(Publisher, Protocol):
+    """A publisher with ``threads = True``: it can post in answer to an earlier post of the account."""
+
+    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None,
+                reply_to: str | None = None) -> Published:
+        """As Publisher.publish; ``reply_to=REMOTE_ID``: the post this one answers (a thread's
+        previous part)."""
+
+
+def takes_threads(publisher: Publisher) -> TypeGuard[ThreadPublisher]:
+    """Whether the publisher takes reply-chain threads (its declared capability)."""
+    return publisher.threads
 
 
 class RateLimitLog:

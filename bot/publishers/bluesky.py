@@ -108,6 +108,7 @@ def post_url(uri: str, handle: str) -> str:
 
 class BlueskyPublisher(RateLimitLog):
     platform = "bluesky"
+    threads = True  # reply chains (``reply_to``)
 
     def __init__(self, *, account: str, handle: str, app_password: Secret, session_file: Path,
                  service_url: str = "https://bsky.social", clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -1,11 +1,36 @@
 """Build the publisher of one configured account (config + secrets). bot.service.publishing caches them."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from bot.config import AccountConfig, Config
 from bot.publishers.base import Publisher
+
+# each platform's publisher class; imported on demand (each pulls in its SDK)
+_CLASSES = {
+    "outbox": ("bot.publishers.outbox", "OutboxPublisher"),
+    "x": ("bot.publishers.x", "XPublisher"),
+    "mastodon": ("bot.publishers.mastodon", "MastodonPublisher"),
+    "bluesky": ("bot.publishers.bluesky", "BlueskyPublisher"),
+    "instagram": ("bot.publishers.instagram", "InstagramPublisher"),
+}
+
+
+def publisher_class(platform: str) -> type[Publisher]:
+    """The class that publishes to ``platform``; ValueError for a platform none does."""
+    if platform not in _CLASSES:
+        raise ValueError(f"no publisher for platform {platform!r} (one of {', '.join(_CLASSES)})")
+    module, name = _CLASSES[platform]
+    cls: type[Publisher] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def platform_takes_threads(platform: str) -> bool:
+    """The ``threads`` capability its publisher declares, without building one (no secrets needed):
+    for what is decided before a publisher exists (the pipeline's preflight)."""
+    return bool(publisher_class(platform).threads)
 
 
 def build_publisher(config: Config, account: AccountConfig, *, clock: Callable[[], datetime],

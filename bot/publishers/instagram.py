@@ -63,6 +63,7 @@ def _caption_key(text: str) -> str:
 
 class InstagramPublisher(RateLimitLog):
     platform = "instagram"
+    threads = False  # no reply chains: a thread is one numbered caption
 
     def __init__(self, *, account: str, username: str, password: Secret, session_file: Path,
                  delay_range: tuple[float, float] = (1.0, 3.0), proxy: str | None = None,

@@ -118,6 +118,7 @@ def _time(value: Any) -> datetime | None:
 
 class MastodonPublisher(RateLimitLog):
     platform = "mastodon"
+    threads = True  # reply chains (``reply_to``)
 
     def __init__(self, *, account: str, instance_url: str, access_token: Secret,
                  visibility: str = "public", spoiler_text: str | None = None,

@@ -54,6 +54,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 class OutboxPublisher(RateLimitLog):
     platform = "outbox"
+    threads = True  # reply chains (``reply_to``)
 
     def __init__(self, *, account: str, path: Path, latency_ms: int = 0, audience_seed: int | None = 7,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -119,6 +119,7 @@ def _raise_for_status(response: requests.Response) -> requests.Response:
 
 class XPublisher(RateLimitLog):
     platform = "x"
+    threads = True  # reply chains (``reply_to``)
 
     def __init__(self, *, account: str, credentials: Mapping[str, Secret], api_base: str = "https://api.x.com",
                  handle: str | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -182,12 +182,13 @@ def _step(console, text: str, fn: Callable):
 
 
 def _round(app: App, clock: SimClock, console) -> RoundReport:
+    from bot.core.kinds import content_kind
     from bot.runtime.jobs import run_generate_child
     from bot.service.maintenance import one_per_image
 
     generated: dict[str, str] = {}
     for index, plan in enumerate(app.config.account(ACCOUNT).schedules):
-        what = "meme captioner (beam search)" if plan.generator == "meme" else "GAN image + GPT-2 captions"
+        what = content_kind(plan.generator).what
         outcome = _step(console, f"generating with the {what} in a child process",
                         lambda i=index: run_generate_child(app.deps, ACCOUNT, i))
         generated[plan.generator] = outcome.status
@@ -291,7 +292,7 @@ def _engagement(app: App, published) -> dict[str, tuple[int, int, int]]:
                                                                 now=app.clock())}
     out: dict[str, tuple[int, int, int]] = {}
     for post in published:
-        generator = app.candidate(post.candidate_id)["generator"]
+        generator = app.candidate(post.candidate_id).generator
         m = readings.get(post.remote_id)
         n, likes, reposts = out.get(generator, (0, 0, 0))
         out[generator] = (n + 1, likes + ((m.likes or 0) if m else 0), reposts + ((m.reposts or 0) if m else 0))

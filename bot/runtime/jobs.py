@@ -90,7 +90,7 @@ def generate_argv(config_path: str, account: str, generator: str, count: int, *,
 def run_generate_child(deps: Deps, account: str, schedule: int = 0, *,
                        timeout: timedelta | None = None) -> GenerateOutcome:
     from bot.config import config_changed
-    from feedback.repository import candidates as cand_repo
+    from bot.service.pipeline import open_generation
     from feedback.repository import generations as gen_repo
 
     acc = deps.config.account(account)
@@ -98,10 +98,7 @@ def run_generate_child(deps: Deps, account: str, schedule: int = 0, *,
     seed = secrets.randbits(63)
     params = {"count": plan.count, "tone": plan.tone, "audience": plan.audience, "schedule": schedule,
               "parent": lease_owner()}
-    with deps.tx() as session:
-        generation_id = cand_repo.start_generation(
-            session, generator=plan.generator, account_id=deps.account_ids[account], model_version="",
-            params=params, seed=seed, now=deps.clock()).id
+    generation_id = open_generation(deps, account, plan.generator, params, seed=seed)
     drift = config_changed(deps.config)
     if drift is not None:  # a child reads the file: it would use another database, models or keys than ours
         with deps.tx() as session:

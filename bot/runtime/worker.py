@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from bot.core.kinds import SCHEDULED
+
 if TYPE_CHECKING:
     from bot.app import App
 
@@ -116,7 +118,7 @@ def _say(out: IO[str], payload: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.runtime.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
-    parser.add_argument("--generator", choices=["meme", "post"], required=True)
+    parser.add_argument("--generator", choices=SCHEDULED, required=True)
     parser.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS)
     parser.add_argument("--max-rss-mb", type=float, default=DEFAULT_MAX_RSS_MB)
     args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.core.kinds import Kind
 from bot.errors import UsageError
 from bot.service.content_checks import (
     MAX_CAPTIONS,
@@ -30,6 +31,7 @@ from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models,
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.core.deps import Deps
+    from generator.types import Template
 
 __all__ = ["MAX_CAPTIONS", "CaptionResult", "Made", "MakeResult", "caption_photos", "make_meme", "read_photos"]
 
@@ -67,15 +69,15 @@ def resolve_account(deps: Deps, account: str | None) -> str:
     raise UsageError("several accounts are configured; pass --account NAME")
 
 
-def _models(deps: Deps, topics=None, writer=None) -> tuple[Any, Any]:
+def _models(deps: Deps, topics: Any = None, writer: Any = None) -> tuple[Any, Any]:
     """The photo classifier and caption writer: the ones given (tests, the demo) or the warm ones."""
     warm = deps.content_models()
     return topics or warm.topics(), writer or warm.writer()
 
 
 def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audience: str | None,
-                   account: str | None, n: int = 5, seed: int | None = None, topics=None,
-                   writer=None, topic: str | None = None, about: str | None = None) -> CaptionResult:
+                   account: str | None, n: int = 5, seed: int | None = None, topics: Any = None,
+                   writer: Any = None, topic: str | None = None, about: str | None = None) -> CaptionResult:
     """n captions per photo, written for the photo's topic in the given tone and audience; all n go
     to review (they are alternatives for the same photo, never each other's duplicates). Every
     argument is checked before a model loads; each photo is decoded once and all are classified in
@@ -97,10 +99,10 @@ def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audi
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return photo_drafts(writer, list(zip(photos, images, found)), req, prefix)
 
-    models = Models("photo", f"{topics.version}+{writer.version}"[:64], make,
+    models = Models(Kind.PHOTO, f"{topics.version}+{writer.version}"[:64], make,
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": n,
                      "photos": [str(p) for p in photos]})
-    req = GenerateRequest(account=name, generator="photo", count=n * len(photos), seed=seed, tone=tone,
+    req = GenerateRequest(account=name, generator=Kind.PHOTO, count=n * len(photos), seed=seed, tone=tone,
                           audience=audience)
     try:
         run = run_generation(deps, req, models=models)
@@ -109,7 +111,7 @@ def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audi
     return CaptionResult(run, tuple(t.to_json() for t in found), made_by(deps, run.generation_id))
 
 
-def read_topics(topics, writer, images: Sequence[Any], *, topic: str | None = None,
+def read_topics(topics: Any, writer: Any, images: Sequence[Any], *, topic: str | None = None,
                 about: str | None = None) -> list[Any]:
     """Each photo's reading (generator.photo_topics.PhotoTopic) with the topic to write for."""
     from generator.photo_topics import choose_topic
@@ -118,7 +120,7 @@ def read_topics(topics, writer, images: Sequence[Any], *, topic: str | None = No
             for t in topics.topics(images, known=writer.topics)]
 
 
-def photo_drafts(writer, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
+def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
     import numpy as np
 
     from generator.textgen.neutral import write_for
@@ -155,7 +157,7 @@ class MakeResult:
 
 
 def make_meme(deps: Deps, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
-              matcher=None) -> MakeResult:
+              matcher: Any = None) -> MakeResult:
     """Place ``text`` on the template whose captions it is most like (or the one named) and queue it."""
     from bot.service.templates import all_templates
 
@@ -181,17 +183,17 @@ def make_meme(deps: Deps, text: str, *, account: str | None, template: str | Non
     def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
         return [text_meme_draft(text, templates[chosen.slug], chosen, alternatives, matcher.version, req, prefix)]
 
-    models = Models("textmeme", matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
+    models = Models(Kind.TEXTMEME, matcher.version, make, {"matcher": matcher.version, "forward_per_image": 1},
                     more=False)  # the user's one text: another seed would only place it again
     try:
-        run = run_generation(deps, GenerateRequest(account=name, generator="textmeme", count=1, seed=seed),
+        run = run_generation(deps, GenerateRequest(account=name, generator=Kind.TEXTMEME, count=1, seed=seed),
                              models=models)
     finally:
         deps.content_models().served()
     return MakeResult(run, chosen, alternatives, made_by(deps, run.generation_id))
 
 
-def text_meme_draft(text: str, template, chosen, alternatives, matcher_version: str, req: GenerateRequest,
+def text_meme_draft(text: str, template: Template, chosen: Any, alternatives: Sequence[Any], matcher_version: str, req: GenerateRequest,
                     prefix: str) -> Draft:
     from PIL import Image
 

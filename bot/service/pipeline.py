@@ -18,14 +18,21 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.core.deps import Deps
+from bot.core.kinds import Kind, content_kind
 from bot.core.media import Media, MediaStore
 from feedback.states import CandidateStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from generator.types import Template
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +44,7 @@ Verdict = tuple[CandidateStatus, str | None]  # (status, reason) of one draft
 @dataclass(frozen=True)
 class GenerateRequest:
     account: str
-    generator: str  # meme | post
+    generator: str  # a content kind (bot.core.kinds); scheduled runs: meme | post
     count: int
     seed: int
     tone: str | None = None
@@ -94,11 +101,10 @@ def load_models(config: Config, generator: str) -> Models:
     from bot.core.threads import pin_threads
 
     pin_threads(config.generator.threads)
-    if generator == "meme":
-        return _meme_models(config)
-    if generator == "post":
-        return _post_models(config)
-    raise ValueError(f"unknown generator {generator!r} (use meme or post)")
+    loader = _LOADERS.get(generator)
+    if loader is None:
+        raise ValueError(f"unknown generator {generator!r} (use {' or '.join(_LOADERS)})")
+    return loader(config)
 
 
 def _meme_models(config: Config) -> Models:
@@ -108,7 +114,7 @@ def _meme_models(config: Config) -> Models:
     cfg = config.generator.meme
     captioner = load_captioner(cfg.bundle, _encoder(config))
     templates = all_templates(config)
-    return Models("meme", str(captioner.version), lambda req, conf, prefix: meme_drafts(
+    return Models(Kind.MEME, str(captioner.version), lambda req, conf, prefix: meme_drafts(
         captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
 
 
@@ -120,12 +126,16 @@ def _post_models(config: Config) -> Models:
     cfg = config.generator.post
     gan, writer = load_gan(cfg.gan_bundle), load_writer(writer_path(config))
     version = f"{str(gan.version)[:31]}+{str(writer.version)[:32]}"
-    return Models("post", version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
+    return Models(Kind.POST, version, lambda req, conf, prefix: post_drafts(gan, writer, req, conf, prefix),
                   {"gan": str(cfg.gan_bundle or "demo"),
                    "writer": cfg.writer_model or str(cfg.writer_bundle or "demo")})
 
 
-def _encoder(config: Config):
+# the kinds a scheduled generate job makes (bot.core.kinds.SCHEDULED) and how their models load
+_LOADERS: dict[str, Callable[[Config], Models]] = {Kind.MEME: _meme_models, Kind.POST: _post_models}
+
+
+def _encoder(config: Config) -> Any:
     """The meme bundle's image encoder built on an installed Keras model (encoder_model), or None (the
     captioner builds its own on first use)."""
     from bot.core.modelstore import encoder_weights
@@ -142,7 +152,7 @@ def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
     return max(minimum, math.ceil(count / max(1, per_image)))
 
 
-def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """k beams for each of a seeded choice of template images, rendered onto their template."""
     import numpy as np
 
@@ -172,7 +182,7 @@ def meme_drafts(captioner, templates: Sequence, req: GenerateRequest, config: Co
     return drafts
 
 
-def template_image(path) -> Any:
+def template_image(path: str | Path) -> Any:
     """A template's picture as RGB, decoded once per process while its file stays the same (a warm
     worker renders the same few templates run after run; render_meme never changes its input)."""
     stat = Path(path).stat()
@@ -186,7 +196,7 @@ def _decoded(path: str, _mtime_ns: int, _size: int) -> Any:
     return open_image(path, animated="first_frame").convert("RGB")
 
 
-def template_features(captioner, paths: Sequence, config: Config, *, also: Sequence = ()):
+def template_features(captioner: Any, paths: Sequence[Path], config: Config, *, also: Sequence[Path] = ()) -> Any:
     """Features from the on-disk cache beside the media folder; the encoder loads only for new images,
     and then encodes every template in ``also`` it has not seen, once."""
     from generator.meme.feature_cache import FeatureFile
@@ -199,7 +209,7 @@ def template_features(captioner, paths: Sequence, config: Config, *, also: Seque
     return features
 
 
-def post_drafts(gan, writer, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+def post_drafts(gan: Any, writer: Any, req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
     """One GAN image per queued post, each with captions_per_image captions to choose from."""
     import numpy as np
 
@@ -240,7 +250,9 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
     from feedback.repository import generations as gen_repo
 
     req = with_defaults(deps.config, req)
-    generation_id = req.generation_id or _start_generation(deps, req)
+    generation_id = req.generation_id or open_generation(
+        deps, req.account, req.generator, {"count": req.count, "tone": req.tone, "audience": req.audience},
+        seed=req.seed)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     counts = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
@@ -266,7 +278,7 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
         with deps.tx() as session:
             timings["total_s"] = round(time.perf_counter() - started, 3)
             params = {"count": req.count, "tone": req.tone, "audience": req.audience, "seed": req.seed,
-                      "rounds": rounds + 1, **_generator_params(deps.config, req.generator), **models.info}
+                      "rounds": rounds + 1, **content_kind(req.generator).run_settings(deps.config), **models.info}
             gen_repo.finish_generation(session, generation_id, model_version=models.version, params=params,
                                        timings=timings, now=deps.clock())
     except Exception as exc:  # record, then let the CLI turn it into a message and exit 1
@@ -312,26 +324,19 @@ class _timed:
     def __enter__(self) -> None:
         self.t0 = time.perf_counter()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.timings[self.key] = round(self.timings.get(self.key, 0.0) + time.perf_counter() - self.t0, 3)
 
 
-def _generator_params(config: Config, generator: str) -> dict[str, Any]:
-    if generator == "meme":
-        m = config.generator.meme
-        return {"beam_width": m.beam_width, "images_per_run": m.images_per_run,
-                "forward_per_image": m.forward_per_image}
-    return {"captions_per_image": config.generator.post.captions_per_image}
-
-
-def _start_generation(deps: Deps, req: GenerateRequest) -> int:
+def open_generation(deps: Deps, account: str, generator: str, params: dict[str, Any], *, seed: int) -> int:
+    """The generations row of a run about to start (model version filled in when it finishes); the
+    daemon opens it before it starts the child, a run in this process opens its own."""
     from feedback.repository import candidates as cand_repo
 
     with deps.tx() as session:
         return cand_repo.start_generation(
-            session, generator=req.generator, account_id=deps.account_ids[req.account], model_version="",
-            params={"count": req.count, "tone": req.tone, "audience": req.audience}, seed=req.seed,
-            now=deps.clock()).id
+            session, generator=generator, account_id=deps.account_ids[account], model_version="",
+            params=params, seed=seed, now=deps.clock()).id
 
 
 def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
@@ -346,7 +351,7 @@ def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
     return out
 
 
-def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
+def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
            drafts: Sequence[Draft], media: Sequence[Media], *, queued: int = 0) -> dict[str, int]:
     """Gates, safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction.
     ``queued``: candidates earlier rounds of this run already queued. The counts include
@@ -371,7 +376,7 @@ def _store(session, deps: Deps, req: GenerateRequest, generation_id: int, models
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
                              template_ids, banned=gates.banned)
-        per_image = models.info.get("forward_per_image") or _per_image(cfg, req.generator)
+        per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
         _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
         for i, (status, reason) in zip(group, verdicts):
             _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
@@ -388,7 +393,7 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
     return sorted(groups.values(), key=lambda idx: -max(float(scores[i].sample) for i in idx))
 
 
-def _verdicts(session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now,
+def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now: datetime,
               template_ids: dict[str, int] | None = None, banned: Sequence[str] = ()) -> list[Verdict]:
     """[status, reason] per item: refused by a gate, unsafe (the shipped list, safety.extra_words, the
     brand's banned words and topics) or about a sensitive topic -> filtered, near-duplicate of an
@@ -462,11 +467,7 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
         verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
 
 
-def _per_image(config: Config, generator: str) -> int:
-    return config.generator.meme.forward_per_image if generator == "meme" else 1
-
-
-def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):
+def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent: Any) -> Any:
     from zoneinfo import ZoneInfo
 
     from bot.service.slots import next_slot
@@ -481,7 +482,7 @@ def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent):
                        audience=draft.audience, recent=recent)
 
 
-def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
+def _template_ids(session: Session, drafts: Sequence[Draft], now: datetime) -> dict[str, int]:
     from feedback.repository import templates as tpl_repo
 
     ids: dict[str, int] = {}
@@ -495,9 +496,9 @@ def _template_ids(session, drafts: Sequence[Draft], now) -> dict[str, int]:
     return ids
 
 
-def _add(session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
+def _add(session: Session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models, draft: Draft,
          med: Media, predicted: tuple[float, dict], template_ids: dict[str, int], status: str,
-         reason: str | None, now) -> None:
+         reason: str | None, now: datetime) -> None:
     from bot.service.pipeline_gates import gate_of
     from feedback.repository import candidates as cand_repo
 

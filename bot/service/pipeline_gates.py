@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from bot.core.kinds import content_kind
+
 if TYPE_CHECKING:
     from bot.config import AccountConfig, Config
     from bot.core.media import Media
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GATES = ("preflight", "truth", "internals", "fluency", "siblings", "unsafe")
-TYPED_BY_A_PERSON = frozenset({"textmeme"})  # `memeloop make`: the words are the user's own; no fluency gate
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,15 @@ def gate_of(reason: str | None) -> str | None:
 
 
 def preflight_text(platform: str, generator: str, text: str) -> str:
-    """The text the platform's preflight sees: a story goes out numbered (a chain's first part, or
-    one caption with every part on Instagram), as bot/service/story_publish.py sends it."""
-    if generator != "story":
-        return text
-    from bot.service.story_publish import chains
-    from generator.story import single_caption, split_parts, thread_texts
+    """The text the platform's preflight sees: the first text its publisher is given (a story goes
+    out numbered: a chain's first part, or one caption with every part), as bot/service/story_publish.py
+    sends it."""
+    from bot.core.kinds import platform_texts
+    from bot.publishers.factory import platform_takes_threads
 
-    parts = split_parts(text)
-    return thread_texts(parts, platform)[0] if chains(platform) else single_caption(parts)
+    kind = content_kind(generator)
+    threads = kind.thread and platform_takes_threads(platform)
+    return platform_texts(kind, text, platform, threads=threads)[0]
 
 
 class Gates:
@@ -60,6 +61,7 @@ class Gates:
         self.account: AccountConfig = config.account(account)
         self.brand: Brand = self.account.brand.to_brand()
         self.generator = generator
+        self.kind = content_kind(generator)
         self._preflight: dict[int, Refusal | None] = {}
         # words and topics the account never wants, matched like the safety list's words
         self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
@@ -89,7 +91,7 @@ class Gates:
         out: list[Draft] = []
         refusals: list[Refusal | None] = []
         for draft in drafts:
-            verdict = check_text(draft.text, brand=self.brand, fluency=self.generator not in TYPED_BY_A_PERSON)
+            verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person)
             refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
             if refusal is None and verdict.text != draft.text:
                 if draft.template is not None:  # the words are drawn on the meme: filter, never re-draw

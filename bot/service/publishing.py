@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from threading import Event
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import AccountConfig, ConfigError
 from bot.core.deps import Deps
+from bot.core.kinds import content_kind
 from bot.publishers.base import (
     AuthError,
     ChallengeRequired,
@@ -39,6 +40,9 @@ from generator import GeneratorError
 from generator.alttext import labels_of
 
 if TYPE_CHECKING:
+    from PIL import Image
+    from sqlalchemy.orm import Session
+
     from bot.publishers.base import Publisher
     from generator.platforms import PreparedPost
 
@@ -103,7 +107,7 @@ class Job:
     gan: bool = False  # the image is a GAN's (posts; stories of gan:SEED)
 
 
-def _job_of(session, deps: Deps, post: Post) -> Job:
+def _job_of(session: Session, deps: Deps, post: Post) -> Job:
     cand = cand_repo.get_candidate(session, post.candidate_id)
     name = deps.account_name(post.account_id) or f"#{post.account_id}"
     return Job(post_id=post.id, account=name, account_id=post.account_id, candidate_id=cand.id,
@@ -130,7 +134,7 @@ def prepare_post(account: AccountConfig, job: Job) -> PreparedPost:
     return prepare_for(account, image, job.text, template_name=job.template_name, alt_text=alt)
 
 
-def prepare_for(account: AccountConfig, image, text: str, *, template_name: str | None = None,
+def prepare_for(account: AccountConfig, image: Image.Image, text: str, *, template_name: str | None = None,
                 alt_text: str | None = None) -> PreparedPost:
     """The account's platform preflight of (image, text): the ONE call both publishing and the
     generation pipeline's publishability gate make. Raises generator.PreflightError."""
@@ -144,7 +148,7 @@ def prepare_for(account: AccountConfig, image, text: str, *, template_name: str 
     return prepare(account.platform, image, text, **options)
 
 
-def describe(generator: str, text: str, **what) -> str:
+def describe(generator: str, text: str, **what: Any) -> str:
     """Alt text for a candidate's image (generator.alttext): per kind, no hashtags."""
     from generator.alttext import describe as alt
 
@@ -191,14 +195,14 @@ def _publish_job(deps: Deps, job: Job, owner: str) -> tuple[Outcome, datetime | 
     publisher = None
     try:
         publisher = deps.publisher(job.account)
-        if job.generator == "story":  # a thread: part by part (bot/service/story_publish.py)
+        if content_kind(job.generator).thread:  # part by part (bot/service/story_publish.py)
             from bot.service import story_publish
 
-            if story_publish.chains(acc.platform):
+            if publisher.threads:
                 result = story_publish.publish_thread(deps, job, acc, publisher)
                 _record_published(deps, job, owner, result, publisher)
                 return Outcome.PUBLISHED, None
-            job = story_publish.as_single_post(job)
+            job = story_publish.as_single_post(job, acc.platform)
         prepared = prepare_post(acc, job)
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator}
@@ -213,7 +217,7 @@ def _publish_job(deps: Deps, job: Job, owner: str) -> tuple[Outcome, datetime | 
     return Outcome.PUBLISHED, None
 
 
-def _store_rate_limits(session, deps: Deps, account_id: int, publisher: Publisher | None, now: datetime) -> None:
+def _store_rate_limits(session: Session, deps: Deps, account_id: int, publisher: Publisher | None, now: datetime) -> None:
     if publisher is None:
         return
     for reading in publisher.drain_rate_limits():
@@ -221,7 +225,7 @@ def _store_rate_limits(session, deps: Deps, account_id: int, publisher: Publishe
                           remaining=reading.remaining, reset_at=reading.reset_at, now=now)
 
 
-def _settle_published(session, job_post_id: int, candidate_id: int, *, owner: str | None, result: Published,
+def _settle_published(session: Session, job_post_id: int, candidate_id: int, *, owner: str | None, result: Published,
                       now: datetime) -> bool:
     note = "; ".join(result.notes) or None
     moved = posts_repo.mark_published(session, job_post_id, owner=owner, remote_id=result.remote_id,
@@ -323,7 +327,7 @@ def reconcile_unconfirmed(deps: Deps, *, now: datetime | None = None) -> int:
             _store_rate_limits(session, deps, account_id, publisher, now)
             taken = posts_repo.remote_ids_taken(session, account_id)
         for post in posts:
-            settled += _settle_one(deps, post, jobs[post.id], remote, taken, now)
+            settled += _settle_one(deps, post, jobs[post.id], remote, taken, now, threads=publisher.threads)
     return settled
 
 
@@ -357,13 +361,14 @@ def release_in_flight(deps: Deps, *, owner: str) -> list[int]:
     return ids
 
 
-def _settle_one(deps: Deps, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime) -> int:
+def _settle_one(deps: Deps, post: Post, job: Job, remote: Sequence, taken: set[str], now: datetime, *,
+                threads: bool) -> int:
     from bot.publishers.matching import expected_texts, find_match
 
-    if job.generator == "story":  # a thread is settled part by part
+    if content_kind(job.generator).thread:  # a thread is settled part by part
         from bot.service import story_publish
 
-        if story_publish.chains(deps.config.account(job.account).platform):
+        if threads:  # the account's publisher took it as a chain
             return story_publish.reconcile_thread(deps, post, job, remote, now)
     texts = expected_texts(job.text, lambda: prepare_post(deps.config.account(job.account), job).text)
     match = find_match(remote, marker=post.marker, texts=texts, since=post.scheduled_at - RECONCILE_MARGIN,

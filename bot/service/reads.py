@@ -9,7 +9,18 @@ from feedback.repository import accounts as account_repo
 
 if TYPE_CHECKING:
     from bot.core.deps import Deps
-    from bot.service.web_queries import BoardFilter, BoardPage
+    from bot.service.read_models import (
+        AccountSummary,
+        BoardPage,
+        CandidateDetail,
+        Card,
+        HourCell,
+        PostDetail,
+        RankerEffect,
+        ScheduledPost,
+        SlotChoice,
+    )
+    from bot.service.web_queries import BoardFilter
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
 
@@ -31,7 +42,7 @@ def sheet_rows(deps: Deps, *, statuses: tuple[str, ...], account: str | None, li
         return cand_repo.sheet_rows(session, deps.clock(), statuses=statuses, account=account, limit=limit)
 
 
-def candidate(deps: Deps, candidate_id: int) -> dict[str, Any]:
+def candidate(deps: Deps, candidate_id: int) -> CandidateDetail:
     from bot.service.review_view import candidate_detail
 
     with deps.tx() as session:
@@ -46,7 +57,8 @@ def posts(deps: Deps, *, states: tuple[str, ...] | None = None, account: str | N
         return posts_repo.list_posts(session, states=states or None, account=account, limit=limit)
 
 
-def accounts(deps: Deps) -> list[dict[str, Any]]:
+def accounts(deps: Deps) -> list[AccountSummary]:
+    from bot.service.read_models import AccountSummary
     from feedback.repository import history as history_repo
     from feedback.repository import posts as posts_repo
 
@@ -54,27 +66,30 @@ def accounts(deps: Deps) -> list[dict[str, Any]]:
     with deps.tx() as session:
         counts = posts_repo.count_by_account_state(session)
         imported = {r["account"]: r["imported"] for r in history_repo.summary(session)}
-        return [{"name": a.name, "platform": a.platform, "handle": a.handle, "enabled": enabled.get(a.name, False),
-                 "paused_until": a.paused_until, "pause_reason": a.pause_reason,
-                 **{s: counts.get((a.id, s), 0) for s in ("scheduled", "published", "unconfirmed", "failed")},
-                 "imported": imported.get(a.name, 0)}
+        return [AccountSummary(name=a.name, platform=a.platform, handle=a.handle, enabled=enabled.get(a.name, False),
+                               paused_until=a.paused_until, pause_reason=a.pause_reason,
+                               scheduled=counts.get((a.id, "scheduled"), 0),
+                               published=counts.get((a.id, "published"), 0),
+                               unconfirmed=counts.get((a.id, "unconfirmed"), 0),
+                               failed=counts.get((a.id, "failed"), 0), imported=imported.get(a.name, 0))
                 for a in account_repo.list_accounts(session)]
 
 
-def hours(deps: Deps, account: str) -> list[dict[str, Any]]:
+def hours(deps: Deps, account: str) -> list[HourCell]:
     """The account's learned weekday x hour effects with the evidence behind each (the heatmap of
     `stats hours` and the dashboard)."""
     import numpy as np
 
+    from bot.service.read_models import HourCell
     from feedback.learning import timing_observations
     from feedback.ranking.timing import WEEKDAYS, Timing
 
     acc = deps.config.account(account)
     with deps.tx() as session:
         timing = Timing(timing_observations(session, account, deps.learning()))
-    return [{"account": account, "weekday": WEEKDAYS[c.weekday], "hour": c.hour, "ratio": round(c.ratio, 3),
-             "low": round(float(np.exp(c.mean - c.sd)), 3), "high": round(float(np.exp(c.mean + c.sd)), 3),
-             "posts": round(c.evidence, 1), "allowed": c.allowed}
+    return [HourCell(account=account, weekday=WEEKDAYS[c.weekday], hour=c.hour, ratio=round(c.ratio, 3),
+                     low=round(float(np.exp(c.mean - c.sd)), 3), high=round(float(np.exp(c.mean + c.sd)), 3),
+                     posts=round(c.evidence, 1), allowed=c.allowed)
             for c in timing.cells(acc.best_hours)]
 
 
@@ -140,7 +155,7 @@ def board(deps: Deps, flt: BoardFilter, *, limit: int = 24, offset: int = 0) -> 
         return web_queries.board(session, flt, limit=limit, offset=offset)
 
 
-def card(deps: Deps, candidate_id: int) -> dict[str, Any]:
+def card(deps: Deps, candidate_id: int) -> Card:
     from bot.service import web_queries
 
     with deps.tx() as session:
@@ -162,21 +177,21 @@ def free_slots(deps: Deps, account: str, *, n: int = 4) -> list[datetime]:
                                       now=deps.clock(), n=n)
 
 
-def slot_candidates(deps: Deps, account: str, *, limit: int = 12) -> dict[str, list[dict[str, Any]]]:
+def slot_candidates(deps: Deps, account: str, *, limit: int = 12) -> list[SlotChoice]:
     from bot.service import web_queries
 
     with deps.tx() as session:
         return web_queries.slot_candidates(session, deps.account_ids[account], limit=limit)
 
 
-def schedule(deps: Deps, *, start: datetime, end: datetime, account: str | None = None) -> list[dict[str, Any]]:
+def schedule(deps: Deps, *, start: datetime, end: datetime, account: str | None = None) -> list[ScheduledPost]:
     from bot.service import web_queries
 
     with deps.tx() as session:
         return web_queries.schedule(session, start=start, end=end, account=account)
 
 
-def post_detail(deps: Deps, post_id: int) -> dict[str, Any]:
+def post_detail(deps: Deps, post_id: int) -> PostDetail:
     from bot.service import web_queries
 
     with deps.tx() as session:
@@ -197,7 +212,7 @@ def dashboard_signature(deps: Deps) -> tuple:
         return web_queries.dashboard_signature(session)
 
 
-def ranker_effects(deps: Deps, *, limit: int = 12) -> list[dict[str, Any]]:
+def ranker_effects(deps: Deps, *, limit: int = 12) -> list[RankerEffect]:
     from bot.service import web_queries
 
     with deps.tx() as session:

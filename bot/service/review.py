@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from bot.config import AccountConfig, ConfigError
+from bot.core.kinds import Kind, content_kind
 from bot.errors import UsageError
 from bot.service.slots import next_slot
 from feedback import Conflict
@@ -205,7 +206,7 @@ def edit(deps: Deps, candidate_id: int, *, actor: str, text: str, reason: str | 
         source = cand.source_image_path or (cand.template.image_path if cand.template else None)
         boxes = list(cand.template.boxes) if cand.template else []
         # only memes carry their text on the picture; a photo's or a thread's text is the post's text
-        rerender = move.rerender and cand.generator in ("meme", "textmeme") and source is not None
+        rerender = move.rerender and content_kind(cand.generator).text_on_image and source is not None
     media = _render(deps, candidate_id, source, boxes, text) if rerender and source else None
     with deps.tx() as session:
         cand, post = _load(session, candidate_id)
@@ -291,7 +292,7 @@ def add_manual(deps: Deps, image: Path, text: str, *, account: str | None, actor
     media = deps.media.put_file(image)
     with deps.tx() as session:
         row = cand_repo.add_candidate(session, cand_repo.NewCandidate(
-            generator="manual", text=text.strip(), account_id=deps.account_ids.get(account) if account else None,
+            generator=Kind.MANUAL, text=text.strip(), account_id=deps.account_ids.get(account) if account else None,
             image_path=media.path, image_sha256=media.sha256, image_phash=media.phash,
             status=CandidateStatus.PENDING), deps.clock())
         record_added(session, row.id, actor=actor, now=deps.clock())

@@ -8,10 +8,13 @@ for each part and what regenerates it (seed, steer, context). Publishing: bot/se
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from bot.core.kinds import Kind, content_kind
 from bot.errors import UsageError
 from bot.service import review
 from bot.service.content import Made, made_by, resolve_account
@@ -19,9 +22,12 @@ from bot.service.content_checks import check_parts, check_template, check_voice,
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models, run_generation
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.config import Config
     from bot.core.deps import Deps
     from bot.service.review import ReviewResult
+    from feedback.models import Candidate
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def _image_of(deps: Deps, image: str | None, template: str | None = None) -> tup
 
 def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None = None,
               audience: str | None = None, account: str | None = None, topic: str | None = None,
-              seed: int | None = None, template: str | None = None, topics=None, writer=None,
+              seed: int | None = None, template: str | None = None, topics: Any = None, writer: Any = None,
               from_library: bool = False) -> StoryResult:
     """A thread of ``parts`` parts about ``image`` (or the library's ``template``; ``from_library``:
     ``image`` is that slug); every argument is checked before a model loads; the parts are written
@@ -129,15 +135,15 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
                               "part_seeds": [p.seed for p in written], "lineage": _lineage(written),
                               "by_text_only": True})]
 
-    def stored(session, row, draft: Draft, now) -> None:
+    def stored(session: Session, row: Candidate, draft: Draft, now: datetime) -> None:
         from feedback.repository import threads
 
         threads.set_lineage(session, row.id, 0, [(item["text"], item) for item in draft.params["lineage"]], now)
 
-    models = Models("story", f"{topics.version}+{writer.version}"[:64], make,
+    models = Models(Kind.STORY, f"{topics.version}+{writer.version}"[:64], make,
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": 1},
                     on_stored=stored)
-    req = GenerateRequest(account=name, generator="story", count=1, seed=seed, tone=tone, audience=audience)
+    req = GenerateRequest(account=name, generator=Kind.STORY, count=1, seed=seed, tone=tone, audience=audience)
     try:
         run = run_generation(deps, req, models=models)
     finally:
@@ -152,7 +158,7 @@ def _call_to_action(deps: Deps, account: str | None) -> str | None:
     return deps.config.account(name).brand.to_brand().call_to_action if name else None
 
 
-def _lineage(written) -> list[dict[str, Any]]:
+def _lineage(written: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"text": p.text, "seed": p.seed, "steer": p.steer, **p.params} for p in written]
 
 
@@ -163,7 +169,7 @@ def thread(deps: Deps, candidate_id: int) -> Thread:
 
     with deps.tx() as session:
         cand = cand_repo.get_candidate(session, candidate_id)
-        if cand.generator != "story":
+        if not content_kind(cand.generator).thread:
             raise UsageError(f"candidate {candidate_id} is a {cand.generator} candidate, not a story thread")
         rows = threads.lineage(session, candidate_id)
         return Thread(cand.id, cand.status, tuple(split_parts(cand.text)),
@@ -174,7 +180,7 @@ def thread(deps: Deps, candidate_id: int) -> Thread:
 
 
 def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
-                   seed: int | None = None, writer=None,
+                   seed: int | None = None, writer: Any = None,
                    expected_version: int | None = None) -> tuple[ReviewResult, Thread]:
     """``parts`` more parts after the story so far (steered by a sentence if given), as an edit
     (``expected_version``: only if the thread is still the version the caller showed)."""
@@ -244,7 +250,8 @@ def edit_part(deps: Deps, candidate_id: int, position: int, text: str, *, actor:
                        expected_version=expected_version)
 
 
-def approve_thread(deps: Deps, candidate_id: int, *, actor: str, at=None, account: str | None = None) -> ReviewResult:
+def approve_thread(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
+                   account: str | None = None) -> ReviewResult:
     """Approve the whole thread as one unit (it is scheduled and published as one post)."""
     from generator.story import MAX_PARTS, MIN_PARTS
 

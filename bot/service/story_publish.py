@@ -7,70 +7,65 @@ a crash (or a kill -9) between parts, the next attempt skips the published parts
 with the next one; a part left 'sending' (the crash hit while it was in flight) is looked up on the
 platform by its marker or text and only sent again when it is not there.
 
-X: a reply chain (each part answers the previous one via in_reply_to_tweet_id); the outbox records
-the same chain. Instagram cannot chain posts of one image: the thread goes out as ONE caption with
-its numbered parts (the carousel is not built yet).
+A publisher that takes threads (``Publisher.threads``: X, Mastodon, Bluesky; the outbox records the
+same chain) gets a reply chain, each part answering the previous one. Instagram cannot chain posts of
+one image: the thread goes out as ONE caption with its numbered parts (the carousel is not built yet).
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
+from bot.core.kinds import content_kind, platform_texts
 from bot.publishers.base import (
     DuplicatePost,
     PermanentPublishError,
     Published,
     PublishError,
     TransientPublishError,
+    takes_threads,
 )
 from feedback.repository import threads
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.config import AccountConfig
     from bot.core.deps import Deps
-    from bot.publishers.base import Publisher, RemotePost
+    from bot.publishers.base import MetricsReading, Publisher, RemotePost
     from bot.service.publishing import Job
     from feedback.models import Post
+    from feedback.polling import Counts
     from generator.platforms import PreparedPost
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
 
 
-class Chaining(Protocol):
-    """A publisher that can post in answer to an earlier post of the account (X, the outbox)."""
-
-    def publish(self, post: PreparedPost, *, marker: str, meta: Mapping[str, Any] | None = None,
-                reply_to: str | None = None) -> Published: ...
+def as_single_post(job: Job, platform: str) -> Job:
+    """The thread as one post holding every numbered part (a platform without reply chains)."""
+    return replace(job, text=platform_texts(content_kind(job.generator), job.text, platform, threads=False)[0])
 
 
-def chains(platform: str) -> bool:
-    """Whether the platform gets a thread as a chain of posts (else one post holds every part)."""
-    return platform != "instagram"
-
-
-def as_single_post(job: Job) -> Job:
-    from generator.story import single_caption, split_parts
-
-    return replace(job, text=single_caption(split_parts(job.text)))
-
-
-def _text_only(platform: str, text: str):
+def _text_only(platform: str, text: str) -> PreparedPost:
     from generator.platforms import PreparedPost
 
     return PreparedPost(platform, b"", "", text, "", 0, 0, ())
 
 
 def publish_thread(deps: Deps, job: Job, account: AccountConfig, publisher: Publisher) -> Published:
-    """Send the parts not yet out; returns the first part as the post's remote id. Errors propagate
-    to the caller's failure handling once the part's own state is recorded."""
+    """Send the parts not yet out, as a reply chain; returns the first part as the post's remote id.
+    Errors propagate to the caller's failure handling once the part's own state is recorded."""
     from bot.service.publishing import prepare_post
-    from generator.story import split_parts, thread_texts
 
-    texts = thread_texts(split_parts(job.text), account.platform)
+    if not takes_threads(publisher):
+        raise PermanentPublishError(f"post {job.post_id}: {publisher.platform} takes no threads; "
+                                    "it gets the thread as one post")
+
+    texts = platform_texts(content_kind(job.generator), job.text, account.platform, threads=True)
     with deps.tx() as session:
         rows = [(r.id, r.position, r.state, r.marker, r.remote_id, r.remote_url, r.published_at)
                 for r in threads.post_parts(session, job.post_id, len(texts), job.marker, deps.clock())]
@@ -95,7 +90,7 @@ def publish_thread(deps: Deps, job: Job, account: AccountConfig, publisher: Publ
         meta = {"post_id": job.post_id, "candidate_id": job.candidate_id, "template": job.template,
                 "generator": job.generator, "part": position + 1, "parts": len(texts)}
         try:
-            result = cast(Chaining, publisher).publish(post, marker=marker, meta=meta, reply_to=previous)
+            result = publisher.publish(post, marker=marker, meta=meta, reply_to=previous)
         except PublishError as exc:
             maybe_sent = isinstance(exc, DuplicatePost) or (isinstance(exc, TransientPublishError) and exc.maybe_sent)
             if not maybe_sent:  # provably not posted: the part may go out on the next attempt
@@ -165,14 +160,14 @@ def reconcile_thread(deps: Deps, post: Post, job: Job, remote: Sequence[RemotePo
     return int(moved)
 
 
-def settle_thread(deps: Deps, post: Post, job: Job, remote, now: datetime) -> str:
+def settle_thread(deps: Deps, post: Post, job: Job, remote: Sequence[RemotePost], now: datetime) -> str:
     """Reconciliation of an unconfirmed thread, part by part: parts left 'sending' that are on the
     platform become published; then the post is published (every part out) or due again (it
     resumes at the next part). Returns the outcome."""
     from bot.publishers.matching import find_match
-    from generator.story import split_parts, thread_texts
 
-    texts = thread_texts(split_parts(job.text), deps.config.account(job.account).platform)
+    texts = platform_texts(content_kind(job.generator), job.text, deps.config.account(job.account).platform,
+                           threads=True)
     with deps.tx() as session:
         rows = threads.parts_of(session, post.id)
         for row in rows:
@@ -191,7 +186,7 @@ def settle_thread(deps: Deps, post: Post, job: Job, remote, now: datetime) -> st
 
 # -- engagement: polled per part, rolled up per thread ----------------------------------------
 
-def part_remote_ids(session, post_ids: Sequence[int]) -> dict[int, list[str]]:
+def part_remote_ids(session: Session, post_ids: Sequence[int]) -> dict[int, list[str]]:
     """Remote ids of every published part, by post, for the posts that are threads."""
     from sqlalchemy import select
 
@@ -207,7 +202,8 @@ def part_remote_ids(session, post_ids: Sequence[int]) -> dict[int, list[str]]:
     return out
 
 
-def roll_up(readings: Sequence, remote_ids: Sequence[str]):
+def roll_up(readings: Sequence[MetricsReading | None], remote_ids: Sequence[str]
+            ) -> tuple[Counts, dict[str, Any]]:
     """A thread's counts: each counter summed over its parts (unknown where no part knows it), and
     the per-part readings kept in the snapshot's raw JSON."""
     from feedback.polling import COUNT_FIELDS, Counts

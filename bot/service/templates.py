@@ -26,6 +26,8 @@ from bot.core.modelstore import data_dir
 from bot.errors import UsageError
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from bot.config import Config
     from bot.core.deps import Deps
     from generator.types import Box, Template
@@ -138,7 +140,7 @@ def check_image_file(path: Path) -> None:
                             f"{MAX_BYTES // 1024**2} MB")
 
 
-def read_image(path: Path):
+def read_image(path: Path) -> tuple[bytes, str, Image.Image]:
     """(file bytes, extension, decoded image) of a valid still image; one-line TemplateError otherwise."""
     from generator import DataError
     from generator.imageio import still_file_bytes
@@ -154,7 +156,7 @@ def read_image(path: Path):
     return data, ext, image
 
 
-def auto_boxes(image) -> list[tuple[float, float, float, float]]:
+def auto_boxes(image: Image.Image) -> list[tuple[float, float, float, float]]:
     """Two boxes where the picture is quietest: of five horizontal bands, the two with the least edge
     energy (middle bands counted double) that do not touch, in reading order (text there hides the
     least of the picture)."""
@@ -172,7 +174,7 @@ def auto_boxes(image) -> list[tuple[float, float, float, float]]:
     return [(0.02, round(i * height + 0.01, 4), 0.96, round(height - 0.02, 4)) for i in (first, second)]
 
 
-def parse_boxes(spec: str | None, image) -> list[tuple[float, float, float, float]]:
+def parse_boxes(spec: str | None, image: Image.Image) -> list[tuple[float, float, float, float]]:
     """``top,bottom`` (names from NAMED_BOXES), ``auto``, or None/"" (top and bottom), in reading order."""
     if not spec or not spec.strip():
         spec = "top,bottom"

@@ -1,9 +1,11 @@
 """The reads the web admin needs beyond the CLI's: a filtered, paginated review board with each
 card's siblings, a schedule range, one post with what each platform will receive, the dashboard's
-datasets. Plain functions over a Session returning plain data; bot.app.App exposes them."""
+datasets. Plain functions over a Session returning read models (bot.service.read_models); bot.app.App
+exposes them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,17 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
+from bot.service.read_models import (
+    BoardPage,
+    Card,
+    CardSibling,
+    PartOut,
+    PostDetail,
+    RankerEffect,
+    Reading,
+    ScheduledPost,
+    SlotChoice,
+)
 from feedback import NotFound
 from feedback.models import (
     Account,
@@ -41,27 +54,23 @@ class BoardFilter:
     template: str | None = None
 
 
-@dataclass(frozen=True)
-class BoardPage:
-    cards: list[dict[str, Any]]
-    total: int
-    offset: int
-    limit: int
-    options: dict[str, list[str]] = field(default_factory=dict)
+__all__ = ["BoardFilter", "BoardPage"]  # BoardPage: bot.service.read_models
 
 
-def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None) -> dict[str, Any]:
+def _card(c: Candidate, account: str | None, slug: str | None, rank: int | None,
+          siblings: dict[str, list[CardSibling]]) -> Card:
     from feedback.ranking.explain import stored_sentences
 
     explain = c.predicted_explain or {}
-    return {"id": c.id, "rank": rank, "status": c.status, "status_reason": c.status_reason, "text": c.text,
-            "generator": c.generator, "account": account, "template": slug, "beam_rank": c.beam_rank,
-            "beam_score": c.beam_score, "predicted_score": c.predicted_score, "tone": c.tone,
-            "explain": explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
-                                                  if c.beam_score is not None else []),
-            "sentences": stored_sentences(explain), "has_image": bool(c.image_path), "version": c.version, "group_key": c.group_key,
-            "created_at": c.created_at, "siblings": [], "alt": alt_of(c, slug),
-            "reading": _reading(c)}
+    return Card(id=c.id, rank=rank, status=c.status, status_reason=c.status_reason, text=c.text,
+                generator=c.generator, account=account, template=slug, beam_rank=c.beam_rank,
+                beam_score=c.beam_score, predicted_score=c.predicted_score, tone=c.tone,
+                explain=explain.get("explain") or ([["beam_score (not ranked yet)", c.beam_score]]
+                                                   if c.beam_score is not None else []),
+                sentences=stored_sentences(explain), has_image=bool(c.image_path), version=c.version,
+                group_key=c.group_key, created_at=c.created_at,
+                siblings=[s for s in siblings.get(c.group_key or "", []) if s.id != c.id], alt=alt_of(c, slug),
+                reading=_reading(c))
 
 
 def alt_of(c: Candidate, template_name: str | None) -> str:
@@ -100,23 +109,24 @@ def board(session: Session, flt: BoardFilter, *, limit: int = BOARD_PAGE, offset
     found = {c.id: (c, a, t) for c, a, t in session.execute(
         select(Candidate, Account.name, Template.slug).outerjoin(Account, Candidate.account_id == Account.id)
         .outerjoin(Template, Candidate.template_id == Template.id).where(Candidate.id.in_(ids)))}
-    cards = [_card(*found[cid], offset + i + 1) for i, cid in enumerate(ids)]
-    _attach_siblings(session, cards)
+    siblings = _siblings(session, [found[cid][0].group_key for cid in ids])
+    cards = [_card(*found[cid], offset + i + 1, siblings) for i, cid in enumerate(ids)]
     return BoardPage(cards=cards, total=total, offset=offset, limit=limit, options=_options(session))
 
 
-def _attach_siblings(session: Session, cards: list[dict[str, Any]]) -> None:
-    keys = {c["group_key"] for c in cards if c["group_key"]}
+def _siblings(session: Session, group_keys: Sequence[str | None]) -> dict[str, list[CardSibling]]:
+    """The beams of each group, best beam first (a card shows those of its group but itself)."""
+    keys = {k for k in group_keys if k}
+    out: dict[str, list[CardSibling]] = {}
     if not keys:
-        return
+        return out
     rows = session.execute(select(Candidate.id, Candidate.group_key, Candidate.beam_rank, Candidate.text,
                                   Candidate.status, Candidate.predicted_score)
                            .where(Candidate.group_key.in_(keys))
                            .order_by(Candidate.beam_rank.nulls_last(), Candidate.id)).all()
-    for card in cards:
-        card["siblings"] = [{"id": r.id, "beam_rank": r.beam_rank, "text": r.text, "status": r.status,
-                             "predicted_score": r.predicted_score}
-                            for r in rows if r.group_key == card["group_key"] and r.id != card["id"]]
+    for r in rows:
+        out.setdefault(r.group_key, []).append(CardSibling(r.id, r.beam_rank, r.text, r.status, r.predicted_score))
+    return out
 
 
 def _options(session: Session) -> dict[str, list[str]]:
@@ -125,7 +135,7 @@ def _options(session: Session) -> dict[str, list[str]]:
             "generator": ["meme", "post", "manual"]}
 
 
-def card(session: Session, candidate_id: int) -> dict[str, Any]:
+def card(session: Session, candidate_id: int) -> Card:
     """One card (the board's, for any status): used after an action and to swap in a sibling."""
     row = session.execute(select(Candidate, Account.name, Template.slug)
                           .outerjoin(Account, Candidate.account_id == Account.id)
@@ -133,9 +143,7 @@ def card(session: Session, candidate_id: int) -> dict[str, Any]:
                           .where(Candidate.id == candidate_id)).one_or_none()
     if row is None:
         raise NotFound(f"no candidate with id {candidate_id}")
-    out = _card(*row, rank=None)
-    _attach_siblings(session, [out])
-    return out
+    return _card(*row, rank=None, siblings=_siblings(session, [row[0].group_key]))
 
 
 def free_slots(session: Session, account: AccountConfig, account_id: int, *, now: datetime, n: int = 4
@@ -151,9 +159,9 @@ def free_slots(session: Session, account: AccountConfig, account_id: int, *, now
     return out
 
 
-def slot_candidates(session: Session, account_id: int, *, limit: int = 12) -> dict[str, list[dict[str, Any]]]:
+def slot_candidates(session: Session, account_id: int, *, limit: int = 12) -> list[SlotChoice]:
     """What may fill an empty slot of the account: approved candidates with no live post on it (newest
-    first), and the first pending ones in review order (approving one there schedules it)."""
+    first), then the first pending ones in review order (approving one there schedules it)."""
     live = select(Post.id).where(Post.candidate_id == Candidate.id, Post.account_id == account_id,
                                  Post.state != "cancelled").exists()
     mine = or_(Candidate.account_id == account_id, Candidate.account_id.is_(None))
@@ -162,12 +170,9 @@ def slot_candidates(session: Session, account_id: int, *, limit: int = 12) -> di
     approved = session.execute(base.where(Candidate.status == "approved", ~live).order_by(Candidate.id.desc()))
     pending = session.execute(base.where(Candidate.status == "pending").order_by(*cand_repo._review_order()))
 
-    def row(c: Candidate, slug: str | None) -> dict[str, Any]:
-        return {"id": c.id, "text": c.text, "generator": c.generator, "template": slug, "status": c.status,
-                "has_image": bool(c.image_path), "version": c.version, "predicted_score": c.predicted_score,
-                "alt": alt_of(c, slug)}
-
-    return {"approved": [row(c, t) for c, t in approved], "pending": [row(c, t) for c, t in pending]}
+    return [SlotChoice(id=c.id, text=c.text, generator=c.generator, template=slug, status=c.status,
+                       has_image=bool(c.image_path), version=c.version, predicted_score=c.predicted_score,
+                       alt=alt_of(c, slug)) for rows in (approved, pending) for c, slug in rows]
 
 
 def image_path(session: Session, candidate_id: int) -> str | None:
@@ -175,7 +180,7 @@ def image_path(session: Session, candidate_id: int) -> str | None:
 
 
 def schedule(session: Session, *, start: datetime, end: datetime, account: str | None = None
-             ) -> list[dict[str, Any]]:
+             ) -> list[ScheduledPost]:
     """Posts scheduled (or published) in [start, end), oldest first, for the calendar."""
     query = (select(Post, Account.name, Account.platform, Candidate.text, Candidate.image_path, Candidate.version,
                     Candidate.generator)
@@ -184,28 +189,28 @@ def schedule(session: Session, *, start: datetime, end: datetime, account: str |
              .order_by(Post.scheduled_at, Post.id))
     if account:
         query = query.where(Account.name == account)
-    return [{"id": p.id, "state": p.state, "account": name, "platform": platform, "candidate_id": p.candidate_id,
-             "text": text, "scheduled_at": p.scheduled_at, "published_at": p.published_at,
-             "remote_url": p.remote_url, "last_error": p.last_error, "has_image": bool(image),
-             "version": version, "generator": generator}
+    return [ScheduledPost(id=p.id, state=p.state, account=name, platform=platform, candidate_id=p.candidate_id,
+                          text=text, scheduled_at=p.scheduled_at, published_at=p.published_at,
+                          remote_url=p.remote_url, last_error=p.last_error, has_image=bool(image),
+                          version=version, generator=generator)
             for p, name, platform, text, image, version, generator in session.execute(query)]
 
 
-def post_detail(session: Session, post_id: int) -> dict[str, Any]:
+def post_detail(session: Session, post_id: int) -> PostDetail:
     p = posts_repo.get_post(session, post_id)
     c, a = p.candidate, p.account
-    return {"id": p.id, "state": p.state, "account": a.name, "platform": a.platform, "hashtag_cap": a.hashtag_cap,
-            "candidate_id": c.id, "text": c.text, "template": c.template.name if c.template else None,
-            "alt": alt_of(c, c.template.name if c.template else None),
-            "image_path": c.image_path, "scheduled_at": p.scheduled_at, "published_at": p.published_at,
-            "attempts": p.attempts, "remote_url": p.remote_url, "error_class": p.error_class,
-            "last_error": p.last_error, "generator": c.generator, "version": c.version, "status": c.status,
-            "parts_out": [{"position": r.position, "state": r.state, "remote_url": r.remote_url,
-                           "published_at": r.published_at} for r in threads_repo.parts_of(session, p.id)],
-            "snapshots": post_snapshots(session, p.id)}
+    return PostDetail(id=p.id, state=p.state, account=a.name, platform=a.platform, hashtag_cap=a.hashtag_cap,
+                      candidate_id=c.id, text=c.text, template=c.template.name if c.template else None,
+                      alt=alt_of(c, c.template.name if c.template else None),
+                      image_path=c.image_path, scheduled_at=p.scheduled_at, published_at=p.published_at,
+                      attempts=p.attempts, remote_url=p.remote_url, error_class=p.error_class,
+                      last_error=p.last_error, generator=c.generator, version=c.version, status=c.status,
+                      parts_out=[PartOut(position=r.position, state=r.state, remote_url=r.remote_url,
+                                         published_at=r.published_at) for r in threads_repo.parts_of(session, p.id)],
+                      snapshots=post_snapshots(session, p.id))
 
 
-def post_snapshots(session: Session, post_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+def post_snapshots(session: Session, post_id: int, *, limit: int = 200) -> list[Reading]:
     """The post's engagement readings over time (metric_snapshots, oldest first; the newest ``limit``),
     each with its engagement as the ranker weighs it (engagement_weights; None: nothing weighed known)."""
     from feedback.polling import COUNT_FIELDS, Counts, engagement_score
@@ -216,8 +221,8 @@ def post_snapshots(session: Session, post_id: int, *, limit: int = 200) -> list[
     out = []
     for s in reversed(rows):
         counts = {name: getattr(s, name) for name in COUNT_FIELDS}
-        out.append({"taken_at": s.taken_at, "age_s": s.age_s, **counts,
-                    "engagement": engagement_score(Counts(**counts), weights) if weights else None})
+        out.append(Reading(taken_at=s.taken_at, age_s=s.age_s, **counts,
+                           engagement=engagement_score(Counts(**counts), weights) if weights else None))
     return out
 
 
@@ -245,7 +250,7 @@ def dashboard_signature(session: Session) -> tuple:
                                   .order_by(EngagementWeight.name)).all()))
 
 
-def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> list[dict[str, Any]]:
+def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> list[RankerEffect]:
     """What the ranker learned, as its latest re-rank explained the pending queue: each feature's mean
     contribution over the newest ``sample`` scored candidates, strongest first, with its posterior sd
     (mean over those candidates), its evidence (posts that carried it, as of the newest scoring) and a
@@ -269,13 +274,13 @@ def ranker_effects(session: Session, *, limit: int = 12, sample: int = 500) -> l
         for name, value in (explain or {}).get("explain") or []:
             if isinstance(value, int | float):
                 seen.setdefault(str(name), []).append(float(value))
-    means: list[dict[str, Any]] = []
+    means: list[RankerEffect] = []
     for k, v in seen.items():
-        row: dict[str, Any] = {"feature": k, "weight": sum(v) / len(v), "candidates": len(v),
-                               "sd": None, "evidence": None, "sentence": None}
+        weight = sum(v) / len(v)
         if k in spread:
-            row["sd"] = sum(spread[k]) / len(spread[k])
-            row["evidence"] = evidence[k]
-            row["sentence"] = sentences([Effect(k, row["weight"], row["sd"], row["evidence"])])[0]
-        means.append(row)
-    return sorted(means, key=lambda r: -abs(r["weight"]))[:limit]
+            sd = sum(spread[k]) / len(spread[k])
+            sentence = sentences([Effect(k, weight, sd, evidence[k])])[0]
+            means.append(RankerEffect(k, weight, len(v), sd, evidence[k], sentence))
+        else:
+            means.append(RankerEffect(k, weight, len(v), None, None, None))
+    return sorted(means, key=lambda r: -abs(r.weight))[:limit]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 from html import escape
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from bot.service.read_models import HourCell
 
 W, H, PAD = 640, 200, 36
 
@@ -62,16 +67,16 @@ def bar_chart(rows: Sequence[tuple[str, float | None]], *, title: str, limit: in
                   + "".join(bars) + "</svg>")
 
 
-def heatmap(rows: Sequence[dict], *, title: str) -> Markup:
+def heatmap(rows: Sequence[HourCell], *, title: str) -> Markup:
     """Weekday x hour cells (rows of App.hours, allowed hours only) shaded by the learned effect
     (green above the baseline, red below), each with the posts behind it; hover for the range."""
-    shown = [r for r in rows if r["allowed"]]
+    shown = [r for r in rows if r.allowed]
     head = (f'<svg class="chart heatmap" role="img" viewBox="0 0 {W} {H + 40}" xmlns="http://www.w3.org/2000/svg">'
             f'<title>{escape(title)}</title>')
     if not shown:
         return Markup(head + f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle">no allowed hours</text></svg>')
-    hours = sorted({r["hour"] for r in shown})
-    days = list(dict.fromkeys(r["weekday"] for r in shown))
+    hours = sorted({r.hour for r in shown})
+    days = list(dict.fromkeys(r.weekday for r in shown))
     cw, ch = (W - PAD - 8) / len(hours), (H + 40 - PAD) / len(days)
     parts = [head]
     for j, h in enumerate(hours):
@@ -80,24 +85,24 @@ def heatmap(rows: Sequence[dict], *, title: str) -> Markup:
         y = 18 + ch * i
         parts.append(f'<text x="2" y="{y + ch / 2 + 4:.1f}" font-size="11">{escape(str(d))}</text>')
         for j, h in enumerate(hours):
-            r = next(r for r in shown if r["weekday"] == d and r["hour"] == h)
-            shade = max(-1.0, min(1.0, math.log(max(r["ratio"], 1e-6)) / 0.7))
+            r = next(r for r in shown if r.weekday == d and r.hour == h)
+            shade = max(-1.0, min(1.0, math.log(max(r.ratio, 1e-6)) / 0.7))
             color = f"rgba(30,150,60,{shade:.2f})" if shade >= 0 else f"rgba(200,40,40,{-shade:.2f})"
-            tip = (f"{d} {h:02d}:00: {r['ratio']:.2f}x baseline (likely {r['low']:.2f}x-{r['high']:.2f}x), "
-                   f"{r['posts']:.0f} posts")
+            tip = (f"{d} {h:02d}:00: {r.ratio:.2f}x baseline (likely {r.low:.2f}x-{r.high:.2f}x), "
+                   f"{r.posts:.0f} posts")
             parts.append(f'<g><title>{escape(tip)}</title><rect x="{PAD + cw * j:.1f}" y="{y:.1f}" width="{cw - 1:.1f}" '
                          f'height="{ch - 1:.1f}" fill="{color}" stroke="#ccc"/>'
                          f'<text x="{PAD + cw * (j + 0.5):.1f}" y="{y + ch / 2 + 4:.1f}" text-anchor="middle" '
-                         f'font-size="9">{r["posts"]:.0f}</text></g>')
+                         f'font-size="9">{r.posts:.0f}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def metrics_chart(rows: Sequence[dict], *, title: str, key: str = "engagement") -> Markup:
+def metrics_chart(rows: Sequence[Any], *, title: str, key: str = "engagement") -> Markup:
     """One post's readings over its age (hours since publishing): ``key`` per snapshot, with a
     gridline and label at zero, the middle and the top, the age at both ends and every point's value
     on hover. Readings without the value are left out."""
-    known = [(r["age_s"] / 3600, float(r[key])) for r in rows if r.get(key) is not None]
+    known = [(r.age_s / 3600, float(getattr(r, key))) for r in rows if getattr(r, key) is not None]
     w, h, left, bottom = 480, 200, 44, 30
     head = (f'<svg class="chart metrics" role="img" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg">'
             f'<title>{escape(title)}</title>')

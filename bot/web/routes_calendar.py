@@ -5,6 +5,7 @@ slot links to a page that schedules an approved (or approves a pending) candidat
 JavaScript every post links to its page, whose form moves it, and every empty slot is a link."""
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.config import AccountConfig
+from bot.service.read_models import ScheduledPost
 from bot.web.routes_posts import flash as _flash
 from bot.web.server import Problem, Web, actor, form_value, guarded, int_value, render
 
@@ -74,14 +76,21 @@ def _closed(account: AccountConfig, local: datetime, now_local: datetime, end: d
     return ""
 
 
-def week_grid(account: AccountConfig, posts: list[dict[str, Any]], *, monday: date, now: datetime
+def shown(posts: list[ScheduledPost], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The calendar's view of each post: its fields, its local time and its "HH:MM"."""
+    out = []
+    for p in posts:
+        local = p.scheduled_at.astimezone(tz)
+        out.append({**dataclasses.asdict(p), "local": local, "time": local.strftime("%H:%M")})
+    return out
+
+
+def week_grid(account: AccountConfig, scheduled: list[ScheduledPost], *, monday: date, now: datetime
               ) -> tuple[list[date], list[int], dict[tuple[date, int], Cell]]:
     """Seven days x the hours that matter (allowed hours, posting slots, and any hour holding a post)."""
     tz = ZoneInfo(account.timezone)
     days = [monday + timedelta(days=i) for i in range(7)]
-    for p in posts:
-        p["local"] = p["scheduled_at"].astimezone(tz)
-        p["time"] = p["local"].strftime("%H:%M")
+    posts = shown(scheduled, tz)
     hours_used = {*account.best_hours, *(int(s[:2]) for s in account.post_slots),
                   *(p["local"].hour for p in posts)} or set(range(24))
     hours = list(range(min(hours_used), max(hours_used) + 1))
@@ -97,7 +106,7 @@ def week_grid(account: AccountConfig, posts: list[dict[str, Any]], *, monday: da
     return days, hours, cells
 
 
-def month_grid(account: AccountConfig, posts: list[dict[str, Any]], *, first: date, now: datetime
+def month_grid(account: AccountConfig, scheduled: list[ScheduledPost], *, first: date, now: datetime
                ) -> list[list[Cell]]:
     """Whole weeks (Monday first) from the one holding the 1st to the one holding the month's last day."""
     tz = ZoneInfo(account.timezone)
@@ -109,9 +118,7 @@ def month_grid(account: AccountConfig, posts: list[dict[str, Any]], *, first: da
     for i in range((end - start).days):
         d = start + timedelta(days=i)
         cells[d] = Cell(d, "", d >= today, "" if d >= today else "in the past", in_month=d.month == first.month)
-    for p in posts:
-        p["local"] = p["scheduled_at"].astimezone(tz)
-        p["time"] = p["local"].strftime("%H:%M")
+    for p in shown(scheduled, tz):
         if p["local"].date() in cells:
             cells[p["local"].date()].posts.append(p)
     ordered = list(cells.values())

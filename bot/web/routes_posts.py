@@ -5,12 +5,15 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.service import web_queries
+from bot.core.kinds import content_kind
+from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
 from bot.web import charts, views
 from bot.web.routes_review import parse_when
 from bot.web.server import (
@@ -36,27 +39,27 @@ async def post_page(request: Request) -> Response:
     post = await web.call(web.app.post_detail,
                           int_value(request.path_params["id"], "post id"))
     thread = None
-    if post["generator"] == "story":
+    if content_kind(post.generator).thread:
         from bot.web.routes_threads import thread_context
         from generator.story import split_parts
 
-        thread = thread_context(split_parts(post["text"]), cid=post["candidate_id"], platform=post["platform"],
-                                alt=post["alt"], hashtag_cap=post["hashtag_cap"], status=post["status"],
-                                version=post["version"], post_state=post["state"])
-    rows = post["snapshots"]
-    key = "engagement" if any(r["engagement"] is not None for r in rows) else "likes"
-    chart = charts.metrics_chart(rows, title=f"post {post['id']}: {key} over time", key=key) if rows else None
-    return render(request, "post.html", p=post, x=views.x_preview(post["text"], post["template"], post["alt"]),
-                  fedi=views.fediverse_preview(post["text"]), thread=thread,
+        thread = thread_context(split_parts(post.text), cid=post.candidate_id, platform=post.platform,
+                                alt=post.alt, hashtag_cap=post.hashtag_cap, status=post.status,
+                                version=post.version, post_state=post.state)
+    rows = post.snapshots
+    key = "engagement" if any(r.engagement is not None for r in rows) else "likes"
+    chart = charts.metrics_chart(rows, title=f"post {post.id}: {key} over time", key=key) if rows else None
+    return render(request, "post.html", p=post, x=views.x_preview(post.text, post.template, post.alt),
+                  fedi=views.fediverse_preview(post.text), thread=thread,
                   chart=chart, chart_key=key, counts=_shown_counts(rows),
-                  hashtags=views.hashtags(post["text"]), message=flash(request))
+                  hashtags=views.hashtags(post.text), message=flash(request))
 
 
-def _shown_counts(rows: list[dict]) -> list[str]:
+def _shown_counts(rows: list[Reading]) -> list[str]:
     """The counters this post's platform reported at least once (the table shows only those)."""
     from feedback.polling import COUNT_FIELDS
 
-    return [name for name in COUNT_FIELDS if any(r.get(name) is not None for r in rows)]
+    return [name for name in COUNT_FIELDS if any(getattr(r, name) is not None for r in rows)]
 
 
 @guarded
@@ -64,10 +67,10 @@ async def instagram_preview(request: Request) -> Response:
     """The image as Instagram will receive it: padded into 4:5..1.91:1 and scaled, as JPEG."""
     web: Web = request.app.state.web
     post = await web.call(web.app.post_detail, int_value(request.path_params["id"], "post id"))
-    path = post["image_path"]
+    path = post.image_path
     if not path or not Path(path).is_file():
-        raise Problem(404, f"post {post['id']} has no image file")
-    prepared = await web.call(_prepare_instagram, path, post["text"], post["hashtag_cap"])
+        raise Problem(404, f"post {post.id} has no image file")
+    prepared = await web.call(_prepare_instagram, path, post.text, post.hashtag_cap)
     return Response(prepared.media, media_type=prepared.mime)
 
 
@@ -169,8 +172,9 @@ def _cell(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA) else value
 
 
-async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
-    """The dashboard's data, recomputed only when the database has changed since the last view."""
+async def _datasets(web: Web, account: str | None) -> dict[str, list[Any]]:
+    """The dashboard's data, recomputed only when the database has changed since the last view: the
+    stats rows (mappings) by name, "ranker" (RankerEffect) and "hours" (HourCell)."""
     signature = await web.call(web.app.dashboard_signature)
     cached = web.dashboard_cache.get(account)
     if cached is not None and cached[0] == signature:
@@ -181,8 +185,9 @@ async def _datasets(web: Web, account: str | None) -> dict[str, list[dict]]:
             web.dashboard_cache.clear()
         web.dashboard_cache[account] = (signature, data)
     hours_of = account or (web.app.config.accounts[0].name if web.app.config.accounts else None)
-    hours = await web.call(web.app.hours, hours_of) if hours_of else []
-    return {**data, "ranker": await web.call(web.app.ranker_effects), "hours": hours}
+    hours: list[HourCell] = await web.call(web.app.hours, hours_of) if hours_of else []
+    ranker: list[RankerEffect] = await web.call(web.app.ranker_effects)
+    return {**data, "ranker": ranker, "hours": hours}
 
 
 @guarded
@@ -197,7 +202,7 @@ async def dashboard(request: Request) -> Response:
            **{d: charts.bar_chart(rows, title=f"mean engagement by {d}") for d, rows in rows_by.items()},
            "approval": charts.bar_chart([(r["generator"], r["approval_rate"]) for r in data["approval"]],
                                         title="approval rate by generator"),
-           "ranker": charts.bar_chart([(r["feature"], r["weight"]) for r in data["ranker"]],
+           "ranker": charts.bar_chart([(r.feature, r.weight) for r in data["ranker"]],
                                       title="the ranker's strongest effects"),
            "hours": charts.heatmap(data["hours"], title="engagement x baseline by weekday and hour")}
     return render(request, "dashboard.html", data=data, svg=svg, account=account or "",
@@ -210,7 +215,7 @@ async def download(request: Request) -> Response:
     name, fmt = request.path_params["name"], request.path_params["fmt"]
     if name not in DATASETS or fmt not in ("csv", "json"):
         raise Problem(404, f"no dataset {name[:40]!r}.{fmt[:8]} (datasets: {', '.join(DATASETS)}; csv or json)")
-    rows = (await _datasets(web, request.query_params.get("account") or None))[name]
+    rows = [as_row(r) for r in (await _datasets(web, request.query_params.get("account") or None))[name]]
     headers = {"Content-Disposition": f'attachment; filename="memeloop-{name}.{fmt}"'}
     if fmt == "json":
         return Response(json.dumps(rows, default=str, indent=1), media_type="application/json", headers=headers)

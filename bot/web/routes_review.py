@@ -64,7 +64,7 @@ async def board(request: Request) -> Response:
     pages = max(1, -(-page.total // limit))
     return render(request, "board.html", page=page, flt=flt, page_no=page_no, pages=pages,
                   statuses=CANDIDATE_STATUSES, query=_query_without_page(request),
-                  slots=await _slots(web, {c["account"] for c in page.cards if c["status"] == "pending"}))
+                  slots=await _slots(web, {c.account for c in page.cards if c.status == "pending"}))
 
 
 async def _slots(web: Web, accounts: set[str | None]) -> dict[str | None, list[datetime]]:

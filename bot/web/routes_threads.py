@@ -41,11 +41,11 @@ async def thread_page(request: Request) -> Response:
     detail = await web.call(web.app.candidate, cid)
     card = await web.call(web.app.card, cid)
     account = _account(web, thread.account)
-    posts = detail.get("posts") or []
-    live = next((p for p in posts if p["state"] != "cancelled"), None)
-    ctx = thread_context(list(thread.parts), cid=cid, platform=account.platform if account else "x", alt=card["alt"],
-                         hashtag_cap=account.hashtag_cap if account else 5, status=card["status"],
-                         version=card["version"], post_state=live["state"] if live else None)
+    posts = detail.posts
+    live = next((p for p in posts if p.state != "cancelled"), None)
+    ctx = thread_context(list(thread.parts), cid=cid, platform=account.platform if account else "x", alt=card.alt,
+                         hashtag_cap=account.hashtag_cap if account else 5, status=card.status,
+                         version=card.version, post_state=live.state if live else None)
     return render(request, "thread.html", c=card, t=ctx, posts=posts, account=account, message=flash(request))
 
 

@@ -61,19 +61,22 @@ def thread_preview(parts: list[str], *, platform: str, alt: str | None, hashtag_
     Mastodon's characters, Bluesky's graphemes), the image and its alt text on the first part only;
     X trims a part to 280 at a word boundary, Mastodon and Bluesky trim the first part and refuse a
     later one that is too long. Instagram gets one caption holding every numbered part. ``text`` of a
-    part is what the account's platform receives (X's for the outbox). Whether a platform chains is
-    story_publish.chains (the one place that knows it)."""
-    from bot.service.story_publish import chains
+    part is what the account's platform receives (X's for the outbox). Whether a platform chains is its
+    publisher's ``threads`` capability; the texts are bot.core.kinds.platform_texts, as publishing sends them."""
+    from bot.core.kinds import Kind, content_kind, platform_texts
+    from bot.publishers.factory import platform_takes_threads
     from generator.igcaption import IG_MAX_CAPTION, caption_length
     from generator.platforms import BLUESKY_MAX_GRAPHEMES, MASTODON_MAX_CHARS, bluesky_length, mastodon_length
-    from generator.story import single_caption, thread_texts
+    from generator.story import join_parts, thread_texts
     from generator.xtext import X_MAX_WEIGHTED, normalise_for_x, x_weighted_length
+
+    story, text = content_kind(Kind.STORY), join_parts(parts)
 
     counting = (("x", "X", X_MAX_WEIGHTED, x_weighted_length, "weighted"),
                 ("mastodon", "Mastodon", MASTODON_MAX_CHARS, mastodon_length, "characters"),
                 ("bluesky", "Bluesky", BLUESKY_MAX_GRAPHEMES, bluesky_length, "graphemes"))
     numbered = thread_texts(parts, "instagram")  # numbered, nothing trimmed
-    sent = {name: thread_texts(parts, name) for name, *_ in counting}
+    sent = {name: platform_texts(story, text, name, threads=True) for name, *_ in counting}
     shown = platform if platform in sent else "x"
     rows = []
     for i, raw in enumerate(numbered):
@@ -86,9 +89,9 @@ def thread_preview(parts: list[str], *, platform: str, alt: str | None, hashtag_
                            "ours": name == platform})
         rows.append({"n": i + 1, "of": len(parts), "text": sent[shown][i], "counts": counts,
                      "media": alt if i == 0 else None})
-    caption = single_caption(parts)
+    caption = platform_texts(story, text, "instagram", threads=False)[0]
     length = caption_length(caption)
-    return {"platform": platform, "chains": chains(platform), "parts": rows,
+    return {"platform": platform, "chains": platform_takes_threads(platform), "parts": rows,
             "instagram": {"caption": caption, "count": length, "limit": IG_MAX_CAPTION, "over": length > IG_MAX_CAPTION,
                           "hashtags": hashtags(caption), "cap": hashtag_cap, "media": alt,
                           "ours": platform == "instagram"}}

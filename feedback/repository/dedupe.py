@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, union
+from sqlalchemy import Subquery, select, text, union
 from sqlalchemy.orm import Session
 
 from feedback.db import UTCDateTime
@@ -29,7 +29,7 @@ class Fingerprint:
     template_id: int | None = None
 
 
-def _ids_since(since: datetime):
+def _ids_since(since: datetime) -> Subquery:
     """Ids made since ``since`` or posted (due) since then: each arm is an index range, not a scan."""
     made = select(Candidate.id).where(Candidate.created_at >= since)
     published = select(Post.candidate_id).where(Post.published_at >= since)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from feedback.db import affected
 from feedback.models import Account, Candidate, LearningState, MetricSnapshot, Post, PostOutcome, Template
@@ -48,7 +48,7 @@ def _reading(row: Any) -> Reading:
                    get("applied_step"))
 
 
-def _order(age_s: int):
+def _order(age_s: int) -> tuple[ColumnElement[int], InstrumentedAttribute[int]]:
     snap = MetricSnapshot
     return case((snap.age_s >= age_s, snap.age_s), else_=FAR - snap.age_s), snap.id
 

@@ -62,7 +62,7 @@ def mark_published(session: Session, part_id: int, *, remote_id: str, url: str |
                  published_at=published_at)
 
 
-def _move(session: Session, part_id: int, from_states: tuple[str, ...], to: str, now: datetime, **values) -> bool:
+def _move(session: Session, part_id: int, from_states: tuple[str, ...], to: str, now: datetime, **values: Any) -> bool:
     result = session.execute(update(PostPart).where(PostPart.id == part_id, PostPart.state.in_(from_states))
                              .values(state=to, updated_at=now, **values))
     return affected(result) == 1

@@ -52,12 +52,12 @@ def test_captions_for_real_photos_differ_by_tone_and_all_go_to_review(tmp_path, 
     statuses = [c.status for c in funny.candidates]
     assert statuses.count("pending") + statuses.count("duplicate") == 8 and statuses.count("pending") >= 6
     first = app.candidate(funny.candidates[0].id)
-    assert first["generator"] == "photo" and first["tone"] == "funny"
+    assert first.generator == "photo" and first.tone == "funny"
     assert all(c.params["topic"] == ("cats", "coffee")[c.params["photo_index"]] for c in funny.candidates)
     assert all(c.params["photo"].endswith(("chelsea.jpg", "coffee.jpg")[c.params["photo_index"]])
                for c in funny.candidates)
     assert funny.candidates[0].params["writer_seed"] > 0
-    assert first["read_as"] == "cats" and first["read_confidence"] > 0.5 and "written for cats" in first["reading"]
+    assert first.read_as == "cats" and first.read_confidence > 0.5 and "written for cats" in first.reading
     inspiring = app.caption([photo_files["rocket"]], tone="inspirational", audience="general", account="demo",
                             n=4, seed=3, **models)
     assert inspiring.topics[0]["topic"] == "space"
@@ -91,7 +91,7 @@ def test_a_misread_photo_gets_the_owners_topic_or_a_neutral_caption_never_the_mi
         assert not unknown_words(made.text) and "#coffee" not in made.text, made.text
         assert made.params["topic_source"] == "neutral" and made.params["sure"] is False
     shown = app.candidate(plain.candidates[0].id)
-    assert shown["read_as"] == "bobsleigh" and "unsure" in shown["reading"]
+    assert shown.read_as == "bobsleigh" and "unsure" in shown.reading
     hinted = app.caption([astronaut], tone="funny", audience="general", account="demo", n=2, seed=3,
                          about="our new oat latte", **models)
     assert hinted.topics[0]["topic"] == "coffee" and hinted.topics[0]["source"] == "about"
@@ -133,10 +133,10 @@ def test_make_places_the_text_on_its_best_template_and_queues_it(write_config, m
     (made,) = result.candidates
     assert made.status == "pending" and made.text == "my cat ignores me again"
     detail = app.candidate(made.id)
-    assert detail["generator"] == "textmeme" and detail["template"] == "cat"
+    assert detail.generator == "textmeme" and detail.template == "cat"
     assert made.params["matcher"] == matcher.version and len(made.params["alternatives"]) == 3
     base_path = Path(__file__).parents[2] / "generator/meme/demo_data/cat/image.jpg"
-    with Image.open(detail["image_path"]) as img, Image.open(base_path) as base:  # text drawn on the template
+    with Image.open(detail.image_path) as img, Image.open(base_path) as base:  # text drawn on the template
         assert img.size == base.size
         diff = np.abs(np.asarray(img.convert("RGB"), dtype=int) - np.asarray(base.convert("RGB"), dtype=int))
         assert diff.mean() > 2
@@ -253,7 +253,7 @@ def test_story_from_a_template_continued_steered_and_published(write_config, tmp
     assert result.topic["topic"] == "space" and made.status == "pending"
     assert made.params["parts"] == 2 and len(made.params["part_seeds"]) == 2 and made.params["writer"]
     detail = app.candidate(made.id)
-    assert detail["generator"] == "story"
+    assert detail.generator == "story"
     review, thread = app.continue_thread(made.id, actor="ann", parts=1, steer="then the coffee machine exploded",
                                          seed=5, writer=writer)
     assert len(thread.parts) == 3 and review.after == "pending"
@@ -263,7 +263,7 @@ def test_story_from_a_template_continued_steered_and_published(write_config, tmp
     from_gan = app.story("gan:42", parts=2, tone="funny", audience="general", seed=3, writer=writer,
                          topics=load_photo_topics())
     assert from_gan.topic["topic"] == "abstract textures" and from_gan.candidates[0].params["gan_seed"] == 42
-    assert app.candidate(from_gan.candidates[0].id)["gan_seed"] == 42
+    assert app.candidate(from_gan.candidates[0].id).gan_seed == 42
     app.approve_thread(made.id, actor="ann", at=app.clock())
     assert publish_due(app.deps, owner="t").published == 1
     import json as _json

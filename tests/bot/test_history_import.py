@@ -80,7 +80,7 @@ def test_x_pages_through_the_timeline_with_public_metrics(xapp):
         assert row.url == "https://x.com/memebot/status/1004"
         ledger = history_repo.progress(s, app.account_ids["xacct"])
         assert ledger.cursor is None and ledger.imported == 5
-    assert app.accounts()[0]["imported"] == 5
+    assert app.accounts()[0].imported == 5
 
 
 def test_a_second_run_adds_nothing_and_reads_only_what_is_newer(xapp):

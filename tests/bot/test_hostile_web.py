@@ -137,20 +137,20 @@ def test_finding_10_loopback_server_refuses_other_host_names(site):
 
 def test_finding_10_cross_site_post_is_refused(site):
     cid = site.ids[0]
-    form = {"csrf": site.csrf(), "version": str(site.candidate(cid)["version"])}
+    form = {"csrf": site.csrf(), "version": str(site.candidate(cid).version)}
     refused = site.client.post(f"/board/{cid}/approve", data=form, headers={"Origin": "https://evil.example"},
                                follow_redirects=False)
     assert refused.status_code == 403 and "another site" in refused.text
-    assert site.candidate(cid)["status"] == "pending"
+    assert site.candidate(cid).status == "pending"
 
 
 def test_finding_10_a_form_without_javascript_never_redirects_off_site(site):
     cid = site.ids[0]
-    form = {"csrf": site.csrf(), "version": str(site.candidate(cid)["version"])}
+    form = {"csrf": site.csrf(), "version": str(site.candidate(cid).version)}
     done = site.client.post(f"/board/{cid}/approve", data=form,
                             headers={"Referer": "https://evil.example/phish"}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/board"
     back = site.client.post(f"/board/{site.ids[1]}/approve", follow_redirects=False, headers={
         "Referer": "http://testserver/board?status=pending"},
-        data={"csrf": site.csrf(), "version": str(site.candidate(site.ids[1])["version"])})
+        data={"csrf": site.csrf(), "version": str(site.candidate(site.ids[1]).version)})
     assert back.headers["location"] == "/board?status=pending"

@@ -91,7 +91,7 @@ def test_a_post_being_published_refuses_a_reject_with_its_state(write_config, tm
         app.reject(cid, actor="t", reason="stop it")
     with pytest.raises(Conflict, match="being published"):
         app.edit(cid, actor="t", text="new")
-    assert app.candidate(cid)["status"] == "approved"
+    assert app.candidate(cid).status == "approved"
     app.close()
 
 

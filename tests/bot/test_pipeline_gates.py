@@ -90,7 +90,7 @@ def test_a_post_instagram_would_refuse_is_filtered_with_the_reason_and_approve_r
         assert row.status_reason in str(refused.value)
     # the web card shows the reason, and the image's alt text says what it is
     card = app.card(rows[0].id)
-    assert card["status_reason"] == rows[0].status_reason and card["alt"] == "An abstract generated image."
+    assert card.status_reason == rows[0].status_reason and card.alt == "An abstract generated image."
     # the same image is fine for the outbox: the gate is the target platform's own preflight
     ok = run_generation(app.deps, GenerateRequest("demo", "post", count=2, seed=3), models=_models([GOOD[2:4]], size=32))
     assert ok.pending == 2

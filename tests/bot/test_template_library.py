@@ -101,14 +101,14 @@ def test_make_uses_a_library_template_and_its_candidates_survive_removal(cfg, tm
         add_template(app.config, photo(tmp_path / "dog.png"), name="dog desk", keywords=["work"])
         made = app.make("when the standup is at 9 and so am i", account="demo", template="dog-desk", seed=1)
         cand = app.candidate(made.candidates[0].id)
-        assert made.template.slug == "dog-desk" and cand["template"] == "dog-desk"
+        assert made.template.slug == "dog-desk" and cand.template == "dog-desk"
         remove_and_keep_candidates(app.deps, "dog-desk")
         assert not (library_dir(app.config) / "dog-desk").exists()
         cand = app.candidate(made.candidates[0].id)
-        assert Path(cand["image_path"]).is_file()  # still readable: the rendering is in the media store
+        assert Path(cand.image_path).is_file()  # still readable: the rendering is in the media store
         edited = app.edit(made.candidates[0].id, actor="ann", text="when the standup moved to 8")
         assert edited.image_path and Path(edited.image_path).is_file()  # re-rendered from the kept picture
-        assert str(app.config.storage.media_dir) in str(app.candidate(made.candidates[0].id)["image_path"])
+        assert str(app.config.storage.media_dir) in str(app.candidate(made.candidates[0].id).image_path)
     finally:
         app.close()
 

@@ -107,7 +107,7 @@ def test_no_session_redirects_pages_and_refuses_actions(site):
         refused = anon.post(url, data={"version": "1", "text": "x", "reason": "x"}, follow_redirects=False)
         assert refused.status_code == 403, url
     assert anon.get("/media/candidate/1", follow_redirects=False).status_code == 303
-    assert site.candidate(site.ids[0])["status"] == "pending"
+    assert site.candidate(site.ids[0]).status == "pending"
 
 
 def test_forged_or_missing_csrf_token_changes_nothing(site):
@@ -116,7 +116,7 @@ def test_forged_or_missing_csrf_token_changes_nothing(site):
     assert forged.status_code == 403 and "security token" in forged.text
     missing = site.client.post(f"/board/{cid}/reject", data={"version": "1", "reason": "x"})
     assert missing.status_code == 403
-    assert site.candidate(cid)["status"] == "pending" and site.app.posts() == []
+    assert site.candidate(cid).status == "pending" and site.app.posts() == []
 
 
 def test_logout_ends_the_session(site):
@@ -166,7 +166,7 @@ def test_board_filters_and_pages(site):
     assert site.client.get("/board?page=0").status_code == 400
     assert site.client.get("/board?page=abc").status_code == 400
     page = site.app.board(__import__("bot.service.web_queries", fromlist=["BoardFilter"]).BoardFilter(), limit=3, offset=3)
-    assert page.total == 4 and [c["id"] for c in page.cards] == [site.ids[3]]
+    assert page.total == 4 and [c.id for c in page.cards] == [site.ids[3]]
 
 
 def test_caption_xss_is_escaped_everywhere(site):
@@ -196,15 +196,15 @@ def test_approve_in_place_schedules_it_and_records_the_user(site):
     assert done.status_code == 200 and done.text.startswith("<article")  # a fragment, not a page
     assert "scheduled for 2026-01-06 09:30 UTC" in messages(done.text)[0]
     detail = site.candidate(cid)
-    assert detail["status"] == "approved" and detail["history"][-1]["actor"] == "ann"
+    assert detail.status == "approved" and detail.history[-1].actor == "ann"
     schedule = site.client.get("/schedule?start=2026-01-05").text
-    assert f'data-post="{detail["posts"][0]["id"]}"' in schedule and "09:30" in schedule
+    assert f'data-post="{detail.posts[0].id}"' in schedule and "09:30" in schedule
 
 
 def test_approve_without_a_time_takes_the_next_slot_and_plain_form_posts_redirect(site):
     done = site.post(f"/board/{site.ids[3]}/approve", {"version": "1"}, fragment=False)
     assert done.status_code == 303
-    assert site.candidate(site.ids[3])["posts"][0]["state"] == "scheduled"
+    assert site.candidate(site.ids[3]).posts[0].state == "scheduled"
 
 
 def test_approve_into_a_chosen_free_slot(site):
@@ -214,7 +214,7 @@ def test_approve_into_a_chosen_free_slot(site):
     done = site.post(f"/board/{site.ids[0]}/approve", {"version": "1", "slot": slots[2]})
     assert done.status_code == 200
     with site.app.tx() as s:
-        post = posts_repo.get_post(s, site.candidate(site.ids[0])["posts"][0]["id"])
+        post = posts_repo.get_post(s, site.candidate(site.ids[0]).posts[0].id)
     assert post.scheduled_at.isoformat() == slots[2]
     after = re.findall(r'<option value="(\d{4}-[^"]+)">', site.client.get("/board").text)
     assert after[0] > slots[2]  # the next free slot is after what is scheduled now
@@ -225,7 +225,7 @@ def test_reject_in_place_with_reason(site):
     done = site.post(f"/board/{cid}/reject", {"version": "1", "reason": "not funny"})
     assert done.status_code == 200 and messages(done.text)[0] == "rejected"
     detail = site.candidate(cid)
-    assert detail["status"] == "rejected" and detail["history"][-1]["reason"] == "not funny"
+    assert detail.status == "rejected" and detail.history[-1].reason == "not funny"
 
 
 def test_edit_rerenders_the_image(site):
@@ -236,7 +236,7 @@ def test_edit_rerenders_the_image(site):
     assert f"/media/candidate/{cid}?v=2" in done.text and "A BRAND NEW CAPTION" in done.text
     after = site.client.get(f"/media/candidate/{cid}").content
     assert after != before and Image.open(io.BytesIO(after)).size == (240, 180)
-    assert site.candidate(cid)["history"][-1]["actor"] == "ann"
+    assert site.candidate(cid).history[-1].actor == "ann"
 
 
 def test_a_stale_page_gets_a_conflict_message_and_changes_nothing(site):
@@ -248,7 +248,7 @@ def test_a_stale_page_gets_a_conflict_message_and_changes_nothing(site):
         assert "changed by someone else" in messages(stale.text)[0]
         assert 'name="version" value="2"' in stale.text  # the card now shows what is there
     detail = site.candidate(cid)
-    assert detail["status"] == "pending" and detail["text"] == "bob was here" and detail["posts"] == []
+    assert detail.status == "pending" and detail.text == "bob was here" and detail.posts == []
     plain = site.post(f"/board/{cid}/approve", {"version": "1"}, fragment=False)
     assert plain.status_code == 409 and "changed by someone else" in plain.text
 
@@ -278,7 +278,7 @@ def test_unknown_ids_bad_dates_and_oversize_text(site):
     body = site.post(f"/board/{cid}/edit", {"version": "1", "text": "y" * 70_000})
     assert body.status_code == 413
     detail = site.candidate(cid)
-    assert detail["status"] == "pending" and detail["text"] == "first beam" and detail["version"] == 1
+    assert detail.status == "pending" and detail.text == "first beam" and detail.version == 1
 
 
 def test_sibling_swap_returns_the_siblings_card(site):
@@ -319,7 +319,7 @@ def test_cancel_reschedule_and_retry(site):
     assert site.post(f"/posts/{post_id}/reschedule", {"at": ""}, fragment=False).status_code == 400
     cancelled = site.post(f"/posts/{post_id}/cancel", {"reason": "not today"})
     assert cancelled.status_code == 200 and "cancelled" in cancelled.text
-    assert site.candidate(site.ids[3])["status"] == "pending"
+    assert site.candidate(site.ids[3]).status == "pending"
     refused = site.post(f"/posts/{post_id}/retry", {})
     assert refused.status_code == 409
     assert site.post("/posts/999/cancel", {}).status_code == 404
@@ -347,7 +347,7 @@ def test_paused_account_shows_reason_and_resumes(site):
     assert "login refused" in page and 'action="/accounts/demo/resume"' in page
     done = site.post("/accounts/demo/resume", {}, fragment=False)
     assert done.status_code == 303 and "was paused: login refused" in site.client.get(done.headers["location"]).text
-    assert site.app.accounts()[0]["paused_until"] is None
+    assert site.app.accounts()[0].paused_until is None
     assert site.post("/accounts/nobody/resume", {}, fragment=False).status_code == 404
 
 
@@ -525,7 +525,7 @@ def test_a_photo_cards_says_what_the_photo_was_read_as_and_how_sure(site):
     assert "read as bobsleigh (29%, unsure); written for neutral" in card
     assert "read as" not in site.client.get(f"/board/card/{site.ids[0]}").text  # a meme: no photo reading
     shown = site.app.candidate(cid)
-    assert shown["read_as"] == "bobsleigh" and shown["reading"].startswith("read as bobsleigh (29%, unsure)")
+    assert shown.read_as == "bobsleigh" and shown.reading.startswith("read as bobsleigh (29%, unsure)")
 
 
 def test_dashboard_shows_imported_history(site):

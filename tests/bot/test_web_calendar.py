@@ -84,8 +84,8 @@ def test_dropping_a_post_on_a_slot_reschedules_it_through_the_use_case(site):
     assert moved.status_code == 200 and "rescheduled" in status_text(moved.text)
     with site.app.tx() as s:
         assert posts_repo.get_post(s, post).scheduled_at == _at("2026-01-08T14:00+00:00")
-    history = site.candidate(site.ids[0])["history"]
-    assert history[-1]["action"] == "reschedule" and history[-1]["actor"] == "ann"
+    history = site.candidate(site.ids[0]).history
+    assert history[-1].action == "reschedule" and history[-1].actor == "ann"
 
 
 @pytest.mark.parametrize(("target", "why"), [
@@ -119,11 +119,11 @@ def test_an_empty_slot_schedules_an_approved_or_a_pending_candidate_there(site):
     assert f"candidate {approved} is scheduled" in landed and "2026-01-06 13:00 (Europe/Berlin)" in landed
     pending = site.post("/schedule/slot", {"account": "demo", "at": "2026-01-06T19:00",
                                            "candidate": f"{site.ids[3]}:1"}, fragment=False)
-    assert pending.status_code == 303 and site.candidate(site.ids[3])["status"] == "approved"
-    assert site.candidate(site.ids[3])["posts"][0]["scheduled_at"] == _at("2026-01-06T19:00+01:00")
+    assert pending.status_code == 303 and site.candidate(site.ids[3]).status == "approved"
+    assert site.candidate(site.ids[3]).posts[0].scheduled_at == _at("2026-01-06T19:00+01:00")
     near = site.post("/schedule/slot", {"account": "demo", "at": "2026-01-06T14:00", "candidate": f"{site.ids[0]}:1"},
                      fragment=False)
-    assert near.status_code == 400 and "60 min away" in near.text and site.candidate(site.ids[0])["status"] == "pending"
+    assert near.status_code == 400 and "60 min away" in near.text and site.candidate(site.ids[0]).status == "pending"
     stale = site.post("/schedule/slot", {"account": "demo", "at": "2026-01-07T13:00", "candidate": f"{site.ids[0]}:9"},
                       fragment=False)
     assert stale.status_code == 409
@@ -195,7 +195,7 @@ def test_edit_one_part_in_the_web_keeps_the_others_and_refuses_a_stale_page(site
     assert site.app.thread(cid).parts == ("one two three", "the middle, rewritten", "seven eight nine")
     page = site.client.get(f"/threads/{cid}").text
     assert "part 2 saved" in page and "the middle, rewritten (2/3)" in page
-    assert site.candidate(cid)["history"][-1]["actor"] == "ann"
+    assert site.candidate(cid).history[-1].actor == "ann"
     stale = site.post(f"/threads/{cid}/parts/1", {"version": "1", "text": "late"}, fragment=False)
     assert stale.status_code == 409 and "changed by someone else" in stale.text
     assert site.post(f"/threads/{cid}/parts/7", {"version": "2", "text": "x"}, fragment=False).status_code == 400

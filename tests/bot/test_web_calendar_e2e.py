@@ -60,7 +60,7 @@ def test_drag_a_post_to_another_slot_and_a_refused_drop_says_why(server, page, t
     moved.wait_for()  # the calendar was re-read: the post sits in its new slot
     with app.tx() as s:
         assert posts_repo.get_post(s, first).scheduled_at == datetime.fromisoformat(f"{wednesday}T13:00+00:00")
-    assert app.candidate(ids[0])["history"][-1]["actor"] == "ann"
+    assert app.candidate(ids[0]).history[-1].actor == "ann"
     page.screenshot(path=str(shots / "web-calendar-week.png"), full_page=True)
     _no_overflow(page, 1400)
 

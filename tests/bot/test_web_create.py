@@ -155,8 +155,8 @@ def test_caption_an_uploaded_photo_queues_candidates_on_the_board(site):
     assert all(f'src="/media/candidate/{i}"' in got.text for i in ids)  # the result shows the images
     assert site.client.get(f"/media/candidate/{ids[0]}").headers["content-type"].startswith("image/")
     made = [site.candidate(i) for i in ids]
-    assert {c["generator"] for c in made} == {"photo"} and {c["tone"] for c in made} == {"funny"}
-    pending = [i for i in ids if site.candidate(i)["status"] == "pending"]
+    assert {c.generator for c in made} == {"photo"} and {c.tone for c in made} == {"funny"}
+    pending = [i for i in ids if site.candidate(i).status == "pending"]
     board = site.client.get("/board?generator=photo")
     assert pending and all(f'id="card-{i}"' in board.text for i in pending)
     assert board.text.count('id="card-') == len(pending)  # the seeded meme candidate is not a photo one
@@ -172,7 +172,7 @@ def test_text_to_meme_shows_the_template_and_three_alternatives(site):
     assert alternatives.count("<li>") == 3 and chosen not in re.findall(r"<li>(\S+) ", alternatives)
     assert count(site) == before + 1
     ids = [int(i) for i in re.findall(r'data-candidate="(\d+)"', got.text)]
-    assert site.candidate(ids[0])["generator"] == "textmeme"
+    assert site.candidate(ids[0]).generator == "textmeme"
     assert f'id="card-{ids[0]}"' in site.client.get("/board?generator=textmeme").text
 
 

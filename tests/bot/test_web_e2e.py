@@ -155,12 +155,12 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page, tmp_path):
     img = page.locator(f"#card-{ids[2]} img")
     assert img.get_attribute("src") != before
     _wait_until(page, f"document.querySelector('#card-{ids[2]} img').naturalWidth > 0")
-    assert app.candidate(ids[2])["text"] == "a brand new caption"
-    assert {h["actor"] for h in app.candidate(ids[0])["history"]} == {"ann"}
+    assert app.candidate(ids[2]).text == "a brand new caption"
+    assert {h.actor for h in app.candidate(ids[0]).history} == {"ann"}
 
-    post = app.candidate(ids[0])["posts"][0]
-    post_id = post["id"]
-    page.goto(f"{base}/schedule?start={post['scheduled_at'].date().isoformat()}")  # its week
+    post = app.candidate(ids[0]).posts[0]
+    post_id = post.id
+    page.goto(f"{base}/schedule?start={post.scheduled_at.date().isoformat()}")  # its week
     page.locator(f'a[data-post="{post_id}"]').click()
     page.wait_for_url(f"{base}/posts/{post_id}")
     assert "weighted length" in page.inner_text("body")

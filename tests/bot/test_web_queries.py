@@ -90,7 +90,7 @@ def test_ranker_effects_average_the_latest_explanations(sessions, clock):
                        predicted_explain={"explain": [["template=dog", 5.0]]})
     with sessions.begin() as s:
         effects = web_queries.ranker_effects(s)
-    assert [(e["feature"], round(e["weight"], 3), e["candidates"]) for e in effects] == [
+    assert [(e.feature, round(e.weight, 3), e.candidates) for e in effects] == [
         ("template=cat", 0.3, 2), ("hour=09h", -0.2, 2)]
 
 
@@ -103,10 +103,10 @@ def test_ranker_effects_carry_uncertainty_evidence_and_a_sentence(sessions, cloc
     with sessions.begin() as s:
         effects = web_queries.ranker_effects(s)
     monday, dog = effects
-    assert (monday["feature"], round(monday["weight"], 3), round(monday["sd"], 3), monday["evidence"]) == (
+    assert (monday.feature, round(monday.weight, 3), round(monday.sd, 3), monday.evidence) == (
         "word=monday", 0.6, 0.2, 11.0)  # the newest scoring's evidence
-    assert monday["sentence"] == 'captions about "monday" do 1.8x baseline (likely 1.3x-2.5x, from 11 posts)'
-    assert (dog["feature"], dog["sd"], dog["sentence"]) == ("template=dog", None, None)  # stored without effects
+    assert monday.sentence == 'captions about "monday" do 1.8x baseline (likely 1.3x-2.5x, from 11 posts)'
+    assert (dog.feature, dog.sd, dog.sentence) == ("template=dog", None, None)  # stored without effects
 
 
 def test_board_filters_count_and_page(sessions, clock):
@@ -118,9 +118,9 @@ def test_board_filters_count_and_page(sessions, clock):
                            generator="meme" if i % 2 else "post", predicted_score=i / 10, group_key=f"g{i // 2}")
     with sessions.begin() as s:
         page = web_queries.board(s, web_queries.BoardFilter(), limit=3, offset=0)
-        assert page.total == 7 and [c["text"] for c in page.cards] == ["t6", "t5", "t4"]
-        assert [sib["text"] for sib in page.cards[1]["siblings"]] == ["t4"]  # t4 and t5 share an image
+        assert page.total == 7 and [c.text for c in page.cards] == ["t6", "t5", "t4"]
+        assert [sib.text for sib in page.cards[1].siblings] == ["t4"]  # t4 and t5 share an image
         assert web_queries.board(s, web_queries.BoardFilter(template="cat"), limit=10).total == 4
         assert web_queries.board(s, web_queries.BoardFilter(template="cat", generator="meme"), limit=10).total == 2
         assert web_queries.board(s, web_queries.BoardFilter(account="nobody"), limit=10).total == 0
-        assert [c["rank"] for c in web_queries.board(s, web_queries.BoardFilter(), limit=3, offset=6).cards] == [7]
+        assert [c.rank for c in web_queries.board(s, web_queries.BoardFilter(), limit=3, offset=6).cards] == [7]

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from bot.app import App, build_app
 from bot.config import load_config
+from bot.service.read_models import CandidateDetail
 from bot.web.auth import LoginLimiter, OneTimeToken
 from bot.web.server import create_web
 from tests.feedback import feedback_rows as rows
@@ -34,7 +35,7 @@ class Site:
         return self.client.post(url, data=body, headers={"X-Fragment": "1"} if fragment else {},
                                 follow_redirects=False)
 
-    def candidate(self, cid: int) -> dict:
+    def candidate(self, cid: int) -> CandidateDetail:
         return self.app.candidate(cid)
 
 

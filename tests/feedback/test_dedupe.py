@@ -9,9 +9,10 @@ from PIL import Image
 
 from feedback.db import transaction
 from feedback.dedupe import caption_similarity, hamming
+from feedback.dedupe_reference import find_duplicate
 from feedback.models import Candidate
 from tests.feedback import feedback_rows as rows
-from tests.feedback.dedupe_reference import find_duplicate, phash_of
+from tests.feedback.phash import phash_of
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 LIMITS = {"window": timedelta(days=30), "phash_distance": 6, "text_similarity": 0.85}

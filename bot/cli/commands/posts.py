@@ -39,7 +39,7 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
     app = state.app()
     candidate_id = app.add_candidate(image, text, account=account, actor=actor())
     detail = app.candidate(candidate_id)
-    click.echo(f"added candidate {candidate_id} (manual, account {detail['account'] or '-'}): {detail['image_path']}")
+    click.echo(f"added candidate {candidate_id} (manual, account {detail.account or '-'}): {detail.image_path}")
 
 
 @click.command("approve")

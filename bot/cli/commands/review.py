@@ -59,14 +59,16 @@ def queue_show(state: CliState, candidate_id: int, inline: bool | None, as_json:
 
     detail = state.app().candidate(candidate_id)
     if as_json:
-        click.echo(json.dumps(detail, indent=2, default=str))
+        from bot.service.read_models import as_row
+
+        click.echo(json.dumps(as_row(detail), indent=2, default=str))
         return
     print_detail(detail)
-    if detail["image_path"]:
+    if detail.image_path:
         from bot.cli.render import inline_image
 
-        click.echo(f"image: {detail['image_path']}")
-        escape = inline_image(Path(detail["image_path"]), force=inline)
+        click.echo(f"image: {detail.image_path}")
+        escape = inline_image(Path(detail.image_path), force=inline)
         if escape:
             sys.stdout.write(escape + "\n")
             sys.stdout.flush()

@@ -9,11 +9,12 @@ import click
 
 from bot.cli import CliState, config_option, pass_state
 from bot.cli.types import DbId, Seed
+from bot.core.kinds import SCHEDULED
 
 
 @click.command("generate")
 @click.option("--account", required=True, help="Account (from the config) the candidates are for.")
-@click.option("--generator", "generator", type=click.Choice(["meme", "post"]),
+@click.option("--generator", "generator", type=click.Choice(SCHEDULED),
               help="Generator (default: the account's first generate schedule).")
 @click.option("--count", type=click.IntRange(1, 200), help="Candidates to queue (default: from the schedule).")
 @click.option("--tone", help="Tone for the post writer (e.g. funny).")

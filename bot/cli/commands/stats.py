@@ -5,12 +5,18 @@ or sparkline where a picture helps), --json or --csv.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.cli import CliState, config_option, pass_state
 from bot.cli.output import emit, format_options
 from bot.cli.types import PositiveLimit
 from feedback.dashboard import APPROVAL_GROUPS, DIMENSIONS, bar, sparkline
+
+if TYPE_CHECKING:
+    from bot.service.read_models import HourCell
 
 account_option = click.option("--account", help="Only this account.")
 
@@ -133,7 +139,7 @@ def learned(state: CliState, limit: int, fmt: str) -> None:
         if not rows:
             click.echo("nothing learned yet (no scored pending candidates)")
         for r in rows:
-            line = r["sentence"] or f"{r['feature']}: {r['weight']:+.3f} (no uncertainty stored)"
+            line = r.sentence or f"{r.feature}: {r.weight:+.3f} (no uncertainty stored)"
             click.echo(f"- {terminal_safe(line)}")
         return
     emit(rows, fmt, columns=("feature", "weight", "sd", "evidence", "candidates", "sentence"),
@@ -178,21 +184,21 @@ def hours(state: CliState, account: str | None, fmt: str) -> None:
     click.echo(heatmap_text(rows))
 
 
-def heatmap_text(rows: list[dict]) -> str:
+def heatmap_text(rows: Sequence[HourCell]) -> str:
     """Rows of `App.hours` as a text grid over the allowed hours: ratio to baseline and, after a
     dot, the posts behind the cell (a cell without posts only borrows from its neighbours)."""
-    hours_shown = sorted({r["hour"] for r in rows if r["allowed"]})
-    days = list(dict.fromkeys(r["weekday"] for r in rows))
-    cell = {(r["weekday"], r["hour"]): r for r in rows}
-    lines = [f"{rows[0]['account']}: engagement x baseline by local weekday and hour (.posts behind it)",
+    hours_shown = sorted({r.hour for r in rows if r.allowed})
+    days = list(dict.fromkeys(r.weekday for r in rows))
+    cell = {(r.weekday, r.hour): r for r in rows}
+    lines = [f"{rows[0].account}: engagement x baseline by local weekday and hour (.posts behind it)",
              "     " + "".join(f"{h:>8}" for h in hours_shown)]
     for d in days:
         parts = []
         for h in hours_shown:
             r = cell[d, h]
-            parts.append(f"{r['ratio']:>5.2f}.{min(int(r['posts']), 99):<2d}")
+            parts.append(f"{r.ratio:>5.2f}.{min(int(r.posts), 99):<2d}")
         lines.append(f"{d:<5}" + "".join(f"{p:>8}" for p in parts))
-    best = max((r for r in rows if r["allowed"]), key=lambda r: r["ratio"])
-    lines.append(f"best so far: {best['weekday']} {best['hour']:02d}:00, {best['ratio']:.2f}x baseline (likely "
-                 f"{best['low']:.2f}x-{best['high']:.2f}x, from {best['posts']:.0f} posts in that slot)")
+    best = max((r for r in rows if r.allowed), key=lambda r: r.ratio)
+    lines.append(f"best so far: {best.weekday} {best.hour:02d}:00, {best.ratio:.2f}x baseline (likely "
+                 f"{best.low:.2f}x-{best.high:.2f}x, from {best.posts:.0f} posts in that slot)")
     return "\n".join(lines)

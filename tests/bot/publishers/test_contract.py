@@ -313,3 +313,17 @@ def test_rate_limit_headers_are_reported(backend):
               "bluesky": "com.atproto.repo.uploadBlob"}[backend.name]
     assert readings[upload].remaining == {"x": 499, "mastodon": 29, "bluesky": 4999}[backend.name]
     assert pub.drain_rate_limits() == []
+
+
+def test_threads_capability_is_declared_and_matches_what_publish_takes(backend):
+    """A publisher that says it takes threads accepts ``reply_to``; one that does not never sees it."""
+    import inspect
+
+    from bot.publishers.base import takes_threads
+    from bot.publishers.factory import platform_takes_threads
+
+    pub = backend.publisher()
+    takes_reply = "reply_to" in inspect.signature(pub.publish).parameters
+    assert isinstance(pub.threads, bool) and pub.threads == takes_reply == takes_threads(pub)
+    assert platform_takes_threads(backend.name) == pub.threads
+    assert pub.threads == (backend.name != "instagram")  # the platforms as PLATFORMS.md describes them

@@ -1,5 +1,7 @@
-"""Test-only helpers of the duplicate guard: the perceptual hash of a PIL image (the pipeline's is
-bot.core.media's) and the one-draft reference path ``find_duplicates`` is tested against."""
+"""The reference path of the duplicate guard: one query per draft, every earlier candidate of the
+window compared with plain Python. ``feedback.dedupe.find_duplicates`` (one query per run, a
+vectorised prefilter) must give the same verdicts; tests/feedback/test_dedupe.py pins the two
+together and bench/scale.py measures one against the other. Nothing in the service calls it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,13 +10,6 @@ from sqlalchemy.orm import Session
 
 from feedback.dedupe import caption_similarity, duplicate_reason, hamming, other_templates
 from feedback.repository import dedupe as dedupe_repo
-
-
-def phash_of(image) -> str:
-    """Perceptual hash (hex) of a PIL image, as stored in candidates.image_phash."""
-    import imagehash
-
-    return str(imagehash.phash(image))
 
 
 def find_duplicate(session: Session, *, image_phash: str | None, text: str, now: datetime,
