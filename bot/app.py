@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -52,10 +52,14 @@ if TYPE_CHECKING:
         SlotChoice,
     )
     from bot.service.review import ReviewResult
+    from bot.service.review_links import NewLink
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter
+    from bot.service.web_users import LiveSession, Role
     from feedback.repository.candidates import QueueRow
     from feedback.repository.posts import PostRow
+    from feedback.repository.review_links import LinkRow
+    from feedback.repository.users import UserRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -329,15 +333,91 @@ class App:
 
         return reads.dashboard_signature(self.deps)
 
-    def add_web_user(self, name: str, password: str, *, replace: bool = False) -> None:
+    # -- web admin users, sessions and review links (bot/service/web_users.py, review_links.py) ------------
+    def add_web_user(self, name: str, password: str, *, replace: bool = False, role: str = "admin") -> None:
         from bot.service.web_users import add_user
 
-        add_user(self.deps, name, password, replace=replace)
+        add_user(self.deps, name, password, replace=replace, role=role)
 
     def check_web_login(self, name: str, password: str) -> bool:
         from bot.service.web_users import check_login
 
         return check_login(self.deps, name, password)
+
+    def web_users(self) -> list[UserRow]:
+        from bot.service.web_users import list_users
+
+        return list_users(self.deps)
+
+    def remove_web_user(self, name: str, *, actor: str) -> None:
+        from bot.service.web_users import remove_user
+
+        remove_user(self.deps, name)
+        log.warning("event=web_user_removed user=%s actor=%s", name, actor)
+
+    def set_web_role(self, name: str, role: str, *, actor: str) -> Role:
+        """Returns the old role."""
+        from bot.service.web_users import set_role
+
+        old = set_role(self.deps, name, role)
+        log.warning("event=web_user_role user=%s role=%s was=%s actor=%s", name, role, old, actor)
+        return old
+
+    def start_web_session(self, user: str, *, now: datetime) -> str:
+        from bot.service.web_users import start_session
+
+        return start_session(self.deps, user, now=now)
+
+    def web_session(self, token: str, *, now: datetime) -> LiveSession | None:
+        from bot.service.web_users import live_session
+
+        return live_session(self.deps, token, now=now)
+
+    def set_web_flash(self, session_id: int, flash: str | None) -> None:
+        from bot.service.web_users import set_flash
+
+        set_flash(self.deps, session_id, flash)
+
+    def end_web_session(self, token: str) -> None:
+        from bot.service.web_users import end_session
+
+        end_session(self.deps, token)
+
+    def end_web_sessions_of(self, user: str) -> int:
+        """Log ``user`` out everywhere; returns how many sessions ended."""
+        from bot.service.web_users import end_sessions_of
+
+        return end_sessions_of(self.deps, user)
+
+    def create_review_link(self, kind: str, target: int, *, label: str, actor: str, now: datetime,
+                           ttl: timedelta | None = None) -> NewLink:
+        from bot.service import review_links
+
+        return review_links.create(self.deps, kind=kind, target=target, label=label, created_by=actor, now=now,
+                                   ttl=ttl or review_links.DEFAULT_TTL)
+
+    def review_links(self) -> list[LinkRow]:
+        from bot.service import review_links
+
+        return review_links.listing(self.deps)
+
+    def revoke_review_link(self, link_id: int, *, actor: str, now: datetime) -> LinkRow:
+        from bot.service import review_links
+
+        return review_links.revoke(self.deps, link_id, actor=actor, now=now)
+
+    def open_review_link(self, token: str, *, now: datetime) -> LinkRow:
+        """The open link; LinkGone (used, revoked, expired, unknown) otherwise."""
+        from bot.service import review_links
+
+        return review_links.open_link(self.deps, token, now=now)
+
+    def decide_review_link(self, token: str, decision: str, *, comment: str | None, now: datetime,
+                           expected_version: int | None = None) -> ReviewResult:
+        from bot.service import review_links
+
+        return review_links.decide(self.deps, token, decision, comment=comment, now=now,
+                                   expected_version=expected_version)
 
     # -- generation, publishing, polling -------------------------------------------------------------
     def store_generation(self, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:

@@ -425,6 +425,45 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # admin (everything, users, accounts), editor (review, edit, schedule), viewer (read only)
+    role: Mapped[str] = mapped_column(String(16), server_default="admin")
+
+
+class WebSession(Base):
+    """A logged-in web session: only the SHA-256 of the cookie's random token is stored. No user
+    (NULL) is the operator who logged in with the one-time token printed at start (an admin)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    flash: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewLink(Base):
+    """A review link for one candidate, thread or post: its holder approves or rejects once, without an
+    account. Only the SHA-256 of its random token is stored; it expires and can be revoked."""
+
+    __tablename__ = "review_links"
+    __table_args__ = (CheckConstraint("kind IN ('candidate', 'thread', 'post')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(16))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
 
 
 class _RawCounters:

@@ -53,7 +53,10 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
     },
     "data": {"import-memefly": "bot.cli.commands.train_meme:import_memefly"},
     "web": "bot.cli.commands.web:web",
-    "users": {"add": "bot.cli.commands.web:users_add"},
+    "users": {"add": "bot.cli.commands.web:users_add", "list": "bot.cli.commands.web:users_list",
+              "remove": "bot.cli.commands.web:users_remove", "role": "bot.cli.commands.web:users_role"},
+    "links": {"create": "bot.cli.commands.web:links_create", "list": "bot.cli.commands.web:links_list",
+              "revoke": "bot.cli.commands.web:links_revoke"},
     "caption": "bot.cli.commands.content:caption",
     "make": "bot.cli.commands.content:make",
     "story": "bot.cli.commands.content:story",
@@ -76,7 +79,9 @@ GROUP_HELP = {
     "queue": "Review the candidates the generators made.\n\nExample: memeloop queue list --json",
     "train": "Train the models behind the generators.\n\nExample: memeloop train meme --data DIR --out BUNDLE",
     "data": "Import data sets.\n\nExample: memeloop data import-memefly memes.json --out data/memes",
-    "users": "Admin users of the web admin.\n\nExample: memeloop users add ann",
+    "users": "Users of the web admin and their roles (admin, editor, viewer).\n\nExample: memeloop users add ann",
+    "links": "Review links: someone without an account approves or rejects one candidate, thread or post.\n\n"
+             "Example: memeloop links create candidate 42 --label \"client Ann\"",
     "models": "Your models in the data folder: pulled or installed, named by id in the config.\n\n"
               "Example: memeloop models pull gpt2",
     "templates": "Your own meme templates (the data folder's template library).\n\n"

@@ -140,11 +140,12 @@ def best_time(session: Session, deps: Deps, account: AccountConfig, now: datetim
 
 
 def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
-            account: str | None = None, expected_version: int | None = None,
+            account: str | None = None, expected_version: int | None = None, reason: str | None = None,
             within_rules: bool = False) -> ReviewResult:
     """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot.
-    ``within_rules``: a given ``at`` must keep the account's rules (slots.target_problem), else it is
-    refused with the reason (the web calendar asks for this; the CLI's --at is the operator's word)."""
+    ``reason``: the reviewer's comment, kept in the audit row. ``within_rules``: a given ``at`` must keep
+    the account's rules (slots.target_problem), else it is refused with the reason (the web calendar
+    asks for this; the CLI's --at is the operator's word)."""
     now = deps.clock()
     with deps.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
@@ -157,7 +158,7 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
         if within_rules and when is not None:
             _keep_rules(session, deps, acc, when, now)
         result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
-                        account=acc)
+                        account=acc, reason=reason)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result

@@ -251,7 +251,8 @@ def edit_part(deps: Deps, candidate_id: int, position: int, text: str, *, actor:
 
 
 def approve_thread(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
-                   account: str | None = None) -> ReviewResult:
+                   account: str | None = None, expected_version: int | None = None, reason: str | None = None
+                   ) -> ReviewResult:
     """Approve the whole thread as one unit (it is scheduled and published as one post)."""
     from generator.story import MAX_PARTS, MIN_PARTS
 
@@ -259,4 +260,5 @@ def approve_thread(deps: Deps, candidate_id: int, *, actor: str, at: datetime | 
     if not MIN_PARTS <= len(current.parts) <= MAX_PARTS:
         raise UsageError(f"candidate {candidate_id} has {len(current.parts)} parts; a thread needs "
                          f"{MIN_PARTS}-{MAX_PARTS} (edit or continue it first)")
-    return review.approve(deps, candidate_id, actor=actor, at=at, account=account)
+    return review.approve(deps, candidate_id, actor=actor, at=at, account=account, expected_version=expected_version,
+                          reason=reason)

@@ -1,7 +1,13 @@
-"""Who may use the web admin: users with scrypt-hashed passwords, a one-time start token, server-side
-sessions with a CSRF token each, and a login rate limit. Nothing here is ever rendered or logged."""
+"""Who may use the web admin: users with scrypt-hashed passwords and roles, a one-time start token,
+sessions with a CSRF token each, and a login rate limit. Nothing here is ever rendered or logged.
+
+A logged-in session lives in the database (bot/service/web_users.py: only a hash of its token is
+stored; it survives a restart; "log out everywhere" ends them all); its CSRF token is derived from
+the session token, so nothing more is stored. The login form's anonymous session stays in memory
+(``Sessions``): a flood of login pages never writes to the database."""
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 import secrets
@@ -15,6 +21,7 @@ from bot.service.web_users import (  # noqa: F401  (re-exported: the routes and 
     NAME,
     SCRYPT,
     TOKEN_ACTOR,
+    Role,
     add_user,
     check_login,
     hash_password,
@@ -28,11 +35,18 @@ class WebSession:
     seen: float
     user: str | None = None
     flash: str | None = None
+    role: Role | None = None
+    key: int | None = None  # the stored session's id (None: an anonymous login-form session in memory)
+
+
+def csrf_of(token: str) -> str:
+    """A stored session's CSRF token: derived from its secret token, which only its cookie holds."""
+    return hmac.new(token.encode(), b"memeloop csrf", hashlib.sha256).hexdigest()
 
 
 @dataclass
 class Sessions:
-    """Server-side sessions: the cookie holds only a random id. Lost on restart (log in again)."""
+    """Anonymous sessions of the login form (its CSRF token): the cookie holds only a random id."""
 
     clock: Callable[[], float] = time.monotonic
     idle_s: float = 12 * 3600

@@ -9,6 +9,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote, urlsplit
@@ -23,7 +24,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions
+from bot.web import access
+from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions, WebSession, csrf_of
 from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow, Limits
 
 if TYPE_CHECKING:
@@ -54,6 +56,12 @@ class Problem(Exception):
         self.status = status
 
 
+def _utcnow() -> datetime:
+    from feedback.clock import utcnow
+
+    return utcnow()
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
     """One environment per process (templates compiled once; rendering is thread-safe)."""
@@ -75,6 +83,16 @@ class Web:
     # account -> (dashboard_signature, datasets): the dashboard is recomputed when the data changed
     dashboard_cache: dict[str | None, tuple[tuple, dict]] = field(default_factory=dict)
     secure_cookies: bool = False  # served beyond loopback (behind TLS): the cookie never travels in clear
+    wall: Callable[[], datetime] = field(default_factory=lambda: _utcnow)  # sessions' and links' clock
+
+    async def session(self, request: Request) -> WebSession | None:
+        """The logged-in session the request's cookie names (from the database), or None."""
+        token = request.cookies.get(COOKIE) or ""
+        live = await self.call(self.app.web_session, token, now=self.wall()) if token else None
+        if live is None:
+            return None
+        return WebSession(csrf=csrf_of(token), seen=0.0, user=live.user, flash=live.flash, role=live.role,
+                          key=live.id)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """An App method off the event loop (the service is synchronous)."""
@@ -104,7 +122,7 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     session = getattr(request.state, "session", None)
     body = web.env.get_template(name).render(
         request=request, user=session.user if session else None, csrf=session.csrf if session else "",
-        path=request.url.path, **ctx)
+        role=session.role.value if session and session.role else None, path=request.url.path, **ctx)
     return HTMLResponse(body, status_code=status)
 
 
@@ -146,39 +164,55 @@ def int_value(raw: str | None, what: str, *, default: int | None = None, lo: int
 
 
 def guarded(fn: Handler, *, max_body: int = MAX_BODY) -> Handler:
-    """Logged-in users only; a POST also needs the session's CSRF token (form field or header) and is at
-    most ``max_body`` bytes (uploads pass a larger limit)."""
+    """Logged-in users whose role is at least the route's (bot/web/access.py) only; a POST also needs
+    the session's CSRF token (form field or header) and is at most ``max_body`` bytes (uploads pass a
+    larger limit). A flash message the page set is stored with the session."""
 
     async def endpoint(request: Request) -> Response:
         web: Web = request.app.state.web
-        session = web.sessions.get(request.cookies.get(COOKIE))
-        if session is None or session.user is None:
+        session = await web.session(request)
+        if session is None or session.user is None or session.role is None:
             if request.method == "GET" and not wants_fragment(request):
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
             return error_page(request, 403, "log in first (your session is missing or has expired)")
         request.state.session = session
-        if request.method == "POST":
-            if cross_site(request):
-                log.warning("event=web_cross_site_rejected user=%s path=%s", session.user, request.url.path)
-                return error_page(request, 403, "a form from another site was refused. Nothing was changed")
-            if int(request.headers.get("content-length") or 0) > max_body:
-                return error_page(request, 413, f"the request is larger than {max_body // 1024} KiB. "
-                                                "Nothing was changed")
-            request.state.form = await request.form(max_part_size=max_body)  # BodyLimit caps the stream
-            sent = str(request.state.form.get("csrf") or request.headers.get("x-csrf-token") or "")
-            if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-                log.warning("event=web_csrf_rejected user=%s path=%s", session.user, request.url.path)
-                return error_page(request, 403, "the form's security token is wrong or out of date: reload the "
-                                                "page and try again. Nothing was changed")
+        needed = access.needed_here(request)
+        if needed is None or not session.role.allows(needed):
+            log.warning("event=web_role_refused user=%s role=%s path=%s", session.user, session.role,
+                        request.url.path)
+            return error_page(request, 403, f"your role ({session.role.value}) may not do this; it needs "
+                                            f"{needed.value if needed else 'a route rule'}. Nothing was changed")
+        flash = session.flash
         try:
-            return await fn(request)
-        except service_errors() as exc:
-            return error_page(request, *status_of(exc))
+            return await _checked(fn, request, session, max_body)
         finally:
-            await request.close()  # an upload's spooled temp file goes now, not at a garbage collection
+            if session.flash != flash and session.key is not None:
+                await web.call(web.app.set_web_flash, session.key, session.flash)
 
     endpoint.__name__ = fn.__name__
     return endpoint
+
+
+async def _checked(fn: Handler, request: Request, session: WebSession, max_body: int) -> Response:
+    if request.method == "POST":
+        if cross_site(request):
+            log.warning("event=web_cross_site_rejected user=%s path=%s", session.user, request.url.path)
+            return error_page(request, 403, "a form from another site was refused. Nothing was changed")
+        if int(request.headers.get("content-length") or 0) > max_body:
+            return error_page(request, 413, f"the request is larger than {max_body // 1024} KiB. "
+                                            "Nothing was changed")
+        request.state.form = await request.form(max_part_size=max_body)  # BodyLimit caps the stream
+        sent = str(request.state.form.get("csrf") or request.headers.get("x-csrf-token") or "")
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            log.warning("event=web_csrf_rejected user=%s path=%s", session.user, request.url.path)
+            return error_page(request, 403, "the form's security token is wrong or out of date: reload the "
+                                            "page and try again. Nothing was changed")
+    try:
+        return await fn(request)
+    except service_errors() as exc:
+        return error_page(request, *status_of(exc))
+    finally:
+        await request.close()  # an upload's spooled temp file goes now, not at a garbage collection
 
 
 def set_session_cookie(response: Response, sid: str, *, secure: bool = False) -> None:
@@ -211,13 +245,13 @@ def same_site_path(target: str | None, default: str = "/board") -> str:
 
 async def login_page(request: Request) -> Response:
     web: Web = request.app.state.web
+    if await web.session(request) is not None:
+        return RedirectResponse(same_site_path(request.query_params.get("next")), status_code=303)
     sid = request.cookies.get(COOKIE)
     session = web.sessions.get(sid)
-    if session is not None and session.user:
-        return RedirectResponse(same_site_path(request.query_params.get("next")), status_code=303)
     token = request.query_params.get("token", "")[:200]
     if token and web.token.use(token):  # the link printed at start: logs in once, then is worthless
-        return _logged_in(web, request, TOKEN_ACTOR, "/board")
+        return await _logged_in(web, request, TOKEN_ACTOR, "/board")
     if session is None:
         sid, session = web.sessions.new()
     request.state.session = session
@@ -227,9 +261,9 @@ async def login_page(request: Request) -> Response:
     return response
 
 
-def _logged_in(web: Web, request: Request, user: str, target: str) -> Response:
+async def _logged_in(web: Web, request: Request, user: str, target: str) -> Response:
     web.sessions.drop(request.cookies.get(COOKIE))  # a fresh id after login: no session fixation
-    sid, _ = web.sessions.new(user)
+    sid = await web.call(web.app.start_web_session, user, now=web.wall())
     log.info("event=web_login user=%s", user)
     response = RedirectResponse(same_site_path(target), status_code=303)
     set_session_cookie(response, sid, secure=web.secure_cookies)
@@ -273,12 +307,25 @@ async def _check_login(web: Web, request: Request, session: Any) -> Response:
         log.warning("event=web_login_failed client=%s", client)
         return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"))
     web.limiter.succeeded(client)
-    return _logged_in(web, request, user, str(form.get("next") or ""))
+    return await _logged_in(web, request, user, str(form.get("next") or ""))
 
 
 @guarded
 async def logout(request: Request) -> Response:
-    request.app.state.web.sessions.drop(request.cookies.get(COOKIE))
+    web: Web = request.app.state.web
+    await web.call(web.app.end_web_session, request.cookies.get(COOKIE) or "")
+    request.state.session.key = None  # gone: nothing to store after this
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@guarded
+async def logout_everywhere(request: Request) -> Response:
+    """End every session of this user: other browsers, other devices, and this one."""
+    web: Web = request.app.state.web
+    await web.call(web.app.end_web_sessions_of, actor(request))
+    request.state.session.key = None
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -304,24 +351,34 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLimiter | None = None,
                limits: Limits | None = None, allowed_hosts: tuple[str, ...] | None = None,
-               secure_cookies: bool = False) -> Starlette:
+               secure_cookies: bool = False, wall: Callable[[], datetime] | None = None) -> Starlette:
     """The ASGI app serving the web admin for ``app``. ``allowed_hosts``: the only Host names it
     answers (a loopback server refuses others: no DNS rebinding); ``secure_cookies`` beyond loopback."""
-    from bot.web import routes_calendar, routes_create, routes_posts, routes_review, routes_templates, routes_threads
+    from bot.web import (
+        routes_calendar,
+        routes_create,
+        routes_links,
+        routes_posts,
+        routes_review,
+        routes_templates,
+        routes_threads,
+        routes_users,
+    )
 
     routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
-              Route("/logout", logout, methods=["POST"]), *routes_review.ROUTES, *routes_calendar.ROUTES,
-              *routes_posts.ROUTES,
-              *routes_create.ROUTES, *routes_templates.ROUTES, *routes_threads.ROUTES,
+              Route("/logout", logout, methods=["POST"]),
+              Route("/logout/everywhere", logout_everywhere, methods=["POST"]), *routes_review.ROUTES,
+              *routes_calendar.ROUTES, *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES,
+              *routes_threads.ROUTES, *routes_links.ROUTES, *routes_users.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
-    web = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error},
+    web = Starlette(routes=access.stamp(routes), exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
                         BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,
                         limits_by_path={**{path: routes_create.MAX_UPLOAD + MAX_BODY
                                            for path in routes_create.UPLOAD_PATHS},
                                         routes_templates.UPLOAD_PATH: routes_templates.MAX_UPLOAD + MAX_BODY})])
     web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter(),
-                        secure_cookies=secure_cookies)
+                        secure_cookies=secure_cookies, wall=wall or _utcnow)
     return web
 
 

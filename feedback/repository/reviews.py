@@ -76,6 +76,17 @@ def record_added(session: Session, candidate_id: int, *, actor: str, now: dateti
     session.flush()
 
 
+def note(session: Session, candidate_id: int, *, action: str, actor: str, now: datetime, reason: str | None
+         ) -> None:
+    """An audit row that changes nothing (a review link's holder approving a post as it is scheduled)."""
+    row = session.get(Candidate, candidate_id)
+    if row is None:
+        raise NotFound(f"candidate {candidate_id} does not exist")
+    session.add(Review(candidate_id=candidate_id, action=action, actor=actor, before_text=row.text,
+                       after_text=row.text, reason=reason, created_at=now))
+    session.flush()
+
+
 def approve(session: Session, candidate_id: int, *, actor: str, now: datetime, reason: str | None = None,
             allowed_from: tuple[str, ...] = REVIEWABLE) -> Decision:
     return _transition(session, candidate_id, allowed_from=allowed_from, to="approved",

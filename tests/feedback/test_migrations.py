@@ -156,11 +156,23 @@ def _seed_i24a(conn: Connection) -> None:
     conn.execute(text("UPDATE candidates SET read_as = NULL, read_confidence = NULL WHERE id = 1"))
 
 
+def _seed_i27a(conn: Connection) -> None:
+    _seed_i24a(conn)  # i27a: roles (0007's user became an admin), database sessions, review links
+    assert conn.execute(text("SELECT role FROM web_users WHERE name = 'ann'")).scalar() == "admin"
+    conn.execute(text("INSERT INTO web_sessions (token_hash, user_id, created_at, seen_at, expires_at) "
+                      "SELECT 'h1', id, :t, :t, :t FROM web_users WHERE name = 'ann'"), {"t": NOW})
+    conn.execute(text("INSERT INTO review_links (token_hash, label, kind, candidate_id, created_by, created_at, "
+                      "expires_at) VALUES ('h2', 'client', 'candidate', 1, 'ann', :t, :t)"), {"t": NOW})
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(text("INSERT INTO review_links (token_hash, label, kind, candidate_id, created_by, "
+                          "created_at, expires_at) VALUES ('h3', 'x', 'album', 1, 'ann', :t, :t)"), {"t": NOW})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
                                                     "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a,
-                                                    "i24a": _seed_i24a}
+                                                    "i24a": _seed_i24a, "i27a": _seed_i27a}
 
 
 def test_schema_head_constant_matches_migrations():
@@ -194,6 +206,8 @@ def _upgrade_from_each_revision(url_factory: Callable[[], str]) -> None:
             # 0010's backfill: every earlier candidate has the duplicate guard's fingerprint
             assert conn.execute(text("SELECT text_norm FROM candidates WHERE id = 1")).scalar() == "hi"
             assert conn.execute(text("SELECT engagement FROM v_post_engagement WHERE post_id = 1")).scalar() is not None
+            # i27a: every web user made before roles is an admin (they could do everything)
+            assert set(conn.execute(text("SELECT role FROM web_users")).scalars()) <= {"admin"}
         engine.dispose()
 
 
