@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bot.publishers.base import Publisher
     from bot.service.content import CaptionResult, MakeResult
     from bot.service.history_import import ImportResult
+    from bot.service.notify import NotifySummary, WebhookCheck
     from bot.service.pipeline import GenerateRequest, GenerateResult, Models
     from bot.service.publishing import PublishSummary
     from bot.service.read_models import (
@@ -51,12 +52,13 @@ if TYPE_CHECKING:
         ScheduledPost,
         SlotChoice,
     )
-    from bot.service.review import ReviewResult
+    from bot.service.review import BulkOutcome, ReviewResult
     from bot.service.review_links import NewLink
     from bot.service.story import StoryResult, Thread
     from bot.service.web_queries import BoardFilter
     from bot.service.web_users import LiveSession, Role
     from feedback.repository.candidates import QueueRow
+    from feedback.repository.notifications import Row as NoticeRow
     from feedback.repository.posts import PostRow
     from feedback.repository.review_links import LinkRow
     from feedback.repository.users import UserRow
@@ -160,6 +162,14 @@ class App:
         return review.edit(self.deps, candidate_id, actor=actor, text=text, reason=reason,
                            expected_version=expected_version)
 
+    def bulk_review(self, action: Literal["approve", "reject"], items: list[tuple[int, int | None]], *, actor: str,
+                    reason: str | None = None) -> list[BulkOutcome]:
+        """Approve or reject several candidates (id, version seen), each through approve / reject; each
+        one's outcome reported (bot/service/review.py bulk)."""
+        from bot.service import review
+
+        return review.bulk(self.deps, action, items, actor=actor, reason=reason)
+
     def cancel(self, post_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
         from bot.service import review
 
@@ -194,6 +204,30 @@ class App:
         from bot.service.history_import import import_history
 
         return import_history(self.deps, name, since=since, limit=limit)
+
+    # -- notifications (bot/service/notify.py) ----------------------------------------------------------
+    def notify_run(self) -> NotifySummary:
+        """Find what to tell, store it in the outbox, deliver what is due (the daemon's notify job)."""
+        from bot.service import notify
+
+        return notify.run(self.deps)
+
+    def notify_watch(self) -> NotifySummary:
+        """From beside the daemon (web admin, cron): tell a stale daemon heartbeat, deliver what is due."""
+        from bot.service import notify
+
+        return notify.watch(self.deps)
+
+    def notify_test(self, webhook: str | None = None) -> list[WebhookCheck]:
+        from bot.service import notify
+
+        return notify.send_test(self.deps, webhook)
+
+    def notices(self, *, limit: int = 50, states: tuple[str, ...] | None = None) -> list[NoticeRow]:
+        from feedback.repository import notifications
+
+        with self.tx() as session:
+            return notifications.recent(session, limit=limit, states=states)
 
     # -- reads -----------------------------------------------------------------------------------------
     def queue(self, *, statuses: tuple[str, ...] = ("pending",), account: str | None = None,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from feedback.db import UTCDateTime
 from feedback.fingerprint import fingerprint
 from feedback.schema import SCHEMA_HEAD  # noqa: F401 (re-exported: the head these models correspond to)
-from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, POST_STATES
+from feedback.states import CANDIDATE_STATUSES, GENERATION_STATUSES, NOTIFICATION_STATES, POST_STATES
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.default import DefaultExecutionContext
@@ -64,6 +64,7 @@ class Account(Base):
     hashtag_cap: Mapped[int] = mapped_column(Integer, default=5)
     paused_until: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None]  # when the current pause began (one notice per pause)
     created_at: Mapped[datetime]
 
 
@@ -546,3 +547,30 @@ class ApprovalRollup(Base):
     filtered: Mapped[int] = mapped_column(BigInteger)
     duplicate: Mapped[int] = mapped_column(BigInteger)
     edited: Mapped[int] = mapped_column(BigInteger)
+
+
+class Notification(Base):
+    """The durable outbox of webhook notices (bot/service/notify.py): one row per (webhook, event key),
+    so an event found twice is told once; delivered by a scheduled job with retries and backoff. The
+    payload is the event's data with every known secret value replaced (never a token or password)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("webhook", "key", name="uq_notifications_webhook_key"),
+        CheckConstraint(_in("state", NOTIFICATION_STATES), name="state"),
+        Index("ix_notifications_state_due", "state", "next_attempt_at"),
+        Index("ix_notifications_event_created", "event", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -28,6 +28,13 @@ class GenerationStatus(StrEnum):
     FAILED = "failed"
 
 
+class NotificationState(StrEnum):
+    PENDING = "pending"  # waiting for its (next) delivery attempt
+    SENT = "sent"  # the receiver answered 2xx
+    FAILED = "failed"  # given up after notifications.max_attempts, or its webhook is gone
+
+
 CANDIDATE_STATUSES: tuple[str, ...] = tuple(s.value for s in CandidateStatus)
 POST_STATES: tuple[str, ...] = tuple(s.value for s in PostState)
 GENERATION_STATUSES: tuple[str, ...] = tuple(s.value for s in GenerationStatus)
+NOTIFICATION_STATES: tuple[str, ...] = tuple(s.value for s in NotificationState)

@@ -68,6 +68,11 @@ COMMANDS: dict[str, str | Mapping[str, str]] = {
         "verify": "bot.cli.commands.models:models_verify",
         "remove": "bot.cli.commands.models:models_remove",
     },
+    "notify": {
+        "test": "bot.cli.commands.notify:notify_test",
+        "check": "bot.cli.commands.notify:notify_check",
+        "list": "bot.cli.commands.notify:notify_list",
+    },
     "templates": {
         "add": "bot.cli.commands.templates:templates_add",
         "list": "bot.cli.commands.templates:templates_list",
@@ -84,6 +89,8 @@ GROUP_HELP = {
              "Example: memeloop links create candidate 42 --label \"client Ann\"",
     "models": "Your models in the data folder: pulled or installed, named by id in the config.\n\n"
               "Example: memeloop models pull gpt2",
+    "notify": "Webhook notifications: test them, watch the daemon from cron, list the outbox.\n\n"
+              "Example: memeloop notify test --webhook ops",
     "templates": "Your own meme templates (the data folder's template library).\n\n"
                  "Example: memeloop templates add office.jpg --name \"office dog\"",
 }

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,34 +44,46 @@ def format_options(fn):
     return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(fn)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, tz: str | None = None) -> Any:
+    """JSON and CSV: a time in full ISO 8601 (seconds and offset) in the row's zone (bot.config.timefmt)."""
     if isinstance(value, datetime):
-        return value.isoformat()
+        from bot.config.timefmt import iso
+
+        return iso(value, tz, precise=True)
     return value
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, tz: str | None = None) -> Any:
     """A CSV cell that cannot drive the terminal it is printed to (terminal_safe: ESC -> \\x1b)."""
-    value = _plain(value)
+    value = _plain(value, tz)
     return terminal_safe(value) if isinstance(value, str) else value
 
 
+Zone = Callable[[Mapping[str, Any]], str]
+
+
 def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, columns: Sequence[str] | None = None,
-         title: str | None = None, empty: str = "nothing to show") -> None:
-    """Rows (mappings, or read models: their fields in order are the columns) as a table, JSON or CSV."""
+         title: str | None = None, empty: str = "nothing to show", zone: Zone | None = None) -> None:
+    """Rows (mappings, or read models: their fields in order are the columns) as a table, JSON or CSV.
+    ``zone``: the time zone a row's times are shown in (its account's: bot.config.timefmt.zone_of);
+    default UTC."""
     from bot.service.read_models import as_row
 
     rows = [as_row(r) for r in items]
     columns = list(columns or (rows[0].keys() if rows else []))
+
+    def tz(row: Mapping[str, Any]) -> str | None:
+        return zone(row) if zone is not None else None
+
     if fmt == "json":
-        click.echo(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows], indent=2, default=str))
+        click.echo(json.dumps([{k: _plain(v, tz(r)) for k, v in r.items()} for r in rows], indent=2, default=str))
         return
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _csv_cell(row.get(k)) for k in columns})
+            writer.writerow({k: _csv_cell(row.get(k), tz(row)) for k in columns})
         click.echo(buf.getvalue(), nl=False)
         return
     from rich.console import Console
@@ -85,17 +97,19 @@ def emit(items: Sequence[Mapping[str, Any] | DataclassInstance], fmt: str, *, co
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(_cell(row.get(c), tz(row)) for c in columns))
     console.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, tz: str | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        from bot.config.timefmt import iso
+
+        return iso(value, tz)
     return table_text(value)
 
 

@@ -14,6 +14,7 @@ MAX_DB_ID = 2**63 - 1  # BIGINT / SQLite INTEGER
 MAX_TEXT = 10_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_AHEAD = timedelta(days=3650)  # as far as a config duration may reach
+PAST_GRACE = timedelta(minutes=1)  # a time this little past is "now" typed by hand
 
 
 class DbIdType(click.ParamType):
@@ -40,8 +41,9 @@ class IsoTimeType(click.ParamType):
 
     name = "time"
 
-    def __init__(self, max_ahead: timedelta = MAX_AHEAD) -> None:
+    def __init__(self, max_ahead: timedelta = MAX_AHEAD, *, future: bool = False) -> None:
         self.max_ahead = max_ahead
+        self.future = future  # a time to post at: one already past is refused, never moved to a slot
 
     def convert(self, value, param, ctx) -> datetime:
         if isinstance(value, datetime):
@@ -62,6 +64,11 @@ class IsoTimeType(click.ParamType):
         if when < EARLIEST or when > now + self.max_ahead:
             self.fail(f"{_short(value)} is out of range (from {EARLIEST:%Y-%m-%d} to at most "
                       f"{self.max_ahead.days} days from now)", param, ctx)
+        if self.future and when < now - PAST_GRACE:
+            from bot.config.timefmt import iso
+
+            self.fail(f"{_short(value)} is in the past ({iso(when)}; now {iso(now)}): a post cannot go out before "
+                      "now. Give a later time, 'now', or leave --at out for the next free slot", param, ctx)
         return when
 
 
@@ -119,6 +126,7 @@ def _short(value: object, limit: int = 40) -> str:
 
 DbId = DbIdType()
 IsoTime = IsoTimeType()
+PostTime = IsoTimeType(future=True)  # when a post goes out: not in the past
 
 
 class ApproveTimeType(IsoTimeType):
@@ -130,7 +138,7 @@ class ApproveTimeType(IsoTimeType):
         return super().convert(value, param, ctx)
 
 
-ApproveTime = ApproveTimeType()
+ApproveTime = ApproveTimeType(future=True)
 CaptionText = TextType()
 NoteText = TextType()
 ImageFile = ImageFileType()

@@ -175,6 +175,11 @@ class SchedulerConfig(Section):
     prune_every: Interval = timedelta(days=1)
     keep_media: ShortDuration = timedelta(days=30)
 
+    @property
+    def stale_after(self) -> timedelta:
+        """A heartbeat older than this means its daemon is dead or stuck (three missed ticks, at least 2 min)."""
+        return max(3 * self.tick, timedelta(minutes=2))
+
 
 class GenerateSchedule(Section):
     generator: Literal["meme", "post"] = "meme"
@@ -309,6 +314,73 @@ class AccountConfig(Section):
         return self.generate
 
 
+NotifyEvent = Literal["review_waiting", "post_failed", "post_unconfirmed", "account_paused", "daemon_down"]
+NOTIFY_EVENTS: tuple[NotifyEvent, ...] = ("review_waiting", "post_failed", "post_unconfirmed", "account_paused",
+                                          "daemon_down")
+
+
+class WebhookConfig(Section):
+    """[[notifications.webhooks]]: one receiver. The URL of a Slack or Discord webhook carries its token,
+    so it is a secret (env MEMELOOP_WEBHOOK_<NAME>_URL or [webhooks.<name>] url in the secrets file);
+    a generic receiver's URL may stand here, and its signing secret is MEMELOOP_WEBHOOK_<NAME>_SECRET."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    format: Literal["json", "slack", "discord"] = "json"
+    url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=2000)
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(NOTIFY_EVENTS), min_length=1)
+    enabled: StrictBool = True
+
+    @model_validator(mode="after")
+    def _url_with_token_is_secret(self) -> WebhookConfig:
+        if self.url is not None and self.format != "json":
+            raise ValueError(f"url: a {self.format} webhook URL carries its token, so it is a secret: set "
+                             f"MEMELOOP_WEBHOOK_{self.env_name}_URL or [webhooks.{self.name}] url in the secrets "
+                             "file, not in the config file")
+        return self
+
+    @property
+    def env_name(self) -> str:
+        return self.name.upper().replace("-", "_")
+
+
+class NotificationsConfig(Section):
+    """[notifications]: who is told when something needs a person (bot/service/notify.py)."""
+
+    webhooks: list[WebhookConfig] = Field(default_factory=list, max_length=20)
+    review_every: ShortDuration = timedelta(hours=1)  # at most one "waiting for review" notice per this
+    unconfirmed_after: ShortDuration = timedelta(hours=1)  # an unconfirmed post older than this is told
+    max_attempts: StrictInt = Field(8, ge=1, le=50)  # deliveries of one notice before it is given up
+    backoff: ShortDuration = timedelta(seconds=30)
+    max_backoff: ShortDuration = timedelta(hours=1)
+    timeout: Annotated[Duration, between(timedelta(seconds=1), timedelta(minutes=2))] = timedelta(seconds=5)
+    keep: ShortDuration = timedelta(days=14)  # sent and given-up notices are kept this long, then pruned
+    base_url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$")  # the web admin, for links
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_names(cls, hooks: list[WebhookConfig]) -> list[WebhookConfig]:
+        seen: set[str] = set()
+        for hook in hooks:
+            if hook.env_name in seen:
+                raise ValueError(f"webhook name {hook.name!r} is used twice")
+            seen.add(hook.env_name)
+        return hooks
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> NotificationsConfig:
+        if self.max_backoff < self.backoff:
+            raise ValueError(f"max_backoff ({words(self.max_backoff)}) is shorter than backoff "
+                             f"({words(self.backoff)})")
+        return self
+
+    def webhook(self, name: str) -> WebhookConfig:
+        for hook in self.webhooks:
+            if hook.name == name:
+                return hook
+        known = ", ".join(h.name for h in self.webhooks) or "none configured"
+        raise ConfigError(f"unknown webhook {name!r} (known: {known})")
+
+
 class SecretsConfig(Section):
     file: Path | None = None  # a TOML file: [accounts.NAME] key = "value"; keep it chmod 600
 
@@ -323,6 +395,7 @@ class Config(Section):
     polling: PollingConfig = Field(default_factory=PollingConfig)
     publishing: PublishingConfig = Field(default_factory=PublishingConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     accounts: list[AccountConfig] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)  # the file this was loaded from (set by load_config)
     digest: str | None = Field(None, exclude=True)  # sha256 of that file's text when it was loaded

@@ -23,6 +23,7 @@ import requests
 from instagrapi import exceptions as ig
 
 from bot.config.secrets import Secret
+from bot.config.timefmt import iso
 from bot.publishers.base import (
     AuthError,
     ChallengeRequired,
@@ -172,7 +173,7 @@ class InstagramPublisher(RateLimitLog):
             until = self._clock() + SHORT_PAUSE
             return ChallengeRequired(
                 f"instagram account {self.account!r}: Instagram asked us to slow down during {what} ({name}); "
-                f"paused until {until:%Y-%m-%d %H:%M} UTC, nothing was retried", pause_until=until)
+                f"paused until {iso(until)}, nothing was retried", pause_until=until)
         if fate is Fate.AUTH:
             return AuthError(f"instagram account {self.account!r}: login refused during {what} ({name}); check "
                              f"MEMELOOP_IG_PASSWORD, then `memeloop accounts resume {self.account}`")

@@ -108,6 +108,8 @@ def planned_jobs(app: App) -> list[JobSpec]:
     ]
     if config.publishing.auto_approve:
         specs.append(JobSpec("auto_approve", jobs.job_auto_approve, _interval(sched.tick, tz)))
+    if config.notifications.webhooks:
+        specs.append(JobSpec("notify", jobs.job_notify, _interval(sched.tick, tz)))
     return specs
 
 
@@ -181,7 +183,23 @@ class Daemon:
         self.scheduler.add_job(self._guarded(FOLLOW_JOB_ID, self.follow), "interval",
                                seconds=self.app.config.scheduler.tick.total_seconds(), id=FOLLOW_JOB_ID,
                                misfire_grace_time=None)
+        self.tell_unclean_stops()
         self.elect()  # a leader does its start-up sweep before the first tick
+
+    def tell_unclean_stops(self) -> None:
+        """Before our first beat replaces it: a stale heartbeat row (a predecessor that did not stop
+        cleanly, maybe this very container's last run) is told to the webhooks as "down since"."""
+        if not self.app.config.notifications.webhooks:
+            return
+        from bot.service import notify
+
+        try:
+            stored = notify.store(self.app.deps, notify.daemon_events(self.app.deps))
+        except Exception:  # telling must never keep the service from starting
+            log.exception("daemon.startup step=tell_unclean_stops outcome=error")
+            return
+        if stored:
+            log.warning("daemon.startup step=tell_unclean_stops notices=%d", stored)
 
     def run(self, *, install_signals: bool = True) -> int:
         if install_signals:  # before the start-up sweep, so an early SIGTERM is a clean stop too

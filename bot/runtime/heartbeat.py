@@ -41,7 +41,7 @@ def identity(role: str, started_at: datetime) -> Identity:
 
 def stale_after(config: Config) -> timedelta:
     """A beat older than this means the daemon is dead or stuck (three missed ticks, at least 2 min)."""
-    return max(3 * config.scheduler.tick, timedelta(minutes=2))
+    return config.scheduler.stale_after
 
 
 def write_beat(app: App, who: Identity, jobs: dict[str, Any], *, role: str | None = None) -> None:
@@ -65,15 +65,17 @@ def liveness(app: App) -> list[Liveness]:
 
 def status_report(app: App) -> dict[str, Any]:
     """Everything `memeloop status` shows, as plain data (JSON-ready)."""
+    from bot.config.timefmt import iso
     from feedback.repository import candidates as cand_repo
     from feedback.repository import generations as gen_repo
 
+    tz = app.config.scheduler.timezone  # times of no one account: the scheduler's zone
     beats = liveness(app)
     fresh = [b for b in beats if not b.stale]
     with app.tx() as session:
         counts = cand_repo.count_by_status(session)
         gens = gen_repo.recent_generations(session, limit=5)
-        recent = [{"id": g.id, "generator": g.generator, "status": g.status, "started_at": g.started_at.isoformat(),
+        recent = [{"id": g.id, "generator": g.generator, "status": g.status, "started_at": iso(g.started_at, tz),
                    "model_version": g.model_version, "error": (g.error or "")[:200] or None} for g in gens]
     leaders = [b for b in fresh if b.beat.role == LEADER]
     # the periodic jobs live with the leader; its beat has their next run times
@@ -82,12 +84,31 @@ def status_report(app: App) -> dict[str, Any]:
     return {
         "alive": bool(fresh),
         "leader": leaders[0].beat.process if leaders else None,
-        "now": app.clock().isoformat(),
+        "now": iso(app.clock(), tz, precise=True),
         "stale_after_s": int(stale_after(app.config).total_seconds()),
-        "daemons": [{"process": b.beat.process, "role": b.beat.role, "pid": b.beat.pid, "started_at": b.beat.started_at.isoformat(),
-                     "beat_at": b.beat.beat_at.isoformat(), "age_s": int(b.age.total_seconds()), "stale": b.stale}
+        "daemons": [{"process": b.beat.process, "role": b.beat.role, "pid": b.beat.pid, "started_at": iso(b.beat.started_at, tz),
+                     "beat_at": iso(b.beat.beat_at, tz, precise=True), "age_s": int(b.age.total_seconds()), "stale": b.stale}
                     for b in beats],
-        "jobs": [{"id": job_id, **info} for job_id, info in sorted(jobs.items())],
+        "jobs": [{"id": job_id, **info, "next_run": _shown(info.get("next_run"), tz),
+                  "last_run": _shown(info.get("last_run"), tz)} for job_id, info in sorted(jobs.items())],
         "candidates": counts,
         "generations": recent,
+        **_notices(app),
     }
+
+
+def _notices(app: App) -> dict[str, Any]:
+    """The webhook outbox by state (only when webhooks are configured)."""
+    if not app.config.notifications.webhooks:
+        return {}
+    from feedback.repository import notifications
+
+    with app.tx() as session:
+        return {"notifications": notifications.count_by_state(session)}
+
+
+def _shown(stored: Any, tz: str) -> str | None:
+    """A job's stored next/last run (ISO, UTC) in the one time format, in the scheduler's zone."""
+    from bot.config.timefmt import iso
+
+    return iso(datetime.fromisoformat(stored), tz) if isinstance(stored, str) and stored else None

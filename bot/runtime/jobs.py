@@ -274,3 +274,11 @@ def job_prune(deps: Deps) -> int | None:
 
 def job_auto_approve(deps: Deps) -> int | None:
     return run_job(deps, "auto_approve", lambda: auto_approve(deps) if deps.config.publishing.auto_approve else 0)
+
+
+def job_notify(deps: Deps) -> object | None:
+    """Tell the webhooks what needs a person (bot/service/notify.py); deliveries wait at most
+    notifications.timeout each and a failed one is retried later, never here."""
+    from bot.service import notify
+
+    return run_job(deps, "notify", lambda: notify.run(deps))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.config.timefmt import iso, zone_of
 from bot.errors import UsageError
 from bot.publishers.errors import PublishError, RateLimited
 from bot.publishers.history import HistoryItem, HistoryPage
@@ -90,7 +91,8 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
     blocked = _ledger_block(deps, account_id, getattr(publisher, "history_endpoint", None), now)
     if blocked is not None:
         return ImportResult(name, 0, 0, 0, 0, False, blocked,
-                            f"the rate limit of {publisher.platform} is used up; run again after {blocked:%Y-%m-%d %H:%M} UTC")
+                            f"the rate limit of {publisher.platform} is used up; run again after "
+                            f"{iso(blocked, zone_of(deps.config, name))}")
     read = added = already = own = 0
     while limit is None or read < limit:
         want = page_size if limit is None else min(page_size, limit - read)
@@ -102,8 +104,8 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
                 history_repo.save_progress(session, account_id, now=deps.clock(), cursor=cursor, since=since,
                                            newest_at=newest, resume_at=exc.retry_at, last_error=str(exc)[:500])
             return ImportResult(name, read, added, already, own, False, exc.retry_at,
-                                f"rate limited; {added} added so far; run again after {exc.retry_at:%Y-%m-%d %H:%M} "
-                                f"UTC to continue where this run stopped")
+                                f"rate limited; {added} added so far; run again after "
+                                f"{iso(exc.retry_at, zone_of(deps.config, name))} to continue where this run stopped")
         except PublishError as exc:
             with deps.tx() as session:
                 _store_rate_limits(session, account_id, publisher, deps.clock())

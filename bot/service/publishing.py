@@ -262,7 +262,7 @@ def _record_failure(deps: Deps, job: Job, owner: str, exc: PublishError,
         _store_rate_limits(session, deps, job.account_id, publisher, now)
         if isinstance(exc, AuthError | ChallengeRequired):
             until = exc.pause_until if isinstance(exc, ChallengeRequired) else None
-            account_repo.pause(session, job.account_id, until, error)
+            account_repo.pause(session, job.account_id, until, error, now)
             outcome, moved = Outcome.PAUSED, posts_repo.mark_retry(
                 session, job.post_id, owner=owner, at=now, error_class=exc.error_class, error=error, now=now,
                 refund_attempt=True)

@@ -9,8 +9,9 @@ refused with the post's new state: a reject can never lose to an earlier approve
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BEST = "best"  # approve at=BEST: the account's learned best time (best_time)
+PAST_GRACE = timedelta(minutes=1)  # "now" computed by the caller a moment ago is not the past
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ReviewResult:
     scheduled_at: datetime | None = None
     image_path: str | None = None
     post_before: str | None = None
+    account: str | None = None  # the post's account (its time zone shows the post's times)
 
 
 def account_of(deps: Deps, candidate: Candidate, account: str | None) -> AccountConfig:
@@ -86,9 +89,10 @@ def _apply(session: Session, deps: Deps, cand: Candidate, post: Post | None, act
             raise Refused(f"cannot {action.value} candidate {cand.id}: its post {post.id} is {fresh.state} now")
         post = posts_repo.get_post(session, post.id)
     after = move.candidate_to.value if move.candidate_to is not None else before
+    name = account.name if account is not None else deps.account_name(post.account_id) if post else None
     return ReviewResult(cand.id, action.value, before, after, post.id if post else None,
                         post.state if post else None, post.scheduled_at if post else None,
-                        post_before=post_before)
+                        post_before=post_before, account=name)
 
 
 def _move_post(session: Session, post: Post, effect: PostEffect, *, now: datetime, at: datetime | None,
@@ -156,12 +160,69 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
         when = best_time(session, deps, acc, now, salt=candidate_id) if at == BEST else at
         assert not isinstance(when, str)
         if within_rules and when is not None:
-            _keep_rules(session, deps, acc, when, now)
+            _keep_rules(session, deps, acc, when, now)  # the past too, in the account's words
+        else:
+            _not_past(deps, when, now, acc.name)
         result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
                         account=acc, reason=reason)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
              candidate_id, acc.name, result.scheduled_at, actor)
     return result
+
+
+def _not_past(deps: Deps, at: datetime | None, now: datetime, account: str | None) -> None:
+    """A time to post at that has passed is refused with the reason, never quietly moved to a slot
+    (the missed-slot sweep would do that): the caller meant a time, and it is gone."""
+    from bot.config.timefmt import iso, zone_of
+
+    if at is not None and at < now - PAST_GRACE:
+        tz = zone_of(deps.config, account)
+        raise UsageError(f"the time {iso(at, tz)} is in the past (now {iso(now, tz)}): a post cannot go out "
+                         "before now; give a later time, or none for the account's next free slot")
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One candidate of a bulk review: what happened to it, or why nothing did."""
+
+    candidate_id: int
+    ok: bool
+    message: str
+    result: ReviewResult | None = None
+
+
+BULK_MAX = 100  # candidates one bulk action may name
+
+
+def bulk(deps: Deps, action: Literal["approve", "reject"], items: Sequence[tuple[int, int | None]], *,
+         actor: str, reason: str | None = None) -> list[BulkOutcome]:
+    """Approve or reject several candidates, each through the same use case (approve / reject) in its own
+    transaction: one that moved meanwhile (``items``: id and the version the reviewer saw) or is refused
+    is reported and the others still go through."""
+    from bot.errors import service_errors
+
+    if not items:
+        raise UsageError("no candidates selected")
+    if len(items) > BULK_MAX:
+        raise UsageError(f"{len(items)} candidates selected; one bulk action takes at most {BULK_MAX}")
+    if action == "reject" and not (reason or "").strip():
+        raise UsageError("a reject needs a reason")
+    out = []
+    for candidate_id, version in items:
+        try:
+            if action == "approve":
+                result = approve(deps, candidate_id, actor=actor, expected_version=version)
+                message = f"approved: post {result.post_id}"
+            else:
+                result = reject(deps, candidate_id, actor=actor, reason=str(reason), expected_version=version)
+                message = "rejected" + (f"; its post {result.post_id} was cancelled" if result.post_id else "")
+        except service_errors() as exc:
+            out.append(BulkOutcome(candidate_id, False, str(exc)))
+            continue
+        out.append(BulkOutcome(candidate_id, True, message, result))
+    log.info("event=bulk_review action=%s actor=%s done=%d refused=%d", action, actor, sum(o.ok for o in out),
+             sum(not o.ok for o in out))
+    return out
 
 
 def _publishable(deps: Deps, cand: Candidate, acc: AccountConfig) -> None:
@@ -246,8 +307,10 @@ def retry(deps: Deps, post_id: int, *, actor: str) -> ReviewResult:
 
 
 def reschedule(deps: Deps, post_id: int, *, actor: str, at: datetime, within_rules: bool = False) -> ReviewResult:
-    """Move a scheduled post to ``at``; ``within_rules``: refuse a time that breaks the account's
-    rules (past, outside its allowed hours, too close to its other posts) with the reason."""
+    """Move a scheduled post to ``at`` (never into the past); ``within_rules``: also refuse a time that
+    breaks the account's rules (outside its allowed hours, too close to its other posts) with the reason."""
+    if not within_rules:
+        _not_past(deps, at, deps.clock(), None)
     return _post_action(deps, post_id, Action.RESCHEDULE, actor=actor, at=at, reason=f"moved to {at.isoformat()}",
                         within_rules=within_rules)
 

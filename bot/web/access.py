@@ -29,6 +29,7 @@ ACCESS: dict[tuple[str, str], Role | None] = {
     ("POST", "/board/{id}/approve"): E,
     ("POST", "/board/{id}/reject"): E,
     ("POST", "/board/{id}/edit"): E,
+    ("POST", "/board/bulk"): E,
     # schedule, posts, accounts, dashboard
     ("GET", "/schedule"): V,
     ("GET", "/posts"): V,

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.config.timefmt import iso, zone_of
 from bot.service import web_queries
 from bot.core.kinds import content_kind
 from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
@@ -88,7 +89,7 @@ async def _post_action(request: Request, label: str, do) -> Response:
     post_id = int_value(request.path_params["id"], "post id")
     result = await do(web, post_id)
     message = f"{label}: post {post_id} is {result.post_state or 'gone'}" + (
-        f", at {views.when(result.scheduled_at)}" if result.scheduled_at and result.post_state == "scheduled" else "")
+        f", at {iso(result.scheduled_at, zone_of(web.app.config, result.account))}" if result.scheduled_at and result.post_state == "scheduled" else "")
     if wants_fragment(request):
         return render(request, "_message.html", message=message, level="ok")
     request.state.session.flash = message

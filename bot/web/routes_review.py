@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.config.timefmt import iso, zone_of
 from bot.service import web_queries
+from bot.service.review import BULK_MAX
 from bot.web.server import (
     MAX_REASON,
     MAX_TEXT,
@@ -21,6 +23,7 @@ from bot.web.server import (
     guarded,
     int_value,
     render,
+    same_site_path,
     service_errors,
     status_of,
     wants_fragment,
@@ -41,7 +44,7 @@ def parse_when(raw: str, *, now: datetime, what: str = "time") -> datetime | Non
                            "Nothing was changed") from None
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     if at < now:
-        raise Problem(400, f"{what} {at:%Y-%m-%d %H:%M} UTC is in the past. Nothing was changed")
+        raise Problem(400, f"{what} {iso(at)} is in the past (now {iso(now)}). Nothing was changed")
     return at
 
 
@@ -136,7 +139,8 @@ async def approve(request: Request) -> Response:
         account = form_value(request, "account", limit=64) or None
         result = await web.call(web.app.approve, candidate_id, actor=actor(request), at=at, account=account,
                                 expected_version=version)
-        return f"approved: post {result.post_id} is scheduled for {result.scheduled_at:%Y-%m-%d %H:%M} UTC"
+        when = iso(result.scheduled_at, zone_of(web.app.config, result.account))
+        return f"approved: post {result.post_id} is scheduled for {when}"
 
     return await _act(request, do)
 
@@ -163,8 +167,57 @@ async def edit(request: Request) -> Response:
     return await _act(request, do)
 
 
+def _selected(request: Request) -> list[tuple[int, int | None]]:
+    """The cards ticked on the board: "id:version" each (the version the reviewer saw)."""
+    out: dict[int, int | None] = {}
+    for raw in request.state.form.getlist("ids"):
+        cid, _, version = str(raw).partition(":")
+        out[int_value(cid, "candidate id", lo=1, hi=2**63 - 1)] = int_value(version, "version", lo=1)
+    if not out:
+        raise Problem(400, "no candidates selected: tick the cards to approve or reject first. Nothing was changed")
+    if len(out) > BULK_MAX:
+        raise Problem(400, f"{len(out)} candidates selected; one bulk action takes at most {BULK_MAX}. "
+                           "Nothing was changed")
+    return list(out.items())
+
+
+@guarded
+async def bulk(request: Request) -> Response:
+    """Several cards at once: the first POST shows what will happen and asks once; the confirmed POST
+    runs each through the same approve / reject use case and reports every candidate's outcome."""
+    web: Web = request.app.state.web
+    raw = form_value(request, "action", limit=10)
+    if raw not in ("approve", "reject"):
+        raise Problem(400, f"unknown bulk action {raw[:20]!r} (approve or reject). Nothing was changed")
+    action: Literal["approve", "reject"] = "approve" if raw == "approve" else "reject"
+    items = _selected(request)
+    reason = form_value(request, "reason", limit=MAX_REASON, label="reason") or (
+        "rejected in the web admin" if action == "reject" else "")
+    if form_value(request, "confirm", limit=10) != "yes":
+        cards: list[dict[str, object]] = []
+        for cid, version in items:
+            try:
+                found = await web.call(web.app.card, cid)
+                cards.append({"id": cid, "seen_version": version, "account": found.account, "status": found.status,
+                              "version": found.version, "text": found.text})
+            except service_errors() as exc:
+                cards.append({"id": cid, "seen_version": version, "problem": status_of(exc)[1]})
+        return render(request, "bulk.html", action=action, cards=cards, reason=reason, outcomes=None,
+                      back=back_to(request))
+    outcomes = await web.call(web.app.bulk_review, action, items, actor=actor(request), reason=reason or None)
+    rows = []
+    for o in outcomes:
+        at = o.result.scheduled_at if o.result is not None and o.result.post_state == "scheduled" else None
+        when = f" at {iso(at, zone_of(web.app.config, o.result.account if o.result else None))}" if at else ""
+        rows.append({"id": o.candidate_id, "ok": o.ok, "message": o.message + when})
+    done = sum(o.ok for o in outcomes)
+    return render(request, "bulk.html", 200 if done else 409, action=action, cards=None, outcomes=rows, done=done,
+                  back=same_site_path(form_value(request, "back", limit=500), "/board"))
+
+
 ROUTES = [
     Route("/board", board),
+    Route("/board/bulk", bulk, methods=["POST"]),
     Route("/board/card/{id}", card),
     Route("/media/candidate/{id}", image),
     Route("/board/{id}/approve", approve, methods=["POST"]),

@@ -89,4 +89,38 @@ def serve(app: App, *, host: str, port: int, say: Callable[[str], None]) -> None
     server = WebServer(app, host=host, port=port)
     for line in server.banner(terminal=sys.stdout.isatty(), token_file=token_file(app)):
         say(line)
-    server.run()
+    watcher = NoticeWatcher(app)
+    if app.config.notifications.webhooks:
+        say("notifications: this process also watches the daemon's heartbeat and tells the webhooks if it stops")
+        watcher.start()
+    try:
+        server.run()
+    finally:
+        watcher.stop()
+
+
+class NoticeWatcher:
+    """The web admin on its own (`memeloop web`) is a process beside the daemon: every tick it tells the
+    webhooks when the daemon's heartbeat went stale, and delivers what is due (bot/service/notify.py)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.every = app.config.scheduler.tick.total_seconds()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="memeloop-notice-watch", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.app.notify_watch()
+            except Exception:  # the top of a unit of work: log it and watch on
+                log.exception("event=notice_watch outcome=error")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from bot.config.timefmt import iso, zone_of
 
 ERRORS_IN_WORDS = {
     "RateLimited": "the platform asked us to slow down; it is retried after the limit resets",
@@ -14,8 +19,10 @@ ERRORS_IN_WORDS = {
 }
 
 
-def when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+@pass_context
+def when(ctx: Context, value: datetime | None, account: str | None = None) -> str:
+    """``{{ t|when(account) }}``: the one time format (bot.config.timefmt), in the account's time zone."""
+    return iso(value, zone_of(ctx["request"].app.state.web.app.config, account))
 
 
 def num(value: float | None, digits: int = 3) -> str:

@@ -48,15 +48,17 @@ def list_accounts(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).order_by(Account.name)))
 
 
-def pause(session: Session, account_id: int, until: datetime | None, reason: str) -> None:
-    """Pause an account (None = until an admin resumes it). Far-future sentinel keeps queries simple."""
+def pause(session: Session, account_id: int, until: datetime | None, reason: str,
+          now: datetime | None = None) -> None:
+    """Pause an account (None = until an admin resumes it). Far-future sentinel keeps queries simple.
+    ``now``: when the pause began (each pause is told to the webhooks once)."""
     from datetime import UTC
 
     stop = until or datetime(9999, 1, 1, tzinfo=UTC)
     session.execute(update(Account).where(Account.id == account_id)
-                    .values(paused_until=stop, pause_reason=reason))
+                    .values(paused_until=stop, pause_reason=reason, paused_at=now))
 
 
 def resume(session: Session, account_id: int) -> None:
     session.execute(update(Account).where(Account.id == account_id)
-                    .values(paused_until=None, pause_reason=None))
+                    .values(paused_until=None, pause_reason=None, paused_at=None))

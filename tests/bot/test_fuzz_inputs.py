@@ -198,7 +198,7 @@ def populated(tmp_path_factory):
     for text in ("first", "second", "third \x1b[2J", "fourth"):
         code, _, err = run(["--config", str(config), "queue", "add", "--image", str(files / "ok.png"), "--text", text])
         assert code == 0, err
-    assert run(["--config", str(config), "approve", "1", "--at", "2026-01-01T00:00"])[0] == 0
+    assert run(["--config", str(config), "approve", "1", "--at", "2030-01-01T00:00"])[0] == 0
     assert run(["--config", str(config), "reject", "2", "--reason", "no"])[0] == 0
     return {"config": str(config), "db": folder / "memeloop.db", "files": files,
             "rows": _rows(folder / "memeloop.db")}

@@ -1,6 +1,8 @@
 """The posting CLI: queue add, approve, posts list, retry, accounts."""
 from __future__ import annotations
 
+import re
+
 import json
 
 import pytest
@@ -26,8 +28,8 @@ def test_add_approve_publish_list(cfg, run_cli, tmp_path):
     assert len(stored) == 1 and len(stored[0].stem) == 64
     (cand,) = _json(run_cli("--config", cfg, "queue", "list", "--json"))
     assert (cand["generator"], cand["text"]) == ("manual", "me on monday")
-    result = run_cli("--config", cfg, "approve", "1", "--at", "2020-01-01T00:00")
-    assert result.code == 0 and "candidate 1 -> post 1 at 2020-01-01 00:00 UTC" in result.out
+    result = run_cli("--config", cfg, "approve", "1", "--at", "now")
+    assert result.code == 0 and re.search(r"candidate 1 -> post 1 at \d{4}-\d\d-\d\dT\d\d:\d\d\+00:00$", result.out.strip())
     (post,) = _json(run_cli("--config", cfg, "posts", "list", "--json"))
     assert (post["state"], post["account"], post["text"]) == ("scheduled", "demo", "me on monday")
     from bot.app import build_app
@@ -50,7 +52,10 @@ def test_approve_all_and_usage_errors(cfg, run_cli, tmp_path):
     assert run_cli("--config", cfg, "approve", "1", "--all").code == 2
     bad_time = run_cli("--config", cfg, "approve", "1", "--at", "tomorrowish")
     assert bad_time.code == 2 and "ISO 8601" in bad_time.err
-    result = run_cli("--config", cfg, "approve", "--all")
+    unasked = run_cli("--config", cfg, "approve", "--all")  # not a terminal: refused, nothing approved
+    assert unasked.code == 2 and "would approve and schedule 2 pending candidates without asking" in unasked.err
+    assert "add --yes" in unasked.err
+    result = run_cli("--config", cfg, "approve", "--all", "--yes")
     assert result.code == 0 and result.out.count("-> post") == 2
     again = run_cli("--config", cfg, "approve", "1")
     assert again.code == 1 and again.err.strip().count("\n") == 0 and "already approved and scheduled" in again.err

@@ -103,10 +103,11 @@ def test_crash_before_send_goes_back_to_scheduled_and_out_once(app, clock):
 
 def test_sweep_moves_long_missed_slots_and_keeps_recent_ones(app, clock):
     ids = add_candidates(app, ["old", "recent"])
-    old = approve_and_schedule(app, ids[:1], actor="a", at=clock() - timedelta(hours=5))[0]
-    recent = approve_and_schedule(app, ids[1:], actor="a", at=clock() - timedelta(minutes=30))[0]
+    old = approve_and_schedule(app, ids[:1], actor="a", at=clock())[0]  # a past time is refused: wait instead
+    recent = approve_and_schedule(app, ids[1:], actor="a", at=clock() + timedelta(hours=4, minutes=30))[0]
+    clock.advance(hours=5)  # the service was down: one slot is 5 h late, the other 30 min
     assert publishing.sweep_missed(app.deps) == 1
-    assert _post(app, old.id).scheduled_at == datetime(2026, 1, 5, 13, 0, tzinfo=UTC)
+    assert _post(app, old.id).scheduled_at == datetime(2026, 1, 5, 19, 0, tzinfo=UTC)
     assert _post(app, recent.id).scheduled_at == clock() - timedelta(minutes=30)
 
 

@@ -194,7 +194,7 @@ def test_approve_in_place_schedules_it_and_records_the_user(site):
     cid = site.ids[0]
     done = site.post(f"/board/{cid}/approve", {"version": "1", "at": "2026-01-06T09:30"})
     assert done.status_code == 200 and done.text.startswith("<article")  # a fragment, not a page
-    assert "scheduled for 2026-01-06 09:30 UTC" in messages(done.text)[0]
+    assert "scheduled for 2026-01-06T09:30+00:00" in messages(done.text)[0]
     detail = site.candidate(cid)
     assert detail.status == "approved" and detail.history[-1].actor == "ann"
     schedule = site.client.get("/schedule?start=2026-01-05").text

@@ -168,11 +168,22 @@ def _seed_i27a(conn: Connection) -> None:
                           "created_at, expires_at) VALUES ('h3', 'x', 'album', 1, 'ann', :t, :t)"), {"t": NOW})
 
 
+def _seed_i27b(conn: Connection) -> None:
+    _seed_i27a(conn)  # i27b adds the webhook outbox (one row per webhook and event key) and accounts.paused_at
+    insert = text("INSERT INTO notifications (webhook, event, key, payload, state, attempts, next_attempt_at, "
+                  "created_at) VALUES ('ops', 'post_failed', 'post_failed:1', '{}', 'pending', 0, :t, :t)")
+    conn.execute(insert, {"t": NOW})
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(insert, {"t": NOW})
+    conn.execute(text("UPDATE accounts SET paused_at = :t WHERE id = 1"), {"t": NOW})
+    conn.execute(text("UPDATE accounts SET paused_at = NULL WHERE id = 1"))
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
                                                     "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a,
-                                                    "i24a": _seed_i24a, "i27a": _seed_i27a}
+                                                    "i24a": _seed_i24a, "i27a": _seed_i27a, "i27b": _seed_i27b}
 
 
 def test_schema_head_constant_matches_migrations():

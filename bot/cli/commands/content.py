@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli.types import IsoTime
+from bot.cli.types import PostTime
 
 photo_arg = click.argument("photos", nargs=-1, required=True,
                            type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -232,7 +232,7 @@ def thread_edit(state: CliState, candidate_id: int, position: int, text: str) ->
 
 @thread.command("approve")
 @click.argument("candidate_id", type=int)
-@click.option("--at", "at", type=IsoTime,
+@click.option("--at", "at", type=PostTime,
               help="Post at this time (ISO 8601 or 'now'); default: the account's next free slot.")
 @click.option("--account", help="Account to post to.")
 @config_option
@@ -243,6 +243,8 @@ def thread_approve(state: CliState, candidate_id: int, at: datetime | None, acco
     Example: memeloop thread approve 12 --at now
     """
     from bot.cli import actor
+    from bot.config.timefmt import iso, zone_of
 
     result = state.app().approve_thread(candidate_id, actor=actor(), at=at, account=account)
-    click.echo(f"approved thread {candidate_id}: post {result.post_id} scheduled at {result.scheduled_at}")
+    click.echo(f"approved thread {candidate_id}: post {result.post_id} scheduled at "
+               f"{iso(result.scheduled_at, zone_of(state.app().config, result.account))}")

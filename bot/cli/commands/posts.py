@@ -11,7 +11,7 @@ import click
 
 from bot.cli import CliState, actor, config_option, pass_state
 from bot.cli.output import emit, format_options
-from bot.cli.types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText
+from bot.cli.types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText, PostTime
 from feedback.states import POST_STATES
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,14 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
                                      "'now', or 'best': the hour the account's posts do best, learned, among its "
                                      "best_hours and min_spacing apart); default: the account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="With --all: do not ask for confirmation (needed when not "
+                                                     "run from a terminal).")
 @config_option
 @pass_state
 def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | Literal["best"] | None,
-            account: str | None) -> None:
+            account: str | None, yes: bool) -> None:
     """Approve candidates and schedule them for posting (--at best: when the account's audience
-    engages most, as learned from its own and imported posts).
+    engages most, as learned from its own and imported posts). --all asks first (--yes skips it).
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
     """
@@ -68,6 +70,9 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
         if not ids:
             click.echo("nothing pending to approve")
             return
+        _confirm_all(len(ids), account, yes)
+    from bot.config.timefmt import iso, zone_of
+
     failed = []
     who = actor()
     for candidate_id in ids:
@@ -76,9 +81,25 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
         except FeedbackError as exc:
             failed.append(str(exc))
             continue
-        click.echo(f"candidate {candidate_id} -> post {result.post_id} at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
+        click.echo(f"candidate {candidate_id} -> post {result.post_id} at "
+                   f"{iso(result.scheduled_at, zone_of(app.config, result.account))}")
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(ids)} not approved: " + "; ".join(failed))
+
+
+def _confirm_all(count: int, account: str | None, yes: bool) -> None:
+    """`approve --all` schedules every pending candidate for posting: ask on a terminal; elsewhere only
+    with --yes (a script that forgot it must not post the whole queue)."""
+    import sys
+
+    if yes:
+        return
+    what = f"{count} pending candidate{'s' if count != 1 else ''}" + (f" of {account}" if account else "")
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"--all would approve and schedule {what} without asking; standard input is not "
+                               "a terminal, so add --yes to confirm")
+    if not click.confirm(f"Approve and schedule {what} for posting?", default=False):
+        raise click.ClickException("nothing approved")
 
 
 @click.group("posts")
@@ -101,8 +122,12 @@ def posts_list(state: CliState, states: tuple[str, ...], account: str | None, li
 
     Example: memeloop posts list --state unconfirmed --state failed --csv
     """
-    rows = state.app().posts(states=states or None, account=account, limit=limit or None)
-    emit([r.__dict__ for r in rows], fmt, columns=POST_COLUMNS, title="posts", empty="no posts")
+    from bot.config.timefmt import zone_of
+
+    app = state.app()
+    rows = app.posts(states=states or None, account=account, limit=limit or None)
+    emit([r.__dict__ for r in rows], fmt, columns=POST_COLUMNS, title="posts", empty="no posts",
+         zone=lambda row: zone_of(app.config, row.get("account")))
 
 
 @click.command("retry")
@@ -149,7 +174,7 @@ def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> No
 
 @click.command("reschedule")
 @click.argument("post_id", type=DbId)
-@click.option("--at", "at", required=True, type=IsoTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
+@click.option("--at", "at", required=True, type=PostTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
 @config_option
 @pass_state
 def reschedule(state: CliState, post_id: int, at: datetime) -> None:
@@ -157,8 +182,11 @@ def reschedule(state: CliState, post_id: int, at: datetime) -> None:
 
     Example: memeloop reschedule 42 --at 2026-01-06T09:00
     """
-    result = state.app().reschedule(post_id, actor=actor(), at=at)
-    click.echo(f"post {post_id} scheduled at {result.scheduled_at:%Y-%m-%d %H:%M} UTC")
+    from bot.config.timefmt import iso, zone_of
+
+    app = state.app()
+    result = app.reschedule(post_id, actor=actor(), at=at)
+    click.echo(f"post {post_id} scheduled at {iso(result.scheduled_at, zone_of(app.config, result.account))}")
 
 
 @click.group("accounts")
@@ -178,7 +206,11 @@ def accounts_list(state: CliState, fmt: str) -> None:
 
     Example: memeloop accounts list
     """
-    emit(state.app().accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts")
+    from bot.config.timefmt import zone_of
+
+    app = state.app()
+    emit(app.accounts(), fmt, columns=ACCOUNT_COLUMNS, title="accounts", empty="no accounts",
+         zone=lambda row: zone_of(app.config, row.get("name")))
 
 
 def _login_command() -> None:

@@ -195,17 +195,21 @@ def _render_status(report: dict) -> None:
             console.print(f"  {d['process']} {d['role']} pid {d['pid']}, last beat {d['age_s']}s ago"
                           f"{' [red](stale)[/red]' if d['stale'] else ''}", soft_wrap=True)
     table = Table(title="jobs (as of the last heartbeat)")
-    for col in ("job", "next run (UTC)", "trigger"):
+    for col in ("job", "next run", "trigger"):
         table.add_column(col)
     for job in report["jobs"]:
-        table.add_row(job["id"], (job.get("next_run") or "-")[:19].replace("T", " "), job.get("trigger") or "")
+        table.add_row(job["id"], job.get("next_run") or "-", job.get("trigger") or "")
     if report["jobs"]:
         console.print(table)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report["candidates"].items())) or "none"
     console.print(f"candidates: {counts}")
+    if "notifications" in report:
+        n = report["notifications"]
+        failed = f", {n['failed']} given up (memeloop notify list --state failed)" if n.get("failed") else ""
+        console.print(f"notifications: {n.get('pending', 0)} waiting to be delivered, {n.get('sent', 0)} sent{failed}")
     for g in report["generations"]:
         err = f" [red]{escape(g['error'])}[/red]" if g["error"] else ""
-        console.print(f"generation {g['id']} {g['generator']} {g['status']} at {g['started_at'][:19]}{err}")
+        console.print(f"generation {g['id']} {g['generator']} {g['status']} at {g['started_at']}{err}")
 
 
 @click.command("demo")

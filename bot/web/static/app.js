@@ -72,6 +72,9 @@
     } else if (event.key === "e") {
       const text = current.querySelector('form[data-action="edit"] textarea');
       if (text) { text.focus(); event.preventDefault(); }
+    } else if (event.key === "x") {  // tick the card for a bulk approve / reject
+      const box = current.querySelector('input[name="ids"][form="bulk"]');
+      if (box) { box.checked = !box.checked; event.preventDefault(); }
     }
   });
 
