@@ -9,8 +9,9 @@ warm-up. Targets: board <= 150 ms per page, dashboard <= 300 ms.
 The dashboard is recomputed only when the data changed since the last view (new snapshots, posts,
 reviews, candidates or weights); the first view after a change is timed separately.
 
-Last line: `board_ms=<x> board_deep_ms=<x> board_filtered_ms=<x> schedule_ms=<x> dashboard_ms=<x>
-dashboard_recompute_ms=<x> ...`.
+Last line: `board_ms=<x> board_deep_ms=<x> board_filtered_ms=<x> schedule_ms=<x> schedule_month_ms=<x>
+post_ms=<x> dashboard_ms=<x> dashboard_recompute_ms=<x> ...` (schedule: a week's time grid; post: one
+published post's page with its readings over time).
 """
 from __future__ import annotations
 
@@ -130,7 +131,9 @@ def main() -> None:
         cases = {"floor": ("/accounts", "demo"),  # a page with one tiny query: guard + thread hop + render
                  "board": ("/board", "data-card"), "board_deep": (f"/board?page={last_page}", "data-card"),
                  "board_filtered": ("/board?template=t7&generator=meme", "data-card"),
-                 "schedule": ("/schedule?start=2025-12-25&days=8", "calendar"),
+                 "schedule": ("/schedule?start=2025-12-25", "data-calendar"),
+                 "schedule_month": ("/schedule?start=2025-12-25&view=month", "data-calendar"),
+                 "post": (f"/posts/{counts['posts'] // 2}", "svg class=\"chart metrics\""),
                  "dashboard": ("/dashboard", "<polyline")}
         results = {name: timed(client, url, args.runs, expect) for name, (url, expect) in cases.items()}
         cold = statistics.median(recompute(app, client) for _ in range(args.runs))

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         PostDetail,
         RankerEffect,
         ScheduledPost,
+        SlotChoice,
     )
     from bot.service.review import BulkOutcome, ReviewResult
     from bot.service.review_links import NewLink
@@ -142,11 +143,12 @@ class App:
     # -- review ----------------------------------------------------------------------------------------
     # expected_version: act only if the candidate is still the version the caller showed (else Conflict)
     def approve(self, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
-                account: str | None = None, expected_version: int | None = None) -> ReviewResult:
+                account: str | None = None, expected_version: int | None = None,
+                within_rules: bool = False) -> ReviewResult:
         from bot.service import review
 
         return review.approve(self.deps, candidate_id, actor=actor, at=at, account=account,
-                              expected_version=expected_version)
+                              expected_version=expected_version, within_rules=within_rules)
 
     def reject(self, candidate_id: int, *, actor: str, reason: str,
                expected_version: int | None = None) -> ReviewResult:
@@ -179,10 +181,10 @@ class App:
 
         return review.retry(self.deps, post_id, actor=actor)
 
-    def reschedule(self, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
+    def reschedule(self, post_id: int, *, actor: str, at: datetime, within_rules: bool = False) -> ReviewResult:
         from bot.service import review
 
-        return review.reschedule(self.deps, post_id, actor=actor, at=at)
+        return review.reschedule(self.deps, post_id, actor=actor, at=at, within_rules=within_rules)
 
     def add_candidate(self, image: Path, text: str, *, account: str | None, actor: str) -> int:
         from bot.service import review
@@ -361,6 +363,12 @@ class App:
 
         return reads.schedule(self.deps, start=start, end=end, account=account)
 
+    def slot_candidates(self, account: str, *, limit: int = 12) -> list[SlotChoice]:
+        """Approved candidates not yet on ``account``, then the first pending ones: what fills an empty slot."""
+        from bot.service import reads
+
+        return reads.slot_candidates(self.deps, account, limit=limit)
+
     def post_detail(self, post_id: int) -> PostDetail:
         from bot.service import reads
 
@@ -515,16 +523,19 @@ class App:
         return story.thread(self.deps, candidate_id)
 
     def continue_thread(self, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
-                        seed: int | None = None, writer: Any = None) -> tuple[ReviewResult, Thread]:
+                        seed: int | None = None, writer: Any = None,
+                        expected_version: int | None = None) -> tuple[ReviewResult, Thread]:
         from bot.service import story
 
         return story.continue_story(self.deps, candidate_id, actor=actor, parts=parts, steer=steer, seed=seed,
-                                    writer=writer)
+                                    writer=writer, expected_version=expected_version)
 
-    def edit_thread_part(self, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
+    def edit_thread_part(self, candidate_id: int, position: int, text: str, *, actor: str,
+                         expected_version: int | None = None) -> ReviewResult:
         from bot.service import story
 
-        return story.edit_part(self.deps, candidate_id, position, text, actor=actor)
+        return story.edit_part(self.deps, candidate_id, position, text, actor=actor,
+                               expected_version=expected_version)
 
     def approve_thread(self, candidate_id: int, *, actor: str, at: datetime | None = None,
                        account: str | None = None) -> ReviewResult:

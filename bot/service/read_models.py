@@ -167,6 +167,51 @@ class ScheduledPost:
     published_at: datetime | None
     remote_url: str | None
     last_error: str | None
+    has_image: bool = False
+    version: int = 1
+    generator: str = "meme"
+
+
+@dataclass(frozen=True)
+class PartOut:
+    """One part of a thread's post as it went out (post_parts)."""
+
+    position: int
+    state: str
+    remote_url: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One engagement snapshot of a post (None: unknown or hidden), with its weighted engagement."""
+
+    taken_at: datetime
+    age_s: int
+    likes: int | None
+    reposts: int | None
+    replies: int | None
+    quotes: int | None
+    impressions: int | None
+    bookmarks: int | None
+    comments: int | None
+    views: int | None
+    engagement: float | None
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """A candidate that may fill an empty calendar slot (approved and not yet on the account, or pending)."""
+
+    id: int
+    text: str
+    generator: str
+    template: str | None
+    status: str
+    has_image: bool
+    version: int
+    predicted_score: float | None
+    alt: str
 
 
 @dataclass(frozen=True)
@@ -187,6 +232,11 @@ class PostDetail:
     remote_url: str | None
     error_class: str | None
     last_error: str | None
+    generator: str = "meme"
+    version: int = 1
+    status: str = "approved"
+    parts_out: list[PartOut] = field(default_factory=list)
+    snapshots: list[Reading] = field(default_factory=list)
 
 
 # -- accounts, timing, what the ranker learned -----------------------------------------------------------

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         PostDetail,
         RankerEffect,
         ScheduledPost,
+        SlotChoice,
     )
     from bot.service.web_queries import BoardFilter
     from feedback.repository.candidates import QueueRow
@@ -174,6 +175,13 @@ def free_slots(deps: Deps, account: str, *, n: int = 4) -> list[datetime]:
     with deps.tx() as session:
         return web_queries.free_slots(session, deps.config.account(account), deps.account_ids[account],
                                       now=deps.clock(), n=n)
+
+
+def slot_candidates(deps: Deps, account: str, *, limit: int = 12) -> list[SlotChoice]:
+    from bot.service import web_queries
+
+    with deps.tx() as session:
+        return web_queries.slot_candidates(session, deps.account_ids[account], limit=limit)
 
 
 def schedule(deps: Deps, *, start: datetime, end: datetime, account: str | None = None) -> list[ScheduledPost]:

@@ -144,10 +144,12 @@ def best_time(session: Session, deps: Deps, account: AccountConfig, now: datetim
 
 
 def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,
-            account: str | None = None, expected_version: int | None = None, reason: str | None = None
-            ) -> ReviewResult:
+            account: str | None = None, expected_version: int | None = None, reason: str | None = None,
+            within_rules: bool = False) -> ReviewResult:
     """Approve and schedule at ``at``, at the account's best time (``"best"``) or at its next free slot.
-    ``reason``: the reviewer's comment, kept in the audit row."""
+    ``reason``: the reviewer's comment, kept in the audit row. ``within_rules``: a given ``at`` must keep
+    the account's rules (slots.target_problem), else it is refused with the reason (the web calendar
+    asks for this; the CLI's --at is the operator's word)."""
     now = deps.clock()
     with deps.tx() as session:
         cand = _seen(cand_repo.get_candidate(session, candidate_id, fresh=True), expected_version)
@@ -157,7 +159,10 @@ def approve(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal
         move = _decided(cand, post, Action.APPROVE)
         when = best_time(session, deps, acc, now, salt=candidate_id) if at == BEST else at
         assert not isinstance(when, str)
-        _not_past(deps, when, now, acc.name)
+        if within_rules and when is not None:
+            _keep_rules(session, deps, acc, when, now)  # the past too, in the account's words
+        else:
+            _not_past(deps, when, now, acc.name)
         result = _apply(session, deps, cand, post, Action.APPROVE, move, actor=actor, now=now, at=when,
                         account=acc, reason=reason)
     log.info("event=post_scheduled post=%s candidate=%s account=%s at=%s actor=%s", result.post_id,
@@ -301,13 +306,31 @@ def retry(deps: Deps, post_id: int, *, actor: str) -> ReviewResult:
     return _post_action(deps, post_id, Action.RETRY, actor=actor, reason="retry requested")
 
 
-def reschedule(deps: Deps, post_id: int, *, actor: str, at: datetime) -> ReviewResult:
-    _not_past(deps, at, deps.clock(), None)
-    return _post_action(deps, post_id, Action.RESCHEDULE, actor=actor, at=at, reason=f"moved to {at.isoformat()}")
+def reschedule(deps: Deps, post_id: int, *, actor: str, at: datetime, within_rules: bool = False) -> ReviewResult:
+    """Move a scheduled post to ``at`` (never into the past); ``within_rules``: also refuse a time that
+    breaks the account's rules (outside its allowed hours, too close to its other posts) with the reason."""
+    if not within_rules:
+        _not_past(deps, at, deps.clock(), None)
+    return _post_action(deps, post_id, Action.RESCHEDULE, actor=actor, at=at, reason=f"moved to {at.isoformat()}",
+                        within_rules=within_rules)
+
+
+def _keep_rules(session: Session, deps: Deps, account: AccountConfig, at: datetime, now: datetime, *,
+                moving: int | None = None) -> None:
+    from bot.service.slots import target_problem
+
+    near = posts_repo.scheduled_near(session, deps.account_ids[account.name], at=at, within=account.min_spacing,
+                                     exclude=moving)
+    problem = target_problem(account, at, now=now, near=near)
+    if problem is not None:
+        from zoneinfo import ZoneInfo
+
+        local = at.astimezone(ZoneInfo(account.timezone))
+        raise UsageError(f"not at {local:%Y-%m-%d %H:%M} ({account.timezone}): {problem}. Nothing was changed")
 
 
 def _post_action(deps: Deps, post_id: int, action: Action, *, actor: str, reason: str | None = None,
-                 at: datetime | None = None) -> ReviewResult:
+                 at: datetime | None = None, within_rules: bool = False) -> ReviewResult:
     with deps.tx() as session:
         post = posts_repo.get_post(session, post_id)
         cand = cand_repo.get_candidate(session, post.candidate_id, fresh=True)
@@ -315,6 +338,8 @@ def _post_action(deps: Deps, post_id: int, action: Action, *, actor: str, reason
             move = decide(cand.status, post.state, action)
         except Refused as exc:
             raise Refused(f"post {post_id} is {post.state}: {exc}") from None
+        if within_rules and at is not None:
+            _keep_rules(session, deps, deps.config.account(post.account.name), at, deps.clock(), moving=post.id)
         result = _apply(session, deps, cand, post, action, move, actor=actor, now=deps.clock(), reason=reason, at=at)
     log.warning("event=post_%s post=%s candidate=%s actor=%s", action.value, post_id, result.candidate_id, actor)
     return result

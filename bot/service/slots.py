@@ -38,6 +38,42 @@ def next_slot(account: AccountConfig, after: datetime) -> datetime:
     raise ValueError(f"account {account.name!r} has no posting slots")  # config validation prevents this
 
 
+def hour_ranges(hours: Sequence[int]) -> str:
+    """[8, 9, 10, 14] -> "08-10, 14" (whole hours, as best_hours lists them)."""
+    spans: list[list[int]] = []
+    for h in sorted(set(hours)):
+        if spans and h == spans[-1][1] + 1:
+            spans[-1][1] = h
+        else:
+            spans.append([h, h])
+    return ", ".join(f"{a:02d}" if a == b else f"{a:02d}-{b:02d}" for a, b in spans)
+
+
+def target_problem(account: AccountConfig, at: datetime, *, now: datetime,
+                   near: Sequence[tuple[int, datetime]] = ()) -> str | None:
+    """Why ``at`` is no time for a post of ``account`` (None: it is fine): in the past, outside the
+    account's allowed hours (``best_hours``, local), or closer than ``min_spacing`` to one of its
+    other posts (``near``: (post id, time) of those within the spacing, nearest first)."""
+    tz = ZoneInfo(account.timezone)
+    local = at.astimezone(tz)
+    if at < now:
+        return "that is in the past"
+    if local.hour not in account.best_hours:
+        return (f"{local:%H:%M} is outside {account.name}'s allowed hours ({hour_ranges(account.best_hours)} "
+                f"{account.timezone}; best_hours)")
+    for post_id, other in near:
+        if abs(other - at) < account.min_spacing:
+            gap = int(abs(other - at).total_seconds() // 60)
+            return (f"post {post_id} is at {other.astimezone(tz):%Y-%m-%d %H:%M}, {gap} min away; {account.name} keeps "
+                    f"{_duration(account.min_spacing)} between posts (min_spacing)")
+    return None
+
+
+def _duration(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "") if minutes >= 60 else f"{minutes} min"
+
+
 BEST_HORIZON = timedelta(days=2)  # how far ahead `approve --at best` looks
 
 

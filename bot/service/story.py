@@ -180,8 +180,10 @@ def thread(deps: Deps, candidate_id: int) -> Thread:
 
 
 def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1, steer: str | None = None,
-                   seed: int | None = None, writer: Any = None) -> tuple[ReviewResult, Thread]:
-    """``parts`` more parts after the story so far (steered by a sentence if given), as an edit."""
+                   seed: int | None = None, writer: Any = None,
+                   expected_version: int | None = None) -> tuple[ReviewResult, Thread]:
+    """``parts`` more parts after the story so far (steered by a sentence if given), as an edit
+    (``expected_version``: only if the thread is still the version the caller showed)."""
     from feedback.repository import threads
     from generator.story import (
         MAX_PARTS,
@@ -222,7 +224,8 @@ def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1,
     after = [p.text for p in written]
     if tags and not hashtags_of(after[-1]):
         after[-1] = f"{after[-1]} {' '.join(tags)}"
-    result = review.edit(deps, candidate_id, actor=actor, text=join_parts([*before, *after]), reason=why)
+    result = review.edit(deps, candidate_id, actor=actor, text=join_parts([*before, *after]), reason=why,
+                         expected_version=expected_version)
     with deps.tx() as session:
         threads.set_lineage(session, candidate_id, len(current.parts),
                             [(item["text"], {**item, "continue_seed": seed}) for item in _lineage(written)],
@@ -230,8 +233,10 @@ def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1,
     return result, thread(deps, candidate_id)
 
 
-def edit_part(deps: Deps, candidate_id: int, position: int, text: str, *, actor: str) -> ReviewResult:
-    """Replace part ``position`` (1-based) of the thread; the other parts stay as they are."""
+def edit_part(deps: Deps, candidate_id: int, position: int, text: str, *, actor: str,
+              expected_version: int | None = None) -> ReviewResult:
+    """Replace part ``position`` (1-based) of the thread; the other parts stay as they are
+    (``expected_version``: only if the thread is still the version the caller showed)."""
     from generator.story import join_parts
 
     current = thread(deps, candidate_id)
@@ -241,7 +246,8 @@ def edit_part(deps: Deps, candidate_id: int, position: int, text: str, *, actor:
         raise UsageError("the part's text is empty")
     parts = list(current.parts)
     parts[position - 1] = text
-    return review.edit(deps, candidate_id, actor=actor, text=join_parts(parts), reason=f"edited part {position}")
+    return review.edit(deps, candidate_id, actor=actor, text=join_parts(parts), reason=f"edited part {position}",
+                       expected_version=expected_version)
 
 
 def approve_thread(deps: Deps, candidate_id: int, *, actor: str, at: datetime | Literal["best"] | None = None,

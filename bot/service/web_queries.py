@@ -9,11 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
-from bot.service.read_models import BoardPage, Card, CardSibling, PostDetail, RankerEffect, ScheduledPost
+from bot.service.read_models import (
+    BoardPage,
+    Card,
+    CardSibling,
+    PartOut,
+    PostDetail,
+    RankerEffect,
+    Reading,
+    ScheduledPost,
+    SlotChoice,
+)
 from feedback import NotFound
 from feedback.models import (
     Account,
@@ -30,6 +40,7 @@ from feedback.repository import candidates as cand_repo
 from feedback.repository import history as history_repo
 from feedback.repository import posts as posts_repo
 from feedback.repository import stats as stats_repo
+from feedback.repository import threads as threads_repo
 
 BOARD_PAGE = 24
 DASHBOARD_DIMENSIONS = ("template", "generator", "tone", "hour")
@@ -148,6 +159,22 @@ def free_slots(session: Session, account: AccountConfig, account_id: int, *, now
     return out
 
 
+def slot_candidates(session: Session, account_id: int, *, limit: int = 12) -> list[SlotChoice]:
+    """What may fill an empty slot of the account: approved candidates with no live post on it (newest
+    first), then the first pending ones in review order (approving one there schedules it)."""
+    live = select(Post.id).where(Post.candidate_id == Candidate.id, Post.account_id == account_id,
+                                 Post.state != "cancelled").exists()
+    mine = or_(Candidate.account_id == account_id, Candidate.account_id.is_(None))
+    base = (select(Candidate, Template.slug).outerjoin(Template, Candidate.template_id == Template.id)
+            .where(mine).limit(limit))
+    approved = session.execute(base.where(Candidate.status == "approved", ~live).order_by(Candidate.id.desc()))
+    pending = session.execute(base.where(Candidate.status == "pending").order_by(*cand_repo._review_order()))
+
+    return [SlotChoice(id=c.id, text=c.text, generator=c.generator, template=slug, status=c.status,
+                       has_image=bool(c.image_path), version=c.version, predicted_score=c.predicted_score,
+                       alt=alt_of(c, slug)) for rows in (approved, pending) for c, slug in rows]
+
+
 def image_path(session: Session, candidate_id: int) -> str | None:
     return cand_repo.get_candidate(session, candidate_id).image_path
 
@@ -155,7 +182,8 @@ def image_path(session: Session, candidate_id: int) -> str | None:
 def schedule(session: Session, *, start: datetime, end: datetime, account: str | None = None
              ) -> list[ScheduledPost]:
     """Posts scheduled (or published) in [start, end), oldest first, for the calendar."""
-    query = (select(Post, Account.name, Account.platform, Candidate.text)
+    query = (select(Post, Account.name, Account.platform, Candidate.text, Candidate.image_path, Candidate.version,
+                    Candidate.generator)
              .join(Account, Post.account_id == Account.id).join(Candidate, Post.candidate_id == Candidate.id)
              .where(Post.scheduled_at >= start, Post.scheduled_at < end)
              .order_by(Post.scheduled_at, Post.id))
@@ -163,8 +191,9 @@ def schedule(session: Session, *, start: datetime, end: datetime, account: str |
         query = query.where(Account.name == account)
     return [ScheduledPost(id=p.id, state=p.state, account=name, platform=platform, candidate_id=p.candidate_id,
                           text=text, scheduled_at=p.scheduled_at, published_at=p.published_at,
-                          remote_url=p.remote_url, last_error=p.last_error)
-            for p, name, platform, text in session.execute(query)]
+                          remote_url=p.remote_url, last_error=p.last_error, has_image=bool(image),
+                          version=version, generator=generator)
+            for p, name, platform, text, image, version, generator in session.execute(query)]
 
 
 def post_detail(session: Session, post_id: int) -> PostDetail:
@@ -175,7 +204,26 @@ def post_detail(session: Session, post_id: int) -> PostDetail:
                       alt=alt_of(c, c.template.name if c.template else None),
                       image_path=c.image_path, scheduled_at=p.scheduled_at, published_at=p.published_at,
                       attempts=p.attempts, remote_url=p.remote_url, error_class=p.error_class,
-                      last_error=p.last_error)
+                      last_error=p.last_error, generator=c.generator, version=c.version, status=c.status,
+                      parts_out=[PartOut(position=r.position, state=r.state, remote_url=r.remote_url,
+                                         published_at=r.published_at) for r in threads_repo.parts_of(session, p.id)],
+                      snapshots=post_snapshots(session, p.id))
+
+
+def post_snapshots(session: Session, post_id: int, *, limit: int = 200) -> list[Reading]:
+    """The post's engagement readings over time (metric_snapshots, oldest first; the newest ``limit``),
+    each with its engagement as the ranker weighs it (engagement_weights; None: nothing weighed known)."""
+    from feedback.polling import COUNT_FIELDS, Counts, engagement_score
+
+    weights = {name: w for name, w in session.execute(select(EngagementWeight.name, EngagementWeight.weight))}
+    rows = list(session.scalars(select(MetricSnapshot).where(MetricSnapshot.post_id == post_id)
+                                .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc()).limit(limit)))
+    out = []
+    for s in reversed(rows):
+        counts = {name: getattr(s, name) for name in COUNT_FIELDS}
+        out.append(Reading(taken_at=s.taken_at, age_s=s.age_s, **counts,
+                           engagement=engagement_score(Counts(**counts), weights) if weights else None))
+    return out
 
 
 def dashboard(session: Session, *, account: str | None = None, top: int = 5) -> dict[str, list[dict[str, Any]]]:

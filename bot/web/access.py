@@ -37,7 +37,10 @@ ACCESS: dict[tuple[str, str], Role | None] = {
     ("GET", "/posts/{id}/instagram.jpg"): V,
     ("POST", "/posts/{id}/cancel"): E,
     ("POST", "/posts/{id}/retry"): E,
-    ("POST", "/posts/{id}/reschedule"): E,
+    ("POST", "/posts/{id}/reschedule"): E,  # also the calendar's drop
+    ("GET", "/schedule/slot"): E,
+    ("POST", "/schedule/slot"): E,
+    ("GET", "/media/candidate/{id}/thumb"): V,
     ("GET", "/accounts"): V,
     ("POST", "/accounts/{name}/resume"): A,
     ("GET", "/dashboard"): V,
@@ -52,6 +55,10 @@ ACCESS: dict[tuple[str, str], Role | None] = {
     ("GET", "/templates/{slug}/image"): V,
     ("GET", "/templates/{slug}/preview.png"): V,
     ("POST", "/templates/{slug}/remove"): E,
+    # a story thread's page: viewers see its parts, editors change them
+    ("GET", "/threads/{id}"): V,
+    ("POST", "/threads/{id}/parts/{n}"): E,
+    ("POST", "/threads/{id}/continue"): E,
     # review links: editors make and revoke them; their holders need no account
     ("GET", "/links"): E,
     ("POST", "/links"): E,

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from datetime import date
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -183,3 +183,42 @@ def heatmap(rows: Sequence[HourCell], *, title: str) -> Markup:
                          f'font-size="11">{r.posts:.0f}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def metrics_chart(rows: Sequence[Any], *, title: str, key: str = "engagement") -> Markup:
+    """One post's readings over its age (hours since publishing): ``key`` per snapshot, with a
+    gridline and label at zero, the middle and the top, the age at both ends and every point's value
+    on hover. Readings without the value are left out."""
+    known = [(r.age_s / 3600, float(getattr(r, key))) for r in rows if getattr(r, key) is not None]
+    w, h, left, bottom = 480, 200, 44, 30
+    head = (f'<svg class="chart metrics" role="img" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title>{escape(title)}</title>')
+    if not known:
+        return Markup(head + f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle">no readings yet</text></svg>')
+    x_hi = max(x for x, _ in known) or 1.0
+    y_hi = max(max(v for _, v in known), 1.0)
+    y_lo = min(0.0, *(v for _, v in known))
+
+    def px(x: float, v: float) -> tuple[float, float]:
+        return (left + (w - left - 12) * x / x_hi, 10 + (h - bottom - 10) * (1 - (v - y_lo) / ((y_hi - y_lo) or 1)))
+
+    grid = []
+    for v in sorted({y_lo, (y_lo + y_hi) / 2, y_hi}):
+        _, y = px(0, v)
+        grid.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{w - 12}" y2="{y:.1f}" stroke="#ddd"/>'
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_metric_tick(v)}</text>')
+    grid.append(f'<text x="{left}" y="{h - 8}">{_age(0)}</text>'
+                f'<text x="{w - 12}" y="{h - 8}" text-anchor="end">{_age(x_hi)} after publishing</text>')
+    points = [px(x, v) for x, v in known]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{_age(a)}: {_num(v)}</title></circle>'
+                   for (x, y), (a, v) in zip(points, known))
+    return Markup(f'{head}{"".join(grid)}<polyline class="series" fill="none" points="{line}"/>{dots}</svg>')
+
+
+def _metric_tick(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 10 or v == int(v) else f"{v:.1f}"
+
+
+def _age(hours: float) -> str:
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.1f} d"

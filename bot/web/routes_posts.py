@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from starlette.routing import Route
 
 from bot.config.timefmt import iso, zone_of
 from bot.service import web_queries
-from bot.service.read_models import HourCell, RankerEffect, ScheduledPost, as_row
+from bot.core.kinds import content_kind
+from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
 from bot.web import charts, views
 from bot.web.routes_review import parse_when
 from bot.web.server import (
@@ -34,47 +34,33 @@ DATASETS = ("time", *web_queries.DASHBOARD_DIMENSIONS, "top", "bottom", "approva
             "hours")
 
 
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
-
-
-def _day(raw: str | None, default: date) -> date:
-    if not raw:
-        return default
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise Problem(400, f"start {raw[:40]!r} is not a date (YYYY-MM-DD)") from None
-    if not FIRST_DAY <= day <= LAST_DAY:  # the page adds and subtracts up to 62 days: no overflow at the ends
-        raise Problem(400, f"start {raw[:40]!r} is out of range ({FIRST_DAY}..{LAST_DAY})")
-    return day
-
-
-@guarded
-async def schedule(request: Request) -> Response:
-    web: Web = request.app.state.web
-    q = request.query_params
-    today = web.app.clock().astimezone(UTC).date()
-    start = _day(q.get("start"), today - timedelta(days=1))
-    days = int_value(q.get("days"), "days", default=8, lo=1, hi=62)
-    begin = datetime.combine(start, time(), tzinfo=UTC)
-    posts = await web.call(web.app.schedule, start=begin, end=begin + timedelta(days=days),
-                           account=q.get("account") or None)
-    by_day: dict[date, list[ScheduledPost]] = {start + timedelta(days=i): [] for i in range(days)}
-    for p in posts:
-        by_day.setdefault(p.scheduled_at.astimezone(UTC).date(), []).append(p)
-    return render(request, "schedule.html", by_day=by_day, start=start, days=days, account=q.get("account") or "",
-                  accounts=web.app.config.accounts, prev=start - timedelta(days=days),
-                  next=start + timedelta(days=days))
-
-
 @guarded
 async def post_page(request: Request) -> Response:
     web: Web = request.app.state.web
     post = await web.call(web.app.post_detail,
                           int_value(request.path_params["id"], "post id"))
+    thread = None
+    if content_kind(post.generator).thread:
+        from bot.web.routes_threads import thread_context
+        from generator.story import split_parts
+
+        thread = thread_context(split_parts(post.text), cid=post.candidate_id, platform=post.platform,
+                                alt=post.alt, hashtag_cap=post.hashtag_cap, status=post.status,
+                                version=post.version, post_state=post.state)
+    rows = post.snapshots
+    key = "engagement" if any(r.engagement is not None for r in rows) else "likes"
+    chart = charts.metrics_chart(rows, title=f"post {post.id}: {key} over time", key=key) if rows else None
     return render(request, "post.html", p=post, x=views.x_preview(post.text, post.template, post.alt),
-                  fedi=views.fediverse_preview(post.text),
-                  hashtags=views.hashtags(post.text), message=_flash(request))
+                  fedi=views.fediverse_preview(post.text), thread=thread,
+                  chart=chart, chart_key=key, counts=_shown_counts(rows),
+                  hashtags=views.hashtags(post.text), message=flash(request))
+
+
+def _shown_counts(rows: list[Reading]) -> list[str]:
+    """The counters this post's platform reported at least once (the table shows only those)."""
+    from feedback.polling import COUNT_FIELDS
+
+    return [name for name in COUNT_FIELDS if any(getattr(r, name) is not None for r in rows)]
 
 
 @guarded
@@ -124,11 +110,22 @@ async def retry(request: Request) -> Response:
 
 @guarded
 async def reschedule(request: Request) -> Response:
+    """Move a scheduled post (the post page's form, or a drop on the calendar): a time in UTC, or with
+    ``tz`` one of the accounts' time zones (the calendar's); it must keep the account's rules."""
     web: Web = request.app.state.web
-    at = parse_when(form_value(request, "at", limit=40, required=True, label="new time"), now=web.app.clock(),
-                    what="new time")
+    raw = form_value(request, "at", limit=40, required=True, label="new time")
+    zone = form_value(request, "tz", limit=64)
+    if zone and zone not in {a.timezone for a in web.app.config.accounts} | {"UTC"}:
+        raise Problem(400, f"time zone {zone[:64]!r} is not one of the accounts' time zones. Nothing was changed")
+    from zoneinfo import ZoneInfo
+
+    from bot.web.routes_calendar import parse_local
+
+    at = parse_local(raw, ZoneInfo(zone), what="new time") if zone else parse_when(raw, now=web.app.clock(),
+                                                                                   what="new time")
+    assert at is not None  # the field is required
     return await _post_action(request, "rescheduled", lambda web, pid: web.call(
-        web.app.reschedule, pid, actor=actor(request), at=at))
+        web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True))
 
 
 @guarded
@@ -146,7 +143,7 @@ async def posts(request: Request) -> Response:
 async def accounts(request: Request) -> Response:
     web: Web = request.app.state.web
     return render(request, "accounts.html", rows=await web.call(web.app.accounts),
-                  message=_flash(request))
+                  message=flash(request))
 
 
 @guarded
@@ -161,7 +158,7 @@ async def resume(request: Request) -> Response:
     return RedirectResponse("/accounts", status_code=303)
 
 
-def _flash(request: Request) -> str:
+def flash(request: Request) -> str:
     """The outcome of the action that redirected here (kept in the session, shown once)."""
     session = request.state.session
     message, session.flash = session.flash, None
@@ -232,7 +229,6 @@ async def download(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/schedule", schedule),
     Route("/posts", posts),
     Route("/posts/{id}", post_page),
     Route("/posts/{id}/instagram.jpg", instagram_preview),

@@ -354,13 +354,23 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
                secure_cookies: bool = False, wall: Callable[[], datetime] | None = None) -> Starlette:
     """The ASGI app serving the web admin for ``app``. ``allowed_hosts``: the only Host names it
     answers (a loopback server refuses others: no DNS rebinding); ``secure_cookies`` beyond loopback."""
-    from bot.web import routes_create, routes_links, routes_posts, routes_review, routes_templates, routes_users
+    from bot.web import (
+        routes_calendar,
+        routes_create,
+        routes_links,
+        routes_posts,
+        routes_review,
+        routes_templates,
+        routes_threads,
+        routes_users,
+    )
 
     routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
               Route("/logout", logout, methods=["POST"]),
               Route("/logout/everywhere", logout_everywhere, methods=["POST"]), *routes_review.ROUTES,
-              *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES, *routes_links.ROUTES,
-              *routes_users.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+              *routes_calendar.ROUTES, *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES,
+              *routes_threads.ROUTES, *routes_links.ROUTES, *routes_users.ROUTES,
+              Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=access.stamp(routes), exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
                         BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,

@@ -59,3 +59,46 @@ def hashtags(text: str) -> int:
 
 
 FILTERS = {"when": when, "num": num, "plain_error": plain_error}
+
+
+
+def thread_preview(parts: list[str], *, platform: str, alt: str | None, hashtag_cap: int) -> dict[str, Any]:
+    """What each platform receives of a story thread, part by part. X, Mastodon and Bluesky get a reply
+    chain: each part numbered "(i/n)" and counted as that platform counts (X's weighted length,
+    Mastodon's characters, Bluesky's graphemes), the image and its alt text on the first part only;
+    X trims a part to 280 at a word boundary, Mastodon and Bluesky trim the first part and refuse a
+    later one that is too long. Instagram gets one caption holding every numbered part. ``text`` of a
+    part is what the account's platform receives (X's for the outbox). Whether a platform chains is its
+    publisher's ``threads`` capability; the texts are bot.core.kinds.platform_texts, as publishing sends them."""
+    from bot.core.kinds import Kind, content_kind, platform_texts
+    from bot.publishers.factory import platform_takes_threads
+    from generator.igcaption import IG_MAX_CAPTION, caption_length
+    from generator.platforms import BLUESKY_MAX_GRAPHEMES, MASTODON_MAX_CHARS, bluesky_length, mastodon_length
+    from generator.story import join_parts, thread_texts
+    from generator.xtext import X_MAX_WEIGHTED, normalise_for_x, x_weighted_length
+
+    story, text = content_kind(Kind.STORY), join_parts(parts)
+
+    counting = (("x", "X", X_MAX_WEIGHTED, x_weighted_length, "weighted"),
+                ("mastodon", "Mastodon", MASTODON_MAX_CHARS, mastodon_length, "characters"),
+                ("bluesky", "Bluesky", BLUESKY_MAX_GRAPHEMES, bluesky_length, "graphemes"))
+    numbered = thread_texts(parts, "instagram")  # numbered, nothing trimmed
+    sent = {name: platform_texts(story, text, name, threads=True) for name, *_ in counting}
+    shown = platform if platform in sent else "x"
+    rows = []
+    for i, raw in enumerate(numbered):
+        counts = []
+        for name, label, limit, measure, unit in sorted(counting, key=lambda c: c[0] != platform):
+            count = measure(sent[name][i])
+            before = measure(normalise_for_x(raw) if name == "x" else raw)
+            counts.append({"platform": name, "name": label, "count": count, "limit": limit, "unit": unit,
+                           "over": count > limit, "trimmed_from": before if before > count else None,
+                           "ours": name == platform})
+        rows.append({"n": i + 1, "of": len(parts), "text": sent[shown][i], "counts": counts,
+                     "media": alt if i == 0 else None})
+    caption = platform_texts(story, text, "instagram", threads=False)[0]
+    length = caption_length(caption)
+    return {"platform": platform, "chains": platform_takes_threads(platform), "parts": rows,
+            "instagram": {"caption": caption, "count": length, "limit": IG_MAX_CAPTION, "over": length > IG_MAX_CAPTION,
+                          "hashtags": hashtags(caption), "cap": hashtag_cap, "media": alt,
+                          "ours": platform == "instagram"}}

@@ -264,6 +264,19 @@ def scheduled_times(session: Session, account_id: int, *, after: datetime) -> li
                                                                 Post.scheduled_at >= after)))
 
 
+def scheduled_near(session: Session, account_id: int, *, at: datetime, within: timedelta,
+                   exclude: int | None = None) -> list[tuple[int, datetime]]:
+    """(id, time) of the account's posts still to go out (or going) less than ``within`` from ``at``,
+    nearest first; ``exclude``: the post being moved."""
+    query = select(Post.id, Post.scheduled_at).where(
+        Post.account_id == account_id, Post.state.in_(("scheduled", "publishing")),
+        Post.scheduled_at > at - within, Post.scheduled_at < at + within)
+    if exclude is not None:
+        query = query.where(Post.id != exclude)
+    rows = [(pid, t) for pid, t in session.execute(query)]
+    return sorted(rows, key=lambda r: abs(r[1] - at))
+
+
 def remote_ids_taken(session: Session, account_id: int) -> set[str]:
     return set(session.scalars(select(Post.remote_id).where(Post.account_id == account_id,
                                                             Post.remote_id.is_not(None))))

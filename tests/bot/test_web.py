@@ -172,15 +172,15 @@ def test_board_filters_and_pages(site):
 
 def test_caption_xss_is_escaped_everywhere(site):
     cid = site.ids[2]
-    for url in ("/board", f"/board/card/{cid}"):
+    for url in ("/board", f"/board/card/{cid}", "/schedule/slot?account=demo&at=2026-01-06T09:00"):
         text = site.client.get(url).text
         assert "<script>alert" not in text and "&lt;script&gt;alert" in text
         assert "<img src=x" not in text
     site.app.approve(cid, actor="ann")
     post_id = site.app.posts()[0].id
-    for url in ("/schedule?start=2026-01-01&days=31", f"/posts/{post_id}", "/posts"):
+    for url in ("/schedule?start=2026-01-05", "/schedule?start=2026-01-01&view=month", f"/posts/{post_id}", "/posts"):
         text = site.client.get(url).text
-        assert "<script>alert" not in text, url
+        assert "<script>alert" not in text and "&lt;script&gt;alert" in text, url
 
 
 def test_reason_xss_is_escaped(site):
@@ -198,7 +198,7 @@ def test_approve_in_place_schedules_it_and_records_the_user(site):
     assert "scheduled for 2026-01-06T09:30+00:00" in messages(done.text)[0]
     detail = site.candidate(cid)
     assert detail.status == "approved" and detail.history[-1].actor == "ann"
-    schedule = site.client.get("/schedule?start=2026-01-05&days=3").text
+    schedule = site.client.get("/schedule?start=2026-01-05").text
     assert f'data-post="{detail.posts[0].id}"' in schedule and "09:30" in schedule
 
 
@@ -357,7 +357,8 @@ def test_paused_account_shows_reason_and_resumes(site):
 
 def test_schedule_bad_input(site):
     assert site.client.get("/schedule?start=yesterday").status_code == 400
-    assert site.client.get("/schedule?days=500").status_code == 400
+    assert site.client.get("/schedule?view=year").status_code == 400
+    assert site.client.get("/schedule?account=nobody").status_code == 404
     assert site.client.get("/schedule").status_code == 200
 
 

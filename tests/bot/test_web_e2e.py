@@ -159,9 +159,9 @@ def test_review_schedule_and_dashboard_in_a_browser(server, page, tmp_path):
     assert app.candidate(ids[2]).text == "a brand new caption"
     assert {h.actor for h in app.candidate(ids[0]).history} == {"ann"}
 
-    post_id = app.candidate(ids[0]).posts[0].id
-    start = (app.clock() - timedelta(days=1)).date().isoformat()
-    page.goto(f"{base}/schedule?start={start}&days=14")
+    post = app.candidate(ids[0]).posts[0]
+    post_id = post.id
+    page.goto(f"{base}/schedule?start={post.scheduled_at.date().isoformat()}")  # its week
     page.locator(f'a[data-post="{post_id}"]').click()
     page.wait_for_url(f"{base}/posts/{post_id}")
     assert "weighted length" in page.inner_text("body")
