@@ -281,10 +281,15 @@ def pick(policy: str, feats: list[CandidateFeatures], mus: list[float], ranker: 
         scores = ranker.score(feats, rng)
         return max(range(len(feats)), key=lambda i: scores[i].sample)
     if policy == "beam_top1":
-        return max(range(len(feats)), key=lambda i: feats[i].beam_score)
+        return max(range(len(feats)), key=lambda i: _beam(feats[i]))
     if policy == "random":
         return int(rng.integers(len(feats)))
     return max(range(len(feats)), key=lambda i: mus[i])
+
+
+def _beam(f: CandidateFeatures) -> float:
+    """A candidate's beam score; one without (an imported post) never wins beam top-1."""
+    return float("-inf") if f.beam_score is None else f.beam_score
 
 
 def shares(got: dict[str, list[float]]) -> dict[str, float]:
