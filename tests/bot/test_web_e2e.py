@@ -3,15 +3,17 @@
 screenshots to docs/ (otherwise to the test's temporary directory, so a run leaves the tree clean)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.config import load_config
 from tests.bot.web_helpers import PASSWORD
 from tests.conftest import REPO
@@ -31,6 +33,23 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(app: App) -> Iterator[str]:
+    """``app``'s web admin on uvicorn in a thread, on a free loopback port; yields its base URL."""
+    from bot.web.serve import WebServer
+
+    web = WebServer(app, port=_free_port())
+    web.start()
+    deadline = time.monotonic() + 20
+    while not web.server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert web.server.started, "the web server did not start"
+    try:
+        yield f"http://127.0.0.1:{web.port}"
+    finally:
+        web.stop()
 
 
 def _memes(app, tmp: Path) -> list[int]:
@@ -77,19 +96,11 @@ def _memes(app, tmp: Path) -> list[int]:
 
 @pytest.fixture
 def server(write_config, tmp_path):
-    from bot.web.serve import WebServer
-
     app = build_app(load_config(write_config()))
     app.add_web_user("ann", PASSWORD)
     ids = _memes(app, tmp_path)
-    web = WebServer(app, port=_free_port())
-    web.start()
-    deadline = time.monotonic() + 20
-    while not web.server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.server.started, "the web server did not start"
-    yield f"http://127.0.0.1:{web.port}", app, ids
-    web.stop()
+    with serving(app) as base:
+        yield base, app, ids
     app.close()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from bot.app import build_app
 from bot.config import load_config
 from feedback.clock import utcnow
-from tests.bot.test_web_e2e import ARGS, CHROMIUM, _free_port, _wait_until
+from tests.bot.test_web_e2e import ARGS, CHROMIUM, _wait_until, serving
 from tests.bot.web_helpers import PASSWORD, seed
 from tests.conftest import REPO
 
@@ -23,20 +22,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow,
 
 @pytest.fixture
 def server(write_config, tmp_path):
-    from bot.web.serve import WebServer
-
     app = build_app(load_config(write_config()))
     app.add_web_user("ann", PASSWORD)
     app.add_web_user("vic", PASSWORD, role="viewer")
     ids = seed(app, tmp_path, texts=("first beam", "second beam", "the client's meme"))
-    web = WebServer(app, port=_free_port())
-    web.start()
-    deadline = time.monotonic() + 20
-    while not web.server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.server.started, "the web server did not start"
-    yield f"http://127.0.0.1:{web.port}", app, ids
-    web.stop()
+    with serving(app) as base:
+        yield base, app, ids
     app.close()
 
 
