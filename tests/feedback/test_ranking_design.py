@@ -80,6 +80,14 @@ def test_a_batched_update_equals_one_outcome_at_a_time():
     assert batched.names == single.names
     np.testing.assert_allclose(batched.state().precision, single.state().precision, atol=1e-9)
     np.testing.assert_allclose(batched.state().b, single.state().b, atol=1e-9)
+    short = [(st.short_precision, st.short_b, st.short_half_life) for st in (batched.state(), single.state())]
+    for precision, b, half_life in short:  # the short memory is part of the state
+        assert precision is not None and b is not None and half_life > 0
+    (p_batched, b_batched, _), (p_single, b_single, _) = short
+    assert p_batched is not None and p_single is not None and b_batched is not None and b_single is not None
+    np.testing.assert_allclose(p_batched, p_single, atol=1e-9)
+    np.testing.assert_allclose(b_batched, b_single, atol=1e-9)
+    assert batched.weights() == pytest.approx(single.weights(), abs=1e-9)
 
 
 def test_the_explained_effects_are_each_rows_largest_contributions():
