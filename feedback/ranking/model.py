@@ -8,7 +8,12 @@ Model: y = x.w + noise over the named sparse features of feedback.ranking.featur
 w ~ N(m0, diag(s0^2)), known noise variance. The posterior is kept as precision-form sufficient
 statistics (P, b = P m), so ``update`` is exact, incremental and cheap, and the state can be
 persisted and folded into later. Drift: the evidence decays by half every ``half_life`` outcomes
-(the prior does not), so old preferences fade and uncertainty grows back. A young post's reading
+(the prior does not), so old preferences fade and uncertainty grows back. A second, short memory
+(the same statistics forgetting by half every SHORT_HALF_LIFE outcomes) regresses the long memory's
+residuals: a candidate whose short-memory prediction moved further than noise explains takes it
+(``Ranker._switch``), so a preference that changed is followed within tens of outcomes while the
+rest keep the long memory's precision. Both are exact and incremental: a batch folded at once
+gives the same state as its outcomes one by one. A young post's reading
 can be folded in early with a low weight and later replaced (``Outcome.replaces``) by its mature
 reading: the retraction removes exactly what was added, decayed as it has been since.
 The prior mean puts weight on the beam score, so before any feedback the order is the beam order.
@@ -35,10 +40,13 @@ DECISION_TARGETS = {"approve": (0.5, 0.5), "reject": (-1.0, 0.5), "edit": (-0.25
 BEAM_PRIOR_WEIGHT = 1.0
 EXPLAIN_TOP = 4
 # Two memories (bench/ranking.py, drift with the other effects): the long one forgets by half every
-# ``half_life`` outcomes, the short one every SHORT_HALF_LIFE; a weight takes the short mean where
-# the two disagree by more than SWITCH_Z sd of their difference.
-SHORT_HALF_LIFE = 40.0
-SWITCH_Z = 2.0
+# ``half_life`` outcomes, the short one every SHORT_HALF_LIFE; a candidate takes the short memory's
+# prediction where it differs from the long one's by more than SWITCH_Z sd of what noise would give.
+SHORT_HALF_LIFE = 25.0
+SWITCH_Z = 1.0
+# That noise's variance, as a share of the short memory's evidence: a reading weighs g^age in the
+# short memory and its noise g^(2 age), the evidence of a memory that forgets twice as fast (half).
+NULL_SHARE = 0.5
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
 PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
@@ -228,10 +236,11 @@ class Ranker:
             grown[range(old, size), range(old, size)] = np.sqrt(p0)
             self._cache = (np.concatenate([mean, m0]), grown)
         if self._gap_cache is not None:  # ... and both memories hold it at its prior: no gap
-            gap_w, cov_gap = self._gap_cache
-            wide = np.zeros((size, size))
-            wide[:old, :old] = cov_gap
-            self._gap_cache = (np.concatenate([gap_w, np.zeros(size - old)]), wide)
+            gap_w, short_chol = self._gap_cache
+            grown = np.zeros((size, size))
+            grown[:old, :old] = short_chol
+            grown[range(old, size), range(old, size)] = np.sqrt(p0)
+            self._gap_cache = (np.concatenate([gap_w, np.zeros(size - old)]), grown)
         self._precision = precision
         self._b = np.concatenate([self._b, p0 * m0])
         self._p0, self._m0 = np.concatenate([self._p0, p0]), np.concatenate([self._m0, m0])
@@ -289,9 +298,13 @@ class Ranker:
                 self._short_b = decay * self._short_b + (1 - decay) * self._p0 * self._m0
             s = np.concatenate([np.array(weights) * g ** (n - 1 - np.arange(n)),
                                 [-a.weight * g ** (end - a.step) for _, a in retract]]) / self.noise_sd ** 2
-            cols, gram = batch.gram(s)
+            # readings faded below 1e-16 of a new one are what one at a time would have folded in and
+            # decayed to nothing: a rebuild from history leaves them out of the short memory
+            start = max(0, n - int(math.log(1e-16) / math.log(g)))
+            recent = batch.tail(start)
+            cols, gram = recent.gram(s[start:])
             self._short_precision[np.ix_(cols, cols)] += gram
-            self._short_b += batch.project(s * y)
+            self._short_b += recent.project(s[start:] * y[start:])
         self.step = end
         self.observations += n
         self._cache = self._gap_cache = None
@@ -305,13 +318,30 @@ class Ranker:
         return self._cache
 
     def _gap(self) -> tuple[np.ndarray, np.ndarray]:
-        """(Short-memory mean - long mean, covariance of that difference were nothing to change:
-        Sigma_short - Sigma_long, as for nested evidence)."""
+        """(What the short memory makes of the long memory's residuals, as weights: its posterior
+        mean were the long mean its prior mean; Cholesky factor of the short memory's precision)."""
         if self._gap_cache is None:
-            mean, chol = self._posterior()
+            mean, _ = self._posterior()
             short_chol, short_mean = _solve(self._short_precision, self._short_b)
-            self._gap_cache = (short_mean - mean, _inverse(short_chol) - _inverse(chol))
+            toward = tri_solve(short_chol.T, tri_solve(short_chol, self._p0 * (mean - self._m0), lower=True),
+                               lower=False)
+            self._gap_cache = (short_mean - mean + toward, short_chol)
         return self._gap_cache
+
+    def _switch(self, X: Rows) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of X: how far it takes the short memory's prediction (0..1), and the weights gap.
+
+        The gap is the short memory's regression of the long memory's residuals: were nothing to
+        change, x.gap would be noise of variance about NULL_SHARE x'S (P - P0) S x (S, P: the short
+        memory's posterior covariance and precision, P0 the prior precision). A row whose gap is
+        more than ``switch_z`` sd of that takes the short memory's prediction, fully from one sd
+        further."""
+        gap_w, short_chol = self._gap()
+        gap = X @ gap_w
+        dense = X.toarray().T
+        v = tri_solve(short_chol.T, tri_solve(short_chol, dense, lower=True), lower=False)  # S x
+        var = NULL_SHARE * ((dense * v).sum(axis=0) - (self._p0[:, None] * v ** 2).sum(axis=0))
+        return np.clip(np.abs(gap) / np.sqrt(np.maximum(var, 1e-12)) - self.switch_z, 0.0, 1.0), gap_w
 
     def weights(self) -> dict[str, float]:
         mean, _ = self._posterior()
@@ -354,12 +384,8 @@ class Ranker:
         samples = means
         alpha, gap_w = np.zeros(len(items)), np.zeros(len(mean_w))
         if self.short_half_life and self.observations and len(mean_w):
-            gap_w, cov_gap = self._gap()
-            gap = X @ gap_w
-            dense = X.toarray()
-            var = np.einsum("ij,ij->i", dense @ cov_gap, dense)
-            alpha = np.clip(np.abs(gap) / np.sqrt(np.maximum(var, 1e-9)) - self.switch_z, 0.0, 1.0)
-            means = means + alpha * gap
+            alpha, gap_w = self._switch(X)
+            means = means + alpha * (X @ gap_w)
             samples = means
         if self.observations and len(mean_w):
             draw = mean_w + self.explore * tri_solve(chol.T, rng.standard_normal(len(mean_w)), lower=False)
@@ -406,12 +432,6 @@ def _solve(precision: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
         return np.zeros((0, 0)), np.zeros(0)
     chol = np.linalg.cholesky(precision)
     return chol, tri_solve(chol.T, tri_solve(chol, b, lower=True), lower=False)
-
-
-def _inverse(chol: np.ndarray) -> np.ndarray:
-    """P^-1 from the Cholesky factor L of P (P^-1 = L^-T L^-1)."""
-    half = tri_solve(chol, np.eye(len(chol)), lower=True)
-    return half.T @ half
 
 
 def choose_beams(scores: Sequence[Score], k_forward: int) -> list[int]:
