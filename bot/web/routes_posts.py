@@ -16,16 +16,17 @@ from bot.service import web_queries
 from bot.core.kinds import content_kind
 from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
 from bot.web import charts, views
-from bot.web.routes_review import parse_when
 from bot.web.server import (
     MAX_REASON,
     Problem,
     Web,
+    account_zone,
     actor,
     form_value,
     guarded,
     int_value,
     render,
+    wall_time,
     wants_fragment,
 )
 from feedback.states import POST_STATES
@@ -110,20 +111,20 @@ async def retry(request: Request) -> Response:
 
 @guarded
 async def reschedule(request: Request) -> Response:
-    """Move a scheduled post (the post page's form, or a drop on the calendar): a time in UTC, or with
-    ``tz`` one of the accounts' time zones (the calendar's); it must keep the account's rules."""
+    """Move a scheduled post (the post page's form, or a drop on the calendar): a time in the post's
+    account's zone (the calendar names it in ``tz``, which must be one of the accounts' zones); it must
+    keep the account's rules. The form refuses a past time here; the calendar leaves that to the rules,
+    whose refusal names the slot."""
     web: Web = request.app.state.web
     raw = form_value(request, "at", limit=40, required=True, label="new time")
     zone = form_value(request, "tz", limit=64)
     if zone and zone not in {a.timezone for a in web.app.config.accounts} | {"UTC"}:
         raise Problem(400, f"time zone {zone[:64]!r} is not one of the accounts' time zones. Nothing was changed")
-    from zoneinfo import ZoneInfo
-
-    from bot.web.routes_calendar import parse_local
-
-    at = parse_local(raw, ZoneInfo(zone), what="new time") if zone else parse_when(raw, now=web.app.clock(),
-                                                                                   what="new time")
-    assert at is not None  # the field is required
+    if zone:
+        at = wall_time(raw, zone, what="new time")
+    else:
+        post = await web.call(web.app.post_detail, int_value(request.path_params["id"], "post id"))
+        at = wall_time(raw, account_zone(web, post.account), what="new time", now=web.app.clock())
     return await _post_action(request, "rescheduled", lambda web, pid: web.call(
         web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True))
 

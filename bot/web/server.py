@@ -151,6 +151,32 @@ def form_value(request: Request, key: str, *, limit: int, required: bool = False
     return value
 
 
+def wall_time(raw: str, tz: str, *, what: str = "time", now: datetime | None = None) -> datetime:
+    """A date-and-time field read in zone ``tz`` (bot.config.timefmt.from_wall: a time inside a
+    daylight-saving gap is refused, a repeated one is its first occurrence) as aware UTC; a bad one,
+    or with ``now`` one already past, is a 400."""
+    from bot.config.timefmt import WallTimeError, from_wall, iso
+
+    try:
+        at = from_wall(raw, tz)
+    except WallTimeError as exc:
+        raise Problem(400, f"{what}: {exc}. Nothing was changed") from None
+    if now is not None and at < now:
+        raise Problem(400, f"{what} {iso(at, tz)} is in the past (now {iso(now, tz)}). Nothing was changed")
+    return at
+
+
+def account_zone(web: Web, account: str | None) -> str:
+    """The zone a time typed for ``account`` is read in: the account's; no account with exactly one
+    configured (it is the one a post goes to): that one's; else the scheduler's."""
+    from bot.config.timefmt import zone_of
+
+    accounts = web.app.config.accounts
+    if account is None and len(accounts) == 1:
+        account = accounts[0].name
+    return zone_of(web.app.config, account)
+
+
 def int_value(raw: str | None, what: str, *, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int:
     if raw in (None, "") and default is not None:
         return default
