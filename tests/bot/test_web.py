@@ -183,6 +183,21 @@ def test_caption_xss_is_escaped_everywhere(site):
         assert "<script>alert" not in text and "&lt;script&gt;alert" in text, url
 
 
+def test_the_generator_filter_offers_every_kind_and_filters_by_it(site):
+    from bot.core.kinds import KINDS
+
+    with site.app.tx() as s:
+        story = rows.candidate(s, now=site.app.clock(), text="part one\n\npart two", generator="story",
+                               account_id=site.app.account_ids["demo"]).id
+    board = site.client.get("/board").text
+    menu = found(r'<select name="generator">(.*?)</select>', board, re.DOTALL)
+    assert re.findall(r"<option>(\w+)</option>", menu) == [k.kind.value for k in KINDS]
+    assert {"photo", "textmeme", "story"} <= set(re.findall(r"<option>(\w+)</option>", menu))
+    only = site.client.get("/board?generator=story").text
+    assert f'id="card-{story}"' in only and f'id="card-{site.ids[0]}"' not in only
+    assert '<option selected>story</option>' in only
+
+
 def test_reason_xss_is_escaped(site):
     cid = site.ids[3]
     done = site.post(f"/board/{cid}/reject", {"version": "1", "reason": XSS})
