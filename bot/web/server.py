@@ -384,6 +384,7 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
         routes_calendar,
         routes_create,
         routes_links,
+        routes_notify,
         routes_posts,
         routes_review,
         routes_templates,
@@ -396,6 +397,7 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
               Route("/logout/everywhere", logout_everywhere, methods=["POST"]), *routes_review.ROUTES,
               *routes_calendar.ROUTES, *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES,
               *routes_threads.ROUTES, *routes_links.ROUTES, *routes_users.ROUTES,
+              *routes_notify.ROUTES,
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     web = Starlette(routes=access.stamp(routes), exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
