@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.config.timefmt import iso, zone_of
+from bot.config.timefmt import iso, to_wall, zone_of
 from bot.service import web_queries
 from bot.core.kinds import content_kind
 from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
@@ -26,6 +26,7 @@ from bot.web.server import (
     guarded,
     int_value,
     render,
+    same_site_path,
     wall_time,
     wants_fragment,
 )
@@ -51,7 +52,10 @@ async def post_page(request: Request) -> Response:
     rows = post.snapshots
     key = "engagement" if any(r.engagement is not None for r in rows) else "likes"
     chart = charts.metrics_chart(rows, title=f"post {post.id}: {key} over time", key=key) if rows else None
+    back = _calendar_back(request.query_params.get("back"))
     return render(request, "post.html", p=post, x=views.x_preview(post.text, post.template, post.alt),
+                  move=request.query_params.get("move") == "1", back=back,
+                  at=to_wall(post.scheduled_at, account_zone(web, post.account)),
                   fedi=views.fediverse_preview(post.text), thread=thread,
                   chart=chart, chart_key=key, counts=_shown_counts(rows),
                   hashtags=views.hashtags(post.text), message=flash(request))
@@ -85,7 +89,13 @@ def _prepare_instagram(path: str, text: str, cap: int):
         return prepare("instagram", img.convert("RGB"), text, hashtag_cap=cap)
 
 
-async def _post_action(request: Request, label: str, do) -> Response:
+def _calendar_back(raw: str | None) -> str:
+    """Where a move started from the calendar returns: a calendar URL of this site, else nowhere."""
+    target = same_site_path((raw or "")[:500], "")
+    return target if target == "/schedule" or target.startswith("/schedule?") else ""
+
+
+async def _post_action(request: Request, label: str, do, *, back: str = "") -> Response:
     web: Web = request.app.state.web
     post_id = int_value(request.path_params["id"], "post id")
     result = await do(web, post_id)
@@ -94,7 +104,7 @@ async def _post_action(request: Request, label: str, do) -> Response:
     if wants_fragment(request):
         return render(request, "_message.html", message=message, level="ok")
     request.state.session.flash = message
-    return RedirectResponse(f"/posts/{post_id}", status_code=303)
+    return RedirectResponse(back or f"/posts/{post_id}", status_code=303)
 
 
 @guarded
@@ -126,7 +136,8 @@ async def reschedule(request: Request) -> Response:
         post = await web.call(web.app.post_detail, int_value(request.path_params["id"], "post id"))
         at = wall_time(raw, account_zone(web, post.account), what="new time", now=web.app.clock())
     return await _post_action(request, "rescheduled", lambda web, pid: web.call(
-        web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True))
+        web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True),
+        back=_calendar_back(form_value(request, "back", limit=500)))
 
 
 @guarded
