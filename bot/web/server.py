@@ -22,9 +22,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from bot.web import access
+from bot.web.assets import STATIC, HashedStatic, static_url
 from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions, WebSession, csrf_of
 from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow, Limits
 
@@ -70,6 +70,7 @@ def environment() -> Environment:
     from bot.web import views
 
     env.filters.update(views.FILTERS)
+    env.globals["static"] = static_url
     return env
 
 
@@ -398,7 +399,7 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
               *routes_calendar.ROUTES, *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES,
               *routes_threads.ROUTES, *routes_links.ROUTES, *routes_users.ROUTES,
               *routes_notify.ROUTES,
-              Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+              Mount("/static", HashedStatic(directory=STATIC), name="static")]
     web = Starlette(routes=access.stamp(routes), exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
                         BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,

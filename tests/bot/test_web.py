@@ -454,6 +454,31 @@ def test_error_pages_and_security_headers(site):
     assert site.client.get("/static/../server.py").status_code == 404
 
 
+def test_static_files_are_served_under_content_hashed_urls_for_a_year(site, tmp_path):
+    import hashlib
+
+    from bot.web.assets import STATIC, static_url
+
+    urls = set()
+    for path in ("/board", "/schedule", f"/posts/{_scheduled(site)}"):
+        page = site.client.get(path).text
+        assert not re.search(r'"/static/[^"?]+"', page), path  # every reference carries its hash
+        urls |= set(re.findall(r'(?:href|src)="(/static/[^"]+)"', page))
+    assert {u.split("?")[0] for u in urls} == {"/static/app.css", "/static/app.js", "/static/calendar.css",
+                                               "/static/calendar.js"}
+    for url in urls:
+        name, _, v = url.removeprefix("/static/").partition("?v=")
+        assert v == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+        got = site.client.get(url)
+        assert got.status_code == 200 and got.headers["cache-control"] == "public, max-age=31536000, immutable"
+    for stale in ("/static/app.css", "/static/app.css?v=0123456789ab"):  # no hash, or an old one: ask again
+        assert site.client.get(stale).headers["cache-control"] == "no-cache"
+    (tmp_path / "a.css").write_text("a { color: red }")
+    before = static_url("a.css", tmp_path)
+    (tmp_path / "a.css").write_text("a { color: blue }")
+    assert static_url("a.css", tmp_path) != before  # a changed file gets a new URL
+
+
 def test_no_secret_is_rendered(site):
     from feedback.repository import users
 
