@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.config.timefmt import iso, to_wall, zone_of
-from bot.service import web_queries
 from bot.core.kinds import content_kind
+from bot.service import web_queries
 from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
 from bot.web import charts, views
 from bot.web.server import (
