@@ -13,6 +13,7 @@ from bot.config.timefmt import WallTimeError, from_wall, to_wall
 from feedback.repository import posts as posts_repo
 from tests.bot.test_web_calendar import BERLIN
 from tests.bot.web_helpers import make_site
+from tests.feedback import feedback_rows as rows
 
 
 @pytest.fixture
@@ -84,3 +85,21 @@ def test_slot_form_refuses_a_time_in_the_gap(site):
                         fragment=False)
     assert refused.status_code == 400 and "does not exist in Europe/Berlin" in unescape(refused.text)
     assert site.candidate(site.ids[0]).status == "pending"
+
+
+def test_a_card_without_an_account_reads_the_time_in_the_chosen_accounts_zone(write_config, tmp_path, clock):
+    two = ('[storage]\nurl = "sqlite:///memeloop.db"\nmedia_dir = "media"\n\n'
+           '[[accounts]]\nname = "demo"\nplatform = "outbox"\ntimezone = "Europe/Berlin"\n\n'
+           '[[accounts]]\nname = "tokyo"\nplatform = "outbox"\ntimezone = "Asia/Tokyo"\n')
+    site = make_site(lambda: write_config(two), tmp_path, clock, ("mine",))
+    try:
+        with site.app.tx() as s:
+            loose = rows.candidate(s, now=clock(), text="for whichever account").id
+        card = site.client.get(f"/board/card/{loose}").text
+        assert "or at (the chosen account&#39;s time zone)" in card
+        assert '<option value="tokyo">tokyo (Asia/Tokyo)</option>' in card
+        done = site.post(f"/board/{loose}/approve", {"version": "1", "account": "tokyo", "at": "2026-01-06T09:30"})
+        assert done.status_code == 200 and "scheduled for 2026-01-06T09:30+09:00" in said(done.text)
+        assert site.candidate(loose).posts[0].scheduled_at == utc("2026-01-06T00:30+00:00")
+    finally:
+        site.app.close()
