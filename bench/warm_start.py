@@ -25,9 +25,13 @@ of tone, audience and their interaction; ``ceiling_notpl`` knows neither templat
 as imported before templates were recognised: 0.748 on all effects).
 
 Share = expected engagement of the picks over the first 50 posts / the oracle's; 5 seeds.
-Last line: `<scenario>_warm_share=<r> <scenario>_cold_share=<r> <scenario>_ceiling_share=<r> ...
-warm_share=<r> cold_share=<r> ceiling_share=<r> recognised=<r> false_assigned=<r>` (the unprefixed
-shares: all effects; recognised / false_assigned: the measured recognition rates the history used).
+``warm_notpl`` is the warm ranker fed the same history with no template recognised (the import as
+it was before pictures were read), beside it in the same run.
+
+Last line: `<scenario>_warm_share=<r> <scenario>_cold_share=<r> <scenario>_ceiling_share=<r>
+<scenario>_warm_notpl_share=<r> ... warm_share=<r> cold_share=<r> ceiling_share=<r>
+warm_notpl_share=<r> recognised=<r> false_assigned=<r>` (the unprefixed shares: all effects;
+recognised / false_assigned: the measured recognition rates the history used).
 """
 from __future__ import annotations
 
@@ -56,7 +60,9 @@ from feedback.ranking import CandidateFeatures, Outcome, Ranker, engagement_targ
 
 FIRST, IMPORTED = 50, 300
 TEMPLATE_SHARE = 0.8  # past posts made on a library template; the rest on other pictures
-POLICIES = ("warm", "cold", "ceiling", "ceiling_notpl", "beam_top1", "random", "oracle")
+# warm_notpl: the same ranker fed the same history with no template recognised (the import before
+# pictures were read); last, so the other policies keep their random streams
+POLICIES = ("warm", "cold", "ceiling", "ceiling_notpl", "beam_top1", "random", "oracle", "warm_notpl")
 MISS = -1  # a recognition outcome: no template assigned
 
 
@@ -67,6 +73,10 @@ class Recognition:
 
     of_template: tuple[tuple[int, ...], ...]
     of_other: tuple[int, ...]
+
+    def blind(self) -> Recognition:
+        """The same shape, recognising nothing."""
+        return Recognition(tuple((MISS,) for _ in self.of_template), (MISS,))
 
     def rates(self) -> dict[str, float]:
         said = [(i, j) for i, row in enumerate(self.of_template) for j in row]
@@ -171,8 +181,9 @@ def run(seed: int, effects: tuple[str, ...], recognition: Recognition, imported:
     noise_rngs = {p: np.random.default_rng([seed, 2, k]) for k, p in enumerate(POLICIES)}
     topics = sim.caption_topics(seed)
     delayed = "delay" in effects
-    learners = {"warm": sim.Learner(Ranker(topics=topics), delayed), "cold": sim.Learner(Ranker(topics=topics), delayed)}
+    learners = {p: sim.Learner(Ranker(topics=topics), delayed) for p in ("warm", "cold", "warm_notpl")}
     learners["warm"].ranker.update(history(seed, audience, imported, recognition))
+    learners["warm_notpl"].ranker.update(history(seed, audience, imported, recognition.blind()))
     posted: dict[str, list[CandidateFeatures]] = {p: [] for p in POLICIES}
     got: dict[str, list[float]] = {p: [] for p in POLICIES}
     for t in range(FIRST):
@@ -237,10 +248,13 @@ def main() -> None:
             values = [r[p] for r in runs]
             cells.append(f"{statistics.mean(values):.3f}+-{statistics.stdev(values) if len(values) > 1 else 0:.3f}")
         print(f"{name:>20} " + " ".join(f"{c:>13}" for c in cells), flush=True)
-        warm, cold, ceiling = (statistics.mean(r[p] for r in runs) for p in ("warm", "cold", "ceiling"))
-        pairs.append(f"{name}_warm_share={warm:.3f} {name}_cold_share={cold:.3f} {name}_ceiling_share={ceiling:.3f}")
+        warm, cold, ceiling, notpl = (statistics.mean(r[p] for r in runs)
+                                      for p in ("warm", "cold", "ceiling", "warm_notpl"))
+        pairs.append(f"{name}_warm_share={warm:.3f} {name}_cold_share={cold:.3f} {name}_ceiling_share={ceiling:.3f} "
+                     f"{name}_warm_notpl_share={notpl:.3f}")
         if name == "all_effects":
-            pairs.append(f"warm_share={warm:.3f} cold_share={cold:.3f} ceiling_share={ceiling:.3f}")
+            pairs.append(f"warm_share={warm:.3f} cold_share={cold:.3f} ceiling_share={ceiling:.3f} "
+                         f"warm_notpl_share={notpl:.3f}")
     print(" ".join(pairs) + f" recognised={rates['recognised']:.3f} false_assigned={rates['false_assigned']:.3f}")
 
 

@@ -115,9 +115,10 @@ def readings(session: Session, *, account_ids: Sequence[int] | None = None) -> l
 
 
 def summary(session: Session, *, account: str | None = None) -> list[dict[str, Any]]:
-    """Per account: imported posts, their time span, and where the import stands (the dashboard's
-    and `stats imported`'s rows)."""
+    """Per account: imported posts (and how many of them were recognised as made on a template), their
+    time span, and where the import stands (the dashboard's and `stats imported`'s rows)."""
     query = (select(Account.name.label("account"), Account.platform, func.count(ImportedPost.id).label("imported"),
+                    func.count(ImportedPost.template).label("on_template"),
                     func.min(ImportedPost.created_at).label("first"), func.max(ImportedPost.created_at).label("last"),
                     HistoryImport.cursor, HistoryImport.resume_at, HistoryImport.skipped_own,
                     HistoryImport.last_error, HistoryImport.updated_at)
@@ -134,6 +135,7 @@ def summary(session: Session, *, account: str | None = None) -> list[dict[str, A
     for r in session.execute(query).mappings():
         state = "never" if r["updated_at"] is None else ("unfinished" if r["cursor"] else "done")
         out.append({"account": r["account"], "platform": r["platform"], "imported": int(r["imported"] or 0),
+                    "on_template": int(r["on_template"] or 0),
                     "first": r["first"], "last": r["last"], "state": state, "resume_at": r["resume_at"],
                     "skipped_own": int(r["skipped_own"] or 0), "last_error": r["last_error"],
                     "updated_at": r["updated_at"]})

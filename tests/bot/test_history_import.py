@@ -233,6 +233,7 @@ def test_cli_import_history_and_stats_imported(tmp_path, clock, monkeypatch, cap
     assert main(["--config", "config.toml", "stats", "imported", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["account"] == "demo" and rows[0]["imported"] == 2 and rows[0]["state"] == "done"
+    assert rows[0]["on_template"] == 0  # text-only posts: no picture, no template
     assert main(["--config", "config.toml", "accounts", "import-history", "nobody"]) == 2
     err = capsys.readouterr().err
     assert "unknown account 'nobody'" in err and "Traceback" not in err
@@ -296,6 +297,7 @@ def test_outbox_pictures_get_their_template_recognised_and_a_photo_gets_none(tmp
     assert found["old-2"] == (None, None) and found["old-3"] == (None, None)  # no picture / unreadable: unknown
     with app.tx() as s:  # the ranker's template feature of that outcome is the recognised template
         readings = history_repo.readings(s)
+        assert history_repo.summary(s)[0]["on_template"] == 1  # the dashboard's and `stats imported`'s count
     outcomes = imported_outcomes(readings, Settings(weights={"likes": 1.0}, engagement_age=timedelta(hours=24),
                                                     baseline_posts=30))
     assert {o.features.template for o in outcomes} == {"cat", None}
@@ -340,19 +342,17 @@ def test_instagram_pictures_are_read_from_the_media_host_and_recognised(tmp_path
 
 def test_x_pictures_come_from_the_media_expansion_and_are_recognised(xapp):
     app, rsps = xapp
-    page = _tweets([1002, 1001], next_token=None)
-    page["data"][0]["attachments"] = {"media_keys": ["3_77"]}
-    page["data"][1]["attachments"] = {"media_keys": ["3_78"]}
-    page["includes"] = {"media": [{"media_key": "3_77", "type": "photo", "url": "https://pbs.twimg.com/media/a.jpg"},
-                                  {"media_key": "3_78", "type": "photo", "url": "https://pbs.twimg.com/media/b.jpg"}]}
+    page = fakes.load("x/users_tweets_page_media.json")  # a photo tweet (a cat meme) and a video (its cover)
+    photo, cover = (m.get("url") or m["preview_image_url"] for m in page["includes"]["media"])
     rsps.add(responses.GET, TIMELINE, json=page)
-    rsps.add(responses.GET, "https://pbs.twimg.com/media/a.jpg", body=_cat_meme(), content_type="image/jpeg")
-    rsps.add(responses.GET, "https://pbs.twimg.com/media/b.jpg", body=_photo(), content_type="image/jpeg")
+    rsps.add(responses.GET, photo, body=_cat_meme(), content_type="image/jpeg")
+    rsps.add(responses.GET, cover, body=_photo(), content_type="image/jpeg")
     assert import_history(app.deps, "xacct").templates == 1
     asked = _query([c for c in rsps.calls if c.request.url.startswith(TIMELINE)][0])
     assert asked["expansions"] == ["attachments.media_keys"] and "url" in asked["media.fields"][0].split(",")
     found = _templates(app)
-    assert found["1002"][0] == "cat" and found["1001"][0] is None and found["1001"][1] is not None
+    assert found["1850000000000000005"][0] == "cat"
+    assert found["1850000000000000004"][0] is None and found["1850000000000000004"][1] is not None
     # a second run reads no picture again: the posts are known
     rsps.add(responses.GET, TIMELINE, json=page)
     before = len([c for c in rsps.calls if "pbs.twimg.com" in c.request.url])
