@@ -21,7 +21,7 @@ the bytes it is handed.
 """
 from __future__ import annotations
 
-import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +29,8 @@ import numpy as np
 from PIL import Image
 
 from generator.types import Box, Template
+
+log = logging.getLogger(__name__)
 
 SIDE = 32
 DEFAULT_BANDS = (Box(0.02, 0.02, 0.96, 0.22), Box(0.02, 0.76, 0.96, 0.22))  # generator.annotate's default boxes
@@ -144,12 +146,18 @@ class ImageMatcher:
     @classmethod
     def from_templates(cls, templates: Sequence[Template], settings: ImageMatchSettings = ImageMatchSettings()
                        ) -> ImageMatcher:
-        """Thumbnails of each template's picture (read from its folder: the one file access here)."""
+        """Thumbnails of each template's picture (read from its folder: the one file access here). A
+        template whose picture cannot be read is left out, with a warning: it cannot be recognised."""
+        from generator import DataError
         from generator.imageio import open_image
 
         signatures = []
         for t in templates:
-            grey = _grey(open_image(t.image_path, animated="first_frame"))
+            try:
+                grey = _grey(open_image(t.image_path, animated="first_frame"))
+            except (DataError, OSError) as exc:  # unreadable, or the file is gone
+                log.warning("event=template_picture_unread slug=%s error=%s", t.slug, exc)
+                continue
             signatures.append(_Signature(t.slug, grey.width / grey.height, grey, tuple(t.boxes)))
         return cls(signatures, settings)
 

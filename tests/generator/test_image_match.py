@@ -73,3 +73,13 @@ def test_a_picture_that_is_no_template_gets_none_even_with_a_caption(matcher, na
 def test_bytes_that_are_no_picture_are_a_clear_error(matcher):
     with pytest.raises(UnreadableImage, match="post 7's picture"):
         matcher.match_bytes(b"<html>not found</html>", "post 7's picture")
+
+
+def test_a_template_whose_picture_cannot_be_read_is_left_out(library, tmp_path, caplog):
+    from dataclasses import replace
+
+    broken = replace(library["cat"], slug="broken", image_path=tmp_path / "missing.jpg")
+    matcher = ImageMatcher.from_templates([broken, library["rocket"]])
+    assert matcher.slugs == ("rocket",) and "broken" in caplog.text
+    found = matcher.match_bytes(jpeg(meme(library["rocket"], "liftoff at last"), width=300, quality=60))
+    assert found.slug == "rocket" and found.runner_up == 0.0
