@@ -168,12 +168,12 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
             theirs = [i for i in items if i.remote_id not in ours
                       and " ".join(i.text.split()).casefold() not in flying]
             own += len(items) - len(theirs)
-            fresh = history_repo.known_remote_ids(session, account_id, [i.remote_id for i in theirs])
+            stored = history_repo.known_remote_ids(session, account_id, [i.remote_id for i in theirs])
             new = history_repo.add(session, account_id, [
                 history_repo.NewImport(i.remote_id, i.created_at, i.text, i.url, i.media_count, _counts(i),
                                        *seen.get(i.remote_id, (None, None)))
                 for i in theirs], now=deps.clock())
-            recognised += sum(1 for i in theirs if i.remote_id not in fresh and seen.get(i.remote_id, (None,))[0])
+            recognised += sum(1 for i in theirs if i.remote_id not in stored and seen.get(i.remote_id, (None, None))[0])
             added += new
             already += len(theirs) - new
             newest = max([d for d in (newest, *(i.created_at for i in items)) if d is not None], default=None)
