@@ -45,6 +45,27 @@ def write_for(writer, n: int, *, topic: str, tone: str, audience: str, seed: int
     return neutral_captions(writer, n, tone=tone, audience=audience, seed=seed)
 
 
+def about_photo(writer, n: int, lines: Sequence[str], *, tone: str, audience: str, seed: int) -> list[str]:
+    """n captions of an unsure photo: each opens with one of ``lines`` (what is certain of the photo,
+    generator.photo_topics.certain_lines), then the writer's neutral sentences for the tone. Without
+    neutral sentences (a writer with one topic, or none fit) the line stands alone."""
+    if not lines:
+        raise GeneratorError("no line about the photo to write from")
+    general: list[str] = []
+    for want in range(n, 0, -1):  # a tone may have fewer neutral lines than captions asked for
+        try:
+            general = neutral_captions(writer, want, tone=tone, audience=audience, seed=seed)
+            break
+        except GeneratorError:
+            continue
+    start = int(np.random.default_rng(seed).integers(0, len(lines)))
+    out = []
+    for i in range(n):
+        line = lines[(start + i) % len(lines)]
+        out.append(f"{line} {general[i % len(general)]}" if general else line)
+    return out
+
+
 def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
     """n distinct captions made of sentences the writer writes under several topics."""
     topics = tuple(writer.topics)

@@ -12,6 +12,7 @@ import numpy as np
 from generator import BundleError, GeneratorError
 from generator.hashing import files_digest
 from generator.safety import find_unsafe
+from generator.stock_lines import without_stock_lines
 from generator.textgen.corpus_io import prompt
 from generator.textgen.postprocess import clean_caption
 
@@ -113,7 +114,9 @@ class Writer:
     def write(self, n: int, tone: str | None = None, audience: str | None = None, seed: int | None = None,
               topic: str | None = None, context: str = "") -> list[str]:
         """n captions; tone/topic None = chosen at random (seeded), audience None = "general"; unsafe
-        ones are resampled.
+        ones are resampled. Stock lines (generator.stock_lines: "Tag a friend who needs this.") are
+        left out of every caption; one with nothing else to say is resampled (a continuation of
+        ``context`` keeps them: generator.story drops them sentence by sentence).
         ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
@@ -132,6 +135,9 @@ class Writer:
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
                 caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
+                if not context:  # a story's continuation is chosen sentence by sentence (generator.story)
+                    # the corpus's calls to action and filler lines are the brand's to give, not the model's
+                    caption = without_stock_lines(caption)
                 if caption and not find_unsafe(caption) and len(captions) < n:
                     captions.append(caption)
             if len(captions) == n:
