@@ -392,7 +392,8 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
                              template_ids, banned=gates.banned)
-        _repeats(group, verdicts, drafts, repeats)
+        if not gates.kind.words_by_person:  # a person may put their own words on another image on purpose
+            _repeats(group, verdicts, drafts, repeats)
         per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
         _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
         for i, (status, _) in zip(group, verdicts):

@@ -15,7 +15,7 @@ Two more gates hold for every kind a model writes:
 - ``duplicate``: a draft that says what the account already says (a pending, approved, scheduled or
   published candidate of the dedupe window, or a draft this run already queued) by fewer than 2
   content words (generator.gates.repeats), whatever the image: ``Repeats``, run by the pipeline
-  just before an image's drafts are forwarded.
+  just before an image's drafts are forwarded. Words a person typed may repeat (their choice).
 """
 from __future__ import annotations
 

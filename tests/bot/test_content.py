@@ -105,7 +105,8 @@ def test_a_misread_photo_gets_the_owners_topic_or_a_neutral_caption_never_the_mi
     assert story.code == 2 and "read as bobsleigh" in story.err and "--topic" in story.err
     unsure = run_cli("--config", str(config), "caption", str(astronaut), "-n", "1", "--seed", "4")
     assert unsure.code == 0, unsure.err
-    assert "not sure what astronaut.jpg shows: say it with --about" in unsure.out
+    assert "not sure what astronaut.jpg shows: the captions say only what is certain" in unsure.out
+    assert "--about \"...\" gives a better caption" in unsure.out
 
 
 @pytest.mark.slow
