@@ -91,3 +91,10 @@ def test_the_demo_writer_leaves_stock_lines_out_of_its_captions():
     stock = [s for caption in written for s in sentences(caption) if is_stock_line(s)]
     assert stock == []
     assert all(sentences(c) for c in written)  # every caption still says something
+
+
+def test_a_photos_alt_text_names_each_class_once():
+    from generator.alttext import describe
+
+    assert describe("photo", "Rockets. #space", labels=("drilling rig", "missile", "missile")) == (
+        "A photo of drilling rig and missile.")
