@@ -82,8 +82,9 @@ class Gates:
 
     def promote(self, drafts: Sequence[Draft]) -> list[Draft]:
         """Drafts for the promotional audience carry one of the profile's own offers (rotating);
-        written captions carry the profile's own hashtags first."""
-        from generator.brand import promotional_line, with_hashtags, with_promotion
+        written captions carry the profile's own hashtags first, and its own call to action (the
+        only one a caption may carry: the writers leave theirs out, generator.stock_lines)."""
+        from generator.brand import promotional_line, with_call_to_action, with_hashtags, with_promotion
 
         out = []
         for i, d in enumerate(drafts):
@@ -93,6 +94,8 @@ class Gates:
                 offer = self.brand.offers[i % len(self.brand.offers)]
                 d = replace(d, text=with_promotion(d.text, self.brand, i),
                             params={**d.params, "offers_used": [offer], "promotion": promotional_line(self.brand, i)})
+            elif d.template is None and self.brand.call_to_action and not self.kind.words_by_person:
+                d = replace(d, text=with_call_to_action(d.text, self.brand))
             out.append(d)
         return out
 

@@ -269,6 +269,9 @@ def test_stock_calls_to_action_are_filtered_unless_the_brand_declares_them(tmp_p
     assert by_text[0].status == "filtered" and by_text[0].filter_gate == "stock_line"
     assert by_text[0].status_reason.startswith("stock_line: 'Now you know.' is a call to action or filler line")
     assert by_text[1].status == "pending" and by_text[2].status == "pending"  # the brand's own call to action
+    # which every written caption of the account carries, once, before its hashtags
+    assert by_text[1].text.count("Tag a friend who needs this.") == 1
+    assert by_text[2].text.startswith(GOOD[2] + " Tag a friend who needs this.")
     (tmp_path / "plain").mkdir()
     plain = _app(tmp_path / "plain")
     run_generation(plain.deps, GenerateRequest("demo", "post", count=1, seed=1),
