@@ -129,6 +129,7 @@ class Writer:
         topic = topic or str(rng.choice(self.topics))
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
+        spare: list[str] = []  # usable, but opening with a line an earlier caption opened with
         for attempt in range(MAX_ATTEMPTS):
             for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt,
                                     context):
@@ -138,12 +139,27 @@ class Writer:
                 if not context:  # a story's continuation is chosen sentence by sentence (generator.story)
                     # the corpus's calls to action and filler lines are the brand's to give, not the model's
                     caption = without_stock_lines(caption)
-                if caption and not find_unsafe(caption) and len(captions) < n:
+                if not caption or find_unsafe(caption) or len(captions) >= n:
+                    continue
+                if _opening(caption) in {_opening(c) for c in captions}:
+                    spare.append(caption)  # alternatives that open alike read as one caption twice
+                else:
                     captions.append(caption)
             if len(captions) == n:
                 return captions
+        captions += spare[:n - len(captions)]
+        if len(captions) == n:
+            return captions
         raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "
                              f"after {MAX_ATTEMPTS} attempts (tone={tone}, audience={audience})")
+
+
+def _opening(caption: str) -> str:
+    """A caption's first sentence, case-folded: what a reader tells alternatives apart by."""
+    import re
+
+    first = re.split(r"(?<=[.!?])\s|\n", caption.strip(), maxsplit=1)[0]
+    return " ".join(first.split()).casefold()
 
 
 def plain_prompt(tone: str, audience: str, topic: str) -> str:

@@ -91,6 +91,9 @@ def test_the_demo_writer_leaves_stock_lines_out_of_its_captions():
     stock = [s for caption in written for s in sentences(caption) if is_stock_line(s)]
     assert stock == []
     assert all(sentences(c) for c in written)  # every caption still says something
+    for start in range(0, 18, 6):  # one request's alternatives open with different lines
+        openings = [sentences(c)[0].casefold() for c in written[start:start + 6]]
+        assert len(set(openings)) == 6, openings
 
 
 def test_a_photos_alt_text_names_each_class_once():
