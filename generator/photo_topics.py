@@ -189,7 +189,8 @@ def common_ground(labels: Sequence[Label]) -> tuple[str, str | None] | None:
 
 
 _COLOUR_LINES = ("A study in {a} and {b}.", "{A}, {b} and a little {c}.", "Today's palette: {a}, {b}, {c}.",
-                 "Mostly {a}, with a touch of {b}.", "Shades of {a} on the feed today.")
+                 "Mostly {a}, with a touch of {b}.", "Shades of {a} on the feed today.", "All {a}, all day.",
+                 "Today's colour: {a}.", "A quiet frame of {a}.")
 _GROUND_LINES = ("Today's view: {g}.", "{G}, up close.", "A quiet moment with {g}.", "Say hello to {g}.",
                  "{G} on the feed today.")
 

@@ -51,13 +51,8 @@ def about_photo(writer, n: int, lines: Sequence[str], *, tone: str, audience: st
     neutral sentences (a writer with one topic, or none fit) the line stands alone."""
     if not lines:
         raise GeneratorError("no line about the photo to write from")
-    general: list[str] = []
-    for want in range(n, 0, -1):  # a tone may have fewer neutral lines than captions asked for
-        try:
-            general = neutral_captions(writer, want, tone=tone, audience=audience, seed=seed)
-            break
-        except GeneratorError:
-            continue
+    # a tone may have fewer neutral lines than captions asked for: as many as there are
+    general = _neutral(writer, n, tone=tone, audience=audience, seed=seed) if len(writer.topics) >= MIN_TOPICS else []
     start = int(np.random.default_rng(seed).integers(0, len(lines)))
     out = []
     for i in range(n):
@@ -71,20 +66,28 @@ def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> 
     topics = tuple(writer.topics)
     if len(topics) < MIN_TOPICS:  # nothing to tell topic lines from general ones by
         return list(writer.write(n, tone=tone, audience=audience, seed=seed, topic=topics[0]))
+    out = _neutral(writer, n, tone=tone, audience=audience, seed=seed)
+    if len(out) >= n:
+        return out[:n]
+    raise GeneratorError(f"caption model {getattr(writer, 'version', '?')} wrote {len(out)} captions that fit "
+                         f"any photo of {n} asked for; give the photo a topic (--topic or --about)")
+
+
+def _neutral(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
+    """Up to n distinct neutral captions (fewer when the writer has fewer for this tone)."""
     rng = np.random.default_rng(seed)
     samples: list[tuple[str, str]] = []  # (topic, caption)
     out: list[str] = []
     per_topic = min(SAMPLES_PER_TOPIC, max(2, n))
     for _ in range(ROUNDS):
-        for topic in topics:
+        for topic in writer.topics:
             written = writer.write(per_topic, tone=tone, audience=audience,
                                    seed=int(rng.integers(0, 2**62)), topic=topic)
             samples += [(topic, text) for text in written]
         out = _compose(samples, n)
         if len(out) >= n:
-            return out[:n]
-    raise GeneratorError(f"caption model {getattr(writer, 'version', '?')} wrote {len(out)} captions that fit "
-                         f"any photo of {n} asked for; give the photo a topic (--topic or --about)")
+            break
+    return out[:n]
 
 
 def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:

@@ -133,3 +133,12 @@ def test_an_unsure_photo_gets_captions_about_what_is_certain_never_bare_stock_li
             said = sentences(caption)
             assert any(colour in said[0].lower() for colour in ("white", "grey", "blue")), caption
             assert not any(is_stock_line(s) for s in said), caption
+
+
+def test_a_photo_of_one_colour_still_gets_lines_that_differ():
+    from generator.gates.siblings import difference
+    from generator.photo_topics import certain_lines
+
+    lines = certain_lines(None, ["orange"])
+    assert len(lines) >= 3 and all("orange" in line.lower() for line in lines)
+    assert all(difference(a, b) >= 2 for i, a in enumerate(lines) for b in lines[i + 1:])
