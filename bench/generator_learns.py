@@ -99,6 +99,9 @@ def run(seed: int) -> dict[str, float]:
     got: dict[str, list[float]] = {a: [] for a in arms}
     oracle: list[float] = []
     carrying: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}
+    best_own: dict[str, list[float]] = {a: [] for a in arms}  # the best expected engagement in the arm's own pool
+    picked: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}  # does the pick carry a liked / disliked word
+    distinct: dict[str, list[float]] = {a: [] for a in arms}  # distinct texts per pool
     adaptations = 0
 
     def expected(text: str, hour: int) -> float:
@@ -124,8 +127,12 @@ def run(seed: int) -> dict[str, float]:
                 words = [set(f.words) for f in cand]
                 carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
                                       sum(bool(w & disliked) for w in words) / len(words)))
+                best_own[arm].append(math.exp(max(mus)))
+                distinct[arm].append(len({c.text for _, c in caps}) / len(caps))
             scores = rankers[arm].score(cand, policy_rng[arm])
             i = max(range(len(cand)), key=lambda j: scores[j].sample)
+            if t >= POSTS - LAST:
+                picked[arm].append((float(bool(set(cand[i].words) & liked)), float(bool(set(cand[i].words) & disliked))))
             got[arm].append(math.exp(mus[i]))
             e = 20.0 * math.exp(mus[i] + qualities[i] + float(noise_rng[arm].normal(0, 0.35)))
             if finals[arm]:
@@ -133,11 +140,20 @@ def run(seed: int) -> dict[str, float]:
                 rankers[arm].update([Outcome(cand[i], target, None)])
             finals[arm].append(e)
     window = slice(POSTS - LAST, POSTS)
-    out = {"adaptations": float(adaptations), "biased_words": float(len(adapted.adaptation.bias) if adapted.adaptation else 0)}
+    bias = adapted.adaptation.bias if adapted.adaptation else {}
+    out = {"adaptations": float(adaptations), "biased_words": float(len(bias)),
+           "bias_up_liked": float(sum(b > 0 and w in liked for w, b in bias.items())),
+           "bias_up_other": float(sum(b > 0 and w not in liked for w, b in bias.items())),
+           "bias_down_disliked": float(sum(b < 0 and w in disliked for w, b in bias.items())),
+           "bias_down_other": float(sum(b < 0 and w not in disliked for w, b in bias.items()))}
     for arm in arms:
         out[f"liked_{arm}"] = statistics.mean(x for x, _ in carrying[arm])
         out[f"disliked_{arm}"] = statistics.mean(y for _, y in carrying[arm])
         out[f"oracle_{arm}"] = sum(got[arm][window]) / sum(oracle[window])
+        out[f"pool_best_{arm}"] = sum(best_own[arm]) / sum(oracle[window])
+        out[f"pick_liked_{arm}"] = statistics.mean(x for x, _ in picked[arm])
+        out[f"pick_disliked_{arm}"] = statistics.mean(y for _, y in picked[arm])
+        out[f"distinct_{arm}"] = statistics.mean(distinct[arm])
     return out
 
 

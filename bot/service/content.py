@@ -96,8 +96,8 @@ def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audi
     found = read_topics(topics, writer, images, topic=topic, about=about)
     seed = secrets.randbits(62) if seed is None else seed
 
-    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
-        return photo_drafts(writer, list(zip(photos, images, found)), req, prefix)
+    def make(req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+        return photo_drafts(writer, list(zip(photos, images, found)), req, prefix, config)
 
     models = Models(Kind.PHOTO, f"{topics.version}+{writer.version}"[:64], make,
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": n,
@@ -120,11 +120,15 @@ def read_topics(topics: Any, writer: Any, images: Sequence[Any], *, topic: str |
             for t in topics.topics(images, known=writer.topics)]
 
 
-def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
+def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str,
+                 config: Config | None = None) -> list[Draft]:
+    """Captions for each photo; with ``config`` the writer follows the current adaptation (bot/service/adapt.py)."""
     import numpy as np
 
+    from bot.service.adapt import follow_adaptation
     from generator.textgen.neutral import write_for
 
+    adaptation = follow_adaptation(writer, config) if config is not None else 0
     rng = np.random.default_rng(req.seed)
     per_photo = req.count // max(1, len(photos))
     drafts = []
@@ -142,7 +146,8 @@ def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: Gene
                 params={"photo": str(path), "topic": topic.topic, "labels": reading["labels"],
                         "topic_source": topic.source, "about": topic.about, "sure": topic.sure,
                         "reading": reading["reading"], "writer_seed": writer_seed, "caption_index": rank,
-                        "seed": req.seed, "photo_index": index, "by_text_only": True}))
+                        "seed": req.seed, "photo_index": index, "by_text_only": True,
+                        "adaptation": adaptation}))
     return drafts
 
 

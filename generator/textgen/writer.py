@@ -6,14 +6,20 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from generator import BundleError, GeneratorError
 from generator.hashing import files_digest
 from generator.safety import find_unsafe
+from generator.textgen.bias import OVERSAMPLE, reweigh
 from generator.textgen.corpus_io import prompt
 from generator.textgen.postprocess import clean_caption
+
+if TYPE_CHECKING:
+    from generator.meme.adapt import Adaptation
+    from generator.textgen.bias import TokenBias
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,23 @@ class Writer:
         self.max_new_tokens = min(max_new_tokens, self.n_positions - 24)
         self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
         self.temperature, self.top_p = temperature, top_p
+        self._adaptation: Adaptation | None = None
+        self._bias: TokenBias | None = None
+
+    @property
+    def adaptation(self) -> Adaptation | None:
+        return self._adaptation
+
+    def adapt(self, adaptation: Adaptation | None) -> None:
+        """Write with ``adaptation``'s word biases from now on (generator/textgen/bias.py; None: as
+        trained)."""
+        from generator.textgen.bias import TokenBias
+
+        self._adaptation = adaptation
+        encode = self._fast.encode if self._fast is not None else (
+            lambda text: self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        bias = TokenBias(adaptation.bias, encode) if adaptation is not None else None
+        self._bias = bias if bias else None
 
     def _load_reference(self, path: Path) -> None:
         """transformers' GPT2LMHeadModel and fast tokenizer (the reference the fast path is pinned to)."""
@@ -91,7 +114,8 @@ class Writer:
                 if room > 0:
                     ids += self._fast.encode(" " + " ".join(context.split()))[-room:]
             return self._fast.sample(ids, n, seed=seed, max_new_tokens=self.max_new_tokens,
-                                     temperature=self.temperature, top_p=self.top_p, eos=self.eos_id)
+                                     temperature=self.temperature, top_p=self.top_p, eos=self.eos_id,
+                                     bias=self._bias)
         torch = self._torch
         ids = self.tokenizer(text_prompt, return_tensors="pt")["input_ids"]
         if context.strip():
@@ -100,10 +124,17 @@ class Writer:
             if room > 0:
                 ids = torch.cat([ids, ctx[:, -room:]], dim=1)
         torch.manual_seed(seed)
+        extra: dict[str, Any] = {}
+        if self._bias is not None:
+            from transformers import LogitsProcessorList
+
+            from generator.textgen.bias import processor
+
+            extra["logits_processor"] = LogitsProcessorList([processor(self._bias)])
         with torch.no_grad():
             out = self.model.generate(ids, do_sample=True, temperature=self.temperature, top_p=self.top_p,
                                       top_k=0, max_new_tokens=self.max_new_tokens, num_return_sequences=n,
-                                      eos_token_id=self.eos_id, pad_token_id=self.eos_id)
+                                      eos_token_id=self.eos_id, pad_token_id=self.eos_id, **extra)
         return self.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
 
     def write_after(self, context: str, n: int, **options) -> list[str]:
@@ -126,14 +157,19 @@ class Writer:
         topic = topic or str(rng.choice(self.topics))
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
+        bias = self._adaptation.bias if self._adaptation is not None and self._adaptation.bias else None
         for attempt in range(MAX_ATTEMPTS):
-            for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt,
-                                    context):
+            want = max(n - len(captions), 1) * (1 + attempt)
+            usable = []
+            for raw in self._sample(text_prompt, want * (OVERSAMPLE if bias else 1), seed + attempt, context):
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
                 caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
-                if caption and not find_unsafe(caption) and len(captions) < n:
-                    captions.append(caption)
+                if caption and not find_unsafe(caption):
+                    usable.append(caption)
+            if bias:  # the adaptation's preference at the caption level (generator/textgen/bias.py)
+                usable = reweigh(usable, n - len(captions), bias, seed + attempt)
+            captions += usable[:n - len(captions)]
             if len(captions) == n:
                 return captions
         raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "
