@@ -48,18 +48,35 @@ class AdaptationView:
     more: tuple[tuple[str, float], ...]  # words written more often, strongest first
     less: tuple[tuple[str, float], ...]
     versions: tuple[int, ...]
+    # every stored adaptation, oldest first: version, created, observations, trigger, words (+/-)
+    history: tuple[dict[str, Any], ...] = ()
+
+
+def _history(store: AdaptationStore) -> tuple[dict[str, Any], ...]:
+    from generator import DataError
+
+    out = []
+    for version in store.versions():
+        try:
+            a = store.load(version)
+        except DataError as e:
+            out.append({"version": version, "error": str(e)})
+            continue
+        out.append({"version": version, "created": a.created, "observations": _observations(dict(a.source)),
+                    "trigger": str(a.source.get("trigger", "command")),
+                    "more": sum(b > 0 for b in a.bias.values()), "less": sum(b < 0 for b in a.bias.values())})
+    return tuple(out)
 
 
 def view(config: Config, adaptation: Adaptation | None = None, *, top: int = 10) -> AdaptationView:
     store = adaptation_store(config)
     current = adaptation if adaptation is not None else store.current()
     if current is None:
-        return AdaptationView(0, "", 0, (), (), tuple(store.versions()))
+        return AdaptationView(0, "", 0, (), (), tuple(store.versions()), _history(store))
     ordered = sorted(current.bias.items(), key=lambda wb: (-abs(wb[1]), wb[0]))
-    observations = current.source.get("observations", 0)
-    return AdaptationView(current.version, current.created, int(observations) if isinstance(observations, int) else 0,
+    return AdaptationView(current.version, current.created, _observations(dict(current.source)),
                           tuple((w, b) for w, b in ordered if b > 0)[:top],
-                          tuple((w, b) for w, b in ordered if b < 0)[:top], tuple(store.versions()))
+                          tuple((w, b) for w, b in ordered if b < 0)[:top], tuple(store.versions()), _history(store))
 
 
 def adapt_meme(deps: Deps, *, strength: float = 1.0, min_outcomes: int = MIN_OUTCOMES,

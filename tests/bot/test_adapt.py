@@ -55,6 +55,8 @@ def test_adapt_meme_writes_more_of_the_winners_keeps_versions_and_rolls_back(tmp
     code, out = _cli(tmp_path, monkeypatch, capsys, "show", "--json")
     shown = json.loads(out)
     assert shown["version"] == 2 and shown["versions"] == [1, 2]
+    assert [(h["version"], h["trigger"], h["observations"]) for h in shown["history"]] == [
+        (1, "command", made["observations"]), (2, "command", made["observations"])]
     assert max(abs(r["bias"]) for r in shown["words"]) < max(abs(b) for b in bias.values())
     code, out = _cli(tmp_path, monkeypatch, capsys, "rollback")
     assert code == 0 and "adaptation 1 is current" in out
