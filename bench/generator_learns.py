@@ -14,8 +14,15 @@ Measured over the last 50 of 300 posts: the share of generated candidates carryi
 a disliked one), and the expected engagement of the picks as a share of the oracle's (the best
 expected engagement in the fixed arm's pool of the same round: the generator as trained), 2 seeds.
 
+The caption writer (generator.textgen, the shipped demo GPT-2: GAN posts, photo captions, stories)
+the same way, smaller: WRITER_POSTS rounds of WRITER_K captions (a random topic and tone a round),
+its own hidden words (drawn as above among what the writer writes), adapted every ADAPT_EVERY posts
+(generator/textgen/bias.py); the share of its captions carrying a liked (disliked) word over the last
+LAST rounds, with and without.
+
 Last line: `liked_share_adapted=<r> liked_share_fixed=<r> disliked_share_adapted=<r> disliked_share_fixed=<r>
-share_of_oracle_adapted=<r> share_of_oracle_fixed=<r> run_s=<s>`.
+share_of_oracle_adapted=<r> share_of_oracle_fixed=<r> writer_liked_adapted=<r> writer_liked_fixed=<r>
+writer_disliked_adapted=<r> writer_disliked_fixed=<r> run_s=<s>`.
 """
 from __future__ import annotations
 
@@ -99,6 +106,9 @@ def run(seed: int) -> dict[str, float]:
     got: dict[str, list[float]] = {a: [] for a in arms}
     oracle: list[float] = []
     carrying: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}
+    best_own: dict[str, list[float]] = {a: [] for a in arms}  # the best expected engagement in the arm's own pool
+    picked: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}  # does the pick carry a liked / disliked word
+    distinct: dict[str, list[float]] = {a: [] for a in arms}  # distinct texts per pool
     adaptations = 0
 
     def expected(text: str, hour: int) -> float:
@@ -124,8 +134,12 @@ def run(seed: int) -> dict[str, float]:
                 words = [set(f.words) for f in cand]
                 carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
                                       sum(bool(w & disliked) for w in words) / len(words)))
+                best_own[arm].append(math.exp(max(mus)))
+                distinct[arm].append(len({c.text for _, c in caps}) / len(caps))
             scores = rankers[arm].score(cand, policy_rng[arm])
             i = max(range(len(cand)), key=lambda j: scores[j].sample)
+            if t >= POSTS - LAST:
+                picked[arm].append((float(bool(set(cand[i].words) & liked)), float(bool(set(cand[i].words) & disliked))))
             got[arm].append(math.exp(mus[i]))
             e = 20.0 * math.exp(mus[i] + qualities[i] + float(noise_rng[arm].normal(0, 0.35)))
             if finals[arm]:
@@ -133,12 +147,70 @@ def run(seed: int) -> dict[str, float]:
                 rankers[arm].update([Outcome(cand[i], target, None)])
             finals[arm].append(e)
     window = slice(POSTS - LAST, POSTS)
-    out = {"adaptations": float(adaptations), "biased_words": float(len(adapted.adaptation.bias) if adapted.adaptation else 0)}
+    bias = adapted.adaptation.bias if adapted.adaptation else {}
+    out = {"adaptations": float(adaptations), "biased_words": float(len(bias)),
+           "bias_up_liked": float(sum(b > 0 and w in liked for w, b in bias.items())),
+           "bias_up_other": float(sum(b > 0 and w not in liked for w, b in bias.items())),
+           "bias_down_disliked": float(sum(b < 0 and w in disliked for w, b in bias.items())),
+           "bias_down_other": float(sum(b < 0 and w not in disliked for w, b in bias.items()))}
     for arm in arms:
         out[f"liked_{arm}"] = statistics.mean(x for x, _ in carrying[arm])
         out[f"disliked_{arm}"] = statistics.mean(y for _, y in carrying[arm])
         out[f"oracle_{arm}"] = sum(got[arm][window]) / sum(oracle[window])
+        out[f"pool_best_{arm}"] = sum(best_own[arm]) / sum(oracle[window])
+        out[f"pick_liked_{arm}"] = statistics.mean(x for x, _ in picked[arm])
+        out[f"pick_disliked_{arm}"] = statistics.mean(y for _, y in picked[arm])
+        out[f"distinct_{arm}"] = statistics.mean(distinct[arm])
     return out
+
+
+WRITER_POSTS, WRITER_K = 200, 5
+
+
+def run_writer(seed: int) -> dict[str, float]:
+    """The writer's arms (see the module text): liked / disliked shares of what it writes."""
+    from generator.textgen import load_writer
+
+    rng = np.random.default_rng(seed + 100)
+    fixed, adapted = load_writer(), load_writer()
+    ask = lambda: {"topic": str(rng.choice(fixed.topics)), "tone": str(rng.choice(fixed.tones)),  # noqa: E731
+                   "audience": "general", "seed": int(rng.integers(2**31))}
+    calib = [content_words(c) for r in range(40) for c in fixed.write(WRITER_K, **ask())]
+    freq = Counter(w for ws in calib for w in set(ws))
+    pool = sorted(w for w, n in freq.items() if 0.03 * len(calib) <= n <= 0.20 * len(calib))
+    hidden = list(rng.choice(pool, size=min(2 * HIDDEN, len(pool) // 2 * 2), replace=False))
+    liked, disliked = set(hidden[:len(hidden) // 2]), set(hidden[len(hidden) // 2:])
+    prefs = {w: EFFECT for w in liked} | {w: -EFFECT for w in disliked}
+    arms = {"fixed": fixed, "adapted": adapted}
+    rankers = {a: Ranker(topics=fit_topics(calib)) for a in arms}
+    policy_rng = {a: np.random.default_rng(seed + 1) for a in arms}
+    noise_rng = {a: np.random.default_rng(seed + 2) for a in arms}
+    finals: dict[str, list[float]] = {a: [] for a in arms}
+    carrying: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}
+    for t in range(WRITER_POSTS):
+        if t and t % ADAPT_EVERY == 0:
+            adapted.adapt(Adaptation(word_bias(word_effects(rankers["adapted"])), version=t // ADAPT_EVERY))
+        request, hour = ask(), HOURS[int(rng.integers(len(HOURS)))]
+        for arm, writer in arms.items():
+            texts = writer.write(WRITER_K, **request)
+            cand = [features_of(generator="post", text=c, account="sim", hour=hour, beam_rank=r, tone=request["tone"],
+                                audience="general") for r, c in enumerate(texts)]
+            words = [set(f.words) for f in cand]
+            if t >= WRITER_POSTS - LAST:
+                carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
+                                      sum(bool(w & disliked) for w in words) / len(words)))
+            scores = rankers[arm].score(cand, policy_rng[arm])
+            i = max(range(len(cand)), key=lambda j: scores[j].sample)
+            e = 20.0 * math.exp(sum(prefs.get(w, 0.0) for w in words[i]) + float(noise_rng[arm].normal(0, 0.35)))
+            if finals[arm]:
+                rankers[arm].update([Outcome(cand[i], engagement_target(e, statistics.median(finals[arm][:BASELINE_POSTS])), None)])
+            finals[arm].append(e)
+    return {f"writer_{k}_{arm}": statistics.mean(x[j] for x in carrying[arm])
+            for arm in arms for j, k in enumerate(("liked", "disliked"))}
+
+
+def run_all(seed: int) -> dict[str, float]:
+    return run(seed) | run_writer(seed)
 
 
 def main() -> None:
@@ -151,7 +223,7 @@ def main() -> None:
     template_features()  # encode once before the workers start
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(run, seeds))
+        runs = list(pool.map(run_all, seeds))
     print(f"{POSTS} posts, adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
     for key in runs[0]:
         values = [r[key] for r in runs]
@@ -160,7 +232,9 @@ def main() -> None:
     print(f"liked_share_adapted={mean['liked_adapted']:.3f} liked_share_fixed={mean['liked_fixed']:.3f} "
           f"disliked_share_adapted={mean['disliked_adapted']:.3f} disliked_share_fixed={mean['disliked_fixed']:.3f} "
           f"share_of_oracle_adapted={mean['oracle_adapted']:.3f} share_of_oracle_fixed={mean['oracle_fixed']:.3f} "
-          f"run_s={time.perf_counter() - start:.0f}")
+          f"writer_liked_adapted={mean['writer_liked_adapted']:.3f} writer_liked_fixed={mean['writer_liked_fixed']:.3f} "
+          f"writer_disliked_adapted={mean['writer_disliked_adapted']:.3f} "
+          f"writer_disliked_fixed={mean['writer_disliked_fixed']:.3f} run_s={time.perf_counter() - start:.0f}")
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ GROUP_HELP = {
               "Example: memeloop models pull gpt2",
     "notify": "Webhook notifications: test them, watch the daemon from cron, list the outbox.\n\n"
               "Example: memeloop notify test --webhook ops",
-    "adapt": "The meme captioner learns from what the audience rewarded (versions kept, rollback).\n\n"
+    "adapt": "The meme captioner and the caption writer learn from what the audience rewarded (versions kept, rollback).\n\n"
              "Example: memeloop adapt meme",
     "templates": "Your own meme templates (the data folder's template library).\n\n"
                  "Example: memeloop templates add office.jpg --name \"office dog\"",

@@ -145,6 +145,16 @@ class RankingConfig(Section):
     seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1)
 
 
+class LearningConfig(Section):
+    """The generators learn from winners (bot/service/adapt.py): the daemon adapts them every
+    ``adapt_every`` once the ranker has ``adapt_min_outcomes`` outcomes it had not adapted from."""
+
+    adapt: StrictBool = True  # the off switch of the scheduled adaptation (`memeloop adapt meme` still works)
+    adapt_every: Interval = timedelta(days=7)
+    adapt_min_outcomes: StrictInt = Field(30, ge=1, le=1_000_000)
+    adapt_strength: float = Field(1.0, ge=0.0, le=5.0, allow_inf_nan=False)
+
+
 class PollingConfig(Section):
     ages: list[ShortDuration] = Field([timedelta(hours=h) for h in (1, 6, 24, 72, 168)], min_length=1,
                                       max_length=50)
@@ -392,6 +402,7 @@ class Config(Section):
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     ranking: RankingConfig = Field(default_factory=RankingConfig)
+    learning: LearningConfig = Field(default_factory=LearningConfig)
     polling: PollingConfig = Field(default_factory=PollingConfig)
     publishing: PublishingConfig = Field(default_factory=PublishingConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)

@@ -106,6 +106,8 @@ def planned_jobs(app: App) -> list[JobSpec]:
         JobSpec("reconcile", jobs.job_reconcile, _interval(sched.reconcile_every, tz)),
         JobSpec("prune", jobs.job_prune, _interval(sched.prune_every, tz)),
     ]
+    if config.learning.adapt:
+        specs.append(JobSpec("adapt", jobs.job_adapt, _interval(config.learning.adapt_every, tz)))
     if config.publishing.auto_approve:
         specs.append(JobSpec("auto_approve", jobs.job_auto_approve, _interval(sched.tick, tz)))
     if config.notifications.webhooks:

@@ -272,6 +272,14 @@ def job_prune(deps: Deps) -> int | None:
     return run_job(deps, "prune", lambda: prune_media(deps))
 
 
+def job_adapt(deps: Deps) -> object | None:
+    """The generators learn from winners on the [learning] schedule (bot/service/adapt.py scheduled):
+    skipped, with a log line, while the ranker has too few new outcomes."""
+    from bot.service.adapt import scheduled
+
+    return run_job(deps, "adapt", lambda: scheduled(deps).status)
+
+
 def job_auto_approve(deps: Deps) -> int | None:
     return run_job(deps, "auto_approve", lambda: auto_approve(deps) if deps.config.publishing.auto_approve else 0)
 

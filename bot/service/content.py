@@ -96,8 +96,8 @@ def caption_photos(deps: Deps, photos: Sequence[Path], *, tone: str | None, audi
     found = read_topics(topics, writer, images, topic=topic, about=about)
     seed = secrets.randbits(62) if seed is None else seed
 
-    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
-        return photo_drafts(writer, list(zip(photos, images, found)), req, prefix)
+    def make(req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
+        return photo_drafts(writer, list(zip(photos, images, found)), req, prefix, config)
 
     models = Models(Kind.PHOTO, f"{topics.version}+{writer.version}"[:64], make,
                     {"topics_model": topics.version, "writer": writer.version, "forward_per_image": n,
@@ -123,13 +123,17 @@ def read_topics(topics: Any, writer: Any, images: Sequence[Any], *, topic: str |
 EXTRA_PER_PHOTO = 2
 
 
-def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
+def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str,
+                 config: Config | None = None) -> list[Draft]:
+    """Captions for each photo; with ``config`` the writer follows the current adaptation (bot/service/adapt.py)."""
     import numpy as np
 
+    from bot.service.adapt import follow_adaptation
     from generator.alttext import main_colours
     from generator.photo_topics import NEUTRAL, certain_lines
     from generator.textgen.neutral import about_photo, write_for
 
+    adaptation = follow_adaptation(writer, config) if config is not None else 0
     rng = np.random.default_rng(req.seed)
     # a few more than asked: the gates (siblings, duplicate, ...) may refuse some, and the ranker
     # forwards the n best of each photo, so every photo still queues its n in the first round
@@ -153,7 +157,8 @@ def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: Gene
                 params={"photo": str(path), "topic": topic.topic, "labels": reading["labels"],
                         "topic_source": topic.source, "about": topic.about, "sure": topic.sure,
                         "reading": reading["reading"], "writer_seed": writer_seed, "caption_index": rank,
-                        "seed": req.seed, "photo_index": index, "by_text_only": True}))
+                        "seed": req.seed, "photo_index": index, "by_text_only": True,
+                        "adaptation": adaptation}))
     return drafts
 
 

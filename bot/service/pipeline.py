@@ -150,6 +150,13 @@ def _encoder(config: Config) -> Any:
     return get_encoder("inception_v3", weights=weights)
 
 
+def follow_adaptation(model: Any, config: Config) -> int:
+    """bot.service.adapt.follow_adaptation (here for the generators' loaders)."""
+    from bot.service.adapt import follow_adaptation as follow
+
+    return follow(model, config)
+
+
 def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
     return max(minimum, math.ceil(count / max(1, per_image)))
 
@@ -183,20 +190,6 @@ def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequ
                         "image_index": image_index, "logprob": float(cap.logprob), "adaptation": adaptation,
                         "decode": {**decode, "seed": getattr(cap, "seed", None)}}))
     return drafts
-
-
-def follow_adaptation(captioner: Any, config: Config) -> int:
-    """Decode with the current adaptation of `memeloop adapt meme` (read each run: a warm worker
-    follows a new one or a rollback); returns its number (0: the captioner as trained)."""
-    from bot.service.adapt import adaptation_store
-
-    store = adaptation_store(config)
-    version = store.current_version()
-    held = getattr(captioner, "adaptation", None)
-    if version != (held.version if held is not None else 0) and hasattr(captioner, "adapt"):
-        captioner.adapt(store.load(version) if version else None)
-        log.info("meme.adaptation version=%d", version)
-    return version
 
 
 def template_image(path: str | Path) -> Any:
@@ -233,6 +226,7 @@ def post_drafts(gan: Any, writer: Any, req: GenerateRequest, config: Config, pre
     per_image = config.generator.post.captions_per_image
     rng = np.random.default_rng(req.seed)
     tones, audiences = list(writer.tones), list(writer.audiences)
+    adaptation = follow_adaptation(writer, config)
     drafts = []
     for index, (image, gan_seed) in enumerate(gan.generate(req.count, seed=req.seed)):
         tone = req.tone or (str(rng.choice(tones)) if tones else None)
@@ -245,7 +239,8 @@ def post_drafts(gan: Any, writer: Any, req: GenerateRequest, config: Config, pre
                 text=text, group_key=f"{prefix}:gan{index}", image=image, beam_rank=rank, gan_seed=int(gan_seed),
                 tone=tone, audience=audience,
                 params={"gan_seed": int(gan_seed), "writer_seed": writer_seed, "caption_index": rank,
-                        "captions_per_image": per_image, "topic": topic, "seed": req.seed}))
+                        "captions_per_image": per_image, "topic": topic, "seed": req.seed,
+                        "adaptation": adaptation}))
     return drafts
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.core.kinds import Kind, content_kind
 from bot.errors import UsageError
 from bot.service import review
+from bot.service.adapt import follow_adaptation
 from bot.service.content import Made, made_by, resolve_account
 from bot.service.content_checks import check_parts, check_template, check_voice, read_photos
 from bot.service.pipeline import Draft, GenerateRequest, GenerateResult, Models, run_generation
@@ -116,9 +117,10 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
     found = reading.to_json()
     seed = secrets.randbits(62) if seed is None else seed
 
-    def make(req: GenerateRequest, _config: Config, prefix: str) -> list[Draft]:
+    def make(req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
         import numpy as np
 
+        adaptation = follow_adaptation(writer, config)
         rng = np.random.default_rng(req.seed)
         use_tone = req.tone or str(rng.choice(writer.tones))
         use_audience = req.audience or "general"  # the account's (pipeline.with_defaults), never random
@@ -133,7 +135,7 @@ def new_story(deps: Deps, image: str | None, *, parts: int = 3, tone: str | None
                               "call_to_action": call_to_action,
                               "writer": writer.version, **source,
                               "part_seeds": [p.seed for p in written], "lineage": _lineage(written),
-                              "by_text_only": True})]
+                              "by_text_only": True, "adaptation": adaptation})]
 
     def stored(session: Session, row: Candidate, draft: Draft, now: datetime) -> None:
         from feedback.repository import threads
@@ -209,6 +211,7 @@ def continue_story(deps: Deps, candidate_id: int, *, actor: str, parts: int = 1,
     warm = deps.content_models()
     writer = writer or warm.writer()
     seed = secrets.randbits(62) if seed is None else seed
+    follow_adaptation(writer, deps.config)
     try:
         written = write_parts(writer, story=current.parts, count=parts, topic=current.topic or "general",
                               tone=current.tone or writer.tones[0],

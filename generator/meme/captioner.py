@@ -134,11 +134,19 @@ class Captioner:
 
         return step
 
-    def _captions(self, hyps: Sequence[Hypothesis], seed: int | None = None) -> list[Caption]:
+    def _captions(self, hyps: Sequence[Hypothesis], seed: int | None = None, *, biased: bool = True) -> list[Caption]:
+        """Captions in the decoder's order (an adaptation's biases steer it), each scored by the model
+        as trained: the adaptation's bias, added at every word it chose, is taken back out of its
+        log-prob and score, so a score means the same before and after an adaptation (the ranker
+        learns from it as a feature) and no word is credited twice. (``biased`` False: the hypotheses
+        carry the model's own log-prob already, as beam.sample's do.)"""
+        bias = self.rules.word_bias if biased else None
         out = []
         for i, h in enumerate(hyps):
             tokens = self.vocab.decode(h.ids)
-            out.append(Caption(detokenize(tokens), h.score, h.logprob, tokens, i, seed))
+            logprob = h.logprob - (float(bias[list(h.ids)].sum()) if bias is not None and h.ids else 0.0)
+            score = self.rules.score(logprob, len(h.ids)) if bias is not None else h.score
+            out.append(Caption(detokenize(tokens), score, logprob, tokens, i, seed))
         return out
 
     def _rules(self, max_len: int | None) -> DecodeRules:
@@ -206,7 +214,7 @@ class Captioner:
         h0 = np.zeros((n, self._bundle.weights.units), dtype=np.float32)
         hyps = sample(self._step_fn(features), h0, np.zeros(n, dtype=int), self._rules(max_len),
                       np.random.default_rng(seed), temperature=temperature, top_p=top_p)
-        return self._captions(rank(hyps))
+        return self._captions(rank(hyps), biased=False)
 
 
 def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None, *,

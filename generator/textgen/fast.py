@@ -18,7 +18,10 @@ import json
 import math
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.textgen.bias import TokenBias
 
 # config.json values this implementation reproduces; anything else falls back to transformers
 _REQUIRED = {"model_type": "gpt2", "activation_function": "gelu_new", "add_cross_attention": False,
@@ -100,9 +103,10 @@ class FastGPT2:
         return list(self.tokenizer.encode(text).ids)
 
     def sample(self, ids: list[int], n: int, *, seed: int, max_new_tokens: int, temperature: float, top_p: float,
-               eos: int) -> list[str]:
+               eos: int, bias: TokenBias | None = None) -> list[str]:
         """n continuations of ``ids``, decoded without special tokens (transformers' generate with
-        do_sample, top_k=0, pad = eos)."""
+        do_sample, top_k=0, pad = eos; ``bias`` where generate applies a logits_processor: on the
+        logits, before temperature)."""
         torch = self.torch
         with self._lock, torch.no_grad():  # torch's generator is global: one seeded decode at a time
             torch.manual_seed(seed)
@@ -112,6 +116,9 @@ class FastGPT2:
             cache = None
             for _ in range(max_new_tokens):
                 logits, cache = self.forward(step, cache)
+                if bias:
+                    rows = [ids + [int(t) for t in col] for col in (torch.stack(new, dim=1).tolist() if new else [[]] * n)]
+                    logits = bias.apply(rows, logits)
                 scores = logits / temperature
                 sorted_logits, order = torch.sort(scores, descending=False)
                 remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) <= (1 - top_p)

@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,8 +14,13 @@ from generator import BundleError, GeneratorError
 from generator.hashing import files_digest
 from generator.safety import find_unsafe
 from generator.stock_lines import without_stock_lines
+from generator.textgen.bias import OVERSAMPLE, reweigh
 from generator.textgen.corpus_io import prompt
 from generator.textgen.postprocess import clean_caption
+
+if TYPE_CHECKING:
+    from generator.meme.adapt import Adaptation
+    from generator.textgen.bias import TokenBias
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,23 @@ class Writer:
         self.max_new_tokens = min(max_new_tokens, self.n_positions - 24)
         self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
         self.temperature, self.top_p = temperature, top_p
+        self._adaptation: Adaptation | None = None
+        self._bias: TokenBias | None = None
+
+    @property
+    def adaptation(self) -> Adaptation | None:
+        return self._adaptation
+
+    def adapt(self, adaptation: Adaptation | None) -> None:
+        """Write with ``adaptation``'s word biases from now on (generator/textgen/bias.py; None: as
+        trained)."""
+        from generator.textgen.bias import TokenBias
+
+        self._adaptation = adaptation
+        encode = self._fast.encode if self._fast is not None else (
+            lambda text: self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        bias = TokenBias(adaptation.bias, encode) if adaptation is not None else None
+        self._bias = bias if bias else None
 
     def _load_reference(self, path: Path) -> None:
         """transformers' GPT2LMHeadModel and fast tokenizer (the reference the fast path is pinned to)."""
@@ -92,7 +115,8 @@ class Writer:
                 if room > 0:
                     ids += self._fast.encode(" " + " ".join(context.split()))[-room:]
             return self._fast.sample(ids, n, seed=seed, max_new_tokens=self.max_new_tokens,
-                                     temperature=self.temperature, top_p=self.top_p, eos=self.eos_id)
+                                     temperature=self.temperature, top_p=self.top_p, eos=self.eos_id,
+                                     bias=self._bias)
         torch = self._torch
         ids = self.tokenizer(text_prompt, return_tensors="pt")["input_ids"]
         if context.strip():
@@ -101,10 +125,17 @@ class Writer:
             if room > 0:
                 ids = torch.cat([ids, ctx[:, -room:]], dim=1)
         torch.manual_seed(seed)
+        extra: dict[str, Any] = {}
+        if self._bias is not None:
+            from transformers import LogitsProcessorList
+
+            from generator.textgen.bias import processor
+
+            extra["logits_processor"] = LogitsProcessorList([processor(self._bias)])
         with torch.no_grad():
             out = self.model.generate(ids, do_sample=True, temperature=self.temperature, top_p=self.top_p,
                                       top_k=0, max_new_tokens=self.max_new_tokens, num_return_sequences=n,
-                                      eos_token_id=self.eos_id, pad_token_id=self.eos_id)
+                                      eos_token_id=self.eos_id, pad_token_id=self.eos_id, **extra)
         return self.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
 
     def write_after(self, context: str, n: int, **options) -> list[str]:
@@ -130,17 +161,24 @@ class Writer:
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
         spare: list[str] = []  # usable, but opening with a line an earlier caption opened with
+        bias = self._adaptation.bias if self._adaptation is not None and self._adaptation.bias else None
         for attempt in range(MAX_ATTEMPTS):
-            for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt,
-                                    context):
+            want = max(n - len(captions), 1) * (1 + attempt)
+            usable = []
+            for raw in self._sample(text_prompt, want * (OVERSAMPLE if bias else 1), seed + attempt, context):
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
                 caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
                 if not context:  # a story's continuation is chosen sentence by sentence (generator.story)
                     # the corpus's calls to action and filler lines are the brand's to give, not the model's
                     caption = without_stock_lines(caption)
-                if not caption or find_unsafe(caption) or len(captions) >= n:
-                    continue
+                if caption and not find_unsafe(caption):
+                    usable.append(caption)
+            if bias:  # the adaptation's preference at the caption level (generator/textgen/bias.py)
+                usable = reweigh(usable, n - len(captions), bias, seed + attempt)
+            for caption in usable:
+                if len(captions) >= n:
+                    break
                 if _opening(caption) in {_opening(c) for c in captions}:
                     spare.append(caption)  # alternatives that open alike read as one caption twice
                 else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from feedback.polling import Counts
 from feedback.repository import history as history_repo
 from tests.bot.publishers.apps import BASE, OUTBOX, make_app
@@ -53,6 +55,8 @@ def test_adapt_meme_writes_more_of_the_winners_keeps_versions_and_rolls_back(tmp
     code, out = _cli(tmp_path, monkeypatch, capsys, "show", "--json")
     shown = json.loads(out)
     assert shown["version"] == 2 and shown["versions"] == [1, 2]
+    assert [(h["version"], h["trigger"], h["observations"]) for h in shown["history"]] == [
+        (1, "command", made["observations"]), (2, "command", made["observations"])]
     assert max(abs(r["bias"]) for r in shown["words"]) < max(abs(b) for b in bias.values())
     code, out = _cli(tmp_path, monkeypatch, capsys, "rollback")
     assert code == 0 and "adaptation 1 is current" in out
@@ -91,3 +95,116 @@ def test_the_pipeline_decodes_with_the_current_adaptation(tmp_path, clock):
     assert captioner.rules.word_bias is not None and captioner.rules.word_bias[captioner.vocab.index()["nap"]] == 2.0
     store.rollback()
     assert follow_adaptation(captioner, config) == 0 and captioner.rules.word_bias is None
+
+
+def test_the_scheduled_adaptation_waits_for_new_evidence_records_what_it_made_and_respects_a_rollback(
+        tmp_path, clock, monkeypatch, caplog):
+    import logging
+
+    from bot.runtime import jobs
+    from bot.service.adapt import AdaptStatus, adaptation_store, rollback, scheduled
+
+    monkeypatch.chdir(tmp_path)  # a config without a file keeps its adaptations in the working folder
+    fresh = make_app(tmp_path / "fresh", clock, OUTBOX, extra="[learning]\nadapt_min_outcomes = 40\n")
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.service.adapt"):
+            assert jobs.job_adapt(fresh.deps) == AdaptStatus.TOO_LITTLE_EVIDENCE  # a new account: nothing learned
+        assert "adapt.skipped reason=too_little_evidence new_outcomes=0 min=40" in caplog.text
+        assert adaptation_store(fresh.config).versions() == []
+    finally:
+        fresh.close()
+    app = make_app(tmp_path, clock, OUTBOX, extra="[learning]\nadapt_min_outcomes = 40\n")
+    try:
+        _history(app, clock())
+        with caplog.at_level(logging.INFO, logger="bot.service.adapt"):
+            made = scheduled(app.deps)
+        assert made.status == AdaptStatus.ADAPTED and made.view is not None and made.new_outcomes >= 90
+        stored = adaptation_store(app.config).current()
+        assert stored is not None and stored.version == 1 and stored.created == clock().isoformat(timespec="seconds")
+        assert stored.source["trigger"] == "scheduled" and stored.source["observations"] == made.new_outcomes
+        assert any(stored.bias.get(w, 0) > 0 for w in WINNERS) and any(stored.bias.get(w, 0) < 0 for w in LOSERS)
+        assert "adapt.done version=1" in caplog.text and "top=" in caplog.text
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="bot.service.adapt"):
+            assert scheduled(app.deps).status == AdaptStatus.TOO_LITTLE_EVIDENCE  # the same evidence again
+        assert "new_outcomes=0" in caplog.text
+        rollback(app.config)  # a person went back: the schedule does not undo it from the same evidence
+        assert scheduled(app.deps).status == AdaptStatus.TOO_LITTLE_EVIDENCE
+        assert adaptation_store(app.config).current_version() == 0
+    finally:
+        app.close()
+    off = make_app(tmp_path / "off", clock, OUTBOX, extra="[learning]\nadapt = false\n")
+    try:
+        assert scheduled(off.deps).status == AdaptStatus.OFF
+    finally:
+        off.close()
+
+
+def test_the_daemon_plans_the_adaptation_from_the_config_and_names_a_bad_key(tmp_path, clock):
+    from datetime import timedelta
+
+    from bot.config import ConfigError
+    from bot.config.model import parse_config
+    from bot.runtime.daemon import planned_jobs
+
+    app = make_app(tmp_path, clock, OUTBOX, extra="[learning]\nadapt_every = \"3d\"\n")
+    try:
+        spec = {s.id: s for s in planned_jobs(app)}["adapt"]
+        assert spec.job.__name__ == "job_adapt" and spec.trigger.interval == timedelta(days=3)
+    finally:
+        app.close()
+    off = make_app(tmp_path / "off", clock, OUTBOX, extra="[learning]\nadapt = false\n")
+    try:
+        assert "adapt" not in {s.id for s in planned_jobs(off)}
+    finally:
+        off.close()
+    for bad, key in (("adapt_every = \"soon\"", "learning.adapt_every"), ("adapt_min_outcomes = 0", "learning.adapt_min_outcomes"),
+                     ("adapt = \"yes\"", "learning.adapt"), ("adapt_strength = 9", "learning.adapt_strength"),
+                     ("adapt_evry = \"7d\"", "learning.adapt_evry")):
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            parse_config(BASE + f"[learning]\n{bad}\n" + OUTBOX, source="test.toml", base=tmp_path)
+
+
+def test_the_daemon_runs_the_scheduled_adaptation(tmp_path, clock, monkeypatch, caplog):
+    """A real daemon (APScheduler, threads): the adaptation job, due a minute ago, runs once at start
+    and is skipped for want of evidence (a fresh account), with its log line."""
+    import logging
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from bot.runtime import jobs
+    from bot.runtime.daemon import Daemon, planned_jobs
+    from bot.service.adapt import AdaptStatus
+    from feedback.repository import jobstate
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path, clock, OUTBOX)
+    results: list[object] = []
+    done = threading.Event()
+    real = jobs.job_adapt
+
+    def spy(deps):  # the real job, watched
+        results.append(real(deps))
+        done.set()
+        return results[-1]
+
+    monkeypatch.setattr(jobs, "job_adapt", spy)
+    spec = {s.id: s for s in planned_jobs(app)}["adapt"]
+    now = datetime.now(UTC)
+    with app.tx() as session:
+        jobstate.save(session, "adapt", signature=spec.signature(), next_run_at=now - timedelta(minutes=1),
+                      last_run_at=now - timedelta(days=7, minutes=1), now=now)
+    daemon = Daemon(app)
+    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+    try:
+        with caplog.at_level(logging.INFO):
+            thread.start()
+            assert done.wait(20)
+            time.sleep(0.3)
+    finally:
+        daemon.stop()
+        thread.join(15)
+        app.close()
+    assert results == [AdaptStatus.TOO_LITTLE_EVIDENCE]
+    assert "adapt.skipped reason=too_little_evidence" in caplog.text and "job=adapt outcome=ok" in caplog.text

@@ -60,10 +60,11 @@ def _periodic(daemon: Daemon) -> dict[str, datetime]:
 
 def test_planned_jobs_cover_every_account_schedule_and_the_ticks(app):
     specs = planned_jobs(app)
-    assert [s.id for s in specs] == ["generate:demo:0", "generate:demo:1", "publish", "poll", "reconcile", "prune"]
+    assert [s.id for s in specs] == ["generate:demo:0", "generate:demo:1", "publish", "poll", "reconcile", "prune",
+                                     "adapt"]
     assert all(spec.job.__module__ == "bot.runtime.jobs" for spec in specs)  # the one table names the jobs
     assert {s.job.__name__ for s in specs} == {"job_generate", "job_publish", "job_poll", "job_reconcile",
-                                               "job_prune"}
+                                               "job_prune", "job_adapt"}
 
 
 def test_auto_approve_job_only_when_configured(tmp_path):

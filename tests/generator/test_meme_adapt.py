@@ -80,3 +80,38 @@ def test_an_adapted_captioner_writes_the_favoured_word_more_and_rollback_restore
     finally:
         tiny.adapt(None)
     assert [[c.text for c in caps] for caps in share(word)[1]] == [[c.text for c in caps] for caps in plain]
+
+
+def _share(beams, words: set[str]) -> float:
+    texts = [c.text for caps in beams for c in caps]
+    return sum(bool(set(t.split()) & words) for t in texts) / len(texts)
+
+
+def test_the_demo_captioner_writes_more_liked_and_fewer_disliked_words_and_rollback_restores_it_exactly():
+    """The shipped demo bundle on every demo template, with the configured sampled beams: an
+    adaptation's words move the captions (not only their order), a caption both decodes write keeps
+    the model's own score, and taking the adaptation away gives back the same captions, seed for seed."""
+    from collections import Counter
+
+    from bot.config.model import MemeGeneratorConfig
+    from generator.meme.templates import load_templates
+
+    cap = load_captioner()
+    features = cap.encode_batch([t.image_path for t in load_templates()])
+    decode = MemeGeneratorConfig().decode_options()
+    before = cap.beam_search_batch(features, k=5, **decode, seed=3)
+    texts = [c.text for caps in before for c in caps]
+    counts = Counter(w for t in texts for w in set(t.split()) if len(w) > 3)
+    middling = sorted(w for w, n in counts.items() if 0.03 * len(texts) <= n <= 0.3 * len(texts))
+    liked, disliked = set(middling[0::2][:6]), set(middling[1::2][:6])
+    assert len(liked) >= 3 and len(disliked) >= 3, counts
+    cap.adapt(Adaptation({**{w: 1.5 for w in liked}, **{w: -1.5 for w in disliked}}, version=1))
+    after = cap.beam_search_batch(features, k=5, **decode, seed=3)
+    assert _share(after, liked) > _share(before, liked) + 0.1, (_share(before, liked), _share(after, liked))
+    assert _share(after, disliked) < _share(before, disliked)
+    scored = {(i, c.text): c.score for i, caps in enumerate(before) for c in caps}
+    shared = [(scored[(i, c.text)], c.score) for i, caps in enumerate(after) for c in caps if (i, c.text) in scored]
+    assert shared and all(a == pytest.approx(b, abs=1e-9) for a, b in shared)  # scored as trained
+    cap.adapt(None)
+    again = cap.beam_search_batch(features, k=5, **decode, seed=3)
+    assert [[(c.text, c.score) for c in caps] for caps in again] == [[(c.text, c.score) for c in caps] for caps in before]

@@ -21,7 +21,8 @@ def _rows(view: AdaptationView) -> list[dict]:
 def _echo(view: AdaptationView, fmt: str, headline: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"version": view.version, "created": view.created, "observations": view.observations,
-                               "versions": list(view.versions), "words": _rows(view)}, indent=2))
+                               "versions": list(view.versions), "words": _rows(view),
+                               "history": list(view.history)}, indent=2))
         return
     click.echo(headline)
     if view.version:
