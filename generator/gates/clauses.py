@@ -63,7 +63,7 @@ def check_clauses(text: str) -> str | None:
         words = [p for w in raw for p in EXPAND.get(w, (w,))]
         tags = class_model().best_path(words)
         for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _says, _coordinated,
-                     _glued, _hanging):
+                     _glued, _hanging, _have_adjective):
             found = rule(words, tags)
             if found:
                 return found
@@ -179,7 +179,8 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
         if t == "BE" and w not in ("being", "been") and verb_reading \
                 and nw not in ("let", "go") and _unseen(w, nw):
             return f"base verb after 'be' {phrase!r}"
-        after_subject = i and tags[i - 1] in ("SUBJ", "YOU", "IT", "NOUN", "THERE", "SO", "NEG")
+        after_subject = i and tags[i - 1] in ("SUBJ", "YOU", "IT", "NOUN", "THERE", "SO", "NEG") \
+            and words[i - 1] not in ("so", "nor", "neither")  # "and so can we"
         if t == "MODAL" and after_subject and not (set(classes(nw)) & {"VB", "BE", "AUX"}) \
                 and nt not in ("CONJ", "SUB", "WH"):
             return f"no verb after {w!r} {phrase!r}"
@@ -216,7 +217,9 @@ def _clauses(words: list[str], tags: list[str]) -> list[tuple[int, int]]:
     """(start, end) spans of clauses: split before every clause break."""
     spans, start = [], 0
     for i, (w, t) in enumerate(zip(words, tags)):
-        if i > start and (t in CLAUSE_BREAK or w in BREAK_WORDS or w in ("who", "which", "whose", "where")):
+        place = t == "TO" and i + 1 < len(tags) and tags[i + 1] in ("DET", "POSS", "NOUN", "NUM")  # "go to the moon"
+        if i > start and not place and (t in CLAUSE_BREAK or w in BREAK_WORDS or w in ("who", "which", "whose",
+                                                                                       "where")):
             spans.append((start, i))
             start = i
     spans.append((start, len(words)))
@@ -243,7 +246,8 @@ def _verbless(words: list[str], tags: list[str]) -> str | None:
         if any(_verb_here(words, tags, k) for k in range(s + 1, e)):
             continue
         joined = e < len(words) and words[e] in ("and", "or", "but")
-        whole = s == 0 and e == len(words) and tags[s + 1:s + 2] in (["DET"], ["POSS"])  # "when the group chat"
+        # "when the group chat", "me when the weekend": a when-clause that ends the caption on a bare noun phrase
+        whole = e == len(words) and tags[s + 1:s + 2] in (["DET"], ["POSS"])
         if words[s] in SUBORDINATORS and e - s >= 3 and (joined or whole):
             return f"clause without a verb {' '.join(words[s:e + 1])!r}"
         if words[s] in ("what", "where", "who", "which") and s > 0 and (e == len(words) or joined) and e - s >= 2 \
@@ -284,13 +288,18 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
                     or ("VB" in classes(words[k]) and before in ("SUBJ", "YOU")) \
                     or ("VB" in classes(words[k]) and before in ("SO", "NEG", "ADV") and k >= 2
                         and tags[k - 2] in ("SUBJ", "YOU")) \
-                    or (t == "VB" and before in ("SO", "NEG")) or (t == "VBG" and before == "OBJ")
+                    or (t == "VB" and before in ("SO", "NEG")) or (t == "VBG" and before == "OBJ") \
+                    or (words[k] == "be" and before == "TO")
                 if starts:
                     first = k
                     while k + 1 < e and tags[k + 1] in ("BE", "AUX", "MODAL", "NEG", "SO", "VB", "VBG", "VBD"):
                         k += 1
                     if any(words[m] in CLAUSE_VERBS for m in range(first, k + 1)):
                         first = None  # "says (that) the wifi is down": a new clause may begin
+            elif k == len(words) - 1 and "VBD" in classes(words[k]) and before == "NOUN" and k > first + 2 \
+                    and tags[first] not in ("BE", "AUX", "MODAL") and words[first] not in CAUSATIVE and any(tags[m] in ("DET", "POSS")
+                                                                         for m in range(first + 1, k)):
+                return f"a verb left over at the end {' '.join(words[first:k + 1])!r}"
             elif _finite_second(words, tags, k) and k > first + 1 and (
                     before in ("NOUN", "ADJ", "NUM", "OBJ") or (before == "VB" and tags[k - 2] in ("DET", "POSS"))) \
                     and words[k - 1] not in OTHER_SUBJECTS:
@@ -305,6 +314,8 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+CAUSATIVE = frozenset("""get gets got getting have has had having keep keeps kept want wants wanted need needs needed
+like likes liked find finds found leave leaves make makes made see sees saw""".split())  # "got your mane done"
 SAY = frozenset({"say", "says", "said", "saying", "tell", "tells", "told", "ask", "asks", "asked", "explain",
                  "explains", "explained"})
 
@@ -325,7 +336,8 @@ def _says(words: list[str], tags: list[str]) -> str | None:
 
 # verbs that never end a clause: their object or preposition must follow ("my brain at 3 am to deal")
 NEEDS_COMPLEMENT = frozenset({"deal", "deals", "put", "puts", "rely", "relies", "depend", "depends", "belong",
-                              "belongs", "consist", "consists", "refer", "refers", "lets"})
+                              "belongs", "consist", "consists", "refer", "refers", "lets", "tell", "tells", "give",
+                              "gives", "bring", "brings", "send", "sends"})
 
 
 def _coordinated(words: list[str], tags: list[str]) -> str | None:
@@ -384,6 +396,8 @@ def _glued(words: list[str], tags: list[str]) -> str | None:
 def _hanging(words: list[str], tags: list[str]) -> str | None:
     """A joined clause may not end on 'be' or an auxiliary right after its subject ("and i am"), and
     nothing ends on a verb that needs its object ("to deal")."""
+    if words[-2:] == ["looks", "like"] and not any(w in ("what", "how") for w in words[:-2]):
+        return f"'looks like' without what it looks like {' '.join(words[-4:])!r}"  # "this is what X looks like"
     if words[-1] in NEEDS_COMPLEMENT and len(words) > 1 and (words[-2] == "to" or tags[-2] in ("SUBJ", "YOU", "MODAL")):
         return f"ends on a verb that needs what follows {' '.join(words[-3:])!r}"
     for s, e in _clauses(words, tags):
@@ -391,3 +405,19 @@ def _hanging(words: list[str], tags: list[str]) -> str | None:
                 and tags[e - 1] in ("BE", "AUX", "MODAL") and tags[e - 2] in SUBJECT_LIKE:
             return f"unfinished clause {' '.join(words[s:e])!r}"
     return None
+
+
+def _have_adjective(words: list[str], tags: list[str]) -> str | None:
+    """"have" then an adjective that ends the clause, with no object fronted before it ("and you
+    have open"; "how many tabs you have open" keeps its object in "how many")."""
+    if len(words) >= 2 and words[-2] in ("have", "has", "had") and "ADJ" in classes(words[-1]) \
+            and tags[-1] in ("ADJ", "ADV") and not _participle_only(words[-1]) \
+            and not any(w in ("many", "much", "what", "which") for w in words[:-2]) \
+            and words[-1] not in ("enough", "more", "less", "plenty", "fun", "left"):
+        return f"'have' without its object {' '.join(words[-3:])!r}"
+    return None
+
+
+def _participle_only(word: str) -> bool:
+    """A past participle ("finished", "done"): "have" + participle is a perfect, not a missing object."""
+    return word.endswith("ed") or word in ("done", "gone", "seen", "been", "known", "given", "taken", "eaten")
