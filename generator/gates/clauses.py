@@ -201,10 +201,17 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+# verbs whose object is followed by an infinitive ("asks you to take", never "asks you to the wall")
+OBJECT_INFINITIVE_VERBS = frozenset("""ask asks asked asking tell tells told telling remind reminds reminded force forces
+forced expect expects expected convince convinces convinced""".split())
+
+
 def _infinitive(words: list[str], tags: list[str]) -> str | None:
     for i in range(len(words) - 2):
-        if words[i] in INFINITIVE_VERBS and words[i + 1] == "to":
-            j = i + 2
+        to = i + 1 if words[i] in INFINITIVE_VERBS else i + 2 if (
+            words[i] in OBJECT_INFINITIVE_VERBS and tags[i + 1] in ("OBJ", "YOU")) else -1
+        if 0 < to < len(words) - 1 and words[to] == "to":
+            j = to + 1
             while j < len(tags) and tags[j] in ("SO", "ADV", "NEG"):
                 j += 1
             if j < len(tags) and tags[j] in ("DET", "POSS", "SUBJ", "YOU", "IT", "OBJ", "PREP", "NUM", "VBZ", "VBD",
@@ -356,6 +363,7 @@ def _coordinated(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+NEEDS_OBJECT = frozenset({"left", "put", "keep", "kept", "leave", "hid", "hide", "bring", "brought", "take", "took"})
 OPENS_A_CLAUSE = frozenset({"and", "but", "or", "so", "because", "when", "if", "while", "cause", "cuz", "like", "all",
                             "what", "where", "how", "why", "who", "whether", "until", "since", "then", "now", "as",
                             "than", "once", "before", "after"}) | CLAUSE_VERBS
@@ -396,6 +404,11 @@ def _glued(words: list[str], tags: list[str]) -> str | None:
 def _hanging(words: list[str], tags: list[str]) -> str | None:
     """A joined clause may not end on 'be' or an auxiliary right after its subject ("and i am"), and
     nothing ends on a verb that needs its object ("to deal")."""
+    if len(words) >= 3 and words[-2:] == ["the", "same"] and tags[-3] == "PREP":
+        return f"'the same' with nothing it is the same as {' '.join(words[-4:])!r}"  # "in the middle of the same"
+    if len(words) >= 3 and words[-3] in ("where", "when") and tags[-2] in ("SUBJ", "YOU") \
+            and words[-1] in NEEDS_OBJECT:
+        return f"ends on a verb that needs its object {' '.join(words[-3:])!r}"  # "remember where i left"
     if words[-2:] == ["looks", "like"] and not any(w in ("what", "how") for w in words[:-2]):
         return f"'looks like' without what it looks like {' '.join(words[-4:])!r}"  # "this is what X looks like"
     if words[-1] in NEEDS_COMPLEMENT and len(words) > 1 and (words[-2] == "to" or tags[-2] in ("SUBJ", "YOU", "MODAL")):

@@ -193,6 +193,7 @@ LABELLED = _labelled("meme_fluency_labels.tsv")  # decoded as before issue 23's 
 LABELLED_TRIGRAM = _labelled("meme_fluency_labels_trigram.tsv")  # decoded with the trigram cost
 # labelled before the q23-fluency round changed any rule (its later rules looked at its misses)
 LABELLED_HELDOUT = _labelled("meme_fluency_labels_heldout.tsv")
+LABELLED_FRESH = _labelled("meme_fluency_labels_fresh.tsv")  # the new decoder's output, labelled after those rules
 
 
 def test_the_labelled_demo_meme_captions_are_what_the_file_says():
@@ -201,9 +202,11 @@ def test_the_labelled_demo_meme_captions_are_what_the_file_says():
     assert len(LABELLED_HELDOUT) >= 150 and {label for label, _ in LABELLED_HELDOUT} == {"broken", "fine"}
     earlier = {t for _, t in LABELLED + LABELLED_TRIGRAM}
     assert not earlier & {t for _, t in LABELLED_HELDOUT}  # held out: none of its lines was labelled before
+    assert not (earlier | {t for _, t in LABELLED_HELDOUT}) & {t for _, t in LABELLED_FRESH}
 
 
-@pytest.mark.parametrize("labelled, catch", [(LABELLED, 0.6), (LABELLED_TRIGRAM, 0.9), (LABELLED_HELDOUT, 0.9)])
+@pytest.mark.parametrize("labelled, catch", [(LABELLED, 0.6), (LABELLED_TRIGRAM, 0.9), (LABELLED_HELDOUT, 0.9),
+                                             (LABELLED_FRESH, 0.9)])
 def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_fine_ones(labelled, catch):
     """Hand-labelled output of the demo meme model (labelling rules in the files' header)."""
     broken = [t for label, t in labelled if label == "broken"]
@@ -233,6 +236,9 @@ def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_
     ("i have to remember where", "dangling 'where'"),
     ("this is a galaxy and i have to remember them", "'them' refers to nothing"),
     ("when you ask for a photo and i have to remember where the universe after i tell", "needs what follows"),
+    ("this is my face when someone asks you to the wall", "no verb after"),
+    ("when you sit in the middle of the same", "'the same' with nothing"),
+    ("the universe when i try to be a galaxy and i have to remember where i left", "needs its object"),
 ])
 def test_broken_clause_structure_is_found_with_the_reason(text, why):
     assert why in (check_fluency(text) or "")
@@ -253,6 +259,9 @@ def test_broken_clause_structure_is_found_with_the_reason(text, why):
     "Seasons change, and so can we.",
     "this is what five more minutes looks like",
     "Somewhere in here is the sock I lost in 2019. I regret nothing.",
+    "when someone asks you to take a good selfie",
+    "this is where all my lost socks went",
+    "it's all the same",
 ])
 def test_sound_clauses_pass(text):
     assert check_fluency(text) is None
