@@ -304,8 +304,8 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
                     if any(words[m] in CLAUSE_VERBS for m in range(first, k + 1)):
                         first = None  # "says (that) the wifi is down": a new clause may begin
             elif k == len(words) - 1 and "VBD" in classes(words[k]) and before == "NOUN" and k > first + 2 \
-                    and tags[first] not in ("BE", "AUX", "MODAL") and words[first] not in CAUSATIVE and any(tags[m] in ("DET", "POSS")
-                                                                         for m in range(first + 1, k)):
+                    and tags[first] not in ("BE", "AUX", "MODAL") and words[first] not in CAUSATIVE \
+                    and _leftover_np(words, tags, first, k):
                 return f"a verb left over at the end {' '.join(words[first:k + 1])!r}"
             elif _finite_second(words, tags, k) and k > first + 1 and (
                     before in ("NOUN", "ADJ", "NUM", "OBJ") or (before == "VB" and tags[k - 2] in ("DET", "POSS"))) \
@@ -409,6 +409,9 @@ def _hanging(words: list[str], tags: list[str]) -> str | None:
     if len(words) >= 3 and words[-3] in ("where", "when") and tags[-2] in ("SUBJ", "YOU") \
             and words[-1] in NEEDS_OBJECT:
         return f"ends on a verb that needs its object {' '.join(words[-3:])!r}"  # "remember where i left"
+    end = _object_then_verb(words, tags)
+    if end:
+        return end
     if words[-2:] == ["looks", "like"] and not any(w in ("what", "how") for w in words[:-2]):
         return f"'looks like' without what it looks like {' '.join(words[-4:])!r}"  # "this is what X looks like"
     if words[-1] in NEEDS_COMPLEMENT and len(words) > 1 and (words[-2] == "to" or tags[-2] in ("SUBJ", "YOU", "MODAL")):
@@ -434,3 +437,31 @@ def _have_adjective(words: list[str], tags: list[str]) -> str | None:
 def _participle_only(word: str) -> bool:
     """A past participle ("finished", "done"): "have" + participle is a perfect, not a missing object."""
     return word.endswith("ed") or word in ("done", "gone", "seen", "been", "known", "given", "taken", "eaten")
+
+
+def _leftover_np(words: list[str], tags: list[str], first: int, k: int) -> bool:
+    """The noun before a final past form k has a determiner after the verb at ``first``; for "left"
+    it must be a possessive ("the amount of coffee left" is what remains; "my motivation left" went)."""
+    dets = [m for m in range(first + 1, k) if tags[m] in ("DET", "POSS")]
+    return bool(dets) and (words[k] != "left" or tags[dets[-1]] == "POSS")
+
+
+FINITE_TAGS = frozenset({"VBZ", "VBD", "BE", "MODAL", "AUX"})
+
+
+def _object_then_verb(words: list[str], tags: list[str]) -> str | None:
+    """A past form ending the caption right after a possessed noun that is a preposition's object,
+    in a clause that already has its verb: "this is the face of my motivation left" (the human
+    "the exact moment my motivation left" has no preposition before "my motivation")."""
+    k = len(words) - 1
+    if k < 4 or "VBD" not in classes(words[k]) or tags[k - 1] != "NOUN":
+        return None
+    j = k - 1
+    while j > 0 and tags[j - 1] in ("ADJ", "NOUN"):
+        j -= 1
+    if j < 2 or tags[j - 1] != "POSS" or tags[j - 2] != "PREP":
+        return None
+    if any(t in FINITE_TAGS or (t in ("VB", "VBG") and m and tags[m - 1] in ("SUBJ", "YOU", "OBJ"))
+           for m, t in enumerate(tags[:j - 2])):
+        return f"a verb left over at the end {' '.join(words[j - 2:])!r}"
+    return None

@@ -35,12 +35,12 @@ class CorpusTrigrams:
     start_id: int
     end_id: int
     free: frozenset[int]  # punctuation ids: skipped in the context (the word keys have none: always a cost)
-    follow: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    follow: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)  # (a, b) -> ids seen after
     penalty: float = 6.0
     end_penalty: float = 12.0
     # the same for three-word contexts: a word whose trigram is seen but not its 4-gram (a seam where
     # only two words overlap) costs ``seam_penalty``
-    follow4: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
+    follow4: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)  # (a, b, c) -> ids
     seam_penalty: float = 0.0
 
     @classmethod
@@ -75,10 +75,10 @@ class CorpusTrigrams:
         """Take ``penalty`` (``end_penalty`` for <end>) off every word that would make an unseen trigram."""
         cost = np.full(logp.shape, self.penalty)
         cost[:, self.end_id] = self.end_penalty
-        self._scatter(cost, [self.follow.get(self.context(seq)) for seq in seqs],  # type: ignore[call-overload]
+        self._scatter(cost, [self.follow.get(self.context(seq)) for seq in seqs],
                       self.seam_penalty)
         if self.seam_penalty:
-            self._scatter(cost, [self.follow4.get(self.context(seq, 3)) for seq in seqs], 0.0)  # type: ignore[call-overload]
+            self._scatter(cost, [self.follow4.get(self.context(seq, 3)) for seq in seqs], 0.0)
         logp -= cost
 
     @staticmethod

@@ -243,6 +243,7 @@ def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_
     ("this is my face when someone asks you to the wall", "no verb after"),
     ("when you sit in the middle of the same", "'the same' with nothing"),
     ("the universe when i try to be a galaxy and i have to remember where i left", "needs its object"),
+    ("this is the face of my motivation left", "a verb left over at the end"),
 ])
 def test_broken_clause_structure_is_found_with_the_reason(text, why):
     assert why in (check_fluency(text) or "")
@@ -266,6 +267,7 @@ def test_broken_clause_structure_is_found_with_the_reason(text, why):
     "when someone asks you to take a good selfie",
     "this is where all my lost socks went",
     "it's all the same",
+    "when you check the amount of coffee left",
 ])
 def test_sound_clauses_pass(text):
     assert check_fluency(text) is None
