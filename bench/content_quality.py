@@ -213,7 +213,7 @@ def decoder_before_after(seeds: range = range(4)) -> dict[str, float]:
     from generator.meme.templates import load_templates
 
     cfg = MemeGeneratorConfig()
-    cap = load_captioner()
+    cap = load_captioner()  # the decoder itself (fluent=False), before the gate picks among its captions
     features = cap.encode_batch([t.image_path for t in load_templates()])
     with_trigrams = cap.rules
     out: dict[str, float] = {}

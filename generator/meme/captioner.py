@@ -51,7 +51,8 @@ def image_seeds(seed: int | Sequence[int] | None, n: int) -> list[int]:
 class Captioner:
     """Captions images with a trained bundle. Encoding is lazy: decoding from features needs no encoder."""
 
-    def __init__(self, bundle: Bundle, encoder: Encoder | None = None, *, trigrams: bool = True) -> None:
+    def __init__(self, bundle: Bundle, encoder: Encoder | None = None, *, trigrams: bool = True,
+                 fluent: bool = False) -> None:
         if encoder is not None and encoder.name != bundle.config.get("encoder"):
             raise GeneratorError(f"{bundle.path}: bundle was trained with encoder "
                                  f"{bundle.config.get('encoder')!r}, got {encoder.name!r}")
@@ -78,6 +79,9 @@ class Captioner:
                                  free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY,
                                  ngrams=self.trigrams)
         self._adaptation: Adaptation | None = None
+        # hand out only captions the fluency gate (generator/gates: rules and models of ordinary
+        # English, not this decoder) passes: the beam finishes many more captions than k
+        self.fluent = fluent
 
     @property
     def bundle_dir(self) -> Path:
@@ -195,19 +199,50 @@ class Captioner:
         search = partial(beam_search, width=width, key=self.vocab.text, groups=groups, group_penalty=group_penalty,
                          sampling=sampling, exclude=self._is_training_caption if novel else None)
         pools = search(self._step_fn(features), h0, rules, rngs=rngs)
-        picked = [choose(pool, k, diversity) for pool in pools]
-        short = [i for i, p in enumerate(picked) if len(p) < k]
+        picked = [self._choose(pool, k, diversity) for pool in pools]
+        short = [i for i, p in enumerate(picked) if len(p) < k or self._any_flagged(p)]
         if short and rules.ngrams is not None and rules.ngrams.seam_penalty:
-            # an image the seam cost leaves short of k (its beams ran into training captions) is decoded
-            # again without it; its own captions come first, the others fill up
+            # an image the seam cost leaves short of k good captions (its beams ran into training
+            # captions) is decoded again without it; fluent captions first, its own before the new
             loose = replace(rules, ngrams=replace(rules.ngrams, seam_penalty=0.0))
             more = search(self._step_fn(features[short]), h0[short], loose,
                           rngs=[np.random.default_rng(seeds[i]) for i in short] if sampling else None)
             for i, pool in zip(short, more):
                 have = {h.ids for h in picked[i]}
-                picked[i] = [*picked[i], *choose([h for h in pool if h.ids not in have], k - len(picked[i]),
-                                                 diversity)]
+                extra = self._choose([h for h in pool if h.ids not in have], k, diversity)
+                picked[i] = self._fluent_first([*picked[i], *extra])[:k]
         return [self._captions(p, s) for p, s in zip(picked, seeds)]
+
+    def _choose(self, pool: Sequence[Hypothesis], k: int, diversity: float) -> list[Hypothesis]:
+        """k of the pool: with ``fluent``, those the fluency gate passes first (checked best first
+        until 3k pass, about 1 ms each; ``choose`` trades score for wording among them), then, only
+        if too few pass, the best of the rest (the pipeline's gate filters those with the reason)."""
+        if not self.fluent:
+            return choose(pool, k, diversity)
+        from generator.gates.fluency import check_fluency
+
+        good: list[Hypothesis] = []
+        flagged: list[Hypothesis] = []
+        for h in pool:
+            (flagged if check_fluency(self.vocab.text(h.ids)) else good).append(h)
+            if len(good) >= 3 * k:
+                break
+        picked = choose(good, k, diversity)
+        return picked + choose(flagged, k - len(picked), diversity) if len(picked) < k else picked
+
+    def _any_flagged(self, hyps: Sequence[Hypothesis]) -> bool:
+        if not self.fluent:
+            return False
+        from generator.gates.fluency import check_fluency
+
+        return any(check_fluency(self.vocab.text(h.ids)) for h in hyps)
+
+    def _fluent_first(self, hyps: list[Hypothesis]) -> list[Hypothesis]:
+        if not self.fluent:
+            return hyps
+        from generator.gates.fluency import check_fluency
+
+        return sorted(hyps, key=lambda h: check_fluency(self.vocab.text(h.ids)) is not None)  # stable
 
     def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,
                     width: int | None = None, diversity: float = DIVERSITY, **options) -> list[Caption]:
@@ -228,7 +263,8 @@ class Captioner:
 
 
 def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None, *,
-                   trigrams: bool = True) -> Captioner:
+                   trigrams: bool = True, fluent: bool = False) -> Captioner:
     """Load a bundle directory (None = the shipped demo bundle). ``trigrams`` False decodes without
-    the training captions' trigram cost (generator/meme/ngrams.py)."""
-    return Captioner(load_bundle(Path(path) if path is not None else None), encoder, trigrams=trigrams)
+    the training captions' trigram cost (generator/meme/ngrams.py); ``fluent`` True hands out the
+    captions the fluency gate passes first (what `generate` does: bot/service/pipeline.py)."""
+    return Captioner(load_bundle(Path(path) if path is not None else None), encoder, trigrams=trigrams, fluent=fluent)

@@ -59,7 +59,7 @@ def test_the_demo_decoder_makes_fewer_broken_captions_with_the_trigram_cost():
     from generator.meme.templates import load_templates
 
     cfg = MemeGeneratorConfig()
-    cap = load_captioner()
+    cap = load_captioner(fluent=False)  # the decoder's own captions, not the gate's choice among them
     assert cap.rules.ngrams is not None
     features = cap.encode_batch([t.image_path for t in load_templates()])
     shares = {}
@@ -94,7 +94,7 @@ def test_an_image_the_seam_cost_leaves_short_is_decoded_again_without_it():
     from generator.meme.templates import load_templates
 
     cfg = MemeGeneratorConfig()
-    cap = load_captioner()
+    cap = load_captioner(fluent=False)
     assert cap.rules.ngrams is not None and cap.rules.ngrams.seam_penalty > 0
     templates = load_templates()
     features = cap.encode_batch([t.image_path for t in templates])
@@ -104,3 +104,22 @@ def test_an_image_the_seam_cost_leaves_short_is_decoded_again_without_it():
         for caps in beams:
             assert len({c.text for c in caps}) == len(caps)
             assert not any(cap.novelty.is_copy(c.text) for c in caps)  # type: ignore[union-attr]
+
+
+def test_the_captioner_hands_out_only_captions_the_fluency_gate_passes():
+    """With ``fluent`` (the pipeline's setting) the captioner picks its k among the beam's finished captions that the fluency gate
+    (rules and models of ordinary English, not the decoder) passes, and fills up with flagged ones
+    only when too few pass; most images get k good ones."""
+    from bot.config.model import MemeGeneratorConfig
+    from generator.meme.templates import load_templates
+
+    cfg = MemeGeneratorConfig()
+    cap = load_captioner(fluent=True)  # as the pipeline loads it
+    assert cap.fluent
+    features = cap.encode_batch([t.image_path for t in load_templates()])
+    beams = cap.beam_search_batch(features, k=5, **cfg.decode_options(), seed=0)
+    fluent = [[c.text for c in caps if not check_fluency(c.text)] for caps in beams]
+    for caps, good in zip(beams, fluent):  # the ones the gate passes come first
+        assert [c.text for c in caps[:len(good)]] == good
+    # the clock and deep-field images of the tiny demo model write mostly broken captions: they get fewer
+    assert sum(map(len, fluent)) >= 0.8 * 5 * len(beams) and sum(len(g) == 5 for g in fluent) >= 11, fluent
