@@ -215,7 +215,7 @@ class Captioner:
 
     def _choose(self, pool: Sequence[Hypothesis], k: int, diversity: float) -> list[Hypothesis]:
         """k of the pool: with ``fluent``, those the fluency gate passes first (checked best first
-        until 3k pass, about 1 ms each; ``choose`` trades score for wording among them), then, only
+        until 2k pass, about 1 ms each; ``choose`` trades score for wording among them), then, only
         if too few pass, the best of the rest (the pipeline's gate filters those with the reason)."""
         if not self.fluent:
             return choose(pool, k, diversity)
@@ -225,7 +225,7 @@ class Captioner:
         flagged: list[Hypothesis] = []
         for h in pool:
             (flagged if check_fluency(self.vocab.text(h.ids)) else good).append(h)
-            if len(good) >= 3 * k:
+            if len(good) >= 2 * k:
                 break
         picked = choose(good, k, diversity)
         return picked + choose(flagged, k - len(picked), diversity) if len(picked) < k else picked
