@@ -462,6 +462,8 @@ def _object_then_verb(words: list[str], tags: list[str]) -> str | None:
     if j < 2 or tags[j - 1] != "POSS" or tags[j - 2] != "PREP":
         return None
     if any(t in FINITE_TAGS or (t in ("VB", "VBG") and m and tags[m - 1] in ("SUBJ", "YOU", "OBJ"))
-           for m, t in enumerate(tags[:j - 2])):
+           for m, t in enumerate(tags[:j - 2])) or (words[k] == "left" and tags[0] in ("DET", "POSS")):
+        # without a verb before, "the clock of my motivation left" reads as "the clock left"; "left"
+        # is still what the decoder glues on from "my motivation left" (a person writes "is gone")
         return f"a verb left over at the end {' '.join(words[j - 2:])!r}"
     return None
