@@ -412,6 +412,9 @@ def _hanging(words: list[str], tags: list[str]) -> str | None:
     end = _object_then_verb(words, tags)
     if end:
         return end
+    for i in range(1, len(words) - 1):  # "i have to deal and none": the object must follow, not "and"
+        if words[i] in NEEDS_COMPLEMENT and words[i - 1] == "to" and tags[i + 1] in ("CONJ", "SUB"):
+            return f"a verb without what follows {' '.join(words[i - 1:i + 2])!r}"
     if words[-2:] == ["looks", "like"] and not any(w in ("what", "how") for w in words[:-2]):
         return f"'looks like' without what it looks like {' '.join(words[-4:])!r}"  # "this is what X looks like"
     if words[-1] in NEEDS_COMPLEMENT and len(words) > 1 and (words[-2] == "to" or tags[-2] in ("SUBJ", "YOU", "MODAL")):

@@ -215,8 +215,9 @@ class Captioner:
 
     def _choose(self, pool: Sequence[Hypothesis], k: int, diversity: float) -> list[Hypothesis]:
         """k of the pool: with ``fluent``, those the fluency gate passes first (checked best first
-        until 2k pass, about 1 ms each; ``choose`` trades score for wording among them), then, only
-        if too few pass, the best of the rest (the pipeline's gate filters those with the reason)."""
+        until 2k pass, about 1 ms each; ``choose`` trades score for wording among them, and those
+        that differ from all before them by the siblings rule lead), then, only if too few pass, the
+        best of the rest (the pipeline's gate filters those with the reason)."""
         if not self.fluent:
             return choose(pool, k, diversity)
         from generator.gates.fluency import check_fluency
@@ -227,7 +228,17 @@ class Captioner:
             (flagged if check_fluency(self.vocab.text(h.ids)) else good).append(h)
             if len(good) >= 2 * k:
                 break
-        picked = choose(good, k, diversity)
+        # siblings the pipeline may forward together say different things (generator/gates/siblings.py):
+        # captions that differ from every one before them go first
+        from generator.gates.siblings import MIN_CONTENT_WORDS, difference
+
+        distinct: list[Hypothesis] = []
+        close: list[Hypothesis] = []
+        for h in choose(good, len(good), diversity):
+            text = self.vocab.text(h.ids)
+            ok = all(difference(text, self.vocab.text(d.ids)) >= MIN_CONTENT_WORDS for d in distinct)
+            (distinct if ok else close).append(h)
+        picked = (distinct + close)[:k]
         return picked + choose(flagged, k - len(picked), diversity) if len(picked) < k else picked
 
     def _any_flagged(self, hyps: Sequence[Hypothesis]) -> bool:

@@ -245,6 +245,7 @@ def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_
     ("the universe when i try to be a galaxy and i have to remember where i left", "needs its object"),
     ("this is the face of my motivation left", "a verb left over at the end"),
     ("the blurry clock of my motivation left", "a verb left over at the end"),
+    ("this is my face when someone asks for a galaxy and i have to deal and none", "a verb without what follows"),
 ])
 def test_broken_clause_structure_is_found_with_the_reason(text, why):
     assert why in (check_fluency(text) or "")
