@@ -225,10 +225,10 @@ class App:
         return notify.send_test(self.deps, webhook)
 
     def notices(self, *, limit: int = 50, states: tuple[str, ...] | None = None) -> list[NoticeRow]:
-        from feedback.repository import notifications
+        """The newest outbox rows, secrets scrubbed from their last errors."""
+        from bot.service import notify
 
-        with self.tx() as session:
-            return notifications.recent(session, limit=limit, states=states)
+        return notify.recent(self.deps, limit=limit, states=states)
 
     def adapt_meme(self, *, strength: float = 1.0) -> AdaptationView:
         """A new adaptation of the meme captioner from the ranker's word effects (bot/service/adapt.py)."""

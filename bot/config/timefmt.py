@@ -1,9 +1,14 @@
 """The one way a time is shown, in the CLI, the web admin and notices: ISO 8601 to the minute with its
 UTC offset, in the account's time zone (``2026-12-06T09:00+01:00``); a time that belongs to no account
-(a heartbeat, a generation) in the scheduler's zone. Stored times stay aware UTC; only showing converts."""
+(a heartbeat, a generation) in the scheduler's zone. Stored times stay aware UTC; only showing converts.
+
+A wall-clock time a person types (the web admin's date-and-time fields) is read in the same zone
+(``from_wall``). Daylight saving: a time the clocks skip (02:30 on a spring-forward night) is refused
+with the gap named; a time that happens twice (an autumn-back hour) is its FIRST occurrence, the one
+with the summer offset, and what was scheduled is shown with its offset so the choice is visible."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -25,6 +30,32 @@ def iso(value: datetime | None, tz: str | None = None, *, precise: bool = False)
     if value is None:
         return EMPTY
     return value.astimezone(_zone(tz or "UTC")).isoformat(timespec="seconds" if precise else "minutes")
+
+
+class WallTimeError(ValueError):
+    """A typed wall-clock time that is not one: unreadable, or inside a daylight-saving gap."""
+
+
+def from_wall(raw: str, tz: str) -> datetime:
+    """``'YYYY-MM-DDTHH:MM'`` read in zone ``tz`` (or with its own UTC offset) as an aware UTC time."""
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise WallTimeError(f"{raw[:40]!r} is not a date and time (YYYY-MM-DDTHH:MM, in {tz})") from None
+    if at.tzinfo is not None:
+        return at.astimezone(UTC)
+    zone = _zone(tz)
+    first = at.replace(tzinfo=zone, fold=0)
+    back = first.astimezone(UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != at:  # the wall clock never shows this time: it jumps over it
+        raise WallTimeError(f"{at:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks go forward over it "
+                            f"that night. Choose a time outside the gap (e.g. {back:%H:%M})")
+    return first.astimezone(UTC)
+
+
+def to_wall(value: datetime | None, tz: str) -> str:
+    """An aware time as a date-and-time field's value in zone ``tz`` (``'YYYY-MM-DDTHH:MM'``)."""
+    return "" if value is None else value.astimezone(_zone(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
 def zone_of(config: Config, account: str | None) -> str:

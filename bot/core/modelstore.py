@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.staging import staged_folder
 from bot.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -292,9 +293,7 @@ def install(root: Path, source: Path, *, model_id: str | None = None, force: boo
 
 
 def _copy_in(dest: Path, kind: str, files: list[Path], origin: str) -> ModelInfo:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
+    with staged_folder(dest) as staging:
         for file in files:
             shutil.copyfile(file, staging / file.name)
         if kind == "gpt2" and not (staging / WRITER_META).is_file():
@@ -304,12 +303,6 @@ def _copy_in(dest: Path, kind: str, files: list[Path], origin: str) -> ModelInfo
         doc = {"id": dest.name, "kind": kind, "source": origin, "files": digests,
                "installed": datetime.now(UTC).isoformat(timespec="seconds")}
         (staging / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n")
-        if dest.exists():
-            shutil.rmtree(dest)
-        staging.rename(dest)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     log.info("model_installed id=%s kind=%s files=%d", dest.name, kind, len(files))
     return _read_manifest(dest)
 

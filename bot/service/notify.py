@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -319,6 +319,16 @@ def watch(deps: Deps, *, me: str | None = None) -> NotifySummary:
     return summary
 
 
+def recent(deps: Deps, *, limit: int = 50, states: tuple[str, ...] | None = None) -> list[repo.Row]:
+    """The newest outbox rows (`memeloop notify list`, the web admin's Notifications page), each last
+    error with every known secret value replaced by *** (a row written before a secret was added to
+    the config, or an error a receiver echoed, is shown scrubbed all the same)."""
+    secrets = known_secret_values(deps.config)
+    with deps.tx() as session:
+        rows = repo.recent(session, limit=limit, states=states)
+    return [replace(r, last_error=redact(r.last_error, secrets)) if r.last_error else r for r in rows]
+
+
 def send_test(deps: Deps, webhook: str | None = None) -> list[WebhookCheck]:
     """`memeloop notify test`: one test notice to each (or the named) webhook, now, outside the outbox."""
     cfg = deps.config.notifications
@@ -336,7 +346,7 @@ def send_test(deps: Deps, webhook: str | None = None) -> list[WebhookCheck]:
         try:
             result = post_notice(deps.config, hook, notice, f"test-{int(now.timestamp())}")
         except ConfigError as exc:
-            out.append(WebhookCheck(hook.name, False, str(exc)))
+            out.append(WebhookCheck(hook.name, False, redact(str(exc), secrets)))
             continue
-        out.append(WebhookCheck(hook.name, result.outcome is DeliveryOutcome.DELIVERED, result.detail))
+        out.append(WebhookCheck(hook.name, result.outcome is DeliveryOutcome.DELIVERED, redact(result.detail, secrets)))
     return out

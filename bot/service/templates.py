@@ -16,13 +16,13 @@ import logging
 import re
 import shutil
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.modelstore import data_dir
+from bot.core.staging import staged_folder
 from bot.errors import UsageError
 
 if TYPE_CHECKING:
@@ -226,20 +226,11 @@ def add_template(config: Config, image_path: Path, *, name: str, boxes: str | No
     description = " ".join(description.split())[:MAX_TEXT]
     words = _clean_words(keywords)
     library = library_dir(config)
-    library.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=library))
-    try:
+    with staged_folder(library / slug) as staging:
         (staging / f"image.{ext}").write_bytes(data)
         (staging / TEMPLATE_FILE).write_text(_toml(name, f"image.{ext}", description, words, chosen),
                                              encoding="utf-8")
         _entry(staging, "library")  # what we wrote must load
-        dest = library / slug
-        if dest.exists():
-            shutil.rmtree(dest)
-        staging.rename(dest)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     log.info("template_added slug=%s boxes=%d keywords=%d", slug, len(chosen), len(words))
     return _entry(library / slug, "library")
 

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import AccountConfig
+from bot.core.kinds import KINDS
 from bot.service.read_models import (
     BoardPage,
     Card,
@@ -132,7 +133,7 @@ def _siblings(session: Session, group_keys: Sequence[str | None]) -> dict[str, l
 def _options(session: Session) -> dict[str, list[str]]:
     return {"account": list(session.scalars(select(Account.name).order_by(Account.name))),
             "template": list(session.scalars(select(Template.slug).order_by(Template.slug))),
-            "generator": ["meme", "post", "manual"]}
+            "generator": [k.kind.value for k in KINDS]}
 
 
 def card(session: Session, candidate_id: int) -> Card:

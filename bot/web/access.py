@@ -66,6 +66,9 @@ ACCESS: dict[tuple[str, str], Role | None] = {
     ("GET", "/r/{token}"): None,
     ("POST", "/r/{token}"): None,
     ("GET", "/r/{token}/image"): None,
+    # the notification outbox and its test button
+    ("GET", "/notifications"): A,
+    ("POST", "/notifications/test"): A,
     # users
     ("GET", "/users"): A,
     ("POST", "/users"): A,

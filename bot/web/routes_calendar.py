@@ -19,9 +19,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.config import AccountConfig
+from bot.config.timefmt import to_wall
 from bot.service.read_models import ScheduledPost
 from bot.web.routes_posts import flash as _flash
-from bot.web.server import Problem, Web, actor, form_value, guarded, int_value, render
+from bot.web.server import Problem, Web, actor, form_value, guarded, int_value, render, wall_time
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 8), date(9000, 12, 1)
 VIEWS = ("week", "month")
@@ -170,25 +171,15 @@ async def schedule(request: Request) -> Response:
     return render(request, "schedule.html", **ctx)
 
 
-def parse_local(raw: str, tz: ZoneInfo, *, what: str = "time") -> datetime:
-    """'YYYY-MM-DDTHH:MM' in ``tz`` (or with its own offset) as aware UTC; a bad one is a 400."""
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise Problem(400, f"{what} {raw[:40]!r} is not a date and time (YYYY-MM-DDTHH:MM). Nothing was changed") \
-            from None
-    return (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(UTC)
-
-
 @guarded
 async def slot_page(request: Request) -> Response:
     """Schedule a candidate at an empty slot: approved ones not yet on the account, then pending ones."""
     web: Web = request.app.state.web
     account = account_of(web, request.query_params.get("account"))
     raw = request.query_params.get("at") or ""
-    at = parse_local(raw, ZoneInfo(account.timezone)) if raw else None
+    at = wall_time(raw, account.timezone) if raw else None
     choices = await web.call(web.app.slot_candidates, account.name)
-    local = at.astimezone(ZoneInfo(account.timezone)).strftime("%Y-%m-%dT%H:%M") if at else ""
+    local = to_wall(at, account.timezone)
     return render(request, "schedule_slot.html", account=account, at=local, choices=choices,
                   back=_calendar_url(account.name, at.astimezone(ZoneInfo(account.timezone)).date() if at else None))
 
@@ -198,7 +189,7 @@ async def schedule_slot(request: Request) -> Response:
     web: Web = request.app.state.web
     account = account_of(web, form_value(request, "account", limit=64, required=True, label="account"))
     tz = ZoneInfo(account.timezone)
-    at = parse_local(form_value(request, "at", limit=40, required=True, label="time"), tz)
+    at = wall_time(form_value(request, "at", limit=40, required=True, label="time"), account.timezone)
     picked = form_value(request, "candidate", limit=40, required=True, label="candidate")
     cid_raw, _, version_raw = picked.partition(":")
     candidate_id = int_value(cid_raw, "candidate id")

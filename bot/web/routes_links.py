@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.config.timefmt import iso, zone_of
 from bot.service.review_links import KINDS, LinkGone
 from bot.web.routes_review import IMAGE_TYPES
 from bot.web.server import (
@@ -68,7 +69,8 @@ async def create(request: Request) -> Response:
     url = f"{str(request.base_url).rstrip('/')}/r/{made.token}"  # shown this once; only its hash is kept
     return await _links_page(request, status=201, new_url=url, kind=kind, target=str(target),
                              message=f"link {made.link.id} for {kind} {target} ({label}) made; it expires "
-                                     f"{made.link.expires_at:%Y-%m-%d %H:%M} UTC. Copy it now: it is shown once")
+                                     f"{iso(made.link.expires_at, web.app.config.scheduler.timezone)}. "
+                                     "Copy it now: it is shown once")
 
 
 @guarded
@@ -139,7 +141,7 @@ async def link_decide(request: Request) -> Response:
     finally:
         await request.close()
     done = "Approved" if decision == "approve" else "Rejected"
-    detail = (f"; it is scheduled for {result.scheduled_at:%Y-%m-%d %H:%M} UTC"
+    detail = (f"; it is scheduled for {iso(result.scheduled_at, zone_of(web.app.config, result.account))}"
               if decision == "approve" and result.post_state == "scheduled" and result.scheduled_at else "")
     response = render(request, "link_done.html", message=f"{done}{detail}. Thank you: the team has your decision"
                                                           + (" and your comment." if comment else "."))

@@ -11,21 +11,23 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.config.timefmt import iso, zone_of
-from bot.service import web_queries
+from bot.config.timefmt import iso, to_wall, zone_of
 from bot.core.kinds import content_kind
+from bot.service import web_queries
 from bot.service.read_models import HourCell, RankerEffect, Reading, as_row
 from bot.web import charts, views
-from bot.web.routes_review import parse_when
 from bot.web.server import (
     MAX_REASON,
     Problem,
     Web,
+    account_zone,
     actor,
     form_value,
     guarded,
     int_value,
     render,
+    same_site_path,
+    wall_time,
     wants_fragment,
 )
 from feedback.states import POST_STATES
@@ -50,7 +52,10 @@ async def post_page(request: Request) -> Response:
     rows = post.snapshots
     key = "engagement" if any(r.engagement is not None for r in rows) else "likes"
     chart = charts.metrics_chart(rows, title=f"post {post.id}: {key} over time", key=key) if rows else None
+    back = _calendar_back(request.query_params.get("back"))
     return render(request, "post.html", p=post, x=views.x_preview(post.text, post.template, post.alt),
+                  move=request.query_params.get("move") == "1", back=back,
+                  at=to_wall(post.scheduled_at, account_zone(web, post.account)),
                   fedi=views.fediverse_preview(post.text), thread=thread,
                   chart=chart, chart_key=key, counts=_shown_counts(rows),
                   hashtags=views.hashtags(post.text), message=flash(request))
@@ -84,7 +89,13 @@ def _prepare_instagram(path: str, text: str, cap: int):
         return prepare("instagram", img.convert("RGB"), text, hashtag_cap=cap)
 
 
-async def _post_action(request: Request, label: str, do) -> Response:
+def _calendar_back(raw: str | None) -> str:
+    """Where a move started from the calendar returns: a calendar URL of this site, else nowhere."""
+    target = same_site_path((raw or "")[:500], "")
+    return target if target == "/schedule" or target.startswith("/schedule?") else ""
+
+
+async def _post_action(request: Request, label: str, do, *, back: str = "") -> Response:
     web: Web = request.app.state.web
     post_id = int_value(request.path_params["id"], "post id")
     result = await do(web, post_id)
@@ -93,7 +104,7 @@ async def _post_action(request: Request, label: str, do) -> Response:
     if wants_fragment(request):
         return render(request, "_message.html", message=message, level="ok")
     request.state.session.flash = message
-    return RedirectResponse(f"/posts/{post_id}", status_code=303)
+    return RedirectResponse(back or f"/posts/{post_id}", status_code=303)
 
 
 @guarded
@@ -110,22 +121,23 @@ async def retry(request: Request) -> Response:
 
 @guarded
 async def reschedule(request: Request) -> Response:
-    """Move a scheduled post (the post page's form, or a drop on the calendar): a time in UTC, or with
-    ``tz`` one of the accounts' time zones (the calendar's); it must keep the account's rules."""
+    """Move a scheduled post (the post page's form, or a drop on the calendar): a time in the post's
+    account's zone (the calendar names it in ``tz``, which must be one of the accounts' zones); it must
+    keep the account's rules. The form refuses a past time here; the calendar leaves that to the rules,
+    whose refusal names the slot."""
     web: Web = request.app.state.web
     raw = form_value(request, "at", limit=40, required=True, label="new time")
     zone = form_value(request, "tz", limit=64)
     if zone and zone not in {a.timezone for a in web.app.config.accounts} | {"UTC"}:
         raise Problem(400, f"time zone {zone[:64]!r} is not one of the accounts' time zones. Nothing was changed")
-    from zoneinfo import ZoneInfo
-
-    from bot.web.routes_calendar import parse_local
-
-    at = parse_local(raw, ZoneInfo(zone), what="new time") if zone else parse_when(raw, now=web.app.clock(),
-                                                                                   what="new time")
-    assert at is not None  # the field is required
+    if zone:
+        at = wall_time(raw, zone, what="new time")
+    else:
+        post = await web.call(web.app.post_detail, int_value(request.path_params["id"], "post id"))
+        at = wall_time(raw, account_zone(web, post.account), what="new time", now=web.app.clock())
     return await _post_action(request, "rescheduled", lambda web, pid: web.call(
-        web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True))
+        web.app.reschedule, pid, actor=actor(request), at=at, within_rules=True),
+        back=_calendar_back(form_value(request, "back", limit=500)))
 
 
 @guarded

@@ -1,7 +1,7 @@
 """The review board: pending candidates as cards; approve / reject / edit in place; sibling swap."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +17,7 @@ from bot.web.server import (
     MAX_TEXT,
     Problem,
     Web,
+    account_zone,
     actor,
     back_to,
     form_value,
@@ -26,26 +27,12 @@ from bot.web.server import (
     same_site_path,
     service_errors,
     status_of,
+    wall_time,
     wants_fragment,
 )
 from feedback.states import CANDIDATE_STATUSES
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
-
-
-def parse_when(raw: str, *, now: datetime, what: str = "time") -> datetime | None:
-    """'YYYY-MM-DDTHH:MM' (UTC, as the form says) or empty (None); a bad or past one is a 400."""
-    if not raw:
-        return None
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise Problem(400, f"{what} {raw[:40]!r} is not a date and time (YYYY-MM-DD HH:MM, UTC). "
-                           "Nothing was changed") from None
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    if at < now:
-        raise Problem(400, f"{what} {iso(at)} is in the past (now {iso(now)}). Nothing was changed")
-    return at
 
 
 def _filter(request: Request) -> web_queries.BoardFilter:
@@ -138,8 +125,11 @@ async def _act(request: Request, do) -> Response:
 async def approve(request: Request) -> Response:
     async def do(web: Web, candidate_id: int, version: int) -> str:
         raw = form_value(request, "at", limit=40) or form_value(request, "slot", limit=40)
-        at: datetime | Literal["best"] | None = "best" if raw == "best" else parse_when(raw, now=web.app.clock())
         account = form_value(request, "account", limit=64) or None
+        at: datetime | Literal["best"] | None = "best" if raw == "best" else None
+        if raw and raw != "best":  # typed in the zone of the account it will post on (the card says which)
+            owner = account or (await web.call(web.app.card, candidate_id)).account
+            at = wall_time(raw, account_zone(web, owner), now=web.app.clock())
         result = await web.call(web.app.approve, candidate_id, actor=actor(request), at=at, account=account,
                                 expected_version=version)
         when = iso(result.scheduled_at, zone_of(web.app.config, result.account))

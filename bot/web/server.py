@@ -22,9 +22,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from bot.web import access
+from bot.web.assets import STATIC, HashedStatic, static_url
 from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions, WebSession, csrf_of
 from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow, Limits
 
@@ -70,6 +70,7 @@ def environment() -> Environment:
     from bot.web import views
 
     env.filters.update(views.FILTERS)
+    env.globals["static"] = static_url
     return env
 
 
@@ -149,6 +150,32 @@ def form_value(request: Request, key: str, *, limit: int, required: bool = False
     if required and not value:
         raise Problem(400, f"the {what} is empty. Nothing was changed")
     return value
+
+
+def wall_time(raw: str, tz: str, *, what: str = "time", now: datetime | None = None) -> datetime:
+    """A date-and-time field read in zone ``tz`` (bot.config.timefmt.from_wall: a time inside a
+    daylight-saving gap is refused, a repeated one is its first occurrence) as aware UTC; a bad one,
+    or with ``now`` one already past, is a 400."""
+    from bot.config.timefmt import WallTimeError, from_wall, iso
+
+    try:
+        at = from_wall(raw, tz)
+    except WallTimeError as exc:
+        raise Problem(400, f"{what}: {exc}. Nothing was changed") from None
+    if now is not None and at < now:
+        raise Problem(400, f"{what} {iso(at, tz)} is in the past (now {iso(now, tz)}). Nothing was changed")
+    return at
+
+
+def account_zone(web: Web, account: str | None) -> str:
+    """The zone a time typed for ``account`` is read in: the account's; no account with exactly one
+    configured (it is the one a post goes to): that one's; else the scheduler's."""
+    from bot.config.timefmt import zone_of
+
+    accounts = web.app.config.accounts
+    if account is None and len(accounts) == 1:
+        account = accounts[0].name
+    return zone_of(web.app.config, account)
 
 
 def int_value(raw: str | None, what: str, *, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int:
@@ -358,6 +385,7 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
         routes_calendar,
         routes_create,
         routes_links,
+        routes_notify,
         routes_posts,
         routes_review,
         routes_templates,
@@ -370,7 +398,8 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
               Route("/logout/everywhere", logout_everywhere, methods=["POST"]), *routes_review.ROUTES,
               *routes_calendar.ROUTES, *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES,
               *routes_threads.ROUTES, *routes_links.ROUTES, *routes_users.ROUTES,
-              Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+              *routes_notify.ROUTES,
+              Mount("/static", HashedStatic(directory=STATIC), name="static")]
     web = Starlette(routes=access.stamp(routes), exception_handlers={HTTPException: http_error, Exception: server_error},
                     middleware=[Middleware(SecurityHeaders), Middleware(HostCheck, allowed=allowed_hosts), Middleware(
                         BodyLimit, default=MAX_BODY, timeout_s=(limits or Limits()).body_timeout_s,

@@ -25,6 +25,18 @@ def when(ctx: Context, value: datetime | None, account: str | None = None) -> st
     return iso(value, zone_of(ctx["request"].app.state.web.app.config, account))
 
 
+@pass_context
+def zone(ctx: Context, account: str | None) -> str:
+    """``{{ account|zone }}``: the zone a time typed for ``account`` is read in (bot.web.server.account_zone);
+    no account and several zones to choose from: says so (the account picker names each one's zone)."""
+    from bot.web.server import account_zone
+
+    web = ctx["request"].app.state.web
+    if account is None and len({a.timezone for a in web.app.config.accounts}) > 1:
+        return "the chosen account's time zone"
+    return account_zone(web, account)
+
+
 def num(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:+.{digits}f}"
 
@@ -58,7 +70,7 @@ def hashtags(text: str) -> int:
     return len(re.findall(r"(?<!\w)#\w+", text))
 
 
-FILTERS = {"when": when, "num": num, "plain_error": plain_error}
+FILTERS = {"when": when, "zone": zone, "num": num, "plain_error": plain_error}
 
 
 

@@ -15,7 +15,9 @@ def _walk(command: click.Command, path: tuple[str, ...] = ()):
     if isinstance(command, click.Group):
         ctx = click.Context(command)
         for name in command.list_commands(ctx):
-            yield from _walk(command.get_command(ctx, name), (*path, name))
+            sub = command.get_command(ctx, name)
+            assert sub is not None, name
+            yield from _walk(sub, (*path, name))
 
 
 # The whole command surface, written out: a command that disappears (or a module that stops

@@ -115,7 +115,10 @@ def test_advisory_lock_one_holder_frees_on_release_and_on_a_dead_connection(pg_u
         assert a.hold(clock()) is True  # re-checked every tick, still the leader
         a.release()
         assert b.hold(clock()) is True and c.hold(clock()) is False
-        _terminate(pg_url, b._conn.connection.driver_connection.info.backend_pid)
+        assert b._conn is not None
+        raw = b._conn.connection.driver_connection
+        assert raw is not None
+        _terminate(pg_url, raw.info.backend_pid)
         assert b.hold(clock()) is False  # b notices its session died with the lock
         assert c.hold(clock()) is True
         assert a.hold(clock()) is False

@@ -52,8 +52,8 @@ def _publish(app, clock, n: int, account: str = "demo") -> list[str]:
     with app.tx() as s:
         for i in range(n):
             cand = rows.candidate(s, now=clock(), text=f"caption {account} {i}", account_id=app.account_ids[account])
-            ids.append(rows.post(s, candidate_id=cand.id, account_id=app.account_ids[account], at=clock(),
-                                 remote_id=f"{account}-{i}").remote_id)
+            ids.append(f"{account}-{i}")
+            rows.post(s, candidate_id=cand.id, account_id=app.account_ids[account], at=clock(), remote_id=ids[-1])
     return ids
 
 
@@ -71,7 +71,7 @@ def test_due_posts_are_polled_in_batches_and_every_snapshot_is_kept(app, clock):
         snaps = metrics.snapshots_of(s, 1)
         hidden = metrics.snapshots_of(s, 7)
     assert [x.age_s for x in snaps] == [3600, 3600 * 7 + 600]
-    assert snaps[0].raw["id"] == "demo-0"
+    assert snaps[0].raw is not None and snaps[0].raw["id"] == "demo-0"
     assert [x.likes for x in hidden] == [None, None]
 
 
@@ -94,4 +94,4 @@ def test_new_snapshots_rescore_the_pending_queue(app, clock):
 
         row = get_candidate(s, waiting.id)
         assert row.predicted_score is not None
-        assert row.predicted_explain["observations"] == 2  # first post of an account has no baseline
+        assert row.predicted_explain is not None and row.predicted_explain["observations"] == 2  # first post of an account has no baseline

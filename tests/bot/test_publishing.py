@@ -81,6 +81,7 @@ def test_crash_after_send_is_settled_by_reconciliation_not_resent(app, clock):
     (post,) = approve_and_schedule(app, add_candidates(app, ["lost answer"]), actor="ann", at=clock())
     # a worker claims, publishes ... and dies before recording the outcome
     job = publishing._claim_one(app.deps, "dead", clock(), [app.account_ids["demo"]])
+    assert job is not None
     publisher = app.publisher("demo")
     publisher.publish(publishing.prepare_post(app.config.account("demo"), job), marker=job.marker)
     assert publishing.reconcile_unconfirmed(app.deps) == 0  # lease still running: nobody touches it
@@ -196,7 +197,7 @@ def test_x_auth_error_pauses_account_until_resumed(xapp, clock):
     assert publishing.publish_due(app.deps, owner="w").claimed == 0
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "xacct")
-        assert "credentials rejected" in acc.pause_reason
+        assert "credentials rejected" in (acc.pause_reason or "")
         account_repo.resume(s, acc.id)
     rsps.replace(responses.POST, f"{fakes.TWEEPY_API}/2/tweets", status=201, json={"data": {"id": "5", "text": "t"}})
     assert publishing.publish_due(app.deps, owner="w").published == 1
@@ -275,7 +276,7 @@ def test_instagram_challenge_pauses_with_admin_message(tmp_path, clock, monkeypa
     with app.tx() as s:
         acc = account_repo.get_by_name(s, "igacct")
     assert acc.paused_until is not None
-    assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in acc.pause_reason
+    assert acc.paused_until.year == 9999 and "memeloop accounts resume igacct" in (acc.pause_reason or "")
     assert publishing.publish_due(app.deps, owner="w").claimed == 0
     app.close()
 
@@ -287,7 +288,7 @@ def test_missing_x_secrets_pause_the_account_with_the_variable_name(tmp_path, cl
     _schedule_x(app, clock)
     assert publishing.publish_due(app.deps, owner="w").paused == 1
     with app.tx() as s:
-        assert "MEMELOOP_X_API_KEY" in account_repo.get_by_name(s, "xacct").pause_reason
+        assert "MEMELOOP_X_API_KEY" in (account_repo.get_by_name(s, "xacct").pause_reason or "")
     app.close()
 
 
@@ -339,7 +340,9 @@ def test_image_the_platform_cannot_take_fails_at_preflight_without_calling_it(tm
     app.publishers["igacct"] = ig_http.publisher(tmp_path, clock)
     (cand,) = add_candidates(app, ["tiny"], account="igacct")
     with app.tx() as s:
-        Path(cand_repo.get_candidate(s, cand).image_path).write_bytes(image_bytes(40, 30))
+        image_path = cand_repo.get_candidate(s, cand).image_path
+        assert image_path is not None
+        Path(image_path).write_bytes(image_bytes(40, 30))
     (post,) = approve_and_schedule(app, [cand], actor="a", at=clock())
     with ig_http.no_sleep(), ig_http.instagram_http() as rsps:
         assert publishing.publish_due(app.deps, owner="w").failed == 1

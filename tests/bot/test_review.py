@@ -176,6 +176,7 @@ def test_edit_rerenders_a_meme_from_its_template(setup, run_cli, tmp_path):
     assert out.code == 0, out.err
     with app.tx() as s:
         c = cand_repo.get_candidate(s, cid)
+    assert c.image_path is not None and c.image_phash is not None
     assert Path(c.image_path).parent.parent == tmp_path / "media" and len(c.image_phash) == 16  # content-addressed
     assert Image.open(c.image_path).size == (64, 48)
 

@@ -239,7 +239,7 @@ def test_instagram_gets_the_thread_as_one_numbered_caption(tmp_path, clock, monk
         ig_http.feed(rsps, [])
         ig_http.upload_ok(rsps, ig_http.media_item("3300000000000000011", "thread", clock()))
         assert publishing.publish_due(app.deps, owner="w").published == 1
-        (configure,) = [c for c in rsps.calls if "media/configure" in c.request.url]
+        (configure,) = [c for c in rsps.calls if "media/configure" in (c.request.url or "")]
     body = configure.request.body
     text = body.decode() if isinstance(body, bytes) else str(body)
     caption = json.loads(parse_qs(text)["signed_body"][0].split(".", 1)[1])["caption"]

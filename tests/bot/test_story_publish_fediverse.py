@@ -81,7 +81,7 @@ def test_mastodon_thread_is_a_reply_chain(tmp_path, clock, monkeypatch):
             for status_id in ("501", "502", "503"):
                 md.create(rsps, status_id=status_id)
             assert publishing.publish_due(app.deps, owner="w").published == 1
-            creates = [c.request for c in rsps.calls if c.request.url.endswith("/api/v1/statuses")]
+            creates = [c.request for c in rsps.calls if (c.request.url or "").endswith("/api/v1/statuses")]
             forms = [md_form(c) for c in creates]
             assert [f["status"][0] for f in forms] == [f"{p} ({i}/3)" for i, p in enumerate(PARTS, start=1)]
             assert [f.get("in_reply_to_id", [None])[0] for f in forms] == [None, "501", "502"]

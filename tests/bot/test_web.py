@@ -183,6 +183,21 @@ def test_caption_xss_is_escaped_everywhere(site):
         assert "<script>alert" not in text and "&lt;script&gt;alert" in text, url
 
 
+def test_the_generator_filter_offers_every_kind_and_filters_by_it(site):
+    from bot.core.kinds import KINDS
+
+    with site.app.tx() as s:
+        story = rows.candidate(s, now=site.app.clock(), text="part one\n\npart two", generator="story",
+                               account_id=site.app.account_ids["demo"]).id
+    board = site.client.get("/board").text
+    menu = found(r'<select name="generator">(.*?)</select>', board, re.DOTALL)
+    assert re.findall(r"<option>(\w+)</option>", menu) == [k.kind.value for k in KINDS]
+    assert {"photo", "textmeme", "story"} <= set(re.findall(r"<option>(\w+)</option>", menu))
+    only = site.client.get("/board?generator=story").text
+    assert f'id="card-{story}"' in only and f'id="card-{site.ids[0]}"' not in only
+    assert '<option selected>story</option>' in only
+
+
 def test_reason_xss_is_escaped(site):
     cid = site.ids[3]
     done = site.post(f"/board/{cid}/reject", {"version": "1", "reason": XSS})
@@ -437,6 +452,31 @@ def test_error_pages_and_security_headers(site):
     assert site.client.get("/").headers.get("location") is None  # followed to the board
     assert site.client.get("/static/app.js").status_code == 200
     assert site.client.get("/static/../server.py").status_code == 404
+
+
+def test_static_files_are_served_under_content_hashed_urls_for_a_year(site, tmp_path):
+    import hashlib
+
+    from bot.web.assets import STATIC, static_url
+
+    urls = set()
+    for path in ("/board", "/schedule", f"/posts/{_scheduled(site)}"):
+        page = site.client.get(path).text
+        assert not re.search(r'"/static/[^"?]+"', page), path  # every reference carries its hash
+        urls |= set(re.findall(r'(?:href|src)="(/static/[^"]+)"', page))
+    assert {u.split("?")[0] for u in urls} == {"/static/app.css", "/static/app.js", "/static/calendar.css",
+                                               "/static/calendar.js"}
+    for url in urls:
+        name, _, v = url.removeprefix("/static/").partition("?v=")
+        assert v == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+        got = site.client.get(url)
+        assert got.status_code == 200 and got.headers["cache-control"] == "public, max-age=31536000, immutable"
+    for stale in ("/static/app.css", "/static/app.css?v=0123456789ab"):  # no hash, or an old one: ask again
+        assert site.client.get(stale).headers["cache-control"] == "no-cache"
+    (tmp_path / "a.css").write_text("a { color: red }")
+    before = static_url("a.css", tmp_path)
+    (tmp_path / "a.css").write_text("a { color: blue }")
+    assert static_url("a.css", tmp_path) != before  # a changed file gets a new URL
 
 
 def test_no_secret_is_rendered(site):

@@ -265,3 +265,26 @@ def test_continue_and_steer_a_thread_from_its_page_with_the_shipped_writer(site)
 def _found(match: re.Match[str] | None) -> re.Match[str]:
     assert match is not None, "the page lacks the expected markup"
     return match
+
+
+def test_each_scheduled_post_has_a_move_link_that_returns_to_the_calendar(site):
+    """The keyboard's way to move a post (drag needs a mouse): a link beside it opens the post page's
+    reschedule form focused and filled in with its time; moving it returns to the calendar."""
+    post = site.app.approve(site.ids[0], actor="ann", at=_at("2026-01-07T09:30+01:00")).post_id
+    week = site.client.get("/schedule?account=demo&start=2026-01-05").text
+    href = re.search(rf'<a class="cal-move" href="(/posts/{post}\?[^"]+)">Move post {post} \(09:30\)', week)
+    assert href, "no Move link beside the scheduled post"
+    from html import unescape
+
+    page = site.client.get(unescape(href.group(1))).text
+    field = re.search(r'<input type="datetime-local" name="at"[^>]*>', page)
+    assert field and 'value="2026-01-07T09:30"' in field.group(0) and "autofocus" in field.group(0)
+    assert '<input type="hidden" name="back" value="/schedule?account=demo&amp;start=2026-01-05">' in page
+    moved = site.post(f"/posts/{post}/reschedule", {"at": "2026-01-08T15:00", "back": "/schedule?account=demo&start=2026-01-05"},
+                      fragment=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/schedule?account=demo&start=2026-01-05"
+    assert "rescheduled: post" in status_text(site.client.get(moved.headers["location"]).text)
+    assert "autofocus" not in site.client.get(f"/posts/{post}").text  # only when asked to move
+    away = site.post(f"/posts/{post}/reschedule", {"at": "2026-01-08T17:00", "back": "https://evil.example/schedule"},
+                     fragment=False)
+    assert away.status_code == 303 and away.headers["location"] == f"/posts/{post}"

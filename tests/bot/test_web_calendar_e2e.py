@@ -1,6 +1,7 @@
 """The calendar and a thread's page in a real browser (Playwright driving the system's Chromium against
 a real server over a real database): drag a post to another slot, a drop the account's rules refuse,
-edit one part of a thread; no horizontal overflow at phone width (390 px) nor at 1400 px. With
+the same move with the keyboard, edit one part of a thread; no horizontal overflow at phone width
+(390 px) nor at 1400 px. With
 MEMELOOP_SCREENSHOTS=1 the screenshots go to docs/, otherwise to the test's temporary directory."""
 from __future__ import annotations
 
@@ -74,6 +75,22 @@ def test_drag_a_post_to_another_slot_and_a_refused_drop_says_why(server, page, t
     assert "60 min away" in page.inner_text("#cal-status") and "min_spacing" in page.inner_text("#cal-status")
     with app.tx() as s:
         assert posts_repo.get_post(s, first).scheduled_at.hour == 13
+
+    # the same move without a mouse: Tab from the post reaches its Move link, Enter opens the form focused
+    thursday = (monday + timedelta(days=3)).isoformat()
+    page.focus(f'[data-calendar] a.cal-post[data-post="{first}"]')
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "cal-move"
+    shown = page.locator(".cal-move:focus").bounding_box()
+    assert shown is not None and shown["width"] > 40 and shown["height"] > 10  # seen once it has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/posts/{first}?*")
+    assert page.evaluate("[document.activeElement.name, document.activeElement.value]") == ["at", f"{wednesday}T13:00"]
+    page.fill("#reschedule input[name=at]", f"{thursday}T13:00")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/schedule?start={monday}")  # back on the calendar, the post in its new slot
+    page.locator(f'td[data-slot="{thursday}T13:00"] a[data-post="{first}"]').wait_for()
+    assert "rescheduled" in page.inner_text("#cal-status")
 
     page.goto(f"{base}/schedule?view=month&start={monday}")
     page.locator(f'table.month a[data-post="{first}"]').wait_for()

@@ -76,6 +76,17 @@ def _scheduled_post(app, ids: list[int]) -> None:
     app.approve(ids[-1], actor="ann")
 
 
+def _notice(app) -> None:
+    """One outbox row with a long last error, so the Notifications page shows a row that must wrap."""
+    from feedback.repository import notifications
+
+    with app.tx() as s:
+        notifications.add(s, webhook="ops", event="post_failed", key="post_failed:1", now=app.clock(),
+                          payload={"title": "post 1 failed", "text": "x"})
+        (row,) = notifications.recent(s, limit=1)
+        notifications.retry(s, row.id, at=app.clock(), error="connection refused: " + "https://hooks.example/" * 8)
+
+
 def _html_pages(page, base: str, urls: list[str]):
     """(url, final url) of each URL that answers with an HTML page, once per final URL."""
     seen = set()
@@ -129,6 +140,7 @@ def test_every_page_fits_and_passes_axe_signed_in_and_out(server, viewport, sche
 
     base, app, ids = server
     _scheduled_post(app, ids)
+    _notice(app)
     urls = page_urls(app, ids)
     assert {"/board", "/dashboard", "/posts", "/login"} <= set(urls)
     with sync_playwright() as p:

@@ -103,6 +103,7 @@ def test_ranker_effects_carry_uncertainty_evidence_and_a_sentence(sessions, cloc
     with sessions.begin() as s:
         effects = web_queries.ranker_effects(s)
     monday, dog = effects
+    assert monday.weight is not None and monday.sd is not None
     assert (monday.feature, round(monday.weight, 3), round(monday.sd, 3), monday.evidence) == (
         "word=monday", 0.6, 0.2, 11.0)  # the newest scoring's evidence
     assert monday.sentence == 'captions about "monday" do 1.8x baseline (likely 1.3x-2.5x, from 11 posts)'

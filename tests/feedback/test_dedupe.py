@@ -27,7 +27,8 @@ def _image(seed: int, shift: int = 0) -> Image.Image:
 
 def test_phash_survives_small_changes_and_separates_different_images():
     a, brighter, other = phash_of(_image(1)), phash_of(_image(1, shift=12)), phash_of(_image(2))
-    assert hamming(a, brighter) <= 6 < hamming(a, other)
+    near, far = hamming(a, brighter), hamming(a, other)
+    assert near is not None and far is not None and near <= 6 < far
     assert hamming(a, a[:-2]) is None and hamming("zz", "00") is None
 
 
@@ -132,7 +133,9 @@ def test_find_duplicates_matches_the_reference_on_mixed_histories(sessions, seed
             s.execute(sql("UPDATE candidates SET text = :t WHERE id = :i"), {"t": texts[(c.id * 7) % 80], "i": c.id})
     for c in made[3::9]:
         with transaction(sessions) as s:
-            if s.get(type(c), c.id).status in reviews.REVIEWABLE + ("approved",):
+            now_there = s.get(type(c), c.id)
+            assert now_there is not None
+            if now_there.status in reviews.REVIEWABLE + ("approved",):
                 reviews.edit(s, c.id, actor="t", now=T0, text=texts[(c.id * 3) % 80] + " again")
     drafts = [DraftPrint(t, phash_of(_image(i % 9, 3)) if i % 3 == 0 else None, f"g{i % 6}" if i % 4 else None)
               for i, t in enumerate(_texts(200 + seed, 30) + texts[::5])]

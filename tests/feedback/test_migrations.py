@@ -99,8 +99,8 @@ def _seed_0009(conn: Connection) -> None:
     assert conn.execute(text("SELECT approved FROM v_approval WHERE generator = 'story'")).scalar() == 1
     conn.execute(text("INSERT INTO metric_snapshots (post_id, taken_at, age_s, likes) VALUES (1, :t, 9000, 9)"),
                  {"t": NOW.replace(hour=14)})  # the aggregate triggers on candidates/posts still fire
-    assert conn.execute(text("SELECT total_engagement FROM v_engagement_by_account WHERE account = 'demo'")
-                        ).scalar() > 12
+    total = conn.execute(text("SELECT total_engagement FROM v_engagement_by_account WHERE account = 'demo'")).scalar()
+    assert total is not None and total > 12
     conn.execute(text("DELETE FROM post_parts"))  # the common checks expect one post (id 1)
     conn.execute(text("DELETE FROM posts WHERE id = 2"))
 

@@ -22,4 +22,5 @@ def test_finding_6_queue_rank_tolerates_a_reject_between_read_and_rank(sessions,
         s.execute(update(Candidate).where(Candidate.id == raced.id).values(status="rejected"))
     with transaction(sessions) as s:
         assert cand_repo.queue_position(s, seen) is None  # out of the queue now: no rank, no ValueError
-        assert cand_repo.queue_position(s, s.get(Candidate, first.id)) == 1
+        again = s.get(Candidate, first.id)
+        assert again is not None and cand_repo.queue_position(s, again) == 1

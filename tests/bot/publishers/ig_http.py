@@ -103,4 +103,4 @@ def error(rsps: responses.RequestsMock, method: str, path: str, fixture: str, st
 
 
 def calls(rsps: responses.RequestsMock, fragment: str) -> int:
-    return sum(1 for c in rsps.calls if fragment in c.request.url)
+    return sum(1 for c in rsps.calls if fragment in (c.request.url or ""))
