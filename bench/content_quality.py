@@ -21,6 +21,11 @@ carry each defect class, each found by a named detector:
                   (not applied to `make` texts: a person typed them)
   twin_siblings   generator.gates.siblings.difference(): two queued candidates of one image that
                   differ by fewer than 2 content words
+  stock_line      generator.stock_lines.stock_sentences(): a call to action or filler line ("Tag a
+                  friend who needs this.", "Now you know.") the account's brand profile does not
+                  declare (not applied to `make` texts: a person typed them)
+  duplicate       generator.gates.repeats.RepeatIndex: two queued candidates of one account, from
+                  different images, whose content words differ by fewer than 2 ("this is my face" twice)
   bland_piece     generator.meme.novelty (the demo bundle's index): a meme caption that is only a piece
                   cut out of one training caption ("the wall of my procrastination", "this is my box")
   bad_alt         the alt text publishing sends (bot.service.publishing.prepare_post) carries a hashtag, or
@@ -73,7 +78,8 @@ PHOTOS = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
 MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee machine to finish",
               "when the cat sits on the keyboard during a meeting", "my plants after one week of holiday",
               "when someone says it's just a small change")
-DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt", "bland_piece")
+DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt", "stock_line",
+           "duplicate", "bland_piece")
 GENERATORS = ("meme", "post", "photo", "textmeme", "story")
 LABELLED = "tests/generator/data/meme_fluency_labels.tsv"
 LABELLED_TRIGRAM = "tests/generator/data/meme_fluency_labels_trigram.tsv"
@@ -109,7 +115,9 @@ def detectors(app, rows) -> dict[int, list[str]]:
     from generator.gates.fluency import check_fluency
     from generator.gates.internals import find_internals
     from generator.gates.siblings import difference
+    from generator.gates.repeats import Earlier, RepeatIndex
     from generator.gates.truth import claims, declared
+    from generator.stock_lines import stock_sentences
 
     from generator.meme.bundle import load_bundle
     from generator.meme.novelty import NoveltyIndex
@@ -129,9 +137,17 @@ def detectors(app, rows) -> dict[int, list[str]]:
             found[c.id].append("broken")
         if c.generator == "meme" and pieces.problem(c.text) == "is a piece cut out of a training caption":
             found[c.id].append("bland_piece")
+        if c.generator != "textmeme" and stock_sentences(c.text, (brand.call_to_action, (c.params or {}).get("promotion"))):
+            found[c.id].append("stock_line")
         problem = _publish_check(app, acc, c)
         found[c.id] += problem
         by_group[c.group_key or f"#{c.id}"].append(c)
+    said: dict[int, RepeatIndex] = defaultdict(RepeatIndex)
+    for c in rows:  # oldest first: the later of two repeats is the defect
+        hit = said[c.account_id].find(c.text)
+        if hit is not None and hit.label != (c.group_key or f"#{c.id}"):
+            found[c.id].append("duplicate")
+        said[c.account_id].add(Earlier(c.text, c.group_key or f"#{c.id}"))
     for siblings in by_group.values():
         for i, a in enumerate(siblings):
             for b in siblings[i + 1:]:

@@ -8,7 +8,9 @@ schema of migration 0002 (executemany), then upgraded to head, which is timed: t
 populated database. With --db-dir the databases are kept and reused (a large one takes minutes to build).
 
 Timed per size (median of --runs after a warm-up): `posts_to_poll` over the 14-day horizon, one run's
-duplicate check (10 drafts, the batch API), every `memeloop stats` query (the slowest is printed).
+duplicate check (10 drafts, the batch API), the same run's ``duplicate`` gate (what the account already
+says: bot.service.pipeline_gates.Repeats, read and checked for the 10 drafts), every `memeloop stats`
+query (the slowest is printed).
 At the smallest size the per-draft duplicate check of before is timed beside the batch one.
 With --pg-url the largest size is also loaded into PostgreSQL (COPY) and timed there.
 
@@ -123,6 +125,13 @@ def drafts(size: data.Size) -> list:
     return [DraftPrint(text=t, image_phash=None, group_key=f"run:{i // 5}") for i, t in enumerate(texts)]
 
 
+def _repeats(session, batch, now) -> list:
+    from bot.service.pipeline_gates import Repeats
+
+    gate = Repeats(session, 1, now - WINDOW)
+    return [gate.reason(d.text) for d in batch]
+
+
 def hot_paths(url: str, size: data.Size, runs: int, *, legacy: bool) -> dict[str, float]:
     from feedback.dedupe import find_duplicates
     from feedback.repository import metrics
@@ -137,6 +146,7 @@ def hot_paths(url: str, size: data.Size, runs: int, *, legacy: bool) -> dict[str
     out["posts_to_poll_ms"], polled = timed(sessions, lambda s: metrics.posts_to_poll(s, now=now, horizon=HORIZON),
                                             runs)
     out["dedupe_run_ms"], verdicts = timed(sessions, lambda s: find_duplicates(s, batch, now=now, **limits), runs)
+    out["repeat_gate_run_ms"], repeated = timed(sessions, lambda s: _repeats(s, batch, now), runs)
     if legacy:
         out["dedupe_run_per_draft_ms"], old = timed(sessions, lambda s: [find_duplicate(
             s, image_phash=d.image_phash, text=d.text, now=now, group_key=d.group_key, **limits) for d in batch], 1)
@@ -182,11 +192,12 @@ def main() -> None:
             print("  " + "  ".join(f"{k}={v:.1f}" for k, v in pg.items()))
     print(f"median of {args.runs} runs after a warm-up; load average {os.getloadavg()[0]:.2f} on "
           f"{os.cpu_count()} cores")
-    for key in ("posts_to_poll_ms", "dedupe_run_ms", "dashboard_slowest_ms"):
+    for key in ("posts_to_poll_ms", "dedupe_run_ms", "repeat_gate_run_ms", "dashboard_slowest_ms"):
         print(f"{key:22s} " + " -> ".join(f"{r[key]:8.1f}" for r in results)
               + f"   (posts {' / '.join(str(s.posts) for s in sizes)})")
     last = results[-1]
-    tail = [f"{k}={last[k]:.1f}" for k in ("posts_to_poll_ms", "dedupe_run_ms", "dashboard_slowest_ms")]
+    tail = [f"{k}={last[k]:.1f}" for k in ("posts_to_poll_ms", "dedupe_run_ms", "repeat_gate_run_ms",
+                                            "dashboard_slowest_ms")]
     if args.pg_url:
         tail.append(f"pg_dashboard_slowest_ms={pg['dashboard_slowest_ms']:.1f}")
     print(f"posts={sizes[-1].posts} snapshots={sizes[-1].snapshots} " + " ".join(tail))

@@ -60,8 +60,10 @@ RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with
 TOPICS_AFTER = 500  # candidates before topics are worth fitting
 IMPORTED = "imported"  # the generator value of an account's imported posts
-IMPORTED_WEIGHT = 0.5  # an imported post counts half of one of ours: its template, tone and audience are unknown, so
-# more of its engagement is noise to the ranker (bench/warm_start.py, all effects: 1.0 -> 0.675, 0.5 -> 0.701, 0.25 -> 0.698)
+IMPORTED_WEIGHT = 0.5  # an imported post counts half of one of ours: its tone and audience (and its template when its
+# picture was not recognised) are unknown, so more of its engagement is noise to the ranker (bench/warm_start.py, all
+# effects, before templates were recognised: 1.0 -> 0.675, 0.5 -> 0.701, 0.25 -> 0.698; with recognised templates a
+# recognised post at 0.5 / 0.65 / 0.75 / 0.9 gave 0.660 / 0.643 / 0.632 / 0.641 on seeds 6-10: 0.5 for all kept)
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,8 @@ def facts_features(facts: metrics_repo.CandidateFacts, *, hour: int, text: str |
 
 def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Settings) -> list[Outcome]:
     """Pure: an account's own history (oldest first) as outcomes: the caption's words and topics,
-    its hour and weekday, and its engagement as a log ratio to the median of the account's imported
-    posts. Imported counters are lifetime readings, not readings at the learning age, so they are
+    its hour and weekday, the template its picture was recognised as (and so template fatigue), and
+    its engagement as a log ratio to the median of the account's imported posts. Imported counters are lifetime readings, not readings at the learning age, so they are
     measured against their own anchor, never against the account's posts made through memeloop."""
     scores: dict[str, list[float]] = defaultdict(list)
     for r in rows:
@@ -115,10 +117,10 @@ def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Se
     posted: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
     out = []
     for r in rows:
-        features = features_of(generator=IMPORTED, text=r.text, account=r.account,
+        features = features_of(generator=IMPORTED, text=r.text, account=r.account, template=r.template,
                                hour=settings.hour(r.account, r.created_at),
                                weekday=settings.weekday(r.account, r.created_at), recent=recent_of(posted[r.account]))
-        posted[r.account].append((None, r.text))
+        posted[r.account].append((r.template, r.text))
         score = engagement_score(r.counts, settings.weights)
         target = None if score is None or base.get(r.account) is None else engagement_target(score, base[r.account])
         out.append(Outcome(features, target, None, weight=IMPORTED_WEIGHT))

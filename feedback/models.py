@@ -332,6 +332,10 @@ class ImportedPost(_Counts, Base):
     media_count: Mapped[int] = mapped_column(Integer, default=0)
     read_at: Mapped[datetime]
     imported_at: Mapped[datetime]
+    # the library template its picture was recognised as (NULL: no picture, unreadable, or none), and
+    # the best template's score when a picture was compared (migration r25_warm)
+    template: Mapped[str | None] = mapped_column(String(128))
+    template_score: Mapped[float | None] = mapped_column(Float)
 
 
 class HistoryImport(Base):

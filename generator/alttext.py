@@ -69,7 +69,8 @@ def describe(kind: str, text: str, *, template_name: str | None = None, labels: 
         said = f' with the text "{_cut(words, limit - 80)}"' if kind != "story" and words else ""
         return _cut(f'Meme on the "{template_name}" template{said}.', limit)
     if labels and kind in ("photo", "story"):
-        return _cut(f"A photo of {_listed([str(x) for x in labels[:3]])}.", limit)
+        # ImageNet names one thing twice ("missile" at 657 and 744): each name once
+        return _cut(f"A photo of {_listed(list(dict.fromkeys(str(x) for x in labels[:3])))}.", limit)
     if kind in ("meme", "textmeme"):
         return _cut(f'Meme image with the text "{words}".', limit)
     return _cut(f"An image posted with the words: {words}", limit) if words else "An image."

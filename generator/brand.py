@@ -56,6 +56,23 @@ def with_promotion(text: str, brand: Brand, index: int = 0) -> str:
     return f"{body} {line}{tail}" if body else f"{line}{tail}"
 
 
+def with_call_to_action(text: str, brand: Brand) -> str:
+    """``text`` with the profile's own call to action after its last sentence, before its trailing
+    hashtags, once (unchanged without one, or when the text already carries it)."""
+    import re
+
+    cta = " ".join((brand.call_to_action or "").split())
+    if not cta or cta.casefold() in " ".join(text.split()).casefold():
+        return text
+    m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
+    cut = m.start() if m else len(text)
+    body, tail = text[:cut].rstrip(), text[cut:]
+    if body and body[-1] not in ".!?":
+        body += "."
+    line = cta if cta[-1] in ".!?" else f"{cta}."
+    return f"{body} {line}{tail}" if body else f"{line}{tail}"
+
+
 def with_hashtags(text: str, brand: Brand, cap: int) -> str:
     """``text`` with the profile's own hashtags in its trailing hashtag line, first, within ``cap``
     hashtags in all (the writer's hashtags make room; unchanged without profile hashtags)."""

@@ -114,9 +114,22 @@ def open_image(path: str | Path, *, animated: AnimatedPolicy = "refuse",
                max_pixels: int = MAX_PIXELS) -> Image.Image:
     """The decoded image at ``path``, upright per its EXIF orientation, format name kept in
     ``.format``. Raises UnreadableImage, ImageTooLarge or (policy 'refuse') AnimatedImage."""
-    where = str(path)
+    with _regular_file(path) as handle:
+        return _decode(handle, str(path), animated, max_pixels)
+
+
+def open_image_bytes(data: bytes, where: str, *, animated: AnimatedPolicy = "first_frame",
+                     max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """``open_image`` of an encoded picture held in memory (one downloaded, say); ``where`` names it
+    in errors."""
+    import io
+
+    return _decode(io.BytesIO(data), where, animated, max_pixels)
+
+
+def _decode(handle: BinaryIO, where: str, animated: AnimatedPolicy, max_pixels: int) -> Image.Image:
     try:
-        with _regular_file(path) as handle, _quiet(), Image.open(handle) as img:
+        with _quiet(), Image.open(handle) as img:
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageTooLarge(where, width * height, max_pixels)

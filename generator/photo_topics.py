@@ -12,6 +12,13 @@ is *unsure*, and the caption is written for the owner's hint (``--topic``, or ``
 words name a topic the writer knows) or for no topic at all (``NEUTRAL``: lines that fit any photo,
 generator.textgen.neutral), never for the misread class. Frameworks load inside ``PhotoTopics``;
 ``topic_of`` and ``choose_topic`` are pure.
+
+Unsure is not ignorant: the top guesses often share what they are ("Egyptian Mau", "tabby",
+"tiger cat": a cat; "missile", "space shuttle": something in space). ``common_ground`` backs off to
+that coarse class (``COARSE``) when it holds the top guesses; a coarse class the writer knows as a
+topic is written for, another one is said in the caption (``certain_lines``), and with no common
+ground the caption says what is certain of any photo: its main colours. A caption never says
+nothing about the photo; the CLI and the web Create page say that --about gives a better one.
 """
 from __future__ import annotations
 
@@ -51,6 +58,24 @@ TOPIC_WORDS: Mapping[str, tuple[str, ...]] = {
 }
 _WORD = re.compile(r"[a-zà-ÿ0-9']+")
 
+# Coarse classes of ImageNet-1k (its classes are ordered by kind): what is still certain when the
+# top guesses disagree on the fine class. (phrase, writer topic or None, class indices); first wins.
+COARSE: tuple[tuple[str, str | None, frozenset[int]], ...] = (
+    ("a cat", "cats", frozenset(GROUPS["cats"])),
+    ("something in space", "space", frozenset(GROUPS["space"])),
+    ("a cup of coffee", "coffee", frozenset((*GROUPS["coffee"], 849))),  # + teapot
+    ("a landscape", "nature", frozenset(GROUPS["nature"])),
+    ("a big cat", None, frozenset(range(286, 294))),
+    ("a dog", None, frozenset(range(151, 269))),
+    ("a bird", None, frozenset((*range(7, 25), *range(80, 101), *range(127, 147)))),
+    ("a fish", None, frozenset((*range(0, 7), *range(389, 398)))),
+    ("an insect", None, frozenset(range(300, 327))),
+    ("something to eat", None, frozenset(range(924, 967))),
+    ("a flower", None, frozenset(range(985, 998))),
+)
+GROUND_MIN = 0.5  # a coarse class must hold most of the probability (the horse's dog breeds, 0.4, do not) ...
+GROUND_LABEL = 0.05  # ... and every top guess at least this likely
+
 
 @dataclass(frozen=True)
 class Label:
@@ -75,6 +100,12 @@ class PhotoTopic:
     read_as: str = ""
     source: str = "photo"
     about: str | None = None
+    ground: str | None = None  # unsure: what the top guesses share ("a cat"), if anything
+
+    @property
+    def hint(self) -> bool:
+        """Would an owner's --about give a better caption? (unsure, and no hint was given)"""
+        return not self.sure and self.source in ("neutral", "ground")
 
     def describe(self) -> str:
         return f"{self.topic} ({', '.join(label.name for label in self.labels[:3])})"
@@ -82,17 +113,20 @@ class PhotoTopic:
     def reading(self) -> str:
         """In words: what the photo was read as, how sure, and what the caption is written for."""
         words = reading_words(self.read_as, self.confidence, sure=self.sure, topic=self.topic, source=self.source)
+        if words and self.ground and not self.sure:
+            words += f"; the top guesses share: {self.ground}"
         return words or f"written for {self.topic}"
 
     def to_json(self) -> dict:
         return {"topic": self.topic, "group": self.group, "confidence": round(self.confidence, 4),
                 "sure": self.sure, "read_as": self.read_as, "source": self.source, "about": self.about,
-                "reading": self.reading(),
+                "reading": self.reading(), "ground": self.ground, "hint": self.hint,
                 "labels": [{"name": lb.name, "index": lb.index, "prob": round(lb.prob, 4)} for lb in self.labels]}
 
 
 _WHY = {"photo": "from the photo", "topic": "as asked (--topic)", "about": "from the hint (--about)",
-        "neutral": "no topic: lines that fit any photo"}
+        "neutral": "unsure: only what is certain of the photo",
+        "ground": "unsure: what the top guesses share"}
 
 
 def reading_words(read_as: str | None, confidence: float | None, *, sure: bool | None = None,
@@ -135,7 +169,44 @@ def topic_of(probs: np.ndarray, names: Sequence[str], *, k: int = TOP_K,
     best = max(mass, key=mass.__getitem__) if mass else None
     if best is not None and mass[best] >= group_min and (known is None or best in known):
         return PhotoTopic(best, labels, best, mass[best], True, best)
-    return PhotoTopic(NEUTRAL, labels, None, labels[0].prob, False, labels[0].name, "neutral")
+    ground = common_ground(labels)
+    if ground is not None and ground[1] is not None and (known is None or ground[1] in known):
+        return PhotoTopic(ground[1], labels, None, labels[0].prob, False, labels[0].name, "ground",
+                          ground=ground[0])
+    return PhotoTopic(NEUTRAL, labels, None, labels[0].prob, False, labels[0].name, "neutral",
+                      ground=ground[0] if ground else None)
+
+
+def common_ground(labels: Sequence[Label]) -> tuple[str, str | None] | None:
+    """(phrase, writer topic or None) of the coarse class that holds the top guesses: at least
+    GROUND_MIN of the probability and every guess of at least GROUND_LABEL; None when they disagree."""
+    likely = [lb for lb in labels if lb.prob >= GROUND_LABEL] or list(labels[:1])
+    for phrase, topic, members in COARSE:
+        if all(lb.index in members for lb in likely) and sum(
+                lb.prob for lb in labels if lb.index in members) >= GROUND_MIN:
+            return phrase, topic
+    return None
+
+
+_COLOUR_LINES = ("A study in {a} and {b}.", "{A}, {b} and a little {c}.", "Today's palette: {a}, {b}, {c}.",
+                 "Mostly {a}, with a touch of {b}.", "Shades of {a} on the feed today.", "All {a}, all day.",
+                 "Today's colour: {a}.", "A quiet frame of {a}.")
+_GROUND_LINES = ("Today's view: {g}.", "{G}, up close.", "A quiet moment with {g}.", "Say hello to {g}.",
+                 "{G} on the feed today.")
+
+
+def certain_lines(ground: str | None, colours: Sequence[str]) -> list[str]:
+    """Sentences about an unsure photo that hold whatever it shows: its common ground, else its main
+    colours (generator.alttext.main_colours); each says something the others do not."""
+    if ground:
+        return [t.format(g=ground, G=ground[:1].upper() + ground[1:]) for t in _GROUND_LINES]
+    # shades of one colour are one colour in a sentence ("light grey and grey" says grey twice)
+    names = list(dict.fromkeys(c.removeprefix("light ").removeprefix("dark ") for c in colours)) or ["grey"]
+    while len(names) < 3:
+        names.append(names[-1])
+    a, b, c = names[:3]
+    return [t.format(a=a, b=b, c=c, A=a[:1].upper() + a[1:]) for t in _COLOUR_LINES
+            if not (("{c}" in t and c in (a, b)) or ("{b}" in t and b == a))] or [f"All {a}."]
 
 
 def _stems(text: str) -> set[str]:
@@ -168,7 +239,7 @@ def choose_topic(found: PhotoTopic, known: Sequence[str], *, topic: str | None =
     named = topic_for_text(about, known) if about else None
     if named:
         return replace(found, topic=named, source="about", about=about)
-    if found.sure and found.topic in known:
+    if (found.sure or found.source == "ground") and found.topic in known:
         return replace(found, about=about)
     return replace(found, topic=NEUTRAL, source="neutral", about=about)
 

@@ -4,11 +4,17 @@
 lines that ask the reader to do something, written by a model for every caption alike. They are
 promotional content, whose only source is the account's brand profile (generator.brand.Brand
 ``call_to_action``): a generator removes these lines and adds the brand's own call to action where
-the brand asks for one. ``is_stock_line`` judges one sentence.
+the brand asks for one. ``is_stock_line`` judges one sentence; ``stock_sentences`` finds the ones of
+a caption that its brand profile did not declare; ``without_stock_lines`` is what a writer keeps.
+
+Besides calls to action, the lines a writer puts after any caption alike and that say nothing of
+the picture ("Now you know.", "Learn something new every day.", "Fun fact for your feed.") are
+stock lines too: they are what the corpus taught for a tone, not something about this post.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _PATTERNS = (
     r"\btag (?:a|your|someone|a friend)\b", r"\blink in (?:the )?bio\b", r"\bdouble[- ]tap\b",
@@ -19,6 +25,12 @@ _PATTERNS = (
     r"\bsubscribe\b", r"\bclick (?:the|here)\b", r"\blimited edition\b", r"\b\d+% off\b",
     r"^what do you see\??$", r"^swipe back tomorrow\b", r"\bshare (?:this|the|our) post\b",
     r"\bsupport small (?:creators|businesses|shops)\b",
+    # engagement bait and filler a writer appends to any caption of a tone or audience
+    r"^now you know$", r"^learn something new every day$", r"^fun fact for your feed$",
+    r"\bmore where (?:this|that) came from\b", r"^new posts every week$", r"\bmade for your feed\b",
+    r"\bwould scroll again\b", r"^what do you think\??$", r"\bwho needs (?:this|to see this)\b",
+    r"^(?:like|share|save) (?:this|if)\b", r"\bif you agree\b", r"\bswipe (?:up|left|right|back)\b",
+    r"\bturn on (?:post )?notifications\b", r"\bstay tuned\b",
 )
 _STOCK = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 
@@ -26,3 +38,40 @@ _STOCK = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 def is_stock_line(sentence: str) -> bool:
     """Does this sentence ask the reader to act (tag, follow, buy, comment, save, ...)?"""
     return bool(_STOCK.search(" ".join(sentence.split()).strip(" .!")))
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_HASHTAG = re.compile(r"(?<![\w#&])#\w+")
+
+
+def _sentences(text: str) -> list[str]:
+    return [" ".join(m.group().split()) for m in _SENTENCE.finditer(_HASHTAG.sub(" ", text))
+            if m.group().strip(" .!?")]
+
+
+def _key(sentence: str) -> str:
+    return " ".join(sentence.split()).strip(" .!?").casefold()
+
+
+def stock_sentences(text: str, allowed: Iterable[str | None] = ()) -> list[str]:
+    """The stock lines of a caption (hashtags set aside), except the ``allowed`` ones: the brand
+    profile's own call to action and promotional line, which may be posted word for word."""
+    own = {_key(s) for line in allowed if line for s in (*_sentences(line), line)}
+    return [s for s in _sentences(text) if _key(s) not in own and is_stock_line(s)]
+
+
+def without_stock_lines(text: str) -> str:
+    """``text`` without its stock sentences, the rest (and its hashtag lines) as written; "" when
+    only stock lines and hashtags were left (a caption that says nothing)."""
+    lines = text.split("\n")
+    out = []
+    for line in lines:
+        body = _HASHTAG.sub(" ", line).strip()
+        if not body:  # a hashtag line (or a blank one) stays as it is
+            out.append(line)
+            continue
+        kept = [m.group().strip() for m in _SENTENCE.finditer(line) if not is_stock_line(m.group())
+                or not m.group().strip(" .!?")]
+        out.append(" ".join(k for k in kept if k))
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    return cleaned if _sentences(cleaned) else ""

@@ -36,7 +36,7 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
-from bot.publishers.history import HistoryItem, HistoryPage
+from bot.publishers.history import HistoryItem, HistoryPage, download
 from bot.publishers.ig_client import configure_client, feed_page, history_page, media_raw
 from bot.publishers.ig_errors import CONNECTION_LEVEL, Fate, fate_of
 
@@ -236,6 +236,10 @@ class InstagramPublisher(RateLimitLog):
         found.sort(key=lambda p: p.created_at, reverse=True)
         return found[:limit]
 
+    def fetch_media(self, url: str) -> bytes:
+        """The picture of one of the account's posts (``HistoryItem.media_url``), from the media host."""
+        return download(url)
+
     def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
         """One page of the account's own posts, newest first, with like and comment counts (a
         hidden like count, -1 or ``like_and_view_counts_disabled``, is None). A page cut short by
@@ -258,11 +262,25 @@ class InstagramPublisher(RateLimitLog):
                                      text=(item.get("caption") or {}).get("text") or "", likes=reading.likes,
                                      replies=reading.comments, impressions=reading.views,
                                      media_count=int(item.get("carousel_media_count") or 1),
-                                     url=f"https://www.instagram.com/p/{item.get('code')}/"))
+                                     url=f"https://www.instagram.com/p/{item.get('code')}/",
+                                     media_url=_picture_url(item)))
         if len(items) > limit:
             last = raw[[str(r.get("pk")) for r in raw].index(items[limit - 1].remote_id)]
             return HistoryPage(tuple(items[:limit]), str(last.get("id") or last["pk"]))
         return HistoryPage(tuple(items), next_max_id)
+
+
+def _picture_url(item: Mapping[str, Any]) -> str | None:
+    """The first picture of a feed item: its image (a video's cover), or a carousel's first one; of
+    the sizes offered the smallest at least 320 px wide (enough to recognise a template)."""
+    for media in (item, *(item.get("carousel_media") or [])[:1]):
+        candidates = [c for c in (media.get("image_versions2") or {}).get("candidates") or [] if c.get("url")]
+        if candidates:
+            wide = [c for c in candidates if int(c.get("width") or 0) >= 320]
+            return str(min(wide, key=lambda c: int(c["width"]))["url"] if wide else candidates[0]["url"])
+        if media.get("thumbnail_url"):
+            return str(media["thumbnail_url"])
+    return None
 
 
 def _needs_admin(exc: PublishError) -> bool:

@@ -163,6 +163,19 @@ class OutboxPublisher(RateLimitLog):
             readings.append(simulated_engagement(record, now=now, seed=self.audience_seed))
         return readings
 
+    def fetch_media(self, url: str) -> bytes:
+        """A post's picture from this outbox's folder (``HistoryItem.media_url``: a file URI inside it)."""
+        from urllib.parse import unquote, urlparse
+
+        parsed = urlparse(url)
+        path = Path(unquote(parsed.path)).resolve()
+        if parsed.scheme != "file" or not path.is_relative_to(self.path.resolve()):
+            raise PermanentPublishError(f"outbox {self.path}: {url!r} is not a file of this outbox")
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise PermanentPublishError(f"outbox {self.path}: cannot read {path.name}: {exc}") from None
+
     def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
         """The posts folder, newest first, with the simulated audience's counts as of now. The cursor
         is the (published_at, marker) of the last record handed back: the next page is older."""
@@ -180,7 +193,8 @@ class OutboxPublisher(RateLimitLog):
             items.append((r, HistoryItem(remote_id=r["remote_id"], created_at=created, text=r.get("text", ""),
                                          likes=m.likes, reposts=m.reposts, replies=m.replies, quotes=m.quotes,
                                          impressions=m.impressions, media_count=1 if r.get("media") else 0,
-                                         url=_url(self.path, r))))
+                                         url=_url(self.path, r),
+                                         media_url=(self.path / r["media"]).as_uri() if r.get("media") else None)))
             if len(items) > limit:
                 break
         if len(items) > limit:

@@ -34,7 +34,7 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
-from bot.publishers.history import HistoryItem, HistoryPage
+from bot.publishers.history import HistoryItem, HistoryPage, download
 
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost
@@ -292,6 +292,10 @@ class XPublisher(RateLimitLog):
 
     history_endpoint = HISTORY_ENDPOINT
 
+    def fetch_media(self, url: str) -> bytes:
+        """The picture of one of the account's posts (``HistoryItem.media_url``), from the media host."""
+        return download(url)
+
     def fetch_history(self, *, since: datetime | None, cursor: str | None, limit: int) -> HistoryPage:
         """One page of the account's own timeline (no retweets, no replies), newest first, with
         public_metrics. X pages by ``pagination_token``; a page cut short by ``limit`` continues
@@ -299,6 +303,8 @@ class XPublisher(RateLimitLog):
         user_id = self._me()
         params: dict[str, Any] = {"user_auth": True, "max_results": min(100, max(5, limit)),
                                   "tweet_fields": ["created_at", "public_metrics", "attachments"],
+                                  "expansions": ["attachments.media_keys"],
+                                  "media_fields": ["type", "url", "preview_image_url"],
                                   "exclude": ["retweets", "replies"]}
         if cursor and cursor.startswith(UNTIL):
             params["until_id"] = cursor[len(UNTIL):]
@@ -308,17 +314,21 @@ class XPublisher(RateLimitLog):
             params["start_time"] = since
         body = self._call(HISTORY_ENDPOINT, lambda: self._client.get_users_tweets(user_id, **params))
         items = []
+        pictures = {str(m.get("media_key")): m.get("url") or m.get("preview_image_url")
+                    for m in (body.get("includes") or {}).get("media") or []}
         for tweet in body.get("data") or []:
             created = _created_at(tweet)
             if created is None or (since is not None and created < since):
                 continue
             m = tweet.get("public_metrics") or {}
             media = (tweet.get("attachments") or {}).get("media_keys") or []
+            picture = next((pictures[str(k)] for k in media if pictures.get(str(k))), None)
             items.append(HistoryItem(remote_id=str(tweet["id"]), created_at=created, text=tweet.get("text", ""),
                                      likes=m.get("like_count"), reposts=m.get("retweet_count"),
                                      replies=m.get("reply_count"), quotes=m.get("quote_count"),
                                      impressions=m.get("impression_count"), media_count=len(media),
-                                     url=f"https://x.com/{self.handle}/status/{tweet['id']}"))
+                                     url=f"https://x.com/{self.handle}/status/{tweet['id']}",
+                                     media_url=str(picture) if picture else None))
         next_token = (body.get("meta") or {}).get("next_token")
         if len(items) > limit:
             return HistoryPage(tuple(items[:limit]), UNTIL + items[limit - 1].remote_id)

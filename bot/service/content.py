@@ -120,19 +120,30 @@ def read_topics(topics: Any, writer: Any, images: Sequence[Any], *, topic: str |
             for t in topics.topics(images, known=writer.topics)]
 
 
+EXTRA_PER_PHOTO = 2
+
+
 def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: GenerateRequest, prefix: str) -> list[Draft]:
     import numpy as np
 
-    from generator.textgen.neutral import write_for
+    from generator.alttext import main_colours
+    from generator.photo_topics import NEUTRAL, certain_lines
+    from generator.textgen.neutral import about_photo, write_for
 
     rng = np.random.default_rng(req.seed)
-    per_photo = req.count // max(1, len(photos))
+    # a few more than asked: the gates (siblings, duplicate, ...) may refuse some, and the ranker
+    # forwards the n best of each photo, so every photo still queues its n in the first round
+    per_photo = req.count // max(1, len(photos)) + EXTRA_PER_PHOTO
     drafts = []
     for index, (path, image, topic) in enumerate(photos):
         writer_seed = int(rng.integers(0, 2**62))
         tone = req.tone or str(rng.choice(writer.tones))
         audience = req.audience or "general"  # the account's (pipeline.with_defaults), never drawn at random
-        texts = write_for(writer, per_photo, topic=topic.topic, tone=tone, audience=audience, seed=writer_seed)
+        if topic.topic == NEUTRAL:  # unsure, no hint: only what is certain of the photo, never nothing
+            lines = certain_lines(topic.ground, [] if topic.ground else main_colours(image))
+            texts = about_photo(writer, per_photo, lines, tone=tone, audience=audience, seed=writer_seed)
+        else:
+            texts = write_for(writer, per_photo, topic=topic.topic, tone=tone, audience=audience, seed=writer_seed)
         reading = topic.to_json()
         for rank, text in enumerate(texts):
             drafts.append(Draft(

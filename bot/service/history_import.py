@@ -6,6 +6,12 @@ before the first call and every reading is stored; a RateLimited stops the run a
 come back) and never confused with memeloop's own posts (their remote ids, and the texts of posts
 whose fate is still unknown, are skipped). A finished pass remembers how far it reached, so the next
 run reads only what is newer. New history makes the ranker's state be rebuilt with it, oldest first.
+
+A new post with a picture (``HistoryItem.media_url``) has its picture read through the publisher
+(``fetch_media``) and compared with the account's templates (the configured ones and the library's,
+generator/image_match.py): the template it was made on, or none, is stored with it and is the
+ranker's template feature of that outcome. A picture that cannot be read leaves the template unknown
+and the import goes on.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from feedback.repository import ratelimits
 
 if TYPE_CHECKING:
     from bot.core.deps import Deps
+    from generator.image_match import ImageMatcher
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,7 @@ class ImportResult:
     finished: bool  # the pass reached the oldest post (or ``since``)
     resume_at: datetime | None = None  # rate limited: run again after this
     message: str = ""
+    templates: int = 0  # added posts whose picture was recognised as one of the account's templates
 
 
 def _counts(item: HistoryItem) -> Counts:
@@ -49,6 +57,39 @@ def _counts(item: HistoryItem) -> Counts:
 
     return Counts(likes=ok(item.likes), reposts=ok(item.reposts), replies=ok(item.replies), quotes=ok(item.quotes),
                   impressions=ok(item.impressions))
+
+
+class _Recogniser:
+    """Reads new posts' pictures through the publisher and names the template each was made on. The
+    templates' thumbnails are made once, at the first picture of the run."""
+
+    def __init__(self, deps: Deps, publisher: Any, account: str) -> None:
+        self._deps, self._fetch, self._account = deps, getattr(publisher, "fetch_media", None), account
+        self._matcher: ImageMatcher | None = None
+
+    def _templates(self) -> ImageMatcher:
+        if self._matcher is None:
+            from bot.service.templates import all_templates
+            from generator.image_match import ImageMatcher
+
+            self._matcher = ImageMatcher.from_templates(all_templates(self._deps.config))
+        return self._matcher
+
+    def __call__(self, item: HistoryItem) -> tuple[str | None, float | None]:
+        """(template slug or None, best score or None when no picture was compared)."""
+        if item.media_url is None or self._fetch is None:
+            return None, None
+        from generator import GeneratorError
+
+        try:
+            found = self._templates().match_bytes(self._fetch(item.media_url), f"post {item.remote_id}'s picture")
+        except (PublishError, GeneratorError) as exc:
+            log.warning("event=history_picture_unread account=%s remote_id=%s error=%s", self._account,
+                        item.remote_id, str(exc)[:200])
+            return None, None
+        log.debug("event=history_picture account=%s remote_id=%s template=%s score=%.3f", self._account,
+                  item.remote_id, found.slug, found.score)
+        return found.slug, found.score
 
 
 def _ledger_block(deps: Deps, account_id: int, endpoint: str | None, now: datetime) -> datetime | None:
@@ -93,7 +134,8 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
         return ImportResult(name, 0, 0, 0, 0, False, blocked,
                             f"the rate limit of {publisher.platform} is used up; run again after "
                             f"{iso(blocked, zone_of(deps.config, name))}")
-    read = added = already = own = 0
+    read = added = already = own = recognised = 0
+    recognise = _Recogniser(deps, publisher, name)
     while limit is None or read < limit:
         want = page_size if limit is None else min(page_size, limit - read)
         try:
@@ -115,6 +157,10 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
         items = list(page.items)[:want]
         read += len(items)
         finished = page.next_cursor is None or not items
+        with deps.tx() as session:  # pictures are read only for posts that will be added
+            skip = (history_repo.own_remote_ids(session, account_id)
+                    | history_repo.known_remote_ids(session, account_id, [i.remote_id for i in items]))
+        seen = {i.remote_id: recognise(i) for i in items if i.remote_id not in skip}
         with deps.tx() as session:
             _store_rate_limits(session, account_id, publisher, deps.clock())
             ours = history_repo.own_remote_ids(session, account_id)
@@ -122,9 +168,12 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
             theirs = [i for i in items if i.remote_id not in ours
                       and " ".join(i.text.split()).casefold() not in flying]
             own += len(items) - len(theirs)
+            stored = history_repo.known_remote_ids(session, account_id, [i.remote_id for i in theirs])
             new = history_repo.add(session, account_id, [
-                history_repo.NewImport(i.remote_id, i.created_at, i.text, i.url, i.media_count, _counts(i))
+                history_repo.NewImport(i.remote_id, i.created_at, i.text, i.url, i.media_count, _counts(i),
+                                       *seen.get(i.remote_id, (None, None)))
                 for i in theirs], now=deps.clock())
+            recognised += sum(1 for i in theirs if i.remote_id not in stored and seen.get(i.remote_id, (None, None))[0])
             added += new
             already += len(theirs) - new
             newest = max([d for d in (newest, *(i.created_at for i in items)) if d is not None], default=None)
@@ -145,8 +194,10 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
         if finished:
             log.info("event=history_imported account=%s read=%d added=%d own=%d", name, read, added, own)
             return ImportResult(name, read, added, already, own, True,
-                                message=f"{added} posts added ({already} already there, {own} of memeloop's own "
-                                        f"skipped); the history is complete")
+                                message=f"{added} posts added ({recognised} on a recognised template; {already} "
+                                        f"already there, {own} of memeloop's own skipped); the history is complete",
+                                templates=recognised)
     return ImportResult(name, read, added, already, own, False,
-                        message=f"{added} posts added ({already} already there, {own} of memeloop's own skipped); "
-                                f"stopped at --limit {limit}: run again to continue")
+                        message=f"{added} posts added ({recognised} on a recognised template; {already} already "
+                                f"there, {own} of memeloop's own skipped); stopped at --limit {limit}: run again to "
+                                f"continue", templates=recognised)

@@ -32,6 +32,8 @@ from feedback.states import CandidateStatus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from bot.service.pipeline_gates import Repeats
+
     from generator.types import Template
 
 log = logging.getLogger(__name__)
@@ -373,7 +375,7 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     "unpublishable": 1 when every draft failed the platform's preflight."""
     import numpy as np
 
-    from bot.service.pipeline_gates import Gates
+    from bot.service.pipeline_gates import Gates, Repeats
     from feedback.learning import prediction, recent_for
 
     cfg, now = deps.config, deps.clock()
@@ -388,11 +390,19 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     predictions = [prediction(score, ranker, now=now, hour=item.hour, account=item.account)
                    for score, item in zip(scores, items)]
     counts: dict[str, int] = {PENDING: 0, FILTERED: 0, DUPLICATE: 0}
+    # a person may put their own words on another image on purpose: no duplicate gate for them
+    repeats = None if gates.kind.words_by_person else Repeats(
+        session, deps.account_ids[req.account], now - cfg.safety.dedupe_window)
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
                              template_ids, banned=gates.banned)
+        if repeats is not None:
+            _repeats(group, verdicts, drafts, repeats)
         per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
         _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
+        for i, (status, _) in zip(group, verdicts):
+            if status == PENDING and repeats is not None:
+                repeats.queued(drafts[i].text)
         for i, (status, reason) in zip(group, verdicts):
             _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
@@ -445,6 +455,16 @@ def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media,
         if dup:
             out[i] = (DUPLICATE, dup)
     return out
+
+
+def _repeats(group: Sequence[int], verdicts: list[Verdict], drafts: Sequence[Draft], repeats: Repeats) -> None:
+    """Clean drafts that say what the account already says (or this run queued) are filtered
+    (bot.service.pipeline_gates.Repeats), before the ranker picks among the rest."""
+    for j, (status, _) in enumerate(verdicts):
+        if status == PENDING:
+            why = repeats.reason(drafts[group[j]].text)
+            if why is not None:
+                verdicts[j] = (FILTERED, why)
 
 
 def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],

@@ -7,6 +7,15 @@ platform preflight (bot.service.publishing.prepare_for, the same call publishing
 draft. A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
 stored too (candidates.filter_gate) so `approve` can refuse what the platform would refuse.
 Siblings (generator/gates/siblings.py) are checked when the ranker forwards an image's drafts.
+
+Two more gates hold for every kind a model writes:
+- ``stock_line``: a call to action or filler line the brand profile did not declare
+  (generator.stock_lines: "Tag a friend who needs this.", "Now you know."); the profile's own call
+  to action and promotional line pass. Words a person typed (``make``) are theirs to choose.
+- ``duplicate``: a draft that says what the account already says (a pending, approved, scheduled or
+  published candidate of the dedupe window, or a draft this run already queued) by fewer than 2
+  content words (generator.gates.repeats), whatever the image: ``Repeats``, run by the pipeline
+  just before an image's drafts are forwarded. Words a person typed may repeat (their choice).
 """
 from __future__ import annotations
 
@@ -18,6 +27,10 @@ from typing import TYPE_CHECKING, Any
 from bot.core.kinds import content_kind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
     from bot.config import AccountConfig, Config
     from bot.core.media import Media
     from bot.service.pipeline import Draft
@@ -25,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GATES = ("preflight", "truth", "internals", "fluency", "siblings", "unsafe")
+GATES = ("preflight", "truth", "internals", "fluency", "siblings", "unsafe", "stock_line", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -69,8 +82,9 @@ class Gates:
 
     def promote(self, drafts: Sequence[Draft]) -> list[Draft]:
         """Drafts for the promotional audience carry one of the profile's own offers (rotating);
-        written captions carry the profile's own hashtags first."""
-        from generator.brand import promotional_line, with_hashtags, with_promotion
+        written captions carry the profile's own hashtags first, and its own call to action (the
+        only one a caption may carry: the writers leave theirs out, generator.stock_lines)."""
+        from generator.brand import promotional_line, with_call_to_action, with_hashtags, with_promotion
 
         out = []
         for i, d in enumerate(drafts):
@@ -80,6 +94,8 @@ class Gates:
                 offer = self.brand.offers[i % len(self.brand.offers)]
                 d = replace(d, text=with_promotion(d.text, self.brand, i),
                             params={**d.params, "offers_used": [offer], "promotion": promotional_line(self.brand, i)})
+            elif d.template is None and self.brand.call_to_action and not self.kind.words_by_person:
+                d = replace(d, text=with_call_to_action(d.text, self.brand))
             out.append(d)
         return out
 
@@ -98,11 +114,23 @@ class Gates:
                     refusal = Refusal("truth", verdict.notes[0] if verdict.notes else "truth: undeclared claim")
                 else:
                     draft = replace(draft, text=verdict.text, params={**draft.params, "gates": list(verdict.notes)})
+            if refusal is None and not self.kind.words_by_person:
+                refusal = self._stock(draft)
             if refusal is None:
                 refusal = self._publishable(draft)
             out.append(draft)
             refusals.append(refusal)
         return out, refusals
+
+    def _stock(self, draft: Draft) -> Refusal | None:
+        from generator.stock_lines import stock_sentences
+
+        own = (self.brand.call_to_action, draft.params.get("promotion"))
+        found = stock_sentences(draft.text, own)
+        if not found:
+            return None
+        return Refusal("stock_line", f"stock_line: {found[0]!r} is a call to action or filler line the "
+                                     f"account's brand profile does not declare")
 
     def _publishable(self, draft: Draft) -> Refusal | None:
         """The platform's own preflight, run once per image (an image's refusal never depends on
@@ -125,3 +153,25 @@ class Gates:
         except PreflightError as exc:
             return Refusal("preflight", f"preflight ({platform}): {exc}")
         return None
+
+
+class Repeats:
+    """The ``duplicate`` gate of one run's round: what the account already says, and what this
+    round has queued so far."""
+
+    def __init__(self, session: Session, account_id: int, since: datetime) -> None:
+        from feedback.repository.dedupe import account_said
+        from generator.gates.repeats import Earlier, RepeatIndex
+
+        self._earlier = Earlier
+        self.index = RepeatIndex(Earlier(text, f"candidate {cid} ({status})")
+                                 for cid, status, text in account_said(session, account_id, since=since))
+
+    def reason(self, text: str) -> str | None:
+        from generator.gates.repeats import repeat_reason
+
+        hit = self.index.find(text)
+        return repeat_reason(text, hit) if hit is not None else None
+
+    def queued(self, text: str) -> None:
+        self.index.add(self._earlier(text, "another draft of this run"))

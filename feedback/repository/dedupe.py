@@ -104,3 +104,22 @@ def texts_of(session: Session, candidate_ids: Sequence[int]) -> dict[int, str]:
         rows = session.execute(select(Candidate.id, Candidate.text).where(Candidate.id.in_(ids[start:start + 900])))
         found.update({cid: text for cid, text in rows})
     return found
+
+
+# What an account has already said: its candidates a reviewer will see or has let through.
+SAID_STATUSES = ("pending", "approved", "posted")
+
+
+def account_said(session: Session, account_id: int, *, since: datetime) -> list[tuple[int, str, str]]:
+    """(id, status, text) of the account's pending, approved and posted candidates made since
+    ``since``, and of older ones it published or scheduled since then, newest first. Each arm is an
+    index range (ix_candidates_stats_day, ix_posts_account_state_scheduled / ix_posts_published_at)."""
+    made = select(Candidate.id).where(Candidate.account_id == account_id, Candidate.created_at >= since)
+    published = select(Post.candidate_id).where(Post.account_id == account_id, Post.published_at >= since)
+    scheduled = select(Post.candidate_id).where(Post.account_id == account_id, Post.scheduled_at >= since)
+    ids = union(made, published, scheduled).subquery()
+    query = (select(Candidate.id, Candidate.status, Candidate.text)
+             .join(ids, ids.c.id == Candidate.id)
+             .where(Candidate.status.in_(SAID_STATUSES))
+             .order_by(Candidate.id.desc()))
+    return [(cid, status, text) for cid, status, text in session.execute(query)]

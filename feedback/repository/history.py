@@ -25,6 +25,8 @@ class NewImport:
     url: str | None
     media_count: int
     counts: Counts
+    template: str | None = None  # the library template its picture was recognised as
+    template_score: float | None = None  # the best template's score (None: no picture compared)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ImportedReading:
     created_at: datetime
     text: str
     counts: Counts
+    template: str | None = None
 
 
 def own_remote_ids(session: Session, account_id: int) -> set[str]:
@@ -75,6 +78,7 @@ def add(session: Session, account_id: int, items: Sequence[NewImport], *, now: d
     session.execute(insert(ImportedPost), [
         {"account_id": account_id, "remote_id": i.remote_id, "created_at": i.created_at, "text": i.text,
          "url": i.url, "media_count": i.media_count, "read_at": now, "imported_at": now,
+         "template": i.template, "template_score": i.template_score,
          **{f: getattr(i.counts, f) for f in COUNT_FIELDS}} for i in fresh.values()])
     return len(fresh)
 
@@ -101,18 +105,20 @@ def readings(session: Session, *, account_ids: Sequence[int] | None = None) -> l
     """Every imported post with its counters, oldest first."""
     cols = [getattr(ImportedPost, f) for f in COUNT_FIELDS]
     query = (select(ImportedPost.account_id, Account.name, ImportedPost.remote_id, ImportedPost.created_at,
-                    ImportedPost.text, *cols).join(Account, Account.id == ImportedPost.account_id)
+                    ImportedPost.text, ImportedPost.template, *cols)
+             .join(Account, Account.id == ImportedPost.account_id)
              .order_by(ImportedPost.created_at, ImportedPost.id))
     if account_ids is not None:
         query = query.where(ImportedPost.account_id.in_(list(account_ids)))
-    return [ImportedReading(r[0], r[1], r[2], r[3], r[4], Counts(**dict(zip(COUNT_FIELDS, r[5:]))))
+    return [ImportedReading(r[0], r[1], r[2], r[3], r[4], Counts(**dict(zip(COUNT_FIELDS, r[6:]))), r[5])
             for r in session.execute(query)]
 
 
 def summary(session: Session, *, account: str | None = None) -> list[dict[str, Any]]:
-    """Per account: imported posts, their time span, and where the import stands (the dashboard's
-    and `stats imported`'s rows)."""
+    """Per account: imported posts (and how many of them were recognised as made on a template), their
+    time span, and where the import stands (the dashboard's and `stats imported`'s rows)."""
     query = (select(Account.name.label("account"), Account.platform, func.count(ImportedPost.id).label("imported"),
+                    func.count(ImportedPost.template).label("on_template"),
                     func.min(ImportedPost.created_at).label("first"), func.max(ImportedPost.created_at).label("last"),
                     HistoryImport.cursor, HistoryImport.resume_at, HistoryImport.skipped_own,
                     HistoryImport.last_error, HistoryImport.updated_at)
@@ -129,6 +135,7 @@ def summary(session: Session, *, account: str | None = None) -> list[dict[str, A
     for r in session.execute(query).mappings():
         state = "never" if r["updated_at"] is None else ("unfinished" if r["cursor"] else "done")
         out.append({"account": r["account"], "platform": r["platform"], "imported": int(r["imported"] or 0),
+                    "on_template": int(r["on_template"] or 0),
                     "first": r["first"], "last": r["last"], "state": state, "resume_at": r["resume_at"],
                     "skipped_own": int(r["skipped_own"] or 0), "last_error": r["last_error"],
                     "updated_at": r["updated_at"]})

@@ -45,25 +45,49 @@ def write_for(writer, n: int, *, topic: str, tone: str, audience: str, seed: int
     return neutral_captions(writer, n, tone=tone, audience=audience, seed=seed)
 
 
+def about_photo(writer, n: int, lines: Sequence[str], *, tone: str, audience: str, seed: int) -> list[str]:
+    """n captions of an unsure photo: each opens with one of ``lines`` (what is certain of the photo,
+    generator.photo_topics.certain_lines), then the writer's neutral sentences for the tone. Without
+    neutral sentences (a writer with one topic, or none fit) the line stands alone."""
+    if not lines:
+        raise GeneratorError("no line about the photo to write from")
+    # a tone may have fewer neutral lines than captions asked for: as many as there are
+    general = _neutral(writer, n, tone=tone, audience=audience, seed=seed) if len(writer.topics) >= MIN_TOPICS else []
+    start = int(np.random.default_rng(seed).integers(0, len(lines)))
+    out = []
+    for i in range(n):
+        line = lines[(start + i) % len(lines)]
+        out.append(f"{line} {general[i % len(general)]}" if general else line)
+    return out
+
+
 def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
     """n distinct captions made of sentences the writer writes under several topics."""
     topics = tuple(writer.topics)
     if len(topics) < MIN_TOPICS:  # nothing to tell topic lines from general ones by
         return list(writer.write(n, tone=tone, audience=audience, seed=seed, topic=topics[0]))
+    out = _neutral(writer, n, tone=tone, audience=audience, seed=seed)
+    if len(out) >= n:
+        return out[:n]
+    raise GeneratorError(f"caption model {getattr(writer, 'version', '?')} wrote {len(out)} captions that fit "
+                         f"any photo of {n} asked for; give the photo a topic (--topic or --about)")
+
+
+def _neutral(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
+    """Up to n distinct neutral captions (fewer when the writer has fewer for this tone)."""
     rng = np.random.default_rng(seed)
     samples: list[tuple[str, str]] = []  # (topic, caption)
     out: list[str] = []
     per_topic = min(SAMPLES_PER_TOPIC, max(2, n))
     for _ in range(ROUNDS):
-        for topic in topics:
+        for topic in writer.topics:
             written = writer.write(per_topic, tone=tone, audience=audience,
                                    seed=int(rng.integers(0, 2**62)), topic=topic)
             samples += [(topic, text) for text in written]
         out = _compose(samples, n)
         if len(out) >= n:
-            return out[:n]
-    raise GeneratorError(f"caption model {getattr(writer, 'version', '?')} wrote {len(out)} captions that fit "
-                         f"any photo of {n} asked for; give the photo a topic (--topic or --about)")
+            break
+    return out[:n]
 
 
 def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:

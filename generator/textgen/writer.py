@@ -12,6 +12,7 @@ import numpy as np
 from generator import BundleError, GeneratorError
 from generator.hashing import files_digest
 from generator.safety import find_unsafe
+from generator.stock_lines import without_stock_lines
 from generator.textgen.corpus_io import prompt
 from generator.textgen.postprocess import clean_caption
 
@@ -113,7 +114,9 @@ class Writer:
     def write(self, n: int, tone: str | None = None, audience: str | None = None, seed: int | None = None,
               topic: str | None = None, context: str = "") -> list[str]:
         """n captions; tone/topic None = chosen at random (seeded), audience None = "general"; unsafe
-        ones are resampled.
+        ones are resampled. Stock lines (generator.stock_lines: "Tag a friend who needs this.") are
+        left out of every caption; one with nothing else to say is resampled (a continuation of
+        ``context`` keeps them: generator.story drops them sentence by sentence).
         ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
@@ -126,18 +129,37 @@ class Writer:
         topic = topic or str(rng.choice(self.topics))
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
+        spare: list[str] = []  # usable, but opening with a line an earlier caption opened with
         for attempt in range(MAX_ATTEMPTS):
             for raw in self._sample(text_prompt, max(n - len(captions), 1) * (1 + attempt), seed + attempt,
                                     context):
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
                 caption = clean_caption(raw, hashtag_cap=self.hashtag_cap, max_chars=self.max_chars)
-                if caption and not find_unsafe(caption) and len(captions) < n:
+                if not context:  # a story's continuation is chosen sentence by sentence (generator.story)
+                    # the corpus's calls to action and filler lines are the brand's to give, not the model's
+                    caption = without_stock_lines(caption)
+                if not caption or find_unsafe(caption) or len(captions) >= n:
+                    continue
+                if _opening(caption) in {_opening(c) for c in captions}:
+                    spare.append(caption)  # alternatives that open alike read as one caption twice
+                else:
                     captions.append(caption)
             if len(captions) == n:
                 return captions
+        captions += spare[:n - len(captions)]
+        if len(captions) == n:
+            return captions
         raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "
                              f"after {MAX_ATTEMPTS} attempts (tone={tone}, audience={audience})")
+
+
+def _opening(caption: str) -> str:
+    """A caption's first sentence, case-folded: what a reader tells alternatives apart by."""
+    import re
+
+    first = re.split(r"(?<=[.!?])\s|\n", caption.strip(), maxsplit=1)[0]
+    return " ".join(first.split()).casefold()
 
 
 def plain_prompt(tone: str, audience: str, topic: str) -> str:

@@ -14,7 +14,7 @@ import responses
 from sqlalchemy import func, select
 
 from bot.service.history_import import import_history
-from bot.publishers.errors import RateLimited
+from bot.publishers.errors import PermanentPublishError, RateLimited
 from bot.publishers.instagram import InstagramPublisher
 from bot.publishers.outbox import OutboxPublisher
 from bot.config.secrets import Secret
@@ -233,6 +233,128 @@ def test_cli_import_history_and_stats_imported(tmp_path, clock, monkeypatch, cap
     assert main(["--config", "config.toml", "stats", "imported", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["account"] == "demo" and rows[0]["imported"] == 2 and rows[0]["state"] == "done"
+    assert rows[0]["on_template"] == 0  # text-only posts: no picture, no template
     assert main(["--config", "config.toml", "accounts", "import-history", "nobody"]) == 2
     err = capsys.readouterr().err
     assert "unknown account 'nobody'" in err and "Traceback" not in err
+
+
+# -- the template of an imported post's picture --------------------------------------------------
+
+def _jpeg(image, width: int = 420) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = image.convert("RGB")
+    image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def _cat_meme() -> bytes:
+    """The shipped "cat" template with a caption, as a person would have posted it."""
+    from generator.annotate import render_meme
+    from generator.imageio import open_image
+    from generator.meme.templates import DEMO_DATA_DIR, load_template
+
+    cat = load_template(DEMO_DATA_DIR / "cat")
+    return _jpeg(render_meme(open_image(cat.image_path), "me when the vet says no more treats", list(cat.boxes)))
+
+
+def _photo() -> bytes:
+    """A picture that is no template (a scikit-image photo the library does not hold)."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+
+    return _jpeg(Image.fromarray(np.asarray(skimage.data.immunohistochemistry())))
+
+
+def _templates(app) -> dict[str, tuple[str | None, float | None]]:
+    with app.tx() as s:
+        return {r.remote_id: (r.template, r.template_score) for r in s.scalars(select(ImportedPost))}
+
+
+def test_outbox_pictures_get_their_template_recognised_and_a_photo_gets_none(tmp_path, clock):
+    from feedback.learning import IMPORTED, Settings, imported_outcomes
+
+    folder = tmp_path / "outbox"
+    for marker, text, picture in (("old-0", "me at the vet #cats", _cat_meme()), ("old-1", "lab day", _photo()),
+                                  ("old-2", "just words", None), ("old-3", "broken upload", b"\x89PNG not really")):
+        _record(folder, marker, text, T0 + timedelta(hours=int(marker[-1])))
+        if picture is not None:
+            record = json.loads((folder / "posts" / f"{marker}.json").read_text())
+            (folder / "posts" / f"{marker}.jpg").write_bytes(picture)
+            (folder / "posts" / f"{marker}.json").write_text(json.dumps(record | {"media": f"posts/{marker}.jpg"}))
+    app = make_app(tmp_path, clock, OUTBOX)
+    result = import_history(app.deps, "demo")
+    assert (result.added, result.templates) == (4, 1) and "1 on a recognised template" in result.message
+    found = _templates(app)
+    assert found["old-0"][0] == "cat" and found["old-0"][1] is not None and found["old-0"][1] >= 0.6
+    assert found["old-1"][0] is None and found["old-1"][1] is not None  # compared, and no template is like it
+    assert found["old-2"] == (None, None) and found["old-3"] == (None, None)  # no picture / unreadable: unknown
+    with app.tx() as s:  # the ranker's template feature of that outcome is the recognised template
+        readings = history_repo.readings(s)
+        assert history_repo.summary(s)[0]["on_template"] == 1  # the dashboard's and `stats imported`'s count
+    outcomes = imported_outcomes(readings, Settings(weights={"likes": 1.0}, engagement_age=timedelta(hours=24),
+                                                    baseline_posts=30))
+    assert {o.features.template for o in outcomes} == {"cat", None}
+    assert all(o.features.generator == IMPORTED for o in outcomes)
+    app.close()
+
+
+def test_outbox_media_outside_its_folder_is_never_read(tmp_path, clock):
+    pub = OutboxPublisher(account="demo", path=tmp_path / "outbox", clock=clock)
+    (tmp_path / "secret.jpg").write_bytes(_photo())
+    with pytest.raises(PermanentPublishError, match="not a file of this outbox"):
+        pub.fetch_media((tmp_path / "outbox" / ".." / "secret.jpg").as_uri())
+
+
+def test_instagram_pictures_are_read_from_the_media_host_and_recognised(tmp_path, clock):
+    from instagrapi import Client
+
+    cl = create_autospec(Client, instance=True)
+    cl.user_id, cl.rank_token = "31337", "rt"
+    items = [_media(3), _media(2), _media(1)]
+    for item in items:
+        item["image_versions2"]["candidates"] = [
+            {"width": 1080, "height": 1080, "url": f"https://scontent.cdninstagram.com/v/t51/{item['pk']}_1080.jpg"},
+            {"width": 480, "height": 480, "url": f"https://scontent.cdninstagram.com/v/t51/{item['pk']}_480.jpg"}]
+    cl.private_request.side_effect = [{"items": items, "more_available": False, "status": "ok"}]
+    app = make_app(tmp_path, clock, INSTAGRAM)
+    app.publishers["igacct"] = InstagramPublisher(account="igacct", username="memebot", password=Secret("pw"),
+                                                  session_file=tmp_path / "s.json", clock=clock,
+                                                  client_factory=lambda: cl)
+    cdn = "https://scontent.cdninstagram.com/v/t51"
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{cdn}/3_480.jpg", body=_cat_meme(), content_type="image/jpeg")
+        rsps.add(responses.GET, f"{cdn}/2_480.jpg", body=_photo(), content_type="image/jpeg")
+        rsps.add(responses.GET, f"{cdn}/1_480.jpg", status=404)
+        result = import_history(app.deps, "igacct")
+        assert [c.request.url for c in rsps.calls] == [f"{cdn}/{pk}_480.jpg" for pk in (3, 2, 1)]  # the small size
+    assert result.finished and (result.added, result.templates) == (3, 1)
+    found = _templates(app)
+    assert found["3"][0] == "cat" and found["2"][0] is None and found["1"] == (None, None)
+    app.close()
+
+
+def test_x_pictures_come_from_the_media_expansion_and_are_recognised(xapp):
+    app, rsps = xapp
+    page = fakes.load("x/users_tweets_page_media.json")  # a photo tweet (a cat meme) and a video (its cover)
+    photo, cover = (m.get("url") or m["preview_image_url"] for m in page["includes"]["media"])
+    rsps.add(responses.GET, TIMELINE, json=page)
+    rsps.add(responses.GET, photo, body=_cat_meme(), content_type="image/jpeg")
+    rsps.add(responses.GET, cover, body=_photo(), content_type="image/jpeg")
+    assert import_history(app.deps, "xacct").templates == 1
+    asked = _query([c for c in rsps.calls if c.request.url.startswith(TIMELINE)][0])
+    assert asked["expansions"] == ["attachments.media_keys"] and "url" in asked["media.fields"][0].split(",")
+    found = _templates(app)
+    assert found["1850000000000000005"][0] == "cat"
+    assert found["1850000000000000004"][0] is None and found["1850000000000000004"][1] is not None
+    # a second run reads no picture again: the posts are known
+    rsps.add(responses.GET, TIMELINE, json=page)
+    before = len([c for c in rsps.calls if "pbs.twimg.com" in c.request.url])
+    assert import_history(app.deps, "xacct").added == 0
+    assert len([c for c in rsps.calls if "pbs.twimg.com" in c.request.url]) == before

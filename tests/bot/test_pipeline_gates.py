@@ -201,3 +201,79 @@ def test_publishing_sends_alt_text_that_describes_the_image(tmp_path):
     meme = prepare_post(app.config.account("demo"), Job(**{**base, "template_name": "Cat"}, text="me #x",
                                                         generator="meme"))
     assert meme.alt_text == 'Meme on the "Cat" template with the text "me".'
+
+
+def _meme_models(texts_per_round, app) -> Models:
+    """Memes: round r's texts rendered each on its own real template (as meme_drafts does)."""
+    from bot.service.templates import all_templates
+    from generator.annotate import render_meme
+
+    templates = all_templates(app.config)
+
+    def make(req: GenerateRequest, _config, prefix: str) -> list[Draft]:
+        round_no = int(prefix.split(".")[1]) if "." in prefix else 0
+        texts = texts_per_round[min(round_no, len(texts_per_round) - 1)]
+        out = []
+        for i, t in enumerate(texts):
+            tpl = templates[(3 * round_no + i) % len(templates)]
+            base = Image.open(tpl.image_path).convert("RGB")
+            out.append(Draft(text=t, group_key=f"{prefix}:{tpl.slug}", image=render_meme(base, t, tpl.boxes),
+                             template=tpl, beam_rank=0, params={"i": i}))
+        return out
+    return Models("meme", "test-1", make, {"forward_per_image": 1})
+
+
+def test_a_caption_the_account_already_says_is_filtered_and_the_run_still_queues_its_count(tmp_path):
+    app = _app(tmp_path)
+    face = ["this is my face", "This is my face!", "when the cat steals your chair"]  # the same line, 2 templates
+    result = run_generation(app.deps, GenerateRequest("demo", "meme", count=3, seed=1),
+                            models=_meme_models([face, ["when the kettle sings", "me on monday morning"]], app))
+    assert result.pending == 3
+    rows = _rows(app)
+    pending = [r for r in rows if r.status == "pending"]
+    assert len([r for r in pending if "face" in r.text]) == 1
+    (dup,) = [r for r in rows if r.filter_gate == "duplicate"]
+    assert dup.status == "filtered" and "face" in dup.text.casefold()
+    assert dup.status_reason.startswith("duplicate: another draft of this run already says this")
+    # a later run: what is pending on the account is not said again, on any template
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=1, seed=2),
+                   models=_meme_models([["this is my face today"], ["my plants after one week"]], app))
+    later = [r for r in _rows(app) if r.id > rows[-1].id]
+    assert [r.status for r in later] == ["filtered", "pending"]
+    first = next(r for r in pending if "face" in r.text)
+    assert f"candidate {first.id} (pending) already says this" in (later[0].status_reason or "")
+    # another account may say it
+    run_generation(app.deps, GenerateRequest("ig", "meme", count=1, seed=3),
+                   models=_meme_models([["this is my face"]], app))
+    assert _rows(app)[-1].status == "pending"
+
+
+def test_a_rejected_caption_may_be_written_again(tmp_path):
+    app = _app(tmp_path)
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=1, seed=1),
+                   models=_meme_models([["this is my face"]], app))
+    first = _rows(app)[0]
+    with app.tx() as session:
+        session.get(Candidate, first.id).status = "rejected"
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=1, seed=2),
+                   models=_meme_models([["this is my face, again"]], app))
+    assert _rows(app)[-1].status == "pending"  # a rejected line is not what the account says
+
+
+def test_stock_calls_to_action_are_filtered_unless_the_brand_declares_them(tmp_path):
+    app = _app(tmp_path, SHOP + 'call_to_action = "Tag a friend who needs this."\n')
+    texts = [GOOD[0] + " Now you know.\n\n#moss", GOOD[1] + " Tag a friend who needs this.", GOOD[2]]
+    run_generation(app.deps, GenerateRequest("demo", "post", count=3, seed=1),
+                   models=_models([texts, [GOOD[3]]]))
+    by_text = {r.params.get("i"): r for r in _rows(app) if ":" in r.group_key and "." not in r.group_key.split(":")[0]}
+    assert by_text[0].status == "filtered" and by_text[0].filter_gate == "stock_line"
+    assert by_text[0].status_reason.startswith("stock_line: 'Now you know.' is a call to action or filler line")
+    assert by_text[1].status == "pending" and by_text[2].status == "pending"  # the brand's own call to action
+    # which every written caption of the account carries, once, before its hashtags
+    assert by_text[1].text.count("Tag a friend who needs this.") == 1
+    assert by_text[2].text.startswith(GOOD[2] + " Tag a friend who needs this.")
+    (tmp_path / "plain").mkdir()
+    plain = _app(tmp_path / "plain")
+    run_generation(plain.deps, GenerateRequest("demo", "post", count=1, seed=1),
+                   models=_models([[GOOD[1] + " Tag a friend who needs this."], [GOOD[2]]]))
+    assert _rows(plain)[0].filter_gate == "stock_line"

@@ -263,3 +263,25 @@ def test_imported_history_warms_the_ranker_with_words_hours_and_weekdays(session
     cold = learning.new_ranker().score(batch.items, np.random.default_rng(0))
     assert cold[[c for c, _ in batch.candidates].index(coffee.id)].mean < \
         cold[[c for c, _ in batch.candidates].index(monday.id)].mean
+
+
+def test_imported_posts_teach_the_template_their_picture_was_recognised_as(sessions):
+    from feedback.repository import history as history_repo
+
+    with transaction(sessions) as s:
+        acc = rows.account(s, now=T0)
+        cat, rocket = rows.template(s, "cat", now=T0), rows.template(s, "rocket", now=T0)
+        old = [history_repo.NewImport(f"r{i}", T0 - timedelta(days=60 - i), "same words every time", None, 1,
+                                      Counts(likes=60 if i % 2 else 6), "cat" if i % 2 else "rocket", 0.9)
+               for i in range(40)]
+        history_repo.add(s, acc.id, old, now=T0)
+        on_cat = rows.candidate(s, now=T0, account_id=acc.id, template_id=cat.id, text="a new caption", beam_score=-3.0)
+        on_rocket = rows.candidate(s, now=T0, account_id=acc.id, template_id=rocket.id, text="a new caption",
+                                   beam_score=-1.0)
+    with transaction(sessions) as s:
+        ranker = learning.load_ranker(s, weights=WEIGHTS, engagement_age=DAY, baseline_posts=30, now=T0)
+        batch = learning.pending_batch(s, now=T0)
+    weights = ranker.weights()
+    assert weights["template=cat"] > 0 > weights["template=rocket"]
+    means = {cid: s.mean for (cid, _), s in zip(batch.candidates, ranker.score(batch.items, np.random.default_rng(0)))}
+    assert means[on_cat.id] > means[on_rocket.id]  # against the beam order: what the history showed

@@ -179,11 +179,20 @@ def _seed_i27b(conn: Connection) -> None:
     conn.execute(text("UPDATE accounts SET paused_at = NULL WHERE id = 1"))
 
 
+def _seed_r25_warm(conn: Connection) -> None:
+    _seed_i27b(conn)  # r25_warm adds the template an imported post's picture was recognised as: NULL before
+    assert tuple(conn.execute(text("SELECT template, template_score FROM imported_posts")).one()) == (None, None)
+    conn.execute(text("INSERT INTO imported_posts (account_id, remote_id, created_at, text, media_count, read_at, "
+                      "imported_at, template, template_score) VALUES (1, 'r10', :t, 'a meme', 1, :t, :t, 'cat', 0.9)"),
+                 {"t": NOW})
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
                                                     "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a,
-                                                    "i24a": _seed_i24a, "i27a": _seed_i27a, "i27b": _seed_i27b}
+                                                    "i24a": _seed_i24a, "i27a": _seed_i27a, "i27b": _seed_i27b,
+                                                    "r25_warm": _seed_r25_warm}
 
 
 def test_schema_head_constant_matches_migrations():

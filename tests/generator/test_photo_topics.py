@@ -91,3 +91,54 @@ def test_real_photos_get_topics_that_name_them():
     assert topics.version.startswith("effnet-lite0-")
     astronaut = topics.topics([Image.fromarray(data.astronaut())], known=KNOWN)[0]
     assert not astronaut.sure and astronaut.topic == NEUTRAL  # read as "bobsleigh": never written for it
+
+
+def test_unsure_top_guesses_back_off_to_what_they_share():
+    from generator.photo_topics import certain_lines, common_ground
+
+    # dog breeds only: "a dog" (the writer has no dog topic: said in the caption, not written for)
+    dogs = topic_of(_probs(i268=0.3, i175=0.15, i246=0.06, i165=0.05), class_names(), known=KNOWN)
+    assert dogs.topic == NEUTRAL and dogs.ground == "a dog" and dogs.hint
+    assert choose_topic(dogs, KNOWN).ground == "a dog"
+    assert common_ground(dogs.labels) == ("a dog", None) and "share: a dog" in dogs.reading()
+    # the same guesses, less sure of them (the horse photo: 0.4 on dog breeds): nothing is certain
+    assert topic_of(_probs(i268=0.17, i175=0.1, i246=0.06, i165=0.05), class_names(), known=KNOWN).ground is None
+    # the astronaut's guesses disagree (bobsleigh, football helmet): nothing shared
+    astronaut = topic_of(_probs(i450=0.29, i560=0.1), class_names(), known=KNOWN)
+    assert astronaut.ground is None and astronaut.hint and astronaut.to_json()["hint"] is True
+    # a coarse class the writer knows is written for, and the reading stays unsure
+    cats = topic_of(_probs(i281=0.2, i285=0.12, i282=0.1, i283=0.05, i284=0.05), class_names(), known=KNOWN,
+                    group_min=0.6)
+    assert cats.topic == "cats" and cats.source == "ground" and not cats.sure and cats.ground == "a cat"
+    assert choose_topic(cats, KNOWN).topic == "cats"
+    assert choose_topic(cats, KNOWN, about="our new oat latte").topic == "coffee"
+    lines = certain_lines("a dog", [])
+    assert all("dog" in line for line in lines) and len(set(lines)) == len(lines) >= 3
+    colours = certain_lines(None, ["light grey", "grey", "black"])
+    assert all("grey" in line for line in colours) and not any("grey and grey" in line for line in colours)
+
+
+def test_an_unsure_photo_gets_captions_about_what_is_certain_never_bare_stock_lines():
+    from generator.photo_topics import certain_lines
+    from generator.stock_lines import is_stock_line
+    from generator.textgen import load_writer
+    from generator.textgen.neutral import about_photo, sentences
+
+    writer = load_writer()
+    for tone in writer.tones:
+        captions = about_photo(writer, 3, certain_lines(None, ["white", "grey", "blue"]), tone=tone,
+                               audience="general", seed=3)
+        assert len(captions) == 3
+        for caption in captions:
+            said = sentences(caption)
+            assert any(colour in said[0].lower() for colour in ("white", "grey", "blue")), caption
+            assert not any(is_stock_line(s) for s in said), caption
+
+
+def test_a_photo_of_one_colour_still_gets_lines_that_differ():
+    from generator.gates.siblings import difference
+    from generator.photo_topics import certain_lines
+
+    lines = certain_lines(None, ["orange"])
+    assert len(lines) >= 3 and all("orange" in line.lower() for line in lines)
+    assert all(difference(a, b) >= 2 for i, a in enumerate(lines) for b in lines[i + 1:])

@@ -42,7 +42,8 @@ def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audienc
             as_json: bool) -> None:
     """Caption your own photos in a tone: what the photo shows (ImageNet classes folded into the
     writer's topics) or what you say it is about conditions the writer; an unsure reading without a
-    hint gets captions that fit any photo. The captions enter the review queue.
+    hint gets captions that say only what is certain (what the top guesses share, else the photo's
+    colours): --about gives a better caption. The captions enter the review queue.
 
     Example: memeloop caption latte.jpg --about "our new oat latte" --tone funny -n 5
     """
@@ -71,9 +72,11 @@ def caption(state: CliState, photos: tuple[Path, ...], tone: str | None, audienc
         for path, found in zip(photos, result.topics):
             labels = ", ".join(f"{lb['name']} {lb['prob']:.2f}" for lb in found["labels"][:3])
             click.echo(f"{path}: {found['reading']} [{labels}]")
-            if found.get("source") == "neutral":  # unsure and no hint: say how to give one
-                click.echo(f"  not sure what {path.name} shows: say it with --about \"...\" "
-                           f"(e.g. --about \"our new oat latte\") or --topic")
+            if found.get("hint"):  # unsure and no hint: say what the captions hold to, and how to do better
+                certain = found.get("ground") or "its main colours"
+                click.echo(f"  not sure what {path.name} shows: the captions say only what is certain "
+                           f"({certain}); --about \"...\" gives a better caption "
+                           f"(e.g. --about \"our new oat latte\"), or --topic")
         click.echo(f"generation {run.generation_id}: {run.stored} captions, {run.pending} pending, "
                    f"{run.filtered} filtered, {run.duplicates} duplicates")
     _echo_made(result.candidates, as_json, {"generation_id": run.generation_id, "topics": list(result.topics)})

@@ -1,0 +1,103 @@
+"""The duplicate gate's index (generator/gates/repeats.py) and the stock-line detector
+(generator/stock_lines.py), on captions the generators wrote."""
+from __future__ import annotations
+
+import pytest
+
+from generator.gates.repeats import Earlier, RepeatIndex, repeat_reason
+from generator.stock_lines import is_stock_line, stock_sentences, without_stock_lines
+
+
+def _index(*texts: str) -> RepeatIndex:
+    return RepeatIndex(Earlier(t, f"candidate {i} (pending)") for i, t in enumerate(texts, 1))
+
+
+@pytest.mark.parametrize(("new", "repeats"), [
+    ("this is my face", "candidate 1"),  # the same words on another image
+    ("This is MY face!", "candidate 1"),  # case and punctuation do not count
+    ("this is my face again", "candidate 1"),  # "again" is one content word more
+    ("Now you know. #art", "candidate 2"),  # hashtags do not count
+    ("this is my sad face", "candidate 1"),  # one more: still the same line
+    ("this is my cat", None),  # face -> cat: two words differ
+    ("when the bike is in the garage", None),
+    ("when the bike is in the garage", None),
+])
+def test_a_caption_repeats_an_earlier_one_when_fewer_than_two_content_words_differ(new, repeats):
+    index = _index("this is my face", "Now you know. #science", "when you sit in the kitchen")
+    hit = index.find(new)
+    assert (hit.label.split(" (")[0] if hit else None) == repeats
+
+
+def test_one_word_fewer_repeats_too_and_the_reason_names_the_earlier_caption():
+    index = _index("the wall of my procrastination is tall")
+    hit = index.find("the wall of my procrastination")
+    assert hit is not None
+    reason = repeat_reason("the wall of my procrastination", hit)
+    assert reason.startswith("duplicate: candidate 1 (pending) already says this ('the wall of my")
+    assert "fewer than 2 content words differ" in reason
+    assert index.find("the wall of my excuses") is None  # procrastination, tall -> excuses: 3 words
+
+
+def test_the_index_agrees_with_the_pairwise_difference_on_many_captions():
+    from generator.gates.siblings import difference
+
+    texts = [f"{a} {b} {c}" for a in ("cats", "dogs", "moss") for b in ("sleep", "run", "grow")
+             for c in ("", "today", "slowly")]
+    texts += ["cats sleep today often", "moss", "when you", "dogs run fast and far"]
+    for i, new in enumerate(texts):
+        earlier = texts[:i]
+        hit = _index(*earlier).find(new)
+        expected = [e for e in earlier if difference(new, e) < 2]
+        assert (hit is not None) == bool(expected), (new, expected)
+        if hit is not None:
+            assert difference(new, hit.text) < 2
+
+
+@pytest.mark.parametrize("line", ["Tag a friend who needs this.", "What do you see?", "Now you know.",
+                                  "Double tap if you agree.", "Learn something new every day.",
+                                  "Fun fact for your feed.", "More where this came from.", "Save this for later."])
+def test_stock_calls_to_action_and_filler_lines_are_found(line):
+    assert is_stock_line(line)
+
+
+@pytest.mark.parametrize("line", ["Cats sleep twelve to sixteen hours a day.", "Coffee first, personality later.",
+                                  "Today's view: a cat.", "The wall of my procrastination.", "Now the kettle sings."])
+def test_lines_about_the_picture_are_not_stock(line):
+    assert not is_stock_line(line)
+
+
+def test_stock_sentences_spare_the_brands_own_call_to_action():
+    text = "Moss grows slowly. Shop now at our studio. Tag a friend who needs this.\n\n#moss"
+    assert stock_sentences(text) == ["Shop now at our studio.", "Tag a friend who needs this."]
+    assert stock_sentences(text, ["Shop now at our studio.", None]) == ["Tag a friend who needs this."]
+
+
+def test_without_stock_lines_keeps_the_rest_and_says_nothing_when_nothing_is_left():
+    text = "Zoomed in on the wallpaper. I regret nothing. Save this for later.\n\n#digitalart #daily"
+    assert without_stock_lines(text) == "Zoomed in on the wallpaper. I regret nothing.\n\n#digitalart #daily"
+    assert without_stock_lines("Now you know.\n\n#science #daily") == ""
+    assert without_stock_lines(without_stock_lines(text)) == without_stock_lines(text)
+
+
+def test_the_demo_writer_leaves_stock_lines_out_of_its_captions():
+    from generator.textgen import load_writer
+    from generator.textgen.neutral import sentences
+
+    writer = load_writer()
+    written = []
+    for i, (tone, topic) in enumerate([("informative", "cats"), ("funny", "coffee"), ("inspirational", "space")]):
+        written += writer.write(6, tone=tone, audience="general", topic=topic, seed=100 + i)
+    assert len(written) == 18
+    stock = [s for caption in written for s in sentences(caption) if is_stock_line(s)]
+    assert stock == []
+    assert all(sentences(c) for c in written)  # every caption still says something
+    for start in range(0, 18, 6):  # one request's alternatives open with different lines
+        openings = [sentences(c)[0].casefold() for c in written[start:start + 6]]
+        assert len(set(openings)) == 6, openings
+
+
+def test_a_photos_alt_text_names_each_class_once():
+    from generator.alttext import describe
+
+    assert describe("photo", "Rockets. #space", labels=("drilling rig", "missile", "missile")) == (
+        "A photo of drilling rig and missile.")
