@@ -1,11 +1,9 @@
 """The ``siblings`` gate: the candidates forwarded from one image say different things.
 
-Two captions differ by the content words one has and the other lacks, counted on the side that
-has more of them (case-folded; hashtags, punctuation and stop words do not count): a word swapped
-for another is one word of difference, not two. Forwarded siblings must differ by at least
+Two captions differ by the content words one has and the other lacks (case-folded; hashtags,
+punctuation and stop words do not count). Forwarded siblings must differ by at least
 ``MIN_CONTENT_WORDS``: "when you order a cup of coffee and forget why" and "... forget why out"
-differ by none ("out" is a stop word), "when you sit in the kitchen" and "... in the garage" by one,
-so only the better-ranked one of each pair goes forward.
+differ by none ("out" is a stop word), so only the better-ranked one goes forward.
 """
 from __future__ import annotations
 
@@ -32,9 +30,8 @@ def content_words(text: str) -> frozenset[str]:
 
 
 def difference(a: str, b: str) -> int:
-    """How many content words differ: the larger of (a's the other lacks, b's the other lacks)."""
-    wa, wb = content_words(a), content_words(b)
-    return max(len(wa - wb), len(wb - wa))
+    """How many content words one caption has that the other lacks (both ways)."""
+    return len(content_words(a) ^ content_words(b))
 
 
 def too_close(text: str, forwarded: Iterable[str], minimum: int = MIN_CONTENT_WORDS) -> str | None:
