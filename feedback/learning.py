@@ -54,7 +54,7 @@ from feedback.repository import outcomes as outcome_repo
 
 log = logging.getLogger(__name__)
 
-MODEL = "blr-5"  # blr-5: imported posts at half weight (stored states of blr-4 and older are rebuilt once)
+MODEL = "blr-6"  # blr-6: a short memory beside the long one (stored states of blr-5 and older are rebuilt once)
 STATE_NAME = "ranker"
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with
@@ -145,11 +145,16 @@ def recent_for(session: Session, account: str, *, now: datetime) -> Recent:
 def pack(state: RankerState) -> bytes:
     buf = io.BytesIO()
     topics = state.topics or Topics((), (), ())
-    np.savez_compressed(buf, names=np.array(state.names, dtype=str), precision=state.precision, b=state.b,
-                        prior_precision=state.prior_precision, prior_mean=state.prior_mean,
-                        counters=np.array([state.step, state.observations]), settings=np.array(state.settings),
-                        topic_words=np.array(topics.words, dtype=str), topic_ids=np.array(topics.ids, dtype=int),
-                        topic_labels=np.array(topics.labels, dtype=str))
+    arrays: dict[str, np.ndarray] = {
+        "names": np.array(state.names, dtype=str), "precision": state.precision, "b": state.b,
+        "prior_precision": state.prior_precision, "prior_mean": state.prior_mean,
+        "counters": np.array([state.step, state.observations]), "settings": np.array(state.settings),
+        "topic_words": np.array(topics.words, dtype=str), "topic_ids": np.array(topics.ids, dtype=int),
+        "topic_labels": np.array(topics.labels, dtype=str)}
+    if state.short_precision is not None and state.short_b is not None:  # the short memory (blr-6)
+        arrays.update(short_precision=state.short_precision, short_b=state.short_b,
+                      short_half_life=np.array(state.short_half_life))
+    np.savez_compressed(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
 
 
@@ -159,8 +164,11 @@ def unpack(blob: bytes) -> RankerState:
         names = tuple(str(n) for n in z["names"])
         topics = Topics(tuple(str(w) for w in z["topic_words"]), tuple(int(i) for i in z["topic_ids"]),
                         tuple(str(t) for t in z["topic_labels"]))
+        short = "short_precision" in z.files
         return RankerState(names, z["precision"], z["b"], z["prior_precision"], z["prior_mean"], float(step),
-                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None)
+                           int(observations), tuple(z["settings"].tolist()), topics if topics.words else None,
+                           z["short_precision"] if short else None, z["short_b"] if short else None,
+                           float(z["short_half_life"]) if short else 0.0)
 
 
 def _features_json(f: CandidateFeatures) -> dict:

@@ -89,6 +89,15 @@ class Batch:
         out += rest.gram(s)
         return cols, out
 
+    def tail(self, start: int) -> Batch:
+        """Rows ``start`` onwards (the structured blocks kept whole: a key no row uses adds nothing)."""
+        if start <= 0:
+            return self
+        r = self.rest
+        lo = int(r.indptr[start])
+        rest = Rows(r.indptr[start:] - lo, r.indices[lo:], r.data[lo:], (r.shape[0] - start, r.shape[1]))
+        return Batch(tuple(k[start:] for k in self.keys), self.blocks, rest)
+
     def _entries(self) -> list[Entries]:
         parts = [expand(k, b) for k, b in zip(self.keys, self.blocks)]
         parts.append((self.rest.row_ids(), self.rest.indices, self.rest.data))

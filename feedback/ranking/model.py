@@ -8,7 +8,12 @@ Model: y = x.w + noise over the named sparse features of feedback.ranking.featur
 w ~ N(m0, diag(s0^2)), known noise variance. The posterior is kept as precision-form sufficient
 statistics (P, b = P m), so ``update`` is exact, incremental and cheap, and the state can be
 persisted and folded into later. Drift: the evidence decays by half every ``half_life`` outcomes
-(the prior does not), so old preferences fade and uncertainty grows back. A young post's reading
+(the prior does not), so old preferences fade and uncertainty grows back. A second, short memory
+(the same statistics forgetting by half every SHORT_HALF_LIFE outcomes) regresses the long memory's
+residuals: a candidate whose short-memory prediction moved further than noise explains takes it
+(``Ranker._switch``), so a preference that changed is followed within tens of outcomes while the
+rest keep the long memory's precision. Both are exact and incremental: a batch folded at once
+gives the same state as its outcomes one by one. A young post's reading
 can be folded in early with a low weight and later replaced (``Outcome.replaces``) by its mature
 reading: the retraction removes exactly what was added, decayed as it has been since.
 The prior mean puts weight on the beam score, so before any feedback the order is the beam order.
@@ -34,6 +39,14 @@ from feedback.ranking.topics import Topics
 DECISION_TARGETS = {"approve": (0.5, 0.5), "reject": (-1.0, 0.5), "edit": (-0.25, 0.25)}
 BEAM_PRIOR_WEIGHT = 1.0
 EXPLAIN_TOP = 4
+# Two memories (bench/ranking.py, drift with the other effects): the long one forgets by half every
+# ``half_life`` outcomes, the short one every SHORT_HALF_LIFE; a candidate takes the short memory's
+# prediction where it differs from the long one's by more than SWITCH_Z sd of what noise would give.
+SHORT_HALF_LIFE = 25.0
+SWITCH_Z = 1.0
+# That noise's variance, as a share of the short memory's evidence: a reading weighs g^age in the
+# short memory and its noise g^(2 age), the evidence of a memory that forgets twice as fast (half).
+NULL_SHARE = 0.5
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
 PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
@@ -91,6 +104,10 @@ class RankerState:
     observations: int
     settings: tuple[float, float, float, int]  # noise_sd, half_life (0 = none), prior_scale, max_features
     topics: Topics | None = None
+    # The short memory (see Ranker): its precision and b, and its half-life (0 = none).
+    short_precision: np.ndarray | None = None
+    short_b: np.ndarray | None = None
+    short_half_life: float = 0.0
 
 
 def engagement_target(score: float, base: float | None, *, clip: float = 2.5) -> float:
@@ -134,8 +151,13 @@ class Ranker:
 
     def __init__(self, *, noise_sd: float = 0.6, half_life: float | None = 200.0, prior_scale: float = 1.0,
                  max_features: int = 600, explore: float = 0.2, topics: Topics | None = None,
-                 version: str = "blr-2") -> None:
+                 version: str = "blr-2", short_half_life: float | None = SHORT_HALF_LIFE,
+                 switch_z: float = SWITCH_Z) -> None:
+        self._gap_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.noise_sd, self.half_life, self.prior_scale = noise_sd, half_life, prior_scale
+        # A second posterior over the same features that forgets faster; where it disagrees with
+        # the long one beyond what their uncertainties allow, its mean is trusted (``score``).
+        self.short_half_life, self.switch_z = (short_half_life if half_life else None), switch_z
         self.explore = explore  # scale of the Thompson draw around the mean (1 = the posterior itself;
         # less explores less: measured better at posts 401-500 of bench/ranking.py)
         self.topics = topics  # fixed for the life of the state: it defines what the topic features mean
@@ -143,6 +165,8 @@ class Ranker:
         self.design = Design(topics, max_features)  # feature names -> columns, candidates -> rows
         self._precision = np.zeros((0, 0))
         self._b = np.zeros(0)
+        self._short_precision = np.zeros((0, 0))
+        self._short_b = np.zeros(0)
         self._p0 = np.zeros(0)  # prior precision per feature
         self._m0 = np.zeros(0)  # prior mean per feature
         self.step = 0.0  # outcomes folded in so far (the clock of forgetting)
@@ -162,15 +186,20 @@ class Ranker:
         return RankerState(tuple(self.names), self._precision.copy(), self._b.copy(), self._p0.copy(),
                            self._m0.copy(), self.step, self.observations,
                            (self.noise_sd, self.half_life or 0.0, self.prior_scale, self.max_features),
-                           self.topics)
+                           self.topics, self._short_precision.copy() if self.short_half_life else None,
+                           self._short_b.copy() if self.short_half_life else None, self.short_half_life or 0.0)
 
     @classmethod
     def from_state(cls, st: RankerState, *, version: str = "blr-2") -> Ranker:
         noise_sd, half_life, prior_scale, max_features = st.settings
+        short = st.short_half_life if st.short_precision is not None and st.short_b is not None else 0.0
         r = cls(noise_sd=float(noise_sd), half_life=float(half_life) or None, prior_scale=float(prior_scale),
-                max_features=int(max_features), topics=st.topics, version=version)
+                max_features=int(max_features), topics=st.topics, version=version, short_half_life=float(short) or None)
         r.design = Design(st.topics, int(max_features), st.names)
         r._precision, r._b = np.array(st.precision, dtype=float), np.array(st.b, dtype=float)
+        if r.short_half_life:
+            r._short_precision = np.array(st.short_precision, dtype=float)
+            r._short_b = np.array(st.short_b, dtype=float)
         r._p0, r._m0 = np.array(st.prior_precision, dtype=float), np.array(st.prior_mean, dtype=float)
         r.step, r.observations = float(st.step), int(st.observations)
         return r
@@ -194,12 +223,24 @@ class Ranker:
         precision = np.zeros((size, size))
         precision[:old, :old] = self._precision
         precision[range(old, size), range(old, size)] = p0
+        if self.short_half_life:
+            short = np.zeros((size, size))
+            short[:old, :old] = self._short_precision
+            short[range(old, size), range(old, size)] = p0
+            self._short_precision = short
+            self._short_b = np.concatenate([self._short_b, p0 * m0])
         if self._cache is not None:  # a new feature is independent of the rest: extend, don't refactor
             mean, chol = self._cache
             grown = np.zeros((size, size))
             grown[:old, :old] = chol
             grown[range(old, size), range(old, size)] = np.sqrt(p0)
             self._cache = (np.concatenate([mean, m0]), grown)
+        if self._gap_cache is not None:  # ... and both memories hold it at its prior: no gap
+            gap_w, short_chol = self._gap_cache
+            grown = np.zeros((size, size))
+            grown[:old, :old] = short_chol
+            grown[range(old, size), range(old, size)] = np.sqrt(p0)
+            self._gap_cache = (np.concatenate([gap_w, np.zeros(size - old)]), grown)
         self._precision = precision
         self._b = np.concatenate([self._b, p0 * m0])
         self._p0, self._m0 = np.concatenate([self._p0, p0]), np.concatenate([self._m0, m0])
@@ -248,18 +289,59 @@ class Ranker:
         cols, gram = batch.gram(s)
         self._precision[np.ix_(cols, cols)] += gram
         self._b += batch.project(s * y)
+        if self.short_half_life:
+            g = 0.5 ** (1.0 / self.short_half_life)
+            if n:
+                decay = g ** n
+                self._short_precision *= decay
+                self._short_precision[np.diag_indices_from(self._short_precision)] += (1 - decay) * self._p0
+                self._short_b = decay * self._short_b + (1 - decay) * self._p0 * self._m0
+            s = np.concatenate([np.array(weights) * g ** (n - 1 - np.arange(n)),
+                                [-a.weight * g ** (end - a.step) for _, a in retract]]) / self.noise_sd ** 2
+            # readings faded below 1e-16 of a new one are what one at a time would have folded in and
+            # decayed to nothing: a rebuild from history leaves them out of the short memory
+            start = max(0, n - int(math.log(1e-16) / math.log(g)))
+            recent = batch.tail(start)
+            cols, gram = recent.gram(s[start:])
+            self._short_precision[np.ix_(cols, cols)] += gram
+            self._short_b += recent.project(s[start:] * y[start:])
         self.step = end
         self.observations += n
-        self._cache = None
+        self._cache = self._gap_cache = None
 
     # -- posterior ------------------------------------------------------------------------------
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        """(Long-memory posterior mean, Cholesky factor of its precision)."""
         if self._cache is None:
-            chol = np.linalg.cholesky(self._precision) if self.names else np.zeros((0, 0))
-            mean = tri_solve(chol.T, tri_solve(chol, self._b, lower=True), lower=False) if self.names \
-                else np.zeros(0)
+            chol, mean = _solve(self._precision, self._b)
             self._cache = (mean, chol)
         return self._cache
+
+    def _gap(self) -> tuple[np.ndarray, np.ndarray]:
+        """(What the short memory makes of the long memory's residuals, as weights: its posterior
+        mean were the long mean its prior mean; Cholesky factor of the short memory's precision)."""
+        if self._gap_cache is None:
+            mean, _ = self._posterior()
+            short_chol, short_mean = _solve(self._short_precision, self._short_b)
+            toward = tri_solve(short_chol.T, tri_solve(short_chol, self._p0 * (mean - self._m0), lower=True),
+                               lower=False)
+            self._gap_cache = (short_mean - mean + toward, short_chol)
+        return self._gap_cache
+
+    def _switch(self, X: Rows) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of X: how far it takes the short memory's prediction (0..1), and the weights gap.
+
+        The gap is the short memory's regression of the long memory's residuals: were nothing to
+        change, x.gap would be noise of variance about NULL_SHARE x'S (P - P0) S x (S, P: the short
+        memory's posterior covariance and precision, P0 the prior precision). A row whose gap is
+        more than ``switch_z`` sd of that takes the short memory's prediction, fully from one sd
+        further."""
+        gap_w, short_chol = self._gap()
+        gap = X @ gap_w
+        dense = X.toarray().T
+        v = tri_solve(short_chol.T, tri_solve(short_chol, dense, lower=True), lower=False)  # S x
+        var = NULL_SHARE * ((dense * v).sum(axis=0) - (self._p0[:, None] * v ** 2).sum(axis=0))
+        return np.clip(np.abs(gap) / np.sqrt(np.maximum(var, 1e-12)) - self.switch_z, 0.0, 1.0), gap_w
 
     def weights(self) -> dict[str, float]:
         mean, _ = self._posterior()
@@ -300,10 +382,15 @@ class Ranker:
         mean_w, chol = self._posterior()
         means = X @ mean_w
         samples = means
+        alpha, gap_w = np.zeros(len(items)), np.zeros(len(mean_w))
+        if self.short_half_life and self.observations and len(mean_w):
+            alpha, gap_w = self._switch(X)
+            means = means + alpha * (X @ gap_w)
+            samples = means
         if self.observations and len(mean_w):
             draw = mean_w + self.explore * tri_solve(chol.T, rng.standard_normal(len(mean_w)), lower=False)
-            samples = X @ draw
-        at, cols, vals = self._top_effects(X, mean_w)
+            samples = X @ draw + (means - X @ mean_w)
+        at, cols, vals = self._top_effects(X, mean_w, alpha, gap_w)
         sd = np.zeros(len(cols))
         if self.observations and len(cols):
             distinct = np.unique(cols)
@@ -318,11 +405,13 @@ class Ranker:
         return [Score(mean=m, sample=s, explain=tuple(explain[lo:hi]), effects=tuple(effects[lo:hi]))
                 for m, s, lo, hi in zip(means.tolist(), samples.tolist(), [0, *ends], ends)]
 
-    def _top_effects(self, X: Rows, mean_w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _top_effects(self, X: Rows, mean_w: np.ndarray, alpha: np.ndarray,
+                     gap_w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row, its EXPLAIN_TOP largest contributions to the mean (bias and zeros left out; ties
-        in column order), row by row: their positions in X.data, columns and contributions."""
+        in column order), row by row: their positions in X.data, columns and contributions (a row
+        that takes the short memory's mean by ``alpha`` weighs by mean_w + alpha * gap_w)."""
         rows = X.row_ids()
-        vals = X.data * mean_w[X.indices]
+        vals = X.data * (mean_w[X.indices] + alpha[rows] * gap_w[X.indices])
         keep = np.flatnonzero((X.indices != self.index.get("bias", -1)) & (vals != 0.0))
         order = keep[np.lexsort((-np.abs(vals[keep]), rows[keep]))]  # stable: ties stay in column order
         ranked, place = rows[order], np.arange(len(order))
@@ -335,6 +424,14 @@ class Ranker:
         batch = self.design.encode(feats)
         self._resize()
         return batch
+
+
+def _solve(precision: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Cholesky factor L of ``precision``, its mean ``precision^-1 b``)."""
+    if not len(b):
+        return np.zeros((0, 0)), np.zeros(0)
+    chol = np.linalg.cholesky(precision)
+    return chol, tri_solve(chol.T, tri_solve(chol, b, lower=True), lower=False)
 
 
 def choose_beams(scores: Sequence[Score], k_forward: int) -> list[int]:

@@ -316,3 +316,56 @@ def test_word_effects_are_what_a_one_word_caption_would_gain_and_leave_the_ranke
     assert word_effects(ranker, ["cat", "commute"]).keys() == {"cat"}  # "commute" carried no outcome
     assert word_effects(ranker, min_evidence=100) == {}
     assert ranker.names == names and ranker.weights() == weights
+
+
+
+def _switching_history(rng: np.random.Generator, before: int, after: int) -> list[Outcome]:
+    """Templates cat (+0.3), owl (0) and dog (+0.8, then -0.8 from outcome ``before`` on) at random
+    hours, with noise."""
+    effect = {"cat": 0.3, "owl": 0.0, "dog": 0.8}
+    out = []
+    for i in range(before + after):
+        template, hour = str(rng.choice(list(effect))), int(rng.choice([9, 13, 19]))
+        turned = template == "dog" and i >= before
+        out.append(Outcome(_f(template=template, hour=hour), (-0.8 if turned else effect[template])
+                           + float(rng.normal(0, 0.3)), None))
+    return out
+
+
+def test_the_short_memory_follows_an_abrupt_change_and_stable_weights_keep_their_precision():
+    history = _switching_history(np.random.default_rng(7), 600, 60)  # about 20 dog posts since it turned
+    two, long_only = Ranker(), Ranker(short_half_life=None)
+    two.update(history)
+    long_only.update(history)
+    items = [_f(template="cat", hour=13), _f(template="dog", hour=13), _f(template="owl", hour=13)]
+    rng = np.random.default_rng(0)
+    (cat, dog, owl), (cat_long, dog_long, owl_long) = two.score(items, rng), long_only.score(items, rng)
+    # the long memory alone still ranks dog first; with the short one dog has turned to last
+    assert dog_long.mean > cat_long.mean > owl_long.mean and dog_long.mean > 0.3
+    assert dog.mean < owl.mean < cat.mean
+    # the unchanged templates keep (about) the long memory's means and exactly its precision
+    assert cat.mean - owl.mean == pytest.approx(cat_long.mean - owl_long.mean, abs=0.1)
+    names = ["template=cat", "template=owl", "hour=12h"]
+    assert two.weight_sd(names) == pytest.approx(long_only.weight_sd(names), rel=1e-9)
+
+
+def test_without_a_change_the_two_memories_agree():
+    rng = np.random.default_rng(8)
+    history = [Outcome(_f(template=t, hour=h), w + float(rng.normal(0, 0.3)), None)
+               for _ in range(150) for t, h, w in (("cat", 9, 0.3), ("dog", 13, -0.2), ("owl", 19, 0.0))]
+    two, long_only = Ranker(), Ranker(short_half_life=None)
+    two.update(history)
+    long_only.update(history)
+    assert two.weights() == pytest.approx(long_only.weights(), abs=1e-9)
+
+
+def test_scoring_a_new_feature_after_a_change_matches_a_fresh_load():
+    history = _switching_history(np.random.default_rng(9), 300, 60)
+    ranker = Ranker()
+    ranker.update(history)
+    ranker.score([_f(template="dog")], np.random.default_rng(0))  # caches both memories
+    items = [_f(template="dog"), _f(template="newcomer", text=("fresh",))]
+    grown = ranker.score(items, np.random.default_rng(1))
+    fresh = Ranker.from_state(ranker.state()).score(items, np.random.default_rng(1))
+    assert [s.mean for s in grown] == pytest.approx([s.mean for s in fresh], abs=1e-9)
+    assert [s.sample for s in grown] == pytest.approx([s.sample for s in fresh], abs=1e-9)

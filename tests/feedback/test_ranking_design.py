@@ -80,6 +80,14 @@ def test_a_batched_update_equals_one_outcome_at_a_time():
     assert batched.names == single.names
     np.testing.assert_allclose(batched.state().precision, single.state().precision, atol=1e-9)
     np.testing.assert_allclose(batched.state().b, single.state().b, atol=1e-9)
+    short = [(st.short_precision, st.short_b, st.short_half_life) for st in (batched.state(), single.state())]
+    for precision, b, half_life in short:  # the short memory is part of the state
+        assert precision is not None and b is not None and half_life > 0
+    (p_batched, b_batched, _), (p_single, b_single, _) = short
+    assert p_batched is not None and p_single is not None and b_batched is not None and b_single is not None
+    np.testing.assert_allclose(p_batched, p_single, atol=1e-9)
+    np.testing.assert_allclose(b_batched, b_single, atol=1e-9)
+    assert batched.weights() == pytest.approx(single.weights(), abs=1e-9)
 
 
 def test_the_explained_effects_are_each_rows_largest_contributions():
@@ -89,9 +97,11 @@ def test_the_explained_effects_are_each_rows_largest_contributions():
     items = _random_features(rng, 60)
     scores = ranker.score(items, np.random.default_rng(0))
     X = ranker.rows(items).toarray()
-    w = ranker._posterior()[0]
+    alpha, gap_w = ranker._switch(ranker.rows(items))  # how far each row takes the short memory's mean
+    assert 0 < alpha.max() and alpha.min() < 1  # (noise alone moves some rows, not all: both paths are pinned)
     sds = ranker.weight_sd(ranker.names)
-    for row, score in zip(X, scores):
+    for row, score, a in zip(X, scores, alpha):
+        w = ranker._posterior()[0] + a * gap_w
         cols = [c for c in np.flatnonzero(row) if ranker.names[c] != "bias" and row[c] * w[c] != 0.0]
         top = sorted(cols, key=lambda c: -abs(row[c] * w[c]))[:EXPLAIN_TOP]  # stable: ties in column order
         assert [e.name for e in score.effects] == [ranker.names[c] for c in top]
@@ -102,3 +112,23 @@ def test_the_explained_effects_are_each_rows_largest_contributions():
                                                        for c in top]
         assert score.mean == pytest.approx(row @ w)
     assert ranker.score([], np.random.default_rng(0)) == []
+
+
+def test_a_rebuild_from_a_long_history_equals_folding_it_in_chunks():
+    """Past ~1300 outcomes the short memory's oldest readings have faded below 1e-16 and a rebuild
+    leaves them out: the state must still be what folding the history in chunks gives."""
+    rng = np.random.default_rng(11)
+    items = _random_features(rng, 1600)
+    outcomes = [Outcome(f, float(rng.normal()), None, weight=0.5 + (i % 3) / 4) for i, f in enumerate(items)]
+    rebuilt, chunked = Ranker(topics=TOPICS), Ranker(topics=TOPICS)
+    rebuilt.update(outcomes)
+    for lo in range(0, len(outcomes), 100):
+        chunked.update(outcomes[lo:lo + 100])
+    a, b = rebuilt.state(), chunked.state()
+    assert a.short_precision is not None and b.short_precision is not None
+    assert a.short_b is not None and b.short_b is not None
+    np.testing.assert_allclose(a.short_precision, b.short_precision, atol=1e-9)
+    np.testing.assert_allclose(a.short_b, b.short_b, atol=1e-9)
+    np.testing.assert_allclose(a.precision, b.precision, atol=1e-9)
+    scores = [r.score(items[:50], np.random.default_rng(0)) for r in (rebuilt, chunked)]
+    assert [s.sample for s in scores[0]] == pytest.approx([s.sample for s in scores[1]], abs=1e-9)
