@@ -114,7 +114,7 @@ def _meme_models(config: Config) -> Models:
     from generator.meme import load_captioner
 
     cfg = config.generator.meme
-    captioner = load_captioner(cfg.bundle, _encoder(config))
+    captioner = load_captioner(cfg.bundle, _encoder(config), fluent=True)  # gate-passing beams first
     templates = all_templates(config)
     return Models(Kind.MEME, str(captioner.version), lambda req, conf, prefix: meme_drafts(
         captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})

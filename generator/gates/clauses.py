@@ -63,7 +63,7 @@ def check_clauses(text: str) -> str | None:
         words = [p for w in raw for p in EXPAND.get(w, (w,))]
         tags = class_model().best_path(words)
         for rule in (_article, _noun_phrase, _subject, _verb_forms, _infinitive, _verbless, _fused, _says, _coordinated,
-                     _glued, _hanging):
+                     _glued, _hanging, _have_adjective):
             found = rule(words, tags)
             if found:
                 return found
@@ -179,7 +179,8 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
         if t == "BE" and w not in ("being", "been") and verb_reading \
                 and nw not in ("let", "go") and _unseen(w, nw):
             return f"base verb after 'be' {phrase!r}"
-        after_subject = i and tags[i - 1] in ("SUBJ", "YOU", "IT", "NOUN", "THERE", "SO", "NEG")
+        after_subject = i and tags[i - 1] in ("SUBJ", "YOU", "IT", "NOUN", "THERE", "SO", "NEG") \
+            and words[i - 1] not in ("so", "nor", "neither")  # "and so can we"
         if t == "MODAL" and after_subject and not (set(classes(nw)) & {"VB", "BE", "AUX"}) \
                 and nt not in ("CONJ", "SUB", "WH"):
             return f"no verb after {w!r} {phrase!r}"
@@ -200,10 +201,17 @@ def _verb_forms(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+# verbs whose object is followed by an infinitive ("asks you to take", never "asks you to the wall")
+OBJECT_INFINITIVE_VERBS = frozenset("""ask asks asked asking tell tells told telling remind reminds reminded force forces
+forced expect expects expected convince convinces convinced""".split())
+
+
 def _infinitive(words: list[str], tags: list[str]) -> str | None:
     for i in range(len(words) - 2):
-        if words[i] in INFINITIVE_VERBS and words[i + 1] == "to":
-            j = i + 2
+        to = i + 1 if words[i] in INFINITIVE_VERBS else i + 2 if (
+            words[i] in OBJECT_INFINITIVE_VERBS and tags[i + 1] in ("OBJ", "YOU")) else -1
+        if 0 < to < len(words) - 1 and words[to] == "to":
+            j = to + 1
             while j < len(tags) and tags[j] in ("SO", "ADV", "NEG"):
                 j += 1
             if j < len(tags) and tags[j] in ("DET", "POSS", "SUBJ", "YOU", "IT", "OBJ", "PREP", "NUM", "VBZ", "VBD",
@@ -216,7 +224,9 @@ def _clauses(words: list[str], tags: list[str]) -> list[tuple[int, int]]:
     """(start, end) spans of clauses: split before every clause break."""
     spans, start = [], 0
     for i, (w, t) in enumerate(zip(words, tags)):
-        if i > start and (t in CLAUSE_BREAK or w in BREAK_WORDS or w in ("who", "which", "whose", "where")):
+        place = t == "TO" and i + 1 < len(tags) and tags[i + 1] in ("DET", "POSS", "NOUN", "NUM")  # "go to the moon"
+        if i > start and not place and (t in CLAUSE_BREAK or w in BREAK_WORDS or w in ("who", "which", "whose",
+                                                                                       "where")):
             spans.append((start, i))
             start = i
     spans.append((start, len(words)))
@@ -243,7 +253,8 @@ def _verbless(words: list[str], tags: list[str]) -> str | None:
         if any(_verb_here(words, tags, k) for k in range(s + 1, e)):
             continue
         joined = e < len(words) and words[e] in ("and", "or", "but")
-        whole = s == 0 and e == len(words) and tags[s + 1:s + 2] in (["DET"], ["POSS"])  # "when the group chat"
+        # "when the group chat", "me when the weekend": a when-clause that ends the caption on a bare noun phrase
+        whole = e == len(words) and tags[s + 1:s + 2] in (["DET"], ["POSS"])
         if words[s] in SUBORDINATORS and e - s >= 3 and (joined or whole):
             return f"clause without a verb {' '.join(words[s:e + 1])!r}"
         if words[s] in ("what", "where", "who", "which") and s > 0 and (e == len(words) or joined) and e - s >= 2 \
@@ -284,13 +295,18 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
                     or ("VB" in classes(words[k]) and before in ("SUBJ", "YOU")) \
                     or ("VB" in classes(words[k]) and before in ("SO", "NEG", "ADV") and k >= 2
                         and tags[k - 2] in ("SUBJ", "YOU")) \
-                    or (t == "VB" and before in ("SO", "NEG")) or (t == "VBG" and before == "OBJ")
+                    or (t == "VB" and before in ("SO", "NEG")) or (t == "VBG" and before == "OBJ") \
+                    or (words[k] == "be" and before == "TO")
                 if starts:
                     first = k
                     while k + 1 < e and tags[k + 1] in ("BE", "AUX", "MODAL", "NEG", "SO", "VB", "VBG", "VBD"):
                         k += 1
                     if any(words[m] in CLAUSE_VERBS for m in range(first, k + 1)):
                         first = None  # "says (that) the wifi is down": a new clause may begin
+            elif k == len(words) - 1 and "VBD" in classes(words[k]) and before == "NOUN" and k > first + 2 \
+                    and tags[first] not in ("BE", "AUX", "MODAL") and words[first] not in CAUSATIVE \
+                    and _leftover_np(words, tags, first, k):
+                return f"a verb left over at the end {' '.join(words[first:k + 1])!r}"
             elif _finite_second(words, tags, k) and k > first + 1 and (
                     before in ("NOUN", "ADJ", "NUM", "OBJ") or (before == "VB" and tags[k - 2] in ("DET", "POSS"))) \
                     and words[k - 1] not in OTHER_SUBJECTS:
@@ -305,6 +321,8 @@ def _fused(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+CAUSATIVE = frozenset("""get gets got getting have has had having keep keeps kept want wants wanted need needs needed
+like likes liked find finds found leave leaves make makes made see sees saw""".split())  # "got your mane done"
 SAY = frozenset({"say", "says", "said", "saying", "tell", "tells", "told", "ask", "asks", "asked", "explain",
                  "explains", "explained"})
 
@@ -325,7 +343,8 @@ def _says(words: list[str], tags: list[str]) -> str | None:
 
 # verbs that never end a clause: their object or preposition must follow ("my brain at 3 am to deal")
 NEEDS_COMPLEMENT = frozenset({"deal", "deals", "put", "puts", "rely", "relies", "depend", "depends", "belong",
-                              "belongs", "consist", "consists", "refer", "refers", "lets"})
+                              "belongs", "consist", "consists", "refer", "refers", "lets", "tell", "tells", "give",
+                              "gives", "bring", "brings", "send", "sends"})
 
 
 def _coordinated(words: list[str], tags: list[str]) -> str | None:
@@ -344,6 +363,7 @@ def _coordinated(words: list[str], tags: list[str]) -> str | None:
     return None
 
 
+NEEDS_OBJECT = frozenset({"left", "put", "keep", "kept", "leave", "hid", "hide", "bring", "brought", "take", "took"})
 OPENS_A_CLAUSE = frozenset({"and", "but", "or", "so", "because", "when", "if", "while", "cause", "cuz", "like", "all",
                             "what", "where", "how", "why", "who", "whether", "until", "since", "then", "now", "as",
                             "than", "once", "before", "after"}) | CLAUSE_VERBS
@@ -384,10 +404,69 @@ def _glued(words: list[str], tags: list[str]) -> str | None:
 def _hanging(words: list[str], tags: list[str]) -> str | None:
     """A joined clause may not end on 'be' or an auxiliary right after its subject ("and i am"), and
     nothing ends on a verb that needs its object ("to deal")."""
+    if len(words) >= 3 and words[-2:] == ["the", "same"] and tags[-3] == "PREP":
+        return f"'the same' with nothing it is the same as {' '.join(words[-4:])!r}"  # "in the middle of the same"
+    if len(words) >= 3 and words[-3] in ("where", "when") and tags[-2] in ("SUBJ", "YOU") \
+            and words[-1] in NEEDS_OBJECT:
+        return f"ends on a verb that needs its object {' '.join(words[-3:])!r}"  # "remember where i left"
+    end = _object_then_verb(words, tags)
+    if end:
+        return end
+    for i in range(1, len(words) - 1):  # "i have to deal and none": the object must follow, not "and"
+        if words[i] in NEEDS_COMPLEMENT and words[i - 1] == "to" and tags[i + 1] in ("CONJ", "SUB"):
+            return f"a verb without what follows {' '.join(words[i - 1:i + 2])!r}"
+    if words[-2:] == ["looks", "like"] and not any(w in ("what", "how") for w in words[:-2]):
+        return f"'looks like' without what it looks like {' '.join(words[-4:])!r}"  # "this is what X looks like"
     if words[-1] in NEEDS_COMPLEMENT and len(words) > 1 and (words[-2] == "to" or tags[-2] in ("SUBJ", "YOU", "MODAL")):
         return f"ends on a verb that needs what follows {' '.join(words[-3:])!r}"
     for s, e in _clauses(words, tags):
         if e == len(words) and e - s == 3 and words[s] in ("and", "but", "when", "because", "if", "while") \
                 and tags[e - 1] in ("BE", "AUX", "MODAL") and tags[e - 2] in SUBJECT_LIKE:
             return f"unfinished clause {' '.join(words[s:e])!r}"
+    return None
+
+
+def _have_adjective(words: list[str], tags: list[str]) -> str | None:
+    """"have" then an adjective that ends the clause, with no object fronted before it ("and you
+    have open"; "how many tabs you have open" keeps its object in "how many")."""
+    if len(words) >= 2 and words[-2] in ("have", "has", "had") and "ADJ" in classes(words[-1]) \
+            and tags[-1] in ("ADJ", "ADV") and not _participle_only(words[-1]) \
+            and not any(w in ("many", "much", "what", "which") for w in words[:-2]) \
+            and words[-1] not in ("enough", "more", "less", "plenty", "fun", "left"):
+        return f"'have' without its object {' '.join(words[-3:])!r}"
+    return None
+
+
+def _participle_only(word: str) -> bool:
+    """A past participle ("finished", "done"): "have" + participle is a perfect, not a missing object."""
+    return word.endswith("ed") or word in ("done", "gone", "seen", "been", "known", "given", "taken", "eaten")
+
+
+def _leftover_np(words: list[str], tags: list[str], first: int, k: int) -> bool:
+    """The noun before a final past form k has a determiner after the verb at ``first``; for "left"
+    it must be a possessive ("the amount of coffee left" is what remains; "my motivation left" went)."""
+    dets = [m for m in range(first + 1, k) if tags[m] in ("DET", "POSS")]
+    return bool(dets) and (words[k] != "left" or tags[dets[-1]] == "POSS")
+
+
+FINITE_TAGS = frozenset({"VBZ", "VBD", "BE", "MODAL", "AUX"})
+
+
+def _object_then_verb(words: list[str], tags: list[str]) -> str | None:
+    """A past form ending the caption right after a possessed noun that is a preposition's object,
+    in a clause that already has its verb: "this is the face of my motivation left" (the human
+    "the exact moment my motivation left" has no preposition before "my motivation")."""
+    k = len(words) - 1
+    if k < 4 or "VBD" not in classes(words[k]) or tags[k - 1] != "NOUN":
+        return None
+    j = k - 1
+    while j > 0 and tags[j - 1] in ("ADJ", "NOUN"):
+        j -= 1
+    if j < 2 or tags[j - 1] != "POSS" or tags[j - 2] != "PREP":
+        return None
+    if any(t in FINITE_TAGS or (t in ("VB", "VBG") and m and tags[m - 1] in ("SUBJ", "YOU", "OBJ"))
+           for m, t in enumerate(tags[:j - 2])) or (words[k] == "left" and tags[0] in ("DET", "POSS")):
+        # without a verb before, "the clock of my motivation left" reads as "the clock left"; "left"
+        # is still what the decoder glues on from "my motivation left" (a person writes "is gone")
+        return f"a verb left over at the end {' '.join(words[j - 2:])!r}"
     return None

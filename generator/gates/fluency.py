@@ -12,6 +12,8 @@ English (generator/gates/english.py), which is not the model that wrote the capt
 - a misspelt word: not an English word, a common one with a letter added ("lookes");
 - word-class slips ("i galaxy", "you'll the", "to be explain", "a ask"; generator/gates/lexicon.py);
 - a stray letter ("the s goes off");
+- "them" at the end of a sentence with nothing before it to stand for ("this is a galaxy and i have
+  to remember them");
 - an unseen pair of common words: two words that each occur more than ``COMMON_ZIPF`` on the
   Zipf scale (roughly: among the 150 most common English words: the, of, to, you, my, when ...) are never adjacent in the
   model's 243k frequent pairs ("forget why out": "why out"). Such pairs are rare in ordinary
@@ -41,7 +43,7 @@ _ALLOWED_REPEATS = frozenset({"ha", "haha", "no", "so", "very", "really", "bye",
 _DANGLING = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "its", "of", "to", "into", "onto",
                        "with", "and", "or", "but", "because", "than", "when", "if", "at", "whose",
                        "very", "during", "without", "toward", "towards", "among", "between",
-                       "just"})
+                       "just", "where", "which"})
 _INFINITIVE_VERBS = r"(?:try|tries|tried|trying|want|wants|wanted|wanting|need|needs|needed|decide|decides|decided|" \
                     r"forget|forgets|forgot|remember|remembers|pretend|pretends|pretending|pretended|learn|learning|" \
                     r"start|starting|started|plan|planning|planned|refuse|refused|refusing|manage|managed)"
@@ -49,7 +51,7 @@ _TRY_TO_THE = re.compile(rf"\b{_INFINITIVE_VERBS}\s+to\s+(?:the|a|an|my|your|his
 _HANGING_AUX = re.compile(r"\b(?:and|but|when|because|while|if)\s+(?:i|you|he|she|it|we|they)\s+"
                           r"(?:am|is|are|was|were|have|has)\s*[.!?]*$", re.IGNORECASE)
 _SET_ASIDE = re.compile(r"(?<![\w&])[#@]\w+|\(\d+/\d+\)|https?://\S+")
-_NUMBER = re.compile(r"\b\d[\d.,:%]*\s?(?:am|pm|k|s)?\b", re.IGNORECASE)  # read as a number word: "at 3 am" -> "at seven"
+_NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)*%?(?:\s?(?:am|pm|k|s)\b)?", re.IGNORECASE)  # read as a number word: "at 3 am" -> "at seven"
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
 
 
@@ -63,7 +65,7 @@ def check_fluency(text: str, model: English | None = None) -> str | None:
     body = _body(text)
     if not words_of(body):
         return None
-    for check in (_fragment, _repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar):
+    for check in (_fragment, _repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar, _no_antecedent):
         found = check(body)
         if found:
             return found
@@ -154,6 +156,33 @@ def _head(words: list[str], i: int) -> str:
     while j >= 0 and words[j] in _ADVERBS:
         j -= 1
     return words[j] if j >= 0 else ""
+
+
+_PLURAL_PEOPLE = frozenset({"someone", "somebody", "anyone", "anybody", "everyone", "everybody", "people", "they",
+                            "these", "those", "all", "both", "children", "men", "women", "feet", "teeth", "mice",
+                            "folks", "kids", "we", "us"})
+
+
+def _no_antecedent(body: str) -> str | None:
+    """A sentence that ends on "them" with nothing before it that "them" can stand for: no plural
+    noun, no "someone" ("this is a galaxy and i have to remember them"; the human "capturing
+    memories so i don't have to remember them" has its "memories")."""
+    from generator.gates.classlm import classes
+
+    words = words_of(body)
+    for sentence in _SENTENCES.findall(body):
+        said = words_of(sentence)
+        if len(said) < 3 or said[-1] != "them":
+            continue
+        before = words[:len(words) - len(words_of(body[body.find(sentence) + len(sentence):])) - 1]
+        if len(before) < 5:
+            continue  # "I love them.": a short line may point at the picture
+        coordinated = any(a == "and" and b in ("the", "a", "an", "my", "your", "his", "her", "their", "our")
+                          for a, b in itertools.pairwise(before))  # "the cat and the dog ... them"
+        if not coordinated and not any(w in _PLURAL_PEOPLE or (w.endswith("s") and not w.endswith(("ss", "us", "is", "'s"))
+                                                               and "NOUN" in classes(w)) for w in before):
+            return f"'them' refers to nothing in {' '.join(said[-5:])!r}"
+    return None
 
 
 def _hanging_aux(body: str) -> str | None:

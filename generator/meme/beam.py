@@ -76,15 +76,26 @@ class DecodeRules:
             logp += self.word_bias
         logp[:, list(self.banned)] = -np.inf
         free = self.free_from
+        # the word rules of all rows as (row, id) index lists, applied with one NumPy call each
+        ban_rows: list[int] = []
+        ban_ids: list[int] = []
+        use_rows: list[int] = []
+        use_ids: list[int] = []
         for row, seq in enumerate(seqs):
             if seq and self.no_repeat_bigrams:
                 last = seq[-1]
-                banned = [seq[i + 1] for i in range(len(seq) - 1) if seq[i] == last]
-                logp[row, [b for b in banned if free is None or b < free]] = -np.inf
-            words = [i for i in seq if free is None or i < free]
-            if words and self.repeat_penalty:
-                used, counts = np.unique(words, return_counts=True)
-                logp[row, used] -= self.repeat_penalty * counts
+                for a, b in itertools.pairwise(seq):
+                    if a == last and (free is None or b < free):
+                        ban_rows.append(row)
+                        ban_ids.append(b)
+            if self.repeat_penalty:
+                words = [i for i in seq if free is None or i < free]
+                use_rows += [row] * len(words)
+                use_ids += words
+        if use_ids:  # each earlier use of a word costs repeat_penalty
+            np.subtract.at(logp, (np.array(use_rows), np.array(use_ids)), self.repeat_penalty)
+        if ban_ids:
+            logp[ban_rows, ban_ids] = -np.inf
         if self.ngrams is not None:
             self.ngrams.apply(logp, seqs)
         if t == 0:
@@ -128,11 +139,12 @@ def _nucleus_mask(logp: np.ndarray, top_p: float) -> np.ndarray:
     return outside
 
 
-def _sample_keys(total: np.ndarray, masked: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> np.ndarray:
-    temp = max(sampling.temperature, 1e-6)
-    keys = total / temp + rng.gumbel(size=total.shape)
-    if sampling.top_p < 1.0:
-        keys[_nucleus_mask(masked / temp, sampling.top_p)] = -np.inf
+def _sample_keys(total: np.ndarray, outside: np.ndarray | None, sampling: Sampling,
+                 rng: np.random.Generator) -> np.ndarray:
+    """``outside``: the words outside each row's nucleus (None: no nucleus), computed for all rows at once."""
+    keys = total / max(sampling.temperature, 1e-6) + rng.gumbel(size=total.shape)
+    if outside is not None:
+        keys[outside] = -np.inf
     return keys
 
 
@@ -175,14 +187,14 @@ class _Search:
         return kept
 
 
-def _advance_image(search: _Search, live: _Live, total: np.ndarray, masked: np.ndarray, img: int, t: int,
+def _advance_image(search: _Search, live: _Live, total: np.ndarray, outside: np.ndarray | None, img: int, t: int,
                    sampling: Sampling | None, rng: np.random.Generator | None, group_penalty: float) -> list:
     sel_img = np.nonzero(live.rows == img)[0]
     if sampling is None:
         keys = total[sel_img]
     else:
         assert rng is not None  # sampling always comes with its image's generator
-        keys = _sample_keys(total[sel_img], masked[sel_img], sampling, rng)
+        keys = _sample_keys(total[sel_img], None if outside is None else outside[sel_img], sampling, rng)
     used = np.zeros(total.shape[1]) if group_penalty else None
     keep: list = []
     for grp in dict.fromkeys(live.groups[sel_img].tolist()):
@@ -223,9 +235,11 @@ def beam_search(step: StepFn, state0: np.ndarray, rules: DecodeRules, *, width: 
         logp, state = step(live.rows, live.tokens, live.state)
         masked = rules.mask(logp, t, live.seqs)
         total = live.cum[:, None] + masked
+        outside = (_nucleus_mask(masked / max(sampling.temperature, 1e-6), sampling.top_p)
+                   if sampling is not None and sampling.top_p < 1.0 else None)
         keep: list[tuple[int, int, float, int]] = []  # (parent row, token, cum, group)
         for img in dict.fromkeys(live.rows.tolist()):
-            keep += _advance_image(search, live, total, masked, img, t, sampling,
+            keep += _advance_image(search, live, total, outside, img, t, sampling,
                                    rngs[img] if rngs is not None else None, penalty)
         if not keep:
             break

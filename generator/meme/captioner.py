@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,10 @@ from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
 TRIGRAM_WIDTH = 6  # beams per caption wanted when decoding under the training captions' trigrams
 REPEAT_PENALTY = 1.0  # log-prob a word loses per earlier use in the same caption; see beam.DecodeRules
+# log-prob a word loses when only its trigram, not its 4-gram, occurs in a training caption (a seam
+# where two training captions overlap by two words): on the demo templates the fluency gate's broken
+# share of the beam top-5 falls from about 0.21 to 0.14 (bench/content_quality.py); see ngrams.py
+SEAM_PENALTY = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,8 @@ def image_seeds(seed: int | Sequence[int] | None, n: int) -> list[int]:
 class Captioner:
     """Captions images with a trained bundle. Encoding is lazy: decoding from features needs no encoder."""
 
-    def __init__(self, bundle: Bundle, encoder: Encoder | None = None, *, trigrams: bool = True) -> None:
+    def __init__(self, bundle: Bundle, encoder: Encoder | None = None, *, trigrams: bool = True,
+                 fluent: bool = False) -> None:
         if encoder is not None and encoder.name != bundle.config.get("encoder"):
             raise GeneratorError(f"{bundle.path}: bundle was trained with encoder "
                                  f"{bundle.config.get('encoder')!r}, got {encoder.name!r}")
@@ -59,7 +65,8 @@ class Captioner:
         vocab = bundle.vocab
         index = vocab.index()
         # the training captions' trigrams steer decoding (bundles without captions.txt: none)
-        self.trigrams: CorpusTrigrams | None = (CorpusTrigrams.build(bundle.caption_keys, vocab)
+        self.trigrams: CorpusTrigrams | None = (CorpusTrigrams.build(bundle.caption_keys, vocab,
+                                                                     seam_penalty=SEAM_PENALTY)
                                                 if bundle.caption_keys and trigrams else None)
         self.rules = DecodeRules(start_id=vocab.start_id, end_id=vocab.end_id,
                                  # spelling pieces encode rare words for training; generated text
@@ -72,6 +79,9 @@ class Captioner:
                                  free_from=vocab.first_piece, repeat_penalty=REPEAT_PENALTY,
                                  ngrams=self.trigrams)
         self._adaptation: Adaptation | None = None
+        # hand out only captions the fluency gate (generator/gates: rules and models of ordinary
+        # English, not this decoder) passes: the beam finishes many more captions than k
+        self.fluent = fluent
 
     @property
     def bundle_dir(self) -> Path:
@@ -194,10 +204,64 @@ class Captioner:
         # with the trigram cost most beams run into training captions, which are never handed out:
         # a wider search still finishes k new ones per image
         width = width or (TRIGRAM_WIDTH if rules.ngrams is not None else 2) * k
-        pools = beam_search(self._step_fn(features), h0, rules, width=width,
-                            key=self.vocab.text, groups=groups, group_penalty=group_penalty, sampling=sampling,
-                            rngs=rngs, exclude=self._is_training_caption if novel else None)
-        return [self._captions(choose(pool, k, diversity), s) for pool, s in zip(pools, seeds)]
+        search = partial(beam_search, width=width, key=self.vocab.text, groups=groups, group_penalty=group_penalty,
+                         sampling=sampling, exclude=self._is_training_caption if novel else None)
+        pools = search(self._step_fn(features), h0, rules, rngs=rngs)
+        picked = [self._choose(pool, k, diversity) for pool in pools]
+        short = [i for i, p in enumerate(picked) if len(p) < k or self._any_flagged(p)]
+        if short and rules.ngrams is not None and rules.ngrams.seam_penalty:
+            # an image the seam cost leaves short of k good captions (its beams ran into training
+            # captions) is decoded again without it; fluent captions first, its own before the new
+            loose = replace(rules, ngrams=replace(rules.ngrams, seam_penalty=0.0))
+            more = search(self._step_fn(features[short]), h0[short], loose,
+                          rngs=[np.random.default_rng(seeds[i]) for i in short] if sampling else None)
+            for i, pool in zip(short, more):
+                have = {h.ids for h in picked[i]}
+                extra = self._choose([h for h in pool if h.ids not in have], k, diversity)
+                picked[i] = self._fluent_first([*picked[i], *extra])[:k]
+        return [self._captions(p, s) for p, s in zip(picked, seeds)]
+
+    def _choose(self, pool: Sequence[Hypothesis], k: int, diversity: float) -> list[Hypothesis]:
+        """k of the pool: with ``fluent``, those the fluency gate passes first (checked best first
+        until 2k pass, about 1 ms each; ``choose`` trades score for wording among them, and those
+        that differ from all before them by the siblings rule lead), then, only if too few pass, the
+        best of the rest (the pipeline's gate filters those with the reason)."""
+        if not self.fluent:
+            return choose(pool, k, diversity)
+        from generator.gates.fluency import check_fluency
+
+        good: list[Hypothesis] = []
+        flagged: list[Hypothesis] = []
+        for h in pool:
+            (flagged if check_fluency(self.vocab.text(h.ids)) else good).append(h)
+            if len(good) >= 2 * k:
+                break
+        # siblings the pipeline may forward together say different things (generator/gates/siblings.py):
+        # captions that differ from every one before them go first
+        from generator.gates.siblings import MIN_CONTENT_WORDS, difference
+
+        distinct: list[Hypothesis] = []
+        close: list[Hypothesis] = []
+        for h in choose(good, len(good), diversity):
+            text = self.vocab.text(h.ids)
+            ok = all(difference(text, self.vocab.text(d.ids)) >= MIN_CONTENT_WORDS for d in distinct)
+            (distinct if ok else close).append(h)
+        picked = (distinct + close)[:k]
+        return picked + choose(flagged, k - len(picked), diversity) if len(picked) < k else picked
+
+    def _any_flagged(self, hyps: Sequence[Hypothesis]) -> bool:
+        if not self.fluent:
+            return False
+        from generator.gates.fluency import check_fluency
+
+        return any(check_fluency(self.vocab.text(h.ids)) for h in hyps)
+
+    def _fluent_first(self, hyps: list[Hypothesis]) -> list[Hypothesis]:
+        if not self.fluent:
+            return hyps
+        from generator.gates.fluency import check_fluency
+
+        return sorted(hyps, key=lambda h: check_fluency(self.vocab.text(h.ids)) is not None)  # stable
 
     def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,
                     width: int | None = None, diversity: float = DIVERSITY, **options) -> list[Caption]:
@@ -218,7 +282,8 @@ class Captioner:
 
 
 def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None, *,
-                   trigrams: bool = True) -> Captioner:
+                   trigrams: bool = True, fluent: bool = False) -> Captioner:
     """Load a bundle directory (None = the shipped demo bundle). ``trigrams`` False decodes without
-    the training captions' trigram cost (generator/meme/ngrams.py)."""
-    return Captioner(load_bundle(Path(path) if path is not None else None), encoder, trigrams=trigrams)
+    the training captions' trigram cost (generator/meme/ngrams.py); ``fluent`` True hands out the
+    captions the fluency gate passes first (what `generate` does: bot/service/pipeline.py)."""
+    return Captioner(load_bundle(Path(path) if path is not None else None), encoder, trigrams=trigrams, fluent=fluent)

@@ -10,6 +10,12 @@ ended on the same two words, never on "to", "the" or "i am". Captions still comb
 captions, but only where three words overlap, where a seam is usually grammatical. The training
 captions are kept as word keys (bundle captions.txt, no punctuation): a punctuation token always
 costs ``penalty`` and does not count as a word of the context.
+
+Most broken seams join two captions that share only two words ("when you go to" + "the moon is just
+a silhouette" at "to the"); with ``seam_penalty`` a word whose trigram is seen but whose 4-gram
+(the caption's last three words and it) is not costs that much, so the beam prefers seams where
+three words overlap. The cost is built as one [rows, vocab] array per step, the allowed words of
+every row set with one NumPy assignment.
 """
 from __future__ import annotations
 
@@ -29,43 +35,59 @@ class CorpusTrigrams:
     start_id: int
     end_id: int
     free: frozenset[int]  # punctuation ids: skipped in the context (the word keys have none: always a cost)
-    follow: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    follow: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)  # (a, b) -> ids seen after
     penalty: float = 6.0
     end_penalty: float = 12.0
+    # the same for three-word contexts: a word whose trigram is seen but not its 4-gram (a seam where
+    # only two words overlap) costs ``seam_penalty``
+    follow4: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)  # (a, b, c) -> ids
+    seam_penalty: float = 0.0
 
     @classmethod
     def build(cls, captions: Iterable[str], vocab: Vocab, *, penalty: float = 6.0,
-              end_penalty: float = 12.0) -> CorpusTrigrams:
+              end_penalty: float = 12.0, seam_penalty: float = 0.0) -> CorpusTrigrams:
         index = vocab.index()
         free = frozenset(i for t, i in index.items() if len(t) == 1 and not t.isalnum() and t != "'")
         follow: dict[tuple[int, int], set[int]] = defaultdict(set)
+        follow4: dict[tuple[int, int, int], set[int]] = defaultdict(set)
         for text in captions:
             ids = [index.get(w, -1) for w in tokenize(text)]
             ids = [i for i in ids if i not in free]
-            ctx = [vocab.start_id, vocab.start_id]
+            ctx = [vocab.start_id, vocab.start_id, vocab.start_id]
             for i in [*ids, vocab.end_id]:
                 if i < 0:  # a word the vocab spells: no trigram across it
-                    ctx = [-1, -1]
+                    ctx = [-1, -1, -1]
                     continue
-                if ctx[0] >= 0 and ctx[1] >= 0:
-                    follow[(ctx[0], ctx[1])].add(i)
-                ctx = [ctx[1], i]
+                if ctx[1] >= 0 and ctx[2] >= 0:
+                    follow[(ctx[1], ctx[2])].add(i)
+                    if ctx[0] >= 0:
+                        follow4[(ctx[0], ctx[1], ctx[2])].add(i)
+                ctx = [ctx[1], ctx[2], i]
         return cls(vocab.start_id, vocab.end_id, free,
-                   {k: np.fromiter(sorted(v), dtype=np.int64) for k, v in follow.items()}, penalty, end_penalty)
+                   {k: np.fromiter(sorted(v), dtype=np.int64) for k, v in follow.items()}, penalty, end_penalty,
+                   {k: np.fromiter(sorted(v), dtype=np.int64) for k, v in follow4.items()}, seam_penalty)
 
-    def context(self, seq: Sequence[int]) -> tuple[int, int]:
-        words = [i for i in seq if i not in self.free][-2:]
-        return tuple([self.start_id] * (2 - len(words)) + words)  # type: ignore[return-value]
+    def context(self, seq: Sequence[int], n: int = 2) -> tuple[int, ...]:
+        words = [i for i in seq if i not in self.free][-n:]
+        return tuple([self.start_id] * (n - len(words)) + words)
 
     def apply(self, logp: np.ndarray, seqs: Sequence[Sequence[int]]) -> None:
         """Take ``penalty`` (``end_penalty`` for <end>) off every word that would make an unseen trigram."""
-        for row, seq in enumerate(seqs):
-            allowed = self.follow.get(self.context(seq))
-            cost = np.full(logp.shape[1], self.penalty)
-            cost[self.end_id] = self.end_penalty
-            if allowed is not None:
-                cost[allowed] = 0.0
-            logp[row] -= cost
+        cost = np.full(logp.shape, self.penalty)
+        cost[:, self.end_id] = self.end_penalty
+        self._scatter(cost, [self.follow.get(self.context(seq)) for seq in seqs],
+                      self.seam_penalty)
+        if self.seam_penalty:
+            self._scatter(cost, [self.follow4.get(self.context(seq, 3)) for seq in seqs], 0.0)
+        logp -= cost
+
+    @staticmethod
+    def _scatter(cost: np.ndarray, allowed: Sequence[np.ndarray | None], value: float) -> None:
+        """Set ``value`` at every row's allowed words, in one NumPy assignment."""
+        found = [(row, a) for row, a in enumerate(allowed) if a is not None]
+        if found:
+            rows = np.concatenate([np.full(len(a), r) for r, a in found])
+            cost[rows, np.concatenate([a for _, a in found])] = value
 
     def seen(self, seq: Sequence[int]) -> bool:
         """Every trigram of the caption (with <start> <start> before and <end> after) is in the corpus."""

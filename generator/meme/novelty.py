@@ -8,11 +8,15 @@ when it is
 - one word away from one: one word inserted, dropped or swapped ("one does not simply walk into a
   page" against "... into mordor"), when the longer of the two has at least three words (two-word
   captions that differ in a word are different jokes: "me too" / "you too"), or
-- shares a run of six or more words in a row with one.
+- shares a run of six or more words in a row with one, or
+- is a piece cut out of one: its words are a shorter run of one training caption ("the wall of my
+  procrastination" from "another brick in the wall of my procrastination", "this is my box" from
+  "this is my box now and this is also my box"). A piece is no new joke, only a part of someone
+  else's, and mostly a bland noun phrase.
 
 The index is built once per bundle load from the training captions' word keys (``captions.txt`` in
 the bundle) and holds only 64-bit hashes of keys, one-word-dropped keys, one-word-wildcard keys and
-six-word runs, in one sorted NumPy array (memefly's 20k captions: about 5 MB). A check hashes
+six-word runs and shorter pieces, in one sorted NumPy array (memefly's 20k captions: about 5 MB). A check hashes
 O(words) small tuples and does one binary search over them: tens of microseconds, so it runs on
 every finished beam hypothesis.
 """
@@ -55,12 +59,18 @@ def _runs(w: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
 
 
 # What a hashed entry is; a probe of one kind only ever meets entries of the same kind.
-_KEY, _DROPPED, _WILDCARD, _RUN = "k", "d", "w", "r"
+_KEY, _DROPPED, _WILDCARD, _RUN, _PIECE = "k", "d", "w", "r", "p"
+
+
+def _pieces(w: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Every run of fewer than RUN words, shorter than the caption (longer runs are the RUN rule)."""
+    return (w[i:i + n] for n in range(1, min(RUN, len(w))) for i in range(len(w) - n + 1))
 
 
 def _entries(w: tuple[str, ...]) -> Iterator[tuple]:
     yield (_KEY, *w)
     yield from ((_RUN, *r) for r in _runs(w))
+    yield from ((_PIECE, *p) for p in _pieces(w))
     if len(w) >= MIN_EDIT_WORDS:
         yield from ((_DROPPED, *d) for d in _dropped(w))
         yield from ((_WILDCARD, *v) for v in _wild(w))
@@ -87,6 +97,8 @@ class NoveltyIndex:
             checks.append(("is a training caption with one word added", [(_KEY, *d) for d in _dropped(w)]))
             checks.append(("is a training caption with one word changed", [(_WILDCARD, *v) for v in _wild(w)]))
         checks.append((f"shares a run of {RUN} or more words with a training caption", [(_RUN, *r) for r in _runs(w)]))
+        if len(w) < RUN:
+            checks.append(("is a piece cut out of a training caption", [(_PIECE, *w)]))
         return checks
 
     def problem(self, text: str) -> str | None:

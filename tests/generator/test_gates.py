@@ -191,14 +191,22 @@ def _labelled(name: str) -> list[list[str]]:
 
 LABELLED = _labelled("meme_fluency_labels.tsv")  # decoded as before issue 23's decoder change
 LABELLED_TRIGRAM = _labelled("meme_fluency_labels_trigram.tsv")  # decoded with the trigram cost
+# labelled before the q23-fluency round changed any rule (its later rules looked at its misses)
+LABELLED_HELDOUT = _labelled("meme_fluency_labels_heldout.tsv")
+LABELLED_FRESH = _labelled("meme_fluency_labels_fresh.tsv")  # the new decoder's output, labelled after those rules
 
 
 def test_the_labelled_demo_meme_captions_are_what_the_file_says():
     assert len(LABELLED) >= 200 and {label for label, _ in LABELLED} == {"broken", "fine"}
     assert len({t for _, t in LABELLED}) == len(LABELLED)
+    assert len(LABELLED_HELDOUT) >= 150 and {label for label, _ in LABELLED_HELDOUT} == {"broken", "fine"}
+    earlier = {t for _, t in LABELLED + LABELLED_TRIGRAM}
+    assert not earlier & {t for _, t in LABELLED_HELDOUT}  # held out: none of its lines was labelled before
+    assert not (earlier | {t for _, t in LABELLED_HELDOUT}) & {t for _, t in LABELLED_FRESH}
 
 
-@pytest.mark.parametrize("labelled, catch", [(LABELLED, 0.6), (LABELLED_TRIGRAM, 0.85)])
+@pytest.mark.parametrize("labelled, catch", [(LABELLED, 0.6), (LABELLED_TRIGRAM, 0.9), (LABELLED_HELDOUT, 0.9),
+                                             (LABELLED_FRESH, 0.9)])
 def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_fine_ones(labelled, catch):
     """Hand-labelled output of the demo meme model (labelling rules in the files' header)."""
     broken = [t for label, t in labelled if label == "broken"]
@@ -220,6 +228,20 @@ def test_the_fluency_gate_catches_most_broken_demo_meme_captions_and_passes_the_
     ("when you try to be a dramatic what", "a noun phrase without its noun"),
     ("when you finally be the moon", "bare 'be'"),
     ("me trying to be a galaxy and i still there the lecture", "a subject without its verb"),
+    ("when you go to the moon is just a silhouette", "two verbs in one clause"),
+    ("me trying to be five more minutes looks like", "'looks like' without"),
+    ("when you look at the moon and you have open", "'have' without its object"),
+    ("me checking the clock at the wall of my motivation left", "a verb left over at the end"),
+    ("me when the weekend", "clause without a verb"),
+    ("i have to remember where", "dangling 'where'"),
+    ("this is a galaxy and i have to remember them", "'them' refers to nothing"),
+    ("when you ask for a photo and i have to remember where the universe after i tell", "needs what follows"),
+    ("this is my face when someone asks you to the wall", "no verb after"),
+    ("when you sit in the middle of the same", "'the same' with nothing"),
+    ("the universe when i try to be a galaxy and i have to remember where i left", "needs its object"),
+    ("this is the face of my motivation left", "a verb left over at the end"),
+    ("the blurry clock of my motivation left", "a verb left over at the end"),
+    ("this is my face when someone asks for a galaxy and i have to deal and none", "a verb without what follows"),
 ])
 def test_broken_clause_structure_is_found_with_the_reason(text, why):
     assert why in (check_fluency(text) or "")
@@ -232,6 +254,18 @@ def test_broken_clause_structure_is_found_with_the_reason(text, why):
     "when you run into a problem you can't google",
     "this is where all my lost socks went",
     "when you ask for a photo and you want to be a morning person",
+    "when someone asks how many tabs you have open",
+    "capturing memories so i don't have to remember them",
+    "The cat and the dog were here. I love them.",
+    "the exact moment my motivation left",
+    "when you just got your mane done",
+    "Seasons change, and so can we.",
+    "this is what five more minutes looks like",
+    "Somewhere in here is the sock I lost in 2019. I regret nothing.",
+    "when someone asks you to take a good selfie",
+    "this is where all my lost socks went",
+    "it's all the same",
+    "when you check the amount of coffee left",
 ])
 def test_sound_clauses_pass(text):
     assert check_fluency(text) is None

@@ -54,12 +54,12 @@ def test_the_first_words_follow_start_and_punctuation_is_not_a_word_of_the_conte
 
 def test_the_demo_decoder_makes_fewer_broken_captions_with_the_trigram_cost():
     """The demo bundle, all demo templates, the config's decode options: the fluency gate's broken
-    share of the beam top-5 falls with the trigram cost, and every image still gets 5 captions."""
+    share of the beam top-5 falls with the trigram cost, and every image still gets 3 or more captions."""
     from bot.config.model import MemeGeneratorConfig
     from generator.meme.templates import load_templates
 
     cfg = MemeGeneratorConfig()
-    cap = load_captioner()
+    cap = load_captioner(fluent=False)  # the decoder's own captions, not the gate's choice among them
     assert cap.rules.ngrams is not None
     features = cap.encode_batch([t.image_path for t in load_templates()])
     shares = {}
@@ -68,6 +68,58 @@ def test_the_demo_decoder_makes_fewer_broken_captions_with_the_trigram_cost():
         beams = cap.beam_search_batch(features, k=5, **cfg.decode_options(), seed=0)
         texts = [c.text for caps in beams for c in caps]
         shares[name] = sum(1 for t in texts if check_fluency(t)) / len(texts)
-        if name == "after":
-            assert all(len(caps) == 5 for caps in beams)
+        if name == "after":  # pieces of training captions are never handed out: a few images get 3 or 4
+            assert all(len(caps) >= 3 for caps in beams) and len(texts) >= 0.9 * 5 * len(beams)
     assert shares["after"] < 0.6 * shares["before"], shares
+
+
+def test_a_seam_where_only_two_words_overlap_costs_the_seam_penalty():
+    captions = ["when you go to the store", "the store is closed", "when you go to the moon and back"]
+    vocab = build_vocab(captions, min_freq=1)
+    tri = CorpusTrigrams.build(captions, vocab, penalty=5.0, end_penalty=9.0, seam_penalty=1.5)
+    index = vocab.index()
+    logp = np.zeros((1, vocab.size))
+    tri.apply(logp, [_ids(vocab, "go to the store")])
+    # "the store is" is a training trigram, but "to the store is" no training caption has: a seam
+    assert logp[0, index["is"]] == -1.5 and logp[0, vocab.end_id] == 0.0 and logp[0, index["back"]] == -5.0
+    logp = np.zeros((1, vocab.size))
+    tri.apply(logp, [_ids(vocab, "go to the")])
+    assert logp[0, index["store"]] == 0.0 and logp[0, index["moon"]] == 0.0  # both 4-grams are seen
+
+
+def test_an_image_the_seam_cost_leaves_short_is_decoded_again_without_it():
+    """Every demo template gets k captions or close to it; with the seam cost alone the deep-field
+    image gets none for some seeds (its beams all run into training captions)."""
+    from bot.config.model import MemeGeneratorConfig
+    from generator.meme.templates import load_templates
+
+    cfg = MemeGeneratorConfig()
+    cap = load_captioner(fluent=False)
+    assert cap.rules.ngrams is not None and cap.rules.ngrams.seam_penalty > 0
+    templates = load_templates()
+    features = cap.encode_batch([t.image_path for t in templates])
+    for seed in (0, 1):
+        beams = cap.beam_search_batch(features, k=5, **cfg.decode_options(), seed=seed)
+        assert min(len(c) for c in beams) >= 3, [len(c) for c in beams]
+        for caps in beams:
+            assert len({c.text for c in caps}) == len(caps)
+            assert not any(cap.novelty.is_copy(c.text) for c in caps)  # type: ignore[union-attr]
+
+
+def test_the_captioner_hands_out_only_captions_the_fluency_gate_passes():
+    """With ``fluent`` (the pipeline's setting) the captioner picks its k among the beam's finished captions that the fluency gate
+    (rules and models of ordinary English, not the decoder) passes, and fills up with flagged ones
+    only when too few pass; most images get k good ones."""
+    from bot.config.model import MemeGeneratorConfig
+    from generator.meme.templates import load_templates
+
+    cfg = MemeGeneratorConfig()
+    cap = load_captioner(fluent=True)  # as the pipeline loads it
+    assert cap.fluent
+    features = cap.encode_batch([t.image_path for t in load_templates()])
+    beams = cap.beam_search_batch(features, k=5, **cfg.decode_options(), seed=0)
+    fluent = [[c.text for c in caps if not check_fluency(c.text)] for caps in beams]
+    for caps, good in zip(beams, fluent):  # the ones the gate passes come first
+        assert [c.text for c in caps[:len(good)]] == good
+    # the clock and deep-field images of the tiny demo model write mostly broken captions: they get fewer
+    assert sum(map(len, fluent)) >= 0.8 * 5 * len(beams) and sum(len(g) == 5 for g in fluent) >= 11, fluent

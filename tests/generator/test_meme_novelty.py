@@ -91,3 +91,12 @@ def test_the_shipped_demo_bundle_knows_its_training_captions():
     cap = load_captioner()
     assert cap.novelty is not None
     assert cap.novelty.size == len({word_key(c.text) for c in load_dataset(DEMO_DATA_DIR).captions})
+
+
+def test_a_piece_cut_out_of_a_training_caption_is_no_new_caption(index):
+    for text in ("the remote under the couch", "finally find the remote", "walk into mordor", "One does not simply",
+                 "too"):
+        assert index.problem(text) == "is a piece cut out of a training caption", text
+    # pieces of two captions joined, or a piece with a word of its own, are new
+    assert index.problem("the remote under the couch, i got this") is None
+    assert index.problem("the remote under the bed") is None
