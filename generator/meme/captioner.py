@@ -215,9 +215,14 @@ class Captioner:
             loose = replace(rules, ngrams=replace(rules.ngrams, seam_penalty=0.0))
             more = search(self._step_fn(features[short]), h0[short], loose,
                           rngs=[np.random.default_rng(seeds[i]) for i in short] if sampling else None)
+            strict = rules.ngrams
             for i, pool in zip(short, more):
                 have = {h.ids for h in picked[i]}
-                extra = self._choose([h for h in pool if h.ids not in have], k, diversity)
+                # scored as the strict search scores them (the seam cost put back), so a caption's
+                # score does not depend on which of the two searches found it
+                pool = [Hypothesis(h.ids, lp, rules.score(lp, len(h.ids))) for h in pool if h.ids not in have
+                        for lp in (h.logprob - strict.seam_penalty * strict.seams(h.ids),)]
+                extra = self._choose(pool, k, diversity)
                 picked[i] = self._fluent_first([*picked[i], *extra])[:k]
         return [self._captions(p, s) for p, s in zip(picked, seeds)]
 

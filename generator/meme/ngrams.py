@@ -89,6 +89,18 @@ class CorpusTrigrams:
             rows = np.concatenate([np.full(len(a), r) for r, a in found])
             cost[rows, np.concatenate([a for _, a in found])] = value
 
+    def seams(self, seq: Sequence[int]) -> int:
+        """How many words of the caption (and its <end>) cost ``seam_penalty`` in ``apply``: their
+        trigram is seen, their 4-gram is not."""
+        count = 0
+        for j, word in enumerate([*seq, self.end_id]):
+            allowed = self.follow.get(self.context(seq[:j]))
+            if allowed is None or not np.isin(word, allowed):
+                continue
+            allowed4 = self.follow4.get(self.context(seq[:j], 3))
+            count += allowed4 is None or not bool(np.isin(word, allowed4))
+        return count
+
     def seen(self, seq: Sequence[int]) -> bool:
         """Every trigram of the caption (with <start> <start> before and <end> after) is in the corpus."""
         seq = [i for i in seq if i not in self.free]

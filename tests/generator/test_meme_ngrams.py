@@ -87,6 +87,22 @@ def test_a_seam_where_only_two_words_overlap_costs_the_seam_penalty():
     assert logp[0, index["store"]] == 0.0 and logp[0, index["moon"]] == 0.0  # both 4-grams are seen
 
 
+def test_seams_counts_the_words_apply_charges_the_seam_penalty():
+    captions = ["when you go to the store", "the store is closed", "when you go to the moon and back"]
+    vocab = build_vocab(captions, min_freq=1)
+    tri = CorpusTrigrams.build(captions, vocab, penalty=5.0, end_penalty=9.0, seam_penalty=1.5)
+    assert tri.seams(_ids(vocab, "when you go to the store")) == 0  # a training caption
+    # "to the store is" and "the store is closed" ... "store is closed <end>" is seen: one seam, at "is"
+    joined = _ids(vocab, "when you go to the store is closed")
+    assert tri.seams(joined) == 1
+    charged = 0.0  # what the search takes off word by word, as apply does
+    for j, word in enumerate([*joined, vocab.end_id]):
+        logp = np.zeros((1, vocab.size))
+        tri.apply(logp, [joined[:j]])
+        charged -= logp[0, word]
+    assert charged == 1.5 * tri.seams(joined)
+
+
 def test_an_image_the_seam_cost_leaves_short_is_decoded_again_without_it():
     """Every demo template gets k captions or close to it; with the seam cost alone the deep-field
     image gets none for some seeds (its beams all run into training captions)."""
