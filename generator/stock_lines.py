@@ -27,7 +27,6 @@ _PATTERNS = (
     r"\bsupport small (?:creators|businesses|shops)\b",
     # engagement bait and filler a writer appends to any caption of a tone or audience
     r"^now you know$", r"^learn something new every day$", r"^fun fact for your feed$",
-    r"^science is everywhere$", r"^curiosity pays off$", r"^stay open to wonder$",
     r"\bmore where (?:this|that) came from\b", r"^new posts every week$", r"\bmade for your feed\b",
     r"\bwould scroll again\b", r"^what do you think\??$", r"\bwho needs (?:this|to see this)\b",
     r"^(?:like|share|save) (?:this|if)\b", r"\bif you agree\b", r"\bswipe (?:up|left|right|back)\b",
