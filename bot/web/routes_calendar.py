@@ -21,8 +21,7 @@ from starlette.routing import Route
 from bot.config import AccountConfig
 from bot.config.timefmt import to_wall
 from bot.service.read_models import ScheduledPost
-from bot.web.routes_posts import flash as _flash
-from bot.web.server import Problem, Web, actor, form_value, guarded, int_value, render, wall_time
+from bot.web.server import Problem, Web, actor, flash, form_value, guarded, int_value, render, wall_time
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 8), date(9000, 12, 1)
 VIEWS = ("week", "month")
@@ -160,7 +159,7 @@ async def schedule(request: Request) -> Response:
     posts = await web.call(web.app.schedule, start=begin, end=end, account=account.name)
     ctx: dict[str, Any] = {"view": view, "account": account, "accounts": web.app.config.accounts, "start": day,
                            "prev": prev, "next": nxt, "today": now.astimezone(tz).date(), "count": len(posts),
-                           "message": _flash(request)}
+                           "message": flash(request)}
     if view == "week":
         ctx["days"], ctx["hours"], ctx["cells"] = week_grid(account, posts, monday=first, now=now)
         ctx["label"] = f"week of {first:%a %d %b %Y}"

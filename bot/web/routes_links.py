@@ -22,6 +22,7 @@ from bot.web.server import (
     actor,
     cross_site,
     error_page,
+    flash,
     form_value,
     guarded,
     int_value,
@@ -34,18 +35,12 @@ log = logging.getLogger(__name__)
 NOINDEX = {"X-Robots-Tag": "noindex, nofollow"}
 
 
-def _flash(request: Request) -> str:
-    session = request.state.session
-    message, session.flash = session.flash, None
-    return message or ""
-
-
 async def _links_page(request: Request, *, status: int = 200, new_url: str | None = None, **ctx: Any) -> Response:
     web: Web = request.app.state.web
     rows = await web.call(web.app.review_links)
     now = web.wall()
     return render(request, "links.html", status, rows=[(r, r.state(now)) for r in rows], kinds=KINDS,
-                  new_url=new_url, message=ctx.pop("message", None) or _flash(request), **ctx)
+                  new_url=new_url, message=ctx.pop("message", None) or flash(request), **ctx)
 
 
 @guarded

@@ -9,30 +9,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.web.server import Problem, Web, actor, form_value, guarded, render
+from bot.web.server import Problem, Web, actor, flash, form_value, guarded, query_state, render
 from feedback.states import NOTIFICATION_STATES
 
 log = logging.getLogger(__name__)
 SHOWN = 100  # the newest rows; `memeloop notify list --limit` reaches further back
 
 
-def _flash(request: Request) -> str:
-    session = request.state.session
-    message, session.flash = session.flash, None
-    return message or ""
-
-
 @guarded
 async def notifications(request: Request) -> Response:
     web: Web = request.app.state.web
-    state = request.query_params.get("state") or ""
-    if state and state not in NOTIFICATION_STATES:
-        raise Problem(400, f"unknown notice state {state[:40]!r} (use one of: {', '.join(NOTIFICATION_STATES)})")
+    state = query_state(request, NOTIFICATION_STATES, "notice")
     rows = await web.call(web.app.notices, limit=SHOWN, states=(state,) if state else None)
     cfg = web.app.config.notifications
     return render(request, "notifications.html", rows=rows, state=state, states=NOTIFICATION_STATES,
                   hooks=cfg.webhooks, formats={h.name: h.format for h in cfg.webhooks}, shown=SHOWN,
-                  zone=web.app.config.scheduler.timezone, message=_flash(request))
+                  zone=web.app.config.scheduler.timezone, message=flash(request))
 
 
 @guarded

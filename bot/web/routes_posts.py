@@ -22,9 +22,11 @@ from bot.web.server import (
     Web,
     account_zone,
     actor,
+    flash,
     form_value,
     guarded,
     int_value,
+    query_state,
     render,
     same_site_path,
     wall_time,
@@ -143,9 +145,7 @@ async def reschedule(request: Request) -> Response:
 @guarded
 async def posts(request: Request) -> Response:
     web: Web = request.app.state.web
-    state = request.query_params.get("state") or ""
-    if state and state not in POST_STATES:
-        raise Problem(400, f"unknown post state {state[:40]!r} (use one of: {', '.join(POST_STATES)})")
+    state = query_state(request, POST_STATES, "post")
     rows = await web.call(web.app.posts, states=(state,) if state else None,
                           account=request.query_params.get("account") or None, limit=200)
     return render(request, "posts.html", rows=rows, state=state, states=POST_STATES)
@@ -168,13 +168,6 @@ async def resume(request: Request) -> Response:
     request.state.session.flash = f"resumed {name}" + (f" (it was paused: {reason})" if reason
                                                         else " (it was not paused)")
     return RedirectResponse("/accounts", status_code=303)
-
-
-def flash(request: Request) -> str:
-    """The outcome of the action that redirected here (kept in the session, shown once)."""
-    session = request.state.session
-    message, session.flash = session.flash, None
-    return message or ""
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

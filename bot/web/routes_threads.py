@@ -10,8 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.web import views
-from bot.web.routes_posts import flash
-from bot.web.server import MAX_TEXT, Web, actor, back_to, form_value, guarded, int_value, render
+from bot.web.server import MAX_TEXT, Web, actor, back_to, flash, form_value, guarded, int_value, render
 
 EDITABLE = ("pending", "approved", "filtered", "duplicate")  # the lifecycle decides; the page offers it here
 OPEN_POSTS = (None, "scheduled", "failed", "cancelled")

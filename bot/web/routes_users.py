@@ -8,22 +8,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.service.web_users import MIN_PASSWORD, Role
-from bot.web.server import Problem, Web, actor, form_value, guarded, render
+from bot.web.server import Problem, Web, actor, flash, form_value, guarded, render
 
 log = logging.getLogger(__name__)
-
-
-def _flash(request: Request) -> str:
-    session = request.state.session
-    message, session.flash = session.flash, None
-    return message or ""
 
 
 @guarded
 async def users_page(request: Request) -> Response:
     web: Web = request.app.state.web
     return render(request, "users.html", rows=await web.call(web.app.web_users), roles=[r.value for r in Role],
-                  message=_flash(request), min_password=MIN_PASSWORD)
+                  message=flash(request), min_password=MIN_PASSWORD)
 
 
 def _role(request: Request) -> str:

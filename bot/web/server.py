@@ -118,6 +118,21 @@ def service_errors() -> tuple[type[Exception], ...]:
     return Problem, *errors.service_errors()
 
 
+def flash(request: Request) -> str:
+    """The outcome of the action that redirected here (kept in the session, shown once)."""
+    session = request.state.session
+    message, session.flash = session.flash, None
+    return message or ""
+
+
+def query_state(request: Request, states: tuple[str, ...] | list[str], noun: str) -> str:
+    """The page's ``state`` filter: one of ``states``, or "" for all; anything else is a 400."""
+    state = request.query_params.get("state") or ""
+    if state and state not in states:
+        raise Problem(400, f"unknown {noun} state {state[:40]!r} (use one of: {', '.join(states)})")
+    return state
+
+
 def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     web: Web = request.app.state.web
     session = getattr(request.state, "session", None)
