@@ -43,33 +43,29 @@ def promotional_line(brand: Brand, index: int = 0) -> str | None:
 def with_promotion(text: str, brand: Brand, index: int = 0) -> str:
     """``text`` with the profile's promotional line after its last sentence, before its trailing
     hashtags (unchanged when the profile has no offers)."""
-    import re
-
     line = promotional_line(brand, index)
-    if line is None:
-        return text
-    m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
-    cut = m.start() if m else len(text)
-    body, tail = text[:cut].rstrip(), text[cut:]
-    if body and body[-1] not in ".!?":
-        body += "."
-    return f"{body} {line}{tail}" if body else f"{line}{tail}"
+    return text if line is None else _after_last_sentence(text, line)
 
 
 def with_call_to_action(text: str, brand: Brand) -> str:
     """``text`` with the profile's own call to action after its last sentence, before its trailing
     hashtags, once (unchanged without one, or when the text already carries it)."""
-    import re
-
     cta = " ".join((brand.call_to_action or "").split())
     if not cta or cta.casefold() in " ".join(text.split()).casefold():
         return text
+    return _after_last_sentence(text, cta if cta[-1] in ".!?" else f"{cta}.")
+
+
+def _after_last_sentence(text: str, line: str) -> str:
+    """``line`` after ``text``'s last sentence (closed with a full stop if it has none), before its
+    trailing hashtags."""
+    import re
+
     m = re.search(r"(?:\s*(?<![\w&])#\w+)*\s*$", text)
     cut = m.start() if m else len(text)
     body, tail = text[:cut].rstrip(), text[cut:]
     if body and body[-1] not in ".!?":
         body += "."
-    line = cta if cta[-1] in ".!?" else f"{cta}."
     return f"{body} {line}{tail}" if body else f"{line}{tail}"
 
 
