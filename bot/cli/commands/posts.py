@@ -277,16 +277,21 @@ def accounts_resume(state: CliState, name: str) -> None:
                                             "offset is given).")
 @click.option("--limit", type=Limit, default=0, help="Read at most this many posts this run (0 = all; run again "
                                                       "to continue).")
+@click.option("--rescan", is_flag=True, help="Read the posts imported before again too, and recognise the template "
+                                             "of each whose picture was never compared (posts imported before "
+                                             "templates were recognised); nothing else of a stored post changes.")
 @config_option
 @pass_state
-def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int) -> None:
+def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int, rescan: bool) -> None:
     """Import the account's own past posts with their likes, reposts and replies, so the ranker and
     the best posting time start from the account's history instead of cold. Safe to repeat: a post
     is stored once, an unfinished run continues where it stopped, memeloop's own posts are skipped.
+    A finished import reads only newer posts the next time; --rescan reads them all again to fill in
+    the templates of posts imported before their pictures were compared.
 
     Example: memeloop accounts import-history x_main --since 2026-01-01 --limit 500
     """
-    result = state.app().import_history(name, since=since, limit=limit or None)
+    result = state.app().import_history(name, since=since, limit=limit or None, rescan=rescan)
     click.echo(f"account {name}: {result.message}")
     if result.resume_at is not None:
         click.get_current_context().exit(1)
