@@ -21,7 +21,7 @@ person). Such a pair must be attested: the same pair (lemmas, same link) occurs 
 person wrote, in the corpora the project ships (generator/data/relations.json, built by
 ``python -m generator.gates.meaning`` from generator/meme/demo_data and generator/textgen/corpus),
 or, for a pair of adjacent words, in symspellpy's 243k frequent pairs of ordinary English (a
-preposition right before its noun, "at work", "in space", counts too: such a set phrase may go
+place or time preposition right before its noun, "at work", "in space", counts too: such a set phrase may go
 with the verb before the noun it follows; an adjective said of a noun, "the coffee is hot", counts
 when English puts it before the noun: "hot coffee"). Neither
 is the model that wrote the caption. A caption with an unattested pair across a seam is refused
@@ -46,6 +46,7 @@ MAX_SPAN = 8  # words: longer spans count as across a seam
 _NP_INNER = frozenset({"DET", "POSS", "ADJ", "NUM", "UNK", "ADV"})
 _VERB = frozenset({"VB", "VBZ", "VBD", "VBG"})
 _PARTICLES = frozenset({"out", "up", "down", "off", "back", "away", "over"})
+_ADVERBIAL = frozenset({"at", "in", "on", "for", "after", "before", "during"})  # "at work", "on time"
 _LINKS = {"obj": "+ object", "be": "is"}
 _FREE_HEADS = frozenset({"thing", "one", "way", "lot", "kind", "sort", "bit"})  # say nothing of their own
 
@@ -213,7 +214,7 @@ def unattested(text: str, sources: Sources, known: frozenset[str] | None = None)
                 continue
             if rel.end == rel.start + 1 and model.pair(span[0], span[1]).seen:
                 continue
-            if rel.link not in ("obj", "be") and span[-2] == rel.link.split()[-1] and model.pair(span[-2], span[-1]).seen:
+            if rel.link in _ADVERBIAL and span[-2] == rel.link and model.pair(span[-2], span[-1]).seen:
                 continue  # "at work", "in space", "on time": a set phrase that may go with the verb before
             if rel.link == "be" and rel.head != "be" and model.pair(span[-1], rel.head).seen:
                 continue  # "the coffee is hot": English says "hot coffee"

@@ -74,5 +74,10 @@ def test_the_shipped_table_is_built_from_the_shipped_corpora() -> None:
 
 def test_check_text_names_the_meaning_gate_only_with_sources(demo: Sources) -> None:
     verdict = check_text("the bike is my face", sources=demo)
-    assert not verdict.ok and verdict.gate == "meaning" and verdict.reason.startswith("meaning: ")
+    assert not verdict.ok and verdict.gate == "meaning" and (verdict.reason or "").startswith("meaning: ")
     assert check_text("the bike is my face").ok  # written captions have no seams to judge
+
+
+def test_a_set_phrase_excuses_a_place_or_time_preposition_only(demo: Sources) -> None:
+    assert check_meaning("me checking the clock at work", demo) is None  # "at work" goes with the verb
+    assert check_meaning("when you go to the moon and you launch out of coffee", demo) is not None  # "of coffee" does not
