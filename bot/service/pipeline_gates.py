@@ -3,7 +3,7 @@
 bot/service/pipeline.py calls ``Gates.apply`` on a run's drafts before they are scored and stored: the
 account's brand profile adds its own promotional line to drafts written for the promotional
 audience; then the pure text gates (generator/gates: internals, truth, fluency; for meme captions
-meaning, with the meme bundle's training captions as the pieces its seams join) and the account's
+meaning, with the meme bundle's training captions as the pieces its seams join: Models.sources) and the account's
 platform preflight (bot.service.publishing.prepare_for, the same call publishing makes) run on each
 draft. A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
 stored too (candidates.filter_gate) so `approve` can refuse what the platform would refuse.
@@ -71,13 +71,13 @@ def preflight_text(platform: str, generator: str, text: str) -> str:
 class Gates:
     """The gates of one run for one account (brand profile and platform from its config)."""
 
-    def __init__(self, config: Config, account: str, generator: str) -> None:
+    def __init__(self, config: Config, account: str, generator: str, *, sources: Any = None) -> None:
         self.account: AccountConfig = config.account(account)
         self.brand: Brand = self.account.brand.to_brand()
         self.generator = generator
         self.kind = content_kind(generator)
         self._preflight: dict[int, Refusal | None] = {}
-        self.sources = meme_sources(config) if generator == "meme" else None
+        self.sources = sources  # generator.gates.meaning.Sources of the generator that wrote the drafts
         # words and topics the account never wants, matched like the safety list's words
         self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
                                         *self.brand.banned_topics)  # per image: its verdict does not depend on the text
@@ -156,14 +156,6 @@ class Gates:
         except PreflightError as exc:
             return Refusal("preflight", f"preflight ({platform}): {exc}")
         return None
-
-
-def meme_sources(config: Config) -> Any:
-    """The meme bundle's training captions (its captions.txt) as the meaning gate's ``Sources``;
-    None for a bundle without them."""
-    from generator.gates.meaning import bundle_sources
-
-    return bundle_sources(config.generator.meme.bundle)
 
 
 class Repeats:
