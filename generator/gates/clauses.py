@@ -73,12 +73,9 @@ def check_clauses(text: str) -> str | None:
 @lru_cache(maxsize=8192)
 def _participle(word: str) -> bool:
     """``word`` can be a past participle or an adjective ("gone", "said", "tired", "done", "home")."""
-    from lemminflect import getAllLemmas, getInflection
+    from generator.gates.wordclasses import word_class
 
-    lemmas = getAllLemmas(word)
-    if "ADJ" in lemmas:
-        return True
-    return any(word in getInflection(lemma, "VBN") for lemma in lemmas.get("VERB", ()))
+    return word_class(word).participle  # lemminflect: an ADJ, or in getInflection(lemma, "VBN") of a verb lemma
 
 
 def _article(words: list[str], tags: list[str]) -> str | None:
