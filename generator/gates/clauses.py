@@ -147,7 +147,7 @@ def _unseen(first: str, second: str) -> bool:
     """The pair never occurs in the 243k frequent pairs of English (generator/gates/english.py)."""
     from generator.gates.english import english
 
-    return not english().pair(first, second).seen
+    return not english().seen(first, second)
 
 
 def _verb_forms(words: list[str], tags: list[str]) -> str | None:

@@ -12,7 +12,7 @@ per distinct answer followed by its words (comma-separated: a few have spaces, "
 up as the gates give them: case-folded (lemminflect looks up the lower-cased word too).
 
 Rebuild after a lemminflect upgrade: ``python -m generator.gates.wordclasses``;
-tests/generator/test_wordclasses.py checks the table against the installed lemminflect.
+tests/generator/test_gate_data.py checks the table against the installed lemminflect.
 """
 from __future__ import annotations
 

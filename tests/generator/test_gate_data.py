@@ -1,6 +1,8 @@
-"""The shipped word-class table (generator/gates/wordclasses.py) answers as lemminflect does: for
-every word the gates meet in the shipped models' vocabularies and corpora and the labelled
-captions (fast), and for the whole lexicon (slow: the table is what the builder makes)."""
+"""The gates' data, read the fast way, answers as the slow way does. The shipped word-class table
+(generator/gates/wordclasses.py) answers as lemminflect does: for every word the gates meet in the
+shipped models' vocabularies and corpora and the labelled captions (fast), and for the whole lexicon
+(slow: the table is what the builder makes). The English model (generator/gates/english.py) answers
+as the plain read of symspellpy's lists does."""
 from __future__ import annotations
 
 import json
@@ -51,3 +53,17 @@ def test_the_shipped_table_is_what_the_builder_makes_from_the_installed_lemminfl
     table = build()
     assert sum(len(words) for words in table.values()) > 60000
     assert TABLE.read_bytes() == write(table), "rebuild: python -m generator.gates.wordclasses"
+
+
+def test_the_english_model_reads_the_pair_list_as_the_full_read_does():
+    """generator.gates.english reads symspellpy's lists the fast way (words split in one pass, pairs
+    as keys only); the answers are those of the plain line-by-line read."""
+    from generator.gates.english import BIGRAMS, UNIGRAMS, English, _read, english
+
+    fast, plain = english(), English(_read(UNIGRAMS), _read(BIGRAMS))
+    assert fast.unigrams == plain.unigrams and fast.total == plain.total
+    assert fast._pairs == frozenset(k for k, c in plain.bigrams.items() if c)
+    for text in ("when the coffee machine finally works", "forget why out", "me the finally", "a ask the the"):
+        for a, b in zip(words_of(text), words_of(text)[1:]):
+            assert fast.seen(a, b) == plain.pair(a, b).seen
+            assert fast.pair(a, b) == plain.pair(a, b)  # the counts, read when first asked for
