@@ -160,8 +160,12 @@ def follow_adaptation(model: Any, config: Config) -> int:
     return follow(model, config)
 
 
-def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
-    return max(minimum, math.ceil(count / max(1, per_image)))
+def images_needed(count: int, per_image: int, minimum: int = 1, *, spare: bool = False) -> int:
+    """Images whose ``per_image`` forwarded drafts queue ``count``; with ``spare``, one more when they
+    would have no room to spare: the demo captioner finds fewer than ``per_image`` good captions for
+    about one image in five, and a spare image in the batch costs less than another round."""
+    n = max(minimum, math.ceil(count / max(1, per_image)))
+    return n + 1 if spare and n * per_image - count < per_image else n
 
 
 def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
@@ -174,7 +178,7 @@ def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequ
     if not templates:
         raise ValueError("no meme templates found (generator.meme.templates)")
     rng = np.random.default_rng(req.seed)
-    n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
+    n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run, spare=True))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
     features = template_features(captioner, [t.image_path for t in chosen], config,
                                  also=[t.image_path for t in templates])

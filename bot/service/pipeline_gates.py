@@ -148,8 +148,11 @@ class Gates:
     def _run_preflight(self, draft: Draft) -> Refusal | None:
         from bot.service.publishing import prepare_for
         from generator import PreflightError
+        from generator.platforms import REFUSES_NOTHING
 
         platform = self.account.platform
+        if platform in REFUSES_NOTHING:  # its preflight only encodes: nothing to refuse
+            return None
         image: Any = draft.image
         try:
             prepare_for(self.account, image.convert("RGB") if image.mode not in ("RGB", "RGBA") else image,

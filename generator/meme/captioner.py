@@ -190,9 +190,10 @@ class Captioner:
         derive them from, a list of per-image seeds, or None for fresh ones; each caption
         carries its image's seed); ``groups`` > 1 runs diverse beam groups. With ``novel`` (default)
         captions the bundle was trained on, and near copies of them, are never handed out.
-        ``avoid``: captions the account already says; with ``fluent``, a caption that repeats one of
-        them or one handed out for an earlier image of the batch (generator.gates.repeats: fewer than
-        2 content words apart) is handed out only when too few others are found.
+        ``avoid``: captions the account already says. With ``fluent``, a caption that repeats one of
+        them (generator.gates.repeats: fewer than 2 content words apart) is never handed out (the
+        pipeline's duplicate gate would only filter it), so an image may get fewer than k; one that
+        repeats a caption handed out for another image of the batch comes last.
         """
         if k < 1 or (width is not None and width < k):
             raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")
@@ -246,7 +247,8 @@ class Captioner:
         first (checked best first until 2k pass, about 1 ms each; ``choose`` trades score for
         wording among them, and those that differ from all before them and from ``own`` (the
         image's captions already picked) by the siblings rule lead), then, only if too few pass, the
-        best of the rest, repeats last (the pipeline's gates filter those with the reason)."""
+        best of the rest, repeats of another image's captions last (the pipeline's gates filter
+        those with the reason). Repeats of what the account says are left out."""
         if not self.fluent:
             return choose(pool, k, diversity)
         from generator.gates.fluency import check_fluency
@@ -256,7 +258,9 @@ class Captioner:
         repeats: list[Hypothesis] = []
         for h in pool:
             text = self.vocab.text(h.ids)
-            if said is not None and said.repeats(text, image):  # filtered anyway: no fluency check spent on it
+            if said is not None and said.said(text):  # the duplicate gate's: never a draft
+                continue
+            if said is not None and said.repeats(text, image):  # no fluency check spent on it
                 repeats.append(h)
                 continue
             (flagged if check_fluency(text) else good).append(h)
@@ -324,9 +328,13 @@ class _Said:
         self.account = _index(avoid)
         self.images: dict[int, RepeatIndex] = {}
 
+    def said(self, text: str) -> bool:
+        """The account already says it."""
+        return self.account.find(text) is not None
+
     def repeats(self, text: str, image: int) -> bool:
-        return self.account.find(text) is not None or any(
-            index.find(text) is not None for i, index in self.images.items() if i != image)
+        """It repeats a caption handed out for another image of the batch."""
+        return any(index.find(text) is not None for i, index in self.images.items() if i != image)
 
     def hand_out(self, image: int, texts: Iterable[str]) -> None:
         self.images[image] = _index(texts)
