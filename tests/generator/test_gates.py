@@ -66,6 +66,17 @@ def test_the_profiles_own_offer_link_and_call_to_action_pass_word_for_word():
     assert "Get yours today" not in enforce_truth("Moss is soft. Get yours today.", SHOP).text
 
 
+def test_a_promoted_text_that_already_ends_with_the_call_to_action_carries_it_once():
+    # a story's writer ends its last part with the brand's call to action; the promotional line
+    # (offer, call to action, link) then goes after it: the call to action must not appear twice
+    text = with_promotion("Moss grows slowly. Shop the prints. #moss #green", SHOP)
+    assert text.count("Shop the prints") == 1
+    assert text == ("Moss grows slowly. Use code MOSS15 for 15% off prints this month. Shop the prints. "
+                    "https://moss.example/shop #moss #green")
+    # whatever its spacing or closing stop
+    assert with_promotion("Moss grows slowly.  Shop  the prints\n\n#moss", SHOP).count("Shop the prints") == 1
+
+
 def test_promotion_needs_offers_and_the_audience_is_never_random():
     assert promotional_line(Brand()) is None and with_promotion("Hi.", Brand()) == "Hi."
     assert audience_for(Brand(), None) == "general"
