@@ -62,6 +62,35 @@ def made_by(deps: Deps, generation_id: int) -> tuple[Made, ...]:
                      for c in cand_repo.of_generation(session, generation_id))
 
 
+def shortfall(made: Sequence[Made], asked: int) -> str | None:
+    """Why a run queued fewer than it was asked for, in words (None when it queued them all): how
+    many drafts each gate refused, the most common first, with one reason as the gate gave it.
+    Siblings the ranker did not forward are its choice, not a refusal, and are not counted."""
+    from bot.service.pipeline_gates import gate_of
+
+    queued = sum(1 for m in made if m.status == "pending")
+    if queued >= asked:
+        return None
+    refused: dict[str, list[str]] = {}
+    for m in made:
+        if m.status not in ("filtered", "duplicate") or (m.reason or "").startswith("not forwarded"):
+            continue
+        gate = "duplicate" if m.status == "duplicate" else gate_of(m.reason) or (m.reason or "").split(":", 1)[0]
+        refused.setdefault(gate or "filtered", []).append(m.reason or "no reason stored")
+    head = f"queued {queued} of the {asked} asked for"
+    if not refused:
+        return f"{head}: the generator made no more"
+    ranked = sorted(refused.items(), key=lambda kv: -len(kv[1]))
+    counts = ", ".join(f"{len(reasons)} by {gate}" for gate, reasons in ranked)
+    return f"{head}; drafts refused {counts} (e.g. {ranked[0][1][0]})"
+
+
+def generation_made(deps: Deps, generation_id: int, asked: int) -> tuple[tuple[Made, ...], str | None]:
+    """A run's stored candidates and, when it queued fewer than ``asked``, why (``shortfall``)."""
+    made = made_by(deps, generation_id)
+    return made, shortfall(made, asked)
+
+
 def resolve_account(deps: Deps, account: str | None) -> str:
     acc = deps.resolve_account(account)  # ConfigError names an unknown account
     if acc is not None:
