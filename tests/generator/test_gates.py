@@ -172,6 +172,11 @@ def test_siblings_must_differ_by_two_content_words():
     assert difference(a, "when you order a cup of coffee and forget why!!") == 0
     assert too_close(a + " out", [a]) == a
     assert too_close("when you order a pot of tea and forget why", [a]) is None
+    # one noun swapped is one word of difference (two siblings the demo queued together)
+    assert difference("when you sit in the kitchen", "when you sit in the garage") == 1
+    assert too_close("when you ask for the moon and you bring the camera",
+                     ["when you ask for a photo and you bring the camera"]) is not None
+    assert too_close("when you sit in the garage", ["when you stand in the kitchen"]) is None
 
 
 # --- alt text -------------------------------------------------------------------------------------------
