@@ -68,7 +68,9 @@ def _without(text: str, sentence: str | None) -> str:
     words = (sentence or "").strip().rstrip(".!?").split()
     if not words:
         return text
-    pattern = re.compile(r"[ \t]*(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)[.!?]?", re.IGNORECASE)
+    # a sentence of its own: after the start, a line break or a sentence's end, and ending the sentence
+    pattern = re.compile(r"(?:^|(?<=[.!?\n]))[ \t]*" + r"\s+".join(map(re.escape, words)) + r"(?:[.!?](?=\s|$)|(?=[ \t]*(?:$|#)))",
+                         re.IGNORECASE | re.MULTILINE)
     return "\n".join(re.sub(r"[ \t]{2,}", " ", line).strip() for line in pattern.sub("", text).split("\n"))
 
 

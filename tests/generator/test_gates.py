@@ -75,6 +75,8 @@ def test_a_promoted_text_that_already_ends_with_the_call_to_action_carries_it_on
                     "https://moss.example/shop #moss #green")
     # whatever its spacing or closing stop
     assert with_promotion("Moss grows slowly.  Shop  the prints\n\n#moss", SHOP).count("Shop the prints") == 1
+    # the words inside a longer sentence of the writer's are not the call to action: the sentence stays whole
+    assert with_promotion("Shop the prints with us.", SHOP).startswith("Shop the prints with us. Use code")
 
 
 def test_promotion_needs_offers_and_the_audience_is_never_random():
