@@ -166,6 +166,8 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
         for c in group:
             if c.status == "filtered":
                 assert c.status_reason is not None
+                # the ranker's choice, or (the tiny captioner's three-word captions often share two
+                # words) a repeat of a caption this run queued for the other image
                 assert c.status_reason.startswith(("not forwarded (beam rank", "duplicate: another draft of this run"))
     assert sorted(sum(c.status == "pending" for c in g) for g in by_group.values()) == [0, 2, 2]
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
