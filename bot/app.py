@@ -477,6 +477,12 @@ class App:
 
         return run_generation(self.deps, req, models=models)
 
+    def generation_shortfall(self, generation_id: int, asked: int) -> str | None:
+        """Why run ``generation_id`` queued fewer than ``asked`` candidates, in words (None: it did not)."""
+        from bot.service.content import generation_made
+
+        return generation_made(self.deps, generation_id, asked)[1]
+
     # -- template library and the writer's voice (bot/service/templates.py, bot/service/voice.py) --------
     def remove_template(self, slug: str) -> Path:
         """Remove a template of the library; its candidates keep what they need (in the media store)."""

@@ -143,6 +143,18 @@ def test_font_size_is_the_largest_that_fits() -> None:
     assert bigger.font_size > long.font_size
 
 
+def test_lines_are_balanced_so_no_word_is_left_alone_on_the_last_line() -> None:
+    # the coffee template's top box on its 512 x 341 photo: greedy wrapping drew "MONDAY MORNING INBOX / VS"
+    box = Box(0.02, 0.02, 0.96, 0.22).to_pixels(512, 341)
+    layout = layout_text("monday morning inbox vs", box)
+    assert [line.text for line in layout.lines] == ["MONDAY MORNING", "INBOX VS"]
+    assert layout.font_size == 36  # the largest size that fits, as before: balancing never shrinks the text
+    # every line still inside the box
+    left, top, right, bottom = box
+    for line in layout.lines:
+        assert left <= line.bbox[0] and line.bbox[2] <= right and top <= line.bbox[1] and line.bbox[3] <= bottom
+
+
 def test_outline_scales_with_font_size() -> None:
     small = layout_text("hello", (0, 0, 100, 20))
     large = layout_text("hello", (0, 0, 1000, 200))

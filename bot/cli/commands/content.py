@@ -106,9 +106,12 @@ def make(state: CliState, text: str, account: str | None, template: str | None, 
     if not as_json:
         click.echo(f"template {result.template.slug} (score {result.template.prob:.2f}); also: "
                    + ", ".join(f"{a['template']} {a['score']:.2f}" for a in alternatives))
+        if result.weak:
+            click.echo(f"  a weak match: the text is not much like any template's captions; look at the meme, "
+                       f"or choose one with --template (e.g. --template {result.template.slug})")
     _echo_made(result.candidates, as_json, {"generation_id": result.run.generation_id,
                                             "template": result.template.slug, "score": result.template.prob,
-                                            "alternatives": alternatives})
+                                            "weak_match": result.weak, "alternatives": alternatives})
 
 
 @click.command("story")
