@@ -160,11 +160,12 @@ def _publish_check(app, acc, c) -> list[str]:
     """unpublishable / bad_alt, from what publishing itself would prepare."""
     from bot.service import publishing
     from generator import GeneratorError
+    from generator.alttext import labels_of
 
     values = {"post_id": 0, "account": acc.name, "account_id": c.account_id, "candidate_id": c.id, "marker": "m", "attempts": 0,
                   "text": c.text, "image_path": c.image_path, "template": c.template.slug if c.template else None,
                   "template_name": c.template.name if c.template else None, "generator": c.generator,
-                  "labels": tuple(str(x.get("name")) for x in (c.params or {}).get("labels", []))[:3],
+                  "labels": labels_of(c.params),
                   "gan": c.gan_seed is not None}
     job = publishing.Job(**{k: v for k, v in values.items() if k in publishing.Job.__dataclass_fields__})
     if c.generator == "story":
