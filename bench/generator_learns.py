@@ -40,6 +40,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -174,7 +175,7 @@ WRITER_POSTS, WRITER_K = POSTS, 5
 WRITER_ARMS = ("fixed", "adapted", "margin")
 
 
-def run_writer(seed: int) -> dict[str, float]:
+def run_writer(seed: int, posts: int = WRITER_POSTS) -> dict[str, float]:
     """The writer's arms (see the module text): liked / disliked shares of what it writes, and the
     expected engagement of the picks as a share of the oracle's (the best in the fixed arm's pool)."""
     from generator.textgen import load_writer
@@ -197,7 +198,7 @@ def run_writer(seed: int) -> dict[str, float]:
     carrying: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}
     got: dict[str, list[float]] = {a: [] for a in arms}
     oracle: list[float] = []
-    for t in range(WRITER_POSTS):
+    for t in range(posts):
         if t and t % ADAPT_EVERY == 0:
             for arm in ("adapted", "margin"):
                 effects = word_effects(rankers[arm])
@@ -214,7 +215,7 @@ def run_writer(seed: int) -> dict[str, float]:
             mus = [sum(prefs.get(w, 0.0) for w in ws) for ws in words]
             if arm == "fixed":
                 oracle.append(math.exp(max(mus)))
-            if t >= WRITER_POSTS - LAST:
+            if t >= posts - LAST:
                 carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
                                       sum(bool(w & disliked) for w in words) / len(words)))
             scores = rankers[arm].score(cand, policy_rng[arm])
@@ -224,14 +225,14 @@ def run_writer(seed: int) -> dict[str, float]:
             if finals[arm]:
                 rankers[arm].update([Outcome(cand[i], engagement_target(e, statistics.median(finals[arm][:BASELINE_POSTS])), None)])
             finals[arm].append(e)
-    window = slice(WRITER_POSTS - LAST, WRITER_POSTS)
+    window = slice(posts - LAST, posts)
     out = {f"writer_{k}_{arm}": statistics.mean(x[j] for x in carrying[arm])
            for arm in arms for j, k in enumerate(("liked", "disliked"))}
     return out | {f"writer_oracle_{arm}": sum(got[arm][window]) / sum(oracle[window]) for arm in arms}
 
 
-def run_all(seed: int) -> dict[str, float]:
-    return run(seed) | run_writer(seed)
+def run_all(seed: int, writer_posts: int = WRITER_POSTS) -> dict[str, float]:
+    return run(seed) | run_writer(seed, writer_posts)
 
 
 def writer_line(mean: dict[str, float]) -> str:
@@ -245,14 +246,17 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--writer-only", action="store_true", help="only the caption writer's arms")
+    parser.add_argument("--writer-posts", type=int, default=WRITER_POSTS, help="the writer's rounds (>= 2 x 50)")
     args = parser.parse_args()
     start = time.perf_counter()
     if not args.writer_only:
         template_features()  # encode once before the workers start
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(run_writer if args.writer_only else run_all, seeds))
-    print(f"{POSTS} posts, adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
+        job = (partial(run_writer, posts=args.writer_posts) if args.writer_only
+               else partial(run_all, writer_posts=args.writer_posts))
+        runs = list(pool.map(job, seeds))
+    print(f"{POSTS} posts (writer: {args.writer_posts}), adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
     for key in runs[0]:
         values = [r[key] for r in runs]
         print(f"{key:>20} " + " ".join(f"{v:.3f}" for v in values) + f"  mean {statistics.mean(values):.3f}")
