@@ -350,14 +350,27 @@ SHAPES = (("topic",), ("topic", "topic"), ("topic", "general"), ("general", "top
 SHAPE_WEIGHTS = (0.3, 0.35, 0.2, 0.15)
 
 
-def _caption(rng: random.Random, topic: str, tone: str, audience: str) -> tuple[str, str]:
+class _Deck:
+    """The general lines of a tone and audience dealt in shuffled rounds, shared by the topics, so
+    every line is written under most topics (a line under one topic reads as that topic's line)."""
+
+    def __init__(self, rng: random.Random, lines: list[str]) -> None:
+        self.rng, self.lines = rng, lines
+        self.left: list[str] = []
+
+    def deal(self) -> str:
+        if not self.left:
+            self.left = self.rng.sample(self.lines, len(self.lines))
+        return self.left.pop()
+
+
+def _caption(rng: random.Random, topic: str, tone: str, audience: str, deck: _Deck) -> tuple[str, str]:
     """(body, text) of one caption; a shape too long for MAX_CHARS is drawn again with other lines,
     so long lines do not tilt the shares of SHAPES."""
     shape = rng.choices(SHAPES, weights=SHAPE_WEIGHTS)[0]
     while True:
         picked = rng.sample(TOPICS[topic][tone], shape.count("topic"))
-        body = " ".join(picked.pop() if kind == "topic" else rng.choice(GENERAL_LINES[tone][audience])
-                        for kind in shape)
+        body = " ".join(picked.pop() if kind == "topic" else deck.deal() for kind in shape)
         text = body + " " + " ".join(_tags(rng, topic, tone, audience))
         if len(text) <= MAX_CHARS or len(shape) == 1:
             return body, text
@@ -376,12 +389,14 @@ def build(seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
     rows: list[dict] = []
     seen: set[object] = set()
+    decks = {(tone, audience): _Deck(rng, lines) for tone, by_audience in GENERAL_LINES.items()
+             for audience, lines in by_audience.items()}
     for topic, by_tone in TOPICS.items():
         for tone in by_tone:
             for audience in GENERAL_LINES[tone]:
                 made = 0
                 while made < PER_COMBINATION:
-                    body, text = _caption(rng, topic, tone, audience)
+                    body, text = _caption(rng, topic, tone, audience, decks[tone, audience])
                     # no caption body twice for one audience, whatever its hashtags, and no text twice
                     if (audience, body) not in seen and text not in seen:
                         seen.update({(audience, body), text})
