@@ -2,8 +2,8 @@
 
     python -m generator.textgen.corpus.build_corpus [OUT_FILE]
 
-Each caption is one or two lines written for its topic and tone, in about two of five with a line
-that fits any photo written for its tone and audience (GENERAL_LINES), then a few hashtags. No line
+Each caption is one or two lines written for its topic and tone, often with a line that fits any
+photo written for its tone and audience (GENERAL_LINES), then a few hashtags. No line
 is appended to every caption of a tone or audience: the tone shows in the wording. Every part was
 written for this project. One JSON object per line: tone, audience, topic, text.
 """
@@ -230,9 +230,10 @@ for _topic, _by_tone in MORE_TOPIC_LINES.items():
         TOPICS[_topic][_tone] = TOPICS[_topic][_tone] + _lines
 
 # Lines that fit a photo of anything, in the tone's own words and the audience's own voice ("I" for
-# general, the page's "we" for promotional). A caption carries one in about two of five, before or
-# after its topic lines, never as a formula: the writer learns them under every topic, which is how
-# generator.textgen.neutral finds lines for a photo it cannot name. No sign-off slogan ("Keep
+# general, the page's "we" for promotional). A caption carries one in about two of five (general) or
+# seven of ten (promotional), before or after its topic lines; each line is one of 14, not a formula.
+# The writer learns them under every topic, which is how generator.textgen.neutral finds lines for a
+# photo it cannot name. No sign-off slogan ("Keep
 # going.", "Science is everywhere."), no call to action, offer, code, price or link: those are stock
 # lines (generator.stock_lines) or the brand profile's to give.
 GENERAL_LINES = {
@@ -344,10 +345,11 @@ AUDIENCE_TAGS = {"general": ["#daily", "#instagood", "#photooftheday"],
 
 PER_COMBINATION = 36  # 5 topics x 3 tones x 2 audiences x 36 = 1,080 captions
 MAX_CHARS = 180  # a caption with its hashtags stays well inside the writer's 64 new tokens
-# caption shapes and their weights: one topic line, two, a topic line then a general line, or the
-# general line first
+# caption shapes: one topic line, two, a topic line then a general line, or the general line first;
+# a page that promotes speaks as "we" in most of its captions (7 in 10), a person in some (4 in 10):
+# with fewer, the small writer learns no difference between the audiences
 SHAPES = (("topic",), ("topic", "topic"), ("topic", "general"), ("general", "topic"))
-SHAPE_WEIGHTS = (0.3, 0.35, 0.2, 0.15)
+SHAPE_WEIGHTS = {"general": (0.3, 0.3, 0.25, 0.15), "promotional": (0.15, 0.15, 0.45, 0.25)}
 
 
 class _Deck:
@@ -367,7 +369,7 @@ class _Deck:
 def _caption(rng: random.Random, topic: str, tone: str, audience: str, deck: _Deck) -> tuple[str, str]:
     """(body, text) of one caption; a shape too long for MAX_CHARS is drawn again with other lines,
     so long lines do not tilt the shares of SHAPES."""
-    shape = rng.choices(SHAPES, weights=SHAPE_WEIGHTS)[0]
+    shape = rng.choices(SHAPES, weights=SHAPE_WEIGHTS[audience])[0]
     while True:
         picked = rng.sample(TOPICS[topic][tone], shape.count("topic"))
         body = " ".join(picked.pop() if kind == "topic" else deck.deal() for kind in shape)
