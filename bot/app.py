@@ -199,12 +199,13 @@ class App:
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
-    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None
-                       ) -> ImportResult:
-        """Read the account's own past posts with their counters (bot/service/history_import.py)."""
+    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None,
+                       rescan: bool = False) -> ImportResult:
+        """Read the account's own past posts with their counters (bot/service/history_import.py);
+        ``rescan``: read those read before too, to recognise the templates of stored posts' pictures."""
         from bot.service.history_import import import_history
 
-        return import_history(self.deps, name, since=since, limit=limit)
+        return import_history(self.deps, name, since=since, limit=limit, rescan=rescan)
 
     # -- notifications (bot/service/notify.py) ----------------------------------------------------------
     def notify_run(self) -> NotifySummary:

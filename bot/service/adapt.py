@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
@@ -36,8 +35,7 @@ MIN_OUTCOMES = 30  # engagement readings and decisions the ranker needs before i
 def adaptation_store(config: Config) -> AdaptationStore:
     from generator.meme.adapt import AdaptationStore
 
-    root = config.path.parent if config.path is not None else Path.cwd()
-    return AdaptationStore(root / "adaptations" / "meme")
+    return AdaptationStore(config.data_dir() / "adaptations" / "meme")
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ class Models:
     info: dict[str, Any] = field(default_factory=dict)
     # rows that belong with a stored candidate (a story's parts), in the same transaction
     on_stored: Callable[[Any, Any, Draft, Any], None] | None = None  # (session, candidate row, draft, now)
+    # the training captions the generator joins pieces of (generator.gates.meaning.Sources): the
+    # meaning gate judges the pairs its seams form; None: no seams to judge
+    sources: Any = None
     more: bool = True  # another seed makes other drafts (False: `make` places the user's one text)
 
 
@@ -116,8 +119,11 @@ def _meme_models(config: Config) -> Models:
     cfg = config.generator.meme
     captioner = load_captioner(cfg.bundle, _encoder(config), fluent=True)  # gate-passing beams first
     templates = all_templates(config)
+    from generator.gates.meaning import bundle_sources
+
     return Models(Kind.MEME, str(captioner.version), lambda req, conf, prefix: meme_drafts(
-        captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
+        captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")},
+        sources=bundle_sources(cfg.bundle))
 
 
 def _post_models(config: Config) -> Models:
@@ -374,7 +380,7 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     from feedback.learning import prediction, recent_for
 
     cfg, now = deps.config, deps.clock()
-    gates = Gates(cfg, req.account, req.generator)
+    gates = Gates(cfg, req.account, req.generator, sources=models.sources)
     drafts, refusals = gates.apply(drafts, media)
     template_ids = _template_ids(session, drafts, now)
     ranker = deps.ranker(session)

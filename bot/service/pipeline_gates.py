@@ -2,7 +2,8 @@
 
 bot/service/pipeline.py calls ``Gates.apply`` on a run's drafts before they are scored and stored: the
 account's brand profile adds its own promotional line to drafts written for the promotional
-audience; then the pure text gates (generator/gates: internals, truth, fluency) and the account's
+audience; then the pure text gates (generator/gates: internals, truth, fluency; for meme captions
+meaning, with the meme bundle's training captions as the pieces its seams join: Models.sources) and the account's
 platform preflight (bot.service.publishing.prepare_for, the same call publishing makes) run on each
 draft. A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
 stored too (candidates.filter_gate) so `approve` can refuse what the platform would refuse.
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GATES = ("preflight", "truth", "internals", "fluency", "siblings", "unsafe", "stock_line", "duplicate")
+GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "stock_line", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,13 @@ def preflight_text(platform: str, generator: str, text: str) -> str:
 class Gates:
     """The gates of one run for one account (brand profile and platform from its config)."""
 
-    def __init__(self, config: Config, account: str, generator: str) -> None:
+    def __init__(self, config: Config, account: str, generator: str, *, sources: Any = None) -> None:
         self.account: AccountConfig = config.account(account)
         self.brand: Brand = self.account.brand.to_brand()
         self.generator = generator
         self.kind = content_kind(generator)
         self._preflight: dict[int, Refusal | None] = {}
+        self.sources = sources  # generator.gates.meaning.Sources of the generator that wrote the drafts
         # words and topics the account never wants, matched like the safety list's words
         self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
                                         *self.brand.banned_topics)  # per image: its verdict does not depend on the text
@@ -107,7 +109,8 @@ class Gates:
         out: list[Draft] = []
         refusals: list[Refusal | None] = []
         for draft in drafts:
-            verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person)
+            verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person,
+                                 sources=self.sources if draft.template is not None else None)
             refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
             if refusal is None and verdict.text != draft.text:
                 if draft.template is not None:  # the words are drawn on the meme: filter, never re-draw

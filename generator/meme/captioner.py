@@ -18,6 +18,7 @@ from generator.meme.metrics import caption_hashes
 from generator.meme.ngrams import CorpusTrigrams
 from generator.meme.novelty import NoveltyIndex
 from generator.meme.step import FastStep
+from generator.gates.meaning import Sources
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
@@ -82,6 +83,7 @@ class Captioner:
         # hand out only captions the fluency gate (generator/gates: rules and models of ordinary
         # English, not this decoder) passes: the beam finishes many more captions than k
         self.fluent = fluent
+        self._sources: Sources | None = None  # the meaning gate's pieces, built on first use
 
     @property
     def bundle_dir(self) -> Path:
@@ -233,12 +235,10 @@ class Captioner:
         best of the rest (the pipeline's gate filters those with the reason)."""
         if not self.fluent:
             return choose(pool, k, diversity)
-        from generator.gates.fluency import check_fluency
-
         good: list[Hypothesis] = []
         flagged: list[Hypothesis] = []
         for h in pool:
-            (flagged if check_fluency(self.vocab.text(h.ids)) else good).append(h)
+            (flagged if self._refused(self.vocab.text(h.ids)) else good).append(h)
             if len(good) >= 2 * k:
                 break
         # siblings the pipeline may forward together say different things (generator/gates/siblings.py):
@@ -257,16 +257,24 @@ class Captioner:
     def _any_flagged(self, hyps: Sequence[Hypothesis]) -> bool:
         if not self.fluent:
             return False
-        from generator.gates.fluency import check_fluency
+        return any(self._refused(self.vocab.text(h.ids)) for h in hyps)
 
-        return any(check_fluency(self.vocab.text(h.ids)) for h in hyps)
+    def _refused(self, text: str) -> bool:
+        """The fluency gate, then the meaning gate with this bundle's training captions as the
+        pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder)."""
+        from generator.gates.fluency import check_fluency
+        from generator.gates.meaning import Sources, check_meaning
+
+        if check_fluency(text):
+            return True
+        if self._sources is None and self._bundle.caption_keys:
+            self._sources = Sources(self._bundle.caption_keys)
+        return self._sources is not None and check_meaning(text, self._sources) is not None
 
     def _fluent_first(self, hyps: list[Hypothesis]) -> list[Hypothesis]:
         if not self.fluent:
             return hyps
-        from generator.gates.fluency import check_fluency
-
-        return sorted(hyps, key=lambda h: check_fluency(self.vocab.text(h.ids)) is not None)  # stable
+        return sorted(hyps, key=lambda h: self._refused(self.vocab.text(h.ids)))  # stable
 
     def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,
                     width: int | None = None, diversity: float = DIVERSITY, **options) -> list[Caption]:

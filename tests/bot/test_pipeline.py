@@ -282,3 +282,24 @@ def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, collab
     assert fresh and all(c.status != "duplicate" for c in fresh)
     assert result.pending >= 1
     app.close()
+
+
+class SeamCaptioner(TinyCaptioner):
+    """Every image's best caption joins two demo training captions at a seam that means nothing."""
+
+    def beam_search_batch(self, features, k=5, **options):
+        results = super().beam_search_batch(features, k=k, **options)
+        return [[replace(c, text="the bike is my face") if c.rank == 0 else c for c in caps] for caps in results]
+
+
+def test_meme_captions_whose_seam_joins_words_that_do_not_go_together_are_filtered(tmp_path, templates, collaborators):
+    from generator.gates.meaning import bundle_sources
+
+    app = _app(tmp_path)
+    cap = SeamCaptioner()
+    models = Models("meme", cap.version, lambda req, conf, prefix: meme_drafts(cap, templates, req, conf, prefix),
+                    sources=bundle_sources(None))
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=7), models=models)
+    odd = [c for c in _rows(app, Candidate) if c.text == "the bike is my face"]
+    assert odd and all(c.status == "filtered" and c.status_reason.startswith("meaning: ") for c in odd)
+    app.close()

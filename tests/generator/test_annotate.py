@@ -26,7 +26,7 @@ BACKGROUND = (90, 120, 160)
         ("first, second thing here", 2, ["first,", "second thing here"]),
         ("me when the code works", 2, ["me", "when the code works"]),
         ("it works but only on my machine", 2, ["it works", "but only on my machine"]),
-        ("but why would you do that", 2, ["but why would", "you do that"]),
+        ("but why would you do that", 2, ["but why", "would you do that"]),
         ("one two three four", 2, ["one two", "three four"]),
         ("nope", 2, ["nope", ""]),
         ("", 2, ["", ""]),
@@ -38,6 +38,38 @@ BACKGROUND = (90, 120, 160)
 )
 def test_split_caption_breaks_naturally(text: str, parts: int, expected: list[str]) -> None:
     assert split_caption(text, parts) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("when you ask the horse in my life", ["when you ask", "the horse in my life"]),
+        ("but why would you do that", ["but why", "would you do that"]),
+        ("to the moon and beyond the stars", ["to the moon", "and beyond the stars"]),
+        ("when it's friday and you have no plans", ["when it's friday", "and you have no plans"]),
+        ("my mom's car is faster than yours", ["my mom's car", "is faster than yours"]),
+        ("WHEN YOU SEE YOUR EX AT THE PARTY", ["WHEN YOU SEE", "YOUR EX AT THE PARTY"]),
+        ("when you can’t find the remote", ["when you can’t find", "the remote"]),
+    ],
+)
+def test_split_caption_does_not_end_the_top_box_on_a_function_word(
+    text: str, expected: list[str]
+) -> None:
+    assert split_caption(text, 2) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the cat", ["the", "cat"]),  # no other cut: the middle one stays
+        ("in the middle of the night", ["in the middle", "of the night"]),
+        ("I want to go home right now", ["I want to go", "home right now"]),
+    ],
+)
+def test_split_caption_keeps_a_middle_cut_that_ends_on_a_content_word_or_has_no_rival(
+    text: str, expected: list[str]
+) -> None:
+    assert split_caption(text, 2) == expected
 
 
 def test_split_caption_rejects_zero_parts() -> None:
