@@ -169,7 +169,7 @@ class Writer:
         bias = self._adaptation.bias if self._adaptation is not None and self._adaptation.bias else None
         for attempt in range(MAX_ATTEMPTS):
             want = max(n - len(captions), 1) * (1 + attempt)
-            usable = []
+            usable: list[str] = []
             for raw in self._sample(text_prompt, want * (OVERSAMPLE if bias else 1), seed + attempt, context):
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
