@@ -12,6 +12,7 @@ import numpy as np
 
 from generator import BundleError, GeneratorError
 from generator.hashing import files_digest
+from generator.lexicon import unknown_words
 from generator.safety import find_unsafe
 from generator.stock_lines import without_stock_lines
 from generator.textgen.bias import OVERSAMPLE, reweigh
@@ -149,7 +150,8 @@ class Writer:
         """n captions; tone/topic None = chosen at random (seeded), audience None = "general"; unsafe
         ones are resampled. Stock lines (generator.stock_lines: "Tag a friend who needs this.") are
         left out of every caption; one with nothing else to say is resampled (a continuation of
-        ``context`` keeps them: generator.story drops them sentence by sentence).
+        ``context`` keeps them: generator.story drops them sentence by sentence). A caption with a
+        word that is no word (generator.lexicon) is handed out only when nothing else is left.
         ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
@@ -163,10 +165,13 @@ class Writer:
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
         spare: list[str] = []  # usable, but opening with a line an earlier caption opened with
+        # usable, but with a word that is no word (a splice of two lines: "I moved cre my grgst"); a
+        # writer fine-tuned on a user's captions may know names the word list does not: last resort
+        odd: list[str] = []
         bias = self._tilt or None
         for attempt in range(MAX_ATTEMPTS):
             want = max(n - len(captions), 1) * (1 + attempt)
-            usable = []
+            usable: list[str] = []
             for raw in self._sample(text_prompt, want * (OVERSAMPLE if bias else 1), seed + attempt, context):
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
@@ -175,7 +180,7 @@ class Writer:
                     # the corpus's calls to action and filler lines are the brand's to give, not the model's
                     caption = without_stock_lines(caption)
                 if caption and not find_unsafe(caption):
-                    usable.append(caption)
+                    (odd if unknown_words(caption) else usable).append(caption)
             if bias:  # the adaptation's preference at the caption level (generator/textgen/bias.py)
                 usable = reweigh(usable, n - len(captions), bias, seed + attempt)
             for caption in usable:
@@ -188,6 +193,7 @@ class Writer:
             if len(captions) == n:
                 return captions
         captions += spare[:n - len(captions)]
+        captions += odd[:n - len(captions)]
         if len(captions) == n:
             return captions
         raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "
