@@ -72,7 +72,9 @@ def test_effects_the_size_a_few_hundred_posts_teach_move_the_demo_writer_toward_
     """The ranker's effects after ~250 simulated posts: means ~0.3-0.5 with sds ~0.3, so the captioner's
     margin (effect less one sd) leaves almost nothing; the writer must still move (it follows the means)."""
     options: dict[str, Any] = {"tone": "funny", "audience": "general", "topic": "coffee", "seed": 11}
-    liked, disliked = {"espresso", "beans", "brewing", "morning"}, {"water", "boil", "cup"}
+    # disliked words that do not come in the liked words' lines: the demo corpus's "Espresso: a small cup
+    # with big opinions" ties "cup" to "espresso", and following one drags the other along
+    liked, disliked = {"espresso", "beans", "brewing", "morning"}, {"water", "boil", "decaf", "cold"}
     effects = {**{w: (0.45, 0.32) for w in liked}, **{w: (-0.4, 0.32) for w in disliked}}
 
     def share(captions: list[str], words: set[str]) -> float:
