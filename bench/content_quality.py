@@ -28,6 +28,11 @@ carry each defect class, each found by a named detector:
                   different images, whose content words differ by fewer than 2 ("this is my face" twice)
   bland_piece     generator.meme.novelty (the demo bundle's index): a meme caption that is only a piece
                   cut out of one training caption ("the wall of my procrastination", "this is my box")
+  nonsense        generator.gates.meaning.check_meaning() with the demo bundle's training captions: a
+                  meme caption joined from pieces of two training captions whose seam pairs words no
+                  caption a person wrote (generator/data/relations.json) nor a common English pair
+                  joins: a verb and its object, a preposition and its object, a subject and its
+                  complement ("the bike is my face", "when you sit in the wall")
   bad_alt         the alt text publishing sends (bot.service.publishing.prepare_post) carries a hashtag, or
                   does not say what the image is (photo: "photo of"; GAN: "abstract"; meme:
                   "template")
@@ -39,6 +44,14 @@ held out (seeds 10..70, labelled before the q23 round changed any rule: meme_flu
 and 98 fresh ones of the decoder with the seam cost (seeds 100..140, labelled after the rules drawn from
 the held-out misses: meme_fluency_labels_fresh.tsv): the share of broken ones it catches, of fine ones
 it flags, and of broken ones among those it passes.
+The meaning detector is measured on the same human-written captions twice: as deployed (seams found
+against the demo bundle's training captions, which hold the meme corpus: meaning_false_positive_rate)
+and leave-one-out (each human caption judged as if it had been generated: its seams against the
+other training captions, its pairs attested by the other captions only: meaning_fp_leave_one_out,
+what the gate would do to a new caption a person might write), and on 136 fresh captions of the demo
+model labelled ok / nonsense / broken before the gate was written (seeds 200..260:
+tests/generator/data/meme_meaning_labels_fresh.tsv): the share of nonsense caught by the text gates
+(fluency, then meaning) and of ok captions refused.
 The meme decoder before/after, side by side: the demo bundle's beam top-k (k = beam_width, the
 config's decode options) for all 14 demo templates and seeds 0..3, decoded without and with the
 training captions' trigram cost (generator/meme/ngrams.py): the share the fluency detector calls
@@ -79,7 +92,7 @@ MAKE_TEXTS = ("when the deploy fails on friday", "me waiting for the coffee mach
               "when the cat sits on the keyboard during a meeting", "my plants after one week of holiday",
               "when someone says it's just a small change")
 DEFECTS = ("invented_offer", "unpublishable", "internals", "broken", "twin_siblings", "bad_alt", "stock_line",
-           "duplicate", "bland_piece")
+           "duplicate", "bland_piece", "nonsense")
 GENERATORS = ("meme", "post", "photo", "textmeme", "story")
 LABELLED = "tests/generator/data/meme_fluency_labels.tsv"
 LABELLED_TRIGRAM = "tests/generator/data/meme_fluency_labels_trigram.tsv"
@@ -122,7 +135,10 @@ def detectors(app, rows) -> dict[int, list[str]]:
     from generator.meme.bundle import load_bundle
     from generator.meme.novelty import NoveltyIndex
 
+    from generator.gates.meaning import Sources, check_meaning
+
     pieces = NoveltyIndex(load_bundle(None).caption_keys)
+    sources = Sources(load_bundle(None).caption_keys)
     found: dict[int, list[str]] = defaultdict(list)
     by_group: dict[str, list] = defaultdict(list)
     names = {i: name for name, i in app.account_ids.items()}
@@ -137,6 +153,8 @@ def detectors(app, rows) -> dict[int, list[str]]:
             found[c.id].append("broken")
         if c.generator == "meme" and pieces.problem(c.text) == "is a piece cut out of a training caption":
             found[c.id].append("bland_piece")
+        if c.generator == "meme" and check_meaning(c.text, sources):
+            found[c.id].append("nonsense")
         if c.generator != "textmeme" and stock_sentences(c.text, (brand.call_to_action, (c.params or {}).get("promotion"))):
             found[c.id].append("stock_line")
         problem = _publish_check(app, acc, c)
@@ -160,11 +178,12 @@ def _publish_check(app, acc, c) -> list[str]:
     """unpublishable / bad_alt, from what publishing itself would prepare."""
     from bot.service import publishing
     from generator import GeneratorError
+    from generator.alttext import labels_of
 
     values = {"post_id": 0, "account": acc.name, "account_id": c.account_id, "candidate_id": c.id, "marker": "m", "attempts": 0,
                   "text": c.text, "image_path": c.image_path, "template": c.template.slug if c.template else None,
                   "template_name": c.template.name if c.template else None, "generator": c.generator,
-                  "labels": tuple(str(x.get("name")) for x in (c.params or {}).get("labels", []))[:3],
+                  "labels": labels_of(c.params),
                   "gan": c.gan_seed is not None}
     job = publishing.Job(**{k: v for k, v in values.items() if k in publishing.Job.__dataclass_fields__})
     if c.generator == "story":
@@ -219,6 +238,43 @@ def labelled_rates() -> dict[str, float]:
     return out
 
 
+MEANING_LABELS = "tests/generator/data/meme_meaning_labels_fresh.tsv"
+
+
+def meaning_rates() -> dict[str, float]:
+    """The meaning gate on human captions (as deployed and leave-one-out) and on the fresh labels."""
+    from generator.gates.fluency import check_fluency
+    from generator.gates.meaning import Sources, build_table, check_meaning, corpus_texts
+    from generator.meme.bundle import load_bundle
+    from generator.meme.novelty import word_key
+
+    keys = load_bundle(None).caption_keys
+    sources = Sources(keys)
+    human = corpus_texts()
+    deployed = sum(1 for t in human if check_meaning(t, sources))
+    table = build_table(human)
+    loo = 0
+    for t in human:
+        own = build_table([t])
+        known = frozenset(k for k, v in table.items() if v > own.get(k, 0))
+        loo += check_meaning(t, Sources(k for k in keys if k != word_key(t)), known) is not None
+    rows = [line.split("\t", 1) for line in (ROOT / MEANING_LABELS).read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    by = {lab: [t for label, t in rows if label == lab] for lab in ("ok", "nonsense", "broken")}
+
+    def refused(t: str) -> bool:
+        return bool(check_fluency(t) or check_meaning(t, sources))
+
+    return {"meaning_false_positive_rate": round(deployed / len(human), 4),
+            "meaning_fp_leave_one_out": round(loo / len(human), 4),
+            "fresh_ok": len(by["ok"]), "fresh_nonsense": len(by["nonsense"]), "fresh_broken": len(by["broken"]),
+            "nonsense_catch_fresh": round(sum(map(refused, by["nonsense"])) / len(by["nonsense"]), 3),
+            "nonsense_catch_fresh_fluency_only": round(sum(1 for t in by["nonsense"] if check_fluency(t))
+                                                       / len(by["nonsense"]), 3),
+            "broken_catch_fresh": round(sum(map(refused, by["broken"])) / len(by["broken"]), 3),
+            "ok_refused_fresh": round(sum(map(refused, by["ok"])) / len(by["ok"]), 3)}
+
+
 def decoder_before_after(seeds: range = range(4)) -> dict[str, float]:
     """Broken share of the meme beam top-k before any gate, without and with the trigram cost."""
     from dataclasses import replace
@@ -261,11 +317,29 @@ def reason_class(reason: str | None) -> str:
     return reason.split(":", 1)[0].split(" (", 1)[0]
 
 
+def _install_adaptation(source: Path, folder: Path) -> None:
+    """Make ``source`` the fresh bot's current adaptation (the folder bot.service.adapt reads)."""
+    from generator import DataError
+    from generator.meme.adapt import AdaptationStore
+
+    try:
+        folder.mkdir(parents=True)
+        (folder / "0001.json").write_bytes(source.read_bytes())
+        (folder / "current").write_text("1\n")
+        adaptation = AdaptationStore(folder).load(1)
+    except (OSError, DataError) as e:
+        sys.exit(f"--adaptation {source}: {e}")
+    print(f"adaptation {source}: {sum(b > 0 for b in adaptation.bias.values())} words up, "
+          f"{sum(b < 0 for b in adaptation.bias.values())} down, effects of {len(adaptation.effects)} words")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--show", type=int, default=10, help="queued captions printed per generator")
     parser.add_argument("--meme-runs", type=int, default=3, help="meme `generate` runs (count 4 each)")
+    parser.add_argument("--adaptation", type=Path, help="an adaptation file `memeloop adapt` stored "
+                        "(adaptations/meme/0001.json): every generator writes with it")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sqlalchemy import select
@@ -277,6 +351,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "config.toml"
         config_path.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
+        if args.adaptation is not None:
+            _install_adaptation(args.adaptation, Path(tmp) / "adaptations" / "meme")
         app = build_app(load_config(config_path))
         asked: Counter = Counter()
         started = time.perf_counter()
@@ -317,6 +393,7 @@ def main() -> None:
         figures["short_of_asked"] = sum(max(0, v) for v in short.values())  # Instagram's GAN posts aside
         figures |= fluency_rates(rows)
         figures |= labelled_rates()
+        figures |= meaning_rates()
         figures["meme_stored"] = sum(1 for r in rows if r.generator == "meme")
         figures["run_s"] = round(seconds, 1)
         app.close()

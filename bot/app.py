@@ -199,12 +199,13 @@ class App:
         log.warning("event=account_resumed account=%s actor=%s", name, actor)
         return reason
 
-    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None
-                       ) -> ImportResult:
-        """Read the account's own past posts with their counters (bot/service/history_import.py)."""
+    def import_history(self, name: str, *, since: datetime | None = None, limit: int | None = None,
+                       rescan: bool = False) -> ImportResult:
+        """Read the account's own past posts with their counters (bot/service/history_import.py);
+        ``rescan``: read those read before too, to recognise the templates of stored posts' pictures."""
         from bot.service.history_import import import_history
 
-        return import_history(self.deps, name, since=since, limit=limit)
+        return import_history(self.deps, name, since=since, limit=limit, rescan=rescan)
 
     # -- notifications (bot/service/notify.py) ----------------------------------------------------------
     def notify_run(self) -> NotifySummary:
@@ -475,6 +476,12 @@ class App:
         from bot.service.pipeline import run_generation
 
         return run_generation(self.deps, req, models=models)
+
+    def generation_shortfall(self, generation_id: int, asked: int) -> str | None:
+        """Why run ``generation_id`` queued fewer than ``asked`` candidates, in words (None: it did not)."""
+        from bot.service.content import generation_made
+
+        return generation_made(self.deps, generation_id, asked)[1]
 
     # -- template library and the writer's voice (bot/service/templates.py, bot/service/voice.py) --------
     def remove_template(self, slug: str) -> Path:

@@ -1,6 +1,8 @@
 """Alt text that describes the image, per kind of candidate. Pure; no hashtags ever.
 
-- photo (a user's own photo, ``caption``): what the photo was read as (its top ImageNet classes);
+- photo (a user's own photo, ``caption``): only what its reading is sure of (``labels_of``): the
+  coarse class it was read as ("A photo of a cat"), else what its top guesses share, else nothing
+  but its main colours ("A photo, mostly orange and white"), never an unsure guess as fact;
 - meme and text -> meme: the template and the words drawn on it;
 - GAN post: an abstract generated image and its main colours;
 - story: whatever its image is (a photo, a template, a GAN image).
@@ -24,10 +26,32 @@ PALETTE: tuple[tuple[str, tuple[int, int, int]], ...] = (
 )
 
 
-def labels_of(params: Any) -> tuple[str, ...]:
-    """The class names a photo was read as (a candidate's params["labels"]: photo and story)."""
+def labels_of(params: Any) -> tuple[str, ...] | None:
+    """What the alt text may say a photo shows, from a candidate's params (photo and story: the
+    reading generator.photo_topics stored); None when no photo was read.
+
+    A stored reading (labels with class index and probability) gives at most one coarse class:
+    the one its top guesses share (``common_ground``), else, when the reading was sure, the writer
+    topic's class with the most probability among them ("a cat", not "laptop, tabby cat and
+    Egyptian Mau"); an unsure reading with nothing in common gives ``()``: nothing is certain.
+    Rows stored with bare class names keep their first three names."""
     labels = (params or {}).get("labels") or ()
-    return tuple(str(x.get("name", x)) if isinstance(x, dict) else str(x) for x in labels)[:3]
+    if not labels:
+        return None
+    if not all(isinstance(x, dict) and "index" in x and "prob" in x for x in labels):
+        return tuple(str(x.get("name", x)) if isinstance(x, dict) else str(x) for x in labels)[:3]
+    from generator.photo_topics import COARSE, Label, common_ground
+
+    read = [Label(str(x.get("name", "")), int(x["index"]), float(x["prob"])) for x in labels]
+    ground = common_ground(read)
+    if ground is not None:
+        return (ground[0],)
+    if (params or {}).get("sure") is not True:
+        return ()
+    mass = {phrase: sum(lb.prob for lb in read if lb.index in members) for phrase, topic, members in COARSE
+            if topic is not None}
+    best = max(mass, key=mass.__getitem__)
+    return (best,) if mass[best] > 0 else ()
 
 
 def strip_hashtags(text: str) -> str:
@@ -57,10 +81,12 @@ def _listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
-def describe(kind: str, text: str, *, template_name: str | None = None, labels: Sequence[str] = (),
+def describe(kind: str, text: str, *, template_name: str | None = None, labels: Sequence[str] | None = None,
              image: Any = None, gan: bool = False, limit: int = MAX_ALT) -> str:
     """Alt text for a candidate of ``kind`` (meme, textmeme, post, photo, story). ``gan``: the image
-    is a GAN's (a post's always is; a story's may be). Without ``image`` the colours are left out."""
+    is a GAN's (a post's always is; a story's may be). ``labels``: what a photo may be said to show
+    (``labels_of``; ``()``: a photo of which nothing is certain, None: no photo was read). Without
+    ``image`` the colours are left out."""
     words = strip_hashtags(text)
     if kind == "post" or gan:
         colours = f" in {_listed(main_colours(image))}" if image is not None else ""
@@ -68,9 +94,15 @@ def describe(kind: str, text: str, *, template_name: str | None = None, labels: 
     if template_name and kind in ("meme", "textmeme", "story"):
         said = f' with the text "{_cut(words, limit - 80)}"' if kind != "story" and words else ""
         return _cut(f'Meme on the "{template_name}" template{said}.', limit)
-    if labels and kind in ("photo", "story"):
+    shown = [n for n in dict.fromkeys(strip_hashtags(str(x)) for x in (labels or ())[:3]) if n]
+    if shown and kind in ("photo", "story"):
         # ImageNet names one thing twice ("missile" at 657 and 744): each name once
-        return _cut(f"A photo of {_listed(list(dict.fromkeys(str(x) for x in labels[:3])))}.", limit)
+        return _cut(f"A photo of {_listed(shown)}.", limit)
+    if labels is not None and kind in ("photo", "story"):  # read, but nothing certain: what any eye sees
+        # shades of one colour are one colour here ("light grey, black and grey" says grey twice)
+        hues = dict.fromkeys(c.removeprefix("light ").removeprefix("dark ") for c in main_colours(image)) \
+            if image is not None else {}
+        return _cut(f"A photo, mostly {_listed(list(hues))}." if hues else "A photo.", limit)
     if kind in ("meme", "textmeme"):
         return _cut(f'Meme image with the text "{words}".', limit)
     return _cut(f"An image posted with the words: {words}", limit) if words else "An image."

@@ -118,6 +118,7 @@ def layout_text(
     broken = _largest_fit(words, width, height, allow_break=True)
     if whole is not None and (broken is None or broken[0] < 2 * whole[0]):
         size, lines, truncated = *whole, False
+        lines = _balanced(lines, size, height)
     elif broken is not None:
         size, lines, truncated = *broken, False
     else:
@@ -224,6 +225,44 @@ def _wrap(words: Sequence[str], size: int, width: int, allow_break: bool) -> lis
     if current:
         lines.append(current)
     return lines
+
+
+def _balanced(lines: list[str], size: int, height: int) -> list[str]:
+    """The same words on the same number of lines, as even as they go (the widest line as narrow as
+    possible): greedy wrapping fills the first lines and can leave one word alone on the last
+    ("MONDAY MORNING INBOX / VS"). No line gets wider than the widest greedy one, so the text still
+    fits its box at the same size; kept only if the block still fits its height."""
+    words = " ".join(lines).split(" ")
+    n, k = len(words), len(lines)
+    if k < 2 or n <= k:
+        return lines
+
+    def width(i: int, j: int) -> int:
+        return _ink_width(" ".join(words[i:j]), size)
+
+    inf = float("inf")
+    # best[c][j]: the narrowest widest line putting words[:j] on c lines; cut[c][j]: where its last line starts
+    best = [[inf] * (n + 1) for _ in range(k + 1)]
+    cut = [[0] * (n + 1) for _ in range(k + 1)]
+    best[0][0] = 0
+    for c in range(1, k + 1):
+        for j in range(c, n - (k - c) + 1):
+            for i in range(c - 1, j):
+                if best[c - 1][i] == inf:
+                    continue
+                widest = max(best[c - 1][i], width(i, j))
+                if widest < best[c][j]:
+                    best[c][j], cut[c][j] = widest, i
+    if best[k][n] >= max(_ink_width(line, size) for line in lines):
+        return lines
+    out, j = [], n
+    for c in range(k, 0, -1):
+        i = cut[c][j]
+        out.append(" ".join(words[i:j]))
+        j = i
+    out.reverse()
+    top, bottom = _block_extent(out, size)
+    return out if bottom - top <= height else lines
 
 
 def _break_word(word: str, size: int, width: int) -> list[str] | None:

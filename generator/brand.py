@@ -44,7 +44,11 @@ def with_promotion(text: str, brand: Brand, index: int = 0) -> str:
     """``text`` with the profile's promotional line after its last sentence, before its trailing
     hashtags (unchanged when the profile has no offers)."""
     line = promotional_line(brand, index)
-    return text if line is None else _after_last_sentence(text, line)
+    if line is None:
+        return text
+    # the line carries the call to action: one the text already has (a story's writer ends its
+    # last part with it) would be said twice
+    return _after_last_sentence(_without(text, brand.call_to_action), line)
 
 
 def with_call_to_action(text: str, brand: Brand) -> str:
@@ -54,6 +58,20 @@ def with_call_to_action(text: str, brand: Brand) -> str:
     if not cta or cta.casefold() in " ".join(text.split()).casefold():
         return text
     return _after_last_sentence(text, cta if cta[-1] in ".!?" else f"{cta}.")
+
+
+def _without(text: str, sentence: str | None) -> str:
+    """``text`` without ``sentence`` (matched case-insensitively, whatever its spacing and closing
+    stop), its lines and paragraphs otherwise as they were."""
+    import re
+
+    words = (sentence or "").strip().rstrip(".!?").split()
+    if not words:
+        return text
+    # a sentence of its own: after the start, a line break or a sentence's end, and ending the sentence
+    pattern = re.compile(r"(?:^|(?<=[.!?\n]))[ \t]*" + r"\s+".join(map(re.escape, words)) + r"(?:[.!?](?=\s|$)|(?=[ \t]*(?:$|#)))",
+                         re.IGNORECASE | re.MULTILINE)
+    return "\n".join(re.sub(r"[ \t]{2,}", " ", line).strip() for line in pattern.sub("", text).split("\n"))
 
 
 def _after_last_sentence(text: str, line: str) -> str:

@@ -10,8 +10,25 @@ _BREAK_TIERS: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"\s+(?=(?:when|but|because|until|unless|while|whereas|except|and then)\b)", re.IGNORECASE
     ),
-    re.compile(r"\s+"),
 )
+_ANY_SPACE = re.compile(r"\s+")
+
+# Words that lean on what follows: a box ending on one reads as cut mid-phrase ("ASK THE / HORSE").
+_LEANING = frozenset(
+    # articles and possessive or distributive determiners ("her" is left out: also an object)
+    "a an the my your his its our their every each "
+    # prepositions, and "to" of the infinitive
+    "of in on at to for with from by about into onto than as through without between during upon "
+    # auxiliaries and modals
+    "am is are was were be been being have has had do does did will would shall should can could "
+    "may might must "
+    # conjunctions
+    "and or nor but so because if when while although though unless until whereas".split()
+)
+# Contracted auxiliaries and possessives lean too: "IT'S / FRIDAY", "MY MOM'S / CAR", "CAN'T / FIND".
+_LEANING_ENDINGS = ("'s", "n't", "'m", "'re", "'ll", "'ve", "'d")
+# A cut after a content word wins if its shorter side is at least this share of its longer side.
+_MIN_BALANCE = 1 / 3
 
 
 def split_caption(text: str, parts: int) -> list[str]:
@@ -19,8 +36,11 @@ def split_caption(text: str, parts: int) -> list[str]:
 
     Explicit line breaks in ``text`` are honoured first. Then the longest piece is cut again until
     there are enough: at a sentence end, else after ``,`` ``;`` ``:``, else before "when", "but",
-    "because"... (never as the first word), else at the space nearest the middle. A single word is
-    never cut, so "NOPE" split in two gives ``["NOPE", ""]``.
+    "because"... (never as the first word), else at the space nearest the middle that does not leave
+    an article, possessive, preposition, auxiliary or conjunction at the end of the first piece
+    ("ASK / THE HORSE", not "ASK THE / HORSE") and keeps the shorter piece at least a third of the
+    longer; without such a space, at the space nearest the middle. A single word is never cut, so
+    "NOPE" split in two gives ``["NOPE", ""]``.
     """
     if parts < 1:
         raise ValueError(f"parts must be at least 1, got {parts}")
@@ -50,8 +70,33 @@ def _longest_splittable(pieces: list[str]) -> int | None:
 
 def _split_in_two(piece: str) -> list[str]:
     for pattern in _BREAK_TIERS:
-        cuts = [m for m in pattern.finditer(piece) if 0 < m.start() and m.end() < len(piece)]
+        cuts = _cuts(pattern, piece)
         if cuts:
-            best = min(cuts, key=lambda m: abs(m.start() - (len(piece) - m.end())))
-            return [piece[: best.start()], piece[best.end() :]]
-    return [piece]
+            return _cut(piece, _most_central(piece, cuts))
+    cuts = _cuts(_ANY_SPACE, piece)
+    if not cuts:
+        return [piece]
+    phrase_ends = [m for m in cuts if not _leans(piece[: m.start()]) and _balanced(piece, m)]
+    return _cut(piece, _most_central(piece, phrase_ends or cuts))
+
+
+def _cuts(pattern: re.Pattern[str], piece: str) -> list[re.Match[str]]:
+    return [m for m in pattern.finditer(piece) if 0 < m.start() and m.end() < len(piece)]
+
+
+def _most_central(piece: str, cuts: list[re.Match[str]]) -> re.Match[str]:
+    return min(cuts, key=lambda m: abs(m.start() - (len(piece) - m.end())))
+
+
+def _cut(piece: str, match: re.Match[str]) -> list[str]:
+    return [piece[: match.start()], piece[match.end() :]]
+
+
+def _leans(head: str) -> bool:
+    last = head.rsplit(None, 1)[-1].lower().replace("\u2019", "'").strip("\"'()[]")
+    return last in _LEANING or last.endswith(_LEANING_ENDINGS)
+
+
+def _balanced(piece: str, match: re.Match[str]) -> bool:
+    before, after = match.start(), len(piece) - match.end()
+    return min(before, after) >= _MIN_BALANCE * max(before, after)

@@ -259,11 +259,15 @@ def _alt(given: str | None, text: str) -> str:
 
 
 OUTBOX_PNG_LEVEL = 1
+# Platforms whose preflight has no limit to refuse anything for: it only encodes. A gate asking
+# "would the platform refuse this?" need not encode for them (bot/service/pipeline_gates.py).
+REFUSES_NOTHING = frozenset({"outbox"})
 
 
 def prepare_outbox(image: Image.Image, text: str, *, alt_text: str | None = None) -> PreparedPost:
     """Lossless PNG and the text exactly as given: the outbox is for humans to review. The outbox has
-    no byte limit, so the PNG is one zlib pass at level 1 (Pillow's optimize cost ~0.2-0.4 s per
+    no limit it could refuse anything for (``REFUSES_NOTHING``: keep it so, or take it out of
+    there) and no byte limit, so the PNG is one zlib pass at level 1 (Pillow's optimize cost ~0.2-0.4 s per
     image, paid for every draft of a run by the generation-time preflight)."""
     picture = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
     return PreparedPost(

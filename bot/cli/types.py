@@ -5,8 +5,10 @@ that are real text, and image paths that are regular files (a FIFO would block t
 from __future__ import annotations
 
 import stat
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -15,6 +17,7 @@ MAX_TEXT = 10_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_AHEAD = timedelta(days=3650)  # as far as a config duration may reach
 PAST_GRACE = timedelta(minutes=1)  # a time this little past is "now" typed by hand
+T = TypeVar("T")
 
 
 class DbIdType(click.ParamType):
@@ -35,41 +38,81 @@ class DbIdType(click.ParamType):
         return number
 
 
+@dataclass(frozen=True)
+class WallTime:
+    """A time typed without a UTC offset (``--at 2026-01-05T19:00``): a wall-clock time in the zone of
+    the account it is for, read once the command knows that account (``at_in``)."""
+
+    text: str
+
+
 class IsoTimeType(click.ParamType):
     """An aware UTC datetime from ISO 8601 (UTC unless an offset is given) or 'now', within a range
-    a schedule can use: not before 2000, at most ``max_ahead`` from now."""
+    a schedule can use: not before 2000, at most ``max_ahead`` from now. ``wall``: a time without an
+    offset is a ``WallTime`` instead, for the command to read in the account's zone (``at_in``)."""
 
     name = "time"
 
-    def __init__(self, max_ahead: timedelta = MAX_AHEAD, *, future: bool = False) -> None:
+    def __init__(self, max_ahead: timedelta = MAX_AHEAD, *, future: bool = False, wall: bool = False) -> None:
         self.max_ahead = max_ahead
         self.future = future  # a time to post at: one already past is refused, never moved to a slot
+        self.wall = wall
 
-    def convert(self, value, param, ctx) -> datetime:
-        if isinstance(value, datetime):
+    def convert(self, value, param, ctx) -> datetime | WallTime:  # type: ignore[override]
+        if isinstance(value, datetime | WallTime):
             return value
-        now = datetime.now(UTC)
         text = str(value).strip()
         if text.lower() == "now":
-            return now
+            return datetime.now(UTC)
+        zone = "the account's time zone" if self.wall else "UTC"
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
             self.fail(f"{_short(value)} is not a time; use ISO 8601 like 2026-01-05T19:00 "
-                      "(UTC unless an offset is given) or 'now'", param, ctx)
+                      f"({zone} unless an offset is given) or 'now'", param, ctx)
+        if when.tzinfo is None and self.wall:
+            return WallTime(text)
         try:
             when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is past the last representable UTC time
             when = datetime.max.replace(tzinfo=UTC)
-        if when < EARLIEST or when > now + self.max_ahead:
-            self.fail(f"{_short(value)} is out of range (from {EARLIEST:%Y-%m-%d} to at most "
-                      f"{self.max_ahead.days} days from now)", param, ctx)
-        if self.future and when < now - PAST_GRACE:
-            from bot.config.timefmt import iso
-
-            self.fail(f"{_short(value)} is in the past ({iso(when)}; now {iso(now)}): a post cannot go out before "
-                      "now. Give a later time, 'now', or leave --at out for the next free slot", param, ctx)
+        problem = _time_problem(when, value, self.max_ahead, future=self.future)
+        if problem:
+            self.fail(problem, param, ctx)
         return when
+
+
+def at_in(value: T | WallTime, zone: str, *, param_hint: str = "'--at'") -> T | datetime:
+    """``value`` with a ``WallTime`` read in ``zone`` as the web admin reads its time fields
+    (bot.config.timefmt.from_wall: a time the clocks skip is refused, a repeated one is its first
+    occurrence), then checked as PostTime checks a time with an offset; anything else as it is."""
+    from bot.config.timefmt import WallTimeError, from_wall
+
+    if not isinstance(value, WallTime):
+        return value
+    try:
+        when = from_wall(value.text, zone)
+    except WallTimeError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
+    except OverflowError:  # year 1 or 9999 shifted out of what a datetime holds
+        when = datetime.max.replace(tzinfo=UTC)
+    problem = _time_problem(when, value.text, MAX_AHEAD, future=True)
+    if problem:
+        raise click.BadParameter(problem, param_hint=param_hint)
+    return when
+
+
+def _time_problem(when: datetime, value: object, max_ahead: timedelta, *, future: bool) -> str | None:
+    now = datetime.now(UTC)
+    if when < EARLIEST or when > now + max_ahead:
+        return (f"{_short(value)} is out of range (from {EARLIEST:%Y-%m-%d} to at most "
+                f"{max_ahead.days} days from now)")
+    if future and when < now - PAST_GRACE:
+        from bot.config.timefmt import iso
+
+        return (f"{_short(value)} is in the past ({iso(when)}; now {iso(now)}): a post cannot go out before "
+                "now. Give a later time, 'now', or leave --at out for the next free slot")
+    return None
 
 
 class TextType(click.ParamType):
@@ -126,11 +169,11 @@ def _short(value: object, limit: int = 40) -> str:
 
 DbId = DbIdType()
 IsoTime = IsoTimeType()
-PostTime = IsoTimeType(future=True)  # when a post goes out: not in the past
+PostTime = IsoTimeType(future=True, wall=True)  # when a post goes out: not in the past; no offset: account's zone
 
 
 class ApproveTimeType(IsoTimeType):
-    """A time like IsoTime, or 'best': the account's learned best time to post."""
+    """A time like PostTime, or 'best': the account's learned best time to post."""
 
     def convert(self, value, param, ctx):  # type: ignore[override]  # datetime | "best"
         if isinstance(value, str) and value.strip().lower() == "best":
@@ -138,7 +181,7 @@ class ApproveTimeType(IsoTimeType):
         return super().convert(value, param, ctx)
 
 
-ApproveTime = ApproveTimeType(future=True)
+ApproveTime = ApproveTimeType(future=True, wall=True)
 CaptionText = TextType()
 NoteText = TextType()
 ImageFile = ImageFileType()

@@ -410,6 +410,7 @@ class Config(Section):
     accounts: list[AccountConfig] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)  # the file this was loaded from (set by load_config)
     digest: str | None = Field(None, exclude=True)  # sha256 of that file's text when it was loaded
+    base: Path | None = Field(None, exclude=True)  # the folder relative paths resolved against (parse_config)
 
     @field_validator("accounts")
     @classmethod
@@ -420,6 +421,14 @@ class Config(Section):
                 raise ValueError(f"account name {acc.name!r} is used twice")
             seen.add(acc.name)
         return accounts
+
+    def data_dir(self) -> Path:
+        """The data folder (logs, models, templates, adaptations): the config file's folder, where its
+        relative paths (database, media, outbox) resolve; a config parsed without a file: the folder
+        its paths resolved against; only one built by hand: the working folder."""
+        if self.path is not None:
+            return self.path.parent
+        return self.base if self.base is not None else Path.cwd()
 
     def account(self, name: str) -> AccountConfig:
         for acc in self.accounts:
@@ -531,7 +540,8 @@ def parse_config(text: str, *, source: str = "<config>", base: Path | None = Non
         cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, source, data)) from None
-    cfg = _resolve_paths(cfg, base or Path.cwd())
+    base = base or Path.cwd()
+    cfg = _resolve_paths(cfg, base).model_copy(update={"base": base})
     check_paths(cfg, source)
     return with_db_password(cfg, os.environ if environ is None else environ)
 

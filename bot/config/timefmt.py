@@ -2,8 +2,8 @@
 UTC offset, in the account's time zone (``2026-12-06T09:00+01:00``); a time that belongs to no account
 (a heartbeat, a generation) in the scheduler's zone. Stored times stay aware UTC; only showing converts.
 
-A wall-clock time a person types (the web admin's date-and-time fields) is read in the same zone
-(``from_wall``). Daylight saving: a time the clocks skip (02:30 on a spring-forward night) is refused
+A wall-clock time a person types (the web admin's date-and-time fields, the CLI's ``--at`` without an
+offset) is read in the same zone (``from_wall``, ``typed_zone``). Daylight saving: a time the clocks skip (02:30 on a spring-forward night) is refused
 with the gap named; a time that happens twice (an autumn-back hour) is its FIRST occurrence, the one
 with the summer offset, and what was scheduled is shown with its offset so the choice is visible."""
 from __future__ import annotations
@@ -65,3 +65,11 @@ def zone_of(config: Config, account: str | None) -> str:
             if acc.name == account:
                 return acc.timezone
     return config.scheduler.timezone
+
+
+def typed_zone(config: Config, account: str | None) -> str:
+    """The zone a time typed for ``account`` is read in: the account's; no account with exactly one
+    configured (it is the one a post goes to): that one's; else the scheduler's."""
+    if account is None and len(config.accounts) == 1:
+        account = config.accounts[0].name
+    return zone_of(config, account)

@@ -66,7 +66,7 @@ class Deps:
         return self.clock is not utcnow
 
     def data_dir(self) -> Path:
-        return self.config.path.parent if self.config.path is not None else Path.cwd()
+        return self.config.data_dir()
 
     # -- accounts --------------------------------------------------------------------------------------
     def account_name(self, account_id: int) -> str | None:

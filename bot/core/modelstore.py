@@ -79,8 +79,8 @@ class ModelInfo:
 
 
 def data_dir(config: Config) -> Path:
-    """The data folder: the config file's folder (where logs, models and templates live)."""
-    return config.path.parent if config.path is not None else Path.cwd()
+    """The data folder: the config file's folder (where logs, models and templates live; Config.data_dir)."""
+    return config.data_dir()
 
 
 def models_dir(root: Path) -> Path:

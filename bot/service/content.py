@@ -62,6 +62,35 @@ def made_by(deps: Deps, generation_id: int) -> tuple[Made, ...]:
                      for c in cand_repo.of_generation(session, generation_id))
 
 
+def shortfall(made: Sequence[Made], asked: int) -> str | None:
+    """Why a run queued fewer than it was asked for, in words (None when it queued them all): how
+    many drafts each gate refused, the most common first, with one reason as the gate gave it.
+    Siblings the ranker did not forward are its choice, not a refusal, and are not counted."""
+    from bot.service.pipeline_gates import gate_of
+
+    queued = sum(1 for m in made if m.status == "pending")
+    if queued >= asked:
+        return None
+    refused: dict[str, list[str]] = {}
+    for m in made:
+        if m.status not in ("filtered", "duplicate") or (m.reason or "").startswith("not forwarded"):
+            continue
+        gate = "duplicate" if m.status == "duplicate" else gate_of(m.reason) or (m.reason or "").split(":", 1)[0]
+        refused.setdefault(gate or "filtered", []).append(m.reason or "no reason stored")
+    head = f"queued {queued} of the {asked} asked for"
+    if not refused:
+        return f"{head}: the generator made no more"
+    ranked = sorted(refused.items(), key=lambda kv: -len(kv[1]))
+    counts = ", ".join(f"{len(reasons)} by {gate}" for gate, reasons in ranked)
+    return f"{head}; drafts refused {counts} (e.g. {ranked[0][1][0]})"
+
+
+def generation_made(deps: Deps, generation_id: int, asked: int) -> tuple[tuple[Made, ...], str | None]:
+    """A run's stored candidates and, when it queued fewer than ``asked``, why (``shortfall``)."""
+    made = made_by(deps, generation_id)
+    return made, shortfall(made, asked)
+
+
 def resolve_account(deps: Deps, account: str | None) -> str:
     acc = deps.resolve_account(account)  # ConfigError names an unknown account
     if acc is not None:
@@ -170,6 +199,12 @@ class MakeResult:
     template: Any  # generator.template_match.TemplateScore of the template used
     alternatives: tuple[Any, ...]  # the next best templates (TemplateScore), best first
     candidates: tuple[Made, ...]
+    weak: bool = False  # the matcher chose, and the text is not much like any template's captions
+
+
+# Below this probability the matcher's choice is right less than half the time (bench/data/
+# make_meme_dev.jsonl: 5 of 13 texts below 0.2, 27 of 32 at 0.5 or more): the owner is told to check it.
+WEAK_MATCH = 0.2
 
 
 def make_meme(deps: Deps, text: str, *, account: str | None, template: str | None = None, seed: int | None = None,
@@ -206,7 +241,8 @@ def make_meme(deps: Deps, text: str, *, account: str | None, template: str | Non
                              models=models)
     finally:
         deps.content_models().served()
-    return MakeResult(run, chosen, alternatives, made_by(deps, run.generation_id))
+    weak = template is None and chosen.prob < WEAK_MATCH
+    return MakeResult(run, chosen, alternatives, made_by(deps, run.generation_id), weak)
 
 
 def text_meme_draft(text: str, template: Template, chosen: Any, alternatives: Sequence[Any], matcher_version: str, req: GenerateRequest,

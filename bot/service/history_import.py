@@ -11,7 +11,9 @@ A new post with a picture (``HistoryItem.media_url``) has its picture read throu
 (``fetch_media``) and compared with the account's templates (the configured ones and the library's,
 generator/image_match.py): the template it was made on, or none, is stored with it and is the
 ranker's template feature of that outcome. A picture that cannot be read leaves the template unknown
-and the import goes on.
+and the import goes on. A stored post whose picture was never compared (imported before migration
+r25_warm, or unreadable then) has it compared when a run reads that post again: ``rescan`` reads
+the whole history again (from ``since``) for that, and changes nothing else of a stored post.
 """
 from __future__ import annotations
 
@@ -49,6 +51,8 @@ class ImportResult:
     resume_at: datetime | None = None  # rate limited: run again after this
     message: str = ""
     templates: int = 0  # added posts whose picture was recognised as one of the account's templates
+    compared: int = 0  # stored posts whose picture was compared with the templates for the first time
+    filled: int = 0  # ... and recognised as one of them: their template, NULL before, is filled
 
 
 def _counts(item: HistoryItem) -> Counts:
@@ -110,8 +114,10 @@ def _store_rate_limits(session: Any, account_id: int, publisher: Any, now: datet
 
 
 def import_history(deps: Deps, name: str, *, since: datetime | None = None, limit: int | None = None,
-                   page_size: int = PAGE) -> ImportResult:
-    """Import up to ``limit`` posts (None: all) of account ``name`` created at or after ``since``."""
+                   page_size: int = PAGE, rescan: bool = False) -> ImportResult:
+    """Import up to ``limit`` posts (None: all) of account ``name`` created at or after ``since``.
+    ``rescan``: read the posts a finished pass already read too (an unfinished rescan continues at
+    its cursor), to compare the pictures of stored posts that were never compared."""
     deps.config.account(name)  # unknown name: ConfigError naming the accounts there are
     publisher = deps.publisher(name)
     fetch = getattr(publisher, "fetch_history", None)
@@ -128,13 +134,14 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
     if cursor is not None and since != stored_since:
         log.info("event=history_restart account=%s reason=since_changed", name)
         cursor, newest = None, None
-    lower = max([d for d in (since, done_until) if d is not None], default=None)  # what a finished pass read
+    # a finished pass read down to done_until; a rescan reads it all again
+    lower = since if rescan else max([d for d in (since, done_until) if d is not None], default=None)
     blocked = _ledger_block(deps, account_id, getattr(publisher, "history_endpoint", None), now)
     if blocked is not None:
         return ImportResult(name, 0, 0, 0, 0, False, blocked,
                             f"the rate limit of {publisher.platform} is used up; run again after "
                             f"{iso(blocked, zone_of(deps.config, name))}")
-    read = added = already = own = recognised = 0
+    read = added = already = own = recognised = compared = filled = 0
     recognise = _Recogniser(deps, publisher, name)
     while limit is None or read < limit:
         want = page_size if limit is None else min(page_size, limit - read)
@@ -146,8 +153,9 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
                 history_repo.save_progress(session, account_id, now=deps.clock(), cursor=cursor, since=since,
                                            newest_at=newest, resume_at=exc.retry_at, last_error=str(exc)[:500])
             return ImportResult(name, read, added, already, own, False, exc.retry_at,
-                                f"rate limited; {added} added so far; run again after "
-                                f"{iso(exc.retry_at, zone_of(deps.config, name))} to continue where this run stopped")
+                                f"rate limited; {added} added so far; run again{' with --rescan' if rescan else ''} "
+                                f"after {iso(exc.retry_at, zone_of(deps.config, name))} to continue where this run "
+                                "stopped", compared=compared, filled=filled)
         except PublishError as exc:
             with deps.tx() as session:
                 _store_rate_limits(session, account_id, publisher, deps.clock())
@@ -162,6 +170,9 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
                     | history_repo.known_remote_ids(session, account_id, [i.remote_id for i in items]))
         seen = {i.remote_id: recognise(i) for i in items if i.remote_id not in skip}
         with deps.tx() as session:
+            unread = history_repo.never_compared(session, account_id, [i.remote_id for i in items if i.media_url])
+        again = {i.remote_id: recognise(i) for i in items if i.remote_id in unread}
+        with deps.tx() as session:
             _store_rate_limits(session, account_id, publisher, deps.clock())
             ours = history_repo.own_remote_ids(session, account_id)
             flying = history_repo.texts_in_flight(session, account_id)
@@ -174,6 +185,10 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
                                        *seen.get(i.remote_id, (None, None)))
                 for i in theirs], now=deps.clock())
             recognised += sum(1 for i in theirs if i.remote_id not in stored and seen.get(i.remote_id, (None, None))[0])
+            now_read = [(rid, slug) for rid, (slug, score) in again.items() if score is not None
+                        and history_repo.fill_template(session, account_id, rid, slug, score)]
+            compared += len(now_read)
+            filled += sum(1 for _, slug in now_read if slug)
             added += new
             already += len(theirs) - new
             newest = max([d for d in (newest, *(i.created_at for i in items)) if d is not None], default=None)
@@ -188,16 +203,25 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
             else:
                 history_repo.save_progress(session, account_id, now=deps.clock(), cursor=page.next_cursor,
                                            since=since, newest_at=newest, resume_at=None, last_error=None, **totals)
-            if new:
+            if new or any(slug for _, slug in now_read):  # the ranker learned those outcomes without it
                 history_repo.forget_learning_state(session)
         cursor = page.next_cursor
         if finished:
-            log.info("event=history_imported account=%s read=%d added=%d own=%d", name, read, added, own)
+            log.info("event=history_imported account=%s read=%d added=%d own=%d compared=%d filled=%d", name, read,
+                     added, own, compared, filled)
             return ImportResult(name, read, added, already, own, True,
-                                message=f"{added} posts added ({recognised} on a recognised template; {already} "
-                                        f"already there, {own} of memeloop's own skipped); the history is complete",
-                                templates=recognised)
+                                message=_said(added, recognised, already, own, compared, filled)
+                                + "; the history is complete", templates=recognised, compared=compared, filled=filled)
     return ImportResult(name, read, added, already, own, False,
-                        message=f"{added} posts added ({recognised} on a recognised template; {already} already "
-                                f"there, {own} of memeloop's own skipped); stopped at --limit {limit}: run again to "
-                                f"continue", templates=recognised)
+                        message=_said(added, recognised, already, own, compared, filled)
+                        + f"; stopped at --limit {limit}: run again{' with --rescan' if rescan else ''} to continue",
+                        templates=recognised, compared=compared, filled=filled)
+
+
+def _said(added: int, recognised: int, already: int, own: int, compared: int, filled: int) -> str:
+    out = (f"{added} posts added ({recognised} on a recognised template; {already} already there, {own} of "
+           f"memeloop's own skipped)")
+    if compared:
+        out += (f"; the pictures of {compared} posts stored before were compared with the templates for the first "
+                f"time ({filled} on a recognised template, now filled in)")
+    return out

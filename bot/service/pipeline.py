@@ -52,6 +52,9 @@ class GenerateRequest:
     tone: str | None = None
     audience: str | None = None
     generation_id: int | None = None  # created by the daemon before it started this child
+    # what the account already says (set by run_generation): a generator may steer away from these,
+    # the duplicate gate would filter them (the meme captioner hands them out last)
+    avoid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class Models:
     info: dict[str, Any] = field(default_factory=dict)
     # rows that belong with a stored candidate (a story's parts), in the same transaction
     on_stored: Callable[[Any, Any, Draft, Any], None] | None = None  # (session, candidate row, draft, now)
+    # the training captions the generator joins pieces of (generator.gates.meaning.Sources): the
+    # meaning gate judges the pairs its seams form; None: no seams to judge
+    sources: Any = None
     more: bool = True  # another seed makes other drafts (False: `make` places the user's one text)
 
 
@@ -116,8 +122,11 @@ def _meme_models(config: Config) -> Models:
     cfg = config.generator.meme
     captioner = load_captioner(cfg.bundle, _encoder(config), fluent=True)  # gate-passing beams first
     templates = all_templates(config)
+    from generator.gates.meaning import bundle_sources
+
     return Models(Kind.MEME, str(captioner.version), lambda req, conf, prefix: meme_drafts(
-        captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")})
+        captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")},
+        sources=bundle_sources(cfg.bundle))
 
 
 def _post_models(config: Config) -> Models:
@@ -157,8 +166,12 @@ def follow_adaptation(model: Any, config: Config) -> int:
     return follow(model, config)
 
 
-def images_needed(count: int, per_image: int, minimum: int = 1) -> int:
-    return max(minimum, math.ceil(count / max(1, per_image)))
+def images_needed(count: int, per_image: int, minimum: int = 1, *, spare: bool = False) -> int:
+    """Images whose ``per_image`` forwarded drafts queue ``count``; with ``spare``, one more when they
+    would have no room to spare: the demo captioner finds fewer than ``per_image`` good captions for
+    about one image in five, and a spare image in the batch costs less than another round."""
+    n = max(minimum, math.ceil(count / max(1, per_image)))
+    return n + 1 if spare and n * per_image - count < per_image else n
 
 
 def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequest, config: Config, prefix: str) -> list[Draft]:
@@ -171,13 +184,14 @@ def meme_drafts(captioner: Any, templates: Sequence[Template], req: GenerateRequ
     if not templates:
         raise ValueError("no meme templates found (generator.meme.templates)")
     rng = np.random.default_rng(req.seed)
-    n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run))
+    n = min(len(templates), images_needed(req.count, cfg.forward_per_image, cfg.images_per_run, spare=True))
     chosen = [templates[i] for i in rng.choice(len(templates), size=n, replace=False)]
     features = template_features(captioner, [t.image_path for t in chosen], config,
                                  also=[t.image_path for t in templates])
     decode = cfg.decode_options()
     adaptation = follow_adaptation(captioner, config)
-    beams = captioner.beam_search_batch(features, k=cfg.beam_width, **({**decode, "seed": req.seed} if decode else {}))
+    options = {**decode, "seed": req.seed} if decode else {}
+    beams = captioner.beam_search_batch(features, k=cfg.beam_width, **options, **({"avoid": req.avoid} if req.avoid else {}))
     drafts = []
     for image_index, (template, captions) in enumerate(zip(chosen, beams)):
         base = template_image(template.image_path)
@@ -256,8 +270,9 @@ MORE_ROUNDS = 3  # extra rounds (new seeds) when the gates left the queue short 
 def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = None) -> GenerateResult:
     """One generator run, start to finish. Drafts the gates refuse are stored `filtered`; while the
     run has queued fewer than ``req.count`` and more can be made, another round with a new seed
-    runs (at most MORE_ROUNDS), unless the last round's every draft failed the platform's preflight
-    (then no seed will do). A failure marks the generations row failed (with the error) before it
+    runs (at most MORE_ROUNDS), asking for what is still missing (``round_count``), unless every
+    draft of the last round that reached the platform's preflight failed it (then no seed will do).
+    Each round is told what the account already says (``GenerateRequest.avoid``). A failure marks the generations row failed (with the error) before it
     propagates, so the daemon and `memeloop status` can see it."""
     from feedback.repository import generations as gen_repo
 
@@ -272,15 +287,20 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
     try:
         with _timed(timings, "load_s"):
             models = models or load_models(deps.config, req.generator)
+        asked = 0
         while True:
-            round_req = req if rounds == 0 else replace(req, seed=round_seed(req.seed, rounds))
+            round_req = req if rounds == 0 else replace(
+                req, seed=round_seed(req.seed, rounds), count=round_count(req.count, counts[PENDING], asked))
+            round_req = replace(round_req, avoid=_said(deps, req))
             prefix = str(generation_id) if rounds == 0 else f"{generation_id}.{rounds}"
             with _timed(timings, "generate_s"):
                 drafts = models.make(round_req, deps.config, prefix)
             with _timed(timings, "render_s"):
                 media = _save_all(drafts, deps.media)
             with _timed(timings, "store_s"), deps.tx() as session:
-                got = _store(session, deps, round_req, generation_id, models, drafts, media, queued=counts[PENDING])
+                got = _store(session, deps, round_req, generation_id, models, drafts, media,
+                             room=req.count - counts[PENDING])
+            asked += round_req.count
             stored += len(drafts)
             for key in counts:
                 counts[key] += got[key]
@@ -306,6 +326,29 @@ def run_generation(deps: Deps, req: GenerateRequest, *, models: Models | None = 
              generation_id, result.stored, result.pending, result.filtered, result.duplicates, rounds + 1,
              timings["total_s"])
     return result
+
+
+def round_count(count: int, queued: int, asked: int) -> int:
+    """What an extra round asks for: the part of ``count`` still missing, scaled by the share of what
+    earlier rounds asked that they queued (an account whose queue already says much queues less of
+    each round), never more than ``count``: a round makes only the drafts the run still needs."""
+    missing = count - queued
+    if queued <= 0 or missing <= 0:
+        return count
+    return min(count, max(missing, math.ceil(missing * asked / queued)))
+
+
+def _said(deps: Deps, req: GenerateRequest) -> tuple[str, ...]:
+    """The account's captions the duplicate gate compares a draft with (pending, approved, scheduled or
+    published within the dedupe window), this run's queued ones included; none for words a person
+    typed (they may repeat)."""
+    from feedback.repository.dedupe import account_said
+
+    if content_kind(req.generator).words_by_person:
+        return ()
+    since = deps.clock() - deps.config.safety.dedupe_window
+    with deps.tx() as session:
+        return tuple(text for _, _, text in account_said(session, deps.account_ids[req.account], since=since))
 
 
 def round_seed(seed: int, round_no: int) -> int:
@@ -364,17 +407,17 @@ def _save_all(drafts: Sequence[Draft], store: MediaStore) -> list[Media]:
 
 
 def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: int, models: Models,
-           drafts: Sequence[Draft], media: Sequence[Media], *, queued: int = 0) -> dict[str, int]:
+           drafts: Sequence[Draft], media: Sequence[Media], *, room: int) -> dict[str, int]:
     """Gates, safety and duplicate verdicts, ranking, forwarding, rows: all in the caller's transaction.
-    ``queued``: candidates earlier rounds of this run already queued. The counts include
-    "unpublishable": 1 when every draft failed the platform's preflight."""
+    ``room``: how many more this run may queue (its count less what earlier rounds queued). The counts include
+    "unpublishable": 1 when every draft that reached the platform's preflight failed it."""
     import numpy as np
 
     from bot.service.pipeline_gates import Gates, Repeats
     from feedback.learning import prediction, recent_for
 
     cfg, now = deps.config, deps.clock()
-    gates = Gates(cfg, req.account, req.generator)
+    gates = Gates(cfg, req.account, req.generator, sources=models.sources)
     drafts, refusals = gates.apply(drafts, media)
     template_ids = _template_ids(session, drafts, now)
     ranker = deps.ranker(session)
@@ -388,13 +431,15 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     # a person may put their own words on another image on purpose: no duplicate gate for them
     repeats = None if gates.kind.words_by_person else Repeats(
         session, deps.account_ids[req.account], now - cfg.safety.dedupe_window)
+    preflight = {"run": 0, "refused": 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
                              template_ids, banned=gates.banned)
         if repeats is not None:
             _repeats(group, verdicts, drafts, repeats)
+        _preflight(group, verdicts, drafts, gates, preflight)
         per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
-        _forward(group, verdicts, scores, drafts, per_image, req.count - queued - counts[PENDING])
+        _forward(group, verdicts, scores, drafts, per_image, room - counts[PENDING])
         for i, (status, _) in zip(group, verdicts):
             if status == PENDING and repeats is not None:
                 repeats.queued(drafts[i].text)
@@ -402,7 +447,7 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
             _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
             counts[status] += 1
-    counts["unpublishable"] = int(bool(refusals) and all(r is not None and r.gate == "preflight" for r in refusals))
+    counts["unpublishable"] = int(preflight["run"] > 0 and preflight["refused"] == preflight["run"])
     return counts
 
 
@@ -460,6 +505,19 @@ def _repeats(group: Sequence[int], verdicts: list[Verdict], drafts: Sequence[Dra
             why = repeats.reason(drafts[group[j]].text)
             if why is not None:
                 verdicts[j] = (FILTERED, why)
+
+
+def _preflight(group: Sequence[int], verdicts: list[Verdict], drafts: Sequence[Draft], gates: Any,
+               tally: dict[str, int]) -> None:
+    """The platform's preflight (bot.service.pipeline_gates.Gates.publishable) on the drafts every
+    other gate and check let through: it encodes the image, the dearest check a draft gets."""
+    for j, (status, _) in enumerate(verdicts):
+        if status == PENDING:
+            refusal = gates.publishable(drafts[group[j]])
+            tally["run"] += 1
+            if refusal is not None:
+                tally["refused"] += 1
+                verdicts[j] = (FILTERED, refusal.reason)
 
 
 def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],

@@ -2,9 +2,11 @@
 
 bot/service/pipeline.py calls ``Gates.apply`` on a run's drafts before they are scored and stored: the
 account's brand profile adds its own promotional line to drafts written for the promotional
-audience; then the pure text gates (generator/gates: internals, truth, fluency) and the account's
+audience; then the pure text gates (generator/gates: internals, truth, fluency; for meme captions
+meaning, with the meme bundle's training captions as the pieces its seams join: Models.sources) and the account's
 platform preflight (bot.service.publishing.prepare_for, the same call publishing makes) run on each
-draft. A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
+draft (the preflight last, on the drafts every other gate and check let through: it encodes the
+image). A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
 stored too (candidates.filter_gate) so `approve` can refuse what the platform would refuse.
 Siblings (generator/gates/siblings.py) are checked when the ranker forwards an image's drafts.
 
@@ -20,7 +22,7 @@ Two more gates hold for every kind a model writes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GATES = ("preflight", "truth", "internals", "fluency", "siblings", "unsafe", "stock_line", "duplicate")
+GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "stock_line", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,13 @@ def preflight_text(platform: str, generator: str, text: str) -> str:
 class Gates:
     """The gates of one run for one account (brand profile and platform from its config)."""
 
-    def __init__(self, config: Config, account: str, generator: str) -> None:
+    def __init__(self, config: Config, account: str, generator: str, *, sources: Any = None) -> None:
         self.account: AccountConfig = config.account(account)
         self.brand: Brand = self.account.brand.to_brand()
         self.generator = generator
         self.kind = content_kind(generator)
-        self._preflight: dict[int, Refusal | None] = {}
+        self._preflight: dict[Hashable, Refusal | None] = {}
+        self.sources = sources  # generator.gates.meaning.Sources of the generator that wrote the drafts
         # words and topics the account never wants, matched like the safety list's words
         self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
                                         *self.brand.banned_topics)  # per image: its verdict does not depend on the text
@@ -100,14 +103,17 @@ class Gates:
         return out
 
     def apply(self, drafts: Sequence[Draft], media: Sequence[Media]) -> tuple[list[Draft], list[Refusal | None]]:
-        """Each draft as it goes on (the truth gate may have removed a sentence) and its refusal."""
+        """Each draft as it goes on (the truth gate may have removed a sentence) and its refusal by a
+        text gate. The platform's preflight (``publishable``) is left to the pipeline: it encodes
+        the image, so it runs last, on the drafts every other gate let through."""
         from generator.gates import check_text
 
         drafts = self.promote(drafts)
         out: list[Draft] = []
         refusals: list[Refusal | None] = []
         for draft in drafts:
-            verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person)
+            verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person,
+                                 sources=self.sources if draft.template is not None else None)
             refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
             if refusal is None and verdict.text != draft.text:
                 if draft.template is not None:  # the words are drawn on the meme: filter, never re-draw
@@ -116,8 +122,6 @@ class Gates:
                     draft = replace(draft, text=verdict.text, params={**draft.params, "gates": list(verdict.notes)})
             if refusal is None and not self.kind.words_by_person:
                 refusal = self._stock(draft)
-            if refusal is None:
-                refusal = self._publishable(draft)
             out.append(draft)
             refusals.append(refusal)
         return out, refusals
@@ -132,10 +136,14 @@ class Gates:
         return Refusal("stock_line", f"stock_line: {found[0]!r} is a call to action or filler line the "
                                      f"account's brand profile does not declare")
 
-    def _publishable(self, draft: Draft) -> Refusal | None:
+    def publishable(self, draft: Draft) -> Refusal | None:
         """The platform's own preflight, run once per image (an image's refusal never depends on
-        its caption; a caption that cannot fit is trimmed by the preflight, never refused)."""
-        key = id(draft.image)
+        its caption; a caption that cannot fit is trimmed by the preflight, never refused), and once
+        per template and size for memes: what a platform refuses of a meme is its template's picture
+        (too narrow, too many pixels or bytes), never the few pixels a caption changes. Publishing
+        runs the preflight again on the candidate's own image."""
+        image: Any = draft.image
+        key: Hashable = id(image) if draft.template is None else (draft.template.slug, image.size, image.mode)
         if key not in self._preflight:
             self._preflight[key] = self._run_preflight(draft)
         return self._preflight[key]
@@ -143,8 +151,11 @@ class Gates:
     def _run_preflight(self, draft: Draft) -> Refusal | None:
         from bot.service.publishing import prepare_for
         from generator import PreflightError
+        from generator.platforms import REFUSES_NOTHING
 
         platform = self.account.platform
+        if platform in REFUSES_NOTHING:  # its preflight only encodes: nothing to refuse
+            return None
         image: Any = draft.image
         try:
             prepare_for(self.account, image.convert("RGB") if image.mode not in ("RGB", "RGBA") else image,

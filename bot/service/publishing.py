@@ -103,7 +103,7 @@ class Job:
     template: str | None
     template_name: str | None
     generator: str
-    labels: tuple[str, ...] = ()  # what a photo was read as (its top classes), for the alt text
+    labels: tuple[str, ...] | None = None  # what a photo may be said to show (alttext.labels_of); None: no photo
     gan: bool = False  # the image is a GAN's (posts; stories of gan:SEED)
 
 

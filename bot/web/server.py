@@ -183,14 +183,10 @@ def wall_time(raw: str, tz: str, *, what: str = "time", now: datetime | None = N
 
 
 def account_zone(web: Web, account: str | None) -> str:
-    """The zone a time typed for ``account`` is read in: the account's; no account with exactly one
-    configured (it is the one a post goes to): that one's; else the scheduler's."""
-    from bot.config.timefmt import zone_of
+    """The zone a time typed for ``account`` is read in (bot.config.timefmt.typed_zone)."""
+    from bot.config.timefmt import typed_zone
 
-    accounts = web.app.config.accounts
-    if account is None and len(accounts) == 1:
-        account = accounts[0].name
-    return zone_of(web.app.config, account)
+    return typed_zone(web.app.config, account)
 
 
 def int_value(raw: str | None, what: str, *, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int:

@@ -83,6 +83,27 @@ def add(session: Session, account_id: int, items: Sequence[NewImport], *, now: d
     return len(fresh)
 
 
+def never_compared(session: Session, account_id: int, remote_ids: Iterable[str]) -> set[str]:
+    """Of these stored posts, those whose picture was never compared with the templates (template and
+    score NULL: no picture, an unreadable one, or imported before migration r25_warm)."""
+    ids = sorted(set(remote_ids))
+    if not ids:
+        return set()
+    return set(session.scalars(select(ImportedPost.remote_id).where(
+        ImportedPost.account_id == account_id, ImportedPost.remote_id.in_(ids), ImportedPost.template.is_(None),
+        ImportedPost.template_score.is_(None))))
+
+
+def fill_template(session: Session, account_id: int, remote_id: str, template: str | None, score: float) -> bool:
+    """Store what a stored post's picture was recognised as, only if it was never compared; nothing
+    else of the row changes. False: it was compared meanwhile (or is not stored)."""
+    return affected(session.execute(
+        update(ImportedPost)
+        .where(ImportedPost.account_id == account_id, ImportedPost.remote_id == remote_id,
+               ImportedPost.template.is_(None), ImportedPost.template_score.is_(None))
+        .values(template=template, template_score=score))) == 1
+
+
 def progress(session: Session, account_id: int) -> HistoryImport | None:
     return session.get(HistoryImport, account_id)
 

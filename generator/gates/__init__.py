@@ -13,6 +13,10 @@ Gates (names are what `queue list --status filtered` and the bench print):
 - ``fluency``: broken constructions (dangling article or preposition, "trying to the", a repeated
   word, a cut-off word) by rules plus a word-bigram model of ordinary English
   (generator/gates/fluency.py, generator/gates/english.py).
+- ``meaning``: a meme caption joined from pieces of two training captions whose seam joins words
+  that do not go together ("the bike is my face", "when you sit in the wall"): the verb-object,
+  preposition-object and subject-complement pairs formed across a seam must occur in a caption a
+  person wrote or among ordinary English's common word pairs (generator/gates/meaning.py).
 - ``siblings``: drafts forwarded from one image must differ by >= 2 content words
   (generator/gates/siblings.py).
 - ``preflight``: the target platform's own preflight (generator.platforms, run by the pipeline).
@@ -20,8 +24,12 @@ Gates (names are what `queue list --status filtered` and the bench print):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from generator.brand import Brand
+
+if TYPE_CHECKING:
+    from generator.gates.meaning import Sources
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,12 @@ class Verdict:
     notes: tuple[str, ...] = ()  # what a gate changed without refusing (e.g. a removed offer)
 
 
-def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True) -> Verdict:
-    """The text gates in order: internals, truth (may rewrite), fluency. First refusal wins.
+def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True,
+               sources: Sources | None = None) -> Verdict:
+    """The text gates in order: internals, truth (may rewrite), fluency, meaning. First refusal wins.
     ``fluency`` False for text a person typed (``memeloop make``, an edit): people may write as
-    they like; the other gates still hold."""
+    they like; the other gates still hold. ``sources``: the training captions a generator joins
+    pieces of (the meme captioner's); the meaning gate judges the pairs its seams form."""
     from generator.gates.fluency import check_fluency
     from generator.gates.internals import find_internals
     from generator.gates.truth import enforce_truth
@@ -51,6 +61,12 @@ def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True) -
         broken = check_fluency(truth.text)
         if broken:
             return replace(truth, ok=False, gate="fluency", reason=f"fluency: {broken}")
+        if sources is not None:
+            from generator.gates.meaning import check_meaning
+
+            odd = check_meaning(truth.text, sources)
+            if odd:
+                return replace(truth, ok=False, gate="meaning", reason=f"meaning: {odd}")
     return truth
 
 

@@ -63,7 +63,8 @@ for _aux, _full in (("don't", "do"), ("doesn't", "does"), ("didn't", "did"), ("c
 
 
 def classes(word: str) -> tuple[str, ...]:
-    """The classes ``word`` can have (closed class first, else lemminflect's parts of speech)."""
+    """The classes ``word`` can have (closed class first, else lemminflect's parts of speech, read
+    from generator/gates/wordclasses.py's table)."""
     if word in CLOSED:
         return (CLOSED[word],)
     if word.isdigit():
@@ -73,13 +74,13 @@ def classes(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def _open(word: str) -> tuple[str, ...]:
-    from lemminflect import getAllLemmas
+    from generator.gates.wordclasses import word_class
 
+    found = word_class(word)
     out = []
-    for pos, lemmas in getAllLemmas(word).items():
+    for pos in found.pos:
         if pos == "VERB":
-            lemma = lemmas[0]
-            out.append("VB" if word == lemma else "VBG" if word.endswith("ing") else
+            out.append("VB" if found.verb_lemma else "VBG" if word.endswith("ing") else
                        "VBZ" if word.endswith("s") and not word.endswith("ss") else "VBD")
         elif pos in ("NOUN", "PROPN"):
             out.append("NOUN")

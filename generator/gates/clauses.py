@@ -73,12 +73,9 @@ def check_clauses(text: str) -> str | None:
 @lru_cache(maxsize=8192)
 def _participle(word: str) -> bool:
     """``word`` can be a past participle or an adjective ("gone", "said", "tired", "done", "home")."""
-    from lemminflect import getAllLemmas, getInflection
+    from generator.gates.wordclasses import word_class
 
-    lemmas = getAllLemmas(word)
-    if "ADJ" in lemmas:
-        return True
-    return any(word in getInflection(lemma, "VBN") for lemma in lemmas.get("VERB", ()))
+    return word_class(word).participle  # lemminflect: an ADJ, or in getInflection(lemma, "VBN") of a verb lemma
 
 
 def _article(words: list[str], tags: list[str]) -> str | None:
@@ -150,7 +147,7 @@ def _unseen(first: str, second: str) -> bool:
     """The pair never occurs in the 243k frequent pairs of English (generator/gates/english.py)."""
     from generator.gates.english import english
 
-    return not english().pair(first, second).seen
+    return not english().seen(first, second)
 
 
 def _verb_forms(words: list[str], tags: list[str]) -> str | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 from generator.gates import lexicon as lx
 from generator.gates.clauses import check_clauses
@@ -61,7 +62,17 @@ def _body(text: str) -> str:
 
 def check_fluency(text: str, model: English | None = None) -> str | None:
     """What is broken in ``text``, in words; None when it reads as a person's sentence."""
-    model = model or english()
+    if model is None:  # the shipped model: one answer per text and process (the meme captioner asks
+        return _shipped(text)  # first, then the pipeline's gate asks again of the same caption)
+    return _check(text, model)
+
+
+@lru_cache(maxsize=16384)
+def _shipped(text: str) -> str | None:
+    return _check(text, english())
+
+
+def _check(text: str, model: English) -> str | None:
     body = _body(text)
     if not words_of(body):
         return None
@@ -139,7 +150,7 @@ def _grammar(body: str) -> str | None:
             if subject and b in lx.DETERMINERS and (i == 0 or before in _SUBJECT_SLOT):
                 return f"missing verb {a + ' ' + b!r}"
             if a in lx.DETERMINERS and (b in lx.DETERMINERS or (lx.bare_verb_only(b) and model.zipf(b) >= 4.5
-                                                                and not model.pair(a, b).seen)):
+                                                                and not model.seen(a, b))):
                 return f"broken phrase {a + ' ' + b!r}"
             be_before = (a == "be" and before == "to") or a in _BE or (a in _ADVERBS and head in _BE)
             if be_before and lx.bare_verb_only(b) and b != "let":
@@ -237,7 +248,7 @@ def _word_order(body: str) -> str | None:
 
 def _unseen_pair(body: str, model: English) -> str | None:
     for sentence in re.split(r"[.!?,;:\n()\"]+", body):
-        for pair in model.pairs(sentence):
-            if not pair.seen and min(model.zipf(pair.first), model.zipf(pair.second)) >= COMMON_ZIPF:
-                return f"unusual word pair {pair.first + ' ' + pair.second!r}"
+        for first, second in itertools.pairwise(words_of(sentence)):
+            if not model.seen(first, second) and min(model.zipf(first), model.zipf(second)) >= COMMON_ZIPF:
+                return f"unusual word pair {first + ' ' + second!r}"
     return None

@@ -1,9 +1,12 @@
 """The ``siblings`` gate: the candidates forwarded from one image say different things.
 
 Two captions differ by the content words one has and the other lacks (case-folded; hashtags,
-punctuation and stop words do not count). Forwarded siblings must differ by at least
+punctuation and stop words do not count), counted on the side that has more of them: one word
+swapped for another is one word of difference, not two. Forwarded siblings must differ by at least
 ``MIN_CONTENT_WORDS``: "when you order a cup of coffee and forget why" and "... forget why out"
-differ by none ("out" is a stop word), so only the better-ranked one goes forward.
+differ by none ("out" is a stop word), "when you sit in the kitchen" and "when you sit in the
+garage" by one (the same line with one noun swapped), so only the better-ranked one goes forward.
+Captions that share no content word differ by all of them ("this is my face", "this is my cat").
 """
 from __future__ import annotations
 
@@ -30,8 +33,12 @@ def content_words(text: str) -> frozenset[str]:
 
 
 def difference(a: str, b: str) -> int:
-    """How many content words one caption has that the other lacks (both ways)."""
-    return len(content_words(a) ^ content_words(b))
+    """How many content words differ between two captions: the more of the two counts of words one
+    has that the other lacks (a swapped word counts once), or all of them when none is shared."""
+    wa, wb = content_words(a), content_words(b)
+    if not wa & wb:
+        return len(wa | wb)
+    return max(len(wa - wb), len(wb - wa))
 
 
 def too_close(text: str, forwarded: Iterable[str], minimum: int = MIN_CONTENT_WORDS) -> str | None:

@@ -128,15 +128,51 @@ class _Live:
     state: np.ndarray
 
 
+NUCLEUS_HEAD = 64  # words per row sorted first; a nucleus is rarely larger (see _nucleus_mask)
+
+
 def _nucleus_mask(logp: np.ndarray, top_p: float) -> np.ndarray:
-    """True for words outside each row's nucleus (smallest most-likely set with mass >= top_p)."""
+    """True for words outside each row's nucleus (smallest most-likely set with mass >= top_p; ties
+    in the order of the words' ids), as ``_nucleus_mask_reference`` says. Only each row's
+    ``NUCLEUS_HEAD`` most likely words are sorted: a row whose nucleus ends inside them, on a
+    probability above the least of them, is decided there (the same words in the same order, the
+    same running sums); the other rows are sorted whole."""
     probs = np.exp(logp - logp.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
+    m = NUCLEUS_HEAD
+    if probs.shape[1] <= 2 * m:
+        return _sorted_nucleus(probs, top_p)
+    part = np.argpartition(-probs, m - 1, axis=1)[:, :m]
+    part_p = np.take_along_axis(probs, part, axis=1)
+    order = np.lexsort((part, -part_p), axis=1)  # by probability, then by id: the stable order
+    head, head_p = np.take_along_axis(part, order, axis=1), np.take_along_axis(part_p, order, axis=1)
+    out_head = (np.cumsum(head_p, axis=1) - head_p) >= top_p
+    first_out = out_head.argmax(axis=1)  # 0 when no head word is outside
+    rows = np.arange(len(probs))
+    decided = out_head.any(axis=1) & (first_out >= 1) & (head_p[rows, np.maximum(first_out - 1, 0)] > head_p[:, -1])
+    outside = np.ones(probs.shape, dtype=bool)
+    if decided.any():
+        sub = outside[decided]
+        np.put_along_axis(sub, head[decided], out_head[decided], axis=1)
+        outside[decided] = sub
+    if not decided.all():
+        outside[~decided] = _sorted_nucleus(probs[~decided], top_p)
+    return outside
+
+
+def _sorted_nucleus(probs: np.ndarray, top_p: float) -> np.ndarray:
     order = np.argsort(-probs, axis=1, kind="stable")
     sorted_p = np.take_along_axis(probs, order, axis=1)
     outside = np.zeros(probs.shape, dtype=bool)
     np.put_along_axis(outside, order, (np.cumsum(sorted_p, axis=1) - sorted_p) >= top_p, axis=1)
     return outside
+
+
+def _nucleus_mask_reference(logp: np.ndarray, top_p: float) -> np.ndarray:
+    """Every row's words sorted whole (tests/generator/test_meme_beam.py pins the fast path to it)."""
+    probs = np.exp(logp - logp.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return _sorted_nucleus(probs, top_p)
 
 
 def _sample_keys(total: np.ndarray, outside: np.ndarray | None, sampling: Sampling,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from generator import GeneratorError
+from generator.gates.repeats import Earlier, RepeatIndex
 from generator.meme.adapt import Adaptation
 from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, choose, rank, sample
 from generator.meme.bundle import Bundle, load_bundle
@@ -18,6 +19,7 @@ from generator.meme.metrics import caption_hashes
 from generator.meme.ngrams import CorpusTrigrams
 from generator.meme.novelty import NoveltyIndex
 from generator.meme.step import FastStep
+from generator.gates.meaning import Sources
 from generator.meme.vocab import PAD, START, UNK, Vocab, detokenize
 
 DIVERSITY = 0.5  # score (nats/token) a caption gives up per fully repeated wording; see beam.choose
@@ -82,6 +84,7 @@ class Captioner:
         # hand out only captions the fluency gate (generator/gates: rules and models of ordinary
         # English, not this decoder) passes: the beam finishes many more captions than k
         self.fluent = fluent
+        self._sources: Sources | None = None  # the meaning gate's pieces, built on first use
 
     @property
     def bundle_dir(self) -> Path:
@@ -179,7 +182,8 @@ class Captioner:
     def beam_search_batch(self, features: np.ndarray, k: int = 5, max_len: int | None = None,
                           width: int | None = None, diversity: float = DIVERSITY, *, temperature: float = 0.0,
                           top_p: float = 1.0, groups: int = 1, group_penalty: float = 1.0,
-                          seed: int | Sequence[int] | None = None, novel: bool = True) -> list[list[Caption]]:
+                          seed: int | Sequence[int] | None = None, novel: bool = True,
+                          avoid: Sequence[str] = ()) -> list[list[Caption]]:
         """k distinct captions per row of features [N, F], best first; all images in one step per word.
 
         The search keeps ``width`` beams (default 2k; 6k under the training captions' trigrams) and hands out k of its finished captions,
@@ -188,6 +192,10 @@ class Captioner:
         derive them from, a list of per-image seeds, or None for fresh ones; each caption
         carries its image's seed); ``groups`` > 1 runs diverse beam groups. With ``novel`` (default)
         captions the bundle was trained on, and near copies of them, are never handed out.
+        ``avoid``: captions the account already says. With ``fluent``, a caption that repeats one of
+        them (generator.gates.repeats: fewer than 2 content words apart) is never handed out (the
+        pipeline's duplicate gate would only filter it), so an image may get fewer than k; one that
+        repeats a caption handed out for another image of the batch comes last.
         """
         if k < 1 or (width is not None and width < k):
             raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")
@@ -207,8 +215,12 @@ class Captioner:
         search = partial(beam_search, width=width, key=self.vocab.text, groups=groups, group_penalty=group_penalty,
                          sampling=sampling, exclude=self._is_training_caption if novel else None)
         pools = search(self._step_fn(features), h0, rules, rngs=rngs)
-        picked = [self._choose(pool, k, diversity) for pool in pools]
-        short = [i for i, p in enumerate(picked) if len(p) < k or self._any_flagged(p)]
+        said = _Said(avoid) if self.fluent else None
+        picked: list[list[Hypothesis]] = []
+        for i, pool in enumerate(pools):  # in turn: an image's captions steer clear of earlier images'
+            picked.append(self._choose(pool, k, diversity, said, image=i))
+            self._hand_out(said, i, picked[i])
+        short = [i for i, p in enumerate(picked) if len(p) < k or self._any_flagged(p, said, i)]
         if short and rules.ngrams is not None and rules.ngrams.seam_penalty:
             # an image the seam cost leaves short of k good captions (its beams ran into training
             # captions) is decoded again without it; fluent captions first, its own before the new
@@ -222,23 +234,36 @@ class Captioner:
                 # score does not depend on which of the two searches found it
                 pool = [Hypothesis(h.ids, lp, rules.score(lp, len(h.ids))) for h in pool if h.ids not in have
                         for lp in (h.logprob - strict.seam_penalty * strict.seams(h.ids),)]
-                extra = self._choose(pool, k, diversity)
-                picked[i] = self._fluent_first([*picked[i], *extra])[:k]
+                extra = self._choose(pool, k, diversity, said, image=i, own=picked[i])
+                picked[i] = self._fluent_first([*picked[i], *extra], said, i)[:k]
+                self._hand_out(said, i, picked[i])
         return [self._captions(p, s) for p, s in zip(picked, seeds)]
 
-    def _choose(self, pool: Sequence[Hypothesis], k: int, diversity: float) -> list[Hypothesis]:
-        """k of the pool: with ``fluent``, those the fluency gate passes first (checked best first
-        until 2k pass, about 1 ms each; ``choose`` trades score for wording among them, and those
-        that differ from all before them by the siblings rule lead), then, only if too few pass, the
-        best of the rest (the pipeline's gate filters those with the reason)."""
+    def _hand_out(self, said: _Said | None, image: int, hyps: Sequence[Hypothesis]) -> None:
+        if said is not None:
+            said.hand_out(image, [self.vocab.text(h.ids) for h in hyps])
+
+    def _choose(self, pool: Sequence[Hypothesis], k: int, diversity: float, said: _Said | None = None,
+                image: int = 0, own: Sequence[Hypothesis] = ()) -> list[Hypothesis]:
+        """k of the pool: with ``fluent``, those the fluency gate passes and ``said`` does not repeat
+        first (checked best first until 2k pass, about 1 ms each; ``choose`` trades score for
+        wording among them, and those that differ from all before them and from ``own`` (the
+        image's captions already picked) by the siblings rule lead), then, only if too few pass, the
+        best of the rest, repeats of another image's captions last (the pipeline's gates filter
+        those with the reason). Repeats of what the account says are left out."""
         if not self.fluent:
             return choose(pool, k, diversity)
-        from generator.gates.fluency import check_fluency
-
         good: list[Hypothesis] = []
         flagged: list[Hypothesis] = []
+        repeats: list[Hypothesis] = []
         for h in pool:
-            (flagged if check_fluency(self.vocab.text(h.ids)) else good).append(h)
+            text = self.vocab.text(h.ids)
+            if said is not None and said.said(text):  # the duplicate gate's: never a draft
+                continue
+            if said is not None and said.repeats(text, image):  # no fluency check spent on it
+                repeats.append(h)
+                continue
+            (flagged if self._refused(text) else good).append(h)
             if len(good) >= 2 * k:
                 break
         # siblings the pipeline may forward together say different things (generator/gates/siblings.py):
@@ -249,24 +274,42 @@ class Captioner:
         close: list[Hypothesis] = []
         for h in choose(good, len(good), diversity):
             text = self.vocab.text(h.ids)
-            ok = all(difference(text, self.vocab.text(d.ids)) >= MIN_CONTENT_WORDS for d in distinct)
+            ok = all(difference(text, self.vocab.text(d.ids)) >= MIN_CONTENT_WORDS for d in (*own, *distinct))
             (distinct if ok else close).append(h)
         picked = (distinct + close)[:k]
-        return picked + choose(flagged, k - len(picked), diversity) if len(picked) < k else picked
+        if len(picked) < k:
+            picked += choose(flagged, k - len(picked), diversity)
+        return picked + choose(repeats, k - len(picked), diversity) if len(picked) < k else picked
 
-    def _any_flagged(self, hyps: Sequence[Hypothesis]) -> bool:
+    def _any_flagged(self, hyps: Sequence[Hypothesis], said: _Said | None = None, image: int = 0) -> bool:
+        """Some caption the fluency or meaning gate refuses, or one that repeats what is said."""
         if not self.fluent:
             return False
+        return any((said is not None and said.repeats(text, image)) or self._refused(text)
+                   for text in (self.vocab.text(h.ids) for h in hyps))
+
+    def _refused(self, text: str) -> bool:
+        """The fluency gate, then the meaning gate with this bundle's training captions as the
+        pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder)."""
         from generator.gates.fluency import check_fluency
+        from generator.gates.meaning import Sources, check_meaning
 
-        return any(check_fluency(self.vocab.text(h.ids)) for h in hyps)
+        if check_fluency(text):
+            return True
+        if self._sources is None and self._bundle.caption_keys:
+            self._sources = Sources(self._bundle.caption_keys)
+        return self._sources is not None and check_meaning(text, self._sources) is not None
 
-    def _fluent_first(self, hyps: list[Hypothesis]) -> list[Hypothesis]:
+    def _fluent_first(self, hyps: list[Hypothesis], said: _Said | None = None, image: int = 0) -> list[Hypothesis]:
+        """Fluent captions first, then the fluency gate's refusals, then repeats of what is said (stable)."""
         if not self.fluent:
             return hyps
-        from generator.gates.fluency import check_fluency
 
-        return sorted(hyps, key=lambda h: check_fluency(self.vocab.text(h.ids)) is not None)  # stable
+        def rank(h: Hypothesis) -> int:
+            text = self.vocab.text(h.ids)
+            return 2 if said is not None and said.repeats(text, image) else int(self._refused(text))
+
+        return sorted(hyps, key=rank)
 
     def beam_search(self, image_or_features: ImageLike | np.ndarray, k: int = 5, max_len: int | None = None,
                     width: int | None = None, diversity: float = DIVERSITY, **options) -> list[Caption]:
@@ -284,6 +327,30 @@ class Captioner:
         hyps = sample(self._step_fn(features), h0, np.zeros(n, dtype=int), self._rules(max_len),
                       np.random.default_rng(seed), temperature=temperature, top_p=top_p)
         return self._captions(rank(hyps), biased=False)
+
+
+class _Said:
+    """What an image's captions should not repeat (generator.gates.repeats, the pipeline's duplicate
+    gate): the account's captions (``avoid``) and those handed out for the batch's other images."""
+
+    def __init__(self, avoid: Sequence[str]) -> None:
+        self.account = _index(avoid)
+        self.images: dict[int, RepeatIndex] = {}
+
+    def said(self, text: str) -> bool:
+        """The account already says it."""
+        return self.account.find(text) is not None
+
+    def repeats(self, text: str, image: int) -> bool:
+        """It repeats a caption handed out for another image of the batch."""
+        return any(index.find(text) is not None for i, index in self.images.items() if i != image)
+
+    def hand_out(self, image: int, texts: Iterable[str]) -> None:
+        self.images[image] = _index(texts)
+
+
+def _index(texts: Iterable[str]) -> RepeatIndex:
+    return RepeatIndex(Earlier(text, "said") for text in texts)
 
 
 def load_captioner(path: str | Path | None = None, encoder: Encoder | None = None, *,

@@ -104,7 +104,7 @@ def test_the_scheduled_adaptation_waits_for_new_evidence_records_what_it_made_an
     from bot.runtime import jobs
     from bot.service.adapt import AdaptStatus, adaptation_store, rollback, scheduled
 
-    monkeypatch.chdir(tmp_path)  # a config without a file keeps its adaptations in the working folder
+    monkeypatch.chdir(tmp_path)
     fresh = make_app(tmp_path / "fresh", clock, OUTBOX, extra="[learning]\nadapt_min_outcomes = 40\n")
     try:
         with caplog.at_level(logging.INFO, logger="bot.service.adapt"):
@@ -123,6 +123,8 @@ def test_the_scheduled_adaptation_waits_for_new_evidence_records_what_it_made_an
         assert stored is not None and stored.version == 1 and stored.created == clock().isoformat(timespec="seconds")
         assert stored.source["trigger"] == "scheduled" and stored.source["observations"] == made.new_outcomes
         assert any(stored.bias.get(w, 0) > 0 for w in WINNERS) and any(stored.bias.get(w, 0) < 0 for w in LOSERS)
+        # the effects it was made from are kept: the caption writer follows their means
+        assert all(stored.effects[w][0] > 0 for w in WINNERS) and all(stored.effects[w][0] < 0 for w in LOSERS)
         assert "adapt.done version=1" in caplog.text and "top=" in caplog.text
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="bot.service.adapt"):
@@ -208,3 +210,26 @@ def test_the_daemon_runs_the_scheduled_adaptation(tmp_path, clock, monkeypatch, 
         app.close()
     assert results == [AdaptStatus.TOO_LITTLE_EVIDENCE]
     assert "adapt.skipped reason=too_little_evidence" in caplog.text and "job=adapt outcome=ok" in caplog.text
+
+
+def test_a_config_without_a_file_keeps_its_adaptations_in_its_data_folder_not_the_working_one(
+        tmp_path, clock, monkeypatch):
+    """parse_config(base=...) resolves the database, media and outbox against ``base``: the data folder
+    (adaptations, logs, models, templates) is there too, wherever the process happens to run."""
+    from bot.core.modelstore import data_dir
+    from bot.service.adapt import adaptation_store
+    from generator.meme.adapt import Adaptation
+
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    app = make_app(site, clock, OUTBOX)
+    try:
+        assert app.config.path is None
+        adaptation_store(app.config).save(Adaptation({"nap": 1.0}))
+        assert (site / "adaptations" / "meme").is_dir() and (site / "memeloop.db").is_file()
+        assert app.data_dir() == data_dir(app.config) == site
+        assert list(elsewhere.iterdir()) == []
+    finally:
+        app.close()

@@ -87,7 +87,7 @@ def test_cli_approve_at_best(tmp_path, clock, monkeypatch, capsys, value):
     capsys.readouterr()
     assert main(["--config", "config.toml", "approve", "1", "--at", value]) == 0
     out = capsys.readouterr().out
-    at = datetime.fromisoformat(out.split(" at ")[1].strip())
+    at = datetime.fromisoformat(out.split(" at ")[1].split(" (")[0])
     assert 9 <= at.hour <= 20
 
 

@@ -168,6 +168,24 @@ def test_the_same_text_on_another_template_is_a_new_candidate(write_config, matc
     app.close()
 
 
+def test_a_weak_template_match_is_said_so(write_config, matcher, run_cli):
+    app = build_app(load_config(write_config()))
+    sure = app.make("my cat ignores me again", account="demo", seed=5, matcher=matcher)
+    assert not sure.weak and sure.template.prob >= 0.2
+    # a bakery's text: no template's captions talk about bread; the matcher's pick is near a guess
+    weak = app.make("me pretending the sourdough was supposed to look like that", account="demo", seed=6,
+                    matcher=matcher)
+    assert weak.weak and weak.template.prob < 0.2
+    # the owner's own choice is never called weak
+    forced = app.make("me pretending the sourdough was supposed to look like that!", account="demo",
+                      template="coffee", seed=7, matcher=matcher)
+    assert not forced.weak
+    app.close()
+    out = run_cli("--config", str(write_config()), "make", "me pretending the sourdough was supposed to look like that")
+    assert out.code == 0, out.err
+    assert "a weak match" in out.out and "--template" in out.out
+
+
 def test_make_sends_unsafe_text_to_filtered_not_review(write_config, matcher):
     app = build_app(load_config(write_config()))
     result = app.make("this deploy is shit", account="demo", seed=1, matcher=matcher)

@@ -358,3 +358,48 @@ def test_x_pictures_come_from_the_media_expansion_and_are_recognised(xapp):
     before = len([c for c in rsps.calls if "pbs.twimg.com" in c.request.url])
     assert import_history(app.deps, "xacct").added == 0
     assert len([c for c in rsps.calls if "pbs.twimg.com" in c.request.url]) == before
+
+
+def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compared(tmp_path, clock, monkeypatch,
+                                                                                    capsys):
+    """Posts imported before migration r25_warm keep template and score NULL; --rescan compares their
+    pictures once, and changes nothing else."""
+    from bot.cli import main
+    from sqlalchemy import update
+
+    folder = tmp_path / "outbox"
+    for marker, text, picture in (("old-0", "me at the vet", _cat_meme()), ("old-1", "lab day", _photo()),
+                                  ("old-2", "just words", None), ("old-3", "broken upload", b"\x89PNG not really")):
+        _record(folder, marker, text, T0 + timedelta(hours=int(marker[-1])))
+        if picture is not None:
+            record = json.loads((folder / "posts" / f"{marker}.json").read_text())
+            (folder / "posts" / f"{marker}.jpg").write_bytes(picture)
+            (folder / "posts" / f"{marker}.json").write_text(json.dumps(record | {"media": f"posts/{marker}.jpg"}))
+    app = make_app(tmp_path, clock, OUTBOX)
+    assert import_history(app.deps, "demo").added == 4
+    with app.tx() as s:  # as the rows stood before r25_warm: nothing compared
+        s.execute(update(ImportedPost).values(template=None, template_score=None))
+        s.execute(update(ImportedPost).where(ImportedPost.remote_id == "old-2").values(likes=41))
+        before = {r.remote_id: (r.text, r.likes, r.read_at, r.imported_at) for r in s.scalars(select(ImportedPost))}
+    app.close()
+    (tmp_path / "config.toml").write_text(BASE + OUTBOX)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "config.toml", "accounts", "import-history", "demo"]) == 0  # reads only newer posts
+    assert "compared" not in capsys.readouterr().out
+    assert main(["--config", "config.toml", "accounts", "import-history", "demo", "--rescan"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "0 posts added" in out and "the pictures of 2 posts stored before were compared" in out
+    assert "(1 on a recognised template, now filled in)" in out
+    app = make_app(tmp_path, clock, OUTBOX)
+    found = _templates(app)
+    assert found["old-0"][0] == "cat" and found["old-1"][0] is None and found["old-1"][1] is not None
+    assert found["old-2"] == (None, None) and found["old-3"] == (None, None)  # no picture / unreadable: unknown
+    with app.tx() as s:
+        after = {r.remote_id: (r.text, r.likes, r.read_at, r.imported_at) for r in s.scalars(select(ImportedPost))}
+        assert s.scalar(select(func.count()).select_from(LearningState)) == 0  # rebuilt with the templates
+    assert after == before  # nothing else of a stored post changed
+    again = import_history(app.deps, "demo", rescan=True)
+    assert (again.added, again.compared, again.filled) == (0, 0, 0) and _templates(app) == found  # idempotent
+    app.close()
+    assert main(["--config", "config.toml", "accounts", "import-history", "--help"]) == 0
+    assert "--rescan" in capsys.readouterr().out

@@ -153,19 +153,23 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
     app = _app(tmp_path)
     result = run_generation(app.deps, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
     cands = _rows(app, Candidate)
-    assert result.stored == len(cands) == 2 * 3  # 2 images x k=3 beams, all kept
-    assert result.pending == 4 and result.filtered == 2
+    # 2 images x forward_per_image 2 queue the count with no room to spare: one spare image
+    assert result.stored == len(cands) == 3 * 3  # 3 images x k=3 beams, all kept
+    assert result.pending == 4 and result.filtered == 5
     by_group: dict[str, list[Candidate]] = {}
     for c in cands:
         by_group.setdefault(c.group_key, []).append(c)
-    assert len(by_group) == 2
+    assert len(by_group) == 3
     for group in by_group.values():
         assert sorted(c.beam_rank for c in group) == [0, 1, 2]
-        assert sum(c.status == "pending" for c in group) == 2  # forward_per_image
+        assert sum(c.status == "pending" for c in group) <= 2  # forward_per_image
         for c in group:
             if c.status == "filtered":
                 assert c.status_reason is not None
-                assert c.status_reason.startswith("not forwarded (beam rank")
+                # the ranker's choice, or (the tiny captioner's three-word captions often share two
+                # words) a repeat of a caption this run queued for the other image
+                assert c.status_reason.startswith(("not forwarded (beam rank", "duplicate: another draft of this run"))
+    assert sorted(sum(c.status == "pending" for c in g) for g in by_group.values()) == [0, 2, 2]
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
         assert c.model_version == "tiny-captioner-1" and c.template_id is not None
         assert c.params["seed"] == 7 and c.params["template"] and c.params["k"] == 3
@@ -282,3 +286,38 @@ def test_a_template_reused_with_new_captions_is_not_a_duplicate(tmp_path, collab
     assert fresh and all(c.status != "duplicate" for c in fresh)
     assert result.pending >= 1
     app.close()
+
+
+class SeamCaptioner(TinyCaptioner):
+    """Every image's best caption joins two demo training captions at a seam that means nothing."""
+
+    def beam_search_batch(self, features, k=5, **options):
+        results = super().beam_search_batch(features, k=k, **options)
+        return [[replace(c, text="the bike is my face") if c.rank == 0 else c for c in caps] for caps in results]
+
+
+def test_meme_captions_whose_seam_joins_words_that_do_not_go_together_are_filtered(tmp_path, templates, collaborators):
+    from generator.gates.meaning import bundle_sources
+
+    app = _app(tmp_path)
+    cap = SeamCaptioner()
+    models = Models("meme", cap.version, lambda req, conf, prefix: meme_drafts(cap, templates, req, conf, prefix),
+                    sources=bundle_sources(None))
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=7), models=models)
+    odd = [c for c in _rows(app, Candidate) if c.text == "the bike is my face"]
+    assert odd and all(c.status == "filtered" and c.status_reason.startswith("meaning: ") for c in odd)
+    app.close()
+
+
+def test_an_extra_round_asks_for_what_is_missing_scaled_by_what_earlier_rounds_queued():
+    from bot.service.pipeline import images_needed, round_count
+
+    assert round_count(10, 0, 10) == 10  # nothing queued yet: the whole count again
+    assert round_count(10, 8, 10) == 3  # 2 missing, 8 of 10 queued: ask for 3
+    assert round_count(10, 5, 10) == 10  # half queued: 5 missing need 10 asked
+    assert round_count(10, 2, 10) == 10  # never more than the count
+    assert round_count(10, 9, 20) == 3  # the share over every earlier round
+    # one spare image when the images would have no room to spare
+    assert images_needed(10, 2, 2) == 5 and images_needed(10, 2, 2, spare=True) == 6
+    assert images_needed(1, 2, 2, spare=True) == 2  # two images for one: room already
+    assert images_needed(3, 2, 2, spare=True) == 3

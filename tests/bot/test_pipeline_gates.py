@@ -93,9 +93,13 @@ def test_a_post_instagram_would_refuse_is_filtered_with_the_reason_and_approve_r
     # the web card shows the reason, and the image's alt text says what it is
     card = app.card(rows[0].id)
     assert card.status_reason == rows[0].status_reason and card.alt == "An abstract generated image."
+    # `generate` says why it queued none of the 2 it was asked for, in the gate's words
+    short = app.generation_shortfall(result.generation_id, 2)
+    assert short is not None and short.startswith("queued 0 of the 2 asked for; drafts refused 2 by preflight")
+    assert "image is 32 px wide" in short
     # the same image is fine for the outbox: the gate is the target platform's own preflight
     ok = run_generation(app.deps, GenerateRequest("demo", "post", count=2, seed=3), models=_models([GOOD[2:4]], size=32))
-    assert ok.pending == 2
+    assert ok.pending == 2 and app.generation_shortfall(ok.generation_id, 2) is None
 
 
 def test_the_run_generates_more_until_it_queued_the_count(tmp_path):

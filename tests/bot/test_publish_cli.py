@@ -29,7 +29,7 @@ def test_add_approve_publish_list(cfg, run_cli, tmp_path):
     (cand,) = _json(run_cli("--config", cfg, "queue", "list", "--json"))
     assert (cand["generator"], cand["text"]) == ("manual", "me on monday")
     result = run_cli("--config", cfg, "approve", "1", "--at", "now")
-    assert result.code == 0 and re.search(r"candidate 1 -> post 1 at \d{4}-\d\d-\d\dT\d\d:\d\d\+00:00$", result.out.strip())
+    assert result.code == 0 and re.search(r"candidate 1 -> post 1 at \d{4}-\d\d-\d\dT\d\d:\d\d\+00:00 \(UTC\)$", result.out.strip())
     (post,) = _json(run_cli("--config", cfg, "posts", "list", "--json"))
     assert (post["state"], post["account"], post["text"]) == ("scheduled", "demo", "me on monday")
     from bot.app import build_app
@@ -105,3 +105,45 @@ def test_accounts_list_and_resume(cfg, run_cli):
     assert row["paused_until"] is None
     missing = run_cli("--config", cfg, "accounts", "resume", "nobody")
     assert missing.code == 1 and "nobody" in missing.err
+
+
+ZONED = """[storage]
+url = "sqlite:///memeloop.db"
+media_dir = "media"
+
+[[accounts]]
+name = "paris"
+platform = "outbox"
+timezone = "Europe/Paris"
+
+[[accounts]]
+name = "ny"
+platform = "outbox"
+timezone = "America/New_York"
+"""
+
+
+def test_at_without_an_offset_is_read_in_the_accounts_time_zone(write_config, run_cli, tmp_path):
+    """As the web admin reads its date-and-time fields (bot.config.timefmt.from_wall); an offset or Z wins."""
+    cfg = str(write_config(ZONED))
+    (tmp_path / "cat.png").write_bytes(image_bytes())
+    for account in ("paris", "paris", "ny"):
+        assert run_cli("--config", cfg, "queue", "add", "--image", str(tmp_path / "cat.png"), "--text", "hi",
+                       "--account", account).code == 0
+    wall = run_cli("--config", cfg, "approve", "1", "--at", "2030-01-07T09:00")
+    assert wall.code == 0, wall.err
+    assert wall.out.strip() == "candidate 1 -> post 1 at 2030-01-07T09:00+01:00 (Europe/Paris)"
+    explicit = run_cli("--config", cfg, "approve", "2", "--at", "2030-01-07T09:00Z")
+    assert explicit.out.strip() == "candidate 2 -> post 2 at 2030-01-07T10:00+01:00 (Europe/Paris)"
+    ny = run_cli("--config", cfg, "approve", "3", "--at", "2030-01-07T09:00")
+    assert ny.out.strip() == "candidate 3 -> post 3 at 2030-01-07T09:00-05:00 (America/New_York)"
+    stored = {p["id"]: p["scheduled_at"] for p in _json(run_cli("--config", cfg, "posts", "list", "--json"))}
+    assert stored == {1: "2030-01-07T09:00:00+01:00", 2: "2030-01-07T10:00:00+01:00", 3: "2030-01-07T09:00:00-05:00"}
+    summer = run_cli("--config", cfg, "reschedule", "1", "--at", "2030-07-01T09:00")
+    assert summer.out.strip() == "post 1 scheduled at 2030-07-01T09:00+02:00 (Europe/Paris)"
+    gap = run_cli("--config", cfg, "reschedule", "1", "--at", "2030-03-31T02:30")  # the clocks skip 02:00-03:00
+    assert gap.code == 2 and "does not exist in Europe/Paris" in gap.err and "--at" in gap.err
+    assert "Traceback" not in gap.err
+    for command in (("approve",), ("reschedule",), ("thread", "approve")):
+        helped = " ".join(run_cli(*command, "--help").out.split())
+        assert "in the account's time zone" in helped and "offset" in helped

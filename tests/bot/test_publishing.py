@@ -350,3 +350,25 @@ def test_image_the_platform_cannot_take_fails_at_preflight_without_calling_it(tm
     row = _post(app, post.id)
     assert (row.state, row.error_class) == ("failed", "permanent") and row.last_error.startswith("preflight:")
     app.close()
+
+
+def test_a_photo_read_unsure_is_published_with_alt_text_that_claims_only_what_is_certain(app, clock, tmp_path):
+    """issue 23 item 7: the horse read as dog breeds is not "a photo of Chihuahua, Golden Retriever ..."."""
+    from PIL import Image
+
+    from bot.service.web_queries import alt_of
+
+    path = tmp_path / "horse.png"
+    Image.new("RGB", (480, 400), (240, 140, 30)).save(path)
+    reading = {"sure": False, "topic": "neutral", "topic_source": "neutral", "labels": [
+        {"name": "Chihuahua", "index": 151, "prob": 0.18}, {"name": "Golden Retriever", "index": 207, "prob": 0.12},
+        {"name": "common sorrel horse", "index": 339, "prob": 0.1}]}
+    with app.tx() as s:
+        row = cand_repo.add_candidate(s, cand_repo.NewCandidate(
+            generator="photo", text="What a day #horses", account_id=app.account_ids["demo"], image_path=str(path),
+            status="pending", params=reading), clock())
+        assert alt_of(row, None) == "A photo."  # the web admin's preview: no image read, no colours
+    approve_and_schedule(app, [row.id], actor="ann", at=clock())
+    assert publishing.publish_due(app.deps, owner="w").published == 1
+    (record,) = [json.loads(p.read_text()) for p in (tmp_path / "outbox").rglob("*.json") if p.parent.name == "posts"]
+    assert record["alt_text"] == "A photo, mostly orange."

@@ -288,3 +288,21 @@ def test_each_scheduled_post_has_a_move_link_that_returns_to_the_calendar(site):
     away = site.post(f"/posts/{post}/reschedule", {"at": "2026-01-08T17:00", "back": "https://evil.example/schedule"},
                      fragment=False)
     assert away.status_code == 303 and away.headers["location"] == f"/posts/{post}"
+
+
+def test_the_week_is_also_a_list_of_days_for_a_phone_with_each_days_posts_and_open_slots(site):
+    post = site.app.approve(site.ids[0], actor="ann", at=_at("2026-01-07T09:30+01:00")).post_id
+    page = site.client.get("/schedule?start=2026-01-05").text
+    days = re.search(r'<ol class="cal-days"[^>]*>(.*?)</ol>', page, re.DOTALL)
+    assert days, "no day list"
+    heads = re.findall(r'<h2 class="cal-day-head"[^>]*>([^<]+)</h2>', days.group(1))
+    assert heads == ["Mon 05 Jan", "Tue 06 Jan", "Wed 07 Jan", "Thu 08 Jan", "Fri 09 Jan", "Sat 10 Jan", "Sun 11 Jan"]
+    per_day = dict(zip(heads, re.split(r'<h2 class="cal-day-head"[^>]*>', days.group(1))[1:]))
+    wednesday = per_day["Wed 07 Jan"]
+    assert f'href="/posts/{post}"' in wednesday and ">09:30<" in wednesday
+    assert "data-post=" not in days.group(1)  # the grid's post is the one the drag and the tests point at
+    assert 'href="/schedule/slot?account=demo&amp;at=2026-01-07T13:00"' in wednesday  # open slots to pick
+    assert "2026-01-07T09:30\"" not in wednesday.split(f'href="/posts/{post}"')[0]  # the post's slot is taken
+    assert "2026-01-05T09:30" not in per_day["Mon 05 Jan"]  # the past is not offered
+    month = site.client.get("/schedule?view=month&start=2026-01-05").text
+    assert 'class="cal-days"' not in month

@@ -153,3 +153,23 @@ def test_edit_one_part_of_a_thread_in_the_browser(server, page, tmp_path):  # no
     page.reload()
     _no_overflow(page, 390)
     page.screenshot(path=str(shots / "web-thread-390.png"), full_page=True)
+
+
+def test_the_week_on_a_phone_is_a_list_of_days_that_does_not_scroll_sideways(server, page, tmp_path):  # noqa: F811
+    base, app, ids = server
+    shots = REPO / "docs" if os.environ.get("MEMELOOP_SCREENSHOTS") == "1" else tmp_path
+    today = app.clock().astimezone(UTC).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    first = app.approve(ids[0], actor="ann", at=datetime.combine(monday, time(9), tzinfo=UTC)).post_id
+    page.set_viewport_size({"width": 390, "height": 844})
+    _login(page, base, f"/schedule?start={monday}")
+    region = page.evaluate("(() => { const r = document.querySelector('.cal-scroll'); "
+                           "return [r.scrollWidth, r.clientWidth]; })()")
+    assert region[0] <= region[1], region  # nothing to scroll sideways inside the calendar
+    assert not page.locator("table.cal.week").is_visible() and page.locator("ol.cal-days").is_visible()
+    page.screenshot(path=str(shots / "web-calendar-week-390.png"), full_page=True)
+    post = page.locator(f'ol.cal-days a[href="/posts/{first}"]')
+    box = post.bounding_box()
+    assert box is not None and box["width"] >= 250, box  # a post spans most of the phone's width (and Move)
+    page.set_viewport_size({"width": 1400, "height": 900})  # the desk keeps the time grid
+    assert page.locator("table.cal.week").is_visible() and not page.locator("ol.cal-days").is_visible()

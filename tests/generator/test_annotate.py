@@ -26,7 +26,7 @@ BACKGROUND = (90, 120, 160)
         ("first, second thing here", 2, ["first,", "second thing here"]),
         ("me when the code works", 2, ["me", "when the code works"]),
         ("it works but only on my machine", 2, ["it works", "but only on my machine"]),
-        ("but why would you do that", 2, ["but why would", "you do that"]),
+        ("but why would you do that", 2, ["but why", "would you do that"]),
         ("one two three four", 2, ["one two", "three four"]),
         ("nope", 2, ["nope", ""]),
         ("", 2, ["", ""]),
@@ -38,6 +38,38 @@ BACKGROUND = (90, 120, 160)
 )
 def test_split_caption_breaks_naturally(text: str, parts: int, expected: list[str]) -> None:
     assert split_caption(text, parts) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("when you ask the horse in my life", ["when you ask", "the horse in my life"]),
+        ("but why would you do that", ["but why", "would you do that"]),
+        ("to the moon and beyond the stars", ["to the moon", "and beyond the stars"]),
+        ("when it's friday and you have no plans", ["when it's friday", "and you have no plans"]),
+        ("my mom's car is faster than yours", ["my mom's car", "is faster than yours"]),
+        ("WHEN YOU SEE YOUR EX AT THE PARTY", ["WHEN YOU SEE", "YOUR EX AT THE PARTY"]),
+        ("when you can’t find the remote", ["when you can’t find", "the remote"]),
+    ],
+)
+def test_split_caption_does_not_end_the_top_box_on_a_function_word(
+    text: str, expected: list[str]
+) -> None:
+    assert split_caption(text, 2) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the cat", ["the", "cat"]),  # no other cut: the middle one stays
+        ("in the middle of the night", ["in the middle", "of the night"]),
+        ("I want to go home right now", ["I want to go", "home right now"]),
+    ],
+)
+def test_split_caption_keeps_a_middle_cut_that_ends_on_a_content_word_or_has_no_rival(
+    text: str, expected: list[str]
+) -> None:
+    assert split_caption(text, 2) == expected
 
 
 def test_split_caption_rejects_zero_parts() -> None:
@@ -109,6 +141,18 @@ def test_font_size_is_the_largest_that_fits() -> None:
     assert len(long.lines) > 1
     bigger = layout_text("this caption is a lot longer than the other one", (0, 0, 400, 100 * 2))
     assert bigger.font_size > long.font_size
+
+
+def test_lines_are_balanced_so_no_word_is_left_alone_on_the_last_line() -> None:
+    # the coffee template's top box on its 512 x 341 photo: greedy wrapping drew "MONDAY MORNING INBOX / VS"
+    box = Box(0.02, 0.02, 0.96, 0.22).to_pixels(512, 341)
+    layout = layout_text("monday morning inbox vs", box)
+    assert [line.text for line in layout.lines] == ["MONDAY MORNING", "INBOX VS"]
+    assert layout.font_size == 36  # the largest size that fits, as before: balancing never shrinks the text
+    # every line still inside the box
+    left, top, right, bottom = box
+    for line in layout.lines:
+        assert left <= line.bbox[0] and line.bbox[2] <= right and top <= line.bbox[1] and line.bbox[3] <= bottom
 
 
 def test_outline_scales_with_font_size() -> None:

@@ -66,6 +66,19 @@ def test_the_profiles_own_offer_link_and_call_to_action_pass_word_for_word():
     assert "Get yours today" not in enforce_truth("Moss is soft. Get yours today.", SHOP).text
 
 
+def test_a_promoted_text_that_already_ends_with_the_call_to_action_carries_it_once():
+    # a story's writer ends its last part with the brand's call to action; the promotional line
+    # (offer, call to action, link) then goes after it: the call to action must not appear twice
+    text = with_promotion("Moss grows slowly. Shop the prints. #moss #green", SHOP)
+    assert text.count("Shop the prints") == 1
+    assert text == ("Moss grows slowly. Use code MOSS15 for 15% off prints this month. Shop the prints. "
+                    "https://moss.example/shop #moss #green")
+    # whatever its spacing or closing stop
+    assert with_promotion("Moss grows slowly.  Shop  the prints\n\n#moss", SHOP).count("Shop the prints") == 1
+    # the words inside a longer sentence of the writer's are not the call to action: the sentence stays whole
+    assert with_promotion("Shop the prints with us.", SHOP).startswith("Shop the prints with us. Use code")
+
+
 def test_promotion_needs_offers_and_the_audience_is_never_random():
     assert promotional_line(Brand()) is None and with_promotion("Hi.", Brand()) == "Hi."
     assert audience_for(Brand(), None) == "general"
@@ -161,6 +174,11 @@ def test_siblings_must_differ_by_two_content_words():
     assert difference(a, "when you order a cup of coffee and forget why!!") == 0
     assert too_close(a + " out", [a]) == a
     assert too_close("when you order a pot of tea and forget why", [a]) is None
+    # one noun swapped is one word of difference (two siblings the demo queued together)
+    assert difference("when you sit in the kitchen", "when you sit in the garage") == 1
+    assert too_close("when you ask for the moon and you bring the camera",
+                     ["when you ask for a photo and you bring the camera"]) is not None
+    assert too_close("when you sit in the garage", ["when you stand in the kitchen"]) is None
 
 
 # --- alt text -------------------------------------------------------------------------------------------

@@ -243,3 +243,21 @@ def test_training_captions_are_never_handed_out_verbatim(tmp_path, feats):
     assert before[0].text not in {c.text for c in after} and len(after) == 3
     assert [c.text for c in cap.beam_search(feats[0], k=3, novel=False)] == [c.text for c in before]
     assert cap.version != load_captioner(write_random_bundle(tmp_path / "c", seed=7)).version
+
+
+@pytest.mark.parametrize("top_p", [0.5, 0.9, 0.95, 1.0])
+def test_the_nucleus_from_the_most_likely_words_is_the_one_from_all_sorted(top_p):
+    """beam._nucleus_mask sorts each row's NUCLEUS_HEAD most likely words only; its answer is the
+    reference's (every word sorted) on peaked, flat, tied and masked rows."""
+    from generator.meme.beam import NUCLEUS_HEAD, _nucleus_mask, _nucleus_mask_reference
+
+    rng = np.random.default_rng(0)
+    vocab = 593  # the demo bundle's
+    rows = [rng.normal(size=vocab) * scale for scale in (0.1, 1.0, 3.0, 8.0) for _ in range(20)]
+    tied = np.round(rng.normal(size=vocab) * 2)  # many exact ties, some at the nucleus' edge
+    rows += [tied, np.zeros(vocab), np.r_[np.full(NUCLEUS_HEAD, 5.0), np.zeros(vocab - NUCLEUS_HEAD)]]
+    masked = rng.normal(size=vocab) * 3
+    masked[rng.random(vocab) < 0.9] = -np.inf  # a trigram-masked row
+    rows.append(masked)
+    logp = np.stack(rows)
+    assert np.array_equal(_nucleus_mask(logp, top_p), _nucleus_mask_reference(logp, top_p))

@@ -301,3 +301,13 @@ def test_prepared_post_is_frozen() -> None:
     post = prepare_outbox(_image(10, 10), "a")
     with pytest.raises(AttributeError):
         post.text = "b"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("size, mode", [((1, 1), "RGB"), ((3000, 40), "RGBA"), ((40, 3000), "L"), ((64, 64), "P"),
+                                        ((64, 64), "1"), ((64, 64), "CMYK"), ((64, 64), "I;16")])
+def test_the_outbox_refuses_nothing_so_the_generation_gate_may_skip_its_encode(size, mode) -> None:
+    """platforms.REFUSES_NOTHING names the outbox: the pipeline's preflight gate does not encode for
+    it. Any size, any mode, any text: the outbox preflight answers, never refuses."""
+    assert "outbox" in platforms.REFUSES_NOTHING
+    post = platforms.prepare("outbox", Image.new(mode, size), "x" * 70000 + " #tag @who https://a.example")
+    assert post.mime == "image/png" and (post.width, post.height) == size

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CliState, config_option, pass_state
-from bot.cli.types import PostTime
+from bot.cli.types import PostTime, WallTime, at_in
 
 photo_arg = click.argument("photos", nargs=-1, required=True,
                            type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -106,9 +106,12 @@ def make(state: CliState, text: str, account: str | None, template: str | None, 
     if not as_json:
         click.echo(f"template {result.template.slug} (score {result.template.prob:.2f}); also: "
                    + ", ".join(f"{a['template']} {a['score']:.2f}" for a in alternatives))
+        if result.weak:
+            click.echo(f"  a weak match: the text is not much like any template's captions; look at the meme, "
+                       f"or choose one with --template (e.g. --template {result.template.slug})")
     _echo_made(result.candidates, as_json, {"generation_id": result.run.generation_id,
                                             "template": result.template.slug, "score": result.template.prob,
-                                            "alternatives": alternatives})
+                                            "weak_match": result.weak, "alternatives": alternatives})
 
 
 @click.command("story")
@@ -239,18 +242,23 @@ def thread_edit(state: CliState, candidate_id: int, position: int, text: str) ->
 @thread.command("approve")
 @click.argument("candidate_id", type=int)
 @click.option("--at", "at", type=PostTime,
-              help="Post at this time (ISO 8601 or 'now'); default: the account's next free slot.")
+              help="Post at this time (ISO 8601, read in the account's time zone unless it carries an offset or Z; "
+                   "or 'now'); default: the account's next free slot.")
 @click.option("--account", help="Account to post to.")
 @config_option
 @pass_state
-def thread_approve(state: CliState, candidate_id: int, at: datetime | None, account: str | None) -> None:
+def thread_approve(state: CliState, candidate_id: int, at: datetime | WallTime | None, account: str | None) -> None:
     """Approve a whole thread as one unit: its parts go out in order as one post (X: a reply chain).
 
     Example: memeloop thread approve 12 --at now
     """
     from bot.cli import actor
-    from bot.config.timefmt import iso, zone_of
+    from bot.config.timefmt import iso, typed_zone, zone_of
 
-    result = state.app().approve_thread(candidate_id, actor=actor(), at=at, account=account)
+    app = state.app()
+    if isinstance(at, WallTime):
+        at = at_in(at, typed_zone(app.config, account or app.candidate(candidate_id).account))
+    result = app.approve_thread(candidate_id, actor=actor(), at=at, account=account)
+    zone = zone_of(app.config, result.account)
     click.echo(f"approved thread {candidate_id}: post {result.post_id} scheduled at "
-               f"{iso(result.scheduled_at, zone_of(state.app().config, result.account))}")
+               f"{iso(result.scheduled_at, zone)} ({zone})")

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Literal
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from bot.cli import CliState, actor, config_option, pass_state
 from bot.cli.output import emit, format_options
-from bot.cli.types import ApproveTime, CaptionText, DbId, ImageFile, IsoTime, Limit, NoteText, PostTime
+from bot.cli.types import (
+    ApproveTime,
+    CaptionText,
+    DbId,
+    ImageFile,
+    IsoTime,
+    Limit,
+    NoteText,
+    PostTime,
+    T,
+    WallTime,
+    at_in,
+)
 from feedback.states import POST_STATES
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.service.review import ReviewResult
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +61,20 @@ def queue_add(state: CliState, image: Path, text: str, account: str | None) -> N
 @click.command("approve")
 @click.argument("ids", nargs=-1, type=DbId)
 @click.option("--all", "all_pending", is_flag=True, help="Approve every pending candidate (of --account).")
-@click.option("--at", "at", type=ApproveTime, help="Post at this time (ISO 8601, UTC unless an offset is given, "
-                                     "'now', or 'best': the hour the account's posts do best, learned, among its "
-                                     "best_hours and min_spacing apart); default: the account's next free slot.")
+@click.option("--at", "at", type=ApproveTime, help="Post at this time (ISO 8601, read in the account's time zone "
+                                     "unless it carries an offset or Z; 'now'; or 'best': the hour the account's posts "
+                                     "do best, learned, among its best_hours and min_spacing apart); default: the "
+                                     "account's next free slot.")
 @click.option("--account", help="Account to post to (also filters --all).")
 @click.option("--yes", "-y", "yes", is_flag=True, help="With --all: do not ask for confirmation (needed when not "
                                                      "run from a terminal).")
 @config_option
 @pass_state
-def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: datetime | Literal["best"] | None,
-            account: str | None, yes: bool) -> None:
+def approve(state: CliState, ids: tuple[int, ...], all_pending: bool,
+            at: datetime | WallTime | Literal["best"] | None, account: str | None, yes: bool) -> None:
     """Approve candidates and schedule them for posting (--at best: when the account's audience
     engages most, as learned from its own and imported posts). --all asks first (--yes skips it).
+    A time without an offset is the account's wall-clock time, as in the web admin.
 
     Example: memeloop approve 12 15 --at 2026-01-05T19:00
     """
@@ -71,20 +89,38 @@ def approve(state: CliState, ids: tuple[int, ...], all_pending: bool, at: dateti
             click.echo("nothing pending to approve")
             return
         _confirm_all(len(ids), account, yes)
-    from bot.config.timefmt import iso, zone_of
-
     failed = []
-    who = actor()
-    for candidate_id in ids:
+    times: dict[int, datetime | Literal["best"] | None] = {}
+    for candidate_id in ids:  # every time read first: one that cannot be refuses them all
         try:
-            result = app.approve(candidate_id, actor=who, at=at, account=account)
+            times[candidate_id] = _at_for(app, at, account or app.candidate(candidate_id).account)
+        except FeedbackError as exc:
+            failed.append(str(exc))
+    who = actor()
+    for candidate_id, when in times.items():
+        try:
+            result = app.approve(candidate_id, actor=who, at=when, account=account)
         except FeedbackError as exc:
             failed.append(str(exc))
             continue
-        click.echo(f"candidate {candidate_id} -> post {result.post_id} at "
-                   f"{iso(result.scheduled_at, zone_of(app.config, result.account))}")
+        click.echo(f"candidate {candidate_id} -> post {result.post_id} at {_shown(app, result)}")
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(ids)} not approved: " + "; ".join(failed))
+
+
+def _at_for(app: App, at: T | WallTime, account: str | None) -> T | datetime:
+    """``--at`` for a post of ``account``: without an offset, read in that account's time zone."""
+    from bot.config.timefmt import typed_zone
+
+    return at_in(at, typed_zone(app.config, account))
+
+
+def _shown(app: App, result: ReviewResult) -> str:
+    """A scheduled time as stored, in the account's zone, with the zone's name."""
+    from bot.config.timefmt import iso, zone_of
+
+    zone = zone_of(app.config, result.account)
+    return f"{iso(result.scheduled_at, zone)} ({zone})"
 
 
 def _confirm_all(count: int, account: str | None, yes: bool) -> None:
@@ -174,19 +210,19 @@ def cancel(state: CliState, post_ids: tuple[int, ...], reason: str | None) -> No
 
 @click.command("reschedule")
 @click.argument("post_id", type=DbId)
-@click.option("--at", "at", required=True, type=PostTime, help="New time (ISO 8601, UTC unless an offset is given, or 'now').")
+@click.option("--at", "at", required=True, type=PostTime, help="New time (ISO 8601, read in the account's time zone "
+                                                                "unless it carries an offset or Z; or 'now').")
 @config_option
 @pass_state
-def reschedule(state: CliState, post_id: int, at: datetime) -> None:
-    """Move a scheduled post to another time.
+def reschedule(state: CliState, post_id: int, at: datetime | WallTime) -> None:
+    """Move a scheduled post to another time (without an offset: the account's wall-clock time).
 
     Example: memeloop reschedule 42 --at 2026-01-06T09:00
     """
-    from bot.config.timefmt import iso, zone_of
-
     app = state.app()
-    result = app.reschedule(post_id, actor=actor(), at=at)
-    click.echo(f"post {post_id} scheduled at {iso(result.scheduled_at, zone_of(app.config, result.account))}")
+    when = _at_for(app, at, app.post_detail(post_id).account) if isinstance(at, WallTime) else at
+    result = app.reschedule(post_id, actor=actor(), at=when)
+    click.echo(f"post {post_id} scheduled at {_shown(app, result)}")
 
 
 @click.group("accounts")
@@ -241,16 +277,21 @@ def accounts_resume(state: CliState, name: str) -> None:
                                             "offset is given).")
 @click.option("--limit", type=Limit, default=0, help="Read at most this many posts this run (0 = all; run again "
                                                       "to continue).")
+@click.option("--rescan", is_flag=True, help="Read the posts imported before again too, and recognise the template "
+                                             "of each whose picture was never compared (posts imported before "
+                                             "templates were recognised); nothing else of a stored post changes.")
 @config_option
 @pass_state
-def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int) -> None:
+def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int, rescan: bool) -> None:
     """Import the account's own past posts with their likes, reposts and replies, so the ranker and
     the best posting time start from the account's history instead of cold. Safe to repeat: a post
     is stored once, an unfinished run continues where it stopped, memeloop's own posts are skipped.
+    A finished import reads only newer posts the next time; --rescan reads them all again to fill in
+    the templates of posts imported before their pictures were compared.
 
     Example: memeloop accounts import-history x_main --since 2026-01-01 --limit 500
     """
-    result = state.app().import_history(name, since=since, limit=limit or None)
+    result = state.app().import_history(name, since=since, limit=limit or None, rescan=rescan)
     click.echo(f"account {name}: {result.message}")
     if result.resume_at is not None:
         click.get_current_context().exit(1)

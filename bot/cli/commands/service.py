@@ -59,6 +59,9 @@ def generate(state: CliState, account: str, generator: str | None, count: int | 
     click.echo(f"generation {result.generation_id} ({req.generator}, model {result.model_version}): "
                f"stored {result.stored}, pending {result.pending}, filtered {result.filtered}, "
                f"duplicates {result.duplicates} in {result.timings.get('total_s', 0):.1f}s")
+    short = app.generation_shortfall(result.generation_id, req.count)
+    if short:
+        click.echo(short)
 
 
 def _watch_parent(parent_pid: int) -> None:

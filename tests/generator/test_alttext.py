@@ -1,0 +1,73 @@
+"""Alt text of a photo says only what its reading is sure of (issue 23 item 7)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from generator.alttext import describe, labels_of
+
+
+def _reading(sure: bool, *guesses: tuple[str, int, float]) -> dict[str, Any]:
+    """A candidate's params as photo_drafts / story store them (PhotoTopic.to_json's labels)."""
+    return {"topic": "cats" if sure else "neutral", "sure": sure, "topic_source": "photo" if sure else "neutral",
+            "labels": [{"name": n, "index": i, "prob": p} for n, i, p in guesses]}
+
+
+def _orange_and_white() -> Image.Image:
+    pixels = np.zeros((40, 40, 3), dtype=np.uint8)
+    pixels[:, :24] = (240, 140, 30)
+    pixels[:, 24:] = (255, 255, 255)
+    return Image.fromarray(pixels, "RGB")
+
+
+# a horse read as dog breeds: no guess is likely and they share nothing most of the mass holds
+HORSE = _reading(False, ("Chihuahua", 151, 0.18), ("Golden Retriever", 207, 0.12), ("common sorrel horse", 339, 0.1),
+                 ("horse-drawn vehicle", 603, 0.07), ("Labrador Retriever", 208, 0.06))
+# unsure of the breed, sure it is a cat: the top guesses are all cats
+CAT = _reading(False, ("tabby cat", 281, 0.35), ("a cat having a striped coat", 282, 0.3), ("Egyptian Mau", 285, 0.12))
+
+
+def test_an_unsure_photo_with_nothing_in_common_says_only_its_colours() -> None:
+    assert labels_of(HORSE) == ()
+    alt = describe("photo", "What a day #horses", labels=labels_of(HORSE), image=_orange_and_white())
+    assert alt == "A photo, mostly orange and white."
+    assert describe("photo", "What a day", labels=labels_of(HORSE)) == "A photo."  # no image read: no colours
+
+
+def test_an_unsure_photo_says_what_its_top_guesses_share() -> None:
+    assert labels_of(CAT) == ("a cat",)
+    assert describe("photo", "Hi #cats", labels=labels_of(CAT), image=_orange_and_white()) == "A photo of a cat."
+
+
+def test_a_sure_photo_says_its_coarse_class_not_every_guess_as_fact() -> None:
+    # cats hold enough to be sure, but the top guess is a laptop: "A photo of laptop, tabby cat and ..." was wrong
+    sure = _reading(True, ("laptop", 620, 0.3), ("tabby cat", 281, 0.12), ("Egyptian Mau", 285, 0.06))
+    assert describe("photo", "Work from home", labels=labels_of(sure)) == "A photo of a cat."
+
+
+def test_a_story_on_an_unsure_photo_is_still_a_photo() -> None:
+    story = {**HORSE, "parts": 3}
+    assert describe("story", "Part one. #x", labels=labels_of(story), image=_orange_and_white()) == \
+        "A photo, mostly orange and white."
+    assert describe("story", "Part one.", labels=labels_of({"parts": 3})) == \
+        "An image posted with the words: Part one."  # no reading: not said to be a photo
+
+
+def test_rows_stored_with_bare_class_names_keep_them() -> None:
+    assert labels_of({"labels": ["tabby", "tiger cat"]}) == ("tabby", "tiger cat")
+    assert labels_of({}) is None and labels_of(None) is None
+
+
+def test_no_alt_text_carries_a_hashtag() -> None:
+    for params in (HORSE, CAT, {"labels": ["#cup"]}):
+        for kind in ("photo", "story"):
+            assert "#" not in describe(kind, "#a #b", labels=labels_of(params), image=_orange_and_white())
+
+
+def test_shades_of_one_colour_are_said_once() -> None:
+    pixels = np.zeros((40, 40, 3), dtype=np.uint8)
+    pixels[:, :16], pixels[:, 16:30], pixels[:, 30:] = (192, 192, 192), (128, 128, 128), (0, 0, 0)
+    image = Image.fromarray(pixels, "RGB")
+    assert describe("photo", "x", labels=(), image=image) == "A photo, mostly grey and black."
