@@ -108,12 +108,14 @@ class Gates:
         the image, so it runs last, on the drafts every other gate let through."""
         from generator.gates import check_text
 
+        # a person's own words (make): the truth gate judges only what was added to them
+        given = [d.text if self.kind.words_by_person else "" for d in drafts]
         drafts = self.promote(drafts)
         out: list[Draft] = []
         refusals: list[Refusal | None] = []
-        for draft in drafts:
+        for draft, typed in zip(drafts, given):
             verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person,
-                                 sources=self.sources if draft.template is not None else None)
+                                 sources=self.sources if draft.template is not None else None, given=typed)
             refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
             if refusal is None and verdict.text != draft.text:
                 if draft.template is not None:  # the words are drawn on the meme: filter, never re-draw

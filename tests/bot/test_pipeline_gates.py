@@ -281,3 +281,19 @@ def test_stock_calls_to_action_are_filtered_unless_the_brand_declares_them(tmp_p
     run_generation(plain.deps, GenerateRequest("demo", "post", count=1, seed=1),
                    models=_models([[GOOD[1] + " Tag a friend who needs this."], [GOOD[2]]]))
     assert _rows(plain)[0].filter_gate == "stock_line"
+
+
+def test_offers_a_person_typed_are_theirs_and_only_generated_words_are_judged(tmp_path):
+    from generator.gates.truth import enforce_truth
+    from generator.brand import Brand
+
+    typed = "The coffee was still half price after the promo ended."
+    app = _app(tmp_path)
+    run_generation(app.deps, GenerateRequest("demo", "manual", count=1, seed=1), models=_models([[typed]],
+                                                                                                 generator="manual"))
+    row = _rows(app)[-1]
+    assert row.status == "pending" and row.text == typed, row.status_reason
+    # the same words written by a generator are still an undeclared discount; typed ones next to them are kept
+    assert not enforce_truth(typed, Brand()).ok
+    kept = enforce_truth(f"{typed} Shop now for 20% off.", Brand(), given=typed)
+    assert kept.ok and kept.text == typed and "20% off" in kept.notes[0]
