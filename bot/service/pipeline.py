@@ -434,7 +434,7 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     preflight = {"run": 0, "refused": 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
-                             template_ids, banned=gates.banned)
+                             template_ids, unsafe=gates.unsafe)
         if repeats is not None:
             _repeats(group, verdicts, drafts, repeats)
         _preflight(group, verdicts, drafts, gates, preflight)
@@ -459,10 +459,12 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 
 def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now: datetime,
-              template_ids: dict[str, int] | None = None, banned: Sequence[str] = ()) -> list[Verdict]:
-    """[status, reason] per item: refused by a gate, unsafe (the shipped list, safety.extra_words, the
-    brand's banned words and topics) or about a sensitive topic -> filtered, near-duplicate of an
-    earlier candidate -> duplicate."""
+              template_ids: dict[str, int] | None = None,
+              unsafe: Callable[[str], str | None] | None = None) -> list[Verdict]:
+    """[status, reason] per item: refused by a gate, unsafe (``unsafe``: Gates.unsafe, the shipped
+    list and safety.extra_words, then the brand's banned words and topics; without it the shipped
+    list and safety.extra_words) or about a sensitive topic -> filtered, near-duplicate of an earlier
+    candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe, topic_reason
 
@@ -472,10 +474,13 @@ def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media,
         if refusal is not None:
             out.append((FILTERED, refusal.reason))
             continue
-        hits = find_unsafe(draft.text, list(banned or cfg.safety.extra_words))
-        if hits:
-            words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
-            out.append((FILTERED, f"unsafe: {words}"))
+        if unsafe is not None:
+            why = unsafe(draft.text)
+        else:
+            hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
+            why = f"unsafe: {', '.join(map(str, hits))}" if hits else None
+        if why:
+            out.append((FILTERED, why))
             continue
         topic = topic_reason(draft.text)
         if topic:

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "stock_line", "duplicate")
+GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "brand", "stock_line",
+         "duplicate")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ def gate_of(reason: str | None) -> str | None:
         return None
     head = reason.split(":", 1)[0].split(" (", 1)[0].strip()
     return head if head in GATES else None
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(repr(str(w)) for w in words)
 
 
 def preflight_text(platform: str, generator: str, text: str) -> str:
@@ -80,8 +85,26 @@ class Gates:
         self._preflight: dict[Hashable, Refusal | None] = {}
         self.sources = sources  # generator.gates.meaning.Sources of the generator that wrote the drafts
         # words and topics the account never wants, matched like the safety list's words
-        self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
-                                        *self.brand.banned_topics)  # per image: its verdict does not depend on the text
+        self.safety_words: tuple[str, ...] = tuple(config.safety.extra_words)
+        self.banned: tuple[str, ...] = (*self.safety_words, *self.brand.banned_words, *self.brand.banned_topics)  # per image: its verdict does not depend on the text
+
+    def unsafe(self, text: str) -> str | None:
+        """Why ``text`` may not be posted for its words: the safety list's (the shipped list and
+        safety.extra_words: "unsafe: ...") first, else the brand profile's banned words and topics
+        ("brand: the account's brand profile never uses 'cheap'"); None when neither holds one."""
+        from generator.safety import find_unsafe
+
+        hits = find_unsafe(text, self.banned)
+        if not hits:
+            return None
+        unsafe = find_unsafe(text, self.safety_words)
+        if unsafe:
+            return f"unsafe: {', '.join(map(str, unsafe))}"
+        topics = {t.casefold() for t in self.brand.banned_topics}
+        said = [h for h in hits if h not in topics]
+        talked = [h for h in hits if h in topics]
+        parts = ([f"uses {_quoted(said)}"] if said else []) + ([f"talks about {_quoted(talked)}"] if talked else [])
+        return f"brand: the account's brand profile never {' or '.join(parts)}"
 
     def promote(self, drafts: Sequence[Draft]) -> list[Draft]:
         """Drafts for the promotional audience carry one of the profile's own offers (rotating);

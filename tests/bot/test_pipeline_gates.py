@@ -149,7 +149,8 @@ def test_the_brands_banned_words_filter(tmp_path):
     run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=1), models=_models([["This cheap mug is ours."],
                                                                                          [GOOD[0]]]))
     bad = next(r for r in _rows(app) if "cheap" in r.text)
-    assert bad.status == "filtered" and bad.status_reason == "unsafe: cheap" and bad.filter_gate == "unsafe"
+    assert bad.status == "filtered" and bad.filter_gate == "brand"
+    assert bad.status_reason == "brand: the account's brand profile never uses 'cheap'"
 
 
 def test_siblings_of_one_image_that_say_the_same_are_not_both_forwarded(tmp_path):
