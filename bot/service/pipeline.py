@@ -439,7 +439,8 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
             _repeats(group, verdicts, drafts, repeats)
         _preflight(group, verdicts, drafts, gates, preflight)
         per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
-        _forward(group, verdicts, scores, drafts, per_image, room - counts[PENDING])
+        _forward(group, verdicts, scores, drafts, per_image, room - counts[PENDING], kind=req.generator,
+                 asked=req.count)
         for i, (status, _) in zip(group, verdicts):
             if status == PENDING and repeats is not None:
                 repeats.queued(drafts[i].text)
@@ -526,9 +527,10 @@ def _preflight(group: Sequence[int], verdicts: list[Verdict], drafts: Sequence[D
 
 
 def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
-             per_image: int, room: int) -> None:
+             per_image: int, room: int, *, kind: str = "", asked: int = 0) -> None:
     """Of one image's clean beams the ranker picks which go to review, each saying something its
-    forwarded siblings do not (generator.gates.siblings); the rest stay findable."""
+    forwarded siblings do not (generator.gates.siblings); the rest stay findable, with a reason in the
+    words of their ``kind`` (a meme's beams, a photo's captions) and the number the run was ``asked``."""
     from feedback.ranking import choose_beams
     from generator.gates.siblings import MIN_CONTENT_WORDS, too_close
 
@@ -556,8 +558,16 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
             why = f"siblings: differs from a forwarded sibling ({like!r}) by fewer than {MIN_CONTENT_WORDS} content words"
             verdicts[j] = (FILTERED, why)
             continue
-        why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
-        verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
+        noun, of = _DRAFT_WORDS.get(kind, ("caption", "image"))
+        rank = drafts[group[j]].beam_rank
+        why = f"the ranker preferred other {noun}s of this {of}" if j not in chosen else \
+            f"this run already queued the {asked} asked for"
+        verdicts[j] = (FILTERED, f"not forwarded: {noun} {(j if rank is None else rank) + 1} of {len(group)} "
+                                 f"for this {of}; {why}")
+
+
+# how a kind's drafts of one picture are named in a reason: (draft, picture)
+_DRAFT_WORDS = {"meme": ("beam", "template"), "photo": ("caption", "photo"), "story": ("version", "story")}
 
 
 def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent: Any) -> Any:

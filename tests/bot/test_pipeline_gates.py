@@ -298,3 +298,17 @@ def test_offers_a_person_typed_are_theirs_and_only_generated_words_are_judged(tm
     assert not enforce_truth(typed, Brand()).ok
     kept = enforce_truth(f"{typed} Shop now for 20% off.", Brand(), given=typed)
     assert kept.ok and kept.text == typed and "20% off" in kept.notes[0]
+
+
+def test_a_written_caption_not_forwarded_says_so_in_the_words_of_its_kind(tmp_path):
+    app = _app(tmp_path)
+
+    def make(req, _config, prefix):
+        image = _image(400, seed=3)
+        return [Draft(text=t, group_key=f"{prefix}:img0", image=image, beam_rank=r, params={"i": r})
+                for r, t in enumerate(GOOD[:2])]
+    run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=1),
+                   models=Models("post", "t", make, {"forward_per_image": 2}, more=False))
+    reasons = [r.status_reason for r in _rows(app) if r.status == "filtered"]
+    assert len(reasons) == 1 and reasons[0].startswith("not forwarded: caption ") \
+        and " of 2 for this image; this run already queued the 1 asked for" in reasons[0], reasons
