@@ -72,6 +72,7 @@ class Writer:
         self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
         self.temperature, self.top_p = temperature, top_p
         self._adaptation: Adaptation | None = None
+        self._tilt: dict[str, float] = {}  # per word, the offset followed (bias.writer_bias)
         self._bias: TokenBias | None = None
 
     @property
@@ -79,14 +80,15 @@ class Writer:
         return self._adaptation
 
     def adapt(self, adaptation: Adaptation | None) -> None:
-        """Write with ``adaptation``'s word biases from now on (generator/textgen/bias.py; None: as
-        trained)."""
-        from generator.textgen.bias import TokenBias
+        """Write with ``adaptation``'s word offsets from now on (generator/textgen/bias.py writer_bias:
+        the posterior means of the ranker's word effects; None: as trained)."""
+        from generator.textgen.bias import TokenBias, writer_bias
 
         self._adaptation = adaptation
+        self._tilt = writer_bias(adaptation) if adaptation is not None else {}
         encode = self._fast.encode if self._fast is not None else (
             lambda text: self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        bias = TokenBias(adaptation.bias, encode) if adaptation is not None else None
+        bias = TokenBias(self._tilt, encode) if self._tilt else None
         self._bias = bias if bias else None
 
     def _load_reference(self, path: Path) -> None:
@@ -161,7 +163,7 @@ class Writer:
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
         spare: list[str] = []  # usable, but opening with a line an earlier caption opened with
-        bias = self._adaptation.bias if self._adaptation is not None and self._adaptation.bias else None
+        bias = self._tilt or None
         for attempt in range(MAX_ATTEMPTS):
             want = max(n - len(captions), 1) * (1 + attempt)
             usable = []
