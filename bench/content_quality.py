@@ -317,11 +317,29 @@ def reason_class(reason: str | None) -> str:
     return reason.split(":", 1)[0].split(" (", 1)[0]
 
 
+def _install_adaptation(source: Path, folder: Path) -> None:
+    """Make ``source`` the fresh bot's current adaptation (the folder bot.service.adapt reads)."""
+    from generator import DataError
+    from generator.meme.adapt import AdaptationStore
+
+    try:
+        folder.mkdir(parents=True)
+        (folder / "0001.json").write_bytes(source.read_bytes())
+        (folder / "current").write_text("1\n")
+        adaptation = AdaptationStore(folder).load(1)
+    except (OSError, DataError) as e:
+        sys.exit(f"--adaptation {source}: {e}")
+    print(f"adaptation {source}: {sum(b > 0 for b in adaptation.bias.values())} words up, "
+          f"{sum(b < 0 for b in adaptation.bias.values())} down, effects of {len(adaptation.effects)} words")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--show", type=int, default=10, help="queued captions printed per generator")
     parser.add_argument("--meme-runs", type=int, default=3, help="meme `generate` runs (count 4 each)")
+    parser.add_argument("--adaptation", type=Path, help="an adaptation file `memeloop adapt` stored "
+                        "(adaptations/meme/0001.json): every generator writes with it")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sqlalchemy import select
@@ -333,6 +351,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "config.toml"
         config_path.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
+        if args.adaptation is not None:
+            _install_adaptation(args.adaptation, Path(tmp) / "adaptations" / "meme")
         app = build_app(load_config(config_path))
         asked: Counter = Counter()
         started = time.perf_counter()

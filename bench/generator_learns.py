@@ -15,14 +15,20 @@ a disliked one), and the expected engagement of the picks as a share of the orac
 expected engagement in the fixed arm's pool of the same round: the generator as trained), 2 seeds.
 
 The caption writer (generator.textgen, the shipped demo GPT-2: GAN posts, photo captions, stories)
-the same way, smaller: WRITER_POSTS rounds of WRITER_K captions (a random topic and tone a round),
-its own hidden words (drawn as above among what the writer writes), adapted every ADAPT_EVERY posts
-(generator/textgen/bias.py); the share of its captions carrying a liked (disliked) word over the last
-LAST rounds, with and without.
+the same way: WRITER_POSTS rounds of WRITER_K captions (a random topic and tone a round), its own
+hidden words (drawn as above among what the writer writes), three arms on the same rounds:
+  fixed     the writer as trained
+  adapted   every ADAPT_EVERY posts, what `memeloop adapt` stores; the writer follows the posterior
+            means of the ranker's word effects (generator/textgen/bias.py writer_bias)
+  margin    the same, but following only the captioner's offsets (effect less one sd: word_bias),
+            which is what the writer followed before it read the effects
+the share of its captions carrying a liked (disliked) word over the last LAST rounds and the picks'
+expected engagement as a share of the oracle's (the best in the fixed arm's pool of the round).
+`--writer-only` runs just these.
 
 Last line: `liked_share_adapted=<r> liked_share_fixed=<r> disliked_share_adapted=<r> disliked_share_fixed=<r>
-share_of_oracle_adapted=<r> share_of_oracle_fixed=<r> writer_liked_adapted=<r> writer_liked_fixed=<r>
-writer_disliked_adapted=<r> writer_disliked_fixed=<r> run_s=<s>`.
+share_of_oracle_adapted=<r> share_of_oracle_fixed=<r> writer_liked_{fixed,adapted,margin}=<r>
+writer_disliked_{...}=<r> writer_oracle_{...}=<r> run_s=<s>` (--writer-only: the writer_ keys and run_s).
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -164,15 +171,18 @@ def run(seed: int) -> dict[str, float]:
     return out
 
 
-WRITER_POSTS, WRITER_K = 200, 5
+WRITER_POSTS, WRITER_K = POSTS, 5
+WRITER_ARMS = ("fixed", "adapted", "margin")
 
 
-def run_writer(seed: int) -> dict[str, float]:
-    """The writer's arms (see the module text): liked / disliked shares of what it writes."""
+def run_writer(seed: int, posts: int = WRITER_POSTS) -> dict[str, float]:
+    """The writer's arms (see the module text): liked / disliked shares of what it writes, and the
+    expected engagement of the picks as a share of the oracle's (the best in the fixed arm's pool)."""
     from generator.textgen import load_writer
 
     rng = np.random.default_rng(seed + 100)
-    fixed, adapted = load_writer(), load_writer()
+    arms = {a: load_writer() for a in WRITER_ARMS}
+    fixed = arms["fixed"]
     ask = lambda: {"topic": str(rng.choice(fixed.topics)), "tone": str(rng.choice(fixed.tones)),  # noqa: E731
                    "audience": "general", "seed": int(rng.integers(2**31))}
     calib = [content_words(c) for r in range(40) for c in fixed.write(WRITER_K, **ask())]
@@ -181,36 +191,53 @@ def run_writer(seed: int) -> dict[str, float]:
     hidden = list(rng.choice(pool, size=min(2 * HIDDEN, len(pool) // 2 * 2), replace=False))
     liked, disliked = set(hidden[:len(hidden) // 2]), set(hidden[len(hidden) // 2:])
     prefs = {w: EFFECT for w in liked} | {w: -EFFECT for w in disliked}
-    arms = {"fixed": fixed, "adapted": adapted}
     rankers = {a: Ranker(topics=fit_topics(calib)) for a in arms}
     policy_rng = {a: np.random.default_rng(seed + 1) for a in arms}
     noise_rng = {a: np.random.default_rng(seed + 2) for a in arms}
     finals: dict[str, list[float]] = {a: [] for a in arms}
     carrying: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}
-    for t in range(WRITER_POSTS):
+    got: dict[str, list[float]] = {a: [] for a in arms}
+    oracle: list[float] = []
+    for t in range(posts):
         if t and t % ADAPT_EVERY == 0:
-            adapted.adapt(Adaptation(word_bias(word_effects(rankers["adapted"])), version=t // ADAPT_EVERY))
+            for arm in ("adapted", "margin"):
+                effects = word_effects(rankers[arm])
+                # adapted: what `memeloop adapt` stores (the writer follows the effects' means);
+                # margin: the captioner's offsets alone (effect less one sd), as the writer did before
+                arms[arm].adapt(Adaptation(word_bias(effects), version=t // ADAPT_EVERY,
+                                           effects=effects if arm == "adapted" else {}))
         request, hour = ask(), HOURS[int(rng.integers(len(HOURS)))]
         for arm, writer in arms.items():
             texts = writer.write(WRITER_K, **request)
             cand = [features_of(generator="post", text=c, account="sim", hour=hour, beam_rank=r, tone=request["tone"],
                                 audience="general") for r, c in enumerate(texts)]
             words = [set(f.words) for f in cand]
-            if t >= WRITER_POSTS - LAST:
+            mus = [sum(prefs.get(w, 0.0) for w in ws) for ws in words]
+            if arm == "fixed":
+                oracle.append(math.exp(max(mus)))
+            if t >= posts - LAST:
                 carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
                                       sum(bool(w & disliked) for w in words) / len(words)))
             scores = rankers[arm].score(cand, policy_rng[arm])
             i = max(range(len(cand)), key=lambda j: scores[j].sample)
-            e = 20.0 * math.exp(sum(prefs.get(w, 0.0) for w in words[i]) + float(noise_rng[arm].normal(0, 0.35)))
+            got[arm].append(math.exp(mus[i]))
+            e = 20.0 * math.exp(mus[i] + float(noise_rng[arm].normal(0, 0.35)))
             if finals[arm]:
                 rankers[arm].update([Outcome(cand[i], engagement_target(e, statistics.median(finals[arm][:BASELINE_POSTS])), None)])
             finals[arm].append(e)
-    return {f"writer_{k}_{arm}": statistics.mean(x[j] for x in carrying[arm])
-            for arm in arms for j, k in enumerate(("liked", "disliked"))}
+    window = slice(posts - LAST, posts)
+    out = {f"writer_{k}_{arm}": statistics.mean(x[j] for x in carrying[arm])
+           for arm in arms for j, k in enumerate(("liked", "disliked"))}
+    return out | {f"writer_oracle_{arm}": sum(got[arm][window]) / sum(oracle[window]) for arm in arms}
 
 
-def run_all(seed: int) -> dict[str, float]:
-    return run(seed) | run_writer(seed)
+def run_all(seed: int, writer_posts: int = WRITER_POSTS) -> dict[str, float]:
+    return run(seed) | run_writer(seed, writer_posts)
+
+
+def writer_line(mean: dict[str, float]) -> str:
+    return " ".join(f"writer_{k}_{arm}={mean[f'writer_{k}_{arm}']:.3f}"
+                    for k in ("liked", "disliked", "oracle") for arm in WRITER_ARMS)
 
 
 def main() -> None:
@@ -218,23 +245,29 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--writer-only", action="store_true", help="only the caption writer's arms")
+    parser.add_argument("--writer-posts", type=int, default=WRITER_POSTS, help="the writer's rounds (>= 2 x 50)")
     args = parser.parse_args()
     start = time.perf_counter()
-    template_features()  # encode once before the workers start
+    if not args.writer_only:
+        template_features()  # encode once before the workers start
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(run_all, seeds))
-    print(f"{POSTS} posts, adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
+        job = (partial(run_writer, posts=args.writer_posts) if args.writer_only
+               else partial(run_all, writer_posts=args.writer_posts))
+        runs = list(pool.map(job, seeds))
+    print(f"{POSTS} posts (writer: {args.writer_posts}), adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
     for key in runs[0]:
         values = [r[key] for r in runs]
         print(f"{key:>20} " + " ".join(f"{v:.3f}" for v in values) + f"  mean {statistics.mean(values):.3f}")
     mean = {k: statistics.mean(r[k] for r in runs) for k in runs[0]}
+    if args.writer_only:
+        print(f"{writer_line(mean)} run_s={time.perf_counter() - start:.0f}")
+        return
     print(f"liked_share_adapted={mean['liked_adapted']:.3f} liked_share_fixed={mean['liked_fixed']:.3f} "
           f"disliked_share_adapted={mean['disliked_adapted']:.3f} disliked_share_fixed={mean['disliked_fixed']:.3f} "
           f"share_of_oracle_adapted={mean['oracle_adapted']:.3f} share_of_oracle_fixed={mean['oracle_fixed']:.3f} "
-          f"writer_liked_adapted={mean['writer_liked_adapted']:.3f} writer_liked_fixed={mean['writer_liked_fixed']:.3f} "
-          f"writer_disliked_adapted={mean['writer_disliked_adapted']:.3f} "
-          f"writer_disliked_fixed={mean['writer_disliked_fixed']:.3f} run_s={time.perf_counter() - start:.0f}")
+          f"{writer_line(mean)} run_s={time.perf_counter() - start:.0f}")
 
 
 if __name__ == "__main__":

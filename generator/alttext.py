@@ -2,7 +2,7 @@
 
 - photo (a user's own photo, ``caption``): only what its reading is sure of (``labels_of``): the
   coarse class it was read as ("A photo of a cat"), else what its top guesses share, else nothing
-  but its main colours ("A photo, mostly orange and white"), never an unsure guess as fact;
+  but its main colours ("A photo in orange and white"), never an unsure guess as fact;
 - meme and text -> meme: the template and the words drawn on it;
 - GAN post: an abstract generated image and its main colours;
 - story: whatever its image is (a photo, a template, a GAN image).
@@ -16,14 +16,15 @@ from typing import Any
 
 MAX_ALT = 1000
 _HASHTAG = re.compile(r"(?<![\w&])#\w+")
-# A small named palette: the name of the nearest one (in RGB) is the colour's name.
-PALETTE: tuple[tuple[str, tuple[int, int, int]], ...] = (
-    ("black", (0, 0, 0)), ("dark grey", (64, 64, 64)), ("grey", (128, 128, 128)), ("light grey", (192, 192, 192)),
-    ("white", (255, 255, 255)), ("red", (200, 30, 30)), ("dark red", (120, 20, 20)), ("orange", (240, 140, 30)),
-    ("brown", (120, 75, 40)), ("beige", (220, 200, 160)), ("yellow", (240, 220, 40)), ("olive", (120, 120, 40)),
-    ("green", (40, 160, 60)), ("dark green", (20, 80, 40)), ("teal", (30, 130, 130)), ("light blue", (130, 190, 230)),
-    ("blue", (40, 80, 200)), ("navy", (20, 30, 90)), ("purple", (120, 50, 150)), ("pink", (240, 150, 190)),
-)
+# Colours are named in CIELCh (CIELAB as lightness, chroma, hue angle): a pixel is a grey only when its
+# chroma is really low, and its hue angle names it otherwise (nearest-RGB naming called muted greens,
+# pinks and an orange suit "grey"). Hue bands, in degrees: (upper bound, name).
+GREY_CHROMA = 10.0
+_HUES: tuple[tuple[float, str], ...] = (
+    (42, "red"), (75, "orange"), (105, "yellow"), (165, "green"), (225, "teal"), (315, "blue"),
+    (345, "purple"), (361, "red"))
+# a pixel counts by its area times this much per unit of chroma: a strong colour on a grey backdrop is named
+SALIENCE = (0.4, 1 / 30)
 
 
 def labels_of(params: Any) -> tuple[str, ...] | None:
@@ -58,19 +59,49 @@ def strip_hashtags(text: str) -> str:
     return " ".join(_HASHTAG.sub(" ", text).split())
 
 
-def main_colours(image: Any, n: int = 3) -> list[str]:
-    """Names of the ``n`` colours covering most of the image, most first."""
-    import numpy as np
+def _colour_name(lightness: float, chroma: float, hue: float) -> str:
+    if chroma < GREY_CHROMA:
+        return "black" if lightness < 20 else "dark grey" if lightness < 40 else "grey" if lightness < 65 \
+            else "light grey" if lightness < 88 else "white"
+    name = next(n for bound, n in _HUES if hue < bound)
+    if name in ("orange", "yellow") and lightness >= 70 and chroma < 35:
+        return "beige"
+    if name == "orange" and chroma < 30:  # a dull orange is a tan or brown (a tabby's coat)
+        return "brown"
+    if name in ("red", "purple") and (lightness >= 68 or (lightness >= 45 and chroma < 30)):  # dusty rose too
+        return "pink"
+    shades = {"red": (30, "dark red"), "orange": (50, "brown"), "yellow": (55, "olive"),
+              "green": (30, "dark green"), "blue": (28, "navy")}
+    if name in shades and lightness < shades[name][0]:
+        return shades[name][1]
+    if name == "blue" and lightness >= 70:
+        return "light blue"
+    return name
 
-    pixels = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.int32).reshape(-1, 1, 3)
-    palette = np.array([rgb for _, rgb in PALETTE], dtype=np.int32).reshape(1, -1, 3)
-    nearest = ((pixels - palette) ** 2).sum(axis=2).argmin(axis=1)
-    counts: dict[str, int] = {}
-    for index in nearest.tolist():
-        name = PALETTE[index][0]
-        counts[name] = counts.get(name, 0) + 1
-    ranked = sorted(counts, key=lambda k: -counts[k])
-    return [c for c in ranked if counts[c] >= 0.08 * 1024][:n] or ranked[:1]
+
+def main_colours(image: Any, n: int = 3) -> list[str]:
+    """Names of the ``n`` most salient colours of the image, most first: each colour counts by its area
+    times its chroma (SALIENCE), so greys rank by area only against each other and an orange suit on a
+    grey wall is named first; a colour needs a fifth of the area, or some area (2%) and some salience (8%)."""
+    import numpy as np
+    from PIL import Image
+    from skimage.color import rgb2lab
+
+    pixels = np.asarray(image.convert("RGB").resize((32, 32), Image.Resampling.BOX), dtype=np.float64) / 255.0
+    lab = rgb2lab(pixels).reshape(-1, 3)
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360
+    weight = SALIENCE[0] + SALIENCE[1] * chroma
+    area: dict[str, int] = {}
+    salience: dict[str, float] = {}
+    for lightness, c, h, w in zip(lab[:, 0].tolist(), chroma.tolist(), hue.tolist(), weight.tolist()):
+        name = _colour_name(lightness, c, h)
+        area[name] = area.get(name, 0) + 1
+        salience[name] = salience.get(name, 0.0) + w
+    total = sum(salience.values())
+    ranked = sorted(salience, key=lambda k: -salience[k])
+    named = [c for c in ranked if area[c] >= 0.2 * len(lab) or (area[c] >= 0.02 * len(lab) and salience[c] >= 0.08 * total)]
+    return named[:n] or ranked[:1]
 
 
 def _cut(text: str, limit: int) -> str:
@@ -102,7 +133,7 @@ def describe(kind: str, text: str, *, template_name: str | None = None, labels: 
         # shades of one colour are one colour here ("light grey, black and grey" says grey twice)
         hues = dict.fromkeys(c.removeprefix("light ").removeprefix("dark ") for c in main_colours(image)) \
             if image is not None else {}
-        return _cut(f"A photo, mostly {_listed(list(hues))}." if hues else "A photo.", limit)
+        return _cut(f"A photo in {_listed(list(hues))}." if hues else "A photo.", limit)
     if kind in ("meme", "textmeme"):
         return _cut(f'Meme image with the text "{words}".', limit)
     return _cut(f"An image posted with the words: {words}", limit) if words else "An image."

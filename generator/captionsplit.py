@@ -13,6 +13,8 @@ _BREAK_TIERS: tuple[re.Pattern[str], ...] = (
 )
 _ANY_SPACE = re.compile(r"\s+")
 
+# Articles and determiners lean hardest: a box ending on one is the worst cut of all.
+_DETERMINERS = frozenset("a an the my your his its our their every each".split())
 # Words that lean on what follows: a box ending on one reads as cut mid-phrase ("ASK THE / HORSE").
 _LEANING = frozenset(
     # articles and possessive or distributive determiners ("her" is left out: also an object)
@@ -29,6 +31,8 @@ _LEANING = frozenset(
 _LEANING_ENDINGS = ("'s", "n't", "'m", "'re", "'ll", "'ve", "'d")
 # A cut after a content word wins if its shorter side is at least this share of its longer side.
 _MIN_BALANCE = 1 / 3
+# Failing that, a cut after a content word still beats one after a function word down to this share.
+_LOOSE_BALANCE = 1 / 5
 
 
 def split_caption(text: str, parts: int) -> list[str]:
@@ -50,10 +54,10 @@ def split_caption(text: str, parts: int) -> list[str]:
     if len(pieces) > parts:
         pieces = pieces[: parts - 1] + [" ".join(pieces[parts - 1 :])]
     while len(pieces) < parts:
-        index = _longest_splittable(pieces)
+        index = _best_splittable(pieces)
         if index is None:
             break
-        pieces[index : index + 1] = _split_in_two(pieces[index])
+        pieces[index : index + 1] = _cut(pieces[index], _best_cut(pieces[index])[1])
     return pieces + [""] * (parts - len(pieces))
 
 
@@ -61,23 +65,34 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def _longest_splittable(pieces: list[str]) -> int | None:
+def _best_splittable(pieces: list[str]) -> int | None:
+    """The piece to cut next: of the pieces at least half as long as the longest, the one with the
+    best cut (a natural break, then a cut after a content word), the longest among equals; so
+    "I TAKE A PHOTO / AND I HAVE TO REMEMBER" becomes "I TAKE / A PHOTO / AND I HAVE TO REMEMBER",
+    not "... / AND I HAVE / TO REMEMBER"."""
     candidates = [i for i, piece in enumerate(pieces) if " " in piece]
     if not candidates:
         return None
-    return max(candidates, key=lambda i: len(pieces[i]))
+    longest = max(len(pieces[i]) for i in candidates)
+    near = [i for i in candidates if 2 * len(pieces[i]) >= longest]
+    return min(near, key=lambda i: (_best_cut(pieces[i])[0], -len(pieces[i]), i))
 
 
-def _split_in_two(piece: str) -> list[str]:
+def _best_cut(piece: str) -> tuple[int, re.Match[str]]:
+    """(grade, cut) of a piece with a space: 0 a natural break (sentence end, punctuation, "when"...),
+    1 after a content word within 1:3, 2 after a content word within 1:5, 3 any other space (nearest
+    the middle, and rather after a preposition than an article: "FOR / A READING", not "FOR A / READING")."""
     for pattern in _BREAK_TIERS:
         cuts = _cuts(pattern, piece)
         if cuts:
-            return _cut(piece, _most_central(piece, cuts))
+            return 0, _most_central(piece, cuts)
     cuts = _cuts(_ANY_SPACE, piece)
-    if not cuts:
-        return [piece]
-    phrase_ends = [m for m in cuts if not _leans(piece[: m.start()]) and _balanced(piece, m)]
-    return _cut(piece, _most_central(piece, phrase_ends or cuts))
+    for grade, ratio in ((1, _MIN_BALANCE), (2, _LOOSE_BALANCE)):
+        phrase_ends = [m for m in cuts if not _leans(piece[: m.start()]) and _balanced(piece, m, ratio)]
+        if phrase_ends:
+            return grade, _most_central(piece, phrase_ends)
+    not_article = [m for m in cuts if _last_word(piece[: m.start()]) not in _DETERMINERS]
+    return 3, _most_central(piece, not_article or cuts)
 
 
 def _cuts(pattern: re.Pattern[str], piece: str) -> list[re.Match[str]]:
@@ -92,11 +107,15 @@ def _cut(piece: str, match: re.Match[str]) -> list[str]:
     return [piece[: match.start()], piece[match.end() :]]
 
 
+def _last_word(head: str) -> str:
+    return head.rsplit(None, 1)[-1].lower().replace("\u2019", "'").strip("\"'()[]")
+
+
 def _leans(head: str) -> bool:
-    last = head.rsplit(None, 1)[-1].lower().replace("\u2019", "'").strip("\"'()[]")
+    last = _last_word(head)
     return last in _LEANING or last.endswith(_LEANING_ENDINGS)
 
 
-def _balanced(piece: str, match: re.Match[str]) -> bool:
+def _balanced(piece: str, match: re.Match[str], ratio: float = _MIN_BALANCE) -> bool:
     before, after = match.start(), len(piece) - match.end()
-    return min(before, after) >= _MIN_BALANCE * max(before, after)
+    return min(before, after) >= ratio * max(before, after)

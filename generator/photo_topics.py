@@ -188,9 +188,12 @@ def common_ground(labels: Sequence[Label]) -> tuple[str, str | None] | None:
     return None
 
 
+# lines for a photo of several colours never call it one colour ("All grey, all day." on an orange suit);
+# the colours come most salient first, not largest first, so no line says which covers the most
 _COLOUR_LINES = ("A study in {a} and {b}.", "{A}, {b} and a little {c}.", "Today's palette: {a}, {b}, {c}.",
-                 "Mostly {a}, with a touch of {b}.", "Shades of {a} on the feed today.", "All {a}, all day.",
-                 "Today's colour: {a}.", "A quiet frame of {a}.")
+                 "{A}, with a touch of {b}.", "{A} meets {b} today.", "Some {a}, some {b}.")
+_ONE_COLOUR_LINES = ("Shades of {a} on the feed today.", "All {a}, all day.", "Today's colour: {a}.",
+                     "A quiet frame of {a}.")
 _GROUND_LINES = ("Today's view: {g}.", "{G}, up close.", "A quiet moment with {g}.", "Say hello to {g}.",
                  "{G} on the feed today.")
 
@@ -202,11 +205,11 @@ def certain_lines(ground: str | None, colours: Sequence[str]) -> list[str]:
         return [t.format(g=ground, G=ground[:1].upper() + ground[1:]) for t in _GROUND_LINES]
     # shades of one colour are one colour in a sentence ("light grey and grey" says grey twice)
     names = list(dict.fromkeys(c.removeprefix("light ").removeprefix("dark ") for c in colours)) or ["grey"]
-    while len(names) < 3:
-        names.append(names[-1])
-    a, b, c = names[:3]
+    if len(names) == 1:
+        return [t.format(a=names[0]) for t in _ONE_COLOUR_LINES]
+    a, b, c = (names + names[-1:])[:3]
     return [t.format(a=a, b=b, c=c, A=a[:1].upper() + a[1:]) for t in _COLOUR_LINES
-            if not (("{c}" in t and c in (a, b)) or ("{b}" in t and b == a))] or [f"All {a}."]
+            if not ("{c}" in t and c in (a, b))]
 
 
 def _stems(text: str) -> set[str]:

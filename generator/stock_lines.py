@@ -9,7 +9,9 @@ a caption that its brand profile did not declare; ``without_stock_lines`` is wha
 
 Besides calls to action, the lines a writer puts after any caption alike and that say nothing of
 the picture ("Now you know.", "Learn something new every day.", "Fun fact for your feed.") are
-stock lines too: they are what the corpus taught for a tone, not something about this post.
+stock lines too: they are what the corpus taught for a tone, not something about this post. So are
+the tone sign-offs ("Science is everywhere.", "Stay open to wonder.", "I regret nothing.") the demo
+corpus once appended to every caption; its captions now show their tone in their own wording.
 """
 from __future__ import annotations
 
@@ -31,6 +33,11 @@ _PATTERNS = (
     r"\bwould scroll again\b", r"^what do you think\??$", r"\bwho needs (?:this|to see this)\b",
     r"^(?:like|share|save) (?:this|if)\b", r"\bif you agree\b", r"\bswipe (?:up|left|right|back)\b",
     r"\bturn on (?:post )?notifications\b", r"\bstay tuned\b",
+    # the sign-offs the demo corpus appended to every caption of a tone until it was rebuilt (issue
+    # 23): a writer trained on the old corpus, or fine-tuned from it, still writes them
+    r"^(?:send help|or snacks|no further questions|i regret nothing|peak tuesday energy|this is fine)$",
+    r"^(?:keep going|you(?: have|'ve) got this|breathe it in|make today count|small steps still move you forward)$",
+    r"^(?:stay open to wonder|science is everywhere|curiosity pays off)$",
 )
 _STOCK = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 

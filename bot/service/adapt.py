@@ -2,8 +2,8 @@
 
 `memeloop adapt meme` reads the persisted ranker (what the audience's engagement and the reviewers'
 decisions taught it), takes per content word its effect and uncertainty (feedback.ranking.
-word_effects) and stores generator.meme.adapt.word_bias of them as the next adaptation in the
-data folder (`adaptations/meme/`); the previous ones are kept and `memeloop adapt rollback` goes
+word_effects) and stores generator.meme.adapt.word_bias of them (the captioner's offsets) with the
+effects themselves (the writer follows their means) as the next adaptation in the data folder (`adaptations/meme/`); the previous ones are kept and `memeloop adapt rollback` goes
 back one. The daemon does the same on the ``[learning]`` schedule (``scheduled``): every
 ``adapt_every``, once the ranker has ``adapt_min_outcomes`` outcomes the newest adaptation was not
 made from (else it logs why it skipped). Generation decodes with the current adaptation, re-read
@@ -90,10 +90,11 @@ def adapt_meme(deps: Deps, *, strength: float = 1.0, min_outcomes: int = MIN_OUT
     if ranker.observations < min_outcomes:
         raise UsageError(f"the ranker has learned from {ranker.observations} outcomes; adapting the generator "
                          f"needs at least {min_outcomes} (posts with engagement, review decisions)")
-    bias = word_bias(word_effects(ranker), strength=strength)
+    effects = word_effects(ranker)
     made = adaptation_store(deps.config).save(Adaptation(
-        bias, deps.clock().isoformat(timespec="seconds"),
-        {"observations": ranker.observations, "model": ranker.version, "strength": strength, "trigger": trigger}))
+        word_bias(effects, strength=strength), deps.clock().isoformat(timespec="seconds"),
+        {"observations": ranker.observations, "model": ranker.version, "strength": strength, "trigger": trigger},
+        effects=effects))
     return view(deps.config, made)
 
 

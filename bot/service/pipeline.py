@@ -434,12 +434,13 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     preflight = {"run": 0, "refused": 0}
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
-                             template_ids, banned=gates.banned)
+                             template_ids, unsafe=gates.unsafe)
         if repeats is not None:
             _repeats(group, verdicts, drafts, repeats)
         _preflight(group, verdicts, drafts, gates, preflight)
         per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
-        _forward(group, verdicts, scores, drafts, per_image, room - counts[PENDING])
+        _forward(group, verdicts, scores, drafts, per_image, room - counts[PENDING], kind=req.generator,
+                 asked=req.count)
         for i, (status, _) in zip(group, verdicts):
             if status == PENDING and repeats is not None:
                 repeats.queued(drafts[i].text)
@@ -459,10 +460,12 @@ def _groups_best_first(drafts: Sequence[Draft], scores: Sequence) -> list[list[i
 
 
 def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media, Any]], now: datetime,
-              template_ids: dict[str, int] | None = None, banned: Sequence[str] = ()) -> list[Verdict]:
-    """[status, reason] per item: refused by a gate, unsafe (the shipped list, safety.extra_words, the
-    brand's banned words and topics) or about a sensitive topic -> filtered, near-duplicate of an
-    earlier candidate -> duplicate."""
+              template_ids: dict[str, int] | None = None,
+              unsafe: Callable[[str], str | None] | None = None) -> list[Verdict]:
+    """[status, reason] per item: refused by a gate, unsafe (``unsafe``: Gates.unsafe, the shipped
+    list and safety.extra_words, then the brand's banned words and topics; without it the shipped
+    list and safety.extra_words) or about a sensitive topic -> filtered, near-duplicate of an earlier
+    candidate -> duplicate."""
     from feedback.dedupe import DraftPrint, find_duplicates
     from generator.safety import find_unsafe, topic_reason
 
@@ -472,10 +475,13 @@ def _verdicts(session: Session, cfg: Config, items: Sequence[tuple[Draft, Media,
         if refusal is not None:
             out.append((FILTERED, refusal.reason))
             continue
-        hits = find_unsafe(draft.text, list(banned or cfg.safety.extra_words))
-        if hits:
-            words = hits if isinstance(hits, str) else ", ".join(map(str, hits))
-            out.append((FILTERED, f"unsafe: {words}"))
+        if unsafe is not None:
+            why = unsafe(draft.text)
+        else:
+            hits = find_unsafe(draft.text, list(cfg.safety.extra_words))
+            why = f"unsafe: {', '.join(map(str, hits))}" if hits else None
+        if why:
+            out.append((FILTERED, why))
             continue
         topic = topic_reason(draft.text)
         if topic:
@@ -521,9 +527,10 @@ def _preflight(group: Sequence[int], verdicts: list[Verdict], drafts: Sequence[D
 
 
 def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
-             per_image: int, room: int) -> None:
+             per_image: int, room: int, *, kind: str = "", asked: int = 0) -> None:
     """Of one image's clean beams the ranker picks which go to review, each saying something its
-    forwarded siblings do not (generator.gates.siblings); the rest stay findable."""
+    forwarded siblings do not (generator.gates.siblings); the rest stay findable, with a reason in the
+    words of their ``kind`` (a meme's beams, a photo's captions) and the number the run was ``asked``."""
     from feedback.ranking import choose_beams
     from generator.gates.siblings import MIN_CONTENT_WORDS, too_close
 
@@ -551,8 +558,16 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
             why = f"siblings: differs from a forwarded sibling ({like!r}) by fewer than {MIN_CONTENT_WORDS} content words"
             verdicts[j] = (FILTERED, why)
             continue
-        why = "the ranker preferred sibling beams" if j not in chosen else "this run already queued `count`"
-        verdicts[j] = (FILTERED, f"not forwarded (beam rank {drafts[group[j]].beam_rank}): {why}")
+        noun, of = _DRAFT_WORDS.get(kind, ("caption", "image"))
+        rank = drafts[group[j]].beam_rank
+        why = f"the ranker preferred other {noun}s of this {of}" if j not in chosen else \
+            f"this run already queued the {asked} asked for"
+        verdicts[j] = (FILTERED, f"not forwarded: {noun} {(j if rank is None else rank) + 1} of {len(group)} "
+                                 f"for this {of}; {why}")
+
+
+# how a kind's drafts of one picture are named in a reason: (draft, picture)
+_DRAFT_WORDS = {"meme": ("beam", "template"), "photo": ("caption", "photo"), "story": ("version", "story")}
 
 
 def _features(deps: Deps, req: GenerateRequest, draft: Draft, recent: Any) -> Any:

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "stock_line", "duplicate")
+GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "brand", "stock_line",
+         "duplicate")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ def gate_of(reason: str | None) -> str | None:
         return None
     head = reason.split(":", 1)[0].split(" (", 1)[0].strip()
     return head if head in GATES else None
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(repr(str(w)) for w in words)
 
 
 def preflight_text(platform: str, generator: str, text: str) -> str:
@@ -80,8 +85,26 @@ class Gates:
         self._preflight: dict[Hashable, Refusal | None] = {}
         self.sources = sources  # generator.gates.meaning.Sources of the generator that wrote the drafts
         # words and topics the account never wants, matched like the safety list's words
-        self.banned: tuple[str, ...] = (*config.safety.extra_words, *self.brand.banned_words,
-                                        *self.brand.banned_topics)  # per image: its verdict does not depend on the text
+        self.safety_words: tuple[str, ...] = tuple(config.safety.extra_words)
+        self.banned: tuple[str, ...] = (*self.safety_words, *self.brand.banned_words, *self.brand.banned_topics)  # per image: its verdict does not depend on the text
+
+    def unsafe(self, text: str) -> str | None:
+        """Why ``text`` may not be posted for its words: the safety list's (the shipped list and
+        safety.extra_words: "unsafe: ...") first, else the brand profile's banned words and topics
+        ("brand: the account's brand profile never uses 'cheap'"); None when neither holds one."""
+        from generator.safety import find_unsafe
+
+        hits = find_unsafe(text, self.banned)
+        if not hits:
+            return None
+        unsafe = find_unsafe(text, self.safety_words)
+        if unsafe:
+            return f"unsafe: {', '.join(map(str, unsafe))}"
+        topics = {t.casefold() for t in self.brand.banned_topics}
+        said = [h for h in hits if h not in topics]
+        talked = [h for h in hits if h in topics]
+        parts = ([f"uses {_quoted(said)}"] if said else []) + ([f"talks about {_quoted(talked)}"] if talked else [])
+        return f"brand: the account's brand profile never {' or '.join(parts)}"
 
     def promote(self, drafts: Sequence[Draft]) -> list[Draft]:
         """Drafts for the promotional audience carry one of the profile's own offers (rotating);
@@ -108,12 +131,14 @@ class Gates:
         the image, so it runs last, on the drafts every other gate let through."""
         from generator.gates import check_text
 
+        # a person's own words (make): the truth gate judges only what was added to them
+        given = [d.text if self.kind.words_by_person else "" for d in drafts]
         drafts = self.promote(drafts)
         out: list[Draft] = []
         refusals: list[Refusal | None] = []
-        for draft in drafts:
+        for draft, typed in zip(drafts, given):
             verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person,
-                                 sources=self.sources if draft.template is not None else None)
+                                 sources=self.sources if draft.template is not None else None, given=typed)
             refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
             if refusal is None and verdict.text != draft.text:
                 if draft.template is not None:  # the words are drawn on the meme: filter, never re-draw

@@ -120,9 +120,27 @@ def structured(group: int, key: tuple) -> tuple[str, ...]:
     return names if weekday is None else (*names, f"weekday={WEEKDAYS[weekday]}")
 
 
+# Knots (caption words) of a piecewise-linear length curve: audiences have a preferred length, and the
+# bands' steps could not follow a curve inside a band (bench/warm_start.py, peaked length: most of the
+# length regret was inside the "long" band).
+LENGTH_KNOTS = (3, 6, 9, 12, 16, 24, 40)
+
+
+def length_curve(words: int) -> list[tuple[str, float]]:
+    """Hat-function weights of a caption length on LENGTH_KNOTS (two neighbours, summing to 1)."""
+    knots = LENGTH_KNOTS
+    if words <= knots[0]:
+        return [(f"length_at={knots[0]}", 1.0)]
+    for a, b in zip(knots, knots[1:]):
+        if words < b:
+            u = (words - a) / (b - a)
+            return [(f"length_at={a}", 1.0 - u)] + ([(f"length_at={b}", u)] if u > 0 else [])
+    return [(f"length_at={knots[-1]}", 1.0)]
+
+
 def numeric(f: CandidateFeatures) -> list[tuple[str, float]]:
-    """Numeric features: beam score and novelty fatigue."""
-    out = []
+    """Numeric features: beam score, the length curve and novelty fatigue."""
+    out = length_curve(f.length_words)
     if f.beam_score is not None and math.isfinite(f.beam_score):
         out.append(("beam_score", max(-3.0, min(3.0, f.beam_score / BEAM_SCALE + 1.0))))
     if f.recent_template:

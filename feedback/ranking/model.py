@@ -37,7 +37,14 @@ from feedback.ranking.topics import Topics
 # Pseudo-targets (in units of log engagement ratio) and their weights (observation precision
 # relative to an engagement reading): a decision is a noisier signal than an audience's response.
 DECISION_TARGETS = {"approve": (0.5, 0.5), "reject": (-1.0, 0.5), "edit": (-0.25, 0.25)}
-BEAM_PRIOR_WEIGHT = 1.0
+# The beam score is a caption's log-probability: a weak sign of engagement (bench/ranking.py: beam top-1
+# barely beats random). Any positive weight orders a cold ranker by it; a large one outvoted what an
+# account's imported history taught (bench/warm_start.py, all effects: 1.0 -> 0.25 gave 0.68 -> 0.75 on seeds 1-5).
+BEAM_PRIOR_WEIGHT = 0.25
+# A target is log((score + k) / (base + k)) with k this share of the base: a ratio whatever the account's
+# size. log1p (k = 1) squashed the ratios of an account that gets a few likes a post (at a median of 3, twice
+# the engagement read as +0.41 instead of +0.69), so history on such an account taught shrunken effects.
+TARGET_OFFSET = 0.05
 EXPLAIN_TOP = 4
 # Two memories (bench/ranking.py, drift with the other effects): the long one forgets by half every
 # ``half_life`` outcomes, the short one every SHORT_HALF_LIFE; a candidate takes the short memory's
@@ -50,7 +57,7 @@ NULL_SHARE = 0.5
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
 PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
-            "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2, "weekday": 0.25}
+            "fatigue_template": 0.5, "fatigue_words": 0.5, "hash": 0.2, "weekday": 0.25, "length_at": 0.5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +119,13 @@ class RankerState:
 
 def engagement_target(score: float, base: float | None, *, clip: float = 2.5) -> float:
     """Robust target: log ratio to the account's baseline, winsorised at +-``clip`` (a viral post
-    teaches "much better", not "a thousand times better")."""
+    teaches "much better", not "a thousand times better"). The offset that keeps a post with no
+    engagement finite is TARGET_OFFSET of the base (1 when the base is 0), so the ratio does not
+    depend on the account's size."""
     if base is None:
         return 0.0
-    return max(-clip, min(clip, math.log1p(score) - math.log1p(base)))
+    k = TARGET_OFFSET * base if base > 0 else 1.0
+    return max(-clip, min(clip, math.log(max(score, 0.0) + k) - math.log(base + k)))
 
 
 def maturity(age_s: float, full_age_s: float, *, rate: float = 3.0) -> float:

@@ -42,11 +42,12 @@ class Verdict:
 
 
 def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True,
-               sources: Sources | None = None) -> Verdict:
+               sources: Sources | None = None, given: str = "") -> Verdict:
     """The text gates in order: internals, truth (may rewrite), fluency, meaning. First refusal wins.
     ``fluency`` False for text a person typed (``memeloop make``, an edit): people may write as
     they like; the other gates still hold. ``sources``: the training captions a generator joins
-    pieces of (the meme captioner's); the meaning gate judges the pairs its seams form."""
+    pieces of (the meme captioner's); the meaning gate judges the pairs its seams form. ``given``: the
+    words a person typed (``memeloop make``): the truth gate judges only what the generator wrote."""
     from generator.gates.fluency import check_fluency
     from generator.gates.internals import find_internals
     from generator.gates.truth import enforce_truth
@@ -54,7 +55,7 @@ def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True,
     hit = find_internals(text)
     if hit:
         return Verdict(False, text, "internals", f"internals: {hit}")
-    truth = enforce_truth(text, brand or Brand())
+    truth = enforce_truth(text, brand or Brand(), given=given)
     if not truth.ok:
         return truth
     if fluency:

@@ -7,6 +7,9 @@ percentage must appear in one of ``offers``, a link or "link in bio" needs ``lin
 claim is removed (the caption goes on without it, and the removal is noted); if too little is
 left, the draft is refused with the claim in words. Promotional hashtags (#sale, #shopsmall ...)
 go unless the profile lists them.
+
+Only words the generator wrote are judged: a sentence or hashtag a person typed (``given``: the
+text of ``memeloop make``) is theirs to say, and is never removed or refused.
 """
 from __future__ import annotations
 
@@ -83,10 +86,11 @@ def declared(claim: Claim, brand: Brand) -> bool:
     return any(_norm(claim.words) in o for o in offers)  # an offer only in the profile's own words
 
 
-def _clean_line(line: str, brand: Brand, own: set[str], removed: list[Claim]) -> str:
+def _clean_line(line: str, brand: Brand, own: set[str], removed: list[Claim], given: str = "") -> str:
     kept = []
     for sentence in _SENTENCE.findall(line):
-        bad = [c for c in claims(sentence) if not declared(c, brand)]
+        typed = bool(given) and bool(_norm(sentence)) and f" {_norm(sentence)} " in given
+        bad = [] if typed else [c for c in claims(sentence) if not declared(c, brand)]
         removed.extend(bad)
         if not bad:
             kept.append(sentence.strip())
@@ -97,13 +101,16 @@ def _clean_line(line: str, brand: Brand, own: set[str], removed: list[Claim]) ->
     return out
 
 
-def enforce_truth(text: str, brand: Brand) -> Verdict:
+def enforce_truth(text: str, brand: Brand, *, given: str = "") -> Verdict:
     """Remove every sentence with an undeclared claim, and promotional hashtags the profile does
     not list; refuse when fewer than MIN_WORDS_LEFT words are left. Lines and blank lines (a
-    story's parts, the hashtag line) keep their places."""
-    own = {t.lstrip("#").casefold() for t in brand.hashtags}
+    story's parts, the hashtag line) keep their places. ``given``: the words a person typed; its
+    sentences and hashtags are not the generator's and are left alone."""
+    own = {t.lstrip("#").casefold() for t in (*brand.hashtags, *_HASHTAG.findall(given))}
     removed: list[Claim] = []
-    lines = [_clean_line(line, brand, own, removed) if line.strip() else "" for line in text.split("\n")]
+    typed = f" {_norm(_HASHTAG.sub(' ', given))} "
+    lines = [_clean_line(line, brand, own, removed, typed if given else "") if line.strip() else ""
+             for line in text.split("\n")]
     out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not removed:
         return Verdict(True, text if out == text.strip() else out)

@@ -6,7 +6,8 @@ those effects into a log-prob offset per word, only where the evidence is clear:
 from ``z`` posterior sds away from zero, times ``strength``, capped at ``cap`` nats. Decoding
 adds the offset at every step (beam.DecodeRules.word_bias), so the captioner writes what did well
 more often and what did badly less; its training is untouched, and an adaptation is a small JSON
-file that can be rolled back.
+file that can be rolled back. The file also keeps the effects themselves: the caption writer, which
+samples, follows their posterior means (generator/textgen/bias.py ``writer_bias``).
 
 ``AdaptationStore`` keeps every adaptation of one generator in a folder (``0001.json``, ...) with
 ``current`` naming the active one (absent or empty: none); ``save`` makes a new one current and
@@ -37,6 +38,9 @@ class Adaptation:
     created: str = ""
     source: Mapping[str, object] = field(default_factory=dict)  # what it was learned from (for people)
     version: int = 0  # its number in the store (0: not stored)
+    # the ranker's per-word (effect, posterior sd) the bias was made from: a sampling generator (the
+    # caption writer, generator/textgen/bias.py) follows their posterior means instead
+    effects: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def vector(self, index: Mapping[str, int], size: int) -> np.ndarray | None:
         """The bias over a vocabulary (word -> id) of ``size`` ids; None when no word of it is known."""
@@ -97,11 +101,12 @@ class AdaptationStore:
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
             bias = {str(w): float(v) for w, v in data["bias"].items()}
+            effects = {str(w): (float(e), float(sd)) for w, (e, sd) in (data.get("effects") or {}).items()}
         except FileNotFoundError as e:
             raise DataError(f"{path}: adaptation {version} is missing") from e
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise DataError(f"{path}: not a readable adaptation ({e})") from e
-        return Adaptation(bias, str(data.get("created", "")), dict(data.get("source") or {}), version)
+        return Adaptation(bias, str(data.get("created", "")), dict(data.get("source") or {}), version, effects)
 
     def current(self) -> Adaptation | None:
         version = self.current_version()
@@ -113,9 +118,12 @@ class AdaptationStore:
         version = max(self.versions(), default=0) + 1
         body = {"format": FORMAT, "created": adaptation.created, "source": dict(adaptation.source),
                 "bias": dict(adaptation.bias)}
+        effects = {w: (round(float(e), 4), round(float(sd), 4)) for w, (e, sd) in sorted(adaptation.effects.items())}
+        if effects:
+            body["effects"] = {w: list(v) for w, v in effects.items()}
         _write_atomic(self.folder / f"{version:04d}.json", json.dumps(body, indent=1, sort_keys=True) + "\n")
         _write_atomic(self._pointer(), f"{version}\n")
-        return Adaptation(adaptation.bias, adaptation.created, adaptation.source, version)
+        return Adaptation(adaptation.bias, adaptation.created, adaptation.source, version, effects)
 
     def rollback(self) -> Adaptation | None:
         """Make the version before the current one current (None: back to the model as trained)."""

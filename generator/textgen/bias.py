@@ -1,6 +1,7 @@
 """The caption writer follows an adaptation: word biases (generator.meme.adapt) on GPT-2's pieces.
 
-An adaptation is per content word ("coffee": +1.2, "boil": -0.8). The writer's tokenizer splits a
+An adaptation is per content word ("coffee": +1.2, "boil": -0.8); the writer follows ``writer_bias``
+of it (the posterior means of the ranker's word effects, where the adaptation keeps them). The writer's tokenizer splits a
 word into pieces (" coffee" is one piece, " brewing" is " bre" + "wing"), so ``TokenBias`` places a
 word's bias on pieces, by these rules (spellings: " word" and " Word", the word after a space, as
 captions write it):
@@ -22,16 +23,21 @@ network.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from generator.meme.adapt import CAP
 
+if TYPE_CHECKING:
+    from generator.meme.adapt import Adaptation
+
 OVERSAMPLE = 4  # captions sampled per caption kept while an adaptation is active
+MIN_TILT = 0.05  # a word whose offset would be smaller is left alone (the ranker's many near-zero words)
 _WORD = re.compile(r"[a-z0-9']+")  # as feedback.ranking.content_words reads a caption
 
 
@@ -39,6 +45,30 @@ def caption_words(text: str) -> set[str]:
     """The lower-cased words of a caption, without hashtags, mentions and URLs."""
     return {w for token in text.lower().split() if not token.startswith(("#", "@", "http"))
             for w in _WORD.findall(token)}
+
+
+def writer_bias(adaptation: Adaptation, *, cap: float = CAP) -> dict[str, float]:
+    """The writer's per-word offsets for ``adaptation``: strength x the posterior mean effect of each
+    word the ranker learned (``adaptation.effects``), capped at +-cap, where it carries them; else its
+    ``bias`` as stored (an adaptation made before the effects were kept).
+
+    Why the mean and not the captioner's ``word_bias`` (effect less one sd): the writer samples, and
+    tilting its samples by exp(expected effect) is what maximises expected engagement at a fixed
+    distance (KL) from the writer as trained; a word with little evidence has a mean near zero and so
+    a tilt near zero. A beam search picks the argmax instead, where one spurious word could take every
+    beam, hence the captioner's margin. The ranker's sds after a few hundred posts are ~0.3 against
+    effects of that size, so the margin left the writer almost nothing to follow (bench/generator_learns.py).
+    """
+    if not adaptation.effects:
+        return dict(adaptation.bias)
+    raw = adaptation.source.get("strength", 1.0) if adaptation.source else 1.0
+    strength = float(raw) if isinstance(raw, (int, float)) and math.isfinite(raw) and raw >= 0 else 1.0
+    out = {}
+    for word, (effect, _sd) in adaptation.effects.items():
+        value = max(-cap, min(cap, strength * float(effect))) if math.isfinite(effect) else 0.0
+        if abs(value) >= MIN_TILT:
+            out[word] = round(value, 4)
+    return out
 
 
 def reweigh(captions: Sequence[str], k: int, bias: Mapping[str, float], seed: int, *, cap: float = 2 * CAP) -> list[str]:
@@ -87,10 +117,16 @@ class TokenBias:
 
     def apply(self, rows: Sequence[Sequence[int]], scores: Any) -> Any:
         """``scores`` [B, V] (a torch tensor) plus each row's offsets (in place; returns it)."""
+        size = scores.shape[1]
+        start = [(t, v) for t, v in self.start.items() if 0 <= t < size]
+        if start:  # the same for every row: one indexed add (element by element was most of a step)
+            ids = scores.new_tensor([t for t, _ in start]).long()
+            scores[:, ids] += scores.new_tensor([v for _, v in start])
         for b, written in enumerate(rows):
-            for t, v in self.offsets(written).items():
-                if 0 <= t < scores.shape[1]:
-                    scores[b, t] += v
+            for j in range(1, min(self.longest, len(written)) + 1):
+                for t, v in self.after.get(tuple(written[-j:]), {}).items():
+                    if 0 <= t < size:
+                        scores[b, t] += v
         return scores
 
 

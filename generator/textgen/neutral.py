@@ -1,8 +1,9 @@
 """Captions for no topic: lines a writer writes whatever the topic, for a photo it cannot name.
 
 A writer trained on topic-conditioned captions writes, beside lines about the topic, lines that
-suit any photo (its tone and audience lines: "This is fine.", "Save this for later."). Asked for a
-topic it never saw ("bobsleigh") it splices lines into garble. So a neutral caption is found the
+suit any photo (the demo corpus's lines for a tone and audience: "Nobody asked, but here it is
+anyway.", "Slow looking is its own kind of rest."). Asked for a topic it never saw ("bobsleigh") it
+splices lines into garble. So a neutral caption is found the
 writer's own way: sample under each topic it knows, and keep the sentences it wrote under at least
 ``MIN_TOPICS`` different topics (the same for hashtags); a splice is not written twice under two
 topics. Stock calls to action ("link in bio", generator.stock_lines) are general too, but they are

@@ -12,6 +12,7 @@ import numpy as np
 
 from generator import BundleError, GeneratorError
 from generator.hashing import files_digest
+from generator.lexicon import unknown_words
 from generator.safety import find_unsafe
 from generator.stock_lines import without_stock_lines
 from generator.textgen.bias import OVERSAMPLE, reweigh
@@ -72,6 +73,7 @@ class Writer:
         self.hashtag_cap, self.max_chars = hashtag_cap, max_chars
         self.temperature, self.top_p = temperature, top_p
         self._adaptation: Adaptation | None = None
+        self._tilt: dict[str, float] = {}  # per word, the offset followed (bias.writer_bias)
         self._bias: TokenBias | None = None
 
     @property
@@ -79,14 +81,15 @@ class Writer:
         return self._adaptation
 
     def adapt(self, adaptation: Adaptation | None) -> None:
-        """Write with ``adaptation``'s word biases from now on (generator/textgen/bias.py; None: as
-        trained)."""
-        from generator.textgen.bias import TokenBias
+        """Write with ``adaptation``'s word offsets from now on (generator/textgen/bias.py writer_bias:
+        the posterior means of the ranker's word effects; None: as trained)."""
+        from generator.textgen.bias import TokenBias, writer_bias
 
         self._adaptation = adaptation
+        self._tilt = writer_bias(adaptation) if adaptation is not None else {}
         encode = self._fast.encode if self._fast is not None else (
             lambda text: self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        bias = TokenBias(adaptation.bias, encode) if adaptation is not None else None
+        bias = TokenBias(self._tilt, encode) if self._tilt else None
         self._bias = bias if bias else None
 
     def _load_reference(self, path: Path) -> None:
@@ -147,7 +150,8 @@ class Writer:
         """n captions; tone/topic None = chosen at random (seeded), audience None = "general"; unsafe
         ones are resampled. Stock lines (generator.stock_lines: "Tag a friend who needs this.") are
         left out of every caption; one with nothing else to say is resampled (a continuation of
-        ``context`` keeps them: generator.story drops them sentence by sentence).
+        ``context`` keeps them: generator.story drops them sentence by sentence). A caption with a
+        word that is no word (generator.lexicon) is handed out only when nothing else is left.
         ``context``: text the captions continue from (after the control prefix; its tail is kept)."""
         if n <= 0:
             return []
@@ -161,10 +165,13 @@ class Writer:
         text_prompt = plain_prompt(tone, audience, topic) if self.plain_prompt else prompt(tone, audience, topic)
         captions: list[str] = []
         spare: list[str] = []  # usable, but opening with a line an earlier caption opened with
-        bias = self._adaptation.bias if self._adaptation is not None and self._adaptation.bias else None
+        # usable, but with a word that is no word (a splice of two lines: "I moved cre my grgst"); a
+        # writer fine-tuned on a user's captions may know names the word list does not: last resort
+        odd: list[str] = []
+        bias = self._tilt or None
         for attempt in range(MAX_ATTEMPTS):
             want = max(n - len(captions), 1) * (1 + attempt)
-            usable = []
+            usable: list[str] = []
             for raw in self._sample(text_prompt, want * (OVERSAMPLE if bias else 1), seed + attempt, context):
                 if self.plain_prompt:  # the caption is the quoted line the prompt opened
                     raw = raw.split('"')[0].split("\n")[0]
@@ -173,7 +180,7 @@ class Writer:
                     # the corpus's calls to action and filler lines are the brand's to give, not the model's
                     caption = without_stock_lines(caption)
                 if caption and not find_unsafe(caption):
-                    usable.append(caption)
+                    (odd if unknown_words(caption) else usable).append(caption)
             if bias:  # the adaptation's preference at the caption level (generator/textgen/bias.py)
                 usable = reweigh(usable, n - len(captions), bias, seed + attempt)
             for caption in usable:
@@ -186,6 +193,7 @@ class Writer:
             if len(captions) == n:
                 return captions
         captions += spare[:n - len(captions)]
+        captions += odd[:n - len(captions)]
         if len(captions) == n:
             return captions
         raise GeneratorError(f"caption model {self.version} gave {len(captions)} usable captions of {n} "

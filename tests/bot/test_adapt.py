@@ -123,6 +123,8 @@ def test_the_scheduled_adaptation_waits_for_new_evidence_records_what_it_made_an
         assert stored is not None and stored.version == 1 and stored.created == clock().isoformat(timespec="seconds")
         assert stored.source["trigger"] == "scheduled" and stored.source["observations"] == made.new_outcomes
         assert any(stored.bias.get(w, 0) > 0 for w in WINNERS) and any(stored.bias.get(w, 0) < 0 for w in LOSERS)
+        # the effects it was made from are kept: the caption writer follows their means
+        assert all(stored.effects[w][0] > 0 for w in WINNERS) and all(stored.effects[w][0] < 0 for w in LOSERS)
         assert "adapt.done version=1" in caplog.text and "top=" in caplog.text
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="bot.service.adapt"):

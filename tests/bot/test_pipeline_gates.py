@@ -149,7 +149,8 @@ def test_the_brands_banned_words_filter(tmp_path):
     run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=1), models=_models([["This cheap mug is ours."],
                                                                                          [GOOD[0]]]))
     bad = next(r for r in _rows(app) if "cheap" in r.text)
-    assert bad.status == "filtered" and bad.status_reason == "unsafe: cheap" and bad.filter_gate == "unsafe"
+    assert bad.status == "filtered" and bad.filter_gate == "brand"
+    assert bad.status_reason == "brand: the account's brand profile never uses 'cheap'"
 
 
 def test_siblings_of_one_image_that_say_the_same_are_not_both_forwarded(tmp_path):
@@ -281,3 +282,33 @@ def test_stock_calls_to_action_are_filtered_unless_the_brand_declares_them(tmp_p
     run_generation(plain.deps, GenerateRequest("demo", "post", count=1, seed=1),
                    models=_models([[GOOD[1] + " Tag a friend who needs this."], [GOOD[2]]]))
     assert _rows(plain)[0].filter_gate == "stock_line"
+
+
+def test_offers_a_person_typed_are_theirs_and_only_generated_words_are_judged(tmp_path):
+    from generator.gates.truth import enforce_truth
+    from generator.brand import Brand
+
+    typed = "The coffee was still half price after the promo ended."
+    app = _app(tmp_path)
+    run_generation(app.deps, GenerateRequest("demo", "manual", count=1, seed=1), models=_models([[typed]],
+                                                                                                 generator="manual"))
+    row = _rows(app)[-1]
+    assert row.status == "pending" and row.text == typed, row.status_reason
+    # the same words written by a generator are still an undeclared discount; typed ones next to them are kept
+    assert not enforce_truth(typed, Brand()).ok
+    kept = enforce_truth(f"{typed} Shop now for 20% off.", Brand(), given=typed)
+    assert kept.ok and kept.text == typed and "20% off" in kept.notes[0]
+
+
+def test_a_written_caption_not_forwarded_says_so_in_the_words_of_its_kind(tmp_path):
+    app = _app(tmp_path)
+
+    def make(req, _config, prefix):
+        image = _image(400, seed=3)
+        return [Draft(text=t, group_key=f"{prefix}:img0", image=image, beam_rank=r, params={"i": r})
+                for r, t in enumerate(GOOD[:2])]
+    run_generation(app.deps, GenerateRequest("demo", "post", count=1, seed=1),
+                   models=Models("post", "t", make, {"forward_per_image": 2}, more=False))
+    reasons = [r.status_reason for r in _rows(app) if r.status == "filtered"]
+    assert len(reasons) == 1 and reasons[0].startswith("not forwarded: caption ") \
+        and " of 2 for this image; this run already queued the 1 asked for" in reasons[0], reasons

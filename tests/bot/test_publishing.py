@@ -371,4 +371,4 @@ def test_a_photo_read_unsure_is_published_with_alt_text_that_claims_only_what_is
     approve_and_schedule(app, [row.id], actor="ann", at=clock())
     assert publishing.publish_due(app.deps, owner="w").published == 1
     (record,) = [json.loads(p.read_text()) for p in (tmp_path / "outbox").rglob("*.json") if p.parent.name == "posts"]
-    assert record["alt_text"] == "A photo, mostly orange."
+    assert record["alt_text"] == "A photo in orange."

@@ -2,6 +2,8 @@
 moves it, old evidence fades, young readings are replaced exactly, scores explain themselves."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -369,3 +371,22 @@ def test_scoring_a_new_feature_after_a_change_matches_a_fresh_load():
     fresh = Ranker.from_state(ranker.state()).score(items, np.random.default_rng(1))
     assert [s.mean for s in grown] == pytest.approx([s.mean for s in fresh], abs=1e-9)
     assert [s.sample for s in grown] == pytest.approx([s.sample for s in fresh], abs=1e-9)
+
+
+def test_engagement_target_is_a_ratio_whatever_the_account_size():
+    from feedback.ranking import engagement_target
+
+    # twice the baseline reads the same for an account with 3 likes a post and one with 3000
+    small, large = engagement_target(6.0, 3.0), engagement_target(6000.0, 3000.0)
+    assert small == pytest.approx(large) and small == pytest.approx(math.log(6.15 / 3.15))
+    assert small > 0.6  # log1p read +0.56 for 3 -> 6: the effects of a small account were squashed
+    assert engagement_target(0.0, 3.0) == -2.5 and engagement_target(5.0, 0.0) == pytest.approx(math.log(6.0))
+
+
+def test_length_curve_follows_a_preferred_length_inside_a_band():
+    from feedback.ranking.features import length_curve
+
+    assert length_curve(9) == [("length_at=9", 1.0)]
+    (a, wa), (b, wb) = length_curve(14)
+    assert (a, b) == ("length_at=12", "length_at=16") and wa == pytest.approx(0.5) and wb == pytest.approx(0.5)
+    assert length_curve(1) == [("length_at=3", 1.0)] and length_curve(99) == [("length_at=40", 1.0)]

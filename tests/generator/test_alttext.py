@@ -32,7 +32,7 @@ CAT = _reading(False, ("tabby cat", 281, 0.35), ("a cat having a striped coat", 
 def test_an_unsure_photo_with_nothing_in_common_says_only_its_colours() -> None:
     assert labels_of(HORSE) == ()
     alt = describe("photo", "What a day #horses", labels=labels_of(HORSE), image=_orange_and_white())
-    assert alt == "A photo, mostly orange and white."
+    assert alt == "A photo in orange and white."
     assert describe("photo", "What a day", labels=labels_of(HORSE)) == "A photo."  # no image read: no colours
 
 
@@ -50,7 +50,7 @@ def test_a_sure_photo_says_its_coarse_class_not_every_guess_as_fact() -> None:
 def test_a_story_on_an_unsure_photo_is_still_a_photo() -> None:
     story = {**HORSE, "parts": 3}
     assert describe("story", "Part one. #x", labels=labels_of(story), image=_orange_and_white()) == \
-        "A photo, mostly orange and white."
+        "A photo in orange and white."
     assert describe("story", "Part one.", labels=labels_of({"parts": 3})) == \
         "An image posted with the words: Part one."  # no reading: not said to be a photo
 
@@ -70,4 +70,31 @@ def test_shades_of_one_colour_are_said_once() -> None:
     pixels = np.zeros((40, 40, 3), dtype=np.uint8)
     pixels[:, :16], pixels[:, 16:30], pixels[:, 30:] = (192, 192, 192), (128, 128, 128), (0, 0, 0)
     image = Image.fromarray(pixels, "RGB")
-    assert describe("photo", "x", labels=(), image=image) == "A photo, mostly grey and black."
+    assert describe("photo", "x", labels=(), image=image) == "A photo in grey and black."
+
+
+def test_colours_are_named_by_hue_and_a_strong_colour_on_grey_is_named_first() -> None:
+    from skimage import data
+
+    from generator.alttext import main_colours
+    from generator.photo_topics import certain_lines
+
+    # the astronaut's orange suit on a grey backdrop: ranked by area it was "grey and black" ("All grey, all day.")
+    astronaut = Image.fromarray(data.astronaut())
+    assert main_colours(astronaut)[0] == "orange"
+    assert describe("photo", "x", labels=(), image=astronaut).startswith("A photo in orange")
+    lines = certain_lines(None, main_colours(astronaut))
+    assert all("orange" in line.lower() and not line.startswith("All ") for line in lines)
+    # muted colours are colours, not greys; a grey is a grey
+    for rgb, name in (((110, 140, 100), "green"), ((200, 150, 160), "pink"), ((120, 120, 124), "grey"),
+                      ((205, 95, 50), "orange"), ((60, 90, 170), "blue")):
+        assert main_colours(Image.new("RGB", (20, 20), rgb)) == [name], rgb
+    assert main_colours(Image.fromarray(data.camera())).count("orange") == 0
+
+
+def test_a_photo_of_several_colours_is_never_called_all_one_colour() -> None:
+    from generator.photo_topics import certain_lines
+
+    lines = certain_lines(None, ["orange", "light grey"])
+    assert len(lines) >= 3 and not any(line.startswith(("All ", "Today's colour", "Shades of")) for line in lines)
+    assert "All grey, all day." in certain_lines(None, ["grey", "light grey"])

@@ -72,6 +72,25 @@ def test_split_caption_keeps_a_middle_cut_that_ends_on_a_content_word_or_has_no_
     assert split_caption(text, 2) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "parts", "expected"),
+    [
+        # no cut after a content word within 1:3: one within 1:5 still beats "AND I HAVE / TO REMEMBER"
+        ("AND I HAVE TO REMEMBER", 2, ["AND I", "HAVE TO REMEMBER"]),
+        # the piece with a clean cut is cut, not the longest at an auxiliary
+        ("WHEN I TAKE A PHOTO AND I HAVE TO REMEMBER", 3, ["WHEN I TAKE", "A PHOTO", "AND I HAVE TO REMEMBER"]),
+        ("A PHOTO AND I HAVE TO REMEMBER", 3, ["A PHOTO", "AND I", "HAVE TO REMEMBER"]),
+        # only function-word cuts: never a box ending on an article
+        ("FOR A READING ASSIGNMENT", 3, ["FOR", "A READING", "ASSIGNMENT"]),
+        ("I NEED A BOOK FOR A READING ASSIGNMENT", 3, ["I NEED A BOOK", "FOR A READING", "ASSIGNMENT"]),
+    ],
+)
+def test_split_caption_prefers_a_cut_after_a_content_word_over_balance(
+    text: str, parts: int, expected: list[str]
+) -> None:
+    assert split_caption(text, parts) == expected
+
+
 def test_split_caption_rejects_zero_parts() -> None:
     with pytest.raises(ValueError, match="parts"):
         split_caption("x", 0)

@@ -194,7 +194,7 @@ def test_alt_text_describes_each_kind_without_hashtags():
         assert "#" not in alt
 
 
-def test_main_colours_are_the_largest_areas_first():
+def test_main_colours_of_equal_chroma_are_the_largest_areas_first():
     img = Image.new("RGB", (40, 40), (255, 255, 255))
     img.paste((40, 80, 200), (0, 0, 40, 25))
     assert main_colours(img)[:2] == ["blue", "white"]

@@ -43,6 +43,17 @@ def test_store_keeps_versions_and_rolls_back(tmp_path):
     assert store.save(Adaptation({}, "t3")).version == 3
 
 
+def test_store_keeps_the_effects_an_adaptation_was_made_from(tmp_path):
+    store = AdaptationStore(tmp_path)
+    made = store.save(Adaptation({"coffee": 0.5}, "t1", {}, effects={"coffee": (0.812345, 0.3), "tea": (-0.1, 0.4)}))
+    assert made.effects == {"coffee": (0.8123, 0.3), "tea": (-0.1, 0.4)}
+    assert store.current() == made
+    assert store.save(Adaptation({"tea": -0.2})).effects == {} and store.current().effects == {}  # type: ignore[union-attr]
+    (tmp_path / "0001.json").write_text('{"format": 1, "bias": {}, "effects": {"coffee": 0.5}}')
+    with pytest.raises(DataError, match="0001.json"):
+        store.load(1)
+
+
 def test_store_names_the_file_it_cannot_read(tmp_path):
     store = AdaptationStore(tmp_path)
     store.save(Adaptation({"coffee": 0.5}))

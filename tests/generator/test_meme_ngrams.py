@@ -124,7 +124,8 @@ def test_an_image_the_seam_cost_leaves_short_is_decoded_again_without_it():
 
 def test_the_captioner_hands_out_only_captions_the_fluency_gate_passes():
     """With ``fluent`` (the pipeline's setting) the captioner picks its k among the beam's finished captions that the fluency gate
-    (rules and models of ordinary English, not the decoder) passes, and fills up with flagged ones
+    (rules and models of ordinary English, not the decoder) and the meaning gate (pairs formed across a seam
+    of two training captions must be attested) pass, and fills up with flagged ones
     only when too few pass; most images get k good ones."""
     from bot.config.model import MemeGeneratorConfig
     from generator.meme.templates import load_templates
@@ -134,8 +135,14 @@ def test_the_captioner_hands_out_only_captions_the_fluency_gate_passes():
     assert cap.fluent
     features = cap.encode_batch([t.image_path for t in load_templates()])
     beams = cap.beam_search_batch(features, k=5, **cfg.decode_options(), seed=0)
-    fluent = [[c.text for c in caps if not check_fluency(c.text)] for caps in beams]
-    for caps, good in zip(beams, fluent):  # the ones the gate passes come first
+    from generator.gates.meaning import bundle_sources, check_meaning
+
+    sources = bundle_sources(None)
+    assert sources is not None
+    fluent = [[c.text for c in caps if not check_fluency(c.text) and check_meaning(c.text, sources) is None]
+              for caps in beams]
+    for caps, good in zip(beams, fluent):  # the ones the gates pass come first
         assert [c.text for c in caps[:len(good)]] == good
-    # the clock and deep-field images of the tiny demo model write mostly broken captions: they get fewer
-    assert sum(map(len, fluent)) >= 0.8 * 5 * len(beams) and sum(len(g) == 5 for g in fluent) >= 11, fluent
+    # the tiny demo model writes many seams of two training captions the meaning gate refuses (2026-12-06:
+    # 44 of 70 pass, 6 images get 5): those images get fewer, and the pipeline asks for more images
+    assert sum(map(len, fluent)) >= 0.6 * 5 * len(beams) and sum(len(g) == 5 for g in fluent) >= 5, fluent

@@ -99,8 +99,8 @@ def test_stock_sentences_spare_the_brands_own_call_to_action():
 
 
 def test_without_stock_lines_keeps_the_rest_and_says_nothing_when_nothing_is_left():
-    text = "Zoomed in on the wallpaper. I regret nothing. Save this for later.\n\n#digitalart #daily"
-    assert without_stock_lines(text) == "Zoomed in on the wallpaper. I regret nothing.\n\n#digitalart #daily"
+    text = "Zoomed in on the wallpaper. It zoomed back. I regret nothing. Save this for later.\n\n#digitalart #daily"
+    assert without_stock_lines(text) == "Zoomed in on the wallpaper. It zoomed back.\n\n#digitalart #daily"
     assert without_stock_lines("Now you know.\n\n#science #daily") == ""
     assert without_stock_lines(without_stock_lines(text)) == without_stock_lines(text)
 

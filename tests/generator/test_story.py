@@ -47,14 +47,17 @@ def test_part_count_and_hashtags():
 @pytest.mark.parametrize("line", ["Tag a friend who needs this.", "Those link in bio.", "Double tap if you agree.",
                                   "Use code LOOP10 for 10% off this week.", "New drops every week, follow for more.",
                                   "Tell me in the comments.", "Save this for later.", "What do you see?",
-                                  "Support small creators: share this post."])
+                                  "Support small creators: share this post.", "Science is everywhere.",
+                                  "Curiosity pays off.", "Stay open to wonder.", "Keep going.", "I regret nothing.",
+                                  "This is fine."])
 def test_stock_lines_are_recognised(line):
     from generator.stock_lines import is_stock_line
 
     assert is_stock_line(line)
 
 
-@pytest.mark.parametrize("line", ["Keep going.", "I regret nothing.", "We tagged along to the shop.",
+@pytest.mark.parametrize("line", ["Keep going until the path meets the river.", "I regret nothing about that cake.",
+                                  "We tagged along to the shop.", "This is fine by me.",
                                   "We share this flat with a cat.", "Small creators need sleep too.",
                                   "The link between coffee and mornings is real."])
 def test_ordinary_sentences_are_not_stock_lines(line):

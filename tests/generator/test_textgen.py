@@ -29,6 +29,31 @@ def test_shipped_corpus_meets_the_brief():
     assert len({e.text for e in examples}) == len(examples)
 
 
+def test_no_line_is_appended_to_every_caption_of_a_tone_or_audience():
+    """Tone shows in a caption's wording, not in a sign-off every caption of the tone carries (issue 23:
+    "Science is everywhere." closed a sixth of the informative captions whatever the picture)."""
+    from collections import Counter, defaultdict
+
+    from generator.gates.internals import find_internals
+    from generator.stock_lines import stock_sentences
+    from generator.textgen.neutral import sentences
+
+    examples = read_corpus(CORPUS)
+    by_group: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for e in examples:
+        by_group[e.tone, e.audience].update(set(sentences(e.text)))
+    for (tone, audience), counts in by_group.items():
+        total = sum(1 for e in examples if (e.tone, e.audience) == (tone, audience))
+        line, seen = counts.most_common(1)[0]
+        assert seen <= 0.08 * total, (tone, audience, line, seen, total)  # the old sign-offs: 19-23%
+    assert not [e.text for e in examples if stock_sentences(e.text) or find_internals(e.text)]
+    # the lines that fit any photo are written under several topics: what generator.textgen.neutral finds
+    general = {line for by_audience in build_corpus.GENERAL_LINES.values() for lines in by_audience.values()
+               for line in lines}
+    few = [line for line in general if len({e.topic for e in examples if line in e.text}) < 3]
+    assert not few
+
+
 def test_corpus_builder_reproduces_the_committed_file():
     rows = build_corpus.build()
     assert CORPUS.read_text(encoding="utf-8") == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

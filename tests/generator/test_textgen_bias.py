@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from generator.meme.adapt import Adaptation
-from generator.textgen.bias import TokenBias, caption_words, reweigh
+from generator.meme.adapt import Adaptation, word_bias
+from generator.textgen.bias import TokenBias, caption_words, reweigh, writer_bias
 from generator.textgen.writer import load_writer
 
 
@@ -58,6 +58,38 @@ def test_the_demo_writer_writes_more_liked_and_fewer_disliked_words_and_rollback
     finally:
         writer.adapt(None)
     assert writer.write(40, **options) == before
+
+
+def test_the_writer_follows_the_posterior_means_of_the_effects_where_the_adaptation_keeps_them():
+    effects = {"espresso": (0.4, 0.3), "water": (-0.35, 0.3), "noise": (0.02, 0.5), "huge": (9.0, 0.1)}
+    made = Adaptation({"huge": 2.0}, source={"strength": 1.5}, effects=effects)
+    assert writer_bias(made) == {"espresso": pytest.approx(0.6), "water": pytest.approx(-0.525), "huge": 2.0}
+    assert writer_bias(Adaptation({"coffee": 0.7})) == {"coffee": 0.7}  # made before effects were kept
+    assert writer_bias(Adaptation({}, source={"strength": 0.0}, effects=effects)) == {}
+
+
+def test_effects_the_size_a_few_hundred_posts_teach_move_the_demo_writer_toward_liked_words(writer):
+    """The ranker's effects after ~250 simulated posts: means ~0.3-0.5 with sds ~0.3, so the captioner's
+    margin (effect less one sd) leaves almost nothing; the writer must still move (it follows the means)."""
+    options: dict[str, Any] = {"tone": "funny", "audience": "general", "topic": "coffee", "seed": 11}
+    # disliked words that do not come in the liked words' lines: the demo corpus's "Espresso: a small cup
+    # with big opinions" ties "cup" to "espresso", and following one drags the other along
+    liked, disliked = {"espresso", "beans", "brewing", "morning"}, {"water", "boil", "decaf", "cold"}
+    effects = {**{w: (0.45, 0.32) for w in liked}, **{w: (-0.4, 0.32) for w in disliked}}
+
+    def share(captions: list[str], words: set[str]) -> float:
+        return sum(bool(caption_words(c) & words) for c in captions) / len(captions)
+
+    before = writer.write(40, **options)
+    margin = word_bias(effects)
+    assert max(abs(b) for b in margin.values()) < 0.15
+    writer.adapt(Adaptation(margin, version=1, effects=effects))
+    try:
+        after = writer.write(40, **options)
+    finally:
+        writer.adapt(None)
+    assert share(after, liked) >= share(before, liked) + 0.15
+    assert share(after, disliked) < share(before, disliked)
 
 
 @pytest.mark.slow

@@ -67,18 +67,35 @@ def test_broken_bundle_is_a_bundle_error(tmp_path):
 
 
 def test_demo_writer_follows_the_tone_and_audience_prefix():
+    from collections import Counter
+
+    from generator.stock_lines import stock_sentences
+    from generator.textgen.neutral import sentences
+
     writer = load_writer()
-    openers = {tone: {line for lines in build_corpus.TOPICS.values() for line in lines[tone]}
-               for tone in writer.tones}
-    promo = [line for line in build_corpus.AUDIENCE_LINES["promotional"] if line]
+    tone_lines = {tone: {line for by_tone in build_corpus.TOPICS.values() for line in by_tone[tone]}
+                  | {line for lines in build_corpus.GENERAL_LINES[tone].values() for line in lines}
+                  for tone in writer.tones}
     for tone in writer.tones:
         for audience in writer.audiences:
             captions = writer.write(8, tone=tone, audience=audience, seed=5, topic="abstract textures")
-            on_tone = sum(any(c.startswith(o) for o in openers[tone]) for c in captions)
+            on_tone = sum(any(line in c for line in tone_lines[tone]) for c in captions)
             assert on_tone >= 6, (tone, captions)
-            # the model follows the audience prefix: it samples the corpus's sales lines for "promotional" ...
-            sampled = writer._sample(prompt(tone, audience, "abstract textures"), 8, 5)
-            selling = sum(any(line in c for line in promo) for c in sampled)
-            assert (selling >= 6) if audience == "promotional" else (selling <= 2), (audience, sampled)
-            # ... and the writer hands none of them out: a call to action is the brand profile's to give
-            assert not any(line in c for c in captions for line in promo), (audience, captions)
+            # the model follows the audience prefix: the page's "we" lines mostly for promotional; a
+            # person's captions carry some (10-20% of samples: the weak side of this small writer)
+            sampled = [c for topic in writer.topics for c in writer._sample(prompt(tone, audience, topic), 16, 5)]
+            other = "general" if audience == "promotional" else "promotional"
+            own = sum(any(line in c for line in build_corpus.GENERAL_LINES[tone][audience]) for c in sampled)
+            wrong = sum(any(line in c for line in build_corpus.GENERAL_LINES[tone][other]) for c in sampled)
+            if audience == "promotional":
+                assert own >= 0.3 * len(sampled) and own >= 2 * wrong, (tone, own, wrong)
+            else:
+                assert wrong <= 0.25 * len(sampled), (tone, own, wrong)
+            # ... and hands out no call to action or sign-off: those are the brand profile's to give
+            assert not [c for c in captions if stock_sentences(c)], (audience, captions)
+            # no line closes the captions of a tone whatever they are about (issue 23: "Science is
+            # everywhere." closed most informative captions of every topic)
+            endings = Counter(sentences(c)[-1] for topic in writer.topics
+                              for c in writer.write(4, tone=tone, audience=audience, topic=topic, seed=5))
+            line, seen = endings.most_common(1)[0]
+            assert seen <= 3, (tone, audience, endings.most_common(3))

@@ -2,8 +2,10 @@
 
     python -m generator.textgen.corpus.build_corpus [OUT_FILE]
 
-Each caption = a topic line written for its tone + a tone line + an audience line + hashtags.
-Every part was written for this project. One JSON object per line: tone, audience, topic, text.
+Each caption is one or two lines written for its topic and tone, often with a line that fits any
+photo written for its tone and audience (GENERAL_LINES), then a few hashtags. No line
+is appended to every caption of a tone or audience: the tone shows in the wording. Every part was
+written for this project. One JSON object per line: tone, audience, topic, text.
 """
 from __future__ import annotations
 
@@ -227,28 +229,109 @@ for _topic, _by_tone in MORE_TOPIC_LINES.items():
     for _tone, _lines in _by_tone.items():
         TOPICS[_topic][_tone] = TOPICS[_topic][_tone] + _lines
 
-TONE_LINES = {
-    "funny": ["Send help. Or snacks.", "No further questions.", "I regret nothing.", "Peak Tuesday energy.",
-              "Ten out of ten, would scroll again.", "This is fine."],
-    "inspirational": ["Keep going.", "You have got this.", "Breathe it in.", "Make today count.",
-                      "Small steps still move you forward.", "Stay open to wonder."],
-    "informative": ["Now you know.", "Learn something new every day.", "Science is everywhere.",
-                    "Fun fact for your feed.", "Swipe back tomorrow for more.", "Curiosity pays off."],
-}
-
-AUDIENCE_LINES = {
-    "general": ["Tag a friend who needs this.", "What do you see?", "Double tap if you agree.",
-                "Tell me in the comments.", "Save this for later.", ""],
-    # No offer, code, price or link here: a promotional post's offer comes from the account's brand
-    # profile ([accounts.brand] offers), added by the pipeline, never from the model.
-    "promotional": ["Follow for more like this.", "New posts every week.", "Share it with someone who would love it.",
-                    "More where this came from.", "Made for your feed, from our studio.",
-                    "Support small creators: share this post."],
+# Lines that fit a photo of anything, in the tone's own words and the audience's own voice ("I" for
+# general, the page's "we" for promotional). A caption carries one in about two of five (general) or
+# seven of ten (promotional), before or after its topic lines; each line is one of 14, not a formula.
+# The writer learns them under every topic, which is how generator.textgen.neutral finds lines for a
+# photo it cannot name. No sign-off slogan ("Keep
+# going.", "Science is everywhere."), no call to action, offer, code, price or link: those are stock
+# lines (generator.stock_lines) or the brand profile's to give.
+GENERAL_LINES = {
+    "funny": {
+        "general": ["Took one photo and then forty more just in case.",
+                    "My camera roll is mostly this now, and I am fine with that.",
+                    "I stood here for much longer than planned.",
+                    "Posting it before I talk myself out of it.",
+                    "Nobody asked, but here it is anyway.",
+                    "Came for five minutes, stayed for an hour.",
+                    "The group chat has already seen this one three times.",
+                    "My mum says it is lovely, so it is official.",
+                    "Would have posted this sooner, but lunch happened.",
+                    "This was supposed to be a quick one.",
+                    "It is my lock screen now, at least until Friday.",
+                    "Still thinking about this one on the bus home.",
+                    "I have a whole folder of these and it keeps growing.",
+                    "Showed this to my neighbour and he just nodded slowly."],
+        "promotional": ["The whole studio stopped work to look at this one.",
+                        "Somebody in the office has already given this one a name.",
+                        "We said we would pick one favourite. We picked six.",
+                        "This has been pinned above the studio kettle all week.",
+                        "Chosen by a very serious vote and one very loud opinion.",
+                        "Our team tried to stay calm about this one and failed.",
+                        "Half the team wants this on their own wall at home.",
+                        "We showed this to our neighbours and they asked for a copy of the photo.",
+                        "The studio playlist was loud today, and so is this.",
+                        "Our newest favourite, and the desk plant agrees.",
+                        "Every one of us had a different name for this, so it has four.",
+                        "We looked at this for so long that the tea went cold.",
+                        "The team lunch turned into a long talk about this one.",
+                        "Even the quiet one in our office said wow."],
+    },
+    "inspirational": {
+        "general": ["Some of the best days start with noticing one small thing.",
+                    "Nothing here had to be perfect to be worth keeping.",
+                    "Let the quiet moments count as much as the loud ones.",
+                    "Slow looking is its own kind of rest.",
+                    "Leave a little room in the day for things like this.",
+                    "Beauty is usually closer than the plan said.",
+                    "Stopping for a minute was the best choice of the afternoon.",
+                    "Ordinary days hold more than they get credit for.",
+                    "Be where your feet are.",
+                    "Hold on to the calm you find in small places.",
+                    "The world looks kinder up close.",
+                    "You do not have to go far to find something worth a second look.",
+                    "Give yourself the time to look twice.",
+                    "A good moment does not need an audience to count."],
+        "promotional": ["We make things slowly, because the good parts take time.",
+                        "Everything we share starts with a moment like this.",
+                        "This is the reason we started in the first place.",
+                        "We keep coming back to simple things, and they keep giving back.",
+                        "Behind every post here is someone who stopped to look.",
+                        "We started with one idea and a lot of patience.",
+                        "Our favourite work begins when we slow down.",
+                        "This one reminds our whole team why we do this.",
+                        "We hope this brings a little calm to your day.",
+                        "Good work grows from small, steady habits.",
+                        "We believe the small details are worth the extra hour.",
+                        "Thank you for being part of this little corner of the internet.",
+                        "We never get tired of moments like this one.",
+                        "Some ideas take a year to grow, and that is fine with us."],
+    },
+    "informative": {
+        "general": ["Light from a window is usually softer than a lamp or a flash.",
+                    "The eye tends to go first to the brightest part of a scene.",
+                    "Photos taken in the hour before sunset tend to look warmer.",
+                    "A subject placed a little off centre often makes a picture feel calmer.",
+                    "Colours look different under daylight, under bulbs and on a phone.",
+                    "Cool shadows next to warm highlights make a scene look deeper.",
+                    "We tend to remember colours as brighter than they really were.",
+                    "Cloudy days give even light with almost no hard shadows.",
+                    "Looking at something for a full minute shows details a glance misses.",
+                    "The oldest surviving photograph needed hours of light to appear.",
+                    "Grey skies make colours look richer than bright sun does.",
+                    "Close up, most surfaces turn out to be full of tiny patterns.",
+                    "Our eyes adjust to dim light over about twenty minutes.",
+                    "A scene looks calmer when most of its colours come from one family."],
+        "promotional": ["Our team kept talking about this one over lunch.",
+                        "We looked this up after someone asked, and it stuck with us.",
+                        "We find the small details are always the most interesting part.",
+                        "Knowing how something works makes us like it even more.",
+                        "This is the kind of detail we love to notice.",
+                        "We learned this while working on something else entirely.",
+                        "Our favourite facts are the ones that change how you look at things.",
+                        "We keep a list of facts like this on the studio wall.",
+                        "Every time we read about this, we found something new.",
+                        "We always look twice at details like this now.",
+                        "It surprised half our team, so here it is.",
+                        "We asked around the studio and nobody knew this either.",
+                        "One of us read this aloud and the whole room went quiet.",
+                        "We had to check this twice because it sounded made up."],
+    },
 }
 
 HASHTAGS = {
-    "abstract textures": ["#abstractart", "#texture", "#generativeart", "#aiart", "#patterns", "#digitalart",
-                          "#colour"],
+    "abstract textures": ["#abstractart", "#texture", "#generativeart", "#patterns", "#digitalart", "#colour",
+                          "#artdaily"],
     "space": ["#space", "#galaxy", "#astronomy", "#stars", "#universe", "#cosmos"],
     "coffee": ["#coffee", "#coffeetime", "#espresso", "#morning", "#coffeelover", "#barista"],
     "nature": ["#nature", "#outdoors", "#naturelovers", "#moss", "#walk", "#earth"],
@@ -256,25 +339,69 @@ HASHTAGS = {
 }
 TONE_TAGS = {"funny": ["#funny", "#lol", "#mood"], "inspirational": ["#motivation", "#inspiration", "#mindset"],
              "informative": ["#funfacts", "#science", "#learn"]}
-AUDIENCE_TAGS = {"general": ["#daily", "#instagood"], "promotional": ["#shopsmall", "#artprint", "#newdrop"]}
+# no tag that promises a product ("#newdrop", "#artprint"): the brand profile's own hashtags do that
+AUDIENCE_TAGS = {"general": ["#daily", "#instagood", "#photooftheday"],
+                 "promotional": ["#smallbusiness", "#studiolife", "#behindthescenes"]}
 
 PER_COMBINATION = 36  # 5 topics x 3 tones x 2 audiences x 36 = 1,080 captions
+MAX_CHARS = 180  # a caption with its hashtags stays well inside the writer's 64 new tokens
+# caption shapes: one topic line, two, a topic line then a general line, or the general line first;
+# a page that promotes speaks as "we" in most of its captions (7 in 10), a person in some (4 in 10):
+# with fewer, the small writer learns no difference between the audiences
+SHAPES = (("topic",), ("topic", "topic"), ("topic", "general"), ("general", "topic"))
+SHAPE_WEIGHTS = {"general": (0.3, 0.3, 0.25, 0.15), "promotional": (0.15, 0.15, 0.45, 0.25)}
+
+
+class _Deck:
+    """The general lines of a tone and audience dealt in shuffled rounds, shared by the topics, so
+    every line is written under most topics (a line under one topic reads as that topic's line)."""
+
+    def __init__(self, rng: random.Random, lines: list[str]) -> None:
+        self.rng, self.lines = rng, lines
+        self.left: list[str] = []
+
+    def deal(self) -> str:
+        if not self.left:
+            self.left = self.rng.sample(self.lines, len(self.lines))
+        return self.left.pop()
+
+
+def _caption(rng: random.Random, topic: str, tone: str, audience: str, deck: _Deck) -> tuple[str, str]:
+    """(body, text) of one caption; a shape too long for MAX_CHARS is drawn again with other lines,
+    so long lines do not tilt the shares of SHAPES."""
+    shape = rng.choices(SHAPES, weights=SHAPE_WEIGHTS[audience])[0]
+    while True:
+        picked = rng.sample(TOPICS[topic][tone], shape.count("topic"))
+        body = " ".join(picked.pop() if kind == "topic" else deck.deal() for kind in shape)
+        text = body + " " + " ".join(_tags(rng, topic, tone, audience))
+        if len(text) <= MAX_CHARS or len(shape) == 1:
+            return body, text
+
+
+def _tags(rng: random.Random, topic: str, tone: str, audience: str) -> list[str]:
+    tags = rng.sample(HASHTAGS[topic], rng.randint(1, 3))
+    if rng.random() < 0.5:
+        tags += rng.sample(TONE_TAGS[tone], 1)
+    if rng.random() < 0.4:
+        tags += rng.sample(AUDIENCE_TAGS[audience], 1)
+    return tags
 
 
 def build(seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[object] = set()
+    decks = {(tone, audience): _Deck(rng, lines) for tone, by_audience in GENERAL_LINES.items()
+             for audience, lines in by_audience.items()}
     for topic, by_tone in TOPICS.items():
-        for tone, openers in by_tone.items():
-            for audience, closers in AUDIENCE_LINES.items():
+        for tone in by_tone:
+            for audience in GENERAL_LINES[tone]:
                 made = 0
                 while made < PER_COMBINATION:
-                    parts = [rng.choice(openers), rng.choice(TONE_LINES[tone]), rng.choice(closers)]
-                    tags = rng.sample(HASHTAGS[topic], rng.randint(2, 4)) + rng.sample(TONE_TAGS[tone], 1)
-                    tags += rng.sample(AUDIENCE_TAGS[audience], 1)
-                    text = " ".join(p for p in parts if p) + " " + " ".join(tags)
-                    if text not in seen:
-                        seen.add(text)
+                    body, text = _caption(rng, topic, tone, audience, decks[tone, audience])
+                    # no caption body twice for one audience, whatever its hashtags, and no text twice
+                    if (audience, body) not in seen and text not in seen:
+                        seen.update({(audience, body), text})
                         rows.append({"tone": tone, "audience": audience, "topic": topic, "text": text})
                         made += 1
     rng.shuffle(rows)
