@@ -195,7 +195,7 @@ class Captioner:
         ``avoid``: captions the account already says. With ``fluent``, a caption that repeats one of
         them (generator.gates.repeats: fewer than 2 content words apart) is never handed out (the
         pipeline's duplicate gate would only filter it), so an image may get fewer than k; one that
-        repeats a caption handed out for another image of the batch comes last.
+        repeats a caption handed out for an earlier image of the batch comes last.
         """
         if k < 1 or (width is not None and width < k):
             raise GeneratorError(f"need k >= 1 and width >= k, got k={k}, width={width}")
@@ -225,7 +225,8 @@ class Captioner:
             # an image the seam cost leaves short of k good captions (its beams ran into training
             # captions) is decoded again without it; fluent captions first, its own before the new
             loose = replace(rules, ngrams=replace(rules.ngrams, seam_penalty=0.0))
-            more = search(self._step_fn(features[short]), h0[short], loose,
+            # twice as wide: a bundle with many training captions sees more of its beams run into them
+            more = search(self._step_fn(features[short]), h0[short], loose, width=2 * width,
                           rngs=[np.random.default_rng(seeds[i]) for i in short] if sampling else None)
             strict = rules.ngrams
             for i, pool in zip(short, more):
@@ -342,8 +343,9 @@ class _Said:
         return self.account.find(text) is not None
 
     def repeats(self, text: str, image: int) -> bool:
-        """It repeats a caption handed out for another image of the batch."""
-        return any(index.find(text) is not None for i, index in self.images.items() if i != image)
+        """It repeats a caption handed out for an earlier image of the batch (images are served in
+        turn: an image's captions never depend on those of the images after it)."""
+        return any(index.find(text) is not None for i, index in self.images.items() if i < image)
 
     def hand_out(self, image: int, texts: Iterable[str]) -> None:
         self.images[image] = _index(texts)
