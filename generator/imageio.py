@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import stat
+import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -145,7 +146,10 @@ def _decode(handle: BinaryIO, where: str, animated: AnimatedPolicy, max_pixels: 
     except Image.DecompressionBombError as exc:  # Pillow refused before we saw the size
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageTooLarge(where, int(found.group(1)) if found else None, max_pixels) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+    # Pillow's decoders also fail on malformed files with the errors of the code reading them (a GIF
+    # whose second frame has a short palette: IndexError while counting frames)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError,
+            ZeroDivisionError, struct.error) as exc:
         raise UnreadableImage(f"{where}: not an image that can be read ({exc})") from None
     upright.format = fmt
     return upright

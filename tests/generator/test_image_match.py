@@ -83,3 +83,14 @@ def test_a_template_whose_picture_cannot_be_read_is_left_out(library, tmp_path, 
     assert matcher.slugs == ("rocket",) and "broken" in caplog.text
     found = matcher.match_bytes(jpeg(meme(library["rocket"], "liftoff at last"), width=300, quality=60))
     assert found.slug == "rocket" and found.runner_up == 0.0
+
+
+def test_a_gif_whose_second_frame_is_cut_short_is_an_unreadable_image_not_a_traceback(tmp_path):
+    # found by tests/bot/test_fuzz_inputs.py: Pillow raises IndexError while counting its frames
+    data = (b"GIF89a\x01\x00\x01\x00\x81\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+            b"!\xf9\x04\x00\n\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x08\x04\x00\x01\x04\x04"
+            b"\x00!\xf9\x04\x01\n\x00\x01\x00,\x00\x00\x00\x00\x01\x00\x01\x00")
+    path = tmp_path / "cut.gif"
+    path.write_bytes(data)
+    with pytest.raises(UnreadableImage, match="cut.gif"):
+        open_image(path)
