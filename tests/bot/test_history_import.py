@@ -277,17 +277,22 @@ def _templates(app) -> dict[str, tuple[str | None, float | None]]:
         return {r.remote_id: (r.template, r.template_score) for r in s.scalars(select(ImportedPost))}
 
 
-def test_outbox_pictures_get_their_template_recognised_and_a_photo_gets_none(tmp_path, clock):
-    from feedback.learning import IMPORTED, Settings, imported_outcomes
 
-    folder = tmp_path / "outbox"
-    for marker, text, picture in (("old-0", "me at the vet #cats", _cat_meme()), ("old-1", "lab day", _photo()),
+def _outbox_posts(folder, meme_text):
+    """Four outbox posts: a meme on a library template, a photo, text only and a broken picture."""
+    for marker, text, picture in (("old-0", meme_text, _cat_meme()), ("old-1", "lab day", _photo()),
                                   ("old-2", "just words", None), ("old-3", "broken upload", b"\x89PNG not really")):
         _record(folder, marker, text, T0 + timedelta(hours=int(marker[-1])))
         if picture is not None:
             record = json.loads((folder / "posts" / f"{marker}.json").read_text())
             (folder / "posts" / f"{marker}.jpg").write_bytes(picture)
             (folder / "posts" / f"{marker}.json").write_text(json.dumps(record | {"media": f"posts/{marker}.jpg"}))
+
+
+def test_outbox_pictures_get_their_template_recognised_and_a_photo_gets_none(tmp_path, clock):
+    from feedback.learning import IMPORTED, Settings, imported_outcomes
+
+    _outbox_posts(tmp_path / "outbox", "me at the vet #cats")
     app = make_app(tmp_path, clock, OUTBOX)
     result = import_history(app.deps, "demo")
     assert (result.added, result.templates) == (4, 1) and "1 on a recognised template" in result.message
@@ -367,14 +372,7 @@ def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compar
     from bot.cli import main
     from sqlalchemy import update
 
-    folder = tmp_path / "outbox"
-    for marker, text, picture in (("old-0", "me at the vet", _cat_meme()), ("old-1", "lab day", _photo()),
-                                  ("old-2", "just words", None), ("old-3", "broken upload", b"\x89PNG not really")):
-        _record(folder, marker, text, T0 + timedelta(hours=int(marker[-1])))
-        if picture is not None:
-            record = json.loads((folder / "posts" / f"{marker}.json").read_text())
-            (folder / "posts" / f"{marker}.jpg").write_bytes(picture)
-            (folder / "posts" / f"{marker}.json").write_text(json.dumps(record | {"media": f"posts/{marker}.jpg"}))
+    _outbox_posts(tmp_path / "outbox", "me at the vet")
     app = make_app(tmp_path, clock, OUTBOX)
     assert import_history(app.deps, "demo").added == 4
     with app.tx() as s:  # as the rows stood before r25_warm: nothing compared
