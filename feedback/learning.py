@@ -105,7 +105,8 @@ def facts_features(facts: metrics_repo.CandidateFacts, *, hour: int, text: str |
 
 def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Settings) -> list[Outcome]:
     """Pure: an account's own history (oldest first) as outcomes: the caption's words and topics,
-    its hour and weekday, the template its picture was recognised as (and so template fatigue), and
+    its hour and weekday, the template its picture was recognised as (and so template fatigue), the
+    tone and audience its caption reads as (stored by the import; None: not sure), and
     its engagement as a log ratio to the median of the account's imported posts. Imported counters are lifetime readings, not readings at the learning age, so they are
     measured against their own anchor, never against the account's posts made through memeloop."""
     scores: dict[str, list[float]] = defaultdict(list)
@@ -118,6 +119,7 @@ def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Se
     out = []
     for r in rows:
         features = features_of(generator=IMPORTED, text=r.text, account=r.account, template=r.template,
+                               tone=r.tone, audience=r.audience,
                                hour=settings.hour(r.account, r.created_at),
                                weekday=settings.weekday(r.account, r.created_at), recent=recent_of(posted[r.account]))
         posted[r.account].append((r.template, r.text))
@@ -303,7 +305,7 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
     history = history_repo.readings(session)
     corpus = [*outcome_repo.candidate_texts(session), *(r.text for r in history)]
     ranker = new_ranker(fit_topics(content_words(t) for t in corpus))
-    ranker.update(imported_outcomes(history, settings))
+    ranker.update(imported_outcomes(history, settings), robust=True)
     finals: dict[int, list[float]] = defaultdict(list)
     posted: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
     folded, outcomes = [], []
