@@ -54,7 +54,8 @@ from feedback.repository import outcomes as outcome_repo
 
 log = logging.getLogger(__name__)
 
-MODEL = "blr-7"  # blr-7: size-free targets, beam prior 0.25, length curve (stored states of blr-6 and older are rebuilt once)
+MODEL = "blr-8"  # blr-8: the imported history folded in robustly (Huber); blr-7: size-free targets, beam prior
+# 0.25, length curve (stored states of older models are rebuilt once)
 STATE_NAME = "ranker"
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from generator.textgen.corpus_io import Example, read_corpus
@@ -36,7 +37,7 @@ def tokens(text: str) -> list[str]:
     """A caption's words (hashtags kept with their '#') and its adjacent word pairs."""
     words = [w for w in _TOKEN.findall(text.lower()) if len(w.strip("#'")) > 1]
     plain = [w for w in words if not w.startswith("#")]
-    return words + [f"{a}_{b}" for a, b in zip(plain, plain[1:])]
+    return words + [f"{a}_{b}" for a, b in pairwise(plain)]
 
 
 @dataclass(frozen=True)
