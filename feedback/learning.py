@@ -62,8 +62,8 @@ BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled reading
 TOPICS_AFTER = 500  # candidates before topics are worth fitting
 IMPORTED = "imported"  # the generator value of an account's imported posts
 IMPORTED_WEIGHT = 0.5  # an imported post counts half of one of ours: its tone and audience (unless read from its
-# caption) and its template (when its picture was not recognised) are unknown, so more of its engagement is noise to the ranker (bench/warm_start.py, all
-# effects, before templates were recognised: 1.0 -> 0.675, 0.5 -> 0.701, 0.25 -> 0.698; with recognised templates a
+# caption) and its template (when its picture was not recognised) are unknown, so more of its engagement is noise
+# to the ranker (bench/warm_start.py, all effects, before templates were recognised: 1.0 -> 0.675, 0.5 -> 0.701, 0.25 -> 0.698; with recognised templates a
 # recognised post at 0.5 / 0.65 / 0.75 / 0.9 gave 0.660 / 0.643 / 0.632 / 0.641 on seeds 6-10: 0.5 for all kept)
 
 
