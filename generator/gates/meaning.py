@@ -74,13 +74,12 @@ class Relation:
 
 
 def lemma(word: str, tag: str) -> str:
-    from lemminflect import getAllLemmas
+    """lemminflect's first lemma of ``word`` for its class, read from the shipped lemma table
+    (generator/gates/wordclasses.py: the same answers without reading lemminflect's lexicon)."""
+    from generator.gates.wordclasses import lemma_of
 
-    lemmas = getAllLemmas(word)
     pos = "VERB" if tag in _VERB or tag == "BE" else "NOUN" if tag == "NOUN" else "ADJ" if tag == "ADJ" else None
-    if pos and pos in lemmas:
-        return str(lemmas[pos][0])
-    return word
+    return lemma_of(word, pos) if pos else word
 
 
 def relations(words: Sequence[str]) -> list[Relation]:
