@@ -89,3 +89,23 @@ def test_the_english_model_reads_the_pair_list_as_the_full_read_does():
         for a, b in zip(words_of(text), words_of(text)[1:]):
             assert fast.seen(a, b) == plain.pair(a, b).seen
             assert fast.pair(a, b) == plain.pair(a, b)  # the counts, read when first asked for
+
+
+def test_the_gates_of_a_meme_caption_read_neither_lemminflect_nor_the_pair_counts():
+    """What a `generate` child pays for: the gates judge meme captions from the shipped tables and
+    the pair list's keys; lemminflect's lexicon (~0.5 s) and the pair counts (~0.3 s) stay unread."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from generator.gates import check_text\n"
+            "from generator.gates.english import english\n"
+            "from generator.gates.meaning import bundle_sources\n"
+            "sources = bundle_sources(None)\n"
+            "texts = ['the bike is my face', 'when the coffee is hot', 'me checking the clock at work',\n"
+            "         'when you sit in the wall', 'me trying to be a nap', 'when you finally see the vet']\n"
+            "verdicts = [check_text(t, sources=sources).gate for t in texts]\n"
+            "assert 'meaning' in verdicts and None in verdicts, verdicts\n"
+            "print('lemminflect' in sys.modules, 'bigrams' in vars(english()))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
