@@ -13,11 +13,11 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from bot.service.history_import import import_history
+from bot.config.secrets import Secret
 from bot.publishers.errors import PermanentPublishError, RateLimited
 from bot.publishers.instagram import InstagramPublisher
 from bot.publishers.outbox import OutboxPublisher
-from bot.config.secrets import Secret
+from bot.service.history_import import import_history
 from feedback.models import ImportedPost, LearningState, Post
 from feedback.repository import history as history_repo
 from tests.bot.publishers import fakes
@@ -406,8 +406,9 @@ def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compar
                                                                                     capsys):
     """Posts imported before migration r25_warm keep template and score NULL; --rescan compares their
     pictures once, and changes nothing else."""
-    from bot.cli import main
     from sqlalchemy import update
+
+    from bot.cli import main
 
     _outbox_posts(tmp_path / "outbox", "me at the vet")
     app = make_app(tmp_path, clock, OUTBOX)
