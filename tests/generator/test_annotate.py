@@ -9,6 +9,8 @@ from PIL import Image
 
 from generator.annotate import (
     MIN_FONT_PX,
+    LineBox,
+    TextLayout,
     clean_text,
     layout_text,
     render_meme,
@@ -142,6 +144,13 @@ def test_render_accepts_common_modes(mode: str, out_mode: str) -> None:
     assert render_meme(image, "hello there").mode == out_mode
 
 
+def _outside(layout: TextLayout, box: tuple[int, int, int, int]) -> list[LineBox]:
+    """The lines of ``layout`` whose ink leaves the pixel ``box``."""
+    left, top, right, bottom = box
+    return [line for line in layout.lines if not (left <= line.bbox[0] and line.bbox[2] <= right
+                                                  and top <= line.bbox[1] and line.bbox[3] <= bottom)]
+
+
 def _changed_pixels(before: Image.Image, after: Image.Image) -> np.ndarray:
     return np.any(np.asarray(before) != np.asarray(after), axis=-1)
 
@@ -180,9 +189,7 @@ def test_lines_are_balanced_so_no_word_is_left_alone_on_the_last_line() -> None:
     assert [line.text for line in layout.lines] == ["MONDAY MORNING", "INBOX VS"]
     assert layout.font_size == 36  # the largest size that fits: no line leans, so nothing to shrink for
     # every line still inside the box
-    left, top, right, bottom = box
-    for line in layout.lines:
-        assert left <= line.bbox[0] and line.bbox[2] <= right and top <= line.bbox[1] and line.bbox[3] <= bottom
+    assert _outside(layout, box) == []
 
 
 # The astronaut template's top box on its 512 x 512 photo.
@@ -203,9 +210,7 @@ _TOP_BOX = Box(0.02, 0.02, 0.96, 0.22).to_pixels(512, 512)
 def test_a_line_does_not_end_on_a_word_that_leans_on_the_next(text: str, expected: list[str]) -> None:
     layout = layout_text(text, _TOP_BOX)
     assert [line.text for line in layout.lines] == expected
-    left, top, right, bottom = _TOP_BOX
-    for line in layout.lines:
-        assert left <= line.bbox[0] and line.bbox[2] <= right and top <= line.bbox[1] and line.bbox[3] <= bottom
+    assert _outside(layout, _TOP_BOX) == []
 
 
 def test_a_phrase_break_costs_at_most_a_little_font_size() -> None:
@@ -271,9 +276,7 @@ def test_every_line_lies_inside_its_box(
 ) -> None:
     box = (left, top, left + width, top + height)
     layout = layout_text(text, box, valign=valign)  # type: ignore[arg-type]
-    for line in layout.lines:
-        l, t, r, b = line.bbox
-        assert left <= l and r <= left + width and top <= t and b <= top + height, (line, box)
+    assert _outside(layout, box) == []
     if layout.lines:
         assert layout.font_size >= MIN_FONT_PX
 
