@@ -94,6 +94,23 @@ def test_split_caption_prefers_a_cut_after_a_content_word_over_balance(
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "after" and "like" lean on what follows, like "of" and "in" (found in the queue: "MY LAWN AFTER / A LONG DAY")
+        ("my lawn after a long day", ["my lawn", "after a long day"]),
+        # a cut before a phrase opener beats a slightly more central one inside a phrase
+        ("my cat watching me eat breakfast like I owe him rent", ["my cat watching me eat breakfast", "like I owe him rent"]),
+        ("when you look up at 3 am", ["when you look up", "at 3 am"]),
+        ("when you go outside and play", ["when you go outside", "and play"]),
+        # but never before "than": it hangs on the word before
+        ("my mom's car is faster than yours", ["my mom's car", "is faster than yours"]),
+    ],
+)
+def test_split_caption_cuts_before_a_phrase_opener(text: str, expected: list[str]) -> None:
+    assert split_caption(text, 2) == expected
+
+
+@pytest.mark.parametrize(
     ("head", "expected"),
     [("ask the", 2), ("WHEN YOUR", 2), ("I HAVE", 1), ("fly after", 1), ("MY MOM\u2019S", 1), ("CAN'T", 1),
      ("and", 1), ("THINKING", 0), ("the horse", 0), ("", 0)],
