@@ -6,9 +6,16 @@ import json
 import pytest
 
 from generator.gates import check_text
-from generator.gates.meaning import (TABLE, Sources, build_table, bundle_sources, check_meaning, corpus_texts,
-                                     relations)
 from generator.gates.english import words_of
+from generator.gates.meaning import (
+    TABLE,
+    Sources,
+    build_table,
+    bundle_sources,
+    check_meaning,
+    corpus_texts,
+    relations,
+)
 
 
 @pytest.fixture(scope="module")
