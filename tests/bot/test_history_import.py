@@ -439,3 +439,40 @@ def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compar
     app.close()
     assert main(["--config", "config.toml", "accounts", "import-history", "--help"]) == 0
     assert "--rescan" in capsys.readouterr().out
+
+
+def _styles(app) -> dict[str, tuple[str | None, str | None]]:
+    with app.tx() as s:
+        return {r.remote_id: (r.tone, r.audience) for r in s.scalars(select(ImportedPost))}
+
+
+def test_captions_are_read_for_tone_and_audience_and_older_posts_get_theirs(tmp_path, clock):
+    """A new post's caption is stored with the tone and audience it reads as (the writer's labels), the
+    ranker's features of that outcome carry them, and posts stored before migration r25_style (NULL)
+    are read at the next run, which rebuilds the ranker's state once."""
+    from sqlalchemy import update
+
+    from feedback.learning import Settings, imported_outcomes
+
+    _outbox_posts(tmp_path / "outbox", "Our team kept talking about this one over lunch. #smallbusiness")
+    app = make_app(tmp_path, clock, OUTBOX)
+    assert import_history(app.deps, "demo").styled == 0
+    first = _styles(app)
+    assert first["old-0"][1] == "promotional" and first["old-0"][0] in {"funny", "informative", "inspirational"}
+    with app.tx() as s:
+        readings = history_repo.readings(s)
+    outcomes = imported_outcomes(readings, Settings(weights={"likes": 1.0}, engagement_age=timedelta(hours=24),
+                                                    baseline_posts=30))
+    assert {(o.features.tone, o.features.audience) for o in outcomes} == set(first.values())
+    with app.tx() as s:  # as the rows stood before r25_style, with a learning state built without styles
+        s.execute(update(ImportedPost).values(tone=None, audience=None))
+        s.add(LearningState(name="ranker", fingerprint="x", state=b"", observations=0, last_review_id=0,
+                            updated_at=clock()))
+    result = import_history(app.deps, "demo")
+    assert result.added == 0 and result.styled == sum(1 for v in first.values() if v != (None, None)) >= 1
+    assert "were read for their tone and audience" in result.message
+    assert _styles(app) == first
+    with app.tx() as s:
+        assert s.scalar(select(func.count()).select_from(LearningState)) == 0
+    assert import_history(app.deps, "demo").styled == 0  # nothing left to read
+    app.close()
