@@ -177,7 +177,9 @@ class Gates:
                                         "(only a brand profile with offers, for the promotional audience, may)")
         params = draft.params or {}
         if "topic" in params:
-            allowed = " ".join(str(v) for v in (params.get("about"), draft.read_as, params.get("labels")) if v)
+            # the photo's reading names what it shows (its labels, an unsure photo's common ground: "a big cat")
+            allowed = " ".join(str(v) for v in (params.get("about"), draft.read_as, params.get("labels"),
+                                                params.get("reading")) if v)
             odd = off_topic(draft.text, params.get("topic"), allowed)
             if odd:
                 return Refusal("off_topic", f"off_topic: {odd}")

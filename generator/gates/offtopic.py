@@ -23,8 +23,11 @@ from generator.photo_topics import TOPIC_WORDS
 _AMBIGUOUS = frozenset({"wall", "stone", "brick", "gravel", "park", "garden", "nature", "outdoors", "hike", "roast",
                         "bean", "abstract", "pixels", "gan", "generative", "space", "star", "launch", "brew", "cafe",
                         "café", "lawn", "texture", "pattern"})
+# words the writer corpus uses under one topic only, besides the hint words
+_MORE = {"nature": ("squirrel", "bird"), "space": ("saturn",)}
 WORDS: Mapping[str, tuple[str, ...]] = {
-    topic: tuple(dict.fromkeys(w for w in (topic.split()[-1].rstrip("s"), *words) if w not in _AMBIGUOUS))
+    topic: tuple(dict.fromkeys(w for w in (topic.split()[-1].rstrip("s"), *words, *_MORE.get(topic, ()))
+                               if w not in _AMBIGUOUS))
     for topic, words in TOPIC_WORDS.items()}
 _TAG = re.compile(r"(?<![\w&])[#@]\w+")
 

@@ -39,14 +39,14 @@ def _app(tmp_path: Path, brand: str = ""):
     return build_app(load_config(path))
 
 
-def _models(texts_per_round, *, topic: str = "cats", about: str | None = None) -> Models:
+def _models(texts_per_round, *, topic: str = "cats", about: str | None = None, reading: str = "") -> Models:
     def make(req: GenerateRequest, _config, prefix: str) -> list[Draft]:
         round_no = int(prefix.split(".")[1]) if "." in prefix else 0
         texts = texts_per_round[min(round_no, len(texts_per_round) - 1)]
         return [Draft(text=t, group_key=f"{prefix}:img{i}", beam_rank=0, audience=req.audience or "general",
                       image=Image.fromarray(np.random.default_rng(zlib.crc32(f"{prefix}:{i}".encode()))
                                             .integers(0, 255, (300, 300, 3), dtype=np.uint8)),
-                      params={"topic": topic, "about": about, "labels": ["tabby"]})
+                      params={"topic": topic, "about": about, "labels": ["tabby"], "reading": reading})
                 for i, t in enumerate(texts)]
     return Models("photo", "test-1", make, {"forward_per_image": 1})
 
@@ -94,4 +94,14 @@ def test_another_topics_words_are_refused_unless_the_owner_named_them(tmp_path):
     assert [r.filter_gate for r in rows[:-1]] == ["off_topic"] * (len(rows) - 1) and len(rows) > 1
     assert rows[-1].status == "pending"
     assert "names 'mug' (coffee) on a photo read as cats" in rows[0].status_reason
+    app.close()
+
+
+def test_an_unsure_photos_common_ground_may_be_named(tmp_path):
+    app = _app(tmp_path)
+    line = "A big cat, by the look of it."
+    reading = "read as tiger (31%, unsure); written for neutral; the top guesses share: a big cat"
+    run_generation(app.deps, GenerateRequest("demo", "photo", count=1, seed=3),
+                   models=_models([[line]], topic="neutral", reading=reading))
+    assert [r.status for r in _rows(app)] == ["pending"]
     app.close()
