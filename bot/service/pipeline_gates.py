@@ -10,6 +10,15 @@ image). A refused draft is stored ``filtered`` with the gate's reason in words; 
 stored too (candidates.filter_gate) so `approve` can refuse what the platform would refuse.
 Siblings (generator/gates/siblings.py) are checked when the ranker forwards an image's drafts.
 
+Two gates judge what the caption writer wrote (photo, post and story captions), before the profile's
+own lines are added:
+- ``voice``: a caption that speaks as a business ("our team", "we made", "#smallbusiness",
+  generator.gates.voice), unless the account's brand profile runs offers and the draft is for the
+  promotional audience.
+- ``off_topic``: a caption that names a word of another writer topic than the photo was read as
+  ("mug" under a cat, "rocket" under a photo read as no topic), unless the owner's words (--about) or
+  the photo's reading name it (generator.gates.offtopic).
+
 Two more gates hold for every kind a model writes:
 - ``stock_line``: a call to action or filler line the brand profile did not declare
   (generator.stock_lines: "Tag a friend who needs this.", "Now you know."); the profile's own call
@@ -41,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "brand", "stock_line",
-         "duplicate")
+         "duplicate", "voice", "off_topic")
 
 
 @dataclass(frozen=True)
@@ -133,10 +142,11 @@ class Gates:
 
         # a person's own words (make): the truth gate judges only what was added to them
         given = [d.text if self.kind.words_by_person else "" for d in drafts]
+        written = [self._written(d) for d in drafts]  # the writer's own words, before the profile's are added
         drafts = self.promote(drafts)
         out: list[Draft] = []
         refusals: list[Refusal | None] = []
-        for draft, typed in zip(drafts, given):
+        for draft, typed, wrote in zip(drafts, given, written):
             verdict = check_text(draft.text, brand=self.brand, fluency=not self.kind.words_by_person,
                                  sources=self.sources if draft.template is not None else None, given=typed)
             refusal = Refusal(verdict.gate or "truth", verdict.reason or "refused") if not verdict.ok else None
@@ -145,11 +155,35 @@ class Gates:
                     refusal = Refusal("truth", verdict.notes[0] if verdict.notes else "truth: undeclared claim")
                 else:
                     draft = replace(draft, text=verdict.text, params={**draft.params, "gates": list(verdict.notes)})
+            if refusal is None and wrote is not None and self.unsafe(draft.text) is None:
+                refusal = wrote  # after the text gates; the safety list and banned words (run next) say it first
             if refusal is None and not self.kind.words_by_person:
                 refusal = self._stock(draft)
             out.append(draft)
             refusals.append(refusal)
         return out, refusals
+
+    def _written(self, draft: Draft) -> Refusal | None:
+        """The ``voice`` and ``off_topic`` gates, on a written caption as the writer wrote it."""
+        from generator.gates.offtopic import off_topic
+        from generator.gates.voice import business_voice
+
+        if self.kind.words_by_person or draft.template is not None:
+            return None
+        if not (self.brand.promotional and draft.audience == "promotional"):
+            voice = business_voice(draft.text)
+            if voice:
+                return Refusal("voice", f"voice: {voice}, and the account does not promote a business "
+                                        "(only a brand profile with offers, for the promotional audience, may)")
+        params = draft.params or {}
+        if "topic" in params:
+            # the photo's reading names what it shows (its labels, an unsure photo's common ground: "a big cat")
+            allowed = " ".join(str(v) for v in (params.get("about"), draft.read_as, params.get("labels"),
+                                                params.get("reading")) if v)
+            odd = off_topic(draft.text, params.get("topic"), allowed)
+            if odd:
+                return Refusal("off_topic", f"off_topic: {odd}")
+        return None
 
     def _stock(self, draft: Draft) -> Refusal | None:
         from generator.stock_lines import stock_sentences

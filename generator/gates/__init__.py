@@ -12,7 +12,8 @@ Gates (names are what `queue list --status filtered` and the bench print):
   account's brand profile does not declare (generator/gates/truth.py).
 - ``fluency``: broken constructions (dangling article or preposition, "trying to the", a repeated
   word, a cut-off word) by rules plus a word-bigram model of ordinary English
-  (generator/gates/fluency.py, generator/gates/english.py).
+  (generator/gates/fluency.py, generator/gates/english.py); the writer's splices ("Cats can host hunt
+  their waking hours grooming.", a sentence said twice: generator/gates/garble.py).
 - ``meaning``: a meme caption joined from pieces of two training captions whose seam joins words
   that do not go together ("the bike is my face", "when you sit in the wall"): the verb-object,
   preposition-object and subject-complement pairs formed across a seam must occur in a caption a
@@ -20,6 +21,10 @@ Gates (names are what `queue list --status filtered` and the bench print):
 - ``siblings``: drafts forwarded from one image must differ by >= 2 content words
   (generator/gates/siblings.py).
 - ``preflight``: the target platform's own preflight (generator.platforms, run by the pipeline).
+- ``voice`` and ``off_topic``: a written caption that speaks as a business on an account that promotes
+  nothing (generator/gates/voice.py), or names another topic's words than its photo's
+  (generator/gates/offtopic.py); they need the account and the photo's reading, so the pipeline runs
+  them (bot/service/pipeline_gates.py).
 """
 from __future__ import annotations
 

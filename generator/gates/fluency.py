@@ -76,7 +76,10 @@ def _check(text: str, model: English) -> str | None:
     body = _body(text)
     if not words_of(body):
         return None
-    for check in (_fragment, _repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar, _no_antecedent):
+    from generator.gates.garble import find_garble
+
+    for check in (_fragment, _repeated, _try_to_the, _dangling, _hanging_aux, _stray_letter, _grammar, _no_antecedent,
+                  find_garble):
         found = check(body)
         if found:
             return found

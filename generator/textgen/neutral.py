@@ -15,7 +15,7 @@ Pure: a writer in (generator.textgen.Writer or anything with ``topics`` and ``wr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -37,6 +37,20 @@ def sentences(text: str) -> list[str]:
 
 def hashtags(text: str) -> list[str]:
     return _HASHTAG.findall(text)
+
+
+def drop_sentences(text: str, drop: Callable[[str], bool]) -> str:
+    """``text`` without the sentences ``drop`` says go (its hashtags and line breaks kept); "" when no
+    sentence is left."""
+    kept_lines = []
+    for line in text.split("\n"):
+        if line.strip() and all(w.startswith("#") for w in line.split()):
+            kept_lines.append(line)
+            continue
+        kept_lines.append(" ".join(" ".join(s.split()) for s in _SENTENCE.findall(line)
+                                   if s.strip() and not drop(s)))
+    out = "\n".join(kept_lines).strip()
+    return out if sentences(out) else ""
 
 
 def write_for(writer, n: int, *, topic: str, tone: str, audience: str, seed: int) -> list[str]:
@@ -93,6 +107,7 @@ def _neutral(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str
 
 def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:
     """Up to n distinct captions of the (topic, caption) samples' neutral sentences and hashtags."""
+    from generator.gates.offtopic import off_topic
     from generator.stock_lines import is_stock_line
 
     seen: dict[str, set[str]] = {}
@@ -104,7 +119,9 @@ def _compose(samples: Sequence[tuple[str, str]], n: int) -> list[str]:
             tag_seen.setdefault(t.lower(), set()).add(topic)
     out: list[str] = []
     for _, sample in samples:
-        kept = [s for s in sentences(sample) if len(seen.get(s.lower(), ())) >= MIN_TOPICS and not is_stock_line(s)]
+        # a line that fits any photo names no photo topic ("Every rocket starts on the ground." is a splice)
+        kept = [s for s in sentences(sample) if len(seen.get(s.lower(), ())) >= MIN_TOPICS and not is_stock_line(s)
+                and off_topic(s, None) is None]
         if not kept:
             continue
         body = " ".join(kept)

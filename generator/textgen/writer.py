@@ -141,6 +141,24 @@ class Writer:
                                       eos_token_id=self.eos_id, pad_token_id=self.eos_id, **extra)
         return self.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
 
+    @staticmethod
+    def _in_voice(caption: str, audience: str, topic: str) -> str:
+        """``caption`` without the sentences the audience and topic asked for would not have: a business's
+        "we" outside the promotional audience (the corpus's promotional lines leak into the general
+        one: generator.gates.voice) and, for a photo topic, words of another photo topic
+        (generator.gates.offtopic). The pipeline's gates refuse what is left of either."""
+        from generator.gates.offtopic import WORDS, off_topic
+        from generator.gates.voice import without_business_voice
+        from generator.textgen.neutral import drop_sentences, sentences
+
+        if not sentences(caption):  # hashtags only (a story's continuation may be): nothing to judge
+            return caption
+        if audience != "promotional":
+            caption = without_business_voice(caption)
+        if topic in WORDS:
+            caption = drop_sentences(caption, lambda s: off_topic(s, topic) is not None)
+        return caption
+
     def write_after(self, context: str, n: int, **options) -> list[str]:
         """n continuations of ``context`` (a story so far): ``write`` with a context."""
         return self.write(n, context=context, **options)
@@ -179,6 +197,7 @@ class Writer:
                 if not context:  # a story's continuation is chosen sentence by sentence (generator.story)
                     # the corpus's calls to action and filler lines are the brand's to give, not the model's
                     caption = without_stock_lines(caption)
+                caption = self._in_voice(caption, audience, topic)
                 if caption and not find_unsafe(caption):
                     (odd if unknown_words(caption) else usable).append(caption)
             if bias:  # the adaptation's preference at the caption level (generator/textgen/bias.py)

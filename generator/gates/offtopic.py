@@ -1,0 +1,54 @@
+"""The ``off_topic`` gate: a caption that names what belongs to another topic than its photo's.
+
+The caption writer is asked for the topic a photo was read as (generator.photo_topics), or, for a
+photo it cannot name, for lines that fit any photo (generator.textgen.neutral). A GPT-2 this small
+still splices in lines of another topic: "Every great plan began at a kitchen table with a mug." under
+a cat, "My blood type is espresso." or "Found a leaf shaped like my week." under an astronaut it
+could not name. A caption is off topic when it names a word of a writer topic (``WORDS``) other
+than the photo's, unless the owner's own words (``--about``) or the photo's reading (its labels)
+name it. A photo read as no topic (``neutral``) may name no topic's words but those.
+
+``WORDS`` is generator.photo_topics.TOPIC_WORDS without the words that say something else in
+ordinary captions ("wall", "stone", "roast", "pixels", "texture": every photo has textures): the topic words of an
+owner's hint are chosen to find a topic, these to be sure a caption names one.
+Pure: text in, reason out.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from generator.photo_topics import TOPIC_WORDS
+
+_AMBIGUOUS = frozenset({"wall", "stone", "brick", "gravel", "park", "garden", "nature", "outdoors", "hike", "roast",
+                        "bean", "abstract", "pixels", "gan", "generative", "space", "star", "launch", "brew", "cafe",
+                        "café", "lawn", "texture", "pattern"})
+# words the writer corpus uses under one topic only, besides the hint words
+_MORE = {"nature": ("squirrel", "bird"), "space": ("saturn",)}
+WORDS: Mapping[str, tuple[str, ...]] = {
+    topic: tuple(dict.fromkeys(w for w in (topic.split()[-1].rstrip("s"), *words, *_MORE.get(topic, ()))
+                               if w not in _AMBIGUOUS))
+    for topic, words in TOPIC_WORDS.items()}
+_TAG = re.compile(r"(?<![\w&])[#@]\w+")
+
+
+def _named(text: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}(?:s|es|'s)?\b", text) is not None
+
+
+def off_topic(text: str, topic: str | None, allowed: str = "") -> str | None:
+    """Why ``text`` (hashtags set aside) is off its photo's ``topic``, in words; None when it is not.
+    ``allowed``: the owner's words and the photo's reading, whose words any caption may name."""
+    body = _TAG.sub(" ", text).casefold()
+    allowed = allowed.casefold()
+    for other, words in WORDS.items():
+        if other == topic:
+            continue
+        for word in words:
+            if _named(body, word) and not _named(allowed, word):
+                where = f"a photo read as {topic}" if topic and topic in WORDS else "a photo of no known topic"
+                return f"names {word!r} ({other}) on {where}"
+    return None
+
+
+__all__ = ["WORDS", "off_topic"]
