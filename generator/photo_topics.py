@@ -71,7 +71,7 @@ COARSE: tuple[tuple[str, str | None, frozenset[int]], ...] = (
     ("a big cat", None, frozenset(range(286, 294))),
     ("a dog", None, frozenset(range(151, 269))),
     ("a bird", None, frozenset((*range(7, 25), *range(80, 101), *range(127, 147)))),
-    ("a fish", None, frozenset((*range(0, 7), *range(389, 398)))),
+    ("a fish", None, frozenset((*range(7), *range(389, 398)))),
     ("an insect", None, frozenset(range(300, 327))),
     ("a mushroom", None, frozenset((947, *range(991, 998)))),  # before "something to eat", which has 947
     ("something to eat", None, frozenset(range(924, 966))),  # guacamole .. burrito (966 is red wine)

@@ -98,7 +98,7 @@ def test_auto_approve_fills_an_empty_schedule_with_the_best_candidate(write_conf
 def test_generate_json_says_in_words_why_it_queued_fewer_than_asked(write_config, run_cli, monkeypatch):
     """`generate --json` carries the shortfall the text output prints (here: the platform's preflight
     refuses every 32 px image for Instagram); null when the run queued what it was asked for."""
-    import bot.service.pipeline as pipeline
+    from bot.service import pipeline
     from tests.bot.test_pipeline_gates import CONFIG, GOOD, _models
 
     config = write_config(CONFIG.format(demo_brand=""))
