@@ -96,10 +96,10 @@ def _best_cut(piece: str) -> tuple[int, re.Match[str]]:
             return 0, _most_central(piece, cuts)
     cuts = _cuts(_ANY_SPACE, piece)
     for grade, ratio in ((1, _MIN_BALANCE), (2, _LOOSE_BALANCE)):
-        phrase_ends = [m for m in cuts if not _leans(piece[: m.start()]) and _balanced(piece, m, ratio)]
+        phrase_ends = [m for m in cuts if not lean(piece[: m.start()]) and _balanced(piece, m, ratio)]
         if phrase_ends:
             return grade, _most_natural(piece, phrase_ends)
-    not_article = [m for m in cuts if _last_word(piece[: m.start()]) not in _DETERMINERS]
+    not_article = [m for m in cuts if lean(piece[: m.start()]) < 2]
     return 3, _most_central(piece, not_article or cuts)
 
 
@@ -132,9 +132,17 @@ def _last_word(head: str) -> str:
     return head.rsplit(None, 1)[-1].lower().replace("\u2019", "'").strip("\"'()[]")
 
 
-def _leans(head: str) -> bool:
+def lean(head: str) -> int:
+    """How hard the last word of ``head`` leans on the word after it, so how bad a cut (between boxes,
+    or between the lines of one box) right after it reads: 2 an article or determiner ("ASK THE /
+    HORSE"), 1 a preposition, auxiliary, conjunction, contraction or possessive ("I HAVE / NO IDEA",
+    "MY MOM'S / CAR"), 0 any other word (a cut there ends a phrase). Case-insensitive."""
+    if not head.strip():
+        return 0
     last = _last_word(head)
-    return last in _LEANING or last.endswith(_LEANING_ENDINGS)
+    if last in _DETERMINERS:
+        return 2
+    return 1 if last in _LEANING or last.endswith(_LEANING_ENDINGS) else 0
 
 
 def _balanced(piece: str, match: re.Match[str], ratio: float = _MIN_BALANCE) -> bool:

@@ -13,11 +13,11 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from bot.service.history_import import import_history
+from bot.config.secrets import Secret
 from bot.publishers.errors import PermanentPublishError, RateLimited
 from bot.publishers.instagram import InstagramPublisher
 from bot.publishers.outbox import OutboxPublisher
-from bot.config.secrets import Secret
+from bot.service.history_import import import_history
 from feedback.models import ImportedPost, LearningState, Post
 from feedback.repository import history as history_repo
 from tests.bot.publishers import fakes
@@ -239,6 +239,43 @@ def test_cli_import_history_and_stats_imported(tmp_path, clock, monkeypatch, cap
     assert "unknown account 'nobody'" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("since", "added"), [
+    ("2025-10-02T07:00", 1),  # 07:00 in New York is 11:00 UTC: after the 09:00 UTC post of Oct 2
+    ("2025-10-02", 2),  # midnight in New York: Oct 2 and Oct 3
+    ("2025-10-02T07:00+00:00", 2),  # an offset is kept: 07:00 UTC, before the post of Oct 2
+])
+def test_cli_import_history_reads_since_in_the_accounts_time_zone(tmp_path, clock, monkeypatch, capsys, since,
+                                                                   added):
+    from bot.cli import main
+
+    for i in range(3):
+        _record(tmp_path / "outbox", f"old-{i}", f"hand made post {i}", T0 + timedelta(days=i))  # 09:00 UTC
+    make_app(tmp_path, clock, OUTBOX).close()
+    (tmp_path / "config.toml").write_text(BASE + OUTBOX.replace('platform = "outbox"',
+                                                                'platform = "outbox"\ntimezone = "America/New_York"'))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "config.toml", "accounts", "import-history", "demo", "--since", since]) == 0
+    assert f"{added} posts added" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("since", "says"), [
+    ("2025-13-45", "is not a time"),
+    ("yesterday", "is not a time"),
+    ("2026-03-08T02:30", "does not exist in America/New_York"),  # the clocks skip it
+    ("1999-12-31", "out of range"),
+])
+def test_cli_import_history_refuses_a_bad_since_naming_the_option(tmp_path, clock, monkeypatch, capsys, since, says):
+    from bot.cli import main
+
+    make_app(tmp_path, clock, OUTBOX).close()
+    (tmp_path / "config.toml").write_text(BASE + OUTBOX.replace('platform = "outbox"',
+                                                                'platform = "outbox"\ntimezone = "America/New_York"'))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "config.toml", "accounts", "import-history", "demo", "--since", since]) == 2
+    err = capsys.readouterr().err
+    assert "'--since'" in err and says in err and "Traceback" not in err
+
+
 # -- the template of an imported post's picture --------------------------------------------------
 
 def _jpeg(image, width: int = 420) -> bytes:
@@ -369,8 +406,9 @@ def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compar
                                                                                     capsys):
     """Posts imported before migration r25_warm keep template and score NULL; --rescan compares their
     pictures once, and changes nothing else."""
-    from bot.cli import main
     from sqlalchemy import update
+
+    from bot.cli import main
 
     _outbox_posts(tmp_path / "outbox", "me at the vet")
     app = make_app(tmp_path, clock, OUTBOX)

@@ -124,9 +124,8 @@ def _seed_i25(conn: Connection) -> None:
     insert = text("INSERT INTO imported_posts (account_id, remote_id, created_at, text, media_count, read_at, "
                   "imported_at, likes) VALUES (1, 'r9', :t, 'old post', 0, :t, :t, 7)")
     conn.execute(insert, {"t": NOW})
-    with pytest.raises(Exception, match="(?i)unique"):
-        with conn.begin_nested():
-            conn.execute(insert, {"t": NOW})
+    with pytest.raises(Exception, match="(?i)unique"), conn.begin_nested():
+        conn.execute(insert, {"t": NOW})
     conn.execute(text("INSERT INTO history_imports (account_id, cursor, imported, skipped_own, updated_at) "
                       "VALUES (1, 'c1', 1, 0, :t)"), {"t": NOW})
 
