@@ -5,9 +5,9 @@ generator/ stay pure (values in, values out); files and rows are written here.
 
 Beams: every one of an image's k beams is stored (they are what the ranker learns from). Per image
 the ranker's ``choose_beams`` picks ``forward_per_image`` of the beams that passed safety and the
-duplicate guard; the run's count is then filled from those picks best first across all images (every
-image's best pick before any image's second); they go to ``pending`` (review). The others are stored as ``filtered`` with the
-reason "not forwarded (...)", so a reviewer can still find and approve them
+duplicate guard; the run's count is filled from those picks best first across all images (every
+image's best pick before any image's second) and they go to ``pending`` (review). The others are
+stored as ``filtered`` with the reason "not forwarded (...)", so a reviewer can still find and approve them
 (`memeloop queue list --status filtered`) and they never crowd the review queue. Post candidates
 (GAN image + n captions) are grouped the same way: one caption per image goes forward.
 """
