@@ -290,8 +290,9 @@ class Captioner:
                    for text in (self.vocab.text(h.ids) for h in hyps))
 
     def _refused(self, text: str) -> bool:
-        """The fluency gate, then the meaning gate with this bundle's training captions as the
-        pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder)."""
+        """The fluency gate, then the meaning and coherence gates with this bundle's training captions
+        as the pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder)."""
+        from generator.gates.coherence import check_coherence
         from generator.gates.fluency import check_fluency
         from generator.gates.meaning import Sources, check_meaning
 
@@ -299,7 +300,8 @@ class Captioner:
             return True
         if self._sources is None and self._bundle.caption_keys:
             self._sources = Sources(self._bundle.caption_keys)
-        return self._sources is not None and check_meaning(text, self._sources) is not None
+        return self._sources is not None and (check_meaning(text, self._sources) is not None
+                                              or check_coherence(text, self._sources) is not None)
 
     def _fluent_first(self, hyps: list[Hypothesis], said: _Said | None = None, image: int = 0) -> list[Hypothesis]:
         """Fluent captions first, then the fluency gate's refusals, then repeats of what is said (stable)."""
