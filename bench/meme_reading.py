@@ -5,9 +5,10 @@
 Each bot is made as a new user makes one (`memeloop init` into a temporary folder: the example
 config, its "demo" outbox account) and runs `generate --generator meme --count N` twice (seeds
 1000*b + 1 and 1000*b + 2 for bot b), as two runs a few hours apart would. Every queued (pending)
-meme caption is printed once per line as ``<label>\t<text>``: the label from ``--labels`` (a file of
-such lines, ``#`` comments allowed: ok / nonsense / broken, written by a person reading the captions)
-or ``?`` when it has none, so the output pasted into the file and labelled is the next run's key.
+meme caption is printed once per line as ``<label>\t<text>\tx<times queued>``: the label from
+``--labels`` (a file of such lines, ``#`` comments allowed, the count optional: ok / nonsense / broken,
+written by a person reading the captions) or ``?`` when it has none, so the output pasted into the file
+and labelled is the next run's key; ``--rescore OUTPUT`` counts a saved reading again with the labels.
 With labels, the shares of nonsense and broken among the queued captions are printed (each queued
 caption counted, a repeat too). ``--bundle``: a meme bundle to generate with instead of the shipped
 one (``[generator.meme] bundle``). Last line: key=value.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -34,7 +36,8 @@ def read_labels(path: Path | None) -> dict[str, str]:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        label, _, text = line.partition("\t")
+        label, _, rest = line.partition("\t")
+        text = rest.split("\t", 1)[0]
         if label not in LABELS or not text:
             sys.exit(f"{path}:{n}: want '<{'|'.join(LABELS)}>\\t<caption>', got {line!r}")
         labels[text] = label
@@ -61,8 +64,10 @@ def queued_captions(bots: int, count: int, bundle: Path | None) -> tuple[list[st
                 sys.exit(f"memeloop init {tmp}: {result.output}")
             config = Path(tmp) / "config.toml"
             if bundle is not None:
-                text = config.read_text(encoding="utf-8").replace('[generator.meme]\nbundle = ""',
-                                                                   f'[generator.meme]\nbundle = "{bundle.resolve()}"')
+                text, n = re.subn(r'(\[generator\.meme\][^\[]*?\nbundle = )""', rf'\g<1>"{bundle.resolve()}"',
+                                  config.read_text(encoding="utf-8"), count=1)
+                if n != 1:
+                    sys.exit(f"{config}: no [generator.meme] bundle = \"\" line to point at {bundle}")
                 config.write_text(text, encoding="utf-8")
             app = build_app(load_config(config))
             try:
@@ -85,17 +90,23 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=6, help="`generate --count` of each run")
     parser.add_argument("--labels", type=Path, help="labelled captions: '<ok|nonsense|broken>\\t<caption>' lines")
     parser.add_argument("--bundle", type=Path, help="meme bundle to generate with (default: the shipped one)")
+    parser.add_argument("--rescore", type=Path, help="count the labels of a reading this script printed before "
+                        "(its output file) instead of generating")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     labels = read_labels(args.labels)
     started = time.perf_counter()
-    texts, asked = queued_captions(args.bots, args.count, args.bundle)
+    if args.rescore is not None:  # a reading printed before: its captions, each as often as it was queued
+        texts = [text for line in args.rescore.read_text(encoding="utf-8").splitlines() if line.count("\t") == 2
+                 for _, text, times in (line.split("\t"),) for _ in range(int(times.lstrip("x")))]
+        asked = len(texts)
+    else:
+        texts, asked = queued_captions(args.bots, args.count, args.bundle)
     seconds = time.perf_counter() - started
-    seen: set[str] = set()
-    for t in texts:
-        if t not in seen:
-            seen.add(t)
-            print(f"{labels.get(t, '?')}\t{t}")
+    times = Counter(texts)
+    for t in times:
+        print(f"{labels.get(t, '?')}\t{t}\tx{times[t]}")
+    seen = set(times)
     tally = Counter(labels.get(t, "?") for t in texts)
     figures: dict[str, object] = {"asked": asked, "queued": len(texts), "short_of_asked": max(0, asked - len(texts)),
                                   "distinct": len(seen), "unlabelled": tally["?"]}

@@ -17,7 +17,10 @@ the model that wrote it:
   when the words from the one to the other are one run of a single training caption: a person wrote
   that switch ("when you open the door and i decide not to go out", the cat's voice). Across a seam
   it is two speakers stitched together: "when you hit the wall of my procrastination", "when you pay
-  for the coffee and i can buy a sandwich", "me going to the moon and you launch out of coffee".
+  for the coffee and i can buy a sandwich", "me going to the moon and you launch out of coffee". A
+  clause of its own whose subject is "they", "he", "she" or "we" after "and", "but" or "so" is a
+  third speaker: "when you make coffee and they bring another coffee" (the human "when you ask for
+  the bill and they bring another coffee" has someone to bring it).
 - ``time``: a verb (and its particle) followed straight by a length of time ("the whole time", "all
   day", "five minutes") across a seam, when no caption a person wrote (the shipped corpora) puts that
   verb before a length of time: the verb's object went missing at the seam ("when you set up the
@@ -37,6 +40,8 @@ from generator.gates.meaning import Sources
 MAX_PIECES = 2
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "im", "ive"})  # caption keys drop apostrophes
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "youre", "youve", "youll", "youd"})
+THIRD_PERSON = frozenset({"they", "he", "she", "we"})  # a speaker only as a new clause's subject
+_CONJUNCTIONS = frozenset({"and", "but", "so"})
 _PARTICLES = frozenset({"up", "out", "down", "off", "back", "away", "over", "around", "in"})
 _SPANS = ("time", "day", "night", "week", "weekend", "year", "month", "morning", "afternoon", "evening", "hour")
 _COUNTS = ("a", "an", "one", "two", "three", "four", "five", "six", "ten", "twenty", "thirty", "forty", "few",
@@ -75,11 +80,13 @@ def pieces(words: Sequence[str], sources: Sources) -> list[tuple[int, int]]:
 
 
 def person_switch(words: Sequence[str], sources: Sources) -> str | None:
-    """The words from one grammatical person to the other (you ... my, me ... you) that no single
-    training caption holds; None when every switch was written by a person."""
+    """The words from one grammatical person to another (you ... my, me ... you, you ... and they)
+    that no single training caption holds; None when every switch was written by a person."""
     last: tuple[int, int] | None = None  # (index, person) of the last personal word
     for i, w in enumerate(words):
         person = 1 if w in FIRST_PERSON else 2 if w in SECOND_PERSON else 0
+        if w in THIRD_PERSON and i > 0 and words[i - 1] in _CONJUNCTIONS:
+            person = 3  # the subject of a clause of its own: "and they bring another coffee"
         if not person:
             continue
         if last is not None and last[1] != person and not sources.within(words[last[0]:i + 1]):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ class LeaveOneOut(Sources):
     """The shipped human captions as pieces, each caption judged as if a generator had written it:
     a run of words counts as written by a person only when another caption holds it too."""
 
-    def within(self, w) -> bool:  # type: ignore[no-untyped-def]
+    def within(self, w: Sequence[str]) -> bool:
         return self.text.count(f" {' '.join(w)} ") >= 2
 
 
@@ -40,6 +41,7 @@ def human() -> list[str]:
     ("when you hit the wall of my procrastination", "speaker changes"),
     ("when you pay for the coffee and i can buy a sandwich", "speaker changes"),
     ("me going to the moon and you launch out of coffee", "speaker changes"),
+    ("when you make coffee and they bring another coffee", "speaker changes"),
     ("when you set up the whole time", "lost its object"),
     ("when you send the whole time", "lost its object"),
     ("me trying to be five minutes of work", "lost its object"),
@@ -88,6 +90,7 @@ def test_a_switch_of_speaker_is_kept_only_where_a_person_wrote_it() -> None:
     assert person_switch(words("when you open the door and i run out of coffee"), sources) is None
     assert person_switch(words("when you open my coffee"), sources) == "you open my"
     assert person_switch(words("when you open the door and you run"), sources) is None  # one person
+    assert person_switch(words("when you open the door and they run out"), sources) == "you open the door and they"
 
 
 def test_a_length_of_time_after_a_verb_needs_a_person_to_have_said_it() -> None:
@@ -113,12 +116,13 @@ def test_every_shipped_meme_caption_passes_as_deployed(demo: Sources) -> None:
 
 def test_human_captions_judged_as_if_generated_pass_but_a_reported_few(human: list[str]) -> None:
     """Each of the 3,185 shipped human captions judged leave-one-out (its runs attested only by the
-    other captions): the speaker-switch rule refuses 57 (1.8%, nearly all the cat's "when you ...
-    and i ..."), the time rule 2, the label rule 0 (README, generator/meme: "Coherence")."""
+    other captions): the speaker-switch rule refuses 77 (2.4%: the cat's "when you ... and i ...",
+    "when you ask for ... and they ...", "i ... you"), the time rule 2, the label rule 0 (README,
+    generator/meme: "Coherence")."""
     loo = LeaveOneOut(word_key(t) for t in human)
     refused = {name: [t for t in human if rule(words(t), loo)]
                for name, rule in (("person", person_switch), ("time", verb_before_time), ("frame", frame_and_clause))}
-    assert len(refused["person"]) <= 60, len(refused["person"])
+    assert len(refused["person"]) <= 80, len(refused["person"])
     assert len(refused["time"]) <= 2 and not refused["frame"], refused
 
 
