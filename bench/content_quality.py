@@ -130,18 +130,16 @@ def run_all(app, asked: Counter, meme_runs: int = 3) -> None:
 def detectors(app, rows) -> dict[int, list[str]]:
     """Defect classes of each queued candidate (by id)."""
     from generator.brand import Brand
+    from generator.gates.coherence import check_coherence
     from generator.gates.fluency import check_fluency
     from generator.gates.internals import find_internals
-    from generator.gates.siblings import difference
+    from generator.gates.meaning import Sources, check_meaning
     from generator.gates.repeats import Earlier, RepeatIndex
+    from generator.gates.siblings import difference
     from generator.gates.truth import claims, declared
-    from generator.stock_lines import stock_sentences
-
     from generator.meme.bundle import load_bundle
     from generator.meme.novelty import NoveltyIndex
-
-    from generator.gates.coherence import check_coherence
-    from generator.gates.meaning import Sources, check_meaning
+    from generator.stock_lines import stock_sentences
 
     pieces = NoveltyIndex(load_bundle(None).caption_keys)
     sources = Sources(load_bundle(None).caption_keys)

@@ -25,6 +25,11 @@ the model that wrote it:
   day", "five minutes") across a seam, when no caption a person wrote (the shipped corpora) puts that
   verb before a length of time: the verb's object went missing at the seam ("when you set up the
   whole time", "when you send the whole time"); "sleep all day", "wait five minutes" are attested.
+  "To be" and a length of time across a seam needs "late", "early", "ago"... after it ("me trying to
+  be five minutes of work").
+- ``frame``: a "me doing something" label ("me", "nobody: me:", "this is me" and an "-ing" verb) that
+  goes on with "and" and a clause of its own across a seam ("me waiting for the coffee and i can do
+  anything"): of the 298 such human captions none does; they go on with another "-ing" verb or "but".
 
 Text not joined from a generator's training captions has no seams: the gate runs on meme captions
 with their bundle's caption keys, as the meaning gate does.
@@ -72,8 +77,7 @@ def pieces(words: Sequence[str], sources: Sources) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     covered = 0
     while covered < n:
-        start = max(range(covered + 1), key=lambda s: reach[s])
-        start = start if reach[start] > covered else covered
+        start = max(range(covered + 1), key=reach.__getitem__)  # reach[covered] > covered: always progress
         out.append((start, reach[start]))
         covered = reach[start]
     return out

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 from generator.gates import check_text
-from generator.gates.coherence import (MAX_PIECES, check_coherence, frame_and_clause, person_switch, pieces,
-                                       verb_before_time)
+from generator.gates.coherence import (
+    MAX_PIECES,
+    check_coherence,
+    frame_and_clause,
+    person_switch,
+    pieces,
+    verb_before_time,
+)
 from generator.gates.meaning import Sources, bundle_sources, corpus_texts
 from generator.meme.novelty import word_key, words
 
