@@ -14,6 +14,13 @@
    the runs (its start and model load reported separately and in an including-start rate).
 Each child's peak RSS comes from its own rusage (os.wait4): ``child_peak_rss_mb`` over the steady runs,
 ``first_child_peak_rss_mb`` for the one that loaded the encoder. Threads pinned as the daemon pins them.
+The checkout's sources are byte-compiled first (as an installed package is): with PYTHONDONTWRITEBYTECODE
+set and no __pycache__, every child would compile them again (~0.4 s CPU).
+
+``--baseline DIR``: another checkout of the project (``git worktree add /tmp/base main``) measured side
+by side on a machine whose speed drifts: its meme cold runs alternate with ours (A B A B, same seeds,
+each checkout its own fresh database), and its own bench/generate.py reports its warm figures in the
+same call; its figures carry the prefix ``base_``.
 Last line: key=value figures, per generator prefixed ``meme_`` / ``post_``, and ``cold_run_s`` (meme).
 """
 from __future__ import annotations
@@ -105,13 +112,15 @@ def _post_per_call(args: argparse.Namespace) -> dict[str, float]:
     return {"images_per_s": len(images) / image_s, "captions_per_s": len(captions) / caption_s}
 
 
-def cold_run(config: Path, generator: str, count: int, seed: int, threads: int) -> tuple[float, int, float, float]:
-    """(seconds spawn to exit, candidates stored, peak RSS in MB, CPU seconds) of one generate child."""
+def cold_run(config: Path, generator: str, count: int, seed: int, threads: int,
+             repo: Path = REPO) -> tuple[float, int, float, float]:
+    """(seconds spawn to exit, candidates stored, peak RSS in MB, CPU seconds) of one generate child
+    of the checkout ``repo``."""
     from bot.core.threads import child_env
 
     argv = [sys.executable, "-m", "bot", "--config", str(config), "generate", "--account", "demo",
             "--generator", generator, "--count", str(count), "--seed", str(seed), "--json"]
-    env = {**child_env(threads), "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**child_env(threads), "PYTHONPATH": str(repo), "TF_CPP_MIN_LOG_LEVEL": "2"}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
@@ -127,16 +136,48 @@ def cold_run(config: Path, generator: str, count: int, seed: int, threads: int) 
     return seconds, int(answer["stored"]), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def cold(config: Path, generator: str, args: argparse.Namespace) -> dict[str, float]:
-    runs = [cold_run(config, generator, args.count, seed, args.threads) for seed in range(args.cold_runs)]
+def cold(config: Path, generator: str, args: argparse.Namespace,
+         baseline: tuple[Path, Path] | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """Our cold figures and, with ``baseline`` (its checkout and config), the baseline's, its runs
+    alternating with ours."""
+    ours: list[tuple[float, int, float, float]] = []
+    base: list[tuple[float, int, float, float]] = []
+    for seed in range(args.cold_runs):
+        ours.append(cold_run(config, generator, args.count, seed, args.threads))
+        if baseline is not None:
+            base.append(cold_run(baseline[1], generator, args.count, seed, args.threads, repo=baseline[0]))
+    out = _cold_figures(generator, ours, "")
+    return out, (_cold_figures(generator, base, "baseline ") if base else {})
+
+
+def _cold_figures(generator: str, runs: list[tuple[float, int, float, float]], label: str) -> dict[str, float]:
     for i, (s, n, rss, cpu) in enumerate(runs):
-        print(f"{generator} cold run {i}: {s:.2f}s (cpu {cpu:.2f}s) stored={n} peak_rss={rss:.0f}MB"
+        print(f"{label}{generator} cold run {i}: {s:.2f}s (cpu {cpu:.2f}s) stored={n} peak_rss={rss:.0f}MB"
               + (" (fills the template feature cache)" if i == 0 and generator == "meme" else ""))
     steady = runs[1:] or runs
     return {"cold_first_run_s": runs[0][0], "cold_run_s": statistics.median(r[0] for r in steady),
             "cold_cpu_s": statistics.median(r[3] for r in steady),
+            "cold_stored_per_run": statistics.median(r[1] for r in steady),
             "cold_candidates_per_s": sum(r[1] for r in steady) / sum(r[0] for r in steady),
             "child_peak_rss_mb": max(r[2] for r in steady), "first_child_peak_rss_mb": runs[0][2]}
+
+
+def baseline_warm(repo: Path, args: argparse.Namespace) -> dict[str, float]:
+    """The baseline checkout's own bench/generate.py, meme warm figures only (one cold run to fill its cache)."""
+    argv = [sys.executable, str(repo / "bench" / "generate.py"), "--generators", "meme", "--cold-runs", "1",
+            "--warm-runs", str(args.warm_runs), "--count", str(args.count), "--threads", str(args.threads),
+            "--skip-per-call"]
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)})
+    if done.returncode != 0:
+        raise SystemExit(f"baseline bench exited {done.returncode}: {done.stderr[-1500:]}")
+    last = dict(pair.split("=", 1) for pair in done.stdout.strip().splitlines()[-1].split())
+    return {k: float(v) for k, v in last.items() if k.startswith("meme_warm_") or k == "meme_worker_peak_rss_mb"}
+
+
+def compile_sources(repo: Path) -> None:
+    """Byte-compile a checkout's packages, as installing them does (children then load, not compile)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(repo / p) for p in ("bot", "generator", "feedback"))],
+                   check=True, capture_output=True)
 
 
 def warm(config: Path, generator: str, args: argparse.Namespace) -> dict[str, float]:
@@ -177,28 +218,48 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--captions", type=int, default=64)
     parser.add_argument("--batch", type=int, default=8, help="captions per write() call")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout: its meme cold runs alternate with ours, figures prefixed base_")
     args = parser.parse_args()
     generators = [g.strip() for g in args.generators.split(",") if g.strip()]
     unknown = sorted(set(generators) - {"meme", "post"})
     if unknown or not generators:
         parser.error(f"--generators: unknown {', '.join(unknown) or '(none given)'}; use meme and/or post")
 
+    if args.baseline is not None and not (args.baseline / "bot" / "__main__.py").is_file():
+        parser.error(f"--baseline: {args.baseline} is not a checkout of the project (no bot/__main__.py)")
+
     figures: dict[str, float] = {}
+    base: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="memeloop-bench-") as tmp:
-        config = Path(tmp) / "config.toml"
-        config.write_text(CONFIG.format(threads=args.threads), encoding="utf-8")
-        subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"], check=True,
-                       capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        config = _database(Path(tmp) / "ours", REPO, args.threads)
+        baseline = (args.baseline, _database(Path(tmp) / "base", args.baseline, args.threads)) if args.baseline else None
         for generator in generators:  # children first: this process loads no model before them
             runs = args.cold_runs if generator == "meme" else args.post_cold_runs
             sub = argparse.Namespace(**{**vars(args), "cold_runs": runs})
-            figures |= {f"{generator}_{k}": v for k, v in cold(config, generator, sub).items()}
+            ours, theirs = cold(config, generator, sub, baseline if generator == "meme" else None)
+            figures |= {f"{generator}_{k}": v for k, v in ours.items()}
+            base |= {f"base_{generator}_{k}": v for k, v in theirs.items()}
             figures |= {f"{generator}_{k}": v for k, v in warm(config, generator, args).items()}
+        if args.baseline is not None and "meme" in generators:
+            base |= {f"base_{k}": v for k, v in baseline_warm(args.baseline, args).items()}
         if not args.skip_per_call:
             figures |= per_call(args, generators, config)
     if "meme" in generators:
         figures["cold_run_s"] = figures["meme_cold_run_s"]
+    figures |= base
     print(" ".join(f"{k}={v:.2f}" if k.endswith("_s") else f"{k}={v:.1f}" for k, v in figures.items()))
+
+
+def _database(folder: Path, repo: Path, threads: int) -> Path:
+    """A fresh bot (config + migrated database) in ``folder`` for the checkout ``repo``, its sources compiled."""
+    folder.mkdir(parents=True)
+    compile_sources(repo)
+    config = folder / "config.toml"
+    config.write_text(CONFIG.format(threads=threads), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "db", "upgrade"], check=True,
+                   capture_output=True, env={**os.environ, "PYTHONPATH": str(repo)})
+    return config
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def run_writer(seed: int, posts: int = WRITER_POSTS) -> dict[str, float]:
     rng = np.random.default_rng(seed + 100)
     arms = {a: load_writer() for a in WRITER_ARMS}
     fixed = arms["fixed"]
-    ask = lambda: {"topic": str(rng.choice(fixed.topics)), "tone": str(rng.choice(fixed.tones)),  # noqa: E731
+    ask = lambda: {"topic": str(rng.choice(fixed.topics)), "tone": str(rng.choice(fixed.tones)),
                    "audience": "general", "seed": int(rng.integers(2**31))}
     calib = [content_words(c) for r in range(40) for c in fixed.write(WRITER_K, **ask())]
     freq = Counter(w for ws in calib for w in set(ws))

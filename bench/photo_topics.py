@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator.photo_topics import NEUTRAL, choose_topic, load_photo_topics  # noqa: E402
-from generator.textgen.writer import DEMO_BUNDLE, META_FILE  # noqa: E402
+from generator.photo_topics import NEUTRAL, choose_topic, load_photo_topics
+from generator.textgen.writer import DEMO_BUNDLE, META_FILE
 
 LABELS = Path(__file__).resolve().parent / "data" / "photo_topics.toml"
 

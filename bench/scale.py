@@ -134,8 +134,8 @@ def _repeats(session, batch, now) -> list:
 
 def hot_paths(url: str, size: data.Size, runs: int, *, legacy: bool) -> dict[str, float]:
     from feedback.dedupe import find_duplicates
-    from feedback.repository import metrics
     from feedback.dedupe_reference import find_duplicate  # the one-draft reference path
+    from feedback.repository import metrics
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)

@@ -25,10 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator import GeneratorError  # noqa: E402
-from generator.lexicon import unknown_words  # noqa: E402
-from generator.photo_topics import topic_for_text  # noqa: E402
-from generator.story import (  # noqa: E402
+from generator import GeneratorError
+from generator.lexicon import unknown_words
+from generator.photo_topics import topic_for_text
+from generator.stock_lines import is_stock_line
+from generator.story import (
     ALIKE,
     content_stems,
     similarity,
@@ -36,8 +37,7 @@ from generator.story import (  # noqa: E402
     strip_hashtags,
     write_parts,
 )
-from generator.stock_lines import is_stock_line  # noqa: E402
-from generator.textgen.neutral import sentences  # noqa: E402
+from generator.textgen.neutral import sentences
 
 STEERS = Path(__file__).resolve().parent / "data" / "story_steers.txt"
 TOPICS = ("cats", "coffee", "space", "nature")

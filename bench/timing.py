@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feedback.ranking.timing import Observation, Timing  # noqa: E402
+from feedback.ranking.timing import Observation, Timing
 
 POSTS, PER_DAY = 300, 2
 ALLOWED = tuple(range(8, 23))

@@ -54,15 +54,16 @@ from feedback.repository import outcomes as outcome_repo
 
 log = logging.getLogger(__name__)
 
-MODEL = "blr-7"  # blr-7: size-free targets, beam prior 0.25, length curve (stored states of blr-6 and older are rebuilt once)
+MODEL = "blr-8"  # blr-8: the imported history folded in robustly (Huber); blr-7: size-free targets, beam prior
+# 0.25, length curve (stored states of older models are rebuilt once)
 STATE_NAME = "ranker"
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with
 TOPICS_AFTER = 500  # candidates before topics are worth fitting
 IMPORTED = "imported"  # the generator value of an account's imported posts
-IMPORTED_WEIGHT = 0.5  # an imported post counts half of one of ours: its tone and audience (and its template when its
-# picture was not recognised) are unknown, so more of its engagement is noise to the ranker (bench/warm_start.py, all
-# effects, before templates were recognised: 1.0 -> 0.675, 0.5 -> 0.701, 0.25 -> 0.698; with recognised templates a
+IMPORTED_WEIGHT = 0.5  # an imported post counts half of one of ours: its tone and audience (unless read from its
+# caption) and its template (when its picture was not recognised) are unknown, so more of its engagement is noise
+# to the ranker (bench/warm_start.py, all effects, before templates were recognised: 1.0 -> 0.675, 0.5 -> 0.701, 0.25 -> 0.698; with recognised templates a
 # recognised post at 0.5 / 0.65 / 0.75 / 0.9 gave 0.660 / 0.643 / 0.632 / 0.641 on seeds 6-10: 0.5 for all kept)
 
 
@@ -105,7 +106,8 @@ def facts_features(facts: metrics_repo.CandidateFacts, *, hour: int, text: str |
 
 def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Settings) -> list[Outcome]:
     """Pure: an account's own history (oldest first) as outcomes: the caption's words and topics,
-    its hour and weekday, the template its picture was recognised as (and so template fatigue), and
+    its hour and weekday, the template its picture was recognised as (and so template fatigue), the
+    tone and audience its caption reads as (stored by the import; None: not sure), and
     its engagement as a log ratio to the median of the account's imported posts. Imported counters are lifetime readings, not readings at the learning age, so they are
     measured against their own anchor, never against the account's posts made through memeloop."""
     scores: dict[str, list[float]] = defaultdict(list)
@@ -118,6 +120,7 @@ def imported_outcomes(rows: Sequence[history_repo.ImportedReading], settings: Se
     out = []
     for r in rows:
         features = features_of(generator=IMPORTED, text=r.text, account=r.account, template=r.template,
+                               tone=r.tone, audience=r.audience,
                                hour=settings.hour(r.account, r.created_at),
                                weekday=settings.weekday(r.account, r.created_at), recent=recent_of(posted[r.account]))
         posted[r.account].append((r.template, r.text))
@@ -303,7 +306,7 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
     history = history_repo.readings(session)
     corpus = [*outcome_repo.candidate_texts(session), *(r.text for r in history)]
     ranker = new_ranker(fit_topics(content_words(t) for t in corpus))
-    ranker.update(imported_outcomes(history, settings))
+    ranker.update(imported_outcomes(history, settings), robust=True)
     finals: dict[int, list[float]] = defaultdict(list)
     posted: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
     folded, outcomes = [], []

@@ -336,6 +336,10 @@ class ImportedPost(_Counts, Base):
     # the best template's score when a picture was compared (migration r25_warm)
     template: Mapped[str | None] = mapped_column(String(128))
     template_score: Mapped[float | None] = mapped_column(Float)
+    # the tone and audience its caption reads as (generator/textgen/style.py, the writer's labels); NULL:
+    # not sure, or not read yet (migration r25_style)
+    tone: Mapped[str | None] = mapped_column(String(32))
+    audience: Mapped[str | None] = mapped_column(String(32))
 
 
 class HistoryImport(Base):

@@ -21,7 +21,7 @@ _HASHTAG = re.compile(r"(?<![\w&])#\w+")
 # pinks and an orange suit "grey"). Hue bands, in degrees: (upper bound, name).
 GREY_CHROMA = 10.0
 _HUES: tuple[tuple[float, str], ...] = (
-    (42, "red"), (75, "orange"), (105, "yellow"), (165, "green"), (225, "teal"), (315, "blue"),
+    (42, "red"), (75, "orange"), (105, "yellow"), (165, "green"), (225, "teal"), (310, "blue"),
     (345, "purple"), (361, "red"))
 # a pixel counts by its area times this much per unit of chroma: a strong colour on a grey backdrop is named
 SALIENCE = (0.4, 1 / 30)
@@ -64,19 +64,38 @@ def _colour_name(lightness: float, chroma: float, hue: float) -> str:
         return "black" if lightness < 20 else "dark grey" if lightness < 40 else "grey" if lightness < 65 \
             else "light grey" if lightness < 88 else "white"
     name = next(n for bound, n in _HUES if hue < bound)
-    if name in ("orange", "yellow") and lightness >= 70 and chroma < 35:
+    if name == "blue" and hue >= 300 and lightness >= 50:  # CIELAB bends blue towards purple: a light
+        name = "purple"  # colour at pure blue's hue angle (medium purple, 147 112 219) looks purple
+    if 60 <= hue < 115 and lightness >= 70 and chroma < 35:  # cream and beige lie across the yellow-green edge
         return "beige"
-    if name == "orange" and chroma < 30:  # a dull orange is a tan or brown (a tabby's coat)
+    if name == "orange" and chroma < 35:  # a dull orange is a tan or brown (a tabby's coat, camel)
         return "brown"
-    if name in ("red", "purple") and (lightness >= 68 or (lightness >= 45 and chroma < 30)):  # dusty rose too
+    if name == "red" and _pink(lightness, chroma, hue):
         return "pink"
+    if name == "purple" and lightness >= 68:  # lilac, mauve; a light purple on the red side is a pink
+        return "pink" if hue >= 330 else "light purple"
     shades = {"red": (30, "dark red"), "orange": (50, "brown"), "yellow": (55, "olive"),
-              "green": (30, "dark green"), "blue": (28, "navy")}
+              "green": (30, "dark green"), "blue": (28, "navy"), "purple": (25, "dark purple")}
     if name in shades and lightness < shades[name][0]:
         return shades[name][1]
     if name == "blue" and lightness >= 70:
         return "light blue"
     return name
+
+
+def _pink(lightness: float, chroma: float, hue: float) -> bool:
+    """A red that reads as pink: a light one (pink, light pink), a muted one (dusty rose, old rose), or a
+    red leaning to purple that is not dark (hot pink, blush, pale violet red); crimson, brick and
+    tomato lean to orange and stay red."""
+    bluish = hue >= 345 or hue < 15
+    return lightness >= 68 or (lightness >= 45 and chroma < 35) or (lightness >= 50 and bluish)
+
+
+def colour_family(name: str) -> str:
+    """The colour a shade belongs to, for a sentence that should say each colour once: light grey and
+    dark grey are grey, navy is blue ("A photo in navy and blue" says blue twice)."""
+    plain = name.removeprefix("light ").removeprefix("dark ")
+    return {"navy": "blue"}.get(plain, plain)
 
 
 def main_colours(image: Any, n: int = 3) -> list[str]:
@@ -131,7 +150,7 @@ def describe(kind: str, text: str, *, template_name: str | None = None, labels: 
         return _cut(f"A photo of {_listed(shown)}.", limit)
     if labels is not None and kind in ("photo", "story"):  # read, but nothing certain: what any eye sees
         # shades of one colour are one colour here ("light grey, black and grey" says grey twice)
-        hues = dict.fromkeys(c.removeprefix("light ").removeprefix("dark ") for c in main_colours(image)) \
+        hues = dict.fromkeys(colour_family(c) for c in main_colours(image)) \
             if image is not None else {}
         return _cut(f"A photo in {_listed(list(hues))}." if hues else "A photo.", limit)
     if kind in ("meme", "textmeme"):

@@ -3,8 +3,9 @@
 Pure: image in, new image out; nothing here reads or writes files except the shipped font.
 
 Rules (generator/RENDERING.md has the long version):
-- Each box gets the largest font size at which its word-wrapped text fits. Whole words are
-  preferred; a word is broken across lines only when that at least doubles the size.
+- Each box gets the largest font size at which its word-wrapped text fits (up to a tenth less when
+  that lets its lines end phrases, not on "THE" or "HAVE"). Whole words are preferred; a word is
+  broken across lines only when that at least doubles the size.
 - Text never leaves its box. If it does not fit even at ``MIN_FONT_PX``, the lines that fit are
   kept and the last one ends in an ellipsis (``TextLayout.truncated``).
 - Characters the shipped font cannot draw (most emoji, CJK, ...) are removed, as are emoji joiners,
@@ -13,15 +14,16 @@ Rules (generator/RENDERING.md has the long version):
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from generator.captionsplit import split_caption
+from generator.captionsplit import lean, split_caption
 from generator.fonts import FONT_PATH, covered_codepoints
 from generator.types import Box, reading_order
 
@@ -41,6 +43,10 @@ VAlign = Literal["top", "middle", "bottom"]
 PixelBox = tuple[int, int, int, int]
 
 MIN_FONT_PX = 6
+# A line may be this much wider than in the most even wrap, and the font this much smaller than the
+# largest that fits, when that lets more lines end a phrase ("WHEN / THE FLIGHT SUIT FITS").
+PHRASE_SLACK = 0.25
+FONT_SLACK = 0.1
 ELLIPSIS = "\u2026"
 # Classic top/bottom placement when a template has no boxes of its own.
 DEFAULT_BOXES: tuple[Box, ...] = (Box(0.03, 0.02, 0.94, 0.25), Box(0.03, 0.73, 0.94, 0.25))
@@ -117,8 +123,7 @@ def layout_text(
     whole = _largest_fit(words, width, height, allow_break=False)
     broken = _largest_fit(words, width, height, allow_break=True)
     if whole is not None and (broken is None or broken[0] < 2 * whole[0]):
-        size, lines, truncated = *whole, False
-        lines = _balanced(lines, size, height)
+        size, lines, truncated = *_phrased(words, *whole, width, height), False
     elif broken is not None:
         size, lines, truncated = *broken, False
     else:
@@ -227,42 +232,93 @@ def _wrap(words: Sequence[str], size: int, width: int, allow_break: bool) -> lis
     return lines
 
 
-def _balanced(lines: list[str], size: int, height: int) -> list[str]:
-    """The same words on the same number of lines, as even as they go (the widest line as narrow as
-    possible): greedy wrapping fills the first lines and can leave one word alone on the last
-    ("MONDAY MORNING INBOX / VS"). No line gets wider than the widest greedy one, so the text still
-    fits its box at the same size; kept only if the block still fits its height."""
+def _phrased(words: Sequence[str], size: int, lines: list[str], width: int, height: int) -> tuple[int, list[str]]:
+    """The balanced wrap (``_balanced``) at ``size``, the largest size that fits, or at a size down to
+    ``FONT_SLACK`` smaller whose lines lean less on the next line: the largest size with the least."""
+    best = (size, _balanced(lines, size, width, height))
+    least = _leaning(best[1])
+    for smaller in range(size - 1, max(MIN_FONT_PX, math.ceil(size * (1 - FONT_SLACK))) - 1, -1):
+        if least == 0:
+            break
+        fit = _fit(words, smaller, width, height, allow_break=False)
+        if fit is None:
+            continue
+        wrap = _balanced(fit, smaller, width, height)
+        if _leaning(wrap) < least:
+            best, least = (smaller, wrap), _leaning(wrap)
+    return best
+
+
+def _leaning(lines: Sequence[str]) -> int:
+    return sum(lean(line) for line in lines[:-1]) + (len(lines) > 1 and " " not in lines[-1])
+
+
+def _balanced(lines: list[str], size: int, width: int, height: int) -> list[str]:
+    """The same words on the same number of lines, as even as they go, breaking after a word that ends
+    a phrase: greedy wrapping fills the first lines, can leave one word alone on the last ("MONDAY
+    MORNING INBOX / VS") and ends lines wherever the width runs out ("WHEN THE / FLIGHT SUIT FITS").
+
+    Of the wraps whose widest line is at most ``PHRASE_SLACK`` wider than the most even wrap's (and
+    fits ``width``), the one whose lines lean least on the next line (``captionsplit.lean``: an article
+    is worse than a preposition, an auxiliary or a conjunction; a word alone on the last line counts
+    as a preposition would: "ME WHEN / THE TESTS PASS," over "ME WHEN THE TESTS / PASS,"), then the
+    most even. Same lines, so
+    the same font size; kept only if the block still fits ``height``."""
     words = " ".join(lines).split(" ")
     n, k = len(words), len(lines)
     if k < 2 or n <= k:
         return lines
+    widths: dict[tuple[int, int], int] = {}
 
-    def width(i: int, j: int) -> int:
-        return _ink_width(" ".join(words[i:j]), size)
+    def line_width(i: int, j: int) -> int:
+        if (i, j) not in widths:
+            widths[i, j] = _ink_width(" ".join(words[i:j]), size)
+        return widths[i, j]
 
-    inf = float("inf")
-    # best[c][j]: the narrowest widest line putting words[:j] on c lines; cut[c][j]: where its last line starts
-    best = [[inf] * (n + 1) for _ in range(k + 1)]
+    def leaning(i: int, j: int) -> int:
+        if j == n:  # the box's own end is the caption splitter's; a word left alone there counts as one
+            return int(j - i == 1)
+        return lean(" ".join(words[i:j]))
+
+    even = _wrap_dp(n, k, line_width, lambda i, j: 0, width)
+    if even is None:
+        return lines
+    cap = min(width, int(even[0][1] * (1 + PHRASE_SLACK)))
+    found = _wrap_dp(n, k, line_width, leaning, cap)
+    greedy_cost = (_leaning(lines), max(_ink_width(line, size) for line in lines))
+    if found is None or found[0] >= greedy_cost:
+        return lines
+    out = [" ".join(words[i:j]) for i, j in zip(found[1], found[1][1:])]
+    top, bottom = _block_extent(out, size)
+    return out if bottom - top <= height else lines
+
+
+def _wrap_dp(
+    n: int, k: int, width: Callable[[int, int], int], leaning: Callable[[int, int], int], cap: int
+) -> tuple[tuple[int, int], list[int]] | None:
+    """The wrap of n words on k lines, none wider than ``cap``, that minimises (total leaning of the
+    lines, widest line), as (that cost, the k + 1 line starts with n last); None if none fits ``cap``.
+    Exact: a prefix with the smaller cost stays smaller once the same lines follow it."""
+    worst = (10**9, 10**9)
+    # best[c][j]: the least cost of words[:j] on c lines; cut[c][j]: where its last line starts
+    best = [[worst] * (n + 1) for _ in range(k + 1)]
     cut = [[0] * (n + 1) for _ in range(k + 1)]
-    best[0][0] = 0
+    best[0][0] = (0, 0)
     for c in range(1, k + 1):
         for j in range(c, n - (k - c) + 1):
             for i in range(c - 1, j):
-                if best[c - 1][i] == inf:
+                if best[c - 1][i] == worst or width(i, j) > cap:
                     continue
-                widest = max(best[c - 1][i], width(i, j))
-                if widest < best[c][j]:
-                    best[c][j], cut[c][j] = widest, i
-    if best[k][n] >= max(_ink_width(line, size) for line in lines):
-        return lines
-    out, j = [], n
+                cost = (best[c - 1][i][0] + leaning(i, j), max(best[c - 1][i][1], width(i, j)))
+                if cost < best[c][j]:
+                    best[c][j], cut[c][j] = cost, i
+    if best[k][n] == worst:
+        return None
+    starts, j = [n], n
     for c in range(k, 0, -1):
-        i = cut[c][j]
-        out.append(" ".join(words[i:j]))
-        j = i
-    out.reverse()
-    top, bottom = _block_extent(out, size)
-    return out if bottom - top <= height else lines
+        j = cut[c][j]
+        starts.append(j)
+    return best[k][n], starts[::-1]
 
 
 def _break_word(word: str, size: int, width: int) -> list[str] | None:

@@ -21,12 +21,19 @@ _LEANING = frozenset(
     "a an the my your his its our their every each "
     # prepositions, and "to" of the infinitive
     "of in on at to for with from by about into onto than as through without between during upon "
+    "after before like since across against along among within via per toward towards despite "
     # auxiliaries and modals
     "am is are was were be been being have has had do does did will would shall should can could "
     "may might must "
     # conjunctions
     "and or nor but so because if when while although though unless until whereas".split()
 )
+# Words that open a phrase: a cut just before one reads as a natural break ("MY LAWN / AFTER A LONG
+# DAY", "WHEN YOU LOOK UP / AT 3 AM"). Not "than"/"as": they hang on the word before ("FASTER THAN").
+_PHRASE_STARTS = (_LEANING - frozenset("than as am is are was were be been being have has had do does did "
+                                       "will would shall should can could may might must".split())) | {"if"}
+# How much closer to the middle (a share of the piece's length) a cut before a phrase opener counts.
+_PHRASE_BONUS = 0.3
 # Contracted auxiliaries and possessives lean too: "IT'S / FRIDAY", "MY MOM'S / CAR", "CAN'T / FIND".
 _LEANING_ENDINGS = ("'s", "n't", "'m", "'re", "'ll", "'ve", "'d")
 # A cut after a content word wins if its shorter side is at least this share of its longer side.
@@ -80,7 +87,8 @@ def _best_splittable(pieces: list[str]) -> int | None:
 
 def _best_cut(piece: str) -> tuple[int, re.Match[str]]:
     """(grade, cut) of a piece with a space: 0 a natural break (sentence end, punctuation, "when"...),
-    1 after a content word within 1:3, 2 after a content word within 1:5, 3 any other space (nearest
+    1 after a content word within 1:3, 2 after a content word within 1:5 (nearest the middle, rather
+    before a preposition, article or conjunction: ``_most_natural``), 3 any other space (nearest
     the middle, and rather after a preposition than an article: "FOR / A READING", not "FOR A / READING")."""
     for pattern in _BREAK_TIERS:
         cuts = _cuts(pattern, piece)
@@ -88,10 +96,10 @@ def _best_cut(piece: str) -> tuple[int, re.Match[str]]:
             return 0, _most_central(piece, cuts)
     cuts = _cuts(_ANY_SPACE, piece)
     for grade, ratio in ((1, _MIN_BALANCE), (2, _LOOSE_BALANCE)):
-        phrase_ends = [m for m in cuts if not _leans(piece[: m.start()]) and _balanced(piece, m, ratio)]
+        phrase_ends = [m for m in cuts if not lean(piece[: m.start()]) and _balanced(piece, m, ratio)]
         if phrase_ends:
-            return grade, _most_central(piece, phrase_ends)
-    not_article = [m for m in cuts if _last_word(piece[: m.start()]) not in _DETERMINERS]
+            return grade, _most_natural(piece, phrase_ends)
+    not_article = [m for m in cuts if lean(piece[: m.start()]) < 2]
     return 3, _most_central(piece, not_article or cuts)
 
 
@@ -103,6 +111,19 @@ def _most_central(piece: str, cuts: list[re.Match[str]]) -> re.Match[str]:
     return min(cuts, key=lambda m: abs(m.start() - (len(piece) - m.end())))
 
 
+def _most_natural(piece: str, cuts: list[re.Match[str]]) -> re.Match[str]:
+    """The cut nearest the middle, one before a phrase opener counting _PHRASE_BONUS closer: "MY CAT
+    WATCHING ME EAT BREAKFAST / LIKE I OWE HIM RENT", not "... ME EAT / BREAKFAST LIKE ..."."""
+    def distance(m: re.Match[str]) -> float:
+        opens = _first_word(piece[m.end():]) in _PHRASE_STARTS
+        return abs(m.start() - (len(piece) - m.end())) - (_PHRASE_BONUS * len(piece) if opens else 0.0)
+    return min(cuts, key=distance)
+
+
+def _first_word(tail: str) -> str:
+    return tail.split(None, 1)[0].lower().replace("\u2019", "'").strip("\"'()[]") if tail.strip() else ""
+
+
 def _cut(piece: str, match: re.Match[str]) -> list[str]:
     return [piece[: match.start()], piece[match.end() :]]
 
@@ -111,9 +132,17 @@ def _last_word(head: str) -> str:
     return head.rsplit(None, 1)[-1].lower().replace("\u2019", "'").strip("\"'()[]")
 
 
-def _leans(head: str) -> bool:
+def lean(head: str) -> int:
+    """How hard the last word of ``head`` leans on the word after it, so how bad a cut (between boxes,
+    or between the lines of one box) right after it reads: 2 an article or determiner ("ASK THE /
+    HORSE"), 1 a preposition, auxiliary, conjunction, contraction or possessive ("I HAVE / NO IDEA",
+    "MY MOM'S / CAR"), 0 any other word (a cut there ends a phrase). Case-insensitive."""
+    if not head.strip():
+        return 0
     last = _last_word(head)
-    return last in _LEANING or last.endswith(_LEANING_ENDINGS)
+    if last in _DETERMINERS:
+        return 2
+    return 1 if last in _LEANING or last.endswith(_LEANING_ENDINGS) else 0
 
 
 def _balanced(piece: str, match: re.Match[str], ratio: float = _MIN_BALANCE) -> bool:

@@ -204,7 +204,9 @@ def certain_lines(ground: str | None, colours: Sequence[str]) -> list[str]:
     if ground:
         return [t.format(g=ground, G=ground[:1].upper() + ground[1:]) for t in _GROUND_LINES]
     # shades of one colour are one colour in a sentence ("light grey and grey" says grey twice)
-    names = list(dict.fromkeys(c.removeprefix("light ").removeprefix("dark ") for c in colours)) or ["grey"]
+    from generator.alttext import colour_family
+
+    names = list(dict.fromkeys(colour_family(c) for c in colours)) or ["grey"]
     if len(names) == 1:
         return [t.format(a=names[0]) for t in _ONE_COLOUR_LINES]
     a, b, c = (names + names[-1:])[:3]

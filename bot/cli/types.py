@@ -82,10 +82,11 @@ class IsoTimeType(click.ParamType):
         return when
 
 
-def at_in(value: T | WallTime, zone: str, *, param_hint: str = "'--at'") -> T | datetime:
+def at_in(value: T | WallTime, zone: str, *, param_hint: str = "'--at'", future: bool = True) -> T | datetime:
     """``value`` with a ``WallTime`` read in ``zone`` as the web admin reads its time fields
     (bot.config.timefmt.from_wall: a time the clocks skip is refused, a repeated one is its first
-    occurrence), then checked as PostTime checks a time with an offset; anything else as it is."""
+    occurrence), then checked as PostTime (``future``) or PastTime checks a time with an offset;
+    anything else as it is."""
     from bot.config.timefmt import WallTimeError, from_wall
 
     if not isinstance(value, WallTime):
@@ -96,7 +97,7 @@ def at_in(value: T | WallTime, zone: str, *, param_hint: str = "'--at'") -> T | 
         raise click.BadParameter(str(exc), param_hint=param_hint) from None
     except OverflowError:  # year 1 or 9999 shifted out of what a datetime holds
         when = datetime.max.replace(tzinfo=UTC)
-    problem = _time_problem(when, value.text, MAX_AHEAD, future=True)
+    problem = _time_problem(when, value.text, MAX_AHEAD, future=future)
     if problem:
         raise click.BadParameter(problem, param_hint=param_hint)
     return when
@@ -168,8 +169,8 @@ def _short(value: object, limit: int = 40) -> str:
 
 
 DbId = DbIdType()
-IsoTime = IsoTimeType()
 PostTime = IsoTimeType(future=True, wall=True)  # when a post goes out: not in the past; no offset: account's zone
+PastTime = IsoTimeType(wall=True)  # a time to read from (--since); no offset: the account's zone (at_in)
 
 
 class ApproveTimeType(IsoTimeType):

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.publishers.history import HistoryItem, HistoryPage
 from bot.publishers.base import (
     DuplicatePost,
     MetricsReading,
@@ -33,6 +32,7 @@ from bot.publishers.base import (
     RemotePost,
     TransientPublishError,
 )
+from bot.publishers.history import HistoryItem, HistoryPage
 
 if TYPE_CHECKING:
     from generator.platforms import PreparedPost

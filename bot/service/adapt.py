@@ -16,6 +16,7 @@ adapted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -43,11 +44,15 @@ class AdaptationView:
     version: int  # 0: none active (the captioner as trained)
     created: str
     observations: int
-    more: tuple[tuple[str, float], ...]  # words written more often, strongest first
+    more: tuple[tuple[str, float], ...]  # the captioner's words written more often, strongest first
     less: tuple[tuple[str, float], ...]
     versions: tuple[int, ...]
     # every stored adaptation, oldest first: version, created, observations, trigger, words (+/-)
     history: tuple[dict[str, Any], ...] = ()
+    # the caption writer's tilts from the same adaptation (generator.textgen.bias.writer_bias: the
+    # effects' means, where the captioner takes the effect less one sd), strongest first
+    writer_more: tuple[tuple[str, float], ...] = ()
+    writer_less: tuple[tuple[str, float], ...] = ()
 
 
 def _history(store: AdaptationStore) -> tuple[dict[str, Any], ...]:
@@ -71,10 +76,17 @@ def view(config: Config, adaptation: Adaptation | None = None, *, top: int = 10)
     current = adaptation if adaptation is not None else store.current()
     if current is None:
         return AdaptationView(0, "", 0, (), (), tuple(store.versions()), _history(store))
-    ordered = sorted(current.bias.items(), key=lambda wb: (-abs(wb[1]), wb[0]))
-    return AdaptationView(current.version, current.created, _observations(dict(current.source)),
-                          tuple((w, b) for w, b in ordered if b > 0)[:top],
-                          tuple((w, b) for w, b in ordered if b < 0)[:top], tuple(store.versions()), _history(store))
+    from generator.textgen.bias import writer_bias
+
+    captioner, writer = _strongest(current.bias, top), _strongest(writer_bias(current), top)
+    return AdaptationView(current.version, current.created, _observations(dict(current.source)), *captioner,
+                          tuple(store.versions()), _history(store), *writer)
+
+
+def _strongest(bias: Mapping[str, float], top: int) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]]:
+    """The ``top`` words with the largest positive and the largest negative bias, strongest first."""
+    ordered = sorted(bias.items(), key=lambda wb: (-abs(wb[1]), wb[0]))
+    return tuple((w, b) for w, b in ordered if b > 0)[:top], tuple((w, b) for w, b in ordered if b < 0)[:top]
 
 
 def adapt_meme(deps: Deps, *, strength: float = 1.0, min_outcomes: int = MIN_OUTCOMES,

@@ -149,19 +149,28 @@ def check_parts(parts: int) -> None:
 
 def check_photo_file(path: Path, *, max_bytes: int = MAX_PHOTO_BYTES) -> None:
     """The file exists, is a regular file (not a folder, FIFO or device) and is not too big to read."""
+    problem = file_problem(path, max_bytes, "a photo")
+    if problem:
+        raise UsageError(problem)
+
+
+def file_problem(path: Path, max_bytes: int, what: str) -> str | None:
+    """Why ``path`` cannot be read as ``what`` ("a photo"): missing, unreadable, not a regular file
+    (a folder, FIFO or device: checked before opening, a FIFO would block), empty or over
+    ``max_bytes``; None when it can."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
+        return f"{path}: no such file"
     except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
+        return f"{path}: cannot be read ({exc.strerror or exc})"
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{path}: not a regular file")
+        return f"{path}: not a regular file (a folder, FIFO or device); give {what} file"
     if info.st_size == 0:
-        raise UsageError(f"{path}: the file is empty")
+        return f"{path}: the file is empty"
     if info.st_size > max_bytes:
-        raise UsageError(f"{path}: {info.st_size / 2**20:.1f} MB; the limit for a photo is "
-                         f"{max_bytes / 2**20:.0f} MB")
+        return f"{path}: {info.st_size / 2**20:.1f} MB; the limit for {what} is {max_bytes / 2**20:.0f} MB"
+    return None
 
 
 def read_photos(paths: Sequence[Path]) -> list[Any]:

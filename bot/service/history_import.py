@@ -14,6 +14,11 @@ ranker's template feature of that outcome. A picture that cannot be read leaves 
 and the import goes on. A stored post whose picture was never compared (imported before migration
 r25_warm, or unreadable then) has it compared when a run reads that post again: ``rescan`` reads
 the whole history again (from ``since``) for that, and changes nothing else of a stored post.
+
+Every caption is read for the tone and audience it was written in (generator/textgen/style.py, fitted
+on the writer's corpus, in the writer's labels), so the ranker's tone and audience effects learn from
+the history too: a new post's guess is stored with it, and a run first reads the stored posts that
+have none (imported before migration r25_style); an unsure guess stays NULL.
 """
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ class ImportResult:
     templates: int = 0  # added posts whose picture was recognised as one of the account's templates
     compared: int = 0  # stored posts whose picture was compared with the templates for the first time
     filled: int = 0  # ... and recognised as one of them: their template, NULL before, is filled
+    styled: int = 0  # stored posts (imported before migration r25_style) whose caption's tone or audience was filled
 
 
 def _counts(item: HistoryItem) -> Counts:
@@ -96,6 +102,24 @@ class _Recogniser:
         return found.slug, found.score
 
 
+def _style(text: str) -> tuple[str | None, str | None]:
+    """(tone, audience) a caption reads as, each None when the classifier is not sure."""
+    from generator.textgen.style import StyleClassifier
+
+    guess = StyleClassifier.from_corpus().guess(text)
+    return guess.tone, guess.audience
+
+
+def _fill_styles(deps: Deps, account_id: int) -> int:
+    """Read the stored posts' captions that have no tone or audience yet; how many were filled."""
+    with deps.tx() as session:
+        filled = sum(history_repo.fill_style(session, post_id, *_style(text))
+                     for post_id, text in history_repo.unread_styles(session, account_id))
+        if filled:  # the ranker learned those outcomes without them
+            history_repo.forget_learning_state(session)
+    return filled
+
+
 def _ledger_block(deps: Deps, account_id: int, endpoint: str | None, now: datetime) -> datetime | None:
     """The reset time of this endpoint if the ledger says its window is used up."""
     if endpoint is None:
@@ -131,6 +155,7 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
         stored_since = row.since if row is not None else None
         done_until = row.done_until if row is not None else None
         newest = row.newest_at if row is not None else None
+    styled = _fill_styles(deps, account_id)
     if cursor is not None and since != stored_since:
         log.info("event=history_restart account=%s reason=since_changed", name)
         cursor, newest = None, None
@@ -140,7 +165,7 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
     if blocked is not None:
         return ImportResult(name, 0, 0, 0, 0, False, blocked,
                             f"the rate limit of {publisher.platform} is used up; run again after "
-                            f"{iso(blocked, zone_of(deps.config, name))}")
+                            f"{iso(blocked, zone_of(deps.config, name))}", styled=styled)
     read = added = already = own = recognised = compared = filled = 0
     recognise = _Recogniser(deps, publisher, name)
     while limit is None or read < limit:
@@ -155,7 +180,7 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
             return ImportResult(name, read, added, already, own, False, exc.retry_at,
                                 f"rate limited; {added} added so far; run again{' with --rescan' if rescan else ''} "
                                 f"after {iso(exc.retry_at, zone_of(deps.config, name))} to continue where this run "
-                                "stopped", compared=compared, filled=filled)
+                                "stopped", compared=compared, filled=filled, styled=styled)
         except PublishError as exc:
             with deps.tx() as session:
                 _store_rate_limits(session, account_id, publisher, deps.clock())
@@ -182,7 +207,7 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
             stored = history_repo.known_remote_ids(session, account_id, [i.remote_id for i in theirs])
             new = history_repo.add(session, account_id, [
                 history_repo.NewImport(i.remote_id, i.created_at, i.text, i.url, i.media_count, _counts(i),
-                                       *seen.get(i.remote_id, (None, None)))
+                                       *seen.get(i.remote_id, (None, None)), *_style(i.text))
                 for i in theirs], now=deps.clock())
             recognised += sum(1 for i in theirs if i.remote_id not in stored and seen.get(i.remote_id, (None, None))[0])
             now_read = [(rid, slug) for rid, (slug, score) in again.items() if score is not None
@@ -210,18 +235,21 @@ def import_history(deps: Deps, name: str, *, since: datetime | None = None, limi
             log.info("event=history_imported account=%s read=%d added=%d own=%d compared=%d filled=%d", name, read,
                      added, own, compared, filled)
             return ImportResult(name, read, added, already, own, True,
-                                message=_said(added, recognised, already, own, compared, filled)
-                                + "; the history is complete", templates=recognised, compared=compared, filled=filled)
+                                message=_said(added, recognised, already, own, compared, filled, styled)
+                                + "; the history is complete", templates=recognised, compared=compared, filled=filled,
+                                styled=styled)
     return ImportResult(name, read, added, already, own, False,
-                        message=_said(added, recognised, already, own, compared, filled)
+                        message=_said(added, recognised, already, own, compared, filled, styled)
                         + f"; stopped at --limit {limit}: run again{' with --rescan' if rescan else ''} to continue",
-                        templates=recognised, compared=compared, filled=filled)
+                        templates=recognised, compared=compared, filled=filled, styled=styled)
 
 
-def _said(added: int, recognised: int, already: int, own: int, compared: int, filled: int) -> str:
+def _said(added: int, recognised: int, already: int, own: int, compared: int, filled: int, styled: int = 0) -> str:
     out = (f"{added} posts added ({recognised} on a recognised template; {already} already there, {own} of "
            f"memeloop's own skipped)")
     if compared:
         out += (f"; the pictures of {compared} posts stored before were compared with the templates for the first "
                 f"time ({filled} on a recognised template, now filled in)")
+    if styled:
+        out += f"; the captions of {styled} posts stored before were read for their tone and audience"
     return out

@@ -122,11 +122,11 @@ def _meme_models(config: Config) -> Models:
     cfg = config.generator.meme
     captioner = load_captioner(cfg.bundle, _encoder(config), fluent=True)  # gate-passing beams first
     templates = all_templates(config)
-    from generator.gates.meaning import bundle_sources
-
+    # the meaning gate judges the drafts against the captioner's own Sources (its bundle's training
+    # captions): the verdicts the captioner reached choosing its captions are kept on it
     return Models(Kind.MEME, str(captioner.version), lambda req, conf, prefix: meme_drafts(
         captioner, templates, req, conf, prefix), {"bundle": str(cfg.bundle or "demo")},
-        sources=bundle_sources(cfg.bundle))
+        sources=captioner.meaning_sources())
 
 
 def _post_models(config: Config) -> Models:

@@ -15,7 +15,6 @@ import json
 import logging
 import re
 import shutil
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,17 +126,11 @@ def slug_of(name: str) -> str:
 
 def check_image_file(path: Path) -> None:
     """A regular, readable file of sane size; FIFOs, devices and folders are refused before opening."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise TemplateError(f"{path}: not a regular file (a folder, FIFO or device); give an image file")
-    if info.st_size == 0:
-        raise TemplateError(f"{path}: the file is empty")
-    if info.st_size > MAX_BYTES:
-        raise TemplateError(f"{path}: {info.st_size // 1024**2} MB; a template image may be at most "
-                            f"{MAX_BYTES // 1024**2} MB")
+    from bot.service.content_checks import file_problem
+
+    problem = file_problem(path, MAX_BYTES, "a template image")
+    if problem:
+        raise TemplateError(problem)
 
 
 def read_image(path: Path) -> tuple[bytes, str, Image.Image]:

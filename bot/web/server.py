@@ -1,9 +1,9 @@
 """The web admin's ASGI application: plumbing shared by every page (templates, sessions, the login
-and CSRF guard, error pages, security headers). Pages live in routes_review.py and routes_posts.py;
-every one of them calls only the service object (bot.app.App), with actor = the logged-in user."""
+and CSRF guard, error pages) and the assembly (``create_web``). Pages live in the routes_*.py modules
+(logging in and out: routes_login.py), middleware in middleware.py; every page calls only the
+service object (bot.app.App), with actor = the logged-in user."""
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
 import logging
@@ -25,8 +25,9 @@ from starlette.routing import Mount, Route
 
 from bot.web import access
 from bot.web.assets import STATIC, HashedStatic, static_url
-from bot.web.auth import TOKEN_ACTOR, LoginLimiter, OneTimeToken, Sessions, WebSession, csrf_of
+from bot.web.auth import LoginLimiter, OneTimeToken, Sessions, WebSession, csrf_of
 from bot.web.limits import BodyLimit, BodyTooLarge, BodyTooSlow, Limits
+from bot.web.middleware import HostCheck, SecurityHeaders
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -40,12 +41,6 @@ MAX_BODY = 64 * 1024
 MAX_TEXT = 1000
 MAX_REASON = 500
 Handler = Callable[[Request], Awaitable[Response]]
-HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 class Problem(Exception):
@@ -281,94 +276,6 @@ def same_site_path(target: str | None, default: str = "/board") -> str:
     return default
 
 
-async def login_page(request: Request) -> Response:
-    web: Web = request.app.state.web
-    if await web.session(request) is not None:
-        return RedirectResponse(same_site_path(request.query_params.get("next")), status_code=303)
-    sid = request.cookies.get(COOKIE)
-    session = web.sessions.get(sid)
-    token = request.query_params.get("token", "")[:200]
-    if token and web.token.use(token):  # the link printed at start: logs in once, then is worthless
-        return await _logged_in(web, request, TOKEN_ACTOR, "/board")
-    if session is None:
-        sid, session = web.sessions.new()
-    request.state.session = session
-    response = render(request, "login.html", 401 if token else 200, next=same_site_path(
-        request.query_params.get("next")), error="that one-time token is wrong or was used" if token else None)
-    set_session_cookie(response, sid or "", secure=web.secure_cookies)
-    return response
-
-
-async def _logged_in(web: Web, request: Request, user: str, target: str) -> Response:
-    web.sessions.drop(request.cookies.get(COOKIE))  # a fresh id after login: no session fixation
-    sid = await web.call(web.app.start_web_session, user, now=web.wall())
-    log.info("event=web_login user=%s", user)
-    response = RedirectResponse(same_site_path(target), status_code=303)
-    set_session_cookie(response, sid, secure=web.secure_cookies)
-    return response
-
-
-async def login(request: Request) -> Response:
-    web: Web = request.app.state.web
-    session = web.sessions.get(request.cookies.get(COOKIE))
-    if session is None:
-        return error_page(request, 403, "your login form is out of date: reload the page")
-    request.state.session = session
-    if cross_site(request):
-        return error_page(request, 403, "a login form from another site was refused")
-    try:
-        return await _check_login(web, request, session)
-    finally:
-        await request.close()
-
-
-async def _check_login(web: Web, request: Request, session: Any) -> Response:
-    form = await request.form(max_files=0)
-    if not hmac.compare_digest(str(form.get("csrf") or "").encode(), session.csrf.encode()):
-        return error_page(request, 403, "the form's security token is wrong or out of date: reload the page")
-    name, password = str(form.get("name") or "")[:64], str(form.get("password") or "")[:1024]
-    client = f"ip:{request.client.host if request.client else '-'}"
-    wait = web.limiter.wait_s(client)
-    if wait:
-        log.warning("event=web_login_throttled client=%s", client)
-        return render(request, "login.html", 429, error=f"too many failed logins: try again in {wait} s",
-                      next=form.get("next"))
-    delay = web.limiter.delay_s(name) if name else 0.0
-    if delay:  # a name under attack from many addresses: slower, never locked
-        await asyncio.sleep(delay)
-    token = str(form.get("token") or "")
-    user = TOKEN_ACTOR if token and web.token.use(token) else None
-    if user is None and name and password and await web.call(web.app.check_web_login, name, password):
-        user = name
-    if user is None:
-        web.limiter.failed(client, name)
-        log.warning("event=web_login_failed client=%s", client)
-        return render(request, "login.html", 401, error="wrong name, password or token", next=form.get("next"))
-    web.limiter.succeeded(client)
-    return await _logged_in(web, request, user, str(form.get("next") or ""))
-
-
-@guarded
-async def logout(request: Request) -> Response:
-    web: Web = request.app.state.web
-    await web.call(web.app.end_web_session, request.cookies.get(COOKIE) or "")
-    request.state.session.key = None  # gone: nothing to store after this
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
-
-
-@guarded
-async def logout_everywhere(request: Request) -> Response:
-    """End every session of this user: other browsers, other devices, and this one."""
-    web: Web = request.app.state.web
-    await web.call(web.app.end_web_sessions_of, actor(request))
-    request.state.session.key = None
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
-
-
 async def home(request: Request) -> Response:
     return RedirectResponse("/board", status_code=303)
 
@@ -396,6 +303,7 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
         routes_calendar,
         routes_create,
         routes_links,
+        routes_login,
         routes_notify,
         routes_posts,
         routes_review,
@@ -404,9 +312,7 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
         routes_users,
     )
 
-    routes = [Route("/", home), Route("/login", login_page), Route("/login", login, methods=["POST"]),
-              Route("/logout", logout, methods=["POST"]),
-              Route("/logout/everywhere", logout_everywhere, methods=["POST"]), *routes_review.ROUTES,
+    routes = [Route("/", home), *routes_login.ROUTES, *routes_review.ROUTES,
               *routes_calendar.ROUTES, *routes_posts.ROUTES, *routes_create.ROUTES, *routes_templates.ROUTES,
               *routes_threads.ROUTES, *routes_links.ROUTES, *routes_users.ROUTES,
               *routes_notify.ROUTES,
@@ -420,45 +326,3 @@ def create_web(app: App, *, token: OneTimeToken | None = None, limiter: LoginLim
     web.state.web = Web(app=app, token=token or OneTimeToken(), limiter=limiter or LoginLimiter(),
                         secure_cookies=secure_cookies, wall=wall or _utcnow)
     return web
-
-
-class SecurityHeaders:
-    """CSP (no inline script, no framing) and friends on every response."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *((k.lower().encode(), v.encode())
-                                                            for k, v in HEADERS.items()
-                                                            if k.lower().encode() not in names)]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class HostCheck:
-    """Answers only requests whose Host header names one of ``allowed`` (None: any)."""
-
-    def __init__(self, app: Any, *, allowed: tuple[str, ...] | None) -> None:
-        self.app, self.allowed = app, {h.lower() for h in allowed} if allowed else None
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.allowed is not None:
-            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
-            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            if name not in self.allowed:
-                from starlette.responses import PlainTextResponse
-
-                response = PlainTextResponse(f"this server does not answer for host {host[:100]!r}", 421)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -31,6 +31,7 @@ import numpy as np
 from feedback.ranking.batch import Batch
 from feedback.ranking.design import Design
 from feedback.ranking.features import CandidateFeatures
+from feedback.ranking.robust import ROBUST_ITERATIONS, ROBUST_MIN_READINGS, huber_weights
 from feedback.ranking.sparse import Rows, tri_solve
 from feedback.ranking.topics import Topics
 
@@ -256,18 +257,25 @@ class Ranker:
         self._p0, self._m0 = np.concatenate([self._p0, p0]), np.concatenate([self._m0, m0])
 
     # -- learning -------------------------------------------------------------------------------
-    def update(self, outcomes: Iterable[Outcome]) -> list[Applied | None]:
-        """Fold outcomes in, oldest first; returns, per outcome, how its engagement was applied."""
+    def update(self, outcomes: Iterable[Outcome], *, robust: bool = False) -> list[Applied | None]:
+        """Fold outcomes in, oldest first; returns, per outcome, how its engagement was applied.
+
+        ``robust``: the batch's engagement readings are weighted down where they sit far off the fit
+        (Huber, feedback.ranking.robust), for a batch whose noise is heavy-tailed (an account's imported
+        history: lifetime readings with their viral posts). Their Applied weight is the one folded in."""
+        outcomes = list(outcomes)
+        scale = self._robust_scale(outcomes) if robust else None
         feats, targets, weights, retract = [], [], [], []
         applied: list[Applied | None] = []
-        for o in outcomes:
+        for k, o in enumerate(outcomes):
             if o.replaces is not None:
                 retract.append((o.features, o.replaces))
             if o.engagement is not None and math.isfinite(o.engagement) and o.weight > 0:
+                weight = float(o.weight) * (1.0 if scale is None else float(scale[k]))
                 feats.append(o.features)
                 targets.append(float(o.engagement))
-                weights.append(float(o.weight))
-                applied.append(Applied(float(o.engagement), float(o.weight), self.step + len(feats)))
+                weights.append(weight)
+                applied.append(Applied(float(o.engagement), weight, self.step + len(feats)))
             else:
                 applied.append(None)
             if o.decision is not None:
@@ -281,6 +289,38 @@ class Ranker:
         if feats or retract:
             self._fold(feats, targets, weights, retract)
         return applied
+
+    def _robust_scale(self, outcomes: list[Outcome]) -> np.ndarray:
+        """Per outcome, the factor robust.huber_weights gives its engagement reading (1 for the rest):
+        a few reweighted fits of the batch, each from the state before it (which is left as it was)."""
+        rows = [k for k, o in enumerate(outcomes)
+                if o.engagement is not None and math.isfinite(o.engagement) and o.weight > 0]
+        scale = np.ones(len(outcomes))
+        if len(rows) < ROBUST_MIN_READINGS:  # too few to tell an outlier from the spread
+            return scale
+        feats = [outcomes[k].features for k in rows]
+        y = np.array([float(outcomes[k].engagement) for k in rows])  # type: ignore[arg-type]
+        base = np.array([float(outcomes[k].weight) for k in rows])
+        X = self._encode(feats).matrix()
+        saved = self._snapshot()
+        h = np.ones(len(rows))
+        for _ in range(ROBUST_ITERATIONS):
+            self._fold(feats, y.tolist(), (base * h).tolist(), [])
+            h = huber_weights(y - X @ self._posterior()[0])
+            self._restore(saved)
+        scale[rows] = h
+        return scale
+
+    def _snapshot(self) -> tuple:
+        return (self._precision.copy(), self._b.copy(), self._short_precision.copy(), self._short_b.copy(),
+                self.step, self.observations)
+
+    def _restore(self, saved: tuple) -> None:
+        # copies: the next fold works on the arrays in place, and the snapshot serves again
+        precision, b, short_precision, short_b, self.step, self.observations = saved
+        self._precision, self._b = precision.copy(), b.copy()
+        self._short_precision, self._short_b = short_precision.copy(), short_b.copy()
+        self._cache = self._gap_cache = None
 
     def _fold(self, feats: list[CandidateFeatures], targets: list[float], weights: list[float],
               retract: list[tuple[CandidateFeatures, Applied]]) -> None:

@@ -27,6 +27,8 @@ class NewImport:
     counts: Counts
     template: str | None = None  # the library template its picture was recognised as
     template_score: float | None = None  # the best template's score (None: no picture compared)
+    tone: str | None = None  # what its caption reads as (generator/textgen/style.py; None: not sure)
+    audience: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class ImportedReading:
     text: str
     counts: Counts
     template: str | None = None
+    tone: str | None = None
+    audience: str | None = None
 
 
 def own_remote_ids(session: Session, account_id: int) -> set[str]:
@@ -78,7 +82,7 @@ def add(session: Session, account_id: int, items: Sequence[NewImport], *, now: d
     session.execute(insert(ImportedPost), [
         {"account_id": account_id, "remote_id": i.remote_id, "created_at": i.created_at, "text": i.text,
          "url": i.url, "media_count": i.media_count, "read_at": now, "imported_at": now,
-         "template": i.template, "template_score": i.template_score,
+         "template": i.template, "template_score": i.template_score, "tone": i.tone, "audience": i.audience,
          **{f: getattr(i.counts, f) for f in COUNT_FIELDS}} for i in fresh.values()])
     return len(fresh)
 
@@ -104,6 +108,25 @@ def fill_template(session: Session, account_id: int, remote_id: str, template: s
         .values(template=template, template_score=score))) == 1
 
 
+def unread_styles(session: Session, account_id: int) -> list[tuple[int, str]]:
+    """(id, text) of this account's stored posts whose caption has no tone or audience yet (not read,
+    or read unsure: reading again is cheap and gives the same answer until the classifier changes)."""
+    return [(int(i), str(t)) for i, t in session.execute(
+        select(ImportedPost.id, ImportedPost.text).where(ImportedPost.account_id == account_id,
+                                                         ImportedPost.tone.is_(None), ImportedPost.audience.is_(None))
+        .order_by(ImportedPost.id))]
+
+
+def fill_style(session: Session, post_id: int, tone: str | None, audience: str | None) -> bool:
+    """Store what a stored post's caption reads as, only where it has none yet. False: nothing to fill."""
+    if tone is None and audience is None:
+        return False
+    return affected(session.execute(
+        update(ImportedPost).where(ImportedPost.id == post_id, ImportedPost.tone.is_(None),
+                                   ImportedPost.audience.is_(None))
+        .values(tone=tone, audience=audience))) == 1
+
+
 def progress(session: Session, account_id: int) -> HistoryImport | None:
     return session.get(HistoryImport, account_id)
 
@@ -126,12 +149,12 @@ def readings(session: Session, *, account_ids: Sequence[int] | None = None) -> l
     """Every imported post with its counters, oldest first."""
     cols = [getattr(ImportedPost, f) for f in COUNT_FIELDS]
     query = (select(ImportedPost.account_id, Account.name, ImportedPost.remote_id, ImportedPost.created_at,
-                    ImportedPost.text, ImportedPost.template, *cols)
+                    ImportedPost.text, ImportedPost.template, ImportedPost.tone, ImportedPost.audience, *cols)
              .join(Account, Account.id == ImportedPost.account_id)
              .order_by(ImportedPost.created_at, ImportedPost.id))
     if account_ids is not None:
         query = query.where(ImportedPost.account_id.in_(list(account_ids)))
-    return [ImportedReading(r[0], r[1], r[2], r[3], r[4], Counts(**dict(zip(COUNT_FIELDS, r[6:]))), r[5])
+    return [ImportedReading(r[0], r[1], r[2], r[3], r[4], Counts(**dict(zip(COUNT_FIELDS, r[8:]))), r[5], r[6], r[7])
             for r in session.execute(query)]
 
 

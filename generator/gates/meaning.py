@@ -74,13 +74,12 @@ class Relation:
 
 
 def lemma(word: str, tag: str) -> str:
-    from lemminflect import getAllLemmas
+    """lemminflect's first lemma of ``word`` for its class, read from the shipped lemma table
+    (generator/gates/wordclasses.py: the same answers without reading lemminflect's lexicon)."""
+    from generator.gates.wordclasses import lemma_of
 
-    lemmas = getAllLemmas(word)
     pos = "VERB" if tag in _VERB or tag == "BE" else "NOUN" if tag == "NOUN" else "ADJ" if tag == "ADJ" else None
-    if pos and pos in lemmas:
-        return str(lemmas[pos][0])
-    return word
+    return lemma_of(word, pos) if pos else word
 
 
 def relations(words: Sequence[str]) -> list[Relation]:
@@ -167,8 +166,16 @@ def build_table(texts: Iterable[str]) -> dict[str, int]:
     return counts
 
 
+VERDICTS = 65536  # texts whose verdict a Sources keeps (a warm worker's runs: forgotten all at once past it)
+
+
 class Sources:
-    """The runs of words (up to MAX_SPAN) inside the training captions a generator joins."""
+    """The runs of words (up to MAX_SPAN) inside the training captions a generator joins.
+
+    It also keeps the gate's verdict per text judged against it with the shipped table
+    (``check_meaning``'s default): the verdict depends on nothing else, and the meme captioner asks
+    first (to hand out captions the gates pass) and the pipeline's gate again of the same drafts
+    (bot/service/pipeline_gates.py, given the captioner's Sources)."""
 
     def __init__(self, caption_keys: Iterable[str]) -> None:
         keys = list(caption_keys)
@@ -181,6 +188,7 @@ class Sources:
                 for j in range(i + 2, min(len(w), i + MAX_SPAN) + 1):
                     runs.add(" ".join(w[i:j]))
         self.runs = frozenset(runs)
+        self.verdicts: dict[str, str | None] = {}
 
     def inside(self, words: Sequence[str]) -> bool:
         from generator.meme.novelty import word_key
@@ -219,18 +227,29 @@ def unattested(text: str, sources: Sources, known: frozenset[str] | None = None)
             span = words[rel.start:rel.end + 1]
             if sources.inside(span) or rel.key in known or rel.dep in _FREE_HEADS:
                 continue
-            if rel.end == rel.start + 1 and model.pair(span[0], span[1]).seen:
+            if rel.end == rel.start + 1 and model.seen(span[0], span[1]):
                 continue
-            if rel.link in _ADVERBIAL and span[-2] == rel.link and model.pair(span[-2], span[-1]).seen:
+            if rel.link in _ADVERBIAL and span[-2] == rel.link and model.seen(span[-2], span[-1]):
                 continue  # "at work", "in space", "on time": a set phrase that may go with the verb before
-            if rel.link == "be" and rel.head != "be" and model.pair(span[-1], rel.head).seen:
+            if rel.link == "be" and rel.head != "be" and model.seen(span[-1], rel.head):
                 continue  # "the coffee is hot": English says "hot coffee"
             return rel
     return None
 
 
 def check_meaning(text: str, sources: Sources, known: frozenset[str] | None = None) -> str | None:
-    """What does not go together in ``text``, in words; None when every seam joins attested words."""
+    """What does not go together in ``text``, in words; None when every seam joins attested words.
+    With the shipped table (``known`` None) the verdict is kept on ``sources`` (Sources.verdicts)."""
+    if known is not None:
+        return _judge(text, sources, known)
+    if text not in sources.verdicts:
+        if len(sources.verdicts) >= VERDICTS:
+            sources.verdicts.clear()
+        sources.verdicts[text] = _judge(text, sources, None)
+    return sources.verdicts[text]
+
+
+def _judge(text: str, sources: Sources, known: frozenset[str] | None) -> str | None:
     rel = unattested(text, sources, known)
     if rel is None:
         return None

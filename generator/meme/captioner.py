@@ -289,19 +289,28 @@ class Captioner:
         return any((said is not None and said.repeats(text, image)) or self._refused(text)
                    for text in (self.vocab.text(h.ids) for h in hyps))
 
+    def meaning_sources(self) -> Sources | None:
+        """The meaning gate's pieces: this bundle's training captions (None: it keeps none), built
+        once. The pipeline's gate is given the same object, so a caption judged here to pick the
+        captions handed out is not judged again there (the verdicts are kept on it)."""
+
+        if self._sources is None and self._bundle.caption_keys:
+            self._sources = Sources(self._bundle.caption_keys)
+        return self._sources
+
     def _refused(self, text: str) -> bool:
         """The fluency gate, then the meaning and coherence gates with this bundle's training captions
-        as the pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder)."""
+        as the pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder).
+        Fluency and meaning keep their verdict per text (fluency per process, meaning on the Sources)."""
         from generator.gates.coherence import check_coherence
         from generator.gates.fluency import check_fluency
-        from generator.gates.meaning import Sources, check_meaning
+        from generator.gates.meaning import check_meaning
 
         if check_fluency(text):
             return True
-        if self._sources is None and self._bundle.caption_keys:
-            self._sources = Sources(self._bundle.caption_keys)
-        return self._sources is not None and (check_meaning(text, self._sources) is not None
-                                              or check_coherence(text, self._sources) is not None)
+        sources = self.meaning_sources()
+        return sources is not None and (check_meaning(text, sources) is not None
+                                        or check_coherence(text, sources) is not None)
 
     def _fluent_first(self, hyps: list[Hypothesis], said: _Said | None = None, image: int = 0) -> list[Hypothesis]:
         """Fluent captions first, then the fluency gate's refusals, then repeats of what is said (stable)."""

@@ -94,19 +94,22 @@ class CorpusTrigrams:
         trigram is seen, their 4-gram is not."""
         count = 0
         for j, word in enumerate([*seq, self.end_id]):
-            allowed = self.follow.get(self.context(seq[:j]))
-            if allowed is None or not np.isin(word, allowed):
+            if not _has(self.follow.get(self.context(seq[:j])), word):
                 continue
-            allowed4 = self.follow4.get(self.context(seq[:j], 3))
-            count += allowed4 is None or not bool(np.isin(word, allowed4))
+            count += not _has(self.follow4.get(self.context(seq[:j], 3)), word)
         return count
 
     def seen(self, seq: Sequence[int]) -> bool:
         """Every trigram of the caption (with <start> <start> before and <end> after) is in the corpus."""
         seq = [i for i in seq if i not in self.free]
         full = [self.start_id, self.start_id, *seq, self.end_id]
-        for a, b, c in zip(full, full[1:], full[2:]):
-            allowed = self.follow.get((a, b))
-            if allowed is None or not np.isin(c, allowed):
-                return False
-        return True
+        return all(_has(self.follow.get((a, b)), c) for a, b, c in zip(full, full[1:], full[2:]))
+
+
+def _has(allowed: np.ndarray | None, word: int) -> bool:
+    """``word`` is among the sorted ids ``allowed`` (one binary search: np.isin sorts both sides
+    on every call, and seams() asks about every word of every re-scored caption)."""
+    if allowed is None:
+        return False
+    at = int(np.searchsorted(allowed, word))
+    return at < len(allowed) and int(allowed[at]) == word

@@ -43,7 +43,7 @@ def test_adapt_meme_writes_more_of_the_winners_keeps_versions_and_rolls_back(tmp
     app.close()
     (tmp_path / "config.toml").write_text(BASE + OUTBOX)
     code, out = _cli(tmp_path, monkeypatch, capsys, "show")
-    assert code == 0 and "writes as trained" in out
+    assert code == 0 and "write as trained" in out
     code, out = _cli(tmp_path, monkeypatch, capsys, "meme", "--json")
     assert code == 0, out
     made = json.loads(out)
@@ -61,11 +61,36 @@ def test_adapt_meme_writes_more_of_the_winners_keeps_versions_and_rolls_back(tmp
     code, out = _cli(tmp_path, monkeypatch, capsys, "rollback")
     assert code == 0 and "adaptation 1 is current" in out
     code, out = _cli(tmp_path, monkeypatch, capsys, "rollback")
-    assert code == 0 and "writes as trained" in out
+    assert code == 0 and "write as trained" in out
     code, out = _cli(tmp_path, monkeypatch, capsys, "rollback")
     assert code == 2 and "nothing to roll back" in out and "Traceback" not in out
     code, out = _cli(tmp_path, monkeypatch, capsys, "meme", "--strength", "9")
     assert code == 2 and "--strength" in out
+
+
+def test_adapt_show_lists_the_writers_tilts_beside_the_captioners_offsets(tmp_path, clock, monkeypatch, capsys):
+    from generator.meme.adapt import AdaptationStore
+    from generator.textgen.bias import writer_bias
+
+    app = make_app(tmp_path, clock, OUTBOX)
+    _history(app, clock())
+    app.close()
+    (tmp_path / "config.toml").write_text(BASE + OUTBOX)
+    assert _cli(tmp_path, monkeypatch, capsys, "meme", "--strength", "0.5")[0] == 0
+    code, out = _cli(tmp_path, monkeypatch, capsys, "show", "--json")
+    assert code == 0, out
+    shown = json.loads(out)
+    # what the writer follows is the stored adaptation's writer_bias, not the captioner's offsets
+    stored = writer_bias(AdaptationStore(tmp_path / "adaptations" / "meme").load(1))
+    writer = {r["word"]: r["bias"] for r in shown["writer_words"]}
+    assert writer and all(stored[w] == b for w, b in writer.items())
+    assert all((r["writes"] == "more") == (r["bias"] > 0) for r in shown["writer_words"])
+    assert any(writer.get(w, 0) > 0 for w in WINNERS) and any(writer.get(w, 0) < 0 for w in LOSERS)
+    captioner = {r["word"]: r["bias"] for r in shown["words"]}
+    assert writer != captioner  # the writer takes the effects' means, the captioner a margin below them
+    code, out = _cli(tmp_path, monkeypatch, capsys, "show")
+    assert code == 0 and "captioner" in out and "writer" in out
+    assert any(w in out for w in WINNERS) and "caption writer" in out
 
 
 def test_adapt_meme_refuses_before_the_ranker_has_learned_anything(tmp_path, clock, monkeypatch, capsys):

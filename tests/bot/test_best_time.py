@@ -3,7 +3,7 @@ posts), within its best_hours and min_spacing; `stats hours` shows the heatmap b
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 

@@ -13,11 +13,11 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from bot.service.history_import import import_history
+from bot.config.secrets import Secret
 from bot.publishers.errors import PermanentPublishError, RateLimited
 from bot.publishers.instagram import InstagramPublisher
 from bot.publishers.outbox import OutboxPublisher
-from bot.config.secrets import Secret
+from bot.service.history_import import import_history
 from feedback.models import ImportedPost, LearningState, Post
 from feedback.repository import history as history_repo
 from tests.bot.publishers import fakes
@@ -239,6 +239,43 @@ def test_cli_import_history_and_stats_imported(tmp_path, clock, monkeypatch, cap
     assert "unknown account 'nobody'" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("since", "added"), [
+    ("2025-10-02T07:00", 1),  # 07:00 in New York is 11:00 UTC: after the 09:00 UTC post of Oct 2
+    ("2025-10-02", 2),  # midnight in New York: Oct 2 and Oct 3
+    ("2025-10-02T07:00+00:00", 2),  # an offset is kept: 07:00 UTC, before the post of Oct 2
+])
+def test_cli_import_history_reads_since_in_the_accounts_time_zone(tmp_path, clock, monkeypatch, capsys, since,
+                                                                   added):
+    from bot.cli import main
+
+    for i in range(3):
+        _record(tmp_path / "outbox", f"old-{i}", f"hand made post {i}", T0 + timedelta(days=i))  # 09:00 UTC
+    make_app(tmp_path, clock, OUTBOX).close()
+    (tmp_path / "config.toml").write_text(BASE + OUTBOX.replace('platform = "outbox"',
+                                                                'platform = "outbox"\ntimezone = "America/New_York"'))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "config.toml", "accounts", "import-history", "demo", "--since", since]) == 0
+    assert f"{added} posts added" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("since", "says"), [
+    ("2025-13-45", "is not a time"),
+    ("yesterday", "is not a time"),
+    ("2026-03-08T02:30", "does not exist in America/New_York"),  # the clocks skip it
+    ("1999-12-31", "out of range"),
+])
+def test_cli_import_history_refuses_a_bad_since_naming_the_option(tmp_path, clock, monkeypatch, capsys, since, says):
+    from bot.cli import main
+
+    make_app(tmp_path, clock, OUTBOX).close()
+    (tmp_path / "config.toml").write_text(BASE + OUTBOX.replace('platform = "outbox"',
+                                                                'platform = "outbox"\ntimezone = "America/New_York"'))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "config.toml", "accounts", "import-history", "demo", "--since", since]) == 2
+    err = capsys.readouterr().err
+    assert "'--since'" in err and says in err and "Traceback" not in err
+
+
 # -- the template of an imported post's picture --------------------------------------------------
 
 def _jpeg(image, width: int = 420) -> bytes:
@@ -369,8 +406,9 @@ def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compar
                                                                                     capsys):
     """Posts imported before migration r25_warm keep template and score NULL; --rescan compares their
     pictures once, and changes nothing else."""
-    from bot.cli import main
     from sqlalchemy import update
+
+    from bot.cli import main
 
     _outbox_posts(tmp_path / "outbox", "me at the vet")
     app = make_app(tmp_path, clock, OUTBOX)
@@ -401,3 +439,40 @@ def test_rescan_fills_the_template_of_posts_imported_before_pictures_were_compar
     app.close()
     assert main(["--config", "config.toml", "accounts", "import-history", "--help"]) == 0
     assert "--rescan" in capsys.readouterr().out
+
+
+def _styles(app) -> dict[str, tuple[str | None, str | None]]:
+    with app.tx() as s:
+        return {r.remote_id: (r.tone, r.audience) for r in s.scalars(select(ImportedPost))}
+
+
+def test_captions_are_read_for_tone_and_audience_and_older_posts_get_theirs(tmp_path, clock):
+    """A new post's caption is stored with the tone and audience it reads as (the writer's labels), the
+    ranker's features of that outcome carry them, and posts stored before migration r25_style (NULL)
+    are read at the next run, which rebuilds the ranker's state once."""
+    from sqlalchemy import update
+
+    from feedback.learning import Settings, imported_outcomes
+
+    _outbox_posts(tmp_path / "outbox", "Our team kept talking about this one over lunch. #smallbusiness")
+    app = make_app(tmp_path, clock, OUTBOX)
+    assert import_history(app.deps, "demo").styled == 0
+    first = _styles(app)
+    assert first["old-0"][1] == "promotional" and first["old-0"][0] in {"funny", "informative", "inspirational"}
+    with app.tx() as s:
+        readings = history_repo.readings(s)
+    outcomes = imported_outcomes(readings, Settings(weights={"likes": 1.0}, engagement_age=timedelta(hours=24),
+                                                    baseline_posts=30))
+    assert {(o.features.tone, o.features.audience) for o in outcomes} == set(first.values())
+    with app.tx() as s:  # as the rows stood before r25_style, with a learning state built without styles
+        s.execute(update(ImportedPost).values(tone=None, audience=None))
+        s.add(LearningState(name="ranker", fingerprint="x", state=b"", observations=0, last_review_id=0,
+                            updated_at=clock()))
+    result = import_history(app.deps, "demo")
+    assert result.added == 0 and result.styled == sum(1 for v in first.values() if v != (None, None)) >= 1
+    assert "were read for their tone and audience" in result.message
+    assert _styles(app) == first
+    with app.tx() as s:
+        assert s.scalar(select(func.count()).select_from(LearningState)) == 0
+    assert import_history(app.deps, "demo").styled == 0  # nothing left to read
+    app.close()

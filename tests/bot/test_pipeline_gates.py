@@ -285,8 +285,8 @@ def test_stock_calls_to_action_are_filtered_unless_the_brand_declares_them(tmp_p
 
 
 def test_offers_a_person_typed_are_theirs_and_only_generated_words_are_judged(tmp_path):
-    from generator.gates.truth import enforce_truth
     from generator.brand import Brand
+    from generator.gates.truth import enforce_truth
 
     typed = "The coffee was still half price after the promo ended."
     app = _app(tmp_path)

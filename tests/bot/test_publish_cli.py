@@ -1,9 +1,8 @@
 """The posting CLI: queue add, approve, posts list, retry, accounts."""
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 

@@ -70,7 +70,7 @@ def test_bad_images_and_names_are_one_line_errors(cfg, tmp_path, run_cli):
     (tmp_path / "empty.png").write_bytes(b"")
     good = photo(tmp_path / "good.png")
     cases = [(fifo, [], "not a regular file"), (tmp_path, [], "not a regular file"),
-             (tmp_path / "nope.png", [], "cannot read"), (tmp_path / "notes.png", [], "not an image"),
+             (tmp_path / "nope.png", [], "no such file"), (tmp_path / "notes.png", [], "not an image"),
              (tiny, [], "at least 64 pixels"), (tmp_path / "anim.gif", [], "animated"),
              (tmp_path / "empty.png", [], "empty"), (good, ["--boxes", "left"], "use 'auto' or a comma list"),
              (good, ["--boxes", "top,top"], "named twice")]

@@ -587,6 +587,6 @@ def test_dashboard_shows_imported_history(site):
                                                          Counts(likes=i)) for i in range(3)], now=now)
         history_repo.save_progress(s, acc, now=now, cursor=None, imported=3)
     page = site.client.get("/dashboard")  # new imports change the signature: recomputed
-    row = found(r'id="imported".*?</table>', page.text, re.S, group=0)
+    row = found(r'id="imported".*?</table>', page.text, re.DOTALL, group=0)
     assert "<td>demo</td>" in row and "<td>3</td>" in row and ">done<" in row
     assert json.loads(site.client.get("/dashboard/imported.json").text)[0]["imported"] == 3

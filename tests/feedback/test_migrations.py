@@ -124,9 +124,8 @@ def _seed_i25(conn: Connection) -> None:
     insert = text("INSERT INTO imported_posts (account_id, remote_id, created_at, text, media_count, read_at, "
                   "imported_at, likes) VALUES (1, 'r9', :t, 'old post', 0, :t, :t, 7)")
     conn.execute(insert, {"t": NOW})
-    with pytest.raises(Exception, match="(?i)unique"):
-        with conn.begin_nested():
-            conn.execute(insert, {"t": NOW})
+    with pytest.raises(Exception, match="(?i)unique"), conn.begin_nested():
+        conn.execute(insert, {"t": NOW})
     conn.execute(text("INSERT INTO history_imports (account_id, cursor, imported, skipped_own, updated_at) "
                       "VALUES (1, 'c1', 1, 0, :t)"), {"t": NOW})
 
@@ -187,12 +186,18 @@ def _seed_r25_warm(conn: Connection) -> None:
                  {"t": NOW})
 
 
+def _seed_r25_style(conn: Connection) -> None:
+    _seed_r25_warm(conn)  # r25_style adds the tone and audience an imported caption reads as: NULL before
+    assert set(conn.execute(text("SELECT tone, audience FROM imported_posts")).all()) == {(None, None)}
+    conn.execute(text("UPDATE imported_posts SET tone = 'funny', audience = 'general' WHERE remote_id = 'r10'"))
+
+
 SEEDERS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002, "0003": _seed_0003,
                                                     "0004": _seed_0004, "0005": _seed_0005, "0007": _seed_0007,
                                                     "0008": _seed_0008, "0009": _seed_0009, "0010": _seed_0010,
                                                     "i25": _seed_i25, "i28a": _seed_i28a, "i23a": _seed_i23a,
                                                     "i24a": _seed_i24a, "i27a": _seed_i27a, "i27b": _seed_i27b,
-                                                    "r25_warm": _seed_r25_warm}
+                                                    "r25_warm": _seed_r25_warm, "r25_style": _seed_r25_style}
 
 
 def test_schema_head_constant_matches_migrations():

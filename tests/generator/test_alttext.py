@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from generator.alttext import describe, labels_of
@@ -98,3 +99,39 @@ def test_a_photo_of_several_colours_is_never_called_all_one_colour() -> None:
     lines = certain_lines(None, ["orange", "light grey"])
     assert len(lines) >= 3 and not any(line.startswith(("All ", "Today's colour", "Shades of")) for line in lines)
     assert "All grey, all day." in certain_lines(None, ["grey", "light grey"])
+
+
+@pytest.mark.parametrize(("rgb", "name"), [
+    # pinks that were "red": muted (dusty rose), and reds leaning to purple that are not dark
+    ((190, 110, 125), "pink"), ((230, 120, 150), "pink"), ((255, 105, 180), "pink"), ((222, 93, 131), "pink"),
+    ((219, 112, 147), "pink"), ((255, 182, 193), "pink"),
+    # reds stay red: crimson, pure red, brick, raspberry; dark ones are dark red
+    ((220, 20, 60), "red"), ((255, 0, 0), "red"), ((178, 34, 34), "red"), ((227, 11, 92), "red"),
+    ((128, 0, 0), "dark red"), ((114, 47, 55), "dark red"),
+    # cream and beige were "green" (just past yellow's hue band); tan, khaki, wheat are beige
+    ((245, 245, 220), "beige"), ((255, 253, 208), "beige"), ((210, 180, 140), "beige"), ((245, 222, 179), "beige"),
+    # a dull orange is brown (camel was "orange"); a bright one stays orange
+    ((193, 154, 107), "brown"), ((139, 69, 19), "brown"), ((111, 78, 55), "brown"), ((255, 140, 0), "orange"),
+    ((255, 127, 80), "orange"),
+    # violet and medium purple were "blue" (CIELAB bends blue towards purple); blue and navy stay
+    ((143, 0, 255), "purple"), ((147, 112, 219), "purple"), ((200, 160, 230), "light purple"),
+    ((75, 0, 130), "dark purple"), ((0, 0, 255), "blue"), ((65, 105, 225), "blue"), ((0, 0, 128), "navy"),
+    ((135, 206, 235), "light blue"),
+])
+def test_swatches_get_the_names_people_give_them(rgb: tuple[int, int, int], name: str) -> None:
+    from generator.alttext import main_colours
+
+    assert main_colours(Image.new("RGB", (8, 8), rgb)) == [name]
+
+
+def test_the_sample_photos_are_described_in_their_colours() -> None:
+    from skimage import data
+
+    def alt(image: np.ndarray) -> str:
+        return describe("photo", "x", labels=(), image=Image.fromarray(image))
+
+    assert alt(data.rocket()) == "A photo in blue."  # a dusk sky: navy and blue are one colour, said once
+    assert alt(data.chelsea()) == "A photo in brown."  # a tabby
+    assert alt(data.coffee()).startswith("A photo in brown")  # a red cup on a wooden table
+    assert "red" in alt(data.coffee())
+    assert alt(data.astronaut()).startswith("A photo in orange")

@@ -9,6 +9,8 @@ from PIL import Image
 
 from generator.annotate import (
     MIN_FONT_PX,
+    LineBox,
+    TextLayout,
     clean_text,
     layout_text,
     render_meme,
@@ -91,6 +93,34 @@ def test_split_caption_prefers_a_cut_after_a_content_word_over_balance(
     assert split_caption(text, parts) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "after" and "like" lean on what follows, like "of" and "in" (found in the queue: "MY LAWN AFTER / A LONG DAY")
+        ("my lawn after a long day", ["my lawn", "after a long day"]),
+        # a cut before a phrase opener beats a slightly more central one inside a phrase
+        ("my cat watching me eat breakfast like I owe him rent", ["my cat watching me eat breakfast", "like I owe him rent"]),
+        ("when you look up at 3 am", ["when you look up", "at 3 am"]),
+        ("when you go outside and play", ["when you go outside", "and play"]),
+        # but never before "than": it hangs on the word before
+        ("my mom's car is faster than yours", ["my mom's car", "is faster than yours"]),
+    ],
+)
+def test_split_caption_cuts_before_a_phrase_opener(text: str, expected: list[str]) -> None:
+    assert split_caption(text, 2) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [("ask the", 2), ("WHEN YOUR", 2), ("I HAVE", 1), ("fly after", 1), ("MY MOM\u2019S", 1), ("CAN'T", 1),
+     ("and", 1), ("THINKING", 0), ("the horse", 0), ("", 0)],
+)
+def test_lean_grades_how_hard_a_last_word_leans_on_the_next(head: str, expected: int) -> None:
+    from generator.captionsplit import lean
+
+    assert lean(head) == expected
+
+
 def test_split_caption_rejects_zero_parts() -> None:
     with pytest.raises(ValueError, match="parts"):
         split_caption("x", 0)
@@ -131,6 +161,13 @@ def test_render_accepts_common_modes(mode: str, out_mode: str) -> None:
     assert render_meme(image, "hello there").mode == out_mode
 
 
+def _outside(layout: TextLayout, box: tuple[int, int, int, int]) -> list[LineBox]:
+    """The lines of ``layout`` whose ink leaves the pixel ``box``."""
+    left, top, right, bottom = box
+    return [line for line in layout.lines if not (left <= line.bbox[0] and line.bbox[2] <= right
+                                                  and top <= line.bbox[1] and line.bbox[3] <= bottom)]
+
+
 def _changed_pixels(before: Image.Image, after: Image.Image) -> np.ndarray:
     return np.any(np.asarray(before) != np.asarray(after), axis=-1)
 
@@ -167,11 +204,41 @@ def test_lines_are_balanced_so_no_word_is_left_alone_on_the_last_line() -> None:
     box = Box(0.02, 0.02, 0.96, 0.22).to_pixels(512, 341)
     layout = layout_text("monday morning inbox vs", box)
     assert [line.text for line in layout.lines] == ["MONDAY MORNING", "INBOX VS"]
-    assert layout.font_size == 36  # the largest size that fits, as before: balancing never shrinks the text
+    assert layout.font_size == 36  # the largest size that fits: no line leans, so nothing to shrink for
     # every line still inside the box
-    left, top, right, bottom = box
-    for line in layout.lines:
-        assert left <= line.bbox[0] and line.bbox[2] <= right and top <= line.bbox[1] and line.bbox[3] <= bottom
+    assert _outside(layout, box) == []
+
+
+# The astronaut template's top box on its 512 x 512 photo.
+_TOP_BOX = Box(0.02, 0.02, 0.96, 0.22).to_pixels(512, 512)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # greedy and the most even wrap drew "BUT YOU HAVE A / MISSION PATCH"
+        ("but you have a mission patch", ["BUT YOU HAVE", "A MISSION PATCH"]),
+        ("when they say the sky is the limit", ["WHEN THEY SAY", "THE SKY IS THE LIMIT"]),
+        # a word alone on the last line is avoided as a leaning end is: not "ME WHEN THE TESTS / PASS,"
+        ("me when the tests pass,", ["ME WHEN", "THE TESTS PASS,"]),
+        ("thinking i can fly", ["THINKING", "I CAN FLY"]),
+    ],
+)
+def test_a_line_does_not_end_on_a_word_that_leans_on_the_next(text: str, expected: list[str]) -> None:
+    layout = layout_text(text, _TOP_BOX)
+    assert [line.text for line in layout.lines] == expected
+    assert _outside(layout, _TOP_BOX) == []
+
+
+def test_a_phrase_break_costs_at_most_a_little_font_size() -> None:
+    from generator.annotate import FONT_SLACK, _largest_fit
+
+    words = clean_text("when the flight suit fits").split()
+    largest = _largest_fit(words, _TOP_BOX[2] - _TOP_BOX[0], _TOP_BOX[3] - _TOP_BOX[1], allow_break=False)
+    assert largest is not None and largest[1] == ["WHEN THE", "FLIGHT SUIT FITS"]  # at the largest size
+    layout = layout_text("when the flight suit fits", _TOP_BOX)
+    assert [line.text for line in layout.lines] == ["WHEN THE FLIGHT", "SUIT FITS"]
+    assert largest[0] * (1 - FONT_SLACK) <= layout.font_size < largest[0]
 
 
 def test_outline_scales_with_font_size() -> None:
@@ -226,9 +293,7 @@ def test_every_line_lies_inside_its_box(
 ) -> None:
     box = (left, top, left + width, top + height)
     layout = layout_text(text, box, valign=valign)  # type: ignore[arg-type]
-    for line in layout.lines:
-        l, t, r, b = line.bbox
-        assert left <= l and r <= left + width and top <= t and b <= top + height, (line, box)
+    assert _outside(layout, box) == []
     if layout.lines:
         assert layout.font_size >= MIN_FONT_PX
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from generator.gates.english import words_of
-from generator.gates.wordclasses import TABLE, UNKNOWN, WordClass, build, from_lemminflect, word_class, write
+from generator.gates.wordclasses import (LEMMA_POS, LEMMAS, TABLE, UNKNOWN, WordClass, build, build_lemmas,
+                                         from_lemminflect, lemma_from_lemminflect, lemma_of, word_class, write,
+                                         write_lemmas)
 from generator.meme.bundle import load_bundle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,6 +45,19 @@ def test_the_table_answers_as_lemminflect_for_the_words_the_gates_read():
     assert word_class("tomorro") == UNKNOWN == from_lemminflect("tomorro")
 
 
+def test_the_lemma_table_answers_as_lemminflect_for_the_words_the_gates_read():
+    words = sorted(_gate_words())
+    wrong = {(w, pos): (lemma_of(w, pos), lemma_from_lemminflect(w, pos))
+             for w in words for pos in LEMMA_POS if lemma_of(w, pos) != lemma_from_lemminflect(w, pos)}
+    assert not wrong, list(wrong.items())[:5]
+    # irregular forms, a word that is its own lemma, one lemminflect does not know, and one whose
+    # lemma differs by part of speech ("saw": see as a verb, saw as a noun)
+    assert [lemma_of(w, p) for w, p in (("went", "VERB"), ("mice", "NOUN"), ("better", "ADJ"), ("sitting", "VERB"),
+                                        ("coffee", "NOUN"), ("tomorro", "VERB"), ("saw", "VERB"), ("saw", "NOUN"))] \
+        == ["go", "mouse", "good", "sit", "coffee", "tomorro", "see", "saw"]
+    assert lemma_of("Went", "VERB") == lemma_from_lemminflect("Went", "VERB") == "Go"  # capitals: as lemminflect
+
+
 def test_codes_round_trip():
     for found in (UNKNOWN, word_class("tired"), word_class("go"), word_class("fast"), word_class("book shelf")):
         assert WordClass.of_code(found.code) == found
@@ -53,6 +68,13 @@ def test_the_shipped_table_is_what_the_builder_makes_from_the_installed_lemminfl
     table = build()
     assert sum(len(words) for words in table.values()) > 60000
     assert TABLE.read_bytes() == write(table), "rebuild: python -m generator.gates.wordclasses"
+
+
+@pytest.mark.slow
+def test_the_shipped_lemma_table_is_what_the_builder_makes_from_the_installed_lemminflect():
+    table = build_lemmas()
+    assert sum(len(pairs) for pairs in table.values()) > 30000
+    assert LEMMAS.read_bytes() == write_lemmas(table), "rebuild: python -m generator.gates.wordclasses"
 
 
 def test_the_english_model_reads_the_pair_list_as_the_full_read_does():
@@ -67,3 +89,23 @@ def test_the_english_model_reads_the_pair_list_as_the_full_read_does():
         for a, b in zip(words_of(text), words_of(text)[1:]):
             assert fast.seen(a, b) == plain.pair(a, b).seen
             assert fast.pair(a, b) == plain.pair(a, b)  # the counts, read when first asked for
+
+
+def test_the_gates_of_a_meme_caption_read_neither_lemminflect_nor_the_pair_counts():
+    """What a `generate` child pays for: the gates judge meme captions from the shipped tables and
+    the pair list's keys; lemminflect's lexicon (~0.5 s) and the pair counts (~0.3 s) stay unread."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from generator.gates import check_text\n"
+            "from generator.gates.english import english\n"
+            "from generator.gates.meaning import bundle_sources\n"
+            "sources = bundle_sources(None)\n"
+            "texts = ['the bike is my face', 'when the coffee is hot', 'me checking the clock at work',\n"
+            "         'when you sit in the wall', 'me trying to be a nap', 'when you finally see the vet']\n"
+            "verdicts = [check_text(t, sources=sources).gate for t in texts]\n"
+            "assert 'meaning' in verdicts and None in verdicts, verdicts\n"
+            "print('lemminflect' in sys.modules, 'bigrams' in vars(english()))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr

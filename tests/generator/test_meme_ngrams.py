@@ -105,6 +105,39 @@ def test_seams_counts_the_words_apply_charges_the_seam_penalty():
     assert charged == 1.5 * tri.seams(joined)
 
 
+def test_seams_and_seen_answer_as_np_isin_does_on_the_demo_bundle():
+    """seams() and seen() look words up with one binary search each; the answers are those of the
+    plain np.isin reading, for training captions, joins of two of them and random word runs."""
+    cap = load_captioner(fluent=False)
+    tri, vocab = cap.rules.ngrams, cap.vocab
+    assert tri is not None
+    index = vocab.index()
+
+    def seams_isin(seq):
+        count = 0
+        for j, word in enumerate([*seq, tri.end_id]):
+            allowed = tri.follow.get(tri.context(seq[:j]))
+            if allowed is None or not np.isin(word, allowed):
+                continue
+            allowed4 = tri.follow4.get(tri.context(seq[:j], 3))
+            count += allowed4 is None or not bool(np.isin(word, allowed4))
+        return count
+
+    def seen_isin(seq):
+        full = [tri.start_id, tri.start_id, *[i for i in seq if i not in tri.free], tri.end_id]
+        return all(tri.follow.get((a, b)) is not None and np.isin(c, tri.follow[(a, b)])
+                   for a, b, c in zip(full, full[1:], full[2:]))
+
+    keys = list(cap._bundle.caption_keys[:200])
+    rng = np.random.default_rng(0)
+    seqs = [[index[w] for w in k.split() if w in index] for k in keys]
+    seqs += [a[:len(a) // 2] + b[len(b) // 2:] for a, b in zip(seqs, seqs[1:])]
+    seqs += [list(rng.integers(0, vocab.first_piece, size=int(rng.integers(1, 9)))) for _ in range(100)]
+    assert [tri.seams(s) for s in seqs] == [seams_isin(s) for s in seqs]
+    assert [tri.seen(s) for s in seqs] == [seen_isin(s) for s in seqs]
+    assert any(tri.seams(s) for s in seqs) and any(tri.seen(s) for s in seqs)
+
+
 def test_an_image_the_seam_cost_leaves_short_is_decoded_again_without_it():
     """Every demo template gets k captions or close to it (all but one 3 or more, none 0); with the seam
     cost alone the deep-field image gets none for some seeds (its beams all run into training captions)."""

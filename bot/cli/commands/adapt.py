@@ -1,7 +1,8 @@
-"""`memeloop adapt`: the meme captioner learns from winners (bot/service/adapt.py)."""
+"""`memeloop adapt`: the meme captioner and the caption writer learn from winners (bot/service/adapt.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -13,21 +14,27 @@ if TYPE_CHECKING:
     from bot.service.adapt import AdaptationView
 
 
-def _rows(view: AdaptationView) -> list[dict]:
-    return ([{"word": w, "bias": b, "writes": "more"} for w, b in view.more]
-            + [{"word": w, "bias": b, "writes": "less"} for w, b in view.less])
+_AS_TRAINED = "the meme captioner and the caption writer write as trained (no adaptation)"
+
+
+def _rows(more: Sequence[tuple[str, float]], less: Sequence[tuple[str, float]]) -> list[dict]:
+    return ([{"word": w, "bias": b, "writes": "more"} for w, b in more]
+            + [{"word": w, "bias": b, "writes": "less"} for w, b in less])
 
 
 def _echo(view: AdaptationView, fmt: str, headline: str) -> None:
+    captioner, writer = _rows(view.more, view.less), _rows(view.writer_more, view.writer_less)
     if fmt == "json":
         click.echo(json.dumps({"version": view.version, "created": view.created, "observations": view.observations,
-                               "versions": list(view.versions), "words": _rows(view),
+                               "versions": list(view.versions), "words": captioner, "writer_words": writer,
                                "history": list(view.history)}, indent=2))
         return
     click.echo(headline)
     if view.version:
-        emit(_rows(view), fmt, title=f"adaptation {view.version} ({view.created}, from {view.observations} outcomes)",
-             empty="no word is clear enough yet: the captioner writes as trained")
+        rows = [{"model": "captioner", **r} for r in captioner] + [{"model": "writer", **r} for r in writer]
+        emit(rows, fmt, columns=("model", "word", "bias", "writes"),
+             title=f"adaptation {view.version} ({view.created}, from {view.observations} outcomes)",
+             empty="no word is clear enough yet: the captioner and the writer write as trained")
 
 
 @click.command("meme")
@@ -44,8 +51,8 @@ def adapt_meme(state: CliState, strength: float, fmt: str) -> None:
     Example: memeloop adapt meme --strength 1
     """
     view = state.app().adapt_meme(strength=strength)
-    _echo(view, fmt, f"meme captioner adaptation {view.version} is current "
-                     f"({len(view.more)} words more, {len(view.less)} less among the strongest shown)")
+    _echo(view, fmt, f"adaptation {view.version} is current for the meme captioner and the caption writer "
+                     f"({len(view.more)} words more, {len(view.less)} less among the captioner's strongest shown)")
 
 
 @click.command("rollback")
@@ -58,8 +65,8 @@ def adapt_rollback(state: CliState, fmt: str) -> None:
     Example: memeloop adapt rollback
     """
     view = state.app().adapt_rollback()
-    _echo(view, fmt, f"meme captioner adaptation {view.version} is current" if view.version
-          else "meme captioner writes as trained (no adaptation)")
+    _echo(view, fmt, f"adaptation {view.version} is current for the meme captioner and the caption writer"
+          if view.version else _AS_TRAINED)
 
 
 @click.command("show")
@@ -67,11 +74,14 @@ def adapt_rollback(state: CliState, fmt: str) -> None:
 @config_option
 @pass_state
 def adapt_show(state: CliState, fmt: str) -> None:
-    """The current adaptation: the words written more and less often, and the versions kept.
+    """The current adaptation: the words the meme captioner and the caption writer (GAN posts, photo
+    captions, stories) write more and less often, and the versions kept. Both follow the same ranker
+    word effects: the captioner (a beam search) by the effect less one sd, the writer (it samples)
+    by the effect's mean, so the writer's biases are the larger.
 
     Example: memeloop adapt show --json
     """
     view = state.app().adaptation()
-    _echo(view, fmt, f"meme captioner adaptation {view.version} is current (versions kept: "
-                     f"{', '.join(map(str, view.versions)) or 'none'})" if view.version
-          else "meme captioner writes as trained (no adaptation)")
+    kept = ", ".join(map(str, view.versions)) or "none"
+    _echo(view, fmt, f"adaptation {view.version} is current for the meme captioner and the caption writer "
+                     f"(versions kept: {kept})" if view.version else _AS_TRAINED)

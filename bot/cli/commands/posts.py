@@ -16,9 +16,9 @@ from bot.cli.types import (
     CaptionText,
     DbId,
     ImageFile,
-    IsoTime,
     Limit,
     NoteText,
+    PastTime,
     PostTime,
     T,
     WallTime,
@@ -273,8 +273,9 @@ def accounts_resume(state: CliState, name: str) -> None:
 
 @accounts.command("import-history")
 @click.argument("name")
-@click.option("--since", type=IsoTime, help="Only posts created at or after this time (ISO 8601, UTC unless an "
-                                            "offset is given).")
+@click.option("--since", type=PastTime, help="Only posts created at or after this time: ISO 8601 like 2026-01-01 "
+              "or 2026-01-01T09:00, in the account's time zone (its `timezone` in the config) unless an offset "
+              "is given (2026-01-01T09:00+00:00).")
 @click.option("--limit", type=Limit, default=0, help="Read at most this many posts this run (0 = all; run again "
                                                       "to continue).")
 @click.option("--rescan", is_flag=True, help="Read the posts imported before again too, and recognise the template "
@@ -282,7 +283,8 @@ def accounts_resume(state: CliState, name: str) -> None:
                                              "templates were recognised); nothing else of a stored post changes.")
 @config_option
 @pass_state
-def accounts_import_history(state: CliState, name: str, since: datetime | None, limit: int, rescan: bool) -> None:
+def accounts_import_history(state: CliState, name: str, since: datetime | WallTime | None, limit: int,
+                            rescan: bool) -> None:
     """Import the account's own past posts with their likes, reposts and replies, so the ranker and
     the best posting time start from the account's history instead of cold. Safe to repeat: a post
     is stored once, an unfinished run continues where it stopped, memeloop's own posts are skipped.
@@ -291,7 +293,11 @@ def accounts_import_history(state: CliState, name: str, since: datetime | None, 
 
     Example: memeloop accounts import-history x_main --since 2026-01-01 --limit 500
     """
-    result = state.app().import_history(name, since=since, limit=limit or None, rescan=rescan)
+    from bot.config.timefmt import typed_zone
+
+    app = state.app()
+    since = at_in(since, typed_zone(app.config, name), param_hint="'--since'", future=False)
+    result = app.import_history(name, since=since, limit=limit or None, rescan=rescan)
     click.echo(f"account {name}: {result.message}")
     if result.resume_at is not None:
         click.get_current_context().exit(1)
