@@ -331,6 +331,29 @@ def test_meme_captions_whose_seam_joins_words_that_do_not_go_together_are_filter
     app.close()
 
 
+class SpeakerCaptioner(TinyCaptioner):
+    """Every image's best caption stitches two speakers of two demo training captions together."""
+
+    def beam_search_batch(self, features, k=5, **options):
+        results = super().beam_search_batch(features, k=k, **options)
+        text = "when you pay for the coffee and i can buy a sandwich"
+        return [[replace(c, text=text) if c.rank == 0 else c for c in caps] for caps in results]
+
+
+def test_meme_captions_whose_pieces_do_not_hold_together_are_filtered(tmp_path, templates, collaborators):
+    from generator.gates.meaning import bundle_sources
+
+    app = _app(tmp_path)
+    cap = SpeakerCaptioner()
+    models = Models("meme", cap.version, lambda req, conf, prefix: meme_drafts(cap, templates, req, conf, prefix),
+                    sources=bundle_sources(None))
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=7), models=models)
+    odd = [c for c in _rows(app, Candidate) if c.text.startswith("when you pay for the coffee and i")]
+    assert odd and all(c.status == "filtered" and c.status_reason.startswith("coherence: ")
+                       and c.filter_gate == "coherence" for c in odd)
+    app.close()
+
+
 def test_an_extra_round_asks_for_what_is_missing_scaled_by_what_earlier_rounds_queued():
     from bot.service.pipeline import images_needed, round_count
 
