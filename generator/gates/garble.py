@@ -5,6 +5,8 @@
   occurs among ordinary English's frequent word pairs, generator/gates/english.py), so they pass;
 - a bare noun after "with almost" (a preposition and a degree word): "The light with almost nose." (a
   splice of "even light with almost no hard shadows"); "almost no", "almost every" pass;
+- a sentence that stops on "here"/"there" and a pronoun, its verb cut away: "Nobody asked, but here
+  it." (a splice of "but here it is anyway"); "here it is", "there you go" pass;
 - one sentence said twice in a caption: "The sky is not the limit, it is the view. The sky is not
   the limit, it is the view." (a sampler that looped).
 Pure: text in, reason out (generator/gates/fluency.py calls ``find_garble`` among its rules).
@@ -28,7 +30,7 @@ _TAG = re.compile(r"(?<![\w&])[#@]\w+")
 def find_garble(text: str) -> str | None:
     """The first garbled construction of ``text``, in words; None when there is none."""
     body = _TAG.sub(" ", text)
-    return _said_twice(body) or _modal_two_verbs(body) or _degree_noun(body)
+    return _said_twice(body) or _modal_two_verbs(body) or _degree_noun(body) or _verb_cut_away(body)
 
 
 def _said_twice(body: str) -> str | None:
@@ -84,6 +86,17 @@ def _degree_noun(body: str) -> str | None:
         if "NOUN" in wc.pos and not {"ADJ", "ADV"} & set(wc.pos) and not wc.participle \
                 and not model.seen(degree, word):
             return f"a bare noun after {degree!r}: {' '.join((prep, degree, word))!r}"
+    return None
+
+
+_CUT_AWAY = re.compile(r"\b(here|there)\s+(it|they|he|she|we|i|you)\s*[.!?]*\s*$")
+
+
+def _verb_cut_away(body: str) -> str | None:
+    for sentence in _SENTENCE.findall(body.casefold().replace("\u2019", "'")):
+        found = _CUT_AWAY.search(sentence.strip())
+        if found:
+            return f"a sentence that stops before its verb: {found.group(1)} {found.group(2)!r}"
     return None
 
 

@@ -66,6 +66,8 @@ def test_without_business_voice_keeps_the_rest():
     "Cats can host hunt their waking hours grooming.",
     "The sky is not the limit, it is the view. The sky is not the limit, it is the view.",
     "Colours look different under daylight. The light with almost nose.",
+    "Posting it before I talk myself out of it. Nobody asked, but here it.",
+    "Found my keys, and there they!",
 ])
 def test_garbled_constructions_are_broken(text):
     assert find_garble(text)
@@ -73,6 +75,7 @@ def test_garbled_constructions_are_broken(text):
 
 
 @pytest.mark.parametrize("text", ["You can help make the day.", "We will go get coffee.", "Cats can hunt.",
+                                  "Nobody asked, but here it is.", "Here we go.", "There you go.",
                                   "Cloudy days give even light with almost no hard shadows."])
 def test_english_constructions_are_not_garbled(text):
     assert find_garble(text) is None
