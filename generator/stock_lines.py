@@ -49,7 +49,7 @@ _FILLER_PATTERNS = (
     r"\bcorner of the internet\b", r"\bbehind every (?:post|photo|picture|one of these)\b",
     r"\bevery post here\b", r"\bthank you for (?:being|following|sticking|joining|reading|watching)\b",
     r"\bthanks for (?:being|following|sticking|joining)\b", r"\b(?:studio|office) (?:kettle|wall|playlist|dog|cat)\b",
-    r"\bpinned above\b", r"\bdesk plant\b", r"\b(?:this|our|the) (?:page|account|feed) (?:is|exists|began|started)\b",
+    r"\bpinned above\b", r"\bdesk plant\b", r"\bchosen by (?:a|the) (?:very )?(?:serious )?vote\b", r"\b(?:this|our|the) (?:page|account|feed) (?:is|exists|began|started)\b",
 )
 _FILLER = re.compile("|".join(_FILLER_PATTERNS), re.IGNORECASE)
 

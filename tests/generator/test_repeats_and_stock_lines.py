@@ -132,7 +132,8 @@ def test_a_photos_alt_text_names_each_class_once():
 @pytest.mark.parametrize("line", ["Thank you for being part of this little corner of the internet.",
                                   "Behind every post here is someone who stopped to look.",
                                   "This has been pinned above the studio kettle all week.",
-                                  "Our newest favourite, and the desk plant agrees."])
+                                  "Our newest favourite, and the desk plant agrees.",
+                                  "Chosen by a very serious vote and one very loud opinion."])
 def test_filler_about_the_page_and_its_makers_is_its_own_class(line):
     from generator.stock_lines import filler_sentences, is_filler_line
 
