@@ -32,7 +32,9 @@ carry each defect class, each found by a named detector:
                   meme caption joined from pieces of two training captions whose seam pairs words no
                   caption a person wrote (generator/data/relations.json) nor a common English pair
                   joins: a verb and its object, a preposition and its object, a subject and its
-                  complement ("the bike is my face", "when you sit in the wall")
+                  complement ("the bike is my face", "when you sit in the wall"); or
+                  generator.gates.coherence.check_coherence(): joined from more than two pieces,
+                  a change of speaker or a verb that lost its object across a seam
   bad_alt         the alt text publishing sends (bot.service.publishing.prepare_post) carries a hashtag, or
                   does not say what the image is (photo: "photo of"; GAN: "abstract"; meme:
                   "template")
@@ -52,6 +54,9 @@ what the gate would do to a new caption a person might write), and on 136 fresh 
 model labelled ok / nonsense / broken before the gate was written (seeds 200..260:
 tests/generator/data/meme_meaning_labels_fresh.tsv): the share of nonsense caught by the text gates
 (fluency, then meaning) and of ok captions refused.
+The coherence gate's rules are measured on the same human captions: as deployed (the meme corpus
+against the demo bundle's training captions: coherence_fp_meme_deployed) and leave-one-out per rule
+(speaker switch, verb before a length of time, "me doing" label going on with a clause).
 The meme decoder before/after, side by side: the demo bundle's beam top-k (k = beam_width, the
 config's decode options) for all 14 demo templates and seeds 0..3, decoded without and with the
 training captions' trigram cost (generator/meme/ngrams.py): the share the fluency detector calls
@@ -125,6 +130,7 @@ def run_all(app, asked: Counter, meme_runs: int = 3) -> None:
 def detectors(app, rows) -> dict[int, list[str]]:
     """Defect classes of each queued candidate (by id)."""
     from generator.brand import Brand
+    from generator.gates.coherence import check_coherence
     from generator.gates.fluency import check_fluency
     from generator.gates.internals import find_internals
     from generator.gates.meaning import Sources, check_meaning
@@ -151,7 +157,7 @@ def detectors(app, rows) -> dict[int, list[str]]:
             found[c.id].append("broken")
         if c.generator == "meme" and pieces.problem(c.text) == "is a piece cut out of a training caption":
             found[c.id].append("bland_piece")
-        if c.generator == "meme" and check_meaning(c.text, sources):
+        if c.generator == "meme" and (check_meaning(c.text, sources) or check_coherence(c.text, sources)):
             found[c.id].append("nonsense")
         if c.generator != "textmeme" and stock_sentences(c.text, (brand.call_to_action, (c.params or {}).get("promotion"))):
             found[c.id].append("stock_line")
@@ -241,6 +247,7 @@ MEANING_LABELS = "tests/generator/data/meme_meaning_labels_fresh.tsv"
 
 def meaning_rates() -> dict[str, float]:
     """The meaning gate on human captions (as deployed and leave-one-out) and on the fresh labels."""
+    from generator.gates.coherence import check_coherence
     from generator.gates.fluency import check_fluency
     from generator.gates.meaning import Sources, build_table, check_meaning, corpus_texts
     from generator.meme.bundle import load_bundle
@@ -261,16 +268,44 @@ def meaning_rates() -> dict[str, float]:
     by = {lab: [t for label, t in rows if label == lab] for lab in ("ok", "nonsense", "broken")}
 
     def refused(t: str) -> bool:
+        return bool(check_fluency(t) or check_meaning(t, sources) or check_coherence(t, sources))
+
+    def refused_before(t: str) -> bool:  # without the coherence gate
         return bool(check_fluency(t) or check_meaning(t, sources))
 
     return {"meaning_false_positive_rate": round(deployed / len(human), 4),
             "meaning_fp_leave_one_out": round(loo / len(human), 4),
             "fresh_ok": len(by["ok"]), "fresh_nonsense": len(by["nonsense"]), "fresh_broken": len(by["broken"]),
             "nonsense_catch_fresh": round(sum(map(refused, by["nonsense"])) / len(by["nonsense"]), 3),
+            "nonsense_catch_fresh_no_coherence": round(sum(map(refused_before, by["nonsense"])) / len(by["nonsense"]), 3),
             "nonsense_catch_fresh_fluency_only": round(sum(1 for t in by["nonsense"] if check_fluency(t))
                                                        / len(by["nonsense"]), 3),
             "broken_catch_fresh": round(sum(map(refused, by["broken"])) / len(by["broken"]), 3),
-            "ok_refused_fresh": round(sum(map(refused, by["ok"])) / len(by["ok"]), 3)}
+            "ok_refused_fresh": round(sum(map(refused, by["ok"])) / len(by["ok"]), 3),
+            "ok_refused_fresh_no_coherence": round(sum(map(refused_before, by["ok"])) / len(by["ok"]), 3)}
+
+
+def coherence_rates() -> dict[str, float]:
+    """The coherence gate's rules on the 3,185 human captions: as deployed (the demo bundle's training
+    captions as pieces) and leave-one-out per rule (a run of words counts as a person's only when
+    another caption holds it: what the rule would do to a new caption a person might write)."""
+    from generator.gates.coherence import check_coherence, frame_and_clause, person_switch, verb_before_time
+    from generator.gates.meaning import Sources, corpus_texts
+    from generator.meme.bundle import load_bundle
+    from generator.meme.novelty import word_key, words
+
+    class LeaveOneOut(Sources):
+        def within(self, w) -> bool:
+            return self.text.count(f" {' '.join(w)} ") >= 2
+
+    human = corpus_texts()
+    meme = [json.loads(line)["text"] for line in (ROOT / HUMAN_CORPORA[0]).read_text().splitlines() if line.strip()]
+    sources = Sources(load_bundle(None).caption_keys)
+    loo = LeaveOneOut(word_key(t) for t in human)
+    out = {"coherence_fp_meme_deployed": round(sum(1 for t in meme if check_coherence(t, sources)) / len(meme), 4)}
+    for name, rule in (("person", person_switch), ("time", verb_before_time), ("frame", frame_and_clause)):
+        out[f"coherence_{name}_fp_leave_one_out"] = round(sum(1 for t in human if rule(words(t), loo)) / len(human), 4)
+    return out
 
 
 def decoder_before_after(seeds: range = range(4)) -> dict[str, float]:
@@ -392,6 +427,7 @@ def main() -> None:
         figures |= fluency_rates(rows)
         figures |= labelled_rates()
         figures |= meaning_rates()
+        figures |= coherence_rates()
         figures["meme_stored"] = sum(1 for r in rows if r.generator == "meme")
         figures["run_s"] = round(seconds, 1)
         app.close()

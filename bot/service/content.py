@@ -45,6 +45,7 @@ class Made:
     text: str
     reason: str | None
     params: dict[str, Any]
+    alt: str = ""  # the alt text publishing sends with its image (bot.service.web_queries.alt_of)
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,12 @@ class CaptionResult:
 
 
 def made_by(deps: Deps, generation_id: int) -> tuple[Made, ...]:
+    from bot.service.web_queries import alt_of
     from feedback.repository import candidates as cand_repo
 
     with deps.tx() as session:
-        return tuple(Made(c.id, c.status, c.text, c.status_reason, dict(c.params or {}))
+        return tuple(Made(c.id, c.status, c.text, c.status_reason, dict(c.params or {}),
+                          alt_of(c, c.template.name if c.template is not None else None))
                      for c in cand_repo.of_generation(session, generation_id))
 
 

@@ -56,20 +56,21 @@ def auto_approve(deps: Deps, *, per_account: int = 1) -> int:
 
 def one_per_image(deps: Deps, rows: Sequence[QueueRow], n: int) -> list[QueueRow]:
     """The first ``n`` of ``rows`` (queue order) with at most one candidate per image: none whose
-    sibling (same group_key) is in the pick already or was approved before."""
+    sibling (same group_key) was approved before, and none of an image the pick has already, be it
+    the same run's image, the same template or the same source photo (two runs' memes on one template)."""
     from feedback.repository import candidates as cand_repo
 
     with deps.tx() as session:
-        keys = cand_repo.group_keys(session, [r.id for r in rows])
-        taken = cand_repo.approved_groups(session, [k for k in keys.values() if k])
+        keys = cand_repo.image_keys(session, [r.id for r in rows])
+        groups = [k.removeprefix("group:") for ks in keys.values() for k in ks if k.startswith("group:")]
+        taken = {f"group:{g}" for g in cand_repo.approved_groups(session, groups)}
     out = []
     for row in rows:
-        key = keys.get(row.id)
-        if key is not None and key in taken:
+        mine = keys.get(row.id, ())
+        if taken.intersection(mine):
             continue
         out.append(row)
-        if key is not None:
-            taken.add(key)
+        taken.update(mine)
         if len(out) >= n:
             break
     return out

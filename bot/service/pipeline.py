@@ -5,8 +5,9 @@ generator/ stay pure (values in, values out); files and rows are written here.
 
 Beams: every one of an image's k beams is stored (they are what the ranker learns from). Per image
 the ranker's ``choose_beams`` picks ``forward_per_image`` of the beams that passed safety and the
-duplicate guard; those go to ``pending`` (review). The others are stored as ``filtered`` with the
-reason "not forwarded (...)", so a reviewer can still find and approve them
+duplicate guard; the run's count is filled from those picks best first across all images (every
+image's best pick before any image's second) and they go to ``pending`` (review). The others are
+stored as ``filtered`` with the reason "not forwarded (...)", so a reviewer can still find and approve them
 (`memeloop queue list --status filtered`) and they never crowd the review queue. Post candidates
 (GAN image + n captions) are grouped the same way: one caption per image goes forward.
 """
@@ -432,18 +433,17 @@ def _store(session: Session, deps: Deps, req: GenerateRequest, generation_id: in
     repeats = None if gates.kind.words_by_person else Repeats(
         session, deps.account_ids[req.account], now - cfg.safety.dedupe_window)
     preflight = {"run": 0, "refused": 0}
+    per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
+    rounds: list[tuple[list[int], list[Verdict], list[int]]] = []  # (group, its verdicts, its picks best first)
     for group in _groups_best_first(drafts, scores):
         verdicts = _verdicts(session, cfg, [(drafts[i], media[i], refusals[i]) for i in group], now,
                              template_ids, unsafe=gates.unsafe)
         if repeats is not None:
             _repeats(group, verdicts, drafts, repeats)
         _preflight(group, verdicts, drafts, gates, preflight)
-        per_image = models.info.get("forward_per_image") or content_kind(req.generator).forward_per_image(cfg)
-        _forward(group, verdicts, scores, drafts, per_image, room - counts[PENDING], kind=req.generator,
-                 asked=req.count)
-        for i, (status, _) in zip(group, verdicts):
-            if status == PENDING and repeats is not None:
-                repeats.queued(drafts[i].text)
+        rounds.append((group, verdicts, _forward(group, verdicts, scores, drafts, per_image, kind=req.generator)))
+    _fill(rounds, scores, drafts, room, repeats, kind=req.generator, asked=req.count)
+    for group, verdicts, _ in rounds:
         for i, (status, reason) in zip(group, verdicts):
             _add(session, deps, req, generation_id, models, drafts[i], media[i], predictions[i],
                  template_ids, status, reason, now)
@@ -527,16 +527,17 @@ def _preflight(group: Sequence[int], verdicts: list[Verdict], drafts: Sequence[D
 
 
 def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, drafts: Sequence[Draft],
-             per_image: int, room: int, *, kind: str = "", asked: int = 0) -> None:
-    """Of one image's clean beams the ranker picks which go to review, each saying something its
-    forwarded siblings do not (generator.gates.siblings); the rest stay findable, with a reason in the
-    words of their ``kind`` (a meme's beams, a photo's captions) and the number the run was ``asked``."""
+             per_image: int, *, kind: str = "") -> list[int]:
+    """Of one image's clean beams the ranker picks up to ``per_image`` that may go to review, each saying
+    something its picked siblings do not (generator.gates.siblings); returned best first (indices
+    into ``group``), still pending: the run's count is filled across images afterwards (``_fill``).
+    The rest are filtered, with a reason in the words of their ``kind`` (a meme's beams, a photo's captions)."""
     from feedback.ranking import choose_beams
     from generator.gates.siblings import MIN_CONTENT_WORDS, too_close
 
     clean = [j for j, (status, _) in enumerate(verdicts) if status == PENDING]
     if not clean:
-        return
+        return []
     picked = choose_beams([scores[group[j]] for j in clean], len(clean))  # the ranker's order, best first
     order = [clean[c] for c in picked] + [j for j in clean if j not in {clean[c] for c in picked}]
     chosen: list[int] = []
@@ -549,21 +550,55 @@ def _forward(group: Sequence[int], verdicts: list[Verdict], scores: Sequence, dr
             chosen.append(j)
         else:
             close[j] = near
-    kept = set(sorted(chosen, key=lambda j: -float(scores[group[j]].sample))[:max(0, room)])
     for j in clean:
-        if j in kept:
+        if j in chosen:
             continue
         if j in close:
             like = " ".join(close[j].split())[:60]
             why = f"siblings: differs from a forwarded sibling ({like!r}) by fewer than {MIN_CONTENT_WORDS} content words"
             verdicts[j] = (FILTERED, why)
             continue
-        noun, of = _DRAFT_WORDS.get(kind, ("caption", "image"))
-        rank = drafts[group[j]].beam_rank
-        why = f"the ranker preferred other {noun}s of this {of}" if j not in chosen else \
-            f"this run already queued the {asked} asked for"
-        verdicts[j] = (FILTERED, f"not forwarded: {noun} {(j if rank is None else rank) + 1} of {len(group)} "
-                                 f"for this {of}; {why}")
+        verdicts[j] = (FILTERED, _not_forwarded(group, j, drafts, kind, "the ranker preferred other {noun}s of this {of}"))
+    return chosen
+
+
+def _fill(rounds: Sequence[tuple[list[int], list[Verdict], list[int]]], scores: Sequence, drafts: Sequence[Draft],
+          room: int, repeats: Repeats | None, *, kind: str = "", asked: int = 0) -> None:
+    """The run's count (``room`` still free) filled best first across all its images, not first come:
+    every image's best pick before any image's second (variety across templates and photos), and within
+    each tier by the ranker's score (its Thompson sample, then its mean), then the generator's own
+    score. A pick that repeats one this run queued is filtered as a repeat; the picks left over stay
+    findable, saying the run's count went to better-scored drafts."""
+    tiers = [(tier, g, j) for g, (_, _, chosen) in enumerate(rounds) for tier, j in enumerate(chosen)]
+
+    def key(item: tuple[int, int, int]) -> tuple[int, float, float, float]:
+        tier, g, j = item
+        i = rounds[g][0][j]
+        beam = drafts[i].beam_score
+        return (tier, -float(scores[i].sample), -float(scores[i].mean),
+                -(beam if beam is not None and math.isfinite(beam) else -math.inf))
+
+    left = max(0, room)
+    for tier, g, j in sorted(tiers, key=key):
+        group, verdicts, _ = rounds[g]
+        text = drafts[group[j]].text
+        why = repeats.reason(text) if repeats is not None else None
+        if why is not None:  # says what a better draft this run queued says
+            verdicts[j] = (FILTERED, why)
+        elif left > 0:
+            left -= 1
+            if repeats is not None:
+                repeats.queued(text)
+        else:
+            verdicts[j] = (FILTERED, _not_forwarded(
+                group, j, drafts, kind, f"this run already queued the {asked} asked for, from better-scored drafts"))
+
+
+def _not_forwarded(group: Sequence[int], j: int, drafts: Sequence[Draft], kind: str, why: str) -> str:
+    noun, of = _DRAFT_WORDS.get(kind, ("caption", "image"))
+    rank = drafts[group[j]].beam_rank
+    return (f"not forwarded: {noun} {(j if rank is None else rank) + 1} of {len(group)} for this {of}; "
+            + why.format(noun=noun, of=of))
 
 
 # how a kind's drafts of one picture are named in a reason: (draft, picture)

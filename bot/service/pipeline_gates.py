@@ -3,7 +3,7 @@
 bot/service/pipeline.py calls ``Gates.apply`` on a run's drafts before they are scored and stored: the
 account's brand profile adds its own promotional line to drafts written for the promotional
 audience; then the pure text gates (generator/gates: internals, truth, fluency; for meme captions
-meaning, with the meme bundle's training captions as the pieces its seams join: Models.sources) and the account's
+meaning and coherence, with the meme bundle's training captions as the pieces its seams join: Models.sources) and the account's
 platform preflight (bot.service.publishing.prepare_for, the same call publishing makes) run on each
 draft (the preflight last, on the drafts every other gate and check let through: it encodes the
 image). A refused draft is stored ``filtered`` with the gate's reason in words; its gate is
@@ -49,8 +49,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GATES = ("preflight", "truth", "internals", "fluency", "meaning", "siblings", "unsafe", "brand", "stock_line",
-         "duplicate", "voice", "off_topic")
+GATES = ("preflight", "truth", "internals", "fluency", "meaning", "coherence", "siblings", "unsafe", "brand",
+         "stock_line", "duplicate", "voice", "off_topic")
 
 
 @dataclass(frozen=True)

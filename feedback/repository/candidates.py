@@ -187,6 +187,11 @@ def approved_groups(session: Session, group_keys: Sequence[str]) -> set[str]:
     return {key for key in rows if key}
 
 
-def group_keys(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
-    rows = session.execute(select(Candidate.id, Candidate.group_key).where(Candidate.id.in_(list(ids)))).all()
-    return {cid: key for cid, key in rows}
+def image_keys(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Per candidate, what names its picture: its group (siblings of one run's image), its template
+    and its source image (a template or a user's photo captioned again in another run)."""
+    rows = session.execute(select(Candidate.id, Candidate.group_key, Candidate.template_id,
+                                  Candidate.source_image_path).where(Candidate.id.in_(list(ids)))).all()
+    return {cid: tuple(k for k in (group and f"group:{group}", template is not None and f"template:{template}",
+                                   source and f"source:{source}") if k)
+            for cid, group, template, source in rows}

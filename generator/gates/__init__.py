@@ -18,6 +18,10 @@ Gates (names are what `queue list --status filtered` and the bench print):
   that do not go together ("the bike is my face", "when you sit in the wall"): the verb-object,
   preposition-object and subject-complement pairs formed across a seam must occur in a caption a
   person wrote or among ordinary English's common word pairs (generator/gates/meaning.py).
+- ``coherence``: a meme caption whose pieces do not hold together: joined from more than two pieces
+  of training captions, a change of speaker (you ... my) or a verb that lost its object ("set up the
+  whole time") where two pieces meet, a "me doing something" label going on with a clause of its
+  own (generator/gates/coherence.py).
 - ``siblings``: drafts forwarded from one image must differ by >= 2 content words
   (generator/gates/siblings.py).
 - ``preflight``: the target platform's own preflight (generator.platforms, run by the pipeline).
@@ -48,10 +52,10 @@ class Verdict:
 
 def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True,
                sources: Sources | None = None, given: str = "") -> Verdict:
-    """The text gates in order: internals, truth (may rewrite), fluency, meaning. First refusal wins.
+    """The text gates in order: internals, truth (may rewrite), fluency, meaning, coherence. First refusal wins.
     ``fluency`` False for text a person typed (``memeloop make``, an edit): people may write as
     they like; the other gates still hold. ``sources``: the training captions a generator joins
-    pieces of (the meme captioner's); the meaning gate judges the pairs its seams form. ``given``: the
+    pieces of (the meme captioner's); the meaning and coherence gates judge its seams. ``given``: the
     words a person typed (``memeloop make``): the truth gate judges only what the generator wrote."""
     from generator.gates.fluency import check_fluency
     from generator.gates.internals import find_internals
@@ -73,6 +77,11 @@ def check_text(text: str, *, brand: Brand | None = None, fluency: bool = True,
             odd = check_meaning(truth.text, sources)
             if odd:
                 return replace(truth, ok=False, gate="meaning", reason=f"meaning: {odd}")
+            from generator.gates.coherence import check_coherence
+
+            loose = check_coherence(truth.text, sources)
+            if loose:
+                return replace(truth, ok=False, gate="coherence", reason=f"coherence: {loose}")
     return truth
 
 

@@ -178,8 +178,11 @@ class Sources:
     (bot/service/pipeline_gates.py, given the captioner's Sources)."""
 
     def __init__(self, caption_keys: Iterable[str]) -> None:
+        keys = list(caption_keys)
+        # every key between bars, for runs of any length (generator/gates/coherence.py)
+        self.text = "|" + "|".join(f" {key} " for key in keys) + "|"
         runs: set[str] = set()
-        for key in caption_keys:
+        for key in keys:
             w = key.split()
             for i in range(len(w)):
                 for j in range(i + 2, min(len(w), i + MAX_SPAN) + 1):
@@ -191,6 +194,10 @@ class Sources:
         from generator.meme.novelty import word_key
 
         return word_key(" ".join(words)) in self.runs
+
+    def within(self, words: Sequence[str]) -> bool:
+        """``words`` (caption-key words) are one run of words inside one training caption, of any length."""
+        return f" {' '.join(words)} " in self.text
 
 
 def bundle_sources(bundle: str | Path | None) -> Sources | None:

@@ -299,16 +299,18 @@ class Captioner:
         return self._sources
 
     def _refused(self, text: str) -> bool:
-        """The fluency gate, then the meaning gate with this bundle's training captions as the
-        pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder).
-        Both keep their verdict per text (fluency per process, meaning on the Sources)."""
+        """The fluency gate, then the meaning and coherence gates with this bundle's training captions
+        as the pieces a seam joins (generator/gates: rules and data of ordinary English, not this decoder).
+        Fluency and meaning keep their verdict per text (fluency per process, meaning on the Sources)."""
+        from generator.gates.coherence import check_coherence
         from generator.gates.fluency import check_fluency
         from generator.gates.meaning import check_meaning
 
         if check_fluency(text):
             return True
         sources = self.meaning_sources()
-        return sources is not None and check_meaning(text, sources) is not None
+        return sources is not None and (check_meaning(text, sources) is not None
+                                        or check_coherence(text, sources) is not None)
 
     def _fluent_first(self, hyps: list[Hypothesis], said: _Said | None = None, image: int = 0) -> list[Hypothesis]:
         """Fluent captions first, then the fluency gate's refusals, then repeats of what is said (stable)."""

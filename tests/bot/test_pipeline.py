@@ -169,7 +169,8 @@ def test_every_beam_is_stored_and_the_ranker_forwards_some_per_image(tmp_path, t
                 # the ranker's choice, or (the tiny captioner's three-word captions often share two
                 # words) a repeat of a caption this run queued for the other image
                 assert c.status_reason.startswith(("not forwarded: beam ", "duplicate: another draft of this run"))
-    assert sorted(sum(c.status == "pending" for c in g) for g in by_group.values()) == [0, 2, 2]
+    # every image's best pick before any image's second (variety), then the better second
+    assert sorted(sum(c.status == "pending" for c in g) for g in by_group.values()) == [1, 1, 2]
     for c in cands:  # everything needed to regenerate it, and the file it will be posted with
         assert c.model_version == "tiny-captioner-1" and c.template_id is not None
         assert c.params["seed"] == 7 and c.params["template"] and c.params["k"] == 3
@@ -191,8 +192,28 @@ def test_count_caps_what_reaches_the_review_queue(tmp_path, templates, collabora
     result = run_generation(app.deps, GenerateRequest("demo", "meme", count=1, seed=7), models=_meme_models(templates))
     assert result.pending == 1 and result.stored == 6  # images_per_run still captioned; all beams kept
     reasons = [c.status_reason for c in _rows(app, Candidate) if c.status == "filtered"]
-    assert any(r.startswith("not forwarded: beam ") and r.endswith("this run already queued the 1 asked for")
+    assert any(r.startswith("not forwarded: beam ") and r.endswith("this run already queued the 1 asked for, from better-scored drafts")
                and "`" not in r for r in reasons), reasons
+    app.close()
+
+
+def test_the_count_is_filled_best_first_across_images_not_first_come(tmp_path, templates, collaborators):
+    """Of the picks every image offers (forward_per_image each), the count goes to the best: each image's
+    best pick first, then the best of the seconds, by the ranker's score, whatever the images' order."""
+    app = _app(tmp_path)
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=4, seed=7), models=_meme_models(templates))
+    cands = _rows(app, Candidate)
+    left = [c for c in cands if c.status_reason and c.status_reason.endswith("from better-scored drafts")]
+    pending = [c for c in cands if c.status == "pending"]
+    assert len(pending) == 4 and left  # 3 images x 2 picks offered 6 for 4
+    groups = {c.group_key for c in cands}
+    assert {c.group_key for c in pending} == groups  # every image has one in the queue
+    seconds = [c for c in pending if any(o.group_key == c.group_key and o.predicted_score > c.predicted_score
+                                         for o in pending)]
+    assert len(seconds) == 1
+    # a pick the count left out scores no better than the second pick that was queued
+    assert all(c.predicted_score <= seconds[0].predicted_score for c in left), \
+        [(c.group_key, c.predicted_score, c.text) for c in [*left, *seconds]]
     app.close()
 
 
@@ -307,6 +328,29 @@ def test_meme_captions_whose_seam_joins_words_that_do_not_go_together_are_filter
     run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=7), models=models)
     odd = [c for c in _rows(app, Candidate) if c.text == "the bike is my face"]
     assert odd and all(c.status == "filtered" and c.status_reason.startswith("meaning: ") for c in odd)
+    app.close()
+
+
+class SpeakerCaptioner(TinyCaptioner):
+    """Every image's best caption stitches two speakers of two demo training captions together."""
+
+    def beam_search_batch(self, features, k=5, **options):
+        results = super().beam_search_batch(features, k=k, **options)
+        text = "when you pay for the coffee and i can buy a sandwich"
+        return [[replace(c, text=text) if c.rank == 0 else c for c in caps] for caps in results]
+
+
+def test_meme_captions_whose_pieces_do_not_hold_together_are_filtered(tmp_path, templates, collaborators):
+    from generator.gates.meaning import bundle_sources
+
+    app = _app(tmp_path)
+    cap = SpeakerCaptioner()
+    models = Models("meme", cap.version, lambda req, conf, prefix: meme_drafts(cap, templates, req, conf, prefix),
+                    sources=bundle_sources(None))
+    run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=7), models=models)
+    odd = [c for c in _rows(app, Candidate) if c.text.startswith("when you pay for the coffee and i")]
+    assert odd and all(c.status == "filtered" and c.status_reason.startswith("coherence: ")
+                       and c.filter_gate == "coherence" for c in odd)
     app.close()
 
 

@@ -190,6 +190,36 @@ def test_auto_approve_never_takes_two_of_one_image(tmp_path):
     assert one_per_image(app.deps, app.queue(account="demo"), 3) == []  # its siblings stay for a human
 
 
+def test_auto_approve_never_takes_two_of_one_template_or_source_image_from_two_runs(tmp_path):
+    """Two runs' memes on one template (the demo's two Motorcycle memes posted in one round), or two
+    runs' captions of one photo, are two group keys but one picture: one of them is picked."""
+    from bot.service.maintenance import one_per_image
+    from generator.types import Box, Template
+
+    app = _app(tmp_path)
+    folder = tmp_path / "bike"
+    folder.mkdir()
+    _image(64).save(folder / "image.jpg")
+    bike = Template("bike", "Motorcycle", folder / "image.jpg", (Box(0.0, 0.0, 1.0, 0.25),))
+
+    def make(req, _config, prefix):
+        i = req.seed
+        return [Draft(text=GOOD[i], group_key=f"{prefix}:bike", image=_image(64, seed=i), template=bike,
+                      source_image_path=str(bike.image_path), params={}),
+                Draft(text=GOOD[i + 2], group_key=f"{prefix}:photo", image=_image(64, seed=10 + i),
+                      source_image_path=str(tmp_path / "cat.jpg"), params={"by_text_only": True})]
+
+    for seed in (0, 1):
+        run_generation(app.deps, GenerateRequest("demo", "meme", count=2, seed=seed),
+                       models=Models("meme", "t", make, {"forward_per_image": 1}, more=False))
+    queue = app.queue(account="demo")
+    assert len(queue) == 4 and len({r.id for r in queue}) == 4
+    picked = one_per_image(app.deps, queue, 4)
+    with app.tx() as session:
+        sources = [session.get(Candidate, r.id).source_image_path for r in picked]
+    assert len(picked) == 2 and sorted(sources) == sorted({str(bike.image_path), str(tmp_path / "cat.jpg")})
+
+
 def test_publishing_sends_alt_text_that_describes_the_image(tmp_path):
     from bot.service.publishing import Job, prepare_post
 

@@ -93,3 +93,20 @@ def test_auto_approve_fills_an_empty_schedule_with_the_best_candidate(write_conf
         (post,) = post_repo.list_posts(session, states=["scheduled"])
     assert post.candidate_id == ids[-1]  # the best predicted score
     app.close()
+
+
+def test_generate_json_says_in_words_why_it_queued_fewer_than_asked(write_config, run_cli, monkeypatch):
+    """`generate --json` carries the shortfall the text output prints (here: the platform's preflight
+    refuses every 32 px image for Instagram); null when the run queued what it was asked for."""
+    from bot.service import pipeline
+    from tests.bot.test_pipeline_gates import CONFIG, GOOD, _models
+
+    config = write_config(CONFIG.format(demo_brand=""))
+    monkeypatch.setattr(pipeline, "load_models", lambda _config, _generator: _models([GOOD[:2]], size=32))
+    short = run_cli("--config", str(config), "generate", "--account", "ig", "--generator", "post", "--count", "2",
+                    "--seed", "3", "--json")
+    assert short.code == 0, short.err
+    report = json.loads(short.out)
+    assert report["pending"] == 0 and report["asked"] == 2
+    assert report["shortfall"].startswith("queued 0 of the 2 asked for; drafts refused 2 by preflight")
+    assert "image is 32 px wide" in report["shortfall"]

@@ -155,6 +155,12 @@ def test_caption_an_uploaded_photo_queues_candidates_on_the_board(site):
     # a few more drafts than asked are written; the n best go to review, the rest stay findable
     assert count(site) == before + len(ids) and sum(site.candidate(i).status == "pending" for i in ids) == 2
     assert all(f'src="/media/candidate/{i}"' in got.text for i in ids)  # the result shows the images
+    # each image's alt is the alt text publishing sends (what the photo shows), as on the board, not its caption
+    alts = dict(re.findall(r'<img src="/media/candidate/(\d+)" alt="([^"]*)"', got.text))
+    for i in ids:
+        alt = html.unescape(alts[str(i)])
+        assert alt == site.app.card(i).alt and alt.startswith("A photo of") and "#" not in alt, alt
+        assert site.candidate(i).text not in alt
     assert site.client.get(f"/media/candidate/{ids[0]}").headers["content-type"].startswith("image/")
     made = [site.candidate(i) for i in ids]
     assert {c.generator for c in made} == {"photo"} and {c.tone for c in made} == {"funny"}

@@ -134,6 +134,7 @@ def demo_keys() -> list[str]:
 def test_the_captioner_judges_with_its_bundles_sources_built_once(demo: Sources) -> None:
     """The pipeline's meaning gate is given the captioner's Sources (bot/service/pipeline.py): the
     same pieces bundle_sources reads, built once; the captioner's refusals are the gates' own."""
+    from generator.gates.coherence import check_coherence
     from generator.gates.fluency import check_fluency
     from generator.gates.meaning import attested
     from generator.meme import load_captioner
@@ -144,6 +145,7 @@ def test_the_captioner_judges_with_its_bundles_sources_built_once(demo: Sources)
     texts = ["the bike is my face", "when you sit in the wall", "me checking the clock at work",
              "when the coffee is hot", "trying to the store", "when you finally see the vet"]
     refused = [cap._refused(t) for t in texts]
-    assert refused == [bool(check_fluency(t)) or check_meaning(t, demo, attested()) is not None for t in texts]
+    assert refused == [bool(check_fluency(t)) or check_meaning(t, demo, attested()) is not None
+                       or check_coherence(t, demo) is not None for t in texts]
     assert any(refused) and not all(refused)
     assert set(texts) - {t for t in texts if check_fluency(t)} <= set(sources.verdicts)  # kept for the pipeline

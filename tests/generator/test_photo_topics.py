@@ -91,6 +91,11 @@ def test_real_photos_get_topics_that_name_them():
     assert topics.version.startswith("effnet-lite0-")
     astronaut = topics.topics([Image.fromarray(data.astronaut())], known=KNOWN)[0]
     assert not astronaut.sure and astronaut.topic == NEUTRAL  # read as "bobsleigh": never written for it
+    # what the alt text says each shows (generator.alttext): the rocket on its pad is a rocket, not in space
+    from generator.alttext import labels_of
+
+    said = [labels_of(t.to_json()) for t in (cat, coffee, rocket, astronaut)]
+    assert said == [("a cat",), ("a cup of coffee",), ("a rocket",), ()], said
 
 
 def test_unsure_top_guesses_back_off_to_what_they_share():

@@ -53,13 +53,13 @@ def generate(state: CliState, account: str, generator: str | None, count: int | 
                           seed=seed if seed is not None else secrets.randbits(63), tone=tone or plan.tone,
                           audience=audience or plan.audience, generation_id=generation_id)
     result = app.store_generation(req)
-    if as_json:
-        click.echo(json.dumps(result.__dict__, default=str))
+    short = app.generation_shortfall(result.generation_id, req.count)
+    if as_json:  # a script sees why as well as how many ("shortfall": null when it queued them all)
+        click.echo(json.dumps({**result.__dict__, "asked": req.count, "shortfall": short}, default=str))
         return
     click.echo(f"generation {result.generation_id} ({req.generator}, model {result.model_version}): "
                f"stored {result.stored}, pending {result.pending}, filtered {result.filtered}, "
                f"duplicates {result.duplicates} in {result.timings.get('total_s', 0):.1f}s")
-    short = app.generation_shortfall(result.generation_id, req.count)
     if short:
         click.echo(short)
 
