@@ -164,7 +164,41 @@ def test_without_filler_lines_keeps_the_rest():
     assert without_filler_lines("Coffee first, personality later.") == "Coffee first, personality later."
 
 
+class _LinesWriter:
+    """A writer from a table of lines (neutral.about_photo takes anything with ``topics`` and ``write``):
+    under each topic one topic line, then two of the general lines, chosen by the seed."""
+
+    topics = ("cats", "coffee")
+    general = ("Came for five minutes, stayed for an hour.", "My mum says it is lovely, so it is official.",
+               "Posting it before I talk myself out of it.", "This was supposed to be a quick one.",
+               "Took one photo and then forty more just in case.", "Nobody asked, but here it is anyway.")
+
+    def write(self, n, *, tone, audience, seed, topic):
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        return [f"A {topic} line {i}. " + " ".join(rng.choice(self.general, 2, replace=False)) for i in range(n)]
+
+
 def test_an_unsure_photos_colour_list_opens_one_caption_of_its_set():
+    """Issue 23: four of five captions of the astronaut photo opened "A study in orange and grey." /
+    "Today's palette: orange, grey, brown." / ...: one stock formula in a few wordings."""
+    from generator.photo_topics import certain_lines
+    from generator.textgen.neutral import about_photo, sentences
+
+    lines = certain_lines(None, ["orange", "grey", "brown"])
+    for seed in range(5):
+        texts = about_photo(_LinesWriter(), 5, lines, tone="funny", audience="general", seed=seed, once=True)
+        assert len(texts) == 5 and len(set(texts)) == 5
+        assert [t for t in texts if sentences(t)[0] in lines] == texts[:1]
+        assert all(s in _LinesWriter.general for t in texts[1:] for s in sentences(t))
+    ground = certain_lines("a big cat", [])  # a common ground says what the photo shows: every caption may
+    texts = about_photo(_LinesWriter(), 3, ground, tone="funny", audience="general", seed=1)
+    assert all(sentences(t)[0] in ground for t in texts)
+
+
+@pytest.mark.slow
+def test_the_demo_writers_colour_list_opens_one_caption_of_an_unsure_photos_set():
     """Issue 23: four of five captions of the astronaut photo opened "A study in orange and grey." /
     "Today's palette: orange, grey, brown." / ...: one stock formula in a few wordings."""
     from generator.photo_topics import certain_lines
