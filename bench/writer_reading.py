@@ -101,6 +101,27 @@ def catch_rates(rows_path: Path, labels: dict[str, str]) -> dict[str, object]:
     return out
 
 
+def stock_figures(rows: list, prefix: str = "") -> dict[str, object]:
+    """Of the queued rows (generator, read_as, status, reason, text): how many carry a filler line (the
+    page and its makers: generator.stock_lines), open with a colour-list line (an unsure photo's
+    palette: generator.photo_topics) or disown the photo's topic ("not a coffee person": issue 23)."""
+    import re
+
+    from generator.gates.offtopic import disowns
+    from generator.photo_topics import _COLOUR_LINES, _ONE_COLOUR_LINES
+    from generator.stock_lines import filler_sentences
+
+    def pattern(template: str) -> str:
+        return re.escape(template).replace(r"\{", "{").replace(r"\}", "}").format(
+            a="[a-z]+", b="[a-z]+", c="[a-z]+", A="[A-Z][a-z]*")
+
+    palette = re.compile("^(?:" + "|".join(pattern(t) for t in (*_COLOUR_LINES, *_ONE_COLOUR_LINES)) + ")")
+    queued = [r for r in rows if r[2] == "pending"]
+    return {f"{prefix}filler": sum(bool(filler_sentences(r[4].replace(" / ", "\n"))) for r in queued),
+            f"{prefix}palette": sum(bool(palette.match(r[4])) for r in queued),
+            f"{prefix}disowns": sum(any(disowns(r[4], t) for t in ("coffee", "cats", "space")) for r in queued)}
+
+
 def corpus_false_positives() -> dict[str, object]:
     import json
 
@@ -160,6 +181,10 @@ def main() -> None:
         for c in (*CLASSES, "unlabelled"):
             figures[c] = counts[c]
             figures[f"{c}_share"] = round(counts[c] / max(1, len(queued)), 3)
+    figures |= stock_figures(rows)
+    if args.catch is not None:  # the same counts on the earlier run
+        figures |= stock_figures([line.split("\t") for line in args.catch.read_text(encoding="utf-8").splitlines()],
+                                 "before_")
     if args.catch is not None and args.labels is not None:
         figures |= catch_rates(args.catch, read_labels(args.labels))
     figures |= corpus_false_positives()

@@ -40,11 +40,29 @@ _PATTERNS = (
     r"^(?:stay open to wonder|science is everywhere|curiosity pays off)$",
 )
 _STOCK = re.compile("|".join(_PATTERNS), re.IGNORECASE)
+# filler: lines about the account, its page or its makers rather than the picture ("Thank you for being
+# part of this little corner of the internet.", "Behind every post here is someone who stopped to
+# look.", "This has been pinned above the studio kettle all week."). The demo corpus writes them for
+# the promotional audience only, and a small writer leaks them into the general one (issue 23): only
+# an account whose brand profile is promotional may post them (bot/service/pipeline_gates.py).
+_FILLER_PATTERNS = (
+    r"\bcorner of the internet\b", r"\bbehind every (?:post|photo|picture|one of these)\b",
+    r"\bevery post here\b", r"\bthank you for (?:being|following|sticking|joining|reading|watching)\b",
+    r"\bthanks for (?:being|following|sticking|joining)\b", r"\b(?:studio|office) (?:kettle|wall|playlist|dog|cat)\b",
+    r"\bpinned above\b", r"\bdesk plant\b", r"\bchosen by (?:a|the) (?:very )?(?:serious )?vote\b", r"\b(?:this|our|the) (?:page|account|feed) (?:is|exists|began|started)\b",
+)
+_FILLER = re.compile("|".join(_FILLER_PATTERNS), re.IGNORECASE)
 
 
 def is_stock_line(sentence: str) -> bool:
     """Does this sentence ask the reader to act (tag, follow, buy, comment, save, ...)?"""
     return bool(_STOCK.search(" ".join(sentence.split()).strip(" .!")))
+
+
+def is_filler_line(sentence: str) -> bool:
+    """Is this sentence about the account, its page or its makers rather than the picture? Only a
+    promotional brand profile's captions may say such a line."""
+    return bool(_FILLER.search(" ".join(sentence.split()).strip(" .!")))
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -65,6 +83,19 @@ def stock_sentences(text: str, allowed: Iterable[str | None] = ()) -> list[str]:
     profile's own call to action and promotional line, which may be posted word for word."""
     own = {_key(s) for line in allowed if line for s in (*_sentences(line), line)}
     return [s for s in _sentences(text) if _key(s) not in own and is_stock_line(s)]
+
+
+def filler_sentences(text: str, allowed: Iterable[str | None] = ()) -> list[str]:
+    """The filler lines of a caption (``is_filler_line``), except the ``allowed`` ones."""
+    own = {_key(s) for line in allowed if line for s in (*_sentences(line), line)}
+    return [s for s in _sentences(text) if _key(s) not in own and is_filler_line(s)]
+
+
+def without_filler_lines(text: str) -> str:
+    """``text`` without its filler sentences (hashtag lines kept); "" when nothing else is left."""
+    from generator.textgen.neutral import drop_sentences
+
+    return drop_sentences(text, is_filler_line) if filler_sentences(text) else text
 
 
 def without_stock_lines(text: str) -> str:

@@ -177,7 +177,9 @@ def photo_drafts(writer: Any, photos: Sequence[tuple[Path, Any, Any]], req: Gene
         audience = req.audience or "general"  # the account's (pipeline.with_defaults), never drawn at random
         if topic.topic == NEUTRAL:  # unsure, no hint: only what is certain of the photo, never nothing
             lines = certain_lines(topic.ground, [] if topic.ground else main_colours(image))
-            texts = about_photo(writer, per_photo, lines, tone=tone, audience=audience, seed=writer_seed)
+            # a colour list says the same thing in every wording: one caption of the photo may open with it
+            texts = about_photo(writer, per_photo, lines, tone=tone, audience=audience, seed=writer_seed,
+                                once=not topic.ground)
         else:
             texts = write_for(writer, per_photo, topic=topic.topic, tone=tone, audience=audience, seed=writer_seed)
         reading = topic.to_json()

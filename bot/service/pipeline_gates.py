@@ -165,7 +165,7 @@ class Gates:
 
     def _written(self, draft: Draft) -> Refusal | None:
         """The ``voice`` and ``off_topic`` gates, on a written caption as the writer wrote it."""
-        from generator.gates.offtopic import off_topic
+        from generator.gates.offtopic import disowns, off_topic
         from generator.gates.voice import business_voice
 
         if self.kind.words_by_person or draft.template is not None:
@@ -180,20 +180,27 @@ class Gates:
             # the photo's reading names what it shows (its labels, an unsure photo's common ground: "a big cat")
             allowed = " ".join(str(v) for v in (params.get("about"), draft.read_as, params.get("labels"),
                                                 params.get("reading")) if v)
-            odd = off_topic(draft.text, params.get("topic"), allowed)
+            odd = off_topic(draft.text, params.get("topic"), allowed) or disowns(draft.text, params.get("topic"))
             if odd:
                 return Refusal("off_topic", f"off_topic: {odd}")
         return None
 
     def _stock(self, draft: Draft) -> Refusal | None:
-        from generator.stock_lines import stock_sentences
+        from generator.stock_lines import filler_sentences, stock_sentences
 
         own = (self.brand.call_to_action, draft.params.get("promotion"))
         found = stock_sentences(draft.text, own)
-        if not found:
-            return None
-        return Refusal("stock_line", f"stock_line: {found[0]!r} is a call to action or filler line the "
-                                     f"account's brand profile does not declare")
+        if found:
+            return Refusal("stock_line", f"stock_line: {found[0]!r} is a call to action or filler line the "
+                                         f"account's brand profile does not declare")
+        # lines about the page and its makers: only a promotional brand profile's promotional captions
+        if not (self.brand.promotional and draft.audience == "promotional"):
+            filler = filler_sentences(draft.text, own)
+            if filler:
+                return Refusal("stock_line", f"stock_line: {filler[0]!r} speaks of the page or its makers, "
+                                             "not the picture (only a brand profile with offers, for the "
+                                             "promotional audience, may)")
+        return None
 
     def publishable(self, draft: Draft) -> Refusal | None:
         """The platform's own preflight, run once per image (an image's refusal never depends on

@@ -51,4 +51,23 @@ def off_topic(text: str, topic: str | None, allowed: str = "") -> str | None:
     return None
 
 
-__all__ = ["WORDS", "off_topic"]
+# "I am not a coffee person in the morning." under a coffee photo: a splice of the corpus's "I am not
+# a morning person; I am a coffee person in the morning." that disowns the very thing the photo shows
+# and reads as a contradiction beside any line about it ("My blood type is espresso.", issue 23)
+_DISOWN = re.compile(r"\b(?:i\s+am|i'm|am)\s+not\s+(?:a|an)\s+([a-z]+)\s+(?:person|fan|lover|drinker)\b")
+
+
+def disowns(text: str, topic: str | None) -> str | None:
+    """Why ``text`` disowns its photo's ``topic`` ("says 'not a coffee person' on a photo read as
+    coffee"); None when it does not."""
+    if not topic or topic not in WORDS:
+        return None
+    body = _TAG.sub(" ", text).casefold()
+    for match in _DISOWN.finditer(body):
+        word = match.group(1)
+        if any(word.rstrip("s") == w.rstrip("s") for w in (*WORDS[topic], topic)):
+            return f"says {' '.join(match.group(0).split())!r} on a photo read as {topic}"
+    return None
+
+
+__all__ = ["WORDS", "disowns", "off_topic"]

@@ -60,19 +60,29 @@ def write_for(writer, n: int, *, topic: str, tone: str, audience: str, seed: int
     return neutral_captions(writer, n, tone=tone, audience=audience, seed=seed)
 
 
-def about_photo(writer, n: int, lines: Sequence[str], *, tone: str, audience: str, seed: int) -> list[str]:
+def about_photo(writer, n: int, lines: Sequence[str], *, tone: str, audience: str, seed: int,
+                once: bool = False) -> list[str]:
     """n captions of an unsure photo: each opens with one of ``lines`` (what is certain of the photo,
     generator.photo_topics.certain_lines), then the writer's neutral sentences for the tone. Without
-    neutral sentences (a writer with one topic, or none fit) the line stands alone."""
+    neutral sentences (a writer with one topic, or none fit) the line stands alone.
+
+    ``once``: the lines are one formula in a few wordings (a photo's colour list: "A study in orange
+    and grey.", "Today's palette: orange, grey, brown."); four captions of one photo opening with it
+    read as one stock line four times (issue 23), so only the first caption opens with one and the
+    others are the writer's neutral sentences alone (when it has as many; else the lines fill in)."""
     if not lines:
         raise GeneratorError("no line about the photo to write from")
     # a tone may have fewer neutral lines than captions asked for: as many as there are
-    general = _neutral(writer, n, tone=tone, audience=audience, seed=seed) if len(writer.topics) >= MIN_TOPICS else []
+    want = n + 1 if once else n  # the captions without a line must still differ from the one with it
+    general = _neutral(writer, want, tone=tone, audience=audience, seed=seed) if len(writer.topics) >= MIN_TOPICS else []
     start = int(np.random.default_rng(seed).integers(0, len(lines)))
     out = []
     for i in range(n):
         line = lines[(start + i) % len(lines)]
-        out.append(f"{line} {general[i % len(general)]}" if general else line)
+        if once and i > 0 and i < len(general):
+            out.append(general[i])  # the line said the colours once already
+        else:
+            out.append(f"{line} {general[i % len(general)]}" if general else line)
     return out
 
 

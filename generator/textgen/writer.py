@@ -144,19 +144,22 @@ class Writer:
     @staticmethod
     def _in_voice(caption: str, audience: str, topic: str) -> str:
         """``caption`` without the sentences the audience and topic asked for would not have: a business's
-        "we" outside the promotional audience (the corpus's promotional lines leak into the general
+        "we" or a line about the page and its makers (generator.stock_lines filler) outside the promotional audience (the corpus's promotional lines leak into the general
         one: generator.gates.voice) and, for a photo topic, words of another photo topic
         (generator.gates.offtopic). The pipeline's gates refuse what is left of either."""
-        from generator.gates.offtopic import WORDS, off_topic
+        from generator.gates.offtopic import WORDS, disowns, off_topic
         from generator.gates.voice import without_business_voice
+        from generator.stock_lines import without_filler_lines
         from generator.textgen.neutral import drop_sentences, sentences
 
         if not sentences(caption):  # hashtags only (a story's continuation may be): nothing to judge
             return caption
         if audience != "promotional":
-            caption = without_business_voice(caption)
-        if topic in WORDS:
-            caption = drop_sentences(caption, lambda s: off_topic(s, topic) is not None)
+            # the promotional audience's lines about the page and its makers (generator.stock_lines filler)
+            caption = without_business_voice(without_filler_lines(caption)) if caption else caption
+        if topic in WORDS and caption:
+            caption = drop_sentences(caption, lambda s: off_topic(s, topic) is not None
+                                     or disowns(s, topic) is not None)
         return caption
 
     def write_after(self, context: str, n: int, **options) -> list[str]:

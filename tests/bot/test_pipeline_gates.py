@@ -342,3 +342,18 @@ def test_a_written_caption_not_forwarded_says_so_in_the_words_of_its_kind(tmp_pa
     reasons = [r.status_reason for r in _rows(app) if r.status == "filtered"]
     assert len(reasons) == 1 and reasons[0].startswith("not forwarded: caption ") \
         and " of 2 for this image; this run already queued the 1 asked for" in reasons[0], reasons
+
+
+def test_filler_about_the_page_is_filtered_unless_a_promotional_profile_writes_it(tmp_path):
+    filler = GOOD[4] + " Thank you for being part of this little corner of the internet."
+    plain = _app(tmp_path)
+    run_generation(plain.deps, GenerateRequest("demo", "post", count=1, seed=1), models=_models([[filler], [GOOD[2]]]))
+    first = _rows(plain)[0]
+    assert first.status == "filtered" and first.filter_gate == "stock_line"
+    assert "speaks of the page or its makers" in first.status_reason
+    (tmp_path / "shop").mkdir()
+    shop = _app(tmp_path / "shop", SHOP)
+    run_generation(shop.deps, GenerateRequest("demo", "post", count=1, seed=1, audience="promotional"),
+                   models=_models([[filler], [GOOD[2]]]))
+    row = _rows(shop)[0]
+    assert row.status == "pending", row.status_reason

@@ -127,3 +127,92 @@ def test_a_photos_alt_text_names_each_class_once():
 
     assert describe("photo", "Rockets. #space", labels=("drilling rig", "missile", "missile")) == (
         "A photo of drilling rig and missile.")
+
+
+@pytest.mark.parametrize("line", ["Thank you for being part of this little corner of the internet.",
+                                  "Behind every post here is someone who stopped to look.",
+                                  "This has been pinned above the studio kettle all week.",
+                                  "Our newest favourite, and the desk plant agrees.",
+                                  "Chosen by a very serious vote and one very loud opinion."])
+def test_filler_about_the_page_and_its_makers_is_its_own_class(line):
+    from generator.stock_lines import filler_sentences, is_filler_line
+
+    assert is_filler_line(line) and not is_stock_line(line)  # a promotional brand profile may say it
+    caption = f"Rest is part of the work, ask any cat. {line}\n\n#catlife"
+    assert filler_sentences(caption) == [line]
+    assert filler_sentences(caption, [line]) == []
+
+
+def test_the_writer_corpus_writes_filler_for_the_promotional_audience_only():
+    import json
+    from pathlib import Path
+
+    from generator.stock_lines import filler_sentences
+
+    path = Path(__file__).resolve().parents[2] / "generator/textgen/corpus/captions.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found = [r["audience"] for r in rows if filler_sentences(r["text"])]
+    assert found and set(found) == {"promotional"}
+
+
+def test_without_filler_lines_keeps_the_rest():
+    from generator.stock_lines import without_filler_lines
+
+    text = "Every great plan began at a kitchen table. Behind every post here is someone who stopped to look.\n\n#morning"
+    assert without_filler_lines(text) == "Every great plan began at a kitchen table.\n\n#morning"
+    assert without_filler_lines("Behind every post here is someone who stopped to look.") == ""
+    assert without_filler_lines("Coffee first, personality later.") == "Coffee first, personality later."
+
+
+class _LinesWriter:
+    """A writer from a table of lines (neutral.about_photo takes anything with ``topics`` and ``write``):
+    under each topic one topic line, then two of the general lines, chosen by the seed."""
+
+    topics = ("cats", "coffee")
+    general = ("Came for five minutes, stayed for an hour.", "My mum says it is lovely, so it is official.",
+               "Posting it before I talk myself out of it.", "This was supposed to be a quick one.",
+               "Took one photo and then forty more just in case.", "Nobody asked, but here it is anyway.")
+
+    def write(self, n, *, tone, audience, seed, topic):
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        return [f"A {topic} line {i}. " + " ".join(rng.choice(self.general, 2, replace=False)) for i in range(n)]
+
+
+def test_an_unsure_photos_colour_list_opens_one_caption_of_its_set():
+    """Issue 23: four of five captions of the astronaut photo opened "A study in orange and grey." /
+    "Today's palette: orange, grey, brown." / ...: one stock formula in a few wordings."""
+    from generator.photo_topics import certain_lines
+    from generator.textgen.neutral import about_photo, sentences
+
+    lines = certain_lines(None, ["orange", "grey", "brown"])
+    for seed in range(5):
+        texts = about_photo(_LinesWriter(), 5, lines, tone="funny", audience="general", seed=seed, once=True)
+        assert len(texts) == 5 and len(set(texts)) == 5
+        assert [t for t in texts if sentences(t)[0] in lines] == texts[:1]
+        assert all(s in _LinesWriter.general for t in texts[1:] for s in sentences(t))
+    ground = certain_lines("a big cat", [])  # a common ground says what the photo shows: every caption may
+    texts = about_photo(_LinesWriter(), 3, ground, tone="funny", audience="general", seed=1)
+    assert all(sentences(t)[0] in ground for t in texts)
+
+
+@pytest.mark.slow
+def test_the_demo_writers_colour_list_opens_one_caption_of_an_unsure_photos_set():
+    """Issue 23: four of five captions of the astronaut photo opened "A study in orange and grey." /
+    "Today's palette: orange, grey, brown." / ...: one stock formula in a few wordings."""
+    from generator.photo_topics import certain_lines
+    from generator.textgen import load_writer
+    from generator.textgen.neutral import about_photo, sentences
+
+    lines = certain_lines(None, ["orange", "grey", "brown"])
+    writer = load_writer()
+    texts = about_photo(writer, 5, lines, tone="funny", audience="general", seed=7, once=True)
+    opened = [t for t in texts if sentences(t)[0] in lines]
+    assert len(texts) == 5 and len(set(texts)) == 5
+    assert len(opened) == 1 and texts[0] is opened[0]
+    assert all(sentences(t) for t in texts)
+    # a photo's common ground says what it shows: every caption may open with one of its lines
+    ground = certain_lines("a big cat", [])
+    assert all(sentences(t)[0] in ground for t in about_photo(writer, 3, ground, tone="funny", audience="general",
+                                                              seed=7))

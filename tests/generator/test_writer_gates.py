@@ -116,3 +116,33 @@ def test_writer_leaves_out_what_the_audience_and_topic_did_not_ask_for():
     assert Writer._in_voice(text, "general", "cats") == "Some days you hunt.\n\n#cats"
     assert Writer._in_voice(text, "promotional", "cats") == "Some days you hunt. Our team loves this.\n\n#cats"
     assert Writer._in_voice("#meow #kitty", "general", "cats") == "#meow #kitty"  # a story's hashtags-only continuation
+
+
+def test_writer_leaves_filler_out_of_a_general_caption_and_keeps_it_for_the_promotional_audience():
+    from generator.textgen.writer import Writer
+
+    text = "Rest is part of the work, ask any cat. Thank you for being part of this little corner of the internet."
+    assert Writer._in_voice(text, "general", "cats") == "Rest is part of the work, ask any cat."
+    assert Writer._in_voice(text, "promotional", "cats") == text
+    assert Writer._in_voice("Behind every post here is someone who stopped to look.", "general", "neutral") == ""
+
+
+@pytest.mark.parametrize("text, topic", [("I am not a coffee person in the morning.", "coffee"),
+                                         ("Honestly, I'm not a cat person.", "cats")])
+def test_a_line_that_disowns_the_photos_topic_is_left_out(text, topic):
+    from generator.gates.offtopic import disowns
+    from generator.textgen.writer import Writer
+
+    assert disowns(text, topic)
+    caption = f"{text} My blood type is espresso." if topic == "coffee" else f"{text} Some days you hunt."
+    assert Writer._in_voice(caption, "general", topic) == caption.removeprefix(text).strip()
+
+
+def test_a_line_that_does_not_disown_the_topic_is_kept():
+    from generator.gates.offtopic import disowns
+
+    assert disowns("I am not a morning person; I am a coffee person in the morning.", "coffee") is None
+    assert disowns("I am not a coffee person in the morning.", "space") is None
+    assert disowns("I am not a coffee person.", None) is None
+    rows = _corpus(WRITER_CORPUS)
+    assert [r["text"] for r in rows if disowns(r["text"], r["topic"])] == []
