@@ -32,7 +32,7 @@ _WORKPLACE = re.compile(
     r"|\b(?:in|around)\s+the\s+office\b(?=.*\b(?:this|someone|somebody|nobody)\b)"
     r"|\bvisit\s+us\b|\bour\s+(?:products?|collection|range|newest|latest|prints?|menu)\b", re.IGNORECASE)
 BUSINESS_TAGS = frozenset({"#smallbusiness", "#shopsmall", "#shoplocal", "#supportsmallbusiness", "#studiolife",
-                           "#supportlocal", "#smallbiz", "#handmadebusiness"})
+                           "#supportlocal", "#smallbiz", "#handmadebusiness", "#behindthescenes"})
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _TAG = re.compile(r"(?<![\w&])#\w+")
 

@@ -33,6 +33,7 @@ def _corpus(path: Path) -> tuple[dict, ...]:
     "Our customers keep asking for this one.",
     "The team lunch turned into a long talk about this one.",
     "Stared at this for ten minutes. #generativeart #smallbusiness",
+    "Start with one warm cup and one clear goal.\n\n#morning #barista #behindthescenes",  # promotional-only tag
 ])
 def test_business_voice_is_found(text):
     assert business_voice(text)
