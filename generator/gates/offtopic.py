@@ -11,12 +11,21 @@ name it. A photo read as no topic (``neutral``) may name no topic's words but th
 ``WORDS`` is generator.photo_topics.TOPIC_WORDS without the words that say something else in
 ordinary captions ("wall", "stone", "roast", "pixels", "texture": every photo has textures): the topic words of an
 owner's hint are chosen to find a topic, these to be sure a caption names one.
-Pure: text in, reason out.
+A caption is off topic too when one of its sentences is a line the writer's corpus
+(generator/textgen/corpus/captions.jsonl) holds under one other topic only: the corpus keeps its
+topic lines ("He fits in the sink, so the sink is his now." under cats, "Let the kettle sing and the
+worries wait." under coffee) apart from the lines it writes under every topic ("Still thinking about
+this one on the bus home."), and the writer leaks topic lines verbatim with no topic word in them
+(a cat line on the astronaut, "We are made of the same dust as these stars." on a coffee cup).
+
+Pure: text in, reason out (the corpus is read once, a few milliseconds).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 
 from generator.photo_topics import TOPIC_WORDS
 
@@ -30,6 +39,40 @@ WORDS: Mapping[str, tuple[str, ...]] = {
                                if w not in _AMBIGUOUS))
     for topic, words in TOPIC_WORDS.items()}
 _TAG = re.compile(r"(?<![\w&])[#@]\w+")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]+|[^.!?\n]+$")
+CORPUS = Path(__file__).resolve().parent.parent / "textgen" / "corpus" / "captions.jsonl"
+
+
+def _key(sentence: str) -> str:
+    return " ".join(sentence.casefold().replace("\u2019", "'").split())
+
+
+@lru_cache(maxsize=1)
+def topic_lines() -> Mapping[str, str]:
+    """Each sentence the writer's corpus holds under exactly one topic, with that topic."""
+    import json
+
+    seen: dict[str, set[str]] = {}
+    with CORPUS.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            for sentence in _SENTENCE.findall(_TAG.sub(" ", row["text"])):
+                if sentence.strip(" .!?"):
+                    seen.setdefault(_key(sentence), set()).add(row["topic"])
+    return {sentence: next(iter(topics)) for sentence, topics in seen.items() if len(topics) == 1}
+
+
+def _topic_line(body: str, topic: str | None, allowed: str) -> str | None:
+    lines = topic_lines()
+    for sentence in _SENTENCE.findall(body):
+        other = lines.get(_key(sentence))
+        if other is None or other == topic or any(_named(allowed, w) for w in (*WORDS.get(other, ()), other)):
+            continue
+        where = f"a photo read as {topic}" if topic and topic in WORDS else "a photo of no known topic"
+        return f"{' '.join(sentence.split())!r} is a line of the writer's {other} captions, on {where}"
+    return None
 
 
 def _named(text: str, word: str) -> bool:
@@ -48,7 +91,7 @@ def off_topic(text: str, topic: str | None, allowed: str = "") -> str | None:
             if _named(body, word) and not _named(allowed, word):
                 where = f"a photo read as {topic}" if topic and topic in WORDS else "a photo of no known topic"
                 return f"names {word!r} ({other}) on {where}"
-    return None
+    return _topic_line(body, topic, allowed)
 
 
 # "I am not a coffee person in the morning." under a coffee photo: a splice of the corpus's "I am not
@@ -70,4 +113,4 @@ def disowns(text: str, topic: str | None) -> str | None:
     return None
 
 
-__all__ = ["WORDS", "disowns", "off_topic"]
+__all__ = ["WORDS", "disowns", "off_topic", "topic_lines"]

@@ -105,6 +105,24 @@ def test_the_owners_words_and_the_reading_may_name_a_topic():
     assert off_topic("Steam rising, ideas rising. #cats", "coffee") is None  # hashtags set aside
 
 
+@pytest.mark.parametrize("text,topic", [
+    ("We are made of the same dust as these stars.\n\n#coffeetime", "coffee"),  # a space line, no topic word
+    ("Orange, with a touch of brown. He fits in the sink, so the sink is his now.", "neutral"),
+    ("Caught him staring at the wall again. The wall blinked first.", None),
+    ("Let the kettle sing and the worries wait.", "space"),
+])
+def test_a_line_the_corpus_holds_under_one_other_topic_is_off_topic(text, topic):
+    assert "a line of the writer's" in (off_topic(text, topic) or "")
+
+
+def test_lines_the_corpus_writes_under_every_topic_fit_any_photo():
+    assert off_topic("Still thinking about this one on the bus home.", None) is None
+    assert off_topic("The world looks kinder up close.", "space") is None
+    assert off_topic("He fits in the sink, so the sink is his now.", "cats") is None
+    # the photo's reading ("a big cat") may bring its topic's lines to an unsure photo
+    assert off_topic("Caught him staring at the wall again.", None, allowed="a big cat") is None
+
+
 def test_writer_corpus_lines_are_on_their_own_topic():
     rows = _corpus(WRITER_CORPUS)
     assert [r["text"] for r in rows if off_topic(r["text"], r["topic"])] == []
