@@ -14,6 +14,7 @@ Pure: a writer in (generator.textgen.Writer or anything with ``topics`` and ``wr
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 
@@ -74,16 +75,29 @@ def about_photo(writer, n: int, lines: Sequence[str], *, tone: str, audience: st
         raise GeneratorError("no line about the photo to write from")
     # a tone may have fewer neutral lines than captions asked for: as many as there are
     want = n + 1 if once else n  # the captions without a line must still differ from the one with it
-    general = _neutral(writer, want, tone=tone, audience=audience, seed=seed) if len(writer.topics) >= MIN_TOPICS else []
+    general = (_neutral(writer, want, tone=tone, audience=audience, seed=seed, rounds=2 * ROUNDS if once else ROUNDS)
+               if len(writer.topics) >= MIN_TOPICS else [])
     start = int(np.random.default_rng(seed).integers(0, len(lines)))
+    if once and general:
+        # the line says the colours once; the others are the neutral captions, then pairs of them (a tone
+        # may have few lines that fit any photo, and another colour opening is the formula again)
+        rest = general[1:] + [_joined(a, b) for a, b in itertools.combinations(general, 2)]
+        out = [f"{lines[start]} {general[0]}", *rest[:n - 1]]
+        out += [f"{lines[(start + i) % len(lines)]} {general[i % len(general)]}" for i in range(len(out), n)]
+        return out
     out = []
     for i in range(n):
         line = lines[(start + i) % len(lines)]
-        if once and i > 0 and i < len(general):
-            out.append(general[i])  # the line said the colours once already
-        else:
-            out.append(f"{line} {general[i % len(general)]}" if general else line)
+        out.append(f"{line} {general[i % len(general)]}" if general else line)
     return out
+
+
+def _joined(a: str, b: str) -> str:
+    """Two neutral captions as one: both bodies, their hashtags once."""
+    body_a, _, tags_a = a.partition("\n\n")
+    body_b, _, tags_b = b.partition("\n\n")
+    tags = list(dict.fromkeys((tags_a + " " + tags_b).split()))
+    return f"{body_a} {body_b}\n\n{' '.join(tags)}" if tags else f"{body_a} {body_b}"
 
 
 def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
@@ -98,13 +112,13 @@ def neutral_captions(writer, n: int, *, tone: str, audience: str, seed: int) -> 
                          f"any photo of {n} asked for; give the photo a topic (--topic or --about)")
 
 
-def _neutral(writer, n: int, *, tone: str, audience: str, seed: int) -> list[str]:
+def _neutral(writer, n: int, *, tone: str, audience: str, seed: int, rounds: int = ROUNDS) -> list[str]:
     """Up to n distinct neutral captions (fewer when the writer has fewer for this tone)."""
     rng = np.random.default_rng(seed)
     samples: list[tuple[str, str]] = []  # (topic, caption)
     out: list[str] = []
     per_topic = min(SAMPLES_PER_TOPIC, max(2, n))
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for topic in writer.topics:
             written = writer.write(per_topic, tone=tone, audience=audience,
                                    seed=int(rng.integers(0, 2**62)), topic=topic)
