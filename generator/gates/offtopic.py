@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 
 from generator.photo_topics import TOPIC_WORDS
 
@@ -39,39 +38,34 @@ WORDS: Mapping[str, tuple[str, ...]] = {
                                if w not in _AMBIGUOUS))
     for topic, words in TOPIC_WORDS.items()}
 _TAG = re.compile(r"(?<![\w&])[#@]\w+")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]+|[^.!?\n]+$")
-CORPUS = Path(__file__).resolve().parent.parent / "textgen" / "corpus" / "captions.jsonl"
-
-
 def _key(sentence: str) -> str:
-    return " ".join(sentence.casefold().replace("\u2019", "'").split())
+    return sentence.casefold().replace("\u2019", "'")
 
 
 @lru_cache(maxsize=1)
 def topic_lines() -> Mapping[str, str]:
     """Each sentence the writer's corpus holds under exactly one topic, with that topic."""
-    import json
+    from generator.textgen.corpus_io import read_corpus
+    from generator.textgen.neutral import sentences
+    from generator.textgen.style import CORPUS
 
     seen: dict[str, set[str]] = {}
-    with CORPUS.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            for sentence in _SENTENCE.findall(_TAG.sub(" ", row["text"])):
-                if sentence.strip(" .!?"):
-                    seen.setdefault(_key(sentence), set()).add(row["topic"])
+    for example in read_corpus(CORPUS):
+        for sentence in sentences(example.text):
+            seen.setdefault(_key(sentence), set()).add(example.topic)
     return {sentence: next(iter(topics)) for sentence, topics in seen.items() if len(topics) == 1}
 
 
 def _topic_line(body: str, topic: str | None, allowed: str) -> str | None:
+    from generator.textgen.neutral import sentences
+
     lines = topic_lines()
-    for sentence in _SENTENCE.findall(body):
+    for sentence in sentences(body):
         other = lines.get(_key(sentence))
         if other is None or other == topic or any(_named(allowed, w) for w in (*WORDS.get(other, ()), other)):
             continue
         where = f"a photo read as {topic}" if topic and topic in WORDS else "a photo of no known topic"
-        return f"{' '.join(sentence.split())!r} is a line of the writer's {other} captions, on {where}"
+        return f"{sentence!r} is a line of the writer's {other} captions, on {where}"
     return None
 
 
