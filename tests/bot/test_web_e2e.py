@@ -194,7 +194,9 @@ def test_create_page_offers_choices_shows_progress_and_the_result_images_on_a_ph
     page.wait_for_url(f"{base}/create")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     tones = page.locator("#caption-tone option").all_inner_texts()
-    assert tones == ["any (chosen at random)", "funny", "informative", "inspirational"]
+    assert tones == ["the account's, else any (chosen at random)", "funny", "informative", "inspirational"]
+    # the audience is never drawn at random (issue 23): the account's, else general
+    assert page.locator("#caption-audience option").all_inner_texts()[0] == "the account's, else general"
 
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8" + b"0" * (9 * 1024 * 1024))
