@@ -67,6 +67,7 @@ NULL_SHARE = 0.5
 # (sums decaying by half every STACK_HALF_LIFE outcomes, STACK_PRIOR of pseudo-evidence for "none").
 STACK_HALF_LIFE = 100.0
 STACK_PRIOR = 1.0
+STACK_CLIP = 1.0  # residuals clipped (Huber-like): a viral post or a heavy tail would swamp the sums
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
 PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
@@ -293,7 +294,7 @@ class Ranker:
                 feats.append(o.features)
                 targets.append(float(o.engagement))
                 weights.append(weight)
-                readings.append(True)
+                readings.append(o.replaces is None)  # a later reading of a post: its first one already told
                 applied.append(Applied(float(o.engagement), weight, self.step + len(feats)))
             else:
                 applied.append(None)
@@ -390,7 +391,7 @@ class Ranker:
         if self.observations and len(self._b):
             mean, _ = self._posterior()
             gap_w, _ = self._gap()
-            r, g = y - batch.dot(mean)[:n], batch.dot(gap_w)[:n]
+            r, g = np.clip(y - batch.dot(mean)[:n], -STACK_CLIP, STACK_CLIP), batch.dot(gap_w)[:n]
             age = w * h ** (n - 1 - np.arange(n))
             a, b = a + float((age * r * g).sum()), b + float((age * g * g).sum())
         self._stack_sums = (a, b)

@@ -401,6 +401,17 @@ def test_the_trusted_share_moves_every_candidate_toward_the_short_memory():
     assert [s.mean for s in off.score(items, np.random.default_rng(0))] != pytest.approx(means, abs=1e-6)
 
 
+def test_a_reading_that_replaces_a_young_one_stays_out_of_the_stacking_sums():
+    ranker = Ranker()
+    for o in _templates_history(np.random.default_rng(5), 60, wander=True):
+        ranker.update([o])
+    young = ranker.update([Outcome(_f(template="dog"), 0.9, None, weight=0.5)])[0]
+    before = ranker.state().stack
+    ranker.update([Outcome(_f(template="dog"), -0.9, None, replaces=young)])  # the short memory saw its young one
+    h = 0.5 ** (1 / ranker.stack_half_life)
+    assert ranker.state().stack == pytest.approx((before[0] * h, before[1] * h), abs=1e-12)
+
+
 def test_the_stacking_sums_are_part_of_the_state():
     ranker = Ranker()
     for o in _templates_history(np.random.default_rng(4), 120, wander=True):
