@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from feedback.ranking import (
+    STACK_HALF_LIFE,
     CandidateFeatures,
     Outcome,
     Ranker,
@@ -408,7 +409,7 @@ def test_a_reading_that_replaces_a_young_one_stays_out_of_the_stacking_sums():
     young = ranker.update([Outcome(_f(template="dog"), 0.9, None, weight=0.5)])[0]
     before = ranker.state().stack
     ranker.update([Outcome(_f(template="dog"), -0.9, None, replaces=young)])  # the short memory saw its young one
-    h = 0.5 ** (1 / ranker.stack_half_life)
+    h = 0.5 ** (1 / STACK_HALF_LIFE)
     assert ranker.state().stack == pytest.approx((before[0] * h, before[1] * h), abs=1e-12)
 
 
