@@ -69,7 +69,7 @@ def test_adapt_meme_writes_more_of_the_winners_keeps_versions_and_rolls_back(tmp
 
 
 def test_adapt_show_lists_the_writers_tilts_beside_the_captioners_offsets(tmp_path, clock, monkeypatch, capsys):
-    from generator.meme.adapt import AdaptationStore
+    from generator.meme.adapt import AdaptationStore, captioner_bias
     from generator.textgen.bias import writer_bias
 
     app = make_app(tmp_path, clock, OUTBOX)
@@ -87,7 +87,10 @@ def test_adapt_show_lists_the_writers_tilts_beside_the_captioners_offsets(tmp_pa
     assert all((r["writes"] == "more") == (r["bias"] > 0) for r in shown["writer_words"])
     assert any(writer.get(w, 0) > 0 for w in WINNERS) and any(writer.get(w, 0) < 0 for w in LOSERS)
     captioner = {r["word"]: r["bias"] for r in shown["words"]}
-    assert writer != captioner  # the writer takes the effects' means, the captioner a margin below them
+    # the captioner follows the same means, scaled for its beam search (captioner_bias), not the stored offsets
+    followed = captioner_bias(AdaptationStore(tmp_path / "adaptations" / "meme").load(1))
+    assert captioner and all(followed[w] == b for w, b in captioner.items())
+    assert writer != captioner
     code, out = _cli(tmp_path, monkeypatch, capsys, "show")
     assert code == 0 and "captioner" in out and "writer" in out
     assert any(w in out for w in WINNERS) and "caption writer" in out

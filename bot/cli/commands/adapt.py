@@ -39,13 +39,14 @@ def _echo(view: AdaptationView, fmt: str, headline: str) -> None:
 
 @click.command("meme")
 @click.option("--strength", type=float, default=1.0, show_default=True,
-              help="Nats of log-prob per unit of learned effect (0 = no change; at most 5).")
+              help="Nats of log-prob per unit of learned effect (the meme captioner takes twice it; 0 = no change; at most 5).")
 @format_options
 @config_option
 @pass_state
 def adapt_meme(state: CliState, strength: float, fmt: str) -> None:
     """Make the meme captioner write more of the words the audience rewarded and less of those it
-    did not (only words whose effect is clear of its uncertainty). The previous adaptation is kept;
+    did not, in proportion to what the ranker learned of each word (a word with little evidence
+    barely moves); the caption writer follows the same adaptation. The previous adaptation is kept;
     drafts still go to review as before.
 
     Example: memeloop adapt meme --strength 1
