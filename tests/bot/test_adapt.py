@@ -80,7 +80,7 @@ def test_adapt_show_lists_the_writers_tilts_beside_the_captioners_offsets(tmp_pa
     code, out = _cli(tmp_path, monkeypatch, capsys, "show", "--json")
     assert code == 0, out
     shown = json.loads(out)
-    # what the writer follows is the stored adaptation's writer_bias, not the captioner's offsets
+    # what the writer follows is the stored adaptation's writer_bias, not its stored offsets
     stored = writer_bias(AdaptationStore(tmp_path / "adaptations" / "meme").load(1))
     writer = {r["word"]: r["bias"] for r in shown["writer_words"]}
     assert writer and all(stored[w] == b for w, b in writer.items())

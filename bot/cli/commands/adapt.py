@@ -76,9 +76,9 @@ def adapt_rollback(state: CliState, fmt: str) -> None:
 @pass_state
 def adapt_show(state: CliState, fmt: str) -> None:
     """The current adaptation: the words the meme captioner and the caption writer (GAN posts, photo
-    captions, stories) write more and less often, and the versions kept. Both follow the same ranker
-    word effects: the captioner (a beam search) by the effect less one sd, the writer (it samples)
-    by the effect's mean, so the writer's biases are the larger.
+    captions, stories) write more and less often, and the versions kept. Both follow the means of the
+    same ranker word effects: the writer (it samples) by the mean, the captioner (a beam search) by
+    twice it, so the captioner's biases are the larger.
 
     Example: memeloop adapt show --json
     """
