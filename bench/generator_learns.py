@@ -70,8 +70,8 @@ from feedback.ranking import (
     fit_topics,
     word_effects,
 )
-from generator.meme import load_captioner
 from generator.gates import check_text
+from generator.meme import load_captioner
 from generator.meme.adapt import Adaptation, captioner_bias, word_bias
 
 POSTS, LAST, ADAPT_EVERY, IMAGES, K = 300, 50, 50, 3, 5
