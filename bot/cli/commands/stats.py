@@ -197,7 +197,7 @@ def heatmap_text(rows: Sequence[HourCell]) -> str:
         parts = []
         for h in hours_shown:
             r = cell[d, h]
-            parts.append(f"{r.ratio:.2f} ({min(int(r.posts), 99)})")
+            parts.append(f"{r.ratio:.2f} ({min(r.posts, 99):.0f})")
         lines.append(f"{d:<5}" + "".join(f"{p:>10}" for p in parts))
     best = max((r for r in rows if r.allowed), key=lambda r: r.ratio)
     lines.append(f"best so far: {best.weekday} {best.hour:02d}:00, {best.ratio:.2f}x baseline (likely "
