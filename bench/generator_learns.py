@@ -5,14 +5,23 @@ beams each, the configured sampled beams: temperature 1, top_p 0.95, 2 groups). 
 likes some content words and dislikes others (10 each, drawn among the words the captioner writes
 in 3-20% of its captions before any learning), on top of an hour preference, a per-caption quality
 no feature sees and noise. feedback.ranking.Ranker picks one candidate a round (Thompson sample) and
-learns from its engagement as bench/ranking.py's Learner does. Two arms on the same rounds (same
+learns from its engagement as bench/ranking.py's Learner does. Three arms on the same rounds (same
 templates, seeds and hours):
   fixed     the captioner as trained
-  adapted   every ADAPT_EVERY posts the captioner takes generator.meme.adapt.word_bias of the
-            ranker's feedback.ranking.word_effects (what `memeloop adapt` does)
+  adapted   every ADAPT_EVERY posts, what `memeloop adapt` stores from the ranker's
+            feedback.ranking.word_effects; the captioner follows the posterior means of the effects
+            (generator.meme.adapt.captioner_bias)
+  margin    the same, but the adaptation keeps only the offsets (effect less one sd:
+            generator.meme.adapt.word_bias), which is what the captioner followed before it read the
+            effects (and what it follows in an adaptation stored before they were kept)
 Measured over the last 50 of 300 posts: the share of generated candidates carrying a liked word (and
-a disliked one), and the expected engagement of the picks as a share of the oracle's (the best
-expected engagement in the fixed arm's pool of the same round: the generator as trained), 2 seeds.
+a disliked one), the expected engagement of the picks as a share of the oracle's (the best expected
+engagement in the fixed arm's pool of the same round: the generator as trained), and the share of
+the candidates the pipeline's text gates pass (generator.gates.check_text with the bundle's training
+captions: internals, truth, fluency, meaning, coherence; the bench decodes without the captioner's
+``fluent`` choice, so this is the decoder's own rate), 2 seeds. `--meme-only` runs just these
+(`--posts` fewer rounds, `--samples` writes the measured candidates to a file to read, `--fluent`
+decodes as the pipeline does: gate-passing captions handed out first).
 
 The caption writer (generator.textgen, the shipped demo GPT-2: GAN posts, photo captions, stories)
 the same way: WRITER_POSTS rounds of WRITER_K captions (a random topic and tone a round), its own
@@ -20,15 +29,16 @@ hidden words (drawn as above among what the writer writes), three arms on the sa
   fixed     the writer as trained
   adapted   every ADAPT_EVERY posts, what `memeloop adapt` stores; the writer follows the posterior
             means of the ranker's word effects (generator/textgen/bias.py writer_bias)
-  margin    the same, but following only the captioner's offsets (effect less one sd: word_bias),
+  margin    the same, but following only the stored offsets (effect less one sd: word_bias),
             which is what the writer followed before it read the effects
 the share of its captions carrying a liked (disliked) word over the last LAST rounds and the picks'
 expected engagement as a share of the oracle's (the best in the fixed arm's pool of the round).
 `--writer-only` runs just these.
 
-Last line: `liked_share_adapted=<r> liked_share_fixed=<r> disliked_share_adapted=<r> disliked_share_fixed=<r>
-share_of_oracle_adapted=<r> share_of_oracle_fixed=<r> writer_liked_{fixed,adapted,margin}=<r>
-writer_disliked_{...}=<r> writer_oracle_{...}=<r> run_s=<s>` (--writer-only: the writer_ keys and run_s).
+Last line: `liked_share_adapted=<r> liked_share_fixed=<r> liked_share_margin=<r> disliked_share_{adapted,fixed,margin}=<r>
+share_of_oracle_{...}=<r> gate_pass_{...}=<r> writer_liked_{fixed,adapted,margin}=<r>
+writer_disliked_{...}=<r> writer_oracle_{...}=<r> run_s=<s>` (--writer-only: the writer_ keys and run_s;
+--meme-only: the others).
 """
 from __future__ import annotations
 
@@ -60,8 +70,9 @@ from feedback.ranking import (
     fit_topics,
     word_effects,
 )
+from generator.gates import check_text
 from generator.meme import load_captioner
-from generator.meme.adapt import Adaptation, word_bias
+from generator.meme.adapt import Adaptation, captioner_bias, word_bias
 
 POSTS, LAST, ADAPT_EVERY, IMAGES, K = 300, 50, 50, 3, 5
 HIDDEN, EFFECT = 10, 0.7
@@ -88,10 +99,19 @@ def generate(captioner, feats: np.ndarray, chosen: list[int], seed: int) -> list
     return captioner.beam_search_batch(feats[chosen], k=K, seed=seed, **DECODE)
 
 
-def run(seed: int) -> dict[str, float]:
+MEME_ARMS = ("fixed", "adapted", "margin")
+
+
+def run(seed: int, posts: int = POSTS, strength: float = 1.0, samples: list[str] | None = None,
+        fluent: bool = False) -> dict[str, float]:
+    """The captioner's arms (see the module text); ``samples`` (when given) gets a line per measured
+    candidate: seed, post, arm, template, the liked (+) and disliked (-) words it carries, the gates'
+    verdict, text. ``fluent``: the captioners hand out the captions the gates pass first, as the
+    pipeline's does."""
     slugs, feats = template_features()
     rng = np.random.default_rng(seed)
-    fixed, adapted = load_captioner(), load_captioner()
+    fixed, adapted, margin = (load_captioner(fluent=fluent) for _ in range(3))
+    sources = fixed.meaning_sources()
     # Before learning: what the captioner writes (the hidden words' pool, and the ranker's topics).
     calib = []
     for r in range(40):
@@ -104,7 +124,7 @@ def run(seed: int) -> dict[str, float]:
     prefs = {w: EFFECT for w in liked} | {w: -EFFECT for w in disliked}
     hour_pref = {h: float(rng.normal(0, 0.25)) for h in HOURS}
     topics = fit_topics(calib)
-    arms = {"fixed": fixed, "adapted": adapted}
+    arms = {"fixed": fixed, "adapted": adapted, "margin": margin}
     rankers = {a: Ranker(topics=topics) for a in arms}
     finals: dict[str, list[float]] = {a: [] for a in arms}
     # each arm its own streams from the same seeds: before the first adaptation both arms post the same
@@ -116,15 +136,21 @@ def run(seed: int) -> dict[str, float]:
     best_own: dict[str, list[float]] = {a: [] for a in arms}  # the best expected engagement in the arm's own pool
     picked: dict[str, list[tuple[float, float]]] = {a: [] for a in arms}  # does the pick carry a liked / disliked word
     distinct: dict[str, list[float]] = {a: [] for a in arms}  # distinct texts per pool
+    passed: dict[str, list[float]] = {a: [] for a in arms}  # the text gates pass the candidate
     adaptations = 0
 
     def expected(text: str, hour: int) -> float:
         words = set(content_words(text))
         return sum(prefs.get(w, 0.0) for w in words) + hour_pref[hour]
 
-    for t in range(POSTS):
+    for t in range(posts):
         if t and t % ADAPT_EVERY == 0:
-            adapted.adapt(Adaptation(word_bias(word_effects(rankers["adapted"], adapted.vocab.tokens))))
+            for arm in ("adapted", "margin"):
+                effects = word_effects(rankers[arm], adapted.vocab.tokens)
+                # adapted: what `memeloop adapt` stores (the offsets and the effects, the captioner
+                # follows the effects' means); margin: the offsets alone (effect less one sd)
+                arms[arm].adapt(Adaptation(word_bias(effects, strength=strength), source={"strength": strength},
+                                           version=t // ADAPT_EVERY, effects=effects if arm == "adapted" else {}))
             adaptations += 1
         chosen = list(rng.choice(len(slugs), size=IMAGES, replace=False))
         hours = [HOURS[int(h)] for h in rng.integers(len(HOURS), size=IMAGES * K)]
@@ -137,15 +163,20 @@ def run(seed: int) -> dict[str, float]:
             mus = [expected(c.text, hours[j]) for j, (_, c) in enumerate(caps)]
             if arm == "fixed":
                 oracle.append(math.exp(max(mus)))
-            if t >= POSTS - LAST:
+            if t >= posts - LAST:
                 words = [set(f.words) for f in cand]
                 carrying[arm].append((sum(bool(w & liked) for w in words) / len(words),
                                       sum(bool(w & disliked) for w in words) / len(words)))
                 best_own[arm].append(math.exp(max(mus)))
                 distinct[arm].append(len({c.text for _, c in caps}) / len(caps))
+                verdicts = [check_text(c.text, sources=sources) for _, c in caps]
+                passed[arm].append(sum(v.ok for v in verdicts) / len(verdicts))
+                if samples is not None:
+                    samples += [f"{seed}\t{t}\t{arm}\t{slug}\t{' '.join(sorted('+' + x for x in ws & liked) + sorted('-' + x for x in ws & disliked))}"
+                                f"\t{'ok' if v.ok else v.gate}\t{c.text}" for ws, v, (slug, c) in zip(words, verdicts, caps)]
             scores = rankers[arm].score(cand, policy_rng[arm])
             i = max(range(len(cand)), key=lambda j: scores[j].sample)
-            if t >= POSTS - LAST:
+            if t >= posts - LAST:
                 picked[arm].append((float(bool(set(cand[i].words) & liked)), float(bool(set(cand[i].words) & disliked))))
             got[arm].append(math.exp(mus[i]))
             e = 20.0 * math.exp(mus[i] + qualities[i] + float(noise_rng[arm].normal(0, 0.35)))
@@ -153,8 +184,8 @@ def run(seed: int) -> dict[str, float]:
                 target = engagement_target(e, statistics.median(finals[arm][:BASELINE_POSTS]))
                 rankers[arm].update([Outcome(cand[i], target, None)])
             finals[arm].append(e)
-    window = slice(POSTS - LAST, POSTS)
-    bias = adapted.adaptation.bias if adapted.adaptation else {}
+    window = slice(posts - LAST, posts)
+    bias = captioner_bias(adapted.adaptation) if adapted.adaptation else {}
     out = {"adaptations": float(adaptations), "biased_words": float(len(bias)),
            "bias_up_liked": float(sum(b > 0 and w in liked for w, b in bias.items())),
            "bias_up_other": float(sum(b > 0 and w not in liked for w, b in bias.items())),
@@ -168,6 +199,7 @@ def run(seed: int) -> dict[str, float]:
         out[f"pick_liked_{arm}"] = statistics.mean(x for x, _ in picked[arm])
         out[f"pick_disliked_{arm}"] = statistics.mean(y for _, y in picked[arm])
         out[f"distinct_{arm}"] = statistics.mean(distinct[arm])
+        out[f"gate_pass_{arm}"] = statistics.mean(passed[arm])
     return out
 
 
@@ -231,8 +263,12 @@ def run_writer(seed: int, posts: int = WRITER_POSTS) -> dict[str, float]:
     return out | {f"writer_oracle_{arm}": sum(got[arm][window]) / sum(oracle[window]) for arm in arms}
 
 
-def run_all(seed: int, writer_posts: int = WRITER_POSTS) -> dict[str, float]:
-    return run(seed) | run_writer(seed, writer_posts)
+def run_seed(seed: int, *, meme: bool = True, writer: bool = True, posts: int = POSTS, writer_posts: int = WRITER_POSTS,
+             strength: float = 1.0, samples: bool = False, fluent: bool = False) -> tuple[dict[str, float], list[str]]:
+    """One seed's figures (the captioner's and / or the writer's) and, with ``samples``, the captioner's measured candidates."""
+    lines: list[str] | None = [] if samples else None
+    out = run(seed, posts, strength, lines, fluent) if meme else {}
+    return out | (run_writer(seed, writer_posts) if writer else {}), lines or []
 
 
 def writer_line(mean: dict[str, float]) -> str:
@@ -240,34 +276,52 @@ def writer_line(mean: dict[str, float]) -> str:
                     for k in ("liked", "disliked", "oracle") for arm in WRITER_ARMS)
 
 
+def meme_line(mean: dict[str, float]) -> str:
+    return " ".join(f"{name}_{arm}={mean[f'{k}_{arm}']:.3f}"
+                    for k, name in (("liked", "liked_share"), ("disliked", "disliked_share"),
+                                    ("oracle", "share_of_oracle"), ("gate_pass", "gate_pass"))
+                    for arm in ("adapted", "fixed", "margin"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--writer-only", action="store_true", help="only the caption writer's arms")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--writer-only", action="store_true", help="only the caption writer's arms")
+    only.add_argument("--meme-only", action="store_true", help="only the meme captioner's arms")
+    parser.add_argument("--posts", type=int, default=POSTS, help="the captioner's rounds (>= 2 x 50)")
     parser.add_argument("--writer-posts", type=int, default=WRITER_POSTS, help="the writer's rounds (>= 2 x 50)")
+    parser.add_argument("--strength", type=float, default=1.0, help="the adaptations' strength (memeloop adapt --strength)")
+    parser.add_argument("--fluent", action="store_true",
+                        help="the captioners hand out gate-passing captions first, as the pipeline's does")
+    parser.add_argument("--samples", type=Path, help="write the captioner's measured candidates here (tab-separated)")
     args = parser.parse_args()
+    for name, value in (("--posts", args.posts), ("--writer-posts", args.writer_posts)):
+        if value < 2 * LAST:
+            parser.error(f"{name} must be at least {2 * LAST}, got {value}")
+    if not 0 <= args.strength <= 5:
+        parser.error(f"--strength must be between 0 and 5, got {args.strength}")
     start = time.perf_counter()
     if not args.writer_only:
         template_features()  # encode once before the workers start
     seeds = range(args.first_seed, args.first_seed + args.seeds)
+    job = partial(run_seed, meme=not args.writer_only, writer=not args.meme_only, posts=args.posts,
+                  writer_posts=args.writer_posts, strength=args.strength, samples=args.samples is not None, fluent=args.fluent)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        job = (partial(run_writer, posts=args.writer_posts) if args.writer_only
-               else partial(run_all, writer_posts=args.writer_posts))
-        runs = list(pool.map(job, seeds))
-    print(f"{POSTS} posts (writer: {args.writer_posts}), adapted every {ADAPT_EVERY}, last {LAST} posts, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
+        done = list(pool.map(job, seeds))
+    runs = [figures for figures, _ in done]
+    if args.samples is not None:
+        args.samples.write_text("seed\tpost\tarm\ttemplate\twords\tgates\ttext\n" + "".join(f"{line}\n" for _, lines in done for line in lines))
+    print(f"{args.posts} posts (writer: {args.writer_posts}), adapted every {ADAPT_EVERY}, last {LAST} posts, "
+          f"strength {args.strength}{', fluent' if args.fluent else ''}, seeds {seeds.start}-{seeds.stop - 1} (per seed, then the mean)")
     for key in runs[0]:
         values = [r[key] for r in runs]
         print(f"{key:>20} " + " ".join(f"{v:.3f}" for v in values) + f"  mean {statistics.mean(values):.3f}")
     mean = {k: statistics.mean(r[k] for r in runs) for k in runs[0]}
-    if args.writer_only:
-        print(f"{writer_line(mean)} run_s={time.perf_counter() - start:.0f}")
-        return
-    print(f"liked_share_adapted={mean['liked_adapted']:.3f} liked_share_fixed={mean['liked_fixed']:.3f} "
-          f"disliked_share_adapted={mean['disliked_adapted']:.3f} disliked_share_fixed={mean['disliked_fixed']:.3f} "
-          f"share_of_oracle_adapted={mean['oracle_adapted']:.3f} share_of_oracle_fixed={mean['oracle_fixed']:.3f} "
-          f"{writer_line(mean)} run_s={time.perf_counter() - start:.0f}")
+    parts = ([] if args.writer_only else [meme_line(mean)]) + ([] if args.meme_only else [writer_line(mean)])
+    print(" ".join(parts) + f" run_s={time.perf_counter() - start:.0f}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 `memeloop adapt meme` reads the persisted ranker (what the audience's engagement and the reviewers'
 decisions taught it), takes per content word its effect and uncertainty (feedback.ranking.
-word_effects) and stores generator.meme.adapt.word_bias of them (the captioner's offsets) with the
-effects themselves (the writer follows their means) as the next adaptation in the data folder (`adaptations/meme/`); the previous ones are kept and `memeloop adapt rollback` goes
-back one. The daemon does the same on the ``[learning]`` schedule (``scheduled``): every
+word_effects) and stores the effects with generator.meme.adapt.word_bias of them (the offsets an
+older reader follows: effect less one sd) as the next adaptation in the data folder
+(`adaptations/meme/`); the previous ones are kept and `memeloop adapt rollback` goes back one. Both
+generators follow the effects' posterior means (generator.meme.adapt.captioner_bias,
+generator.textgen.bias.writer_bias), an adaptation stored before the effects were kept its offsets.
+The daemon does the same on the ``[learning]`` schedule (``scheduled``): every
 ``adapt_every``, once the ranker has ``adapt_min_outcomes`` outcomes the newest adaptation was not
 made from (else it logs why it skipped). Generation decodes with the current adaptation, re-read
 each run (``follow_adaptation``), so a warm worker follows it: the meme captioner
@@ -44,19 +47,19 @@ class AdaptationView:
     version: int  # 0: none active (the captioner as trained)
     created: str
     observations: int
-    more: tuple[tuple[str, float], ...]  # the captioner's words written more often, strongest first
+    more: tuple[tuple[str, float], ...]  # the captioner's words written more often (captioner_bias), strongest first
     less: tuple[tuple[str, float], ...]
     versions: tuple[int, ...]
     # every stored adaptation, oldest first: version, created, observations, trigger, words (+/-)
     history: tuple[dict[str, Any], ...] = ()
-    # the caption writer's tilts from the same adaptation (generator.textgen.bias.writer_bias: the
-    # effects' means, where the captioner takes the effect less one sd), strongest first
+    # the caption writer's tilts from the same adaptation (generator.textgen.bias.writer_bias), strongest first
     writer_more: tuple[tuple[str, float], ...] = ()
     writer_less: tuple[tuple[str, float], ...] = ()
 
 
 def _history(store: AdaptationStore) -> tuple[dict[str, Any], ...]:
     from generator import DataError
+    from generator.meme.adapt import captioner_bias
 
     out = []
     for version in store.versions():
@@ -67,7 +70,8 @@ def _history(store: AdaptationStore) -> tuple[dict[str, Any], ...]:
             continue
         out.append({"version": version, "created": a.created, "observations": _observations(dict(a.source)),
                     "trigger": str(a.source.get("trigger", "command")),
-                    "more": sum(b > 0 for b in a.bias.values()), "less": sum(b < 0 for b in a.bias.values())})
+                    "more": sum(b > 0 for b in captioner_bias(a).values()),
+                    "less": sum(b < 0 for b in captioner_bias(a).values())})
     return tuple(out)
 
 
@@ -76,9 +80,10 @@ def view(config: Config, adaptation: Adaptation | None = None, *, top: int = 10)
     current = adaptation if adaptation is not None else store.current()
     if current is None:
         return AdaptationView(0, "", 0, (), (), tuple(store.versions()), _history(store))
+    from generator.meme.adapt import captioner_bias
     from generator.textgen.bias import writer_bias
 
-    captioner, writer = _strongest(current.bias, top), _strongest(writer_bias(current), top)
+    captioner, writer = _strongest(captioner_bias(current), top), _strongest(writer_bias(current), top)
     return AdaptationView(current.version, current.created, _observations(dict(current.source)), *captioner,
                           tuple(store.versions()), _history(store), *writer)
 

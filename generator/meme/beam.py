@@ -13,7 +13,10 @@ forward (never re-running the prefix). Rules (the reference decoder in tests fol
   spelling pieces, ids >= ``free_from``, are exempt so "banana" can be spelled); with
   ``repeat_penalty`` each earlier use of a word in the caption costs that much log-prob (the
   penalised log-prob is what the caption is scored by); with ``word_bias`` (generator.meme.adapt)
-  each word's log-prob moves by its bias at every step, in the score too; with ``ngrams``
+  each word's log-prob moves by its bias at every step, in the score too, except that under
+  ``ngrams`` a positive bias counts only where the word costs nothing there (it continues a training
+  caption): an adaptation never pays for a seam or an unseen trigram, which the meaning and coherence
+  gates would refuse (``applied_bias``: what it added to a caption); with ``ngrams``
   (generator/meme/ngrams.py) a word, or <end>, that would make a word trigram no training caption has
   costs its penalty (scored the same way), so captions join training captions only where three words
   overlap and end only where one ended;
@@ -72,7 +75,7 @@ class DecodeRules:
     def mask(self, logp: np.ndarray, t: int, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Apply the word rules for step ``t`` (0 = first word) to log-probs [B, V] of captions ``seqs``."""
         logp = logp.astype(np.float64)
-        if self.word_bias is not None:
+        if self.word_bias is not None and self.ngrams is None:
             logp += self.word_bias
         logp[:, list(self.banned)] = -np.inf
         free = self.free_from
@@ -97,7 +100,9 @@ class DecodeRules:
         if ban_ids:
             logp[ban_rows, ban_ids] = -np.inf
         if self.ngrams is not None:
-            self.ngrams.apply(logp, seqs)
+            cost = self.ngrams.apply(logp, seqs)
+            if self.word_bias is not None:  # a liked word's offset never pays for a trigram cost (a seam)
+                logp += np.where(cost > 0, np.minimum(self.word_bias, 0.0), self.word_bias)
         if t == 0:
             logp[:, self.end_id] = -np.inf
         if t >= self.max_len:
@@ -105,6 +110,15 @@ class DecodeRules:
             logp[:] = -np.inf
             logp[:, self.end_id] = end
         return logp
+
+    def applied_bias(self, ids: Sequence[int]) -> float:
+        """What ``word_bias`` added to the log-prob of the caption ``ids`` (as ``mask`` adds it)."""
+        if self.word_bias is None or not ids:
+            return 0.0
+        bias = self.word_bias[list(ids)]
+        if self.ngrams is not None:
+            bias = np.where(self.ngrams.costly(ids), np.minimum(bias, 0.0), bias)
+        return float(bias.sum())
 
     def score(self, logprob: float, n_words: int) -> float:
         return float(logprob / (n_words + 1) ** self.alpha)

@@ -11,7 +11,7 @@ import numpy as np
 
 from generator import GeneratorError
 from generator.gates.repeats import Earlier, RepeatIndex
-from generator.meme.adapt import Adaptation
+from generator.meme.adapt import Adaptation, bias_vector, captioner_bias
 from generator.meme.beam import DecodeRules, Hypothesis, Sampling, beam_search, choose, rank, sample
 from generator.meme.bundle import Bundle, load_bundle
 from generator.meme.encoders import Encoder, FeatureCache, ImageLike, get_encoder
@@ -149,16 +149,16 @@ class Captioner:
 
     def _captions(self, hyps: Sequence[Hypothesis], seed: int | None = None, *, biased: bool = True) -> list[Caption]:
         """Captions in the decoder's order (an adaptation's biases steer it), each scored by the model
-        as trained: the adaptation's bias, added at every word it chose, is taken back out of its
-        log-prob and score, so a score means the same before and after an adaptation (the ranker
+        as trained: what the adaptation's bias added along it (DecodeRules.applied_bias) is taken back
+        out of its log-prob and score, so a score means the same before and after an adaptation (the ranker
         learns from it as a feature) and no word is credited twice. (``biased`` False: the hypotheses
         carry the model's own log-prob already, as beam.sample's do.)"""
-        bias = self.rules.word_bias if biased else None
+        biased = biased and self.rules.word_bias is not None
         out = []
         for i, h in enumerate(hyps):
             tokens = self.vocab.decode(h.ids)
-            logprob = h.logprob - (float(bias[list(h.ids)].sum()) if bias is not None and h.ids else 0.0)
-            score = self.rules.score(logprob, len(h.ids)) if bias is not None else h.score
+            logprob = h.logprob - self.rules.applied_bias(h.ids) if biased else h.logprob
+            score = self.rules.score(logprob, len(h.ids)) if biased else h.score
             out.append(Caption(detokenize(tokens), score, logprob, tokens, i, seed))
         return out
 
@@ -174,8 +174,11 @@ class Captioner:
         return self._adaptation
 
     def adapt(self, adaptation: Adaptation | None) -> None:
-        """Decode with ``adaptation``'s word biases from now on (None: the model as trained)."""
-        bias = None if adaptation is None else adaptation.vector(self.vocab.index(), self.vocab.size)
+        """Decode with ``adaptation``'s word biases from now on (None: the model as trained): those of
+        generator.meme.adapt.captioner_bias (the posterior means of the ranker's word effects, where the
+        adaptation keeps them; else its stored offsets)."""
+        bias = (None if adaptation is None
+                else bias_vector(captioner_bias(adaptation), self.vocab.index(), self.vocab.size))
         self._adaptation = adaptation
         self.rules = dataclasses.replace(self.rules, word_bias=bias)
 
@@ -231,10 +234,12 @@ class Captioner:
             strict = rules.ngrams
             for i, pool in zip(short, more):
                 have = {h.ids for h in picked[i]}
-                # scored as the strict search scores them (the seam cost put back), so a caption's
-                # score does not depend on which of the two searches found it
+                # scored as the strict search scores them (the seam cost put back, and the adaptation's
+                # offsets as it adds them: none paid for a seam), so a caption's score does not depend on
+                # which of the two searches found it
                 pool = [Hypothesis(h.ids, lp, rules.score(lp, len(h.ids))) for h in pool if h.ids not in have
-                        for lp in (h.logprob - strict.seam_penalty * strict.seams(h.ids),)]
+                        for lp in (h.logprob - strict.seam_penalty * strict.seams(h.ids)
+                                   - loose.applied_bias(h.ids) + rules.applied_bias(h.ids),)]
                 extra = self._choose(pool, k, diversity, said, image=i, own=picked[i])
                 picked[i] = self._fluent_first([*picked[i], *extra], said, i)[:k]
                 self._hand_out(said, i, picked[i])

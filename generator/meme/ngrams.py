@@ -71,8 +71,9 @@ class CorpusTrigrams:
         words = [i for i in seq if i not in self.free][-n:]
         return tuple([self.start_id] * (n - len(words)) + words)
 
-    def apply(self, logp: np.ndarray, seqs: Sequence[Sequence[int]]) -> None:
-        """Take ``penalty`` (``end_penalty`` for <end>) off every word that would make an unseen trigram."""
+    def apply(self, logp: np.ndarray, seqs: Sequence[Sequence[int]]) -> np.ndarray:
+        """Take ``penalty`` (``end_penalty`` for <end>) off every word that would make an unseen trigram
+        (``seam_penalty`` off one whose 4-gram is unseen); returns the cost taken, [rows, vocab]."""
         cost = np.full(logp.shape, self.penalty)
         cost[:, self.end_id] = self.end_penalty
         self._scatter(cost, [self.follow.get(self.context(seq)) for seq in seqs],
@@ -80,6 +81,7 @@ class CorpusTrigrams:
         if self.seam_penalty:
             self._scatter(cost, [self.follow4.get(self.context(seq, 3)) for seq in seqs], 0.0)
         logp -= cost
+        return cost
 
     @staticmethod
     def _scatter(cost: np.ndarray, allowed: Sequence[np.ndarray | None], value: float) -> None:
@@ -88,6 +90,13 @@ class CorpusTrigrams:
         if found:
             rows = np.concatenate([np.full(len(a), r) for r, a in found])
             cost[rows, np.concatenate([a for _, a in found])] = value
+
+    def costly(self, seq: Sequence[int]) -> list[bool]:
+        """Per word of the caption, whether ``apply`` took a cost off it: its trigram is unseen (a
+        punctuation token always), or with ``seam_penalty`` its 4-gram is."""
+        return [not _has(self.follow.get(self.context(seq[:j])), word)
+                or (self.seam_penalty > 0 and not _has(self.follow4.get(self.context(seq[:j], 3)), word))
+                for j, word in enumerate(seq)]
 
     def seams(self, seq: Sequence[int]) -> int:
         """How many words of the caption (and its <end>) cost ``seam_penalty`` in ``apply``: their

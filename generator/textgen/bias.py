@@ -23,7 +23,6 @@ network.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -31,13 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from generator.meme.adapt import CAP
+from generator.meme.adapt import CAP, mean_bias
 
 if TYPE_CHECKING:
     from generator.meme.adapt import Adaptation
 
 OVERSAMPLE = 4  # captions sampled per caption kept while an adaptation is active
-MIN_TILT = 0.05  # a word whose offset would be smaller is left alone (the ranker's many near-zero words)
 _WORD = re.compile(r"[a-z0-9']+")  # as feedback.ranking.content_words reads a caption
 
 
@@ -48,27 +46,12 @@ def caption_words(text: str) -> set[str]:
 
 
 def writer_bias(adaptation: Adaptation, *, cap: float = CAP) -> dict[str, float]:
-    """The writer's per-word offsets for ``adaptation``: strength x the posterior mean effect of each
-    word the ranker learned (``adaptation.effects``), capped at +-cap, where it carries them; else its
-    ``bias`` as stored (an adaptation made before the effects were kept).
-
-    Why the mean and not the captioner's ``word_bias`` (effect less one sd): the writer samples, and
-    tilting its samples by exp(expected effect) is what maximises expected engagement at a fixed
-    distance (KL) from the writer as trained; a word with little evidence has a mean near zero and so
-    a tilt near zero. A beam search picks the argmax instead, where one spurious word could take every
-    beam, hence the captioner's margin. The ranker's sds after a few hundred posts are ~0.3 against
-    effects of that size, so the margin left the writer almost nothing to follow (bench/generator_learns.py).
-    """
-    if not adaptation.effects:
-        return dict(adaptation.bias)
-    raw = adaptation.source.get("strength", 1.0) if adaptation.source else 1.0
-    strength = float(raw) if isinstance(raw, (int, float)) and math.isfinite(raw) and raw >= 0 else 1.0
-    out = {}
-    for word, (effect, _sd) in adaptation.effects.items():
-        value = max(-cap, min(cap, strength * float(effect))) if math.isfinite(effect) else 0.0
-        if abs(value) >= MIN_TILT:
-            out[word] = round(value, 4)
-    return out
+    """The writer's per-word offsets for ``adaptation``: generator.meme.adapt.mean_bias (strength x the
+    posterior mean effect of each word the ranker learned, capped at +-cap) where it carries the
+    effects; else its ``bias`` as stored (an adaptation made before the effects were kept). The writer
+    samples, and tilting its samples by exp(expected effect) is what maximises expected engagement at a
+    fixed distance (KL) from the writer as trained (see mean_bias)."""
+    return mean_bias(adaptation, cap=cap)
 
 
 def reweigh(captions: Sequence[str], k: int, bias: Mapping[str, float], seed: int, *, cap: float = 2 * CAP) -> list[str]:

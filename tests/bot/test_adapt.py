@@ -69,7 +69,7 @@ def test_adapt_meme_writes_more_of_the_winners_keeps_versions_and_rolls_back(tmp
 
 
 def test_adapt_show_lists_the_writers_tilts_beside_the_captioners_offsets(tmp_path, clock, monkeypatch, capsys):
-    from generator.meme.adapt import AdaptationStore
+    from generator.meme.adapt import AdaptationStore, captioner_bias
     from generator.textgen.bias import writer_bias
 
     app = make_app(tmp_path, clock, OUTBOX)
@@ -80,14 +80,17 @@ def test_adapt_show_lists_the_writers_tilts_beside_the_captioners_offsets(tmp_pa
     code, out = _cli(tmp_path, monkeypatch, capsys, "show", "--json")
     assert code == 0, out
     shown = json.loads(out)
-    # what the writer follows is the stored adaptation's writer_bias, not the captioner's offsets
+    # what the writer follows is the stored adaptation's writer_bias, not its stored offsets
     stored = writer_bias(AdaptationStore(tmp_path / "adaptations" / "meme").load(1))
     writer = {r["word"]: r["bias"] for r in shown["writer_words"]}
     assert writer and all(stored[w] == b for w, b in writer.items())
     assert all((r["writes"] == "more") == (r["bias"] > 0) for r in shown["writer_words"])
     assert any(writer.get(w, 0) > 0 for w in WINNERS) and any(writer.get(w, 0) < 0 for w in LOSERS)
     captioner = {r["word"]: r["bias"] for r in shown["words"]}
-    assert writer != captioner  # the writer takes the effects' means, the captioner a margin below them
+    # the captioner follows the same means, scaled for its beam search (captioner_bias), not the stored offsets
+    followed = captioner_bias(AdaptationStore(tmp_path / "adaptations" / "meme").load(1))
+    assert captioner and all(followed[w] == b for w, b in captioner.items())
+    assert writer != captioner
     code, out = _cli(tmp_path, monkeypatch, capsys, "show")
     assert code == 0 and "captioner" in out and "writer" in out
     assert any(w in out for w in WINNERS) and "caption writer" in out

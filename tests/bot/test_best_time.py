@@ -3,6 +3,7 @@ posts), within its best_hours and min_spacing; `stats hours` shows the heatmap b
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -74,6 +75,10 @@ def test_stats_hours_table_json_and_csv(tmp_path, clock, monkeypatch, capsys):
     assert main(["--config", "config.toml", "stats", "hours"]) == 0
     table = capsys.readouterr().out
     assert "Mon" in table and "best so far" in table and "19:00" in table
+    header, *grid = table.splitlines()[1:8]
+    mon = dict(zip(header.split(), re.findall(r"\d+\.\d\d \(\d+\)", grid[0])))  # ratio (posts): never "1.28.0"
+    assert len(mon) == len(header.split()) and grid[0].startswith("Mon")
+    assert mon["19"] == f"{cell['Mon', 19]['ratio']:.2f} ({cell['Mon', 19]['posts']:.0f})"  # as 'best so far' rounds
 
 
 @pytest.mark.parametrize("value", ["best", "BEST"])

@@ -254,14 +254,15 @@ def test_sessions_expire_when_idle_and_at_their_end(site, wall):
         assert s.scalar(select(WebSession.id).where(WebSession.expires_at < wall())) is None
 
 
-def test_the_flash_message_is_kept_with_the_stored_session(site):
+def test_the_flash_message_is_kept_with_the_stored_session(site, wall):
     from feedback.repository import accounts as account_repo
 
     with site.app.tx() as s:
         account_repo.pause(s, site.app.account_ids["demo"], None, "challenge")
     moved = site.client.post("/accounts/demo/resume", data={"csrf": csrf_of(site.client)}, follow_redirects=False)
     assert moved.status_code == 303
-    restarted = TestClient(create_web(site.app))
+    # the same fake wall clock as the first server: the real one, hours from the session's, ended it
+    restarted = TestClient(create_web(site.app, wall=wall))
     restarted.cookies.set(COOKIE, site.client.cookies.get(COOKIE))
     assert "resumed demo" in restarted.get("/accounts").text
     assert "resumed demo" not in restarted.get("/accounts").text  # shown once

@@ -6,7 +6,7 @@ import pytest
 
 from generator import DataError, GeneratorError
 from generator.meme import load_captioner
-from generator.meme.adapt import Adaptation, AdaptationStore, word_bias
+from generator.meme.adapt import BEAM_SCALE, CAP, Adaptation, AdaptationStore, captioner_bias, word_bias
 from generator.meme.tiny import write_random_bundle
 
 
@@ -26,6 +26,36 @@ def test_word_bias_only_for_effects_clear_of_their_uncertainty():
     assert word_bias(effects, z=0.0)["cat"] == pytest.approx(0.3)
     with pytest.raises(GeneratorError, match="strength"):
         word_bias(effects, strength=-1)
+
+
+def test_the_captioner_follows_the_posterior_means_of_the_effects_where_the_adaptation_keeps_them():
+    effects = {"espresso": (0.4, 0.45), "water": (-0.35, 0.4), "noise": (0.001, 0.5), "huge": (9.0, 0.1)}
+    made = Adaptation(word_bias(effects), source={"strength": 1.5}, effects=effects)
+    bias = captioner_bias(made)
+    assert set(bias) == {"espresso", "water", "huge"}  # a word with no evidence has a mean near zero: no offset
+    assert bias["espresso"] == pytest.approx(min(CAP, BEAM_SCALE * 1.5 * 0.4), abs=1e-4)
+    assert bias["water"] == pytest.approx(max(-CAP, -BEAM_SCALE * 1.5 * 0.35), abs=1e-4)
+    assert bias["huge"] == CAP
+    assert captioner_bias(made, scale=0.5)["espresso"] == pytest.approx(0.3)
+    # within one sd of zero: the margin offsets leave espresso and water alone, the means do not
+    assert set(word_bias(effects)) == {"huge"}
+    assert captioner_bias(Adaptation({"coffee": 0.7})) == {"coffee": 0.7}  # made before effects were kept
+    assert captioner_bias(Adaptation({}, source={"strength": 0.0}, effects=effects)) == {}
+
+
+def test_an_adaptation_with_effects_decodes_with_their_means_and_one_without_with_its_offsets(tiny):
+    index = tiny.vocab.index()
+    tiny.adapt(Adaptation({"nap": 0.1}, version=1, effects={"nap": (0.6, 0.9), "monday": (-0.5, 0.9)}))
+    try:
+        assert tiny.rules.word_bias is not None
+        assert tiny.rules.word_bias[index["nap"]] == pytest.approx(BEAM_SCALE * 0.6)
+        assert tiny.rules.word_bias[index["monday"]] == pytest.approx(-BEAM_SCALE * 0.5)
+        tiny.adapt(Adaptation({"nap": 0.1}, version=2))
+        assert tiny.rules.word_bias is not None and tiny.rules.word_bias[index["nap"]] == pytest.approx(0.1)
+        assert tiny.rules.word_bias[index["monday"]] == 0.0
+    finally:
+        tiny.adapt(None)
+    assert tiny.rules.word_bias is None
 
 
 def test_store_keeps_versions_and_rolls_back(tmp_path):
@@ -127,3 +157,35 @@ def test_the_demo_captioner_writes_more_liked_and_fewer_disliked_words_and_rollb
     cap.adapt(None)
     again = cap.beam_search_batch(features, k=5, **decode, seed=3)
     assert [[(c.text, c.score) for c in caps] for caps in again] == [[(c.text, c.score) for c in caps] for caps in before]
+
+
+def test_effects_the_size_a_few_hundred_posts_teach_move_the_demo_captioner():
+    """The ranker's effects after ~250 simulated posts: means ~0.45 with sds ~0.32, so the margin
+    offsets (effect less one sd) leave almost nothing to follow; the captioner follows the means and
+    must move clearly, further than the margin offsets move it."""
+    from collections import Counter
+
+    from bot.config.model import MemeGeneratorConfig
+    from generator.meme.templates import load_templates
+
+    cap = load_captioner()
+    features = cap.encode_batch([t.image_path for t in load_templates()])
+    decode = MemeGeneratorConfig().decode_options()
+    before = cap.beam_search_batch(features, k=5, **decode, seed=5)
+    texts = [c.text for caps in before for c in caps]
+    counts = Counter(w for t in texts for w in set(t.split()) if len(w) > 3)
+    middling = sorted(w for w, n in counts.items() if 0.03 * len(texts) <= n <= 0.3 * len(texts))
+    liked, disliked = set(middling[0::2][:6]), set(middling[1::2][:6])
+    effects = {**{w: (0.45, 0.32) for w in liked}, **{w: (-0.45, 0.32) for w in disliked}}
+    margin = word_bias(effects)
+    assert max(abs(b) for b in margin.values()) < 0.15
+    try:
+        cap.adapt(Adaptation(margin, version=1))
+        offsets = cap.beam_search_batch(features, k=5, **decode, seed=5)
+        cap.adapt(Adaptation(margin, version=2, effects=effects))
+        means = cap.beam_search_batch(features, k=5, **decode, seed=5)
+    finally:
+        cap.adapt(None)
+    shares = [(_share(b, liked), _share(b, disliked)) for b in (before, offsets, means)]
+    assert shares[2][0] >= shares[0][0] + 0.2 and shares[2][0] > shares[1][0], shares
+    assert shares[2][1] < shares[0][1] and shares[2][1] <= shares[1][1], shares

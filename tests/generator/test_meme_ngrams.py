@@ -185,3 +185,40 @@ def test_the_captioner_hands_out_only_captions_the_fluency_gate_passes():
     # 44 of 70 and 6 images before the coherence gate): those images get fewer, and the pipeline asks
     # for more images
     assert sum(map(len, fluent)) >= 0.3 * 5 * len(beams) and sum(len(g) == 5 for g in fluent) >= 2, fluent
+
+
+def test_costly_names_the_words_apply_charges_and_a_positive_bias_never_pays_for_a_seam():
+    """costly() answers as apply() charges, word by word (seams and unseen trigrams, punctuation
+    always); DecodeRules.mask adds a positive word bias only where the word costs nothing there (a
+    negative one everywhere), and applied_bias sums what mask added along a caption."""
+    from generator.meme.beam import DecodeRules
+
+    captions = ["when you go to the store", "the store is closed", "when you go to the moon and back"]
+    vocab = build_vocab(captions, min_freq=1)
+    tri = CorpusTrigrams.build(captions, vocab, penalty=5.0, end_penalty=9.0, seam_penalty=1.5)
+    index = vocab.index()
+    joined = _ids(vocab, "when you go to the store is closed")  # a seam at "is"
+    odd = [*_ids(vocab, "when you go to the"), index["closed"], index["and"]]  # unseen trigrams
+    for seq in (joined, odd, _ids(vocab, "when you go to the moon and back")):
+        charged = []
+        for j, word in enumerate(seq):
+            logp = np.zeros((1, vocab.size))
+            tri.apply(logp, [seq[:j]])
+            charged.append(bool(logp[0, word] < 0))
+        assert tri.costly(seq) == charged
+    assert tri.costly(joined) == [False] * 6 + [True, False]
+    bias = np.zeros(vocab.size)
+    bias[index["is"]], bias[index["moon"]], bias[index["store"]] = 1.0, 0.8, -0.6
+    plain = DecodeRules(vocab.start_id, vocab.end_id, (), 12, ngrams=tri, no_repeat_bigrams=False)
+    biased = replace(plain, word_bias=bias)
+    context = [_ids(vocab, "go to the store"), _ids(vocab, "when you go to the")]
+    moved = biased.mask(np.zeros((2, vocab.size)), 1, context) - plain.mask(np.zeros((2, vocab.size)), 1, context)
+    assert moved[0, index["is"]] == 0.0  # "to the store is" is a seam: the liked word does not pay for it
+    assert moved[1, index["moon"]] == pytest.approx(0.8) and moved[1, index["store"]] == pytest.approx(-0.6)  # they continue a caption
+    assert moved[0, index["store"]] == pytest.approx(-0.6)  # a disliked word costs its bias wherever it comes
+    added = sum(float((biased.mask(np.zeros((1, vocab.size)), 1, [seq[:j]])
+                       - plain.mask(np.zeros((1, vocab.size)), 1, [seq[:j]]))[0, word])
+                for seq in (joined,) for j, word in enumerate(seq))
+    assert biased.applied_bias(joined) == pytest.approx(added) == pytest.approx(-0.6)
+    loose = replace(biased, ngrams=replace(tri, seam_penalty=0.0))
+    assert loose.applied_bias(joined) == pytest.approx(0.4)  # without the seam cost "is" is no seam

@@ -39,13 +39,14 @@ def _echo(view: AdaptationView, fmt: str, headline: str) -> None:
 
 @click.command("meme")
 @click.option("--strength", type=float, default=1.0, show_default=True,
-              help="Nats of log-prob per unit of learned effect (0 = no change; at most 5).")
+              help="Nats of log-prob per unit of learned effect (the meme captioner takes twice it; 0 = no change; at most 5).")
 @format_options
 @config_option
 @pass_state
 def adapt_meme(state: CliState, strength: float, fmt: str) -> None:
     """Make the meme captioner write more of the words the audience rewarded and less of those it
-    did not (only words whose effect is clear of its uncertainty). The previous adaptation is kept;
+    did not, in proportion to what the ranker learned of each word (a word with little evidence
+    barely moves); the caption writer follows the same adaptation. The previous adaptation is kept;
     drafts still go to review as before.
 
     Example: memeloop adapt meme --strength 1
@@ -75,9 +76,9 @@ def adapt_rollback(state: CliState, fmt: str) -> None:
 @pass_state
 def adapt_show(state: CliState, fmt: str) -> None:
     """The current adaptation: the words the meme captioner and the caption writer (GAN posts, photo
-    captions, stories) write more and less often, and the versions kept. Both follow the same ranker
-    word effects: the captioner (a beam search) by the effect less one sd, the writer (it samples)
-    by the effect's mean, so the writer's biases are the larger.
+    captions, stories) write more and less often, and the versions kept. Both follow the means of the
+    same ranker word effects: the writer (it samples) by the mean, the captioner (a beam search) by
+    twice it, so the captioner's biases are the larger.
 
     Example: memeloop adapt show --json
     """

@@ -185,19 +185,20 @@ def hours(state: CliState, account: str | None, fmt: str) -> None:
 
 
 def heatmap_text(rows: Sequence[HourCell]) -> str:
-    """Rows of `App.hours` as a text grid over the allowed hours: ratio to baseline and, after a
-    dot, the posts behind the cell (a cell without posts only borrows from its neighbours)."""
+    """Rows of `App.hours` as a text grid over the allowed hours: ratio to baseline and, in brackets,
+    the posts behind the cell (a cell without posts only borrows from its neighbours). The two never
+    run together: "1.28 (0)", not "1.28.0", which read as one number."""
     hours_shown = sorted({r.hour for r in rows if r.allowed})
     days = list(dict.fromkeys(r.weekday for r in rows))
     cell = {(r.weekday, r.hour): r for r in rows}
-    lines = [f"{rows[0].account}: engagement x baseline by local weekday and hour (.posts behind it)",
-             "     " + "".join(f"{h:>8}" for h in hours_shown)]
+    lines = [f"{rows[0].account}: engagement x baseline by local weekday and hour (posts behind it)",
+             "     " + "".join(f"{h:>10}" for h in hours_shown)]
     for d in days:
         parts = []
         for h in hours_shown:
             r = cell[d, h]
-            parts.append(f"{r.ratio:>5.2f}.{min(int(r.posts), 99):<2d}")
-        lines.append(f"{d:<5}" + "".join(f"{p:>8}" for p in parts))
+            parts.append(f"{r.ratio:.2f} ({min(r.posts, 99):.0f})")
+        lines.append(f"{d:<5}" + "".join(f"{p:>10}" for p in parts))
     best = max((r for r in rows if r.allowed), key=lambda r: r.ratio)
     lines.append(f"best so far: {best.weekday} {best.hour:02d}:00, {best.ratio:.2f}x baseline (likely "
                  f"{best.low:.2f}x-{best.high:.2f}x, from {best.posts:.0f} posts in that slot)")
