@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from feedback.polling import Counts, baseline, engagement_score
 from feedback.ranking import (
+    STACK_HALF_LIFE,
     Applied,
     CandidateFeatures,
     Outcome,
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 MODEL = "blr-8"  # blr-8: the imported history folded in robustly (Huber); blr-7: size-free targets, beam prior
 # 0.25, length curve (stored states of older models are rebuilt once)
 STATE_NAME = "ranker"
+# A rebuild folds the last REBUILD_TAIL readings REBUILD_CHUNK at a time (their weight in the stacking
+# sums is above 1% of a new one's: 7 of its half-lives).
+REBUILD_TAIL, REBUILD_CHUNK = 7 * int(STACK_HALF_LIFE), 10
 RECENT_POSTS, RECENT_WORD_POSTS = 10, 5  # the history novelty fatigue looks at
 BACKFILL_AGE_S = 24 * 3600  # the learning age migration 0005 backfilled readings with
 TOPICS_AFTER = 500  # candidates before topics are worth fitting
@@ -157,6 +161,7 @@ def pack(state: RankerState) -> bytes:
     if state.short_precision is not None and state.short_b is not None:  # the short memory (blr-6)
         arrays.update(short_precision=state.short_precision, short_b=state.short_b,
                       short_half_life=np.array(state.short_half_life))
+    arrays.update(stack=np.array(state.stack, dtype=float))  # the stacking sums (blr-9)
     np.savez_compressed(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
 
@@ -171,7 +176,8 @@ def unpack(blob: bytes) -> RankerState:
         return RankerState(names, z["precision"], z["b"], z["prior_precision"], z["prior_mean"], float(step),
                            int(observations), tuple(z["settings"].tolist()), topics if topics.words else None,
                            z["short_precision"] if short else None, z["short_b"] if short else None,
-                           float(z["short_half_life"]) if short else 0.0)
+                           float(z["short_half_life"]) if short else 0.0,
+                           (float(z["stack"][0]), float(z["stack"][1])) if "stack" in z.files else (0.0, 0.0))
 
 
 def _features_json(f: CandidateFeatures) -> dict:
@@ -325,7 +331,12 @@ def _rebuild(session: Session, settings: Settings, now: datetime, *, stored_fing
         score = engagement_score(r.counts, settings.weights)
         if r.final and score is not None:
             finals[r.account_id].append(score)
-    _apply(session, ranker, folded, outcomes)
+    # The stacking sums predict each reading from the state before it (Ranker._stack): the recent
+    # readings go in small batches, as polling folds them, the older ones (faded from the sums) at once.
+    start = max(0, len(folded) - REBUILD_TAIL)
+    for lo, hi in [(0, start), *((k, k + REBUILD_CHUNK) for k in range(start, len(folded), REBUILD_CHUNK))]:
+        if hi > lo:
+            _apply(session, ranker, folded[lo:hi], outcomes[lo:hi])
     last_review = _fold_reviews(session, ranker, 0, settings, now)
     _save(session, ranker, settings, last_review, now)
     log.info("learning state rebuilt readings=%d imported=%d observations=%d features=%d", len(readings),

@@ -20,6 +20,7 @@ from feedback.ranking.model import (
     BEAM_PRIOR_WEIGHT,
     DECISION_TARGETS,
     EXPLAIN_TOP,
+    STACK_HALF_LIFE,
     Applied,
     Effect,
     Outcome,
@@ -33,7 +34,7 @@ from feedback.ranking.model import (
 from feedback.ranking.topics import Topics, fit_topics
 from feedback.ranking.words import word_effects
 
-__all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "Applied", "Batch", "CandidateFeatures", "Design",
+__all__ = ["BEAM_PRIOR_WEIGHT", "BEAM_SCALE", "DECISION_TARGETS", "EXPLAIN_TOP", "STACK_HALF_LIFE", "Applied", "Batch", "CandidateFeatures", "Design",
            "Effect", "Outcome", "Ranker", "RankerState", "Recent", "Score", "Topics", "choose_beams", "content_words",
            "describe", "encode", "engagement_target", "features_of", "fit_topics", "maturity", "novelty",
            "sentences", "stored_effects", "stored_sentences", "word_effects"]

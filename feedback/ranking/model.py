@@ -13,7 +13,14 @@ persisted and folded into later. Drift: the evidence decays by half every ``half
 residuals: a candidate whose short-memory prediction moved further than noise explains takes it
 (``Ranker._switch``), so a preference that changed is followed within tens of outcomes while the
 rest keep the long memory's precision. Both are exact and incremental: a batch folded at once
-gives the same state as its outcomes one by one. A young post's reading
+gives the same state as its outcomes one by one. Drift that never stops moves every preference a
+little, below what one candidate's switch can tell from noise: how much of the short memory's
+correction every candidate takes is learnt prequentially (``Ranker._stack``: each reading's residual
+from the long memory, before it is folded in, regressed on the correction the short memory predicted
+for it), near 0 where the correction only chases noise, towards 1 where it predicts what changed.
+Those two sums are the one part of the state a batch does not fold exactly as one by one (a batch's
+readings are predicted from the state before it), so a rebuild folds the recent readings in small
+batches, as polling does (feedback.learning). A young post's reading
 can be folded in early with a low weight and later replaced (``Outcome.replaces``) by its mature
 reading: the retraction removes exactly what was added, decayed as it has been since.
 The prior mean puts weight on the beam score, so before any feedback the order is the beam order.
@@ -55,6 +62,12 @@ SWITCH_Z = 1.0
 # That noise's variance, as a share of the short memory's evidence: a reading weighs g^age in the
 # short memory and its noise g^(2 age), the evidence of a memory that forgets twice as fast (half).
 NULL_SHARE = 0.5
+# How much of the short memory's correction every candidate takes, learnt prequentially: before a reading
+# is folded in, its residual from the long memory is regressed on what the short memory predicted of it
+# (sums decaying by half every STACK_HALF_LIFE outcomes, STACK_PRIOR of pseudo-evidence for "none").
+STACK_HALF_LIFE = 100.0
+STACK_PRIOR = 1.0
+STACK_CLIP = 1.0  # residuals clipped (Huber-like): a viral post or a heavy tail would swamp the sums
 # Prior sd per feature family: many small content and interaction effects, fewer large main ones.
 # A word's weight is what it adds to its topic's (the topic carries what its words share): small.
 PRIOR_SD = {"bias": 1.0, "account": 1.0, "topic": 0.5, "word": 0.25, "bigram": 0.25, "template@": 0.3, "tone&": 0.3,
@@ -116,6 +129,8 @@ class RankerState:
     short_precision: np.ndarray | None = None
     short_b: np.ndarray | None = None
     short_half_life: float = 0.0
+    # The prequential stacking sums (see Ranker._stack): sum of w r g and of w g^2, decayed.
+    stack: tuple[float, float] = (0.0, 0.0)
 
 
 def engagement_target(score: float, base: float | None, *, clip: float = 2.5) -> float:
@@ -163,12 +178,14 @@ class Ranker:
     def __init__(self, *, noise_sd: float = 0.6, half_life: float | None = 200.0, prior_scale: float = 1.0,
                  max_features: int = 600, explore: float = 0.2, topics: Topics | None = None,
                  version: str = "blr-2", short_half_life: float | None = SHORT_HALF_LIFE,
-                 switch_z: float = SWITCH_Z) -> None:
+                 switch_z: float = SWITCH_Z, stack_half_life: float | None = STACK_HALF_LIFE) -> None:
         self._gap_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.noise_sd, self.half_life, self.prior_scale = noise_sd, half_life, prior_scale
         # A second posterior over the same features that forgets faster; where it disagrees with
         # the long one beyond what their uncertainties allow, its mean is trusted (``score``).
         self.short_half_life, self.switch_z = (short_half_life if half_life else None), switch_z
+        self.stack_half_life = stack_half_life if self.short_half_life else None
+        self._stack_sums = (0.0, 0.0)
         self.explore = explore  # scale of the Thompson draw around the mean (1 = the posterior itself;
         # less explores less: measured better at posts 401-500 of bench/ranking.py)
         self.topics = topics  # fixed for the life of the state: it defines what the topic features mean
@@ -198,7 +215,8 @@ class Ranker:
                            self._m0.copy(), self.step, self.observations,
                            (self.noise_sd, self.half_life or 0.0, self.prior_scale, self.max_features),
                            self.topics, self._short_precision.copy() if self.short_half_life else None,
-                           self._short_b.copy() if self.short_half_life else None, self.short_half_life or 0.0)
+                           self._short_b.copy() if self.short_half_life else None, self.short_half_life or 0.0,
+                           self._stack_sums)
 
     @classmethod
     def from_state(cls, st: RankerState, *, version: str = "blr-2") -> Ranker:
@@ -213,6 +231,7 @@ class Ranker:
             r._short_b = np.array(st.short_b, dtype=float)
         r._p0, r._m0 = np.array(st.prior_precision, dtype=float), np.array(st.prior_mean, dtype=float)
         r.step, r.observations = float(st.step), int(st.observations)
+        r._stack_sums = (float(st.stack[0]), float(st.stack[1])) if r.stack_half_life else (0.0, 0.0)
         return r
 
     def encode(self, f: CandidateFeatures) -> dict[str, float]:
@@ -265,7 +284,7 @@ class Ranker:
         history: lifetime readings with their viral posts). Their Applied weight is the one folded in."""
         outcomes = list(outcomes)
         scale = self._robust_scale(outcomes) if robust else None
-        feats, targets, weights, retract = [], [], [], []
+        feats, targets, weights, retract, readings = [], [], [], [], []
         applied: list[Applied | None] = []
         for k, o in enumerate(outcomes):
             if o.replaces is not None:
@@ -275,6 +294,7 @@ class Ranker:
                 feats.append(o.features)
                 targets.append(float(o.engagement))
                 weights.append(weight)
+                readings.append(o.replaces is None)  # a later reading of a post: its first one already told
                 applied.append(Applied(float(o.engagement), weight, self.step + len(feats)))
             else:
                 applied.append(None)
@@ -286,8 +306,9 @@ class Ranker:
                 feats.append(o.features)
                 targets.append(target)
                 weights.append(weight)
+                readings.append(False)
         if feats or retract:
-            self._fold(feats, targets, weights, retract)
+            self._fold(feats, targets, weights, retract, readings)
         return applied
 
     def _robust_scale(self, outcomes: list[Outcome]) -> np.ndarray:
@@ -305,7 +326,7 @@ class Ranker:
         saved = self._snapshot()
         h = np.ones(len(rows))
         for _ in range(ROBUST_ITERATIONS):
-            self._fold(feats, y.tolist(), (base * h).tolist(), [])
+            self._fold(feats, y.tolist(), (base * h).tolist(), [], [True] * len(feats))
             h = huber_weights(y - X @ self._posterior()[0])
             self._restore(saved)
         scale[rows] = h
@@ -313,20 +334,22 @@ class Ranker:
 
     def _snapshot(self) -> tuple:
         return (self._precision.copy(), self._b.copy(), self._short_precision.copy(), self._short_b.copy(),
-                self.step, self.observations)
+                self.step, self.observations, self._stack_sums)
 
     def _restore(self, saved: tuple) -> None:
         # copies: the next fold works on the arrays in place, and the snapshot serves again
-        precision, b, short_precision, short_b, self.step, self.observations = saved
+        precision, b, short_precision, short_b, self.step, self.observations, self._stack_sums = saved
         self._precision, self._b = precision.copy(), b.copy()
         self._short_precision, self._short_b = short_precision.copy(), short_b.copy()
         self._cache = self._gap_cache = None
 
     def _fold(self, feats: list[CandidateFeatures], targets: list[float], weights: list[float],
-              retract: list[tuple[CandidateFeatures, Applied]]) -> None:
+              retract: list[tuple[CandidateFeatures, Applied]], readings: list[bool]) -> None:
         n = len(feats)
         gamma = 0.5 ** (1.0 / self.half_life) if self.half_life else 1.0
         batch = self._encode(feats + [f for f, _ in retract])
+        if self.stack_half_life and n:
+            self._stack(batch, np.array(targets), np.array(weights) * np.array(readings, dtype=float))
         if gamma < 1.0 and n:
             decay = gamma ** n  # the evidence fades, the prior stays
             self._precision *= decay
@@ -358,6 +381,25 @@ class Ranker:
         self.step = end
         self.observations += n
         self._cache = self._gap_cache = None
+
+    def _stack(self, batch: Batch, y: np.ndarray, w: np.ndarray) -> None:
+        """Fold the batch's readings into the stacking sums, each predicted from the state before the
+        batch: its residual from the long memory r and the short memory's correction g of it."""
+        n = len(y)
+        h = 0.5 ** (1.0 / self.stack_half_life) if self.stack_half_life else 1.0
+        a, b = (v * h ** n for v in self._stack_sums)
+        if self.observations and len(self._b):
+            mean, _ = self._posterior()
+            gap_w, _ = self._gap()
+            r, g = np.clip(y - batch.dot(mean)[:n], -STACK_CLIP, STACK_CLIP), batch.dot(gap_w)[:n]
+            age = w * h ** (n - 1 - np.arange(n))
+            a, b = a + float((age * r * g).sum()), b + float((age * g * g).sum())
+        self._stack_sums = (a, b)
+
+    def _trust(self) -> float:
+        """The share of the short memory's correction every candidate takes (0..1)."""
+        a, b = self._stack_sums
+        return min(1.0, max(0.0, a / (b + STACK_PRIOR)))
 
     # -- posterior ------------------------------------------------------------------------------
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
@@ -435,6 +477,8 @@ class Ranker:
         alpha, gap_w = np.zeros(len(items)), np.zeros(len(mean_w))
         if self.short_half_life and self.observations and len(mean_w):
             alpha, gap_w = self._switch(X)
+            if self.stack_half_life:
+                alpha = np.maximum(alpha, self._trust())
             means = means + alpha * (X @ gap_w)
             samples = means
         if self.observations and len(mean_w):

@@ -2,6 +2,7 @@
 incrementally, the ranker loaded from it, the queue re-scored."""
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -215,6 +216,21 @@ def test_state_round_trips_through_its_bytes():
     back = learning.Ranker.from_state(learning.unpack(learning.pack(ranker.state())))
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     assert back.score([f], rng_a) == ranker.score([f], rng_b) and back.step == ranker.step
+
+
+def test_the_stacking_sums_round_trip_and_an_older_state_without_them_loads():
+    ranker = learning.new_ranker()
+    f = learning.features_of(generator="meme", text="monday coffee again", account="demo", hour=19)
+    g = learning.features_of(generator="meme", text="cat nap", account="demo", hour=9)
+    for k in range(30):
+        ranker.update([learning.Outcome(f if k % 2 else g, 0.1 * (k % 7) - 0.3, None)])
+    assert ranker.state().stack != (0.0, 0.0)
+    assert learning.unpack(learning.pack(ranker.state())).stack == ranker.state().stack
+    buf = io.BytesIO()
+    with np.load(io.BytesIO(learning.pack(ranker.state())), allow_pickle=False) as z:  # as blr-8 stored it
+        np.savez_compressed(buf, allow_pickle=False, **{k: z[k] for k in z.files if k != "stack"})
+    older = learning.unpack(buf.getvalue())
+    assert older.stack == (0.0, 0.0) and np.array_equal(older.precision, ranker.state().precision)
 
 
 def test_upgrading_a_populated_database_backfills_the_readings(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from feedback.ranking import (
+    STACK_HALF_LIFE,
     CandidateFeatures,
     Outcome,
     Ranker,
@@ -359,6 +360,66 @@ def test_without_a_change_the_two_memories_agree():
     two.update(history)
     long_only.update(history)
     assert two.weights() == pytest.approx(long_only.weights(), abs=1e-9)
+
+
+def _templates_history(rng: np.random.Generator, n: int, *, wander: bool) -> list[Outcome]:
+    """Five templates' effects, fixed or each a mean-reverting walk (keeping its spread), sd 0.4 noise."""
+    effect = {t: float(rng.normal(0, 0.5)) for t in ("cat", "dog", "owl", "fox", "bee")}
+    out = []
+    for _ in range(n):
+        if wander:
+            effect = {t: 0.97 * v + 0.5 * math.sqrt(1 - 0.97 ** 2) * float(rng.normal()) for t, v in effect.items()}
+        template = str(rng.choice(list(effect)))
+        out.append(Outcome(_f(template=template, hour=int(rng.choice([9, 13, 19]))),
+                           effect[template] + float(rng.normal(0, 0.4)), None))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_short_memory_is_trusted_where_preferences_keep_moving_and_not_under_stationary_noise(seed):
+    trust = {}
+    for wander in (False, True):
+        ranker = Ranker()
+        for o in _templates_history(np.random.default_rng(seed), 400, wander=wander):
+            ranker.update([o])  # one at a time: each reading is predicted before it is folded in
+        trust[wander] = ranker._trust()
+    assert trust[False] < 0.1 and trust[True] > 0.4
+
+
+def test_the_trusted_share_moves_every_candidate_toward_the_short_memory():
+    ranker = Ranker()
+    for o in _templates_history(np.random.default_rng(3), 400, wander=True):
+        ranker.update([o])
+    items = [_f(template=t) for t in ("cat", "dog", "owl", "fox", "bee")]
+    alpha, gap_w = ranker._switch(ranker.rows(items))
+    taken = np.maximum(alpha, ranker._trust())
+    assert (taken > alpha).any()  # the switch alone would have left some at the long memory's mean
+    means = [s.mean for s in ranker.score(items, np.random.default_rng(0))]
+    expected = ranker.rows(items) @ (ranker._posterior()[0]) + taken * (ranker.rows(items) @ gap_w)
+    assert means == pytest.approx(expected.tolist(), abs=1e-9)
+    off = Ranker.from_state(ranker.state())
+    off.stack_half_life = None  # without stacking: the switch alone
+    assert [s.mean for s in off.score(items, np.random.default_rng(0))] != pytest.approx(means, abs=1e-6)
+
+
+def test_a_reading_that_replaces_a_young_one_stays_out_of_the_stacking_sums():
+    ranker = Ranker()
+    for o in _templates_history(np.random.default_rng(5), 60, wander=True):
+        ranker.update([o])
+    young = ranker.update([Outcome(_f(template="dog"), 0.9, None, weight=0.5)])[0]
+    before = ranker.state().stack
+    ranker.update([Outcome(_f(template="dog"), -0.9, None, replaces=young)])  # the short memory saw its young one
+    h = 0.5 ** (1 / STACK_HALF_LIFE)
+    assert ranker.state().stack == pytest.approx((before[0] * h, before[1] * h), abs=1e-12)
+
+
+def test_the_stacking_sums_are_part_of_the_state():
+    ranker = Ranker()
+    for o in _templates_history(np.random.default_rng(4), 120, wander=True):
+        ranker.update([o])
+    assert ranker.state().stack != (0.0, 0.0)
+    back = Ranker.from_state(ranker.state())
+    assert back._trust() == ranker._trust() and back.state().stack == ranker.state().stack
 
 
 def test_scoring_a_new_feature_after_a_change_matches_a_fresh_load():
