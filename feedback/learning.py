@@ -161,7 +161,7 @@ def pack(state: RankerState) -> bytes:
     if state.short_precision is not None and state.short_b is not None:  # the short memory (blr-6)
         arrays.update(short_precision=state.short_precision, short_b=state.short_b,
                       short_half_life=np.array(state.short_half_life))
-    arrays.update(stack=np.array(state.stack, dtype=float))  # the stacking sums (blr-9)
+    arrays.update(stack=np.array(state.stack, dtype=float))  # the stacking sums (a state stored without them loads with none)
     np.savez_compressed(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
 
