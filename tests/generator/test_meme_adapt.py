@@ -128,10 +128,10 @@ def _share(beams, words: set[str]) -> float:
     return sum(bool(set(t.split()) & words) for t in texts) / len(texts)
 
 
-def test_the_demo_captioner_writes_more_liked_and_fewer_disliked_words_and_rollback_restores_it_exactly():
-    """The shipped demo bundle on every demo template, with the configured sampled beams: an
-    adaptation's words move the captions (not only their order), a caption both decodes write keeps
-    the model's own score, and taking the adaptation away gives back the same captions, seed for seed."""
+def _demo_words(seed: int):
+    """The demo captioner on every demo template with the configured sampled beams, its captions
+    (``seed``), and two sets of words it writes in 3-30% of them: (cap, features, decode options,
+    captions, liked, disliked)."""
     from collections import Counter
 
     from bot.config.model import MemeGeneratorConfig
@@ -140,12 +140,20 @@ def test_the_demo_captioner_writes_more_liked_and_fewer_disliked_words_and_rollb
     cap = load_captioner()
     features = cap.encode_batch([t.image_path for t in load_templates()])
     decode = MemeGeneratorConfig().decode_options()
-    before = cap.beam_search_batch(features, k=5, **decode, seed=3)
+    before = cap.beam_search_batch(features, k=5, **decode, seed=seed)
     texts = [c.text for caps in before for c in caps]
     counts = Counter(w for t in texts for w in set(t.split()) if len(w) > 3)
     middling = sorted(w for w, n in counts.items() if 0.03 * len(texts) <= n <= 0.3 * len(texts))
     liked, disliked = set(middling[0::2][:6]), set(middling[1::2][:6])
     assert len(liked) >= 3 and len(disliked) >= 3, counts
+    return cap, features, decode, before, liked, disliked
+
+
+def test_the_demo_captioner_writes_more_liked_and_fewer_disliked_words_and_rollback_restores_it_exactly():
+    """The shipped demo bundle on every demo template, with the configured sampled beams: an
+    adaptation's words move the captions (not only their order), a caption both decodes write keeps
+    the model's own score, and taking the adaptation away gives back the same captions, seed for seed."""
+    cap, features, decode, before, liked, disliked = _demo_words(seed=3)
     cap.adapt(Adaptation({**{w: 1.5 for w in liked}, **{w: -1.5 for w in disliked}}, version=1))
     after = cap.beam_search_batch(features, k=5, **decode, seed=3)
     assert _share(after, liked) > _share(before, liked) + 0.1, (_share(before, liked), _share(after, liked))
@@ -163,19 +171,7 @@ def test_effects_the_size_a_few_hundred_posts_teach_move_the_demo_captioner():
     """The ranker's effects after ~250 simulated posts: means ~0.45 with sds ~0.32, so the margin
     offsets (effect less one sd) leave almost nothing to follow; the captioner follows the means and
     must move clearly, further than the margin offsets move it."""
-    from collections import Counter
-
-    from bot.config.model import MemeGeneratorConfig
-    from generator.meme.templates import load_templates
-
-    cap = load_captioner()
-    features = cap.encode_batch([t.image_path for t in load_templates()])
-    decode = MemeGeneratorConfig().decode_options()
-    before = cap.beam_search_batch(features, k=5, **decode, seed=5)
-    texts = [c.text for caps in before for c in caps]
-    counts = Counter(w for t in texts for w in set(t.split()) if len(w) > 3)
-    middling = sorted(w for w, n in counts.items() if 0.03 * len(texts) <= n <= 0.3 * len(texts))
-    liked, disliked = set(middling[0::2][:6]), set(middling[1::2][:6])
+    cap, features, decode, before, liked, disliked = _demo_words(seed=5)
     effects = {**{w: (0.45, 0.32) for w in liked}, **{w: (-0.45, 0.32) for w in disliked}}
     margin = word_bias(effects)
     assert max(abs(b) for b in margin.values()) < 0.15
